@@ -1,0 +1,19 @@
+// Command rampart is the Rampart fediverse server and its admin tool.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/rampart-social/rampart/internal/cli"
+)
+
+func main() {
+	// SIGTERM (systemd) and SIGINT (Ctrl-C) start a graceful shutdown.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	code := cli.Main(ctx, os.Args[1:], cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()})
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,130 @@
+// Package cli implements the `rampart` command line: it parses flags, loads
+// configuration and calls into the packages that do the work. User errors
+// become one clear line on stderr and a non-zero exit, never a stack trace.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Exit statuses.
+const (
+	ExitOK    = 0
+	ExitError = 1 // the command ran and failed (bad config, port in use, …)
+	ExitUsage = 2 // the command line itself was wrong
+)
+
+// IO is what a command may touch of the process.
+type IO struct {
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Environ []string
+}
+
+func (io IO) getenv(name string) string {
+	for _, kv := range io.Environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			return v
+		}
+	}
+	return ""
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, io IO) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the instance (--config FILE or RAMPART_CONFIG)", runServe},
+		{"quickstart", "run a local dev instance with its config generated in --data (default ./data)", runQuickstart},
+		{"config check", "validate a config file and print the effective config, secrets redacted", runConfigCheck},
+		{"gen config", "print a complete config file with fresh secrets", runGenConfig},
+		{"gen systemd", "print the hardened systemd unit", runGenSystemd},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// usageError marks a wrong command line (exit 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// Main runs the command line args (without the program name) and returns the exit status.
+func Main(ctx context.Context, args []string, io IO) int {
+	cmd, rest, ok := findCommand(args)
+	if !ok {
+		if len(args) > 0 && args[0] != "help" && args[0] != "-h" && args[0] != "--help" {
+			fmt.Fprintf(io.Stderr, "rampart: unknown command %q\n\n", strings.Join(args, " "))
+			usage(io.Stderr)
+			return ExitUsage
+		}
+		usage(io.Stdout)
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	err := cmd.run(ctx, rest, io)
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, flag.ErrHelp):
+		return ExitOK
+	}
+	var ue usageError
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(io.Stderr, "rampart %s: %s\n", cmd.name, line)
+	}
+	if errors.As(err, &ue) {
+		return ExitUsage
+	}
+	return ExitError
+}
+
+func findCommand(args []string) (command, []string, bool) {
+	for _, c := range commands() {
+		words := strings.Fields(c.name)
+		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == c.name {
+			return c, args[len(words):], true
+		}
+	}
+	return command{}, nil, false
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: rampart <command> [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'rampart <command> -h' for a command's flags.")
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(name string, io IO) *flag.FlagSet {
+	fs := flag.NewFlagSet("rampart "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Stderr)
+	return fs
+}
+
+// parseFlags parses and rejects stray positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	return nil
+}

@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/rampart-social/rampart/internal/buildinfo"
+	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/deploy"
+	"github.com/rampart-social/rampart/internal/instance"
+	"github.com/rampart-social/rampart/internal/logging"
+)
+
+func runVersion(_ context.Context, args []string, io IO) error {
+	if err := parseFlags(newFlags("version", io), args); err != nil {
+		return err
+	}
+	v := "rampart " + buildinfo.Version
+	if c := buildinfo.Commit(); c != "" {
+		v += " (" + c + ")"
+	}
+	fmt.Fprintln(io.Stdout, v)
+	return nil
+}
+
+// configPath takes --config, else RAMPART_CONFIG.
+func configPath(path string, io IO) (string, error) {
+	if path == "" {
+		path = io.getenv(config.EnvVarConfig)
+	}
+	if path == "" {
+		return "", usageError{"no config file: pass --config FILE or set " + config.EnvVarConfig + " (create one with `rampart gen config`)"}
+	}
+	return path, nil
+}
+
+func runServe(ctx context.Context, args []string, io IO) error {
+	fs := newFlags("serve", io)
+	path := fs.String("config", "", "config file (default: $RAMPART_CONFIG)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	p, err := configPath(*path, io)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(p, io.Environ)
+	if err != nil {
+		return err
+	}
+	return instance.Run(ctx, cfg, logging.New(cfg, io.Stderr))
+}
+
+func runConfigCheck(_ context.Context, args []string, io IO) error {
+	fs := newFlags("config check", io)
+	path := fs.String("config", "", "config file (default: $RAMPART_CONFIG)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	p, err := configPath(*path, io)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(p, io.Environ)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Stdout, "# %s is valid. Effective configuration (secrets redacted):\n", p)
+	fmt.Fprint(io.Stdout, cfg.Redacted())
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(io.Stderr, "WARNING: %s\n", w)
+	}
+	return nil
+}
+
+func runGenConfig(_ context.Context, args []string, io IO) error {
+	fs := newFlags("gen config", io)
+	var o config.GenOptions
+	fs.StringVar(&o.Domain, "domain", "", "instance host, e.g. example.net (required)")
+	fs.StringVar(&o.MediaDomain, "media-domain", "", "media host, e.g. media.example.net (required; must differ)")
+	fs.StringVar(&o.Env, "env", config.EnvProd, "environment: prod or dev")
+	fs.StringVar(&o.Listen, "listen", config.DefaultListen, "listen address, host:port or unix:/path")
+	fs.StringVar(&o.DataDir, "data", config.Defaults().DataDir, "data directory")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if o.Domain == "" || o.MediaDomain == "" {
+		return usageError{"--domain and --media-domain are required (e.g. --domain example.net --media-domain media.example.net)"}
+	}
+	out, err := config.Generate(o)
+	if err != nil {
+		return err
+	}
+	_, err = io.Stdout.Write(out)
+	return err
+}
+
+func runGenSystemd(_ context.Context, args []string, io IO) error {
+	fs := newFlags("gen systemd", io)
+	o := deploy.DefaultUnitOptions()
+	fs.StringVar(&o.Binary, "binary", o.Binary, "path of the rampart binary")
+	fs.StringVar(&o.Config, "config", o.Config, "path of the config file")
+	fs.StringVar(&o.User, "user", o.User, "unprivileged user (and group) to run as")
+	fs.StringVar(&o.DataDir, "data", o.DataDir, "data directory (data_dir)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	unit, err := deploy.SystemdUnit(o)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	_, err = fmt.Fprint(io.Stdout, unit)
+	return err
+}
+
+// quickstartConfigName is the config quickstart writes into --data on first run.
+const quickstartConfigName = "rampart.toml"
+
+func runQuickstart(ctx context.Context, args []string, io IO) error {
+	fs := newFlags("quickstart", io)
+	data := fs.String("data", "./data", "directory for the config, database and uploads")
+	listen := fs.String("listen", config.DefaultListen, "loopback host:port to listen on")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(*data)
+	if err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	_, port, err := splitLoopbackListen(*listen)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	path := filepath.Join(dir, quickstartConfigName)
+	// The app is on localhost and media on 127.0.0.1: two hosts, one listener,
+	// and browsers treat both as secure contexts over plain http.
+	overrides := []string{
+		"RAMPART_HTTP_LISTEN=" + *listen,
+		"RAMPART_URL=http://localhost:" + port,
+		"RAMPART_MEDIA_URL=http://127.0.0.1:" + port,
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		gen, err := config.Generate(config.GenOptions{
+			Domain: "localhost:" + port, MediaDomain: "127.0.0.1:" + port,
+			Env: config.EnvDev, Listen: *listen, DataDir: dir,
+		})
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, gen, 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		fmt.Fprintf(io.Stdout, "Wrote a dev config to %s (reused on the next run).\n", path)
+	} else if err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	cfg, err := config.Load(path, append(append([]string(nil), io.Environ...), overrides...))
+	if err != nil {
+		return err
+	}
+	if !cfg.IsDev() {
+		return fmt.Errorf("%s: env is %q; quickstart runs only dev instances — use `rampart serve` for production", path, cfg.Env)
+	}
+	fmt.Fprintf(io.Stdout, "\nRampart dev instance (not for production)\n  app:   %s/\n  media: %s/\n  data:  %s\nOpen %s/ in a browser. Ctrl-C stops it.\n\n",
+		cfg.InstanceURL(), cfg.MediaOrigin(), dir, cfg.InstanceURL())
+	return instance.Run(ctx, cfg, logging.New(cfg, io.Stderr))
+}

@@ -1,0 +1,224 @@
+// Package config owns Rampart's configuration: the file format (TOML), the
+// RAMPART_<KEY> environment overrides, the defaults, and every validation rule.
+// Whatever the rest of the program reads from a *Config has passed Validate.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Environments, like Akkoma's MIX_ENV.
+const (
+	EnvProd = "prod"
+	EnvDev  = "dev"
+)
+
+// EnvVarPrefix starts every environment override; RAMPART_CONFIG names the file.
+const (
+	EnvVarPrefix = "RAMPART_"
+	EnvVarConfig = "RAMPART_CONFIG"
+)
+
+// Config is the whole configuration. Field tags give the TOML key; the
+// environment override for a key is RAMPART_ + the dotted key upper-cased with
+// dots as underscores (http.listen → RAMPART_HTTP_LISTEN).
+type Config struct {
+	Env       string   `toml:"env"`
+	URL       string   `toml:"url"`
+	MediaURL  string   `toml:"media_url"`
+	DataDir   string   `toml:"data_dir"`
+	SecretKey Secret   `toml:"secret_key"`
+	HTTP      HTTP     `toml:"http"`
+	Security  Security `toml:"security"`
+	Database  Database `toml:"database"`
+	Log       Log      `toml:"log"`
+
+	instanceURL *url.URL
+	mediaURL    *url.URL
+	warnings    []string
+}
+
+// HTTP configures the listener and the server's limits.
+type HTTP struct {
+	Listen            string   `toml:"listen"`
+	ReadHeaderTimeout Duration `toml:"read_header_timeout"`
+	ReadTimeout       Duration `toml:"read_timeout"`
+	WriteTimeout      Duration `toml:"write_timeout"`
+	IdleTimeout       Duration `toml:"idle_timeout"`
+	ShutdownTimeout   Duration `toml:"shutdown_timeout"`
+	MaxHeaderBytes    ByteSize `toml:"max_header_bytes"`
+	MaxBodyBytes      ByteSize `toml:"max_body_bytes"`
+}
+
+// Security configures the HTTP security layer (Akkoma's :http_security).
+type Security struct {
+	Headers        bool   `toml:"headers"`
+	ReferrerPolicy string `toml:"referrer_policy"`
+	STS            bool   `toml:"sts"`
+	STSMaxAge      int64  `toml:"sts_max_age"`
+	STSPreload     bool   `toml:"sts_preload"`
+	CSPReportURI   string `toml:"csp_report_uri"`
+}
+
+// Database selects and locates the store.
+type Database struct {
+	Driver string `toml:"driver"`
+	Path   string `toml:"path"`
+}
+
+// Log configures log/slog output.
+type Log struct {
+	Level  string `toml:"level"`
+	Format string `toml:"format"`
+}
+
+// DefaultListen is loopback: the reverse proxy is the way in.
+const DefaultListen = "127.0.0.1:8080"
+
+// Defaults returns the configuration every file is laid over.
+func Defaults() Config {
+	return Config{
+		Env:     EnvProd,
+		DataDir: "/var/lib/rampart",
+		HTTP: HTTP{
+			Listen:            DefaultListen,
+			ReadHeaderTimeout: Duration(10 * time.Second),
+			ReadTimeout:       Duration(60 * time.Second),
+			WriteTimeout:      Duration(60 * time.Second),
+			IdleTimeout:       Duration(120 * time.Second),
+			ShutdownTimeout:   Duration(20 * time.Second),
+			MaxHeaderBytes:    32 << 10,
+			MaxBodyBytes:      1 << 20,
+		},
+		Security: Security{
+			Headers:        true,
+			ReferrerPolicy: "same-origin",
+			STS:            true,
+			STSMaxAge:      63072000,
+		},
+		Database: Database{Driver: "sqlite", Path: "rampart.db"},
+		Log:      Log{Level: "info"},
+	}
+}
+
+// Load reads the file at path, applies RAMPART_* overrides from environ and validates.
+func Load(path string, environ []string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	cfg, err := Parse(data, environ)
+	if err != nil {
+		return nil, prefixErrors(path, err)
+	}
+	if err := cfg.checkFileMode(path); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// checkFileMode refuses, in prod, a config file that others can read or that
+// its group can change: it holds secret_key. dev only warns.
+func (c *Config) checkFileMode(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	mode := fi.Mode().Perm()
+	if mode&0o027 == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("%s has mode %04o: others can read it or its group can change it, and it holds secret_key; run chmod 640 %s (owner root or rampart, group rampart)", path, mode, path)
+	if c.Env == EnvProd {
+		return errors.New(msg)
+	}
+	c.warnings = append(c.warnings, msg)
+	return nil
+}
+
+// Parse decodes TOML text over the defaults, applies overrides and validates.
+func Parse(data []byte, environ []string) (*Config, error) {
+	cfg := Defaults()
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&cfg)
+	if err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return nil, fmt.Errorf("line %d: %s", perr.Position.Line, perr.Message)
+		}
+		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "toml: "))
+	}
+	var errs []error
+	for _, k := range md.Undecoded() {
+		errs = append(errs, fmt.Errorf("unknown key %q", k.String()))
+	}
+	if err := applyEnv(&cfg, environ); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// prefixErrors puts the file path before each line of a joined error.
+func prefixErrors(path string, err error) error {
+	var lines []error
+	for _, e := range flatten(err) {
+		lines = append(lines, fmt.Errorf("%s: %w", path, e))
+	}
+	return errors.Join(lines...)
+}
+
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// InstanceURL is the public origin of the instance (scheme, host and optional port).
+func (c *Config) InstanceURL() *url.URL { u := *c.instanceURL; return &u }
+
+// MediaOrigin is the public origin that serves uploads.
+func (c *Config) MediaOrigin() *url.URL { u := *c.mediaURL; return &u }
+
+// Warnings lists the risky-but-allowed choices in this config, for the start-up log and config check.
+func (c *Config) Warnings() []string { return append([]string(nil), c.warnings...) }
+
+// IsDev reports whether this is the dev environment.
+func (c *Config) IsDev() bool { return c.Env == EnvDev }
+
+// Redacted renders the effective configuration as TOML with secrets hidden.
+func (c *Config) Redacted() string {
+	var buf bytes.Buffer
+	enc := toml.NewEncoder(&buf)
+	enc.Indent = ""
+	if err := enc.Encode(c); err != nil {
+		return fmt.Sprintf("# cannot render config: %v\n", err)
+	}
+	return buf.String()
+}
+
+// DatabasePath is database.path, resolved against data_dir when relative.
+func (c *Config) DatabasePath() string {
+	if filepath.IsAbs(c.Database.Path) {
+		return c.Database.Path
+	}
+	return filepath.Join(c.DataDir, c.Database.Path)
+}

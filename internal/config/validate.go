@@ -1,0 +1,221 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// ExampleSecret is the placeholder in the documentation; a config carrying it is refused.
+const ExampleSecret = "CHANGE-ME-run-rampart-gen-config"
+
+// MinSecretBytes is the least key material accepted for secret_key.
+const MinSecretBytes = 32
+
+// UnixPrefix marks a unix-socket listen address: "unix:/run/rampart/rampart.sock".
+const UnixPrefix = "unix:"
+
+// ReferrerPolicies are the values the security layer accepts, strictest last.
+var ReferrerPolicies = []string{"same-origin", "no-referrer"}
+
+// OneYear is the HSTS max-age below which browsers' preload lists and audits complain.
+const OneYear = 31536000
+
+func (c *Config) validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	warn := func(format string, args ...any) { c.warnings = append(c.warnings, fmt.Sprintf(format, args...)) }
+
+	if c.Env != EnvProd && c.Env != EnvDev {
+		bad("env", "%q is not an environment; use %q or %q", c.Env, EnvProd, EnvDev)
+	}
+	dev := c.Env == EnvDev
+
+	var err error
+	if c.instanceURL, err = parseOrigin(c.URL, dev); err != nil {
+		bad("url", "%v", err)
+	}
+	if c.mediaURL, err = parseOrigin(c.MediaURL, dev); err != nil {
+		bad("media_url", "%v", err)
+	}
+	if c.instanceURL != nil && c.mediaURL != nil && c.instanceURL.Hostname() == c.mediaURL.Hostname() {
+		// Cookies and ActivityPub origin checks ignore the port, so a different port is no boundary.
+		bad("media_url", "%s is on the instance's own host %s; uploads must be served from another host (e.g. media.%s) so user files cannot act with the instance's authority",
+			c.MediaURL, c.instanceURL.Hostname(), c.instanceURL.Hostname())
+	}
+
+	if !c.SecretKey.IsSet() {
+		bad("secret_key", "missing; `rampart gen config` writes a fresh one")
+	} else if c.SecretKey.raw == ExampleSecret {
+		bad("secret_key", "is the documentation's example; generate a fresh one with `rampart gen config`")
+	} else if b, err := c.SecretKey.Bytes(); err != nil {
+		bad("secret_key", "must be base64: %v", err)
+	} else if len(b) < MinSecretBytes {
+		bad("secret_key", "is %d bytes; at least %d random bytes are needed", len(b), MinSecretBytes)
+	}
+
+	if strings.TrimSpace(c.DataDir) == "" {
+		bad("data_dir", "must name a directory")
+	}
+
+	c.validateListen(dev, bad, warn)
+	h := c.HTTP
+	for key, d := range map[string]Duration{
+		"http.read_header_timeout": h.ReadHeaderTimeout, "http.read_timeout": h.ReadTimeout,
+		"http.write_timeout": h.WriteTimeout, "http.idle_timeout": h.IdleTimeout, "http.shutdown_timeout": h.ShutdownTimeout,
+	} {
+		if d <= 0 {
+			bad(key, "must be greater than zero (an unbounded timeout lets slow clients hold connections forever)")
+		}
+	}
+	if h.ReadHeaderTimeout > 0 && h.ReadTimeout > 0 && h.ReadHeaderTimeout > h.ReadTimeout {
+		bad("http.read_header_timeout", "(%s) is longer than http.read_timeout (%s)", h.ReadHeaderTimeout.D(), h.ReadTimeout.D())
+	}
+	if h.MaxHeaderBytes < 4<<10 || h.MaxHeaderBytes > 1<<20 {
+		bad("http.max_header_bytes", "must be between 4KiB and 1MiB")
+	}
+	if h.MaxBodyBytes < 1<<10 {
+		bad("http.max_body_bytes", "must be at least 1KiB")
+	}
+
+	c.validateSecurity(bad, warn)
+
+	if c.Database.Driver != "sqlite" {
+		bad("database.driver", "%q is not available; this version supports \"sqlite\"", c.Database.Driver)
+	}
+	if strings.TrimSpace(c.Database.Path) == "" {
+		bad("database.path", "must name the database file")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q is not a level; use debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "", "json", "text":
+	default:
+		bad("log.format", "%q is not a format; use json or text (empty: json in prod, text in dev)", c.Log.Format)
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateListen(dev bool, bad func(string, string, ...any), warn func(string, ...any)) {
+	addr := c.HTTP.Listen
+	if path, ok := strings.CutPrefix(addr, UnixPrefix); ok {
+		if !strings.HasPrefix(path, "/") {
+			bad("http.listen", "unix socket path %q must be absolute", path)
+		}
+		return
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		bad("http.listen", "%q is not host:port or unix:/path (%v)", addr, err)
+		return
+	}
+	if p, err := parsePort(port); err != nil || p > 65535 {
+		bad("http.listen", "%q has no valid port", addr)
+		return
+	}
+	if IsLoopbackHost(host) {
+		return
+	}
+	if dev {
+		bad("http.listen", "%s is not a loopback address; the dev environment serves plain http and only listens on loopback", addr)
+		return
+	}
+	warn("http.listen is %s, not loopback: Rampart is reachable directly, without the reverse proxy that terminates TLS; bind 127.0.0.1 or a unix socket unless a firewall closes this port", addr)
+}
+
+func parsePort(s string) (int, error) {
+	n := 0
+	if s == "" || len(s) > 5 {
+		return 0, errors.New("bad port")
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return 0, errors.New("bad port")
+		}
+		n = n*10 + int(r-'0')
+	}
+	return n, nil
+}
+
+// IsLoopbackHost reports whether host (an IP or a name) stays on this machine.
+func IsLoopbackHost(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (c *Config) validateSecurity(bad func(string, string, ...any), warn func(string, ...any)) {
+	s := c.Security
+	if !s.Headers {
+		warn("security.headers is false: the HTTP security layer is OFF — no CSP, no X-Frame-Options, no HSTS, no Referrer-Policy on the instance host. Browsers of your users are left unprotected")
+	}
+	ok := false
+	for _, p := range ReferrerPolicies {
+		ok = ok || s.ReferrerPolicy == p
+	}
+	if !ok {
+		bad("security.referrer_policy", "%q is not allowed; use %q (default) or %q", s.ReferrerPolicy, ReferrerPolicies[0], ReferrerPolicies[1])
+	}
+	if s.STSMaxAge < 0 {
+		bad("security.sts_max_age", "must not be negative")
+	}
+	https := c.instanceURL != nil && c.instanceURL.Scheme == "https"
+	if s.STSPreload && (!s.STS || s.STSMaxAge < OneYear) {
+		bad("security.sts_preload", "needs security.sts = true and security.sts_max_age of at least %d (one year)", OneYear)
+	}
+	if https && s.Headers && !s.STS {
+		warn("security.sts is false: browsers will not be told to insist on https for this instance")
+	} else if https && s.Headers && s.STSMaxAge < OneYear {
+		warn("security.sts_max_age is %d: less than a year (%d) weakens HSTS", s.STSMaxAge, OneYear)
+	}
+	if r := s.CSPReportURI; r != "" {
+		if strings.ContainsAny(r, " \t\r\n;,'\"") {
+			bad("security.csp_report_uri", "must not contain spaces, quotes, ';' or ','")
+		} else if u, err := url.Parse(r); err != nil || (u.Scheme != "https" && u.Scheme != "http" && !strings.HasPrefix(r, "/")) {
+			bad("security.csp_report_uri", "%q must be an absolute http(s) URL or a path starting with /", r)
+		}
+	}
+}
+
+// parseOrigin checks a configured origin: scheme and host (and port), nothing else.
+// prod accepts only https; dev also accepts http on loopback hosts.
+func parseOrigin(raw string, dev bool) (*url.URL, error) {
+	if raw == "" {
+		return nil, errors.New("missing; set it to the public https origin, e.g. https://example.net")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return nil, fmt.Errorf("%q is not an absolute URL like https://example.net", raw)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
+		return nil, fmt.Errorf("%q must be an origin only (scheme and host), without path, query or credentials", raw)
+	}
+	if u.Port() != "" {
+		if p, err := parsePort(u.Port()); err != nil || p == 0 || p > 65535 {
+			return nil, fmt.Errorf("%q has an invalid port", raw)
+		}
+	}
+	u.Host = strings.ToLower(u.Host)
+	u.Path = ""
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && dev && IsLoopbackHost(u.Hostname()):
+	case u.Scheme == "http" && dev:
+		return nil, fmt.Errorf("%q: plain http is only allowed for loopback hosts (localhost, 127.0.0.1) in dev", raw)
+	case u.Scheme == "http":
+		return nil, fmt.Errorf("%q: the prod environment requires https", raw)
+	default:
+		return nil, fmt.Errorf("%q: scheme must be https", raw)
+	}
+	return u, nil
+}

@@ -1,0 +1,106 @@
+// Package instance wires one running Rampart together: store, pages,
+// health, media and the server's request path, from a validated config.
+package instance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+
+	"github.com/rampart-social/rampart/internal/buildinfo"
+	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/health"
+	"github.com/rampart-social/rampart/internal/httpsec"
+	"github.com/rampart-social/rampart/internal/media"
+	"github.com/rampart-social/rampart/internal/server"
+	"github.com/rampart-social/rampart/internal/store"
+	"github.com/rampart-social/rampart/internal/web"
+)
+
+// Instance is an opened Rampart: its store is open and its handler built.
+type Instance struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	store   *store.Store
+	handler http.Handler
+}
+
+// Options adjust how an instance is assembled.
+type Options struct {
+	// AppRoutes, when set, may add routes to the instance host. Only tests
+	// use it (e.g. a route that panics, to prove 500s carry the headers).
+	AppRoutes func(mux *http.ServeMux)
+}
+
+// Open prepares the data directory and store and builds the request path.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*Instance, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data_dir: %w", err)
+	}
+	st, err := store.OpenSQLite(ctx, cfg.DatabasePath(), log)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	web.New(cfg, log).Register(mux)
+	healthz := health.Handler(st, log)
+	mux.Handle("GET /livez", healthz)
+	mux.Handle("GET /readyz", healthz)
+	if opts.AppRoutes != nil {
+		opts.AppRoutes(mux)
+	}
+	h := server.Handler(cfg, log, httpsec.New(cfg), server.Handlers{App: mux, Media: media.Handler(), Health: healthz})
+	return &Instance{cfg: cfg, log: log, store: st, handler: h}, nil
+}
+
+// Handler is the full request path, for serving on any listener.
+func (i *Instance) Handler() http.Handler { return i.handler }
+
+// Store is the instance's open store.
+func (i *Instance) Store() *store.Store { return i.store }
+
+// Serve answers on ln until ctx ends, then drains and returns.
+func (i *Instance) Serve(ctx context.Context, ln net.Listener) error {
+	return server.Serve(ctx, i.cfg, i.log, server.NewHTTPServer(i.cfg, i.log, i.handler), ln)
+}
+
+// Close releases the store.
+func (i *Instance) Close() error { return i.store.Close() }
+
+// LogStartup states the environment and every risky choice the config makes.
+func LogStartup(cfg *config.Config, log *slog.Logger) {
+	log.Info("starting Rampart", "version", buildinfo.Version, "commit", buildinfo.Commit(), "env", cfg.Env)
+	if cfg.IsDev() {
+		log.Warn("DEV ENVIRONMENT — NOT FOR PRODUCTION: plain http on loopback is allowed and logs are for humans; use env = \"prod\" for a real instance")
+	}
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
+}
+
+// Run is `rampart serve`: listen, open, serve until ctx ends, close.
+func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	LogStartup(cfg, log)
+	ln, err := server.Listen(cfg)
+	if err != nil {
+		return err
+	}
+	inst, err := Open(ctx, cfg, log, Options{})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	serveErr := inst.Serve(ctx, ln)
+	if err := inst.Close(); err != nil {
+		log.Error("closing the store", "err", err)
+		serveErr = errors.Join(serveErr, err)
+	}
+	if serveErr == nil {
+		log.Info("stopped cleanly")
+	}
+	return serveErr
+}

@@ -1,0 +1,93 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/httpsec"
+)
+
+// Handlers are what the server routes to.
+type Handlers struct {
+	App    http.Handler // the instance host
+	Media  http.Handler // the media host
+	Health http.Handler // /livez and /readyz, answered on any host for probes
+}
+
+// Handler assembles the request path: request log → Host split → security
+// layer → panic recovery → body cap → the origin's handler.
+func Handler(cfg *config.Config, log *slog.Logger, sec *httpsec.Layer, h Handlers) http.Handler {
+	hosts := NewHostRouter(cfg)
+	app := sec.App(recoverPanics(log, limitBody(int64(cfg.HTTP.MaxBodyBytes), h.App)))
+	media := sec.Media(recoverPanics(log, limitBody(int64(cfg.HTTP.MaxBodyBytes), h.Media)))
+	other := sec.App(recoverPanics(log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/livez" || r.URL.Path == "/readyz" {
+			h.Health.ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, fmt.Sprintf("Misdirected Request: this server answers for %s (and its media host), not for the host this request named",
+			cfg.InstanceURL().Host), http.StatusMisdirectedRequest)
+	})))
+	return logRequests(log, hosts, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch hosts.Classify(r.Host) {
+		case OriginApp:
+			app.ServeHTTP(w, r)
+		case OriginMedia:
+			media.ServeHTTP(w, r)
+		default:
+			other.ServeHTTP(w, r)
+		}
+	}))
+}
+
+// NewHTTPServer applies the configured timeouts and header limit.
+func NewHTTPServer(cfg *config.Config, log *slog.Logger, handler http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout.D(),
+		ReadTimeout:       cfg.HTTP.ReadTimeout.D(),
+		WriteTimeout:      cfg.HTTP.WriteTimeout.D(),
+		IdleTimeout:       cfg.HTTP.IdleTimeout.D(),
+		MaxHeaderBytes:    int(cfg.HTTP.MaxHeaderBytes),
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+}
+
+// Serve runs srv on ln until ctx ends, then shuts down gracefully: it stops
+// accepting, lets in-flight requests finish within http.shutdown_timeout and
+// returns nil on a clean stop.
+func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, srv *http.Server, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("listening", "addr", describeAddr(ln), "instance", cfg.InstanceURL().String(), "media", cfg.MediaOrigin().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: no new connections; waiting for in-flight requests", "bound", cfg.HTTP.ShutdownTimeout.D().String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout.D())
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("shutdown: requests still running after %s were cut off: %w", cfg.HTTP.ShutdownTimeout.D(), err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+func describeAddr(ln net.Listener) string {
+	a := ln.Addr()
+	if a.Network() == "unix" {
+		return config.UnixPrefix + a.String()
+	}
+	return strings.TrimPrefix(a.String(), "tcp:")
+}

@@ -1,0 +1,117 @@
+// Package store is the only place that speaks SQL. It opens the database,
+// applies the embedded migrations and offers typed operations to the
+// services above it. SQLite (pure Go, no cgo, no JIT) is the embedded default;
+// the dialect is a value so PostgreSQL can join behind the same API.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"
+)
+
+// Store is an open database: one writer connection and a pool of readers.
+// SQLite allows one writer at a time; funnelling writes through one
+// connection with BEGIN IMMEDIATE means no SQLITE_BUSY under load.
+type Store struct {
+	write   *sql.DB
+	read    *sql.DB
+	dialect string
+	log     *slog.Logger
+}
+
+// OpenSQLite opens (creating if needed) the database file at path, in WAL
+// mode, and brings its schema up to date.
+func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("database directory: %w", err)
+	}
+	dsn := func(extra string) string {
+		q := url.Values{}
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Add("_pragma", "foreign_keys(ON)")
+		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode() + extra
+	}
+	write, err := sql.Open("sqlite3", dsn("&_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	read, err := sql.Open("sqlite3", dsn(""))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(8)
+	s := &Store{write: write, read: read, dialect: "sqlite", log: log}
+	if err := s.write.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	// The file may hold secrets later (sessions, keys): owner only.
+	if err := os.Chmod(path, 0o600); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Ping checks that a read reaches the database.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("database ping: %w", err)
+	}
+	return nil
+}
+
+// Close checkpoints and closes both pools.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// JournalMode reports the connection's journal mode ("wal" when healthy).
+func (s *Store) JournalMode(ctx context.Context) (string, error) {
+	var mode string
+	err := s.read.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode)
+	return mode, err
+}
+
+// Setting reads an instance setting; ok is false when it is not set.
+func (s *Store) Setting(ctx context.Context, key string) (value string, ok bool, err error) {
+	err = s.read.QueryRowContext(ctx, "SELECT value FROM instance_settings WHERE key = ?", key).Scan(&value)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read setting %q: %w", key, err)
+	}
+	return value, true, nil
+}
+
+// SetSetting stores an instance setting.
+func (s *Store) SetSetting(ctx context.Context, key, value string) error {
+	_, err := s.write.ExecContext(ctx,
+		`INSERT INTO instance_settings (key, value, updated_at) VALUES (?, ?, ?)
+		 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+		key, value, time.Now().UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return fmt.Errorf("write setting %q: %w", key, err)
+	}
+	return nil
+}
