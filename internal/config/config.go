@@ -152,6 +152,10 @@ func Parse(data []byte, environ []string) (*Config, error) {
 	if err != nil {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
+			if lineMentionsSecret(data, perr.Position.Line) {
+				// The parser quotes the offending text, which here would be key material.
+				return nil, fmt.Errorf("line %d: the secret_key value is not valid TOML (write it in double quotes); value not shown", perr.Position.Line)
+			}
 			return nil, fmt.Errorf("line %d: %s", perr.Position.Line, perr.Message)
 		}
 		return nil, fmt.Errorf("%s", strings.TrimPrefix(err.Error(), "toml: "))
@@ -170,6 +174,18 @@ func Parse(data []byte, environ []string) (*Config, error) {
 		return nil, err
 	}
 	return &cfg, nil
+}
+
+// lineMentionsSecret reports whether line n (1-based) or the one before it
+// (the parser may report the next line) assigns a secret.
+func lineMentionsSecret(data []byte, n int) bool {
+	lines := strings.Split(string(data), "\n")
+	for _, i := range []int{n - 1, n - 2} {
+		if i >= 0 && i < len(lines) && strings.Contains(lines[i], "secret") {
+			return true
+		}
+	}
+	return false
 }
 
 // prefixErrors puts the file path before each line of a joined error.

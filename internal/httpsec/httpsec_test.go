@@ -1,0 +1,138 @@
+package httpsec
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/testutil"
+)
+
+func TestCSPHasEveryDirectiveAndNoUnsafeKeyword(t *testing.T) {
+	cfg := testutil.ProdConfig(t, t.TempDir())
+	got := testutil.ParseCSP(BuildCSP(cfg))
+	if !reflect.DeepEqual(got, testutil.WantAppCSP) {
+		t.Errorf("CSP directives\n got %v\nwant %v", got, testutil.WantAppCSP)
+	}
+	if strings.Contains(BuildCSP(cfg), "unsafe") {
+		t.Errorf("CSP contains an unsafe keyword: %s", BuildCSP(cfg))
+	}
+}
+
+func TestCSPInDevOverHTTP(t *testing.T) {
+	cfg, err := config.Parse([]byte(`env = "dev"
+url = "http://localhost:8080"
+media_url = "http://127.0.0.1:8080"
+secret_key = "`+testutil.Secret+`"
+[security]
+csp_report_uri = "/csp-report"
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csp := testutil.ParseCSP(BuildCSP(cfg))
+	if !reflect.DeepEqual(csp["connect-src"], []string{"'self'", "ws://localhost:8080"}) {
+		t.Errorf("connect-src = %v, want ws:// for an http instance", csp["connect-src"])
+	}
+	if _, ok := csp["upgrade-insecure-requests"]; ok {
+		t.Error("upgrade-insecure-requests on an http instance would break it")
+	}
+	if !reflect.DeepEqual(csp["img-src"], []string{"'self'", "data:", "blob:", "http://127.0.0.1:8080"}) {
+		t.Errorf("img-src = %v", csp["img-src"])
+	}
+	if !reflect.DeepEqual(csp["report-uri"], []string{"/csp-report"}) {
+		t.Errorf("report-uri = %v", csp["report-uri"])
+	}
+	rec := httptest.NewRecorder()
+	New(cfg).App(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if v := rec.Header().Get("Strict-Transport-Security"); v != "" {
+		t.Errorf("HSTS over http: %q", v)
+	}
+}
+
+func TestHSTSValues(t *testing.T) {
+	cases := []struct {
+		extra []string
+		want  string
+	}{
+		{nil, "max-age=63072000; includeSubDomains"},
+		{[]string{"[security]", "sts_max_age = 31536000"}, "max-age=31536000; includeSubDomains"},
+		{[]string{"[security]", "sts_preload = true"}, "max-age=63072000; includeSubDomains; preload"},
+		{[]string{"[security]", "sts = false"}, ""},
+	}
+	for _, tc := range cases {
+		l := New(testutil.ProdConfig(t, t.TempDir(), tc.extra...))
+		rec := httptest.NewRecorder()
+		l.App(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		if got := rec.Header().Get("Strict-Transport-Security"); got != tc.want {
+			t.Errorf("%v: HSTS = %q, want %q", tc.extra, got, tc.want)
+		}
+	}
+}
+
+func TestReferrerPolicySelectable(t *testing.T) {
+	l := New(testutil.ProdConfig(t, t.TempDir(), "[security]", `referrer_policy = "no-referrer"`))
+	rec := httptest.NewRecorder()
+	l.App(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if got := rec.Header().Get("Referrer-Policy"); got != "no-referrer" {
+		t.Errorf("Referrer-Policy = %q", got)
+	}
+}
+
+func TestLayerOffSendsNoAppHeadersButMediaStaysInert(t *testing.T) {
+	l := New(testutil.ProdConfig(t, t.TempDir(), "[security]", "headers = false"))
+	rec := httptest.NewRecorder()
+	l.App(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if v := rec.Header().Get("Content-Security-Policy"); v != "" {
+		t.Errorf("layer off still sends CSP %q", v)
+	}
+	rec = httptest.NewRecorder()
+	l.Media(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if v := rec.Header().Get("Content-Security-Policy"); v != MediaCSP {
+		t.Errorf("media CSP with layer off = %q", v)
+	}
+}
+
+func TestMediaNeverSetsCookies(t *testing.T) {
+	l := New(testutil.ProdConfig(t, t.TempDir()))
+	for name, h := range map[string]http.HandlerFunc{
+		"explicit WriteHeader": func(w http.ResponseWriter, r *http.Request) {
+			http.SetCookie(w, &http.Cookie{Name: "s", Value: "1"})
+			w.WriteHeader(http.StatusOK)
+		},
+		"implicit by Write": func(w http.ResponseWriter, r *http.Request) {
+			http.SetCookie(w, &http.Cookie{Name: "s", Value: "1"})
+			w.Write([]byte("x"))
+		},
+	} {
+		srv := httptest.NewServer(l.Media(h))
+		resp, err := http.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		srv.Close()
+		if c := resp.Header.Values("Set-Cookie"); len(c) != 0 {
+			t.Errorf("%s: media response set cookies %q", name, c)
+		}
+		if resp.Header.Get("Cross-Origin-Resource-Policy") != "cross-origin" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: media headers missing: %v", name, resp.Header)
+		}
+	}
+}
+
+func TestHandlersCannotCorruptTheTemplate(t *testing.T) {
+	l := New(testutil.ProdConfig(t, t.TempDir()))
+	h := l.App(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Content-Security-Policy", "script-src *")
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	rec := httptest.NewRecorder()
+	l.App(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if v := rec.Header().Values("Content-Security-Policy"); len(v) != 1 {
+		t.Errorf("a handler's Add leaked into the next response: %q", v)
+	}
+}

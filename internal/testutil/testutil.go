@@ -1,0 +1,67 @@
+// Package testutil holds helpers shared by Rampart's tests: configs for the
+// test domains and parsing of security headers. Only _test.go files import it.
+package testutil
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/rampart-social/rampart/internal/config"
+)
+
+// Secret is a syntactically valid secret_key for test configs.
+const Secret = "dGVzdC1vbmx5LXNlY3JldC10ZXN0LW9ubHktc2VjcmV0LTAx"
+
+// ProdConfigText is a prod config for example.test / media.example.test,
+// storing data in dataDir, with extra TOML lines appended at the top level
+// (they may open sections).
+func ProdConfigText(dataDir string, extra ...string) string {
+	lines := []string{
+		`env = "prod"`,
+		`url = "https://example.test"`,
+		`media_url = "https://media.example.test"`,
+		`data_dir = "` + dataDir + `"`,
+		`secret_key = "` + Secret + `"`,
+	}
+	return strings.Join(append(lines, extra...), "\n") + "\n"
+}
+
+// ProdConfig parses ProdConfigText, failing the test on error.
+func ProdConfig(t testing.TB, dataDir string, extra ...string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse([]byte(ProdConfigText(dataDir, extra...)), nil)
+	if err != nil {
+		t.Fatalf("test config: %v", err)
+	}
+	return cfg
+}
+
+// ParseCSP splits a Content-Security-Policy into directive → sources.
+func ParseCSP(csp string) map[string][]string {
+	out := map[string][]string{}
+	for _, d := range strings.Split(csp, ";") {
+		f := strings.Fields(d)
+		if len(f) == 0 {
+			continue
+		}
+		out[f[0]] = f[1:]
+	}
+	return out
+}
+
+// WantAppCSP is the instance-host policy the seed and issue require for the
+// test domains over https, directive by directive.
+var WantAppCSP = map[string][]string{
+	"default-src":               {"'none'"},
+	"base-uri":                  {"'none'"},
+	"frame-ancestors":           {"'none'"},
+	"form-action":               {"'self'"},
+	"img-src":                   {"'self'", "data:", "blob:", "https://media.example.test"},
+	"media-src":                 {"'self'", "https://media.example.test"},
+	"style-src":                 {"'self'"},
+	"font-src":                  {"'self'"},
+	"script-src":                {"'self'"},
+	"connect-src":               {"'self'", "wss://example.test"},
+	"manifest-src":              {"'self'"},
+	"upgrade-insecure-requests": {},
+}
