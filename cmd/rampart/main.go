@@ -8,12 +8,14 @@ import (
 	"syscall"
 
 	"github.com/rampart-social/rampart/internal/cli"
+	"github.com/rampart-social/rampart/internal/instance"
 )
 
 func main() {
 	// SIGTERM (systemd) and SIGINT (Ctrl-C) start a graceful shutdown.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	code := cli.Main(ctx, os.Args[1:], cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()})
+	code := cli.Main(ctx, os.Args[1:], cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()},
+		instance.Options{AppRoutes: testRoutes})
 	stop()
 	os.Exit(code)
 }

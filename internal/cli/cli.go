@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/rampart-social/rampart/internal/instance"
 )
 
 // Exit statuses.
@@ -39,7 +41,7 @@ func (io IO) getenv(name string) string {
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string, io IO) error
+	run     func(ctx context.Context, args []string, io IO, opts instance.Options) error
 }
 
 func commands() []command {
@@ -59,7 +61,8 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 // Main runs the command line args (without the program name) and returns the exit status.
-func Main(ctx context.Context, args []string, io IO) int {
+// opts reach the instance that serve and quickstart open.
+func Main(ctx context.Context, args []string, io IO, opts instance.Options) int {
 	cmd, rest, ok := findCommand(args)
 	if !ok {
 		if len(args) > 0 && args[0] != "help" && args[0] != "-h" && args[0] != "--help" {
@@ -73,7 +76,7 @@ func Main(ctx context.Context, args []string, io IO) int {
 		}
 		return ExitOK
 	}
-	err := cmd.run(ctx, rest, io)
+	err := cmd.run(ctx, rest, io, opts)
 	switch {
 	case err == nil:
 		return ExitOK

@@ -14,7 +14,7 @@ import (
 	"github.com/rampart-social/rampart/internal/logging"
 )
 
-func runVersion(_ context.Context, args []string, io IO) error {
+func runVersion(_ context.Context, args []string, io IO, opts instance.Options) error {
 	if err := parseFlags(newFlags("version", io), args); err != nil {
 		return err
 	}
@@ -37,7 +37,7 @@ func configPath(path string, io IO) (string, error) {
 	return path, nil
 }
 
-func runServe(ctx context.Context, args []string, io IO) error {
+func runServe(ctx context.Context, args []string, io IO, opts instance.Options) error {
 	fs := newFlags("serve", io)
 	path := fs.String("config", "", "config file (default: $RAMPART_CONFIG)")
 	if err := parseFlags(fs, args); err != nil {
@@ -51,10 +51,10 @@ func runServe(ctx context.Context, args []string, io IO) error {
 	if err != nil {
 		return err
 	}
-	return instance.Run(ctx, cfg, logging.New(cfg, io.Stderr))
+	return instance.Run(ctx, cfg, logging.New(cfg, io.Stderr), opts)
 }
 
-func runConfigCheck(_ context.Context, args []string, io IO) error {
+func runConfigCheck(_ context.Context, args []string, io IO, opts instance.Options) error {
 	fs := newFlags("config check", io)
 	path := fs.String("config", "", "config file (default: $RAMPART_CONFIG)")
 	if err := parseFlags(fs, args); err != nil {
@@ -76,7 +76,7 @@ func runConfigCheck(_ context.Context, args []string, io IO) error {
 	return nil
 }
 
-func runGenConfig(_ context.Context, args []string, io IO) error {
+func runGenConfig(_ context.Context, args []string, io IO, opts instance.Options) error {
 	fs := newFlags("gen config", io)
 	var o config.GenOptions
 	fs.StringVar(&o.Domain, "domain", "", "instance host, e.g. example.net (required)")
@@ -98,7 +98,7 @@ func runGenConfig(_ context.Context, args []string, io IO) error {
 	return err
 }
 
-func runGenSystemd(_ context.Context, args []string, io IO) error {
+func runGenSystemd(_ context.Context, args []string, io IO, opts instance.Options) error {
 	fs := newFlags("gen systemd", io)
 	o := deploy.DefaultUnitOptions()
 	fs.StringVar(&o.Binary, "binary", o.Binary, "path of the rampart binary")
@@ -119,7 +119,7 @@ func runGenSystemd(_ context.Context, args []string, io IO) error {
 // quickstartConfigName is the config quickstart writes into --data on first run.
 const quickstartConfigName = "rampart.toml"
 
-func runQuickstart(ctx context.Context, args []string, io IO) error {
+func runQuickstart(ctx context.Context, args []string, io IO, opts instance.Options) error {
 	fs := newFlags("quickstart", io)
 	data := fs.String("data", "./data", "directory for the config, database and uploads")
 	listen := fs.String("listen", config.DefaultListen, "loopback host:port to listen on")
@@ -169,5 +169,5 @@ func runQuickstart(ctx context.Context, args []string, io IO) error {
 	}
 	fmt.Fprintf(io.Stdout, "\nRampart dev instance (not for production)\n  app:   %s/\n  media: %s/\n  data:  %s\nOpen %s/ in a browser. Ctrl-C stops it.\n\n",
 		cfg.InstanceURL(), cfg.MediaOrigin(), dir, cfg.InstanceURL())
-	return instance.Run(ctx, cfg, logging.New(cfg, io.Stderr))
+	return instance.Run(ctx, cfg, logging.New(cfg, io.Stderr), opts)
 }

@@ -83,13 +83,13 @@ func LogStartup(cfg *config.Config, log *slog.Logger) {
 }
 
 // Run is `rampart serve`: listen, open, serve until ctx ends, close.
-func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) error {
 	LogStartup(cfg, log)
 	ln, err := server.Listen(cfg)
 	if err != nil {
 		return err
 	}
-	inst, err := Open(ctx, cfg, log, Options{})
+	inst, err := Open(ctx, cfg, log, opts)
 	if err != nil {
 		ln.Close()
 		return err

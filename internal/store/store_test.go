@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func open(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := OpenSQLite(context.Background(), path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatalf("OpenSQLite: %v", err)
+	}
+	return s
+}
+
+func TestOpenMigratesOnceAndPersists(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sub", "rampart.db")
+	s := open(t, path)
+	if mode, err := s.JournalMode(ctx); err != nil || mode != "wal" {
+		t.Errorf("journal mode %q, %v; want wal", mode, err)
+	}
+	all, _ := migrations("sqlite")
+	if v, err := s.SchemaVersion(ctx); err != nil || v != len(all) {
+		t.Errorf("schema version %d, %v; want %d", v, err, len(all))
+	}
+	if err := s.SetSetting(ctx, "k", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetSetting(ctx, "k", "v2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("database file mode %04o, want 0600", fi.Mode().Perm())
+	}
+
+	s = open(t, path) // reopen: nothing to migrate, data kept
+	defer s.Close()
+	if v, ok, err := s.Setting(ctx, "k"); err != nil || !ok || v != "v2" {
+		t.Errorf("Setting after reopen = %q %v %v", v, ok, err)
+	}
+	if _, ok, err := s.Setting(ctx, "missing"); err != nil || ok {
+		t.Errorf("missing setting: ok=%v err=%v", ok, err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "rampart.db")
+	s := open(t, path)
+	if _, err := s.write.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future.sql', 'x')"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err := OpenSQLite(ctx, path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), "schema version 999 is newer than this binary knows") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestNotADatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rampart.db")
+	os.WriteFile(path, []byte(strings.Repeat("this is not sqlite\n", 100)), 0o600)
+	_, err := OpenSQLite(context.Background(), path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("err = %v, want one naming the path", err)
+	}
+}
