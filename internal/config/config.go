@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -38,13 +39,16 @@ type Config struct {
 	DataDir   string   `toml:"data_dir"`
 	SecretKey Secret   `toml:"secret_key"`
 	HTTP      HTTP     `toml:"http"`
+	Instance  Instance `toml:"instance"`
+	Accounts  Accounts `toml:"accounts"`
 	Security  Security `toml:"security"`
 	Database  Database `toml:"database"`
 	Log       Log      `toml:"log"`
 
-	instanceURL *url.URL
-	mediaURL    *url.URL
-	warnings    []string
+	instanceURL    *url.URL
+	mediaURL       *url.URL
+	trustedProxies []netip.Prefix
+	warnings       []string
 }
 
 // HTTP configures the listener and the server's limits.
@@ -57,16 +61,42 @@ type HTTP struct {
 	ShutdownTimeout   Duration `toml:"shutdown_timeout"`
 	MaxHeaderBytes    ByteSize `toml:"max_header_bytes"`
 	MaxBodyBytes      ByteSize `toml:"max_body_bytes"`
+	TrustedProxies    []string `toml:"trusted_proxies"`
 }
+
+// Instance describes the instance to people and clients.
+type Instance struct {
+	Title           string `toml:"title"`
+	Description     string `toml:"description"`
+	ContactEmail    string `toml:"contact_email"`
+	ContactUsername string `toml:"contact_username"`
+}
+
+// Accounts configures sign-up and passwords.
+type Accounts struct {
+	Registrations     string `toml:"registrations"`
+	PasswordMinLength int64  `toml:"password_min_length"`
+}
+
+// Registration modes.
+const (
+	RegistrationsClosed   = "closed"
+	RegistrationsApproval = "approval"
+	RegistrationsOpen     = "open"
+)
 
 // Security configures the HTTP security layer (Akkoma's :http_security).
 type Security struct {
-	Headers        bool   `toml:"headers"`
-	ReferrerPolicy string `toml:"referrer_policy"`
-	STS            bool   `toml:"sts"`
-	STSMaxAge      int64  `toml:"sts_max_age"`
-	STSPreload     bool   `toml:"sts_preload"`
-	CSPReportURI   string `toml:"csp_report_uri"`
+	Headers         bool     `toml:"headers"`
+	ReferrerPolicy  string   `toml:"referrer_policy"`
+	STS             bool     `toml:"sts"`
+	STSMaxAge       int64    `toml:"sts_max_age"`
+	STSPreload      bool     `toml:"sts_preload"`
+	CSPReportURI    string   `toml:"csp_report_uri"`
+	SecureCookies   bool     `toml:"secure_cookies"`
+	SessionLifetime Duration `toml:"session_lifetime"`
+	LoginAttempts   int64    `toml:"login_attempts"`
+	LoginWindow     Duration `toml:"login_window"`
 }
 
 // Database selects and locates the store.
@@ -98,12 +128,19 @@ func Defaults() Config {
 			ShutdownTimeout:   Duration(20 * time.Second),
 			MaxHeaderBytes:    32 << 10,
 			MaxBodyBytes:      1 << 20,
+			TrustedProxies:    []string{"127.0.0.1/32", "::1/128"},
 		},
+		Instance: Instance{Title: "Rampart"},
+		Accounts: Accounts{Registrations: RegistrationsClosed, PasswordMinLength: 10},
 		Security: Security{
-			Headers:        true,
-			ReferrerPolicy: "same-origin",
-			STS:            true,
-			STSMaxAge:      63072000,
+			Headers:         true,
+			ReferrerPolicy:  "same-origin",
+			STS:             true,
+			STSMaxAge:       63072000,
+			SecureCookies:   true,
+			SessionLifetime: Duration(30 * 24 * time.Hour),
+			LoginAttempts:   5,
+			LoginWindow:     Duration(15 * time.Minute),
 		},
 		Database: Database{Driver: "sqlite", Path: "rampart.db"},
 		Log:      Log{Level: "info"},
@@ -213,6 +250,11 @@ func (c *Config) InstanceURL() *url.URL { u := *c.instanceURL; return &u }
 
 // MediaOrigin is the public origin that serves uploads.
 func (c *Config) MediaOrigin() *url.URL { u := *c.mediaURL; return &u }
+
+// TrustedProxies are the networks whose X-Forwarded-For is believed.
+func (c *Config) TrustedProxies() []netip.Prefix {
+	return append([]netip.Prefix(nil), c.trustedProxies...)
+}
 
 // Warnings lists the risky-but-allowed choices in this config, for the start-up log and config check.
 func (c *Config) Warnings() []string { return append([]string(nil), c.warnings...) }

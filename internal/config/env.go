@@ -104,6 +104,17 @@ func setFromString(fv reflect.Value, s string) error {
 			return fmt.Errorf("%q is not a whole number", s)
 		}
 		fv.SetInt(n)
+	case reflect.Slice:
+		if fv.Type().Elem().Kind() != reflect.String {
+			return fmt.Errorf("cannot be set from the environment")
+		}
+		var items []string
+		for _, item := range strings.Split(s, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				items = append(items, item)
+			}
+		}
+		fv.Set(reflect.ValueOf(items))
 	default:
 		return fmt.Errorf("cannot be set from the environment")
 	}

@@ -114,6 +114,23 @@ shutdown_timeout = "{{text .D.HTTP.ShutdownTimeout}}"
 max_header_bytes = "{{text .D.HTTP.MaxHeaderBytes}}"
 # Larger request bodies are refused with 413 (uploads have their own limits).
 max_body_bytes = "{{text .D.HTTP.MaxBodyBytes}}"
+# Only these addresses may tell Rampart the client's address in X-Forwarded-For
+# (the reverse proxy). Sign-in rate limits are per client address.
+trusted_proxies = [{{range $i, $p := .D.HTTP.TrustedProxies}}{{if $i}}, {{end}}"{{$p}}"{{end}}]
+
+[instance]
+# Shown to people and clients (/api/v1/instance).
+title = "{{.D.Instance.Title}}"
+description = ""
+contact_email = ""
+# Username of the local account people should contact (after it exists).
+contact_username = ""
+
+[accounts]
+# "closed" (default: only the admin creates accounts), "approval" (sign-ups
+# wait for "rampart admin user approve") or "open".
+registrations = "{{.D.Accounts.Registrations}}"
+password_min_length = {{.D.Accounts.PasswordMinLength}}
 
 [security]
 # The HTTP security layer: CSP, X-Frame-Options, nosniff, Referrer-Policy, HSTS.
@@ -126,8 +143,16 @@ sts = {{.D.Security.STS}}
 sts_max_age = {{.D.Security.STSMaxAge}}
 # Ask to be preloaded into browsers (needs sts_max_age >= {{.OneYear}}); hard to undo.
 sts_preload = {{.D.Security.STSPreload}}
-# Optional: where browsers report CSP violations (a path or an https URL).
+# Optional: where browsers report CSP violations (a path or an http(s) URL).
 csp_report_uri = ""
+# The session cookie is __Host-rampart_session; Secure, HttpOnly, SameSite=Lax,
+# Path=/. false drops the prefix and Secure (logged as a warning); never in production.
+secure_cookies = {{.D.Security.SecureCookies}}
+# A sign-in lasts this long (sign-out and password reset end it sooner).
+session_lifetime = "{{text .D.Security.SessionLifetime}}"
+# Failed sign-ins allowed per client address and per account within login_window.
+login_attempts = {{.D.Security.LoginAttempts}}
+login_window = "{{text .D.Security.LoginWindow}}"
 
 [database]
 # "sqlite": an embedded database file, relative to data_dir unless absolute.

@@ -4,9 +4,25 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 )
+
+// ValidUsername applies Mastodon's rule for local usernames: 1–30 of a-z, 0-9
+// and _ (compared case-insensitively, so upper case is accepted as typed).
+func ValidUsername(u string) bool {
+	if len(u) == 0 || len(u) > 30 {
+		return false
+	}
+	for _, r := range u {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 // ExampleSecret is the placeholder in the documentation; a config carrying it is refused.
 const ExampleSecret = "CHANGE-ME-run-rampart-gen-config"
@@ -80,6 +96,40 @@ func (c *Config) validate() error {
 	}
 	if h.MaxBodyBytes < 1<<10 {
 		bad("http.max_body_bytes", "must be at least 1KiB")
+	}
+
+	c.trustedProxies = nil
+	for _, p := range h.TrustedProxies {
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			if addr, aerr := netip.ParseAddr(p); aerr == nil {
+				prefix, err = addr.Prefix(addr.BitLen())
+			}
+		}
+		if err != nil {
+			bad("http.trusted_proxies", "%q is not an address or CIDR range", p)
+			continue
+		}
+		if prefix.Bits() == 0 {
+			bad("http.trusted_proxies", "%q would trust X-Forwarded-For from anyone; name the proxy's address", p)
+			continue
+		}
+		c.trustedProxies = append(c.trustedProxies, prefix.Masked())
+	}
+
+	switch c.Accounts.Registrations {
+	case RegistrationsClosed, RegistrationsApproval, RegistrationsOpen:
+	default:
+		bad("accounts.registrations", "%q is not a mode; use closed (default), approval or open", c.Accounts.Registrations)
+	}
+	if n := c.Accounts.PasswordMinLength; n < 8 || n > 128 {
+		bad("accounts.password_min_length", "must be between 8 and 128")
+	}
+	if u := c.Instance.ContactUsername; u != "" && !ValidUsername(u) {
+		bad("instance.contact_username", "%q is not a username (a-z, 0-9, _; up to 30)", u)
+	}
+	if strings.TrimSpace(c.Instance.Title) == "" {
+		bad("instance.title", "must not be empty")
 	}
 
 	c.validateSecurity(bad, warn)
@@ -177,6 +227,18 @@ func (c *Config) validateSecurity(bad func(string, string, ...any), warn func(st
 		warn("security.sts is false: browsers will not be told to insist on https for this instance")
 	} else if https && s.Headers && s.STSMaxAge < OneYear {
 		warn("security.sts_max_age is %d: less than a year (%d) weakens HSTS", s.STSMaxAge, OneYear)
+	}
+	if !s.SecureCookies {
+		warn("security.secure_cookies is false: the session cookie loses its __Host- prefix and Secure flag, so it can travel over plain http and be set by sibling hosts")
+	}
+	if s.SessionLifetime < Duration(5*time.Minute) {
+		bad("security.session_lifetime", "must be at least 5m")
+	}
+	if s.LoginAttempts < 1 || s.LoginAttempts > 1000 {
+		bad("security.login_attempts", "must be between 1 and 1000")
+	}
+	if s.LoginWindow < Duration(time.Second) {
+		bad("security.login_window", "must be at least 1s")
 	}
 	if r := s.CSPReportURI; r != "" {
 		if strings.ContainsAny(r, " \t\r\n;,'\"") {

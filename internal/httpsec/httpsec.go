@@ -6,6 +6,7 @@ package httpsec
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -160,3 +161,44 @@ func (w *noCookieWriter) Write(b []byte) (int, error) {
 }
 
 func (w *noCookieWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// AllowFormTarget widens this one response's form-action to the origin of an
+// OAuth client's redirect URI. Browsers apply form-action to the redirect that
+// follows a form post, so the consent page must name where "Approve" leads.
+// Anything that is not a plain absolute URI is ignored.
+func (l *Layer) AllowFormTarget(w http.ResponseWriter, redirectURI string) {
+	if !l.enabled {
+		return
+	}
+	source := formSource(redirectURI)
+	if source == "" {
+		return
+	}
+	w.Header().Set("Content-Security-Policy",
+		strings.Replace(l.csp, "form-action 'self'", "form-action 'self' "+source, 1))
+}
+
+// formSource is a CSP source expression for a redirect URI: scheme://host for
+// web URIs, "scheme:" for an app's custom scheme.
+func formSource(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme == "" || strings.ContainsAny(uri, " ;,'\"\t\r\n") {
+		return ""
+	}
+	scheme := strings.ToLower(u.Scheme)
+	for _, r := range scheme {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.') {
+			return ""
+		}
+	}
+	switch scheme {
+	case "http", "https":
+		if u.Host == "" {
+			return ""
+		}
+		return scheme + "://" + u.Host
+	case "javascript", "data", "blob", "filesystem", "urn":
+		return ""
+	}
+	return scheme + ":"
+}

@@ -10,23 +10,33 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
+	"time"
 
+	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/api"
 	"github.com/rampart-social/rampart/internal/buildinfo"
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/health"
 	"github.com/rampart-social/rampart/internal/httpsec"
+	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/media"
+	"github.com/rampart-social/rampart/internal/oauth"
+	"github.com/rampart-social/rampart/internal/password"
 	"github.com/rampart-social/rampart/internal/server"
+	"github.com/rampart-social/rampart/internal/session"
 	"github.com/rampart-social/rampart/internal/store"
 	"github.com/rampart-social/rampart/internal/web"
 )
 
-// Instance is an opened Rampart: its store is open and its handler built.
+// Instance is an opened Rampart: its store is open, its services and handler built.
 type Instance struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	store   *store.Store
-	handler http.Handler
+	cfg      *config.Config
+	log      *slog.Logger
+	store    *store.Store
+	accounts *accounts.Service
+	oauth    *oauth.Service
+	handler  http.Handler
 }
 
 // Options adjust how an instance is assembled.
@@ -45,17 +55,33 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	if err != nil {
 		return nil, err
 	}
+	ids := id.NewGenerator()
+	acc := accounts.New(cfg, st, ids, password.NewHasher(password.Default, runtime.NumCPU()))
+	oa := oauth.New(st, ids)
+	sessions, err := session.New(cfg, st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	sec := httpsec.New(cfg)
 	mux := http.NewServeMux()
-	web.New(cfg, log).Register(mux)
+	web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec}).Register(mux)
+	api.New(cfg, log, st, acc, oa).Register(mux)
 	healthz := health.Handler(st, log)
 	mux.Handle("GET /livez", healthz)
 	mux.Handle("GET /readyz", healthz)
 	if opts.AppRoutes != nil {
 		opts.AppRoutes(mux)
 	}
-	h := server.Handler(cfg, log, httpsec.New(cfg), server.Handlers{App: mux, Media: media.Handler(), Health: healthz})
-	return &Instance{cfg: cfg, log: log, store: st, handler: h}, nil
+	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: media.Handler(), Health: healthz})
+	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, handler: h}, nil
 }
+
+// Accounts is the account service (the admin CLI uses it).
+func (i *Instance) Accounts() *accounts.Service { return i.accounts }
+
+// OAuth is the authorization server's service.
+func (i *Instance) OAuth() *oauth.Service { return i.oauth }
 
 // Handler is the full request path, for serving on any listener.
 func (i *Instance) Handler() http.Handler { return i.handler }
@@ -65,7 +91,27 @@ func (i *Instance) Store() *store.Store { return i.store }
 
 // Serve answers on ln until ctx ends, then drains and returns.
 func (i *Instance) Serve(ctx context.Context, ln net.Listener) error {
+	jctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go i.janitor(jctx)
 	return server.Serve(ctx, i.cfg, i.log, server.NewHTTPServer(i.cfg, i.log, i.handler), ln)
+}
+
+// janitor removes expired sessions and authorization codes every hour.
+func (i *Instance) janitor(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		now := time.Now()
+		if err := errors.Join(i.store.DeleteExpiredSessions(ctx, now), i.store.DeleteExpiredCodes(ctx, now)); err != nil && ctx.Err() == nil {
+			i.log.Warn("removing expired sessions and codes", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close releases the store.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/rampart-social/rampart/internal/clientip"
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/httpsec"
 )
@@ -20,7 +21,7 @@ type Handlers struct {
 	Health http.Handler // /livez and /readyz, answered on any host for probes
 }
 
-// Handler assembles the request path: request log → Host split → security
+// Handler assembles the request path: request log → client address → Host split → security
 // layer → panic recovery → body cap → the origin's handler.
 func Handler(cfg *config.Config, log *slog.Logger, sec *httpsec.Layer, h Handlers) http.Handler {
 	hosts := NewHostRouter(cfg)
@@ -34,7 +35,7 @@ func Handler(cfg *config.Config, log *slog.Logger, sec *httpsec.Layer, h Handler
 		http.Error(w, fmt.Sprintf("Misdirected Request: this server answers for %s (and its media host), not for the host this request named",
 			cfg.InstanceURL().Host), http.StatusMisdirectedRequest)
 	})))
-	return logRequests(log, hosts, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return logRequests(log, hosts, clientip.Middleware(cfg.TrustedProxies(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch hosts.Classify(r.Host) {
 		case OriginApp:
 			app.ServeHTTP(w, r)
@@ -43,7 +44,7 @@ func Handler(cfg *config.Config, log *slog.Logger, sec *httpsec.Layer, h Handler
 		default:
 			other.ServeHTTP(w, r)
 		}
-	}))
+	})))
 }
 
 // NewHTTPServer applies the configured timeouts and header limit.

@@ -1,16 +1,26 @@
 // Package web serves Rampart's server-rendered pages and their static assets
-// on the instance host. Pages use html/template and external CSS only — no
-// inline script or style — so the strict CSP of internal/httpsec holds.
+// on the instance host: the landing page, sign-in and sign-out, and the OAuth
+// consent page. Pages use html/template and external CSS only — no inline
+// script or style — so the strict CSP of internal/httpsec holds, and they
+// work with JavaScript disabled. Every form carries a CSRF token from
+// internal/session.
 package web
 
 import (
+	"context"
 	"embed"
+	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
 
+	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/httpsec"
+	"github.com/rampart-social/rampart/internal/oauth"
+	"github.com/rampart-social/rampart/internal/session"
+	"github.com/rampart-social/rampart/internal/store"
 )
 
 //go:embed templates/*.html
@@ -19,20 +29,26 @@ var templateFiles embed.FS
 //go:embed static
 var staticFiles embed.FS
 
+// Deps are the services the pages use.
+type Deps struct {
+	Config   *config.Config
+	Log      *slog.Logger
+	Store    *store.Store
+	Sessions *session.Manager
+	Accounts *accounts.Service
+	OAuth    *oauth.Service
+	Security *httpsec.Layer
+}
+
 // Pages renders the instance's pages.
 type Pages struct {
+	Deps
 	tmpl *template.Template
-	cfg  *config.Config
-	log  *slog.Logger
 }
 
 // New parses the embedded templates.
-func New(cfg *config.Config, log *slog.Logger) *Pages {
-	return &Pages{
-		tmpl: template.Must(template.ParseFS(templateFiles, "templates/*.html")),
-		cfg:  cfg,
-		log:  log,
-	}
+func New(d Deps) *Pages {
+	return &Pages{Deps: d, tmpl: template.Must(template.ParseFS(templateFiles, "templates/*.html"))}
 }
 
 // Register adds the pages and /static/ to mux.
@@ -44,20 +60,80 @@ func (p *Pages) Register(mux *http.ServeMux) {
 		files.ServeHTTP(w, r)
 	}))
 	mux.HandleFunc("GET /{$}", p.home)
+	mux.HandleFunc("GET /auth/sign_in", p.signInForm)
+	mux.HandleFunc("POST /auth/sign_in", p.signIn)
+	mux.HandleFunc("POST /auth/sign_out", p.signOut)
+	mux.HandleFunc("GET /oauth/authorize", p.authorizeForm)
+	mux.HandleFunc("POST /oauth/authorize", p.authorize)
 }
 
-type homeData struct {
-	Host string
+// visitor is what the pages know about who is looking.
+type visitor struct {
+	state   session.State
+	account *store.Account
+	csrf    string
+}
+
+// load reads the session; a session of a disabled or unapproved account counts as signed out.
+func (p *Pages) load(ctx context.Context, w http.ResponseWriter, r *http.Request) (*visitor, error) {
+	st, err := p.Sessions.Load(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	v := &visitor{}
+	if st.SignedIn() {
+		u, err := p.Store.UserByAccountID(ctx, st.Session.AccountID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if u != nil && accounts.Usable(u) == nil {
+			if v.account, err = p.Store.AccountByID(ctx, u.AccountID); err != nil {
+				return nil, err
+			}
+		} else {
+			st.Session = nil
+		}
+	}
+	v.state = p.Sessions.Ensure(w, st)
+	v.csrf = p.Sessions.CSRFToken(v.state)
+	return v, nil
+}
+
+// page is the data every template gets.
+type page struct {
+	Title    string
+	Host     string
+	CSRF     string
+	Account  *store.Account
+	Error    string
+	Notice   string
+	ReturnTo string
+	Login    string
+	Auth     *authView
+	Code     string
+}
+
+func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name string, data page) {
+	data.Host = p.Config.InstanceURL().Host
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := p.tmpl.ExecuteTemplate(w, name, data); err != nil {
+		p.Log.Error("render page", "template", name, "path", r.URL.Path, "err", err)
+	}
+}
+
+func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
+	p.Log.Error("page", "path", r.URL.Path, "err", err)
+	p.render(w, r, http.StatusInternalServerError, "message.html", page{Title: "Something went wrong",
+		Error: "Something went wrong on our side. Please try again."})
 }
 
 func (p *Pages) home(w http.ResponseWriter, r *http.Request) {
-	p.render(w, r, "home.html", homeData{Host: p.cfg.InstanceURL().Host})
-}
-
-func (p *Pages) render(w http.ResponseWriter, r *http.Request, name string, data any) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	if err := p.tmpl.ExecuteTemplate(w, name, data); err != nil {
-		p.log.Error("render page", "template", name, "path", r.URL.Path, "err", err)
+	v, err := p.load(r.Context(), w, r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
 	}
+	p.render(w, r, http.StatusOK, "home.html", page{Title: p.Config.Instance.Title, CSRF: v.csrf, Account: v.account})
 }

@@ -1,0 +1,394 @@
+// Package accounts holds the rules for local accounts: who may exist (name,
+// email, password rules), how they sign in (argon2id, rate limits that never
+// reveal whether an account exists), and what admins and users may change.
+// It knows nothing of HTTP.
+package accounts
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/id"
+	"github.com/rampart-social/rampart/internal/password"
+	"github.com/rampart-social/rampart/internal/ratelimit"
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// Roles.
+const (
+	RoleUser      = "user"
+	RoleModerator = "moderator"
+	RoleAdmin     = "admin"
+)
+
+// Errors of sign-in. ErrBadCredentials is the same whether the account
+// exists or not.
+var (
+	ErrBadCredentials = errors.New("wrong username or password")
+	ErrPending        = errors.New("this account is waiting for approval by an administrator")
+	ErrDisabled       = errors.New("this account is disabled")
+)
+
+// RateLimitedError says how long to wait before trying again.
+type RateLimitedError struct{ RetryAfter time.Duration }
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("too many failed sign-in attempts; try again in %d s", e.Seconds())
+}
+
+// Seconds is the wait rounded up to whole seconds (at least 1).
+func (e *RateLimitedError) Seconds() int {
+	s := int((e.RetryAfter + time.Second - 1) / time.Second)
+	return max(s, 1)
+}
+
+// ValidationError names the field that is wrong and why.
+type ValidationError struct {
+	Field string
+	Code  string // Mastodon's error code, e.g. ERR_TAKEN, ERR_INVALID, ERR_TOO_SHORT
+	Msg   string
+}
+
+func (e *ValidationError) Error() string { return e.Field + ": " + e.Msg }
+
+// Service applies the account rules.
+type Service struct {
+	store    *store.Store
+	ids      *id.Generator
+	hasher   *password.Hasher
+	cfg      *config.Config
+	perIP    *ratelimit.Limiter
+	perLogin *ratelimit.Limiter
+	now      func() time.Time
+}
+
+// New builds the service. The hasher decides argon2id's cost.
+func New(cfg *config.Config, st *store.Store, ids *id.Generator, hasher *password.Hasher) *Service {
+	n, window := int(cfg.Security.LoginAttempts), cfg.Security.LoginWindow.D()
+	return &Service{
+		store: st, ids: ids, hasher: hasher, cfg: cfg,
+		perIP:    ratelimit.New(n, window, 100_000),
+		perLogin: ratelimit.New(n, window, 100_000),
+		now:      time.Now,
+	}
+}
+
+// NewParams are what creating an account needs.
+type NewParams struct {
+	Username string
+	Email    string
+	Password string
+	Role     string
+	Approved bool
+	Reason   string
+	Locale   string
+}
+
+// Create validates and stores a new local account with its key pair.
+func (s *Service) Create(ctx context.Context, p NewParams) (*store.Account, *store.User, error) {
+	if !config.ValidUsername(p.Username) {
+		return nil, nil, &ValidationError{"username", "ERR_INVALID", "must be 1 to 30 characters of a-z, 0-9 and _"}
+	}
+	email, err := NormalizeEmail(p.Email)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.checkPassword(p.Password); err != nil {
+		return nil, nil, err
+	}
+	if p.Role == "" {
+		p.Role = RoleUser
+	}
+	if p.Role != RoleUser && p.Role != RoleModerator && p.Role != RoleAdmin {
+		return nil, nil, &ValidationError{"role", "ERR_INVALID", "must be user, moderator or admin"}
+	}
+	if p.Locale == "" {
+		p.Locale = "en"
+	}
+	hash, err := s.hasher.Hash(ctx, p.Password)
+	if err != nil {
+		return nil, nil, err
+	}
+	pub, priv, err := newKeyPair()
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.now().UTC()
+	base := s.cfg.InstanceURL().String()
+	a := &store.Account{
+		ID: s.ids.Next(), Username: p.Username,
+		URI: base + "/users/" + p.Username, URL: base + "/@" + p.Username,
+		Discoverable: true, PublicKeyPEM: pub, PrivateKeyPEM: priv, CreatedAt: now, UpdatedAt: now,
+	}
+	u := &store.User{Email: email, PasswordHash: hash, Role: p.Role, Approved: p.Approved, Locale: p.Locale,
+		DefaultPrivacy: "public", SignupReason: p.Reason, CreatedAt: now}
+	if err := s.store.CreateLocalAccount(ctx, a, u); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			field := "username"
+			if strings.HasPrefix(err.Error(), "email") {
+				field = "email"
+			}
+			return nil, nil, &ValidationError{field, "ERR_TAKEN", "is already taken"}
+		}
+		return nil, nil, err
+	}
+	return a, u, nil
+}
+
+// NormalizeEmail checks an address and returns it bare and trimmed.
+func NormalizeEmail(e string) (string, error) {
+	e = strings.TrimSpace(e)
+	addr, err := mail.ParseAddress(e)
+	if err != nil || addr.Address != e || !strings.Contains(e[strings.LastIndex(e, "@"):], ".") || len(e) > 254 {
+		return "", &ValidationError{"email", "ERR_INVALID", "is not an e-mail address"}
+	}
+	return e, nil
+}
+
+func (s *Service) checkPassword(pw string) error {
+	min := int(s.cfg.Accounts.PasswordMinLength)
+	if utf8.RuneCountInString(pw) < min {
+		return &ValidationError{"password", "ERR_TOO_SHORT", fmt.Sprintf("must be at least %d characters", min)}
+	}
+	if len(pw) > 1024 {
+		return &ValidationError{"password", "ERR_TOO_LONG", "must be at most 1024 bytes"}
+	}
+	return nil
+}
+
+func newKeyPair() (pub, priv string, err error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return "", "", fmt.Errorf("generate key pair: %w", err)
+	}
+	privDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return "", "", err
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		return "", "", err
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER})), nil
+}
+
+// Authenticate checks a sign-in. Failures count against both the client
+// address and the login name; once either is over the limit every attempt is
+// refused with a RateLimitedError until its window passes — right password
+// or not, existing account or not.
+func (s *Service) Authenticate(ctx context.Context, login, pw, clientIP string) (*store.Account, *store.User, error) {
+	loginKey := strings.ToLower(strings.TrimSpace(login))
+	if wait := max(s.perIP.Wait(clientIP), s.perLogin.Wait(loginKey)); wait > 0 {
+		return nil, nil, &RateLimitedError{RetryAfter: wait}
+	}
+	fail := func() (*store.Account, *store.User, error) {
+		s.perIP.Fail(clientIP)
+		s.perLogin.Fail(loginKey)
+		return nil, nil, ErrBadCredentials
+	}
+	u, err := s.store.UserByLogin(ctx, loginKey)
+	if errors.Is(err, store.ErrNotFound) {
+		s.hasher.Burn(ctx, pw) // same cost as a real check: timing tells nothing
+		return fail()
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	rehash, err := s.hasher.Verify(ctx, u.PasswordHash, pw)
+	if errors.Is(err, password.ErrMismatch) {
+		return fail()
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	s.perLogin.Reset(loginKey)
+	if rehash {
+		if h, err := s.hasher.Hash(ctx, pw); err == nil {
+			if err := s.store.SetPasswordHash(ctx, u.AccountID, h); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if u.Disabled {
+		return nil, nil, ErrDisabled
+	}
+	if !u.Approved {
+		return nil, nil, ErrPending
+	}
+	a, err := s.store.AccountByID(ctx, u.AccountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, u, nil
+}
+
+// Usable reports whether a user may act (used for tokens and sessions).
+func Usable(u *store.User) error {
+	switch {
+	case u.Disabled:
+		return ErrDisabled
+	case !u.Approved:
+		return ErrPending
+	}
+	return nil
+}
+
+// ResetPassword sets a new password and ends every session and token of the account.
+func (s *Service) ResetPassword(ctx context.Context, accountID int64, pw string) error {
+	if err := s.checkPassword(pw); err != nil {
+		return err
+	}
+	h, err := s.hasher.Hash(ctx, pw)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetPasswordHash(ctx, accountID, h); err != nil {
+		return err
+	}
+	return s.endAccess(ctx, accountID)
+}
+
+func (s *Service) endAccess(ctx context.Context, accountID int64) error {
+	if err := s.store.DeleteAccountSessions(ctx, accountID); err != nil {
+		return err
+	}
+	return s.store.DeleteAccountTokens(ctx, accountID)
+}
+
+// Change describes an admin change to a user.
+type Change struct {
+	Role     *string
+	Approved *bool
+	Disabled *bool
+}
+
+// Modify applies an admin change. Disabling ends every session and token.
+func (s *Service) Modify(ctx context.Context, accountID int64, c Change) (*store.User, error) {
+	u, err := s.store.UserByAccountID(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if c.Role != nil {
+		u.Role = *c.Role
+	}
+	if c.Approved != nil {
+		u.Approved = *c.Approved
+	}
+	if c.Disabled != nil {
+		u.Disabled = *c.Disabled
+	}
+	if err := s.store.SetUserFlags(ctx, accountID, u.Role, u.Approved, u.Disabled); err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		if err := s.endAccess(ctx, accountID); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+// Profile limits (Mastodon's).
+const (
+	MaxDisplayName = 30
+	MaxNote        = 500
+	MaxFields      = 4
+	MaxFieldName   = 255
+	MaxFieldValue  = 255
+)
+
+// ProfileUpdate holds the fields a user changes; nil leaves one as it is.
+type ProfileUpdate struct {
+	DisplayName  *string
+	Note         *string
+	Locked       *bool
+	Bot          *bool
+	Discoverable *bool
+	Fields       *[]store.Field
+	Privacy      *string
+	Sensitive    *bool
+	Language     *string
+}
+
+// UpdateProfile validates and applies a user's own profile change.
+func (s *Service) UpdateProfile(ctx context.Context, accountID int64, p ProfileUpdate) (*store.Account, *store.User, error) {
+	a, err := s.store.AccountByID(ctx, accountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.store.UserByAccountID(ctx, accountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.DisplayName != nil {
+		if utf8.RuneCountInString(*p.DisplayName) > MaxDisplayName {
+			return nil, nil, &ValidationError{"display_name", "ERR_TOO_LONG", fmt.Sprintf("must be at most %d characters", MaxDisplayName)}
+		}
+		a.DisplayName = *p.DisplayName
+	}
+	if p.Note != nil {
+		if utf8.RuneCountInString(*p.Note) > MaxNote {
+			return nil, nil, &ValidationError{"note", "ERR_TOO_LONG", fmt.Sprintf("must be at most %d characters", MaxNote)}
+		}
+		a.Note = *p.Note
+	}
+	if p.Fields != nil {
+		var fields []store.Field
+		for _, f := range *p.Fields {
+			if f.Name == "" && f.Value == "" {
+				continue
+			}
+			if utf8.RuneCountInString(f.Name) > MaxFieldName || utf8.RuneCountInString(f.Value) > MaxFieldValue {
+				return nil, nil, &ValidationError{"fields_attributes", "ERR_TOO_LONG", "a field name or value is over 255 characters"}
+			}
+			fields = append(fields, f)
+		}
+		if len(fields) > MaxFields {
+			return nil, nil, &ValidationError{"fields_attributes", "ERR_TOO_LONG", fmt.Sprintf("at most %d fields", MaxFields)}
+		}
+		a.Fields = fields
+	}
+	setBool(&a.Locked, p.Locked)
+	setBool(&a.Bot, p.Bot)
+	setBool(&a.Discoverable, p.Discoverable)
+	if p.Privacy != nil {
+		switch *p.Privacy {
+		case "public", "unlisted", "private", "direct":
+			u.DefaultPrivacy = *p.Privacy
+		default:
+			return nil, nil, &ValidationError{"source[privacy]", "ERR_INCLUSION", "must be public, unlisted, private or direct"}
+		}
+	}
+	setBool(&u.DefaultSensitive, p.Sensitive)
+	if p.Language != nil {
+		if l := *p.Language; l != "" && (len(l) < 2 || len(l) > 3 || strings.ToLower(l) != l) {
+			return nil, nil, &ValidationError{"source[language]", "ERR_INVALID", "must be an ISO 639 code like en"}
+		}
+		u.DefaultLanguage = *p.Language
+	}
+	a.UpdatedAt = s.now().UTC()
+	if err := s.store.UpdateProfile(ctx, a); err != nil {
+		return nil, nil, err
+	}
+	if err := s.store.SetUserPreferences(ctx, u); err != nil {
+		return nil, nil, err
+	}
+	return a, u, nil
+}
+
+func setBool(dst *bool, v *bool) {
+	if v != nil {
+		*dst = *v
+	}
+}

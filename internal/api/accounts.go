@@ -1,0 +1,168 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/oauth"
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+func (a *API) verifyCredentials(w http.ResponseWriter, r *http.Request, c *Caller) {
+	writeJSON(w, http.StatusOK, a.credentialAccount(c.Account, c.User))
+}
+
+func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Caller) {
+	p, err := params(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	upd := accounts.ProfileUpdate{
+		DisplayName: optString(p, "display_name"), Note: optString(p, "note"),
+		Locked: optBool(p, "locked"), Bot: optBool(p, "bot"), Discoverable: optBool(p, "discoverable"),
+		Privacy: optString(p, "source[privacy]"), Sensitive: optBool(p, "source[sensitive]"), Language: optString(p, "source[language]"),
+	}
+	if fields, ok := profileFields(p); ok {
+		upd.Fields = &fields
+	}
+	acc, u, err := a.accounts.UpdateProfile(r.Context(), c.Account.ID, upd)
+	if err != nil {
+		a.serviceError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.credentialAccount(acc, u))
+}
+
+// profileFields reads fields_attributes[i][name|value] in index order.
+func profileFields(p url.Values) ([]store.Field, bool) {
+	byIndex := map[int]*store.Field{}
+	found := false
+	for k, vs := range p {
+		rest, ok := strings.CutPrefix(k, "fields_attributes[")
+		if !ok || len(vs) == 0 {
+			continue
+		}
+		idx, attr, ok := strings.Cut(rest, "][")
+		n, err := strconv.Atoi(idx)
+		if !ok || err != nil || n < 0 || n > 15 {
+			continue
+		}
+		found = true
+		f := byIndex[n]
+		if f == nil {
+			f = &store.Field{}
+			byIndex[n] = f
+		}
+		switch strings.TrimSuffix(attr, "]") {
+		case "name":
+			f.Name = vs[0]
+		case "value":
+			f.Value = vs[0]
+		}
+	}
+	var out []store.Field
+	for i := 0; i <= 15; i++ {
+		if f := byIndex[i]; f != nil {
+			out = append(out, *f)
+		}
+	}
+	return out, found
+}
+
+func (a *API) getAccount(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	acc, err := a.store.AccountByID(r.Context(), id)
+	if err != nil {
+		a.serviceError(w, r, err)
+		return
+	}
+	if ok, err := a.visible(r, acc); err != nil || !ok {
+		writeError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, a.account(acc))
+}
+
+func (a *API) lookupAccount(w http.ResponseWriter, r *http.Request) {
+	acct := strings.TrimPrefix(strings.TrimSpace(r.URL.Query().Get("acct")), "@")
+	user, domain, _ := strings.Cut(acct, "@")
+	if strings.EqualFold(domain, a.cfg.InstanceURL().Hostname()) || strings.EqualFold(domain, a.cfg.InstanceURL().Host) {
+		domain = ""
+	}
+	if user == "" {
+		writeError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	acc, err := a.store.AccountByUsername(r.Context(), user, strings.ToLower(domain))
+	if err != nil {
+		a.serviceError(w, r, err)
+		return
+	}
+	if ok, err := a.visible(r, acc); err != nil || !ok {
+		writeError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, a.account(acc))
+}
+
+// visible hides local accounts that are pending or disabled.
+func (a *API) visible(r *http.Request, acc *store.Account) (bool, error) {
+	if acc.Domain != "" {
+		return true, nil
+	}
+	u, err := a.store.UserByAccountID(r.Context(), acc.ID)
+	if err != nil {
+		return false, err
+	}
+	return accounts.Usable(u) == nil, nil
+}
+
+// register is POST /api/v1/accounts: sign-up by an app, as the registration mode allows.
+func (a *API) register(w http.ResponseWriter, r *http.Request, c *Caller) {
+	mode := a.cfg.Accounts.Registrations
+	if mode == config.RegistrationsClosed {
+		writeError(w, http.StatusForbidden, "Registrations are closed on this instance")
+		return
+	}
+	p, err := params(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if !truthy(p.Get("agreement")) {
+		writeValidation(w, "agreement", "ERR_ACCEPTED", "must be accepted")
+		return
+	}
+	acc, _, err := a.accounts.Create(r.Context(), accounts.NewParams{
+		Username: p.Get("username"), Email: p.Get("email"), Password: p.Get("password"),
+		Approved: mode == config.RegistrationsOpen, Reason: truncate(p.Get("reason"), 1000), Locale: p.Get("locale"),
+	})
+	if err != nil {
+		a.serviceError(w, r, err)
+		return
+	}
+	scopes, _ := oauth.ParseScopes(c.App.Scopes)
+	issued, err := a.oauth.IssueForAccount(r.Context(), c.App.ID, acc.ID, scopes)
+	if err != nil {
+		a.serviceError(w, r, errors.Join(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, token(issued))
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

@@ -1,0 +1,137 @@
+// Package api is the Mastodon client API and the OAuth endpoints apps call
+// directly (token, revoke, metadata), plus NodeInfo. Handlers translate HTTP
+// to calls on the services (accounts, oauth) and back to Mastodon's JSON
+// entities; they hold no rules of their own.
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/oauth"
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// API serves the client API.
+type API struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	store    *store.Store
+	accounts *accounts.Service
+	oauth    *oauth.Service
+}
+
+// New builds the API.
+func New(cfg *config.Config, log *slog.Logger, st *store.Store, acc *accounts.Service, oa *oauth.Service) *API {
+	return &API{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa}
+}
+
+// Register mounts the API on mux, every route behind CORS.
+func (a *API) Register(mux *http.ServeMux) {
+	api := http.NewServeMux()
+	api.HandleFunc("POST /api/v1/apps", a.createApp)
+	api.HandleFunc("GET /api/v1/apps/verify_credentials", a.auth(anyToken, a.verifyApp, "read", "write", "follow", "push", "profile"))
+	api.HandleFunc("POST /oauth/token", a.token)
+	api.HandleFunc("POST /oauth/revoke", a.revoke)
+	api.HandleFunc("GET /.well-known/oauth-authorization-server", a.oauthMetadata)
+
+	api.HandleFunc("POST /api/v1/accounts", a.auth(anyToken, a.register, "write:accounts"))
+	api.HandleFunc("GET /api/v1/accounts/verify_credentials", a.auth(userToken, a.verifyCredentials, "read:accounts", "profile"))
+	api.HandleFunc("PATCH /api/v1/accounts/update_credentials", a.auth(userToken, a.updateCredentials, "write:accounts"))
+	api.HandleFunc("GET /api/v1/accounts/lookup", a.lookupAccount)
+	api.HandleFunc("GET /api/v1/accounts/{id}", a.getAccount)
+
+	api.HandleFunc("GET /api/v1/instance", a.instanceV1)
+	api.HandleFunc("GET /api/v2/instance", a.instanceV2)
+	api.HandleFunc("GET /.well-known/nodeinfo", a.nodeinfoLinks)
+	api.HandleFunc("GET /nodeinfo/{version}", a.nodeinfo)
+
+	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "Record not found")
+	})
+	h := cors(api)
+	for _, prefix := range []string{"/api/", "/oauth/token", "/oauth/revoke", "/.well-known/", "/nodeinfo/"} {
+		mux.Handle(prefix, h)
+	}
+}
+
+// cors lets browser apps on any origin call the API with bearer tokens.
+// Credentials (cookies) are never allowed: the API authenticates by token
+// only, so a page elsewhere cannot act as a signed-in visitor.
+func cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Expose-Headers", "Link, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, X-Request-Id")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			h.Set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key")
+			h.Set("Access-Control-Max-Age", "3600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	writeJSONStatus(w, status, v)
+}
+
+// writeJSONKeepType writes 200 with the Content-Type already set.
+func writeJSONKeepType(w http.ResponseWriter, v any) { writeJSONStatus(w, http.StatusOK, v) }
+
+func writeJSONStatus(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(v)
+}
+
+// writeError answers Mastodon's error shape: {"error": "..."}.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// writeValidation answers 422 with Mastodon's per-field details.
+func writeValidation(w http.ResponseWriter, field, code, desc string) {
+	writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
+		"error": "Validation failed: " + humanField(field) + " " + desc,
+		"details": map[string]any{
+			field: []map[string]string{{"error": code, "description": desc}},
+		},
+	})
+}
+
+func humanField(f string) string {
+	f = strings.ReplaceAll(f, "_", " ")
+	if f == "" {
+		return f
+	}
+	return strings.ToUpper(f[:1]) + f[1:]
+}
+
+// serviceError maps service errors to responses; unknown errors are 500s
+// that reveal nothing.
+func (a *API) serviceError(w http.ResponseWriter, r *http.Request, err error) {
+	var ve *accounts.ValidationError
+	var ae *oauth.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		writeValidation(w, ve.Field, ve.Code, ve.Msg)
+	case errors.As(err, &ae):
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"error": "Validation failed: " + ae.Msg})
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "Record not found")
+	default:
+		a.log.Error("api", "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, "Internal server error")
+	}
+}

@@ -1,0 +1,94 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/oauth"
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// Caller is who a request acts as.
+type Caller struct {
+	Token   *store.Token
+	Scopes  oauth.Scopes
+	App     *store.App
+	Account *store.Account // nil for app-only (client_credentials) tokens
+	User    *store.User
+}
+
+type tokenKind int
+
+const (
+	anyToken  tokenKind = iota // an app token is enough
+	userToken                  // the token must act for a user
+)
+
+// bearer extracts the access token from the Authorization header or the
+// access_token parameter.
+func bearer(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+			return strings.TrimSpace(t)
+		}
+		return ""
+	}
+	return r.URL.Query().Get("access_token")
+}
+
+func unauthorized(w http.ResponseWriter, msg string) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="rampart", error="invalid_token", error_description="`+msg+`"`)
+	writeError(w, http.StatusUnauthorized, msg)
+}
+
+// auth wraps h: it needs a valid token granting any one of scopes; a user
+// token for userToken routes. Every scope check of the API goes through here.
+func (a *API) auth(kind tokenKind, h func(http.ResponseWriter, *http.Request, *Caller), scopes ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		raw := bearer(r)
+		if raw == "" {
+			unauthorized(w, "The access token is invalid")
+			return
+		}
+		tok, err := a.oauth.Bearer(r.Context(), raw)
+		if errors.Is(err, oauth.ErrInvalidToken) {
+			unauthorized(w, "The access token is invalid")
+			return
+		}
+		if err != nil {
+			a.serviceError(w, r, err)
+			return
+		}
+		granted, _ := oauth.ParseScopes(tok.Scopes)
+		if !granted.AllowsAny(scopes...) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="rampart", error="insufficient_scope", scope="`+strings.Join(scopes, " ")+`"`)
+			writeError(w, http.StatusForbidden, "This action is outside the authorized scopes")
+			return
+		}
+		c := &Caller{Token: tok, Scopes: granted}
+		if c.App, err = a.store.AppByID(r.Context(), tok.AppID); err != nil {
+			a.serviceError(w, r, err)
+			return
+		}
+		if tok.AccountID != 0 {
+			if c.User, err = a.store.UserByAccountID(r.Context(), tok.AccountID); err != nil {
+				a.serviceError(w, r, err)
+				return
+			}
+			if err := accounts.Usable(c.User); err != nil {
+				writeError(w, http.StatusForbidden, "Your login is currently disabled: "+err.Error())
+				return
+			}
+			if c.Account, err = a.store.AccountByID(r.Context(), tok.AccountID); err != nil {
+				a.serviceError(w, r, err)
+				return
+			}
+		} else if kind == userToken {
+			writeError(w, http.StatusUnprocessableEntity, "This method requires an authenticated user")
+			return
+		}
+		h(w, r, c)
+	}
+}

@@ -1,0 +1,156 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/rampart-social/rampart/internal/buildinfo"
+	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// MastodonVersion is the Mastodon API level Rampart claims: only what it
+// implements, so clients do not call endpoints that are not there.
+const MastodonVersion = "4.2.0"
+
+// APIVersion is api_versions.mastodon (the 4.3 grouped-notification level is not implemented).
+const APIVersion = 1
+
+func versionString() string {
+	return MastodonVersion + " (compatible; Rampart " + buildinfo.Version + ")"
+}
+
+type instanceFacts struct {
+	users   int64
+	contact *Account
+}
+
+func (a *API) facts(r *http.Request) (instanceFacts, error) {
+	var f instanceFacts
+	var err error
+	if f.users, err = a.store.CountLocalUsers(r.Context()); err != nil {
+		return f, err
+	}
+	if name := a.cfg.Instance.ContactUsername; name != "" {
+		acc, err := a.store.AccountByUsername(r.Context(), name, "")
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return f, err
+		}
+		if acc != nil {
+			e := a.account(acc)
+			f.contact = &e
+		}
+	}
+	return f, nil
+}
+
+func (a *API) streamingURL() string {
+	u := a.cfg.InstanceURL()
+	scheme := "wss"
+	if u.Scheme == "http" {
+		scheme = "ws"
+	}
+	return scheme + "://" + u.Host
+}
+
+var statusLimits = map[string]any{"max_characters": 5000, "max_media_attachments": 4, "characters_reserved_per_url": 23}
+
+// Uploads arrive with the media issue; until then the instance says it takes none.
+var mediaLimits = map[string]any{"supported_mime_types": []string{}, "image_size_limit": 0, "image_matrix_limit": 0,
+	"video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0, "description_limit": 1500}
+
+var pollLimits = map[string]any{"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2629746}
+
+func (a *API) instanceV1(w http.ResponseWriter, r *http.Request) {
+	f, err := a.facts(r)
+	if err != nil {
+		a.serviceError(w, r, err)
+		return
+	}
+	i := a.cfg.Instance
+	base := a.cfg.InstanceURL().String()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"uri": a.cfg.InstanceURL().Host, "title": i.Title, "short_description": i.Description, "description": i.Description,
+		"email": i.ContactEmail, "version": versionString(),
+		"urls":      map[string]string{"streaming_api": a.streamingURL()},
+		"stats":     map[string]int64{"user_count": f.users, "status_count": 0, "domain_count": 0},
+		"thumbnail": base + DefaultThumbnailPath, "languages": []string{"en"},
+		"registrations":     a.cfg.Accounts.Registrations != config.RegistrationsClosed,
+		"approval_required": a.cfg.Accounts.Registrations == config.RegistrationsApproval,
+		"invites_enabled":   false,
+		"configuration": map[string]any{
+			"accounts": map[string]int{"max_featured_tags": 10}, "statuses": statusLimits,
+			"media_attachments": mediaLimits, "polls": pollLimits,
+		},
+		"contact_account": f.contact, "rules": []any{},
+	})
+}
+
+func (a *API) instanceV2(w http.ResponseWriter, r *http.Request) {
+	f, err := a.facts(r)
+	if err != nil {
+		a.serviceError(w, r, err)
+		return
+	}
+	i := a.cfg.Instance
+	base := a.cfg.InstanceURL().String()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"domain": a.cfg.InstanceURL().Host, "title": i.Title, "version": versionString(),
+		"source_url": "https://github.com/rampart-social/rampart", "description": i.Description,
+		"usage":     map[string]any{"users": map[string]int64{"active_month": f.users}},
+		"thumbnail": map[string]any{"url": base + DefaultThumbnailPath, "blurhash": nil, "versions": map[string]string{}},
+		"icon":      []any{},
+		"languages": []string{"en"},
+		"configuration": map[string]any{
+			"urls":              map[string]any{"streaming": a.streamingURL(), "status": nil},
+			"vapid":             map[string]string{"public_key": ""},
+			"accounts":          map[string]int{"max_featured_tags": 10, "max_pinned_statuses": 5},
+			"statuses":          statusLimits,
+			"media_attachments": mediaLimits,
+			"polls":             pollLimits,
+			"translation":       map[string]bool{"enabled": false},
+		},
+		"registrations": map[string]any{
+			"enabled":           a.cfg.Accounts.Registrations != config.RegistrationsClosed,
+			"approval_required": a.cfg.Accounts.Registrations == config.RegistrationsApproval,
+			"message":           nil, "url": nil,
+		},
+		"api_versions": map[string]int{"mastodon": APIVersion},
+		"contact":      map[string]any{"email": i.ContactEmail, "account": f.contact},
+		"rules":        []any{},
+	})
+}
+
+func (a *API) nodeinfoLinks(w http.ResponseWriter, r *http.Request) {
+	base := a.cfg.InstanceURL().String()
+	writeJSON(w, http.StatusOK, map[string]any{"links": []map[string]string{
+		{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.0", "href": base + "/nodeinfo/2.0"},
+		{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": base + "/nodeinfo/2.1"},
+	}})
+}
+
+func (a *API) nodeinfo(w http.ResponseWriter, r *http.Request) {
+	version := r.PathValue("version")
+	if version != "2.0" && version != "2.1" {
+		writeError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	f, err := a.facts(r)
+	if err != nil {
+		a.serviceError(w, r, err)
+		return
+	}
+	software := map[string]string{"name": "rampart", "version": buildinfo.Version}
+	if version == "2.1" {
+		software["repository"] = "https://github.com/rampart-social/rampart"
+		software["homepage"] = "https://github.com/rampart-social/rampart"
+	}
+	w.Header().Set("Content-Type", `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/`+version+`#"`)
+	writeJSONKeepType(w, map[string]any{
+		"version": version, "software": software, "protocols": []string{"activitypub"},
+		"services":          map[string][]string{"inbound": {}, "outbound": {}},
+		"openRegistrations": a.cfg.Accounts.Registrations == config.RegistrationsOpen,
+		"usage":             map[string]any{"users": map[string]int64{"total": f.users, "activeMonth": f.users, "activeHalfyear": f.users}, "localPosts": 0},
+		"metadata":          map[string]any{"nodeName": a.cfg.Instance.Title},
+	})
+}

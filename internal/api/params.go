@@ -1,0 +1,117 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// params merges a request's query, form, multipart and JSON parameters the
+// way Mastodon does. JSON is flattened to form keys: {"source":{"privacy":x}}
+// becomes source[privacy], arrays become key[] (or key[i][field] for objects).
+func params(r *http.Request) (url.Values, error) {
+	v := url.Values{}
+	for k, vs := range r.URL.Query() {
+		v[k] = append(v[k], vs...)
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/json":
+		var body any
+		dec := json.NewDecoder(r.Body)
+		dec.UseNumber()
+		if err := dec.Decode(&body); err != nil {
+			return nil, fmt.Errorf("the request body is not valid JSON")
+		}
+		obj, ok := body.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("the request body must be a JSON object")
+		}
+		for k, x := range obj {
+			flatten(v, k, x)
+		}
+	case "multipart/form-data":
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			return nil, fmt.Errorf("the form could not be read")
+		}
+		for k, vs := range r.MultipartForm.Value {
+			v[k] = append(v[k], vs...)
+		}
+	case "application/x-www-form-urlencoded", "":
+		if r.Body != nil && r.Method != http.MethodGet {
+			if err := r.ParseForm(); err != nil {
+				return nil, fmt.Errorf("the form could not be read")
+			}
+			for k, vs := range r.PostForm {
+				v[k] = append(v[k], vs...)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("unsupported Content-Type %q", ct)
+	}
+	return v, nil
+}
+
+func flatten(v url.Values, key string, x any) {
+	switch x := x.(type) {
+	case map[string]any:
+		for k, y := range x {
+			flatten(v, key+"["+k+"]", y)
+		}
+	case []any:
+		for i, y := range x {
+			if _, isObj := y.(map[string]any); isObj {
+				flatten(v, key+"["+strconv.Itoa(i)+"]", y)
+			} else {
+				flatten(v, key+"[]", y)
+			}
+		}
+	case nil:
+		v.Add(key, "")
+	case bool:
+		v.Add(key, strconv.FormatBool(x))
+	case json.Number:
+		v.Add(key, x.String())
+	case string:
+		v.Add(key, x)
+	}
+}
+
+// optString returns a pointer when the key was sent at all.
+func optString(v url.Values, key string) *string {
+	if vs, ok := v[key]; ok && len(vs) > 0 {
+		s := vs[0]
+		return &s
+	}
+	return nil
+}
+
+// optBool reads Mastodon's truthy values ("true", "1", "on").
+func optBool(v url.Values, key string) *bool {
+	s := optString(v, key)
+	if s == nil {
+		return nil
+	}
+	b := truthy(*s)
+	return &b
+}
+
+func truthy(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "1", "on", "yes":
+		return true
+	}
+	return false
+}
+
+// list returns key[] values, or key's values.
+func list(v url.Values, key string) []string {
+	if vs := v[key+"[]"]; len(vs) > 0 {
+		return vs
+	}
+	return v[key]
+}

@@ -1,0 +1,256 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrNotFound is returned when a row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a unique value (username, email) is taken.
+var ErrConflict = errors.New("already taken")
+
+// Field is a profile metadata pair.
+type Field struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Account is a local or remote actor.
+type Account struct {
+	ID            int64
+	Username      string
+	Domain        string // "" for local
+	URI           string
+	URL           string
+	DisplayName   string
+	Note          string // plain text as written
+	Fields        []Field
+	Locked        bool
+	Bot           bool
+	Discoverable  bool
+	PublicKeyPEM  string
+	PrivateKeyPEM string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// User is a local account's credentials, role and preferences.
+type User struct {
+	AccountID        int64
+	Email            string
+	PasswordHash     string
+	Role             string // user, moderator, admin
+	Approved         bool
+	Disabled         bool
+	Locale           string
+	DefaultPrivacy   string
+	DefaultSensitive bool
+	DefaultLanguage  string
+	SignupReason     string
+	CreatedAt        time.Time
+}
+
+func ms(t time.Time) int64     { return t.UnixMilli() }
+func fromMs(v int64) time.Time { return time.UnixMilli(v).UTC() }
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+const accountCols = `a.id, a.username, a.domain, a.uri, a.url, a.display_name, a.note, a.fields, a.locked, a.bot,
+	a.discoverable, a.public_key_pem, a.private_key_pem, a.created_at, a.updated_at`
+
+type scanner interface{ Scan(...any) error }
+
+func scanAccount(row scanner) (*Account, error) {
+	var a Account
+	var fields string
+	var created, updated int64
+	err := row.Scan(&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &fields,
+		&a.Locked, &a.Bot, &a.Discoverable, &a.PublicKeyPEM, &a.PrivateKeyPEM, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(fields), &a.Fields); err != nil {
+		return nil, fmt.Errorf("account %d fields: %w", a.ID, err)
+	}
+	a.CreatedAt, a.UpdatedAt = fromMs(created), fromMs(updated)
+	return &a, nil
+}
+
+// isUniqueViolation reports a UNIQUE constraint failure (both dialects word it so).
+func isUniqueViolation(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "UNIQUE constraint failed") || strings.Contains(err.Error(), "duplicate key"))
+}
+
+// CreateLocalAccount inserts an account and its user row in one transaction.
+// A taken username or email gives ErrConflict naming which.
+func (s *Store) CreateLocalAccount(ctx context.Context, a *Account, u *User) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create account: %w", err)
+	}
+	defer tx.Rollback()
+	fields, _ := json.Marshal(nonNilFields(a.Fields))
+	_, err = tx.ExecContext(ctx, `INSERT INTO accounts (id, username, domain, uri, url, display_name, note, fields, locked, bot,
+		discoverable, public_key_pem, private_key_pem, created_at, updated_at) VALUES (?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, a.Username, a.URI, a.URL, a.DisplayName, a.Note, string(fields), boolInt(a.Locked), boolInt(a.Bot),
+		boolInt(a.Discoverable), a.PublicKeyPEM, a.PrivateKeyPEM, ms(a.CreatedAt), ms(a.UpdatedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("username %q: %w", a.Username, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("create account: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO users (account_id, email, password_hash, role, approved, disabled, locale,
+		default_privacy, default_sensitive, default_language, signup_reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.ID, u.Email, u.PasswordHash, u.Role, boolInt(u.Approved), boolInt(u.Disabled), u.Locale, u.DefaultPrivacy,
+		boolInt(u.DefaultSensitive), u.DefaultLanguage, u.SignupReason, ms(u.CreatedAt))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("email %q: %w", u.Email, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	u.AccountID = a.ID
+	return tx.Commit()
+}
+
+func nonNilFields(f []Field) []Field {
+	if f == nil {
+		return []Field{}
+	}
+	return f
+}
+
+// AccountByID loads one account.
+func (s *Store) AccountByID(ctx context.Context, id int64) (*Account, error) {
+	return scanAccount(s.read.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts a WHERE a.id = ?`, id))
+}
+
+// AccountByUsername loads an account by name (case-insensitive) and domain ("" local).
+func (s *Store) AccountByUsername(ctx context.Context, username, domain string) (*Account, error) {
+	return scanAccount(s.read.QueryRowContext(ctx,
+		`SELECT `+accountCols+` FROM accounts a WHERE lower(a.username) = lower(?) AND a.domain = ?`, username, domain))
+}
+
+// UpdateProfile writes the editable profile fields of an account.
+func (s *Store) UpdateProfile(ctx context.Context, a *Account) error {
+	fields, _ := json.Marshal(nonNilFields(a.Fields))
+	res, err := s.write.ExecContext(ctx, `UPDATE accounts SET display_name = ?, note = ?, fields = ?, locked = ?, bot = ?,
+		discoverable = ?, updated_at = ? WHERE id = ?`,
+		a.DisplayName, a.Note, string(fields), boolInt(a.Locked), boolInt(a.Bot), boolInt(a.Discoverable), ms(a.UpdatedAt), a.ID)
+	return expectOne(res, err, "update profile")
+}
+
+func expectOne(res sql.Result, err error, what string) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return nil
+}
+
+const userCols = `u.account_id, u.email, u.password_hash, u.role, u.approved, u.disabled, u.locale, u.default_privacy,
+	u.default_sensitive, u.default_language, u.signup_reason, u.created_at`
+
+func scanUser(row scanner, extra ...any) (*User, error) {
+	var u User
+	var created int64
+	dest := append([]any{&u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Approved, &u.Disabled, &u.Locale,
+		&u.DefaultPrivacy, &u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &created}, extra...)
+	err := row.Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	u.CreatedAt = fromMs(created)
+	return &u, nil
+}
+
+// UserByAccountID loads a local account's credentials.
+func (s *Store) UserByAccountID(ctx context.Context, accountID int64) (*User, error) {
+	return scanUser(s.read.QueryRowContext(ctx, `SELECT `+userCols+` FROM users u WHERE u.account_id = ?`, accountID))
+}
+
+// UserByLogin finds a local user by username or email (case-insensitive).
+func (s *Store) UserByLogin(ctx context.Context, login string) (*User, error) {
+	return scanUser(s.read.QueryRowContext(ctx, `SELECT `+userCols+` FROM users u JOIN accounts a ON a.id = u.account_id
+		WHERE a.domain = '' AND (lower(a.username) = lower(?) OR lower(u.email) = lower(?))`, login, login))
+}
+
+// LocalUser pairs a local account with its credentials.
+type LocalUser struct {
+	Account *Account
+	User    *User
+}
+
+// ListLocalUsers returns every local user, oldest first.
+func (s *Store) ListLocalUsers(ctx context.Context) ([]LocalUser, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+accountCols+`, `+userCols+` FROM accounts a JOIN users u ON u.account_id = a.id
+		WHERE a.domain = '' ORDER BY a.id`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []LocalUser
+	for rows.Next() {
+		var a Account
+		var u User
+		var fields string
+		var created, updated, ucreated int64
+		if err := rows.Scan(&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &fields, &a.Locked, &a.Bot,
+			&a.Discoverable, &a.PublicKeyPEM, &a.PrivateKeyPEM, &created, &updated,
+			&u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Approved, &u.Disabled, &u.Locale, &u.DefaultPrivacy,
+			&u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &ucreated); err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		_ = json.Unmarshal([]byte(fields), &a.Fields)
+		a.CreatedAt, a.UpdatedAt, u.CreatedAt = fromMs(created), fromMs(updated), fromMs(ucreated)
+		out = append(out, LocalUser{Account: &a, User: &u})
+	}
+	return out, rows.Err()
+}
+
+// CountLocalUsers counts approved, enabled local users.
+func (s *Store) CountLocalUsers(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE approved = 1 AND disabled = 0`).Scan(&n)
+	return n, err
+}
+
+// SetPasswordHash replaces a user's password hash.
+func (s *Store) SetPasswordHash(ctx context.Context, accountID int64, hash string) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE account_id = ?`, hash, accountID)
+	return expectOne(res, err, "set password")
+}
+
+// SetUserFlags sets role, approval and disabled state.
+func (s *Store) SetUserFlags(ctx context.Context, accountID int64, role string, approved, disabled bool) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE users SET role = ?, approved = ?, disabled = ? WHERE account_id = ?`,
+		role, boolInt(approved), boolInt(disabled), accountID)
+	return expectOne(res, err, "update user")
+}
+
+// SetUserPreferences writes the posting defaults.
+func (s *Store) SetUserPreferences(ctx context.Context, u *User) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE users SET default_privacy = ?, default_sensitive = ?, default_language = ? WHERE account_id = ?`,
+		u.DefaultPrivacy, boolInt(u.DefaultSensitive), u.DefaultLanguage, u.AccountID)
+	return expectOne(res, err, "update preferences")
+}

@@ -1,0 +1,227 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// App is a registered OAuth client.
+type App struct {
+	ID               int64
+	Name             string
+	Website          string
+	RedirectURIs     []string
+	Scopes           string // space-separated
+	ClientID         string
+	ClientSecretHash string
+	CreatedAt        time.Time
+}
+
+// Code is an authorization code awaiting exchange.
+type Code struct {
+	CodeHash      string
+	AppID         int64
+	AccountID     int64
+	RedirectURI   string
+	Scopes        string
+	CodeChallenge string // S256 challenge, "" without PKCE
+	ExpiresAt     time.Time
+}
+
+// Token is an access token's record.
+type Token struct {
+	ID        int64
+	TokenHash string
+	AppID     int64
+	AccountID int64 // 0 for client_credentials tokens
+	Scopes    string
+	CreatedAt time.Time
+}
+
+// CreateApp stores a client.
+func (s *Store) CreateApp(ctx context.Context, a *App) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO oauth_apps (id, name, website, redirect_uris, scopes, client_id, client_secret_hash, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, a.Name, a.Website, strings.Join(a.RedirectURIs, "\n"), a.Scopes, a.ClientID,
+		a.ClientSecretHash, ms(a.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("create app: %w", err)
+	}
+	return nil
+}
+
+func scanApp(row scanner) (*App, error) {
+	var a App
+	var uris string
+	var created int64
+	err := row.Scan(&a.ID, &a.Name, &a.Website, &uris, &a.Scopes, &a.ClientID, &a.ClientSecretHash, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load app: %w", err)
+	}
+	a.RedirectURIs = strings.Split(uris, "\n")
+	a.CreatedAt = fromMs(created)
+	return &a, nil
+}
+
+const appCols = `id, name, website, redirect_uris, scopes, client_id, client_secret_hash, created_at`
+
+// AppByClientID loads a client by its public id.
+func (s *Store) AppByClientID(ctx context.Context, clientID string) (*App, error) {
+	return scanApp(s.read.QueryRowContext(ctx, `SELECT `+appCols+` FROM oauth_apps WHERE client_id = ?`, clientID))
+}
+
+// AppByID loads a client by row id.
+func (s *Store) AppByID(ctx context.Context, id int64) (*App, error) {
+	return scanApp(s.read.QueryRowContext(ctx, `SELECT `+appCols+` FROM oauth_apps WHERE id = ?`, id))
+}
+
+// CreateCode stores an authorization code.
+func (s *Store) CreateCode(ctx context.Context, c *Code) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO oauth_codes (code_hash, app_id, account_id, redirect_uri, scopes, code_challenge, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, c.CodeHash, c.AppID, c.AccountID, c.RedirectURI, c.Scopes, c.CodeChallenge, ms(c.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("create code: %w", err)
+	}
+	return nil
+}
+
+// TakeCode deletes and returns a code in one step, so it can be used once
+// only even under concurrent exchanges.
+func (s *Store) TakeCode(ctx context.Context, codeHash string) (*Code, error) {
+	var c Code
+	var exp int64
+	err := s.write.QueryRowContext(ctx, `DELETE FROM oauth_codes WHERE code_hash = ?
+		RETURNING code_hash, app_id, account_id, redirect_uri, scopes, code_challenge, expires_at`, codeHash).
+		Scan(&c.CodeHash, &c.AppID, &c.AccountID, &c.RedirectURI, &c.Scopes, &c.CodeChallenge, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("take code: %w", err)
+	}
+	c.ExpiresAt = fromMs(exp)
+	return &c, nil
+}
+
+// DeleteExpiredCodes removes codes past their expiry.
+func (s *Store) DeleteExpiredCodes(ctx context.Context, now time.Time) error {
+	_, err := s.write.ExecContext(ctx, `DELETE FROM oauth_codes WHERE expires_at < ?`, ms(now))
+	return err
+}
+
+// CreateToken stores an access token.
+func (s *Store) CreateToken(ctx context.Context, t *Token) error {
+	var account any
+	if t.AccountID != 0 {
+		account = t.AccountID
+	}
+	_, err := s.write.ExecContext(ctx, `INSERT INTO oauth_tokens (id, token_hash, app_id, account_id, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		t.ID, t.TokenHash, t.AppID, account, t.Scopes, ms(t.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("create token: %w", err)
+	}
+	return nil
+}
+
+// TokenByHash loads a token.
+func (s *Store) TokenByHash(ctx context.Context, hash string) (*Token, error) {
+	var t Token
+	var account sql.NullInt64
+	var created int64
+	err := s.read.QueryRowContext(ctx, `SELECT id, token_hash, app_id, account_id, scopes, created_at FROM oauth_tokens WHERE token_hash = ?`, hash).
+		Scan(&t.ID, &t.TokenHash, &t.AppID, &account, &t.Scopes, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load token: %w", err)
+	}
+	t.AccountID = account.Int64
+	t.CreatedAt = fromMs(created)
+	return &t, nil
+}
+
+// DeleteToken revokes a token if it belongs to appID; it reports whether one was removed.
+func (s *Store) DeleteToken(ctx context.Context, hash string, appID int64) (bool, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE token_hash = ? AND app_id = ?`, hash, appID)
+	if err != nil {
+		return false, fmt.Errorf("revoke token: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// DeleteAccountTokens revokes every token of an account.
+func (s *Store) DeleteAccountTokens(ctx context.Context, accountID int64) error {
+	_, err := s.write.ExecContext(ctx, `DELETE FROM oauth_tokens WHERE account_id = ?`, accountID)
+	if err != nil {
+		return fmt.Errorf("revoke tokens: %w", err)
+	}
+	return nil
+}
+
+// Session is a signed-in browser.
+type Session struct {
+	IDHash    string
+	AccountID int64
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UserAgent string
+	IP        string
+}
+
+// CreateSession stores a session.
+func (s *Store) CreateSession(ctx context.Context, se *Session) error {
+	_, err := s.write.ExecContext(ctx, `INSERT INTO sessions (id_hash, account_id, created_at, expires_at, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?)`,
+		se.IDHash, se.AccountID, ms(se.CreatedAt), ms(se.ExpiresAt), se.UserAgent, se.IP)
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+// SessionByHash loads a live session (expired ones are not found).
+func (s *Store) SessionByHash(ctx context.Context, hash string, now time.Time) (*Session, error) {
+	var se Session
+	var created, exp int64
+	err := s.read.QueryRowContext(ctx, `SELECT id_hash, account_id, created_at, expires_at, user_agent, ip FROM sessions
+		WHERE id_hash = ? AND expires_at > ?`, hash, ms(now)).Scan(&se.IDHash, &se.AccountID, &created, &exp, &se.UserAgent, &se.IP)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
+	se.CreatedAt, se.ExpiresAt = fromMs(created), fromMs(exp)
+	return &se, nil
+}
+
+// DeleteSession ends one session.
+func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+	_, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hash)
+	if err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}
+
+// DeleteAccountSessions ends every session of an account.
+func (s *Store) DeleteAccountSessions(ctx context.Context, accountID int64) error {
+	_, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE account_id = ?`, accountID)
+	if err != nil {
+		return fmt.Errorf("delete sessions: %w", err)
+	}
+	return nil
+}
+
+// DeleteExpiredSessions removes sessions past their expiry.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) error {
+	_, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, ms(now))
+	return err
+}

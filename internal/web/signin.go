@@ -1,0 +1,96 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/clientip"
+	"github.com/rampart-social/rampart/internal/session"
+)
+
+// safeReturn keeps redirects after sign-in on this host: a local absolute
+// path only (no //host, no backslashes, no scheme).
+func safeReturn(s string) string {
+	if s == "" || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsAny(s, "\\\r\n") {
+		return "/"
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "" || u.Host != "" {
+		return "/"
+	}
+	return s
+}
+
+func (p *Pages) signInForm(w http.ResponseWriter, r *http.Request) {
+	v, err := p.load(r.Context(), w, r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	p.render(w, r, http.StatusOK, "signin.html", page{Title: "Sign in", CSRF: v.csrf, Account: v.account,
+		ReturnTo: safeReturn(r.URL.Query().Get("return_to"))})
+}
+
+func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
+	v, err := p.load(r.Context(), w, r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		p.render(w, r, http.StatusBadRequest, "message.html", page{Title: "Bad request", Error: "The form could not be read."})
+		return
+	}
+	data := page{Title: "Sign in", CSRF: v.csrf, ReturnTo: safeReturn(r.PostForm.Get("return_to")), Login: r.PostForm.Get("username")}
+	if !p.Sessions.CheckCSRF(v.state, r.PostForm.Get(session.CSRFField)) {
+		data.Error = "Your form expired. Please sign in again."
+		p.render(w, r, http.StatusForbidden, "signin.html", data)
+		return
+	}
+	acc, _, err := p.Accounts.Authenticate(r.Context(), r.PostForm.Get("username"), r.PostForm.Get("password"), clientip.From(r.Context()))
+	var limited *accounts.RateLimitedError
+	switch {
+	case errors.As(err, &limited):
+		w.Header().Set("Retry-After", strconv.Itoa(limited.Seconds()))
+		data.Error = "Too many failed attempts. Try again in " + strconv.Itoa(limited.Seconds()) + " s."
+		p.render(w, r, http.StatusTooManyRequests, "signin.html", data)
+		return
+	case errors.Is(err, accounts.ErrBadCredentials):
+		data.Error = "Wrong username or password."
+		p.render(w, r, http.StatusUnauthorized, "signin.html", data)
+		return
+	case errors.Is(err, accounts.ErrPending), errors.Is(err, accounts.ErrDisabled):
+		data.Error = strings.ToUpper(err.Error()[:1]) + err.Error()[1:] + "."
+		p.render(w, r, http.StatusForbidden, "signin.html", data)
+		return
+	case err != nil:
+		p.fail(w, r, err)
+		return
+	}
+	if err := p.Sessions.Start(r.Context(), w, v.state, acc.ID, r.UserAgent(), clientip.From(r.Context())); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, data.ReturnTo, http.StatusSeeOther)
+}
+
+func (p *Pages) signOut(w http.ResponseWriter, r *http.Request) {
+	v, err := p.load(r.Context(), w, r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if err := r.ParseForm(); err != nil || !p.Sessions.CheckCSRF(v.state, r.PostForm.Get(session.CSRFField)) {
+		p.render(w, r, http.StatusForbidden, "message.html", page{Title: "Sign out", Error: "Your form expired. Please try again from the home page."})
+		return
+	}
+	if err := p.Sessions.End(r.Context(), w, v.state); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
