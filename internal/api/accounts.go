@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -154,7 +153,7 @@ func (a *API) register(w http.ResponseWriter, r *http.Request, c *Caller) {
 	scopes, _ := oauth.ParseScopes(c.App.Scopes)
 	issued, err := a.oauth.IssueForAccount(r.Context(), c.App.ID, acc.ID, scopes)
 	if err != nil {
-		a.serviceError(w, r, errors.Join(err))
+		a.serviceError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, token(issued))

@@ -94,10 +94,6 @@ func (a *API) revoke(w http.ResponseWriter, r *http.Request) {
 // oauthMetadata is RFC 8414's discovery document, as Mastodon 4.3 serves it.
 func (a *API) oauthMetadata(w http.ResponseWriter, r *http.Request) {
 	base := a.cfg.InstanceURL().String()
-	var scopes []string
-	for _, s := range []string{"read", "write", "follow", "push", "profile", "admin:read", "admin:write"} {
-		scopes = append(scopes, s)
-	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                base + "/",
 		"service_documentation":                 "https://docs.joinmastodon.org/",
@@ -105,7 +101,7 @@ func (a *API) oauthMetadata(w http.ResponseWriter, r *http.Request) {
 		"token_endpoint":                        base + "/oauth/token",
 		"revocation_endpoint":                   base + "/oauth/revoke",
 		"app_registration_endpoint":             base + "/api/v1/apps",
-		"scopes_supported":                      scopes,
+		"scopes_supported":                      oauth.AllScopes(),
 		"response_types_supported":              []string{"code"},
 		"response_modes_supported":              []string{"query"},
 		"code_challenge_methods_supported":      []string{"S256"},

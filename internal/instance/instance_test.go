@@ -28,6 +28,7 @@ type running struct {
 	release chan struct{} // closes to let /test/slow finish
 	started chan struct{} // receives when /test/slow has begun
 	logs    *syncBuffer
+	inst    *Instance
 }
 
 type syncBuffer struct {
@@ -44,6 +45,12 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 // start opens an instance with test-only routes on the app host.
 func start(t *testing.T, cfg *config.Config) *running {
+	t.Helper()
+	return startOn(t, cfg, nil)
+}
+
+// startOn is start with the listener wrapped (e.g. in TLS, as the reverse proxy would).
+func startOn(t *testing.T, cfg *config.Config, wrap func(net.Listener) net.Listener) *running {
 	t.Helper()
 	r := &running{done: make(chan error, 1), release: make(chan struct{}), started: make(chan struct{}, 1), logs: &syncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(r.logs, nil))
@@ -81,6 +88,10 @@ func start(t *testing.T, cfg *config.Config) *running {
 		t.Fatal(err)
 	}
 	r.addr = ln.Addr().String()
+	r.inst = inst
+	if wrap != nil {
+		ln = wrap(ln)
+	}
 	go func() { r.done <- inst.Serve(ctx, ln) }()
 	t.Cleanup(func() {
 		cancel()

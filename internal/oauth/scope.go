@@ -23,6 +23,17 @@ var granular = map[string][]string{
 var followCovers = map[string]bool{"read:blocks": true, "read:follows": true, "read:mutes": true,
 	"write:blocks": true, "write:follows": true, "write:mutes": true}
 
+// AllScopes lists every scope Rampart understands, for discovery documents.
+func AllScopes() []string {
+	out := append([]string(nil), topScopes...)
+	for _, parent := range []string{"read", "write", "admin:read", "admin:write"} {
+		for _, g := range granular[parent] {
+			out = append(out, parent+":"+g)
+		}
+	}
+	return out
+}
+
 // Known reports whether s names a Mastodon scope.
 func Known(s string) bool {
 	for _, t := range topScopes {
