@@ -13,9 +13,11 @@ import (
 )
 
 // safeReturn keeps redirects after sign-in on this host: a local absolute
-// path only (no //host, no backslashes, no scheme).
+// path only (no //host, no backslashes, no scheme, no control characters —
+// browsers drop tabs and newlines, which would turn "/\t/evil" into "//evil").
 func safeReturn(s string) string {
-	if s == "" || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsAny(s, "\\\r\n") {
+	if s == "" || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsAny(s, "\\") ||
+		strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
 		return "/"
 	}
 	u, err := url.Parse(s)
