@@ -52,6 +52,14 @@ func commands() []command {
 		{"gen config", "print a complete config file with fresh secrets", runGenConfig},
 		{"gen systemd", "print the hardened systemd unit", runGenSystemd},
 		{"version", "print the version", runVersion},
+		{"admin user create", "create an approved local account (--username, --email; --admin, --moderator, --password-stdin)", runAdminUserCreate},
+		{"admin user list", "list local accounts with role and state (--json for JSON)", runAdminUserList},
+		{"admin user reset-password", "set a new password (generated, or --password-stdin) and end every session", runAdminUserResetPassword},
+		{"admin user disable", "disable an account and end its sessions and tokens (--username)", runAdminUserDisable},
+		{"admin user enable", "enable a disabled account (--username)", runAdminUserEnable},
+		{"admin user approve", "approve a pending registration (--username)", runAdminUserApprove},
+		{"admin user promote", "give an account the admin role (--username; --role moderator for moderator)", runAdminUserPromote},
+		{"admin user demote", "make an account a plain user again (--username)", runAdminUserDemote},
 	}
 }
 
@@ -105,8 +113,12 @@ func findCommand(args []string) (command, []string, bool) {
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: rampart <command> [flags]\n\nCommands:")
+	width := 0
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'rampart <command> -h' for a command's flags.")
 }
