@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/clientip"
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/store"
@@ -133,6 +134,11 @@ func (a *API) register(w http.ResponseWriter, r *http.Request, c *Caller) {
 		writeError(w, http.StatusForbidden, "Registrations are closed on this instance")
 		return
 	}
+	ip := clientip.From(r.Context())
+	if wait := a.signups.Wait(ip); wait > 0 {
+		writeRateLimited(w, wait)
+		return
+	}
 	p, err := params(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -150,6 +156,7 @@ func (a *API) register(w http.ResponseWriter, r *http.Request, c *Caller) {
 		a.serviceError(w, r, err)
 		return
 	}
+	a.signups.Fail(ip) // every account made counts, not only failures
 	scopes, _ := oauth.ParseScopes(c.App.Scopes)
 	issued, err := a.oauth.IssueForAccount(r.Context(), c.App.ID, acc.ID, scopes)
 	if err != nil {

@@ -9,11 +9,14 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/oauth"
+	"github.com/rampart-social/rampart/internal/ratelimit"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -24,11 +27,19 @@ type API struct {
 	store    *store.Store
 	accounts *accounts.Service
 	oauth    *oauth.Service
+	signups  *ratelimit.Limiter // per client address
 }
+
+// Sign-ups per client address per window, as Mastodon limits them.
+const (
+	signupsPerWindow = 5
+	signupWindow     = 30 * time.Minute
+)
 
 // New builds the API.
 func New(cfg *config.Config, log *slog.Logger, st *store.Store, acc *accounts.Service, oa *oauth.Service) *API {
-	return &API{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa}
+	return &API{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa,
+		signups: ratelimit.New(signupsPerWindow, signupWindow, 100_000)}
 }
 
 // Register mounts the API on mux, every route behind CORS.
@@ -98,6 +109,13 @@ func writeJSONStatus(w http.ResponseWriter, status int, v any) {
 // writeError answers Mastodon's error shape: {"error": "..."}.
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// writeRateLimited answers 429 with Retry-After in whole seconds.
+func writeRateLimited(w http.ResponseWriter, wait time.Duration) {
+	secs := max(int((wait+time.Second-1)/time.Second), 1)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	writeError(w, http.StatusTooManyRequests, "Too many requests; try again in "+strconv.Itoa(secs)+" s")
 }
 
 // writeValidation answers 422 with Mastodon's per-field details.

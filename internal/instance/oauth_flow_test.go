@@ -556,3 +556,28 @@ func TestRegistrationModes(t *testing.T) {
 		})
 	}
 }
+
+func TestSignupsAreRateLimitedPerAddress(t *testing.T) {
+	ti := startTLS(t, "[accounts]", `registrations = "open"`)
+	a := ti.registerApp("urn:ietf:wg:oauth:2.0:oob", "read write")
+	r := ti.call(ti.client, "POST", "/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {a.id},
+		"client_secret": {a.secret}, "scope": {"write"}}, "")
+	appToken := r.json(t)["access_token"].(string)
+	signup := func(n int, ip string) reply {
+		name := "user" + strconv.Itoa(n)
+		return ti.call(ti.client, "POST", "/api/v1/accounts", url.Values{"username": {name}, "email": {name + "@example.test"},
+			"password": {"long enough password"}, "agreement": {"true"}}, appToken, "X-Forwarded-For", ip)
+	}
+	for i := 0; i < 5; i++ {
+		if r := signup(i, "198.51.100.20"); r.status != 200 {
+			t.Fatalf("sign-up %d: %d %s", i+1, r.status, r.body)
+		}
+	}
+	r = signup(5, "198.51.100.20")
+	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" || r.json(t)["error"] == nil {
+		t.Errorf("6th sign-up from one address: %d %s", r.status, r.body)
+	}
+	if r := signup(6, "198.51.100.21"); r.status != 200 {
+		t.Errorf("another address: %d", r.status)
+	}
+}

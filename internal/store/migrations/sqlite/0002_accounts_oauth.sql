@@ -66,8 +66,7 @@ CREATE TABLE oauth_tokens (
     app_id       INTEGER NOT NULL REFERENCES oauth_apps (id) ON DELETE CASCADE,
     account_id   INTEGER REFERENCES accounts (id) ON DELETE CASCADE,
     scopes       TEXT NOT NULL,
-    created_at   INTEGER NOT NULL,
-    last_used_at INTEGER NOT NULL DEFAULT 0
+    created_at   INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX oauth_tokens_account ON oauth_tokens (account_id);
 
