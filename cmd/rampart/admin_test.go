@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,27 +17,10 @@ func adminEnv(t *testing.T) []string {
 	return []string{"RAMPART_CONFIG=" + prodConfig(t), "RAMPART_DATA_DIR=" + t.TempDir()}
 }
 
-// adminRun runs the binary with stdin.
-func adminRun(t *testing.T, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append(cleanEnv(), env...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return o.String(), e.String(), ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return o.String(), e.String(), 0
-}
-
 // adminOK runs an admin command that must succeed quietly (nothing on stderr).
 func adminOK(t *testing.T, env []string, stdin string, args ...string) string {
 	t.Helper()
-	out, errOut, code := adminRun(t, env, stdin, append([]string{"admin", "user"}, args...)...)
+	out, errOut, code := runStdin(t, env, stdin, append([]string{"admin", "user"}, args...)...)
 	if code != 0 || errOut != "" {
 		t.Fatalf("admin user %v: exit %d\nstdout: %s\nstderr: %s", args, code, out, errOut)
 	}
@@ -49,7 +30,7 @@ func adminOK(t *testing.T, env []string, stdin string, args ...string) string {
 // adminFails checks a failing admin command: the exit status and one stderr line.
 func adminFails(t *testing.T, env []string, stdin string, wantCode int, want string, args ...string) {
 	t.Helper()
-	out, errOut, code := adminRun(t, env, stdin, append([]string{"admin", "user"}, args...)...)
+	out, errOut, code := runStdin(t, env, stdin, append([]string{"admin", "user"}, args...)...)
 	oneErrorLine(t, errOut, code, want)
 	if code != wantCode {
 		t.Errorf("admin user %v: exit %d, want %d (%s)", args, code, wantCode, errOut)
