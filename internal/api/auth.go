@@ -30,8 +30,8 @@ const (
 // access_token parameter.
 func bearer(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); h != "" {
-		if t, ok := strings.CutPrefix(h, "Bearer "); ok {
-			return strings.TrimSpace(t)
+		if len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") { // the scheme is case-insensitive (RFC 7235)
+			return strings.TrimSpace(h[7:])
 		}
 		return ""
 	}

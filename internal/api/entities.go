@@ -105,7 +105,8 @@ func (a *API) account(acc *store.Account) Account {
 	}
 	fields := make([]Field, 0, len(acc.Fields))
 	for _, f := range acc.Fields {
-		fields = append(fields, Field{Name: html.EscapeString(f.Name), Value: html.EscapeString(f.Value)})
+		// Like Mastodon: the name is plain text (clients escape it), the value is HTML.
+		fields = append(fields, Field{Name: f.Name, Value: html.EscapeString(f.Value)})
 	}
 	disc := acc.Discoverable
 	f := false

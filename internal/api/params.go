@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -31,6 +32,9 @@ func params(r *http.Request) (url.Values, error) {
 		if !ok {
 			return nil, fmt.Errorf("the request body must be a JSON object")
 		}
+		if _, err := dec.Token(); err != io.EOF {
+			return nil, fmt.Errorf("the request body has data after the JSON object")
+		}
 		for k, x := range obj {
 			flatten(v, k, x)
 		}
@@ -42,11 +46,17 @@ func params(r *http.Request) (url.Values, error) {
 			v[k] = append(v[k], vs...)
 		}
 	case "application/x-www-form-urlencoded", "":
+		// Like Rails, a body without a Content-Type is read as a form.
 		if r.Body != nil && r.Method != http.MethodGet {
-			if err := r.ParseForm(); err != nil {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				return nil, fmt.Errorf("the request body could not be read")
+			}
+			form, err := url.ParseQuery(string(body))
+			if err != nil {
 				return nil, fmt.Errorf("the form could not be read")
 			}
-			for k, vs := range r.PostForm {
+			for k, vs := range form {
 				v[k] = append(v[k], vs...)
 			}
 		}

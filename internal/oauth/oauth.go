@@ -122,7 +122,7 @@ func ParseRedirectURIs(raw []string) ([]string, error) {
 			continue
 		}
 		parsed, err := url.Parse(u)
-		if err != nil || parsed.Scheme == "" || len(u) > 2000 || parsed.Fragment != "" || strings.ContainsAny(u, "\"'<>\\ ") {
+		if err != nil || parsed.Scheme == "" || len(u) > 2000 || strings.ContainsAny(u, "#\"'<>\\ ") {
 			return nil, &ValidationError{fmt.Sprintf("redirect_uris: %q must be an absolute URI without a fragment", u)}
 		}
 		switch strings.ToLower(parsed.Scheme) {
@@ -273,8 +273,11 @@ func (s *Service) exchangeCode(ctx context.Context, app *store.App, p TokenParam
 		return nil, oerr("invalid_grant", "the authorization code was issued to another client")
 	case s.now().After(code.ExpiresAt):
 		return nil, oerr("invalid_grant", "the authorization code is invalid, expired or already used")
-	case p.RedirectURI != code.RedirectURI && !(p.RedirectURI == "" && len(app.RedirectURIs) == 1):
+	case p.RedirectURI != code.RedirectURI:
 		return nil, oerr("invalid_grant", "redirect_uri does not match the authorization request")
+	case code.CodeChallenge == "" && p.CodeVerifier != "":
+		// A verifier for a code issued without a challenge means PKCE was stripped on the way (RFC 9700 §4.8.2).
+		return nil, oerr("invalid_grant", "code_verifier was sent but the authorization request had no code_challenge")
 	}
 	if code.CodeChallenge != "" {
 		sum := sha256.Sum256([]byte(p.CodeVerifier))
