@@ -3,8 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/instance"
 	"github.com/rampart-social/rampart/internal/store"
 )
@@ -69,14 +68,14 @@ func flagError(err error) error {
 	return err
 }
 
-// newPassword is a fresh random password of at least 24 characters (base64url).
-func newPassword(minLen int64) (string, error) {
-	n := max(24, int(minLen))
-	b := make([]byte, (n*3+3)/4)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("generate a password: %w", err)
+// newPassword is a fresh random password: 43 characters (256 bits), or
+// longer when password_min_length asks for more.
+func newPassword(minLen int64) string {
+	pw := id.Secret()
+	for int64(len(pw)) < minLen {
+		pw += id.Secret()
 	}
-	return base64.RawURLEncoding.EncodeToString(b)[:n], nil
+	return pw
 }
 
 // readPassword takes the first line of stdin, without its line ending.
@@ -101,8 +100,7 @@ func passwordFrom(fromStdin bool, cfg *config.Config, io IO) (pw string, generat
 		pw, err = readPassword(io)
 		return pw, false, err
 	}
-	pw, err = newPassword(cfg.Accounts.PasswordMinLength)
-	return pw, true, err
+	return newPassword(cfg.Accounts.PasswordMinLength), true, nil
 }
 
 func printGenerated(io IO, pw string) {

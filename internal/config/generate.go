@@ -2,12 +2,12 @@ package config
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"net"
 	"strings"
 	"text/template"
+
+	"github.com/rampart-social/rampart/internal/id"
 )
 
 // GenOptions are the inputs of `rampart gen config`.
@@ -20,13 +20,7 @@ type GenOptions struct {
 }
 
 // NewSecretValue returns fresh random key material, encoded for the config file.
-func NewSecretValue() string {
-	b := make([]byte, MinSecretBytes)
-	if _, err := rand.Read(b); err != nil {
-		panic(fmt.Sprintf("crypto/rand failed: %v", err)) // the OS has no entropy source; nothing safe can follow
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func NewSecretValue() string { return id.Secret() }
 
 // Generate renders a complete, commented config file with a fresh secret.
 // The result is validated before it is returned, so it always loads.

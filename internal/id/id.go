@@ -6,6 +6,7 @@ package id
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/binary"
 	"sync"
 	"time"
@@ -49,3 +50,13 @@ func Time(id int64) time.Time { return time.UnixMilli(id >> 16).UTC() }
 
 // Floor is the smallest id of instant t, for time-based cursors.
 func Floor(t time.Time) int64 { return t.UnixMilli() << 16 }
+
+// Secret returns 32 random bytes, base64url-encoded (43 characters): the
+// shape of every bearer secret Rampart hands out (session ids, OAuth client
+// ids and secrets, codes, tokens, generated keys). crypto/rand.Read cannot
+// fail since Go 1.24: it crashes the program rather than return weak bytes.
+func Secret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

@@ -8,7 +8,6 @@ package oauth
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -93,9 +92,9 @@ func (s *Service) RegisterApp(ctx context.Context, p AppParams) (*store.App, str
 			return nil, "", &ValidationError{"website must be an http(s) URL"}
 		}
 	}
-	secret := randomToken()
+	secret := id.Secret()
 	app := &store.App{ID: s.ids.Next(), Name: name, Website: website, RedirectURIs: uris, Scopes: scopes.String(),
-		ClientID: randomToken(), ClientSecretHash: Hash(secret), CreatedAt: s.now().UTC()}
+		ClientID: id.Secret(), ClientSecretHash: Hash(secret), CreatedAt: s.now().UTC()}
 	if err := s.store.CreateApp(ctx, app); err != nil {
 		return nil, "", err
 	}
@@ -206,7 +205,7 @@ func RedirectURL(req *AuthRequest, params url.Values) string {
 
 // IssueCode makes an authorization code for an approved request.
 func (s *Service) IssueCode(ctx context.Context, req *AuthRequest, accountID int64) (string, error) {
-	code := randomToken()
+	code := id.Secret()
 	err := s.store.CreateCode(ctx, &store.Code{CodeHash: Hash(code), AppID: req.App.ID, AccountID: accountID,
 		RedirectURI: req.RedirectURI, Scopes: req.Scopes.String(), CodeChallenge: req.CodeChallenge,
 		ExpiresAt: s.now().Add(CodeLifetime)})
@@ -298,7 +297,7 @@ func (s *Service) exchangeCode(ctx context.Context, app *store.App, p TokenParam
 }
 
 func (s *Service) issue(ctx context.Context, appID, accountID int64, scopes Scopes) (*Issued, error) {
-	raw := randomToken()
+	raw := id.Secret()
 	now := s.now().UTC()
 	if err := s.store.CreateToken(ctx, &store.Token{ID: s.ids.Next(), TokenHash: Hash(raw), AppID: appID,
 		AccountID: accountID, Scopes: scopes.String(), CreatedAt: now}); err != nil {
@@ -359,14 +358,6 @@ func (s *Service) Bearer(ctx context.Context, raw string) (*store.Token, error) 
 func Hash(v string) string {
 	sum := sha256.Sum256([]byte(v))
 	return hex.EncodeToString(sum[:])
-}
-
-func randomToken() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(fmt.Sprintf("crypto/rand failed: %v", err))
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // validVerifier checks RFC 7636's alphabet and length (43–128).

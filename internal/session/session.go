@@ -12,7 +12,6 @@ package session
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -98,7 +98,7 @@ func (m *Manager) Ensure(w http.ResponseWriter, st State) State {
 	if st.Raw != "" {
 		return st
 	}
-	st.Raw = newValue()
+	st.Raw = id.Secret()
 	http.SetCookie(w, m.cookie(st.Raw, 0))
 	return st
 }
@@ -111,7 +111,7 @@ func (m *Manager) Start(ctx context.Context, w http.ResponseWriter, old State, a
 			return err
 		}
 	}
-	raw := newValue()
+	raw := id.Secret()
 	now := m.now().UTC()
 	if len(userAgent) > 300 {
 		userAgent = userAgent[:300]
@@ -162,14 +162,6 @@ func (m *Manager) CSRFToken(st State) string {
 func (m *Manager) CheckCSRF(st State, token string) bool {
 	want := m.CSRFToken(st)
 	return want != "" && hmac.Equal([]byte(want), []byte(token))
-}
-
-func newValue() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(fmt.Sprintf("crypto/rand failed: %v", err))
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func validValue(v string) bool {
