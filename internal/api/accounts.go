@@ -82,15 +82,7 @@ func (a *API) getAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acc, err := a.store.AccountByID(r.Context(), id)
-	if err != nil {
-		a.serviceError(w, r, err)
-		return
-	}
-	if ok, err := a.visible(r, acc); err != nil || !ok {
-		writeError(w, http.StatusNotFound, "Record not found")
-		return
-	}
-	writeJSON(w, http.StatusOK, a.account(acc))
+	a.writePublicAccount(w, r, acc, err)
 }
 
 func (a *API) lookupAccount(w http.ResponseWriter, r *http.Request) {
@@ -104,11 +96,22 @@ func (a *API) lookupAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	acc, err := a.store.AccountByUsername(r.Context(), user, strings.ToLower(domain))
+	a.writePublicAccount(w, r, acc, err)
+}
+
+// writePublicAccount answers with the loaded account, or 404 when it does not
+// exist or is hidden (pending or disabled local accounts).
+func (a *API) writePublicAccount(w http.ResponseWriter, r *http.Request, acc *store.Account, err error) {
 	if err != nil {
 		a.serviceError(w, r, err)
 		return
 	}
-	if ok, err := a.visible(r, acc); err != nil || !ok {
+	ok, err := a.visible(r, acc)
+	if err != nil {
+		a.serviceError(w, r, err)
+		return
+	}
+	if !ok {
 		writeError(w, http.StatusNotFound, "Record not found")
 		return
 	}

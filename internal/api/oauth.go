@@ -38,6 +38,16 @@ func oauthError(w http.ResponseWriter, e *oauth.Error) {
 	writeJSON(w, status, map[string]string{"error": e.Code, "error_description": e.Description})
 }
 
+// oauthFailure answers an OAuth error in RFC 6749's shape and anything else as a server error.
+func (a *API) oauthFailure(w http.ResponseWriter, r *http.Request, err error) {
+	var oe *oauth.Error
+	if errors.As(err, &oe) {
+		oauthError(w, oe)
+		return
+	}
+	a.serviceError(w, r, err)
+}
+
 // clientCredentials reads client_secret_basic or client_secret_post.
 func clientCredentials(r *http.Request, p url.Values) (id, secret string) {
 	if u, pw, ok := r.BasicAuth(); ok {
@@ -59,13 +69,8 @@ func (a *API) token(w http.ResponseWriter, r *http.Request) {
 		GrantType: p.Get("grant_type"), Code: p.Get("code"), RedirectURI: p.Get("redirect_uri"),
 		ClientID: id, ClientSecret: secret, CodeVerifier: p.Get("code_verifier"), Scope: p.Get("scope"),
 	})
-	var oe *oauth.Error
-	if errors.As(err, &oe) {
-		oauthError(w, oe)
-		return
-	}
 	if err != nil {
-		a.serviceError(w, r, err)
+		a.oauthFailure(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, token(issued))
@@ -79,13 +84,8 @@ func (a *API) revoke(w http.ResponseWriter, r *http.Request) {
 	}
 	id, secret := clientCredentials(r, p)
 	err = a.oauth.Revoke(r.Context(), id, secret, p.Get("token"))
-	var oe *oauth.Error
-	if errors.As(err, &oe) {
-		oauthError(w, oe)
-		return
-	}
 	if err != nil {
-		a.serviceError(w, r, err)
+		a.oauthFailure(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{})
