@@ -2,7 +2,6 @@ package instance
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,21 +25,10 @@ type running struct {
 	done    chan error
 	release chan struct{} // closes to let /test/slow finish
 	started chan struct{} // receives when /test/slow has begun
-	logs    *syncBuffer
+	logs    *testutil.SyncBuffer
 	inst    *Instance
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // start opens an instance with test-only routes on the app host.
 func start(t *testing.T, cfg *config.Config) *running {
@@ -52,7 +39,7 @@ func start(t *testing.T, cfg *config.Config) *running {
 // startOn is start with the listener wrapped (e.g. in TLS, as the reverse proxy would).
 func startOn(t *testing.T, cfg *config.Config, wrap func(net.Listener) net.Listener) *running {
 	t.Helper()
-	r := &running{done: make(chan error, 1), release: make(chan struct{}), started: make(chan struct{}, 1), logs: &syncBuffer{}}
+	r := &running{done: make(chan error, 1), release: make(chan struct{}), started: make(chan struct{}, 1), logs: &testutil.SyncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(r.logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
@@ -361,13 +348,13 @@ func TestRequestLogLine(t *testing.T) {
 
 func TestNonLoopbackListenIsLoggedAsWarning(t *testing.T) {
 	cfg := testutil.ProdConfig(t, t.TempDir(), "[http]", `listen = "0.0.0.0:0"`)
-	var buf syncBuffer
-	LogStartup(cfg, slog.New(slog.NewJSONHandler(&buf, nil)))
+	buf := &testutil.SyncBuffer{}
+	LogStartup(cfg, slog.New(slog.NewJSONHandler(buf, nil)))
 	if !strings.Contains(buf.String(), `"level":"WARN","msg":"http.listen is 0.0.0.0:0, not loopback`) {
 		t.Errorf("start-up log lacks the warning:\n%s", buf.String())
 	}
-	buf = syncBuffer{}
-	LogStartup(testutil.ProdConfig(t, t.TempDir()), slog.New(slog.NewJSONHandler(&buf, nil)))
+	buf = &testutil.SyncBuffer{}
+	LogStartup(testutil.ProdConfig(t, t.TempDir()), slog.New(slog.NewJSONHandler(buf, nil)))
 	if strings.Contains(buf.String(), "WARN") {
 		t.Errorf("default config warns:\n%s", buf.String())
 	}

@@ -3,7 +3,9 @@
 package testutil
 
 import (
+	"bytes"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rampart-social/rampart/internal/config"
@@ -64,4 +66,23 @@ var WantAppCSP = map[string][]string{
 	"connect-src":               {"'self'", "wss://example.test"},
 	"manifest-src":              {"'self'"},
 	"upgrade-insecure-requests": {},
+}
+
+// SyncBuffer is a bytes.Buffer safe for a writer goroutine (a logger, a
+// child process) and a reading test at once.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -62,18 +61,7 @@ func requireChromium(t *testing.T) string {
 	return ""
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // browserProblems collects what the browser reports while the pages load.
 // The listener runs on chromedp's reading goroutine, so it only appends.
@@ -213,7 +201,7 @@ func TestBrowserPagesKeepTheCSP(t *testing.T) {
 		ln.Close()
 		t.Fatalf("dev config: %v", err)
 	}
-	serverLog := &syncBuffer{}
+	serverLog := &testutil.SyncBuffer{}
 	inst, err := instance.Open(ctx, cfg, slog.New(slog.NewJSONHandler(serverLog, nil)), instance.Options{})
 	if err != nil {
 		ln.Close()
@@ -270,7 +258,7 @@ func TestBrowserPagesKeepTheCSP(t *testing.T) {
 
 	// The browser.
 	problems := &browserProblems{}
-	chromeOut := &syncBuffer{}
+	chromeOut := &testutil.SyncBuffer{}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(browserPath),
 		chromedp.Headless,
