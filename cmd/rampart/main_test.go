@@ -41,7 +41,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-
 // run runs the binary to completion.
 func run(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()

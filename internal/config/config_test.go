@@ -327,3 +327,18 @@ func TestSyntaxErrorDoesNotEchoSecret(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestEveryKeyIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range Keys() {
+		if !strings.Contains(string(doc), "`"+k.Name+"`") {
+			t.Errorf("docs/configuration.md does not document `%s`", k.Name)
+		}
+		if !strings.Contains(string(doc), k.EnvVar) {
+			t.Errorf("docs/configuration.md does not name %s", k.EnvVar)
+		}
+	}
+}

@@ -29,7 +29,6 @@ type running struct {
 	inst    *Instance
 }
 
-
 // start opens an instance with test-only routes on the app host.
 func start(t *testing.T, cfg *config.Config) *running {
 	t.Helper()

@@ -61,8 +61,6 @@ func requireChromium(t *testing.T) string {
 	return ""
 }
 
-
-
 // browserProblems collects what the browser reports while the pages load.
 // The listener runs on chromedp's reading goroutine, so it only appends.
 type browserProblems struct {
