@@ -41,6 +41,7 @@ type Config struct {
 	HTTP      HTTP     `toml:"http"`
 	Instance  Instance `toml:"instance"`
 	Accounts  Accounts `toml:"accounts"`
+	Statuses  Statuses `toml:"statuses"`
 	Security  Security `toml:"security"`
 	Database  Database `toml:"database"`
 	Log       Log      `toml:"log"`
@@ -76,6 +77,11 @@ type Instance struct {
 type Accounts struct {
 	Registrations     string `toml:"registrations"`
 	PasswordMinLength int64  `toml:"password_min_length"`
+}
+
+// Statuses configures posting.
+type Statuses struct {
+	MaxCharacters int64 `toml:"max_characters"`
 }
 
 // Registration modes.
@@ -132,6 +138,7 @@ func Defaults() Config {
 		},
 		Instance: Instance{Title: "Rampart"},
 		Accounts: Accounts{Registrations: RegistrationsClosed, PasswordMinLength: 10},
+		Statuses: Statuses{MaxCharacters: 5000},
 		Security: Security{
 			Headers:         true,
 			ReferrerPolicy:  "same-origin",

@@ -75,6 +75,16 @@ func TestRejections(t *testing.T) {
 		{"log level", valid(`[log]`, `level = "loud"`), `log.level: "loud" is not a level`},
 		{"syntax", valid(`[http`), "line 5: expected"},
 		{"wrong type", valid(`[security]`, `headers = "yes"`), "headers"},
+		{"trusted proxy /0", valid(`[http]`, `trusted_proxies = ["0.0.0.0/0"]`), `http.trusted_proxies: "0.0.0.0/0" would trust X-Forwarded-For from anyone`},
+		{"trusted proxy garbage", valid(`[http]`, `trusted_proxies = ["proxy.local"]`), `http.trusted_proxies: "proxy.local" is not an address or CIDR range`},
+		{"registration mode", valid(`[accounts]`, `registrations = "invite"`), `accounts.registrations: "invite" is not a mode`},
+		{"password length", valid(`[accounts]`, `password_min_length = 4`), "accounts.password_min_length: must be between 8 and 128"},
+		{"contact username", valid(`[instance]`, `contact_username = "no such name!"`), `instance.contact_username: "no such name!" is not a username`},
+		{"empty title", valid(`[instance]`, `title = " "`), "instance.title: must not be empty"},
+		{"short session", valid(`[security]`, `session_lifetime = "1m"`), "security.session_lifetime: must be at least 5m"},
+		{"login attempts", valid(`[security]`, `login_attempts = 0`), "security.login_attempts: must be between 1 and 1000"},
+		{"login window", valid(`[security]`, `login_window = "10ms"`), "security.login_window: must be at least 1s"},
+		{"status length", valid(`[statuses]`, `max_characters = 10`), "statuses.max_characters: must be between 500 and 100000"},
 		{"dev public listen", valid(`env = "dev"`, `[http]`, `listen = "0.0.0.0:8080"`), "http.listen: 0.0.0.0:8080 is not a loopback address; the dev environment"},
 		{"dev http on public host", `env = "dev"` + "\n" + `url = "http://example.test"` + "\n" + `media_url = "http://127.0.0.1:1"` + "\n" + `secret_key = "` + testSecret + `"`, `url: "http://example.test": plain http is only allowed for loopback hosts`},
 	}
@@ -126,6 +136,27 @@ func TestNonLoopbackListenWarns(t *testing.T) {
 		if w := cfg.Warnings(); len(w) != 0 {
 			t.Errorf("%s: unexpected warnings %q", addr, w)
 		}
+	}
+}
+
+func TestTrustedProxiesFromEnvAndSingleAddresses(t *testing.T) {
+	cfg, err := Parse([]byte(valid()), []string{"RAMPART_HTTP_TRUSTED_PROXIES=10.0.0.5, 192.168.0.0/24"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cfg.TrustedProxies()
+	if len(got) != 2 || got[0].String() != "10.0.0.5/32" || got[1].String() != "192.168.0.0/24" {
+		t.Errorf("trusted proxies = %v", got)
+	}
+}
+
+func TestInsecureCookiesWarn(t *testing.T) {
+	cfg, err := Parse([]byte(valid(`[security]`, `secure_cookies = false`)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(cfg.Warnings(), "\n"); !strings.Contains(w, "loses its __Host- prefix") {
+		t.Errorf("warnings = %q", w)
 	}
 }
 

@@ -126,6 +126,10 @@ contact_username = ""
 registrations = "{{.D.Accounts.Registrations}}"
 password_min_length = {{.D.Accounts.PasswordMinLength}}
 
+[statuses]
+# Longest status, in characters (every link counts as 23). Shown to clients in /api/v2/instance.
+max_characters = {{.D.Statuses.MaxCharacters}}
+
 [security]
 # The HTTP security layer: CSP, X-Frame-Options, nosniff, Referrer-Policy, HSTS.
 # Turning it off is logged as a warning at every start.

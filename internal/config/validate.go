@@ -125,6 +125,9 @@ func (c *Config) validate() error {
 	if n := c.Accounts.PasswordMinLength; n < 8 || n > 128 {
 		bad("accounts.password_min_length", "must be between 8 and 128")
 	}
+	if n := c.Statuses.MaxCharacters; n < 500 || n > 100000 {
+		bad("statuses.max_characters", "must be between 500 and 100000")
+	}
 	if u := c.Instance.ContactUsername; u != "" && !ValidUsername(u) {
 		bad("instance.contact_username", "%q is not a username (a-z, 0-9, _; up to 30)", u)
 	}
