@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,7 +15,7 @@ import (
 )
 
 func (a *API) verifyCredentials(w http.ResponseWriter, r *http.Request, c *Caller) {
-	writeJSON(w, http.StatusOK, a.credentialAccount(c.Account, c.User))
+	a.writeCredentialAccount(w, r, c.Account, c.User)
 }
 
 func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Caller) {
@@ -36,7 +37,7 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Calle
 		a.serviceError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a.credentialAccount(acc, u))
+	a.writeCredentialAccount(w, r, acc, u)
 }
 
 // profileFields reads fields_attributes[i][name|value] in index order.
@@ -115,7 +116,21 @@ func (a *API) writePublicAccount(w http.ResponseWriter, r *http.Request, acc *st
 		writeError(w, http.StatusNotFound, "Record not found")
 		return
 	}
-	writeJSON(w, http.StatusOK, a.account(acc))
+	out, err := a.renderAccounts(r.Context(), []int64{acc.ID})
+	if err != nil || len(out) == 0 {
+		a.serviceError(w, r, errors.Join(err, store.ErrNotFound))
+		return
+	}
+	writeJSON(w, http.StatusOK, out[0])
+}
+
+func (a *API) writeCredentialAccount(w http.ResponseWriter, r *http.Request, acc *store.Account, u *store.User) {
+	out, err := a.credentialAccount(r.Context(), acc, u)
+	if err != nil {
+		a.serviceError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // visible hides local accounts that are pending or disabled.

@@ -17,6 +17,7 @@ import (
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/ratelimit"
+	"github.com/rampart-social/rampart/internal/social"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -27,6 +28,7 @@ type API struct {
 	store    *store.Store
 	accounts *accounts.Service
 	oauth    *oauth.Service
+	social   *social.Service
 	signups  *ratelimit.Limiter // per client address
 }
 
@@ -37,8 +39,8 @@ const (
 )
 
 // New builds the API.
-func New(cfg *config.Config, log *slog.Logger, st *store.Store, acc *accounts.Service, oa *oauth.Service) *API {
-	return &API{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa,
+func New(cfg *config.Config, log *slog.Logger, st *store.Store, acc *accounts.Service, oa *oauth.Service, so *social.Service) *API {
+	return &API{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, social: so,
 		signups: ratelimit.New(signupsPerWindow, signupWindow, 100_000)}
 }
 
@@ -56,6 +58,63 @@ func (a *API) Register(mux *http.ServeMux) {
 	api.HandleFunc("PATCH /api/v1/accounts/update_credentials", a.auth(userToken, a.updateCredentials, "write:accounts"))
 	api.HandleFunc("GET /api/v1/accounts/lookup", a.lookupAccount)
 	api.HandleFunc("GET /api/v1/accounts/{id}", a.getAccount)
+	api.HandleFunc("GET /api/v1/accounts/relationships", a.auth(userToken, a.relationships, "read:follows"))
+	api.HandleFunc("GET /api/v1/accounts/search", a.auth(userToken, a.searchAccounts, "read:accounts"))
+	api.HandleFunc("GET /api/v1/accounts/{id}/statuses", a.auth(optional, a.accountStatuses, "read:statuses"))
+	api.HandleFunc("GET /api/v1/accounts/{id}/followers", a.auth(optional, a.relatedAccounts(store.Follows, true, false), "read:accounts"))
+	api.HandleFunc("GET /api/v1/accounts/{id}/following", a.auth(optional, a.relatedAccounts(store.Follows, false, false), "read:accounts"))
+	api.HandleFunc("POST /api/v1/accounts/{id}/follow", a.auth(userToken, a.relationAction(a.follow), "write:follows"))
+	api.HandleFunc("POST /api/v1/accounts/{id}/unfollow", a.auth(userToken, a.relationAction(func(r *http.Request, c *Caller, id int64) error {
+		return a.social.Unfollow(r.Context(), c.Account, id)
+	}), "write:follows"))
+	api.HandleFunc("POST /api/v1/accounts/{id}/block", a.auth(userToken, a.relationAction(func(r *http.Request, c *Caller, id int64) error {
+		return a.social.Block(r.Context(), c.Account, id)
+	}), "write:blocks"))
+	api.HandleFunc("POST /api/v1/accounts/{id}/unblock", a.auth(userToken, a.relationAction(func(r *http.Request, c *Caller, id int64) error {
+		return a.social.Unrelate(r.Context(), c.Account, store.Blocks, id)
+	}), "write:blocks"))
+	api.HandleFunc("POST /api/v1/accounts/{id}/mute", a.auth(userToken, a.relationAction(a.mute), "write:mutes"))
+	api.HandleFunc("POST /api/v1/accounts/{id}/unmute", a.auth(userToken, a.relationAction(func(r *http.Request, c *Caller, id int64) error {
+		return a.social.Unrelate(r.Context(), c.Account, store.Mutes, id)
+	}), "write:mutes"))
+	api.HandleFunc("GET /api/v1/follow_requests", a.auth(userToken, a.relatedAccounts(store.FollowRequests, true, true), "read:follows"))
+	api.HandleFunc("POST /api/v1/follow_requests/{id}/authorize", a.auth(userToken, a.relationAction(func(r *http.Request, c *Caller, id int64) error {
+		return a.social.AuthorizeFollow(r.Context(), c.Account, id)
+	}), "write:follows"))
+	api.HandleFunc("POST /api/v1/follow_requests/{id}/reject", a.auth(userToken, a.relationAction(func(r *http.Request, c *Caller, id int64) error {
+		return a.social.RejectFollow(r.Context(), c.Account, id)
+	}), "write:follows"))
+	api.HandleFunc("GET /api/v1/blocks", a.auth(userToken, a.relatedAccounts(store.Blocks, false, true), "read:blocks"))
+	api.HandleFunc("GET /api/v1/mutes", a.auth(userToken, a.relatedAccounts(store.Mutes, false, true), "read:mutes"))
+
+	api.HandleFunc("POST /api/v1/statuses", a.auth(userToken, a.postStatus, "write:statuses"))
+	api.HandleFunc("GET /api/v1/statuses/{id}", a.auth(optional, a.getStatus, "read:statuses"))
+	api.HandleFunc("PUT /api/v1/statuses/{id}", a.auth(userToken, a.editStatus, "write:statuses"))
+	api.HandleFunc("DELETE /api/v1/statuses/{id}", a.auth(userToken, a.deleteStatus, "write:statuses"))
+	api.HandleFunc("GET /api/v1/statuses/{id}/source", a.auth(userToken, a.statusSource, "read:statuses"))
+	api.HandleFunc("GET /api/v1/statuses/{id}/history", a.auth(optional, a.statusHistory, "read:statuses"))
+	api.HandleFunc("GET /api/v1/statuses/{id}/context", a.auth(optional, a.statusContext, "read:statuses"))
+	api.HandleFunc("GET /api/v1/statuses/{id}/favourited_by", a.auth(optional, a.statusAccounts(false), "read:accounts"))
+	api.HandleFunc("GET /api/v1/statuses/{id}/reblogged_by", a.auth(optional, a.statusAccounts(true), "read:accounts"))
+	actions := a.statusActionsFor()
+	for action, scope := range map[string]string{"favourite": "write:favourites", "unfavourite": "write:favourites",
+		"reblog": "write:statuses", "unreblog": "write:statuses", "bookmark": "write:bookmarks", "unbookmark": "write:bookmarks",
+		"pin": "write:accounts", "unpin": "write:accounts"} {
+		api.HandleFunc("POST /api/v1/statuses/{id}/"+action, a.auth(userToken, a.statusAction(actions[action]), scope))
+	}
+	api.HandleFunc("GET /api/v1/bookmarks", a.auth(userToken, a.markedStatuses(store.Bookmark), "read:bookmarks"))
+	api.HandleFunc("GET /api/v1/favourites", a.auth(userToken, a.markedStatuses(store.Favourite), "read:favourites"))
+
+	api.HandleFunc("GET /api/v1/timelines/home", a.auth(userToken, a.homeTimeline, "read:statuses"))
+	api.HandleFunc("GET /api/v1/timelines/public", a.auth(optional, a.publicTimeline, "read:statuses"))
+	api.HandleFunc("GET /api/v1/timelines/tag/{hashtag}", a.auth(optional, a.tagTimeline, "read:statuses"))
+
+	api.HandleFunc("GET /api/v1/notifications", a.auth(userToken, a.notifications, "read:notifications"))
+	api.HandleFunc("GET /api/v1/notifications/{id}", a.auth(userToken, a.notification, "read:notifications"))
+	api.HandleFunc("POST /api/v1/notifications/clear", a.auth(userToken, a.clearNotifications, "write:notifications"))
+	api.HandleFunc("POST /api/v1/notifications/{id}/dismiss", a.auth(userToken, a.dismissNotification, "write:notifications"))
+
+	api.HandleFunc("GET /api/v2/search", a.auth(optional, a.search, "read:search"))
 
 	api.HandleFunc("GET /api/v1/instance", a.instanceV1)
 	api.HandleFunc("GET /api/v2/instance", a.instanceV2)

@@ -24,6 +24,7 @@ type tokenKind int
 const (
 	anyToken  tokenKind = iota // an app token is enough
 	userToken                  // the token must act for a user
+	optional                   // anonymous callers are welcome; a token, if sent, must be valid
 )
 
 // bearer extracts the access token from the Authorization header or the
@@ -48,6 +49,10 @@ func unauthorized(w http.ResponseWriter, msg string) {
 func (a *API) auth(kind tokenKind, h func(http.ResponseWriter, *http.Request, *Caller), scopes ...string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		raw := bearer(r)
+		if raw == "" && kind == optional {
+			h(w, r, &Caller{})
+			return
+		}
 		if raw == "" {
 			unauthorized(w, "The access token is invalid")
 			return

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"html"
 	"strconv"
 	"strings"
@@ -134,8 +135,13 @@ var roles = map[string]Role{
 	"admin":     {ID: "3", Name: "Admin", Color: "", Permissions: "1048575", Highlighted: true},
 }
 
-func (a *API) credentialAccount(acc *store.Account, u *store.User) Account {
-	out := a.account(acc)
+// credentialAccount is the caller's own Account, with source and role.
+func (a *API) credentialAccount(ctx context.Context, acc *store.Account, u *store.User) (Account, error) {
+	b, err := a.load(ctx, 0, nil, []int64{acc.ID})
+	if err != nil {
+		return Account{}, err
+	}
+	out := a.accountFrom(b, acc)
 	var lang *string
 	if u.DefaultLanguage != "" {
 		l := u.DefaultLanguage
@@ -146,10 +152,10 @@ func (a *API) credentialAccount(acc *store.Account, u *store.User) Account {
 		fields = []store.Field{}
 	}
 	out.Source = &AccountSource{Privacy: u.DefaultPrivacy, Sensitive: u.DefaultSensitive, Language: lang, Note: acc.Note,
-		Fields: fields, Discoverable: acc.Discoverable, AttributionDomains: []string{}}
+		Fields: fields, Discoverable: acc.Discoverable, AttributionDomains: []string{}, FollowRequestsCount: b.stats[acc.ID].FollowRequests}
 	r := roles[u.Role]
 	out.Role = &r
-	return out
+	return out, nil
 }
 
 // Application is Mastodon's Application entity.

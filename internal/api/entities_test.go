@@ -25,6 +25,7 @@ import (
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/password"
+	"github.com/rampart-social/rampart/internal/social"
 	"github.com/rampart-social/rampart/internal/store"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
@@ -87,7 +88,7 @@ func newEnv(t *testing.T) *env {
 	ids := id.NewGenerator()
 	acc := accounts.New(cfg, st, ids, password.NewHasher(password.Params{MemoryKiB: 8 * 1024, Time: 1, Threads: 1}, 2))
 	oa := oauth.New(st, ids)
-	e := &env{cfg: cfg, st: st, acc: acc, oa: oa, api: New(cfg, log, st, acc, oa), mux: http.NewServeMux()}
+	e := &env{cfg: cfg, st: st, acc: acc, oa: oa, api: New(cfg, log, st, acc, oa, social.New(cfg, st, ids)), mux: http.NewServeMux()}
 	e.api.Register(e.mux)
 
 	create := func(username, role string, approved bool) *store.Account {

@@ -25,6 +25,7 @@ import (
 	"github.com/rampart-social/rampart/internal/password"
 	"github.com/rampart-social/rampart/internal/server"
 	"github.com/rampart-social/rampart/internal/session"
+	"github.com/rampart-social/rampart/internal/social"
 	"github.com/rampart-social/rampart/internal/store"
 	"github.com/rampart-social/rampart/internal/web"
 )
@@ -66,7 +67,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	sec := httpsec.New(cfg)
 	mux := http.NewServeMux()
 	web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec}).Register(mux)
-	api.New(cfg, log, st, acc, oa).Register(mux)
+	api.New(cfg, log, st, acc, oa, social.New(cfg, st, ids)).Register(mux)
 	healthz := health.Handler(st, log)
 	mux.Handle("GET /livez", healthz)
 	mux.Handle("GET /readyz", healthz)

@@ -1,0 +1,312 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/rampart-social/rampart/internal/social"
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// viewerID is the caller's account id, 0 when anonymous or app-only.
+func viewerID(c *Caller) int64 {
+	if c == nil || c.Account == nil {
+		return 0
+	}
+	return c.Account.ID
+}
+
+// socialError maps the social service's errors; the rest go to serviceError.
+func (a *API) socialError(w http.ResponseWriter, r *http.Request, err error) {
+	var ve *social.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		writeValidation(w, ve.Field, "ERR_INVALID", ve.Msg)
+	case errors.Is(err, social.ErrForbidden):
+		writeError(w, http.StatusForbidden, "This action is not allowed")
+	default:
+		a.serviceError(w, r, err)
+	}
+}
+
+func (a *API) writeStatus(w http.ResponseWriter, r *http.Request, c *Caller, st *store.Status, err error) {
+	if err != nil {
+		a.socialError(w, r, err)
+		return
+	}
+	e, err := a.renderStatus(r.Context(), viewerID(c), st)
+	if err != nil {
+		a.serviceError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e)
+}
+
+func (a *API) postStatus(w http.ResponseWriter, r *http.Request, c *Caller) {
+	p, err := params(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if len(list(p, "media_ids")) > 0 {
+		writeValidation(w, "media_ids", "ERR_INVALID", "media attachments are not supported yet")
+		return
+	}
+	if p.Get("poll[options][]") != "" || len(list(p, "poll[options]")) > 0 {
+		writeValidation(w, "poll", "ERR_INVALID", "polls are not supported yet")
+		return
+	}
+	if p.Get("scheduled_at") != "" {
+		writeValidation(w, "scheduled_at", "ERR_INVALID", "scheduled statuses are not supported yet")
+		return
+	}
+	var reply int64
+	if v := p.Get("in_reply_to_id"); v != "" {
+		if reply, err = strconv.ParseInt(v, 10, 64); err != nil {
+			writeError(w, http.StatusNotFound, "Record not found")
+			return
+		}
+	}
+	st, err := a.social.Post(r.Context(), c.Account, c.User, social.PostParams{
+		Text: p.Get("status"), SpoilerText: p.Get("spoiler_text"), InReplyToID: reply, Sensitive: truthy(p.Get("sensitive")),
+		Visibility: p.Get("visibility"), Language: p.Get("language"), IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		ApplicationID: c.App.ID,
+	})
+	a.writeStatus(w, r, c, st, err)
+}
+
+func (a *API) editStatus(w http.ResponseWriter, r *http.Request, c *Caller) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		writeError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	p, err := params(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if len(list(p, "media_ids")) > 0 {
+		writeValidation(w, "media_ids", "ERR_INVALID", "media attachments are not supported yet")
+		return
+	}
+	st, err := a.social.Edit(r.Context(), c.Account, id, social.EditParams{Text: p.Get("status"), SpoilerText: p.Get("spoiler_text"),
+		Sensitive: truthy(p.Get("sensitive")), Language: p.Get("language")})
+	a.writeStatus(w, r, c, st, err)
+}
+
+func (a *API) deleteStatus(w http.ResponseWriter, r *http.Request, c *Caller) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		writeError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	ctx := r.Context()
+	st, err := a.social.Status(ctx, viewerID(c), id)
+	if err != nil {
+		a.socialError(w, r, err)
+		return
+	}
+	// Render before deleting: the answer carries the source text, for "delete and redraft".
+	e, err := a.renderStatus(ctx, viewerID(c), st)
+	if err != nil {
+		a.serviceError(w, r, err)
+		return
+	}
+	if _, err := a.social.Delete(ctx, c.Account, id); err != nil {
+		a.socialError(w, r, err)
+		return
+	}
+	text := st.Text
+	e.Text = &text
+	writeJSON(w, http.StatusOK, e)
+}
+
+func (a *API) getStatus(w http.ResponseWriter, r *http.Request, c *Caller) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		writeError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	st, err := a.social.Status(r.Context(), viewerID(c), id)
+	a.writeStatus(w, r, c, st, err)
+}
+
+func (a *API) statusSource(w http.ResponseWriter, r *http.Request, c *Caller) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		writeError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	st, err := a.social.Status(r.Context(), viewerID(c), id)
+	if err != nil {
+		a.socialError(w, r, err)
+		return
+	}
+	if st.AccountID != viewerID(c) {
+		writeError(w, http.StatusForbidden, "This action is not allowed")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"id": idString(st.ID), "text": st.Text, "spoiler_text": st.SpoilerText})
+}
+
+// StatusEdit is Mastodon's StatusEdit entity.
+type StatusEdit struct {
+	Content          string     `json:"content"`
+	SpoilerText      string     `json:"spoiler_text"`
+	Sensitive        bool       `json:"sensitive"`
+	CreatedAt        string     `json:"created_at"`
+	Account          Account    `json:"account"`
+	Poll             *struct{}  `json:"poll"`
+	MediaAttachments []struct{} `json:"media_attachments"`
+	Emojis           []struct{} `json:"emojis"`
+}
+
+func (a *API) statusHistory(w http.ResponseWriter, r *http.Request, c *Caller) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		writeError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	ctx := r.Context()
+	st, err := a.social.Status(ctx, viewerID(c), id)
+	if err != nil {
+		a.socialError(w, r, err)
+		return
+	}
+	edits, err := a.store.StatusEdits(ctx, st.ID)
+	if err != nil {
+		a.serviceError(w, r, err)
+		return
+	}
+	accs, err := a.renderAccounts(ctx, []int64{st.AccountID})
+	if err != nil || len(accs) == 0 {
+		a.serviceError(w, r, errors.Join(err, store.ErrNotFound))
+		return
+	}
+	current := st.CreatedAt
+	if !st.EditedAt.IsZero() {
+		current = st.EditedAt
+	}
+	edits = append(edits, store.StatusEdit{Content: st.Content, SpoilerText: st.SpoilerText, Sensitive: st.Sensitive, CreatedAt: current})
+	out := make([]StatusEdit, 0, len(edits))
+	for _, e := range edits {
+		out = append(out, StatusEdit{Content: e.Content, SpoilerText: e.SpoilerText, Sensitive: e.Sensitive, CreatedAt: timestamp(e.CreatedAt),
+			Account: accs[0], MediaAttachments: []struct{}{}, Emojis: []struct{}{}})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) statusContext(w http.ResponseWriter, r *http.Request, c *Caller) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		writeError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	ctx := r.Context()
+	up, down, err := a.social.Context(ctx, viewerID(c), id)
+	if err != nil {
+		a.socialError(w, r, err)
+		return
+	}
+	anc, err := a.renderStatuses(ctx, viewerID(c), up)
+	if err != nil {
+		a.serviceError(w, r, err)
+		return
+	}
+	desc, err := a.renderStatuses(ctx, viewerID(c), down)
+	if err != nil {
+		a.serviceError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string][]Status{"ancestors": anc, "descendants": desc})
+}
+
+// statusActions are the POST /api/v1/statuses/:id/<action> endpoints.
+func (a *API) statusActionsFor() map[string]func(r *http.Request, c *Caller, id int64) (*store.Status, error) {
+	return map[string]func(r *http.Request, c *Caller, id int64) (*store.Status, error){
+		"favourite": func(r *http.Request, c *Caller, id int64) (*store.Status, error) {
+			return a.social.Favourite(r.Context(), c.Account, id)
+		},
+		"unfavourite": func(r *http.Request, c *Caller, id int64) (*store.Status, error) {
+			return a.social.Unmark(r.Context(), c.Account, store.Favourite, id)
+		},
+		"reblog": func(r *http.Request, c *Caller, id int64) (*store.Status, error) {
+			p, err := params(r)
+			if err != nil {
+				return nil, &social.ValidationError{Field: "body", Msg: err.Error()}
+			}
+			return a.social.Reblog(r.Context(), c.Account, id, p.Get("visibility"))
+		},
+		"unreblog": func(r *http.Request, c *Caller, id int64) (*store.Status, error) {
+			return a.social.Unreblog(r.Context(), c.Account, id)
+		},
+		"bookmark": func(r *http.Request, c *Caller, id int64) (*store.Status, error) {
+			return a.social.Bookmark(r.Context(), c.Account, id)
+		},
+		"unbookmark": func(r *http.Request, c *Caller, id int64) (*store.Status, error) {
+			return a.social.Unmark(r.Context(), c.Account, store.Bookmark, id)
+		},
+		"pin": func(r *http.Request, c *Caller, id int64) (*store.Status, error) {
+			return a.social.Pin(r.Context(), c.Account, id)
+		},
+		"unpin": func(r *http.Request, c *Caller, id int64) (*store.Status, error) {
+			return a.social.Unmark(r.Context(), c.Account, store.Pin, id)
+		},
+	}
+}
+
+// statusAction runs one of the POST /api/v1/statuses/:id/<action> endpoints.
+func (a *API) statusAction(do func(r *http.Request, c *Caller, id int64) (*store.Status, error)) func(http.ResponseWriter, *http.Request, *Caller) {
+	return func(w http.ResponseWriter, r *http.Request, c *Caller) {
+		id, ok := pathID(r, "id")
+		if !ok {
+			writeError(w, http.StatusNotFound, "Record not found")
+			return
+		}
+		st, err := do(r, c, id)
+		a.writeStatus(w, r, c, st, err)
+	}
+}
+
+func (a *API) statusAccounts(reblogs bool) func(http.ResponseWriter, *http.Request, *Caller) {
+	return func(w http.ResponseWriter, r *http.Request, c *Caller) {
+		id, ok := pathID(r, "id")
+		if !ok {
+			writeError(w, http.StatusNotFound, "Record not found")
+			return
+		}
+		p := pageFrom(r, accountsLimit)
+		ids, cursors, err := a.social.StatusAccounts(r.Context(), viewerID(c), id, reblogs, p)
+		a.writeAccountList(w, r, p, ids, cursors, err)
+	}
+}
+
+func (a *API) writeAccountList(w http.ResponseWriter, r *http.Request, p store.Page, ids, cursors []int64, err error) {
+	if err != nil {
+		a.socialError(w, r, err)
+		return
+	}
+	out, err := a.renderAccounts(r.Context(), ids)
+	if err != nil {
+		a.serviceError(w, r, err)
+		return
+	}
+	a.setLink(w, r, p, cursors)
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) writeStatusList(w http.ResponseWriter, r *http.Request, c *Caller, p store.Page, ids, cursors []int64, err error) {
+	if err != nil {
+		a.socialError(w, r, err)
+		return
+	}
+	out, err := a.renderStatuses(r.Context(), viewerID(c), ids)
+	if err != nil {
+		a.serviceError(w, r, err)
+		return
+	}
+	a.setLink(w, r, p, cursors)
+	writeJSON(w, http.StatusOK, out)
+}

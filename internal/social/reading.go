@@ -1,0 +1,134 @@
+package social
+
+import (
+	"context"
+	"strings"
+
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// Notification types Rampart emits (Mastodon's names).
+var NotificationTypes = []string{"mention", "status", "reblog", "follow", "follow_request", "favourite", "update"}
+
+// Home is the viewer's home timeline.
+func (s *Service) Home(ctx context.Context, viewer int64, p store.Page) ([]int64, error) {
+	return s.store.HomeTimeline(ctx, viewer, p)
+}
+
+// Public is the public (or local) timeline; with a tag, the tag timeline.
+func (s *Service) Public(ctx context.Context, viewer int64, f store.PublicFilter, p store.Page) ([]int64, error) {
+	f.Tag = strings.ToLower(strings.TrimPrefix(f.Tag, "#"))
+	return s.store.PublicTimeline(ctx, viewer, f, p)
+}
+
+// AccountStatuses lists an account's statuses as the viewer may see them.
+func (s *Service) AccountStatuses(ctx context.Context, viewer, account int64, f store.AccountFilter, p store.Page) ([]int64, error) {
+	if _, err := s.usableAccount(ctx, account); err != nil {
+		return nil, err
+	}
+	f.Tag = strings.ToLower(strings.TrimPrefix(f.Tag, "#"))
+	return s.store.AccountStatuses(ctx, viewer, account, f, p)
+}
+
+// Marked lists the viewer's favourites or bookmarks (cursors are the marks' ids).
+func (s *Service) Marked(ctx context.Context, viewer int64, m store.Mark, p store.Page) (statuses, cursors []int64, err error) {
+	return s.store.MarkedStatuses(ctx, viewer, string(m), p)
+}
+
+// StatusAccounts lists who favourited (or reblogged) a visible status.
+func (s *Service) StatusAccounts(ctx context.Context, viewer, id int64, reblogs bool, p store.Page) (accounts, cursors []int64, err error) {
+	if _, err := s.store.VisibleStatus(ctx, viewer, id); err != nil {
+		return nil, nil, err
+	}
+	return s.store.StatusAccounts(ctx, viewer, id, reblogs, p)
+}
+
+// Related lists followers, following, follow requests, blocks or mutes.
+// Follower and following lists of others are public, as on Mastodon.
+func (s *Service) Related(ctx context.Context, r store.Relation, account int64, incoming bool, viewer int64, p store.Page) (accounts, cursors []int64, err error) {
+	if _, err := s.usableAccount(ctx, account); err != nil {
+		return nil, nil, err
+	}
+	return s.store.RelatedAccounts(ctx, r, account, incoming, viewer, p)
+}
+
+// Notifications lists the viewer's notifications.
+func (s *Service) Notifications(ctx context.Context, viewer int64, f store.NotificationFilter, p store.Page) ([]store.Notification, error) {
+	return s.store.Notifications(ctx, viewer, f, p)
+}
+
+// Notification loads one of the viewer's notifications.
+func (s *Service) Notification(ctx context.Context, viewer, id int64) (*store.Notification, error) {
+	list, err := s.store.Notifications(ctx, viewer, store.NotificationFilter{ID: id}, store.Page{Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, ErrNotFound
+	}
+	return &list[0], nil
+}
+
+// Dismiss deletes one notification (id) or all (id 0).
+func (s *Service) Dismiss(ctx context.Context, viewer, id int64) error {
+	n, err := s.store.DismissNotifications(ctx, viewer, id)
+	if err == nil && id != 0 && n == 0 {
+		return ErrNotFound
+	}
+	return err
+}
+
+// SearchResult holds what a search found.
+type SearchResult struct {
+	Accounts []int64
+	Tags     []store.Tag
+	Statuses []int64
+}
+
+// SearchParams are a search's inputs.
+type SearchParams struct {
+	Query     string
+	Type      string // "", accounts, hashtags, statuses
+	Following bool
+	Limit     int
+	Offset    int
+	Page      store.Page
+}
+
+// Search finds accounts (by name, or user@domain), hashtags and statuses the viewer can see.
+func (s *Service) Search(ctx context.Context, viewer int64, p SearchParams) (SearchResult, error) {
+	var r SearchResult
+	q := strings.TrimSpace(p.Query)
+	if q == "" {
+		return r, nil
+	}
+	var err error
+	if p.Type == "" || p.Type == "accounts" {
+		name, domain, _ := strings.Cut(strings.TrimPrefix(q, "@"), "@")
+		inst := s.cfg.InstanceURL()
+		if strings.EqualFold(domain, inst.Hostname()) || strings.EqualFold(domain, inst.Host) {
+			domain = ""
+		} else if domain != "" {
+			domain = strings.ToLower(domain)
+		}
+		if r.Accounts, err = s.store.SearchAccounts(ctx, viewer, name, domain, p.Following, p.Limit, p.Offset); err != nil {
+			return r, err
+		}
+	}
+	if p.Type == "" || p.Type == "hashtags" {
+		tag := strings.TrimPrefix(q, "#")
+		if tag != "" && !strings.ContainsAny(tag, " \t@") {
+			if r.Tags, err = s.store.SearchTags(ctx, tag, p.Limit, p.Offset); err != nil {
+				return r, err
+			}
+		}
+	}
+	if (p.Type == "" || p.Type == "statuses") && viewer != 0 {
+		page := p.Page
+		page.Limit = p.Limit
+		if r.Statuses, err = s.store.SearchStatuses(ctx, viewer, SearchTerms(q), page); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}

@@ -1,0 +1,126 @@
+package social
+
+import (
+	"context"
+	"errors"
+
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// FollowOptions are a follow's settings.
+type FollowOptions = store.FollowOptions
+
+// target loads an account the viewer may act on: usable, not the viewer.
+func (s *Service) target(ctx context.Context, viewer *store.Account, id int64) (*store.Account, error) {
+	if id == viewer.ID {
+		return nil, ErrForbidden
+	}
+	return s.usableAccount(ctx, id)
+}
+
+// Follow follows an account, or asks to when it is locked.
+func (s *Service) Follow(ctx context.Context, viewer *store.Account, id int64, o FollowOptions) error {
+	t, err := s.target(ctx, viewer, id)
+	if err != nil {
+		return err
+	}
+	blocked, err := s.store.Blocked(ctx, viewer.ID, t.ID)
+	if err != nil {
+		return err
+	}
+	if blocked {
+		return ErrForbidden
+	}
+	already, err := s.store.FollowsAccount(ctx, viewer.ID, t.ID)
+	if err != nil {
+		return err
+	}
+	if t.Locked && !already {
+		created, err := s.store.RequestFollow(ctx, s.ids.Next(), viewer.ID, t.ID, o, s.now().UTC())
+		if err != nil || !created {
+			return err
+		}
+		return s.notify(ctx, t.ID, viewer.ID, "follow_request", 0)
+	}
+	created, err := s.store.Follow(ctx, s.ids.Next(), viewer.ID, t.ID, o, s.now().UTC())
+	if err != nil || !created {
+		return err
+	}
+	return s.notify(ctx, t.ID, viewer.ID, "follow", 0)
+}
+
+// Unfollow stops following (or withdraws a request).
+func (s *Service) Unfollow(ctx context.Context, viewer *store.Account, id int64) error {
+	t, err := s.target(ctx, viewer, id)
+	if err != nil {
+		return err
+	}
+	return s.store.Unfollow(ctx, viewer.ID, t.ID)
+}
+
+// AuthorizeFollow accepts a pending request from account id.
+func (s *Service) AuthorizeFollow(ctx context.Context, viewer *store.Account, id int64) error {
+	o, err := s.store.FollowRequest(ctx, id, viewer.ID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.store.Follow(ctx, s.ids.Next(), id, viewer.ID, o, s.now().UTC()); err != nil {
+		return err
+	}
+	if err := s.store.DeleteNotificationsOfType(ctx, viewer.ID, id, "follow_request"); err != nil {
+		return err
+	}
+	return s.notify(ctx, viewer.ID, id, "follow", 0)
+}
+
+// RejectFollow declines a pending request from account id.
+func (s *Service) RejectFollow(ctx context.Context, viewer *store.Account, id int64) error {
+	if _, err := s.store.FollowRequest(ctx, id, viewer.ID); err != nil {
+		return err
+	}
+	if err := s.store.RejectFollowRequest(ctx, id, viewer.ID); err != nil {
+		return err
+	}
+	return s.store.DeleteNotificationsOfType(ctx, viewer.ID, id, "follow_request")
+}
+
+// Block blocks an account: follows between the two end.
+func (s *Service) Block(ctx context.Context, viewer *store.Account, id int64) error {
+	t, err := s.target(ctx, viewer, id)
+	if err != nil {
+		return err
+	}
+	return s.store.Block(ctx, s.ids.Next(), viewer.ID, t.ID, s.now().UTC())
+}
+
+// Mute hides an account's statuses (and, with notifications, its notifications).
+func (s *Service) Mute(ctx context.Context, viewer *store.Account, id int64, notifications bool) error {
+	t, err := s.target(ctx, viewer, id)
+	if err != nil {
+		return err
+	}
+	return s.store.Mute(ctx, s.ids.Next(), viewer.ID, t.ID, notifications, s.now().UTC())
+}
+
+// Unrelate ends a block or mute.
+func (s *Service) Unrelate(ctx context.Context, viewer *store.Account, r store.Relation, id int64) error {
+	t, err := s.store.AccountByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.store.Unrelate(ctx, r, viewer.ID, t.ID)
+}
+
+// Relationships reports the viewer's relationship to each account.
+func (s *Service) Relationships(ctx context.Context, viewer int64, ids []int64) (map[int64]store.Relationship, error) {
+	return s.store.Relationships(ctx, viewer, ids)
+}
+
+// AccountFor loads an account others may see.
+func (s *Service) AccountFor(ctx context.Context, id int64) (*store.Account, error) {
+	a, err := s.usableAccount(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	return a, err
+}

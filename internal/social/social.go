@@ -1,0 +1,78 @@
+// Package social holds the rules of the local social core: posting and
+// editing statuses, favourites, reblogs, bookmarks and pins, follows and
+// follow requests, blocks and mutes, notifications, timelines and search.
+// It knows nothing of HTTP; the store decides visibility (one SQL rule) and
+// this package decides who may do what.
+package social
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/id"
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// Service applies the rules.
+type Service struct {
+	cfg   *config.Config
+	store *store.Store
+	ids   *id.Generator
+	now   func() time.Time
+}
+
+// New builds the service.
+func New(cfg *config.Config, st *store.Store, ids *id.Generator) *Service {
+	return &Service{cfg: cfg, store: st, ids: ids, now: time.Now}
+}
+
+// Errors the API maps to status codes.
+var (
+	// ErrForbidden: the action is not allowed to this account (403).
+	ErrForbidden = errors.New("this action is not allowed")
+	// ErrNotFound: no such thing visible to the caller (404).
+	ErrNotFound = store.ErrNotFound
+)
+
+// ValidationError is a bad input, answered with 422.
+type ValidationError struct {
+	Field string
+	Msg   string
+}
+
+func (e *ValidationError) Error() string { return e.Field + ": " + e.Msg }
+
+func invalid(field, format string, args ...any) error {
+	return &ValidationError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// notify stores a notification; a failure is not the caller's failure, but
+// it is not hidden either.
+func (s *Service) notify(ctx context.Context, to, from int64, typ string, status int64) error {
+	if to == from {
+		return nil
+	}
+	return s.store.CreateNotification(ctx, &store.Notification{ID: s.ids.Next(), AccountID: to, FromAccountID: from,
+		Type: typ, StatusID: status, CreatedAt: s.now().UTC()})
+}
+
+// localAccount loads a usable account by id (pending and disabled ones do not exist to others).
+func (s *Service) usableAccount(ctx context.Context, id int64) (*store.Account, error) {
+	a, err := s.store.AccountByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.Domain == "" {
+		u, err := s.store.UserByAccountID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if u.Disabled || !u.Approved {
+			return nil, ErrNotFound
+		}
+	}
+	return a, nil
+}

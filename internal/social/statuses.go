@@ -1,0 +1,401 @@
+package social
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/rampart-social/rampart/internal/store"
+	"github.com/rampart-social/rampart/internal/text"
+)
+
+// Visibilities by name, as the API spells them.
+var visibilityNames = map[string]store.Visibility{"public": store.Public, "unlisted": store.Unlisted, "private": store.Private, "direct": store.Direct}
+
+// VisibilityName is the API's word for v.
+func VisibilityName(v store.Visibility) string {
+	for name, x := range visibilityNames {
+		if x == v {
+			return name
+		}
+	}
+	return "public"
+}
+
+// MaxPins is how many statuses an account may pin.
+const MaxPins = 5
+
+// PostParams are the inputs of a new status.
+type PostParams struct {
+	Text           string
+	SpoilerText    string
+	InReplyToID    int64
+	Sensitive      bool
+	Visibility     string // "" for the author's default
+	Language       string
+	IdempotencyKey string
+	ApplicationID  int64
+}
+
+// rendered is a status text made into HTML, with what it links.
+type rendered struct {
+	html     string
+	mentions []int64
+	tags     []string
+	words    []string
+}
+
+func (s *Service) render(ctx context.Context, body string) rendered {
+	inst := s.cfg.InstanceURL()
+	base := inst.String()
+	html, mentions, tags := text.Render(body, func(tag string) string { return base + "/tags/" + tag },
+		func(m text.MentionRef) (text.Resolved, bool) {
+			if m.Domain != "" && m.Domain != inst.Hostname() && m.Domain != inst.Host {
+				return text.Resolved{}, false // remote accounts arrive with federation
+			}
+			acc, err := s.store.AccountByUsername(ctx, m.Username, "")
+			if err != nil {
+				return text.Resolved{}, false
+			}
+			if _, err := s.usableAccount(ctx, acc.ID); err != nil {
+				return text.Resolved{}, false
+			}
+			return text.Resolved{ID: acc.ID, URL: acc.URL, Acct: acc.Username}, true
+		})
+	return rendered{html: html, mentions: mentions, tags: tags, words: searchWords(body)}
+}
+
+// searchWords splits text into the lower-case words search matches on.
+func searchWords(body string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(body), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if len([]rune(w)) < 2 || len(w) > 64 || seen[w] {
+			continue
+		}
+		seen[w] = true
+		out = append(out, w)
+		if len(out) == 500 {
+			break
+		}
+	}
+	return out
+}
+
+// SearchTerms turns a query into the words SearchStatuses matches.
+func SearchTerms(q string) []string { return searchWords(q) }
+
+func (s *Service) checkText(body, spoiler string) error {
+	if strings.TrimSpace(body) == "" {
+		return invalid("text", "can't be blank")
+	}
+	max := int(s.cfg.Statuses.MaxCharacters)
+	if n := text.Length(body) + text.Length(spoiler); n > max {
+		return invalid("text", "is too long (%d characters; the limit is %d)", n, max)
+	}
+	return nil
+}
+
+func checkLanguage(l string) error {
+	if l == "" {
+		return nil
+	}
+	if len(l) < 2 || len(l) > 3 || strings.ToLower(l) != l || strings.IndexFunc(l, func(r rune) bool { return r < 'a' || r > 'z' }) >= 0 {
+		return invalid("language", "must be an ISO 639 code like en")
+	}
+	return nil
+}
+
+// Post creates a status.
+func (s *Service) Post(ctx context.Context, author *store.Account, user *store.User, p PostParams) (*store.Status, error) {
+	if err := s.checkText(p.Text, p.SpoilerText); err != nil {
+		return nil, err
+	}
+	vis := user.DefaultPrivacy
+	if p.Visibility != "" {
+		vis = p.Visibility
+	}
+	visibility, ok := visibilityNames[vis]
+	if !ok {
+		return nil, invalid("visibility", "must be public, unlisted, private or direct")
+	}
+	lang := p.Language
+	if lang == "" {
+		lang = user.DefaultLanguage
+	}
+	if err := checkLanguage(lang); err != nil {
+		return nil, err
+	}
+	if len(p.IdempotencyKey) > 200 {
+		return nil, invalid("Idempotency-Key", "is too long")
+	}
+	st := &store.Status{ID: s.ids.Next(), AccountID: author.ID, Local: true, Text: p.Text, SpoilerText: p.SpoilerText,
+		Sensitive: p.Sensitive || p.SpoilerText != "", Visibility: visibility, Language: lang, ApplicationID: p.ApplicationID,
+		CreatedAt: s.now().UTC()}
+	st.URI = author.URI + "/statuses/" + strconv.FormatInt(st.ID, 10)
+	st.URL = author.URL + "/" + strconv.FormatInt(st.ID, 10)
+	if p.InReplyToID != 0 {
+		parent, err := s.store.VisibleStatus(ctx, author.ID, p.InReplyToID)
+		if err != nil {
+			return nil, err
+		}
+		if parent.ReblogOfID != 0 {
+			return nil, invalid("in_reply_to_id", "is a reblog; reply to the original status")
+		}
+		st.InReplyToID, st.InReplyToAccountID = parent.ID, parent.AccountID
+	}
+	r := s.render(ctx, p.Text)
+	st.Content = r.html
+	n := store.NewStatus{Status: st, MentionIDs: r.mentions, Tags: r.tags, Words: r.words, IdempotencyKey: p.IdempotencyKey}
+	if visibility == store.Direct {
+		n.FeedAccounts = r.mentions
+	}
+	err := s.store.CreateStatus(ctx, n)
+	var dup *store.ErrDuplicateKey
+	if errors.As(err, &dup) {
+		return s.store.StatusByID(ctx, dup.StatusID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range r.mentions {
+		if err := s.notify(ctx, m, author.ID, "mention", st.ID); err != nil {
+			return nil, err
+		}
+	}
+	if visibility == store.Public || visibility == store.Unlisted {
+		followers, err := s.store.FollowersToNotify(ctx, author.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range followers {
+			if err := s.notify(ctx, f, author.ID, "status", st.ID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return st, nil
+}
+
+// EditParams are the inputs of an edit.
+type EditParams struct {
+	Text        string
+	SpoilerText string
+	Sensitive   bool
+	Language    string
+}
+
+// own loads a status the account wrote; others' statuses are not found or forbidden.
+func (s *Service) own(ctx context.Context, author *store.Account, id int64) (*store.Status, error) {
+	st, err := s.store.VisibleStatus(ctx, author.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	if st.AccountID != author.ID {
+		return nil, ErrForbidden
+	}
+	return st, nil
+}
+
+// Edit replaces a status's text, keeping the previous version in its history,
+// and tells those who favourited or reblogged it.
+func (s *Service) Edit(ctx context.Context, author *store.Account, id int64, p EditParams) (*store.Status, error) {
+	st, err := s.own(ctx, author, id)
+	if err != nil {
+		return nil, err
+	}
+	if st.ReblogOfID != 0 {
+		return nil, ErrForbidden
+	}
+	if err := s.checkText(p.Text, p.SpoilerText); err != nil {
+		return nil, err
+	}
+	if p.Language == "" {
+		p.Language = st.Language
+	}
+	if err := checkLanguage(p.Language); err != nil {
+		return nil, err
+	}
+	r := s.render(ctx, p.Text)
+	st.Text, st.Content, st.SpoilerText, st.Language = p.Text, r.html, p.SpoilerText, p.Language
+	st.Sensitive = p.Sensitive || p.SpoilerText != ""
+	st.EditedAt = s.now().UTC()
+	if err := s.store.EditStatus(ctx, st, s.ids.Next(), r.mentions, r.tags, r.words); err != nil {
+		return nil, err
+	}
+	who, err := s.store.AccountsWhoInteracted(ctx, st.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range who {
+		if err := s.notify(ctx, a, author.ID, "update", st.ID); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// Delete removes one's own status (and its reblogs, favourites and notifications).
+func (s *Service) Delete(ctx context.Context, author *store.Account, id int64) (*store.Status, error) {
+	st, err := s.own(ctx, author, id)
+	if err != nil {
+		return nil, err
+	}
+	return st, s.store.DeleteStatus(ctx, st)
+}
+
+// Favourite marks a visible status and tells its author.
+func (s *Service) Favourite(ctx context.Context, viewer *store.Account, id int64) (*store.Status, error) {
+	st, err := s.interactable(ctx, viewer, id)
+	if err != nil {
+		return nil, err
+	}
+	created, err := s.store.AddMark(ctx, store.Favourite, s.ids.Next(), viewer.ID, st.ID, s.now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		if err := s.notify(ctx, st.AccountID, viewer.ID, "favourite", st.ID); err != nil {
+			return nil, err
+		}
+	}
+	return s.store.StatusByID(ctx, st.ID)
+}
+
+// interactable loads a visible status; a reblog stands for its original.
+func (s *Service) interactable(ctx context.Context, viewer *store.Account, id int64) (*store.Status, error) {
+	st, err := s.store.VisibleStatus(ctx, viewer.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	if st.ReblogOfID != 0 {
+		return s.store.VisibleStatus(ctx, viewer.ID, st.ReblogOfID)
+	}
+	return st, nil
+}
+
+// Unmark removes a favourite, bookmark or pin (absent marks are fine).
+func (s *Service) Unmark(ctx context.Context, viewer *store.Account, m store.Mark, id int64) (*store.Status, error) {
+	st, err := s.interactable(ctx, viewer, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.RemoveMark(ctx, m, viewer.ID, st.ID); err != nil {
+		return nil, err
+	}
+	return s.store.StatusByID(ctx, st.ID)
+}
+
+// Bookmark marks a visible status privately.
+func (s *Service) Bookmark(ctx context.Context, viewer *store.Account, id int64) (*store.Status, error) {
+	st, err := s.interactable(ctx, viewer, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.store.AddMark(ctx, store.Bookmark, s.ids.Next(), viewer.ID, st.ID, s.now().UTC()); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// Pin features one's own public, unlisted or private status on the profile.
+func (s *Service) Pin(ctx context.Context, viewer *store.Account, id int64) (*store.Status, error) {
+	st, err := s.own(ctx, viewer, id)
+	if err != nil {
+		return nil, err
+	}
+	if st.ReblogOfID != 0 || st.Visibility == store.Direct {
+		return nil, invalid("status", "reblogs and direct messages cannot be pinned")
+	}
+	n, err := s.store.CountPins(ctx, viewer.ID)
+	if err != nil {
+		return nil, err
+	}
+	if n >= MaxPins {
+		return nil, invalid("status", "at most %d statuses can be pinned", MaxPins)
+	}
+	if _, err := s.store.AddMark(ctx, store.Pin, s.ids.Next(), viewer.ID, st.ID, s.now().UTC()); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// Reblog boosts a visible public or unlisted status; it returns the reblog.
+func (s *Service) Reblog(ctx context.Context, viewer *store.Account, id int64, visibility string) (*store.Status, error) {
+	orig, err := s.interactable(ctx, viewer, id)
+	if err != nil {
+		return nil, err
+	}
+	if orig.Visibility != store.Public && orig.Visibility != store.Unlisted {
+		return nil, ErrForbidden
+	}
+	if existing, err := s.store.ReblogBy(ctx, viewer.ID, orig.ID); err == nil {
+		return existing, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	vis := store.Public
+	if visibility != "" {
+		v, ok := visibilityNames[visibility]
+		if !ok || v == store.Direct {
+			return nil, invalid("visibility", "must be public, unlisted or private")
+		}
+		vis = v
+	}
+	rb := &store.Status{ID: s.ids.Next(), AccountID: viewer.ID, Local: true, ReblogOfID: orig.ID, Visibility: vis, CreatedAt: s.now().UTC()}
+	rb.URI = viewer.URI + "/statuses/" + strconv.FormatInt(rb.ID, 10) + "/activity"
+	rb.URL = rb.URI
+	if err := s.store.CreateStatus(ctx, store.NewStatus{Status: rb}); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return s.store.ReblogBy(ctx, viewer.ID, orig.ID)
+		}
+		return nil, err
+	}
+	if err := s.notify(ctx, orig.AccountID, viewer.ID, "reblog", orig.ID); err != nil {
+		return nil, err
+	}
+	return rb, nil
+}
+
+// Unreblog removes the viewer's reblog of a status; it returns the original.
+func (s *Service) Unreblog(ctx context.Context, viewer *store.Account, id int64) (*store.Status, error) {
+	orig, err := s.interactable(ctx, viewer, id)
+	if err != nil {
+		return nil, err
+	}
+	rb, err := s.store.ReblogBy(ctx, viewer.ID, orig.ID)
+	if err == nil {
+		if err := s.store.DeleteStatus(ctx, rb); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	return s.store.StatusByID(ctx, orig.ID)
+}
+
+// Status loads a status the viewer may see.
+func (s *Service) Status(ctx context.Context, viewer, id int64) (*store.Status, error) {
+	return s.store.VisibleStatus(ctx, viewer, id)
+}
+
+// Thread limits of a status's context.
+const (
+	maxAncestors   = 40
+	maxDescendants = 60
+)
+
+// Context returns the visible thread around a status.
+func (s *Service) Context(ctx context.Context, viewer, id int64) (ancestors, descendants []int64, err error) {
+	st, err := s.store.VisibleStatus(ctx, viewer, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ancestors, err = s.store.Ancestors(ctx, viewer, st.ID, maxAncestors); err != nil {
+		return nil, nil, err
+	}
+	descendants, err = s.store.Descendants(ctx, viewer, st.ID, maxDescendants)
+	return ancestors, descendants, err
+}

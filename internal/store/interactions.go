@@ -1,0 +1,228 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Mark is a favourite, bookmark or pin.
+type Mark string
+
+const (
+	Favourite Mark = "favourites"
+	Bookmark  Mark = "bookmarks"
+	Pin       Mark = "pins"
+)
+
+// AddMark records a mark; created is false when it already existed. A
+// favourite also counts on the status.
+func (s *Store) AddMark(ctx context.Context, m Mark, id, account, status int64, at time.Time) (created bool, err error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", m, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO `+string(m)+` (id, account_id, status_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		id, account, status, ms(at))
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", m, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	if m == Favourite {
+		if _, err := tx.ExecContext(ctx, `UPDATE statuses SET favourites_count = favourites_count + 1 WHERE id = ?`, status); err != nil {
+			return false, fmt.Errorf("%s: %w", m, err)
+		}
+	}
+	return true, tx.Commit()
+}
+
+// RemoveMark deletes a mark if present.
+func (s *Store) RemoveMark(ctx context.Context, m Mark, account, status int64) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", m, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM `+string(m)+` WHERE account_id = ? AND status_id = ?`, account, status)
+	if err != nil {
+		return fmt.Errorf("%s: %w", m, err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 && m == Favourite {
+		if _, err := tx.ExecContext(ctx, `UPDATE statuses SET favourites_count = CASE WHEN favourites_count > 0 THEN favourites_count - 1 ELSE 0 END WHERE id = ?`, status); err != nil {
+			return fmt.Errorf("%s: %w", m, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// CountPins counts an account's pinned statuses.
+func (s *Store) CountPins(ctx context.Context, account int64) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM pins WHERE account_id = ?`, account).Scan(&n)
+	return n, err
+}
+
+// ReblogBy finds account's reblog of status (ErrNotFound when none).
+func (s *Store) ReblogBy(ctx context.Context, account, status int64) (*Status, error) {
+	return scanStatus(s.read.QueryRowContext(ctx, `SELECT `+statusCols+` FROM statuses s WHERE s.reblog_of_id = ? AND s.account_id = ?`, status, account))
+}
+
+// ViewerFlags are what one viewer has done to a status.
+type ViewerFlags struct {
+	Favourited, Reblogged, Bookmarked, Pinned, Muted bool
+}
+
+// ViewerFlagsFor reports viewer's marks on each status id.
+func (s *Store) ViewerFlagsFor(ctx context.Context, viewer int64, ids []int64) (map[int64]ViewerFlags, error) {
+	out := map[int64]ViewerFlags{}
+	if viewer == 0 || len(ids) == 0 {
+		return out, nil
+	}
+	in := placeholders(len(ids))
+	q := `SELECT status_id, 'f' FROM favourites WHERE account_id = ? AND status_id IN (` + in + `)
+		UNION ALL SELECT status_id, 'b' FROM bookmarks WHERE account_id = ? AND status_id IN (` + in + `)
+		UNION ALL SELECT status_id, 'p' FROM pins WHERE account_id = ? AND status_id IN (` + in + `)
+		UNION ALL SELECT reblog_of_id, 'r' FROM statuses WHERE account_id = ? AND reblog_of_id IN (` + in + `)`
+	var args []any
+	for range 4 {
+		args = append(append(args, viewer), int64Args(ids)...)
+	}
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("viewer flags: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var kind string
+		if err := rows.Scan(&id, &kind); err != nil {
+			return nil, err
+		}
+		f := out[id]
+		switch kind {
+		case "f":
+			f.Favourited = true
+		case "b":
+			f.Bookmarked = true
+		case "p":
+			f.Pinned = true
+		case "r":
+			f.Reblogged = true
+		}
+		out[id] = f
+	}
+	return out, rows.Err()
+}
+
+// StatusAccounts lists who favourited or reblogged a status, newest first by
+// the row's id (the cursor), hiding accounts that block or are blocked by viewer.
+func (s *Store) StatusAccounts(ctx context.Context, viewer, status int64, reblogs bool, p Page) (accountIDs, cursors []int64, err error) {
+	table, statusCol := "favourites", "status_id"
+	if reblogs {
+		table, statusCol = "statuses", "reblog_of_id"
+	}
+	where, args, order := pageSQL("x.id", p)
+	q := `SELECT x.id, x.account_id FROM ` + table + ` x WHERE x.` + statusCol + ` = ? AND ` + where + `
+		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = x.account_id AND b.target_account_id = ?) OR (b.account_id = ? AND b.target_account_id = x.account_id))
+		ORDER BY ` + order + limitSQL(p)
+	rows, err := s.read.QueryContext(ctx, q, append(append([]any{status}, args...), viewer, viewer)...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("status accounts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c, a int64
+		if err := rows.Scan(&c, &a); err != nil {
+			return nil, nil, err
+		}
+		cursors, accountIDs = append(cursors, c), append(accountIDs, a)
+	}
+	return newestFirst(p, accountIDs), newestFirst(p, cursors), rows.Err()
+}
+
+// MentionedAccounts returns the accounts mentioned in each status.
+func (s *Store) MentionedAccounts(ctx context.Context, ids []int64) (map[int64][]int64, error) {
+	out := map[int64][]int64{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT status_id, account_id FROM mentions WHERE status_id IN (`+placeholders(len(ids))+`) ORDER BY status_id, account_id`, int64Args(ids)...)
+	if err != nil {
+		return nil, fmt.Errorf("mentions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st, a int64
+		if err := rows.Scan(&st, &a); err != nil {
+			return nil, err
+		}
+		out[st] = append(out[st], a)
+	}
+	return out, rows.Err()
+}
+
+// StatusTags returns the tag names of each status.
+func (s *Store) StatusTags(ctx context.Context, ids []int64) (map[int64][]string, error) {
+	out := map[int64][]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT st.status_id, t.name FROM status_tags st JOIN tags t ON t.id = st.tag_id
+		WHERE st.status_id IN (`+placeholders(len(ids))+`) ORDER BY st.status_id, t.name`, int64Args(ids)...)
+	if err != nil {
+		return nil, fmt.Errorf("status tags: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st int64
+		var name string
+		if err := rows.Scan(&st, &name); err != nil {
+			return nil, err
+		}
+		out[st] = append(out[st], name)
+	}
+	return out, rows.Err()
+}
+
+// AccountStats are the counters of the Account entity.
+type AccountStats struct {
+	Statuses, Followers, Following int64
+	LastStatusAt                   time.Time // zero when none
+	FollowRequests                 int64
+}
+
+// StatsFor computes counters for accounts.
+func (s *Store) StatsFor(ctx context.Context, ids []int64) (map[int64]AccountStats, error) {
+	out := map[int64]AccountStats{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	in := placeholders(len(ids))
+	q := `SELECT a.id,
+		(SELECT COUNT(*) FROM statuses s WHERE s.account_id = a.id AND s.visibility IN (0, 1, 2)),
+		(SELECT COUNT(*) FROM follows f WHERE f.target_account_id = a.id),
+		(SELECT COUNT(*) FROM follows f WHERE f.account_id = a.id),
+		(SELECT COALESCE(MAX(s.created_at), 0) FROM statuses s WHERE s.account_id = a.id),
+		(SELECT COUNT(*) FROM follow_requests r WHERE r.target_account_id = a.id)
+		FROM accounts a WHERE a.id IN (` + in + `)`
+	rows, err := s.read.QueryContext(ctx, q, int64Args(ids)...)
+	if err != nil {
+		return nil, fmt.Errorf("account stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, last int64
+		var st AccountStats
+		if err := rows.Scan(&id, &st.Statuses, &st.Followers, &st.Following, &last, &st.FollowRequests); err != nil {
+			return nil, err
+		}
+		if last > 0 {
+			st.LastStatusAt = fromMs(last)
+		}
+		out[id] = st
+	}
+	return out, rows.Err()
+}

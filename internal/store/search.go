@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// escapeLike makes user text literal inside a LIKE pattern.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// SearchAccounts finds usable accounts whose username starts with q or whose
+// display name contains it (case-insensitive), exact username first; when
+// following is set, only accounts viewer follows. Accounts blocked either
+// way are left out.
+func (s *Store) SearchAccounts(ctx context.Context, viewer int64, q, domain string, following bool, limit, offset int) ([]int64, error) {
+	q = strings.ToLower(q)
+	sqlq := `SELECT a.id FROM accounts a WHERE (lower(a.username) LIKE ? ESCAPE '\' OR lower(a.display_name) LIKE ? ESCAPE '\')
+		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = a.id AND (u.disabled = 1 OR u.approved = 0))
+		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = a.id AND b.target_account_id = ?) OR (b.account_id = ? AND b.target_account_id = a.id))`
+	args := []any{escapeLike(q) + "%", "%" + escapeLike(q) + "%", viewer, viewer}
+	if domain != "" {
+		sqlq += ` AND a.domain = ?`
+		args = append(args, domain)
+	}
+	if following {
+		sqlq += ` AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = ? AND f.target_account_id = a.id)`
+		args = append(args, viewer)
+	}
+	sqlq += ` ORDER BY (lower(a.username) = ?) DESC, a.username LIMIT ? OFFSET ?`
+	args = append(args, q, limit, offset)
+	ids, err := s.queryIDs(ctx, sqlq, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search accounts: %w", err)
+	}
+	return ids, nil
+}
+
+// Tag is a hashtag.
+type Tag struct {
+	ID   int64
+	Name string
+}
+
+// SearchTags finds tags starting with q (lower case).
+func (s *Store) SearchTags(ctx context.Context, q string, limit, offset int) ([]Tag, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name FROM tags WHERE name LIKE ? ESCAPE '\' ORDER BY (name = ?) DESC, name LIMIT ? OFFSET ?`,
+		escapeLike(strings.ToLower(q))+"%", strings.ToLower(q), limit, offset)
+	if err != nil {
+		return nil, fmt.Errorf("search tags: %w", err)
+	}
+	defer rows.Close()
+	var out []Tag
+	for rows.Next() {
+		var t Tag
+		if err := rows.Scan(&t.ID, &t.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// DeleteOldIdempotencyKeys forgets keys older than the cut-off.
+func (s *Store) DeleteOldIdempotencyKeys(ctx context.Context, before int64) error {
+	_, err := s.write.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`, before)
+	return err
+}

@@ -1,0 +1,356 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Status is a post (or a reblog of one).
+type Status struct {
+	ID                 int64
+	URI                string
+	URL                string
+	AccountID          int64
+	Local              bool
+	InReplyToID        int64 // 0: not a reply
+	InReplyToAccountID int64
+	ReblogOfID         int64 // 0: not a reblog
+	Text               string
+	Content            string
+	SpoilerText        string
+	Sensitive          bool
+	Visibility         Visibility
+	Language           string
+	ApplicationID      int64
+	RepliesCount       int64
+	ReblogsCount       int64
+	FavouritesCount    int64
+	CreatedAt          time.Time
+	EditedAt           time.Time // zero: never edited
+}
+
+// NewStatus is everything written with a status in one transaction.
+type NewStatus struct {
+	Status         *Status
+	MentionIDs     []int64
+	Tags           []string // lower case
+	Words          []string // for search
+	IdempotencyKey string
+	// FeedAccounts get the status in their home timeline besides the
+	// author's followers (e.g. the mentioned accounts of a direct message).
+	FeedAccounts []int64
+}
+
+const statusCols = `s.id, s.uri, s.url, s.account_id, s.local, COALESCE(s.in_reply_to_id, 0), COALESCE(s.in_reply_to_account_id, 0),
+	COALESCE(s.reblog_of_id, 0), s.text, s.content, s.spoiler_text, s.sensitive, s.visibility, s.language, COALESCE(s.application_id, 0),
+	s.replies_count, s.reblogs_count, s.favourites_count, s.created_at, COALESCE(s.edited_at, 0)`
+
+func scanStatus(row scanner) (*Status, error) {
+	var st Status
+	var created, edited int64
+	err := row.Scan(&st.ID, &st.URI, &st.URL, &st.AccountID, &st.Local, &st.InReplyToID, &st.InReplyToAccountID, &st.ReblogOfID,
+		&st.Text, &st.Content, &st.SpoilerText, &st.Sensitive, &st.Visibility, &st.Language, &st.ApplicationID,
+		&st.RepliesCount, &st.ReblogsCount, &st.FavouritesCount, &created, &edited)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load status: %w", err)
+	}
+	st.CreatedAt = fromMs(created)
+	if edited != 0 {
+		st.EditedAt = fromMs(edited)
+	}
+	return &st, nil
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// ErrDuplicateKey means the Idempotency-Key was used within the hour; the
+// existing status id is returned with it.
+type ErrDuplicateKey struct{ StatusID int64 }
+
+func (e *ErrDuplicateKey) Error() string { return "idempotency key already used" }
+
+// CreateStatus writes a status with its mentions, tags, search words, counters
+// and home-timeline entries in one transaction.
+func (s *Store) CreateStatus(ctx context.Context, n NewStatus) error {
+	st := n.Status
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create status: %w", err)
+	}
+	defer tx.Rollback()
+	if n.IdempotencyKey != "" {
+		var existing int64
+		err := tx.QueryRowContext(ctx, `SELECT status_id FROM idempotency_keys WHERE account_id = ? AND key = ? AND created_at > ?`,
+			st.AccountID, n.IdempotencyKey, ms(st.CreatedAt.Add(-time.Hour))).Scan(&existing)
+		if err == nil {
+			return &ErrDuplicateKey{StatusID: existing}
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("idempotency key: %w", err)
+		}
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO statuses (id, uri, url, account_id, local, in_reply_to_id, in_reply_to_account_id, reblog_of_id,
+		text, content, spoiler_text, sensitive, visibility, language, application_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		st.ID, st.URI, st.URL, st.AccountID, boolInt(st.Local), nullID(st.InReplyToID), nullID(st.InReplyToAccountID), nullID(st.ReblogOfID),
+		st.Text, st.Content, st.SpoilerText, boolInt(st.Sensitive), int(st.Visibility), st.Language, nullID(st.ApplicationID), ms(st.CreatedAt))
+	if isUniqueViolation(err) && st.ReblogOfID != 0 {
+		return fmt.Errorf("reblog: %w", ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("create status: %w", err)
+	}
+	if err := writeStatusLinks(ctx, tx, st.ID, n.MentionIDs, n.Tags, n.Words); err != nil {
+		return err
+	}
+	if st.InReplyToID != 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE statuses SET replies_count = replies_count + 1 WHERE id = ?`, st.InReplyToID); err != nil {
+			return fmt.Errorf("count reply: %w", err)
+		}
+	}
+	if st.ReblogOfID != 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE statuses SET reblogs_count = reblogs_count + 1 WHERE id = ?`, st.ReblogOfID); err != nil {
+			return fmt.Errorf("count reblog: %w", err)
+		}
+	}
+	if n.IdempotencyKey != "" {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (account_id, key, status_id, created_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (account_id, key) DO UPDATE SET status_id = excluded.status_id, created_at = excluded.created_at`,
+			st.AccountID, n.IdempotencyKey, st.ID, ms(st.CreatedAt)); err != nil {
+			return fmt.Errorf("idempotency key: %w", err)
+		}
+	}
+	if err := fanOut(ctx, tx, st, n.FeedAccounts); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// fanOut puts a status into the home timelines it belongs to: the author's,
+// and — unless it is direct — its followers' (for reblogs, those who want
+// to see the author's reblogs); plus any extra accounts.
+func fanOut(ctx context.Context, tx *sql.Tx, st *Status, extra []int64) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO home_feed (account_id, status_id, author_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		st.AccountID, st.ID, st.AccountID); err != nil {
+		return fmt.Errorf("home feed: %w", err)
+	}
+	if st.Visibility != Direct {
+		q := `INSERT INTO home_feed (account_id, status_id, author_id)
+			SELECT f.account_id, ?, ? FROM follows f WHERE f.target_account_id = ?`
+		if st.ReblogOfID != 0 {
+			q += ` AND f.show_reblogs = 1`
+		}
+		q += ` ON CONFLICT DO NOTHING`
+		if _, err := tx.ExecContext(ctx, q, st.ID, st.AccountID, st.AccountID); err != nil {
+			return fmt.Errorf("home feed: %w", err)
+		}
+	}
+	for _, a := range extra {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO home_feed (account_id, status_id, author_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			a, st.ID, st.AccountID); err != nil {
+			return fmt.Errorf("home feed: %w", err)
+		}
+	}
+	return nil
+}
+
+func writeStatusLinks(ctx context.Context, tx *sql.Tx, statusID int64, mentionIDs []int64, tags, words []string) error {
+	for _, m := range mentionIDs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO mentions (status_id, account_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, statusID, m); err != nil {
+			return fmt.Errorf("mention: %w", err)
+		}
+	}
+	for _, t := range tags {
+		var tagID int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id`,
+			t).Scan(&tagID); err != nil {
+			return fmt.Errorf("tag %q: %w", t, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO status_tags (tag_id, status_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, tagID, statusID); err != nil {
+			return fmt.Errorf("tag %q: %w", t, err)
+		}
+	}
+	for _, w := range words {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO status_words (word, status_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, w, statusID); err != nil {
+			return fmt.Errorf("search word: %w", err)
+		}
+	}
+	return nil
+}
+
+// StatusEdit is an earlier version of a status.
+type StatusEdit struct {
+	Text        string
+	Content     string
+	SpoilerText string
+	Sensitive   bool
+	CreatedAt   time.Time
+}
+
+// EditStatus keeps the current version in the history, then replaces the
+// text and what is derived from it.
+func (s *Store) EditStatus(ctx context.Context, st *Status, editID int64, mentionIDs []int64, tags, words []string) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("edit status: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO status_edits (id, status_id, text, content, spoiler_text, sensitive, created_at)
+		SELECT ?, id, text, content, spoiler_text, sensitive, COALESCE(edited_at, created_at) FROM statuses WHERE id = ?`, editID, st.ID); err != nil {
+		return fmt.Errorf("edit history: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE statuses SET text = ?, content = ?, spoiler_text = ?, sensitive = ?, language = ?, edited_at = ? WHERE id = ?`,
+		st.Text, st.Content, st.SpoilerText, boolInt(st.Sensitive), st.Language, ms(st.EditedAt), st.ID)
+	if err := expectOne(res, err, "edit status"); err != nil {
+		return err
+	}
+	for _, table := range []string{"mentions", "status_tags", "status_words"} {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE status_id = ?`, st.ID); err != nil {
+			return fmt.Errorf("edit status: %w", err)
+		}
+	}
+	if err := writeStatusLinks(ctx, tx, st.ID, mentionIDs, tags, words); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// StatusEdits returns the earlier versions, oldest first.
+func (s *Store) StatusEdits(ctx context.Context, statusID int64) ([]StatusEdit, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT text, content, spoiler_text, sensitive, created_at FROM status_edits WHERE status_id = ? ORDER BY id`, statusID)
+	if err != nil {
+		return nil, fmt.Errorf("status history: %w", err)
+	}
+	defer rows.Close()
+	var out []StatusEdit
+	for rows.Next() {
+		var e StatusEdit
+		var created int64
+		if err := rows.Scan(&e.Text, &e.Content, &e.SpoilerText, &e.Sensitive, &created); err != nil {
+			return nil, err
+		}
+		e.CreatedAt = fromMs(created)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// DeleteStatus removes a status and everything hanging off it (reblogs,
+// favourites, notifications, feed entries) and fixes the counters.
+func (s *Store) DeleteStatus(ctx context.Context, st *Status) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete status: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM statuses WHERE id = ?`, st.ID)
+	if err := expectOne(res, err, "delete status"); err != nil {
+		return err
+	}
+	if st.InReplyToID != 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE statuses SET replies_count = CASE WHEN replies_count > 0 THEN replies_count - 1 ELSE 0 END WHERE id = ?`, st.InReplyToID); err != nil {
+			return fmt.Errorf("delete status: %w", err)
+		}
+	}
+	if st.ReblogOfID != 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE statuses SET reblogs_count = CASE WHEN reblogs_count > 0 THEN reblogs_count - 1 ELSE 0 END WHERE id = ?`, st.ReblogOfID); err != nil {
+			return fmt.Errorf("delete status: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// StatusByID loads a status without any visibility check (for its author's actions).
+func (s *Store) StatusByID(ctx context.Context, id int64) (*Status, error) {
+	return scanStatus(s.read.QueryRowContext(ctx, `SELECT `+statusCols+` FROM statuses s WHERE s.id = ?`, id))
+}
+
+// VisibleStatus loads a status if viewer may see it; ErrNotFound otherwise.
+func (s *Store) VisibleStatus(ctx context.Context, viewer, id int64) (*Status, error) {
+	vis, args := visibleSQL("s", viewer)
+	return scanStatus(s.read.QueryRowContext(ctx, `SELECT `+statusCols+` FROM statuses s WHERE s.id = ? AND `+vis, append([]any{id}, args...)...))
+}
+
+// StatusesByIDs loads statuses by id (no visibility check), keyed by id.
+func (s *Store) StatusesByIDs(ctx context.Context, ids []int64) (map[int64]*Status, error) {
+	out := map[int64]*Status{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+statusCols+` FROM statuses s WHERE s.id IN (`+placeholders(len(ids))+`)`, int64Args(ids)...)
+	if err != nil {
+		return nil, fmt.Errorf("load statuses: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		st, err := scanStatus(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[st.ID] = st
+	}
+	return out, rows.Err()
+}
+
+// AccountsByIDs loads accounts by id, keyed by id.
+func (s *Store) AccountsByIDs(ctx context.Context, ids []int64) (map[int64]*Account, error) {
+	out := map[int64]*Account{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts a WHERE a.id IN (`+placeholders(len(ids))+`)`, int64Args(ids)...)
+	if err != nil {
+		return nil, fmt.Errorf("load accounts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[a.ID] = a
+	}
+	return out, rows.Err()
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func int64Args(ids []int64) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}
+
+// queryIDs runs a query returning one int64 column.
+func (s *Store) queryIDs(ctx context.Context, q string, args ...any) ([]int64, error) {
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}

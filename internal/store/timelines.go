@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// HomeTimeline lists status ids of viewer's home timeline, newest first.
+func (s *Store) HomeTimeline(ctx context.Context, viewer int64, p Page) ([]int64, error) {
+	where, args, order := pageSQL("h.status_id", p)
+	vis, vargs := visibleSQL("s", viewer)
+	mute, margs := notMutedSQL("s", viewer)
+	q := `SELECT h.status_id FROM home_feed h JOIN statuses s ON s.id = h.status_id
+		WHERE h.account_id = ? AND ` + where + ` AND ` + vis + ` AND ` + mute + ` ORDER BY ` + order + limitSQL(p)
+	ids, err := s.queryIDs(ctx, q, append(append(append([]any{viewer}, args...), vargs...), margs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("home timeline: %w", err)
+	}
+	return newestFirst(p, ids), nil
+}
+
+// PublicFilter narrows the public and tag timelines.
+type PublicFilter struct {
+	LocalOnly  bool
+	RemoteOnly bool
+	OnlyMedia  bool   // no status has media yet: always empty
+	Tag        string // lower case; "" for the public timeline
+}
+
+// PublicTimeline lists public (not unlisted) original statuses, newest first.
+func (s *Store) PublicTimeline(ctx context.Context, viewer int64, f PublicFilter, p Page) ([]int64, error) {
+	if f.OnlyMedia {
+		return nil, nil
+	}
+	where, args, order := pageSQL("s.id", p)
+	vis, vargs := visibleSQL("s", viewer)
+	mute, margs := notMutedSQL("s", viewer)
+	q := `SELECT s.id FROM statuses s WHERE s.visibility = 0 AND s.reblog_of_id IS NULL AND ` + where
+	if f.LocalOnly {
+		q += ` AND s.local = 1`
+	}
+	if f.RemoteOnly {
+		q += ` AND s.local = 0`
+	}
+	if f.Tag != "" {
+		q += ` AND s.id IN (SELECT st.status_id FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE t.name = ?)`
+		args = append(args, f.Tag)
+	}
+	q += ` AND ` + vis + ` AND ` + mute + ` ORDER BY ` + order + limitSQL(p)
+	ids, err := s.queryIDs(ctx, q, append(append(args, vargs...), margs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("public timeline: %w", err)
+	}
+	return newestFirst(p, ids), nil
+}
+
+// AccountFilter narrows an account's statuses.
+type AccountFilter struct {
+	Pinned         bool
+	ExcludeReplies bool
+	ExcludeReblogs bool
+	OnlyMedia      bool
+	Tag            string
+	PublicOnly     bool // for public pages: public and unlisted, no replies to others
+}
+
+// AccountStatuses lists an author's statuses visible to viewer, newest first.
+func (s *Store) AccountStatuses(ctx context.Context, viewer, author int64, f AccountFilter, p Page) ([]int64, error) {
+	if f.OnlyMedia {
+		return nil, nil
+	}
+	where, args, order := pageSQL("s.id", p)
+	vis, vargs := visibleSQL("s", viewer)
+	q := `SELECT s.id FROM statuses s WHERE s.account_id = ? AND ` + where
+	args = append([]any{author}, args...)
+	if f.Pinned {
+		q += ` AND s.id IN (SELECT pn.status_id FROM pins pn WHERE pn.account_id = s.account_id)`
+	}
+	if f.ExcludeReplies {
+		// Replies to oneself (threads) stay, as on Mastodon.
+		q += ` AND (s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id)`
+	}
+	if f.ExcludeReblogs {
+		q += ` AND s.reblog_of_id IS NULL`
+	}
+	if f.PublicOnly {
+		q += ` AND s.visibility IN (0, 1)`
+	}
+	if f.Tag != "" {
+		q += ` AND s.id IN (SELECT st.status_id FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE t.name = ?)`
+		args = append(args, f.Tag)
+	}
+	q += ` AND ` + vis + ` ORDER BY ` + order + limitSQL(p)
+	ids, err := s.queryIDs(ctx, q, append(args, vargs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("account statuses: %w", err)
+	}
+	return newestFirst(p, ids), nil
+}
+
+// Ancestors returns the visible statuses above id in its thread, oldest first.
+func (s *Store) Ancestors(ctx context.Context, viewer, id int64, limit int) ([]int64, error) {
+	vis, vargs := visibleSQL("s", viewer)
+	mute, margs := notMutedSQL("s", viewer)
+	q := `WITH RECURSIVE up(id, depth) AS (
+			SELECT in_reply_to_id, 1 FROM statuses WHERE id = ? AND in_reply_to_id IS NOT NULL
+			UNION ALL
+			SELECT p.in_reply_to_id, up.depth + 1 FROM statuses p JOIN up ON p.id = up.id WHERE p.in_reply_to_id IS NOT NULL AND up.depth < ?)
+		SELECT s.id FROM up JOIN statuses s ON s.id = up.id WHERE ` + vis + ` AND ` + mute + ` ORDER BY s.id ASC`
+	ids, err := s.queryIDs(ctx, q, append(append([]any{id, limit}, vargs...), margs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("ancestors: %w", err)
+	}
+	return ids, nil
+}
+
+// Descendants returns the visible replies below id, in thread order (by id).
+// A reply whose parent is hidden from the viewer is hidden too.
+func (s *Store) Descendants(ctx context.Context, viewer, id int64, limit int) ([]int64, error) {
+	vis, vargs := visibleSQL("s", viewer)
+	mute, margs := notMutedSQL("s", viewer)
+	q := `WITH RECURSIVE down(id, depth) AS (
+			SELECT s.id, 1 FROM statuses s WHERE s.in_reply_to_id = ? AND ` + vis + ` AND ` + mute + `
+			UNION ALL
+			SELECT s.id, down.depth + 1 FROM statuses s JOIN down ON s.in_reply_to_id = down.id WHERE down.depth < 100 AND ` + vis + ` AND ` + mute + `)
+		SELECT id FROM down ORDER BY id ASC LIMIT ?`
+	args := append(append([]any{id}, vargs...), margs...)
+	args = append(append(append(args, vargs...), margs...), limit)
+	ids, err := s.queryIDs(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("descendants: %w", err)
+	}
+	return ids, nil
+}
+
+// MarkedStatuses lists statuses viewer favourited or bookmarked, newest mark
+// first; cursors are the mark's id (returned alongside).
+func (s *Store) MarkedStatuses(ctx context.Context, viewer int64, table string, p Page) (statusIDs, markIDs []int64, err error) {
+	if table != "favourites" && table != "bookmarks" {
+		return nil, nil, fmt.Errorf("marked statuses: unknown table %q", table)
+	}
+	where, args, order := pageSQL("m.id", p)
+	vis, vargs := visibleSQL("s", viewer)
+	q := `SELECT m.id, m.status_id FROM ` + table + ` m JOIN statuses s ON s.id = m.status_id WHERE m.account_id = ? AND ` + where +
+		` AND ` + vis + ` ORDER BY ` + order + limitSQL(p)
+	rows, err := s.read.QueryContext(ctx, q, append(append([]any{viewer}, args...), vargs...)...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m, st int64
+		if err := rows.Scan(&m, &st); err != nil {
+			return nil, nil, err
+		}
+		markIDs, statusIDs = append(markIDs, m), append(statusIDs, st)
+	}
+	return newestFirst(p, statusIDs), newestFirst(p, markIDs), rows.Err()
+}
+
+// SearchStatuses finds statuses containing every word, visible to viewer, newest first.
+func (s *Store) SearchStatuses(ctx context.Context, viewer int64, words []string, p Page) ([]int64, error) {
+	if len(words) == 0 {
+		return nil, nil
+	}
+	where, args, order := pageSQL("s.id", p)
+	vis, vargs := visibleSQL("s", viewer)
+	mute, margs := notMutedSQL("s", viewer)
+	var conds []string
+	var wargs []any
+	for _, w := range words {
+		conds = append(conds, `EXISTS (SELECT 1 FROM status_words sw WHERE sw.word = ? AND sw.status_id = s.id)`)
+		wargs = append(wargs, w)
+	}
+	// The rarest word would be the best driver; the first is good enough at this size.
+	q := `SELECT s.id FROM status_words w0 JOIN statuses s ON s.id = w0.status_id WHERE w0.word = ? AND ` + strings.Join(conds, " AND ") +
+		` AND ` + where + ` AND ` + vis + ` AND ` + mute + ` ORDER BY ` + order + limitSQL(p)
+	all := append([]any{words[0]}, wargs...)
+	all = append(append(append(all, args...), vargs...), margs...)
+	ids, err := s.queryIDs(ctx, q, all...)
+	if err != nil {
+		return nil, fmt.Errorf("search statuses: %w", err)
+	}
+	return newestFirst(p, ids), nil
+}
