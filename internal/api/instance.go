@@ -7,6 +7,7 @@ import (
 	"github.com/rampart-social/rampart/internal/buildinfo"
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/store"
+	"github.com/rampart-social/rampart/internal/text"
 )
 
 // MastodonVersion is the Mastodon API level Rampart claims: only what it
@@ -21,14 +22,18 @@ func versionString() string {
 }
 
 type instanceFacts struct {
-	users   int64
-	contact *Account
+	users    int64
+	statuses int64
+	contact  *Account
 }
 
 func (a *API) facts(r *http.Request) (instanceFacts, error) {
 	var f instanceFacts
 	var err error
 	if f.users, err = a.store.CountLocalUsers(r.Context()); err != nil {
+		return f, err
+	}
+	if f.statuses, err = a.store.CountLocalStatuses(r.Context()); err != nil {
 		return f, err
 	}
 	if name := a.cfg.Instance.ContactUsername; name != "" {
@@ -53,7 +58,9 @@ func (a *API) streamingURL() string {
 	return scheme + "://" + u.Host
 }
 
-var statusLimits = map[string]any{"max_characters": 5000, "max_media_attachments": 4, "characters_reserved_per_url": 23}
+func (a *API) statusLimits() map[string]any {
+	return map[string]any{"max_characters": a.cfg.Statuses.MaxCharacters, "max_media_attachments": 4, "characters_reserved_per_url": text.URLLength}
+}
 
 // Uploads arrive with the media issue; until then the instance says it takes none.
 var mediaLimits = map[string]any{"supported_mime_types": []string{}, "image_size_limit": 0, "image_matrix_limit": 0,
@@ -73,13 +80,13 @@ func (a *API) instanceV1(w http.ResponseWriter, r *http.Request) {
 		"uri": a.cfg.InstanceURL().Host, "title": i.Title, "short_description": i.Description, "description": i.Description,
 		"email": i.ContactEmail, "version": versionString(),
 		"urls":      map[string]string{"streaming_api": a.streamingURL()},
-		"stats":     map[string]int64{"user_count": f.users, "status_count": 0, "domain_count": 0},
+		"stats":     map[string]int64{"user_count": f.users, "status_count": f.statuses, "domain_count": 0},
 		"thumbnail": base + DefaultThumbnailPath, "languages": []string{"en"},
 		"registrations":     a.cfg.Accounts.Registrations != config.RegistrationsClosed,
 		"approval_required": a.cfg.Accounts.Registrations == config.RegistrationsApproval,
 		"invites_enabled":   false,
 		"configuration": map[string]any{
-			"accounts": map[string]int{"max_featured_tags": 10}, "statuses": statusLimits,
+			"accounts": map[string]int{"max_featured_tags": 10}, "statuses": a.statusLimits(),
 			"media_attachments": mediaLimits, "polls": pollLimits,
 		},
 		"contact_account": f.contact, "rules": []any{},
@@ -105,7 +112,7 @@ func (a *API) instanceV2(w http.ResponseWriter, r *http.Request) {
 			"urls":              map[string]any{"streaming": a.streamingURL(), "status": nil},
 			"vapid":             map[string]string{"public_key": ""},
 			"accounts":          map[string]int{"max_featured_tags": 10, "max_pinned_statuses": 5},
-			"statuses":          statusLimits,
+			"statuses":          a.statusLimits(),
 			"media_attachments": mediaLimits,
 			"polls":             pollLimits,
 			"translation":       map[string]bool{"enabled": false},
@@ -150,7 +157,7 @@ func (a *API) nodeinfo(w http.ResponseWriter, r *http.Request) {
 		"version": version, "software": software, "protocols": []string{"activitypub"},
 		"services":          map[string][]string{"inbound": {}, "outbound": {}},
 		"openRegistrations": a.cfg.Accounts.Registrations == config.RegistrationsOpen,
-		"usage":             map[string]any{"users": map[string]int64{"total": f.users, "activeMonth": f.users, "activeHalfyear": f.users}, "localPosts": 0},
+		"usage":             map[string]any{"users": map[string]int64{"total": f.users, "activeMonth": f.users, "activeHalfyear": f.users}, "localPosts": f.statuses},
 		"metadata":          map[string]any{"nodeName": a.cfg.Instance.Title},
 	})
 }

@@ -254,3 +254,10 @@ func (s *Store) SetUserPreferences(ctx context.Context, u *User) error {
 		u.DefaultPrivacy, boolInt(u.DefaultSensitive), u.DefaultLanguage, u.AccountID)
 	return expectOne(res, err, "update preferences")
 }
+
+// CountLocalStatuses counts local original statuses (not reblogs).
+func (s *Store) CountLocalStatuses(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM statuses WHERE local = 1 AND reblog_of_id IS NULL`).Scan(&n)
+	return n, err
+}
