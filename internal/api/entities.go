@@ -114,12 +114,20 @@ func (a *API) account(acc *store.Account) Account {
 	return Account{
 		ID: strconv.FormatInt(acc.ID, 10), Username: acc.Username, Acct: acct, URL: acc.URL, URI: acc.URI,
 		DisplayName: acc.DisplayName, Note: noteHTML(acc.Note),
-		Avatar: base + DefaultAvatarPath, AvatarStatic: base + DefaultAvatarPath,
-		Header: base + DefaultHeaderPath, HeaderStatic: base + DefaultHeaderPath,
+		Avatar: a.profileImage(acc.AvatarKey, base+DefaultAvatarPath), AvatarStatic: a.profileImage(acc.AvatarKey, base+DefaultAvatarPath),
+		Header: a.profileImage(acc.HeaderKey, base+DefaultHeaderPath), HeaderStatic: a.profileImage(acc.HeaderKey, base+DefaultHeaderPath),
 		Locked: acc.Locked, Fields: fields, Emojis: []struct{}{}, Bot: acc.Bot, Discoverable: &disc,
 		HideCollection: &f, Noindex: &f, Roles: []struct{}{},
 		CreatedAt: timestamp(acc.CreatedAt),
 	}
+}
+
+// profileImage is an uploaded avatar or header on the media origin, or the default.
+func (a *API) profileImage(key, fallback string) string {
+	if u := a.mediaURL(key); u != nil {
+		return *u
+	}
+	return fallback
 }
 
 // Default images, served by the app host (never "" in an entity).

@@ -33,8 +33,8 @@ type Status struct {
 	Muted              *bool         `json:"muted,omitempty"`
 	Bookmarked         *bool         `json:"bookmarked,omitempty"`
 	Pinned             *bool         `json:"pinned,omitempty"`
-	Filtered           []struct{}    `json:"filtered,omitempty"`
-	MediaAttachments   []struct{}    `json:"media_attachments"`
+	Filtered           []struct{}    `json:"filtered,omitzero"`
+	MediaAttachments   []Attachment  `json:"media_attachments"`
 	Mentions           []Mention     `json:"mentions"`
 	Tags               []TagRef      `json:"tags"`
 	Emojis             []struct{}    `json:"emojis"`
@@ -83,6 +83,7 @@ type batch struct {
 	tags     map[int64][]string
 	flags    map[int64]store.ViewerFlags
 	apps     map[int64]*store.App
+	media    map[int64][]store.Media
 }
 
 func (a *API) load(ctx context.Context, viewer int64, statusIDs, accountIDs []int64) (*batch, error) {
@@ -115,6 +116,9 @@ func (a *API) load(ctx context.Context, viewer int64, statusIDs, accountIDs []in
 		return nil, err
 	}
 	if b.flags, err = a.store.ViewerFlagsFor(ctx, viewer, all); err != nil {
+		return nil, err
+	}
+	if b.media, err = a.store.MediaForStatuses(ctx, all); err != nil {
 		return nil, err
 	}
 	accs := append([]int64(nil), accountIDs...)
@@ -161,7 +165,10 @@ func (a *API) statusFrom(b *batch, st *store.Status, viewer int64) (Status, bool
 		InReplyToID: optID(st.InReplyToID), InReplyToAccountID: optID(st.InReplyToAccountID),
 		Content: st.Content, SpoilerText: st.SpoilerText, Sensitive: st.Sensitive, Visibility: social.VisibilityName(st.Visibility),
 		RepliesCount: st.RepliesCount, ReblogsCount: st.ReblogsCount, FavouritesCount: st.FavouritesCount,
-		MediaAttachments: []struct{}{}, Mentions: []Mention{}, Tags: []TagRef{}, Emojis: []struct{}{},
+		MediaAttachments: []Attachment{}, Mentions: []Mention{}, Tags: []TagRef{}, Emojis: []struct{}{},
+	}
+	for i := range b.media[st.ID] {
+		out.MediaAttachments = append(out.MediaAttachments, a.attachment(&b.media[st.ID][i]))
 	}
 	if st.URL != "" {
 		u := st.URL
@@ -202,11 +209,12 @@ func (a *API) statusFrom(b *batch, st *store.Status, viewer int64) (Status, bool
 		no := false
 		out.Favourited, out.Reblogged, out.Bookmarked, out.Muted = &f.Favourited, &f.Reblogged, &f.Bookmarked, &no
 		out.Filtered = []struct{}{}
-		if st.AccountID == viewer {
+		if st.AccountID == viewer && st.ReblogOfID == 0 && st.Visibility != store.Direct {
 			out.Pinned = &f.Pinned
 		}
 	}
-	if app := b.apps[st.ApplicationID]; app != nil {
+	// Only the author sees which app a status came from.
+	if app := b.apps[st.ApplicationID]; app != nil && st.AccountID == viewer {
 		var site *string
 		if app.Website != "" {
 			w := app.Website

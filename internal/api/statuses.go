@@ -153,14 +153,13 @@ func (a *API) statusSource(w http.ResponseWriter, r *http.Request, c *Caller) {
 
 // StatusEdit is Mastodon's StatusEdit entity.
 type StatusEdit struct {
-	Content          string     `json:"content"`
-	SpoilerText      string     `json:"spoiler_text"`
-	Sensitive        bool       `json:"sensitive"`
-	CreatedAt        string     `json:"created_at"`
-	Account          Account    `json:"account"`
-	Poll             *struct{}  `json:"poll"`
-	MediaAttachments []struct{} `json:"media_attachments"`
-	Emojis           []struct{} `json:"emojis"`
+	Content          string       `json:"content"`
+	SpoilerText      string       `json:"spoiler_text"`
+	Sensitive        bool         `json:"sensitive"`
+	CreatedAt        string       `json:"created_at"`
+	Account          Account      `json:"account"`
+	MediaAttachments []Attachment `json:"media_attachments"`
+	Emojis           []struct{}   `json:"emojis"`
 }
 
 func (a *API) statusHistory(w http.ResponseWriter, r *http.Request, c *Caller) {
@@ -193,7 +192,7 @@ func (a *API) statusHistory(w http.ResponseWriter, r *http.Request, c *Caller) {
 	out := make([]StatusEdit, 0, len(edits))
 	for _, e := range edits {
 		out = append(out, StatusEdit{Content: e.Content, SpoilerText: e.SpoilerText, Sensitive: e.Sensitive, CreatedAt: timestamp(e.CreatedAt),
-			Account: accs[0], MediaAttachments: []struct{}{}, Emojis: []struct{}{}})
+			Account: accs[0], MediaAttachments: []Attachment{}, Emojis: []struct{}{}})
 	}
 	writeJSON(w, http.StatusOK, out)
 }

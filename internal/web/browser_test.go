@@ -174,8 +174,9 @@ func listenLoopback(t *testing.T, ip string) net.Listener {
 
 // TestBrowserPagesKeepTheCSP loads the landing, sign-in, consent and
 // signed-in pages of a running instance in headless Chromium, signs in
-// through the form and approves an OAuth app, and fails on any CSP
-// violation, console error, exception or error log entry the browser reports.
+// through the form and approves an OAuth app, then loads a profile page and a
+// status page with its thread, and fails on any CSP violation, console error,
+// exception or error log entry the browser reports.
 func TestBrowserPagesKeepTheCSP(t *testing.T) {
 	browserPath := requireChromium(t)
 	started := time.Now()
@@ -453,6 +454,93 @@ func TestBrowserPagesKeepTheCSP(t *testing.T) {
 	if len(cookies.Cookies) != 1 {
 		t.Errorf("the browser holds %d cookies for %s, want only the session: %v", len(cookies.Cookies), base, names)
 	}
+
+	// 7. Public pages. Posts (through the API, in process) that exercise what
+	// the pages render: links with hidden parts, a hashtag, a mention, a
+	// content warning, markup as text, a thread and a boost.
+	poster := newSite(t, inst, "localhost:"+port)
+	aliceToken, bobToken := poster.token("alice"), poster.user("bob")
+	root := poster.post(aliceToken, "Hello from #Rampart, @bob: https://example.org/a/rather/long/path/to/somewhere/else")
+	reply := poster.post(bobToken, "@alice hi <script>alert(1)</script>", "in_reply_to_id", root)
+	answer := poster.post(aliceToken, "@bob welcome", "in_reply_to_id", reply, "visibility", "unlisted")
+	poster.post(aliceToken, "what the warning hides", "spoiler_text", "a content warning")
+	poster.post(aliceToken, "followers only", "visibility", "private")
+	poster.reblog(bobToken, root)
+	evalBool := func(what, js string) bool {
+		t.Helper()
+		sctx, done := step()
+		defer done()
+		v, err := chromedp.Run(sctx, chromedp.Evaluate[bool](js))
+		if err != nil {
+			fatal("%s: %v", what, err)
+		}
+		return v
+	}
+
+	if r := load("profile page", chromedp.Navigate(base+"/@alice")); r.Status != http.StatusOK {
+		fatal("profile page: status %d", r.Status)
+	}
+	if h1 := text("h1"); !strings.Contains(h1, "alice") {
+		fatal("profile heading %q does not name alice", h1)
+	}
+	if !evalBool("profile alternate link", `document.querySelector('link[rel="alternate"][type="application/activity+json"]').href === `+
+		strconv.Quote(base+"/users/alice")) {
+		fatal("the profile page has no alternate link to %s/users/alice", base)
+	}
+	if !evalBool("profile posts", `document.querySelectorAll('article.post').length === 3`) {
+		fatal("the profile page does not show alice's three public and unlisted posts: %q", text("main"))
+	}
+	if main := text("main"); strings.Contains(main, "followers only") {
+		fatal("the profile page shows a private post: %q", main)
+	}
+	// The stylesheet applies: a link's hidden parts are hidden, and the cut shows an ellipsis.
+	if !evalBool("link styles", `getComputedStyle(document.querySelector('.content .invisible')).display === 'none' && `+
+		`getComputedStyle(document.querySelector('.content .ellipsis'), '::after').content === '"…"'`) {
+		fatal("rampart.css does not hide a link's invisible parts or add the ellipsis")
+	}
+	// The content warning opens without script.
+	if evalBool("warning closed", `document.querySelector('details.cw').open`) {
+		fatal("the content warning starts open")
+	}
+	clickCtx, clickDone := step()
+	defer clickDone()
+	if err := chromedp.Do(clickCtx, chromedp.Click(chromedp.CSS(`details.cw summary`))); err != nil {
+		fatal("open the content warning: %v", err)
+	}
+	if !evalBool("warning open", `document.querySelector('details.cw').open`) {
+		fatal("clicking the content warning did not open it")
+	}
+	collect()
+
+	// 8. A status page with its thread, reached through the post's link.
+	if r := load("status page", chromedp.Click(chromedp.CSS(`#s`+root+` a.when`))); r.Status != http.StatusOK {
+		fatal("status page: status %d at %s", r.Status, location())
+	}
+	if loc := location(); loc != base+"/@alice/"+root {
+		fatal("the post's link led to %s", loc)
+	}
+	if !evalBool("thread", `Array.from(document.querySelectorAll('article.post')).map(a => a.id).join() === `+
+		strconv.Quote("s"+root+",s"+reply+",s"+answer)+` && document.querySelector('article.post.focus').id === `+strconv.Quote("s"+root)) {
+		fatal("the status page does not show the root, then its two replies: %q", text("main"))
+	}
+	if !evalBool("status alternate link", `document.querySelector('link[rel="alternate"][type="application/activity+json"]').href === `+
+		strconv.Quote(base+"/users/alice/statuses/"+root)) {
+		fatal("the status page has no alternate link to the status")
+	}
+	if main := text("main"); !strings.Contains(main, "<script>alert(1)</script>") {
+		fatal("the reply's markup is not shown as text: %q", main)
+	}
+	collect()
+
+	// 9. The booster's profile. (A 404 page is not loaded here: Chromium logs
+	// every 404 document as an error.)
+	if r := load("bob's profile", chromedp.Navigate(base+"/@bob")); r.Status != http.StatusOK {
+		fatal("bob's profile: status %d", r.Status)
+	}
+	if boost := text("p.boost"); !strings.Contains(boost, "@bob boosted") {
+		fatal("bob's profile does not show the boost: %q", boost)
+	}
+	collect()
 
 	// Let late reports arrive, then judge.
 	if err := chromedp.Do(bctx, chromedp.Sleep(200*time.Millisecond)); err != nil {

@@ -1,8 +1,9 @@
 // Package web serves Rampart's server-rendered pages and their static assets
-// on the instance host: the landing page, sign-in and sign-out, and the OAuth
-// consent page. Pages use html/template and external CSS only — no inline
-// script or style — so the strict CSP of internal/httpsec holds, and they
-// work with JavaScript disabled. Every form carries a CSRF token from
+// on the instance host: the landing page, sign-in and sign-out, the OAuth
+// consent page, and the public profile (/@username) and status
+// (/@username/:id) pages. Pages use html/template and external CSS only — no
+// inline script or style — so the strict CSP of internal/httpsec holds, and
+// they work with JavaScript disabled. Every form carries a CSRF token from
 // internal/session.
 package web
 
@@ -20,6 +21,7 @@ import (
 	"github.com/rampart-social/rampart/internal/httpsec"
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/session"
+	"github.com/rampart-social/rampart/internal/social"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -38,12 +40,14 @@ type Deps struct {
 	Accounts *accounts.Service
 	OAuth    *oauth.Service
 	Security *httpsec.Layer
+	Social   *social.Service
 }
 
 // Pages renders the instance's pages.
 type Pages struct {
 	Deps
 	tmpl *template.Template
+	mux  *http.ServeMux // the mux Register added the pages to (see unclaimed)
 }
 
 // New parses the embedded templates.
@@ -53,6 +57,7 @@ func New(d Deps) *Pages {
 
 // Register adds the pages and /static/ to mux.
 func (p *Pages) Register(mux *http.ServeMux) {
+	p.mux = mux
 	static, _ := fs.Sub(staticFiles, "static")
 	files := http.StripPrefix("/static/", http.FileServer(http.FS(static)))
 	mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -65,6 +70,10 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /auth/sign_out", p.signOut)
 	mux.HandleFunc("GET /oauth/authorize", p.authorizeForm)
 	mux.HandleFunc("POST /oauth/authorize", p.authorize)
+	// /@username and /@username/:id: patterns that every other route is more
+	// specific than (see profile.go for why they have this shape).
+	mux.HandleFunc(oneSegment, p.profileRoute)
+	mux.HandleFunc(moreSegments, p.statusRoute)
 }
 
 // visitor is what the pages know about who is looking.
@@ -111,6 +120,11 @@ type page struct {
 	Login    string
 	Auth     *authView
 	Code     string
+	// Alternate is the ActivityPub id of what a public page shows, for
+	// <link rel="alternate" type="application/activity+json">.
+	Alternate string
+	NoIndex   bool // <meta name="robots" content="noindex">
+	Public    *publicView
 }
 
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name string, data page) {

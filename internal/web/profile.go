@@ -1,0 +1,434 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"html"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// The public pages show what an anonymous visitor may see — viewer 0 in every
+// social and store call, so the store's one visibility rule decides — and
+// nothing else: no session is read or started, whoever is signed in.
+
+// Routes of the public pages. ServeMux cannot match "/@{user}" (a wildcard is
+// a whole segment), so the pages take every path of one segment and of two or
+// more, and pass what is not theirs to unclaimed. The patterns carry no
+// method: a GET-only "/{seg}/{id}" would conflict with the method-less /api/
+// and /oauth/token and with GET /static/ (neither would be more specific),
+// and registering would panic. Without a method they are less specific than
+// every other route, so they never shadow one.
+const (
+	oneSegment   = "/{seg}"
+	moreSegments = "/{seg}/{rest...}"
+)
+
+// postsPerPage is how many statuses a profile page lists.
+const postsPerPage = 20
+
+// publicView is what the profile and status pages show.
+type publicView struct {
+	Profile *profileView
+	Posts   []postView // the profile's page of statuses
+	Older   string     // link to the next (older) page, "" on the last
+	Newest  string     // link back to the first page, "" on it
+
+	Ancestors   []postView
+	Focus       *postView
+	Descendants []postView
+}
+
+// authorView names an account.
+type authorView struct {
+	Name     string // display name, or the username when there is none
+	Username string
+	Acct     string // @username@host
+	Profile  string // the profile page
+}
+
+// profileView is the head of a profile page.
+type profileView struct {
+	Author                         authorView
+	Note                           string // plain text; the template escapes it
+	Fields                         []store.Field
+	Bot, Locked                    bool
+	Statuses, Following, Followers int64
+	Joined, JoinedDatetime         string
+}
+
+// postView is one status as the pages show it.
+type postView struct {
+	ID        string
+	Link      string // the status's page
+	Author    authorView
+	BoostedBy *authorView
+	ReplyTo   *authorView // the author of the status this one answers
+	ReplyLink string      // that status's page
+	Datetime  string      // <time datetime>
+	Date      string
+	Edited    bool
+	Spoiler   string
+	Language  string
+	Content   template.HTML
+	Focus     bool // the status of a status page
+	Replies   int64
+	Boosts    int64
+	Favs      int64
+}
+
+// profileRoute serves /@username; any other single segment is unclaimed.
+func (p *Pages) profileRoute(w http.ResponseWriter, r *http.Request) {
+	name, ok := strings.CutPrefix(r.PathValue("seg"), "@")
+	if !ok {
+		p.unclaimed(w, r)
+		return
+	}
+	if !readOnly(w, r) {
+		return
+	}
+	p.profile(w, r, name)
+}
+
+// statusRoute serves /@username/:id; other paths of two or more segments are
+// unclaimed.
+func (p *Pages) statusRoute(w http.ResponseWriter, r *http.Request) {
+	name, ok := strings.CutPrefix(r.PathValue("seg"), "@")
+	if !ok {
+		p.unclaimed(w, r)
+		return
+	}
+	if !readOnly(w, r) {
+		return
+	}
+	id, ok := parseID(r.PathValue("rest"))
+	if !ok {
+		p.notFound(w, r)
+		return
+	}
+	p.status(w, r, name, id)
+}
+
+// readOnly answers 405 to anything but GET and HEAD.
+func readOnly(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+	return false
+}
+
+// probeMethods are the methods unclaimed asks the mux about.
+var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+	http.MethodPatch, http.MethodDelete, http.MethodOptions}
+
+// unclaimed answers a request the public pages' patterns caught but that is
+// not theirs, as the mux would have without those patterns: a redirect to
+// the path with a trailing slash when a route takes that path, 405 with Allow
+// when routes take this path with other methods, else the mux's 404.
+func (p *Pages) unclaimed(w http.ResponseWriter, r *http.Request) {
+	other := func(probe *http.Request) bool {
+		_, pattern := p.mux.Handler(probe)
+		return pattern != "" && pattern != oneSegment && pattern != moreSegments
+	}
+	if !strings.HasSuffix(r.URL.Path, "/") {
+		probe := r.WithContext(r.Context())
+		u := *r.URL
+		u.Path, u.RawPath = u.Path+"/", ""
+		probe.URL = &u
+		if other(probe) {
+			http.Redirect(w, r, (&url.URL{Path: u.Path, RawQuery: u.RawQuery}).String(), http.StatusTemporaryRedirect)
+			return
+		}
+	}
+	var allow []string
+	for _, m := range probeMethods {
+		probe := r.WithContext(r.Context())
+		probe.Method = m
+		if m != r.Method && other(probe) {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		slices.Sort(allow)
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+		return
+	}
+	http.NotFound(w, r)
+}
+
+// notFound is the public pages' 404: an unknown, pending or disabled account,
+// or a status that is not there for anonymous visitors.
+func (p *Pages) notFound(w http.ResponseWriter, r *http.Request) {
+	p.render(w, r, http.StatusNotFound, "message.html", page{Title: "Not found",
+		Error: "There is nothing to see here, or it is not public."})
+}
+
+// parseID reads a positive decimal id, digits only.
+func parseID(s string) (int64, bool) {
+	if s == "" || strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	return id, err == nil && id > 0
+}
+
+// publicAccount finds a local account others may see: unknown, pending and
+// disabled accounts are store.ErrNotFound alike.
+func (p *Pages) publicAccount(ctx context.Context, name string) (*store.Account, error) {
+	if !config.ValidUsername(name) {
+		return nil, store.ErrNotFound
+	}
+	a, err := p.Store.AccountByUsername(ctx, name, "")
+	if err != nil {
+		return nil, err
+	}
+	return p.Social.AccountFor(ctx, a.ID)
+}
+
+// found sorts a lookup's error: not found becomes the 404 page, anything
+// else a 500; it reports whether the page may go on.
+func (p *Pages) found(w http.ResponseWriter, r *http.Request, err error) bool {
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, store.ErrNotFound):
+		p.notFound(w, r)
+	default:
+		p.fail(w, r, err)
+	}
+	return false
+}
+
+func (p *Pages) profile(w http.ResponseWriter, r *http.Request, name string) {
+	ctx := r.Context()
+	acc, err := p.publicAccount(ctx, name)
+	if !p.found(w, r, err) {
+		return
+	}
+	pg := store.Page{Limit: postsPerPage + 1}
+	if s := r.URL.Query().Get("max_id"); s != "" {
+		var ok bool
+		if pg.MaxID, ok = parseID(s); !ok {
+			p.render(w, r, http.StatusBadRequest, "message.html", page{Title: "Bad request", Error: "This page link is malformed."})
+			return
+		}
+	}
+	// PublicOnly with viewer 0: public and unlisted statuses (and reblogs of
+	// such), as the store's visibility rule lets anyone see them.
+	ids, err := p.Social.AccountStatuses(ctx, 0, acc.ID, store.AccountFilter{PublicOnly: true}, pg)
+	if !p.found(w, r, err) {
+		return
+	}
+	view := &publicView{Profile: &profileView{Author: p.author(acc), Note: acc.Note, Fields: acc.Fields, Bot: acc.Bot,
+		Locked: acc.Locked, Joined: acc.CreatedAt.UTC().Format("January 2006"), JoinedDatetime: acc.CreatedAt.UTC().Format("2006-01-02")}}
+	if len(ids) > postsPerPage {
+		ids = ids[:postsPerPage]
+		view.Older = "/@" + acc.Username + "?max_id=" + strconv.FormatInt(ids[len(ids)-1], 10)
+	}
+	if pg.MaxID != 0 {
+		view.Newest = "/@" + acc.Username
+	}
+	if view.Posts, err = p.posts(ctx, ids); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	stats, err := p.Store.StatsFor(ctx, []int64{acc.ID})
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	st := stats[acc.ID]
+	view.Profile.Statuses, view.Profile.Following, view.Profile.Followers = st.Statuses, st.Following, st.Followers
+	p.render(w, r, http.StatusOK, "profile.html", page{Title: view.Profile.Author.Name + " (" + view.Profile.Author.Acct + ")",
+		Alternate: acc.URI, NoIndex: !acc.Discoverable, Public: view})
+}
+
+func (p *Pages) status(w http.ResponseWriter, r *http.Request, name string, id int64) {
+	ctx := r.Context()
+	acc, err := p.publicAccount(ctx, name)
+	if !p.found(w, r, err) {
+		return
+	}
+	st, err := p.Social.Status(ctx, 0, id)
+	if !p.found(w, r, err) {
+		return
+	}
+	if st.AccountID != acc.ID {
+		p.notFound(w, r)
+		return
+	}
+	if st.ReblogOfID != 0 {
+		// A reblog has no page of its own: it stands for the original.
+		orig, err := p.Social.Status(ctx, 0, st.ReblogOfID)
+		if !p.found(w, r, err) {
+			return
+		}
+		author, err := p.Store.AccountByID(ctx, orig.AccountID)
+		if !p.found(w, r, err) {
+			return
+		}
+		http.Redirect(w, r, statusLink(author, orig), http.StatusFound)
+		return
+	}
+	ancestors, descendants, err := p.Social.Context(ctx, 0, st.ID)
+	if !p.found(w, r, err) {
+		return
+	}
+	thread := append(append(append(make([]int64, 0, len(ancestors)+1+len(descendants)), ancestors...), st.ID), descendants...)
+	posts, err := p.posts(ctx, thread)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	view := &publicView{}
+	for i := range posts {
+		switch {
+		case view.Focus != nil:
+			view.Descendants = append(view.Descendants, posts[i])
+		case posts[i].ID == strconv.FormatInt(st.ID, 10):
+			posts[i].Focus = true
+			view.Focus = &posts[i]
+		default:
+			view.Ancestors = append(view.Ancestors, posts[i])
+		}
+	}
+	if view.Focus == nil { // deleted meanwhile
+		p.notFound(w, r)
+		return
+	}
+	// The title quotes the text, unless a content warning hides it.
+	quote := st.Text
+	if st.SpoilerText != "" {
+		quote = st.SpoilerText
+	}
+	p.render(w, r, http.StatusOK, "status.html", page{Title: view.Focus.Author.Name + ": “" + truncate(quote, 60) + "”",
+		Alternate: st.URI, NoIndex: !acc.Discoverable, Public: view})
+}
+
+// truncate shortens s to n runes on one line, with an ellipsis when cut.
+func truncate(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+// author names an account; local accounts link to their page here.
+func (p *Pages) author(a *store.Account) authorView {
+	v := authorView{Name: a.DisplayName, Username: a.Username, Acct: "@" + a.Username + "@" + p.Config.InstanceURL().Host,
+		Profile: "/@" + a.Username}
+	if a.Domain != "" {
+		v.Acct, v.Profile = "@"+a.Username+"@"+a.Domain, a.URL
+	}
+	if strings.TrimSpace(v.Name) == "" {
+		v.Name = a.Username
+	}
+	return v
+}
+
+// statusLink is the page of a status by author.
+func statusLink(author *store.Account, st *store.Status) string {
+	if author.Domain != "" {
+		if st.URL != "" {
+			return st.URL
+		}
+		return st.URI
+	}
+	return "/@" + author.Username + "/" + strconv.FormatInt(st.ID, 10)
+}
+
+// posts loads and shapes statuses for the pages, in the order of ids, with a
+// fixed number of queries. The ids come from queries that applied the
+// visibility rule for viewer 0; statuses deleted meanwhile are left out, and
+// so is a reblog whose original is not public or unlisted.
+func (p *Pages) posts(ctx context.Context, ids []int64) ([]postView, error) {
+	statuses, err := p.Store.StatusesByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var originalIDs []int64
+	for _, st := range statuses {
+		if st.ReblogOfID != 0 {
+			originalIDs = append(originalIDs, st.ReblogOfID)
+		}
+	}
+	originals, err := p.Store.StatusesByIDs(ctx, originalIDs)
+	if err != nil {
+		return nil, err
+	}
+	var accountIDs []int64
+	for _, set := range []map[int64]*store.Status{statuses, originals} {
+		for _, st := range set {
+			accountIDs = append(accountIDs, st.AccountID)
+			if st.InReplyToAccountID != 0 {
+				accountIDs = append(accountIDs, st.InReplyToAccountID)
+			}
+		}
+	}
+	accounts, err := p.Store.AccountsByIDs(ctx, accountIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]postView, 0, len(ids))
+	for _, id := range ids {
+		st, ok := statuses[id]
+		if !ok {
+			continue
+		}
+		var booster *authorView
+		if st.ReblogOfID != 0 {
+			b, ok := accounts[st.AccountID]
+			orig, found := originals[st.ReblogOfID]
+			if !ok || !found || (orig.Visibility != store.Public && orig.Visibility != store.Unlisted) {
+				continue
+			}
+			v := p.author(b)
+			booster, st = &v, orig
+		}
+		author, ok := accounts[st.AccountID]
+		if !ok {
+			continue
+		}
+		v := p.post(author, st)
+		v.BoostedBy = booster
+		if parent, ok := accounts[st.InReplyToAccountID]; ok && st.InReplyToID != 0 {
+			to := p.author(parent)
+			v.ReplyTo, v.ReplyLink = &to, statusLink(parent, &store.Status{ID: st.InReplyToID})
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// post shapes one status (not a reblog) by author.
+func (p *Pages) post(author *store.Account, st *store.Status) postView {
+	v := postView{ID: strconv.FormatInt(st.ID, 10), Link: statusLink(author, st), Author: p.author(author),
+		Datetime: st.CreatedAt.UTC().Format(time.RFC3339), Date: st.CreatedAt.UTC().Format("2 Jan 2006, 15:04 UTC"),
+		Edited: !st.EditedAt.IsZero(), Spoiler: st.SpoilerText, Language: st.Language,
+		Replies: st.RepliesCount, Boosts: st.ReblogsCount, Favs: st.FavouritesCount}
+	if st.Local {
+		// Safe as HTML: a local status's content is written only by
+		// internal/text, which escapes every character of what the author
+		// typed and adds nothing but its own <p>, <br>, <a> and <span>
+		// elements (links with fixed rel/class attributes, escaped hrefs).
+		v.Content = template.HTML(st.Content)
+	} else {
+		// Remote content has not passed internal/text: until federation
+		// stores it sanitized, it is shown as text, never as markup.
+		v.Content = template.HTML("<p>" + html.EscapeString(st.Content) + "</p>")
+	}
+	return v
+}
