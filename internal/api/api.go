@@ -15,11 +15,23 @@ import (
 
 	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/ratelimit"
 	"github.com/rampart-social/rampart/internal/social"
 	"github.com/rampart-social/rampart/internal/store"
 )
+
+// Deps are the services the API uses.
+type Deps struct {
+	Config   *config.Config
+	Log      *slog.Logger
+	Store    *store.Store
+	Accounts *accounts.Service
+	OAuth    *oauth.Service
+	Social   *social.Service
+	Media    *media.Service
+}
 
 // API serves the client API.
 type API struct {
@@ -29,6 +41,7 @@ type API struct {
 	accounts *accounts.Service
 	oauth    *oauth.Service
 	social   *social.Service
+	media    *media.Service
 	signups  *ratelimit.Limiter // per client address
 }
 
@@ -39,8 +52,8 @@ const (
 )
 
 // New builds the API.
-func New(cfg *config.Config, log *slog.Logger, st *store.Store, acc *accounts.Service, oa *oauth.Service, so *social.Service) *API {
-	return &API{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, social: so,
+func New(d Deps) *API {
+	return &API{cfg: d.Config, log: d.Log, store: d.Store, accounts: d.Accounts, oauth: d.OAuth, social: d.Social, media: d.Media,
 		signups: ratelimit.New(signupsPerWindow, signupWindow, 100_000)}
 }
 
@@ -115,6 +128,11 @@ func (a *API) Register(mux *http.ServeMux) {
 	api.HandleFunc("POST /api/v1/notifications/{id}/dismiss", a.auth(userToken, a.dismissNotification, "write:notifications"))
 
 	api.HandleFunc("GET /api/v2/search", a.auth(optional, a.search, "read:search"))
+
+	api.HandleFunc("POST /api/v1/media", a.auth(userToken, a.upload(false), "write:media"))
+	api.HandleFunc("POST /api/v2/media", a.auth(userToken, a.upload(true), "write:media"))
+	api.HandleFunc("GET /api/v1/media/{id}", a.auth(userToken, a.getMedia, "write:media"))
+	api.HandleFunc("PUT /api/v1/media/{id}", a.auth(userToken, a.updateMedia, "write:media"))
 
 	api.HandleFunc("GET /api/v1/instance", a.instanceV1)
 	api.HandleFunc("GET /api/v2/instance", a.instanceV2)

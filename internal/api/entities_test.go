@@ -23,6 +23,7 @@ import (
 	"github.com/rampart-social/rampart/internal/buildinfo"
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/id"
+	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/password"
 	"github.com/rampart-social/rampart/internal/social"
@@ -88,7 +89,7 @@ func newEnv(t *testing.T) *env {
 	ids := id.NewGenerator()
 	acc := accounts.New(cfg, st, ids, password.NewHasher(password.Params{MemoryKiB: 8 * 1024, Time: 1, Threads: 1}, 2))
 	oa := oauth.New(st, ids)
-	e := &env{cfg: cfg, st: st, acc: acc, oa: oa, api: New(cfg, log, st, acc, oa, social.New(cfg, st, ids)), mux: http.NewServeMux()}
+	e := &env{cfg: cfg, st: st, acc: acc, oa: oa, api: New(Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: social.New(cfg, st, ids), Media: testMedia(t, cfg, st, ids, log)}), mux: http.NewServeMux()}
 	e.api.Register(e.mux)
 
 	create := func(username, role string, approved bool) *store.Account {
@@ -957,4 +958,14 @@ func TestTokenEndpointAuthorizationCode(t *testing.T) {
 
 	rec = e.do(t, http.MethodPost, "/oauth/token", strings.NewReader(form.Encode()), "Content-Type", "application/x-www-form-urlencoded")
 	wantString(t, "reused code", wantJSON(t, rec, http.StatusBadRequest), "invalid_grant", "error")
+}
+
+// testMedia is a media service storing under the test's data directory.
+func testMedia(t *testing.T, cfg *config.Config, st *store.Store, ids *id.Generator, log *slog.Logger) *media.Service {
+	t.Helper()
+	storage, err := media.NewLocal(cfg.MediaDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return media.New(cfg, st, storage, ids, log)
 }

@@ -42,6 +42,7 @@ type Config struct {
 	Instance  Instance `toml:"instance"`
 	Accounts  Accounts `toml:"accounts"`
 	Statuses  Statuses `toml:"statuses"`
+	Media     Media    `toml:"media"`
 	Security  Security `toml:"security"`
 	Database  Database `toml:"database"`
 	Log       Log      `toml:"log"`
@@ -82,6 +83,18 @@ type Accounts struct {
 // Statuses configures posting.
 type Statuses struct {
 	MaxCharacters int64 `toml:"max_characters"`
+}
+
+// Media configures uploads.
+type Media struct {
+	Dir              string   `toml:"dir"`
+	MaxImageBytes    ByteSize `toml:"max_image_bytes"`
+	MaxVideoBytes    ByteSize `toml:"max_video_bytes"`
+	MaxAudioBytes    ByteSize `toml:"max_audio_bytes"`
+	MaxImagePixels   int64    `toml:"max_image_pixels"`
+	DescriptionLimit int64    `toml:"description_limit"`
+	SyncLimitBytes   ByteSize `toml:"sync_limit_bytes"`
+	CacheMaxAge      Duration `toml:"cache_max_age"`
 }
 
 // Registration modes.
@@ -139,6 +152,8 @@ func Defaults() Config {
 		Instance: Instance{Title: "Rampart"},
 		Accounts: Accounts{Registrations: RegistrationsClosed, PasswordMinLength: 10},
 		Statuses: Statuses{MaxCharacters: 5000},
+		Media: Media{MaxImageBytes: 16 << 20, MaxVideoBytes: 99 << 20, MaxAudioBytes: 40 << 20, MaxImagePixels: 40_000_000,
+			DescriptionLimit: 1500, SyncLimitBytes: 1 << 20, CacheMaxAge: Duration(365 * 24 * time.Hour)},
 		Security: Security{
 			Headers:         true,
 			ReferrerPolicy:  "same-origin",
@@ -278,6 +293,17 @@ func (c *Config) Redacted() string {
 		return fmt.Sprintf("# cannot render config: %v\n", err)
 	}
 	return buf.String()
+}
+
+// MediaDir is media.dir, or data_dir/media when unset; relative paths are resolved against data_dir.
+func (c *Config) MediaDir() string {
+	switch {
+	case c.Media.Dir == "":
+		return filepath.Join(c.DataDir, "media")
+	case filepath.IsAbs(c.Media.Dir):
+		return c.Media.Dir
+	}
+	return filepath.Join(c.DataDir, c.Media.Dir)
 }
 
 // DatabasePath is database.path, resolved against data_dir when relative.

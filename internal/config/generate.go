@@ -130,6 +130,21 @@ password_min_length = {{.D.Accounts.PasswordMinLength}}
 # Longest status, in characters (every link counts as 23). Shown to clients in /api/v2/instance.
 max_characters = {{.D.Statuses.MaxCharacters}}
 
+[media]
+# Where uploads are stored; empty means data_dir/media.
+dir = ""
+# Largest upload per kind. The type is decided by the file's bytes, never its name.
+max_image_bytes = "{{text .D.Media.MaxImageBytes}}"
+max_video_bytes = "{{text .D.Media.MaxVideoBytes}}"
+max_audio_bytes = "{{text .D.Media.MaxAudioBytes}}"
+# Largest image, in pixels, checked before decoding (decompression bombs).
+max_image_pixels = {{.D.Media.MaxImagePixels}}
+description_limit = {{.D.Media.DescriptionLimit}}
+# POST /api/v2/media processes larger uploads in the background (202, then poll).
+sync_limit_bytes = "{{text .D.Media.SyncLimitBytes}}"
+# Cache-Control max-age of served media (file names never change).
+cache_max_age = "{{text .D.Media.CacheMaxAge}}"
+
 [security]
 # The HTTP security layer: CSP, X-Frame-Options, nosniff, Referrer-Policy, HSTS.
 # Turning it off is logged as a warning at every start.

@@ -128,6 +128,24 @@ func (c *Config) validate() error {
 	if n := c.Statuses.MaxCharacters; n < 500 || n > 100000 {
 		bad("statuses.max_characters", "must be between 500 and 100000")
 	}
+	m := c.Media
+	for key, v := range map[string]ByteSize{"media.max_image_bytes": m.MaxImageBytes, "media.max_video_bytes": m.MaxVideoBytes, "media.max_audio_bytes": m.MaxAudioBytes} {
+		if v < 1<<10 || v > 2<<30 {
+			bad(key, "must be between 1KiB and 2GiB")
+		}
+	}
+	if m.MaxImagePixels < 1<<16 || m.MaxImagePixels > 400_000_000 {
+		bad("media.max_image_pixels", "must be between 65536 and 400000000 (a decoded pixel takes 4 to 8 bytes of memory)")
+	}
+	if m.DescriptionLimit < 1 || m.DescriptionLimit > 10000 {
+		bad("media.description_limit", "must be between 1 and 10000")
+	}
+	if m.SyncLimitBytes < 0 {
+		bad("media.sync_limit_bytes", "must not be negative")
+	}
+	if m.CacheMaxAge < 0 {
+		bad("media.cache_max_age", "must not be negative")
+	}
 	if u := c.Instance.ContactUsername; u != "" && !ValidUsername(u) {
 		bad("instance.contact_username", "%q is not a username (a-z, 0-9, _; up to 30)", u)
 	}

@@ -37,6 +37,7 @@ type Instance struct {
 	store    *store.Store
 	accounts *accounts.Service
 	oauth    *oauth.Service
+	media    *media.Service
 	handler  http.Handler
 }
 
@@ -65,21 +66,31 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		return nil, err
 	}
 	sec := httpsec.New(cfg)
+	so := social.New(cfg, st, ids)
 	mux := http.NewServeMux()
-	web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec}).Register(mux)
-	api.New(cfg, log, st, acc, oa, social.New(cfg, st, ids)).Register(mux)
+	web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so}).Register(mux)
+	storage, err := media.NewLocal(cfg.MediaDir())
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	ms := media.New(cfg, st, storage, ids, log)
+	api.New(api.Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: so, Media: ms}).Register(mux)
 	healthz := health.Handler(st, log)
 	mux.Handle("GET /livez", healthz)
 	mux.Handle("GET /readyz", healthz)
 	if opts.AppRoutes != nil {
 		opts.AppRoutes(mux)
 	}
-	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: media.Handler(), Health: healthz})
-	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, handler: h}, nil
+	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: ms.Handler(log), Health: healthz})
+	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, handler: h}, nil
 }
 
 // Accounts is the account service (the admin CLI uses it).
 func (i *Instance) Accounts() *accounts.Service { return i.accounts }
+
+// Media is the upload service (the admin CLI prunes with it).
+func (i *Instance) Media() *media.Service { return i.media }
 
 // OAuth is the authorization server's service.
 func (i *Instance) OAuth() *oauth.Service { return i.oauth }

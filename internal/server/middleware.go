@@ -97,8 +97,9 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 }
 
 // limitBody caps request bodies; reading past the cap fails and the handler answers 413.
-func limitBody(max int64, next http.Handler) http.Handler {
+func limitBody(limit func(*http.Request) int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		max := limit(r)
 		if r.ContentLength > max {
 			http.Error(w, "Request body too large", http.StatusRequestEntityTooLarge)
 			return

@@ -12,6 +12,7 @@ import (
 	"github.com/rampart-social/rampart/internal/clientip"
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/httpsec"
+	"github.com/rampart-social/rampart/internal/media"
 )
 
 // Handlers are what the server routes to.
@@ -25,8 +26,8 @@ type Handlers struct {
 // layer → panic recovery → body cap → the origin's handler.
 func Handler(cfg *config.Config, log *slog.Logger, sec *httpsec.Layer, h Handlers) http.Handler {
 	hosts := NewHostRouter(cfg)
-	app := sec.App(recoverPanics(log, limitBody(int64(cfg.HTTP.MaxBodyBytes), h.App)))
-	media := sec.Media(recoverPanics(log, limitBody(int64(cfg.HTTP.MaxBodyBytes), h.Media)))
+	app := sec.App(recoverPanics(log, limitBody(bodyLimit(cfg), h.App)))
+	mediaHost := sec.Media(recoverPanics(log, limitBody(func(*http.Request) int64 { return int64(cfg.HTTP.MaxBodyBytes) }, h.Media)))
 	other := sec.App(recoverPanics(log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/livez" || r.URL.Path == "/readyz" {
 			h.Health.ServeHTTP(w, r)
@@ -40,11 +41,29 @@ func Handler(cfg *config.Config, log *slog.Logger, sec *httpsec.Layer, h Handler
 		case OriginApp:
 			app.ServeHTTP(w, r)
 		case OriginMedia:
-			media.ServeHTTP(w, r)
+			mediaHost.ServeHTTP(w, r)
 		default:
 			other.ServeHTTP(w, r)
 		}
 	})))
+}
+
+// uploadRoutes take media-sized bodies; every other route the small default.
+var uploadRoutes = map[string]bool{
+	"POST /api/v1/media":                        true,
+	"POST /api/v2/media":                        true,
+	"PATCH /api/v1/accounts/update_credentials": true,
+}
+
+// bodyLimit is the one table of request body caps per route class.
+func bodyLimit(cfg *config.Config) func(*http.Request) int64 {
+	small, upload := int64(cfg.HTTP.MaxBodyBytes), media.MaxBytes(cfg)
+	return func(r *http.Request) int64 {
+		if uploadRoutes[r.Method+" "+r.URL.Path] {
+			return upload
+		}
+		return small
+	}
 }
 
 // NewHTTPServer applies the configured timeouts and header limit.

@@ -37,6 +37,8 @@ type Account struct {
 	Discoverable  bool
 	PublicKeyPEM  string
 	PrivateKeyPEM string
+	AvatarKey     string // media storage key; "" for the default image
+	HeaderKey     string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 }
@@ -67,7 +69,7 @@ func boolInt(b bool) int {
 }
 
 const accountCols = `a.id, a.username, a.domain, a.uri, a.url, a.display_name, a.note, a.fields, a.locked, a.bot,
-	a.discoverable, a.public_key_pem, a.private_key_pem, a.created_at, a.updated_at`
+	a.discoverable, a.public_key_pem, a.private_key_pem, a.avatar_key, a.header_key, a.created_at, a.updated_at`
 
 type scanner interface{ Scan(...any) error }
 
@@ -76,7 +78,7 @@ func scanAccount(row scanner) (*Account, error) {
 	var fields string
 	var created, updated int64
 	err := row.Scan(&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &fields,
-		&a.Locked, &a.Bot, &a.Discoverable, &a.PublicKeyPEM, &a.PrivateKeyPEM, &created, &updated)
+		&a.Locked, &a.Bot, &a.Discoverable, &a.PublicKeyPEM, &a.PrivateKeyPEM, &a.AvatarKey, &a.HeaderKey, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -150,8 +152,9 @@ func (s *Store) AccountByUsername(ctx context.Context, username, domain string) 
 func (s *Store) UpdateProfile(ctx context.Context, a *Account) error {
 	fields, _ := json.Marshal(nonNilFields(a.Fields))
 	res, err := s.write.ExecContext(ctx, `UPDATE accounts SET display_name = ?, note = ?, fields = ?, locked = ?, bot = ?,
-		discoverable = ?, updated_at = ? WHERE id = ?`,
-		a.DisplayName, a.Note, string(fields), boolInt(a.Locked), boolInt(a.Bot), boolInt(a.Discoverable), ms(a.UpdatedAt), a.ID)
+		discoverable = ?, avatar_key = ?, header_key = ?, updated_at = ? WHERE id = ?`,
+		a.DisplayName, a.Note, string(fields), boolInt(a.Locked), boolInt(a.Bot), boolInt(a.Discoverable), a.AvatarKey, a.HeaderKey,
+		ms(a.UpdatedAt), a.ID)
 	return expectOne(res, err, "update profile")
 }
 
@@ -216,7 +219,7 @@ func (s *Store) ListLocalUsers(ctx context.Context) ([]LocalUser, error) {
 		var fields string
 		var created, updated, ucreated int64
 		if err := rows.Scan(&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &fields, &a.Locked, &a.Bot,
-			&a.Discoverable, &a.PublicKeyPEM, &a.PrivateKeyPEM, &created, &updated,
+			&a.Discoverable, &a.PublicKeyPEM, &a.PrivateKeyPEM, &a.AvatarKey, &a.HeaderKey, &created, &updated,
 			&u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Approved, &u.Disabled, &u.Locale, &u.DefaultPrivacy,
 			&u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &ucreated); err != nil {
 			return nil, fmt.Errorf("list users: %w", err)

@@ -1,0 +1,161 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/rampart-social/rampart/internal/media"
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// Attachment is Mastodon's MediaAttachment entity.
+type Attachment struct {
+	ID          string          `json:"id"`
+	Type        string          `json:"type"`
+	URL         *string         `json:"url"`
+	PreviewURL  *string         `json:"preview_url"`
+	RemoteURL   *string         `json:"remote_url"`
+	Meta        json.RawMessage `json:"meta"`
+	Description *string         `json:"description"`
+	Blurhash    *string         `json:"blurhash"`
+}
+
+// mediaURL is where the media origin serves a key ("" → nil).
+func (a *API) mediaURL(key string) *string {
+	if key == "" {
+		return nil
+	}
+	u := a.cfg.MediaOrigin().String() + "/" + key
+	return &u
+}
+
+func (a *API) attachment(m *store.Media) Attachment {
+	out := Attachment{ID: idString(m.ID), Type: m.Kind, Meta: json.RawMessage(m.Meta)}
+	if m.State == "ready" {
+		out.URL, out.PreviewURL = a.mediaURL(m.FileKey), a.mediaURL(m.PreviewKey)
+	}
+	if m.Description != "" {
+		d := m.Description
+		out.Description = &d
+	}
+	if m.Blurhash != "" {
+		b := m.Blurhash
+		out.Blurhash = &b
+	}
+	if len(out.Meta) == 0 {
+		out.Meta = json.RawMessage("{}")
+	}
+	return out
+}
+
+// errNotMultipart is a request that carries no readable form.
+var errNotMultipart = errors.New("the upload must be multipart/form-data with a file field")
+
+// readUpload takes a multipart file field (the body size is already capped
+// by the server for upload routes; going over it is a *http.MaxBytesError).
+func readUpload(r *http.Request, field string) ([]byte, bool, error) {
+	if err := r.ParseMultipartForm(8 << 20); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, false, err
+		}
+		return nil, false, errNotMultipart
+	}
+	f, _, err := r.FormFile(field)
+	if errors.Is(err, http.ErrMissingFile) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, errors.New("the file could not be read")
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, false, errors.New("the file could not be read")
+	}
+	return data, true, nil
+}
+
+func (a *API) mediaError(w http.ResponseWriter, r *http.Request, err error) {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.Is(err, media.ErrRejected):
+		writeError(w, http.StatusUnprocessableEntity, "Validation failed: "+err.Error())
+	case errors.As(err, &mbe):
+		writeError(w, http.StatusRequestEntityTooLarge, "The upload is too large (at most "+strconv.FormatInt(mbe.Limit, 10)+" bytes)")
+	default:
+		a.serviceError(w, r, err)
+	}
+}
+
+func (a *API) upload(async bool) func(http.ResponseWriter, *http.Request, *Caller) {
+	return func(w http.ResponseWriter, r *http.Request, c *Caller) {
+		data, ok, err := readUpload(r, "file")
+		if errors.Is(err, errNotMultipart) {
+			writeError(w, http.StatusUnprocessableEntity, "Validation failed: "+err.Error())
+			return
+		}
+		if err != nil {
+			a.mediaError(w, r, err)
+			return
+		}
+		if !ok {
+			writeValidation(w, "file", "ERR_BLANK", "can't be blank")
+			return
+		}
+		m, err := a.media.Upload(r.Context(), c.Account.ID, media.UploadParams{Data: data,
+			Description: r.FormValue("description"), Focus: r.FormValue("focus"), Async: async})
+		if err != nil {
+			a.mediaError(w, r, err)
+			return
+		}
+		status := http.StatusOK
+		if m.State == "processing" {
+			status = http.StatusAccepted
+		}
+		writeJSON(w, status, a.attachment(m))
+	}
+}
+
+func (a *API) getMedia(w http.ResponseWriter, r *http.Request, c *Caller) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		writeError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	m, err := a.media.Own(r.Context(), c.Account.ID, id)
+	if err != nil {
+		a.mediaError(w, r, err)
+		return
+	}
+	switch m.State {
+	case "processing":
+		writeJSON(w, http.StatusPartialContent, a.attachment(m))
+	case "failed":
+		writeError(w, http.StatusUnprocessableEntity, "Validation failed: "+m.Failure)
+	default:
+		writeJSON(w, http.StatusOK, a.attachment(m))
+	}
+}
+
+func (a *API) updateMedia(w http.ResponseWriter, r *http.Request, c *Caller) {
+	id, ok := pathID(r, "id")
+	if !ok {
+		writeError(w, http.StatusNotFound, "Record not found")
+		return
+	}
+	p, err := params(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	m, err := a.media.Describe(r.Context(), c.Account.ID, id, optString(p, "description"), optString(p, "focus"))
+	if err != nil {
+		a.mediaError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.attachment(m))
+}

@@ -1,0 +1,289 @@
+package media
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/id"
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// Service accepts, processes and cleans up uploads.
+type Service struct {
+	cfg     *config.Config
+	store   *store.Store
+	storage Storage
+	ids     *id.Generator
+	log     *slog.Logger
+	now     func() time.Time
+	work    chan struct{} // bounds concurrent processing
+	wg      sync.WaitGroup
+}
+
+// New builds the service.
+func New(cfg *config.Config, st *store.Store, storage Storage, ids *id.Generator, log *slog.Logger) *Service {
+	return &Service{cfg: cfg, store: st, storage: storage, ids: ids, log: log, now: time.Now, work: make(chan struct{}, 2)}
+}
+
+// MaxBytes is the largest upload of any kind (the request body limit of upload routes).
+func MaxBytes(cfg *config.Config) int64 {
+	m := cfg.Media
+	return int64(max(m.MaxImageBytes, m.MaxVideoBytes, m.MaxAudioBytes)) + 64<<10 // room for the multipart envelope
+}
+
+func (s *Service) limitFor(k Kind) int64 {
+	switch k {
+	case Video:
+		return int64(s.cfg.Media.MaxVideoBytes)
+	case Audio:
+		return int64(s.cfg.Media.MaxAudioBytes)
+	}
+	return int64(s.cfg.Media.MaxImageBytes)
+}
+
+// UploadParams are an upload's inputs.
+type UploadParams struct {
+	Data        []byte
+	Description string
+	Focus       string // "x,y" in -1..1
+	// Async lets processing finish after Upload returns (v2): the row is
+	// "processing" until then.
+	Async bool
+}
+
+// Upload checks and stores an upload. With Async, large files are processed
+// in the background and the returned row is still "processing".
+func (s *Service) Upload(ctx context.Context, owner int64, p UploadParams) (*store.Media, error) {
+	f, err := Sniff(p.Data[:min(len(p.Data), 4096)])
+	if err != nil {
+		return nil, err
+	}
+	if n, limit := int64(len(p.Data)), s.limitFor(f.Kind); n > limit {
+		return nil, reject("the %s is %d bytes; at most %d are accepted", f.Kind, n, limit)
+	}
+	desc, err := s.checkDescription(p.Description)
+	if err != nil {
+		return nil, err
+	}
+	fx, fy, err := parseFocus(p.Focus)
+	if err != nil {
+		return nil, err
+	}
+	m := &store.Media{ID: s.ids.Next(), AccountID: owner, Kind: string(f.Kind), ContentType: f.MIME, Description: desc,
+		FocusX: fx, FocusY: fy, State: "processing", Meta: "{}", CreatedAt: s.now().UTC()}
+	if !p.Async || int64(len(p.Data)) <= int64(s.cfg.Media.SyncLimitBytes) {
+		if err := s.process(ctx, m, f, p.Data); err != nil {
+			return nil, err
+		}
+		m.State = "ready"
+		return m, s.store.CreateMedia(ctx, m)
+	}
+	if err := s.store.CreateMedia(ctx, m); err != nil {
+		return nil, err
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		// The request is over: processing gets its own bounded context.
+		bctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		done := *m
+		if err := s.process(bctx, &done, f, p.Data); err != nil {
+			done.State, done.Failure = "failed", err.Error()
+		} else {
+			done.State = "ready"
+		}
+		if err := s.store.FinishMedia(bctx, &done); err != nil {
+			s.log.Error("finishing an upload", "media_id", m.ID, "err", err)
+		}
+	}()
+	return m, nil
+}
+
+// Wait blocks until background processing is done (for shutdown and tests).
+func (s *Service) Wait() { s.wg.Wait() }
+
+// process makes the upload safe and stores its files, filling m.
+func (s *Service) process(ctx context.Context, m *store.Media, f Format, data []byte) error {
+	select {
+	case s.work <- struct{}{}:
+		defer func() { <-s.work }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	meta := map[string]any{}
+	var file, preview []byte
+	switch f.Kind {
+	case Image:
+		img, err := ProcessImage(data, f, Limits{MaxPixels: int(s.cfg.Media.MaxImagePixels)})
+		if err != nil {
+			return err
+		}
+		f, file, preview = img.Format, img.Data, img.Thumb
+		m.Blurhash = img.Blurhash
+		meta["original"] = dims(img.Size)
+		meta["small"] = dims(img.ThumbIs)
+		if m.FocusX != 0 || m.FocusY != 0 {
+			meta["focus"] = map[string]float64{"x": m.FocusX, "y": m.FocusY}
+		}
+	default:
+		if err := checkNoMarkup(data); err != nil {
+			return err
+		}
+		file = data
+	}
+	key, err := s.storage.Put(ctx, f.Ext, file)
+	if err != nil {
+		return err
+	}
+	m.FileKey, m.FileSize, m.ContentType, m.Kind = key, int64(len(file)), f.MIME, string(f.Kind)
+	if preview != nil {
+		if m.PreviewKey, err = s.storage.Put(ctx, "jpg", preview); err != nil {
+			return err
+		}
+	}
+	b, _ := json.Marshal(meta)
+	m.Meta = string(b)
+	return nil
+}
+
+func dims(sz Size) map[string]any {
+	return map[string]any{"width": sz.Width, "height": sz.Height, "size": fmt.Sprintf("%dx%d", sz.Width, sz.Height), "aspect": sz.Aspect()}
+}
+
+func (s *Service) checkDescription(d string) (string, error) {
+	d = strings.TrimSpace(d)
+	if !utf8.ValidString(d) {
+		return "", reject("the description is not valid UTF-8")
+	}
+	if n, limit := utf8.RuneCountInString(d), int(s.cfg.Media.DescriptionLimit); n > limit {
+		return "", reject("the description is %d characters; at most %d are accepted", n, limit)
+	}
+	return d, nil
+}
+
+// parseFocus reads Mastodon's "x,y" focal point, each in [-1, 1].
+func parseFocus(v string) (float64, float64, error) {
+	if strings.TrimSpace(v) == "" {
+		return 0, 0, nil
+	}
+	var x, y float64
+	if _, err := fmt.Sscanf(v, "%g,%g", &x, &y); err != nil || x < -1 || x > 1 || y < -1 || y > 1 {
+		return 0, 0, reject("focus must be two numbers between -1 and 1, like 0.5,-0.2")
+	}
+	return x, y, nil
+}
+
+// Describe changes an unattached-or-own upload's description and focus.
+func (s *Service) Describe(ctx context.Context, owner, id int64, description, focus *string) (*store.Media, error) {
+	m, err := s.Own(ctx, owner, id)
+	if err != nil {
+		return nil, err
+	}
+	if description != nil {
+		if m.Description, err = s.checkDescription(*description); err != nil {
+			return nil, err
+		}
+	}
+	if focus != nil {
+		if m.FocusX, m.FocusY, err = parseFocus(*focus); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.store.DescribeMedia(ctx, m.ID, m.Description, m.FocusX, m.FocusY); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Own loads an upload of owner's; others' are not found.
+func (s *Service) Own(ctx context.Context, owner, id int64) (*store.Media, error) {
+	m, err := s.store.MediaByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if m.AccountID != owner {
+		return nil, store.ErrNotFound
+	}
+	return m, nil
+}
+
+// Swept reports what a sweep removed.
+type Swept struct {
+	Rows  int64
+	Files int
+	Bytes int64
+}
+
+// UnattachedTTL is how long an upload may wait to be attached.
+const UnattachedTTL = 24 * time.Hour
+
+// Sweep removes unattached uploads older than a day (and failed or stuck
+// ones), then every stored file no row references any more (deleted
+// statuses, replaced avatars, crashes between storing and recording).
+func (s *Service) Sweep(ctx context.Context) (Swept, error) {
+	var out Swept
+	_, rows, err := s.store.ExpiredUploads(ctx, s.now().Add(-UnattachedTTL))
+	if err != nil {
+		return out, err
+	}
+	out.Rows = rows
+	keys, err := s.storage.Keys(ctx)
+	if err != nil {
+		return out, err
+	}
+	live, err := s.store.ReferencedKeys(ctx)
+	if err != nil {
+		return out, err
+	}
+	for _, k := range keys {
+		if live[k] {
+			continue
+		}
+		if f, err := s.storage.Open(ctx, k); err == nil {
+			info, serr := f.Stat()
+			f.Close()
+			// A file younger than a minute may belong to an upload whose row is being written.
+			if serr != nil || s.now().Sub(info.ModTime()) < time.Minute {
+				continue
+			}
+			out.Bytes += info.Size()
+		}
+		if err := s.storage.Delete(ctx, k); err != nil {
+			return out, err
+		}
+		out.Files++
+	}
+	return out, nil
+}
+
+// ErrNotReady means an upload is still processing (or failed) when attached.
+var ErrNotReady = errors.New("the upload is still processing")
+
+// Open returns a servable stored file and its sniffed type; files no live
+// row references do not exist here.
+func (s *Service) Open(ctx context.Context, key string) (File, *store.ServedFile, error) {
+	if !ValidKey(key) {
+		return nil, nil, ErrNoFile
+	}
+	sf, err := s.store.ServableKey(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrNoFile
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := s.storage.Open(ctx, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, sf, nil
+}

@@ -1,0 +1,120 @@
+package media
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Kind is what an upload is, as Mastodon's attachment types name it.
+type Kind string
+
+const (
+	Image Kind = "image"
+	Video Kind = "video"
+	Audio Kind = "audio"
+)
+
+// Format is one allowed file format.
+type Format struct {
+	MIME string
+	Kind Kind
+	Ext  string
+}
+
+// The allow-list. Anything else — SVG, HTML, XML, JSON, PDF, archives,
+// executables — is refused, whatever the client claims.
+var (
+	JPEG = Format{"image/jpeg", Image, "jpg"}
+	PNG  = Format{"image/png", Image, "png"}
+	GIF  = Format{"image/gif", Image, "gif"}
+	WebP = Format{"image/webp", Image, "webp"}
+	MP4  = Format{"video/mp4", Video, "mp4"}
+	WebM = Format{"video/webm", Video, "webm"}
+	MP3  = Format{"audio/mpeg", Audio, "mp3"}
+	OGG  = Format{"audio/ogg", Audio, "ogg"}
+	M4A  = Format{"audio/mp4", Audio, "m4a"}
+	WAV  = Format{"audio/wav", Audio, "wav"}
+	FLAC = Format{"audio/flac", Audio, "flac"}
+)
+
+// Formats lists every accepted format, for the instance entity.
+var Formats = []Format{JPEG, PNG, GIF, WebP, MP4, WebM, MP3, OGG, M4A, WAV, FLAC}
+
+// ErrRejected wraps every refusal of an upload's content; its message is
+// safe to show the uploader.
+var ErrRejected = errors.New("upload rejected")
+
+func reject(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrRejected, fmt.Sprintf(format, args...))
+}
+
+// Sniff decides an upload's format from its first bytes (at least 512 are
+// best). The client's Content-Type and file name never count.
+func Sniff(head []byte) (Format, error) {
+	if len(head) == 0 {
+		return Format{}, reject("the file is empty")
+	}
+	switch {
+	case bytes.HasPrefix(head, []byte{0xFF, 0xD8, 0xFF}):
+		return JPEG, nil
+	case bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")):
+		return PNG, nil
+	case bytes.HasPrefix(head, []byte("GIF87a")), bytes.HasPrefix(head, []byte("GIF89a")):
+		return GIF, nil
+	case len(head) >= 12 && string(head[:4]) == "RIFF" && string(head[8:12]) == "WEBP":
+		return WebP, nil
+	case len(head) >= 12 && string(head[:4]) == "RIFF" && string(head[8:12]) == "WAVE":
+		return WAV, nil
+	case bytes.HasPrefix(head, []byte{0x1A, 0x45, 0xDF, 0xA3}):
+		if bytes.Contains(head[:min(len(head), 64)], []byte("webm")) {
+			return WebM, nil
+		}
+		return Format{}, reject("Matroska files other than WebM are not accepted")
+	case len(head) >= 12 && string(head[4:8]) == "ftyp":
+		return isoFormat(head)
+	case bytes.HasPrefix(head, []byte("OggS")):
+		return OGG, nil
+	case bytes.HasPrefix(head, []byte("fLaC")):
+		return FLAC, nil
+	case bytes.HasPrefix(head, []byte("ID3")):
+		return MP3, nil
+	case len(head) >= 2 && head[0] == 0xFF && head[1]&0xE0 == 0xE0 && head[1]&0x06 != 0:
+		return MP3, nil // an MPEG audio frame header
+	}
+	return Format{}, reject("this file type is not accepted; upload an image (JPEG, PNG, GIF, WebP), a video (MP4, WebM) or audio (MP3, Ogg, M4A, WAV, FLAC)")
+}
+
+// isoFormat tells MP4 video from M4A audio by the ISO-BMFF major brand.
+func isoFormat(head []byte) (Format, error) {
+	size := binary.BigEndian.Uint32(head[:4])
+	if size < 8 {
+		return Format{}, reject("the MP4 file is malformed")
+	}
+	brand := string(head[8:12])
+	switch brand {
+	case "M4A ", "M4B ", "M4P ":
+		return M4A, nil
+	case "isom", "iso2", "iso4", "iso5", "iso6", "mp41", "mp42", "avc1", "M4V ", "M4VP", "dash", "MSNV", "3gp4", "3gp5", "3g2a", "qt  ":
+		return MP4, nil
+	}
+	return Format{}, reject("the MP4 brand %q is not accepted", brand)
+}
+
+// markup are byte strings that have no business in a media file and would
+// matter only if a browser were ever tricked into reading it as a document.
+var markup = [][]byte{[]byte("<script"), []byte("<html"), []byte("<svg"), []byte("<?xml"), []byte("<!doctype"), []byte("<iframe"),
+	[]byte("<body"), []byte("javascript:"), []byte(`"@context"`)}
+
+// checkNoMarkup refuses files kept as uploaded (video, audio) that carry
+// document markup: polyglots that sniff as media but hide a page.
+func checkNoMarkup(b []byte) error {
+	lower := bytes.ToLower(b)
+	for _, m := range markup {
+		if bytes.Contains(lower, m) {
+			return reject("the file contains %q: media files with embedded documents are not accepted", m)
+		}
+	}
+	return nil
+}
