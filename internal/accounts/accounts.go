@@ -319,6 +319,8 @@ type ProfileUpdate struct {
 	Privacy      *string
 	Sensitive    *bool
 	Language     *string
+	AvatarKey    *string // a media key from media.Service.ProfileImage
+	HeaderKey    *string
 }
 
 // UpdateProfile validates and applies a user's own profile change.
@@ -358,6 +360,12 @@ func (s *Service) UpdateProfile(ctx context.Context, accountID int64, p ProfileU
 			return nil, nil, &ValidationError{"fields_attributes", "ERR_TOO_LONG", fmt.Sprintf("at most %d fields", MaxFields)}
 		}
 		a.Fields = fields
+	}
+	if p.AvatarKey != nil {
+		a.AvatarKey = *p.AvatarKey
+	}
+	if p.HeaderKey != nil {
+		a.HeaderKey = *p.HeaderKey
 	}
 	setBool(&a.Locked, p.Locked)
 	setBool(&a.Bot, p.Bot)

@@ -32,6 +32,25 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Calle
 	if fields, ok := profileFields(p); ok {
 		upd.Fields = &fields
 	}
+	for _, img := range []struct {
+		field string
+		dst   **string
+	}{{"avatar", &upd.AvatarKey}, {"header", &upd.HeaderKey}} {
+		if r.MultipartForm == nil || len(r.MultipartForm.File[img.field]) == 0 {
+			continue
+		}
+		data, _, err := readUpload(r, img.field)
+		if err != nil {
+			a.mediaError(w, r, err)
+			return
+		}
+		key, err := a.media.ProfileImage(r.Context(), c.Account.ID, data, img.field == "avatar")
+		if err != nil {
+			a.mediaError(w, r, err)
+			return
+		}
+		*img.dst = &key
+	}
 	acc, u, err := a.accounts.UpdateProfile(r.Context(), c.Account.ID, upd)
 	if err != nil {
 		a.serviceError(w, r, err)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rampart-social/rampart/internal/buildinfo"
 	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/store"
 	"github.com/rampart-social/rampart/internal/text"
 )
@@ -62,9 +63,16 @@ func (a *API) statusLimits() map[string]any {
 	return map[string]any{"max_characters": a.cfg.Statuses.MaxCharacters, "max_media_attachments": 4, "characters_reserved_per_url": text.URLLength}
 }
 
-// Uploads arrive with the media issue; until then the instance says it takes none.
-var mediaLimits = map[string]any{"supported_mime_types": []string{}, "image_size_limit": 0, "image_matrix_limit": 0,
-	"video_size_limit": 0, "video_frame_rate_limit": 0, "video_matrix_limit": 0, "description_limit": 1500}
+func (a *API) mediaLimits() map[string]any {
+	m := a.cfg.Media
+	var types []string
+	for _, f := range media.Formats {
+		types = append(types, f.MIME)
+	}
+	return map[string]any{"supported_mime_types": types, "image_size_limit": int64(m.MaxImageBytes), "image_matrix_limit": m.MaxImagePixels,
+		"video_size_limit": int64(m.MaxVideoBytes), "video_frame_rate_limit": 120, "video_matrix_limit": m.MaxImagePixels,
+		"description_limit": m.DescriptionLimit}
+}
 
 var pollLimits = map[string]any{"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2629746}
 
@@ -87,7 +95,7 @@ func (a *API) instanceV1(w http.ResponseWriter, r *http.Request) {
 		"invites_enabled":   false,
 		"configuration": map[string]any{
 			"accounts": map[string]int{"max_featured_tags": 10}, "statuses": a.statusLimits(),
-			"media_attachments": mediaLimits, "polls": pollLimits,
+			"media_attachments": a.mediaLimits(), "polls": pollLimits,
 		},
 		"contact_account": f.contact, "rules": []any{},
 	})
@@ -113,7 +121,7 @@ func (a *API) instanceV2(w http.ResponseWriter, r *http.Request) {
 			"vapid":             map[string]string{"public_key": ""},
 			"accounts":          map[string]int{"max_featured_tags": 10, "max_pinned_statuses": 5},
 			"statuses":          a.statusLimits(),
-			"media_attachments": mediaLimits,
+			"media_attachments": a.mediaLimits(),
 			"polls":             pollLimits,
 			"translation":       map[string]bool{"enabled": false},
 		},

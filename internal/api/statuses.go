@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/rampart-social/rampart/internal/social"
@@ -49,8 +50,9 @@ func (a *API) postStatus(w http.ResponseWriter, r *http.Request, c *Caller) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if len(list(p, "media_ids")) > 0 {
-		writeValidation(w, "media_ids", "ERR_INVALID", "media attachments are not supported yet")
+	mediaIDs, ok := mediaIDList(p)
+	if !ok {
+		writeValidation(w, "media_ids", "ERR_INVALID", "must be ids of your uploads")
 		return
 	}
 	if p.Get("poll[options][]") != "" || len(list(p, "poll[options]")) > 0 {
@@ -71,7 +73,7 @@ func (a *API) postStatus(w http.ResponseWriter, r *http.Request, c *Caller) {
 	st, err := a.social.Post(r.Context(), c.Account, c.User, social.PostParams{
 		Text: p.Get("status"), SpoilerText: p.Get("spoiler_text"), InReplyToID: reply, Sensitive: truthy(p.Get("sensitive")),
 		Visibility: p.Get("visibility"), Language: p.Get("language"), IdempotencyKey: r.Header.Get("Idempotency-Key"),
-		ApplicationID: c.App.ID,
+		ApplicationID: c.App.ID, MediaIDs: mediaIDs,
 	})
 	a.writeStatus(w, r, c, st, err)
 }
@@ -87,12 +89,17 @@ func (a *API) editStatus(w http.ResponseWriter, r *http.Request, c *Caller) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if len(list(p, "media_ids")) > 0 {
-		writeValidation(w, "media_ids", "ERR_INVALID", "media attachments are not supported yet")
+	mediaIDs, ok := mediaIDList(p)
+	if !ok {
+		writeValidation(w, "media_ids", "ERR_INVALID", "must be ids of your uploads")
 		return
 	}
-	st, err := a.social.Edit(r.Context(), c.Account, id, social.EditParams{Text: p.Get("status"), SpoilerText: p.Get("spoiler_text"),
-		Sensitive: truthy(p.Get("sensitive")), Language: p.Get("language")})
+	edit := social.EditParams{Text: p.Get("status"), SpoilerText: p.Get("spoiler_text"),
+		Sensitive: truthy(p.Get("sensitive")), Language: p.Get("language")}
+	if _, sent := p["media_ids[]"]; sent || p.Has("media_ids") {
+		edit.MediaIDs = append([]int64{}, mediaIDs...) // sent, maybe empty: replace
+	}
+	st, err := a.social.Edit(r.Context(), c.Account, id, edit)
 	a.writeStatus(w, r, c, st, err)
 }
 
@@ -149,6 +156,22 @@ func (a *API) statusSource(w http.ResponseWriter, r *http.Request, c *Caller) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"id": idString(st.ID), "text": st.Text, "spoiler_text": st.SpoilerText})
+}
+
+// mediaIDList reads media_ids[] as numbers; ok is false when one is not a number.
+func mediaIDList(p url.Values) ([]int64, bool) {
+	var out []int64
+	for _, v := range list(p, "media_ids") {
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, false
+		}
+		out = append(out, n)
+	}
+	return out, true
 }
 
 // StatusEdit is Mastodon's StatusEdit entity.

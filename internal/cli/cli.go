@@ -60,6 +60,7 @@ func commands() []command {
 		{"admin user approve", "approve a pending registration (--username)", runAdminUserApprove},
 		{"admin user promote", "give an account the admin role (--username; --role moderator for moderator)", runAdminUserPromote},
 		{"admin user demote", "make an account a plain user again (--username)", runAdminUserDemote},
+		{"admin media prune", "remove uploads never attached within a day and files nothing refers to; report what was freed", runAdminMediaPrune},
 	}
 }
 

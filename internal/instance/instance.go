@@ -109,14 +109,21 @@ func (i *Instance) Serve(ctx context.Context, ln net.Listener) error {
 	return server.Serve(ctx, i.cfg, i.log, server.NewHTTPServer(i.cfg, i.log, i.handler), ln)
 }
 
-// janitor removes expired sessions and authorization codes every hour.
+// janitor removes expired sessions, authorization codes and idempotency
+// keys, and sweeps uploads, every hour.
 func (i *Instance) janitor(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
 		now := time.Now()
-		if err := errors.Join(i.store.DeleteExpiredSessions(ctx, now), i.store.DeleteExpiredCodes(ctx, now)); err != nil && ctx.Err() == nil {
-			i.log.Warn("removing expired sessions and codes", "err", err)
+		if err := errors.Join(i.store.DeleteExpiredSessions(ctx, now), i.store.DeleteExpiredCodes(ctx, now),
+			i.store.DeleteOldIdempotencyKeys(ctx, now.Add(-time.Hour).UnixMilli())); err != nil && ctx.Err() == nil {
+			i.log.Warn("removing expired sessions, codes and keys", "err", err)
+		}
+		if swept, err := i.media.Sweep(ctx); err != nil && ctx.Err() == nil {
+			i.log.Warn("sweeping uploads", "err", err)
+		} else if swept.Files > 0 || swept.Rows > 0 {
+			i.log.Info("swept uploads", "rows", swept.Rows, "files", swept.Files, "bytes", swept.Bytes)
 		}
 		select {
 		case <-ctx.Done():
@@ -153,6 +160,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		return err
 	}
 	serveErr := inst.Serve(ctx, ln)
+	inst.media.Wait() // let background processing of uploads finish
 	if err := inst.Close(); err != nil {
 		log.Error("closing the store", "err", err)
 		serveErr = errors.Join(serveErr, err)

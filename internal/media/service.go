@@ -108,6 +108,27 @@ func (s *Service) Upload(ctx context.Context, owner int64, p UploadParams) (*sto
 	return m, nil
 }
 
+// ProfileImage stores an avatar or header: it must be an image, is
+// re-encoded like any upload, and its key is returned — the avatar uses the
+// (at most 640-pixel) preview, the header the full image.
+func (s *Service) ProfileImage(ctx context.Context, owner int64, data []byte, avatar bool) (string, error) {
+	f, err := Sniff(data[:min(len(data), 4096)])
+	if err != nil {
+		return "", err
+	}
+	if f.Kind != Image {
+		return "", reject("avatars and headers must be images")
+	}
+	m, err := s.Upload(ctx, owner, UploadParams{Data: data})
+	if err != nil {
+		return "", err
+	}
+	if avatar {
+		return m.PreviewKey, nil
+	}
+	return m.FileKey, nil
+}
+
 // Wait blocks until background processing is done (for shutdown and tests).
 func (s *Service) Wait() { s.wg.Wait() }
 

@@ -37,6 +37,24 @@ type PostParams struct {
 	Language       string
 	IdempotencyKey string
 	ApplicationID  int64
+	MediaIDs       []int64
+}
+
+// MaxMedia is how many attachments a status may carry.
+const MaxMedia = 4
+
+func checkMedia(ids []int64) error {
+	if len(ids) > MaxMedia {
+		return invalid("media_ids", "at most %d attachments", MaxMedia)
+	}
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			return invalid("media_ids", "an attachment is listed twice")
+		}
+		seen[id] = true
+	}
+	return nil
 }
 
 // rendered is a status text made into HTML, with what it links.
@@ -87,8 +105,8 @@ func searchWords(body string) []string {
 // SearchTerms turns a query into the words SearchStatuses matches.
 func SearchTerms(q string) []string { return searchWords(q) }
 
-func (s *Service) checkText(body, spoiler string) error {
-	if strings.TrimSpace(body) == "" {
+func (s *Service) checkText(body, spoiler string, hasMedia bool) error {
+	if strings.TrimSpace(body) == "" && !hasMedia {
 		return invalid("text", "can't be blank")
 	}
 	max := int(s.cfg.Statuses.MaxCharacters)
@@ -110,7 +128,10 @@ func checkLanguage(l string) error {
 
 // Post creates a status.
 func (s *Service) Post(ctx context.Context, author *store.Account, user *store.User, p PostParams) (*store.Status, error) {
-	if err := s.checkText(p.Text, p.SpoilerText); err != nil {
+	if err := checkMedia(p.MediaIDs); err != nil {
+		return nil, err
+	}
+	if err := s.checkText(p.Text, p.SpoilerText, len(p.MediaIDs) > 0); err != nil {
 		return nil, err
 	}
 	vis := user.DefaultPrivacy
@@ -148,7 +169,7 @@ func (s *Service) Post(ctx context.Context, author *store.Account, user *store.U
 	}
 	r := s.render(ctx, p.Text)
 	st.Content = r.html
-	n := store.NewStatus{Status: st, MentionIDs: r.mentions, Tags: r.tags, Words: r.words, IdempotencyKey: p.IdempotencyKey}
+	n := store.NewStatus{Status: st, MentionIDs: r.mentions, Tags: r.tags, Words: r.words, IdempotencyKey: p.IdempotencyKey, MediaIDs: p.MediaIDs}
 	if visibility == store.Direct {
 		n.FeedAccounts = r.mentions
 	}
@@ -156,6 +177,9 @@ func (s *Service) Post(ctx context.Context, author *store.Account, user *store.U
 	var dup *store.ErrDuplicateKey
 	if errors.As(err, &dup) {
 		return s.store.StatusByID(ctx, dup.StatusID)
+	}
+	if errors.Is(err, store.ErrMediaUnavailable) {
+		return nil, invalid("media_ids", "%v", err)
 	}
 	if err != nil {
 		return nil, err
@@ -185,6 +209,7 @@ type EditParams struct {
 	SpoilerText string
 	Sensitive   bool
 	Language    string
+	MediaIDs    []int64 // nil keeps the attachments
 }
 
 // own loads a status the account wrote; others' statuses are not found or forbidden.
@@ -209,7 +234,10 @@ func (s *Service) Edit(ctx context.Context, author *store.Account, id int64, p E
 	if st.ReblogOfID != 0 {
 		return nil, ErrForbidden
 	}
-	if err := s.checkText(p.Text, p.SpoilerText); err != nil {
+	if err := checkMedia(p.MediaIDs); err != nil {
+		return nil, err
+	}
+	if err := s.checkText(p.Text, p.SpoilerText, len(p.MediaIDs) > 0); err != nil {
 		return nil, err
 	}
 	if p.Language == "" {
@@ -222,7 +250,11 @@ func (s *Service) Edit(ctx context.Context, author *store.Account, id int64, p E
 	st.Text, st.Content, st.SpoilerText, st.Language = p.Text, r.html, p.SpoilerText, p.Language
 	st.Sensitive = p.Sensitive || p.SpoilerText != ""
 	st.EditedAt = s.now().UTC()
-	if err := s.store.EditStatus(ctx, st, s.ids.Next(), r.mentions, r.tags, r.words); err != nil {
+	err = s.store.EditStatus(ctx, st, s.ids.Next(), r.mentions, r.tags, r.words, p.MediaIDs)
+	if errors.Is(err, store.ErrMediaUnavailable) {
+		return nil, invalid("media_ids", "%v", err)
+	}
+	if err != nil {
 		return nil, err
 	}
 	who, err := s.store.AccountsWhoInteracted(ctx, st.ID)

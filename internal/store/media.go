@@ -142,7 +142,8 @@ func (s *Store) ServableKey(ctx context.Context, key string) (*ServedFile, error
 // a profile image) and stuck processing rows, returning the keys they used.
 func (s *Store) ExpiredUploads(ctx context.Context, before time.Time) (keys []string, rows int64, err error) {
 	q := `DELETE FROM media_attachments WHERE created_at < ? AND (state != 'ready' OR (status_id IS NULL
-		AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.avatar_key = media_attachments.file_key OR a.header_key = media_attachments.file_key)))
+		AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.avatar_key IN (media_attachments.file_key, media_attachments.preview_key)
+			OR a.header_key IN (media_attachments.file_key, media_attachments.preview_key))))
 		RETURNING file_key, preview_key`
 	r, err := s.write.QueryContext(ctx, q, ms(before))
 	if err != nil {

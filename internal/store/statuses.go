@@ -39,6 +39,7 @@ type NewStatus struct {
 	MentionIDs     []int64
 	Tags           []string // lower case
 	Words          []string // for search
+	MediaIDs       []int64  // the author's unattached, processed uploads, in order
 	IdempotencyKey string
 	// FeedAccounts get the status in their home timeline besides the
 	// author's followers (e.g. the mentioned accounts of a direct message).
@@ -113,6 +114,9 @@ func (s *Store) CreateStatus(ctx context.Context, n NewStatus) error {
 		return fmt.Errorf("create status: %w", err)
 	}
 	if err := writeStatusLinks(ctx, tx, st.ID, n.MentionIDs, n.Tags, n.Words); err != nil {
+		return err
+	}
+	if err := attachMedia(ctx, tx, st.ID, st.AccountID, n.MediaIDs); err != nil {
 		return err
 	}
 	if st.InReplyToID != 0 {
@@ -201,7 +205,8 @@ type StatusEdit struct {
 
 // EditStatus keeps the current version in the history, then replaces the
 // text and what is derived from it.
-func (s *Store) EditStatus(ctx context.Context, st *Status, editID int64, mentionIDs []int64, tags, words []string) error {
+// mediaIDs replaces the attachments (nil keeps them); dropped ones are deleted.
+func (s *Store) EditStatus(ctx context.Context, st *Status, editID int64, mentionIDs []int64, tags, words []string, mediaIDs []int64) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("edit status: %w", err)
