@@ -3,6 +3,7 @@ package social
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -225,7 +226,7 @@ func (s *Service) own(ctx context.Context, author *store.Account, id int64) (*st
 }
 
 // Edit replaces a status's text, keeping the previous version in its history,
-// and tells those who favourited or reblogged it.
+// and tells those who favourited or reblogged it and those it newly mentions.
 func (s *Service) Edit(ctx context.Context, author *store.Account, id int64, p EditParams) (*store.Status, error) {
 	st, err := s.own(ctx, author, id)
 	if err != nil {
@@ -246,6 +247,10 @@ func (s *Service) Edit(ctx context.Context, author *store.Account, id int64, p E
 	if err := checkLanguage(p.Language); err != nil {
 		return nil, err
 	}
+	before, err := s.store.MentionedAccounts(ctx, []int64{st.ID})
+	if err != nil {
+		return nil, err
+	}
 	r := s.render(ctx, p.Text)
 	st.Text, st.Content, st.SpoilerText, st.Language = p.Text, r.html, p.SpoilerText, p.Language
 	st.Sensitive = p.Sensitive || p.SpoilerText != ""
@@ -264,6 +269,14 @@ func (s *Service) Edit(ctx context.Context, author *store.Account, id int64, p E
 	for _, a := range who {
 		if err := s.notify(ctx, a, author.ID, "update", st.ID); err != nil {
 			return nil, err
+		}
+	}
+	// Accounts the edit mentions for the first time are told, as on Mastodon.
+	for _, m := range r.mentions {
+		if !slices.Contains(before[st.ID], m) {
+			if err := s.notify(ctx, m, author.ID, "mention", st.ID); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return st, nil
@@ -394,6 +407,17 @@ func (s *Service) Reblog(ctx context.Context, viewer *store.Account, id int64, v
 // Unreblog removes the viewer's reblog of a status; it returns the original.
 func (s *Service) Unreblog(ctx context.Context, viewer *store.Account, id int64) (*store.Status, error) {
 	orig, err := s.interactable(ctx, viewer, id)
+	if errors.Is(err, store.ErrNotFound) {
+		// The original may have become hidden from the viewer (its author
+		// blocked them): the viewer's own reblog is still theirs to take
+		// back, though the original stays not found.
+		if rb, rerr := s.store.ReblogBy(ctx, viewer.ID, id); rerr == nil {
+			if derr := s.store.DeleteStatus(ctx, rb); derr != nil {
+				return nil, derr
+			}
+		}
+		return nil, err
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -118,7 +118,8 @@ func (s *Store) ViewerFlagsFor(ctx context.Context, viewer int64, ids []int64) (
 }
 
 // StatusAccounts lists who favourited or reblogged a status, newest first by
-// the row's id (the cursor), hiding accounts that block or are blocked by viewer.
+// the row's id (the cursor), hiding accounts that block or are blocked by
+// viewer and disabled or pending ones.
 func (s *Store) StatusAccounts(ctx context.Context, viewer, status int64, reblogs bool, p Page) (accountIDs, cursors []int64, err error) {
 	table, statusCol := "favourites", "status_id"
 	if reblogs {
@@ -127,6 +128,7 @@ func (s *Store) StatusAccounts(ctx context.Context, viewer, status int64, reblog
 	where, args, order := pageSQL("x.id", p)
 	q := `SELECT x.id, x.account_id FROM ` + table + ` x WHERE x.` + statusCol + ` = ? AND ` + where + `
 		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = x.account_id AND b.target_account_id = ?) OR (b.account_id = ? AND b.target_account_id = x.account_id))
+		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = x.account_id AND (u.disabled = 1 OR u.approved = 0))
 		ORDER BY ` + order + limitSQL(p)
 	rows, err := s.read.QueryContext(ctx, q, append(append([]any{status}, args...), viewer, viewer)...)
 	if err != nil {
@@ -205,7 +207,7 @@ func (s *Store) StatsFor(ctx context.Context, ids []int64) (map[int64]AccountSta
 		(SELECT COUNT(*) FROM statuses s WHERE s.account_id = a.id AND s.visibility IN (0, 1, 2)),
 		(SELECT COUNT(*) FROM follows f WHERE f.target_account_id = a.id),
 		(SELECT COUNT(*) FROM follows f WHERE f.account_id = a.id),
-		(SELECT COALESCE(MAX(s.created_at), 0) FROM statuses s WHERE s.account_id = a.id),
+		(SELECT COALESCE(MAX(s.created_at), 0) FROM statuses s WHERE s.account_id = a.id AND s.visibility IN (0, 1, 2)),
 		(SELECT COUNT(*) FROM follow_requests r WHERE r.target_account_id = a.id)
 		FROM accounts a WHERE a.id IN (` + in + `)`
 	rows, err := s.read.QueryContext(ctx, q, int64Args(ids)...)

@@ -41,8 +41,8 @@ type NotificationFilter struct {
 const notificationCols = `n.id, n.account_id, n.from_account_id, n.type, COALESCE(n.status_id, 0), n.created_at`
 
 // Notifications lists viewer's notifications, newest first, hiding those
-// from accounts viewer now blocks or mutes and those whose status viewer can
-// no longer see.
+// from accounts viewer now blocks or mutes, from disabled or pending
+// accounts, and those whose status viewer can no longer see.
 func (s *Store) Notifications(ctx context.Context, viewer int64, f NotificationFilter, p Page) ([]Notification, error) {
 	where, args, order := pageSQL("n.id", p)
 	vis, vargs := visibleSQL("s", viewer)
@@ -50,6 +50,7 @@ func (s *Store) Notifications(ctx context.Context, viewer int64, f NotificationF
 		WHERE n.account_id = ? AND ` + where + `
 		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = n.account_id AND b.target_account_id = n.from_account_id) OR (b.account_id = n.from_account_id AND b.target_account_id = n.account_id))
 		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = n.account_id AND m.target_account_id = n.from_account_id AND m.notifications = 1)
+		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = n.from_account_id AND (u.disabled = 1 OR u.approved = 0))
 		AND (n.status_id IS NULL OR (` + vis + `))`
 	all := append(append([]any{viewer}, args...), vargs...)
 	if len(f.Types) > 0 {
