@@ -9,13 +9,21 @@ import (
 	"github.com/rampart-social/rampart/internal/store"
 )
 
-// List sizes, as Mastodon's: statuses default 20, at most 40; accounts and
-// notifications at most 80.
+// List sizes, as Mastodon's: statuses 20 by default, at most 40; accounts
+// and notifications 40 by default, at most 80.
 const (
 	defaultLimit  = 20
 	statusLimit   = 40
 	accountsLimit = 80
 )
+
+// defaultFor is the default page size for a list whose maximum is max.
+func defaultFor(max int) int {
+	if max == accountsLimit {
+		return 40
+	}
+	return defaultLimit
+}
 
 // pageFrom reads max_id, since_id, min_id and limit. A cursor that is not a
 // number is ignored; a limit beyond max is clamped.
@@ -30,7 +38,7 @@ func pageFrom(r *http.Request, max int) store.Page {
 	}
 	limit := int(num("limit"))
 	if limit <= 0 {
-		limit = defaultLimit
+		limit = defaultFor(max)
 	}
 	return store.Page{MaxID: num("max_id"), SinceID: num("since_id"), MinID: num("min_id"), Limit: min(limit, max)}
 }

@@ -63,7 +63,11 @@ func (a *API) follow(r *http.Request, c *Caller, id int64) error {
 	if err != nil {
 		return &social.ValidationError{Field: "body", Msg: err.Error()}
 	}
+	// Following again without options keeps the ones set before.
 	o := social.FollowOptions{ShowReblogs: true}
+	if rels, err := a.social.Relationships(r.Context(), c.Account.ID, []int64{id}); err == nil && rels[id].Following {
+		o = social.FollowOptions{ShowReblogs: rels[id].ShowingReblogs, Notify: rels[id].Notifying}
+	}
 	if v := optBool(p, "reblogs"); v != nil {
 		o.ShowReblogs = *v
 	}

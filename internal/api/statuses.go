@@ -71,7 +71,7 @@ func (a *API) postStatus(w http.ResponseWriter, r *http.Request, c *Caller) {
 		}
 	}
 	st, err := a.social.Post(r.Context(), c.Account, c.User, social.PostParams{
-		Text: p.Get("status"), SpoilerText: p.Get("spoiler_text"), InReplyToID: reply, Sensitive: truthy(p.Get("sensitive")),
+		Text: p.Get("status"), SpoilerText: p.Get("spoiler_text"), InReplyToID: reply, Sensitive: optBool(p, "sensitive"),
 		Visibility: p.Get("visibility"), Language: p.Get("language"), IdempotencyKey: r.Header.Get("Idempotency-Key"),
 		ApplicationID: c.App.ID, MediaIDs: mediaIDs,
 	})
@@ -110,7 +110,7 @@ func (a *API) deleteStatus(w http.ResponseWriter, r *http.Request, c *Caller) {
 		return
 	}
 	ctx := r.Context()
-	st, err := a.social.Status(ctx, viewerID(c), id)
+	st, err := a.social.Own(ctx, c.Account, id)
 	if err != nil {
 		a.socialError(w, r, err)
 		return
@@ -259,7 +259,13 @@ func (a *API) statusActionsFor() map[string]func(r *http.Request, c *Caller, id 
 			if err != nil {
 				return nil, &social.ValidationError{Field: "body", Msg: err.Error()}
 			}
-			return a.social.Reblog(r.Context(), c.Account, id, p.Get("visibility"))
+			vis := p.Get("visibility")
+			if vis == "" { // the reblogger's default, as on Mastodon; a reblog cannot be direct
+				if vis = c.User.DefaultPrivacy; vis == "direct" {
+					vis = "private"
+				}
+			}
+			return a.social.Reblog(r.Context(), c.Account, id, vis)
 		},
 		"unreblog": func(r *http.Request, c *Caller, id int64) (*store.Status, error) {
 			return a.social.Unreblog(r.Context(), c.Account, id)

@@ -251,7 +251,11 @@ func TestOAuthCodeFlowEndToEnd(t *testing.T) {
 			"redirect_uri": {redirect}, "client_id": {a.id}, "client_secret": {a.secret}, "code_verifier": {verifier}}, "")
 	}
 	// A wrong verifier burns nothing but gets nothing.
-	if r := exchange(code, verifier[:len(verifier)-1]+"A", "https://client.test/cb"); r.status != 400 || r.json(t)["error"] != "invalid_grant" {
+	wrong := []byte(verifier)
+	if wrong[0] = 'A'; verifier[0] == 'A' { // in the verifier alphabet, never equal to the right one
+		wrong[0] = 'B'
+	}
+	if r := exchange(code, string(wrong), "https://client.test/cb"); r.status != 400 || r.json(t)["error"] != "invalid_grant" {
 		t.Errorf("wrong PKCE verifier: %d %s", r.status, r.body)
 	}
 	// The code was consumed by that failed attempt: single use means single use.

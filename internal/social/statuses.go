@@ -33,7 +33,7 @@ type PostParams struct {
 	Text           string
 	SpoilerText    string
 	InReplyToID    int64
-	Sensitive      bool
+	Sensitive      *bool  // nil for the author's default
 	Visibility     string // "" for the author's default
 	Language       string
 	IdempotencyKey string
@@ -153,8 +153,12 @@ func (s *Service) Post(ctx context.Context, author *store.Account, user *store.U
 	if len(p.IdempotencyKey) > 200 {
 		return nil, invalid("Idempotency-Key", "is too long")
 	}
+	sensitive := user.DefaultSensitive
+	if p.Sensitive != nil {
+		sensitive = *p.Sensitive
+	}
 	st := &store.Status{ID: s.ids.Next(), AccountID: author.ID, Local: true, Text: p.Text, SpoilerText: p.SpoilerText,
-		Sensitive: p.Sensitive || p.SpoilerText != "", Visibility: visibility, Language: lang, ApplicationID: p.ApplicationID,
+		Sensitive: sensitive || p.SpoilerText != "", Visibility: visibility, Language: lang, ApplicationID: p.ApplicationID,
 		CreatedAt: s.now().UTC()}
 	st.URI = author.URI + "/statuses/" + strconv.FormatInt(st.ID, 10)
 	st.URL = author.URL + "/" + strconv.FormatInt(st.ID, 10)
@@ -190,7 +194,8 @@ func (s *Service) Post(ctx context.Context, author *store.Account, user *store.U
 			return nil, err
 		}
 	}
-	if visibility == store.Public || visibility == store.Unlisted {
+	// Followers who asked to be notified hear of new posts and self-threads, not of replies to others (as on Mastodon).
+	if visibility != store.Direct && (st.InReplyToID == 0 || st.InReplyToAccountID == author.ID) {
 		followers, err := s.store.FollowersToNotify(ctx, author.ID)
 		if err != nil {
 			return nil, err
@@ -213,22 +218,27 @@ type EditParams struct {
 	MediaIDs    []int64 // nil keeps the attachments
 }
 
-// own loads a status the account wrote; others' statuses are not found or forbidden.
-func (s *Service) own(ctx context.Context, author *store.Account, id int64) (*store.Status, error) {
-	st, err := s.store.VisibleStatus(ctx, author.ID, id)
+// Own loads a status the account wrote — even a reblog whose original has
+// since been hidden from it. Another's status is forbidden when the account
+// can see it and not found when it cannot (so existence does not leak).
+func (s *Service) Own(ctx context.Context, author *store.Account, id int64) (*store.Status, error) {
+	st, err := s.store.StatusByID(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if st.AccountID != author.ID {
-		return nil, ErrForbidden
+	if st.AccountID == author.ID {
+		return st, nil
 	}
-	return st, nil
+	if _, err := s.store.VisibleStatus(ctx, author.ID, id); err != nil {
+		return nil, err
+	}
+	return nil, ErrForbidden
 }
 
 // Edit replaces a status's text, keeping the previous version in its history,
 // and tells those who favourited or reblogged it and those it newly mentions.
 func (s *Service) Edit(ctx context.Context, author *store.Account, id int64, p EditParams) (*store.Status, error) {
-	st, err := s.own(ctx, author, id)
+	st, err := s.Own(ctx, author, id)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +294,7 @@ func (s *Service) Edit(ctx context.Context, author *store.Account, id int64, p E
 
 // Delete removes one's own status (and its reblogs, favourites and notifications).
 func (s *Service) Delete(ctx context.Context, author *store.Account, id int64) (*store.Status, error) {
-	st, err := s.own(ctx, author, id)
+	st, err := s.Own(ctx, author, id)
 	if err != nil {
 		return nil, err
 	}
@@ -347,7 +357,7 @@ func (s *Service) Bookmark(ctx context.Context, viewer *store.Account, id int64)
 
 // Pin features one's own public, unlisted or private status on the profile.
 func (s *Service) Pin(ctx context.Context, viewer *store.Account, id int64) (*store.Status, error) {
-	st, err := s.own(ctx, viewer, id)
+	st, err := s.Own(ctx, viewer, id)
 	if err != nil {
 		return nil, err
 	}
@@ -367,13 +377,15 @@ func (s *Service) Pin(ctx context.Context, viewer *store.Account, id int64) (*st
 	return st, nil
 }
 
-// Reblog boosts a visible public or unlisted status; it returns the reblog.
+// Reblog boosts a visible public or unlisted status (or one's own
+// followers-only status, to one's followers); it returns the reblog.
 func (s *Service) Reblog(ctx context.Context, viewer *store.Account, id int64, visibility string) (*store.Status, error) {
 	orig, err := s.interactable(ctx, viewer, id)
 	if err != nil {
 		return nil, err
 	}
-	if orig.Visibility != store.Public && orig.Visibility != store.Unlisted {
+	ownPrivate := orig.Visibility == store.Private && orig.AccountID == viewer.ID
+	if orig.Visibility != store.Public && orig.Visibility != store.Unlisted && !ownPrivate {
 		return nil, ErrForbidden
 	}
 	if existing, err := s.store.ReblogBy(ctx, viewer.ID, orig.ID); err == nil {
@@ -388,6 +400,9 @@ func (s *Service) Reblog(ctx context.Context, viewer *store.Account, id int64, v
 			return nil, invalid("visibility", "must be public, unlisted or private")
 		}
 		vis = v
+	}
+	if ownPrivate {
+		vis = store.Private // one's own followers-only post stays with one's followers
 	}
 	rb := &store.Status{ID: s.ids.Next(), AccountID: viewer.ID, Local: true, ReblogOfID: orig.ID, Visibility: vis, CreatedAt: s.now().UTC()}
 	rb.URI = viewer.URI + "/statuses/" + strconv.FormatInt(rb.ID, 10) + "/activity"

@@ -54,6 +54,9 @@ func (s *Store) RemoveMark(ctx context.Context, m Mark, account, status int64) e
 		if _, err := tx.ExecContext(ctx, `UPDATE statuses SET favourites_count = CASE WHEN favourites_count > 0 THEN favourites_count - 1 ELSE 0 END WHERE id = ?`, status); err != nil {
 			return fmt.Errorf("%s: %w", m, err)
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE from_account_id = ? AND status_id = ? AND type = 'favourite'`, account, status); err != nil {
+			return fmt.Errorf("%s: %w", m, err)
+		}
 	}
 	return tx.Commit()
 }

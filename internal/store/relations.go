@@ -91,6 +91,11 @@ func unlink(ctx context.Context, tx *sql.Tx, account, target int64) error {
 			return fmt.Errorf("unfollow: %w", err)
 		}
 	}
+	// A follow that no longer exists leaves no notification behind.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE account_id = ? AND from_account_id = ? AND type IN ('follow', 'follow_request')`,
+		target, account); err != nil {
+		return fmt.Errorf("unfollow: %w", err)
+	}
 	return nil
 }
 

@@ -273,6 +273,11 @@ func (s *Store) DeleteStatus(ctx context.Context, st *Status) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE statuses SET reblogs_count = CASE WHEN reblogs_count > 0 THEN reblogs_count - 1 ELSE 0 END WHERE id = ?`, st.ReblogOfID); err != nil {
 			return fmt.Errorf("delete status: %w", err)
 		}
+		// The reblog notification points at the original, so it does not cascade.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE from_account_id = ? AND status_id = ? AND type = 'reblog'`,
+			st.AccountID, st.ReblogOfID); err != nil {
+			return fmt.Errorf("delete status: %w", err)
+		}
 	}
 	return tx.Commit()
 }
