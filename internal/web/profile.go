@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"html"
 	"html/template"
@@ -14,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -80,10 +82,23 @@ type postView struct {
 	Spoiler   string
 	Language  string
 	Content   template.HTML
-	Focus     bool // the status of a status page
+	Media     []mediaView // the attachments, in order
+	Sensitive bool        // the attachments are hidden until the visitor opens them
+	Focus     bool        // the status of a status page
 	Replies   int64
 	Boosts    int64
 	Favs      int64
+}
+
+// mediaView is one attachment as the pages show it. The URLs are built from
+// the configured media origin and the stored keys only, never from a request.
+type mediaView struct {
+	Kind        string // image, video or audio
+	URL         string // the full file on the media origin
+	Src         string // what an <img> shows: the preview, else the file
+	Description string
+	Width       int // of Src, 0 when unknown
+	Height      int
 }
 
 // profileRoute serves /@username; any other single segment is unclaimed.
@@ -382,6 +397,19 @@ func (p *Pages) posts(ctx context.Context, ids []int64) ([]postView, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The attachments of every status shown (a reblog shows its original's).
+	var shownIDs []int64
+	for _, set := range []map[int64]*store.Status{statuses, originals} {
+		for id, st := range set {
+			if st.ReblogOfID == 0 {
+				shownIDs = append(shownIDs, id)
+			}
+		}
+	}
+	attachments, err := p.Store.MediaForStatuses(ctx, shownIDs)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]postView, 0, len(ids))
 	for _, id := range ids {
 		st, ok := statuses[id]
@@ -403,6 +431,8 @@ func (p *Pages) posts(ctx context.Context, ids []int64) ([]postView, error) {
 			continue
 		}
 		v := p.post(author, st)
+		v.Media = p.media(attachments[st.ID])
+		v.Sensitive = st.Sensitive && st.SpoilerText == "" && len(v.Media) > 0
 		v.BoostedBy = booster
 		if parent, ok := accounts[st.InReplyToAccountID]; ok && st.InReplyToID != 0 {
 			to := p.author(parent)
@@ -431,4 +461,45 @@ func (p *Pages) post(author *store.Account, st *store.Status) postView {
 		v.Content = template.HTML("<p>" + html.EscapeString(st.Content) + "</p>")
 	}
 	return v
+}
+
+// media shapes a status's attachments: ready ones of a kind the pages can
+// show, with well-formed keys, on the media origin.
+func (p *Pages) media(list []store.Media) []mediaView {
+	origin := p.Config.MediaOrigin().String()
+	var out []mediaView
+	for _, m := range list {
+		if m.State != "ready" || !media.ValidKey(m.FileKey) || (m.PreviewKey != "" && !media.ValidKey(m.PreviewKey)) {
+			continue
+		}
+		v := mediaView{Kind: m.Kind, URL: origin + "/" + m.FileKey, Description: m.Description}
+		switch m.Kind {
+		case string(media.Image):
+			v.Src = v.URL
+			size := "original"
+			if m.PreviewKey != "" {
+				v.Src, size = origin+"/"+m.PreviewKey, "small"
+			}
+			v.Width, v.Height = metaSize(m.Meta, size)
+		case string(media.Video), string(media.Audio):
+		default:
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// metaSize reads the width and height of one size in an attachment's meta
+// JSON; 0, 0 when it is not there.
+func metaSize(meta, size string) (int, int) {
+	var m map[string]json.RawMessage
+	var s struct {
+		Width  int `json:"width"`
+		Height int `json:"height"`
+	}
+	if json.Unmarshal([]byte(meta), &m) != nil || json.Unmarshal(m[size], &s) != nil || s.Width <= 0 || s.Height <= 0 {
+		return 0, 0
+	}
+	return s.Width, s.Height
 }
