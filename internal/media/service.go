@@ -25,12 +25,13 @@ type Service struct {
 	log     *slog.Logger
 	now     func() time.Time
 	work    chan struct{} // bounds concurrent processing
+	pending chan struct{} // bounds uploads waiting in memory for background processing
 	wg      sync.WaitGroup
 }
 
 // New builds the service.
 func New(cfg *config.Config, st *store.Store, storage Storage, ids *id.Generator, log *slog.Logger) *Service {
-	return &Service{cfg: cfg, store: st, storage: storage, ids: ids, log: log, now: time.Now, work: make(chan struct{}, 2)}
+	return &Service{cfg: cfg, store: st, storage: storage, ids: ids, log: log, now: time.Now, work: make(chan struct{}, 2), pending: make(chan struct{}, 8)}
 }
 
 // MaxBytes is the largest upload of any kind (the request body limit of upload routes).
@@ -79,7 +80,15 @@ func (s *Service) Upload(ctx context.Context, owner int64, p UploadParams) (*sto
 	}
 	m := &store.Media{ID: s.ids.Next(), AccountID: owner, Kind: string(f.Kind), ContentType: f.MIME, Description: desc,
 		FocusX: fx, FocusY: fy, State: "processing", Meta: "{}", CreatedAt: s.now().UTC()}
-	if !p.Async || int64(len(p.Data)) <= int64(s.cfg.Media.SyncLimitBytes) {
+	async := p.Async && int64(len(p.Data)) > int64(s.cfg.Media.SyncLimitBytes)
+	if async {
+		select {
+		case s.pending <- struct{}{}:
+		default:
+			async = false // too many waiting in memory already: this one is processed now (back-pressure)
+		}
+	}
+	if !async {
 		if err := s.process(ctx, m, f, p.Data); err != nil {
 			return nil, err
 		}
@@ -87,11 +96,13 @@ func (s *Service) Upload(ctx context.Context, owner int64, p UploadParams) (*sto
 		return m, s.store.CreateMedia(ctx, m)
 	}
 	if err := s.store.CreateMedia(ctx, m); err != nil {
+		<-s.pending
 		return nil, err
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		defer func() { <-s.pending }()
 		// The request is over: processing gets its own bounded context.
 		bctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()

@@ -229,6 +229,19 @@ func (s *Store) EditStatus(ctx context.Context, st *Status, editID int64, mentio
 	if err := writeStatusLinks(ctx, tx, st.ID, mentionIDs, tags, words); err != nil {
 		return err
 	}
+	if mediaIDs != nil {
+		keep := append([]any{st.ID}, int64Args(mediaIDs)...)
+		q := `DELETE FROM media_attachments WHERE status_id = ?`
+		if len(mediaIDs) > 0 {
+			q += ` AND id NOT IN (` + placeholders(len(mediaIDs)) + `)`
+		}
+		if _, err := tx.ExecContext(ctx, q, keep...); err != nil {
+			return fmt.Errorf("edit media: %w", err)
+		}
+		if err := attachMedia(ctx, tx, st.ID, st.AccountID, mediaIDs); err != nil {
+			return err
+		}
+	}
 	return tx.Commit()
 }
 

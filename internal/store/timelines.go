@@ -20,23 +20,26 @@ func (s *Store) HomeTimeline(ctx context.Context, viewer int64, p Page) ([]int64
 	return newestFirst(p, ids), nil
 }
 
+// hasMediaSQL keeps statuses with at least one attachment.
+const hasMediaSQL = `EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)`
+
 // PublicFilter narrows the public and tag timelines.
 type PublicFilter struct {
 	LocalOnly  bool
 	RemoteOnly bool
-	OnlyMedia  bool   // no status has media yet: always empty
+	OnlyMedia  bool   // only statuses with attachments
 	Tag        string // lower case; "" for the public timeline
 }
 
 // PublicTimeline lists public (not unlisted) original statuses, newest first.
 func (s *Store) PublicTimeline(ctx context.Context, viewer int64, f PublicFilter, p Page) ([]int64, error) {
-	if f.OnlyMedia {
-		return nil, nil
-	}
 	where, args, order := pageSQL("s.id", p)
 	vis, vargs := visibleSQL("s", viewer)
 	mute, margs := notMutedSQL("s", viewer)
 	q := `SELECT s.id FROM statuses s WHERE s.visibility = 0 AND s.reblog_of_id IS NULL AND ` + where
+	if f.OnlyMedia {
+		q += ` AND ` + hasMediaSQL
+	}
 	if f.LocalOnly {
 		q += ` AND s.local = 1`
 	}
@@ -67,12 +70,12 @@ type AccountFilter struct {
 
 // AccountStatuses lists an author's statuses visible to viewer, newest first.
 func (s *Store) AccountStatuses(ctx context.Context, viewer, author int64, f AccountFilter, p Page) ([]int64, error) {
-	if f.OnlyMedia {
-		return nil, nil
-	}
 	where, args, order := pageSQL("s.id", p)
 	vis, vargs := visibleSQL("s", viewer)
 	q := `SELECT s.id FROM statuses s WHERE s.account_id = ? AND ` + where
+	if f.OnlyMedia {
+		q += ` AND ` + hasMediaSQL
+	}
 	args = append([]any{author}, args...)
 	if f.Pinned {
 		q += ` AND s.id IN (SELECT pn.status_id FROM pins pn WHERE pn.account_id = s.account_id)`
