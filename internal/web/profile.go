@@ -40,6 +40,7 @@ const postsPerPage = 20
 
 // publicView is what the profile and status pages show.
 type publicView struct {
+	Tag     string // the hashtag of a tag page
 	Profile *profileView
 	Posts   []postView // the profile's page of statuses
 	Older   string     // link to the next (older) page, "" on the last
@@ -56,6 +57,7 @@ type authorView struct {
 	Username string
 	Acct     string // @username@host
 	Profile  string // the profile page
+	Avatar   string // on the media origin when uploaded, else the default on the app host
 }
 
 // profileView is the head of a profile page.
@@ -99,6 +101,39 @@ type mediaView struct {
 	Description string
 	Width       int // of Src, 0 when unknown
 	Height      int
+}
+
+// tagPage serves /tags/{tag}: the public statuses with a hashtag (hashtag
+// links in statuses point here).
+func (p *Pages) tagPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	tag := strings.ToLower(r.PathValue("tag"))
+	pg := store.Page{Limit: postsPerPage + 1}
+	if s := r.URL.Query().Get("max_id"); s != "" {
+		var ok bool
+		if pg.MaxID, ok = parseID(s); !ok {
+			p.render(w, r, http.StatusBadRequest, "message.html", page{Title: "Bad request", Error: "This page link is malformed."})
+			return
+		}
+	}
+	ids, err := p.Social.Public(ctx, 0, store.PublicFilter{Tag: tag}, pg)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	view := &publicView{Tag: tag}
+	if len(ids) > postsPerPage {
+		ids = ids[:postsPerPage]
+		view.Older = "/tags/" + url.PathEscape(tag) + "?max_id=" + strconv.FormatInt(ids[len(ids)-1], 10)
+	}
+	if pg.MaxID != 0 {
+		view.Newest = "/tags/" + url.PathEscape(tag)
+	}
+	if view.Posts, err = p.posts(ctx, ids); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	p.render(w, r, http.StatusOK, "tag.html", page{Title: "#" + tag, Public: view})
 }
 
 // profileRoute serves /@username; any other single segment is unclaimed.
@@ -350,6 +385,10 @@ func (p *Pages) author(a *store.Account) authorView {
 	}
 	if strings.TrimSpace(v.Name) == "" {
 		v.Name = a.Username
+	}
+	v.Avatar = "/static/avatar.png"
+	if media.ValidKey(a.AvatarKey) {
+		v.Avatar = p.Config.MediaOrigin().String() + "/" + a.AvatarKey
 	}
 	return v
 }

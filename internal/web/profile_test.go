@@ -473,3 +473,28 @@ func TestPublicPagesShadowNoOtherRoute(t *testing.T) {
 		}
 	}
 }
+
+func TestTagPageShowsPublicPostsWithTheTag(t *testing.T) {
+	s := openSite(t)
+	tok := s.user("alice")
+	pub := s.post(tok, "Hello #Fediverse friends")
+	unlisted := s.post(tok, "Quiet #fediverse note", "visibility", "unlisted")
+	private := s.post(tok, "Secret #fediverse", "visibility", "private")
+	other := s.post(tok, "No tag here")
+	body := s.page("/tags/fediverse", http.StatusOK)
+	got := articles(body)
+	if len(got) != 1 || got[0] != pub {
+		t.Errorf("tag page shows %v, want only the public post %s (not unlisted %s, private %s or untagged %s)", got, pub, unlisted, private, other)
+	}
+	if !strings.Contains(body, "<h1>#fediverse</h1>") {
+		t.Error("tag page has no heading")
+	}
+	// The link a status's hashtag points at is this page.
+	status := s.page("/@alice/"+pub, http.StatusOK)
+	if !strings.Contains(status, `href="https://example.test/tags/fediverse"`) {
+		t.Errorf("hashtag link does not point at the tag page")
+	}
+	if got := articles(s.page("/tags/nothing", http.StatusOK)); len(got) != 0 {
+		t.Errorf("an unused tag shows %v", got)
+	}
+}

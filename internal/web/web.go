@@ -70,6 +70,7 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /auth/sign_out", p.signOut)
 	mux.HandleFunc("GET /oauth/authorize", p.authorizeForm)
 	mux.HandleFunc("POST /oauth/authorize", p.authorize)
+	mux.HandleFunc("GET /tags/{tag}", p.tagPage)
 	// /@username and /@username/:id: patterns that every other route is more
 	// specific than (see profile.go for why they have this shape).
 	mux.HandleFunc(oneSegment, p.profileRoute)
