@@ -45,6 +45,15 @@ type ProcessedImage struct {
 // thumbEdge is the longest edge of a preview.
 const thumbEdge = 640
 
+// maxGIFFrames bounds an animation's frame count.
+const maxGIFFrames = 2000
+
+// gifPixelFactor bounds the pixels of all of an animation's frames together,
+// as a multiple of Limits.MaxPixels: a decoded GIF frame takes one byte a
+// pixel where a still image takes four or more, so an animation may cost the
+// memory of a still image at the limit, not that times its frame count.
+const gifPixelFactor = 4
+
 // ProcessImage decodes and re-encodes an image. Re-encoding keeps pixels
 // only: EXIF, GPS, comments, colour profiles and anything appended after the
 // image data are gone. The pixel count is checked from the header before the
@@ -65,12 +74,22 @@ func ProcessImage(data []byte, f Format, lim Limits) (*ProcessedImage, error) {
 	var first image.Image
 	switch f {
 	case GIF:
+		// image/gif decodes every frame at once, so the frames are counted
+		// from the block structure first: the header check above bounds one
+		// frame, not an animation of thousands of full-screen ones.
+		frames, pixels := gifFrames(data)
+		if frames > maxGIFFrames {
+			return nil, reject("the GIF has %d frames; at most %d are accepted", frames, maxGIFFrames)
+		}
+		if limit := gifPixelFactor * int64(lim.MaxPixels); pixels > limit {
+			return nil, reject("the GIF's %d frames hold %d pixels in all; at most %d are accepted", frames, pixels, limit)
+		}
 		g, err := gif.DecodeAll(bytes.NewReader(data))
 		if err != nil {
 			return nil, reject("the GIF could not be read (%v)", err)
 		}
-		if len(g.Image) == 0 || len(g.Image) > 2000 {
-			return nil, reject("the GIF has %d frames; 1 to 2000 are accepted", len(g.Image))
+		if len(g.Image) == 0 || len(g.Image) > maxGIFFrames {
+			return nil, reject("the GIF has %d frames; 1 to %d are accepted", len(g.Image), maxGIFFrames)
 		}
 		g.Config.Width, g.Config.Height = cfg.Width, cfg.Height
 		if err := gif.EncodeAll(&buf, g); err != nil {
@@ -126,4 +145,85 @@ func scaleDown(img image.Image, edge int) image.Image {
 	}
 	draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
 	return dst
+}
+
+// gifFrames walks a GIF's block structure the way image/gif reads it, without
+// decompressing anything, and returns how many frames it holds and their
+// pixels in all. LZW shrinks a blank frame about a thousandfold, so a small
+// file of many full-screen frames would otherwise make DecodeAll allocate
+// gigabytes before the frame count could be checked. The walk stops where
+// image/gif would stop (trailer, unknown block, bad graphic control, end of
+// data), so it counts at least every frame the decoder allocates.
+func gifFrames(data []byte) (frames int, pixels int64) {
+	if len(data) < 13 {
+		return 0, 0
+	}
+	p := 13
+	if data[10]&0x80 != 0 { // global colour table
+		p += 3 << (1 + data[10]&7)
+	}
+	subBlocks := func() bool { // data sub-blocks up to the zero terminator
+		for p < len(data) {
+			n := int(data[p])
+			p++
+			if n == 0 {
+				return true
+			}
+			p += n
+		}
+		return false
+	}
+	for p < len(data) {
+		b := data[p]
+		p++
+		switch b {
+		case 0x21: // extension
+			if p >= len(data) {
+				return
+			}
+			label := data[p]
+			p++
+			switch label {
+			case 0x01: // plain text: image/gif skips a fixed 13 bytes first
+				p += 13
+			case 0xF9: // graphic control: exactly 6 bytes, or image/gif fails
+				if p+6 > len(data) || data[p] != 4 || data[p+5] != 0 {
+					return
+				}
+				p += 6
+				continue
+			case 0xFE: // comment
+			case 0xFF: // application: a length byte, that many bytes
+				if p >= len(data) {
+					return
+				}
+				p += 1 + int(data[p])
+			default:
+				return
+			}
+			if !subBlocks() {
+				return
+			}
+		case 0x2C: // image descriptor: image/gif allocates the frame here
+			if p+9 > len(data) {
+				return
+			}
+			w := int64(data[p+4]) | int64(data[p+5])<<8
+			h := int64(data[p+6]) | int64(data[p+7])<<8
+			fields := data[p+8]
+			p += 9
+			frames++
+			pixels += w * h
+			if fields&0x80 != 0 { // local colour table
+				p += 3 << (1 + fields&7)
+			}
+			p++ // LZW minimum code size
+			if !subBlocks() {
+				return
+			}
+		default: // 0x3B, the trailer, or a block image/gif refuses
+			return
+		}
+	}
+	return
 }

@@ -95,6 +95,14 @@ func (l *Local) Put(ctx context.Context, ext string, data []byte) (string, error
 	if err := os.Rename(tmp.Name(), filepath.Join(l.dir, key)); err != nil {
 		return "", fmt.Errorf("store media: %w", err)
 	}
+	// The rename is durable only once the directory is synced: without it a
+	// power cut could lose the name while the row written next survives,
+	// leaving a row that points at no file. (Best effort: some systems
+	// cannot sync a directory.)
+	if d, err := os.Open(l.dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
 	return key, nil
 }
 
