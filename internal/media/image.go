@@ -101,6 +101,13 @@ func ProcessImage(data []byte, f Format, lim Limits) (*ProcessedImage, error) {
 		if err != nil {
 			return nil, reject("the image could not be read (%v)", err)
 		}
+		if f == JPEG {
+			if o := jpegOrientation(data); o > 1 {
+				img = orient(img, o)
+				b := img.Bounds()
+				out.Size = Size{b.Dx(), b.Dy()}
+			}
+		}
 		first = img
 		switch f {
 		case JPEG:
