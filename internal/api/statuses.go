@@ -44,17 +44,28 @@ func (a *API) writeStatus(w http.ResponseWriter, r *http.Request, c *Caller, st 
 	writeJSON(w, http.StatusOK, e)
 }
 
-func (a *API) postStatus(w http.ResponseWriter, r *http.Request, c *Caller) {
+// statusForm reads what posting and editing share: the parameters and the
+// media ids. It answers the request itself and returns false on bad input.
+func statusForm(w http.ResponseWriter, r *http.Request) (url.Values, []int64, bool) {
 	p, err := params(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
-		return
+		return nil, nil, false
 	}
 	mediaIDs, ok := mediaIDList(p)
 	if !ok {
 		writeValidation(w, "media_ids", "ERR_INVALID", "must be ids of your uploads")
+		return nil, nil, false
+	}
+	return p, mediaIDs, true
+}
+
+func (a *API) postStatus(w http.ResponseWriter, r *http.Request, c *Caller) {
+	p, mediaIDs, ok := statusForm(w, r)
+	if !ok {
 		return
 	}
+	var err error
 	if p.Get("poll[options][]") != "" || len(list(p, "poll[options]")) > 0 {
 		writeValidation(w, "poll", "ERR_INVALID", "polls are not supported yet")
 		return
@@ -84,14 +95,8 @@ func (a *API) editStatus(w http.ResponseWriter, r *http.Request, c *Caller) {
 		writeError(w, http.StatusNotFound, "Record not found")
 		return
 	}
-	p, err := params(r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	mediaIDs, ok := mediaIDList(p)
+	p, mediaIDs, ok := statusForm(w, r)
 	if !ok {
-		writeValidation(w, "media_ids", "ERR_INVALID", "must be ids of your uploads")
 		return
 	}
 	edit := social.EditParams{Text: p.Get("status"), SpoilerText: p.Get("spoiler_text"),
