@@ -51,6 +51,8 @@ func commands() []command {
 		{"config check", "validate a config file and print the effective config, secrets redacted", runConfigCheck},
 		{"gen config", "print a complete config file with fresh secrets", runGenConfig},
 		{"gen systemd", "print the hardened systemd unit", runGenSystemd},
+		{"gen nginx", "print the nginx site: TLS for both hosts and the proxy to Rampart (--config)", runGenNginx},
+		{"doctor", "check a deployed instance against the hardening measures (--config, --url, --unit, --json)", runDoctor},
 		{"version", "print the version", runVersion},
 		{"admin user create", "create an approved local account (--username, --email; --admin, --moderator, --password-stdin)", runAdminUserCreate},
 		{"admin user list", "list local accounts with role and state (--json for JSON)", runAdminUserList},

@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -51,215 +49,6 @@ func TestGoldenUnit(t *testing.T) {
 		line+1, at(gl, line), at(wl, line))
 }
 
-// unitFile is a parsed unit: section → key → every value assigned, in order.
-type unitFile map[string]map[string][]string
-
-// parseUnit parses systemd unit syntax: [Section] headers, Key=Value lines
-// (a key may repeat), # and ; comments, and backslash line continuations.
-func parseUnit(text string) (unitFile, error) {
-	u := unitFile{}
-	section := ""
-	sc := bufio.NewScanner(strings.NewReader(text))
-	n := 0
-	pending := ""
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if pending == "" {
-			trimmed := strings.TrimSpace(line)
-			if trimmed == "" || strings.HasPrefix(trimmed, "#") || strings.HasPrefix(trimmed, ";") {
-				continue
-			}
-		}
-		if strings.HasSuffix(line, "\\") {
-			pending += strings.TrimSuffix(line, "\\") + " "
-			continue
-		}
-		line = strings.TrimSpace(pending + line)
-		pending = ""
-		if strings.HasPrefix(line, "[") {
-			if !strings.HasSuffix(line, "]") || len(line) < 3 {
-				return nil, fmt.Errorf("line %d: bad section header %q", n, line)
-			}
-			section = line[1 : len(line)-1]
-			if u[section] == nil {
-				u[section] = map[string][]string{}
-			}
-			continue
-		}
-		key, value, ok := strings.Cut(line, "=")
-		if !ok {
-			return nil, fmt.Errorf("line %d: no '=' in %q", n, line)
-		}
-		if section == "" {
-			return nil, fmt.Errorf("line %d: assignment outside a section", n)
-		}
-		key = strings.TrimSpace(key)
-		u[section][key] = append(u[section][key], strings.TrimSpace(value))
-	}
-	if pending != "" {
-		return nil, fmt.Errorf("line %d: file ends in a line continuation", n)
-	}
-	return u, sc.Err()
-}
-
-// last is the effective value of a single-valued directive (the last wins).
-func (u unitFile) last(section, key string) (string, bool) {
-	vs := u[section][key]
-	if len(vs) == 0 {
-		return "", false
-	}
-	return vs[len(vs)-1], true
-}
-
-func isTrue(v string) bool {
-	switch strings.ToLower(v) {
-	case "1", "yes", "y", "true", "t", "on":
-		return true
-	}
-	return false
-}
-
-// allowList evaluates a list directive the way systemd does
-// (SystemCallFilter=, RestrictAddressFamilies=): an empty assignment resets,
-// the first assignment picks allow-list or (with ~) deny-list mode, later
-// plain entries add to an allow-list and ~ entries remove from it. ok is false
-// when the directive does not end up as an allow-list.
-func allowList(values []string) (set map[string]bool, ok bool) {
-	mode := "" // "", "allow" or "deny"
-	for _, v := range values {
-		if v == "" {
-			mode, set = "", nil
-			continue
-		}
-		invert := strings.HasPrefix(v, "~")
-		tokens := strings.Fields(strings.TrimPrefix(v, "~"))
-		if mode == "" {
-			mode, set = "allow", map[string]bool{}
-			if invert {
-				mode = "deny"
-			}
-			for _, tok := range tokens {
-				set[stripErrno(tok)] = true
-			}
-			continue
-		}
-		add := (mode == "allow") != invert
-		for _, tok := range tokens {
-			if add {
-				set[stripErrno(tok)] = true
-			} else {
-				delete(set, stripErrno(tok))
-			}
-		}
-	}
-	return set, mode == "allow"
-}
-
-// stripErrno drops SystemCallFilter's per-call ":errno" suffix.
-func stripErrno(tok string) string {
-	name, _, _ := strings.Cut(tok, ":")
-	return name
-}
-
-// grantsCapability evaluates CapabilityBoundingSet= as systemd does: unset
-// keeps every capability, the first assignment sets the list (with ~: all but
-// the list), later plain assignments add and ~ assignments remove, and an
-// empty assignment leaves no capability at all.
-func grantsCapability(values []string, capName string) bool {
-	unset, include := true, false
-	set := map[string]bool{} // granted when include, withheld otherwise
-	for _, v := range values {
-		if v == "" {
-			unset, include, set = false, true, map[string]bool{}
-			continue
-		}
-		invert := strings.HasPrefix(v, "~")
-		tokens := strings.Fields(strings.ToUpper(strings.TrimPrefix(v, "~")))
-		if unset {
-			unset, include, set = false, !invert, map[string]bool{}
-			for _, tok := range tokens {
-				set[tok] = true
-			}
-			continue
-		}
-		add := include != invert // put the tokens in the set
-		for _, tok := range tokens {
-			if add {
-				set[tok] = true
-			} else {
-				delete(set, tok)
-			}
-		}
-	}
-	if unset {
-		return true
-	}
-	return set[capName] == include
-}
-
-// checkHardening returns every hardening requirement the unit misses.
-func checkHardening(u unitFile) []string {
-	const svc = "Service"
-	var problems []string
-	fail := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	boolean := func(key string) {
-		if v, ok := u.last(svc, key); !ok {
-			fail("%s= is missing (want yes)", key)
-		} else if !isTrue(v) {
-			fail("%s=%s, want yes", key, v)
-		}
-	}
-
-	// The seed's directives, each at its value or stricter.
-	boolean("PrivateTmp")
-	if v, ok := u.last(svc, "ProtectHome"); !ok {
-		fail("ProtectHome= is missing (want yes, read-only or tmpfs)")
-	} else if !isTrue(v) && v != "read-only" && v != "tmpfs" {
-		fail("ProtectHome=%s, want yes, read-only or tmpfs", v)
-	}
-	if v, ok := u.last(svc, "ProtectSystem"); !ok {
-		fail("ProtectSystem= is missing (want full or strict)")
-	} else if v != "full" && v != "strict" {
-		fail("ProtectSystem=%s, want full or strict", v)
-	}
-	boolean("PrivateDevices")
-	boolean("NoNewPrivileges")
-	if caps, ok := u[svc]["CapabilityBoundingSet"]; !ok {
-		fail("CapabilityBoundingSet= is missing (an unset bounding set keeps CAP_SYS_ADMIN)")
-	} else if grantsCapability(caps, "CAP_SYS_ADMIN") {
-		fail("CapabilityBoundingSet=%q keeps CAP_SYS_ADMIN", caps)
-	}
-
-	// Rampart's own additions.
-	boolean("MemoryDenyWriteExecute")
-	if set, ok := allowList(u[svc]["SystemCallFilter"]); !ok {
-		fail("SystemCallFilter= %q is not an allow-list (want @system-service)", u[svc]["SystemCallFilter"])
-	} else if !set["@system-service"] || len(set) != 1 {
-		// Any other allowed entry would widen @system-service.
-		fail("SystemCallFilter= allows %v, want exactly @system-service (then ~ removals)", keys(set))
-	}
-	if set, ok := allowList(u[svc]["RestrictAddressFamilies"]); !ok {
-		fail("RestrictAddressFamilies= %q is not an allow-list", u[svc]["RestrictAddressFamilies"])
-	} else if !set["AF_INET"] || !set["AF_INET6"] {
-		fail("RestrictAddressFamilies= allows %v; outbound federation needs AF_INET and AF_INET6", keys(set))
-	}
-	if v, ok := u.last(svc, "UMask"); !ok {
-		fail("UMask= is missing (want 0077)")
-	} else if m, err := strconv.ParseUint(v, 8, 32); err != nil || m > 0o777 || m&0o077 != 0o077 {
-		fail("UMask=%s, want 0077 (or stricter)", v)
-	}
-	return problems
-}
-
-func keys(m map[string]bool) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	return ks
-}
-
 func TestHardeningDirectives(t *testing.T) {
 	for name, o := range map[string]UnitOptions{
 		"defaults": DefaultUnitOptions(),
@@ -274,11 +63,11 @@ func TestHardeningDirectives(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			u, err := parseUnit(text)
+			u, err := ParseUnit(text)
 			if err != nil {
 				t.Fatalf("rendered unit does not parse: %v", err)
 			}
-			for _, p := range checkHardening(u) {
+			for _, p := range CheckHardening(u) {
 				t.Error(p)
 			}
 		})
@@ -314,11 +103,11 @@ func TestHardeningChecker(t *testing.T) {
 			if !strings.Contains(text, w.old) {
 				t.Fatalf("unit no longer contains %q; update this test", w.old)
 			}
-			u, err := parseUnit(strings.Replace(text, w.old, w.new, 1))
+			u, err := ParseUnit(strings.Replace(text, w.old, w.new, 1))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if problems := checkHardening(u); len(problems) == 0 {
+			if problems := CheckHardening(u); len(problems) == 0 {
 				t.Errorf("checkHardening accepted a unit with %s", w.name)
 			}
 		})
@@ -375,7 +164,7 @@ func TestSystemdUnitDataDir(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			u, err := parseUnit(text)
+			u, err := ParseUnit(text)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -572,11 +361,6 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 	}
 }
 
-var exposureRE = regexp.MustCompile(`Overall exposure level for (\S+): ([0-9]+(?:\.[0-9]+)?)`)
-
-// ansiRE matches terminal colour sequences, in case the tool emits them.
-var ansiRE = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
-
 func TestSystemdAnalyzeSecurity(t *testing.T) {
 	tool := requireTool(t, "systemd-analyze")
 	path := writeUnit(t, DefaultUnitOptions())
@@ -585,19 +369,15 @@ func TestSystemdAnalyzeSecurity(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run %s security: %v", tool, err)
 	}
-	output := ansiRE.ReplaceAllString(stdout+stderr, "")
+	output := StripANSI(stdout + stderr)
 	for _, c := range parseComplaints(stderr, path) {
 		t.Errorf("systemd rejects a directive: %s", c)
 	}
-	m := exposureRE.FindStringSubmatch(output)
-	if m == nil {
+	unit, exposure, ok := ParseExposure(output)
+	if !ok {
 		t.Fatalf("no \"Overall exposure level\" line in systemd-analyze security output (exit %d):\n%s", code, output)
 	}
-	exposure, err := strconv.ParseFloat(m[2], 64)
-	if err != nil {
-		t.Fatalf("exposure %q: %v", m[2], err)
-	}
-	t.Logf("systemd-analyze security: overall exposure level for %s: %.1f (limit %.1f)", m[1], exposure, maxExposure)
+	t.Logf("systemd-analyze security: overall exposure level for %s: %.1f (limit %.1f)", unit, exposure, maxExposure)
 	if exposure > maxExposure {
 		t.Errorf("exposure %.1f > %.1f; the unit got weaker. Full report:\n%s", exposure, maxExposure, output)
 	}

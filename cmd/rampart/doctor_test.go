@@ -1,0 +1,207 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// doctorOutput is `rampart doctor --json` output.
+type doctorOutput struct {
+	Checks []struct {
+		ID      string `json:"id"`
+		Name    string `json:"name"`
+		Verdict string `json:"verdict"`
+		Saw     string `json:"saw"`
+		Fix     string `json:"fix"`
+	} `json:"checks"`
+	Failed int `json:"failed"`
+	Warned int `json:"warned"`
+}
+
+func parseDoctorJSON(t *testing.T, stdout string) doctorOutput {
+	t.Helper()
+	var r doctorOutput
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("doctor --json printed no JSON (%v):\n%s", err, stdout)
+	}
+	return r
+}
+
+// doctorCertPEM makes a 90-day self-signed certificate for both test hosts
+// and writes it as a PEM file for --ca.
+func doctorCertPEM(t *testing.T) (tls.Certificate, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "example.test"},
+		DNSNames: []string{"example.test", "media.example.test"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(90 * 24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, path
+}
+
+// doctorFrontEnd stands in for the reverse proxy: TLS for both hosts in front
+// of the Rampart at backend (Host kept), and a plain-http listener that
+// redirects permanently to https. It returns both addresses.
+func doctorFrontEnd(t *testing.T, backend string, cert tls.Certificate) (httpsAddr, httpAddr string) {
+	t.Helper()
+	target := &url.URL{Scheme: "http", Host: backend}
+	proxy := httptest.NewUnstartedServer(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.Out.Host = r.In.Host
+		r.SetXForwarded()
+	}})
+	proxy.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	proxy.StartTLS()
+	t.Cleanup(proxy.Close)
+	redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "https://"+r.Host+r.URL.RequestURI(), http.StatusMovedPermanently)
+	}))
+	t.Cleanup(redirect.Close)
+	return proxy.Listener.Addr().String(), redirect.Listener.Addr().String()
+}
+
+func TestDoctorAgainstRunningInstance(t *testing.T) {
+	cfg := prodConfig(t)
+	addr := "127.0.0.1:" + freePort(t)
+	env := []string{"RAMPART_HTTP_LISTEN=" + addr, "RAMPART_DATA_DIR=" + filepath.Join(t.TempDir(), "data")} // Rampart creates it, mode 0700
+	p := startProc(t, env, "serve", "--config", cfg)
+	waitReady(t, p, addr, "example.test")
+	cert, caFile := doctorCertPEM(t)
+	httpsAddr, httpAddr := doctorFrontEnd(t, addr, cert)
+	unitText, _, code := run(t, nil, "gen", "systemd")
+	if code != 0 {
+		t.Fatal("gen systemd failed")
+	}
+	unit := filepath.Join(t.TempDir(), "rampart.service")
+	if err := os.WriteFile(unit, []byte(unitText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"doctor", "--config", cfg, "--url", "https://example.test", "--connect", httpsAddr,
+		"--connect-http", httpAddr, "--ca", caFile, "--unit", unit, "--timeout", "5s"}
+
+	// Correctly set up: every check passes, exit 0.
+	stdout, stderr, code := run(t, env, append(args, "--json")...)
+	rep := parseDoctorJSON(t, stdout)
+	var ids []string
+	for _, c := range rep.Checks {
+		ids = append(ids, c.ID)
+		if c.Verdict != "pass" || c.Name == "" || c.Saw == "" || c.Fix != "" {
+			t.Errorf("%s (%s): %s, saw %q, fix %q", c.ID, c.Name, c.Verdict, c.Saw, c.Fix)
+		}
+	}
+	if want := "CONFIG S1 S2 S3 S4 S5 S6 S7 S8 S9 TLS"; strings.Join(ids, " ") != want {
+		t.Errorf("checks %q, want %q", ids, want)
+	}
+	if code != 0 || rep.Failed != 0 || rep.Warned != 0 || stderr != "" {
+		t.Errorf("exit %d, failed %d, warned %d, stderr %q", code, rep.Failed, rep.Warned, stderr)
+	}
+	if !strings.Contains(stdout, `"saw": "/auth/sign_in sets __Host-rampart_session; Secure; HttpOnly; SameSite=Lax; Path=/; no Domain"`) {
+		t.Errorf("S2 did not see the cookie through the proxy:\n%s", stdout)
+	}
+
+	// World-readable config: S9 fails with the fix, exit 1, in JSON and in the table.
+	if err := os.Chmod(cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code = run(t, env, append(args, "--json")...)
+	rep = parseDoctorJSON(t, stdout)
+	if code != 1 || rep.Failed != 1 || !strings.Contains(stderr, "rampart doctor: 1 of 11 checks failed") {
+		t.Errorf("world-readable config: exit %d, failed %d, stderr %q", code, rep.Failed, stderr)
+	}
+	for _, c := range rep.Checks {
+		if (c.ID == "S9") != (c.Verdict == "fail") {
+			t.Errorf("%s: %s %q", c.ID, c.Verdict, c.Saw)
+		}
+		if c.ID == "S9" && (!strings.Contains(c.Saw, "has mode 0644") || !strings.Contains(c.Fix, "chmod 640 "+cfg)) {
+			t.Errorf("S9: saw %q fix %q", c.Saw, c.Fix)
+		}
+	}
+	stdout, _, code = run(t, env, args...)
+	if code != 1 || !strings.Contains(stdout, "S9      FAIL") || !strings.Contains(stdout, "fix: chmod 640 "+cfg) ||
+		!strings.Contains(stdout, "10 passed, 0 warned, 1 failed") {
+		t.Errorf("table (exit %d):\n%s", code, stdout)
+	}
+}
+
+// Without --url doctor checks what it can locally; a public bind fails S1,
+// found both in the config and by connecting to this host's own addresses.
+func TestDoctorLocalPublicBind(t *testing.T) {
+	cfg := prodConfig(t)
+	port := freePort(t)
+	env := []string{"RAMPART_HTTP_LISTEN=0.0.0.0:" + port, "RAMPART_DATA_DIR=" + filepath.Join(t.TempDir(), "data")} // Rampart creates it, mode 0700
+	p := startProc(t, env, "serve", "--config", cfg)
+	waitReady(t, p, "127.0.0.1:"+port, "example.test")
+	unitText, _, _ := run(t, nil, "gen", "systemd")
+	unit := filepath.Join(t.TempDir(), "rampart.service")
+	if err := os.WriteFile(unit, []byte(unitText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, code := run(t, env, "doctor", "--config", cfg, "--unit", unit, "--json")
+	rep := parseDoctorJSON(t, stdout)
+	if code != 1 || rep.Failed != 1 {
+		t.Errorf("exit %d, failed %d; want 1 and 1 (S1)\n%s", code, rep.Failed, stdout)
+	}
+	for _, c := range rep.Checks {
+		switch c.ID {
+		case "S1":
+			if c.Verdict != "fail" || !strings.Contains(c.Saw, "0.0.0.0:"+port+" is not a loopback address") || !strings.Contains(c.Fix, "127.0.0.1:8080") {
+				t.Errorf("S1: %s saw %q fix %q", c.Verdict, c.Saw, c.Fix)
+			}
+		case "TLS":
+			t.Error("TLS checked without --url")
+		}
+	}
+}
+
+func TestDoctorCannotRun(t *testing.T) {
+	cfg := prodConfig(t)
+	for name, args := range map[string][]string{
+		"unknown flag":    {"--frobnicate"},
+		"stray argument":  {"--config", cfg, "extra"},
+		"missing config":  {"--config", filepath.Join(t.TempDir(), "absent.toml")},
+		"missing unit":    {"--config", cfg, "--unit", filepath.Join(t.TempDir(), "absent.service")},
+		"zero timeout":    {"--config", cfg, "--timeout", "0s"},
+		"plain http url":  {"--config", cfg, "--url", "http://example.test"},
+		"other instance":  {"--config", cfg, "--url", "https://elsewhere.test"},
+		"bad --connect":   {"--config", cfg, "--url", "https://example.test", "--connect", "nowhere"},
+		"missing --ca":    {"--config", cfg, "--ca", filepath.Join(t.TempDir(), "absent.pem")},
+		"unreadable conf": {"--config", t.TempDir()},
+	} {
+		t.Run(name, func(t *testing.T) {
+			stdout, stderr, code := run(t, nil, append([]string{"doctor"}, args...)...)
+			said := strings.HasPrefix(stderr, "rampart doctor: ") || strings.Contains(stderr, "flag provided but not defined")
+			if code != 2 || !said || stdout != "" {
+				t.Errorf("exit %d, stderr %q, stdout %q", code, stderr, stdout)
+			}
+			if strings.Contains(stderr, "goroutine ") {
+				t.Errorf("stack trace:\n%s", stderr)
+			}
+		})
+	}
+}

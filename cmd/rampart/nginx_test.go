@@ -1,0 +1,692 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"math/big"
+	mrand "math/rand/v2"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rampart-social/rampart/internal/testutil"
+)
+
+// The deployment the docs describe, end to end: nginx from Debian's packages
+// terminates TLS with a self-signed certificate for the instance and media
+// hosts (resolved to 127.0.0.1 by the test's dialer), runs the site `rampart
+// gen nginx` prints, and proxies to Rampart on loopback. Through it a client
+// reads the API with Rampart's security headers intact, registers an app,
+// signs a person in, uploads an image larger than nginx's default body limit
+// and fetches it from the media host; http answers 301 to https; sign-in
+// limits key on the client address nginx forwards; and `rampart doctor`
+// passes against it over https.
+
+const (
+	nginxAppHost   = "example.test"
+	nginxMediaHost = "media.example.test"
+)
+
+// nginxTestBinary returns Debian's nginx (in /usr/sbin, which a user's PATH
+// may lack). Missing, it skips the test, or fails it with RAMPART_REQUIRE_TOOLS=1.
+func nginxTestBinary(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("nginx"); err == nil {
+		return p
+	}
+	if fi, err := os.Stat("/usr/sbin/nginx"); err == nil && fi.Mode()&0o111 != 0 {
+		return "/usr/sbin/nginx"
+	}
+	if os.Getenv("RAMPART_REQUIRE_TOOLS") == "1" {
+		t.Fatal("nginx not found and RAMPART_REQUIRE_TOOLS=1 (install the Debian package nginx, or run ./scripts/test which does)")
+	}
+	t.Skip("nginx not found; skipping (install nginx, or set RAMPART_REQUIRE_TOOLS=1 to make this a failure)")
+	return ""
+}
+
+// nginxTestLegacyHTTP2 reports whether this nginx predates the http2
+// directive (1.25.1; Debian 12 has 1.22).
+func nginxTestLegacyHTTP2(t *testing.T, nginx string) bool {
+	t.Helper()
+	out, err := exec.Command(nginx, "-v").CombinedOutput()
+	m := regexp.MustCompile(`nginx/(\d+)\.(\d+)\.(\d+)`).FindStringSubmatch(string(out))
+	if err != nil || m == nil {
+		t.Fatalf("nginx -v: %v %s", err, out)
+	}
+	major, _ := strconv.Atoi(m[1])
+	minor, _ := strconv.Atoi(m[2])
+	patch, _ := strconv.Atoi(m[3])
+	return major < 1 || major == 1 && (minor < 25 || minor == 25 && patch < 1)
+}
+
+// nginxTestCert writes a self-signed certificate naming both hosts, and its key.
+func nginxTestCert(t *testing.T, dir string) (certPath, keyPath string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: nginxAppHost},
+		DNSNames:     []string{nginxAppHost, nginxMediaHost},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(365 * 24 * time.Hour), // no "expires soon" from doctor
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA:         true, BasicConstraintsValid: true, // it is its own trust anchor
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certPath, certPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AppendCertsFromPEM(certPEM)
+	return certPath, keyPath, pool
+}
+
+// startNginx runs nginx in the foreground on conf, everything it writes under
+// prefix, and stops it (master and workers) at cleanup.
+func startNginx(t *testing.T, nginx, prefix, conf, probeAddr string) {
+	t.Helper()
+	var out testutil.SyncBuffer
+	cmd := exec.Command(nginx, "-p", prefix, "-c", conf)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its workers share its process group
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		pgid := cmd.Process.Pid
+		syscall.Kill(pgid, syscall.SIGTERM) // nginx's fast shutdown: the master stops its workers
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			syscall.Kill(-pgid, syscall.SIGKILL)
+			<-exited
+		}
+		if t.Failed() {
+			logs, _ := os.ReadFile(filepath.Join(prefix, "error.log"))
+			t.Logf("nginx output:\n%s\nerror.log:\n%s", out.String(), logs)
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		select {
+		case <-exited:
+			logs, _ := os.ReadFile(filepath.Join(prefix, "error.log"))
+			t.Fatalf("nginx exited at start:\n%s\n%s", out.String(), logs)
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", probeAddr, time.Second); err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nginx does not listen on %s:\n%s", probeAddr, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// proxyClient reaches both hosts through nginx at 127.0.0.1 (from localIP
+// when set), trusting only the test certificate. It does not follow redirects.
+func proxyClient(t *testing.T, pool *x509.CertPool, localIP string, jar http.CookieJar) *http.Client {
+	t.Helper()
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	if localIP != "" {
+		dialer.LocalAddr = &net.TCPAddr{IP: net.ParseIP(localIP)}
+	}
+	return &http.Client{
+		Jar:     jar,
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				host, port, err := net.SplitHostPort(addr)
+				if err != nil {
+					return nil, err
+				}
+				if host != nginxAppHost && host != nginxMediaHost {
+					return nil, fmt.Errorf("test resolver: %s is neither %s nor %s", host, nginxAppHost, nginxMediaHost)
+				}
+				return dialer.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", port))
+			},
+			TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+			ForceAttemptHTTP2: true, // the site enables HTTP/2
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// readAll reads and closes a response body.
+func readAll(t *testing.T, resp *http.Response) []byte {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// noisePNG is a PNG of random pixels: it does not compress, so it is large.
+func noisePNG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	r := mrand.New(mrand.NewPCG(1, 2))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{R: uint8(r.Uint32()), G: uint8(r.Uint32()), B: uint8(r.Uint32()), A: 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// deployment is Rampart behind nginx, as the test set it up.
+type deployment struct {
+	cfg, cert           string // the config file and the certificate (PEM)
+	pool                *x509.CertPool
+	httpsPort, httpPort string // nginx's
+	app, media          string // https://example.test:P, https://media.example.test:P
+	rampart             *proc
+	rampartAddr         string
+}
+
+// deployBehindNginx starts Rampart and, in front of it, nginx with the site
+// `rampart gen nginx` prints.
+func deployBehindNginx(t *testing.T) *deployment {
+	t.Helper()
+	nginx := nginxTestBinary(t)
+	d := &deployment{}
+	ports := map[string]bool{}
+	for len(ports) < 3 {
+		ports[freePort(t)] = true
+	}
+	var ps []string
+	for p := range ports {
+		ps = append(ps, p)
+	}
+	d.httpsPort, d.httpPort, d.rampartAddr = ps[0], ps[1], "127.0.0.1:"+ps[2]
+	d.app = "https://" + nginxAppHost + ":" + d.httpsPort
+	d.media = "https://" + nginxMediaHost + ":" + d.httpsPort
+
+	// The config: gen config's text with the test's origins, listener and
+	// data directory (0700, as systemd's StateDirectoryMode makes it).
+	dataDir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	text, _ := os.ReadFile(prodConfig(t))
+	replaced := string(text)
+	for old, repl := range map[string]string{
+		`url = "https://example.test"`:             `url = "` + d.app + `"`,
+		`media_url = "https://media.example.test"`: `media_url = "` + d.media + `"`,
+		`listen = "127.0.0.1:8080"`:                `listen = "` + d.rampartAddr + `"`,
+		`data_dir = "/var/lib/rampart"`:            `data_dir = "` + dataDir + `"`,
+	} {
+		if !strings.Contains(replaced, old) {
+			t.Fatalf("gen config output has no %s; update this test", old)
+		}
+		replaced = strings.Replace(replaced, old, repl, 1)
+	}
+	dir := t.TempDir()
+	d.cfg = filepath.Join(dir, "rampart.toml")
+	if err := os.WriteFile(d.cfg, []byte(replaced), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	var key string
+	d.cert, key, d.pool = nginxTestCert(t, dir)
+	args := []string{"gen", "nginx", "--config", d.cfg, "--cert", d.cert, "--key", key, "--https-port", d.httpsPort, "--http-port", d.httpPort}
+	if nginxTestLegacyHTTP2(t, nginx) {
+		args = append(args, "--legacy-http2")
+	}
+	site, stderr, code := run(t, nil, args...)
+	if code != 0 || stderr != "" {
+		t.Fatalf("gen nginx: exit %d\n%s", code, stderr)
+	}
+
+	// The wrapper stands in for Debian's nginx.conf: it includes the site in
+	// http {} and keeps everything nginx writes in the prefix.
+	prefix := filepath.Join(dir, "nginx")
+	if err := os.Mkdir(prefix, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	sitePath := filepath.Join(prefix, "rampart")
+	if err := os.WriteFile(sitePath, []byte(site), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	user := ""
+	if os.Geteuid() == 0 {
+		// Workers as nobody could not enter the 0700 temp dirs.
+		user = "user root;\n"
+	}
+	conf := filepath.Join(prefix, "nginx.conf")
+	wrapper := fmt.Sprintf(`%[3]sdaemon off;
+master_process on;
+worker_processes 1;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log;
+events { worker_connections 256; }
+http {
+    access_log %[1]s/access.log;
+    client_body_temp_path %[1]s/client_body;
+    proxy_temp_path %[1]s/proxy;
+    fastcgi_temp_path %[1]s/fastcgi;
+    uwsgi_temp_path %[1]s/uwsgi;
+    scgi_temp_path %[1]s/scgi;
+    include %[2]s;
+}
+`, prefix, sitePath, user)
+	if err := os.WriteFile(conf, []byte(wrapper), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(nginx, "-t", "-p", prefix, "-c", conf).CombinedOutput(); err != nil {
+		t.Fatalf("nginx -t: %v\n%s\nsite:\n%s", err, out, site)
+	}
+
+	d.rampart = startProc(t, nil, "serve", "--config", d.cfg)
+	waitReady(t, d.rampart, d.rampartAddr, nginxAppHost)
+	startNginx(t, nginx, prefix, conf, "127.0.0.1:"+d.httpsPort)
+	return d
+}
+
+func TestNginxDeployment(t *testing.T) {
+	d := deployBehindNginx(t)
+	client := proxyClient(t, d.pool, "", nil)
+
+	t.Run("API through the proxy with Rampart's headers", func(t *testing.T) {
+		resp, err := client.Get(d.app + "/api/v1/instance")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAll(t, resp)
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Fatalf("GET /api/v1/instance: %d %s\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+		var inst struct {
+			URI  string            `json:"uri"`
+			URLs map[string]string `json:"urls"`
+		}
+		if err := json.Unmarshal(body, &inst); err != nil {
+			t.Fatalf("instance JSON: %v\n%s", err, body)
+		}
+		if inst.URI != nginxAppHost+":"+d.httpsPort && inst.URI != nginxAppHost {
+			t.Errorf("instance uri %q", inst.URI)
+		}
+		if resp.Proto != "HTTP/2.0" {
+			t.Errorf("proto %s, want HTTP/2.0 (the site enables http2)", resp.Proto)
+		}
+		if got := resp.Header.Get("Server"); got != "nginx" {
+			t.Errorf("Server: %q, want nginx without a version (server_tokens off)", got)
+		}
+
+		// The same request straight to Rampart: nginx must pass every
+		// security header through unchanged, once.
+		req, _ := http.NewRequest("GET", "http://"+d.rampartAddr+"/api/v1/instance", nil)
+		req.Host = nginxAppHost + ":" + d.httpsPort
+		direct, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, direct)
+		for _, h := range []string{
+			"Content-Security-Policy", "Strict-Transport-Security", "X-Frame-Options", "X-Content-Type-Options",
+			"Referrer-Policy", "Permissions-Policy", "Cross-Origin-Opener-Policy", "X-Permitted-Cross-Domain-Policies", "X-Xss-Protection",
+		} {
+			want := direct.Header.Values(h)
+			if len(want) != 1 {
+				t.Errorf("Rampart sends %s %d times directly: %q", h, len(want), want)
+			}
+			if got := resp.Header.Values(h); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Errorf("%s through nginx = %q, straight from Rampart %q", h, got, want)
+			}
+		}
+		if got := resp.Header.Get("Strict-Transport-Security"); got != "max-age=63072000; includeSubDomains" {
+			t.Errorf("HSTS %q", got)
+		}
+		csp := resp.Header.Get("Content-Security-Policy")
+		if !strings.HasPrefix(csp, "default-src 'none'") || !strings.Contains(csp, "img-src 'self' data: blob: "+d.media) ||
+			!strings.Contains(csp, "connect-src 'self' wss://"+nginxAppHost+":"+d.httpsPort) || strings.Contains(csp, "unsafe") {
+			t.Errorf("CSP %q", csp)
+		}
+	})
+
+	t.Run("http redirects to https", func(t *testing.T) {
+		for _, host := range []string{nginxAppHost, nginxMediaHost} {
+			resp, err := client.Get("http://" + host + ":" + d.httpPort + "/some/path?x=1&y=2")
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(t, resp)
+			want := "https://" + host + ":" + d.httpsPort + "/some/path?x=1&y=2"
+			if resp.StatusCode != 301 || resp.Header.Get("Location") != want {
+				t.Errorf("http://%s: %d Location %q, want 301 %q", host, resp.StatusCode, resp.Header.Get("Location"), want)
+			}
+		}
+	})
+
+	t.Run("streaming location reaches Rampart", func(t *testing.T) {
+		// Rampart has no streaming yet: the upgrade request reaches it (its
+		// request id and headers) and gets its 404, not nginx's.
+		req, _ := http.NewRequest("GET", d.app+"/api/v1/streaming", nil)
+		req.Header.Set("Upgrade", "websocket")
+		req.Header.Set("Connection", "Upgrade")
+		resp, err := proxyClient(t, d.pool, "", nil).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp)
+		if resp.Header.Get("X-Request-Id") == "" || resp.Header.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("streaming: %d %v, want Rampart's answer", resp.StatusCode, resp.Header)
+		}
+	})
+
+	// An app, a person signed in through the pages over https (the __Host-
+	// cookie needs it), and a token from the code.
+	var app struct {
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+	}
+	resp, err := client.PostForm(d.app+"/api/v1/apps", url.Values{
+		"client_name": {"nginx test"}, "redirect_uris": {"urn:ietf:wg:oauth:2.0:oob"}, "scopes": {"read write"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readAll(t, resp); resp.StatusCode != 200 || json.Unmarshal(body, &app) != nil || app.ClientID == "" {
+		t.Fatalf("POST /api/v1/apps: %d %s", resp.StatusCode, body)
+	}
+	if _, stderr, code := runStdin(t, nil, socialPassword+"\n", "admin", "user", "create", "--config", d.cfg,
+		"--username", "nina", "--email", "nina@example.test", "--password-stdin"); code != 0 {
+		t.Fatalf("admin user create: %d %s", code, stderr)
+	}
+	token := nginxSignIn(t, d, app.ClientID, app.ClientSecret)
+
+	t.Run("upload and fetch from the media host", func(t *testing.T) {
+		img := noisePNG(t, 1000, 800) // well over nginx's default 1 MiB body limit
+		if len(img) < 3<<20/2 {
+			t.Fatalf("test image is only %d bytes; it must exceed nginx's default 1m", len(img))
+		}
+		var form bytes.Buffer
+		mw := multipart.NewWriter(&form)
+		fw, _ := mw.CreateFormFile("file", "noise.png")
+		fw.Write(img)
+		mw.WriteField("description", "noise")
+		mw.Close()
+		req, _ := http.NewRequest("POST", d.app+"/api/v1/media", &form)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAll(t, resp)
+		var att struct {
+			Type       string `json:"type"`
+			URL        string `json:"url"`
+			PreviewURL string `json:"preview_url"`
+		}
+		if resp.StatusCode != 200 || json.Unmarshal(body, &att) != nil {
+			t.Fatalf("POST /api/v1/media (%d bytes): %d %s", form.Len(), resp.StatusCode, body)
+		}
+		if att.Type != "image" || !strings.HasPrefix(att.URL, d.media+"/") || !strings.HasPrefix(att.PreviewURL, d.media+"/") {
+			t.Fatalf("attachment %+v, want an image on %s", att, d.media)
+		}
+		for u, typ := range map[string]string{att.URL: "image/png", att.PreviewURL: "image/jpeg"} {
+			resp, err := client.Get(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := readAll(t, resp)
+			if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != typ {
+				t.Errorf("GET %s: %d %s", u, resp.StatusCode, resp.Header.Get("Content-Type"))
+				continue
+			}
+			if _, _, err := image.DecodeConfig(bytes.NewReader(b)); err != nil {
+				t.Errorf("GET %s: not an image: %v", u, err)
+			}
+			if got := resp.Header.Get("Content-Security-Policy"); got != "default-src 'none'; sandbox" {
+				t.Errorf("GET %s: CSP %q, want the media sandbox", u, got)
+			}
+			if resp.Header.Get("X-Content-Type-Options") != "nosniff" || len(resp.Header.Values("Set-Cookie")) != 0 {
+				t.Errorf("GET %s: headers %v", u, resp.Header)
+			}
+		}
+		// The media host takes no bodies: nginx refuses them before Rampart.
+		resp, err = client.Post(d.media+"/", "application/octet-stream", bytes.NewReader(make([]byte, 4<<10)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, resp)
+		if resp.StatusCode != 413 || resp.Header.Get("X-Request-Id") != "" {
+			t.Errorf("4 KiB POST to the media host: %d (request id %q), want nginx's 413", resp.StatusCode, resp.Header.Get("X-Request-Id"))
+		}
+	})
+
+	t.Run("sign-in limits key on the forwarded client address", func(t *testing.T) {
+		// Rampart trusts X-Forwarded-For from nginx (127.0.0.1) only. A client
+		// at 127.0.0.2 that exhausts its failed sign-ins is refused even when
+		// it claims other addresses; a client at 127.0.0.3 is not.
+		attacker := proxyClient(t, d.pool, "127.0.0.2", mustJar(t))
+		if resp, err := attacker.Get(d.app + "/livez"); err != nil {
+			if strings.Contains(err.Error(), "assign requested address") {
+				t.Skipf("cannot bind 127.0.0.2 here: %v", err)
+			}
+			t.Fatal(err)
+		} else {
+			readAll(t, resp)
+		}
+		const attempts = 5 // security.login_attempts, the default
+		for i := range attempts + 1 {
+			status := nginxFailSignIn(t, d, attacker, fmt.Sprintf("nobody%d", i), fmt.Sprintf("198.51.100.%d", i+1))
+			want := http.StatusUnauthorized
+			if i == attempts {
+				want = http.StatusTooManyRequests
+			}
+			if status != want {
+				t.Fatalf("failed sign-in %d from 127.0.0.2: %d, want %d", i+1, status, want)
+			}
+		}
+		other := proxyClient(t, d.pool, "127.0.0.3", mustJar(t))
+		if status := nginxFailSignIn(t, d, other, "someone", ""); status != http.StatusUnauthorized {
+			t.Errorf("a wrong password from 127.0.0.3: %d, want 401 (its own limit, not 127.0.0.2's)", status)
+		}
+	})
+
+	t.Run("doctor passes over https", func(t *testing.T) {
+		nginxDoctor(t, d)
+	})
+}
+
+func mustJar(t *testing.T) http.CookieJar {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jar
+}
+
+// nginxFailSignIn posts a wrong password through the sign-in page, claiming
+// X-Forwarded-For: claim when set, and returns the status.
+func nginxFailSignIn(t *testing.T, d *deployment, c *http.Client, login, claim string) int {
+	t.Helper()
+	resp, err := c.Get(d.app + "/auth/sign_in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := readAll(t, resp)
+	form := formFields(string(page))
+	form.Set("username", login)
+	form.Set("password", "not the password at all")
+	req, _ := http.NewRequest("POST", d.app+"/auth/sign_in", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if claim != "" {
+		req.Header.Set("X-Forwarded-For", claim)
+	}
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readAll(t, resp)
+	return resp.StatusCode
+}
+
+// nginxSignIn runs the authorization code flow the way a browser without
+// JavaScript does, over https through nginx, and returns an access token.
+func nginxSignIn(t *testing.T, d *deployment, clientID, clientSecret string) string {
+	t.Helper()
+	browser := proxyClient(t, d.pool, "", mustJar(t))
+	// Follow redirects within the app host, as a browser does.
+	browser.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
+		if req.URL.Host != nginxAppHost+":"+d.httpsPort {
+			return fmt.Errorf("redirected off the app host to %s", req.URL)
+		}
+		return nil
+	}
+	page := func(resp *http.Response, err error, what string) string {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		b := readAll(t, resp)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", what, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	oob := "urn:ietf:wg:oauth:2.0:oob"
+	authorize := d.app + "/oauth/authorize?" + url.Values{
+		"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {oob}, "scope": {"read write"},
+	}.Encode()
+	resp, err := browser.Get(authorize)
+	signIn := page(resp, err, "GET /oauth/authorize")
+	form := formFields(signIn)
+	form.Set("username", "nina")
+	form.Set("password", socialPassword)
+	resp, err = browser.PostForm(d.app+"/auth/sign_in", form)
+	consent := page(resp, err, "POST /auth/sign_in")
+	if !strings.Contains(consent, "nginx test") {
+		t.Fatalf("not the consent page:\n%s", consent)
+	}
+	approve := formFields(consent)
+	approve.Set("decision", "approve")
+	resp, err = browser.PostForm(d.app+"/oauth/authorize", approve)
+	codePage := page(resp, err, "POST /oauth/authorize")
+	m := regexp.MustCompile(`id="code">([^<]+)<`).FindStringSubmatch(codePage)
+	if m == nil {
+		t.Fatalf("no code shown:\n%s", codePage)
+	}
+	resp, err = browser.PostForm(d.app+"/oauth/token", url.Values{
+		"grant_type": {"authorization_code"}, "code": {m[1]}, "client_id": {clientID},
+		"client_secret": {clientSecret}, "redirect_uri": {oob},
+	})
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal([]byte(page(resp, err, "POST /oauth/token")), &tok); err != nil || tok.AccessToken == "" {
+		t.Fatalf("token: %v %+v", err, tok)
+	}
+	return tok.AccessToken
+}
+
+// doctorReport is `rampart doctor --json`.
+type doctorReport struct {
+	Checks []struct {
+		ID      string `json:"id"`
+		Name    string `json:"name"`
+		Verdict string `json:"verdict"`
+		Saw     string `json:"saw"`
+		Fix     string `json:"fix"`
+	} `json:"checks"`
+	Failed int `json:"failed"`
+	Warned int `json:"warned"`
+}
+
+// doctorMayWarn are the checks that may not pass in a test container.
+var doctorMayWarn = map[string]string{
+	"S8": "it reads the unit gen systemd prints, but systemd-analyze may be missing or unable to score it here",
+}
+
+// nginxDoctor runs `rampart doctor` over https through nginx, against the
+// unit `gen systemd` prints, and wants every check to pass.
+func nginxDoctor(t *testing.T, d *deployment) {
+	t.Helper()
+	unit, _, code := run(t, nil, "gen", "systemd")
+	unitPath := filepath.Join(t.TempDir(), "rampart.service")
+	if err := os.WriteFile(unitPath, []byte(unit), 0o644); code != 0 || err != nil {
+		t.Fatalf("gen systemd: %d %v", code, err)
+	}
+	stdout, stderr, code := run(t, nil, "doctor", "--config", d.cfg, "--url", d.app, "--unit", unitPath,
+		"--connect", "127.0.0.1:"+d.httpsPort, "--connect-http", "127.0.0.1:"+d.httpPort, "--ca", d.cert, "--json")
+	var rep doctorReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("doctor --json (exit %d) printed no report: %v\nstdout:\n%s\nstderr:\n%s", code, err, stdout, stderr)
+	}
+	if len(rep.Checks) == 0 {
+		t.Fatalf("doctor ran no checks:\n%s", stdout)
+	}
+	seen := map[string]bool{}
+	for _, c := range rep.Checks {
+		seen[c.ID] = true
+		t.Logf("doctor %s %s: %s", c.ID, c.Verdict, c.Saw)
+		switch {
+		case c.Verdict == "pass":
+		case c.Verdict == "warn" && doctorMayWarn[c.ID] != "":
+			t.Logf("doctor %s (%s) warns as expected here (%s): saw %q", c.ID, c.Name, doctorMayWarn[c.ID], c.Saw)
+		default:
+			t.Errorf("doctor %s (%s): %s\n  saw: %s\n  fix: %s", c.ID, c.Name, c.Verdict, c.Saw, c.Fix)
+		}
+	}
+	for _, id := range []string{"S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "TLS"} {
+		if !seen[id] {
+			t.Errorf("doctor has no check %s", id)
+		}
+	}
+	if code != 0 || rep.Failed != 0 {
+		t.Errorf("doctor: exit %d, %d failed, %d warned\n%s\n%s", code, rep.Failed, rep.Warned, stdout, stderr)
+	}
+}

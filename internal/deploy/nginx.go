@@ -1,0 +1,327 @@
+package deploy
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/template"
+
+	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/media"
+)
+
+// NginxOptions are the inputs of `rampart gen nginx` besides the config.
+type NginxOptions struct {
+	// Cert and Key serve the instance host. Empty: Let's Encrypt's paths
+	// for the host (/etc/letsencrypt/live/<host>/fullchain.pem, privkey.pem).
+	Cert, Key string
+	// MediaCert and MediaKey serve the media host. Empty: Cert and Key when
+	// those were given (one certificate naming both hosts), else Let's
+	// Encrypt's paths for the media host.
+	MediaCert, MediaKey string
+	HTTPSPort           int
+	HTTPPort            int
+	// ACMEWebroot is served at /.well-known/acme-challenge/ on the http port,
+	// so that certbot --webroot can renew; empty leaves it out.
+	ACMEWebroot string
+	// LegacyHTTP2 writes `listen … ssl http2` for nginx before 1.25.1
+	// (Debian 12 ships 1.22), which does not know the `http2` directive.
+	LegacyHTTP2 bool
+}
+
+// DefaultACMEWebroot is where `certbot certonly --webroot` writes challenges.
+const DefaultACMEWebroot = "/var/www/letsencrypt"
+
+// DefaultNginxOptions are `rampart gen nginx`'s defaults: Let's Encrypt's
+// certificates, ports 443 and 80.
+func DefaultNginxOptions() NginxOptions {
+	return NginxOptions{HTTPSPort: 443, HTTPPort: 80, ACMEWebroot: DefaultACMEWebroot}
+}
+
+// LetsEncryptPaths are certbot's certificate and key for a host.
+func LetsEncryptPaths(host string) (cert, key string) {
+	dir := "/etc/letsencrypt/live/" + host
+	return dir + "/fullchain.pem", dir + "/privkey.pem"
+}
+
+// nginxUnsafe are characters that would end, quote or expand an nginx
+// parameter ($ starts a variable in ssl_certificate since nginx 1.15.9).
+const nginxUnsafe = " \t\r\n\"'\\;{}$#`"
+
+func checkNginxPath(flag, p string) error {
+	if !filepath.IsAbs(p) || strings.ContainsAny(p, nginxUnsafe) {
+		return fmt.Errorf("%s: %q must be an absolute path without spaces, quotes, ;, {, }, $ or #", flag, p)
+	}
+	return nil
+}
+
+func checkPort(flag string, p int) error {
+	if p < 1 || p > 65535 {
+		return fmt.Errorf("%s: %d is not a port (1–65535)", flag, p)
+	}
+	return nil
+}
+
+// checkServerName accepts a DNS name or an IPv4 address: what nginx's
+// server_name and a certificate can name without quoting.
+func checkServerName(key, host string) error {
+	if host == "" || len(host) > 253 || strings.HasPrefix(host, ".") || strings.HasPrefix(host, "-") {
+		return fmt.Errorf("%s: host %q is not a DNS name nginx can serve", key, host)
+	}
+	for _, r := range host {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return fmt.Errorf("%s: host %q is not a DNS name nginx can serve", key, host)
+		}
+	}
+	return nil
+}
+
+// upstream is proxy_pass's target for http.listen: the TCP address, with a
+// wildcard bind reached on loopback, or nginx's unix-socket form.
+func upstream(listen string) (string, error) {
+	if path, ok := strings.CutPrefix(listen, config.UnixPrefix); ok {
+		if err := checkNginxPath("http.listen", path); err != nil {
+			return "", err
+		}
+		return "http://unix:" + path + ":", nil
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", fmt.Errorf("http.listen: %q is not host:port or unix:/path", listen)
+	}
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	if strings.ContainsAny(host, nginxUnsafe) {
+		return "", fmt.Errorf("http.listen: %q has a host nginx cannot name", listen)
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
+}
+
+// nginxSize writes a byte count as nginx reads it (k when it divides evenly).
+func nginxSize(n int64) string {
+	if n%(1<<20) == 0 {
+		return strconv.FormatInt(n>>20, 10) + "m"
+	}
+	if n%(1<<10) == 0 {
+		return strconv.FormatInt(n>>10, 10) + "k"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// NginxSite renders the nginx site (server blocks only, for
+// /etc/nginx/sites-available/rampart) that terminates TLS for the instance
+// and media hosts of cfg and proxies both to Rampart's listener.
+func NginxSite(cfg *config.Config, o NginxOptions) (string, error) {
+	inst, med := cfg.InstanceURL(), cfg.MediaOrigin()
+	if inst.Scheme != "https" || med.Scheme != "https" {
+		return "", fmt.Errorf("url (%s) and media_url (%s) must both be https: this site terminates TLS for them (a dev config cannot be deployed behind it)", inst, med)
+	}
+	host, mediaHost := inst.Hostname(), med.Hostname()
+	if err := checkServerName("url", host); err != nil {
+		return "", err
+	}
+	if err := checkServerName("media_url", mediaHost); err != nil {
+		return "", err
+	}
+
+	if err := checkPort("--https-port", o.HTTPSPort); err != nil {
+		return "", err
+	}
+	if err := checkPort("--http-port", o.HTTPPort); err != nil {
+		return "", err
+	}
+	if o.HTTPSPort == o.HTTPPort {
+		return "", fmt.Errorf("--https-port and --http-port are both %d; they need two ports", o.HTTPSPort)
+	}
+
+	if (o.Cert == "") != (o.Key == "") {
+		return "", fmt.Errorf("--cert and --key go together: give both, or neither for /etc/letsencrypt/live/%s/", host)
+	}
+	if (o.MediaCert == "") != (o.MediaKey == "") {
+		return "", fmt.Errorf("--media-cert and --media-key go together: give both, or neither")
+	}
+	switch {
+	case o.MediaCert == "" && o.Cert != "":
+		o.MediaCert, o.MediaKey = o.Cert, o.Key
+	case o.MediaCert == "":
+		o.MediaCert, o.MediaKey = LetsEncryptPaths(mediaHost)
+	}
+	if o.Cert == "" {
+		o.Cert, o.Key = LetsEncryptPaths(host)
+	}
+	for _, p := range []struct{ flag, path string }{
+		{"--cert", o.Cert}, {"--key", o.Key}, {"--media-cert", o.MediaCert}, {"--media-key", o.MediaKey},
+	} {
+		if err := checkNginxPath(p.flag, p.path); err != nil {
+			return "", err
+		}
+	}
+	if o.ACMEWebroot != "" {
+		if err := checkNginxPath("--acme-webroot", o.ACMEWebroot); err != nil {
+			return "", err
+		}
+	}
+
+	up, err := upstream(cfg.HTTP.Listen)
+	if err != nil {
+		return "", err
+	}
+
+	data := struct {
+		NginxOptions
+		Host, MediaHost, Upstream, Listen, UploadLimit string
+		HostHeader, RedirectHost                       string
+		UploadBytes                                    int64
+	}{
+		NginxOptions: o,
+		Host:         host,
+		MediaHost:    mediaHost,
+		Upstream:     up,
+		Listen:       cfg.HTTP.Listen,
+		UploadBytes:  media.MaxBytes(cfg),
+		UploadLimit:  nginxSize(media.MaxBytes(cfg)),
+		HostHeader:   "$host",
+		RedirectHost: "$host",
+	}
+	if o.HTTPSPort != 443 {
+		// $host has no port; keep the one the client used (and a remote
+		// server signs), and send the redirect to it.
+		data.HostHeader = "$host:" + strconv.Itoa(o.HTTPSPort)
+		data.RedirectHost = data.HostHeader
+	}
+	var buf bytes.Buffer
+	if err := nginxTemplate.Execute(&buf, data); err != nil {
+		return "", fmt.Errorf("render nginx site: %w", err)
+	}
+	return buf.String(), nil
+}
+
+// nginxTemplate has server blocks only: Debian's nginx.conf includes
+// sites-enabled/* inside its http block.
+var nginxTemplate = template.Must(template.New("nginx").Parse(`{{define "listen"}}
+    listen {{.HTTPSPort}} ssl{{if .LegacyHTTP2}} http2{{end}};
+    listen [::]:{{.HTTPSPort}} ssl{{if .LegacyHTTP2}} http2{{end}};
+{{- if not .LegacyHTTP2}}
+    http2 on;
+{{- end}}
+{{- end}}
+{{- define "tls"}}
+    # TLS 1.2 and 1.3 only, with forward-secret AEAD suites (Mozilla's
+    # "intermediate" profile); every suite offered is strong, so the client
+    # may pick the one fastest for it.
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;
+    ssl_prefer_server_ciphers off;
+    ssl_session_timeout 1d;
+    ssl_session_cache shared:rampart_tls:10m;
+    # nginx never rotates session ticket keys, which would undo forward secrecy.
+    ssl_session_tickets off;
+
+    # No nginx version in the Server header or error pages.
+    server_tokens off;
+    # Compressing secrets (CSRF tokens) together with attacker-chosen text
+    # over TLS is the BREACH attack; Rampart's responses are small.
+    gzip off;
+{{- end}}
+{{- define "proxy"}}
+        proxy_pass {{.Upstream}};
+        proxy_set_header Host {{.HostHeader}};
+        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Real-IP $remote_addr;
+{{- end -}}
+# Rampart — generated by ` + "`rampart gen nginx`" + ` for {{.Host}} and {{.MediaHost}}.
+# Install it as /etc/nginx/sites-available/rampart, link it into
+# /etc/nginx/sites-enabled/, then: nginx -t && systemctl reload nginx
+#
+# nginx terminates TLS for both hosts and passes every request to Rampart at
+# {{.Listen}}:
+# - with the Host the client asked for: Rampart routes by it between the
+#   instance and the media host, and answers 421 for any other name;
+# - with X-Forwarded-For: Rampart believes it only from http.trusted_proxies
+#   (loopback by default) and takes the rightmost address it does not trust,
+#   the client nginx saw, so sign-in limits count per real client.
+# Rampart sends the security headers itself (CSP, HSTS, X-Frame-Options,
+# nosniff, …, and the sandbox CSP on media): nothing here adds, overrides or
+# hides a response header, so what Rampart decides reaches the browser.
+
+# The instance host: pages, the API, OAuth.
+server {
+{{- template "listen" .}}
+    server_name {{.Host}};
+{{template "tls" .}}
+
+    ssl_certificate {{.Cert}};
+    ssl_certificate_key {{.Key}};
+
+    # Uploads (POST /api/v1/media and /api/v2/media, PATCH
+    # update_credentials) may be as large as media.MaxBytes: the largest
+    # media.max_*_bytes plus 64 KiB for the multipart form, {{.UploadBytes}} bytes
+    # with this config. Rampart caps every other route at http.max_body_bytes
+    # itself. nginx reads the whole body before passing it on, so a slow
+    # uploader holds an nginx connection, not a Rampart one.
+    client_max_body_size {{.UploadLimit}};
+
+    location / {
+{{- template "proxy" .}}
+    }
+
+    # The streaming API is a WebSocket: HTTP/1.1 with the Upgrade handshake
+    # passed on (Connection is fixed: a map would need the http block, outside
+    # this site), and a quiet stream kept open for an hour.
+    location /api/v1/streaming {
+{{- template "proxy" .}}
+        proxy_http_version 1.1;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection "upgrade";
+        proxy_read_timeout 1h;
+        proxy_send_timeout 1h;
+    }
+}
+
+# The media host: uploaded files only, on an origin apart from the instance.
+server {
+{{- template "listen" .}}
+    server_name {{.MediaHost}};
+{{template "tls" .}}
+
+    ssl_certificate {{.MediaCert}};
+    ssl_certificate_key {{.MediaKey}};
+
+    # Uploads go to the instance host; the media host only serves files, so
+    # any request body beyond 1 KiB is refused here with 413.
+    client_max_body_size 1k;
+
+    location / {
+{{- template "proxy" .}}
+    }
+}
+
+# Plain http for both names: only the way to https (and the ACME challenge,
+# so that certificates renew).
+server {
+    listen {{.HTTPPort}};
+    listen [::]:{{.HTTPPort}};
+    server_name {{.Host}} {{.MediaHost}};
+    server_tokens off;
+{{- if .ACMEWebroot}}
+
+    # certbot certonly --webroot -w {{.ACMEWebroot}} puts its challenges here.
+    location ^~ /.well-known/acme-challenge/ {
+        root {{.ACMEWebroot}};
+        default_type text/plain;
+    }
+{{- end}}
+
+    location / {
+        return 301 https://{{.RedirectHost}}$request_uri;
+    }
+}
+`))
