@@ -189,14 +189,17 @@ func newKeyPair() (pub, priv string, err error) {
 // or not, existing account or not.
 func (s *Service) Authenticate(ctx context.Context, login, pw, clientIP string) (*store.Account, *store.User, error) {
 	loginKey := strings.ToLower(strings.TrimSpace(login))
-	if wait := max(s.perIP.Wait(clientIP), s.perLogin.Wait(loginKey)); wait > 0 {
+	ipKey := ratelimit.AddressKey(clientIP)
+	// Every attempt is counted before the (slow) check, in one step per key,
+	// so a burst of concurrent guesses cannot all slip in; a good one is refunded.
+	if wait := s.perIP.Take(ipKey); wait > 0 {
 		return nil, nil, &RateLimitedError{RetryAfter: wait}
 	}
-	fail := func() (*store.Account, *store.User, error) {
-		s.perIP.Fail(clientIP)
-		s.perLogin.Fail(loginKey)
-		return nil, nil, ErrBadCredentials
+	if wait := s.perLogin.Take(loginKey); wait > 0 {
+		s.perIP.Refund(ipKey)
+		return nil, nil, &RateLimitedError{RetryAfter: wait}
 	}
+	fail := func() (*store.Account, *store.User, error) { return nil, nil, ErrBadCredentials }
 	u, err := s.store.UserByLogin(ctx, loginKey)
 	if errors.Is(err, store.ErrNotFound) {
 		s.hasher.Burn(ctx, pw) // same cost as a real check: timing tells nothing
@@ -213,6 +216,7 @@ func (s *Service) Authenticate(ctx context.Context, login, pw, clientIP string) 
 		return nil, nil, err
 	}
 	s.perLogin.Reset(loginKey)
+	s.perIP.Refund(ipKey)
 	if rehash {
 		if h, err := s.hasher.Hash(ctx, pw); err == nil {
 			if err := s.store.SetPasswordHash(ctx, u.AccountID, h); err != nil {
@@ -380,7 +384,7 @@ func (s *Service) UpdateProfile(ctx context.Context, accountID int64, p ProfileU
 	}
 	setBool(&u.DefaultSensitive, p.Sensitive)
 	if p.Language != nil {
-		if l := *p.Language; l != "" && (len(l) < 2 || len(l) > 3 || strings.ToLower(l) != l) {
+		if l := *p.Language; l != "" && (len(l) < 2 || len(l) > 3 || strings.IndexFunc(l, func(r rune) bool { return r < 'a' || r > 'z' }) >= 0) {
 			return nil, nil, &ValidationError{"source[language]", "ERR_INVALID", "must be an ISO 639 code like en"}
 		}
 		u.DefaultLanguage = *p.Language

@@ -11,6 +11,7 @@ import (
 	"github.com/rampart-social/rampart/internal/clientip"
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/oauth"
+	"github.com/rampart-social/rampart/internal/ratelimit"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -171,8 +172,8 @@ func (a *API) register(w http.ResponseWriter, r *http.Request, c *Caller) {
 		writeError(w, http.StatusForbidden, "Registrations are closed on this instance")
 		return
 	}
-	ip := clientip.From(r.Context())
-	if wait := a.signups.Wait(ip); wait > 0 {
+	// Every sign-up attempt counts, checked and counted in one step.
+	if wait := a.signups.Take(ratelimit.AddressKey(clientip.From(r.Context()))); wait > 0 {
 		writeRateLimited(w, wait)
 		return
 	}
@@ -193,7 +194,6 @@ func (a *API) register(w http.ResponseWriter, r *http.Request, c *Caller) {
 		a.serviceError(w, r, err)
 		return
 	}
-	a.signups.Fail(ip) // every account made counts, not only failures
 	scopes, _ := oauth.ParseScopes(c.App.Scopes)
 	issued, err := a.oauth.IssueForAccount(r.Context(), c.App.ID, acc.ID, scopes)
 	if err != nil {

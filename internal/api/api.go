@@ -43,18 +43,25 @@ type API struct {
 	social   *social.Service
 	media    *media.Service
 	signups  *ratelimit.Limiter // per client address
+	apps     *ratelimit.Limiter // app registrations per client address
+	uploads  chan struct{}      // uploads being read and processed at once
 }
 
-// Sign-ups per client address per window, as Mastodon limits them.
+// Sign-ups per client address per window, as Mastodon limits them; app
+// registrations are unauthenticated writes, so they are limited too.
 const (
-	signupsPerWindow = 5
-	signupWindow     = 30 * time.Minute
+	signupsPerWindow  = 5
+	signupWindow      = 30 * time.Minute
+	appsPerWindow     = 30
+	appsWindow        = 5 * time.Minute
+	concurrentUploads = 4
 )
 
 // New builds the API.
 func New(d Deps) *API {
 	return &API{cfg: d.Config, log: d.Log, store: d.Store, accounts: d.Accounts, oauth: d.OAuth, social: d.Social, media: d.Media,
-		signups: ratelimit.New(signupsPerWindow, signupWindow, 100_000)}
+		signups: ratelimit.New(signupsPerWindow, signupWindow, 100_000), apps: ratelimit.New(appsPerWindow, appsWindow, 100_000),
+		uploads: make(chan struct{}, concurrentUploads)}
 }
 
 // Register mounts the API on mux, every route behind CORS.

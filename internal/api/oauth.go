@@ -5,10 +5,16 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/rampart-social/rampart/internal/clientip"
 	"github.com/rampart-social/rampart/internal/oauth"
+	"github.com/rampart-social/rampart/internal/ratelimit"
 )
 
 func (a *API) createApp(w http.ResponseWriter, r *http.Request) {
+	if wait := a.apps.Take(ratelimit.AddressKey(clientip.From(r.Context()))); wait > 0 {
+		writeRateLimited(w, wait)
+		return
+	}
 	p, err := params(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())

@@ -35,8 +35,11 @@ func params(r *http.Request) (url.Values, error) {
 		if _, err := dec.Token(); err != io.EOF {
 			return nil, fmt.Errorf("the request body has data after the JSON object")
 		}
+		n := 0
 		for k, x := range obj {
-			flatten(v, k, x)
+			if !flatten(v, k, x, &n) {
+				return nil, fmt.Errorf("the request body has more than %d values", maxValues)
+			}
 		}
 	case "multipart/form-data":
 		if err := r.ParseMultipartForm(1 << 20); err != nil {
@@ -66,18 +69,32 @@ func params(r *http.Request) (url.Values, error) {
 	return v, nil
 }
 
-func flatten(v url.Values, key string, x any) {
+// maxValues bounds how many values one request may carry: flattening makes
+// a key per value, so a small body of many tiny values would otherwise cost
+// far more memory than its size.
+const maxValues = 1000
+
+// flatten adds x under key; it reports false once more than maxValues were added.
+func flatten(v url.Values, key string, x any, n *int) bool {
+	if *n++; *n > maxValues {
+		return false
+	}
 	switch x := x.(type) {
 	case map[string]any:
 		for k, y := range x {
-			flatten(v, key+"["+k+"]", y)
+			if !flatten(v, key+"["+k+"]", y, n) {
+				return false
+			}
 		}
 	case []any:
+		listKey := key + "[]"
 		for i, y := range x {
+			k := listKey
 			if _, isObj := y.(map[string]any); isObj {
-				flatten(v, key+"["+strconv.Itoa(i)+"]", y)
-			} else {
-				flatten(v, key+"[]", y)
+				k = key + "[" + strconv.Itoa(i) + "]"
+			}
+			if !flatten(v, k, y, n) {
+				return false
 			}
 		}
 	case nil:
@@ -89,6 +106,7 @@ func flatten(v url.Values, key string, x any) {
 	case string:
 		v.Add(key, x)
 	}
+	return true
 }
 
 // optString returns a pointer when the key was sent at all.

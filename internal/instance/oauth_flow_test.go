@@ -585,3 +585,60 @@ func TestSignupsAreRateLimitedPerAddress(t *testing.T) {
 		t.Errorf("another address: %d", r.status)
 	}
 }
+
+func TestConcurrentGuessesCannotOutrunTheLimit(t *testing.T) {
+	ti := startTLS(t, "[security]", "login_attempts = 3", `login_window = "10m"`)
+	ti.createUser("dana", "correct horse battery")
+	results := make(chan int, 20)
+	for i := 0; i < 20; i++ {
+		c, _ := ti.newClient()
+		form := ti.call(c, "GET", "/auth/sign_in", nil, "")
+		csrf := csrfOf(t, form.body)
+		go func() {
+			r := ti.call(c, "POST", "/auth/sign_in", url.Values{"csrf_token": {csrf}, "username": {"dana"}, "password": {"wrong guess here"}},
+				"", "X-Forwarded-For", "198.51.100.77")
+			results <- r.status
+		}()
+	}
+	checked := 0
+	for i := 0; i < 20; i++ {
+		switch s := <-results; s {
+		case http.StatusUnauthorized:
+			checked++
+		case http.StatusTooManyRequests:
+		default:
+			t.Errorf("unexpected status %d", s)
+		}
+	}
+	if checked > 3 {
+		t.Errorf("%d of 20 concurrent guesses were checked; the limit is 3", checked)
+	}
+}
+
+func TestOnlyMultipartBodiesGetTheUploadLimit(t *testing.T) {
+	ti := startTLS(t)
+	tok, _ := ti.userToken("erin", "read write")
+	big := `{"note":"` + strings.Repeat("a", 2<<20) + `"}`
+	req, _ := http.NewRequest("PATCH", "https://example.test/api/v1/accounts/update_credentials", strings.NewReader(big))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := ti.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 2 MiB JSON body on an upload route: %d, want 413", resp.StatusCode)
+	}
+	many := `{"redirect_uris":[` + strings.TrimSuffix(strings.Repeat(`"x",`, 5000), ",") + `],"client_name":"x"}`
+	req, _ = http.NewRequest("POST", "https://example.test/api/v1/apps", strings.NewReader(many))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = ti.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("5000 values in one body: %d, want 400", resp.StatusCode)
+	}
+}

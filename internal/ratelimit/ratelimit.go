@@ -6,6 +6,7 @@ package ratelimit
 
 import (
 	"container/list"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -34,30 +35,47 @@ func New(max int, window time.Duration, capacity int) *Limiter {
 		entries: map[string]*list.Element{}, order: list.New()}
 }
 
-// Wait reports how long key must wait before another attempt (0: go ahead).
-func (l *Limiter) Wait(key string) time.Duration {
+// Take checks and counts an attempt in one step: it returns 0 and counts the
+// attempt when key is under the limit, else how long to wait (and counts
+// nothing). Checking and counting separately would let a burst of
+// concurrent attempts all pass the check before any is counted.
+func (l *Limiter) Take(key string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e := l.current(key)
-	if e == nil || e.count < l.max {
-		return 0
+	if e != nil && e.count >= l.max {
+		return e.start.Add(l.window).Sub(l.now())
 	}
-	return e.start.Add(l.window).Sub(l.now())
-}
-
-// Fail records a failed attempt for key.
-func (l *Limiter) Fail(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if e := l.current(key); e != nil {
+	if e != nil {
 		e.count++
-		return
+		return 0
 	}
 	for l.order.Len() >= l.cap {
 		old := l.order.Remove(l.order.Front()).(*entry)
 		delete(l.entries, old.key)
 	}
 	l.entries[key] = l.order.PushBack(&entry{key: key, start: l.now(), count: 1})
+	return 0
+}
+
+// Refund takes back one counted attempt (a Take that turned out fine).
+func (l *Limiter) Refund(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if e := l.current(key); e != nil && e.count > 0 {
+		e.count--
+	}
+}
+
+// AddressKey is the rate-limit key of a client address: an IPv6 address
+// counts by its /64, which one client usually holds whole.
+func AddressKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return ip
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
 }
 
 // Reset forgets key (after a successful sign-in).

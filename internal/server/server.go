@@ -59,7 +59,8 @@ var uploadRoutes = map[string]bool{
 func bodyLimit(cfg *config.Config) func(*http.Request) int64 {
 	small, upload := int64(cfg.HTTP.MaxBodyBytes), media.MaxBytes(cfg)
 	return func(r *http.Request) int64 {
-		if uploadRoutes[r.Method+" "+r.URL.Path] {
+		// Only a multipart body carries a file; JSON or a form on the same route gets the small cap.
+		if uploadRoutes[r.Method+" "+r.URL.Path] && strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/form-data") {
 			return upload
 		}
 		return small
