@@ -28,6 +28,8 @@ import (
 	"time"
 
 	_ "github.com/ncruces/go-sqlite3/driver" // to inspect the database as an operator would
+	"github.com/rampart-social/rampart/internal/accounts"
+	"strconv"
 )
 
 const mediaOrigin = "https://media.example.test/"
@@ -980,5 +982,26 @@ func TestConcurrentUploadsAndCrashLeftovers(t *testing.T) {
 	}
 	if ready := ti.assertDBMatchesDisk(); ready != n {
 		t.Errorf("after the sweep, %d ready rows, want %d", ready, n)
+	}
+}
+
+func TestDisabledAccountsMediaStopsBeingServed(t *testing.T) {
+	ti := startTLS(t)
+	tok, id := ti.userToken("mallory", "read write")
+	r := ti.upload("/api/v1/media", tok, "a.png", "image/png", noisePNG(t, 32, 32))
+	if r.status != 200 {
+		t.Fatalf("upload: %d %s", r.status, r.body)
+	}
+	key := keyOf(t, r.json(t)["url"])
+	if got := ti.rawMedia("/" + key); got.status != 200 {
+		t.Fatalf("before disabling: %d", got.status)
+	}
+	accID, _ := strconv.ParseInt(id, 10, 64)
+	yes := true
+	if _, err := ti.inst.Accounts().Modify(context.Background(), accID, accounts.Change{Disabled: &yes}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ti.rawMedia("/" + key); got.status != 404 {
+		t.Errorf("a disabled account's upload is still served: %d", got.status)
 	}
 }

@@ -329,12 +329,19 @@ func TestOAuthCodeFlowEndToEnd(t *testing.T) {
 	if r := ti.call(ti.client, "GET", "/oauth/authorize?"+bad.Encode(), nil, ""); r.status != 400 || r.header.Get("Location") != "" {
 		t.Errorf("unregistered redirect_uri: %d → %q", r.status, r.header.Get("Location"))
 	}
-	// A scope beyond the app's registration goes back as invalid_scope.
+	// A scope beyond the app's registration is refused on our page: an error of
+	// the GET request is never redirected, or /oauth/authorize would be an open
+	// redirect for anyone who registers an app.
 	wide := url.Values{"response_type": {"code"}, "client_id": {a.id}, "redirect_uri": {"https://client.test/cb"}, "scope": {"admin:write"}, "state": {"x"}}
 	r = ti.call(ti.client, "GET", "/oauth/authorize?"+wide.Encode(), nil, "")
-	back, _ = url.Parse(r.header.Get("Location"))
-	if r.status != http.StatusFound || back.Query().Get("error") != "invalid_scope" {
-		t.Errorf("scope beyond registration: %d → %s", r.status, back)
+	if r.status != http.StatusBadRequest || r.header.Get("Location") != "" || !strings.Contains(r.body, "invalid_scope") {
+		t.Errorf("scope beyond registration: %d → %q", r.status, r.header.Get("Location"))
+	}
+	evil := ti.registerApp("https://evil.test/landing", "read")
+	bad = url.Values{"response_type": {"token"}, "client_id": {evil.id}, "redirect_uri": {"https://evil.test/landing"}}
+	anon, _ := ti.newClient()
+	if r := ti.call(anon, "GET", "/oauth/authorize?"+bad.Encode(), nil, ""); r.header.Get("Location") != "" {
+		t.Errorf("/oauth/authorize redirected an anonymous visitor to %q: an open redirect", r.header.Get("Location"))
 	}
 	// force_login shows the sign-in page even to a signed-in visitor, once.
 	fl := url.Values{"response_type": {"code"}, "client_id": {a.id}, "redirect_uri": {"https://client.test/cb"}, "force_login": {"true"}}

@@ -108,3 +108,36 @@ func TestTwoUsersPostFollowAndRead(t *testing.T) {
 		t.Errorf("after delete, alice's home has %d statuses (her reply and bob's private post expected)", len(home))
 	}
 }
+
+func TestPrivateThingsStayPrivate(t *testing.T) {
+	ti := startTLS(t)
+	alice, _ := ti.userToken("alice", "read write follow")
+	bob, _ := ti.userToken("bob", "read write follow")
+	post := func(tok string, form url.Values) map[string]any {
+		t.Helper()
+		r := ti.call(ti.client, "POST", "/api/v1/statuses", form, tok)
+		if r.status != 200 {
+			t.Fatalf("post: %d %s", r.status, r.body)
+		}
+		return r.json(t)
+	}
+	pub := post(alice, url.Values{"status": {"hello world"}})
+	// A followers-only reblog is not listed to strangers.
+	if r := ti.call(ti.client, "POST", "/api/v1/statuses/"+pub["id"].(string)+"/reblog", url.Values{"visibility": {"private"}}, bob); r.status != 200 {
+		t.Fatalf("reblog: %d %s", r.status, r.body)
+	}
+	if got := ti.call(ti.client, "GET", "/api/v1/statuses/"+pub["id"].(string)+"/reblogged_by", nil, "").list(t); len(got) != 0 {
+		t.Errorf("an anonymous visitor sees a followers-only reblog: %v", got)
+	}
+	if got := ti.call(ti.client, "GET", "/api/v1/statuses/"+pub["id"].(string)+"/reblogged_by", nil, bob).list(t); len(got) != 1 {
+		t.Errorf("the reblogger does not see their own reblog: %v", got)
+	}
+	// A hashtag used only in a direct message is not found by others.
+	post(alice, url.Values{"status": {"@bob the #secretlaunchplan"}, "visibility": {"direct"}})
+	if r := ti.call(ti.client, "GET", "/api/v2/search?type=hashtags&q=secretl", nil, "").json(t); len(r["hashtags"].([]any)) != 0 {
+		t.Errorf("anonymous search finds a tag used only in a DM: %v", r["hashtags"])
+	}
+	if r := ti.call(ti.client, "GET", "/api/v2/search?type=hashtags&q=secretl", nil, bob).json(t); len(r["hashtags"].([]any)) != 1 {
+		t.Errorf("the mentioned account cannot find the tag of a DM it can read: %v", r["hashtags"])
+	}
+}

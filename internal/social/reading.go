@@ -118,7 +118,7 @@ func (s *Service) Search(ctx context.Context, viewer int64, p SearchParams) (Sea
 	if p.Type == "" || p.Type == "hashtags" {
 		tag := strings.TrimPrefix(q, "#")
 		if tag != "" && !strings.ContainsAny(tag, " \t@") {
-			if r.Tags, err = s.store.SearchTags(ctx, tag, p.Limit, p.Offset); err != nil {
+			if r.Tags, err = s.store.SearchTags(ctx, viewer, tag, p.Limit, p.Offset); err != nil {
 				return r, err
 			}
 		}

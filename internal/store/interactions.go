@@ -131,9 +131,16 @@ func (s *Store) StatusAccounts(ctx context.Context, viewer, status int64, reblog
 	where, args, order := pageSQL("x.id", p)
 	q := `SELECT x.id, x.account_id FROM ` + table + ` x WHERE x.` + statusCol + ` = ? AND ` + where + `
 		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = x.account_id AND b.target_account_id = ?) OR (b.account_id = ? AND b.target_account_id = x.account_id))
-		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = x.account_id AND (u.disabled = 1 OR u.approved = 0))
-		ORDER BY ` + order + limitSQL(p)
-	rows, err := s.read.QueryContext(ctx, q, append(append([]any{status}, args...), viewer, viewer)...)
+		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = x.account_id AND (u.disabled = 1 OR u.approved = 0))`
+	all := append(append([]any{status}, args...), viewer, viewer)
+	if reblogs {
+		// A reblog is a status of its own: a followers-only reblog is listed only to whom it is visible.
+		vis, vargs := visibleSQL("x", viewer)
+		q += ` AND ` + vis
+		all = append(all, vargs...)
+	}
+	q += ` ORDER BY ` + order + limitSQL(p)
+	rows, err := s.read.QueryContext(ctx, q, all...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("status accounts: %w", err)
 	}

@@ -123,12 +123,15 @@ type ServedFile struct {
 }
 
 // ServableKey reports whether a stored file is referenced by a live, ready
-// attachment (or a profile image) and what type it was sniffed as. Files of
-// deleted statuses stop being served at once, before the cleaner runs.
+// attachment (or a profile image) of a usable account, and what type it was
+// sniffed as. Files of deleted statuses and of disabled accounts stop being
+// served at once, before the cleaner runs.
 func (s *Store) ServableKey(ctx context.Context, key string) (*ServedFile, error) {
 	var f ServedFile
 	err := s.read.QueryRowContext(ctx, `SELECT CASE WHEN m.file_key = ? THEN m.content_type ELSE 'image/jpeg' END, m.kind
-		FROM media_attachments m WHERE (m.file_key = ? OR m.preview_key = ?) AND m.state = 'ready' LIMIT 1`, key, key, key).Scan(&f.ContentType, &f.Kind)
+		FROM media_attachments m WHERE (m.file_key = ? OR m.preview_key = ?) AND m.state = 'ready'
+		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = m.account_id AND (u.disabled = 1 OR u.approved = 0))
+		LIMIT 1`, key, key, key).Scan(&f.ContentType, &f.Kind)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

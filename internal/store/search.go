@@ -44,10 +44,16 @@ type Tag struct {
 	Name string
 }
 
-// SearchTags finds tags starting with q (lower case).
-func (s *Store) SearchTags(ctx context.Context, q string, limit, offset int) ([]Tag, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, name FROM tags WHERE name LIKE ? ESCAPE '\' ORDER BY (name = ?) DESC, name LIMIT ? OFFSET ?`,
-		escapeLike(strings.ToLower(q))+"%", strings.ToLower(q), limit, offset)
+// SearchTags finds tags starting with q (lower case) that are used on at
+// least one status viewer can see: a tag used only in private or direct
+// posts stays as private as they are.
+func (s *Store) SearchTags(ctx context.Context, viewer int64, q string, limit, offset int) ([]Tag, error) {
+	vis, vargs := visibleSQL("s", viewer)
+	args := append([]any{escapeLike(strings.ToLower(q)) + "%"}, vargs...)
+	args = append(args, strings.ToLower(q), limit, offset)
+	rows, err := s.read.QueryContext(ctx, `SELECT t.id, t.name FROM tags t WHERE t.name LIKE ? ESCAPE '\'
+		AND EXISTS (SELECT 1 FROM status_tags st JOIN statuses s ON s.id = st.status_id WHERE st.tag_id = t.id AND `+vis+`)
+		ORDER BY (t.name = ?) DESC, t.name LIMIT ? OFFSET ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search tags: %w", err)
 	}

@@ -24,15 +24,18 @@ type authView struct {
 // authorizeParams are the request parameters the consent form carries.
 var authorizeParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method"}
 
-// oauthFailure answers an authorize error: back to the client when the
-// redirect URI is trustworthy, otherwise on our own page.
+// oauthFailure answers an authorize error. Errors of the GET request are
+// shown on our own page, never redirected: anyone can register an app with
+// any redirect URI, so redirecting an error would make /oauth/authorize an
+// open redirect (RFC 9700 §4.11.1). Errors after the consent form was posted
+// go back to the client, which the signed-in person chose to use.
 func (p *Pages) oauthFailure(w http.ResponseWriter, r *http.Request, req *oauth.AuthRequest, err error) {
 	var oe *oauth.Error
 	if !errors.As(err, &oe) {
 		p.fail(w, r, err)
 		return
 	}
-	if oe.Redirectable && req != nil && req.RedirectURI != oauth.OOB {
+	if oe.Redirectable && req != nil && req.RedirectURI != oauth.OOB && r.Method == http.MethodPost {
 		http.Redirect(w, r, oauth.RedirectURL(req, url.Values{"error": {oe.Code}, "error_description": {oe.Description}}), http.StatusFound)
 		return
 	}

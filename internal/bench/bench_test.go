@@ -1,0 +1,1004 @@
+//go:build linux
+
+package bench
+
+// The load benchmark of the real server. scripts/bench builds the binary
+// and runs this with RAMPART_BENCH_BINARY set; without it every benchmark
+// skips, and `go test ./...` never runs benchmarks anyway (no -bench).
+//
+// The dataset is seeded straight into the database, before the server
+// starts, through the store's own write paths (store.CreateLocalAccount,
+// store.Follow, store.CreateStatus, which fans out into home_feed) —
+// signing 1,000 users up over HTTP would spend most of the time in argon2id
+// and RSA key generation. As bench data, every account shares one password
+// hash and one RSA key pair. It is seeded once per process, on first use (a
+// sync.Once, never in TestMain), or reused from RAMPART_BENCH_SEED_DIR.
+//
+// Environment:
+//
+//	RAMPART_BENCH_BINARY    the rampart executable to run (required)
+//	RAMPART_BENCH_SEED_DIR  keep the seeded dataset here and reuse it on later runs
+//	RAMPART_BENCH_CLIENTS   concurrent HTTP clients (default 8)
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/id"
+	"github.com/rampart-social/rampart/internal/oauth"
+	"github.com/rampart-social/rampart/internal/password"
+	"github.com/rampart-social/rampart/internal/social"
+	"github.com/rampart-social/rampart/internal/store"
+	"github.com/rampart-social/rampart/internal/text"
+)
+
+// The dataset.
+const (
+	numUsers     = 1000
+	numStatuses  = 100_000
+	minFollowing = 20
+	maxFollowing = 150
+	// seedVersion changes whenever the seeding changes, so a stale
+	// RAMPART_BENCH_SEED_DIR is seeded again rather than reused.
+	seedVersion = 1
+	domain      = "example.test"
+	// timelineLimit is what clients ask for (Mastodon's default page).
+	timelineLimit = 20
+	// Shares of seeded statuses that are replies and reblogs.
+	replyShare  = 0.10
+	reblogShare = 0.07
+)
+
+// benchUser is a seeded account and what the benchmark needs to know of it.
+type benchUser struct {
+	ID        int64  `json:"id"`
+	Username  string `json:"username"`
+	Token     string `json:"token"` // bench data: a throwaway instance's token
+	Followers int    `json:"followers"`
+	Following int    `json:"following"`
+	Statuses  int    `json:"statuses"`
+	HomeFeed  int    `json:"home_feed"` // rows in its home_feed
+}
+
+// dataset describes a seeded database (dataset.json next to it).
+type dataset struct {
+	Version      int                `json:"version"`
+	Users        []benchUser        `json:"users"`
+	Follows      int                `json:"follows"`
+	Statuses     int                `json:"statuses"`
+	Replies      int                `json:"replies"`
+	Reblogs      int                `json:"reblogs"`
+	Visibility   map[string]int     `json:"visibility"`
+	MeanChars    float64            `json:"mean_chars"`
+	HomeFeedRows int64              `json:"home_feed_rows"`
+	DBBytes      int64              `json:"db_bytes"`
+	Phases       map[string]float64 `json:"phase_seconds"`
+	SeedSeconds  float64            `json:"seed_seconds"`
+	SeededAt     time.Time          `json:"seeded_at"`
+}
+
+// env is the running server and the seeded users.
+type env struct {
+	data    *dataset
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	logPath string
+	runDir  string
+	base    string // http://127.0.0.1:port
+	client  *http.Client
+	clients int
+
+	mostFollowed int // index in data.Users
+	following150 int
+}
+
+var (
+	setupOnce sync.Once
+	theEnv    *env
+	setupErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if theEnv != nil {
+		theEnv.stop()
+	}
+	os.Exit(code)
+}
+
+// getEnv seeds and starts the server on first use; it skips without a binary.
+func getEnv(b *testing.B) *env {
+	b.Helper()
+	if os.Getenv("RAMPART_BENCH_BINARY") == "" {
+		b.Skip("RAMPART_BENCH_BINARY is not set; run scripts/bench")
+	}
+	setupOnce.Do(func() { theEnv, setupErr = setup() })
+	if setupErr != nil {
+		b.Fatal(setupErr)
+	}
+	return theEnv
+}
+
+func logf(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...) }
+
+func setup() (*env, error) {
+	ctx := context.Background()
+	binary, err := filepath.Abs(os.Getenv("RAMPART_BENCH_BINARY"))
+	if err != nil {
+		return nil, err
+	}
+	clients := 8
+	if v := os.Getenv("RAMPART_BENCH_CLIENTS"); v != "" {
+		if clients, err = strconv.Atoi(v); err != nil || clients < 1 {
+			return nil, fmt.Errorf("RAMPART_BENCH_CLIENTS=%q: want a positive integer", v)
+		}
+	}
+	runDir, err := os.MkdirTemp("", "rampart-bench-")
+	if err != nil {
+		return nil, err
+	}
+	e := &env{runDir: runDir, clients: clients, logPath: filepath.Join(runDir, "server.log")}
+	ok := false
+	defer func() {
+		if !ok {
+			e.stop()
+		}
+	}()
+
+	// A prod config for example.test, as an operator would make it. TLS is
+	// the reverse proxy's job, so the server speaks plain http on loopback.
+	var out, errOut bytes.Buffer
+	gen := exec.Command(binary, "gen", "config", "--domain", domain, "--media-domain", "media."+domain)
+	gen.Env, gen.Stdout, gen.Stderr = cleanEnv(), &out, &errOut
+	if err := gen.Run(); err != nil {
+		return nil, fmt.Errorf("rampart gen config: %v: %s", err, errOut.String())
+	}
+	cfgPath := filepath.Join(runDir, "rampart.toml")
+	if err := os.WriteFile(cfgPath, out.Bytes(), 0o600); err != nil {
+		return nil, err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	dataDir := filepath.Join(runDir, "data")
+	if err := os.Mkdir(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	serverEnv := []string{"RAMPART_HTTP_LISTEN=" + addr, "RAMPART_DATA_DIR=" + dataDir}
+	cfg, err := config.Load(cfgPath, serverEnv)
+	if err != nil {
+		return nil, err
+	}
+	dbPath := cfg.DatabasePath()
+	base := cfg.InstanceURL().String()
+
+	if seedDir := os.Getenv("RAMPART_BENCH_SEED_DIR"); seedDir != "" {
+		if err := os.MkdirAll(seedDir, 0o700); err != nil {
+			return nil, err
+		}
+		seedDB := filepath.Join(seedDir, filepath.Base(dbPath))
+		e.data, err = loadDataset(seedDir)
+		if err != nil {
+			logf("no usable dataset in %s (%v): seeding it", seedDir, err)
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				os.Remove(seedDB + suffix)
+			}
+			if e.data, err = seed(ctx, seedDB, base); err != nil {
+				return nil, err
+			}
+			if err := saveDataset(seedDir, e.data); err != nil {
+				return nil, err
+			}
+		} else {
+			logf("reusing the dataset in %s (seeded %s in %.0f s)", seedDir, e.data.SeededAt.Format(time.RFC3339), e.data.SeedSeconds)
+		}
+		// The benchmark posts statuses: run on a copy, keep the seed pristine.
+		t := time.Now()
+		for _, suffix := range []string{"", "-wal"} {
+			if err := copyFile(seedDB+suffix, dbPath+suffix); err != nil && !(suffix != "" && errors.Is(err, os.ErrNotExist)) {
+				return nil, err
+			}
+		}
+		logf("copied the database in %.1f s", time.Since(t).Seconds())
+	} else {
+		if e.data, err = seed(ctx, dbPath, base); err != nil {
+			return nil, err
+		}
+	}
+	e.describe()
+
+	// Start the real server.
+	logFile, err := os.OpenFile(e.logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	e.cmd = exec.Command(binary, "serve", "--config", cfgPath)
+	e.cmd.Env = append(cleanEnv(), serverEnv...)
+	e.cmd.Stdout, e.cmd.Stderr = logFile, logFile
+	if err := e.cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	e.exited = make(chan struct{})
+	go func() { e.cmd.Wait(); logFile.Close(); close(e.exited) }()
+	e.base = "http://" + addr
+	e.client = &http.Client{Timeout: time.Minute, Transport: &http.Transport{
+		MaxIdleConns: 4 * clients, MaxIdleConnsPerHost: 4 * clients, IdleConnTimeout: time.Minute,
+	}}
+	t := time.Now()
+	if err := e.waitReady(); err != nil {
+		return nil, err
+	}
+	logf("server pid %d ready in %.2f s; RSS at start %s", e.cmd.Process.Pid, time.Since(t).Seconds(), e.rssString())
+
+	// Sanity: a home timeline is a full page of statuses.
+	u := e.data.Users[e.following150]
+	status, body, err := e.request("GET", "/api/v1/timelines/home?limit="+strconv.Itoa(timelineLimit), u.Token, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	var page []map[string]any
+	if status != 200 || json.Unmarshal(body, &page) != nil || len(page) != timelineLimit {
+		return nil, fmt.Errorf("home timeline of %s: %d, %d statuses: %.300s", u.Username, status, len(page), body)
+	}
+	// Warm up: every user reads their home timeline once. Cold-start
+	// latency is not what the benchmarks measure.
+	t = time.Now()
+	var next atomic.Int64
+	lat, _, err := runClients(clients, len(e.data.Users), func(*mrand.Rand) error {
+		return e.home(e.data.Users[int(next.Add(1)-1)%len(e.data.Users)].Token)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("warm-up: %w", err)
+	}
+	logf("warm-up: %d home timelines in %.1f s (p50 %.1f ms, p99 %.1f ms); RSS %s",
+		len(lat), time.Since(t).Seconds(), percentileMs(lat, 0.50), percentileMs(lat, 0.99), e.rssString())
+	ok = true
+	return e, nil
+}
+
+// describe prints the dataset.
+func (e *env) describe() {
+	d := e.data
+	followers := make([]int, len(d.Users))
+	following := make([]int, len(d.Users))
+	statuses := make([]int, len(d.Users))
+	for i, u := range d.Users {
+		followers[i], following[i], statuses[i] = u.Followers, u.Following, u.Statuses
+		if u.Followers > d.Users[e.mostFollowed].Followers {
+			e.mostFollowed = i
+		}
+		if u.Following == maxFollowing && d.Users[e.following150].Following != maxFollowing {
+			e.following150 = i
+		}
+	}
+	dist := func(v []int) string {
+		s := slices.Clone(v)
+		slices.Sort(s)
+		q := func(p float64) int { return s[min(len(s)-1, int(p*float64(len(s))))] }
+		return fmt.Sprintf("min %d, p50 %d, p90 %d, p99 %d, max %d", s[0], q(0.5), q(0.9), q(0.99), s[len(s)-1])
+	}
+	logf("dataset: %d users, %d follows, %d statuses (%d replies, %d reblogs; visibility %v; %.0f characters on average)",
+		len(d.Users), d.Follows, d.Statuses, d.Replies, d.Reblogs, d.Visibility, d.MeanChars)
+	logf("  followers per user: %s", dist(followers))
+	logf("  following per user: %s", dist(following))
+	logf("  statuses per user:  %s", dist(statuses))
+	logf("  home_feed: %d rows; database %.0f MiB", d.HomeFeedRows, float64(d.DBBytes)/(1<<20))
+	for _, p := range []string{"accounts", "follows", "statuses", "tokens"} {
+		logf("  seeding %-8s %6.1f s", p, d.Phases[p])
+	}
+	logf("  seeding total    %6.1f s", d.SeedSeconds)
+	mf, f150 := d.Users[e.mostFollowed], d.Users[e.following150]
+	logf("  most followed: %s (%d followers, follows %d, home_feed %d rows)", mf.Username, mf.Followers, mf.Following, mf.HomeFeed)
+	logf("  following 150: %s (%d followers, follows %d, home_feed %d rows)", f150.Username, f150.Followers, f150.Following, f150.HomeFeed)
+}
+
+func (e *env) stop() {
+	if e.cmd != nil && e.cmd.Process != nil {
+		select {
+		case <-e.exited:
+		default:
+			e.cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-e.exited:
+			case <-time.After(30 * time.Second):
+				e.cmd.Process.Kill()
+				<-e.exited
+			}
+		}
+	}
+	if e.runDir != "" {
+		os.RemoveAll(e.runDir)
+	}
+}
+
+// cleanEnv drops RAMPART_* variables of the surrounding shell (the
+// benchmark's own among them).
+func cleanEnv() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "RAMPART_") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func (e *env) waitReady() error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		select {
+		case <-e.exited:
+			return fmt.Errorf("rampart serve exited early:\n%s", e.serverLog())
+		default:
+		}
+		if status, _, err := e.request("GET", "/livez", "", nil, ""); err == nil && status == 200 {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("rampart serve did not answer on %s:\n%s", e.base, e.serverLog())
+}
+
+func (e *env) serverLog() string {
+	b, _ := os.ReadFile(e.logPath)
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// request makes one API call as the client of a real instance would: Host
+// example.test, a bearer token, a form body.
+func (e *env) request(method, path, token string, form url.Values, idempotencyKey string) (int, []byte, error) {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, e.base+path, body)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Host = domain
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if idempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", idempotencyKey)
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+// home reads one page of a home timeline.
+func (e *env) home(token string) error {
+	status, body, err := e.request("GET", "/api/v1/timelines/home?limit="+strconv.Itoa(timelineLimit), token, nil, "")
+	if err != nil {
+		return err
+	}
+	if status != 200 || len(body) < 2 || body[0] != '[' {
+		return fmt.Errorf("home timeline: %d %.300s", status, body)
+	}
+	return nil
+}
+
+// post writes a status the way a client does (with an Idempotency-Key).
+func (e *env) post(rng *mrand.Rand, token string) error {
+	mention := ""
+	if rng.Float64() < 0.08 {
+		mention = e.data.Users[rng.IntN(len(e.data.Users))].Username
+	}
+	form := url.Values{"status": {statusText(rng, mention)}, "visibility": {pickVisibility(rng)}, "language": {"en"}}
+	var key [16]byte
+	for i := range key {
+		key[i] = byte(rng.Uint32())
+	}
+	status, body, err := e.request("POST", "/api/v1/statuses", token, form, hex.EncodeToString(key[:]))
+	if err != nil {
+		return err
+	}
+	if status != 200 {
+		return fmt.Errorf("post status: %d %.300s", status, body)
+	}
+	return nil
+}
+
+// runClients has clients goroutines make n calls of op between them and
+// returns every call's latency.
+func runClients(clients, n int, op func(rng *mrand.Rand) error) ([]time.Duration, time.Duration, error) {
+	var next atomic.Int64
+	lats := make([][]time.Duration, clients)
+	errs := make([]error, clients)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := mrand.New(mrand.NewPCG(uint64(c), uint64(start.UnixNano())))
+			lats[c] = make([]time.Duration, 0, n/clients+1)
+			for next.Add(1) <= int64(n) {
+				t := time.Now()
+				err := op(rng)
+				lats[c] = append(lats[c], time.Since(t))
+				if err != nil {
+					errs[c] = err
+					next.Store(int64(n)) // stop the others too
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var all []time.Duration
+	for _, l := range lats {
+		all = append(all, l...)
+	}
+	return all, elapsed, errors.Join(errs...)
+}
+
+// measure runs b.N calls of op on clients concurrent clients and reports
+// throughput, latency percentiles, the server's CPU time per request and
+// its memory. ns/op is suppressed: with concurrent clients it would only be
+// the inverse of req/s.
+func (e *env) measure(b *testing.B, clients int, op func(rng *mrand.Rand) error) {
+	srv0, cli0 := e.serverCPU(), selfCPU()
+	b.ResetTimer()
+	lat, elapsed, err := runClients(clients, b.N, op)
+	b.StopTimer()
+	if err != nil {
+		b.Fatalf("%v\nserver log:\n%s", err, e.serverLog())
+	}
+	srv, cli := e.serverCPU()-srv0, selfCPU()-cli0
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(percentileMs(lat, 0.50), "p50_ms")
+	b.ReportMetric(percentileMs(lat, 0.99), "p99_ms")
+	b.ReportMetric(float64(srv.Microseconds())/1000/float64(b.N), "srv_cpu_ms/op")
+	b.ReportMetric(float64(cli.Microseconds())/1000/float64(b.N), "client_cpu_ms/op")
+	rss, hwm := e.rss()
+	b.ReportMetric(rss, "rss_MiB")
+	b.ReportMetric(hwm, "peak_rss_MiB")
+}
+
+func percentileMs(lat []time.Duration, p float64) float64 {
+	if len(lat) == 0 {
+		return 0
+	}
+	s := slices.Clone(lat)
+	slices.Sort(s)
+	i := int(math.Ceil(p*float64(len(s)))) - 1
+	return float64(s[max(0, min(i, len(s)-1))].Microseconds()) / 1000
+}
+
+// rss reads the server's resident memory now and at its peak (VmRSS and
+// VmHWM), in MiB.
+func (e *env) rss() (rss, peak float64) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", e.cmd.Process.Pid))
+	if err != nil {
+		return 0, 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseFloat(fields[1], 64)
+		switch fields[0] {
+		case "VmRSS:":
+			rss = kb / 1024
+		case "VmHWM:":
+			peak = kb / 1024
+		}
+	}
+	return rss, peak
+}
+
+func (e *env) rssString() string {
+	rss, peak := e.rss()
+	return fmt.Sprintf("%.0f MiB (peak %.0f MiB)", rss, peak)
+}
+
+// serverCPU is the server's user+system CPU time so far (/proc/pid/stat;
+// Linux counts it in ticks of 1/100 s).
+func (e *env) serverCPU() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", e.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// selfCPU is this process's (the clients') CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkHomeTimeline reads GET /api/v1/timelines/home?limit=20 with
+// concurrent clients: as random users, as the most followed user, and as a
+// user following 150 accounts; and as random users one request at a time
+// (latency without queueing).
+func BenchmarkHomeTimeline(b *testing.B) {
+	e := getEnv(b)
+	users := e.data.Users
+	random := func(rng *mrand.Rand) error { return e.home(users[rng.IntN(len(users))].Token) }
+	b.Run("random_users", func(b *testing.B) { e.measure(b, e.clients, random) })
+	b.Run("random_users_1_client", func(b *testing.B) { e.measure(b, 1, random) })
+	b.Run("most_followed_user", func(b *testing.B) {
+		tok := users[e.mostFollowed].Token
+		e.measure(b, e.clients, func(*mrand.Rand) error { return e.home(tok) })
+	})
+	b.Run("following_150", func(b *testing.B) {
+		tok := users[e.following150].Token
+		e.measure(b, e.clients, func(*mrand.Rand) error { return e.home(tok) })
+	})
+}
+
+// BenchmarkPostStatus writes POST /api/v1/statuses with concurrent clients
+// as random users, one at a time as random users, and with concurrent
+// clients as the most followed user (the largest fan-out). fanout/op is the
+// home_feed rows each post writes (followers + author).
+func BenchmarkPostStatus(b *testing.B) {
+	e := getEnv(b)
+	users := e.data.Users
+	random := func(b *testing.B, clients int) {
+		var fan atomic.Int64
+		e.measure(b, clients, func(rng *mrand.Rand) error {
+			u := users[rng.IntN(len(users))]
+			fan.Add(int64(u.Followers + 1))
+			return e.post(rng, u.Token)
+		})
+		b.ReportMetric(float64(fan.Load())/float64(b.N), "fanout/op")
+	}
+	b.Run("random_users", func(b *testing.B) { random(b, e.clients) })
+	b.Run("random_users_1_client", func(b *testing.B) { random(b, 1) })
+	b.Run("most_followed_user", func(b *testing.B) {
+		u := users[e.mostFollowed]
+		e.measure(b, e.clients, func(rng *mrand.Rand) error { return e.post(rng, u.Token) })
+		b.ReportMetric(float64(u.Followers+1), "fanout/op")
+	})
+}
+
+// ---- Seeding ----
+
+// zipf samples indexes 0..n-1 with a power law: the item of rank r (ranks
+// assigned by a random permutation) has weight 1/(r+v)^s.
+type zipf struct {
+	cum  []float64
+	perm []int
+}
+
+func newZipf(rng *mrand.Rand, n int, s, v float64) *zipf {
+	z := &zipf{cum: make([]float64, n), perm: rng.Perm(n)}
+	total := 0.0
+	for r := range n {
+		total += 1 / math.Pow(float64(r)+v, s)
+		z.cum[r] = total
+	}
+	for r := range z.cum {
+		z.cum[r] /= total
+	}
+	return z
+}
+
+func (z *zipf) sample(rng *mrand.Rand) int {
+	r := sort.SearchFloat64s(z.cum, rng.Float64())
+	return z.perm[min(r, len(z.perm)-1)]
+}
+
+// seed fills the database at dbPath and returns its description.
+func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
+	start := time.Now()
+	logf("seeding %d users, %d statuses into %s", numUsers, numStatuses, dbPath)
+	st, err := store.OpenSQLite(ctx, dbPath, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	rng := mrand.New(mrand.NewPCG(2026, 1)) // the same graph and texts every time
+	ids := id.NewGenerator()
+	d := &dataset{Version: seedVersion, Users: make([]benchUser, numUsers), Visibility: map[string]int{}, Phases: map[string]float64{}}
+	now := time.Now().UTC()
+	phase := func(name string, t time.Time) {
+		d.Phases[name] = time.Since(t).Seconds()
+		logf("  %s: %.1f s", name, d.Phases[name])
+	}
+
+	// Accounts. Bench data: one password hash and one key pair for all.
+	t := time.Now()
+	hash, err := password.NewHasher(password.Default, 1).Hash(ctx, "bench password, not a secret")
+	if err != nil {
+		return nil, err
+	}
+	pub, priv, err := keyPair()
+	if err != nil {
+		return nil, err
+	}
+	accounts := make([]*store.Account, numUsers)
+	byName := map[string]int{}
+	joined := now.Add(-120 * 24 * time.Hour)
+	for i := range numUsers {
+		name := fmt.Sprintf("user%04d", i)
+		a := &store.Account{ID: ids.Next(), Username: name, URI: base + "/users/" + name, URL: base + "/@" + name,
+			DisplayName: "Bench User " + strconv.Itoa(i), Note: sentence(rng, 8, 20), Discoverable: true,
+			PublicKeyPEM: pub, PrivateKeyPEM: priv, CreatedAt: joined, UpdatedAt: joined}
+		u := &store.User{Email: name + "@" + domain, PasswordHash: hash, Role: "user", Approved: true, Locale: "en",
+			DefaultPrivacy: "public", CreatedAt: joined}
+		if err := st.CreateLocalAccount(ctx, a, u); err != nil {
+			return nil, err
+		}
+		accounts[i], byName[name] = a, i
+		d.Users[i] = benchUser{ID: a.ID, Username: name}
+	}
+	phase("accounts", t)
+
+	// Follows: each user follows 20–150 accounts (log-uniform, so most
+	// follow few), one user exactly 150. Targets are 80% drawn by
+	// popularity (a power law: a few accounts gather hundreds of
+	// followers), 20% uniformly (the long tail has some followers too).
+	t = time.Now()
+	popular := newZipf(rng, numUsers, 1.0, 3)
+	following := make([][]int, numUsers)
+	heavy := rng.IntN(numUsers)
+	for i := range numUsers {
+		k := int(math.Round(minFollowing * math.Pow(float64(maxFollowing)/minFollowing, rng.Float64())))
+		if i == heavy {
+			k = maxFollowing
+		}
+		seen := map[int]bool{i: true}
+		for len(following[i]) < k {
+			var j int
+			if rng.Float64() < 0.8 {
+				j = popular.sample(rng)
+			} else {
+				j = rng.IntN(numUsers)
+			}
+			if !seen[j] {
+				seen[j] = true
+				following[i] = append(following[i], j)
+			}
+		}
+	}
+	followedAt := now.Add(-100 * 24 * time.Hour)
+	for i, targets := range following {
+		for _, j := range targets {
+			if _, err := st.Follow(ctx, ids.Next(), accounts[i].ID, accounts[j].ID, store.FollowOptions{ShowReblogs: true}, followedAt); err != nil {
+				return nil, err
+			}
+			d.Users[i].Following++
+			d.Users[j].Followers++
+			d.Follows++
+		}
+	}
+	phase("follows", t)
+
+	// Statuses over the last 90 days, oldest first, by authors drawn from
+	// another power law (independent of popularity): a few people post a
+	// lot. Ids follow created_at (id.Floor), as ids made at the time would.
+	t = time.Now()
+	active := newZipf(rng, numUsers, 1.0, 10)
+	tagURL := func(tag string) string { return base + "/tags/" + tag }
+	resolve := func(m text.MentionRef) (text.Resolved, bool) {
+		i, ok := byName[strings.ToLower(m.Username)]
+		if !ok || (m.Domain != "" && m.Domain != domain) {
+			return text.Resolved{}, false
+		}
+		return text.Resolved{ID: accounts[i].ID, URL: accounts[i].URL, Acct: accounts[i].Username}, true
+	}
+	type recent struct {
+		id     int64
+		author int
+	}
+	var originals []recent // public and unlisted originals, newest last
+	reblogged := map[[2]int64]bool{}
+	span := 90 * 24 * time.Hour
+	first := now.Add(-span - time.Hour)
+	step := float64(span) / numStatuses
+	var chars int64
+	for n := range numStatuses {
+		at := first.Add(time.Duration(step * (float64(n) + 0.5*rng.Float64())))
+		author := active.sample(rng)
+		a := accounts[author]
+		s := &store.Status{ID: id.Floor(at), AccountID: a.ID, Local: true, Language: "en", CreatedAt: at}
+		s.URI = a.URI + "/statuses/" + strconv.FormatInt(s.ID, 10)
+		s.URL = a.URL + "/" + strconv.FormatInt(s.ID, 10)
+		ns := store.NewStatus{Status: s}
+		roll := rng.Float64()
+		switch {
+		case roll < reblogShare && len(originals) > 0:
+			// A reblog of a recent public or unlisted status by someone else.
+			o := originals[len(originals)-1-rng.IntN(min(len(originals), 1000))]
+			if o.author == author || reblogged[[2]int64{o.id, a.ID}] {
+				break
+			}
+			reblogged[[2]int64{o.id, a.ID}] = true
+			s.ReblogOfID, s.Visibility, s.Language = o.id, store.Public, ""
+			s.URI += "/activity"
+			s.URL = s.URI
+			d.Reblogs++
+		case roll < reblogShare+replyShare && len(originals) > 0:
+			// A reply to a recent status, starting with its author's handle.
+			o := originals[len(originals)-1-rng.IntN(min(len(originals), 200))]
+			s.InReplyToID, s.InReplyToAccountID = o.id, accounts[o.author].ID
+			s.Text = "@" + accounts[o.author].Username + " " + statusText(rng, "")
+			d.Replies++
+		}
+		if s.ReblogOfID == 0 {
+			if s.Text == "" {
+				mention := ""
+				if rng.Float64() < 0.08 {
+					mention = accounts[rng.IntN(numUsers)].Username
+				}
+				s.Text = statusText(rng, mention)
+			}
+			s.Visibility = visibilityNamed(pickVisibility(rng))
+			var html string
+			html, ns.MentionIDs, ns.Tags = text.Render(s.Text, tagURL, resolve)
+			s.Content = html
+			ns.Words = social.SearchTerms(s.Text)
+			chars += int64(len([]rune(s.Text)))
+			if s.Visibility != store.Private && s.InReplyToID == 0 {
+				originals = append(originals, recent{s.ID, author})
+				if len(originals) > 4000 {
+					originals = append(originals[:0], originals[len(originals)-2000:]...)
+				}
+			}
+		}
+		d.Visibility[social.VisibilityName(s.Visibility)]++
+		if err := st.CreateStatus(ctx, ns); err != nil {
+			return nil, fmt.Errorf("status %d: %w", n, err)
+		}
+		d.Users[author].Statuses++
+		d.Statuses++
+		if (n+1)%10_000 == 0 {
+			logf("  %d statuses, %.0f/s", n+1, float64(n+1)/time.Since(t).Seconds())
+		}
+	}
+	d.MeanChars = float64(chars) / float64(d.Statuses-d.Reblogs)
+	for i := range d.Users {
+		d.Users[i].HomeFeed = d.Users[i].Statuses
+		for _, j := range following[i] {
+			d.Users[i].HomeFeed += d.Users[j].Statuses
+		}
+	}
+	phase("statuses", t)
+
+	// A token per user, as the OAuth service issues them.
+	t = time.Now()
+	oa := oauth.New(st, ids)
+	app, _, err := oa.RegisterApp(ctx, oauth.AppParams{Name: "rampart-bench", RedirectURIs: []string{oauth.OOB}, Scopes: "read write follow"})
+	if err != nil {
+		return nil, err
+	}
+	scopes, _ := oauth.ParseScopes("read write follow")
+	for i := range d.Users {
+		tok, err := oa.IssueForAccount(ctx, app.ID, d.Users[i].ID, scopes)
+		if err != nil {
+			return nil, err
+		}
+		d.Users[i].Token = tok.Token
+	}
+	phase("tokens", t)
+	if err := st.Close(); err != nil {
+		return nil, err
+	}
+	d.SeedSeconds = time.Since(start).Seconds()
+	d.SeededAt = now
+
+	// What the seeding wrote (outside the timing).
+	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: dbPath}).EscapedPath()+"?mode=ro")
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM home_feed").Scan(&d.HomeFeedRows); err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(dbPath); err == nil {
+		d.DBBytes = fi.Size()
+	}
+	return d, nil
+}
+
+func keyPair() (pub, priv string, err error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return "", "", err
+	}
+	privDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return "", "", err
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		return "", "", err
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER})), nil
+}
+
+func loadDataset(dir string) (*dataset, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "dataset.json"))
+	if err != nil {
+		return nil, err
+	}
+	var d dataset
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, err
+	}
+	if d.Version != seedVersion || len(d.Users) != numUsers {
+		return nil, fmt.Errorf("dataset version %d, want %d", d.Version, seedVersion)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "rampart.db")); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// saveDataset writes dataset.json last: its presence marks a complete seed.
+func saveDataset(dir string, d *dataset) error {
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "dataset.json"), b, 0o600)
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// ---- Status texts ----
+
+var words = strings.Fields(`the a and of to in is it that for on with as was at be this have from or by not but what all
+were we when your can said there use an each which she do how their if will up other about out many then them these so some
+her would make like him into time has look two more write go see number no way could people my than first been call who
+its now find long down day did get come made may part today just really think new good know back after work year also
+well still right over thing little world great while morning coffee release server instance timeline federation post
+weekend garden train city night music album book reading finally again never always maybe everyone anyone something
+nothing weather rain sun snow walk bike code bug fix deploy database query index cache memory disk network friends
+family dinner lunch breakfast tea cat dog bird photo picture film movie show episode season game play learn teach class
+open source community project issue patch review merge build test ship late early small big quiet loud happy tired busy
+strange lovely nice awful funny honest simple hard easy`)
+
+var tagPool = []string{"rampart", "fediverse", "mastodon", "golang", "sqlite", "photography", "caturday", "music",
+	"books", "coffee", "linux", "selfhosting", "opensource", "security", "privacy", "gardening", "cycling", "art",
+	"science", "introduction"}
+
+func sentence(rng *mrand.Rand, minWords, maxWords int) string {
+	n := minWords + rng.IntN(maxWords-minWords+1)
+	var b strings.Builder
+	for i := range n {
+		w := words[rng.IntN(len(words))]
+		if i == 0 {
+			w = strings.ToUpper(w[:1]) + w[1:]
+		} else {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w)
+	}
+	b.WriteString([]string{".", ".", ".", "!", "?"}[rng.IntN(5)])
+	return b.String()
+}
+
+// statusText is a status of realistic length: log-normal, median about
+// 120 characters, rarely over 450; some carry hashtags, a link or a mention.
+func statusText(rng *mrand.Rand, mention string) string {
+	target := int(math.Min(480, math.Max(12, math.Exp(math.Log(110)+0.75*rng.NormFloat64()))))
+	var b strings.Builder
+	if mention != "" {
+		b.WriteString("@" + mention + " ")
+	}
+	for b.Len() < target {
+		if b.Len() > 0 && !strings.HasSuffix(b.String(), " ") {
+			b.WriteByte(' ')
+		}
+		b.WriteString(sentence(rng, 4, 16))
+	}
+	if rng.Float64() < 0.10 {
+		fmt.Fprintf(&b, " https://example.org/articles/%d", rng.IntN(100_000))
+	}
+	if rng.Float64() < 0.20 {
+		for range 1 + rng.IntN(3) {
+			b.WriteString(" #" + tagPool[rng.IntN(len(tagPool))])
+		}
+	}
+	return b.String()
+}
+
+// pickVisibility is mostly public, with some unlisted and followers-only.
+func pickVisibility(rng *mrand.Rand) string {
+	switch r := rng.Float64(); {
+	case r < 0.80:
+		return "public"
+	case r < 0.92:
+		return "unlisted"
+	default:
+		return "private"
+	}
+}
+
+func visibilityNamed(name string) store.Visibility {
+	switch name {
+	case "unlisted":
+		return store.Unlisted
+	case "private":
+		return store.Private
+	}
+	return store.Public
+}
