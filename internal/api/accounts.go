@@ -33,6 +33,11 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Calle
 	if fields, ok := profileFields(p); ok {
 		upd.Fields = &fields
 	}
+	if r.MultipartForm != nil && (len(r.MultipartForm.File["avatar"]) > 0 || len(r.MultipartForm.File["header"]) > 0) {
+		if err := a.uploadSlot(r); err != nil {
+			return // the client went away
+		}
+	}
 	for _, img := range []struct {
 		field string
 		dst   **string
@@ -40,7 +45,7 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Calle
 		if r.MultipartForm == nil || len(r.MultipartForm.File[img.field]) == 0 {
 			continue
 		}
-		data, _, err := readUpload(r, img.field)
+		data, _, err := a.readUpload(r, img.field)
 		if err != nil {
 			a.mediaError(w, r, err)
 			return

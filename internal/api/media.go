@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -56,7 +57,10 @@ var errNotMultipart = errors.New("the upload must be multipart/form-data with a 
 
 // readUpload takes a multipart file field (the body size is already capped
 // by the server for upload routes; going over it is a *http.MaxBytesError).
-func readUpload(r *http.Request, field string) ([]byte, bool, error) {
+// The part is on disk (or in memory when small) after parsing; its size and
+// sniffed kind are checked before it is read into memory. Callers hold an
+// upload slot (uploadSlot) first.
+func (a *API) readUpload(r *http.Request, field string) ([]byte, bool, error) {
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -64,7 +68,7 @@ func readUpload(r *http.Request, field string) ([]byte, bool, error) {
 		}
 		return nil, false, errNotMultipart
 	}
-	f, _, err := r.FormFile(field)
+	f, fh, err := r.FormFile(field)
 	if errors.Is(err, http.ErrMissingFile) {
 		return nil, false, nil
 	}
@@ -72,11 +76,32 @@ func readUpload(r *http.Request, field string) ([]byte, bool, error) {
 		return nil, false, errors.New("the file could not be read")
 	}
 	defer f.Close()
+	head := make([]byte, 4096)
+	n, _ := io.ReadFull(f, head)
+	if err := a.media.CheckSize(head[:n], fh.Size); err != nil {
+		return nil, false, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, false, errors.New("the file could not be read")
+	}
 	data, err := io.ReadAll(f)
 	if err != nil {
 		return nil, false, errors.New("the file could not be read")
 	}
 	return data, true, nil
+}
+
+// uploadSlot waits for one of the concurrentUploads slots, so only that many
+// requests hold files in memory at once; it is released when the request
+// ends. A request takes one slot however many files it carries.
+func (a *API) uploadSlot(r *http.Request) error {
+	select {
+	case a.uploads <- struct{}{}:
+	case <-r.Context().Done():
+		return r.Context().Err()
+	}
+	context.AfterFunc(r.Context(), func() { <-a.uploads })
+	return nil
 }
 
 func (a *API) mediaError(w http.ResponseWriter, r *http.Request, err error) {
@@ -93,7 +118,10 @@ func (a *API) mediaError(w http.ResponseWriter, r *http.Request, err error) {
 
 func (a *API) upload(async bool) func(http.ResponseWriter, *http.Request, *Caller) {
 	return func(w http.ResponseWriter, r *http.Request, c *Caller) {
-		data, ok, err := readUpload(r, "file")
+		if err := a.uploadSlot(r); err != nil {
+			return // the client went away
+		}
+		data, ok, err := a.readUpload(r, "file")
 		if errors.Is(err, errNotMultipart) {
 			writeError(w, http.StatusUnprocessableEntity, "Validation failed: "+err.Error())
 			return

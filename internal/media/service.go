@@ -40,6 +40,19 @@ func MaxBytes(cfg *config.Config) int64 {
 	return int64(max(m.MaxImageBytes, m.MaxVideoBytes, m.MaxAudioBytes)) + 64<<10 // room for the multipart envelope
 }
 
+// CheckSize refuses an upload whose size is over the limit of the kind its
+// first bytes sniff as — before the whole file is read into memory.
+func (s *Service) CheckSize(head []byte, size int64) error {
+	f, err := Sniff(head)
+	if err != nil {
+		return err
+	}
+	if limit := s.limitFor(f.Kind); size > limit {
+		return reject("the %s is %d bytes; at most %d are accepted", f.Kind, size, limit)
+	}
+	return nil
+}
+
 func (s *Service) limitFor(k Kind) int64 {
 	switch k {
 	case Video:
