@@ -553,3 +553,22 @@ func TestParseLenientKeepsParseStrict(t *testing.T) {
 		t.Errorf("not TOML: %v %v", cfg, errs)
 	}
 }
+
+func TestDropInThatWeakensTheUnitFails(t *testing.T) {
+	o := setup{}.deploy(t).opts
+	o.URL = ""
+	if c := byID(run(t, o))["S8"]; c.Verdict == Fail {
+		t.Fatalf("the shipped unit alone fails S8: %s", c.Saw)
+	}
+	dir := o.UnitPath + ".d"
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "local.conf"), []byte("[Service]\nNoNewPrivileges=no\nProtectSystem=false\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := byID(run(t, o))["S8"]
+	if c.Verdict != Fail || !strings.Contains(c.Saw, "NoNewPrivileges") || !strings.Contains(c.Saw, "local.conf") {
+		t.Errorf("a weakening drop-in was not caught: %s %q", c.Verdict, c.Saw)
+	}
+}

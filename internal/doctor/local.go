@@ -204,10 +204,23 @@ func (d *doctor) checkUnit(ctx context.Context) {
 		c.warn(fmt.Sprintf("cannot read %s: %v", d.unitPath, err), "run doctor as root, or pass a readable copy with --unit PATH.")
 		return
 	}
-	u, err := deploy.ParseUnit(string(data))
+	dropIns := unitDropIns(d.unitPath)
+	merged := string(data)
+	for _, p := range dropIns {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			c.warn(fmt.Sprintf("cannot read drop-in %s: %v", p, err), "run doctor as root.")
+			return
+		}
+		merged += "\n" + string(b)
+	}
+	u, err := deploy.ParseUnit(merged)
 	if err != nil {
-		c.fail(fmt.Sprintf("%s does not parse: %v", d.unitPath, err), fixUnit)
+		c.fail(fmt.Sprintf("%s (with its drop-ins) does not parse: %v", d.unitPath, err), fixUnit)
 		return
+	}
+	if len(dropIns) > 0 {
+		c.pass("judged with its drop-ins: %s", strings.Join(dropIns, ", "))
 	}
 	problems := deploy.CheckHardening(u)
 	seedBad := map[string]bool{}
@@ -222,11 +235,44 @@ func (d *doctor) checkUnit(ctx context.Context) {
 	if len(seedBad) == 0 {
 		c.pass("%s has every seed directive at its value or stricter (%s)", d.unitPath, strings.Join(deploy.SeedDirectives, ", "))
 	}
-	d.checkExposure(ctx, c)
+	d.checkExposure(ctx, c, merged)
+}
+
+// unitDropIns lists the *.conf drop-ins systemd would apply to the unit at
+// path, in the order it applies them: by file name, a name in /etc hiding
+// the same name in /run and /usr/lib. A drop-in can weaken any directive,
+// so S8 judges the unit as systemd will run it.
+func unitDropIns(path string) []string {
+	name := filepath.Base(path)
+	dirs := []string{path + ".d"}
+	for _, root := range []string{"/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system"} {
+		if d := filepath.Join(root, name+".d"); d != path+".d" {
+			dirs = append(dirs, d)
+		}
+	}
+	byName := map[string]string{}
+	for _, dir := range dirs {
+		matches, _ := filepath.Glob(filepath.Join(dir, "*.conf"))
+		for _, m := range matches {
+			if _, seen := byName[filepath.Base(m)]; !seen {
+				byName[filepath.Base(m)] = m
+			}
+		}
+	}
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		out = append(out, byName[n])
+	}
+	return out
 }
 
 // checkExposure adds systemd-analyze's exposure level to S8.
-func (d *doctor) checkExposure(ctx context.Context, c *checker) {
+func (d *doctor) checkExposure(ctx context.Context, c *checker, merged string) {
 	tool := d.o.SystemdAnalyze
 	if tool == "none" {
 		return
@@ -241,7 +287,19 @@ func (d *doctor) checkExposure(ctx context.Context, c *checker) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.o.Timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, tool, "security", "--offline=true", "--no-pager", d.unitPath)
+	// The unit as systemd runs it, drop-ins merged, under its own name.
+	dir, err := os.MkdirTemp("", "rampart-doctor-")
+	if err != nil {
+		c.warn(fmt.Sprintf("cannot measure the exposure level: %v", err), "run it by hand: systemd-analyze security "+filepath.Base(d.unitPath))
+		return
+	}
+	defer os.RemoveAll(dir)
+	analyzed := filepath.Join(dir, filepath.Base(d.unitPath))
+	if err := os.WriteFile(analyzed, []byte(merged), 0o600); err != nil {
+		c.warn(fmt.Sprintf("cannot measure the exposure level: %v", err), "run it by hand: systemd-analyze security "+filepath.Base(d.unitPath))
+		return
+	}
+	cmd := exec.CommandContext(ctx, tool, "security", "--offline=true", "--no-pager", analyzed)
 	cmd.Env = append(os.Environ(), "SYSTEMD_COLORS=0", "SYSTEMD_PAGER=", "SYSTEMD_LOG_COLOR=0")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
