@@ -74,6 +74,15 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		st.Close()
 		return nil, err
 	}
+	// SQLite has one serving process: an upload still "processing" now was
+	// left by a process that died. (Sharing a PostgreSQL database, processes
+	// will rely on the janitor's age limit alone.)
+	if n, err := st.FailStaleUploads(ctx, time.Now()); err != nil {
+		st.Close()
+		return nil, err
+	} else if n > 0 {
+		log.Warn("uploads left unprocessed by a previous run were marked failed", "count", n)
+	}
 	ms := media.New(cfg, st, storage, ids, log)
 	api.New(api.Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: so, Media: ms}).Register(mux)
 	healthz := health.Handler(st, log)
@@ -119,6 +128,10 @@ func (i *Instance) janitor(ctx context.Context) {
 		if err := errors.Join(i.store.DeleteExpiredSessions(ctx, now), i.store.DeleteExpiredCodes(ctx, now),
 			i.store.DeleteOldIdempotencyKeys(ctx, now.Add(-time.Hour).UnixMilli())); err != nil && ctx.Err() == nil {
 			i.log.Warn("removing expired sessions, codes and keys", "err", err)
+		}
+		// Processing is bounded at five minutes: anything older is stuck.
+		if _, err := i.store.FailStaleUploads(ctx, now.Add(-10*time.Minute)); err != nil && ctx.Err() == nil {
+			i.log.Warn("failing stuck uploads", "err", err)
 		}
 		if swept, err := i.media.Sweep(ctx); err != nil && ctx.Err() == nil {
 			i.log.Warn("sweeping uploads", "err", err)
