@@ -956,8 +956,9 @@ func sentence(rng *mrand.Rand, minWords, maxWords int) string {
 	return b.String()
 }
 
-// statusText is a status of realistic length: log-normal, median about
-// 120 characters, rarely over 450; some carry hashtags, a link or a mention.
+// statusText is a status of realistic length: whole sentences up to a
+// log-normal target (median 110 characters, at most 480), 180 characters on
+// average in the seeded set; some carry hashtags, a link or a mention.
 func statusText(rng *mrand.Rand, mention string) string {
 	target := int(math.Min(480, math.Max(12, math.Exp(math.Log(110)+0.75*rng.NormFloat64()))))
 	var b strings.Builder
