@@ -280,8 +280,8 @@ func deployBehindNginx(t *testing.T) *deployment {
 	var key string
 	d.cert, key, d.pool = nginxTestCert(t, dir)
 	args := []string{"gen", "nginx", "--config", d.cfg, "--cert", d.cert, "--key", key, "--https-port", d.httpsPort, "--http-port", d.httpPort}
-	if nginxTestLegacyHTTP2(t, nginx) {
-		args = append(args, "--legacy-http2")
+	if !nginxTestLegacyHTTP2(t, nginx) {
+		args = append(args, "--http2-directive")
 	}
 	site, stderr, code := run(t, nil, args...)
 	if code != 0 || stderr != "" {

@@ -21,7 +21,7 @@ func runGenNginx(_ context.Context, args []string, io IO, opts instance.Options)
 	fs.IntVar(&o.HTTPSPort, "https-port", o.HTTPSPort, "port nginx serves https on")
 	fs.IntVar(&o.HTTPPort, "http-port", o.HTTPPort, "port nginx redirects from http to https on")
 	fs.StringVar(&o.ACMEWebroot, "acme-webroot", o.ACMEWebroot, "directory served at /.well-known/acme-challenge/ over http for certbot --webroot (empty: none)")
-	fs.BoolVar(&o.LegacyHTTP2, "legacy-http2", false, "for nginx before 1.25.1 (Debian 12 ships 1.22): enable HTTP/2 with `listen … http2` instead of `http2 on`")
+	fs.BoolVar(&o.HTTP2Directive, "http2-directive", false, "for nginx 1.25.1 and later: enable HTTP/2 with `http2 on` instead of `listen … ssl http2` (which every nginx accepts; newer ones warn it is deprecated)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

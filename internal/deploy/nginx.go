@@ -27,9 +27,11 @@ type NginxOptions struct {
 	// ACMEWebroot is served at /.well-known/acme-challenge/ on the http port,
 	// so that certbot --webroot can renew; empty leaves it out.
 	ACMEWebroot string
-	// LegacyHTTP2 writes `listen … ssl http2` for nginx before 1.25.1
-	// (Debian 12 ships 1.22), which does not know the `http2` directive.
-	LegacyHTTP2 bool
+	// HTTP2Directive writes `http2 on;` (nginx 1.25.1 and later) instead of
+	// `listen … ssl http2`. The default form works on every nginx — Debian 12
+	// ships 1.22, which does not know the directive — and newer ones only
+	// warn that it is deprecated.
+	HTTP2Directive bool
 }
 
 // DefaultACMEWebroot is where `certbot certonly --webroot` writes challenges.
@@ -206,9 +208,9 @@ func NginxSite(cfg *config.Config, o NginxOptions) (string, error) {
 // nginxTemplate has server blocks only: Debian's nginx.conf includes
 // sites-enabled/* inside its http block.
 var nginxTemplate = template.Must(template.New("nginx").Parse(`{{define "listen"}}
-    listen {{.HTTPSPort}} ssl{{if .LegacyHTTP2}} http2{{end}};
-    listen [::]:{{.HTTPSPort}} ssl{{if .LegacyHTTP2}} http2{{end}};
-{{- if not .LegacyHTTP2}}
+    listen {{.HTTPSPort}} ssl{{if not .HTTP2Directive}} http2{{end}};
+    listen [::]:{{.HTTPSPort}} ssl{{if not .HTTP2Directive}} http2{{end}};
+{{- if .HTTP2Directive}}
     http2 on;
 {{- end}}
 {{- end}}

@@ -223,7 +223,7 @@ func parseNginxSize(t *testing.T, s string) int64 {
 // checkSite asserts everything every rendering must have.
 func checkSite(t *testing.T, s site, upstream string, httpsPort, httpPort int, hostHeader string) {
 	t.Helper()
-	tlsListen := []string{fmt.Sprintf("%d ssl", httpsPort), fmt.Sprintf("[::]:%d ssl", httpsPort)}
+	tlsListen := []string{fmt.Sprintf("%d ssl http2", httpsPort), fmt.Sprintf("[::]:%d ssl http2", httpsPort)}
 	headers := func(what string, loc []*nginxDirective, extra ...string) {
 		t.Helper()
 		want(t, what, loc, "proxy_pass", upstream)
@@ -247,7 +247,7 @@ func checkSite(t *testing.T, s site, upstream string, httpsPort, httpPort int, h
 		b := srv.d.block
 		want(t, srv.what, b, "server_name", srv.host)
 		want(t, srv.what, b, "listen", tlsListen...)
-		want(t, srv.what, b, "http2", "on")
+		want(t, srv.what, b, "http2")
 		want(t, srv.what, b, "ssl_protocols", "TLSv1.2 TLSv1.3")
 		want(t, srv.what, b, "ssl_prefer_server_ciphers", "off")
 		want(t, srv.what, b, "ssl_session_tickets", "off")
@@ -352,11 +352,11 @@ func TestNginxSiteOptions(t *testing.T) {
 		want(t, "media", s.media.block, "ssl_certificate", "/c/m.pem")
 		want(t, "media", s.media.block, "ssl_certificate_key", "/c/m.key")
 	})
-	t.Run("legacy http2", func(t *testing.T) {
-		s := render(t, testConfig(t), opts(func(o *NginxOptions) { o.LegacyHTTP2 = true }))
+	t.Run("http2 directive", func(t *testing.T) {
+		s := render(t, testConfig(t), opts(func(o *NginxOptions) { o.HTTP2Directive = true }))
 		for _, srv := range []*nginxDirective{s.app, s.media} {
-			want(t, "legacy", srv.block, "listen", "443 ssl http2", "[::]:443 ssl http2")
-			want(t, "legacy", srv.block, "http2")
+			want(t, "directive", srv.block, "listen", "443 ssl", "[::]:443 ssl")
+			want(t, "directive", srv.block, "http2", "on")
 		}
 	})
 	t.Run("upload limit follows the config", func(t *testing.T) {
@@ -528,7 +528,7 @@ func TestNginxAcceptsTheSite(t *testing.T) {
 				}
 				c.o.MediaCert, c.o.MediaKey = writeSelfSigned(t, mdir, "media.example.net")
 			}
-			c.o.LegacyHTTP2 = legacy
+			c.o.HTTP2Directive = !legacy
 			text, err := NginxSite(testConfig(t, c.env...), c.o)
 			if err != nil {
 				t.Fatal(err)
