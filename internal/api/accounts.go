@@ -34,9 +34,11 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Calle
 		upd.Fields = &fields
 	}
 	if r.MultipartForm != nil && (len(r.MultipartForm.File["avatar"]) > 0 || len(r.MultipartForm.File["header"]) > 0) {
-		if err := a.uploadSlot(r); err != nil {
+		release, err := a.uploadSlot(r)
+		if err != nil {
 			return // the client went away
 		}
+		defer release()
 	}
 	for _, img := range []struct {
 		field string

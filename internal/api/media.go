@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -92,16 +91,15 @@ func (a *API) readUpload(r *http.Request, field string) ([]byte, bool, error) {
 }
 
 // uploadSlot waits for one of the concurrentUploads slots, so only that many
-// requests hold files in memory at once; it is released when the request
-// ends. A request takes one slot however many files it carries.
-func (a *API) uploadSlot(r *http.Request) error {
+// requests hold files in memory at once. The caller defers the returned
+// release. A request takes one slot however many files it carries.
+func (a *API) uploadSlot(r *http.Request) (release func(), err error) {
 	select {
 	case a.uploads <- struct{}{}:
+		return func() { <-a.uploads }, nil
 	case <-r.Context().Done():
-		return r.Context().Err()
+		return nil, r.Context().Err()
 	}
-	context.AfterFunc(r.Context(), func() { <-a.uploads })
-	return nil
 }
 
 func (a *API) mediaError(w http.ResponseWriter, r *http.Request, err error) {
@@ -118,9 +116,11 @@ func (a *API) mediaError(w http.ResponseWriter, r *http.Request, err error) {
 
 func (a *API) upload(async bool) func(http.ResponseWriter, *http.Request, *Caller) {
 	return func(w http.ResponseWriter, r *http.Request, c *Caller) {
-		if err := a.uploadSlot(r); err != nil {
+		release, err := a.uploadSlot(r)
+		if err != nil {
 			return // the client went away
 		}
+		defer release()
 		data, ok, err := a.readUpload(r, "file")
 		if errors.Is(err, errNotMultipart) {
 			writeError(w, http.StatusUnprocessableEntity, "Validation failed: "+err.Error())
