@@ -184,6 +184,12 @@ func (s *Service) process(ctx context.Context, m *store.Media, f Format, data []
 			return err
 		}
 		file = data
+		if d := Duration(data, f); d > 0 {
+			meta["original"] = map[string]any{"duration": d}
+		}
+		// No frame is taken from the file (that would need a video decoder):
+		// a generic preview keeps preview_url on the media origin, never null.
+		preview = genericPreview()
 	}
 	key, err := s.storage.Put(ctx, f.Ext, file)
 	if err != nil {

@@ -390,14 +390,14 @@ func TestUploadRefusesMarkupInVideoAndAudio(t *testing.T) {
 		m, err := ts.Upload(ctx, ts.owner.ID, UploadParams{Data: append(append([]byte{}, data...), bytes.Repeat([]byte{0}, 64)...)})
 		if err != nil {
 			t.Errorf("clean %s: %v", name, err)
-		} else if !ts.exists(m.FileKey) || m.PreviewKey != "" {
-			t.Errorf("clean %s stored as %+v", name, m)
+		} else if !ts.exists(m.FileKey) || !ts.exists(m.PreviewKey) {
+			t.Errorf("clean %s stored as %+v (want the file and a generic preview)", name, m)
 		}
 		_, err = ts.Upload(ctx, ts.owner.ID, UploadParams{Data: append(append([]byte{}, data...), "<html><script>alert(1)</script>"...)})
 		readableRejection(t, name+" with HTML", err, "media files with embedded documents are not accepted")
 	}
-	// Only the two clean files were stored.
-	if names := dirNames(t, ts.dir); len(names) != 2 {
+	// Only the two clean files (and their generic previews) were stored.
+	if names := dirNames(t, ts.dir); len(names) != 4 {
 		t.Errorf("media dir holds %q", names)
 	}
 }
