@@ -5,9 +5,7 @@ import (
 	"context"
 	"html"
 	"image"
-	"image/color"
 	_ "image/jpeg" // decodes the previews
-	"image/png"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,23 +15,9 @@ import (
 	"time"
 
 	"github.com/mattn/go-mastodon"
-)
 
-// gradientPNG is a small real image to upload.
-func gradientPNG(t *testing.T, w, h int) []byte {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			img.Set(x, y, color.RGBA{R: uint8(x * 255 / w), G: uint8(y * 255 / h), B: 200, A: 255})
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
+	"github.com/rampart-social/rampart/internal/testutil"
+)
 
 // attachmentRe finds an image attachment on a page: the link to the full
 // file, the <img> source and its alt text.
@@ -61,7 +45,7 @@ func TestMastodonClientLibraryMedia(t *testing.T) {
 	// Upload (go-mastodon v0.0.13 posts to /api/v2/media). A file this small
 	// is processed before the answer, so the URLs are there at once.
 	const description = `A gradient: red → "blue" & <green>`
-	att, err := c.UploadMediaFromMedia(ctx, &mastodon.Media{File: bytes.NewReader(gradientPNG(t, 48, 32)), Description: description})
+	att, err := c.UploadMediaFromMedia(ctx, &mastodon.Media{File: bytes.NewReader(testutil.GradientPNG(t, 48, 32)), Description: description})
 	if err != nil {
 		t.Fatalf("UploadMediaFromMedia: %v", err)
 	}

@@ -20,9 +20,9 @@ import (
 	"github.com/mattn/go-mastodon"
 )
 
-// The sign-in flow of TestMastodonClientLibraryAgainstQuickstart is written
-// inline there; these helpers repeat it (reusing formFields and localhostJar)
-// so that several people can sign in to one instance.
+// The quickstart and the sign-in through the pages that the client tests
+// (TestMastodonClientLibraryAgainstQuickstart and those below) share; several
+// people can sign in to one instance.
 
 const socialPassword = "a long test password"
 

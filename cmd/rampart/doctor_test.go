@@ -1,15 +1,8 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -18,7 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/rampart-social/rampart/internal/testutil"
 )
 
 // doctorOutput is `rampart doctor --json` output.
@@ -41,28 +35,6 @@ func parseDoctorJSON(t *testing.T, stdout string) doctorOutput {
 		t.Fatalf("doctor --json printed no JSON (%v):\n%s", err, stdout)
 	}
 	return r
-}
-
-// doctorCertPEM makes a 90-day self-signed certificate for both test hosts
-// and writes it as a PEM file for --ca.
-func doctorCertPEM(t *testing.T) (tls.Certificate, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "example.test"},
-		DNSNames: []string{"example.test", "media.example.test"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(90 * 24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, path
 }
 
 // doctorFrontEnd stands in for the reverse proxy: TLS for both hosts in front
@@ -92,7 +64,11 @@ func TestDoctorAgainstRunningInstance(t *testing.T) {
 	env := []string{"RAMPART_HTTP_LISTEN=" + addr, "RAMPART_DATA_DIR=" + filepath.Join(t.TempDir(), "data")} // Rampart creates it, mode 0700
 	p := startProc(t, env, "serve", "--config", cfg)
 	waitReady(t, p, addr, "example.test")
-	cert, caFile := doctorCertPEM(t)
+	caFile, keyFile, _ := testutil.SelfSignedCert(t, t.TempDir(), "example.test", "media.example.test")
+	cert, err := tls.LoadX509KeyPair(caFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
 	httpsAddr, httpAddr := doctorFrontEnd(t, addr, cert)
 	unitText, _, code := run(t, nil, "gen", "systemd")
 	if code != 0 {

@@ -3,20 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
-	"math/big"
 	mrand "math/rand/v2"
 	"mime/multipart"
 	"net"
@@ -27,7 +21,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,76 +43,6 @@ const (
 	nginxAppHost   = "example.test"
 	nginxMediaHost = "media.example.test"
 )
-
-// nginxTestBinary returns Debian's nginx (in /usr/sbin, which a user's PATH
-// may lack). Missing, it skips the test, or fails it with RAMPART_REQUIRE_TOOLS=1.
-func nginxTestBinary(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("nginx"); err == nil {
-		return p
-	}
-	if fi, err := os.Stat("/usr/sbin/nginx"); err == nil && fi.Mode()&0o111 != 0 {
-		return "/usr/sbin/nginx"
-	}
-	if os.Getenv("RAMPART_REQUIRE_TOOLS") == "1" {
-		t.Fatal("nginx not found and RAMPART_REQUIRE_TOOLS=1 (install the Debian package nginx, or run ./scripts/test which does)")
-	}
-	t.Skip("nginx not found; skipping (install nginx, or set RAMPART_REQUIRE_TOOLS=1 to make this a failure)")
-	return ""
-}
-
-// nginxTestLegacyHTTP2 reports whether this nginx predates the http2
-// directive (1.25.1; Debian 12 has 1.22).
-func nginxTestLegacyHTTP2(t *testing.T, nginx string) bool {
-	t.Helper()
-	out, err := exec.Command(nginx, "-v").CombinedOutput()
-	m := regexp.MustCompile(`nginx/(\d+)\.(\d+)\.(\d+)`).FindStringSubmatch(string(out))
-	if err != nil || m == nil {
-		t.Fatalf("nginx -v: %v %s", err, out)
-	}
-	major, _ := strconv.Atoi(m[1])
-	minor, _ := strconv.Atoi(m[2])
-	patch, _ := strconv.Atoi(m[3])
-	return major < 1 || major == 1 && (minor < 25 || minor == 25 && patch < 1)
-}
-
-// nginxTestCert writes a self-signed certificate naming both hosts, and its key.
-func nginxTestCert(t *testing.T, dir string) (certPath, keyPath string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: nginxAppHost},
-		DNSNames:     []string{nginxAppHost, nginxMediaHost},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(365 * 24 * time.Hour), // no "expires soon" from doctor
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:         true, BasicConstraintsValid: true, // it is its own trust anchor
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certPath, certPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pool = x509.NewCertPool()
-	pool.AppendCertsFromPEM(certPEM)
-	return certPath, keyPath, pool
-}
 
 // startNginx runs nginx in the foreground on conf, everything it writes under
 // prefix, and stops it (master and workers) at cleanup.
@@ -238,7 +161,7 @@ type deployment struct {
 // `rampart gen nginx` prints.
 func deployBehindNginx(t *testing.T) *deployment {
 	t.Helper()
-	nginx := nginxTestBinary(t)
+	nginx := testutil.Nginx(t)
 	d := &deployment{}
 	ports := map[string]bool{}
 	for len(ports) < 3 {
@@ -278,9 +201,9 @@ func deployBehindNginx(t *testing.T) *deployment {
 	}
 
 	var key string
-	d.cert, key, d.pool = nginxTestCert(t, dir)
+	d.cert, key, d.pool = testutil.SelfSignedCert(t, dir, nginxAppHost, nginxMediaHost)
 	args := []string{"gen", "nginx", "--config", d.cfg, "--cert", d.cert, "--key", key, "--https-port", d.httpsPort, "--http-port", d.httpPort}
-	if !nginxTestLegacyHTTP2(t, nginx) {
+	if !testutil.NginxPredatesHTTP2Directive(t, nginx) {
 		args = append(args, "--http2-directive")
 	}
 	site, stderr, code := run(t, nil, args...)
@@ -304,22 +227,7 @@ func deployBehindNginx(t *testing.T) *deployment {
 		user = "user root;\n"
 	}
 	conf := filepath.Join(prefix, "nginx.conf")
-	wrapper := fmt.Sprintf(`%[3]sdaemon off;
-master_process on;
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log;
-events { worker_connections 256; }
-http {
-    access_log %[1]s/access.log;
-    client_body_temp_path %[1]s/client_body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-    include %[2]s;
-}
-`, prefix, sitePath, user)
+	wrapper := testutil.NginxConf(prefix, sitePath, user+"daemon off;\nmaster_process on;\n")
 	if err := os.WriteFile(conf, []byte(wrapper), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -633,19 +541,6 @@ func nginxSignIn(t *testing.T, d *deployment, clientID, clientSecret string) str
 	return tok.AccessToken
 }
 
-// doctorReport is `rampart doctor --json`.
-type doctorReport struct {
-	Checks []struct {
-		ID      string `json:"id"`
-		Name    string `json:"name"`
-		Verdict string `json:"verdict"`
-		Saw     string `json:"saw"`
-		Fix     string `json:"fix"`
-	} `json:"checks"`
-	Failed int `json:"failed"`
-	Warned int `json:"warned"`
-}
-
 // doctorMayWarn are the checks that may not pass in a test container.
 var doctorMayWarn = map[string]string{
 	"S8": "it reads the unit gen systemd prints, but systemd-analyze may be missing or unable to score it here",
@@ -662,7 +557,7 @@ func nginxDoctor(t *testing.T, d *deployment) {
 	}
 	stdout, stderr, code := run(t, nil, "doctor", "--config", d.cfg, "--url", d.app, "--unit", unitPath,
 		"--connect", "127.0.0.1:"+d.httpsPort, "--connect-http", "127.0.0.1:"+d.httpPort, "--ca", d.cert, "--json")
-	var rep doctorReport
+	var rep doctorOutput
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatalf("doctor --json (exit %d) printed no report: %v\nstdout:\n%s\nstderr:\n%s", code, err, stdout, stderr)
 	}

@@ -1,14 +1,11 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -35,7 +32,9 @@ type socialFixture struct {
 	names map[string]string
 }
 
-func newSocialFixture(t *testing.T) *socialFixture {
+// newSocialPair is the env with tokens for alice and bob and their ids
+// named, before anything happened between them.
+func newSocialPair(t *testing.T) *socialFixture {
 	t.Helper()
 	e := newEnv(t)
 	f := &socialFixture{env: e, names: map[string]string{}}
@@ -44,7 +43,14 @@ func newSocialFixture(t *testing.T) *socialFixture {
 	f.aliceID, f.bobID = idString(e.alice.ID), idString(e.bob.ID)
 	f.name(f.aliceID, "ALICE_ID")
 	f.name(f.bobID, "BOB_ID")
-	f.name(idString(e.carol.ID), "CAROL_ID")
+	return f
+}
+
+// newSocialFixture is newSocialPair after the scenario.
+func newSocialFixture(t *testing.T) *socialFixture {
+	t.Helper()
+	f := newSocialPair(t)
+	f.name(idString(f.carol.ID), "CAROL_ID")
 
 	// alice follows bob (unlocked), asking to be told of his posts: bob gets "follow".
 	f.okJSON(t, f.aliceTok, http.MethodPost, "/api/v1/accounts/"+f.bobID+"/follow", url.Values{"notify": {"true"}})
@@ -117,23 +123,6 @@ func (f *socialFixture) okJSON(t *testing.T, tok, method, target string, form ur
 	return decodeAny(t, rec, http.StatusOK)
 }
 
-func decodeAny(t *testing.T, rec *httptest.ResponseRecorder, status int) any {
-	t.Helper()
-	if rec.Code != status {
-		t.Fatalf("status %d, want %d; body %s", rec.Code, status, rec.Body)
-	}
-	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Errorf("Content-Type %q, want application/json", ct)
-	}
-	dec := json.NewDecoder(bytes.NewReader(rec.Body.Bytes()))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		t.Fatalf("body is not JSON: %v\n%s", err, rec.Body)
-	}
-	return v
-}
-
 func (f *socialFixture) postStatus(t *testing.T, tok, placeholder string, form url.Values) string {
 	t.Helper()
 	v := f.okJSON(t, tok, http.MethodPost, "/api/v1/statuses", form)
@@ -200,31 +189,11 @@ func (f *socialFixture) norm(v any, key string) any {
 	}
 }
 
-// goldenNorm compares (or, with -update, writes) testdata/name.golden.json
-// after norm; entities_test.go's golden would fold every named id to <ID>.
+// golden is compareGolden after norm; entities_test.go's golden would fold
+// every named id to <ID>.
 func (f *socialFixture) golden(t *testing.T, name string, v any) {
 	t.Helper()
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(f.norm(v, "")); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("golden file: %v (run go test ./internal/api/ -run %s -update to create it)", err, t.Name())
-	}
-	if !bytes.Equal(want, buf.Bytes()) {
-		t.Errorf("%s differs from %s (rerun with -update if the change is intended):\n%s", name, path, lineDiff(string(want), buf.String()))
-	}
+	compareGolden(t, name, f.norm(v, ""))
 }
 
 // diff lists the lines of the normalised, indented JSON only in a (-) or only in b (+).
@@ -247,50 +216,29 @@ func (f *socialFixture) diff(a, b any) string {
 // strings (or null for *_id), nothing nested that checkContract would reject.
 func checkSocialContract(t *testing.T, what string, v any) {
 	t.Helper()
-	var walk func(path, parent string, v any)
-	walk = func(path, parent string, v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			for k, x := range v {
-				p := path + "." + k
-				s, isStr := x.(string)
-				switch {
-				case k == "last_status_at":
-					if x != nil && (!isStr || !dayRe.MatchString(s)) {
-						t.Errorf("%s%s = %#v, want null or YYYY-MM-DD", what, p, x)
-					}
-				case k == "created_at" || k == "edited_at" || dateKeys[k]:
-					if x == nil {
-						if k == "created_at" {
-							t.Errorf("%s%s is null", what, p)
-						}
-					} else if !isStr || !dateRe.MatchString(s) {
-						t.Errorf("%s%s = %#v, not Mastodon's date format", what, p, x)
-					}
-				case urlKeys[k] && isStr && s == "":
-					t.Errorf(`%s%s is "" (a URL field must be a URL or null)`, what, p)
-				case k == "id":
-					re := idRe
-					if parent == "role" {
-						re = roleIDRe
-					}
-					if !isStr || !re.MatchString(s) {
-						t.Errorf("%s%s = %#v, want a numeric string", what, p, x)
-					}
-				case strings.HasSuffix(k, "_id") && k != "client_id":
-					if x != nil && (!isStr || !idRe.MatchString(s)) {
-						t.Errorf("%s%s = %#v, want null or a numeric string", what, p, x)
-					}
+	walkFields(v, func(p, parent, k string, x any) {
+		s, isStr := x.(string)
+		switch {
+		case k == "last_status_at":
+			if x != nil && (!isStr || !dayRe.MatchString(s)) {
+				t.Errorf("%s%s = %#v, want null or YYYY-MM-DD", what, p, x)
+			}
+		case k == "created_at" || k == "edited_at" || dateKeys[k]:
+			if x == nil {
+				if k == "created_at" {
+					t.Errorf("%s%s is null", what, p)
 				}
-				walk(p, k, x)
+			} else if !isStr || !dateRe.MatchString(s) {
+				t.Errorf("%s%s = %#v, not Mastodon's date format", what, p, x)
 			}
-		case []any:
-			for i, x := range v {
-				walk(fmt.Sprintf("%s[%d]", path, i), parent, x)
+		case strings.HasSuffix(k, "_id") && k != "client_id":
+			if x != nil && (!isStr || !idRe.MatchString(s)) {
+				t.Errorf("%s%s = %#v, want null or a numeric string", what, p, x)
 			}
+		default:
+			checkURLOrID(t, what, p, parent, k, x)
 		}
-	}
-	walk("", "", v)
+	})
 }
 
 func isNumber(x any) bool { _, ok := x.(json.Number); return ok }
@@ -316,16 +264,7 @@ func checkSocialAccount(t *testing.T, what string, a any) {
 			t.Errorf("%s: %s = %#v, want a boolean", what, k, x)
 		}
 	}
-	for _, k := range []string{"fields", "emojis", "roles"} {
-		if x, _ := lookup(a, k); !isArray(x) {
-			t.Errorf("%s: %s = %#v, want an array", what, k, x)
-		}
-	}
-	for _, k := range []string{"statuses_count", "followers_count", "following_count"} {
-		if x, _ := lookup(a, k); !isNumber(x) {
-			t.Errorf("%s: %s = %#v, want a number", what, k, x)
-		}
-	}
+	checkAccountListsAndCounters(t, what, a)
 	wantPresent(t, what, a, "last_status_at")
 	wantPresent(t, what, a, "discoverable")
 	wantPresent(t, what, a, "noindex")
@@ -653,13 +592,7 @@ func TestAccountEntityWithCounters(t *testing.T) {
 }
 
 func TestRelationshipEntity(t *testing.T) {
-	e := newEnv(t)
-	f := &socialFixture{env: e, names: map[string]string{}}
-	f.aliceTok = e.userToken(t, e.alice, "read write follow")
-	f.bobTok = e.userToken(t, e.bob, "read write follow")
-	f.aliceID, f.bobID = idString(e.alice.ID), idString(e.bob.ID)
-	f.name(f.aliceID, "ALICE_ID")
-	f.name(f.bobID, "BOB_ID")
+	f := newSocialPair(t)
 
 	check := func(t *testing.T, what string, r any, want map[string]bool) {
 		t.Helper()

@@ -162,7 +162,19 @@ func (e *env) getJSON(t *testing.T, target string, headers ...string) map[string
 	return wantJSON(t, rec, http.StatusOK)
 }
 
+// wantJSON expects status and decodes a JSON object (or null), numbers as json.Number.
 func wantJSON(t *testing.T, rec *httptest.ResponseRecorder, status int) map[string]any {
+	t.Helper()
+	v := decodeAny(t, rec, status)
+	m, ok := v.(map[string]any)
+	if !ok && v != nil {
+		t.Fatalf("body is not a JSON object:\n%s", rec.Body)
+	}
+	return m
+}
+
+// decodeAny expects status and decodes any JSON value (object or array), numbers as json.Number.
+func decodeAny(t *testing.T, rec *httptest.ResponseRecorder, status int) any {
 	t.Helper()
 	if rec.Code != status {
 		t.Fatalf("status %d, want %d; body %s", rec.Code, status, rec.Body)
@@ -172,9 +184,9 @@ func wantJSON(t *testing.T, rec *httptest.ResponseRecorder, status int) map[stri
 	}
 	dec := json.NewDecoder(bytes.NewReader(rec.Body.Bytes()))
 	dec.UseNumber()
-	var v map[string]any
+	var v any
 	if err := dec.Decode(&v); err != nil {
-		t.Fatalf("body is not a JSON object: %v\n%s", err, rec.Body)
+		t.Fatalf("body is not JSON: %v\n%s", err, rec.Body)
 	}
 	return v
 }
@@ -245,11 +257,18 @@ func normalise(v any, parent string) any {
 
 func golden(t *testing.T, name string, v any) {
 	t.Helper()
+	compareGolden(t, name, normalise(v, ""))
+}
+
+// compareGolden compares (or, with -update, writes) testdata/name.golden.json
+// with v, already normalised, as indented JSON.
+func compareGolden(t *testing.T, name string, v any) {
+	t.Helper()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // readable markup in the files
 	enc.SetIndent("", "  ")
-	if err := enc.Encode(normalise(v, "")); err != nil {
+	if err := enc.Encode(v); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join("testdata", name+".golden.json")
@@ -311,48 +330,17 @@ var urlKeys = map[string]bool{"url": true, "uri": true, "avatar": true, "avatar_
 
 var dateKeys = map[string]bool{"created_at": true, "last_status_at": true, "verified_at": true, "updated_at": true, "expires_at": true}
 
-// checkContract walks a response: dates, URL fields and ids as Mastodon
-// documents them. unixCreatedAt allows Token's numeric created_at.
-func checkContract(t *testing.T, what string, v any, unixCreatedAt bool) {
-	t.Helper()
-	var walk func(path string, parent string, v any)
+// walkFields calls visit for every key of every object inside v, depth
+// first, with its path (".a[0].b"), the key of the object that holds it
+// ("a" for b) and its value.
+func walkFields(v any, visit func(path, parent, key string, x any)) {
+	var walk func(path, parent string, v any)
 	walk = func(path, parent string, v any) {
 		switch v := v.(type) {
 		case map[string]any:
 			for k, x := range v {
 				p := path + "." + k
-				s, isStr := x.(string)
-				switch {
-				case dateKeys[k]:
-					switch x := x.(type) {
-					case nil:
-						if k == "created_at" {
-							t.Errorf("%s%s is null", what, p)
-						}
-					case string:
-						if !dateRe.MatchString(x) {
-							t.Errorf("%s%s = %q, not Mastodon's date format", what, p, x)
-						}
-					case json.Number:
-						if !(unixCreatedAt && k == "created_at") {
-							t.Errorf("%s%s is a number, want a date string", what, p)
-						} else if _, err := x.Int64(); err != nil {
-							t.Errorf("%s%s = %v, want integer seconds", what, p, x)
-						}
-					default:
-						t.Errorf("%s%s has type %T", what, p, x)
-					}
-				case urlKeys[k] && isStr && s == "":
-					t.Errorf(`%s%s is "" (a URL field must be a URL or null)`, what, p)
-				case k == "id":
-					re := idRe
-					if parent == "role" {
-						re = roleIDRe
-					}
-					if !isStr || !re.MatchString(s) {
-						t.Errorf("%s%s = %#v, want a numeric string", what, p, x)
-					}
-				}
+				visit(p, parent, k, x)
 				walk(p, k, x)
 			}
 		case []any:
@@ -362,6 +350,55 @@ func checkContract(t *testing.T, what string, v any, unixCreatedAt bool) {
 		}
 	}
 	walk("", "", v)
+}
+
+// checkURLOrID holds for a URL field (never "") and an id (a numeric
+// string; a role's may be negative) wherever they occur.
+func checkURLOrID(t *testing.T, what, p, parent, k string, x any) {
+	t.Helper()
+	s, isStr := x.(string)
+	switch {
+	case urlKeys[k] && isStr && s == "":
+		t.Errorf(`%s%s is "" (a URL field must be a URL or null)`, what, p)
+	case k == "id":
+		re := idRe
+		if parent == "role" {
+			re = roleIDRe
+		}
+		if !isStr || !re.MatchString(s) {
+			t.Errorf("%s%s = %#v, want a numeric string", what, p, x)
+		}
+	}
+}
+
+// checkContract walks a response: dates, URL fields and ids as Mastodon
+// documents them. unixCreatedAt allows Token's numeric created_at.
+func checkContract(t *testing.T, what string, v any, unixCreatedAt bool) {
+	t.Helper()
+	walkFields(v, func(p, parent, k string, x any) {
+		if !dateKeys[k] {
+			checkURLOrID(t, what, p, parent, k, x)
+			return
+		}
+		switch x := x.(type) {
+		case nil:
+			if k == "created_at" {
+				t.Errorf("%s%s is null", what, p)
+			}
+		case string:
+			if !dateRe.MatchString(x) {
+				t.Errorf("%s%s = %q, not Mastodon's date format", what, p, x)
+			}
+		case json.Number:
+			if !(unixCreatedAt && k == "created_at") {
+				t.Errorf("%s%s is a number, want a date string", what, p)
+			} else if _, err := x.Int64(); err != nil {
+				t.Errorf("%s%s = %v, want integer seconds", what, p, x)
+			}
+		default:
+			t.Errorf("%s%s has type %T", what, p, x)
+		}
+	})
 }
 
 // lookup follows keys; ok is false when one is missing.
@@ -418,15 +455,20 @@ func checkAccount(t *testing.T, what string, a any) {
 	wantNull(t, what, a, "last_status_at")
 	wantPresent(t, what, a, "noindex")
 	wantPresent(t, what, a, "discoverable")
+	checkAccountListsAndCounters(t, what, a)
+}
+
+// checkAccountListsAndCounters: an Account's fields, emojis and roles are
+// arrays, its counters numbers.
+func checkAccountListsAndCounters(t *testing.T, what string, a any) {
+	t.Helper()
 	for _, k := range []string{"fields", "emojis", "roles"} {
-		if x, _ := lookup(a, k); x == nil {
-			t.Errorf("%s: %s = %#v, want an array", what, k, x)
-		} else if _, ok := x.([]any); !ok {
+		if x, _ := lookup(a, k); !isArray(x) {
 			t.Errorf("%s: %s = %#v, want an array", what, k, x)
 		}
 	}
 	for _, k := range []string{"statuses_count", "followers_count", "following_count"} {
-		if x, _ := lookup(a, k); func() bool { _, ok := x.(json.Number); return !ok }() {
+		if x, _ := lookup(a, k); !isNumber(x) {
 			t.Errorf("%s: %s = %#v, want a number", what, k, x)
 		}
 	}

@@ -1,25 +1,17 @@
 package deploy
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/media"
+	"github.com/rampart-social/rampart/internal/testutil"
 )
 
 // nginxDirective is one parsed directive: its name, its arguments and, for a
@@ -414,100 +406,11 @@ func TestNginxSiteRejectsBadOptions(t *testing.T) {
 	}
 }
 
-// nginxBinary returns nginx (Debian puts it in /usr/sbin, which a user's PATH
-// may lack). A missing nginx skips, or fails with RAMPART_REQUIRE_TOOLS=1.
-func nginxBinary(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("nginx"); err == nil {
-		return p
-	}
-	if fi, err := os.Stat("/usr/sbin/nginx"); err == nil && fi.Mode()&0o111 != 0 {
-		return "/usr/sbin/nginx"
-	}
-	if os.Getenv("RAMPART_REQUIRE_TOOLS") == "1" {
-		t.Fatal("nginx not found and RAMPART_REQUIRE_TOOLS=1 (install the Debian package nginx, or run ./scripts/test which does)")
-	}
-	t.Skip("nginx not found; skipping (install nginx, or set RAMPART_REQUIRE_TOOLS=1 to make this a failure)")
-	return ""
-}
-
-var nginxVersionRE = regexp.MustCompile(`nginx/(\d+)\.(\d+)\.(\d+)`)
-
-// nginxNeedsLegacyHTTP2 reports whether this nginx predates the http2
-// directive (1.25.1).
-func nginxNeedsLegacyHTTP2(t *testing.T, nginx string) bool {
-	t.Helper()
-	out, err := exec.Command(nginx, "-v").CombinedOutput()
-	m := nginxVersionRE.FindStringSubmatch(string(out))
-	if err != nil || m == nil {
-		t.Fatalf("nginx -v: %v %s", err, out)
-	}
-	v := [3]int{}
-	for i := range v {
-		v[i], _ = strconv.Atoi(m[i+1])
-	}
-	return v[0] < 1 || v[0] == 1 && (v[1] < 25 || v[1] == 25 && v[2] < 1)
-}
-
-// writeSelfSigned writes a throwaway ECDSA certificate for names and its key.
-func writeSelfSigned(t *testing.T, dir string, names ...string) (certPath, keyPath string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: names[0]},
-		DNSNames:     names,
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPath, keyPath = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certPath, keyPath
-}
-
-// wrapperConf is the least nginx.conf around a site: everything nginx writes
-// goes to dir, as Debian's /etc/nginx/nginx.conf includes sites-enabled/*
-// inside http {}.
-func wrapperConf(dir, sitePath string) string {
-	return fmt.Sprintf(`worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log;
-events { worker_connections 64; }
-http {
-    access_log %[1]s/access.log;
-    client_body_temp_path %[1]s/client_body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-    include %[2]s;
-}
-`, dir, sitePath)
-}
-
 // TestNginxAcceptsTheSite runs `nginx -t` on renderings for a TCP and a
 // unix-socket listener.
 func TestNginxAcceptsTheSite(t *testing.T) {
-	nginx := nginxBinary(t)
-	legacy := nginxNeedsLegacyHTTP2(t, nginx)
+	nginx := testutil.Nginx(t)
+	legacy := testutil.NginxPredatesHTTP2Directive(t, nginx)
 	for name, c := range map[string]struct {
 		env []string
 		o   NginxOptions
@@ -519,14 +422,14 @@ func TestNginxAcceptsTheSite(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			cert, key := writeSelfSigned(t, dir, "example.net", "media.example.net")
+			cert, key, _ := testutil.SelfSignedCert(t, dir, "example.net", "media.example.net")
 			c.o.Cert, c.o.Key = cert, key
 			if name == "media cert separate" {
 				mdir := filepath.Join(dir, "media")
 				if err := os.Mkdir(mdir, 0o700); err != nil {
 					t.Fatal(err)
 				}
-				c.o.MediaCert, c.o.MediaKey = writeSelfSigned(t, mdir, "media.example.net")
+				c.o.MediaCert, c.o.MediaKey, _ = testutil.SelfSignedCert(t, mdir, "media.example.net")
 			}
 			c.o.HTTP2Directive = !legacy
 			text, err := NginxSite(testConfig(t, c.env...), c.o)
@@ -537,7 +440,7 @@ func TestNginxAcceptsTheSite(t *testing.T) {
 			if err := os.WriteFile(sitePath, []byte(text), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(confPath, []byte(wrapperConf(dir, sitePath)), 0o644); err != nil {
+			if err := os.WriteFile(confPath, []byte(testutil.NginxConf(dir, sitePath, "")), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			out, err := exec.Command(nginx, "-t", "-p", dir, "-c", confPath).CombinedOutput()
@@ -561,11 +464,11 @@ func TestNginxAcceptsTheSite(t *testing.T) {
 // TestNginxRejectsBrokenSites proves the check above is real: nginx -t here
 // does refuse a broken site.
 func TestNginxRejectsBrokenSites(t *testing.T) {
-	nginx := nginxBinary(t)
+	nginx := testutil.Nginx(t)
 	dir := t.TempDir()
 	sitePath, confPath := filepath.Join(dir, "rampart"), filepath.Join(dir, "nginx.conf")
 	os.WriteFile(sitePath, []byte("server { listen 1234 ssl; ssl_certificate /nonexistent.pem; ssl_certificate_key /nonexistent.key; no_such_directive on; }\n"), 0o644)
-	os.WriteFile(confPath, []byte(wrapperConf(dir, sitePath)), 0o644)
+	os.WriteFile(confPath, []byte(testutil.NginxConf(dir, sitePath, "")), 0o644)
 	if out, err := exec.Command(nginx, "-t", "-p", dir, "-c", confPath).CombinedOutput(); err == nil {
 		t.Fatalf("nginx -t accepted a broken site:\n%s", out)
 	}

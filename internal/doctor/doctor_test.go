@@ -3,17 +3,11 @@ package doctor
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -31,26 +25,6 @@ import (
 
 // allIDs are the checks a run with --url reports, in order.
 var allIDs = []string{"CONFIG", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "TLS"}
-
-// testCert is a self-signed certificate for names, valid for validFor.
-func testCert(t *testing.T, validFor time.Duration, names ...string) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: names[0]},
-		DNSNames: names, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(validFor),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
-}
 
 // setup is one deployment for doctor to examine.
 type setup struct {
@@ -116,7 +90,7 @@ func (s setup) deploy(t *testing.T) deployment {
 	if life == 0 {
 		life = 90 * 24 * time.Hour
 	}
-	cert, pool := testCert(t, life, names...)
+	cert, pool := testutil.SelfSignedTLS(t, life, names...)
 	done := make(chan error, 1)
 	go func() {
 		done <- inst.Serve(ctx, tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}))

@@ -1,5 +1,7 @@
 // Package testutil holds helpers shared by Rampart's tests: configs for the
-// test domains and parsing of security headers. Only _test.go files import it.
+// test domains, parsing of security headers, self-signed certificates, nginx
+// and a test image. Only _test.go files import it; beyond the config package
+// it needs only the standard library.
 package testutil
 
 import (

@@ -5,13 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/color"
-	"image/png"
 	"io"
-	"log/slog"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -22,14 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/audits"
-	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/rampart-social/rampart/internal/accounts"
-	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/httpsec"
 	"github.com/rampart-social/rampart/internal/instance"
 	"github.com/rampart-social/rampart/internal/oauth"
@@ -40,22 +30,6 @@ import (
 // pwnPayload is appended to a valid PNG: were the upload ever run as a
 // document of the app's origin, it would retitle the page and set a flag.
 const pwnPayload = `<script>document.title='PWNED'; window.__pwned=1</script>`
-
-// testPNG encodes a small opaque image with some colour in it.
-func testPNG(t *testing.T, w, h int) []byte {
-	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	for y := range h {
-		for x := range w {
-			img.Set(x, y, color.RGBA{R: uint8(x * 255 / w), G: uint8(y * 255 / h), B: 128, A: 255})
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
 
 // uploadedMedia is the part of the API's MediaAttachment the test reads.
 type uploadedMedia struct {
@@ -151,53 +125,10 @@ func TestBrowserMediaOriginIsInert(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	// The instance: dev, plain http on loopback, as TestBrowserPagesKeepTheCSP
-	// runs it. The app is http://localhost:PORT, the media origin
-	// http://127.0.0.1:PORT (the same listener tells them apart by Host):
-	// different hosts, so different origins and different sites.
-	ln := listenLoopback(t, "127.0.0.1")
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	appHost := "localhost:" + port
-	base := "http://" + appHost
-	mediaOrigin := "http://127.0.0.1:" + port
-	cfg, err := config.Parse([]byte(strings.Join([]string{
-		`env = "dev"`,
-		`url = "` + base + `"`,
-		`media_url = "` + mediaOrigin + `"`,
-		`data_dir = "` + t.TempDir() + `"`,
-		`secret_key = "` + testutil.Secret + `"`,
-		`[http]`,
-		`listen = "127.0.0.1:` + port + `"`,
-	}, "\n")+"\n"), nil)
-	if err != nil {
-		ln.Close()
-		t.Fatalf("dev config: %v", err)
-	}
-	serverLog := &testutil.SyncBuffer{}
-	inst, err := instance.Open(ctx, cfg, slog.New(slog.NewJSONHandler(serverLog, nil)), instance.Options{})
-	if err != nil {
-		ln.Close()
-		t.Fatalf("Open: %v", err)
-	}
-	srvCtx, stopServer := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- inst.Serve(srvCtx, ln) }()
-	t.Cleanup(func() {
-		stopServer()
-		select {
-		case err := <-served:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("server did not stop")
-		}
-		inst.Close()
-	})
-	if _, _, err := inst.Accounts().Create(ctx, accounts.NewParams{Username: "alice", Email: "alice@example.test",
-		Password: "correct horse battery", Approved: true}); err != nil {
-		t.Fatalf("create alice: %v", err)
-	}
+	// The instance, as startDevInstance runs it: the app is
+	// http://localhost:PORT, the media origin http://127.0.0.1:PORT.
+	dev := startDevInstance(t, ctx)
+	inst, appHost, base, mediaOrigin, serverLog := dev.inst, dev.appHost, dev.base, dev.mediaOrigin, dev.log
 
 	// Uploads through the API, with a token that may upload and post.
 	poster := newSite(t, inst, appHost)
@@ -222,8 +153,8 @@ func TestBrowserMediaOriginIsInert(t *testing.T) {
 	}
 	// (a) a valid PNG, (b) the same PNG with a script appended: both are
 	// images to the sniffer, and re-encoding keeps only the pixels.
-	clean := upload("a clean PNG", "clean.png", testPNG(t, 40, 30), "a colourful gradient")
-	pwnFile := append(testPNG(t, 32, 24), []byte(pwnPayload)...)
+	clean := upload("a clean PNG", "clean.png", testutil.GradientPNG(t, 40, 30), "a colourful gradient")
+	pwnFile := append(testutil.GradientPNG(t, 32, 24), []byte(pwnPayload)...)
 	pwn := upload("a PNG with a script appended", "pwn.png", pwnFile, "a gradient with a script tail")
 	// (c) an HTML document is not an upload Rampart takes, whatever its name.
 	html := []byte(`<!doctype html><html><head><title>x</title></head><body>` + pwnPayload + `</body></html>`)
@@ -257,60 +188,12 @@ func TestBrowserMediaOriginIsInert(t *testing.T) {
 	statusID := poster.apiID(poster.request(http.MethodPost, "/api/v1/statuses", form, tok.Token), "post with media")
 	statusPage := base + "/@alice/" + statusID
 
-	// The browser, configured as in TestBrowserPagesKeepTheCSP.
-	problems := &browserProblems{}
+	// The browser, as in TestBrowserPagesKeepTheCSP, also recording requests.
 	requests := &mediaRequests{origin: mediaOrigin, urls: map[string]string{}, cookies: map[string]string{}}
-	chromeOut := &testutil.SyncBuffer{}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browserPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.CombinedOutput(chromeOut),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithListener(problems.listen), chromedp.WithListener(requests.listen))
-	defer cancelBrowser()
+	b := newHeadless(t, ctx, browserPath, serverLog, requests.listen)
+	defer b.stop()
+	bctx, problems, step, fatal, load, dump := b.ctx, b.problems, b.step, b.fatal, b.load, b.dump
 
-	step := func() (context.Context, context.CancelFunc) { return context.WithTimeout(bctx, 15*time.Second) }
-	dump := func() {
-		csp, errs, issues := problems.snapshot()
-		t.Logf("browser CSP reports (%d): %s", len(csp), strings.Join(csp, "\n\t"))
-		t.Logf("browser errors (%d): %s", len(errs), strings.Join(errs, "\n\t"))
-		t.Logf("other Audits issues (%d): %s", len(issues), strings.Join(issues, "\n\t"))
-		t.Logf("server log:\n%s", serverLog.String())
-		var out []string
-		for _, l := range strings.Split(chromeOut.String(), "\n") {
-			if !strings.Contains(l, "dbus/") {
-				out = append(out, l)
-			}
-		}
-		t.Logf("chromium output (dbus lines left out):\n%s", strings.Join(out, "\n"))
-	}
-	fatal := func(format string, args ...any) {
-		t.Helper()
-		dump()
-		t.Fatalf(format, args...)
-	}
-	load := func(what string, steps ...chromedp.Action[chromedp.Void]) *network.Response {
-		t.Helper()
-		sctx, done := step()
-		defer done()
-		r, err := chromedp.RunResponse(sctx, steps...)
-		if err != nil {
-			fatal("%s: %v", what, err)
-		}
-		if r == nil {
-			fatal("%s: no document response", what)
-		}
-		return r
-	}
 	// eval runs js in the current document through DevTools and decodes it
 	// into out. DevTools evaluation is not page script: neither the page's CSP
 	// nor a sandbox without allow-scripts stops it, so it can inspect even
@@ -328,24 +211,11 @@ func TestBrowserMediaOriginIsInert(t *testing.T) {
 		}
 	}
 
-	if _, err := chromedp.Call(bctx, audits.Enable, cdp.Empty{}); err != nil {
-		fatal("Audits.enable: %v", err)
-	}
-	if _, err := chromedp.Call(bctx, page.AddScriptToEvaluateOnNewDocument,
-		page.AddScriptToEvaluateOnNewDocumentParams{Source: cspListener}); err != nil {
-		fatal("inject the securitypolicyviolation listener: %v", err)
-	}
+	b.watch()
 
 	// 1. Alice signs in through the form, so the app origin holds her session cookie.
 	load("sign-in page", chromedp.Navigate(base+"/auth/sign_in"))
-	fillCtx, fillDone := step()
-	defer fillDone()
-	if err := chromedp.Do(fillCtx,
-		chromedp.SendKeys(chromedp.ID("username"), "alice"),
-		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
-	); err != nil {
-		fatal("fill the sign-in form: %v", err)
-	}
+	b.fillSignIn("alice", "correct horse battery")
 	if r := load("submit the sign-in form", chromedp.Click(chromedp.CSS(`form[action="/auth/sign_in"] button[type="submit"]`))); r.Status != http.StatusOK {
 		fatal("after sign-in: status %d", r.Status)
 	}
@@ -625,7 +495,7 @@ func TestPagesShowAttachments(t *testing.T) {
 		form["media_ids[]"] = ids
 		return s.apiID(s.request(http.MethodPost, "/api/v1/statuses", form, alice), what)
 	}
-	img := upload("a.png", testPNG(t, 20, 10), `a "quoted" <b>description</b> & more`)
+	img := upload("a.png", testutil.GradientPNG(t, 20, 10), `a "quoted" <b>description</b> & more`)
 	vid := upload("v.mp4", fakeMP4, "a short clip")
 	aud := upload("a.wav", fakeWAV, "")
 	if vid.Type != "video" || aud.Type != "audio" || img.Type != "image" || img.PreviewURL == "" {
@@ -654,13 +524,13 @@ func TestPagesShowAttachments(t *testing.T) {
 
 	// Behind a content warning the media sit inside the closed <details>;
 	// marked sensitive without one, inside their own.
-	cwImg := upload("cw.png", testPNG(t, 8, 8), "")
+	cwImg := upload("cw.png", testutil.GradientPNG(t, 8, 8), "")
 	cw := post("with a warning", url.Values{"status": {"hidden"}, "spoiler_text": {"spoilers"}}, cwImg.ID)
 	body := s.page("/@alice/"+cw, http.StatusOK)
 	if !regexp.MustCompile(`(?s)<details class="cw">.*<img src="` + regexp.QuoteMeta(cwImg.PreviewURL) + `".*</details>`).MatchString(body) {
 		t.Errorf("the media of a status with a content warning are not inside it:\n%s", body)
 	}
-	sensImg := upload("sensitive.png", testPNG(t, 8, 8), "")
+	sensImg := upload("sensitive.png", testutil.GradientPNG(t, 8, 8), "")
 	sens := post("sensitive", url.Values{"status": {"careful"}, "sensitive": {"true"}}, sensImg.ID)
 	body = s.page("/@alice/"+sens, http.StatusOK)
 	if !regexp.MustCompile(`(?s)<details class="sensitive">\s*<summary>Sensitive media</summary>.*<img src="` +

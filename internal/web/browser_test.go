@@ -172,25 +172,30 @@ func listenLoopback(t *testing.T, ip string) net.Listener {
 	return ln
 }
 
-// TestBrowserPagesKeepTheCSP loads the landing, sign-in, consent and
-// signed-in pages of a running instance in headless Chromium, signs in
-// through the form and approves an OAuth app, then loads a profile page and a
-// status page with its thread, and fails on any CSP violation, console error,
-// exception or error log entry the browser reports.
-func TestBrowserPagesKeepTheCSP(t *testing.T) {
-	browserPath := requireChromium(t)
-	started := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+// devInstance is a dev instance on plain http on loopback with alice
+// (approved) as its account. The app is http://localhost:PORT, the media
+// origin http://127.0.0.1:PORT (the same listener tells them apart by Host):
+// different hosts, so different origins and different sites.
+type devInstance struct {
+	inst        *instance.Instance
+	port        string
+	appHost     string               // localhost:PORT
+	base        string               // http://localhost:PORT
+	mediaOrigin string               // http://127.0.0.1:PORT
+	log         *testutil.SyncBuffer // the server's JSON log
+}
 
-	// The instance: dev, plain http on loopback.
+// startDevInstance serves a devInstance until the test's cleanup.
+func startDevInstance(t *testing.T, ctx context.Context) *devInstance {
+	t.Helper()
 	ln := listenLoopback(t, "127.0.0.1")
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	base := "http://localhost:" + port
+	d := &devInstance{port: port, appHost: "localhost:" + port, base: "http://localhost:" + port,
+		mediaOrigin: "http://127.0.0.1:" + port, log: &testutil.SyncBuffer{}}
 	cfg, err := config.Parse([]byte(strings.Join([]string{
 		`env = "dev"`,
-		`url = "` + base + `"`,
-		`media_url = "http://127.0.0.1:` + port + `"`,
+		`url = "` + d.base + `"`,
+		`media_url = "` + d.mediaOrigin + `"`,
 		`data_dir = "` + t.TempDir() + `"`,
 		`secret_key = "` + testutil.Secret + `"`,
 		`[http]`,
@@ -200,12 +205,12 @@ func TestBrowserPagesKeepTheCSP(t *testing.T) {
 		ln.Close()
 		t.Fatalf("dev config: %v", err)
 	}
-	serverLog := &testutil.SyncBuffer{}
-	inst, err := instance.Open(ctx, cfg, slog.New(slog.NewJSONHandler(serverLog, nil)), instance.Options{})
+	inst, err := instance.Open(ctx, cfg, slog.New(slog.NewJSONHandler(d.log, nil)), instance.Options{})
 	if err != nil {
 		ln.Close()
 		t.Fatalf("Open: %v", err)
 	}
+	d.inst = inst
 	srvCtx, stopServer := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- inst.Serve(srvCtx, ln) }()
@@ -225,6 +230,140 @@ func TestBrowserPagesKeepTheCSP(t *testing.T) {
 		Password: "correct horse battery", Approved: true}); err != nil {
 		t.Fatalf("create alice: %v", err)
 	}
+	return d
+}
+
+// headless is a headless Chromium whose reports go to problems. Each of its
+// actions is bounded by step; fatal logs what the browser and the server
+// reported (dump) before failing the test.
+type headless struct {
+	t         *testing.T
+	ctx       context.Context // the browser's, for chromedp.Run and the like
+	stop      func()          // closes the browser; defer it
+	problems  *browserProblems
+	output    *testutil.SyncBuffer // Chromium's stdout and stderr
+	serverLog *testutil.SyncBuffer
+	more      func() // logs what else the test wants in dump, if set
+}
+
+// newHeadless prepares the browser at browserPath, listening with problems
+// and any other listeners; it starts at its first action (see watch).
+func newHeadless(t *testing.T, ctx context.Context, browserPath string, serverLog *testutil.SyncBuffer, listeners ...func(ev any)) *headless {
+	b := &headless{t: t, problems: &browserProblems{}, output: &testutil.SyncBuffer{}, serverLog: serverLog}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browserPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		// No UserDataDir: chromedp makes a fresh temporary one per browser and removes it.
+		chromedp.CombinedOutput(b.output),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	ctxOpts := []chromedp.ContextOption{chromedp.WithListener(b.problems.listen)}
+	for _, l := range listeners {
+		ctxOpts = append(ctxOpts, chromedp.WithListener(l))
+	}
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx, ctxOpts...)
+	b.ctx = bctx
+	b.stop = func() {
+		cancelBrowser()
+		cancelAlloc()
+	}
+	return b
+}
+
+// watch starts the browser, then turns on the Audits domain and injects
+// cspListener into every document.
+func (b *headless) watch() {
+	b.t.Helper()
+	if _, err := chromedp.Call(b.ctx, audits.Enable, cdp.Empty{}); err != nil {
+		b.fatal("Audits.enable: %v", err)
+	}
+	if _, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument,
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: cspListener}); err != nil {
+		b.fatal("inject the securitypolicyviolation listener: %v", err)
+	}
+}
+
+// step bounds one browser action, so a missing element fails fast instead
+// of waiting out the whole test's deadline.
+func (b *headless) step() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(b.ctx, 15*time.Second)
+}
+
+// dump logs the browser's reports, the server log and Chromium's output.
+func (b *headless) dump() {
+	t := b.t
+	csp, errs, issues := b.problems.snapshot()
+	t.Logf("browser CSP reports (%d): %s", len(csp), strings.Join(csp, "\n\t"))
+	t.Logf("browser errors (%d): %s", len(errs), strings.Join(errs, "\n\t"))
+	t.Logf("other Audits issues (%d): %s", len(issues), strings.Join(issues, "\n\t"))
+	if b.more != nil {
+		b.more()
+	}
+	t.Logf("server log:\n%s", b.serverLog.String())
+	var out []string
+	for _, l := range strings.Split(b.output.String(), "\n") {
+		if !strings.Contains(l, "dbus/") { // no system bus in containers; noise
+			out = append(out, l)
+		}
+	}
+	t.Logf("chromium output (dbus lines left out):\n%s", strings.Join(out, "\n"))
+}
+
+func (b *headless) fatal(format string, args ...any) {
+	b.t.Helper()
+	b.dump()
+	b.t.Fatalf(format, args...)
+}
+
+// fillSignIn types username and password into the sign-in form on the page.
+func (b *headless) fillSignIn(username, password string) {
+	b.t.Helper()
+	sctx, done := b.step()
+	defer done()
+	if err := chromedp.Do(sctx,
+		chromedp.SendKeys(chromedp.ID("username"), username),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+	); err != nil {
+		b.fatal("fill the sign-in form: %v", err)
+	}
+}
+
+// load runs steps that load a document and returns its response.
+func (b *headless) load(what string, steps ...chromedp.Action[chromedp.Void]) *network.Response {
+	b.t.Helper()
+	sctx, done := b.step()
+	defer done()
+	r, err := chromedp.RunResponse(sctx, steps...)
+	if err != nil {
+		b.fatal("%s: %v", what, err)
+	}
+	if r == nil {
+		b.fatal("%s: no document response", what)
+	}
+	return r
+}
+
+// TestBrowserPagesKeepTheCSP loads the landing, sign-in, consent and
+// signed-in pages of a running instance in headless Chromium, signs in
+// through the form and approves an OAuth app, then loads a profile page and a
+// status page with its thread, and fails on any CSP violation, console error,
+// exception or error log entry the browser reports.
+func TestBrowserPagesKeepTheCSP(t *testing.T) {
+	browserPath := requireChromium(t)
+	started := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	// The instance: dev, plain http on loopback.
+	dev := startDevInstance(t, ctx)
+	inst, port, base, serverLog := dev.inst, dev.port, dev.base, dev.log
 
 	// The OAuth client's redirect target, on another origin.
 	cb := &callback{}
@@ -256,51 +395,14 @@ func TestBrowserPagesKeepTheCSP(t *testing.T) {
 	}
 
 	// The browser.
-	problems := &browserProblems{}
-	chromeOut := &testutil.SyncBuffer{}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browserPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		// No UserDataDir: chromedp makes a fresh temporary one per browser and removes it.
-		chromedp.CombinedOutput(chromeOut),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	bctx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithListener(problems.listen))
-	defer cancelBrowser()
-
-	// step bounds one browser action, so a missing element fails fast instead
-	// of waiting out the whole test's deadline.
-	step := func() (context.Context, context.CancelFunc) { return context.WithTimeout(bctx, 15*time.Second) }
+	b := newHeadless(t, ctx, browserPath, serverLog)
+	defer b.stop()
+	bctx, problems, step, fatal, load, dump := b.ctx, b.problems, b.step, b.fatal, b.load, b.dump
 	var pageViolations []map[string]any
-	dump := func() {
-		csp, errs, issues := problems.snapshot()
+	b.more = func() {
 		hits, other := cb.seen()
-		t.Logf("browser CSP reports (%d): %s", len(csp), strings.Join(csp, "\n\t"))
 		t.Logf("securitypolicyviolation events (%d): %v", len(pageViolations), pageViolations)
-		t.Logf("browser errors (%d): %s", len(errs), strings.Join(errs, "\n\t"))
-		t.Logf("other Audits issues (%d): %s", len(issues), strings.Join(issues, "\n\t"))
 		t.Logf("callback hits %v, other requests to the client origin %v", hits, other)
-		t.Logf("server log:\n%s", serverLog.String())
-		var out []string
-		for _, l := range strings.Split(chromeOut.String(), "\n") {
-			if !strings.Contains(l, "dbus/") { // no system bus in containers; noise
-				out = append(out, l)
-			}
-		}
-		t.Logf("chromium output (dbus lines left out):\n%s", strings.Join(out, "\n"))
-	}
-	fatal := func(format string, args ...any) {
-		t.Helper()
-		dump()
-		t.Fatalf(format, args...)
 	}
 	// collect reads the page's securitypolicyviolation events before it is left.
 	collect := func() {
@@ -333,28 +435,9 @@ func TestBrowserPagesKeepTheCSP(t *testing.T) {
 		}
 		return s
 	}
-	load := func(what string, steps ...chromedp.Action[chromedp.Void]) *network.Response {
-		t.Helper()
-		sctx, done := step()
-		defer done()
-		r, err := chromedp.RunResponse(sctx, steps...)
-		if err != nil {
-			fatal("%s: %v", what, err)
-		}
-		if r == nil {
-			fatal("%s: no document response", what)
-		}
-		return r
-	}
 
 	// Start the browser, then turn on the Audits domain and the page listener.
-	if _, err := chromedp.Call(bctx, audits.Enable, cdp.Empty{}); err != nil {
-		fatal("Audits.enable: %v", err)
-	}
-	if _, err := chromedp.Call(bctx, page.AddScriptToEvaluateOnNewDocument,
-		page.AddScriptToEvaluateOnNewDocumentParams{Source: cspListener}); err != nil {
-		fatal("inject the securitypolicyviolation listener: %v", err)
-	}
+	b.watch()
 	t.Logf("browser up after %v", time.Since(started).Round(time.Millisecond))
 
 	// 1. The landing page, signed out: it links to the sign-in page.
@@ -375,14 +458,7 @@ func TestBrowserPagesKeepTheCSP(t *testing.T) {
 	}
 
 	// 3. Sign in through the form: a real click, a real POST.
-	fillCtx, fillDone := step()
-	defer fillDone()
-	if err := chromedp.Do(fillCtx,
-		chromedp.SendKeys(chromedp.ID("username"), "alice"),
-		chromedp.SendKeys(chromedp.ID("password"), "correct horse battery"),
-	); err != nil {
-		fatal("fill the sign-in form: %v", err)
-	}
+	b.fillSignIn("alice", "correct horse battery")
 	collect()
 	if r := load("submit the sign-in form", chromedp.Click(chromedp.CSS(`form[action="/auth/sign_in"] button[type="submit"]`))); r.Status != http.StatusOK {
 		fatal("after sign-in: status %d at %s", r.Status, location())
