@@ -22,10 +22,11 @@ import (
 // SQLite allows one writer at a time; funnelling writes through one
 // connection with BEGIN IMMEDIATE means no SQLITE_BUSY under load.
 type Store struct {
-	write   *sql.DB
-	read    *sql.DB
-	dialect string
-	log     *slog.Logger
+	write           *sql.DB
+	read            *sql.DB
+	dialect         string
+	log             *slog.Logger
+	stopCheckpoints func()
 }
 
 // OpenSQLite opens (creating if needed) the database file at path, in WAL
@@ -42,7 +43,10 @@ func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*Store, err
 		q.Add("_pragma", "foreign_keys(ON)")
 		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode() + extra
 	}
-	write, err := sql.Open("sqlite3", dsn("&_txlock=immediate"))
+	// The writer never checkpoints on commit: a checkpoint copies hundreds of
+	// pages and would stall whichever request crossed the threshold. The
+	// checkpointer goroutine does it in the background instead.
+	write, err := sql.Open("sqlite3", dsn("&_txlock=immediate&_pragma=wal_autocheckpoint(0)"))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
@@ -68,6 +72,7 @@ func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*Store, err
 		s.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
+	s.startCheckpoints()
 	return s, nil
 }
 
@@ -80,9 +85,41 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close checkpoints and closes both pools.
+// Close stops the checkpointer and closes both pools (the last connection
+// to close checkpoints the WAL into the database).
 func (s *Store) Close() error {
+	if s.stopCheckpoints != nil {
+		s.stopCheckpoints()
+	}
 	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// checkpointEvery is how often the background checkpointer copies the WAL
+// into the database. PASSIVE never waits for readers or the writer.
+const checkpointEvery = time.Second
+
+// startCheckpoints runs PASSIVE checkpoints on a reader connection, so writes
+// go on meanwhile, until Close.
+func (s *Store) startCheckpoints() {
+	stop, done := make(chan struct{}), make(chan struct{})
+	s.stopCheckpoints = func() { close(stop); <-done }
+	go func() {
+		defer close(done)
+		t := time.NewTicker(checkpointEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				if _, err := s.read.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+					s.log.Warn("WAL checkpoint", "err", err)
+				}
+				cancel()
+			}
+		}
+	}()
 }
 
 // JournalMode reports the connection's journal mode ("wal" when healthy).

@@ -82,3 +82,32 @@ func TestNotADatabase(t *testing.T) {
 		t.Fatalf("err = %v, want one naming the path", err)
 	}
 }
+
+func TestCheckpointsLeaveTheWriterAndSurviveClose(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "rampart.db")
+	s := open(t, path)
+	var auto int
+	if err := s.write.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&auto); err != nil || auto != 0 {
+		t.Errorf("the writer checkpoints on commit (wal_autocheckpoint = %d, %v); requests would stall on it", auto, err)
+	}
+	for i := 0; i < 500; i++ {
+		if err := s.SetSetting(ctx, "k"+strings.Repeat("x", i%7), strings.Repeat("v", 200)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SetSetting(ctx, "last", "kept"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 0 {
+		t.Errorf("the WAL was left with %d bytes after Close", fi.Size())
+	}
+	s = open(t, path)
+	defer s.Close()
+	if v, ok, err := s.Setting(ctx, "last"); err != nil || !ok || v != "kept" {
+		t.Errorf("after reopen: %q %v %v", v, ok, err)
+	}
+}
