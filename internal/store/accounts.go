@@ -264,3 +264,21 @@ func (s *Store) CountLocalStatuses(ctx context.Context) (int64, error) {
 	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM statuses WHERE local = 1 AND reblog_of_id IS NULL`).Scan(&n)
 	return n, err
 }
+
+// HiddenAccounts reports which of ids are local accounts others must not see
+// (disabled or waiting for approval).
+func (s *Store) HiddenAccounts(ctx context.Context, ids []int64) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	hidden, err := s.queryIDs(ctx, `SELECT account_id FROM users WHERE (disabled = 1 OR approved = 0) AND account_id IN (`+
+		placeholders(len(ids))+`)`, int64Args(ids)...)
+	if err != nil {
+		return nil, fmt.Errorf("hidden accounts: %w", err)
+	}
+	for _, id := range hidden {
+		out[id] = true
+	}
+	return out, nil
+}

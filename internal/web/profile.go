@@ -436,6 +436,10 @@ func (p *Pages) posts(ctx context.Context, ids []int64) ([]postView, error) {
 	if err != nil {
 		return nil, err
 	}
+	hidden, err := p.Store.HiddenAccounts(ctx, accountIDs)
+	if err != nil {
+		return nil, err
+	}
 	// The attachments of every status shown (a reblog shows its original's).
 	var shownIDs []int64
 	for _, set := range []map[int64]*store.Status{statuses, originals} {
@@ -473,7 +477,8 @@ func (p *Pages) posts(ctx context.Context, ids []int64) ([]postView, error) {
 		v.Media = p.media(attachments[st.ID])
 		v.Sensitive = st.Sensitive && st.SpoilerText == "" && len(v.Media) > 0
 		v.BoostedBy = booster
-		if parent, ok := accounts[st.InReplyToAccountID]; ok && st.InReplyToID != 0 {
+		// A reply names its parent's author only while that account may be seen.
+		if parent, ok := accounts[st.InReplyToAccountID]; ok && st.InReplyToID != 0 && !hidden[parent.ID] {
 			to := p.author(parent)
 			v.ReplyTo, v.ReplyLink = &to, statusLink(parent, &store.Status{ID: st.InReplyToID})
 		}

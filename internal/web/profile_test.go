@@ -317,6 +317,12 @@ func TestPendingAndDisabledAccountsHaveNoPages(t *testing.T) {
 	gone := s.user("gone")
 	id := s.post(gone, "soon gone")
 	s.page("/@gone/"+id, http.StatusOK)
+	// Someone replies to it; once its author is disabled, the reply no longer names them.
+	stay := s.user("stay")
+	reply := s.post(stay, "@gone hello", "in_reply_to_id", id)
+	if body := s.page("/@stay/"+reply, http.StatusOK); !strings.Contains(body, "/@gone") {
+		t.Fatalf("the reply does not name its parent's author before disabling:\n%s", body)
+	}
 	yes := true
 	if _, err := s.inst.Accounts().Modify(context.Background(), s.account("gone").ID, accounts.Change{Disabled: &yes}); err != nil {
 		t.Fatal(err)
@@ -327,6 +333,9 @@ func TestPendingAndDisabledAccountsHaveNoPages(t *testing.T) {
 	}
 	for _, target := range []string{"/@gone", "/@gone/" + id, "/@waiting"} {
 		s.page(target, http.StatusNotFound)
+	}
+	if body := s.page("/@stay/"+reply, http.StatusOK); strings.Contains(body, `href="/@gone`) {
+		t.Errorf("the reply still links the disabled account:\n%s", body)
 	}
 }
 
