@@ -32,11 +32,7 @@ func adminFlags(name string, io IO) (*flag.FlagSet, *string) {
 // withInstance loads the config, opens the instance for fn and closes it.
 // Only warnings and errors are logged, to stderr, so stdout stays clean.
 func withInstance(ctx context.Context, configFlag string, io IO, fn func(*config.Config, *instance.Instance) error) (err error) {
-	p, err := configPath(configFlag, io)
-	if err != nil {
-		return err
-	}
-	cfg, err := config.Load(p, io.Environ)
+	cfg, _, err := loadConfig(configFlag, io)
 	if err != nil {
 		return err
 	}

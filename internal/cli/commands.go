@@ -26,15 +26,17 @@ func runVersion(_ context.Context, args []string, io IO, opts instance.Options) 
 	return nil
 }
 
-// configPath takes --config, else RAMPART_CONFIG.
-func configPath(path string, io IO) (string, error) {
+// loadConfig loads the file named by --config, else by RAMPART_CONFIG, with
+// the process's RAMPART_* overrides; it also returns the path it used.
+func loadConfig(path string, io IO) (*config.Config, string, error) {
 	if path == "" {
 		path = io.getenv(config.EnvVarConfig)
 	}
 	if path == "" {
-		return "", usageError{"no config file: pass --config FILE or set " + config.EnvVarConfig + " (create one with `rampart gen config`)"}
+		return nil, "", usageError{"no config file: pass --config FILE or set " + config.EnvVarConfig + " (create one with `rampart gen config`)"}
 	}
-	return path, nil
+	cfg, err := config.Load(path, io.Environ)
+	return cfg, path, err
 }
 
 func runServe(ctx context.Context, args []string, io IO, opts instance.Options) error {
@@ -43,11 +45,7 @@ func runServe(ctx context.Context, args []string, io IO, opts instance.Options) 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	p, err := configPath(*path, io)
-	if err != nil {
-		return err
-	}
-	cfg, err := config.Load(p, io.Environ)
+	cfg, _, err := loadConfig(*path, io)
 	if err != nil {
 		return err
 	}
@@ -60,11 +58,7 @@ func runConfigCheck(_ context.Context, args []string, io IO, opts instance.Optio
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	p, err := configPath(*path, io)
-	if err != nil {
-		return err
-	}
-	cfg, err := config.Load(p, io.Environ)
+	cfg, p, err := loadConfig(*path, io)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/deploy"
 	"github.com/rampart-social/rampart/internal/instance"
 )
@@ -25,11 +24,7 @@ func runGenNginx(_ context.Context, args []string, io IO, opts instance.Options)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	p, err := configPath(*path, io)
-	if err != nil {
-		return err
-	}
-	cfg, err := config.Load(p, io.Environ)
+	cfg, _, err := loadConfig(*path, io)
 	if err != nil {
 		return err
 	}
