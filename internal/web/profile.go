@@ -103,18 +103,41 @@ type mediaView struct {
 	Height      int
 }
 
-// tagPage serves /tags/{tag}: the public statuses with a hashtag (hashtag
-// links in statuses point here).
-func (p *Pages) tagPage(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	tag := strings.ToLower(r.PathValue("tag"))
+// pageOf reads a public list's max_id (one more post than shown is asked
+// for, to know whether an older page exists); a malformed one is answered 400.
+func (p *Pages) pageOf(w http.ResponseWriter, r *http.Request) (store.Page, bool) {
 	pg := store.Page{Limit: postsPerPage + 1}
 	if s := r.URL.Query().Get("max_id"); s != "" {
 		var ok bool
 		if pg.MaxID, ok = parseID(s); !ok {
 			p.render(w, r, http.StatusBadRequest, "message.html", page{Title: "Bad request", Error: "This page link is malformed."})
-			return
+			return pg, false
 		}
+	}
+	return pg, true
+}
+
+// paginate trims ids to a page and sets the links to the older page and
+// back to the newest; base is the list's own path.
+func (v *publicView) paginate(base string, pg store.Page, ids []int64) []int64 {
+	if len(ids) > postsPerPage {
+		ids = ids[:postsPerPage]
+		v.Older = base + "?max_id=" + strconv.FormatInt(ids[len(ids)-1], 10)
+	}
+	if pg.MaxID != 0 {
+		v.Newest = base
+	}
+	return ids
+}
+
+// tagPage serves /tags/{tag}: the public statuses with a hashtag (hashtag
+// links in statuses point here).
+func (p *Pages) tagPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	tag := strings.ToLower(r.PathValue("tag"))
+	pg, ok := p.pageOf(w, r)
+	if !ok {
+		return
 	}
 	ids, err := p.Social.Public(ctx, 0, store.PublicFilter{Tag: tag}, pg)
 	if err != nil {
@@ -122,13 +145,7 @@ func (p *Pages) tagPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := &publicView{Tag: tag}
-	if len(ids) > postsPerPage {
-		ids = ids[:postsPerPage]
-		view.Older = "/tags/" + url.PathEscape(tag) + "?max_id=" + strconv.FormatInt(ids[len(ids)-1], 10)
-	}
-	if pg.MaxID != 0 {
-		view.Newest = "/tags/" + url.PathEscape(tag)
-	}
+	ids = view.paginate("/tags/"+url.PathEscape(tag), pg, ids)
 	if view.Posts, err = p.posts(ctx, ids); err != nil {
 		p.fail(w, r, err)
 		return
@@ -267,13 +284,9 @@ func (p *Pages) profile(w http.ResponseWriter, r *http.Request, name string) {
 	if !p.found(w, r, err) {
 		return
 	}
-	pg := store.Page{Limit: postsPerPage + 1}
-	if s := r.URL.Query().Get("max_id"); s != "" {
-		var ok bool
-		if pg.MaxID, ok = parseID(s); !ok {
-			p.render(w, r, http.StatusBadRequest, "message.html", page{Title: "Bad request", Error: "This page link is malformed."})
-			return
-		}
+	pg, ok := p.pageOf(w, r)
+	if !ok {
+		return
 	}
 	// PublicOnly with viewer 0: public and unlisted statuses (and reblogs of
 	// such), as the store's visibility rule lets anyone see them.
@@ -283,13 +296,7 @@ func (p *Pages) profile(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	view := &publicView{Profile: &profileView{Author: p.author(acc), Note: acc.Note, Fields: acc.Fields, Bot: acc.Bot,
 		Locked: acc.Locked, Joined: acc.CreatedAt.UTC().Format("January 2006"), JoinedDatetime: acc.CreatedAt.UTC().Format("2006-01-02")}}
-	if len(ids) > postsPerPage {
-		ids = ids[:postsPerPage]
-		view.Older = "/@" + acc.Username + "?max_id=" + strconv.FormatInt(ids[len(ids)-1], 10)
-	}
-	if pg.MaxID != 0 {
-		view.Newest = "/@" + acc.Username
-	}
+	ids = view.paginate("/@"+acc.Username, pg, ids)
 	if view.Posts, err = p.posts(ctx, ids); err != nil {
 		p.fail(w, r, err)
 		return
