@@ -119,7 +119,7 @@ func (s *Service) Create(ctx context.Context, p NewParams) (*store.Account, *sto
 	if err != nil {
 		return nil, nil, err
 	}
-	pub, priv, err := newKeyPair()
+	pub, priv, err := NewKeyPair()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -166,7 +166,9 @@ func (s *Service) checkPassword(pw string) error {
 	return nil
 }
 
-func newKeyPair() (pub, priv string, err error) {
+// NewKeyPair makes the RSA-2048 key pair every local account gets for
+// federation (HTTP signatures), PEM-encoded: PKIX public, PKCS#8 private.
+func NewKeyPair() (pub, priv string, err error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return "", "", fmt.Errorf("generate key pair: %w", err)

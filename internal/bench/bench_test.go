@@ -24,13 +24,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -53,6 +49,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/oauth"
@@ -672,7 +669,7 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	pub, priv, err := keyPair()
+	pub, priv, err := accounts.NewKeyPair()
 	if err != nil {
 		return nil, err
 	}
@@ -860,23 +857,6 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 		d.DBBytes = fi.Size()
 	}
 	return d, nil
-}
-
-func keyPair() (pub, priv string, err error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return "", "", err
-	}
-	privDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return "", "", err
-	}
-	pubDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		return "", "", err
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})),
-		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER})), nil
 }
 
 func loadDataset(dir string) (*dataset, error) {
