@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/deploy"
@@ -39,6 +40,7 @@ func runDoctor(ctx context.Context, args []string, io IO, _ instance.Options) er
 	rep, err := doctor.Run(ctx, doctor.Options{
 		ConfigPath: path, Environ: io.Environ, URL: *url, UnitPath: *unit,
 		Connect: *connect, ConnectHTTP: *connectHTTP, CAFile: *ca, Timeout: *timeout,
+		Log: slog.New(slog.NewTextHandler(io.Stderr, nil)),
 	})
 	if err != nil {
 		var re *doctor.RunError

@@ -88,6 +88,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -169,6 +170,8 @@ type Options struct {
 	// SystemdAnalyze is the tool's path; empty looks it up on PATH, "none" skips it.
 	SystemdAnalyze string
 	Now            func() time.Time
+	// Log receives a recovered panic of a probe (with its stack); nil discards it.
+	Log *slog.Logger
 }
 
 // RunError means doctor itself could not run (a missing config file, a bad
@@ -381,6 +384,14 @@ func sameHost(a, b string) bool {
 }
 
 // configName is how fixes name the config file.
+// log is where a recovered panic of a probe goes.
+func (d *doctor) log() *slog.Logger {
+	if d.o.Log != nil {
+		return d.o.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
 func (d *doctor) configName() string { return d.o.ConfigPath }
 
 // checker collects one check's findings.

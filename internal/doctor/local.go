@@ -17,6 +17,7 @@ import (
 
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/deploy"
+	"github.com/rampart-social/rampart/internal/safely"
 )
 
 // checkConfig is CONFIG: the lines of config.Load's error that no other check owns.
@@ -146,24 +147,23 @@ func nonLoopbackIPs() ([]net.IPAddr, error) {
 func (d *doctor) dialAll(ips []net.IPAddr, port string) []string {
 	timeout := min(d.o.Timeout, 2*time.Second)
 	var mu sync.Mutex
-	var wg sync.WaitGroup
+	probes := safely.NewGroup(d.log())
 	var answered []string
 	for _, ip := range ips {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		_ = probes.Go("probe", func() error {
 			target := net.JoinHostPort(ip.String(), port)
 			conn, err := net.DialTimeout("tcp", target, timeout)
 			if err != nil {
-				return
+				return nil
 			}
 			conn.Close()
 			mu.Lock()
 			answered = append(answered, target)
 			mu.Unlock()
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	probes.Wait()
 	sort.Strings(answered)
 	return answered
 }

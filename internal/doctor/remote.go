@@ -20,6 +20,7 @@ import (
 	"github.com/rampart-social/rampart/internal/buildinfo"
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/httpsec"
+	"github.com/rampart-social/rampart/internal/safely"
 	"github.com/rampart-social/rampart/internal/session"
 )
 
@@ -148,12 +149,10 @@ func (d *doctor) probeAll(ctx context.Context) {
 	defer https.CloseIdleConnections()
 	defer plain.CloseIdleConnections()
 	d.probes = map[string]*fetched{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
+	var mu sync.Mutex // a probe that panicked leaves its entry missing, which reads as "not fetched"
+	probes := safely.NewGroup(d.log())
 	for _, s := range specs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		_ = probes.Go("probe", func() error {
 			f := fetch(ctx, s.client, s.url, s.accept)
 			if s.id == pInstKey || s.id == pMediaKey {
 				f.path = keyLabel
@@ -161,9 +160,10 @@ func (d *doctor) probeAll(ctx context.Context) {
 			mu.Lock()
 			d.probes[s.id] = f
 			mu.Unlock()
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	probes.Wait()
 }
 
 // hostOnly is the URL's host name, bracketed when it is an IPv6 literal, without port.

@@ -23,6 +23,7 @@ import (
 	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/password"
+	"github.com/rampart-social/rampart/internal/safely"
 	"github.com/rampart-social/rampart/internal/server"
 	"github.com/rampart-social/rampart/internal/session"
 	"github.com/rampart-social/rampart/internal/social"
@@ -113,8 +114,10 @@ func (i *Instance) Store() *store.Store { return i.store }
 // Serve answers on ln until ctx ends, then drains and returns.
 func (i *Instance) Serve(ctx context.Context, ln net.Listener) error {
 	jctx, stop := context.WithCancel(ctx)
+	bg := safely.NewGroup(i.log)
+	defer bg.Wait()
 	defer stop()
-	go i.janitor(jctx)
+	_ = bg.Go("janitor", func() error { i.janitor(jctx); return nil })
 	return server.Serve(ctx, i.cfg, i.log, server.NewHTTPServer(i.cfg, i.log, i.handler), ln)
 }
 
@@ -124,25 +127,31 @@ func (i *Instance) janitor(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		now := time.Now()
-		if err := errors.Join(i.store.DeleteExpiredSessions(ctx, now), i.store.DeleteExpiredCodes(ctx, now),
-			i.store.DeleteOldIdempotencyKeys(ctx, now.Add(-time.Hour).UnixMilli())); err != nil && ctx.Err() == nil {
-			i.log.Warn("removing expired sessions, codes and keys", "err", err)
-		}
-		// Processing is bounded at five minutes: anything older is stuck.
-		if _, err := i.store.FailStaleUploads(ctx, now.Add(-10*time.Minute)); err != nil && ctx.Err() == nil {
-			i.log.Warn("failing stuck uploads", "err", err)
-		}
-		if swept, err := i.media.Sweep(ctx); err != nil && ctx.Err() == nil {
-			i.log.Warn("sweeping uploads", "err", err)
-		} else if swept.Files > 0 || swept.Rows > 0 {
-			i.log.Info("swept uploads", "rows", swept.Rows, "files", swept.Files, "bytes", swept.Bytes)
-		}
+		// A panic in one round is logged and the next round still runs.
+		_ = safely.Do(i.log, "janitor round", func() error { i.janitorRound(ctx); return nil })
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// janitorRound is one hourly clean-up.
+func (i *Instance) janitorRound(ctx context.Context) {
+	now := time.Now()
+	if err := errors.Join(i.store.DeleteExpiredSessions(ctx, now), i.store.DeleteExpiredCodes(ctx, now),
+		i.store.DeleteOldIdempotencyKeys(ctx, now.Add(-time.Hour).UnixMilli())); err != nil && ctx.Err() == nil {
+		i.log.Warn("removing expired sessions, codes and keys", "err", err)
+	}
+	// Processing is bounded at five minutes: anything older is stuck.
+	if _, err := i.store.FailStaleUploads(ctx, now.Add(-10*time.Minute)); err != nil && ctx.Err() == nil {
+		i.log.Warn("failing stuck uploads", "err", err)
+	}
+	if swept, err := i.media.Sweep(ctx); err != nil && ctx.Err() == nil {
+		i.log.Warn("sweeping uploads", "err", err)
+	} else if swept.Files > 0 || swept.Rows > 0 {
+		i.log.Info("swept uploads", "rows", swept.Rows, "files", swept.Files, "bytes", swept.Bytes)
 	}
 }
 

@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/id"
+	"github.com/rampart-social/rampart/internal/safely"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -26,12 +26,13 @@ type Service struct {
 	now     func() time.Time
 	work    chan struct{} // bounds concurrent processing
 	pending chan struct{} // bounds uploads waiting in memory for background processing
-	wg      sync.WaitGroup
+	bg      *safely.Group // background processing; a panic there fails the upload, not the process
 }
 
 // New builds the service.
 func New(cfg *config.Config, st *store.Store, storage Storage, ids *id.Generator, log *slog.Logger) *Service {
-	return &Service{cfg: cfg, store: st, storage: storage, ids: ids, log: log, now: time.Now, work: make(chan struct{}, 2), pending: make(chan struct{}, 8)}
+	return &Service{cfg: cfg, store: st, storage: storage, ids: ids, log: log, now: time.Now, work: make(chan struct{}, 2), pending: make(chan struct{}, 8),
+		bg: safely.NewGroup(log)}
 }
 
 // MaxBytes is the largest upload of any kind (the request body limit of upload routes).
@@ -112,9 +113,7 @@ func (s *Service) Upload(ctx context.Context, owner int64, p UploadParams) (*sto
 		<-s.pending
 		return nil, err
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	_ = s.bg.Go("processing an upload", func() error { // a panic here is logged; the row stays "processing" until the janitor fails it
 		defer func() { <-s.pending }()
 		// The request is over: processing gets its own bounded context.
 		bctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -128,7 +127,8 @@ func (s *Service) Upload(ctx context.Context, owner int64, p UploadParams) (*sto
 		if err := s.store.FinishMedia(bctx, &done); err != nil {
 			s.log.Error("finishing an upload", "media_id", m.ID, "err", err)
 		}
-	}()
+		return nil
+	})
 	return m, nil
 }
 
@@ -154,7 +154,7 @@ func (s *Service) ProfileImage(ctx context.Context, owner int64, data []byte, av
 }
 
 // Wait blocks until background processing is done (for shutdown and tests).
-func (s *Service) Wait() { s.wg.Wait() }
+func (s *Service) Wait() { s.bg.Wait() }
 
 // process makes the upload safe and stores its files, filling m.
 func (s *Service) process(ctx context.Context, m *store.Media, f Format, data []byte) error {
@@ -166,30 +166,42 @@ func (s *Service) process(ctx context.Context, m *store.Media, f Format, data []
 	}
 	meta := map[string]any{}
 	var file, preview []byte
-	switch f.Kind {
-	case Image:
-		img, err := ProcessImage(data, f, Limits{MaxPixels: int(s.cfg.Media.MaxImagePixels)})
-		if err != nil {
-			return err
+	// Parsers of uploaded bytes are where a crafted file finds a bug: a panic
+	// there fails this upload with a clean error, never the request or the process.
+	err := safely.Do(s.log, "processing an upload", func() error {
+		switch f.Kind {
+		case Image:
+			img, err := ProcessImage(data, f, Limits{MaxPixels: int(s.cfg.Media.MaxImagePixels)})
+			if err != nil {
+				return err
+			}
+			f, file, preview = img.Format, img.Data, img.Thumb
+			m.Blurhash = img.Blurhash
+			meta["original"] = dims(img.Size)
+			meta["small"] = dims(img.ThumbIs)
+			if m.FocusX != 0 || m.FocusY != 0 {
+				meta["focus"] = map[string]float64{"x": m.FocusX, "y": m.FocusY}
+			}
+		default:
+			if err := checkNoMarkup(data); err != nil {
+				return err
+			}
+			file = data
+			if d := Duration(data, f); d > 0 {
+				meta["original"] = map[string]any{"duration": d}
+			}
+			// No frame is taken from the file (that would need a video decoder):
+			// a generic preview keeps preview_url on the media origin, never null.
+			preview = genericPreview()
 		}
-		f, file, preview = img.Format, img.Data, img.Thumb
-		m.Blurhash = img.Blurhash
-		meta["original"] = dims(img.Size)
-		meta["small"] = dims(img.ThumbIs)
-		if m.FocusX != 0 || m.FocusY != 0 {
-			meta["focus"] = map[string]float64{"x": m.FocusX, "y": m.FocusY}
-		}
-	default:
-		if err := checkNoMarkup(data); err != nil {
-			return err
-		}
-		file = data
-		if d := Duration(data, f); d > 0 {
-			meta["original"] = map[string]any{"duration": d}
-		}
-		// No frame is taken from the file (that would need a video decoder):
-		// a generic preview keeps preview_url on the media origin, never null.
-		preview = genericPreview()
+		return nil
+	})
+	var pe *safely.PanicError
+	if errors.As(err, &pe) {
+		return reject("the file could not be processed")
+	}
+	if err != nil {
+		return err
 	}
 	key, err := s.storage.Put(ctx, f.Ext, file)
 	if err != nil {

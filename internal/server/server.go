@@ -13,6 +13,7 @@ import (
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/httpsec"
 	"github.com/rampart-social/rampart/internal/media"
+	"github.com/rampart-social/rampart/internal/safely"
 )
 
 // Handlers are what the server routes to.
@@ -84,8 +85,7 @@ func NewHTTPServer(cfg *config.Config, log *slog.Logger, handler http.Handler) *
 // accepting, lets in-flight requests finish within http.shutdown_timeout and
 // returns nil on a clean stop.
 func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, srv *http.Server, ln net.Listener) error {
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := safely.NewGroup(log).Go("serving HTTP", func() error { return srv.Serve(ln) })
 	log.Info("listening", "addr", describeAddr(ln), "instance", cfg.InstanceURL().String(), "media", cfg.MediaOrigin().String())
 	select {
 	case err := <-errc:

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"
+
+	"github.com/rampart-social/rampart/internal/safely"
 )
 
 // Store is an open database: one writer connection and a pool of readers.
@@ -103,14 +105,14 @@ const checkpointEvery = time.Second
 func (s *Store) startCheckpoints() {
 	stop, done := make(chan struct{}), make(chan struct{})
 	s.stopCheckpoints = func() { close(stop); <-done }
-	go func() {
+	_ = safely.NewGroup(s.log).Go("WAL checkpoints", func() error {
 		defer close(done)
 		t := time.NewTicker(checkpointEvery)
 		defer t.Stop()
 		for {
 			select {
 			case <-stop:
-				return
+				return nil
 			case <-t.C:
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				if _, err := s.read.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
@@ -119,7 +121,7 @@ func (s *Store) startCheckpoints() {
 				cancel()
 			}
 		}
-	}()
+	})
 }
 
 // JournalMode reports the connection's journal mode ("wal" when healthy).
