@@ -3,7 +3,7 @@
 package bench
 
 // The load benchmark of the real server. scripts/bench builds the binary
-// and runs this with RAMPART_BENCH_BINARY set; without it every benchmark
+// and runs this with BENCH_BINARY set; without it every benchmark
 // skips, and `go test ./...` never runs benchmarks anyway (no -bench).
 //
 // The dataset is seeded straight into the database, before the server
@@ -12,13 +12,13 @@ package bench
 // signing 1,000 users up over HTTP would spend most of the time in argon2id
 // and RSA key generation. As bench data, every account shares one password
 // hash and one RSA key pair. It is seeded once per process, on first use (a
-// sync.Once, never in TestMain), or reused from RAMPART_BENCH_SEED_DIR.
+// sync.Once, never in TestMain), or reused from BENCH_SEED_DIR.
 //
 // Environment:
 //
-//	RAMPART_BENCH_BINARY    the rampart executable to run (required)
-//	RAMPART_BENCH_SEED_DIR  keep the seeded dataset here and reuse it on later runs
-//	RAMPART_BENCH_CLIENTS   concurrent HTTP clients (default 8)
+//	BENCH_BINARY    the rampart executable to run (required)
+//	BENCH_SEED_DIR  keep the seeded dataset here and reuse it on later runs
+//	BENCH_CLIENTS   concurrent HTTP clients (default 8)
 
 import (
 	"bufio"
@@ -66,7 +66,7 @@ const (
 	minFollowing = 20
 	maxFollowing = 150
 	// seedVersion changes whenever the seeding changes, so a stale
-	// RAMPART_BENCH_SEED_DIR is seeded again rather than reused.
+	// BENCH_SEED_DIR is seeded again rather than reused.
 	seedVersion = 1
 	domain      = "example.test"
 	// timelineLimit is what clients ask for (Mastodon's default page).
@@ -136,8 +136,8 @@ func TestMain(m *testing.M) {
 // getEnv seeds and starts the server on first use; it skips without a binary.
 func getEnv(b *testing.B) *env {
 	b.Helper()
-	if os.Getenv("RAMPART_BENCH_BINARY") == "" {
-		b.Skip("RAMPART_BENCH_BINARY is not set; run scripts/bench")
+	if os.Getenv("BENCH_BINARY") == "" {
+		b.Skip("BENCH_BINARY is not set; run scripts/bench")
 	}
 	setupOnce.Do(func() { theEnv, setupErr = setup() })
 	if setupErr != nil {
@@ -150,14 +150,14 @@ func logf(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+
 
 func setup() (*env, error) {
 	ctx := context.Background()
-	binary, err := filepath.Abs(os.Getenv("RAMPART_BENCH_BINARY"))
+	binary, err := filepath.Abs(os.Getenv("BENCH_BINARY"))
 	if err != nil {
 		return nil, err
 	}
 	clients := 8
-	if v := os.Getenv("RAMPART_BENCH_CLIENTS"); v != "" {
+	if v := os.Getenv("BENCH_CLIENTS"); v != "" {
 		if clients, err = strconv.Atoi(v); err != nil || clients < 1 {
-			return nil, fmt.Errorf("RAMPART_BENCH_CLIENTS=%q: want a positive integer", v)
+			return nil, fmt.Errorf("BENCH_CLIENTS=%q: want a positive integer", v)
 		}
 	}
 	runDir, err := os.MkdirTemp("", "rampart-bench-")
@@ -200,7 +200,7 @@ func setup() (*env, error) {
 	dbPath := cfg.DatabasePath()
 	base := cfg.InstanceURL().String()
 
-	if seedDir := os.Getenv("RAMPART_BENCH_SEED_DIR"); seedDir != "" {
+	if seedDir := os.Getenv("BENCH_SEED_DIR"); seedDir != "" {
 		if err := os.MkdirAll(seedDir, 0o700); err != nil {
 			return nil, err
 		}

@@ -192,17 +192,17 @@ func TestSystemdUnitDataDir(t *testing.T) {
 }
 
 // requireTool returns the path of an external tool. A missing tool skips the
-// test, unless RAMPART_REQUIRE_TOOLS=1 (scripts/test sets it), which fails it.
+// test, unless TEST_REQUIRE_TOOLS=1 (scripts/test sets it), which fails it.
 func requireTool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err == nil {
 		return p
 	}
-	if os.Getenv("RAMPART_REQUIRE_TOOLS") == "1" {
-		t.Fatalf("%s not found on PATH and RAMPART_REQUIRE_TOOLS=1 (install the Debian package systemd, or run ./scripts/test which does)", name)
+	if os.Getenv("TEST_REQUIRE_TOOLS") == "1" {
+		t.Fatalf("%s not found on PATH and TEST_REQUIRE_TOOLS=1 (install the Debian package systemd, or run ./scripts/test which does)", name)
 	}
-	t.Skipf("%s not found on PATH; skipping (install systemd, or set RAMPART_REQUIRE_TOOLS=1 to make this a failure)", name)
+	t.Skipf("%s not found on PATH; skipping (install systemd, or set TEST_REQUIRE_TOOLS=1 to make this a failure)", name)
 	return ""
 }
 
@@ -316,7 +316,7 @@ func verifyParses(t *testing.T, tool string) {
 	}
 	if got := parseComplaints(stderr, path); len(got) < 2 {
 		msg := fmt.Sprintf("%s verify (exit %d) did not report the 2 bad directives of a deliberately broken unit, so it cannot check ours here; it printed:\n%s", tool, code, stderr)
-		if os.Getenv("RAMPART_REQUIRE_TOOLS") == "1" {
+		if os.Getenv("TEST_REQUIRE_TOOLS") == "1" {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)

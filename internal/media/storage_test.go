@@ -211,7 +211,7 @@ func TestLocalPutIntoReadOnlyDirFailsWithoutAKeyFile(t *testing.T) {
 // (a file-size limit of 1 block, in a child process so this one keeps its
 // limits) and checks that neither a key file nor the temporary file remains.
 func TestLocalPutFailedWriteLeavesNothing(t *testing.T) {
-	if dir := os.Getenv("RAMPART_MEDIA_PUT_CHILD"); dir != "" {
+	if dir := os.Getenv("TEST_MEDIA_PUT_CHILD"); dir != "" {
 		l := &Local{dir: dir}
 		key, err := l.Put(context.Background(), "png", bytes.Repeat([]byte("x"), 256<<10))
 		fmt.Printf("key=%q err=%v\n", key, err)
@@ -226,7 +226,7 @@ func TestLocalPutFailedWriteLeavesNothing(t *testing.T) {
 	}
 	_, dir := newLocal(t)
 	cmd := exec.Command(sh, "-c", `ulimit -f 1 && exec "$0" -test.run='^TestLocalPutFailedWriteLeavesNothing$' -test.v`, os.Args[0])
-	cmd.Env = append(os.Environ(), "RAMPART_MEDIA_PUT_CHILD="+dir)
+	cmd.Env = append(os.Environ(), "TEST_MEDIA_PUT_CHILD="+dir)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, out)

@@ -11,7 +11,7 @@ import (
 
 // Nginx returns the path of nginx (Debian puts it in /usr/sbin, which a
 // user's PATH may lack). A missing nginx skips the test, or fails it with
-// RAMPART_REQUIRE_TOOLS=1.
+// TEST_REQUIRE_TOOLS=1.
 func Nginx(t testing.TB) string {
 	t.Helper()
 	if p, err := exec.LookPath("nginx"); err == nil {
@@ -20,10 +20,10 @@ func Nginx(t testing.TB) string {
 	if fi, err := os.Stat("/usr/sbin/nginx"); err == nil && fi.Mode()&0o111 != 0 {
 		return "/usr/sbin/nginx"
 	}
-	if os.Getenv("RAMPART_REQUIRE_TOOLS") == "1" { // scripts/test sets it
-		t.Fatal("nginx not found and RAMPART_REQUIRE_TOOLS=1 (install the Debian package nginx, or run ./scripts/test which does)")
+	if os.Getenv("TEST_REQUIRE_TOOLS") == "1" { // scripts/test sets it
+		t.Fatal("nginx not found and TEST_REQUIRE_TOOLS=1 (install the Debian package nginx, or run ./scripts/test which does)")
 	}
-	t.Skip("nginx not found; skipping (install nginx, or set RAMPART_REQUIRE_TOOLS=1 to make this a failure)")
+	t.Skip("nginx not found; skipping (install nginx, or set TEST_REQUIRE_TOOLS=1 to make this a failure)")
 	return ""
 }
 

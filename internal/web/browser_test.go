@@ -45,7 +45,7 @@ document.addEventListener("securitypolicyviolation", function (e) {
 });`
 
 // requireChromium returns the browser's path. A missing browser skips the
-// test, unless RAMPART_REQUIRE_TOOLS=1 (scripts/test sets it), which fails it.
+// test, unless TEST_REQUIRE_TOOLS=1 (scripts/test sets it), which fails it.
 func requireChromium(t *testing.T) string {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err == nil {
@@ -54,10 +54,10 @@ func requireChromium(t *testing.T) string {
 	if p, err := exec.LookPath("chromium"); err == nil {
 		return p
 	}
-	if os.Getenv("RAMPART_REQUIRE_TOOLS") == "1" {
-		t.Fatalf("%s not found and RAMPART_REQUIRE_TOOLS=1 (install the Debian package chromium, or run ./scripts/test which does)", chromiumPath)
+	if os.Getenv("TEST_REQUIRE_TOOLS") == "1" {
+		t.Fatalf("%s not found and TEST_REQUIRE_TOOLS=1 (install the Debian package chromium, or run ./scripts/test which does)", chromiumPath)
 	}
-	t.Skipf("%s not found; skipping (install chromium, or set RAMPART_REQUIRE_TOOLS=1 to make this a failure)", chromiumPath)
+	t.Skipf("%s not found; skipping (install chromium, or set TEST_REQUIRE_TOOLS=1 to make this a failure)", chromiumPath)
 	return ""
 }
 
