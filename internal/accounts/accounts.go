@@ -62,9 +62,9 @@ func (e *ValidationError) Error() string { return e.Field + ": " + e.Msg }
 
 // Service applies the account rules.
 type Service struct {
-	store    *store.Store
-	ids      *id.Generator
-	hasher   *password.Hasher
+	store     *store.Store
+	ids       *id.Generator
+	hasher    *password.Hasher
 	cfg       *config.Config
 	limits    signInLimits
 	deviceKey []byte // signs device tokens (device.go)
