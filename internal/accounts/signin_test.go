@@ -226,6 +226,19 @@ func TestKnownBrowserAndGlobalLimitAreSeparate(t *testing.T) {
 	f.wantErr("over the global limit", errLimited, "alice", "wrong password!", "10.99.1.1", "")
 }
 
+// The owner signing in from a new browser gives back their own attempt of
+// the per-login budget, never the attacker's.
+func TestOwnersSuccessDoesNotRefillTheGlobalBudget(t *testing.T) {
+	f := newFixture(t)
+	global := globalAttemptsFactor * n
+	for i := 0; i < global-1; i++ {
+		f.wantErr("distributed guess", ErrBadCredentials, "alice", "wrong password!", fmt.Sprintf("10.%d.%d.1", i/200, i%200), "")
+	}
+	f.wantErr("the owner from a new browser", nil, "alice", ownerPassword, "192.0.2.7", "")
+	f.wantErr("the last guess of the budget", ErrBadCredentials, "alice", "wrong password!", "10.99.0.1", "")
+	f.wantErr("over the per-login limit", errLimited, "alice", "wrong password!", "10.99.1.1", "")
+}
+
 func TestDeviceTokensNameTheirAccountAndCannotBeForged(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()

@@ -92,6 +92,16 @@ func TestKnownBrowserSignsInDuringADistributedAttack(t *testing.T) {
 	if home := ti.call(owner, "GET", "/", nil, ""); !strings.Contains(home.body, "Signed in as <strong>@carol</strong>") {
 		t.Error("the owner is not signed in")
 	}
+	// Abused, the known browser's token is revoked and removed from the browser.
+	for i := 1; i <= 3; i++ {
+		if r := ti.attemptFrom(owner, "carol", "wrong password!", "192.0.2.7"); r.status != http.StatusUnauthorized {
+			t.Fatalf("known browser, wrong password %d: %d", i, r.status)
+		}
+	}
+	r = ti.attemptFrom(owner, "carol", "correct horse battery", "192.0.2.7")
+	if _, gone := deviceCookie(t, r.header); r.status != http.StatusTooManyRequests || gone.MaxAge >= 0 {
+		t.Errorf("an abused device token: %d, cookie Max-Age %d", r.status, gone.MaxAge)
+	}
 }
 
 func deviceCookie(t *testing.T, h http.Header) (string, *http.Cookie) {
