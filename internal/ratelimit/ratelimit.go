@@ -40,19 +40,22 @@ type Limiter struct {
 	entries map[digest]entry
 	// order holds one item per window started, oldest first (windows start
 	// in time order, so the front is always the next to end). An item whose
-	// key was reset or restarted since is stale and skipped; there are never
-	// more than cap items, so entries never exceed cap either.
+	// key was reset or restarted since (another generation) is stale and
+	// skipped; there are never more than cap items, so entries never exceed
+	// cap either.
 	order ring
+	gen   uint32 // of the last window started; the ring spans far fewer than 2³² of them
 }
 
 type entry struct {
 	start time.Duration // since epoch
-	count int
+	count int32
+	gen   uint32
 }
 
 type item struct {
-	key   digest
-	start time.Duration
+	key digest
+	gen uint32
 }
 
 // New returns a limiter allowing attempts failures per key per window and
@@ -75,8 +78,8 @@ func (l *Limiter) Take(key ...string) time.Duration {
 	defer l.mu.Unlock()
 	now := l.clock()
 	l.sweep(now)
-	if e, ok := l.current(d, now); ok {
-		if e.count >= l.max {
+	if e, ok := l.entries[d]; ok { // live: sweep has dropped every ended window
+		if int(e.count) >= l.max {
 			return e.start + l.window - now
 		}
 		e.count++
@@ -86,12 +89,13 @@ func (l *Limiter) Take(key ...string) time.Duration {
 	if l.order.n >= l.cap {
 		// Full: the oldest window goes (or a stale item, which frees a place too).
 		it := l.order.pop()
-		if e, ok := l.entries[it.key]; ok && e.start == it.start {
+		if e, ok := l.entries[it.key]; ok && e.gen == it.gen {
 			delete(l.entries, it.key)
 		}
 	}
-	l.entries[d] = entry{start: now, count: 1}
-	l.order.push(item{key: d, start: now}, l.cap)
+	l.gen++
+	l.entries[d] = entry{start: now, count: 1, gen: l.gen}
+	l.order.push(item{key: d, gen: l.gen}, l.cap)
 	return 0
 }
 
@@ -100,9 +104,8 @@ func (l *Limiter) Refund(key ...string) {
 	d := l.digest(key)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	now := l.clock()
-	l.sweep(now)
-	if e, ok := l.current(d, now); ok && e.count > 0 {
+	l.sweep(l.clock())
+	if e, ok := l.entries[d]; ok && e.count > 0 {
 		e.count--
 		l.entries[d] = e
 	}
@@ -125,24 +128,14 @@ func (l *Limiter) Len() int {
 	return len(l.entries)
 }
 
-// current returns the key's live window.
-func (l *Limiter) current(d digest, now time.Duration) (entry, bool) {
-	e, ok := l.entries[d]
-	if ok && now-e.start >= l.window { // only if the clock went back: sweep drops ended windows
-		delete(l.entries, d)
-		return entry{}, false
-	}
-	return e, ok
-}
-
 // sweep drops, oldest first, every window that has ended and every stale
 // item in front of the first live one.
 func (l *Limiter) sweep(now time.Duration) {
 	for l.order.n > 0 {
 		it := l.order.front()
 		e, ok := l.entries[it.key]
-		live := ok && e.start == it.start
-		if live && now-it.start < l.window {
+		live := ok && e.gen == it.gen
+		if live && now-e.start < l.window {
 			return
 		}
 		if live {

@@ -222,3 +222,38 @@ func heapInUse() uint64 {
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
 }
+
+// A window started again after a reset is not ended by the one before it.
+func TestRestartedWindowOutlivesItsPredecessor(t *testing.T) {
+	l := New(1, time.Minute, 100)
+	now := fakeClock(l)
+	l.Take("older") // keeps k's first item from the front, where Reset would drop it at once
+	l.Take("k")
+	l.Reset("k")
+	*now = now.Add(30 * time.Second)
+	if l.Take("k") != 0 {
+		t.Fatal("a reset key is limited")
+	}
+	*now = now.Add(30 * time.Second) // the first window has ended, the second has not
+	if w := l.Take("k"); w != 30*time.Second {
+		t.Errorf("the restarted window: wait %v, want 30s", w)
+	}
+}
+
+// When full, a stale item frees a place without evicting the live window of
+// its key.
+func TestEvictionSkipsStaleItems(t *testing.T) {
+	l := New(1, time.Hour, 2)
+	fakeClock(l)
+	l.Take("older")
+	l.Take("k")
+	l.Reset("k")  // k's item goes stale behind "older"
+	l.Take("k")   // full: "older" goes
+	l.Take("new") // full: k's stale item goes, not k
+	if l.Take("k") == 0 {
+		t.Error("evicting a stale item dropped the live window of its key")
+	}
+	if l.Take("older") != 0 {
+		t.Error("the oldest window was kept past the capacity")
+	}
+}
