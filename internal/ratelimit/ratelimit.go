@@ -87,11 +87,8 @@ func (l *Limiter) Take(key ...string) time.Duration {
 		return 0
 	}
 	if l.order.n >= l.cap {
-		// Full: the oldest window goes (or a stale item, which frees a place too).
-		it := l.order.pop()
-		if e, ok := l.entries[it.key]; ok && e.gen == it.gen {
-			delete(l.entries, it.key)
-		}
+		// Full: the oldest window goes (after sweep, the front item is live).
+		delete(l.entries, l.order.pop().key)
 	}
 	l.gen++
 	l.entries[d] = entry{start: now, count: 1, gen: l.gen}

@@ -257,3 +257,24 @@ func TestEvictionSkipsStaleItems(t *testing.T) {
 		t.Error("the oldest window was kept past the capacity")
 	}
 }
+
+// A stale item does not hold up the end of windows behind it.
+func TestStaleItemsDoNotHoldUpTheSweep(t *testing.T) {
+	l := New(1, time.Minute, 100)
+	now := fakeClock(l)
+	start := *now
+	l.Take("older")
+	l.Take("k")
+	l.Reset("k") // k's first item goes stale behind "older"
+	*now = start.Add(10 * time.Second)
+	l.Take("a")
+	*now = start.Add(30 * time.Second)
+	l.Take("k")
+	*now = start.Add(71 * time.Second) // "a" has ended, k's second window has not
+	if w := l.Take("a"); w != 0 {
+		t.Errorf("a window that has ended still limits (wait %v)", w)
+	}
+	if l.Take("k") == 0 {
+		t.Error("k's live window was dropped")
+	}
+}
