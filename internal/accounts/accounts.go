@@ -73,12 +73,10 @@ type Service struct {
 
 // New builds the service. The hasher decides argon2id's cost.
 func New(cfg *config.Config, st *store.Store, ids *id.Generator, hasher *password.Hasher) *Service {
-	return &Service{
-		store: st, ids: ids, hasher: hasher, cfg: cfg,
-		limits:    newSignInLimits(int(cfg.Security.LoginAttempts), cfg.Security.LoginWindow.D()),
-		deviceKey: deviceKey(cfg),
-		now:       time.Now,
-	}
+	s := &Service{store: st, ids: ids, hasher: hasher, cfg: cfg, deviceKey: deviceKey(cfg), now: time.Now}
+	// The limiters read the service's clock, so that a test can move it.
+	s.limits = newSignInLimits(int(cfg.Security.LoginAttempts), cfg.Security.LoginWindow.D(), func() time.Time { return s.now() })
+	return s
 }
 
 // NewParams are what creating an account needs.

@@ -48,12 +48,12 @@ type signInLimits struct {
 	perDevice  *ratelimit.Limiter // a device token, for its whole lifetime: over it, the token is revoked
 }
 
-func newSignInLimits(attempts int, window time.Duration) signInLimits {
+func newSignInLimits(attempts int, window time.Duration, now func() time.Time) signInLimits {
 	return signInLimits{
-		perAddress: ratelimit.New(attempts, window, limiterCapacity),
-		perNetwork: ratelimit.New(attempts, window, limiterCapacity),
-		perLogin:   ratelimit.New(globalAttemptsFactor*attempts, globalWindowFactor*window, limiterCapacity),
-		perDevice:  ratelimit.New(attempts, DeviceLifetime, limiterCapacity),
+		perAddress: ratelimit.NewWithClock(attempts, window, limiterCapacity, now),
+		perNetwork: ratelimit.NewWithClock(attempts, window, limiterCapacity, now),
+		perLogin:   ratelimit.NewWithClock(globalAttemptsFactor*attempts, globalWindowFactor*window, limiterCapacity, now),
+		perDevice:  ratelimit.NewWithClock(attempts, DeviceLifetime, limiterCapacity, now),
 	}
 }
 

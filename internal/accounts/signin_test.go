@@ -167,6 +167,18 @@ func TestOneNetworkIsStoppedAfterN(t *testing.T) {
 	f.wantErr("the owner, another network, a new browser", nil, "alice", ownerPassword, "192.0.2.7", "")
 }
 
+// The owner's typos on their own network are cleared by their success.
+func TestSuccessClearsTheLoginsCountOnItsNetwork(t *testing.T) {
+	f := newFixture(t)
+	for i := 1; i < n; i++ {
+		f.wantErr("owner's typo", ErrBadCredentials, "alice", "wrong password!", "192.0.2."+strconv.Itoa(i), "")
+	}
+	f.wantErr("the owner", nil, "alice", ownerPassword, "192.0.2.100", "")
+	for i := 1; i < n; i++ {
+		f.wantErr("typo after signing in", ErrBadCredentials, "alice", "wrong password!", "192.0.2."+strconv.Itoa(10+i), "")
+	}
+}
+
 // An attacker on many networks is stopped by the global per-login limit; the
 // owner keeps signing in from a browser that signed in before, and a new
 // browser of the owner is told to wait (the trade-off of the global limit).
@@ -237,6 +249,36 @@ func TestOwnersSuccessDoesNotRefillTheGlobalBudget(t *testing.T) {
 	f.wantErr("the owner from a new browser", nil, "alice", ownerPassword, "192.0.2.7", "")
 	f.wantErr("the last guess of the budget", ErrBadCredentials, "alice", "wrong password!", "10.99.0.1", "")
 	f.wantErr("over the per-login limit", errLimited, "alice", "wrong password!", "10.99.1.1", "")
+}
+
+// An attempt one limit refuses is not counted by the others, so the refusals
+// of one limit do not outlast it.
+func TestRefusedAttemptsCountNowhere(t *testing.T) {
+	f := newFixture(t)
+	start := time.Now()
+	now := start
+	f.s.now = func() time.Time { return now }
+	// Refused per login and network: the address keeps its attempts.
+	for i := 1; i <= n; i++ {
+		f.wantErr("guess", ErrBadCredentials, "alice", "wrong password!", "198.51.100."+strconv.Itoa(i), "")
+	}
+	for i := 0; i < n; i++ {
+		f.wantErr("refused on its network", errLimited, "alice", "wrong password!", "198.51.100.50", "")
+	}
+	f.wantErr("another login from that address", ErrBadCredentials, "nobody", "wrong password!", "198.51.100.50", "")
+	// Refused per login: neither the address nor the network keeps a count
+	// once that limit's window ends.
+	global := globalAttemptsFactor * n
+	for i := 0; i < global-n; i++ { // the n first guesses count for the login too
+		f.wantErr("distributed guess", ErrBadCredentials, "alice", "wrong password!", fmt.Sprintf("10.%d.%d.1", i/200, i%200), "")
+	}
+	f.wantErr("refused for the login", errLimited, "alice", "wrong password!", "10.200.0.1", "")
+	now = start.Add(globalWindowFactor*10*time.Minute - time.Minute)
+	for i := 0; i < n; i++ {
+		f.wantErr("refused for the login, late in its window", errLimited, "alice", "wrong password!", "203.0.113.5", "")
+	}
+	now = start.Add(globalWindowFactor * 10 * time.Minute)
+	f.wantErr("the same address and network once the login's window ended", ErrBadCredentials, "alice", "wrong password!", "203.0.113.5", "")
 }
 
 func TestDeviceTokensNameTheirAccountAndCannotBeForged(t *testing.T) {

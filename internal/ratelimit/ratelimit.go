@@ -61,7 +61,12 @@ type item struct {
 // New returns a limiter allowing attempts failures per key per window and
 // holding at most capacity keys.
 func New(attempts int, window time.Duration, capacity int) *Limiter {
-	l := &Limiter{max: attempts, window: window, cap: max(capacity, 1), epoch: time.Now(), now: time.Now,
+	return NewWithClock(attempts, window, capacity, time.Now)
+}
+
+// NewWithClock is New reading the time from now (a service's own clock).
+func NewWithClock(attempts int, window time.Duration, capacity int, now func() time.Time) *Limiter {
+	l := &Limiter{max: attempts, window: window, cap: max(capacity, 1), epoch: now(), now: now,
 		entries: map[digest]entry{}}
 	rand.Read(l.secret[:]) // never fails (crypto/rand aborts the process rather than return an error)
 	return l
