@@ -43,7 +43,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	cfg := testutil.ProdConfig(t, dir, "[security]", "login_attempts = "+strconv.Itoa(n), `login_window = "10m"`)
-	h := password.NewHasher(password.Params{MemoryKiB: 8 * 1024, Time: 1, Threads: 1}, 2)
+	h := password.NewHasher(password.Params{MemoryKiB: 8 * 1024, Time: 2, Threads: 1}, 2) // two passes, so a Burn of one would show
 	f := &fixture{t: t, s: New(cfg, st, id.NewGenerator(), h), hasher: h}
 	if _, _, err := f.s.Create(ctx, NewParams{Username: "alice", Email: "alice@example.test", Password: ownerPassword, Approved: true}); err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func TestOverlongLoginsAreRefusedWithoutWork(t *testing.T) {
 	// The longest real logins are checked and counted.
 	f.wantErr("30-character login", ErrBadCredentials, strings.Repeat("a", MaxUsernameLogin), "wrong password!", "192.0.2.1", "")
 	f.wantErr("254-byte e-mail", ErrBadCredentials, strings.Repeat("a", MaxEmailLogin-len("@example.test"))+"@example.test", "wrong password!", "192.0.2.2", "")
-	if f.hasher.Work() != work+2*8*1024 || f.s.SignInKeys() == 0 {
+	if f.hasher.Work() != work+2*(8*1024*2) || f.s.SignInKeys() == 0 {
 		t.Error("a login of the longest allowed length was not checked")
 	}
 }

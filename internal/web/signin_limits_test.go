@@ -40,8 +40,9 @@ func TestHugeLoginsThroughTheFormKeepNothing(t *testing.T) {
 	s := openSite(t)
 	s.user("alice")
 	wrong := s.signInAttempt("alice", "not the password at all")
-	if wrong.Code != http.StatusUnauthorized || !strings.Contains(wrong.Body.String(), "Wrong username or password.") {
-		t.Fatalf("wrong password: %d", wrong.Code)
+	if wrong.Code != http.StatusUnauthorized || !strings.Contains(wrong.Body.String(), "Wrong username or password.") ||
+		!strings.Contains(wrong.Body.String(), `value="alice"`) {
+		t.Fatalf("wrong password: %d (a login of a real length is shown again)", wrong.Code)
 	}
 	keys := s.inst.Accounts().SignInKeys()
 	big := strings.Repeat("L", 1<<20-4096) // the form stays under http.max_body_bytes
