@@ -20,7 +20,6 @@ import (
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/password"
-	"github.com/rampart-social/rampart/internal/ratelimit"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -63,24 +62,21 @@ func (e *ValidationError) Error() string { return e.Field + ": " + e.Msg }
 
 // Service applies the account rules.
 type Service struct {
-	store    *store.Store
-	ids      *id.Generator
-	hasher   *password.Hasher
-	cfg      *config.Config
-	perIP    *ratelimit.Limiter
-	perLogin *ratelimit.Limiter
-	now      func() time.Time
+	store     *store.Store
+	ids       *id.Generator
+	hasher    *password.Hasher
+	cfg       *config.Config
+	limits    signInLimits
+	deviceKey []byte // signs device tokens (device.go)
+	now       func() time.Time
 }
 
 // New builds the service. The hasher decides argon2id's cost.
 func New(cfg *config.Config, st *store.Store, ids *id.Generator, hasher *password.Hasher) *Service {
-	n, window := int(cfg.Security.LoginAttempts), cfg.Security.LoginWindow.D()
-	return &Service{
-		store: st, ids: ids, hasher: hasher, cfg: cfg,
-		perIP:    ratelimit.New(n, window, 100_000),
-		perLogin: ratelimit.New(n, window, 100_000),
-		now:      time.Now,
-	}
+	s := &Service{store: st, ids: ids, hasher: hasher, cfg: cfg, deviceKey: deviceKey(cfg), now: time.Now}
+	// The limiters read the service's clock, so that a test can move it.
+	s.limits = newSignInLimits(int(cfg.Security.LoginAttempts), cfg.Security.LoginWindow.D(), func() time.Time { return s.now() })
+	return s
 }
 
 // NewParams are what creating an account needs.
@@ -183,60 +179,6 @@ func NewKeyPair() (pub, priv string, err error) {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})),
 		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER})), nil
-}
-
-// Authenticate checks a sign-in. Failures count against both the client
-// address and the login name; once either is over the limit every attempt is
-// refused with a RateLimitedError until its window passes — right password
-// or not, existing account or not.
-func (s *Service) Authenticate(ctx context.Context, login, pw, clientIP string) (*store.Account, *store.User, error) {
-	loginKey := strings.ToLower(strings.TrimSpace(login))
-	ipKey := ratelimit.AddressKey(clientIP)
-	// Every attempt is counted before the (slow) check, in one step per key,
-	// so a burst of concurrent guesses cannot all slip in; a good one is refunded.
-	if wait := s.perIP.Take(ipKey); wait > 0 {
-		return nil, nil, &RateLimitedError{RetryAfter: wait}
-	}
-	if wait := s.perLogin.Take(loginKey); wait > 0 {
-		s.perIP.Refund(ipKey)
-		return nil, nil, &RateLimitedError{RetryAfter: wait}
-	}
-	fail := func() (*store.Account, *store.User, error) { return nil, nil, ErrBadCredentials }
-	u, err := s.store.UserByLogin(ctx, loginKey)
-	if errors.Is(err, store.ErrNotFound) {
-		s.hasher.Burn(ctx, pw) // same cost as a real check: timing tells nothing
-		return fail()
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	rehash, err := s.hasher.Verify(ctx, u.PasswordHash, pw)
-	if errors.Is(err, password.ErrMismatch) {
-		return fail()
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	s.perLogin.Reset(loginKey)
-	s.perIP.Refund(ipKey)
-	if rehash {
-		if h, err := s.hasher.Hash(ctx, pw); err == nil {
-			if err := s.store.SetPasswordHash(ctx, u.AccountID, h); err != nil {
-				return nil, nil, err
-			}
-		}
-	}
-	if u.Disabled {
-		return nil, nil, ErrDisabled
-	}
-	if !u.Approved {
-		return nil, nil, ErrPending
-	}
-	a, err := s.store.AccountByID(ctx, u.AccountID)
-	if err != nil {
-		return nil, nil, err
-	}
-	return a, u, nil
 }
 
 // Usable reports whether a user may act (used for tokens and sessions).

@@ -473,7 +473,7 @@ func TestSignInBruteForceIsRateLimited(t *testing.T) {
 		return ti.call(c, "POST", "/auth/sign_in", url.Values{"csrf_token": {csrfOf(t, form.body)}, "username": {login}, "password": {pw}},
 			"", "X-Forwarded-For", ip)
 	}
-	// Per account, from changing addresses: N wrong passwords, then refusal even of the right one.
+	// Per account, from changing addresses of one network (/24): N wrong passwords, then refusal even of the right one.
 	for i, ip := range []string{"198.51.100.1", "198.51.100.2", "198.51.100.3"} {
 		if r := attempt("carol", "wrong password!", ip); r.status != 401 || !strings.Contains(r.body, "Wrong username or password") {
 			t.Fatalf("attempt %d: %d", i+1, r.status)

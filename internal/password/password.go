@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -38,6 +39,7 @@ var ErrMismatch = errors.New("password does not match")
 type Hasher struct {
 	params Params
 	slots  chan struct{}
+	work   atomic.Uint64 // see Work
 }
 
 // NewHasher allows at most concurrent hashes at a time.
@@ -56,6 +58,18 @@ func (h *Hasher) acquire(ctx context.Context) error {
 
 func (h *Hasher) release() { <-h.slots }
 
+// derive runs argon2id and counts its cost in Work.
+func (h *Hasher) derive(pw string, salt []byte, p Params, keyLen uint32) []byte {
+	h.work.Add(uint64(p.MemoryKiB) * uint64(p.Time))
+	return argon2.IDKey([]byte(pw), salt, p.Time, p.MemoryKiB, p.Threads, keyLen)
+}
+
+// Work is the argon2id work this hasher has done: the sum, over every
+// derivation, of its memory (KiB) times its passes. It lets a test prove that
+// a sign-in for a login that does not exist costs what one that does costs,
+// without timing anything.
+func (h *Hasher) Work() uint64 { return h.work.Load() }
+
 // Hash returns the PHC string of pw.
 func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	if err := h.acquire(ctx); err != nil {
@@ -67,7 +81,7 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 		return "", fmt.Errorf("salt: %w", err)
 	}
 	p := h.params
-	key := argon2.IDKey([]byte(pw), salt, p.Time, p.MemoryKiB, p.Threads, keyLen)
+	key := h.derive(pw, salt, p, keyLen)
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Time, p.Threads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
@@ -85,7 +99,7 @@ func (h *Hasher) Verify(ctx context.Context, encoded, pw string) (needsRehash bo
 		return false, err
 	}
 	defer h.release()
-	got := argon2.IDKey([]byte(pw), salt, p.Time, p.MemoryKiB, p.Threads, uint32(len(want)))
+	got := h.derive(pw, salt, p, uint32(len(want)))
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return false, ErrMismatch
 	}
@@ -99,8 +113,7 @@ func (h *Hasher) Burn(ctx context.Context, pw string) {
 		return
 	}
 	defer h.release()
-	p := h.params
-	argon2.IDKey([]byte(pw), make([]byte, saltLen), p.Time, p.MemoryKiB, p.Threads, keyLen)
+	h.derive(pw, make([]byte, saltLen), h.params, keyLen)
 }
 
 func parse(encoded string) (Params, []byte, []byte, error) {

@@ -1,70 +1,204 @@
-// Package ratelimit counts failures per key (a client address, an account
-// name) in a fixed window and says how long a key must wait. It is bounded:
-// when full it forgets the oldest windows first, so a flood of distinct keys
-// cannot grow memory without limit.
+// Package ratelimit counts failures per key (a client address, a login, a
+// login on a network, a device) in a fixed window and says how long a key must
+// wait. Its memory is bounded by a constant whatever the keys are:
+//
+//   - A key is never stored. It is kept as a 16-byte keyed digest
+//     (HMAC-SHA256 under a random key of this limiter, truncated), so a
+//     megabyte-long key costs what a short one does, and nobody who does not
+//     know the key can make two keys collide on purpose.
+//   - Windows end by time: every call first drops the windows that have ended,
+//     oldest first, so an entry goes when its window does, whether or not its
+//     key is ever seen again.
+//   - At most capacity keys are held. When full, the oldest window is
+//     forgotten first, so a flood of distinct keys cannot grow memory.
 package ratelimit
 
 import (
-	"container/list"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"hash"
 	"net/netip"
 	"sync"
 	"time"
 )
 
-// Limiter allows Max failures per key per Window.
+// digest is what a key is held as.
+type digest [16]byte
+
+// Limiter allows max failures per key per window.
 type Limiter struct {
 	max    int
 	window time.Duration
 	cap    int
+	secret [32]byte // keys the digests; random per limiter, never leaves it
+	epoch  time.Time
 	now    func() time.Time
 
 	mu      sync.Mutex
-	entries map[string]*list.Element
-	order   *list.List // oldest window start at the front
+	entries map[digest]entry
+	// order holds one item per window started, oldest first (windows start
+	// in time order, so the front is always the next to end). An item whose
+	// key was reset or restarted since (another generation) is stale and
+	// skipped; there are never more than cap items, so entries never exceed
+	// cap either.
+	order ring
+	gen   uint32 // of the last window started; the ring spans far fewer than 2³² of them
 }
 
 type entry struct {
-	key   string
-	start time.Time
-	count int
+	start time.Duration // since epoch
+	count int32
+	gen   uint32
 }
 
-// New returns a limiter holding at most capacity keys.
-func New(max int, window time.Duration, capacity int) *Limiter {
-	return &Limiter{max: max, window: window, cap: capacity, now: time.Now,
-		entries: map[string]*list.Element{}, order: list.New()}
+type item struct {
+	key digest
+	gen uint32
+}
+
+// New returns a limiter allowing attempts failures per key per window and
+// holding at most capacity keys.
+func New(attempts int, window time.Duration, capacity int) *Limiter {
+	return NewWithClock(attempts, window, capacity, time.Now)
+}
+
+// NewWithClock is New reading the time from now (a service's own clock).
+func NewWithClock(attempts int, window time.Duration, capacity int, now func() time.Time) *Limiter {
+	l := &Limiter{max: attempts, window: window, cap: max(capacity, 1), epoch: now(), now: now,
+		entries: map[digest]entry{}}
+	rand.Read(l.secret[:]) // never fails (crypto/rand aborts the process rather than return an error)
+	return l
 }
 
 // Take checks and counts an attempt in one step: it returns 0 and counts the
-// attempt when key is under the limit, else how long to wait (and counts
-// nothing). Checking and counting separately would let a burst of
-// concurrent attempts all pass the check before any is counted.
-func (l *Limiter) Take(key string) time.Duration {
+// attempt when the key is under the limit, else how long to wait (and counts
+// nothing). Checking and counting separately would let a burst of concurrent
+// attempts all pass the check before any is counted. A key is the sequence of
+// its parts: ("a", "bc") and ("ab", "c") are different keys.
+func (l *Limiter) Take(key ...string) time.Duration {
+	d := l.digest(key)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	e := l.current(key)
-	if e != nil && e.count >= l.max {
-		return e.start.Add(l.window).Sub(l.now())
-	}
-	if e != nil {
+	now := l.clock()
+	l.sweep(now)
+	if e, ok := l.entries[d]; ok { // live: sweep has dropped every ended window
+		if int(e.count) >= l.max {
+			return e.start + l.window - now
+		}
 		e.count++
+		l.entries[d] = e
 		return 0
 	}
-	for l.order.Len() >= l.cap {
-		old := l.order.Remove(l.order.Front()).(*entry)
-		delete(l.entries, old.key)
+	if l.order.n >= l.cap {
+		// Full: the oldest window goes (after sweep, the front item is live).
+		delete(l.entries, l.order.pop().key)
 	}
-	l.entries[key] = l.order.PushBack(&entry{key: key, start: l.now(), count: 1})
+	l.gen++
+	l.entries[d] = entry{start: now, count: 1, gen: l.gen}
+	l.order.push(item{key: d, gen: l.gen}, l.cap)
 	return 0
 }
 
 // Refund takes back one counted attempt (a Take that turned out fine).
-func (l *Limiter) Refund(key string) {
+func (l *Limiter) Refund(key ...string) {
+	d := l.digest(key)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if e := l.current(key); e != nil && e.count > 0 {
+	l.sweep(l.clock())
+	if e, ok := l.entries[d]; ok && e.count > 0 {
 		e.count--
+		l.entries[d] = e
 	}
+}
+
+// Reset forgets a key.
+func (l *Limiter) Reset(key ...string) {
+	d := l.digest(key)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.entries, d) // its item in order is stale now
+	l.sweep(l.clock())
+}
+
+// Len is how many keys the limiter holds (windows that have not ended).
+func (l *Limiter) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sweep(l.clock())
+	return len(l.entries)
+}
+
+// sweep drops, oldest first, every window that has ended and every stale
+// item in front of the first live one.
+func (l *Limiter) sweep(now time.Duration) {
+	for l.order.n > 0 {
+		it := l.order.front()
+		e, ok := l.entries[it.key]
+		live := ok && e.gen == it.gen
+		if live && now-e.start < l.window {
+			return
+		}
+		if live {
+			delete(l.entries, it.key)
+		}
+		l.order.pop()
+	}
+}
+
+func (l *Limiter) clock() time.Duration { return l.now().Sub(l.epoch) }
+
+// digest is HMAC-SHA256 of the key's parts, each preceded by its length.
+func (l *Limiter) digest(parts []string) digest {
+	m := hmac.New(sha256.New, l.secret[:])
+	var n [8]byte
+	for _, p := range parts {
+		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+		m.Write(n[:])
+		writeString(m, p)
+	}
+	var d digest
+	copy(d[:], m.Sum(nil))
+	return d
+}
+
+// writeString feeds s to h through a small buffer, so a huge key is hashed
+// without a copy of its size.
+func writeString(h hash.Hash, s string) {
+	var buf [512]byte
+	for len(s) > 0 {
+		n := copy(buf[:], s)
+		h.Write(buf[:n])
+		s = s[n:]
+	}
+}
+
+// ring is a FIFO of items that grows (doubling) up to the limiter's capacity.
+type ring struct {
+	buf     []item
+	head, n int
+}
+
+func (r *ring) front() item { return r.buf[r.head] }
+
+func (r *ring) pop() item {
+	it := r.buf[r.head]
+	r.head = (r.head + 1) % len(r.buf)
+	r.n--
+	return it
+}
+
+func (r *ring) push(it item, limit int) {
+	if r.n == len(r.buf) {
+		grown := make([]item, min(max(2*len(r.buf), 16), limit))
+		for i := 0; i < r.n; i++ {
+			grown[i] = r.buf[(r.head+i)%len(r.buf)]
+		}
+		r.buf, r.head = grown, 0
+	}
+	r.buf[(r.head+r.n)%len(r.buf)] = it
+	r.n++
 }
 
 // AddressKey is the rate-limit key of a client address: an IPv6 address
@@ -78,27 +212,19 @@ func AddressKey(ip string) string {
 	return p.String()
 }
 
-// Reset forgets key (after a successful sign-in).
-func (l *Limiter) Reset(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if el, ok := l.entries[key]; ok {
-		l.order.Remove(el)
-		delete(l.entries, key)
+// NetworkKey is the key of the network a client address belongs to: its
+// IPv4 /24 or its IPv6 /64 (an IPv4-mapped address counts as IPv4). Anything
+// that is not an address is its own key.
+func NetworkKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
 	}
-}
-
-// current returns key's live window, dropping an expired one.
-func (l *Limiter) current(key string) *entry {
-	el, ok := l.entries[key]
-	if !ok {
-		return nil
+	a = a.Unmap()
+	bits := 64
+	if a.Is4() {
+		bits = 24
 	}
-	e := el.Value.(*entry)
-	if l.now().Sub(e.start) >= l.window {
-		l.order.Remove(el)
-		delete(l.entries, key)
-		return nil
-	}
-	return e
+	p, _ := a.Prefix(bits)
+	return p.String()
 }

@@ -7,6 +7,12 @@
 // session can be revoked by deleting its row. A visitor who is not signed in
 // gets a value too (stored nowhere), so forms shown before sign-in — the
 // sign-in form itself — carry a CSRF token bound to it.
+//
+// The device cookie (__Host-rampart_device) carries the device token that
+// accounts.(*Service).Authenticate issues at every successful sign-in, so the
+// sign-in limits know a browser that has signed in before. It has the session
+// cookie's attributes, from the same place (Manager.cookie), and outlives
+// sign-out: it grants nothing but a browser's own count of failed sign-ins.
 package session
 
 import (
@@ -31,6 +37,9 @@ import (
 const (
 	CookieName         = "__Host-rampart_session"
 	InsecureCookieName = "rampart_session"
+
+	DeviceCookieName         = "__Host-rampart_device"
+	InsecureDeviceCookieName = "rampart_device"
 )
 
 // CSRFField is the form field that carries the CSRF token.
@@ -41,6 +50,7 @@ type Manager struct {
 	store    *store.Store
 	csrfKey  []byte
 	name     string
+	device   string // the device cookie's name
 	secure   bool
 	lifetime time.Duration
 	now      func() time.Time
@@ -54,10 +64,10 @@ func New(cfg *config.Config, st *store.Store) (*Manager, error) {
 	}
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte("rampart csrf key v1"))
-	m := &Manager{store: st, csrfKey: mac.Sum(nil), name: CookieName, secure: true,
+	m := &Manager{store: st, csrfKey: mac.Sum(nil), name: CookieName, device: DeviceCookieName, secure: true,
 		lifetime: cfg.Security.SessionLifetime.D(), now: time.Now}
 	if !cfg.Security.SecureCookies {
-		m.name, m.secure = InsecureCookieName, false
+		m.name, m.device, m.secure = InsecureCookieName, InsecureDeviceCookieName, false
 	}
 	return m, nil
 }
@@ -135,7 +145,8 @@ func (m *Manager) End(ctx context.Context, w http.ResponseWriter, st State) erro
 	return nil
 }
 
-// cookie is the only place the cookie's attributes are decided.
+// cookie is the only place cookie attributes are decided: the session
+// cookie's, and through deviceCookie the device cookie's.
 func (m *Manager) cookie(value string, maxAge int) *http.Cookie {
 	return &http.Cookie{
 		Name:     m.name,
@@ -146,6 +157,36 @@ func (m *Manager) cookie(value string, maxAge int) *http.Cookie {
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	}
+}
+
+// DeviceToken is the request's device token, "" when it has none. Its
+// validity is for accounts to decide.
+func (m *Manager) DeviceToken(r *http.Request) string {
+	c, err := r.Cookie(m.device)
+	if err != nil || len(c.Value) > maxDeviceToken {
+		return ""
+	}
+	return c.Value
+}
+
+// maxDeviceToken bounds what DeviceToken passes on (a real token is shorter).
+const maxDeviceToken = 256
+
+// SetDevice keeps a device token in the browser for lifetime.
+func (m *Manager) SetDevice(w http.ResponseWriter, token string, lifetime time.Duration) {
+	http.SetCookie(w, m.deviceCookie(token, int(lifetime/time.Second)))
+}
+
+// ForgetDevice removes the browser's device token (a revoked one).
+func (m *Manager) ForgetDevice(w http.ResponseWriter) {
+	http.SetCookie(w, m.deviceCookie("", -1))
+}
+
+// deviceCookie is the session cookie's attributes under the device cookie's name.
+func (m *Manager) deviceCookie(value string, maxAge int) *http.Cookie {
+	c := m.cookie(value, maxAge)
+	c.Name = m.device
+	return c
 }
 
 // CSRFToken is the token forms carry for this visitor.

@@ -506,29 +506,30 @@ func TestBrowserPagesKeepTheCSP(t *testing.T) {
 	}
 	collect()
 
-	// The session cookie as the browser stored it.
+	// The session and device cookies as the browser stored them.
 	cookies, err := chromedp.Call(bctx, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/"}})
 	if err != nil {
 		fatal("Network.getCookies: %v", err)
 	}
-	var sc *network.Cookie
 	var names []string
+	stored := map[string]*network.Cookie{}
 	for _, c := range cookies.Cookies {
 		names = append(names, c.Name+"@"+c.Domain)
-		if c.Name == session.CookieName {
-			sc = c
+		stored[c.Name] = c
+	}
+	for _, name := range []string{session.CookieName, session.DeviceCookieName} {
+		sc := stored[name]
+		if sc == nil {
+			fatal("the browser holds no %s cookie for %s (it has %v)", name, base, names)
+		}
+		if !sc.HTTPOnly || !sc.Secure || sc.SameSite != network.CookieSameSiteLax || sc.Path != "/" ||
+			sc.Domain != "localhost" || strings.HasPrefix(sc.Domain, ".") || sc.Session {
+			fatal("%s: httpOnly=%v secure=%v sameSite=%q path=%q domain=%q session=%v; "+
+				"want HttpOnly, Secure, Lax, path /, host-only localhost, persistent", name, sc.HTTPOnly, sc.Secure, sc.SameSite, sc.Path, sc.Domain, sc.Session)
 		}
 	}
-	if sc == nil {
-		fatal("the browser holds no %s cookie for %s (it has %v)", session.CookieName, base, names)
-	}
-	if !sc.HTTPOnly || !sc.Secure || sc.SameSite != network.CookieSameSiteLax || sc.Path != "/" ||
-		sc.Domain != "localhost" || strings.HasPrefix(sc.Domain, ".") || sc.Session {
-		fatal("session cookie: httpOnly=%v secure=%v sameSite=%q path=%q domain=%q session=%v; "+
-			"want HttpOnly, Secure, Lax, path /, host-only localhost, persistent", sc.HTTPOnly, sc.Secure, sc.SameSite, sc.Path, sc.Domain, sc.Session)
-	}
-	if len(cookies.Cookies) != 1 {
-		t.Errorf("the browser holds %d cookies for %s, want only the session: %v", len(cookies.Cookies), base, names)
+	if len(cookies.Cookies) != 2 {
+		t.Errorf("the browser holds %d cookies for %s, want only the session and device cookies: %v", len(cookies.Cookies), base, names)
 	}
 
 	// 7. Public pages. Posts (through the API, in process) that exercise what

@@ -47,13 +47,21 @@ func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 		p.render(w, r, http.StatusBadRequest, "message.html", page{Title: "Bad request", Error: "The form could not be read."})
 		return
 	}
-	data := page{Title: "Sign in", CSRF: v.csrf, ReturnTo: safeReturn(r.PostForm.Get("return_to")), Login: r.PostForm.Get("username")}
+	login := r.PostForm.Get("username")
+	data := page{Title: "Sign in", CSRF: v.csrf, ReturnTo: safeReturn(r.PostForm.Get("return_to"))}
+	if accounts.PlausibleLogin(strings.TrimSpace(login)) {
+		data.Login = login // an over-long one is not echoed back
+	}
 	if !p.Sessions.CheckCSRF(v.state, r.PostForm.Get(session.CSRFField)) {
 		data.Error = "Your form expired. Please sign in again."
 		p.render(w, r, http.StatusForbidden, "signin.html", data)
 		return
 	}
-	acc, _, err := p.Accounts.Authenticate(r.Context(), r.PostForm.Get("username"), r.PostForm.Get("password"), clientip.From(r.Context()))
+	out, err := p.Accounts.Authenticate(r.Context(), accounts.SignIn{Login: login, Password: r.PostForm.Get("password"),
+		ClientIP: clientip.From(r.Context()), Device: p.Sessions.DeviceToken(r)})
+	if out.ForgetDevice {
+		p.Sessions.ForgetDevice(w)
+	}
 	var limited *accounts.RateLimitedError
 	switch {
 	case errors.As(err, &limited):
@@ -73,10 +81,11 @@ func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	if err := p.Sessions.Start(r.Context(), w, v.state, acc.ID, r.UserAgent(), clientip.From(r.Context())); err != nil {
+	if err := p.Sessions.Start(r.Context(), w, v.state, out.Account.ID, r.UserAgent(), clientip.From(r.Context())); err != nil {
 		p.fail(w, r, err)
 		return
 	}
+	p.Sessions.SetDevice(w, out.Device, accounts.DeviceLifetime)
 	http.Redirect(w, r, data.ReturnTo, http.StatusSeeOther)
 }
 
