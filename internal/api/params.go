@@ -170,8 +170,8 @@ func parseForm(ps *paramSet, s string, strict bool) error {
 		}
 		key, value, _ := strings.Cut(pair, "=")
 		var err error
-		if strings.Contains(key, ";") {
-			err = errors.New("semicolon in key")
+		if strings.Contains(pair, ";") { // as url.ParseQuery: not a separator, not allowed
+			err = errors.New("semicolon in the query")
 		}
 		if err == nil {
 			key, err = url.QueryUnescape(key)

@@ -29,7 +29,7 @@ type fixture struct {
 	alice  int64 // approved user
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rampart.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -44,7 +44,7 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) register(t *testing.T, p AppParams) (*store.App, string) {
+func (f *fixture) register(t testing.TB, p AppParams) (*store.App, string) {
 	t.Helper()
 	app, secret, err := f.s.RegisterApp(context.Background(), p)
 	if err != nil {
@@ -54,7 +54,7 @@ func (f *fixture) register(t *testing.T, p AppParams) (*store.App, string) {
 }
 
 // user stores an approved local account directly (no password hashing needed here).
-func (f *fixture) user(t *testing.T, name string) int64 {
+func (f *fixture) user(t testing.TB, name string) int64 {
 	t.Helper()
 	now := time.Now().UTC()
 	a := &store.Account{ID: f.ids.Next(), Username: name, URI: "https://example.test/users/" + name,
