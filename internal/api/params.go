@@ -193,8 +193,8 @@ func parseForm(ps *paramSet, s string, strict bool) error {
 }
 
 // decodeJSONObject reads a JSON object token by token, refusing it as soon as
-// it nests too deep, holds too many values or a name that is too long, so no
-// tree larger than the bounds is ever built (encoding/json alone would build
+// it nests too deep or holds too many values, so no tree larger than the
+// bounds is ever built (encoding/json alone would build
 // one 10,000 levels deep). Like encoding/json, a repeated name keeps its last
 // value; numbers keep their text (no float rounding of ids).
 func decodeJSONObject(r io.Reader) (map[string]any, error) {
@@ -261,9 +261,6 @@ func (w *jsonWalker) object(depth int) (map[string]any, error) {
 		if !ok {
 			return nil, errors.New("the request body is not valid JSON")
 		}
-		if len(k) > maxKeyBytes {
-			return nil, errKeyTooLong
-		}
 		if tok, err = w.dec.Token(); err != nil {
 			return nil, jsonError(err)
 		}
@@ -294,8 +291,9 @@ func (w *jsonWalker) array(depth int) ([]any, error) {
 	}
 }
 
-// flatten adds x under key. A name over the bounds is refused before it is
-// built, so flattening holds no more than the bounds allow.
+// flatten adds x under key. A name over the bound is refused before any name
+// below it is built, even when nothing below holds a value: otherwise a long
+// name over many empty objects would be copied once for each of them.
 func flatten(ps *paramSet, key string, x any) error {
 	if len(key) > maxKeyBytes {
 		return errKeyTooLong
@@ -303,9 +301,6 @@ func flatten(ps *paramSet, key string, x any) error {
 	switch x := x.(type) {
 	case map[string]any:
 		for k, y := range x {
-			if len(key)+len(k)+2 > maxKeyBytes {
-				return errKeyTooLong
-			}
 			if err := flatten(ps, key+"["+k+"]", y); err != nil {
 				return err
 			}

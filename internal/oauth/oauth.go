@@ -126,7 +126,7 @@ func ParseRedirectURIs(raw []string) ([]string, error) {
 		}
 		// A wildcard is no place to return to, and the consent page would
 		// widen its CSP form-action to it (https://*).
-		if strings.Contains(u, "*") || strings.Contains(parsed.Host, "*") {
+		if strings.Contains(u, "*") {
 			return nil, &ValidationError{fmt.Sprintf("redirect_uris: %q must not contain a wildcard", u)}
 		}
 		switch strings.ToLower(parsed.Scheme) {
