@@ -30,12 +30,14 @@ type hostileBody struct {
 }
 
 // costFactor is what reading a body may allocate per byte: a form is read
-// once and split; JSON pays encoding/json's read buffer for its longest token.
+// once and split; JSON pays encoding/json's read buffer for its longest
+// token, multipart net/http's reader (more under -race, where sync.Pool
+// keeps nothing).
 func (h hostileBody) costFactor() int {
-	if h.contentType == "application/json" {
-		return paramCostFactor
+	if h.contentType == "application/x-www-form-urlencoded" {
+		return 2
 	}
-	return 2
+	return paramCostFactor
 }
 
 func hostileBodies(size int) []hostileBody {
