@@ -100,8 +100,9 @@ func params(r *http.Request) (url.Values, error) {
 			}
 		}
 	case "multipart/form-data":
-		// Non-file parts are held in memory by net/http up to the body
-		// cap (and at most 1000 parts), then checked here.
+		// net/http holds non-file parts in memory (at most 1000 parts, and
+		// on the upload routes up to its fixed 10 MiB reserve), then they
+		// are checked here.
 		if err := r.ParseMultipartForm(1 << 20); err != nil {
 			return nil, bodyError(err, "the form could not be read")
 		}

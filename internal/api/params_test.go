@@ -284,6 +284,23 @@ func TestParamsBounds(t *testing.T) {
 	}
 }
 
+// A body cut off by the server's cap (a chunked body, so no Content-Length
+// to refuse it early) is named as too large, not as malformed.
+func TestParamsBodyOverTheCap(t *testing.T) {
+	for _, c := range []struct{ ct, body string }{
+		{"application/json", `{"a":"` + strings.Repeat("v", 2000) + `"}`},
+		{"application/x-www-form-urlencoded", "a=" + strings.Repeat("v", 2000)},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(c.body))
+		req.Header.Set("Content-Type", c.ct)
+		req.ContentLength = -1
+		req.Body = http.MaxBytesReader(httptest.NewRecorder(), req.Body, 1024)
+		if _, err := params(req); err == nil || !strings.Contains(err.Error(), "larger than 1024 bytes") {
+			t.Errorf("%s over the cap: %v", c.ct, err)
+		}
+	}
+}
+
 // checkParamBounds fails unless v keeps every bound params promises.
 func checkParamBounds(t testing.TB, v url.Values) {
 	t.Helper()
