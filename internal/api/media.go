@@ -134,8 +134,13 @@ func (a *API) upload(async bool) func(http.ResponseWriter, *http.Request, *Calle
 			writeValidation(w, "file", "ERR_BLANK", "can't be blank")
 			return
 		}
+		p, err := params(r) // the form is parsed already; this bounds its text fields and lets the body win
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
 		m, err := a.media.Upload(r.Context(), c.Account.ID, media.UploadParams{Data: data,
-			Description: r.FormValue("description"), Focus: r.FormValue("focus"), Async: async})
+			Description: p.Get("description"), Focus: p.Get("focus"), Async: async})
 		if err != nil {
 			a.mediaError(w, r, err)
 			return

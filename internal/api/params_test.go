@@ -11,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/store"
+	"github.com/rampart-social/rampart/internal/testutil"
 )
 
 func paramsOf(t *testing.T, method, target, contentType string, body io.Reader) (url.Values, error) {
@@ -100,7 +102,7 @@ func TestParamsForm(t *testing.T) {
 		strings.NewReader("a=form&redirect_uris[]=x&redirect_uris[]=y&scopes=read+write"))
 	wantValues(t, got, url.Values{
 		"q":               {"1"},
-		"a":               {"query", "form"}, // query first, then body; neither lost
+		"a":               {"form"}, // the body wins
 		"redirect_uris[]": {"x", "y"},
 		"scopes":          {"read write"},
 	})
@@ -144,9 +146,177 @@ func TestParamsQueryOnly(t *testing.T) {
 	got := mustParams(t, http.MethodGet, "/?acct=alice&ids[]=1&ids[]=2", "", nil)
 	wantValues(t, got, url.Values{"acct": {"alice"}, "ids[]": {"1", "2"}})
 
-	// Query parameters merge into a JSON body's.
-	got = mustParams(t, http.MethodPost, "/?scope=read", "application/json", strings.NewReader(`{"scope":"write"}`))
-	wantValues(t, got, url.Values{"scope": {"read", "write"}})
+	// Query parameters join a JSON body's, but never override them.
+	got = mustParams(t, http.MethodPost, "/?scope=read&state=q", "application/json", strings.NewReader(`{"scope":"write"}`))
+	wantValues(t, got, url.Values{"scope": {"write"}, "state": {"q"}})
+}
+
+// The body wins over the query string for a name it carries, in any of its
+// bracketed forms: list() prefers key[], so a query's key[] must not slip in
+// beside a body's key; and a query's source[privacy] must not join a body's source.
+func TestParamsBodyWins(t *testing.T) {
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	mw.WriteField("redirect_uris", "https://good.example/cb")
+	mw.WriteField("source[privacy]", "private")
+	mw.Close()
+	for name, c := range map[string]struct{ ct, body string }{
+		"form":      {"application/x-www-form-urlencoded", "redirect_uris=https%3A%2F%2Fgood.example%2Fcb&source[privacy]=private"},
+		"json":      {"application/json", `{"redirect_uris":"https://good.example/cb","source":{"privacy":"private"}}`},
+		"multipart": {mw.FormDataContentType(), mp.String()},
+		"untyped":   {"", "redirect_uris=https%3A%2F%2Fgood.example%2Fcb&source[privacy]=private"},
+	} {
+		for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodPatch} {
+			got := mustParams(t, method, "/?redirect_uris[]=https://evil.example/cb&redirect_uris=https://evil.example/2&source[sensitive]=true&source=x&other=kept",
+				c.ct, strings.NewReader(c.body))
+			wantValues(t, got, url.Values{
+				"redirect_uris":   {"https://good.example/cb"},
+				"source[privacy]": {"private"},
+				"other":           {"kept"},
+			})
+			if l := list(got, "redirect_uris"); len(l) != 1 || l[0] != "https://good.example/cb" {
+				t.Errorf("%s %s: list(redirect_uris) = %v", name, method, l)
+			}
+		}
+	}
+	// Without a body, the query string is all there is.
+	got := mustParams(t, http.MethodGet, "/?redirect_uris[]=a&source[privacy]=public", "", nil)
+	wantValues(t, got, url.Values{"redirect_uris[]": {"a"}, "source[privacy]": {"public"}})
+}
+
+// Through the real handlers: an app registered with a name in both the query
+// and the body takes the body's; a token request whose query names another
+// grant type is decided by its body.
+func TestBodyWinsOverQueryThroughTheAPI(t *testing.T) {
+	e := newEnv(t)
+	rec := e.do(t, http.MethodPost, "/api/v1/apps?client_name=FromQuery&redirect_uris=https%3A%2F%2Fevil.example%2Fcb",
+		strings.NewReader(`{"client_name":"FromBody","redirect_uris":"urn:ietf:wg:oauth:2.0:oob"}`), "Content-Type", "application/json")
+	v := wantJSON(t, rec, http.StatusOK)
+	if v["name"] != "FromBody" || v["redirect_uri"] != oauth.OOB {
+		t.Fatalf("app = %v; want the body's name and redirect URI", v)
+	}
+	id, secret := v["client_id"].(string), v["client_secret"].(string)
+
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}, "scope": {"read"}}
+	rec = e.do(t, http.MethodPost, "/oauth/token?grant_type=authorization_code&client_secret=wrong&scope=write",
+		strings.NewReader(form.Encode()), "Content-Type", "application/x-www-form-urlencoded")
+	tok := wantJSON(t, rec, http.StatusOK)
+	if tok["scope"] != "read" {
+		t.Errorf("token scope = %v, want the body's read", tok["scope"])
+	}
+
+	// An upload's description: the multipart body's, not the query's.
+	var up bytes.Buffer
+	mw := multipart.NewWriter(&up)
+	fw, _ := mw.CreateFormFile("file", "x.png")
+	fw.Write(testutil.GradientPNG(t, 8, 8))
+	mw.WriteField("description", "from the body")
+	mw.Close()
+	rec = e.do(t, http.MethodPost, "/api/v1/media?description=from+the+query", &up,
+		append(bearerHeader(e.userToken(t, e.bob, "write:media")), "Content-Type", mw.FormDataContentType())...)
+	if m := wantJSON(t, rec, http.StatusOK); m["description"] != "from the body" {
+		t.Errorf("upload description = %v", m["description"])
+	}
+
+	// A GET still reads its query string.
+	rec = e.do(t, http.MethodGet, "/api/v1/apps/verify_credentials?access_token="+url.QueryEscape(tok["access_token"].(string)), nil)
+	if v := wantJSON(t, rec, http.StatusOK); v["name"] != "FromBody" {
+		t.Errorf("verify_credentials by query token = %v", v)
+	}
+}
+
+// Each bound holds exactly: at the bound a request is read, one past it is
+// refused with a message that names the bound.
+func TestParamsBounds(t *testing.T) {
+	jsonNested := func(levels int) string { // levels containers below the top-level object
+		return `{"a":` + strings.Repeat(`{"b":`, levels) + `1` + strings.Repeat("}", levels) + `}`
+	}
+	jsonArrays := func(levels int) string {
+		return `{"a":` + strings.Repeat("[", levels) + strings.Repeat("]", levels) + `}`
+	}
+	formValues := func(n int) string { return strings.TrimSuffix(strings.Repeat("a=&", n), "&") }
+	jsonValues := func(n int) string { return `{"a":[` + strings.TrimSuffix(strings.Repeat("0,", n), ",") + `]}` }
+	key := func(n int) string { return strings.Repeat("k", n) }
+	// A name built by nesting: a[kkk…] of n bytes.
+	nestedKey := func(n int) string { return `{"a":{"` + key(n-3) + `":1}}` }
+	form, jsonCT := "application/x-www-form-urlencoded", "application/json"
+	for _, c := range []struct {
+		name, ct, query, body string
+		want                  string // "" to be read
+	}{
+		{"depth at the bound", jsonCT, "", jsonNested(maxKeyDepth), ""},
+		{"depth over", jsonCT, "", jsonNested(maxKeyDepth + 1), "nests deeper than 8"},
+		{"empty arrays at the bound", jsonCT, "", jsonArrays(maxKeyDepth), ""},
+		{"empty arrays over", jsonCT, "", jsonArrays(maxKeyDepth + 1), "nests deeper than 8"},
+		{"form depth at the bound", form, "", "a" + strings.Repeat("[x]", maxKeyDepth) + "=1", ""},
+		{"form depth over", form, "", "a" + strings.Repeat("[x]", maxKeyDepth+1) + "=1", "nests deeper than 8"},
+		{"query depth over", form, "a" + strings.Repeat("[]", maxKeyDepth+1) + "=1", "", "nests deeper than 8"},
+		{"form values at the bound", form, "", formValues(maxValues), ""},
+		{"form values over", form, "", formValues(maxValues + 1), "more than 1000"},
+		{"query and body values over", form, "q=1", formValues(maxValues), "more than 1000"},
+		{"JSON values at the bound", jsonCT, "", jsonValues(maxValues - 1), ""}, // the array is one
+		{"JSON values over", jsonCT, "", jsonValues(maxValues), "more than 1000"},
+		{"JSON empty objects over", jsonCT, "", `{"a":[` + strings.TrimSuffix(strings.Repeat("{},", maxValues), ",") + `]}`, "more than 1000"},
+		{"key at the bound", form, "", key(maxKeyBytes) + "=1", ""},
+		{"key over", form, "", key(maxKeyBytes+1) + "=1", "longer than 128"},
+		{"query key over", form, key(maxKeyBytes+1) + "=1", "", "longer than 128"},
+		{"JSON key at the bound", jsonCT, "", `{"` + key(maxKeyBytes) + `":1}`, ""},
+		{"JSON key over", jsonCT, "", `{"` + key(maxKeyBytes+1) + `":1}`, "longer than 128"},
+		{"nested name at the bound", jsonCT, "", nestedKey(maxKeyBytes), ""},
+		{"nested name over", jsonCT, "", nestedKey(maxKeyBytes + 1), "longer than 128"},
+		{"list name over", jsonCT, "", `{"` + key(maxKeyBytes-1) + `":["x"]}`, "longer than 128"},
+		{"size at the bound", form, "", "k=" + strings.Repeat("v", maxParamBytes-1), ""},
+		{"size over", form, "", "k=" + strings.Repeat("v", maxParamBytes), "larger than 1048576"},
+		{"query makes it over", form, "q=", "k=" + strings.Repeat("v", maxParamBytes-1), "larger than 1048576"},
+		{"JSON size over", jsonCT, "", `{"k":"` + strings.Repeat("v", maxParamBytes) + `"}`, "larger than 1048576"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v, err := paramsOf(t, http.MethodPost, "/?"+c.query, c.ct, strings.NewReader(c.body))
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+				t.Errorf("err = %v, want one saying %q", err, c.want)
+			case err == nil:
+				checkParamBounds(t, v)
+			}
+		})
+	}
+}
+
+// A body cut off by the server's cap (a chunked body, so no Content-Length
+// to refuse it early) is named as too large, not as malformed.
+func TestParamsBodyOverTheCap(t *testing.T) {
+	for _, c := range []struct{ ct, body string }{
+		{"application/json", `{"a":"` + strings.Repeat("v", 2000) + `"}`},
+		{"application/x-www-form-urlencoded", "a=" + strings.Repeat("v", 2000)},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(c.body))
+		req.Header.Set("Content-Type", c.ct)
+		req.ContentLength = -1
+		req.Body = http.MaxBytesReader(httptest.NewRecorder(), req.Body, 1024)
+		if _, err := params(req); err == nil || !strings.Contains(err.Error(), "larger than 1024 bytes") {
+			t.Errorf("%s over the cap: %v", c.ct, err)
+		}
+	}
+}
+
+// checkParamBounds fails unless v keeps every bound params promises.
+func checkParamBounds(t testing.TB, v url.Values) {
+	t.Helper()
+	n, size := 0, 0
+	for k, vs := range v {
+		if len(k) > maxKeyBytes || strings.Count(k, "[") > maxKeyDepth {
+			t.Fatalf("name %.40q… (%d bytes) over the bounds", k, len(k))
+		}
+		for _, x := range vs {
+			n++
+			size += len(k) + len(x)
+		}
+	}
+	if n > maxValues || size > maxParamBytes {
+		t.Fatalf("%d values, %d bytes: over the bounds", n, size)
+	}
 }
 
 func TestParamsErrors(t *testing.T) {

@@ -28,7 +28,7 @@ func (a *API) search(w http.ResponseWriter, r *http.Request, c *Caller) {
 	res, err := a.social.Search(r.Context(), viewerID(c), social.SearchParams{Query: q.Get("q"), Type: typ,
 		Following: truthy(q.Get("following")), Limit: clampLimit(limit, statusLimit), Offset: max(offset, 0), Page: p})
 	if err != nil {
-		a.serviceError(w, r, err)
+		a.socialError(w, r, err)
 		return
 	}
 	accounts, err := a.renderAccounts(r.Context(), res.Accounts)

@@ -26,6 +26,8 @@ func (a *API) socialError(w http.ResponseWriter, r *http.Request, err error) {
 		writeValidation(w, ve.Field, "ERR_INVALID", ve.Msg)
 	case errors.Is(err, social.ErrForbidden):
 		writeError(w, http.StatusForbidden, "This action is not allowed")
+	case errors.Is(err, social.ErrSearchPagingNeedsSignIn):
+		writeError(w, http.StatusUnauthorized, err.Error())
 	default:
 		a.serviceError(w, r, err)
 	}

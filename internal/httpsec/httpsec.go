@@ -179,7 +179,9 @@ func (l *Layer) AllowFormTarget(w http.ResponseWriter, redirectURI string) {
 }
 
 // formSource is a CSP source expression for a redirect URI: scheme://host for
-// web URIs, "scheme:" for an app's custom scheme.
+// web URIs, "scheme:" for an app's custom scheme. It is never a wildcard or
+// any other pattern, even for a URI that registration would refuse today but
+// a store may still hold.
 func formSource(uri string) string {
 	u, err := url.Parse(uri)
 	if err != nil || u.Scheme == "" || strings.ContainsAny(uri, " ;,'\"\t\r\n") {
@@ -193,7 +195,7 @@ func formSource(uri string) string {
 	}
 	switch scheme {
 	case "http", "https":
-		if u.Host == "" {
+		if !cspHost(u.Host) {
 			return ""
 		}
 		return scheme + "://" + u.Host
@@ -201,4 +203,43 @@ func formSource(uri string) string {
 		return ""
 	}
 	return scheme + ":"
+}
+
+// cspHost reports whether host is a literal host for a CSP source: a DNS
+// name or an IP address (IPv6 in brackets), with an optional numeric port.
+// CSP reads "*" in a host or port as a wildcard; nothing else passes either.
+func cspHost(host string) bool {
+	name, port := host, ""
+	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
+		name, port = host[:i], host[i+1:]
+		if port == "" {
+			return false
+		}
+	}
+	for _, r := range port {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	if ip, ok := strings.CutPrefix(name, "["); ok {
+		ip, ok = strings.CutSuffix(ip, "]")
+		if !ok || ip == "" {
+			return false
+		}
+		for _, r := range ip {
+			if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F' || r == ':' || r == '.') {
+				return false
+			}
+		}
+		return true
+	}
+	if name == "" || name[0] == '.' || name[0] == '-' || strings.Contains(name, "..") {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
 }

@@ -29,7 +29,7 @@ type fixture struct {
 	alice  int64 // approved user
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rampart.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -44,7 +44,7 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func (f *fixture) register(t *testing.T, p AppParams) (*store.App, string) {
+func (f *fixture) register(t testing.TB, p AppParams) (*store.App, string) {
 	t.Helper()
 	app, secret, err := f.s.RegisterApp(context.Background(), p)
 	if err != nil {
@@ -54,7 +54,7 @@ func (f *fixture) register(t *testing.T, p AppParams) (*store.App, string) {
 }
 
 // user stores an approved local account directly (no password hashing needed here).
-func (f *fixture) user(t *testing.T, name string) int64 {
+func (f *fixture) user(t testing.TB, name string) int64 {
 	t.Helper()
 	now := time.Now().UTC()
 	a := &store.Account{ID: f.ids.Next(), Username: name, URI: "https://example.test/users/" + name,
@@ -155,6 +155,8 @@ func TestParseRedirectURIs(t *testing.T) {
 		{[]string{cb, OOB}, []string{cb, OOB}},
 		{[]string{"myapp://oauth/callback", "com.example.app:/cb"}, []string{"myapp://oauth/callback", "com.example.app:/cb"}},
 		{[]string{"http://127.0.0.1:8080/cb?x=1"}, []string{"http://127.0.0.1:8080/cb?x=1"}},
+		{[]string{"http://[::1]:8080/cb", "https://[2001:db8::1]/cb"}, []string{"http://[::1]:8080/cb", "https://[2001:db8::1]/cb"}},
+		{[]string{"https://App-1.Example.:8443/cb"}, []string{"https://App-1.Example.:8443/cb"}},
 		{many(10), many(10)},
 		{[]string{strings.Join(many(10), "\n")}, many(10)},
 	} {
@@ -184,6 +186,19 @@ func TestParseRedirectURIs(t *testing.T) {
 		"11 in one":     {strings.Join(many(11), "\n")},
 		"one bad of 2":  {cb, "javascript:alert(1)"},
 		"too long":      {"https://app.example/" + strings.Repeat("a", 2001)},
+		// Wildcards would widen the consent page's form-action to https://*.
+		"wildcard host":        {"https://*/cb"},
+		"wildcard subdomain":   {"https://*.app.example/cb"},
+		"escaped wildcard":     {"https://%2A/cb"},
+		"escaped in subdomain": {"https://%2a.app.example/cb"},
+		"wildcard port":        {"https://app.example:*/cb"},
+		"wildcard path":        {"https://app.example/*"},
+		"wildcard app scheme":  {"myapp://*/cb"},
+		"percent host":         {"https://app%2Eexample/cb"},
+		"underscore host":      {"https://app_example/cb"},
+		"empty port":           {"https://app.example:/cb"},
+		"dot host":             {"https://./cb"},
+		"IPv6 zone":            {"http://[fe80::1%25en0]/cb"},
 	} {
 		got, err := ParseRedirectURIs(in)
 		var ve *ValidationError

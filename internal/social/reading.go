@@ -95,9 +95,21 @@ type SearchParams struct {
 	Page      store.Page
 }
 
-// Search finds accounts (by name, or user@domain), hashtags and statuses the viewer can see.
+// Search finds accounts (by name, or user@domain), hashtags and statuses the
+// viewer can see. Who may search what, as on Mastodon: an anonymous viewer
+// (viewer 0: no token, or an app's own token) may not page past the first
+// results (ErrSearchPagingNeedsSignIn) and finds no statuses, and among
+// accounts only discoverable ones, or the one whose username it names exactly
+// (which /api/v1/accounts/lookup shows anyone anyway). A signed-in viewer
+// finds accounts by username and display name whether or not they are
+// discoverable, as Mastodon's account search does for users: discoverable
+// governs only listing, and a bio is never searched here.
 func (s *Service) Search(ctx context.Context, viewer int64, p SearchParams) (SearchResult, error) {
 	var r SearchResult
+	anonymous := viewer == 0
+	if anonymous && p.Offset > 0 {
+		return r, ErrSearchPagingNeedsSignIn
+	}
 	q := strings.TrimSpace(p.Query)
 	if q == "" {
 		return r, nil
@@ -111,8 +123,14 @@ func (s *Service) Search(ctx context.Context, viewer int64, p SearchParams) (Sea
 		} else if domain != "" {
 			domain = strings.ToLower(domain)
 		}
-		if r.Accounts, err = s.store.SearchAccounts(ctx, viewer, name, domain, p.Following, p.Limit, p.Offset); err != nil {
-			return r, err
+		// "@" or "@host" names no account and finds none, as on Mastodon:
+		// an empty prefix would match them all.
+		if name != "" {
+			r.Accounts, err = s.store.SearchAccounts(ctx, viewer, store.AccountSearch{Query: name, Domain: domain,
+				Following: p.Following, DiscoverableOnly: anonymous, Limit: p.Limit, Offset: p.Offset})
+			if err != nil {
+				return r, err
+			}
 		}
 	}
 	if p.Type == "" || p.Type == "hashtags" {
@@ -123,7 +141,7 @@ func (s *Service) Search(ctx context.Context, viewer int64, p SearchParams) (Sea
 			}
 		}
 	}
-	if (p.Type == "" || p.Type == "statuses") && viewer != 0 {
+	if (p.Type == "" || p.Type == "statuses") && !anonymous {
 		page := p.Page
 		page.Limit = p.Limit
 		if r.Statuses, err = s.store.SearchStatuses(ctx, viewer, SearchTerms(q), page); err != nil {

@@ -35,6 +35,9 @@ var (
 	ErrForbidden = errors.New("this action is not allowed")
 	// ErrNotFound: no such thing visible to the caller (404).
 	ErrNotFound = store.ErrNotFound
+	// ErrSearchPagingNeedsSignIn: an anonymous search asked for a later page
+	// (401, with Mastodon's message).
+	ErrSearchPagingNeedsSignIn = errors.New("Search queries pagination is not supported without authentication")
 )
 
 // ValidationError is a bad input, answered with 422.

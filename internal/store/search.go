@@ -11,26 +11,41 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// SearchAccounts finds usable accounts whose username starts with q or whose
-// display name contains it (case-insensitive), exact username first; when
-// following is set, only accounts viewer follows. Accounts blocked either
-// way are left out.
-func (s *Store) SearchAccounts(ctx context.Context, viewer int64, q, domain string, following bool, limit, offset int) ([]int64, error) {
-	q = strings.ToLower(q)
+// AccountSearch is what SearchAccounts looks for.
+type AccountSearch struct {
+	Query  string // a username prefix or a display-name substring
+	Domain string // "" for local accounts
+	// Following keeps only accounts the viewer follows.
+	Following bool
+	// DiscoverableOnly leaves out accounts that are not discoverable, except
+	// the one whose username is exactly Query.
+	DiscoverableOnly bool
+	Limit, Offset    int
+}
+
+// SearchAccounts finds usable accounts whose username starts with the query
+// or whose display name contains it (case-insensitive), exact username
+// first. Accounts blocked either way are left out.
+func (s *Store) SearchAccounts(ctx context.Context, viewer int64, p AccountSearch) ([]int64, error) {
+	q := strings.ToLower(p.Query)
 	sqlq := `SELECT a.id FROM accounts a WHERE (lower(a.username) LIKE ? ESCAPE '\' OR lower(a.display_name) LIKE ? ESCAPE '\')
 		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = a.id AND (u.disabled = 1 OR u.approved = 0))
 		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = a.id AND b.target_account_id = ?) OR (b.account_id = ? AND b.target_account_id = a.id))`
 	args := []any{escapeLike(q) + "%", "%" + escapeLike(q) + "%", viewer, viewer}
-	if domain != "" {
+	if p.Domain != "" {
 		sqlq += ` AND a.domain = ?`
-		args = append(args, domain)
+		args = append(args, p.Domain)
 	}
-	if following {
+	if p.Following {
 		sqlq += ` AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = ? AND f.target_account_id = a.id)`
 		args = append(args, viewer)
 	}
+	if p.DiscoverableOnly {
+		sqlq += ` AND (a.discoverable = 1 OR lower(a.username) = ?)`
+		args = append(args, q)
+	}
 	sqlq += ` ORDER BY (lower(a.username) = ?) DESC, a.username LIMIT ? OFFSET ?`
-	args = append(args, q, limit, offset)
+	args = append(args, q, p.Limit, p.Offset)
 	ids, err := s.queryIDs(ctx, sqlq, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search accounts: %w", err)
