@@ -596,6 +596,15 @@ func nginxDoctor(t *testing.T, d *deployment) {
 			t.Errorf("doctor has no check %s", id)
 		}
 	}
+	// doctor looked at the answers nginx gives itself, and nginx gave them
+	// (Rampart would answer 404 and 405).
+	for _, c := range rep.Checks {
+		for id, want := range map[string]string{"S4": "with a 16 KiB header (400)", "S3": "with a 4 KiB body answers 413"} {
+			if c.ID == id && !strings.Contains(c.Saw, want) {
+				t.Errorf("doctor %s saw %q, want it to mention nginx's own answer %q", id, c.Saw, want)
+			}
+		}
+	}
 	if code != 0 || rep.Failed != 0 {
 		t.Errorf("doctor: exit %d, %d failed, %d warned\n%s\n%s", code, rep.Failed, rep.Warned, stdout, stderr)
 	}

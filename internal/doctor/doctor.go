@@ -27,12 +27,20 @@
 //	        nosniff and no Set-Cookie, and the media host answers 404 for the
 //	        API (/api/v1/instance), pages (/, /auth/sign_in), ActivityPub
 //	        documents (/users/x as application/activity+json) and unknown keys.
+//	        A POST of 4 KiB to the media host, over the 1 KiB body limit of
+//	        gen nginx's site (so the proxy answers 413 itself; Rampart alone
+//	        answers it too), must carry the same sandbox CSP, nosniff and no
+//	        cookie.
 //	S4      security headers (measure 4): X-XSS-Protection 0,
 //	        X-Permitted-Cross-Domain-Policies none, X-Frame-Options DENY,
 //	        X-Content-Type-Options nosniff on a page (/), an API response
-//	        (/api/v1/instance) and a 404 (/doctor-404-probe).
+//	        (/api/v1/instance), a 404 (/doctor-404-probe), and the same 404
+//	        request over HTTP/1.1 with a 16 KiB header: over nginx's header
+//	        buffers, so the proxy answers 400 itself, and under Rampart's
+//	        default http.max_header_bytes, so Rampart alone answers 404.
+//	        S5–S7 look at the same four answers.
 //	S5      HSTS (measure 5) and http→https: Strict-Transport-Security
-//	        max-age of at least 31536000 on the same three answers and on the
+//	        max-age of at least 31536000 on the same four answers and on the
 //	        media host, and GET http://<host>/ (port 80) answers 301 or 308 to
 //	        https://<host>. That redirect is the reverse proxy's job: a
 //	        temporary redirect (302, 303, 307) or nothing listening on port 80
@@ -40,9 +48,9 @@
 //	        fails.
 //	S6      Content-Security-Policy (measure 4): default-src 'none',
 //	        frame-ancestors 'none', base-uri 'none', no 'unsafe-…' keyword,
-//	        and connect-src names wss://<instance host>, on the three answers.
+//	        and connect-src names wss://<instance host>, on the four answers.
 //	S7      Referrer-Policy (measure 5): same-origin or no-referrer on the
-//	        three answers.
+//	        four answers.
 //	S8      systemd unit (measure 6): the installed unit (default
 //	        /etc/systemd/system/rampart.service, or --unit) has every seed
 //	        directive at its value or stricter (deploy.CheckHardening, the

@@ -6,7 +6,9 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/deploy"
+	"github.com/rampart-social/rampart/internal/httpsec"
 	"github.com/rampart-social/rampart/internal/instance"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
@@ -37,6 +40,10 @@ type setup struct {
 	unit       string        // unit text; default the shipped unit
 	editConfig func(string) string
 	configMode os.FileMode // default 0600
+	// front, when set, stands between the TLS listener and Rampart's
+	// handler, as a reverse proxy would: it may answer itself or change
+	// what Rampart answers.
+	front func(rampart http.Handler) http.Handler
 }
 
 type deployment struct {
@@ -92,9 +99,14 @@ func (s setup) deploy(t *testing.T) deployment {
 	}
 	cert, pool := testutil.SelfSignedTLS(t, life, names...)
 	done := make(chan error, 1)
-	go func() {
-		done <- inst.Serve(ctx, tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}))
-	}()
+	tlsLn := tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	if s.front == nil {
+		go func() { done <- inst.Serve(ctx, tlsLn) }()
+	} else {
+		srv := &http.Server{Handler: s.front(inst.Handler()), ReadHeaderTimeout: 5 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+		go func() { done <- srv.Serve(tlsLn) }()
+		go func() { <-ctx.Done(); srv.Close() }()
+	}
 	t.Cleanup(func() {
 		cancel()
 		<-done
@@ -226,6 +238,91 @@ func TestCorrectDeploymentPassesEveryCheck(t *testing.T) {
 	}
 }
 
+// headerEditor changes the headers of the instance host's answers just
+// before they are sent, as a misconfigured proxy would.
+type headerEditor struct {
+	http.ResponseWriter
+	edit  func(http.Header)
+	wrote bool
+}
+
+func (w *headerEditor) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote = true
+		w.edit(w.Header())
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *headerEditor) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// editAppHeaders is a front that passes every request to Rampart and edits
+// the headers of the instance host's answers (the media host's stay).
+func editAppHeaders(edit func(http.Header)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.Host, "media.") {
+				next.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(&headerEditor{ResponseWriter: w, edit: edit}, r)
+		})
+	}
+}
+
+// editCookie rewrites the session cookie's Set-Cookie line.
+func editCookie(edit func(string) string) func(http.Header) {
+	return func(h http.Header) {
+		for i, v := range h.Values("Set-Cookie") {
+			if strings.HasPrefix(v, "__Host-rampart_session=") {
+				h["Set-Cookie"][i] = edit(v)
+			}
+		}
+	}
+}
+
+// proxyOwnErrors is a front that answers, like nginx, a header line over
+// 8 KiB with 400 and a body over 1 KiB on the media host with 413, by
+// itself, with the given headers for each host (nil: none), and passes
+// everything else to Rampart.
+func proxyOwnErrors(appSet, mediaSet http.Header) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			media := strings.HasPrefix(r.Host, "media.")
+			answer := func(status int) {
+				set := appSet
+				if media {
+					set = mediaSet
+				}
+				for k, v := range set {
+					w.Header()[k] = v
+				}
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(status)
+				fmt.Fprintf(w, "<html><body><h1>%d %s</h1></body></html>\n", status, http.StatusText(status))
+			}
+			for _, vals := range r.Header {
+				for _, v := range vals {
+					if len(v) > 8<<10 {
+						answer(http.StatusBadRequest)
+						return
+					}
+				}
+			}
+			if media && r.ContentLength > 1<<10 {
+				answer(http.StatusRequestEntityTooLarge)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
 // Each broken setup has one fault; exactly the checks it breaks fail, each
 // with the fix for that fault.
 func TestBrokenSetups(t *testing.T) {
@@ -261,6 +358,30 @@ func TestBrokenSetups(t *testing.T) {
 		{"example secret", setup{editConfig: func(s string) string {
 			return strings.Replace(s, testutil.Secret, config.ExampleSecret, 1)
 		}}, []string{"S9"}, "S9", "secret_key: is the documentation's example", "fresh secret"},
+		// What only a proxy (or a broken Rampart) can do: the config refuses it.
+		{"session cookie without HttpOnly", setup{front: editAppHeaders(editCookie(func(v string) string {
+			return strings.Replace(v, "; HttpOnly", "", 1)
+		}))}, []string{"S2"}, "S2", "__Host-rampart_session: no HttpOnly", "proxy_cookie"},
+		{"session cookie with Domain", setup{front: editAppHeaders(editCookie(func(v string) string { return v + "; Domain=example.test" }))},
+			[]string{"S2"}, "S2", "__Host-rampart_session: Domain=example.test", "proxy_cookie"},
+		{"CSP with unsafe-inline", setup{front: editAppHeaders(func(h http.Header) {
+			h.Set("Content-Security-Policy", strings.Replace(h.Get("Content-Security-Policy"), "script-src 'self'", "script-src 'self' 'unsafe-inline'", 1))
+		})}, []string{"S6"}, "S6", "script-src allows 'unsafe-inline'", "pass Content-Security-Policy through unchanged"},
+		{"CSP with unsafe-inline in a second policy", setup{front: editAppHeaders(func(h http.Header) {
+			h.Add("Content-Security-Policy", "style-src 'self' 'unsafe-inline'")
+		})}, []string{"S6"}, "S6", "style-src allows 'unsafe-inline'", "add none of its own"},
+		{"HSTS of a day", setup{front: editAppHeaders(func(h http.Header) {
+			h.Set("Strict-Transport-Security", "max-age=86400; includeSubDomains")
+		})}, []string{"S5"}, "S5", "max-age=86400 on /, want at least 31536000", "pass it through unchanged"},
+		{"HSTS just under a year", setup{front: editAppHeaders(func(h http.Header) {
+			h.Set("Strict-Transport-Security", "max-age=31535999")
+		})}, []string{"S5"}, "S5", "max-age=31535999 on /api/v1/instance", "pass it through unchanged"},
+		// The proxy's own answers, without Rampart's headers (nginx before
+		// gen nginx gave its error pages the headers).
+		{"proxy's own error on the instance host without headers", setup{front: proxyOwnErrors(nil, mediaSet(t))}, []string{"S4", "S5", "S6", "S7"}, "S4",
+			proxyErrLabel + " (400): X-XSS-Protection missing", "rampart gen nginx"},
+		{"proxy's own error on the media host without headers", setup{front: proxyOwnErrors(appSet(t), nil)}, []string{"S3"}, "S3",
+			"media host " + mediaBodyLabel + " answered 413 with Content-Security-Policy", "gives nginx's own error answers the media host's headers"},
 		{"data_dir open to others", setup{editConfig: func(s string) string {
 			for _, line := range strings.Split(s, "\n") {
 				if dir, ok := strings.CutPrefix(line, `data_dir = "`); ok {
@@ -291,6 +412,75 @@ func TestBrokenSetups(t *testing.T) {
 				t.Log(dump(rep))
 			}
 		})
+	}
+}
+
+// appSet and mediaSet are httpsec's header sets for the test config.
+func appSet(t *testing.T) http.Header {
+	return httpsec.New(testutil.ProdConfig(t, t.TempDir())).AppHeaders()
+}
+
+func mediaSet(t *testing.T) http.Header {
+	return httpsec.New(testutil.ProdConfig(t, t.TempDir())).MediaHeaders()
+}
+
+// S7 accepts only same-origin and no-referrer, whatever else the header says.
+func TestReferrerPolicies(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		values []string // the instance host's Referrer-Policy lines; nil removes the header
+		pass   bool
+	}{
+		{"same-origin", []string{"same-origin"}, true},
+		{"no-referrer", []string{"no-referrer"}, true},
+		{"a list ending in no-referrer", []string{"unsafe-url, no-referrer"}, true},
+		{"origin", []string{"origin"}, false},
+		{"unsafe-url", []string{"unsafe-url"}, false},
+		{"strict-origin-when-cross-origin", []string{"strict-origin-when-cross-origin"}, false},
+		{"strict-origin", []string{"strict-origin"}, false},
+		{"origin-when-cross-origin", []string{"origin-when-cross-origin"}, false},
+		{"no-referrer-when-downgrade", []string{"no-referrer-when-downgrade"}, false},
+		{"empty", []string{""}, false},
+		{"missing", nil, false},
+		{"same-origin overridden by a later line", []string{"same-origin", "unsafe-url"}, false},
+		{"same-origin overridden in a list", []string{"same-origin, origin"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rep := run(t, setup{front: editAppHeaders(func(h http.Header) {
+				h.Del("Referrer-Policy")
+				for _, v := range tc.values {
+					h.Add("Referrer-Policy", v)
+				}
+			})}.deploy(t).opts)
+			c := byID(rep)["S7"]
+			want := Fail
+			if tc.pass {
+				want = Pass
+			}
+			if c.Verdict != want {
+				t.Errorf("S7 = %s (%q), want %s", c.Verdict, c.Saw, want)
+			}
+			if got := verdicts(rep, Fail); !tc.pass && strings.Join(got, " ") != "S7" || tc.pass && len(got) != 0 {
+				t.Errorf("failing checks %v\n%s", got, dump(rep))
+			}
+			if !tc.pass && !strings.Contains(c.Fix, "Referrer-Policy") {
+				t.Errorf("S7 fix %q", c.Fix)
+			}
+		})
+	}
+}
+
+// A proxy that answers its own errors with the host's headers, as the site
+// of gen nginx does, passes.
+func TestProxyErrorsWithTheHeadersPass(t *testing.T) {
+	rep := run(t, setup{front: proxyOwnErrors(appSet(t), mediaSet(t))}.deploy(t).opts)
+	if rep.Failed != 0 || rep.Warned != 0 {
+		t.Errorf("failed %v, warned %v\n%s", verdicts(rep, Fail), verdicts(rep, Warn), dump(rep))
+	}
+	c := byID(rep)
+	if !strings.Contains(c["S4"].Saw, proxyErrLabel) || !strings.Contains(c["S3"].Saw, "media host "+mediaBodyLabel+" answers 413") {
+		t.Errorf("the proxy's own answers were not looked at:\nS4 %q\nS3 %q", c["S4"].Saw, c["S3"].Saw)
 	}
 }
 
