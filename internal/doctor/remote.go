@@ -69,7 +69,7 @@ var (
 // fixProxyErrors and fixMediaProxyErrors say what to do when an answer the
 // proxy gives itself lacks the headers.
 const (
-	fixProxyErrors = "the reverse proxy answers a request with an oversized header itself, without the headers Rampart sends: install the site `rampart gen nginx` prints, which gives nginx's own error answers the instance host's headers (with another proxy, add the same headers to its own error pages). If the status is 431, Rampart answered itself: keep http.max_header_bytes above the proxy's header limit."
+	fixProxyErrors      = "the reverse proxy answers a request with an oversized header itself, without the headers Rampart sends: install the site `rampart gen nginx` prints, which gives nginx's own error answers the instance host's headers (with another proxy, add the same headers to its own error pages). If the status is 431, Rampart answered itself: keep http.max_header_bytes above the proxy's header limit."
 	fixMediaProxyErrors = "the reverse proxy answers a body over the media host's limit itself, without the media host's headers: install the site `rampart gen nginx` prints, which gives nginx's own error answers the media host's headers (with another proxy, add the same headers to its own error pages)."
 )
 
