@@ -67,6 +67,14 @@
 //	        0027 == 0, the rule config.Load applies in prod); data_dir (and
 //	        media.dir when outside data_dir) is not accessible by others
 //	        (mode & 0007 == 0). A data_dir that does not exist yet warns.
+//	USER    the running Rampart's user (issue 9): the process that owns the
+//	        socket listening on http.listen (from /proc/net/tcp, tcp6 or
+//	        unix, then each process's open files in /proc/PID/fd), else a
+//	        `rampart serve` whose command line names this config; its uids
+//	        come from /proc/PID/status. Root (an effective, real or saved uid
+//	        of 0) fails, another user passes, and no process found warns with
+//	        the reason (nothing listens; only root may read another user's
+//	        open files; another namespace or hidepid).
 //	TLS     the certificates of the instance host and the media host pass
 //	        normal verification (a bad one fails with the error) and do not
 //	        expire within 14 days (within 14 days warns).
@@ -74,8 +82,8 @@
 // A check that needed an answer which never came warns ("not checked"); the
 // TLS check carries the failure.
 //
-// Without --url only the local checks run: CONFIG, S1, S3's config part, S8
-// and S9 as above, and S2, S4–S7 judged from the config alone (their "saw"
+// Without --url only the local checks run: CONFIG, S1, S3's config part, S8,
+// S9 and USER as above, and S2, S4–S7 judged from the config alone (their "saw"
 // says so); TLS is left out.
 //
 // The config is read as `rampart serve` reads it, RAMPART_* variables of
@@ -180,6 +188,9 @@ type Options struct {
 	Now            func() time.Time
 	// Log receives a recovered panic of a probe (with its stack); nil discards it.
 	Log *slog.Logger
+	// ProcDir is the proc filesystem USER reads (default /proc); tests
+	// point it at a tree of their own.
+	ProcDir string
 }
 
 // RunError means doctor itself could not run (a missing config file, a bad
@@ -202,6 +213,7 @@ var order = []struct{ id, name string }{
 	{"S7", "Referrer-Policy"},
 	{"S8", "systemd unit"},
 	{"S9", "env, secret, file modes"},
+	{"USER", "process user"},
 	{"TLS", "certificates"},
 }
 
@@ -256,6 +268,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	d.checkUnit(ctx)
 	d.checkFiles()
+	d.checkUser()
 
 	rep := &Report{Checks: []Check{}, Remote: d.instURL != nil}
 	for _, c := range order {
