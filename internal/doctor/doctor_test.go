@@ -884,6 +884,9 @@ func TestUserFromProcTree(t *testing.T) {
 		{"root owner of the socket", "", func(e env) []fakeProcess {
 			return []fakeProcess{{pid: 300, name: "rampart", uids: [4]int{0, 0, 0, 0}, listen: e.listen}}
 		}, nil, Fail, []string{"pid 300 (rampart, owner of the socket", "runs as root (uid 0)"}},
+		{"effective uid root only", "", func(e env) []fakeProcess {
+			return []fakeProcess{{pid: 300, name: "rampart", uids: [4]int{rampartUID, 0, rampartUID, rampartUID}, listen: e.listen}}
+		}, nil, Fail, []string{"runs as root (uid 0)"}},
 		{"saved uid root", "", func(e env) []fakeProcess {
 			return []fakeProcess{{pid: 300, name: "rampart", uids: [4]int{rampartUID, rampartUID, 0, rampartUID}, listen: e.listen}}
 		}, nil, Fail, []string{"can become root again (real uid 998, saved uid 0)"}},
