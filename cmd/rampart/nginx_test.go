@@ -784,6 +784,21 @@ func TestNginxOwnErrorsCarryHeaders(t *testing.T) {
 				wantNginxAnswer(t, "chunked body over the limit", resp, body, 413, h.set)
 			}
 
+			// An oversized header over HTTP/2: nginx ends the connection with
+			// GOAWAY, no answer at all; any answer it gave must carry the set.
+			req, _ := http.NewRequest("GET", h.origin+"/", nil)
+			for i := range 8 {
+				req.Header.Set(fmt.Sprintf("X-Long-%d", i), strings.Repeat(fmt.Sprintf("%x", i*7919), 8<<10)[:8<<10])
+			}
+			if resp, err := proxyClient(t, d.pool, "", nil).Do(req); err != nil {
+				t.Logf("HTTP/2 with 64 KiB of headers: no answer (%v)", err)
+			} else {
+				body := readAll(t, resp)
+				if resp.Header.Get("X-Request-Id") == "" {
+					wantNginxAnswer(t, "HTTP/2 with 64 KiB of headers", resp, body, resp.StatusCode, h.set)
+				}
+			}
+
 			// HTTP/0.9 cannot carry a header: nginx closes without an answer.
 			if _, _, raw := rawExchange(t, d, h.name, "GET /\r\n"); len(raw) != 0 {
 				t.Errorf("HTTP/0.9 request answered with %q, want the connection closed", raw)
