@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/tls"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rampart-social/rampart/internal/testutil"
@@ -58,6 +60,32 @@ func doctorFrontEnd(t *testing.T, backend string, cert tls.Certificate) (httpsAd
 	return proxy.Listener.Addr().String(), redirect.Listener.Addr().String()
 }
 
+// wantDoctorUser reports whether doctor's USER must fail for the running
+// Rampart p: whether it runs as root, read from the owner of its /proc
+// entry (its effective uid), not the way doctor reads it.
+func wantDoctorUser(t *testing.T, p *proc) (fails bool) {
+	t.Helper()
+	fi, err := os.Stat(fmt.Sprintf("/proc/%d", p.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Sys().(*syscall.Stat_t).Uid == 0
+}
+
+// checkDoctorUser asserts USER's verdict on the running Rampart p: found by
+// its pid, failing as root and passing otherwise.
+func checkDoctorUser(t *testing.T, p *proc, fails bool, verdict, saw string) {
+	t.Helper()
+	want := "pass"
+	if fails {
+		want = "fail"
+	}
+	if verdict != want || !strings.Contains(saw, fmt.Sprintf("pid %d (rampart, owner of the socket listening on", p.cmd.Process.Pid)) ||
+		fails != strings.Contains(saw, "runs as root") {
+		t.Errorf("USER: %s %q, want %s naming the serving process (pid %d)", verdict, saw, want, p.cmd.Process.Pid)
+	}
+}
+
 func TestDoctorAgainstRunningInstance(t *testing.T) {
 	cfg := prodConfig(t)
 	addr := "127.0.0.1:" + freePort(t)
@@ -81,20 +109,34 @@ func TestDoctorAgainstRunningInstance(t *testing.T) {
 	args := []string{"doctor", "--config", cfg, "--url", "https://example.test", "--connect", httpsAddr,
 		"--connect-http", httpAddr, "--ca", caFile, "--unit", unit, "--timeout", "5s"}
 
-	// Correctly set up: every check passes, exit 0.
+	// Correctly set up: every check passes, exit 0 — but for USER when the
+	// tests run Rampart as root (as in a container).
+	userFails := wantDoctorUser(t, p)
+	rootFailures := 0
+	if userFails {
+		rootFailures = 1
+	}
 	stdout, stderr, code := run(t, env, append(args, "--json")...)
 	rep := parseDoctorJSON(t, stdout)
 	var ids []string
 	for _, c := range rep.Checks {
 		ids = append(ids, c.ID)
+		if c.ID == "USER" {
+			checkDoctorUser(t, p, userFails, c.Verdict, c.Saw)
+			continue
+		}
 		if c.Verdict != "pass" || c.Name == "" || c.Saw == "" || c.Fix != "" {
 			t.Errorf("%s (%s): %s, saw %q, fix %q", c.ID, c.Name, c.Verdict, c.Saw, c.Fix)
 		}
 	}
-	if want := "CONFIG S1 S2 S3 S4 S5 S6 S7 S8 S9 TLS"; strings.Join(ids, " ") != want {
+	if want := "CONFIG S1 S2 S3 S4 S5 S6 S7 S8 S9 USER TLS"; strings.Join(ids, " ") != want {
 		t.Errorf("checks %q, want %q", ids, want)
 	}
-	if code != 0 || rep.Failed != 0 || rep.Warned != 0 || stderr != "" {
+	wantStderr := ""
+	if userFails {
+		wantStderr = "rampart doctor: 1 of 12 checks failed\n"
+	}
+	if code != rootFailures || rep.Failed != rootFailures || rep.Warned != 0 || stderr != wantStderr {
 		t.Errorf("exit %d, failed %d, warned %d, stderr %q", code, rep.Failed, rep.Warned, stderr)
 	}
 	if !strings.Contains(stdout, `"saw": "/auth/sign_in sets __Host-rampart_session; Secure; HttpOnly; SameSite=Lax; Path=/; no Domain"`) {
@@ -107,10 +149,13 @@ func TestDoctorAgainstRunningInstance(t *testing.T) {
 	}
 	stdout, stderr, code = run(t, env, append(args, "--json")...)
 	rep = parseDoctorJSON(t, stdout)
-	if code != 1 || rep.Failed != 1 || !strings.Contains(stderr, "rampart doctor: 1 of 11 checks failed") {
+	if code != 1 || rep.Failed != 1+rootFailures || !strings.Contains(stderr, fmt.Sprintf("rampart doctor: %d of 12 checks failed", 1+rootFailures)) {
 		t.Errorf("world-readable config: exit %d, failed %d, stderr %q", code, rep.Failed, stderr)
 	}
 	for _, c := range rep.Checks {
+		if c.ID == "USER" {
+			continue
+		}
 		if (c.ID == "S9") != (c.Verdict == "fail") {
 			t.Errorf("%s: %s %q", c.ID, c.Verdict, c.Saw)
 		}
@@ -120,7 +165,7 @@ func TestDoctorAgainstRunningInstance(t *testing.T) {
 	}
 	stdout, _, code = run(t, env, args...)
 	if code != 1 || !strings.Contains(stdout, "S9      FAIL") || !strings.Contains(stdout, "fix: chmod 640 "+cfg) ||
-		!strings.Contains(stdout, "10 passed, 0 warned, 1 failed") {
+		!strings.Contains(stdout, fmt.Sprintf("%d passed, 0 warned, %d failed", 11-rootFailures, 1+rootFailures)) {
 		t.Errorf("table (exit %d):\n%s", code, stdout)
 	}
 }
@@ -138,13 +183,20 @@ func TestDoctorLocalPublicBind(t *testing.T) {
 	if err := os.WriteFile(unit, []byte(unitText), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	userFails := wantDoctorUser(t, p)
+	wantFailed := 1
+	if userFails {
+		wantFailed++
+	}
 	stdout, _, code := run(t, env, "doctor", "--config", cfg, "--unit", unit, "--json")
 	rep := parseDoctorJSON(t, stdout)
-	if code != 1 || rep.Failed != 1 {
-		t.Errorf("exit %d, failed %d; want 1 and 1 (S1)\n%s", code, rep.Failed, stdout)
+	if code != 1 || rep.Failed != wantFailed {
+		t.Errorf("exit %d, failed %d; want 1 and %d (S1, and USER if Rampart runs as root)\n%s", code, rep.Failed, wantFailed, stdout)
 	}
 	for _, c := range rep.Checks {
 		switch c.ID {
+		case "USER":
+			checkDoctorUser(t, p, userFails, c.Verdict, c.Saw)
 		case "S1":
 			if c.Verdict != "fail" || !strings.Contains(c.Saw, "0.0.0.0:"+port+" is not a loopback address") || !strings.Contains(c.Fix, "127.0.0.1:8080") {
 				t.Errorf("S1: %s saw %q fix %q", c.Verdict, c.Saw, c.Fix)

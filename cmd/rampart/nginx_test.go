@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -21,11 +22,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/httpsec"
+	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
 
@@ -161,6 +166,13 @@ type deployment struct {
 // `rampart gen nginx` prints.
 func deployBehindNginx(t *testing.T) *deployment {
 	t.Helper()
+	return deployBehindNginxEdited(t, nil)
+}
+
+// deployBehindNginxEdited is deployBehindNginx with the site passed through
+// edit (when not nil) before nginx loads it.
+func deployBehindNginxEdited(t *testing.T, edit func(site string) string) *deployment {
+	t.Helper()
 	nginx := testutil.Nginx(t)
 	d := &deployment{}
 	ports := map[string]bool{}
@@ -209,6 +221,9 @@ func deployBehindNginx(t *testing.T) *deployment {
 	site, stderr, code := run(t, nil, args...)
 	if code != 0 || stderr != "" {
 		t.Fatalf("gen nginx: exit %d\n%s", code, stderr)
+	}
+	if edit != nil {
+		site = edit(site)
 	}
 
 	// The wrapper stands in for Debian's nginx.conf: it includes the site in
@@ -564,11 +579,15 @@ func nginxDoctor(t *testing.T, d *deployment) {
 	if len(rep.Checks) == 0 {
 		t.Fatalf("doctor ran no checks:\n%s", stdout)
 	}
+	userFails := wantDoctorUser(t, d.rampart)
 	seen := map[string]bool{}
 	for _, c := range rep.Checks {
 		seen[c.ID] = true
 		t.Logf("doctor %s %s: %s", c.ID, c.Verdict, c.Saw)
 		switch {
+		case c.ID == "USER":
+			// Fails when the tests run Rampart as root, as in a container.
+			checkDoctorUser(t, d.rampart, userFails, c.Verdict, c.Saw)
 		case c.Verdict == "pass":
 		case c.Verdict == "warn" && doctorMayWarn[c.ID] != "":
 			t.Logf("doctor %s (%s) warns as expected here (%s): saw %q", c.ID, c.Name, doctorMayWarn[c.ID], c.Saw)
@@ -576,12 +595,247 @@ func nginxDoctor(t *testing.T, d *deployment) {
 			t.Errorf("doctor %s (%s): %s\n  saw: %s\n  fix: %s", c.ID, c.Name, c.Verdict, c.Saw, c.Fix)
 		}
 	}
-	for _, id := range []string{"S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "TLS"} {
+	for _, id := range []string{"S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "USER", "TLS"} {
 		if !seen[id] {
 			t.Errorf("doctor has no check %s", id)
 		}
 	}
-	if code != 0 || rep.Failed != 0 {
+	// doctor looked at the answers nginx gives itself, and nginx gave them
+	// (Rampart would answer 404 and 405).
+	for _, c := range rep.Checks {
+		for id, want := range map[string]string{"S4": "with a 16 KiB header (400)", "S3": "with a 4 KiB body answers 413"} {
+			if c.ID == id && !strings.Contains(c.Saw, want) {
+				t.Errorf("doctor %s saw %q, want it to mention nginx's own answer %q", id, c.Saw, want)
+			}
+		}
+	}
+	wantFailed := 0
+	if userFails {
+		wantFailed = 1
+	}
+	if code != wantFailed || rep.Failed != wantFailed {
 		t.Errorf("doctor: exit %d, %d failed, %d warned\n%s\n%s", code, rep.Failed, rep.Warned, stdout, stderr)
+	}
+}
+
+// rawExchange sends request as it is over TLS to nginx (SNI sni, HTTP/1.1 by
+// ALPN) and reads the answer. raw is everything nginx sent; resp is nil when
+// that is not an HTTP/1.x response (an HTTP/0.9 answer has no status line).
+func rawExchange(t *testing.T, d *deployment, sni, request string) (resp *http.Response, body, raw []byte) {
+	t.Helper()
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", "127.0.0.1:"+d.httpsPort,
+		&tls.Config{ServerName: sni, RootCAs: d.pool, NextProtos: []string{"http/1.1"}, MinVersion: tls.VersionTLS12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(15 * time.Second))
+	if _, err := io.WriteString(conn, request); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ = io.ReadAll(conn) // nginx closes after each of these answers
+	if !bytes.HasPrefix(raw, []byte("HTTP/1.")) {
+		return nil, nil, raw
+	}
+	resp, err = http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), nil)
+	if err != nil {
+		t.Fatalf("reading the answer to %.60q: %v\n%s", request, err, raw)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, body, raw
+}
+
+// wantExactly asserts that h carries every header of set with exactly its
+// values, each once.
+func wantExactly(t *testing.T, what string, h, set http.Header) {
+	t.Helper()
+	if len(set) == 0 {
+		t.Fatalf("%s: empty header set", what)
+	}
+	for name, vals := range set {
+		if got := h.Values(name); strings.Join(got, "\n") != strings.Join(vals, "\n") {
+			t.Errorf("%s: %s = %q, want %q once", what, name, got, vals)
+		}
+	}
+}
+
+// wantNginxAnswer asserts an answer nginx gave itself (no request id, so
+// Rampart never saw it) with the status and the host's full header set.
+func wantNginxAnswer(t *testing.T, what string, resp *http.Response, body []byte, status int, set http.Header) {
+	t.Helper()
+	if resp == nil {
+		t.Errorf("%s: no HTTP answer", what)
+		return
+	}
+	if resp.StatusCode != status {
+		t.Errorf("%s: status %d, want %d\n%s", what, resp.StatusCode, status, body)
+	}
+	if resp.Header.Get("X-Request-Id") != "" || resp.Header.Get("Server") != "nginx" {
+		t.Errorf("%s: not nginx's own answer (Server %q, X-Request-Id %q)", what, resp.Header.Get("Server"), resp.Header.Get("X-Request-Id"))
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "text/plain" || !strings.Contains(string(body), strconv.Itoa(status)) {
+		t.Errorf("%s: %s body %q, want nginx's short text naming %d", what, ct, body, status)
+	}
+	wantExactly(t, what, resp.Header, set)
+}
+
+// Every answer nginx gives itself on either host carries that host's full
+// security header set (httpsec's, as Rampart sends it), and Rampart's own
+// answers pass through nginx with each header once. The site gets one edit:
+// a 1s proxy_read_timeout, so that a slow Rampart produces a 504 quickly.
+func TestNginxOwnErrorsCarryHeaders(t *testing.T) {
+	d := deployBehindNginxEdited(t, func(site string) string {
+		// Only location / ends with this line; the streaming location has
+		// its own timeout after it.
+		const end = "        proxy_intercept_errors off;\n    }\n"
+		if strings.Count(site, end) != 2 {
+			t.Fatalf("the site no longer ends location / with proxy_intercept_errors; update this test:\n%s", site)
+		}
+		return strings.ReplaceAll(site, end, "        proxy_intercept_errors off;\n        proxy_read_timeout 1s;\n    }\n")
+	})
+	cfg, err := config.Load(d.cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := httpsec.New(cfg)
+	uploadLimit := media.MaxBytes(cfg)
+	client := proxyClient(t, d.pool, "", nil)
+	hosts := []struct {
+		name, origin string
+		set          http.Header
+		bodyLimit    int64 // the site's client_max_body_size
+		notFound     string
+	}{
+		{nginxAppHost, d.app, sec.AppHeaders(), uploadLimit, "/no-such-page"},
+		{nginxMediaHost, d.media, sec.MediaHeaders(), 1 << 10, "/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.png"},
+	}
+	if len(hosts[0].set) < 9 || len(hosts[1].set) < 5 {
+		t.Fatalf("httpsec's sets look truncated: %v / %v", hosts[0].set, hosts[1].set)
+	}
+	long := strings.Repeat("a", 16<<10) // over nginx's 8k header buffers
+
+	for _, h := range hosts {
+		t.Run(h.name, func(t *testing.T) {
+			// Rampart's own error answer, proxied: its headers, each once.
+			resp, err := client.Get(h.origin + h.notFound)
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(t, resp)
+			if resp.StatusCode != 404 || resp.Header.Get("X-Request-Id") == "" {
+				t.Errorf("GET %s: %d (request id %q), want Rampart's 404", h.notFound, resp.StatusCode, resp.Header.Get("X-Request-Id"))
+			}
+			wantExactly(t, "Rampart's 404 through nginx", resp.Header, h.set)
+
+			for _, c := range []struct {
+				what, request string
+				status        int
+			}{
+				{"malformed request line", "GET / HTTP/1.1 junk\r\nHost: " + h.name + "\r\n\r\n", 400},
+				{"invalid method", "G@T / HTTP/1.1\r\nHost: " + h.name + "\r\n\r\n", 400},
+				{"invalid Host", "GET / HTTP/1.1\r\nHost: " + h.name + "/x\r\n\r\n", 400},
+				{"oversized header", "GET / HTTP/1.1\r\nHost: " + h.name + "\r\nX-Long: " + long + "\r\n\r\n", 400},
+				{"over-long URI", "GET /" + long + " HTTP/1.1\r\nHost: " + h.name + "\r\n\r\n", 414},
+				{"TRACE", "TRACE / HTTP/1.1\r\nHost: " + h.name + "\r\n\r\n", 405},
+				{"unknown Transfer-Encoding", "POST / HTTP/1.1\r\nHost: " + h.name + "\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
+				{"body over client_max_body_size", fmt.Sprintf("POST /api/v1/media HTTP/1.1\r\nHost: %s\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", h.name, h.bodyLimit+1), 413},
+				{"internal error location asked for", "GET /.rampart-proxy-error HTTP/1.1\r\nHost: " + h.name + "\r\nConnection: close\r\n\r\n", 404},
+			} {
+				resp, body, raw := rawExchange(t, d, h.name, c.request)
+				if resp == nil {
+					t.Errorf("%s: no HTTP/1.x answer: %q", c.what, raw)
+					continue
+				}
+				wantNginxAnswer(t, c.what, resp, body, c.status, h.set)
+			}
+
+			// Plain http on the https port (nginx's 497, sent as 400).
+			conn, err := net.DialTimeout("tcp", "127.0.0.1:"+d.httpsPort, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn.SetDeadline(time.Now().Add(15 * time.Second))
+			io.WriteString(conn, "GET / HTTP/1.1\r\nHost: "+h.name+"\r\n\r\n")
+			resp, err = http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("plain http on the https port: %v", err)
+			}
+			body := readAll(t, resp)
+			conn.Close()
+			wantNginxAnswer(t, "plain http on the https port", resp, body, 400, h.set)
+
+			// Over HTTP/2 too, as a browser meets the limit: a declared
+			// length, and a body of unknown length (nginx counts as it reads).
+			if h.name == nginxMediaHost {
+				resp, err = client.Post(h.origin+"/api/v1/media", "application/octet-stream", bytes.NewReader(make([]byte, 4<<10)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				body = readAll(t, resp)
+				wantNginxAnswer(t, "HTTP/2 body over the limit", resp, body, 413, h.set)
+				resp, err = client.Post(h.origin+"/api/v1/media", "application/octet-stream", io.MultiReader(bytes.NewReader(make([]byte, 64<<10))))
+				if err != nil {
+					t.Fatal(err)
+				}
+				body = readAll(t, resp)
+				wantNginxAnswer(t, "HTTP/2 body of unknown length over the limit", resp, body, 413, h.set)
+				resp, body, _ = rawExchange(t, d, h.name, "POST / HTTP/1.1\r\nHost: "+h.name+"\r\nTransfer-Encoding: chunked\r\n\r\n2000\r\n"+strings.Repeat("x", 0x2000)+"\r\n0\r\n\r\n")
+				wantNginxAnswer(t, "chunked body over the limit", resp, body, 413, h.set)
+			}
+
+			// An oversized header over HTTP/2: nginx ends the connection with
+			// GOAWAY, no answer at all; any answer it gave must carry the set.
+			req, _ := http.NewRequest("GET", h.origin+"/", nil)
+			for i := range 8 {
+				req.Header.Set(fmt.Sprintf("X-Long-%d", i), strings.Repeat(fmt.Sprintf("%x", i*7919), 8<<10)[:8<<10])
+			}
+			if resp, err := proxyClient(t, d.pool, "", nil).Do(req); err != nil {
+				t.Logf("HTTP/2 with 64 KiB of headers: no answer (%v)", err)
+			} else {
+				body := readAll(t, resp)
+				if resp.Header.Get("X-Request-Id") == "" {
+					wantNginxAnswer(t, "HTTP/2 with 64 KiB of headers", resp, body, resp.StatusCode, h.set)
+				}
+			}
+
+			// HTTP/0.9 cannot carry a header: nginx closes without an answer.
+			if _, _, raw := rawExchange(t, d, h.name, "GET /\r\n"); len(raw) != 0 {
+				t.Errorf("HTTP/0.9 request answered with %q, want the connection closed", raw)
+			}
+
+			// Rampart too slow: nginx's 504 (the edited 1s read timeout; the
+			// test route exists on the instance host only).
+			if h.name == nginxAppHost {
+				resp, err = client.Get(h.origin + "/test/slow?ms=3000")
+				if err != nil {
+					t.Fatal(err)
+				}
+				body = readAll(t, resp)
+				wantNginxAnswer(t, "Rampart slower than proxy_read_timeout", resp, body, 504, h.set)
+			}
+		})
+	}
+
+	// Rampart stopped: nginx's 502 on both hosts, over HTTP/2 and HTTP/1.1.
+	d.rampart.cmd.Process.Signal(syscall.SIGTERM)
+	if code := d.rampart.wait(t); code != 0 {
+		t.Fatalf("rampart exited %d", code)
+	}
+	for _, h := range hosts {
+		resp, err := client.Get(h.origin + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAll(t, resp)
+		wantNginxAnswer(t, h.name+" over HTTP/2 with Rampart stopped", resp, body, 502, h.set)
+		if resp.Proto != "HTTP/2.0" {
+			t.Errorf("%s: %s, want HTTP/2.0", h.name, resp.Proto)
+		}
+		resp1, body1, raw := rawExchange(t, d, h.name, "GET / HTTP/1.1\r\nHost: "+h.name+"\r\nConnection: close\r\n\r\n")
+		if resp1 == nil {
+			t.Fatalf("%s: no answer: %q", h.name, raw)
+		}
+		wantNginxAnswer(t, h.name+" over HTTP/1.1 with Rampart stopped", resp1, body1, 502, h.set)
 	}
 }

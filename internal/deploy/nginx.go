@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/http"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"text/template"
 
 	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/httpsec"
 	"github.com/rampart-social/rampart/internal/media"
 )
 
@@ -117,6 +120,46 @@ func nginxSize(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
 
+// ProxyErrorLocation is the internal location of each https server that
+// answers the errors nginx produces itself (error_page sends them there), with
+// the host's security headers.
+const ProxyErrorLocation = "/.rampart-proxy-error"
+
+// ProxyErrorCodes are the statuses error_page sends to ProxyErrorLocation:
+// every error nginx can produce itself in front of Rampart (494–497 are its
+// internal codes for an oversized header, certificate errors and plain http
+// on the https port, sent as 400). Rampart's own errors are not among them:
+// proxy_intercept_errors is off, so error_page never sees an upstream answer.
+// 404 is here for the location itself, which is internal: a client asking
+// for it gets nginx's 404 through the same location.
+var ProxyErrorCodes = []int{400, 403, 404, 405, 408, 411, 413, 414, 416, 421, 429, 494, 495, 496, 497, 500, 501, 502, 503, 504, 505, 507}
+
+// nginxHeader is one add_header of the error location.
+type nginxHeader struct{ Name, Value string }
+
+// nginxErrorPage is what one https server needs to answer nginx's own errors.
+type nginxErrorPage struct {
+	Location, Codes string
+	Headers         []nginxHeader
+}
+
+// nginxHeaders turns one of httpsec's sets into add_header arguments, sorted
+// by name. A value nginx cannot write literally inside double quotes (a quote,
+// a backslash, $ which starts a variable, or a control character) is refused.
+func nginxHeaders(host string, h http.Header) ([]nginxHeader, error) {
+	var out []nginxHeader
+	for name, vals := range h {
+		for _, v := range vals {
+			if strings.ContainsAny(v, "\"\\$") || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+				return nil, fmt.Errorf("the %s host's %s header %q holds a character nginx cannot write literally (a quote, a backslash, $ or a control character); change the config value it comes from", host, name, v)
+			}
+			out = append(out, nginxHeader{name, v})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
 // NginxSite renders the nginx site (server blocks only, for
 // /etc/nginx/sites-available/rampart) that terminates TLS for the instance
 // and media hosts of cfg and proxies both to Rampart's listener.
@@ -176,12 +219,29 @@ func NginxSite(cfg *config.Config, o NginxOptions) (string, error) {
 		return "", err
 	}
 
+	sec := httpsec.New(cfg)
+	appHeaders, err := nginxHeaders("instance", sec.AppHeaders())
+	if err != nil {
+		return "", err
+	}
+	mediaHeaders, err := nginxHeaders("media", sec.MediaHeaders())
+	if err != nil {
+		return "", err
+	}
+	codes := make([]string, len(ProxyErrorCodes))
+	for i, c := range ProxyErrorCodes {
+		codes[i] = strconv.Itoa(c)
+	}
+
 	data := struct {
 		NginxOptions
 		Host, MediaHost, Upstream, Listen, UploadLimit string
 		HostHeader, RedirectHost                       string
 		UploadBytes                                    int64
+		AppErrors, MediaErrors                         nginxErrorPage
 	}{
+		AppErrors:    nginxErrorPage{ProxyErrorLocation, strings.Join(codes, " "), appHeaders},
+		MediaErrors:  nginxErrorPage{ProxyErrorLocation, strings.Join(codes, " "), mediaHeaders},
 		NginxOptions: o,
 		Host:         host,
 		MediaHost:    mediaHost,
@@ -238,6 +298,39 @@ var nginxTemplate = template.Must(template.New("nginx").Parse(`{{define "listen"
         proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         proxy_set_header X-Forwarded-Proto $scheme;
         proxy_set_header X-Real-IP $remote_addr;
+        # Rampart's answers, its errors included, pass through as they are:
+        # error_page never replaces them.
+        proxy_intercept_errors off;
+{{- end -}}
+{{- define "errors"}}
+    # nginx answers some requests itself, before or instead of Rampart: a
+    # malformed request or an oversized header (400), a body over
+    # client_max_body_size (413), an over-long URI (414), and 502 or 504
+    # while Rampart is down or slow. error_page sends every such answer to
+    # the location below, which carries this host's security headers.
+    error_page {{.Codes}} {{.Location}};
+    # HTTP/0.9 has no headers, so nothing could protect an answer to it:
+    # close such a request instead ($status reads 009 for one).
+    if ($status = 009) {
+        return 444;
+    }
+{{- end}}
+{{- define "errorLocation"}}
+    # nginx's own answers (error_page above), with the headers Rampart sends
+    # on this host: the values are Rampart's own (internal/httpsec), written
+    # here by gen nginx. The status stays the error's. Internal: a client
+    # asking for this path gets nginx's 404, through this location too.
+    location = {{.Location}} {
+        internal;
+        # Over HTTP/2 nginx checks the body size again here, and a second
+        # 413 would get its bare page: the body is only discarded here.
+        client_max_body_size 0;
+        default_type text/plain;
+{{- range .Headers}}
+        add_header {{.Name}} "{{.Value}}" always;
+{{- end}}
+        return 404 "Error $status, answered by the proxy in front of Rampart.\n";
+    }
 {{- end -}}
 # Rampart — generated by ` + "`rampart gen nginx`" + ` for {{.Host}} and {{.MediaHost}}.
 # Install it as /etc/nginx/sites-available/rampart, link it into
@@ -252,7 +345,9 @@ var nginxTemplate = template.Must(template.New("nginx").Parse(`{{define "listen"
 #   the client nginx saw, so sign-in limits count per real client.
 # Rampart sends the security headers itself (CSP, HSTS, X-Frame-Options,
 # nosniff, …, and the sandbox CSP on media): nothing here adds, overrides or
-# hides a response header, so what Rampart decides reaches the browser.
+# hides a header of Rampart's answers, so what Rampart decides reaches the
+# browser. Only the answers nginx gives itself (its error pages) get headers
+# from this site: the same set, written from Rampart's own values.
 
 # The instance host: pages, the API, OAuth.
 server {
@@ -270,6 +365,7 @@ server {
     # itself. nginx reads the whole body before passing it on, so a slow
     # uploader holds an nginx connection, not a Rampart one.
     client_max_body_size {{.UploadLimit}};
+{{template "errors" .AppErrors}}
 
     location / {
 {{- template "proxy" .}}
@@ -286,6 +382,7 @@ server {
         proxy_read_timeout 1h;
         proxy_send_timeout 1h;
     }
+{{template "errorLocation" .AppErrors}}
 }
 
 # The media host: uploaded files only, on an origin apart from the instance.
@@ -300,10 +397,12 @@ server {
     # Uploads go to the instance host; the media host only serves files, so
     # any request body beyond 1 KiB is refused here with 413.
     client_max_body_size 1k;
+{{template "errors" .MediaErrors}}
 
     location / {
 {{- template "proxy" .}}
     }
+{{template "errorLocation" .MediaErrors}}
 }
 
 # Plain http for both names: only the way to https (and the ACME challenge,

@@ -2,14 +2,17 @@ package deploy
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/httpsec"
 	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
@@ -226,6 +229,8 @@ func checkSite(t *testing.T, s site, upstream string, httpsPort, httpPort int, h
 			"X-Real-IP $remote_addr",
 		}, extra...)
 		want(t, what, loc, "proxy_set_header", wantHeaders...)
+		// Rampart's own error answers must reach the client as they are.
+		want(t, what, loc, "proxy_intercept_errors", "off")
 	}
 	for _, srv := range []struct {
 		what  string
@@ -256,9 +261,10 @@ func checkSite(t *testing.T, s site, upstream string, httpsPort, httpPort int, h
 	headers("streaming", stream, "Upgrade $http_upgrade", "Connection upgrade")
 	want(t, "streaming", stream, "proxy_http_version", "1.1")
 	want(t, "streaming", stream, "proxy_read_timeout", "1h")
-	if len(all(s.media.block, "location")) != 1 {
-		t.Errorf("media host: want only location /, got %v", values(s.media.block, "location"))
+	if got := values(s.media.block, "location"); strings.Join(got, "|") != "/|= "+ProxyErrorLocation {
+		t.Errorf("media host: want only location / and the error location, got %v", got)
 	}
+	checkErrorPages(t, s)
 
 	b := s.plain.block
 	want(t, "http", b, "listen", strconv.Itoa(httpPort), fmt.Sprintf("[::]:%d", httpPort))
@@ -273,15 +279,17 @@ func checkSite(t *testing.T, s site, upstream string, httpsPort, httpPort int, h
 		t.Error("http server proxies instead of redirecting")
 	}
 
-	// Rampart owns the response headers, and nginx's buffering stays default.
-	walkNginx(s.directives, func(d *nginxDirective) {
+	// Rampart owns the headers of its answers, and nginx's buffering stays
+	// default: headers are added only in the error locations, which
+	// checkErrorPages checks.
+	walkNginx(withoutErrorLocations(s.directives), func(d *nginxDirective) {
 		switch d.name {
 		case "add_header", "add_trailer", "proxy_hide_header", "proxy_ignore_headers", "more_set_headers",
 			"more_clear_headers", "proxy_buffering", "proxy_pass_header", "ssl_stapling", "user", "http", "map":
 			t.Errorf("the site must not have %s %v", d.name, d.args)
 		}
 	})
-	walkNginx(s.directives, func(d *nginxDirective) {
+	walkNginx(withoutErrorLocations(s.directives), func(d *nginxDirective) {
 		for _, a := range d.args {
 			for _, h := range []string{"strict-transport-security", "content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy"} {
 				if strings.Contains(strings.ToLower(a), h) {
@@ -290,6 +298,93 @@ func checkSite(t *testing.T, s site, upstream string, httpsPort, httpPort int, h
 			}
 		}
 	})
+}
+
+// withoutErrorLocations is the site without the error locations' blocks.
+func withoutErrorLocations(ds []*nginxDirective) []*nginxDirective {
+	var out []*nginxDirective
+	for _, d := range ds {
+		if d.name == "location" && strings.Join(d.args, " ") == "= "+ProxyErrorLocation {
+			continue
+		}
+		c := *d
+		c.block = withoutErrorLocations(d.block)
+		out = append(out, &c)
+	}
+	return out
+}
+
+// mustHaveErrorCodes are the answers nginx gives itself in front of Rampart
+// that error_page must catch: a malformed request and a missing or broken
+// Host (400), an oversized header (494), certificate errors and plain http on
+// the https port (495–497), TRACE (405), a body over the limit (413), an
+// over-long URI (414), an unknown Transfer-Encoding (501), an unsupported
+// HTTP version (505), and Rampart down or slow (502, 504).
+var mustHaveErrorCodes = []string{"400", "404", "405", "413", "414", "494", "495", "496", "497", "500", "501", "502", "503", "504", "505"}
+
+// checkErrorPages asserts that each https server sends nginx's own errors to
+// its error location, and that the location carries exactly the host's
+// header set from internal/httpsec.
+func checkErrorPages(t *testing.T, s site) {
+	t.Helper()
+	sec := httpsec.New(s.cfg)
+	for _, srv := range []struct {
+		what string
+		d    *nginxDirective
+		set  http.Header
+	}{
+		{"instance host", s.app, sec.AppHeaders()},
+		{"media host", s.media, sec.MediaHeaders()},
+	} {
+		b := srv.d.block
+		pages := all(b, "error_page")
+		if len(pages) != 1 || len(pages[0].args) < 2 || pages[0].args[len(pages[0].args)-1] != ProxyErrorLocation {
+			t.Errorf("%s: error_page %v, want one sending nginx's errors to %s", srv.what, values(b, "error_page"), ProxyErrorLocation)
+			continue
+		}
+		codes := map[string]bool{}
+		for _, c := range pages[0].args[:len(pages[0].args)-1] {
+			codes[c] = true
+		}
+		for _, c := range mustHaveErrorCodes {
+			if !codes[c] {
+				t.Errorf("%s: error_page lacks %s", srv.what, c)
+			}
+		}
+		if len(all(b, "add_header")) > 0 {
+			t.Errorf("%s: add_header at server level would be inherited by location / and double Rampart's headers", srv.what)
+		}
+		// HTTP/0.9 requests are closed: their answers cannot carry headers.
+		ifs := all(b, "if")
+		if len(ifs) != 1 || strings.Join(ifs[0].args, " ") != "($status = 009)" || strings.Join(values(ifs[0].block, "return"), "|") != "444" {
+			t.Errorf("%s: want `if ($status = 009) { return 444; }`, got %v", srv.what, values(b, "if"))
+		}
+
+		loc := location(t, srv.d, "=", ProxyErrorLocation)
+		if len(all(loc, "internal")) != 1 {
+			t.Errorf("%s error location is not internal", srv.what)
+		}
+		want(t, srv.what+" error location", loc, "default_type", "text/plain")
+		// Else an HTTP/2 body over the limit meets a second 413 here.
+		want(t, srv.what+" error location", loc, "client_max_body_size", "0")
+		if ret := values(loc, "return"); len(ret) != 1 || !strings.Contains(ret[0], "$status") {
+			t.Errorf("%s error location: return %v, want one answer naming $status", srv.what, ret)
+		}
+		got := http.Header{}
+		for _, d := range all(loc, "add_header") {
+			if len(d.args) != 3 || d.args[2] != "always" {
+				t.Errorf("%s error location: add_header %q, want NAME VALUE always (without always nginx drops it on errors)", srv.what, d.args)
+				continue
+			}
+			got.Add(d.args[0], d.args[1])
+		}
+		if len(srv.set) == 0 && srv.what == "media host" {
+			t.Fatal("httpsec's media set is empty")
+		}
+		if !reflect.DeepEqual(got, srv.set) {
+			t.Errorf("%s error location adds\n %v\nwant httpsec's set\n %v", srv.what, got, srv.set)
+		}
+	}
 }
 
 func TestNginxSiteTCPListener(t *testing.T) {
@@ -307,7 +402,7 @@ func TestNginxSiteTCPListener(t *testing.T) {
 	}
 	// The site says why: its header and the choices an admin may question
 	// are commented.
-	for _, why := range []string{"# Rampart — generated by `rampart gen nginx`", "nothing here adds, overrides or\n# hides a response header",
+	for _, why := range []string{"# Rampart — generated by `rampart gen nginx`", "nothing here adds, overrides or\n# hides a header of Rampart's answers", "Only the answers nginx gives itself",
 		"# Uploads (POST /api/v1/media", "# The streaming API is a WebSocket", "# nginx never rotates session ticket keys", "BREACH"} {
 		if !strings.Contains(s.text, why) {
 			t.Errorf("the site lacks the comment %q", why)
@@ -356,6 +451,15 @@ func TestNginxSiteOptions(t *testing.T) {
 		s := render(t, cfg, DefaultNginxOptions())
 		want(t, "instance", s.app.block, "client_max_body_size", "204864k")
 	})
+	t.Run("security headers off", func(t *testing.T) {
+		// The instance host's error answers carry what Rampart's do: nothing;
+		// the media host's set is never switched off.
+		s := render(t, testConfig(t, "RAMPART_SECURITY_HEADERS=false"), DefaultNginxOptions())
+		checkSite(t, s, "http://127.0.0.1:8080", 443, 80, "$host")
+		if n := len(all(location(t, s.app, "=", ProxyErrorLocation), "add_header")); n != 0 {
+			t.Errorf("instance error location adds %d headers with security.headers = false", n)
+		}
+	})
 	t.Run("wildcard bind is reached on loopback", func(t *testing.T) {
 		for listen, up := range map[string]string{"0.0.0.0:9000": "http://127.0.0.1:9000", "[::]:9000": "http://[::1]:9000", "[::1]:9000": "http://[::1]:9000"} {
 			s := render(t, testConfig(t, "RAMPART_HTTP_LISTEN="+listen), DefaultNginxOptions())
@@ -389,6 +493,8 @@ func TestNginxSiteRejectsBadOptions(t *testing.T) {
 		{"same ports", func(o *NginxOptions) { o.HTTPSPort, o.HTTPPort = 8080, 8080 }, nil, "two ports"},
 		{"acme webroot relative", func(o *NginxOptions) { o.ACMEWebroot = "www" }, nil, "--acme-webroot"},
 		{"socket with space", func(o *NginxOptions) {}, []string{"RAMPART_HTTP_LISTEN=unix:/run/ramp art.sock"}, "http.listen"},
+		{"$ in a header value", func(o *NginxOptions) {}, []string{"RAMPART_SECURITY_CSP_REPORT_URI=https://report.example/$uri"}, "nginx cannot write literally"},
+		{"backslash in a header value", func(o *NginxOptions) {}, []string{`RAMPART_SECURITY_CSP_REPORT_URI=https://report.example/\x`}, "nginx cannot write literally"},
 		{"dev config", func(o *NginxOptions) {}, []string{"RAMPART_ENV=dev", "RAMPART_URL=http://localhost:8080", "RAMPART_MEDIA_URL=http://127.0.0.1:8080"}, "must both be https"},
 	}
 	for _, b := range bad {

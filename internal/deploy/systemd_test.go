@@ -97,6 +97,38 @@ func TestHardeningChecker(t *testing.T) {
 		{"no AF_INET6", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "RestrictAddressFamilies=AF_INET AF_UNIX"},
 		{"AF_INET removed", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX\nRestrictAddressFamilies=~AF_INET"},
 		{"UMask looser", "UMask=0077", "UMask=0022"},
+		// Rampart's additions: each weakened, caught without systemd-analyze.
+		{"RestrictNamespaces off", "RestrictNamespaces=yes", "RestrictNamespaces=no"},
+		{"RestrictNamespaces dropped", "RestrictNamespaces=yes\n", ""},
+		{"RestrictNamespaces reset", "RestrictNamespaces=yes", "RestrictNamespaces=yes\nRestrictNamespaces="},
+		{"RestrictNamespaces allows user", "RestrictNamespaces=yes", "RestrictNamespaces=yes\nRestrictNamespaces=user"},
+		{"RestrictNamespaces deny-list", "RestrictNamespaces=yes", "RestrictNamespaces=~user net"},
+		{"RestrictNamespaces allow-list", "RestrictNamespaces=yes", "RestrictNamespaces=cgroup"},
+		{"User root", "User=rampart", "User=root"},
+		{"User dropped", "User=rampart\n", ""},
+		{"ProtectSystem full", "ProtectSystem=strict", "ProtectSystem=full"},
+		{"ProtectHome read-only", "ProtectHome=yes", "ProtectHome=read-only"},
+		{"a capability kept", "CapabilityBoundingSet=\n", "CapabilityBoundingSet=CAP_NET_BIND_SERVICE\n"},
+		{"an ambient capability", "AmbientCapabilities=\n", "AmbientCapabilities=CAP_NET_RAW\n"},
+		{"PrivateUsers off", "PrivateUsers=yes", "PrivateUsers=no"},
+		{"ProtectKernelTunables off", "ProtectKernelTunables=yes", "ProtectKernelTunables=false"},
+		{"ProtectControlGroups off", "ProtectControlGroups=yes", "ProtectControlGroups=no"},
+		{"ProtectProc default", "ProtectProc=invisible", "ProtectProc=default"},
+		{"ProtectProc ptraceable", "ProtectProc=invisible", "ProtectProc=ptraceable"},
+		{"ProcSubset all", "ProcSubset=pid", "ProcSubset=all"},
+		{"RestrictSUIDSGID off", "RestrictSUIDSGID=yes", "RestrictSUIDSGID=no"},
+		{"LockPersonality off", "LockPersonality=yes", "LockPersonality=no"},
+		{"RemoveIPC off", "RemoveIPC=yes", "RemoveIPC=no"},
+		{"DevicePolicy auto", "DevicePolicy=closed", "DevicePolicy=auto"},
+		{"KeyringMode shared", "KeyringMode=private", "KeyringMode=shared"},
+		{"another architecture", "SystemCallArchitectures=native", "SystemCallArchitectures=native x86"},
+		{"@privileged not taken out", "SystemCallFilter=~@privileged @resources", "SystemCallFilter=~@resources"},
+		{"@privileged put back", "SystemCallFilter=~@privileged @resources", "SystemCallFilter=~@privileged @resources\nSystemCallFilter=@privileged"},
+		{"AF_NETLINK allowed", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX", "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX AF_NETLINK"},
+		{"data dir open", "StateDirectoryMode=0700", "StateDirectoryMode=0755"},
+		{"runtime dir open", "RuntimeDirectoryMode=0750", "RuntimeDirectoryMode=0755"},
+		{"/etc writable", "UMask=0077", "UMask=0077\nReadWritePaths=-/etc/rampart"},
+		{"root writable", "UMask=0077", "UMask=0077\nReadWritePaths=/"},
 	}
 	for _, w := range weaken {
 		t.Run(w.name, func(t *testing.T) {
@@ -111,6 +143,141 @@ func TestHardeningChecker(t *testing.T) {
 				t.Errorf("checkHardening accepted a unit with %s", w.name)
 			}
 		})
+	}
+}
+
+// notHardening are the [Service] directives of the shipped unit that do not
+// harden it, so that removing one weakens nothing, and why.
+var notHardening = map[string]string{
+	"Type":                  "how systemd tracks the process",
+	"Group":                 "User= decides; the group only names the socket's and data's group",
+	"ExecStart":             "what runs",
+	"Restart":               "availability",
+	"RestartSec":            "availability",
+	"KillSignal":            "graceful stop",
+	"TimeoutStopSec":        "graceful stop",
+	"WorkingDirectory":      "where relative paths start",
+	"StateDirectory":        "without it the data directory is not writable at all: stricter",
+	"ReadWritePaths":        "without it the data directory is not writable at all: stricter (CheckHardening refuses system paths in it)",
+	"RuntimeDirectory":      "without it there is no socket directory: stricter",
+	"AmbientCapabilities":   "unset grants none, like the empty value (CheckHardening refuses any capability in it)",
+	"SystemCallErrorNumber": "which error a refused call gets (EPERM) instead of the process being killed: the filter is the same",
+}
+
+// Every hardening directive of the shipped unit is guarded by CheckHardening,
+// the parser-based check that needs no systemd-analyze: dropping any one of
+// them makes it report that directive.
+func TestEveryHardeningDirectiveIsChecked(t *testing.T) {
+	seen := map[string]bool{}
+	for name, o := range map[string]UnitOptions{
+		"StateDirectory": DefaultUnitOptions(),
+		"ReadWritePaths": func() UnitOptions { o := DefaultUnitOptions(); o.DataDir = "/srv/rampart"; return o }(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			text, err := SystemdUnit(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := ParseUnit(text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if problems := CheckHardening(u); len(problems) != 0 {
+				t.Fatalf("the shipped unit has problems: %v", problems)
+			}
+			for key := range u["Service"] {
+				seen[key] = true
+				if notHardening[key] != "" {
+					continue
+				}
+				var kept []string
+				for _, line := range strings.Split(text, "\n") {
+					if !strings.HasPrefix(line, key+"=") {
+						kept = append(kept, line)
+					}
+				}
+				weak, err := ParseUnit(strings.Join(kept, "\n"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var named []string
+				for _, p := range CheckHardening(weak) {
+					if p.Directive == key {
+						named = append(named, p.Msg)
+					}
+				}
+				if len(named) == 0 {
+					t.Errorf("without %s= CheckHardening reports nothing about it (%v): a weakening only systemd-analyze would see", key, CheckHardening(weak))
+				}
+				isSeed := false
+				for _, sd := range SeedDirectives {
+					isSeed = isSeed || sd == key
+				}
+				// A seed directive's absence is the seed's failure (doctor
+				// fails S8 on it); an addition's only warns.
+				seedProblem := false
+				for _, p := range CheckHardening(weak) {
+					seedProblem = seedProblem || p.Directive == key && p.Seed
+				}
+				if seedProblem != isSeed {
+					t.Errorf("without %s=: a seed problem = %v, want %v", key, seedProblem, isSeed)
+				}
+			}
+		})
+	}
+	for key := range notHardening {
+		if !seen[key] {
+			t.Errorf("notHardening names %s, which the unit does not have", key)
+		}
+	}
+}
+
+// Stricter values than the shipped unit's pass the check.
+func TestHardeningCheckerAcceptsStricterValues(t *testing.T) {
+	text, err := SystemdUnit(DefaultUnitOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for old, stricter := range map[string]string{
+		"ProtectProc=invisible":     "ProtectProc=noaccess",
+		"DevicePolicy=closed":       "DevicePolicy=strict",
+		"ProtectHome=yes":           "ProtectHome=tmpfs",
+		"RestrictNamespaces=yes":    "RestrictNamespaces=true",
+		"RuntimeDirectoryMode=0750": "RuntimeDirectoryMode=0700",
+		"UMask=0077":                "UMask=0777",
+		"ProtectControlGroups=yes":  "ProtectControlGroups=strict",
+		"User=rampart":              "User=rampart\nDynamicUser=yes",
+	} {
+		u, err := ParseUnit(strings.Replace(text, old, stricter, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := CheckHardening(u); len(p) != 0 {
+			t.Errorf("%s instead of %s: %v", stricter, old, p)
+		}
+	}
+}
+
+func TestAllowedNamespaces(t *testing.T) {
+	for _, c := range []struct {
+		values []string
+		want   string
+	}{
+		{nil, "cgroup ipc mnt net pid time user uts"},
+		{[]string{"yes"}, ""},
+		{[]string{"true"}, ""},
+		{[]string{"no"}, "cgroup ipc mnt net pid time user uts"},
+		{[]string{"yes", ""}, "cgroup ipc mnt net pid time user uts"},
+		{[]string{"yes", "net"}, "net"},
+		{[]string{"net ipc"}, "ipc net"},
+		{[]string{"~user"}, "cgroup ipc mnt net pid time uts"},
+		{[]string{"net", "~net"}, ""},
+		{[]string{"no", "yes"}, ""},
+		{[]string{"yes", "no"}, "cgroup ipc mnt net pid time user uts"},
+	} {
+		if got := strings.Join(unitAllowedNamespaces(c.values), " "); got != c.want {
+			t.Errorf("RestrictNamespaces=%q allows %q, want %q", c.values, got, c.want)
+		}
 	}
 }
 

@@ -27,12 +27,20 @@
 //	        nosniff and no Set-Cookie, and the media host answers 404 for the
 //	        API (/api/v1/instance), pages (/, /auth/sign_in), ActivityPub
 //	        documents (/users/x as application/activity+json) and unknown keys.
+//	        A POST of 4 KiB to the media host, over the 1 KiB body limit of
+//	        gen nginx's site (so the proxy answers 413 itself; Rampart alone
+//	        answers it too), must carry the same sandbox CSP, nosniff and no
+//	        cookie.
 //	S4      security headers (measure 4): X-XSS-Protection 0,
 //	        X-Permitted-Cross-Domain-Policies none, X-Frame-Options DENY,
 //	        X-Content-Type-Options nosniff on a page (/), an API response
-//	        (/api/v1/instance) and a 404 (/doctor-404-probe).
+//	        (/api/v1/instance), a 404 (/doctor-404-probe), and the same 404
+//	        request over HTTP/1.1 with a 16 KiB header: over nginx's header
+//	        buffers, so the proxy answers 400 itself, and under Rampart's
+//	        default http.max_header_bytes, so Rampart alone answers 404.
+//	        S5–S7 look at the same four answers.
 //	S5      HSTS (measure 5) and http→https: Strict-Transport-Security
-//	        max-age of at least 31536000 on the same three answers and on the
+//	        max-age of at least 31536000 on the same four answers and on the
 //	        media host, and GET http://<host>/ (port 80) answers 301 or 308 to
 //	        https://<host>. That redirect is the reverse proxy's job: a
 //	        temporary redirect (302, 303, 307) or nothing listening on port 80
@@ -40,9 +48,9 @@
 //	        fails.
 //	S6      Content-Security-Policy (measure 4): default-src 'none',
 //	        frame-ancestors 'none', base-uri 'none', no 'unsafe-…' keyword,
-//	        and connect-src names wss://<instance host>, on the three answers.
+//	        and connect-src names wss://<instance host>, on the four answers.
 //	S7      Referrer-Policy (measure 5): same-origin or no-referrer on the
-//	        three answers.
+//	        four answers.
 //	S8      systemd unit (measure 6): the installed unit (default
 //	        /etc/systemd/system/rampart.service, or --unit) has every seed
 //	        directive at its value or stricter (deploy.CheckHardening, the
@@ -59,6 +67,14 @@
 //	        0027 == 0, the rule config.Load applies in prod); data_dir (and
 //	        media.dir when outside data_dir) is not accessible by others
 //	        (mode & 0007 == 0). A data_dir that does not exist yet warns.
+//	USER    the running Rampart's user (issue 9): the process that owns the
+//	        socket listening on http.listen (from /proc/net/tcp, tcp6 or
+//	        unix, then each process's open files in /proc/PID/fd), else a
+//	        `rampart serve` whose command line names this config; its uids
+//	        come from /proc/PID/status. Root (an effective, real or saved uid
+//	        of 0) fails, another user passes, and no process found warns with
+//	        the reason (nothing listens; only root may read another user's
+//	        open files; another namespace or hidepid).
 //	TLS     the certificates of the instance host and the media host pass
 //	        normal verification (a bad one fails with the error) and do not
 //	        expire within 14 days (within 14 days warns).
@@ -66,8 +82,8 @@
 // A check that needed an answer which never came warns ("not checked"); the
 // TLS check carries the failure.
 //
-// Without --url only the local checks run: CONFIG, S1, S3's config part, S8
-// and S9 as above, and S2, S4–S7 judged from the config alone (their "saw"
+// Without --url only the local checks run: CONFIG, S1, S3's config part, S8,
+// S9 and USER as above, and S2, S4–S7 judged from the config alone (their "saw"
 // says so); TLS is left out.
 //
 // The config is read as `rampart serve` reads it, RAMPART_* variables of
@@ -172,6 +188,9 @@ type Options struct {
 	Now            func() time.Time
 	// Log receives a recovered panic of a probe (with its stack); nil discards it.
 	Log *slog.Logger
+	// ProcDir is the proc filesystem USER reads (default /proc); tests
+	// point it at a tree of their own.
+	ProcDir string
 }
 
 // RunError means doctor itself could not run (a missing config file, a bad
@@ -194,6 +213,7 @@ var order = []struct{ id, name string }{
 	{"S7", "Referrer-Policy"},
 	{"S8", "systemd unit"},
 	{"S9", "env, secret, file modes"},
+	{"USER", "process user"},
 	{"TLS", "certificates"},
 }
 
@@ -248,6 +268,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	d.checkUnit(ctx)
 	d.checkFiles()
+	d.checkUser()
 
 	rep := &Report{Checks: []Check{}, Remote: d.instURL != nil}
 	for _, c := range order {

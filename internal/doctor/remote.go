@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -40,12 +41,37 @@ const (
 	pMediaPg  = "mediapage" // https://<media>/auth/sign_in
 	pMediaAP  = "mediaap"   // https://<media>/users/x as activity+json
 	pMediaKey = "mediakey"  // https://<media>/<upload key>
+	// The two answers a reverse proxy gives itself, before Rampart sees the
+	// request (gen nginx's site answers them with the host's headers):
+	pProxyErr  = "proxyerr"  // https://<instance>/doctor-404-probe with a 16 KiB header, over HTTP/1.1
+	pMediaBody = "mediabody" // POST https://<media>/doctor-body-probe with a 4 KiB body
 )
 
-// appProbes are the three instance answers S4–S7 look at.
-var appProbes = []string{pPage, pAPI, p404}
+// appProbes are the instance answers S4–S7 look at.
+var appProbes = []string{pPage, pAPI, p404, pProxyErr}
 
 const path404 = "/doctor-404-probe"
+
+// oversizedHeader is the size of pProxyErr's header: over nginx's default
+// header buffer (8 KiB), under Rampart's default http.max_header_bytes (32 KiB).
+const oversizedHeader = 16 << 10
+
+// oversizedBody is the size of pMediaBody's body: over the 1 KiB
+// client_max_body_size gen nginx gives the media host, which takes no bodies.
+const oversizedBody = 4 << 10
+
+// The labels of the two proxy probes in what doctor saw.
+var (
+	proxyErrLabel  = fmt.Sprintf("%s with a %d KiB header", path404, oversizedHeader>>10)
+	mediaBodyLabel = fmt.Sprintf("POST /doctor-body-probe with a %d KiB body", oversizedBody>>10)
+)
+
+// fixProxyErrors and fixMediaProxyErrors say what to do when an answer the
+// proxy gives itself lacks the headers.
+const (
+	fixProxyErrors      = "the reverse proxy answers a request with an oversized header itself, without the headers Rampart sends: install the site `rampart gen nginx` prints, which gives nginx's own error answers the instance host's headers (with another proxy, add the same headers to its own error pages). If the status is 431, Rampart answered itself: keep http.max_header_bytes above the proxy's header limit."
+	fixMediaProxyErrors = "the reverse proxy answers a body over the media host's limit itself, without the media host's headers: install the site `rampart gen nginx` prints, which gives nginx's own error answers the media host's headers (with another proxy, add the same headers to its own error pages)."
+)
 
 // fetched is one probe's answer.
 type fetched struct {
@@ -85,21 +111,50 @@ func newClient(dial string, roots *x509.CertPool, timeout time.Duration) *http.C
 	}
 }
 
-func fetch(ctx context.Context, client *http.Client, target, accept string) *fetched {
-	f := &fetched{url: target}
-	if u, err := url.Parse(target); err == nil {
+// http1Only makes a client speak HTTP/1.1: over HTTP/2 nginx meets an
+// oversized header with GOAWAY instead of an answer.
+func http1Only(c *http.Client) *http.Client {
+	t := c.Transport.(*http.Transport).Clone()
+	t.ForceAttemptHTTP2 = false
+	t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+	t.TLSClientConfig.NextProtos = []string{"http/1.1"}
+	return &http.Client{Timeout: c.Timeout, Transport: t, CheckRedirect: c.CheckRedirect}
+}
+
+// probeSpec is one request doctor sends.
+type probeSpec struct {
+	id, method, url, accept string
+	body                    []byte
+	header                  http.Header
+	client                  *http.Client
+}
+
+func fetch(ctx context.Context, s probeSpec) *fetched {
+	f := &fetched{url: s.url}
+	if u, err := url.Parse(s.url); err == nil {
 		f.path = u.Path
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	method := s.method
+	if method == "" {
+		method = http.MethodGet
+	}
+	var body io.Reader
+	if s.body != nil {
+		body = bytes.NewReader(s.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, s.url, body)
 	if err != nil {
 		f.err = err
 		return f
 	}
-	req.Header.Set("User-Agent", "rampart-doctor/"+buildinfo.Version)
-	if accept != "" {
-		req.Header.Set("Accept", accept)
+	for k, v := range s.header {
+		req.Header[k] = v
 	}
-	resp, err := client.Do(req)
+	req.Header.Set("User-Agent", "rampart-doctor/"+buildinfo.Version)
+	if s.accept != "" {
+		req.Header.Set("Accept", s.accept)
+	}
+	resp, err := s.client.Do(req)
 	if err != nil {
 		f.err = err
 		return f
@@ -119,43 +174,54 @@ func (d *doctor) mediaProbed() bool {
 func (d *doctor) probeAll(ctx context.Context) {
 	https := newClient(d.o.Connect, d.roots, d.o.Timeout)
 	plain := newClient(d.connectHTP, d.roots, d.o.Timeout)
+	https1 := http1Only(https)
 	key := uploadKey()
 	inst := "https://" + d.instURL.Host
-	type spec struct {
-		id, url, accept string
-		client          *http.Client
+	get := func(id, url, accept string, client *http.Client) probeSpec {
+		return probeSpec{id: id, url: url, accept: accept, client: client}
 	}
 	const keyLabel = "/<unknown key>.png"
-	specs := []spec{
-		{pPage, inst + "/", "text/html", https},
-		{pAPI, inst + "/api/v1/instance", "application/json", https},
-		{p404, inst + path404, "text/html", https},
-		{pSignIn, inst + "/auth/sign_in", "text/html", https},
-		{pInstKey, inst + "/" + key, "image/*", https},
-		{pHTTP, "http://" + hostOnly(d.instURL) + "/", "text/html", plain},
+	proxyErr := get(pProxyErr, inst+path404, "text/html", https1)
+	proxyErr.header = http.Header{"X-Doctor-Oversized": {strings.Repeat("a", oversizedHeader)}}
+	specs := []probeSpec{
+		get(pPage, inst+"/", "text/html", https),
+		get(pAPI, inst+"/api/v1/instance", "application/json", https),
+		get(p404, inst+path404, "text/html", https),
+		proxyErr,
+		get(pSignIn, inst+"/auth/sign_in", "text/html", https),
+		get(pInstKey, inst+"/"+key, "image/*", https),
+		get(pHTTP, "http://"+hostOnly(d.instURL)+"/", "text/html", plain),
 	}
 	if d.mediaProbed() {
 		media := "https://" + d.cfgMedia.Host
 		specs = append(specs,
-			spec{pMedia, media + "/", "text/html", https},
-			spec{pMediaAPI, media + "/api/v1/instance", "application/json", https},
-			spec{pMediaPg, media + "/auth/sign_in", "text/html", https},
-			spec{pMediaAP, media + "/users/x", "application/activity+json", https},
-			spec{pMediaKey, media + "/" + key, "image/*", https},
+			get(pMedia, media+"/", "text/html", https),
+			get(pMediaAPI, media+"/api/v1/instance", "application/json", https),
+			get(pMediaPg, media+"/auth/sign_in", "text/html", https),
+			get(pMediaAP, media+"/users/x", "application/activity+json", https),
+			get(pMediaKey, media+"/"+key, "image/*", https),
+			probeSpec{id: pMediaBody, method: http.MethodPost, url: media + "/doctor-body-probe", body: make([]byte, oversizedBody),
+				header: http.Header{"Content-Type": {"application/octet-stream"}}, client: https},
 		)
 	}
 	// Connections the transport dialled in parallel and did not use would
 	// otherwise linger until the server gives up on them.
 	defer https.CloseIdleConnections()
+	defer https1.CloseIdleConnections()
 	defer plain.CloseIdleConnections()
 	d.probes = map[string]*fetched{}
 	var mu sync.Mutex // a probe that panicked leaves its entry missing, which reads as "not fetched"
 	probes := safely.NewGroup(d.log())
 	for _, s := range specs {
 		_ = probes.Go("probe", func() error {
-			f := fetch(ctx, s.client, s.url, s.accept)
-			if s.id == pInstKey || s.id == pMediaKey {
+			f := fetch(ctx, s)
+			switch s.id {
+			case pInstKey, pMediaKey:
 				f.path = keyLabel
+			case pProxyErr:
+				f.path = proxyErrLabel
+			case pMediaBody:
+				f.path = mediaBodyLabel
 			}
 			mu.Lock()
 			d.probes[s.id] = f
@@ -374,6 +440,31 @@ func (d *doctor) checkMediaRemote() {
 	if len(fine) > 0 {
 		c.pass("media host %s answers 404 for %s, each with %q, nosniff and no cookie", d.cfgMedia.Host, strings.Join(fine, ", "), httpsec.MediaCSP)
 	}
+	d.checkMediaProxyError(c)
+}
+
+// checkMediaProxyError is S3's look at an answer the proxy gives itself on
+// the media host: a body over its limit. Whoever answers, it must be inert.
+func (d *doctor) checkMediaProxyError(c *checker) {
+	f, ok := d.answered(c, pMediaBody)
+	if !ok {
+		return
+	}
+	var bad []string
+	if got := f.header.Values("Content-Security-Policy"); len(got) != 1 || got[0] != httpsec.MediaCSP {
+		bad = append(bad, fmt.Sprintf("Content-Security-Policy %q, want %q", strings.Join(got, ", "), httpsec.MediaCSP))
+	}
+	if ok, got := headerIs(f.header, "X-Content-Type-Options", "nosniff"); !ok {
+		bad = append(bad, fmt.Sprintf("X-Content-Type-Options %q, want nosniff", got))
+	}
+	if len(f.header.Values("Set-Cookie")) > 0 {
+		bad = append(bad, "a cookie")
+	}
+	if len(bad) > 0 {
+		c.fail(fmt.Sprintf("media host %s answered %d with %s", f.path, f.status, strings.Join(bad, ", ")), fixMediaProxyErrors)
+		return
+	}
+	c.pass("media host %s answers %d with %q, nosniff and no cookie", f.path, f.status, httpsec.MediaCSP)
 }
 
 // securityHeaders are S4's headers and their one right value.
@@ -391,6 +482,7 @@ func (d *doctor) checkHeaders() {
 	if d.headersOff() {
 		fix = d.fixHeadersOff()
 	}
+	fixFor := proxyErrFix(fix, fixHeadersProxy)
 	var fine []string
 	for _, id := range appProbes {
 		f, ok := d.answered(c, id)
@@ -407,14 +499,31 @@ func (d *doctor) checkHeaders() {
 				}
 			}
 		}
-		if len(bad) > 0 {
-			c.fail(fmt.Sprintf("%s (%d): %s", f.path, f.status, strings.Join(bad, ", ")), fix)
-		} else {
+		switch {
+		case len(bad) > 0:
+			c.fail(fmt.Sprintf("%s (%d): %s", f.path, f.status, strings.Join(bad, ", ")), fixFor(id))
+		case id == pProxyErr:
+			// Who answered shows in the status: the proxy (400) or Rampart (404).
+			fine = append(fine, fmt.Sprintf("%s (%d)", f.path, f.status))
+		default:
 			fine = append(fine, f.path)
 		}
 	}
 	if len(fine) > 0 {
 		c.pass("X-XSS-Protection 0, X-Permitted-Cross-Domain-Policies none, X-Frame-Options DENY, X-Content-Type-Options nosniff on %s", strings.Join(fine, ", "))
+	}
+}
+
+// proxyErrFix returns the fix for a probe's failure: fix, except that the
+// answer the proxy gives itself (pProxyErr) gets fixProxyErrors when fix is
+// the check's default (proxyFix): no config line explains a header missing
+// only there.
+func proxyErrFix(fix, proxyFix string) func(id string) string {
+	return func(id string) string {
+		if id == pProxyErr && fix == proxyFix {
+			return fixProxyErrors
+		}
+		return fix
 	}
 }
 
@@ -433,7 +542,8 @@ func hstsMaxAge(v string) (int64, bool) {
 // checkHSTS is S5.
 func (d *doctor) checkHSTS() {
 	c := d.checks["S5"]
-	fix := "Rampart sends Strict-Transport-Security itself: the reverse proxy must pass it through unchanged (no proxy_hide_header, no add_header of its own)."
+	const proxyFix = "Rampart sends Strict-Transport-Security itself: the reverse proxy must pass it through unchanged (no proxy_hide_header, no add_header of its own)."
+	fix := proxyFix
 	switch {
 	case d.headersOff():
 		fix = d.fixHeadersOff()
@@ -446,6 +556,7 @@ func (d *doctor) checkHSTS() {
 	if d.mediaProbed() {
 		ids = append(append([]string(nil), appProbes...), pMedia)
 	}
+	fixFor := proxyErrFix(fix, proxyFix)
 	var fine []string
 	for _, id := range ids {
 		f, ok := d.answered(c, id)
@@ -460,11 +571,11 @@ func (d *doctor) checkHSTS() {
 		n, ok := hstsMaxAge(v)
 		switch {
 		case v == "":
-			c.fail(fmt.Sprintf("no Strict-Transport-Security on %s", where), fix)
+			c.fail(fmt.Sprintf("no Strict-Transport-Security on %s", where), fixFor(id))
 		case !ok:
-			c.fail(fmt.Sprintf("Strict-Transport-Security %q on %s has no max-age", v, where), fix)
+			c.fail(fmt.Sprintf("Strict-Transport-Security %q on %s has no max-age", v, where), fixFor(id))
 		case n < config.OneYear:
-			c.fail(fmt.Sprintf("Strict-Transport-Security max-age=%d on %s, want at least %d", n, where, config.OneYear), fix)
+			c.fail(fmt.Sprintf("Strict-Transport-Security max-age=%d on %s, want at least %d", n, where, config.OneYear), fixFor(id))
 		default:
 			fine = append(fine, where)
 		}
@@ -529,10 +640,12 @@ func cspPolicies(h http.Header) []map[string][]string {
 // checkCSP is S6.
 func (d *doctor) checkCSP() {
 	c := d.checks["S6"]
-	fix := "Rampart builds this policy itself: the reverse proxy must pass Content-Security-Policy through unchanged and add none of its own."
+	const proxyFix = "Rampart builds this policy itself: the reverse proxy must pass Content-Security-Policy through unchanged and add none of its own."
+	fix := proxyFix
 	if d.headersOff() {
 		fix = d.fixHeadersOff()
 	}
+	fixFor := proxyErrFix(fix, proxyFix)
 	wsHost := d.instURL.Host
 	if d.cfgInst != nil {
 		wsHost = d.cfgInst.Host
@@ -546,7 +659,7 @@ func (d *doctor) checkCSP() {
 		}
 		policies := cspPolicies(f.header)
 		if len(policies) == 0 {
-			c.fail(fmt.Sprintf("no Content-Security-Policy on %s", f.path), fix)
+			c.fail(fmt.Sprintf("no Content-Security-Policy on %s", f.path), fixFor(id))
 			continue
 		}
 		var bad []string
@@ -585,7 +698,7 @@ func (d *doctor) checkCSP() {
 			bad = append(bad, "no connect-src naming "+wantWS)
 		}
 		if len(bad) > 0 {
-			c.fail(fmt.Sprintf("%s: %s", f.path, strings.Join(bad, "; ")), fix)
+			c.fail(fmt.Sprintf("%s: %s", f.path, strings.Join(bad, "; ")), fixFor(id))
 		} else {
 			fine = append(fine, f.path)
 		}
@@ -598,13 +711,15 @@ func (d *doctor) checkCSP() {
 // checkReferrer is S7.
 func (d *doctor) checkReferrer() {
 	c := d.checks["S7"]
-	fix := "Rampart sends Referrer-Policy itself: the reverse proxy must pass it through and add none of its own."
+	const proxyFix = "Rampart sends Referrer-Policy itself: the reverse proxy must pass it through and add none of its own."
+	fix := proxyFix
 	switch {
 	case d.headersOff():
 		fix = d.fixHeadersOff()
 	case d.cfg != nil && !validReferrer(d.cfg.Security.ReferrerPolicy):
 		fix = fmt.Sprintf("set security.referrer_policy to %q (the default) or %q in %s.", config.ReferrerPolicies[0], config.ReferrerPolicies[1], d.configName())
 	}
+	fixFor := proxyErrFix(fix, proxyFix)
 	var fine []string
 	var policy string
 	for _, id := range appProbes {
@@ -614,13 +729,13 @@ func (d *doctor) checkReferrer() {
 		}
 		vals := headerValues(f.header, "Referrer-Policy")
 		if len(vals) == 0 {
-			c.fail(fmt.Sprintf("no Referrer-Policy on %s", f.path), fix)
+			c.fail(fmt.Sprintf("no Referrer-Policy on %s", f.path), fixFor(id))
 			continue
 		}
 		// Browsers apply the last value they understand.
 		last := strings.ToLower(vals[len(vals)-1])
 		if !validReferrer(last) {
-			c.fail(fmt.Sprintf("Referrer-Policy %q on %s, want same-origin or no-referrer", strings.Join(vals, ", "), f.path), fix)
+			c.fail(fmt.Sprintf("Referrer-Policy %q on %s, want same-origin or no-referrer", strings.Join(vals, ", "), f.path), fixFor(id))
 			continue
 		}
 		policy = last

@@ -110,6 +110,19 @@ func (l *Layer) CSP() string { return l.csp }
 // Enabled reports whether the instance host's set is sent (security.headers).
 func (l *Layer) Enabled() bool { return l.enabled }
 
+// AppHeaders is a copy of the instance host's set as App sends it: empty
+// when security.headers is false. `gen nginx` writes it onto the answers
+// nginx gives itself, so that those carry what Rampart's do.
+func (l *Layer) AppHeaders() http.Header {
+	if !l.enabled {
+		return http.Header{}
+	}
+	return l.app.Clone()
+}
+
+// MediaHeaders is a copy of the media host's set as Media sends it (always).
+func (l *Layer) MediaHeaders() http.Header { return l.media.Clone() }
+
 // App wraps the instance host's handler. Headers are set before the handler
 // runs, so every response — errors, redirects, 405s and recovered panics
 // included — carries them.

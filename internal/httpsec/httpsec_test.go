@@ -136,3 +136,43 @@ func TestHandlersCannotCorruptTheTemplate(t *testing.T) {
 		t.Errorf("a handler's Add leaked into the next response: %q", v)
 	}
 }
+
+// The exported sets are exactly what the layers send, and copies: gen nginx
+// writes them onto nginx's own answers, so they must not drift from the
+// handlers' headers, and a caller must not be able to change the layer.
+func TestExportedSetsAreWhatTheLayersSend(t *testing.T) {
+	sent := func(h http.Handler) http.Header {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		return rec.Result().Header
+	}
+	for name, security := range map[string][]string{"headers on": nil, "headers off": {"headers = false"}} {
+		t.Run(name, func(t *testing.T) {
+			cfg := testutil.ProdConfig(t, t.TempDir(), append([]string{"[security]"}, security...)...)
+			l := New(cfg)
+			empty := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+			for what, c := range map[string]struct{ exported, sent http.Header }{
+				"app":   {l.AppHeaders(), sent(l.App(empty))},
+				"media": {l.MediaHeaders(), sent(l.Media(empty))},
+			} {
+				if !reflect.DeepEqual(c.exported, c.sent) {
+					t.Errorf("%s: exported set\n %v\nthe layer sends\n %v", what, c.exported, c.sent)
+				}
+				if what == "media" && len(c.exported) == 0 {
+					t.Error("media set is empty")
+				}
+			}
+			if name == "headers on" && len(l.AppHeaders()) == 0 {
+				t.Error("app set is empty with security.headers on")
+			}
+			l.AppHeaders().Set("X-Frame-Options", "ALLOWALL")
+			l.MediaHeaders().Set("Content-Security-Policy", "")
+			if got := sent(l.Media(empty)).Get("Content-Security-Policy"); got != MediaCSP {
+				t.Errorf("changing the exported media set changed the layer: CSP %q", got)
+			}
+			if name == "headers on" && sent(l.App(empty)).Get("X-Frame-Options") != "DENY" {
+				t.Error("changing the exported app set changed the layer")
+			}
+		})
+	}
+}
