@@ -12,7 +12,7 @@ import (
 // TestToolVariablesAreNotConfigOverrides keeps the RAMPART_ prefix for config
 // overrides alone. Every RAMPART_* variable is read by every rampart command,
 // and an unknown one is an error (a typo must not leave a default in force),
-// so a script or test variable named TEST_FUZZTIME would make every
+// so a script or test variable named RAMPART_FUZZ_TIME would make every
 // rampart command in the shell that set it refuse to run.
 func TestToolVariablesAreNotConfigOverrides(t *testing.T) {
 	known := map[string]bool{EnvVarConfig: true}
@@ -74,7 +74,7 @@ func TestScriptVariablesDoNotStopRampart(t *testing.T) {
 	if _, err := Parse([]byte(valid()), env); err != nil {
 		t.Errorf("a config with the scripts' variables set: %v", err)
 	}
-	if _, err := Parse([]byte(valid()), []string{"TEST_FUZZTIME=30s"}); err == nil || !strings.Contains(err.Error(), "TEST_FUZZTIME") {
+	if _, err := Parse([]byte(valid()), []string{"RAMPART_FUZZ_TIME=30s"}); err == nil || !strings.Contains(err.Error(), "RAMPART_FUZZ_TIME") {
 		t.Errorf("an unknown RAMPART_ variable must stay an error, got %v", err)
 	}
 }
