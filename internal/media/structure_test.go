@@ -28,9 +28,6 @@ func samples(t testing.TB) map[string][]byte {
 	}
 	out := map[string][]byte{}
 	for _, name := range names {
-		if strings.HasSuffix(name, "README") {
-			continue
-		}
 		b, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
