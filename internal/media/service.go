@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -246,23 +245,25 @@ func parseFocus(v string) (float64, float64, error) {
 	if strings.TrimSpace(v) == "" {
 		return 0, 0, nil
 	}
-	xs, ys, ok := strings.Cut(v, ",")
+	xs, ys, _ := strings.Cut(v, ",") // no comma: ys is empty, and refused
 	x, xok := focusCoordinate(xs)
 	y, yok := focusCoordinate(ys)
-	if !ok || !xok || !yok {
+	if !xok || !yok {
 		return 0, 0, reject("focus must be two numbers between -1 and 1, like 0.5,-0.2")
 	}
 	return x, y, nil
 }
 
-// focusCoordinate reads one coordinate of a focal point.
+// focusCoordinate reads one coordinate of a focal point. Only decimal
+// notation gets to ParseFloat, so "NaN", "Inf", "0x1p-1" and "1_0" never
+// do; an overflow ("1e400") is its error, so what passes is finite.
 func focusCoordinate(s string) (float64, bool) {
 	s = strings.TrimSpace(s)
-	if s == "" || strings.Trim(s, "0123456789.+-eE") != "" { // decimal only: no "NaN", "Inf", "0x1p-1", "1_0"
+	if s == "" || strings.Trim(s, "0123456789.+-eE") != "" {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || f < -1 || f > 1 {
+	if err != nil || f < -1 || f > 1 {
 		return 0, false
 	}
 	return f, true

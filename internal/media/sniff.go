@@ -130,9 +130,6 @@ func checkNoMarkup(b []byte) error {
 				return reject("the file contains %q: media files with embedded documents are not accepted", m)
 			}
 		}
-		if start+len(chunk) == len(b) {
-			break
-		}
 	}
 	return nil
 }

@@ -475,11 +475,15 @@ func checkWebM(b []byte) error {
 	if err != nil || id != mkvSegmentID {
 		return reject("the WebM file has no Segment after its EBML header")
 	}
-	if !unknown && p+n+size != len(b) {
+	end := len(b) // a Segment of unknown size reaches the end of the file
+	if !unknown {
+		end = p + n + size
+	}
+	if end != len(b) {
 		return reject("the WebM file has data after its Segment")
 	}
 	info, tracks := false, false
-	for q := p + n; q < len(b); {
+	for q := p + n; q < end; {
 		id, size, n, unknown, err := ebmlElement(b[q:])
 		if err != nil {
 			return reject("the WebM file is malformed at byte %d: %s", q, err)
@@ -488,22 +492,22 @@ func checkWebM(b []byte) error {
 			return reject("the WebM file has an element WebM does not allow in a Segment at byte %d", q)
 		}
 		info, tracks = info || id == mkvInfoID, tracks || id == mkvTracksID
-		var end int
+		var next int
 		switch {
 		case unknown && id == mkvClusterID:
-			end, err = webmOpenCluster(b, q+n)
+			next, err = webmOpenCluster(b, q+n)
 		case unknown:
 			err = structError("only a Segment or a Cluster may have an unknown size")
 		default:
-			end = q + n + size
+			next = q + n + size
 			if id != ebmlVoidID && id != ebmlCRC32ID { // the others hold elements; these, bytes
-				err = ebmlChildren(b[q+n:end], id == mkvClusterID)
+				err = ebmlChildren(b[q+n:next], id == mkvClusterID)
 			}
 		}
 		if err != nil {
 			return reject("the WebM file is malformed in the element at byte %d: %s", q, err)
 		}
-		q = end
+		q = next
 	}
 	if !info || !tracks {
 		return reject("the WebM file has no Info or no Tracks element")
@@ -513,18 +517,16 @@ func checkWebM(b []byte) error {
 
 // webmOpenCluster walks the children of a Cluster of unknown size that
 // starts at b[p:] and returns where the Cluster ends: at the end of the
-// file or where an element of the Segment's level begins.
+// file or where an element that a Cluster cannot hold begins (which the
+// Segment's walk then accepts as the next Cluster, Cues, … or refuses).
 func webmOpenCluster(b []byte, p int) (int, error) {
 	for p < len(b) {
 		id, size, n, unknown, err := ebmlElement(b[p:])
 		if err != nil {
 			return 0, err
 		}
-		if webmSegmentChildren[id] && !webmClusterChildren[id] {
+		if !webmClusterChildren[id] { // the Segment's walk judges what follows
 			return p, nil
-		}
-		if !webmClusterChildren[id] {
-			return 0, structError("a Cluster holds an element WebM does not allow there")
 		}
 		if unknown {
 			return 0, structError("an element in a Cluster has an unknown size")
@@ -753,18 +755,25 @@ func flacFrameEnd(b []byte, p int, h flacHeader, info flacStreamInfo) (end int, 
 	for i := p + h.length; i < limit; {
 		crc = crc<<8 ^ flacCRC16Table[byte(crc>>8)^b[i]]
 		i++
-		if crc != 0 || i-p < h.length+3 { // at least one subframe byte and the CRC-16
+		if crc != 0 {
 			continue
 		}
-		if i == len(b) {
+		n, ok := flacFrameHeader(b[i:], info)
+		if i != len(b) && !ok {
+			continue
+		}
+		// A boundary: the CRC-16 checks and the file ends or a frame header follows.
+		switch {
+		case i-p < h.length+3:
+			return 0, flacHeader{}, "the frame has no subframe" // at least one subframe byte, then the CRC-16
+		case i == len(b):
 			return i, flacHeader{}, ""
+		case n.variable != h.variable:
+			return 0, flacHeader{}, "the next frame changes the blocking strategy"
+		case n.number != want:
+			return 0, flacHeader{}, "the next frame is not numbered right after this one"
 		}
-		if n, ok := flacFrameHeader(b[i:], info); ok && n.variable == h.variable {
-			if n.number != want {
-				return 0, flacHeader{}, "the next frame is not numbered right after this one"
-			}
-			return i, n, ""
-		}
+		return i, n, ""
 	}
 	if limit < len(b) {
 		return 0, flacHeader{}, "no valid CRC-16 and next frame within STREAMINFO's maximum frame size"
@@ -781,7 +790,7 @@ func flacFrameHeader(b []byte, info flacStreamInfo) (flacHeader, bool) {
 	h := flacHeader{variable: b[1]&1 == 1}
 	sizeCode, rateCode := b[2]>>4, b[2]&0x0F
 	channelCode, sampleCode := b[3]>>4, b[3]>>1&7
-	if sizeCode == 0 || rateCode == 15 || channelCode > 10 || sampleCode == 3 || b[3]&1 != 0 {
+	if sizeCode == 0 || rateCode == 15 || channelCode > 10 || b[3]&1 != 0 {
 		return flacHeader{}, false
 	}
 	channels := channelCode + 1
@@ -791,6 +800,7 @@ func flacFrameHeader(b []byte, info flacStreamInfo) (flacHeader, bool) {
 	if channels != info.channels {
 		return flacHeader{}, false
 	}
+	// Bits a sample by code; the reserved code 3 is 0, which no stream has.
 	if sampleCode != 0 && [8]byte{0, 8, 12, 0, 16, 20, 24, 32}[sampleCode] != info.bps {
 		return flacHeader{}, false
 	}

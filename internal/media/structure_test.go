@@ -87,7 +87,11 @@ func TestCheckStructureAcceptsRealFiles(t *testing.T) {
 	}
 	// The Go-built files the other packages' tests upload.
 	for what, b := range map[string][]byte{"testutil.MP4": testutil.MP4([]byte("frames")), "testutil.WAV": testutil.WAV([]byte{1, 2, 3}),
-		"flacFrames": flacFrames(3, 64), "flacFrames (2-byte frame numbers)": flacFrames(300, 16)} {
+		"flacFrames": flacFrames(3, 64), "flacFrames (2-byte frame numbers)": flacFrames(300, 16),
+		// MPEG-1 layer I, 32 kbit/s, 44.1 kHz: 4×⌊12×32000/44100⌋ = 32 bytes, 36 with the padding bit.
+		"MPEG-1 layer I frames":        cat([]byte{0xFF, 0xFF, 0x10, 0x00}, make([]byte, 28), []byte{0xFF, 0xFF, 0x12, 0x00}, make([]byte, 32), []byte{0xFF, 0xFF, 0x10, 0x00}, make([]byte, 28)),
+		"an ID3v2.4 tag with a footer": cat([]byte("ID3\x04\x00\x10\x00\x00\x00\x02\x00\x003DI\x04\x00\x10\x00\x00\x00\x02"), sample(t, "lame-bare.mp3"))} {
+
 		f, err := Sniff(b)
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
@@ -204,8 +208,28 @@ func TestCheckStructureRefusesBrokenContainers(t *testing.T) {
 	other := cat(mp3)
 	other[n+2] ^= 0x08 // the second frame's sample rate differs
 	wantRefused(t, "MP3 whose sample rate changes", other, MP3, "differs from the first frame's")
+	bare := all["lame-bare.mp3"]
+	for what, b := range map[string][]byte{"an APEv2 tag with a header": cat(bare, apeTag(true)), "an APEv2 tag without a header": cat(bare, apeTag(false)),
+		"an APEv2 tag and an ID3v1 tag": cat(bare, apeTag(true), all["lame-tags.mp3"][len(all["lame-tags.mp3"])-128:])} {
+		if err := checkStructure(b, MP3); err != nil {
+			t.Errorf("MP3 with %s: %v", what, err)
+		}
+	}
+	wantRefused(t, "garbage before an APEv2 tag", cat(bare, garbage, apeTag(false)), MP3, "is malformed at byte")
+	wantRefused(t, "garbage between an APEv2 tag and an ID3v1 tag", cat(bare, apeTag(true), garbage, all["lame-tags.mp3"][len(all["lame-tags.mp3"])-128:]), MP3, "is malformed at byte")
 	wantRefused(t, "ID3v2 tag alone", all["lame-tags.mp3"][:mustID3(t, all["lame-tags.mp3"])], MP3, "no MPEG audio frames")
 	wantRefused(t, "ID3v2 tag claiming more than the file", cat([]byte("ID3\x04\x00\x00\x7f\x7f\x7f\x7f"), mp3), MP3, "cut short")
+
+	wantRefused(t, "128 bytes after the frames that are not an ID3v1 tag", cat(bare, bytes.Repeat([]byte("x"), 128)), MP3, "is malformed at byte")
+	headless := apeTag(true)
+	copy(headless, garbage) // the footer says there is a header; there is not
+	wantRefused(t, "an APEv2 tag whose header is missing", cat(bare, headless), MP3, "is malformed at byte")
+	wantRefused(t, "an ID3v2 header cut short", []byte("ID3\x04\x00\x00\x00\x00\x00"), MP3, "ID3v2 tag is cut short")
+	for what, tag := range map[string]string{"version 5": "ID3\x05\x00\x00\x00\x00\x00\x00",
+		"revision 255": "ID3\x04\xff\x00\x00\x00\x00\x00", "a flag v2.3 does not define": "ID3\x03\x00\x10\x00\x00\x00\x00",
+		"a size byte over 127": "ID3\x04\x00\x00\x00\x00\x00\x80"} {
+		wantRefused(t, "an ID3v2 tag with "+what, cat([]byte(tag), bare), MP3, "ID3v2 tag")
+	}
 
 	// Ogg
 	ogg := cat(all["opus.ogg"])
@@ -214,6 +238,11 @@ func TestCheckStructureRefusesBrokenContainers(t *testing.T) {
 	ogg = cat(all["vorbis.ogg"])
 	page := oggPageLength(ogg)
 	wantRefused(t, "Ogg without its first page", ogg[page:], OGG, "does not begin a stream")
+	theora := cat(ogg)
+	copy(theora[27+int(ogg[26]):], "\x80theora") // the first packet names another codec
+	binary.LittleEndian.PutUint32(theora[22:], 0)
+	binary.LittleEndian.PutUint32(theora[22:], oggCRC(0, theora[:page]))
+	wantRefused(t, "Ogg whose first stream is Theora video", theora, OGG, "not Vorbis, Opus, FLAC or Speex")
 
 	// ISO BMFF
 	mvhd := make([]byte, 100)
@@ -224,6 +253,13 @@ func TestCheckStructureRefusesBrokenContainers(t *testing.T) {
 	wantRefused(t, "MP4 moov whose children do not fill it", cat(ftyp, boxOf("moov", cat(boxOf("mvhd", mvhd), garbage))), MP4, "malformed in the box")
 	wantRefused(t, "MP4 whose first box is not ftyp", cat(boxOf("free", nil), ftyp, boxOf("moov", boxOf("mvhd", mvhd))), MP4, "does not begin with an ftyp")
 	wantRefused(t, "MP4 box larger than the file", cat(ftyp, []byte("\x00\x01\x00\x00moov")), MP4, "past the end")
+	wantRefused(t, "MP4 with a second ftyp", cat(ftyp, boxOf("moov", boxOf("mvhd", mvhd)), ftyp), MP4, "second ftyp")
+	wantRefused(t, "MP4 with a box of size 0 inside moov", cat(ftyp, boxOf("moov", cat(boxOf("mvhd", mvhd), []byte("\x00\x00\x00\x00trak")))), MP4, "size 0")
+	deep := boxOf("mvhd", mvhd)
+	for range 100 {
+		deep = boxOf("trak", deep)
+	}
+	wantRefused(t, "MP4 whose boxes nest 100 deep", cat(ftyp, boxOf("moov", cat(boxOf("mvhd", mvhd), deep))), MP4, "nested too deep")
 	big := cat(ftyp, []byte("\x00\x00\x00\x01mdat\x00\x00\x00\x00\x00\x00\x00\x10"), boxOf("moov", boxOf("mvhd", mvhd)))
 	if err := checkStructure(big, MP4); err != nil {
 		t.Errorf("MP4 with a 64-bit mdat size: %v", err)
@@ -241,7 +277,26 @@ func TestCheckStructureRefusesBrokenContainers(t *testing.T) {
 	first := webmFirstChild(t, webm)
 	attachments := ebmlEl([]byte{0x19, 0x41, 0xA4, 0x69}, ebmlEl([]byte{ebmlVoidID}, pdfDoc)) // Attachments holding a PDF
 	wantRefused(t, "WebM with Attachments", withSegmentGrown(webm, first, attachments), WebM, "does not allow in a Segment")
+	timestamp := ebmlEl([]byte{0xE7}, []byte{0})
+	if err := checkStructure(withSegmentGrown(webm, len(webm), ebmlEl([]byte{0x1F, 0x43, 0xB6, 0x75}, timestamp)), WebM); err != nil {
+		t.Errorf("WebM with one more Cluster: %v", err)
+	}
+	foreign := ebmlEl([]byte{0x1F, 0x43, 0xB6, 0x75}, cat(timestamp, ebmlEl([]byte{0x86}, []byte("V_VP8")))) // CodecID belongs in Tracks
+	wantRefused(t, "WebM whose Cluster holds an element a Cluster may not", withSegmentGrown(webm, len(webm), foreign), WebM, "a Cluster holds an element")
+	piped := all["piped.webm"]
+	head := cat(piped[:webmSegmentStart(t, piped)], []byte{0x18, 0x53, 0x80, 0x67, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF})
+	info, tracks := webmChild(t, piped, mkvInfoID), webmChild(t, piped, mkvTracksID)
+	if err := checkStructure(cat(head, info, tracks, lastCluster(t, piped)), WebM); err != nil {
+		t.Errorf("WebM rebuilt from its Info, Tracks and a Cluster: %v", err)
+	}
+	wantRefused(t, "WebM without Tracks", cat(head, info, lastCluster(t, piped)), WebM, "no Info or no Tracks")
+	wantRefused(t, "WebM without Info", cat(head, tracks, lastCluster(t, piped)), WebM, "no Info or no Tracks")
 	wantRefused(t, "WebM whose Tracks has an unknown size", unknownSized(t, webm, mkvTracksID), WebM, "only a Segment or a Cluster")
+	cluster := lastCluster(t, webm)
+	segment := webmSegmentStart(t, webm)
+	early := cat(webm)
+	binary.BigEndian.PutUint64(early[segment+4:], (binary.BigEndian.Uint64(early[segment+4:])&^(0xFF<<56)-uint64(len(cluster)))|1<<56)
+	wantRefused(t, "WebM whose last Cluster is after the end of the Segment", early, WebM, "data after its Segment")
 	open := unknownSized(t, all["piped.webm"], mkvClusterID)
 	if err := checkStructure(open, WebM); err != nil {
 		t.Errorf("WebM whose Cluster has an unknown size: %v", err)
@@ -256,6 +311,7 @@ func TestCheckStructureRefusesBrokenContainers(t *testing.T) {
 	wantRefused(t, "WAV without data", withRIFFSize(wav[:36]), WAV, "no fmt or no data chunk")
 	noFmt := cat(wav[:12], wav[36:])
 	wantRefused(t, "WAV without fmt", withRIFFSize(noFmt), WAV, "not the one data chunk after the fmt chunk")
+	wantRefused(t, "WAV with a second fmt chunk", withRIFFSize(cat(wav[:36], wav[12:36], wav[36:])), WAV, "second fmt chunk")
 	zeroRate := cat(wav)
 	binary.LittleEndian.PutUint32(zeroRate[24:], 0)
 	wantRefused(t, "WAV with sample rate 0", zeroRate, WAV, "no channels, sample rate or block alignment")
@@ -268,6 +324,23 @@ func TestCheckStructureRefusesBrokenContainers(t *testing.T) {
 	meta[4] |= 0x80 // STREAMINFO is the last metadata block
 	wantRefused(t, "FLAC without frames", meta, FLAC, "no audio frames")
 	wantRefused(t, "FLAC whose STREAMINFO is not first", cat([]byte("fLaC\x01\x00\x00\x00"), all["flac-tool.flac"][4:]), FLAC, "does not begin with a STREAMINFO")
+	tool := all["flac-tool.flac"]
+	streaminfo := tool[4 : 4+4+34]
+	wantRefused(t, "FLAC with a second STREAMINFO", cat(tool[:4+4+34], streaminfo, tool[4+4+34:]), FLAC, "second STREAMINFO")
+	wantRefused(t, "FLAC whose STREAMINFO is not 34 bytes", cat([]byte("fLaC\x00\x00\x00\x21"), tool[8:]), FLAC, "does not begin with a STREAMINFO")
+	wantRefused(t, "FLAC with a metadata block of type 7", cat(tool[:4+4+34], []byte("\x07\x00\x00\x00"), tool[4+4+34:]), FLAC, "reserved type")
+	stereo := flacFrames(2, 64)
+	stereo[4+4+12] |= 1 << 1 // STREAMINFO says two channels; the frames are mono
+	wantRefused(t, "FLAC whose frames disagree with STREAMINFO's channels", stereo, FLAC, "the data is not a FLAC frame")
+	empty := flacFrames(2, 16)
+	second := 42 + 8 + 1 + 2*16 + 2
+	noSubframe := cat(empty[:42+8], binary.BigEndian.AppendUint16(nil, flacCRC16(0, empty[42:42+8])), empty[second:])
+	wantRefused(t, "FLAC frame with a header and a CRC-16 but no subframe", noSubframe, FLAC, "has no subframe")
+	switched := cat(empty)
+	switched[second+1] = 0xF9 // the second frame says variable block size; the first, fixed
+	switched[second+7] = flacCRC8(switched[second : second+7])
+	binary.BigEndian.PutUint16(switched[len(switched)-2:], flacCRC16(0, switched[second:len(switched)-2]))
+	wantRefused(t, "FLAC whose blocking strategy changes", switched, FLAC, "changes the blocking strategy")
 	skipped := flacFrames(3, 64)
 	frame := (len(skipped) - 42) / 3
 	wantRefused(t, "FLAC with a frame left out", cat(skipped[:42+frame], skipped[42+2*frame:]), FLAC, "not numbered right after")
@@ -373,6 +446,20 @@ func TestCheckStructureUsesConstantMemory(t *testing.T) {
 }
 
 // ---- builders of test files ----
+
+// apeTag is an APEv2 tag holding one item, with or without its header.
+func apeTag(header bool) []byte {
+	item := cat(binary.LittleEndian.AppendUint32(nil, 5), make([]byte, 4), []byte("Title\x00hello"))
+	frame := func(flags uint32) []byte {
+		b := cat([]byte("APETAGEX"), binary.LittleEndian.AppendUint32(nil, 2000), binary.LittleEndian.AppendUint32(nil, uint32(len(item)+32)),
+			binary.LittleEndian.AppendUint32(nil, 1), binary.LittleEndian.AppendUint32(nil, flags), make([]byte, 8))
+		return b
+	}
+	if !header {
+		return cat(item, frame(0))
+	}
+	return cat(frame(1<<31|1<<29), item, frame(1<<31))
+}
 
 func boxOf(kind string, payload []byte) []byte {
 	b := binary.BigEndian.AppendUint32(nil, uint32(8+len(payload)))
@@ -491,6 +578,23 @@ func unknownSized(t testing.TB, b []byte, id uint32) []byte {
 	return nil
 }
 
+// webmChild is the first element id of b's Segment.
+func webmChild(t testing.TB, b []byte, id uint32) []byte {
+	t.Helper()
+	for p := webmFirstChild(t, b); p < len(b); {
+		got, size, n, _, err := ebmlElement(b[p:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got == id {
+			return b[p : p+n+size]
+		}
+		p += n + size
+	}
+	t.Fatalf("no element %#x", id)
+	return nil
+}
+
 // lastCluster is a copy of the last Cluster of b's Segment.
 func lastCluster(t testing.TB, b []byte) []byte {
 	t.Helper()
@@ -544,4 +648,115 @@ func flacFrames(n, blockSize int) []byte {
 		b = binary.BigEndian.AppendUint16(b, flacCRC16(0, b[start:]))
 	}
 	return b[:len(b):len(b)]
+}
+
+// Each rule of each walk, broken alone: the refusal names that rule.
+func TestCheckStructureRefusesEachMalformation(t *testing.T) {
+	all := samples(t)
+	bare := all["lame-bare.mp3"] // MPEG-2.5 layer III, 32 kbit/s, 8 kHz: header ff e3 48 c4
+	mp3Header := func(h string) []byte { return cat([]byte(h), bare[4:]) }
+
+	vorbis := all["vorbis.ogg"]
+	oggFirst := func(at int, v byte) []byte { // one byte of the first page changed, its CRC made to fit
+		b := cat(vorbis)
+		b[at] = v
+		page := oggPageLength(b)
+		binary.LittleEndian.PutUint32(b[22:], 0)
+		binary.LittleEndian.PutUint32(b[22:], oggCRC(0, b[:page]))
+		return b
+	}
+	cutPage := cat(vorbis[:27])
+	cutPage[26] = 255
+
+	mvhd := boxOf("mvhd", make([]byte, 100))
+	ftyp := boxOf("ftyp", []byte("isom\x00\x00\x02\x00isom"))
+
+	webm := all["piped.webm"] // an EBML header, then a Segment of unknown size
+	seg := webmSegmentStart(t, webm)
+	inSegment := func(elements ...[]byte) []byte { return cat(append([][]byte{webm}, elements...)...) }
+	openCluster := []byte{0x1F, 0x43, 0xB6, 0x75, 0xFF} // a Cluster of unknown size (1-byte VINT)
+
+	wav := all["sine.wav"]
+
+	flac := flacFrames(2, 16) // header of frame 0 at 42: ff f8 74 08 00 00 0f CRC-8
+	frame0 := 42
+	stereo := cat(flac)
+	stereo[4+4+12] |= 1 << 1                             // STREAMINFO: two channels
+	withHeaderIn := func(base []byte, h string) []byte { // frame 0's header replaced (CRC-8 computed), its body kept
+		head := cat([]byte(h), []byte{flacCRC8([]byte(h))})
+		return cat(base[:frame0], head, base[frame0+8:])
+	}
+	withHeader := func(h string) []byte { return withHeaderIn(flac, h) }
+	noRate := cat(flac)
+	noRate[4+4+10], noRate[4+4+11], noRate[4+4+12] = 0, 0, noRate[4+4+12]&0x0F
+	ebmlHeader := []byte("\x1a\x45\xdf\xa3\x8a\x42\x82\x84webm\x42\x87\xff") // DocType, then a DocTypeVersion of unknown size
+	badCRC8 := cat(flac)
+	badCRC8[frame0+7] ^= 1
+
+	for _, tc := range []struct {
+		what   string
+		f      Format
+		b      []byte
+		reason string
+	}{
+		{"MPEG version 'reserved'", MP3, mp3Header("\xff\xeb\x48\xc4"), "reserved values"},
+		{"MPEG layer 'reserved'", MP3, mp3Header("\xff\xe1\x48\xc4"), "reserved values"},
+		{"MPEG sample rate 'reserved'", MP3, mp3Header("\xff\xe3\x4c\xc4"), "reserved values"},
+		{"MPEG emphasis 'reserved'", MP3, mp3Header("\xff\xe3\x48\xc6"), "reserved values"},
+		{"MPEG bitrate index 15", MP3, mp3Header("\xff\xe3\xf8\xc4"), "invalid bitrate"},
+		{"MPEG frame cut short", MP3, bare[:100], "cut short"},
+
+		{"Ogg page version 1", OGG, oggFirst(4, 1), "unknown page version or flags"},
+		{"Ogg page flag 0x08", OGG, oggFirst(5, 0x0A), "unknown page version or flags"},
+		{"Ogg segment table cut short", OGG, cutPage, "cut short"},
+		{"Ogg page header cut short", OGG, vorbis[:26], "not an Ogg page"},
+
+		{"ftyp of 6 bytes", MP4, cat(boxOf("ftyp", []byte("isom\x00\x00")), boxOf("moov", mvhd)), "ftyp box is malformed"},
+		{"ftyp with half a brand", MP4, cat(boxOf("ftyp", []byte("isom\x00\x00\x02\x00is")), boxOf("moov", mvhd)), "ftyp box is malformed"},
+		{"a box type that is not printable", MP4, cat(ftyp, boxOf("moov", mvhd), boxOf("\x00\x01\x02\x03", nil)), "not printable"},
+		{"a box smaller than its header", MP4, cat(ftyp, boxOf("moov", mvhd), []byte("\x00\x00\x00\x04free")), "smaller than its header"},
+		{"a 64-bit size smaller than its header", MP4, cat(ftyp, boxOf("moov", mvhd), []byte("\x00\x00\x00\x01free\x00\x00\x00\x00\x00\x00\x00\x08")), "smaller than its header"},
+		{"a 64-bit box header cut short", MP4, cat(ftyp, boxOf("moov", mvhd), []byte("\x00\x00\x00\x01mdat\x00\x00")), "64-bit box header is cut short"},
+		{"a box header cut short", MP4, cat(ftyp, boxOf("moov", mvhd), []byte("\x00\x00\x00")), "box header is cut short"},
+
+		{"an EBML header of unknown size", WebM, cat([]byte{0x1A, 0x45, 0xDF, 0xA3, 0xFF}, webm[5:]), "does not begin with an EBML header"},
+		{"an EBML header child of unknown size", WebM, cat(ebmlHeader, webm[seg:]), "EBML header is malformed"},
+		{"a Cluster where the Segment should be", WebM, cat(webm[:seg], lastCluster(t, webm)), "has no Segment"},
+		{"an element ID of 5 bytes", WebM, inSegment([]byte{0x08, 1, 2, 3, 4, 0x80}), "element ID is malformed"},
+		{"the reserved element ID 0xFF", WebM, inSegment([]byte{0xFF, 0x80}), "element ID is reserved"},
+		{"the invalid element ID 0x80", WebM, inSegment([]byte{0x80, 0x80}), "element ID is reserved"},
+		{"an element size of 9 bytes", WebM, inSegment([]byte{0xEC, 0x00, 0, 0, 0, 0, 0, 0, 0, 0}), "element size is malformed"},
+		{"an element size cut short", WebM, inSegment([]byte{0xEC, 0x40}), "element size is malformed or cut short"},
+		{"an element ID cut short", WebM, inSegment([]byte{0x1F, 0x43}), "element ID is malformed or cut short"},
+		{"a Cluster child of unknown size", WebM, inSegment(openCluster, []byte{0xA3, 0xFF, 0x81, 0x00}), "an element in a Cluster has an unknown size"},
+		{"an Info child of unknown size", WebM, inSegment(ebmlEl([]byte{0x15, 0x49, 0xA9, 0x66}, []byte{0x2A, 0xD7, 0xB1, 0xFF})), "unknown size where that is not allowed"},
+
+		{"RIFF that is not WAVE", WAV, cat([]byte("RIFF"), wav[4:8], []byte("AVI "), wav[12:]), "does not begin with a RIFF/WAVE header"},
+		{"RIFX", WAV, cat([]byte("RIFX"), wav[4:]), "does not begin with a RIFF/WAVE header"},
+		{"a chunk header cut short", WAV, withRIFFSize(cat(wav, []byte("LIST"))), "chunk header is cut short"},
+		{"a chunk whose ID is not printable", WAV, withRIFFSize(cat(wav, []byte("\x00\x01\x02\x03\x00\x00\x00\x00"))), "the data is not a chunk"},
+
+		{"fLaX", FLAC, cat([]byte("fLaX"), flac[4:]), "does not begin with fLaC"},
+		{"metadata cut short", FLAC, flac[:20], "metadata is cut short"},
+		{"a metadata block header cut short", FLAC, flac[:4+2], "metadata is cut short"},
+		{"no sync code", FLAC, withHeader("\xff\xf0\x74\x08\x00\x00\x0f"), "not a FLAC frame"},
+		{"block size code 0", FLAC, withHeader("\xff\xf8\x04\x08\x00"), "not a FLAC frame"},
+		{"sample rate code 15", FLAC, withHeader("\xff\xf8\x7f\x08\x00\x00\x0f"), "not a FLAC frame"},
+		{"channel code 11 in a stereo stream", FLAC, withHeaderIn(stereo, "\xff\xf8\x74\xb8\x00\x00\x0f"), "not a FLAC frame"},
+		{"a STREAMINFO without a sample rate", FLAC, noRate, "no sample rate"},
+		{"a frame header of 4 bytes", FLAC, flac[:frame0+4], "not a FLAC frame"},
+		{"sample size code 3", FLAC, withHeader("\xff\xf8\x74\x06\x00\x00\x0f"), "not a FLAC frame"},
+		{"the reserved bit set", FLAC, withHeader("\xff\xf8\x74\x09\x00\x00\x0f"), "not a FLAC frame"},
+		{"8-bit samples where STREAMINFO says 16", FLAC, withHeader("\xff\xf8\x74\x02\x00\x00\x0f"), "not a FLAC frame"},
+		{"16 kHz where STREAMINFO says 8", FLAC, withHeader("\xff\xf8\x75\x08\x00\x00\x0f"), "not a FLAC frame"},
+		{"a frame number with a bad continuation byte", FLAC, withHeader("\xff\xf8\x74\x08\xc2\x00\x00\x0f"), "not a FLAC frame"},
+		{"a frame number starting with a continuation byte", FLAC, withHeader("\xff\xf8\x74\x08\x80\x00\x0f"), "not a FLAC frame"},
+		{"a 7-byte frame number in a fixed-block-size stream", FLAC, withHeader("\xff\xf8\x74\x08\xfe\x80\x80\x80\x80\x80\x80\x00\x0f"), "not a FLAC frame"},
+		{"a frame header whose CRC-8 does not match", FLAC, badCRC8, "not a FLAC frame"},
+		{"a frame header cut short", FLAC, flac[:frame0+5], "not a FLAC frame"},
+		{"a frame header cut short before its block size", FLAC, flac[:frame0+6], "not a FLAC frame"},
+		{"a frame number cut short", FLAC, cat(flac[:frame0], []byte("\xff\xf8\x74\x08\xe0\x80")), "not a FLAC frame"},
+	} {
+		wantRefused(t, tc.what, tc.b, tc.f, tc.reason)
+	}
 }
