@@ -29,6 +29,7 @@ import (
 
 	_ "github.com/ncruces/go-sqlite3/driver" // to inspect the database as an operator would
 	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/testutil"
 	"strconv"
 )
 
@@ -301,12 +302,9 @@ func pngHeaderClaiming(w, h uint32) []byte {
 	return append(out, chunk("IEND", nil)...)
 }
 
+// mp4With is a well-formed MP4 whose mdat box holds payload.
 func mp4With(payload string) []byte {
-	b := []byte("\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41")
-	mdat := binary.BigEndian.AppendUint32(nil, uint32(8+len(payload)))
-	b = append(b, mdat...)
-	b = append(b, "mdat"...)
-	return append(b, payload...)
+	return testutil.MP4([]byte(payload))
 }
 
 // assertServedImage fetches a media URL and checks it is an image of the

@@ -93,8 +93,11 @@ func wavDuration(b []byte) float64 {
 		id, size := string(b[i:i+4]), binary.LittleEndian.Uint32(b[i+4:i+8])
 		switch id {
 		case "fmt ":
-			if i+16 <= len(b) {
-				byteRate = binary.LittleEndian.Uint32(b[i+16 : i+20])
+			// The byte rate is bytes 8–11 of the chunk's own data: read
+			// within the chunk as declared and as present, never past either.
+			data := b[i+8 : i+8+min(int(size), len(b)-i-8)]
+			if len(data) >= 12 {
+				byteRate = binary.LittleEndian.Uint32(data[8:12])
 			}
 		case "data":
 			dataSize = size

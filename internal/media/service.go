@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -183,7 +184,10 @@ func (s *Service) process(ctx context.Context, m *store.Media, f Format, data []
 				meta["focus"] = map[string]float64{"x": m.FocusX, "y": m.FocusY}
 			}
 		default:
-			if err := checkNoMarkup(data); err != nil {
+			if err := checkStructure(data, f); err != nil {
+				return err
+			}
+			if err := checkNoMarkup(data); err != nil { // a second line, for markup inside a valid container
 				return err
 			}
 			file = data
@@ -233,16 +237,36 @@ func (s *Service) checkDescription(d string) (string, error) {
 	return d, nil
 }
 
-// parseFocus reads Mastodon's "x,y" focal point, each in [-1, 1].
+// parseFocus reads Mastodon's "x,y" focal point: exactly two finite decimal
+// numbers in [-1, 1] separated by one comma (spaces around each allowed);
+// empty means none (0,0). NaN, infinities, hex floats, a third number or
+// anything trailing are refused, so no value the store cannot hold gets past.
 func parseFocus(v string) (float64, float64, error) {
 	if strings.TrimSpace(v) == "" {
 		return 0, 0, nil
 	}
-	var x, y float64
-	if _, err := fmt.Sscanf(v, "%g,%g", &x, &y); err != nil || x < -1 || x > 1 || y < -1 || y > 1 {
+	xs, ys, _ := strings.Cut(v, ",") // no comma: ys is empty, and refused
+	x, xok := focusCoordinate(xs)
+	y, yok := focusCoordinate(ys)
+	if !xok || !yok {
 		return 0, 0, reject("focus must be two numbers between -1 and 1, like 0.5,-0.2")
 	}
 	return x, y, nil
+}
+
+// focusCoordinate reads one coordinate of a focal point. Only decimal
+// notation gets to ParseFloat, so "NaN", "Inf", "0x1p-1" and "1_0" never
+// do; an overflow ("1e400") is its error, so what passes is finite.
+func focusCoordinate(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.Trim(s, "0123456789.+-eE") != "" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < -1 || f > 1 {
+		return 0, false
+	}
+	return f, true
 }
 
 // Describe changes an unattached-or-own upload's description and focus.

@@ -108,12 +108,27 @@ var markup = [][]byte{[]byte("<script"), []byte("<html"), []byte("<svg"), []byte
 	[]byte("<body"), []byte("javascript:"), []byte(`"@context"`)}
 
 // checkNoMarkup refuses files kept as uploaded (video, audio) that carry
-// document markup: polyglots that sniff as media but hide a page.
+// document markup: polyglots that sniff as media but hide a page. It reads
+// the file through a fixed window lowered to ASCII lower case, so it costs
+// the same small buffer however large the file (no lower-cased copy).
 func checkNoMarkup(b []byte) error {
-	lower := bytes.ToLower(b)
+	const window = 32 << 10
+	overlap := 0 // a marker may straddle two windows: keep the tail
 	for _, m := range markup {
-		if bytes.Contains(lower, m) {
-			return reject("the file contains %q: media files with embedded documents are not accepted", m)
+		overlap = max(overlap, len(m)-1)
+	}
+	var buf [window]byte
+	for start := 0; start < len(b); start += window - overlap {
+		chunk := buf[:copy(buf[:], b[start:])]
+		for i, c := range chunk {
+			if 'A' <= c && c <= 'Z' {
+				chunk[i] = c + 'a' - 'A'
+			}
+		}
+		for _, m := range markup {
+			if bytes.Contains(chunk, m) {
+				return reject("the file contains %q: media files with embedded documents are not accepted", m)
+			}
 		}
 	}
 	return nil

@@ -384,16 +384,21 @@ func TestSweepRemovesOrphanFilesButNotYoungOnes(t *testing.T) {
 func TestUploadRefusesMarkupInVideoAndAudio(t *testing.T) {
 	ctx := context.Background()
 	ts := newTestService(t)
-	mp4 := []byte("\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41\x00\x00\x00\x08free")
-	mp3 := []byte("ID3\x04\x00\x00\x00\x00\x00\x00")
-	for name, data := range map[string][]byte{"MP4": mp4, "MP3": mp3} {
-		m, err := ts.Upload(ctx, ts.owner.ID, UploadParams{Data: append(append([]byte{}, data...), bytes.Repeat([]byte{0}, 64)...)})
+	frames := sample(t, "lame-bare.mp3")
+	// Markup where a valid container holds anything: an MP4's mdat, an MP3's ID3v2 tag.
+	mp3With := func(payload []byte) []byte {
+		n := len(payload)
+		tag := append([]byte{'I', 'D', '3', 4, 0, 0, byte(n >> 21 & 0x7F), byte(n >> 14 & 0x7F), byte(n >> 7 & 0x7F), byte(n & 0x7F)}, payload...)
+		return append(tag, frames...)
+	}
+	for name, with := range map[string]func([]byte) []byte{"MP4": testutil.MP4, "MP3": mp3With} {
+		m, err := ts.Upload(ctx, ts.owner.ID, UploadParams{Data: with(bytes.Repeat([]byte{0}, 64))})
 		if err != nil {
 			t.Errorf("clean %s: %v", name, err)
 		} else if !ts.exists(m.FileKey) || !ts.exists(m.PreviewKey) {
 			t.Errorf("clean %s stored as %+v (want the file and a generic preview)", name, m)
 		}
-		_, err = ts.Upload(ctx, ts.owner.ID, UploadParams{Data: append(append([]byte{}, data...), "<html><script>alert(1)</script>"...)})
+		_, err = ts.Upload(ctx, ts.owner.ID, UploadParams{Data: with([]byte("<html><script>alert(1)</script>"))})
 		readableRejection(t, name+" with HTML", err, "media files with embedded documents are not accepted")
 	}
 	// Only the two clean files (and their generic previews) were stored.

@@ -464,12 +464,11 @@ func TestBrowserMediaOriginIsInert(t *testing.T) {
 	}
 }
 
-// fakeMP4 and fakeWAV sniff as video and audio (kept as uploaded, never
-// decoded), which is all the pages need to render them.
+// fakeMP4 and fakeWAV are well-formed containers of silence (kept as
+// uploaded, never decoded), which is all the pages need to render them.
 var (
-	fakeMP4 = append([]byte("\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2\x00\x00\x00\x08free"), bytes.Repeat([]byte{0}, 64)...)
-	fakeWAV = append([]byte("RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\x80\x3e\x00\x00\x02\x00\x10\x00data\x00\x00\x00\x00"),
-		bytes.Repeat([]byte{0}, 64)...)
+	fakeMP4 = testutil.MP4(bytes.Repeat([]byte{0}, 64))
+	fakeWAV = testutil.WAV(bytes.Repeat([]byte{0}, 64))
 )
 
 // TestPagesShowAttachments checks, without a browser, the markup of each
