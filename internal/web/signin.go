@@ -13,15 +13,16 @@ import (
 )
 
 // safeReturn keeps redirects after sign-in on this host: a local absolute
-// path only (no //host, no backslashes, no scheme, no control characters —
-// browsers drop tabs and newlines, which would turn "/\t/evil" into "//evil").
+// path only (no //host, no backslashes, no control characters — browsers
+// read "/\\evil" as "//evil" and drop tabs and newlines, which would turn
+// "/\t/evil" into "//evil"). Starting with one slash, it has no scheme and no
+// host; one that does not parse (a bad escape such as "/%zz") is not kept either.
 func safeReturn(s string) string {
-	if s == "" || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsAny(s, "\\") ||
+	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsRune(s, '\\') ||
 		strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
 		return "/"
 	}
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "" || u.Host != "" {
+	if _, err := url.Parse(s); err != nil {
 		return "/"
 	}
 	return s
