@@ -13,16 +13,16 @@ import (
 )
 
 // safeReturn keeps redirects after sign-in on this host: a local absolute
-// path only (no //host, no backslashes, no control characters — browsers
-// read "/\\evil" as "//evil" and drop tabs and newlines, which would turn
-// "/\t/evil" into "//evil"). Starting with one slash, it has no scheme and no
-// host; one that does not parse (a bad escape such as "/%zz") is not kept either.
+// path only. url.Parse refuses ASCII control characters, which browsers drop
+// ("/\t/evil" would be "//evil" to them), and bad escapes such as "/%zz";
+// then the path must start with one slash, not two, and hold no backslash,
+// which browsers read as a slash ("/\evil" is "//evil"). With one leading
+// slash there is no scheme and no host.
 func safeReturn(s string) string {
-	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsRune(s, '\\') ||
-		strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+	if _, err := url.Parse(s); err != nil {
 		return "/"
 	}
-	if _, err := url.Parse(s); err != nil {
+	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsRune(s, '\\') {
 		return "/"
 	}
 	return s
