@@ -87,6 +87,11 @@ func (s Secret) LogValue() slog.Value          { return slog.StringValue(redacte
 func (s Secret) MarshalText() ([]byte, error)  { return []byte(redacted), nil }
 func (s *Secret) UnmarshalText(b []byte) error { s.raw = strings.TrimSpace(string(b)); return nil }
 
+// Format prints "[redacted]" for every verb. String alone is not enough: for
+// %#v, %d and the other verbs it does not serve, fmt prints the struct's
+// fields, the value included.
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
+
 // IsSet reports whether any value was given.
 func (s Secret) IsSet() bool { return s.raw != "" }
 

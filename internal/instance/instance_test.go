@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/rampart-social/rampart/internal/config"
-	"github.com/rampart-social/rampart/internal/httpsec"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
 
@@ -117,7 +116,6 @@ func wantAppHeaders(t *testing.T, resp *http.Response, what string) {
 		"X-Frame-Options":                   "DENY",
 		"X-Content-Type-Options":            "nosniff",
 		"Referrer-Policy":                   "same-origin",
-		"Permissions-Policy":                httpsec.PermissionsPolicy,
 		"Cross-Origin-Opener-Policy":        "same-origin",
 		"Strict-Transport-Security":         "max-age=63072000; includeSubDomains",
 	}
@@ -126,6 +124,7 @@ func wantAppHeaders(t *testing.T, resp *http.Response, what string) {
 			t.Errorf("%s: %s = %q, want exactly %q", what, k, got, v)
 		}
 	}
+	wantPermissionsPolicy(t, resp, what)
 	csps := resp.Header.Values("Content-Security-Policy")
 	if len(csps) != 1 {
 		t.Fatalf("%s: want one CSP header, got %q", what, csps)

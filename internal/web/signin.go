@@ -13,15 +13,16 @@ import (
 )
 
 // safeReturn keeps redirects after sign-in on this host: a local absolute
-// path only (no //host, no backslashes, no scheme, no control characters —
-// browsers drop tabs and newlines, which would turn "/\t/evil" into "//evil").
+// path only. url.Parse refuses ASCII control characters, which browsers drop
+// ("/\t/evil" would be "//evil" to them), and bad escapes such as "/%zz";
+// then the path must start with one slash, not two, and hold no backslash,
+// which browsers read as a slash ("/\evil" is "//evil"). With one leading
+// slash there is no scheme and no host.
 func safeReturn(s string) string {
-	if s == "" || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsAny(s, "\\") ||
-		strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+	if _, err := url.Parse(s); err != nil {
 		return "/"
 	}
-	u, err := url.Parse(s)
-	if err != nil || u.Scheme != "" || u.Host != "" {
+	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsRune(s, '\\') {
 		return "/"
 	}
 	return s

@@ -1,0 +1,55 @@
+package web_test
+
+import (
+	"database/sql"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestNonLocalContentIsShownAsText: the pages insert a status's content as
+// HTML only when internal/text wrote it (a local status). Content of a
+// status that is not local — federation will store such rows — is shown as
+// escaped text on its status page and on the profile, whatever markup it holds.
+func TestNonLocalContentIsShownAsText(t *testing.T) {
+	s, cfg := openSiteWithConfig(t)
+	alice := s.user("alice")
+	local := s.post(alice, "a local post linking https://example.org/page")
+	remote := s.post(alice, "to be replaced")
+	const markup = `<p>remote <b>bold</b><script>alert(1)</script><img src=x onerror=alert(2)>` +
+		`<a href="javascript:alert(3)">click</a><iframe src="https://evil.test/"></iframe></p>`
+
+	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: cfg.DatabasePath()}).EscapedPath()+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if res, err := db.Exec(`UPDATE statuses SET local = 0, content = ? WHERE id = ?`, markup, remote); err != nil {
+		t.Fatal(err)
+	} else if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("updated %d rows", n)
+	}
+
+	for _, target := range []string{"/@alice/" + remote, "/@alice"} {
+		body := s.page(target, http.StatusOK)
+		if !strings.Contains(body, `id="s`+remote+`"`) {
+			t.Fatalf("%s does not show the status at all:\n%s", target, body)
+		}
+		for _, escaped := range []string{"&lt;b&gt;bold&lt;/b&gt;", "&lt;script&gt;alert(1)&lt;/script&gt;",
+			"&lt;img src=x onerror=alert(2)&gt;", "&lt;iframe"} {
+			if !strings.Contains(body, escaped) {
+				t.Errorf("%s lacks the escaped %q:\n%s", target, escaped, body)
+			}
+		}
+		for _, raw := range []string{"<b>bold", "<script>", "<img src=x", `href="javascript:`, "<iframe"} {
+			if strings.Contains(body, raw) {
+				t.Errorf("%s carries the markup %q:\n%s", target, raw, body)
+			}
+		}
+	}
+	// A local status's content is still inserted as the HTML internal/text made.
+	if body := s.page("/@alice/"+local, http.StatusOK); !strings.Contains(body, `<a href="https://example.org/page"`) {
+		t.Errorf("a local status's link is not rendered:\n%s", body)
+	}
+}
