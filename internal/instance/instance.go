@@ -69,7 +69,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	sec := httpsec.New(cfg)
 	so := social.New(cfg, st, ids)
 	mux := http.NewServeMux()
-	web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so}).Register(mux)
+	pages := web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so})
+	pages.Register(mux)
 	storage, err := media.NewLocal(cfg.MediaDir())
 	if err != nil {
 		st.Close()
@@ -92,7 +93,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	if opts.AppRoutes != nil {
 		opts.AppRoutes(mux)
 	}
-	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: ms.Handler(log), Health: healthz})
+	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: ms.Handler(log), Health: healthz,
+		ErrorPage: pages.ErrorPage, IsAPI: api.IsPath})
 	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, handler: h}, nil
 }
 
