@@ -135,7 +135,9 @@ func TestServeAsRoot(t *testing.T) {
 	addr := "127.0.0.1:" + freePort(t)
 	env := []string{"RAMPART_HTTP_LISTEN=" + addr, "RAMPART_DATA_DIR=" + dataDir}
 
-	_, stderr, code := run(t, append(env, "RAMPART_SECURITY_ALLOW_ROOT=false"), "serve", "--config", cfg)
+	refused := startProc(t, append(env, "RAMPART_SECURITY_ALLOW_ROOT=false"), "serve", "--config", cfg)
+	code := refused.wait(t) // a serve that is not refused never exits: the wait fails the test
+	stderr := refused.stderr.String()
 	oneErrorLine(t, stderr, code, "rampart serve: refusing to run as root in prod")
 	if !strings.Contains(stderr, "set security.allow_root = true") {
 		t.Errorf("the refusal does not say how to allow it:\n%s", stderr)
