@@ -110,7 +110,7 @@ func TestMastodonClientLibraryMedia(t *testing.T) {
 			t.Errorf("GET %s: %d %q, want 200 %s", f.url, resp.StatusCode, h.Get("Content-Type"), f.ctype)
 			continue
 		}
-		if h.Get("Content-Security-Policy") != "default-src 'none'; sandbox" || h.Get("X-Content-Type-Options") != "nosniff" ||
+		if h.Get("Content-Security-Policy") != "default-src 'none'; frame-ancestors 'none'; sandbox" || h.Get("X-Content-Type-Options") != "nosniff" ||
 			len(h.Values("Set-Cookie")) > 0 {
 			t.Errorf("GET %s: CSP %q, nosniff %q, Set-Cookie %q", f.url, h.Get("Content-Security-Policy"), h.Get("X-Content-Type-Options"), h.Values("Set-Cookie"))
 		}

@@ -12,6 +12,8 @@ import (
 )
 
 func main() {
+	// Before anything creates a file: nothing Rampart writes is for others to read.
+	restrictUmask()
 	// SIGTERM (systemd) and SIGINT (Ctrl-C) start a graceful shutdown.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	code := cli.Main(ctx, os.Args[1:], cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()},

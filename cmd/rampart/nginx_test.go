@@ -411,7 +411,7 @@ func TestNginxDeployment(t *testing.T) {
 			if _, _, err := image.DecodeConfig(bytes.NewReader(b)); err != nil {
 				t.Errorf("GET %s: not an image: %v", u, err)
 			}
-			if got := resp.Header.Get("Content-Security-Policy"); got != "default-src 'none'; sandbox" {
+			if got := resp.Header.Get("Content-Security-Policy"); got != "default-src 'none'; frame-ancestors 'none'; sandbox" {
 				t.Errorf("GET %s: CSP %q, want the media sandbox", u, got)
 			}
 			if resp.Header.Get("X-Content-Type-Options") != "nosniff" || len(resp.Header.Values("Set-Cookie")) != 0 {

@@ -150,9 +150,24 @@ func (a *API) Register(mux *http.ServeMux) {
 		writeError(w, http.StatusNotFound, "Record not found")
 	})
 	h := cors(api)
-	for _, prefix := range []string{"/api/", "/oauth/token", "/oauth/revoke", "/.well-known/", "/nodeinfo/"} {
+	for _, prefix := range Paths {
 		mux.Handle(prefix, h)
 	}
+}
+
+// Paths are the mux patterns the API answers: a pattern ending in "/" is a
+// prefix, any other one path.
+var Paths = []string{"/api/", "/oauth/token", "/oauth/revoke", "/.well-known/", "/nodeinfo/"}
+
+// IsPath reports whether the API answers path, so that an error there is
+// Mastodon's JSON whoever raised it.
+func IsPath(path string) bool {
+	for _, p := range Paths {
+		if path == p || strings.HasSuffix(p, "/") && strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // cors lets browser apps on any origin call the API with bearer tokens.

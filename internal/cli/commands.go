@@ -161,7 +161,10 @@ func runQuickstart(ctx context.Context, args []string, io IO, opts instance.Opti
 	if !cfg.IsDev() {
 		return fmt.Errorf("%s: env is %q; quickstart runs only dev instances — use `rampart serve` for production", path, cfg.Env)
 	}
-	fmt.Fprintf(io.Stdout, "\nRampart dev instance (not for production)\n  app:   %s/\n  media: %s/\n  data:  %s\nOpen %s/ in a browser. Ctrl-C stops it.\n\n",
-		cfg.InstanceURL(), cfg.MediaOrigin(), dir, cfg.InstanceURL())
+	fmt.Fprintf(io.Stdout, "\nRampart dev instance (not for production)\n"+
+		"  app:        %s/  the instance: open it in a browser, point Mastodon apps at it\n"+
+		"  media host: %s/  uploaded files only (the same port under another host name, so that uploads never act as the app)\n"+
+		"  data:       %s\nCtrl-C stops it.\n\n",
+		cfg.InstanceURL(), cfg.MediaOrigin(), dir)
 	return instance.Run(ctx, cfg, logging.New(cfg, io.Stderr), opts)
 }

@@ -116,6 +116,7 @@ type Security struct {
 	SessionLifetime Duration `toml:"session_lifetime"`
 	LoginAttempts   int64    `toml:"login_attempts"`
 	LoginWindow     Duration `toml:"login_window"`
+	AllowRoot       bool     `toml:"allow_root"`
 }
 
 // Database selects and locates the store.

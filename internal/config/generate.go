@@ -166,6 +166,10 @@ session_lifetime = "{{text .D.Security.SessionLifetime}}"
 # Failed sign-ins allowed per client address and per account within login_window.
 login_attempts = {{.D.Security.LoginAttempts}}
 login_window = "{{text .D.Security.LoginWindow}}"
+# rampart serve refuses to run as root in prod: a flaw anywhere in the process
+# would own the machine. Run it as its own user (rampart gen systemd does).
+# true lets it start as root anyway, with a warning at every start.
+allow_root = {{.D.Security.AllowRoot}}
 
 [database]
 # "sqlite": an embedded database file, relative to data_dir unless absolute.

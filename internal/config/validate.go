@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -100,12 +99,7 @@ func (c *Config) validate() error {
 
 	c.trustedProxies = nil
 	for _, p := range h.TrustedProxies {
-		prefix, err := netip.ParsePrefix(p)
-		if err != nil {
-			if addr, aerr := netip.ParseAddr(p); aerr == nil {
-				prefix, err = addr.Prefix(addr.BitLen())
-			}
-		}
+		prefix, err := parseProxy(p)
 		if err != nil {
 			bad("http.trusted_proxies", "%q is not an address or CIDR range", p)
 			continue
@@ -114,7 +108,10 @@ func (c *Config) validate() error {
 			bad("http.trusted_proxies", "%q would trust X-Forwarded-For from anyone; name the proxy's address", p)
 			continue
 		}
-		c.trustedProxies = append(c.trustedProxies, prefix.Masked())
+		c.trustedProxies = append(c.trustedProxies, prefix)
+	}
+	if why := checkPublicProxies(c.trustedProxies); why != "" {
+		bad("http.trusted_proxies", "%s", why)
 	}
 
 	switch c.Accounts.Registrations {

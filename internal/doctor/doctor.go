@@ -23,10 +23,11 @@
 //	S3      uploads on another origin (measure 3): media_url's host differs
 //	        from url's; over the wire, the instance host answers 404 (and no
 //	        image) for an upload path /<valid random key>.png; every media-host
-//	        answer carries Content-Security-Policy "default-src 'none'; sandbox",
-//	        nosniff and no Set-Cookie, and the media host answers 404 for the
-//	        API (/api/v1/instance), pages (/, /auth/sign_in), ActivityPub
-//	        documents (/users/x as application/activity+json) and unknown keys.
+//	        answer carries Content-Security-Policy httpsec.MediaCSP, nosniff
+//	        and no Set-Cookie, and the media host answers 404 for the API
+//	        (/api/v1/instance), pages (/auth/sign_in), ActivityPub documents
+//	        (/users/x as application/activity+json) and unknown keys; its root
+//	        / answers 404 or a plain-text page (Rampart's names the instance).
 //	        A POST of 4 KiB to the media host, over the 1 KiB body limit of
 //	        gen nginx's site (so the proxy answers 413 itself; Rampart alone
 //	        answers it too), must carry the same sandbox CSP, nosniff and no

@@ -323,7 +323,7 @@ func TestCorrectDeploymentPassesEveryCheck(t *testing.T) {
 	c := byID(rep)
 	for id, want := range map[string][]string{
 		"S2":   {"__Host-rampart_session; Secure; HttpOnly; SameSite=Lax; Path=/; no Domain"},
-		"S3":   {"media host media.example.test answers 404 for /, /api/v1/instance, /auth/sign_in, /users/x", "instance host answers 404 for an upload path"},
+		"S3":   {"media host media.example.test answers / with a plain-text page and 404 for /api/v1/instance, /auth/sign_in, /users/x", "instance host answers 404 for an upload path"},
 		"S4":   {"on /, /api/v1/instance, " + path404},
 		"S5":   {"media host /", "http://example.test/ answers 308 to https://example.test/"},
 		"S6":   {"connect-src names wss://example.test"},

@@ -407,6 +407,7 @@ func (d *doctor) checkMediaRemote() {
 	const fixMediaHeaders = "every media-host answer must carry Rampart's media headers: proxy the media host to Rampart with its Host (proxy_set_header Host $host) instead of serving the media directory from the proxy, and do not override Content-Security-Policy, X-Content-Type-Options or Set-Cookie there."
 	const fixMediaRoutes = "the media host must reach Rampart with its own Host header (proxy_set_header Host $host), where it serves uploads and nothing else; do not route it to the instance host's name or serve other content there."
 	var fine []string
+	rootPage := false
 	for _, id := range []string{pMedia, pMediaAPI, pMediaPg, pMediaAP, pMediaKey} {
 		f, ok := d.answered(c, id)
 		if !ok {
@@ -417,9 +418,15 @@ func (d *doctor) checkMediaRemote() {
 			what += " (as application/activity+json)"
 		}
 		good := true
-		if f.status != http.StatusNotFound {
+		// The root may answer Rampart's plain page naming the instance (plain text, never a page or a document).
+		isRootPage := id == pMedia && f.status == http.StatusOK && strings.HasPrefix(f.header.Get("Content-Type"), "text/plain")
+		if f.status != http.StatusNotFound && !isRootPage {
 			good = false
-			c.fail(fmt.Sprintf("media host %s answered %d, want 404", what, f.status), fixMediaRoutes)
+			want := "404"
+			if id == pMedia {
+				want = "404 or a plain-text page"
+			}
+			c.fail(fmt.Sprintf("media host %s answered %d, want %s", what, f.status, want), fixMediaRoutes)
 		}
 		if got := f.header.Values("Content-Security-Policy"); len(got) != 1 || got[0] != httpsec.MediaCSP {
 			good = false
@@ -433,11 +440,15 @@ func (d *doctor) checkMediaRemote() {
 			good = false
 			c.fail(fmt.Sprintf("media host %s sets a cookie", what), fixMediaHeaders)
 		}
-		if good {
+		if good && isRootPage {
+			rootPage = true
+		} else if good {
 			fine = append(fine, what)
 		}
 	}
-	if len(fine) > 0 {
+	if rootPage {
+		c.pass("media host %s answers / with a plain-text page and 404 for %s, each with %q, nosniff and no cookie", d.cfgMedia.Host, strings.Join(fine, ", "), httpsec.MediaCSP)
+	} else if len(fine) > 0 {
 		c.pass("media host %s answers 404 for %s, each with %q, nosniff and no cookie", d.cfgMedia.Host, strings.Join(fine, ", "), httpsec.MediaCSP)
 	}
 	d.checkMediaProxyError(c)

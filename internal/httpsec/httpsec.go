@@ -26,8 +26,9 @@ const PermissionsPolicy = "accelerometer=(), autoplay=(), camera=(), display-cap
 	"hid=(), magnetometer=(), microphone=(), midi=(), payment=(), publickey-credentials-get=(), serial=(), usb=(), " +
 	"browsing-topics=(), interest-cohort=()"
 
-// MediaCSP makes user files inert: no scripts, no plugins, no same-origin, even when opened as a document.
-const MediaCSP = "default-src 'none'; sandbox"
+// MediaCSP makes user files inert: no scripts, no plugins, no same-origin, even when opened as a document,
+// and no page may frame them.
+const MediaCSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 // New builds the layer for cfg.
 func New(cfg *config.Config) *Layer {
@@ -41,6 +42,9 @@ func New(cfg *config.Config) *Layer {
 	set("Referrer-Policy", cfg.Security.ReferrerPolicy)
 	set("Permissions-Policy", PermissionsPolicy)
 	set("Cross-Origin-Opener-Policy", "same-origin")
+	// Only the instance's own pages may load its responses as subresources;
+	// AllowEmbedding opens this for the public static assets.
+	set("Cross-Origin-Resource-Policy", "same-origin")
 	set("Content-Security-Policy", l.csp)
 	if sts := stsValue(cfg, cfg.InstanceURL().Scheme); sts != "" {
 		set("Strict-Transport-Security", sts)
@@ -174,6 +178,17 @@ func (w *noCookieWriter) Write(b []byte) (int, error) {
 }
 
 func (w *noCookieWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// AllowEmbedding lets other origins load this one response as a subresource
+// (Cross-Origin-Resource-Policy: cross-origin). The static assets need it:
+// the API names the default avatar and header there, and third-party web
+// clients show them with <img> from their own origin.
+func (l *Layer) AllowEmbedding(w http.ResponseWriter) {
+	if !l.enabled {
+		return
+	}
+	w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
+}
 
 // AllowFormTarget widens this one response's form-action to the origin of an
 // OAuth client's redirect URI. Browsers apply form-action to the redirect that

@@ -176,3 +176,48 @@ func TestExportedSetsAreWhatTheLayersSend(t *testing.T) {
 		})
 	}
 }
+
+// Scanners grade the instance host on CORP and the media host on its CSP's
+// frame-ancestors: both are asserted at their exact values.
+func TestCORPAndMediaFrameAncestors(t *testing.T) {
+	l := New(testutil.ProdConfig(t, t.TempDir()))
+	rec := httptest.NewRecorder()
+	l.App(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if got := rec.Header().Values("Cross-Origin-Resource-Policy"); len(got) != 1 || got[0] != "same-origin" {
+		t.Errorf("app CORP = %q, want exactly same-origin", got)
+	}
+	rec = httptest.NewRecorder()
+	l.Media(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	csp := testutil.ParseCSP(rec.Header().Get("Content-Security-Policy"))
+	want := map[string][]string{"default-src": {"'none'"}, "frame-ancestors": {"'none'"}, "sandbox": {}}
+	if !reflect.DeepEqual(csp, want) {
+		t.Errorf("media CSP = %v, want %v", csp, want)
+	}
+	if got := rec.Header().Get("Cross-Origin-Resource-Policy"); got != "cross-origin" {
+		t.Errorf("media CORP = %q, want cross-origin (other sites embed media)", got)
+	}
+}
+
+// AllowEmbedding opens one response, never the template, and does nothing
+// with the layer off (no CORP is sent then at all).
+func TestAllowEmbeddingIsPerResponse(t *testing.T) {
+	l := New(testutil.ProdConfig(t, t.TempDir()))
+	rec := httptest.NewRecorder()
+	l.App(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { l.AllowEmbedding(w) })).
+		ServeHTTP(rec, httptest.NewRequest("GET", "/static/avatar.png", nil))
+	if got := rec.Header().Values("Cross-Origin-Resource-Policy"); len(got) != 1 || got[0] != "cross-origin" {
+		t.Errorf("embeddable response CORP = %q, want exactly cross-origin", got)
+	}
+	rec = httptest.NewRecorder()
+	l.App(http.NotFoundHandler()).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if got := rec.Header().Get("Cross-Origin-Resource-Policy"); got != "same-origin" {
+		t.Errorf("the next response's CORP = %q, want same-origin", got)
+	}
+	off := New(testutil.ProdConfig(t, t.TempDir(), "[security]", "headers = false"))
+	rec = httptest.NewRecorder()
+	off.App(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { off.AllowEmbedding(w) })).
+		ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if got := rec.Header().Get("Cross-Origin-Resource-Policy"); got != "" {
+		t.Errorf("layer off: CORP = %q, want none", got)
+	}
+}

@@ -69,7 +69,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	sec := httpsec.New(cfg)
 	so := social.New(cfg, st, ids)
 	mux := http.NewServeMux()
-	web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so}).Register(mux)
+	pages := web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so})
+	pages.Register(mux)
 	storage, err := media.NewLocal(cfg.MediaDir())
 	if err != nil {
 		st.Close()
@@ -92,7 +93,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	if opts.AppRoutes != nil {
 		opts.AppRoutes(mux)
 	}
-	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: ms.Handler(log), Health: healthz})
+	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: ms.Handler(log), Health: healthz,
+		ErrorPage: pages.ErrorPage, IsAPI: api.IsPath})
 	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, handler: h}, nil
 }
 
@@ -155,8 +157,29 @@ func (i *Instance) janitorRound(ctx context.Context) {
 	}
 }
 
-// Close releases the store.
-func (i *Instance) Close() error { return i.store.Close() }
+// Close waits for uploads still processing in the background, then
+// releases the store: no work of the instance outlives it.
+func (i *Instance) Close() error {
+	i.media.Wait()
+	return i.store.Close()
+}
+
+// checkUser is the rule on the user Rampart runs as (euid): root is refused
+// in prod unless security.allow_root = true, and whenever it is let run, it
+// is warned about at every start. (A flaw anywhere in the process would own
+// the machine, and files it creates would be root's.)
+func checkUser(cfg *config.Config, euid int) (warning string, err error) {
+	if euid != 0 {
+		return "", nil
+	}
+	switch {
+	case cfg.IsDev():
+		return "running as root: a flaw anywhere in Rampart would own the whole machine; fine for a local try, never for an instance", nil
+	case cfg.Security.AllowRoot:
+		return "running as root because security.allow_root = true: a flaw anywhere in Rampart would own the whole machine; run it as its own user (the unit from `rampart gen systemd` does)", nil
+	}
+	return "", errors.New("refusing to run as root in prod: a flaw anywhere in Rampart would own the whole machine; run it as its own user (the unit from `rampart gen systemd` does), or set security.allow_root = true to accept the risk")
+}
 
 // LogStartup states the environment and every risky choice the config makes.
 func LogStartup(cfg *config.Config, log *slog.Logger) {
@@ -171,7 +194,14 @@ func LogStartup(cfg *config.Config, log *slog.Logger) {
 
 // Run is `rampart serve`: listen, open, serve until ctx ends, close.
 func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) error {
+	asRoot, err := checkUser(cfg, os.Geteuid())
+	if err != nil {
+		return err
+	}
 	LogStartup(cfg, log)
+	if asRoot != "" {
+		log.Warn(asRoot)
+	}
 	ln, err := server.Listen(cfg)
 	if err != nil {
 		return err
@@ -182,8 +212,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		return err
 	}
 	serveErr := inst.Serve(ctx, ln)
-	inst.media.Wait() // let background processing of uploads finish
-	if err := inst.Close(); err != nil {
+	if err := inst.Close(); err != nil { // after background processing of uploads finishes
 		log.Error("closing the store", "err", err)
 		serveErr = errors.Join(serveErr, err)
 	}

@@ -92,19 +92,34 @@ func startOn(t *testing.T, cfg *config.Config, wrap func(net.Listener) net.Liste
 
 func (r *running) do(t *testing.T, method, host, path string, body io.Reader) *http.Response {
 	t.Helper()
+	resp, _ := r.fetch(t, method, host, path, body)
+	return resp
+}
+
+// fetch is do that also returns the body; headers are request headers as
+// "Name: value" pairs.
+func (r *running) fetch(t *testing.T, method, host, path string, body io.Reader, headers ...string) (*http.Response, string) {
+	t.Helper()
 	req, err := http.NewRequest(method, "http://"+r.addr+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Host = host
+	for _, h := range headers {
+		k, v, _ := strings.Cut(h, ": ")
+		req.Header.Set(k, v)
+	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Timeout: 20 * time.Second}
 	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s%s: %v", method, host, path, err)
 	}
-	io.Copy(io.Discard, resp.Body)
+	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	return resp
+	if err != nil {
+		t.Fatalf("%s %s%s: reading the body: %v", method, host, path, err)
+	}
+	return resp, string(b)
 }
 
 // wantAppHeaders is the exact security header set of the instance host.
@@ -117,7 +132,11 @@ func wantAppHeaders(t *testing.T, resp *http.Response, what string) {
 		"X-Content-Type-Options":            "nosniff",
 		"Referrer-Policy":                   "same-origin",
 		"Cross-Origin-Opener-Policy":        "same-origin",
+		"Cross-Origin-Resource-Policy":      "same-origin",
 		"Strict-Transport-Security":         "max-age=63072000; includeSubDomains",
+	}
+	if resp.Request != nil && strings.HasPrefix(resp.Request.URL.Path, "/static/") {
+		exact["Cross-Origin-Resource-Policy"] = "cross-origin" // public assets: other sites show the default avatar
 	}
 	for k, v := range exact {
 		if got := resp.Header.Values(k); len(got) != 1 || got[0] != v {
@@ -135,15 +154,12 @@ func wantAppHeaders(t *testing.T, resp *http.Response, what string) {
 	if strings.Contains(csps[0], "unsafe") {
 		t.Errorf("%s: CSP has an unsafe keyword: %s", what, csps[0])
 	}
-	if v := resp.Header.Get("Cross-Origin-Resource-Policy"); v != "" {
-		t.Errorf("%s: app response carries media's CORP %q", what, v)
-	}
 }
 
 func wantMediaHeaders(t *testing.T, resp *http.Response, what string) {
 	t.Helper()
 	exact := map[string]string{
-		"Content-Security-Policy":      "default-src 'none'; sandbox",
+		"Content-Security-Policy":      "default-src 'none'; frame-ancestors 'none'; sandbox",
 		"X-Content-Type-Options":       "nosniff",
 		"Cross-Origin-Resource-Policy": "cross-origin",
 		"X-Frame-Options":              "DENY",
@@ -202,20 +218,37 @@ func TestMediaHostServesNothingButMediaWithInertHeaders(t *testing.T) {
 	for _, tc := range []struct {
 		method, path string
 		status       int
+		body         []string // what the answer must say
 	}{
-		{"GET", "/", 404},
-		{"GET", "/livez", 404},
-		{"GET", "/static/rampart.css", 404},
-		{"GET", "/api/v1/instance", 404},
-		{"GET", "/test/panic", 404},
-		{"POST", "/", 405},
+		// The root is a plain page naming the instance, so that probes and scanners rate a real answer.
+		{"GET", "/", 200, []string{"Rampart media host for example.test", "The instance is at https://example.test/"}},
+		{"HEAD", "/", 200, nil},
+		{"GET", "/livez", 404, nil},
+		{"GET", "/static/rampart.css", 404, nil},
+		// A client pointed at the media host learns where the instance is.
+		{"GET", "/api/v1/instance", 404, []string{"this is the media host of example.test", "https://example.test/"}},
+		{"POST", "/oauth/token", 404, []string{"this is the media host of example.test"}},
+		{"GET", "/test/panic", 404, nil},
+		{"GET", "/auth/sign_in", 404, nil},
+		{"POST", "/", 405, nil},
 	} {
-		resp := r.do(t, tc.method, "media.example.test", tc.path, nil)
+		resp, body := r.fetch(t, tc.method, "media.example.test", tc.path, nil)
 		what := "media " + tc.method + " " + tc.path
 		if resp.StatusCode != tc.status {
 			t.Errorf("%s: status %d, want %d", what, resp.StatusCode, tc.status)
 		}
 		wantMediaHeaders(t, resp, what)
+		if ct := resp.Header.Get("Content-Type"); ct != "text/plain; charset=utf-8" && tc.method != "HEAD" {
+			t.Errorf("%s: Content-Type %q, want plain text", what, ct)
+		}
+		for _, want := range tc.body {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s: body %q does not say %q", what, body, want)
+			}
+		}
+		if tc.status != 200 && strings.Contains(body, "Rampart media host for") {
+			t.Errorf("%s: an error answered with the root page", what)
+		}
 	}
 }
 

@@ -531,7 +531,7 @@ func TestServedMediaHasInertHeadersAndOnlyItself(t *testing.T) {
 	wantMediaHeaders(t, &http.Response{Header: got.header}, "served file")
 	exact := map[string]string{
 		"Content-Type":                 "image/png",
-		"Content-Security-Policy":      "default-src 'none'; sandbox",
+		"Content-Security-Policy":      "default-src 'none'; frame-ancestors 'none'; sandbox",
 		"X-Content-Type-Options":       "nosniff",
 		"Cross-Origin-Resource-Policy": "cross-origin",
 		"Content-Disposition":          `inline; filename="` + key + `"`,

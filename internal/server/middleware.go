@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"time"
 )
 
@@ -96,12 +97,14 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// limitBody caps request bodies; reading past the cap fails and the handler answers 413.
-func limitBody(limit func(*http.Request) int64, next http.Handler) http.Handler {
+// limitBody caps request bodies; reading past the cap fails and the handler
+// answers 413. A declared length over the cap is answered here, in the
+// client's form (errs).
+func limitBody(errs errorWriter, limit func(*http.Request) int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		max := limit(r)
 		if r.ContentLength > max {
-			http.Error(w, "Request body too large", http.StatusRequestEntityTooLarge)
+			errs.write(w, r, http.StatusRequestEntityTooLarge, "The request body is too large: at most "+strconv.FormatInt(max, 10)+" bytes are accepted here.")
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, max)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,22 +22,34 @@ type Handlers struct {
 	App    http.Handler // the instance host
 	Media  http.Handler // the media host
 	Health http.Handler // /livez and /readyz, answered on any host for probes
+	// ErrorPage renders the site's HTML page for an error a browser gets on
+	// the instance host (nil: plain text).
+	ErrorPage ErrorPage
+	// IsAPI reports the paths of the client API, whose errors are always
+	// Mastodon's JSON (nil: none).
+	IsAPI func(path string) bool
 }
 
 // Handler assembles the request path: request log → client address → Host split → security
-// layer → panic recovery → body cap → the origin's handler.
+// layer → request framing → panic recovery → client-form errors → body cap → the origin's handler.
 func Handler(cfg *config.Config, log *slog.Logger, sec *httpsec.Layer, h Handlers) http.Handler {
 	hosts := NewHostRouter(cfg)
-	app := sec.App(recoverPanics(log, limitBody(bodyLimit(cfg), h.App)))
-	mediaHost := sec.Media(recoverPanics(log, limitBody(func(*http.Request) int64 { return int64(cfg.HTTP.MaxBodyBytes) }, h.Media)))
-	other := sec.App(recoverPanics(log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/livez" || r.URL.Path == "/readyz" {
+	errs := errorWriter{page: h.ErrorPage, isAPI: h.IsAPI}
+	app := sec.App(refuseAmbiguousFraming(recoverPanics(log, clientErrors(errs, limitBody(errs, bodyLimit(cfg), h.App)))))
+	mediaHost := sec.Media(refuseAmbiguousFraming(recoverPanics(log,
+		limitBody(errorWriter{}, func(*http.Request) int64 { return int64(cfg.HTTP.MaxBodyBytes) }, mediaFront(cfg, h.IsAPI, h.Media)))))
+	misdirected := fmt.Sprintf("This server answers for %s (and its media host), not for the host this request named.", cfg.InstanceURL().Host)
+	other := sec.App(refuseAmbiguousFraming(recoverPanics(log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/livez" || r.URL.Path == "/readyz":
 			h.Health.ServeHTTP(w, r)
-			return
+		case strings.HasPrefix(r.URL.Path, "/static/") && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			// The public assets, so that the 421 page a browser gets here is styled.
+			clientErrors(errs, h.App).ServeHTTP(w, r)
+		default:
+			errs.write(w, r, http.StatusMisdirectedRequest, misdirected)
 		}
-		http.Error(w, fmt.Sprintf("Misdirected Request: this server answers for %s (and its media host), not for the host this request named",
-			cfg.InstanceURL().Host), http.StatusMisdirectedRequest)
-	})))
+	}))))
 	return logRequests(log, hosts, clientip.Middleware(cfg.TrustedProxies(), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch hosts.Classify(r.Host) {
 		case OriginApp:
@@ -47,6 +60,28 @@ func Handler(cfg *config.Config, log *slog.Logger, sec *httpsec.Layer, h Handler
 			other.ServeHTTP(w, r)
 		}
 	})))
+}
+
+// mediaFront answers the media host's own paths before its files: the root
+// with a plain page naming the instance (so that probes and scanners rate a
+// real answer rather than an error), and the client API's paths with a 404
+// that says where the instance is (a client pointed at the wrong host).
+func mediaFront(cfg *config.Config, isAPI func(string) bool, files http.Handler) http.Handler {
+	inst := cfg.InstanceURL().String() + "/"
+	root := "Rampart media host for " + cfg.InstanceURL().Host + "\n\nThis host serves uploaded files only. The instance is at " + inst + "\n"
+	notAPI := "Not Found: this is the media host of " + cfg.InstanceURL().Host + "; it serves uploaded files only. The instance, its API and its pages are at " + inst
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			_, _ = io.WriteString(w, root)
+		case isAPI != nil && isAPI(r.URL.Path):
+			http.Error(w, notAPI, http.StatusNotFound)
+		default:
+			files.ServeHTTP(w, r)
+		}
+	})
 }
 
 // uploadRoutes take media-sized bodies; every other route the small default.
@@ -78,6 +113,10 @@ func NewHTTPServer(cfg *config.Config, log *slog.Logger, handler http.Handler) *
 		IdleTimeout:       cfg.HTTP.IdleTimeout.D(),
 		MaxHeaderBytes:    int(cfg.HTTP.MaxHeaderBytes),
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ConnContext:       withFraming,
+		// "OPTIONS *" goes to Rampart's handler like any request, so that its
+		// answer carries the security headers.
+		DisableGeneralOptionsHandler: true,
 	}
 }
 
@@ -85,7 +124,8 @@ func NewHTTPServer(cfg *config.Config, log *slog.Logger, handler http.Handler) *
 // accepting, lets in-flight requests finish within http.shutdown_timeout and
 // returns nil on a clean stop.
 func Serve(ctx context.Context, cfg *config.Config, log *slog.Logger, srv *http.Server, ln net.Listener) error {
-	errc := safely.NewGroup(log).Go("serving HTTP", func() error { return srv.Serve(ln) })
+	framed := framingListener{Listener: ln, maxHeaderBytes: srv.MaxHeaderBytes}
+	errc := safely.NewGroup(log).Go("serving HTTP", func() error { return srv.Serve(framed) })
 	log.Info("listening", "addr", describeAddr(ln), "instance", cfg.InstanceURL().String(), "media", cfg.MediaOrigin().String())
 	select {
 	case err := <-errc:

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/config"
@@ -58,12 +59,7 @@ func New(d Deps) *Pages {
 // Register adds the pages and /static/ to mux.
 func (p *Pages) Register(mux *http.ServeMux) {
 	p.mux = mux
-	static, _ := fs.Sub(staticFiles, "static")
-	files := http.StripPrefix("/static/", http.FileServer(http.FS(static)))
-	mux.Handle("GET /static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		files.ServeHTTP(w, r)
-	}))
+	mux.HandleFunc("GET /static/", p.staticFile)
 	mux.HandleFunc("GET /{$}", p.home)
 	mux.HandleFunc("GET /auth/sign_in", p.signInForm)
 	mux.HandleFunc("POST /auth/sign_in", p.signIn)
@@ -75,6 +71,34 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	// specific than (see profile.go for why they have this shape).
 	mux.HandleFunc(oneSegment, p.profileRoute)
 	mux.HandleFunc(moreSegments, p.statusRoute)
+}
+
+// staticFile serves one embedded asset. A directory is not served (no
+// listing): it gets the 404 of a missing file, as does anything not a file.
+// Other sites may embed the assets (third-party clients show the default
+// avatar and header from here).
+func (p *Pages) staticFile(w http.ResponseWriter, r *http.Request) {
+	static, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	name := strings.TrimPrefix(r.URL.Path, "/static/")
+	if fi, err := fs.Stat(static, name); err != nil || fi.IsDir() {
+		http.NotFound(w, r) // the server gives it the client's form
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	p.Security.AllowEmbedding(w)
+	http.ServeFileFS(w, r, static, name)
+}
+
+// ErrorPage is the site's page for an error that the request path raises
+// (server.ErrorPage): the mux's 404 and 405, 413 and 421. Its link home is
+// absolute, since a 421 is shown on a host that is not the instance's.
+func (p *Pages) ErrorPage(w http.ResponseWriter, r *http.Request, status int, message string) {
+	p.render(w, r, status, "error.html", page{Title: http.StatusText(status), Error: message, NoIndex: true,
+		Home: p.Config.InstanceURL().String() + "/"})
 }
 
 // visitor is what the pages know about who is looking.
@@ -126,6 +150,7 @@ type page struct {
 	Alternate string
 	NoIndex   bool // <meta name="robots" content="noindex">
 	Public    *publicView
+	Home      string // the instance's home page, absolute (error pages)
 }
 
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name string, data page) {
