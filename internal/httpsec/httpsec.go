@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/hostname"
 )
 
 // Layer holds the header sets, computed once from the config.
@@ -223,7 +224,7 @@ func formSource(uri string) string {
 	}
 	switch scheme {
 	case "http", "https":
-		if !cspHost(u.Host) {
+		if !hostname.Literal(u.Host) {
 			return ""
 		}
 		return scheme + "://" + u.Host
@@ -231,43 +232,4 @@ func formSource(uri string) string {
 		return ""
 	}
 	return scheme + ":"
-}
-
-// cspHost reports whether host is a literal host for a CSP source: a DNS
-// name or an IP address (IPv6 in brackets), with an optional numeric port.
-// CSP reads "*" in a host or port as a wildcard; nothing else passes either.
-func cspHost(host string) bool {
-	name, port := host, ""
-	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
-		name, port = host[:i], host[i+1:]
-		if port == "" {
-			return false
-		}
-	}
-	for _, r := range port {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	if ip, ok := strings.CutPrefix(name, "["); ok {
-		ip, ok = strings.CutSuffix(ip, "]")
-		if !ok || ip == "" {
-			return false
-		}
-		for _, r := range ip {
-			if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F' || r == ':' || r == '.') {
-				return false
-			}
-		}
-		return true
-	}
-	if name == "" || name[0] == '.' || name[0] == '-' || strings.Contains(name, "..") {
-		return false
-	}
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
-			return false
-		}
-	}
-	return true
 }

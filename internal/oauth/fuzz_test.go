@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/rampart-social/rampart/internal/hostname"
 )
 
 // FuzzParseScopes: every scope kept is a Mastodon scope, every one refused is
@@ -76,7 +78,7 @@ func FuzzParseRedirectURIs(f *testing.F) {
 			case "javascript", "data", "vbscript", "file", "about", "blob", "filesystem":
 				t.Fatalf("ParseRedirectURIs(%q) kept the script scheme of %q", raw, u)
 			case "http", "https":
-				if !validHost(p.Host) {
+				if !hostname.Literal(p.Host) {
 					t.Fatalf("ParseRedirectURIs(%q) kept %q, whose host is %q", raw, u, p.Host)
 				}
 			}

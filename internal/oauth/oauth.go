@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/hostname"
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/store"
 )
@@ -136,51 +137,12 @@ func ParseRedirectURIs(raw []string) ([]string, error) {
 			if parsed.Host == "" {
 				return nil, &ValidationError{fmt.Sprintf("redirect_uris: %q has no host", u)}
 			}
-			if !validHost(parsed.Host) {
+			if !hostname.Literal(parsed.Host) {
 				return nil, &ValidationError{fmt.Sprintf("redirect_uris: %q must name a host name or an IP address", u)}
 			}
 		}
 	}
 	return out, nil
-}
-
-// validHost reports whether host (as url.URL.Host holds it, percent-escapes
-// decoded) is a DNS name, an IPv4 address or a bracketed IPv6 address, with
-// an optional numeric port: nothing a browser or a CSP would read as a pattern.
-func validHost(host string) bool {
-	name, port := host, ""
-	if i := strings.LastIndexByte(host, ':'); i >= 0 && !strings.HasSuffix(host, "]") {
-		name, port = host[:i], host[i+1:]
-		if port == "" {
-			return false
-		}
-	}
-	for _, c := range port {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	if ip, ok := strings.CutPrefix(name, "["); ok {
-		ip, ok = strings.CutSuffix(ip, "]")
-		if !ok || ip == "" {
-			return false
-		}
-		for _, c := range ip {
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ':' || c == '.') {
-				return false
-			}
-		}
-		return true
-	}
-	if name == "" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "-") || strings.Contains(name, "..") {
-		return false
-	}
-	for _, c := range name {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
 }
 
 // AuthRequest is a validated authorization request.
