@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -17,8 +16,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/mattn/go-mastodon"
 )
 
 // bigPNG is a w×h gradient: cheap to send, slow enough to process that a
@@ -80,24 +77,9 @@ func mediaCall(t *testing.T, method, url, token string, body []byte, ctype strin
 // and no file of the interrupted upload exists.
 func TestKilledServerLeavesUploadsConsistent(t *testing.T) {
 	data := t.TempDir()
-	port := freePort(t)
-	addr := "127.0.0.1:" + port
-	server := "http://localhost:" + port
 	env := []string{"RAMPART_MEDIA_SYNC_LIMIT_BYTES=1KiB"} // v2 processes in the background
-	p := startProc(t, env, "quickstart", "--data", data, "--listen", addr)
-	waitReady(t, p, addr, "localhost:"+port)
-	cfg := filepath.Join(data, "rampart.toml")
-	if _, stderr, code := runStdin(t, nil, socialPassword+"\n", "admin", "user", "create", "--config", cfg, "--username", "kim",
-		"--email", "kim@example.test", "--password-stdin"); code != 0 {
-		t.Fatalf("admin user create: %s", stderr)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	app, err := mastodon.RegisterApp(ctx, &mastodon.AppConfig{Server: server, ClientName: "crash test", Scopes: "read write"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	token := signInThroughBrowser(t, ctx, server, app, "crash test", "kim").Config.AccessToken
+	q := quickstartWithUser(t, data, env, "crash test")
+	p, port, addr, server, cfg, token := q.p, q.port, q.addr, q.server, q.cfg, q.token
 
 	// 1. A finished upload.
 	small, ctype := multipartFile(t, bigPNG(t, 64, 64))

@@ -24,26 +24,7 @@ import (
 // must not depend on it.
 func startUnderUmask(t *testing.T, umask string, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command("/bin/sh", append([]string{"-c", `umask ` + umask + ` && exec "$0" "$@"`, binary}, args...)...),
-		stdout: &testutil.SyncBuffer{}, stderr: &testutil.SyncBuffer{}, exited: make(chan struct{})}
-	p.cmd.Env = append(cleanEnv(), env...)
-	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.cmd.Wait()
-		p.exitCode = p.cmd.ProcessState.ExitCode()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.exited
-		if t.Failed() {
-			t.Logf("stderr of %v:\n%s", args, p.stderr.String())
-		}
-	})
-	return p
+	return startCmd(t, exec.Command("/bin/sh", append([]string{"-c", `umask ` + umask + ` && exec "$0" "$@"`, binary}, args...)...), env, args)
 }
 
 // privateModes checks every file under dir is 0600 and every directory 0700,

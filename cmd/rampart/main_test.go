@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mattn/go-mastodon"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
 
@@ -88,10 +89,46 @@ type proc struct {
 	exitCode       int
 }
 
+// quickstarted is a quickstart instance with one user, kim, signed in to an app.
+type quickstarted struct {
+	p                              *proc
+	port, addr, server, cfg, token string
+}
+
+// quickstartWithUser starts quickstart on data with env, creates kim and signs
+// her in to an app named app through the pages, as a person would.
+func quickstartWithUser(t *testing.T, data string, env []string, app string) quickstarted {
+	t.Helper()
+	q := quickstarted{port: freePort(t), cfg: filepath.Join(data, "rampart.toml")}
+	q.addr, q.server = "127.0.0.1:"+q.port, "http://localhost:"+q.port
+	q.p = startProc(t, env, "quickstart", "--data", data, "--listen", q.addr)
+	waitReady(t, q.p, q.addr, "localhost:"+q.port)
+	if _, stderr, code := runStdin(t, nil, socialPassword+"\n", "admin", "user", "create", "--config", q.cfg, "--username", "kim",
+		"--email", "kim@example.test", "--password-stdin"); code != 0 {
+		t.Fatalf("admin user create: %s", stderr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	registered, err := mastodon.RegisterApp(ctx, &mastodon.AppConfig{Server: q.server, ClientName: app, Scopes: "read write"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.token = signInThroughBrowser(t, ctx, q.server, registered, app, "kim").Config.AccessToken
+	return q
+}
+
 // startProc starts the binary in the background; it is killed at cleanup.
 func startProc(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(binary, args...), stdout: &testutil.SyncBuffer{}, stderr: &testutil.SyncBuffer{}, exited: make(chan struct{})}
+	return startCmd(t, exec.Command(binary, args...), env, args)
+}
+
+// startCmd starts cmd (the binary, or a shell that execs it) in the
+// background with the tests' clean environment plus env; it is killed at
+// cleanup, and its stderr shown if the test failed.
+func startCmd(t *testing.T, cmd *exec.Cmd, env, args []string) *proc {
+	t.Helper()
+	p := &proc{cmd: cmd, stdout: &testutil.SyncBuffer{}, stderr: &testutil.SyncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Env = append(cleanEnv(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	le "encoding/binary"
 	"io"
 	"net/http"
@@ -10,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/mattn/go-mastodon"
 )
 
 // craftedWAV is issue 9's file: RIFF/WAVE, a JUNK chunk, then a fmt chunk
@@ -34,24 +31,8 @@ func craftedWAV() []byte {
 // mediaServer is a quickstart instance with one user, and that user's token.
 func mediaServer(t *testing.T) (p *proc, addr, server, token string) {
 	t.Helper()
-	data := t.TempDir()
-	port := freePort(t)
-	addr = "127.0.0.1:" + port
-	server = "http://localhost:" + port
-	p = startProc(t, nil, "quickstart", "--data", data, "--listen", addr)
-	waitReady(t, p, addr, "localhost:"+port)
-	cfg := filepath.Join(data, "rampart.toml")
-	if _, stderr, code := runStdin(t, nil, socialPassword+"\n", "admin", "user", "create", "--config", cfg, "--username", "kim",
-		"--email", "kim@example.test", "--password-stdin"); code != 0 {
-		t.Fatalf("admin user create: %s", stderr)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	app, err := mastodon.RegisterApp(ctx, &mastodon.AppConfig{Server: server, ClientName: "containers", Scopes: "read write"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, addr, server, signInThroughBrowser(t, ctx, server, app, "containers", "kim").Config.AccessToken
+	q := quickstartWithUser(t, t.TempDir(), nil, "containers")
+	return q.p, q.addr, q.server, q.token
 }
 
 func alive(t *testing.T, p *proc, addr, host, when string) {
