@@ -1,7 +1,6 @@
 package main
 
 import (
-	le "encoding/binary"
 	"io"
 	"net/http"
 	"os"
@@ -9,24 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// craftedWAV is issue 9's file: RIFF/WAVE, a JUNK chunk, then a fmt chunk
-// whose bytes end exactly at the end of the file; 1,056,768 bytes, a
-// multiple of 8192, so the server's read buffer has no spare capacity and
-// wavDuration's read past the end panicked.
-func craftedWAV() []byte {
-	const size = 1056768
-	b := make([]byte, size)
-	copy(b, "RIFF")
-	le.LittleEndian.PutUint32(b[4:], size-8)
-	copy(b[8:], "WAVEJUNK")
-	fmtAt := size - 16
-	le.LittleEndian.PutUint32(b[16:], uint32(fmtAt-20))
-	copy(b[fmtAt:], "fmt ")
-	le.LittleEndian.PutUint32(b[fmtAt+4:], 8)
-	return b
-}
+	"github.com/rampart-social/rampart/internal/testutil"
+)
 
 // mediaServer is a quickstart instance with one user, and that user's token.
 func mediaServer(t *testing.T) (p *proc, addr, server, token string) {
@@ -53,7 +37,7 @@ func alive(t *testing.T, p *proc, addr, host, when string) {
 func TestCraftedWAVDoesNotKillTheServer(t *testing.T) {
 	p, addr, server, token := mediaServer(t)
 	host := strings.TrimPrefix(server, "http://")
-	body, ctype := multipartFile(t, craftedWAV())
+	body, ctype := multipartFile(t, testutil.CraftedWAV())
 
 	v2 := mediaCall(t, "POST", server+"/api/v2/media", token, body, ctype)
 	if v2.status != 202 && v2.status != 200 && v2.status != 422 {

@@ -360,24 +360,8 @@ func TestCheckStructureDoesNotInspectPayloads(t *testing.T) {
 	}
 }
 
-// The issue's file: RIFF/WAVE, a JUNK chunk, then a fmt chunk whose bytes
-// end exactly at the end of the file, 1,056,768 bytes, with no spare
-// capacity past its end (a read past len within cap would not panic).
-func craftedWAV() []byte {
-	const size = 1056768
-	b := make([]byte, size)
-	copy(b, "RIFF")
-	binary.LittleEndian.PutUint32(b[4:], size-8)
-	copy(b[8:], "WAVEJUNK")
-	fmtAt := size - 16
-	binary.LittleEndian.PutUint32(b[16:], uint32(fmtAt-20))
-	copy(b[fmtAt:], "fmt ")
-	binary.LittleEndian.PutUint32(b[fmtAt+4:], 8)
-	return b
-}
-
 func TestCraftedWAVFromIssue9(t *testing.T) {
-	b := craftedWAV()
+	b := testutil.CraftedWAV()
 	if len(b) != 1056768 || cap(b) != len(b) || string(b[len(b)-16:len(b)-12]) != "fmt " || len(b)%8192 != 0 {
 		t.Fatal("the fixture is not the issue's file")
 	}

@@ -50,3 +50,21 @@ func WAV(pcm []byte) []byte {
 	}
 	return b
 }
+
+// CraftedWAV is issue 9's file: RIFF/WAVE, a JUNK chunk, then a fmt chunk
+// whose bytes end exactly at the end of the file; 1,056,768 bytes, a
+// multiple of 8192, so a server's read buffer has no spare capacity past it
+// (a read past len but within cap would not panic) and wavDuration's read
+// past the end panicked and ended the process.
+func CraftedWAV() []byte {
+	const size = 1056768
+	b := make([]byte, size)
+	copy(b, "RIFF")
+	binary.LittleEndian.PutUint32(b[4:], size-8)
+	copy(b[8:], "WAVEJUNK")
+	fmtAt := size - 16
+	binary.LittleEndian.PutUint32(b[16:], uint32(fmtAt-20))
+	copy(b[fmtAt:], "fmt ")
+	binary.LittleEndian.PutUint32(b[fmtAt+4:], 8)
+	return b[:size:size]
+}
