@@ -47,12 +47,16 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Calle
 		if r.MultipartForm == nil || len(r.MultipartForm.File[img.field]) == 0 {
 			continue
 		}
-		data, _, err := a.readUpload(r, img.field)
+		file, size, ok, err := a.openUpload(r, img.field)
 		if err != nil {
 			a.mediaError(w, r, err)
 			return
 		}
-		key, err := a.media.ProfileImage(r.Context(), c.Account.ID, data, img.field == "avatar")
+		if !ok {
+			continue
+		}
+		key, err := a.media.ProfileImage(r.Context(), c.Account.ID, file, size, img.field == "avatar")
+		file.Close()
 		if err != nil {
 			a.mediaError(w, r, err)
 			return

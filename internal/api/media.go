@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 
@@ -54,40 +55,43 @@ func (a *API) attachment(m *store.Media) Attachment {
 // errNotMultipart is a request that carries no readable form.
 var errNotMultipart = errors.New("the upload must be multipart/form-data with a file field")
 
-// readUpload takes a multipart file field (the body size is already capped
+// formMemory is how much of a multipart form net/http keeps in memory
+// (file parts beyond it go to a temporary file; other values may take 10 MiB
+// more, a limit of mime/multipart's own).
+const formMemory = 1 << 20
+
+// openUpload opens a multipart file field (the body size is already capped
 // by the server for upload routes; going over it is a *http.MaxBytesError).
 // The part is on disk (or in memory when small) after parsing; its size and
-// sniffed kind are checked before it is read into memory. Callers hold an
-// upload slot (uploadSlot) first.
-func (a *API) readUpload(r *http.Request, field string) ([]byte, bool, error) {
-	if err := r.ParseMultipartForm(8 << 20); err != nil {
+// sniffed kind are checked before anything reads it into memory, which
+// media.(*Service).Upload does once its bytes fit the service's budget.
+// The caller closes the file. Callers hold an upload slot (uploadSlot) first.
+func (a *API) openUpload(r *http.Request, field string) (multipart.File, int64, bool, error) {
+	if err := r.ParseMultipartForm(formMemory); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, false, err
+			return nil, 0, false, err
 		}
-		return nil, false, errNotMultipart
+		return nil, 0, false, errNotMultipart
 	}
 	f, fh, err := r.FormFile(field)
 	if errors.Is(err, http.ErrMissingFile) {
-		return nil, false, nil
+		return nil, 0, false, nil
 	}
 	if err != nil {
-		return nil, false, errors.New("the file could not be read")
+		return nil, 0, false, errors.New("the file could not be read")
 	}
-	defer f.Close()
 	head := make([]byte, 4096)
 	n, _ := io.ReadFull(f, head)
 	if err := a.media.CheckSize(head[:n], fh.Size); err != nil {
-		return nil, false, err
+		f.Close()
+		return nil, 0, false, err
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, false, errors.New("the file could not be read")
+		f.Close()
+		return nil, 0, false, errors.New("the file could not be read")
 	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil, false, errors.New("the file could not be read")
-	}
-	return data, true, nil
+	return f, fh.Size, true, nil
 }
 
 // uploadSlot waits for one of the concurrentUploads slots, so only that many
@@ -105,6 +109,8 @@ func (a *API) uploadSlot(r *http.Request) (release func(), err error) {
 func (a *API) mediaError(w http.ResponseWriter, r *http.Request, err error) {
 	var mbe *http.MaxBytesError
 	switch {
+	case r.Context().Err() != nil:
+		return // the client went away, and the upload stopped with it: no one reads an answer
 	case errors.Is(err, media.ErrRejected):
 		writeError(w, http.StatusUnprocessableEntity, "Validation failed: "+err.Error())
 	case errors.As(err, &mbe):
@@ -121,7 +127,7 @@ func (a *API) upload(async bool) func(http.ResponseWriter, *http.Request, *Calle
 			return // the client went away
 		}
 		defer release()
-		data, ok, err := a.readUpload(r, "file")
+		file, size, ok, err := a.openUpload(r, "file")
 		if errors.Is(err, errNotMultipart) {
 			writeError(w, http.StatusUnprocessableEntity, "Validation failed: "+err.Error())
 			return
@@ -134,7 +140,8 @@ func (a *API) upload(async bool) func(http.ResponseWriter, *http.Request, *Calle
 			writeValidation(w, "file", "ERR_BLANK", "can't be blank")
 			return
 		}
-		m, err := a.media.Upload(r.Context(), c.Account.ID, media.UploadParams{Data: data,
+		defer file.Close()
+		m, err := a.media.Upload(r.Context(), c.Account.ID, media.UploadParams{File: file, Size: size,
 			Description: r.FormValue("description"), Focus: r.FormValue("focus"), Async: async})
 		if err != nil {
 			a.mediaError(w, r, err)

@@ -3,6 +3,7 @@ package media
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -309,7 +310,7 @@ func assertNoPayload(t testing.TB, what string, b []byte) {
 	}
 }
 
-var testLimits = Limits{MaxPixels: 40_000_000}
+var testLimits = Limits{MaxPixels: 40_000_000, MaxMemory: 512 << 20}
 
 // ---- tests ----
 
@@ -334,7 +335,7 @@ func TestProcessImageStripsAppendedPayloads(t *testing.T) {
 			if err != nil || f != tc.in {
 				t.Fatalf("%s: fixture sniffs as %v, %v", tc.name, f, err)
 			}
-			out, err := ProcessImage(hostile, f, testLimits)
+			out, err := ProcessImage(context.Background(), hostile, f, testLimits)
 			if err != nil {
 				t.Fatalf("%s+payload: %v", tc.name, err)
 			}
@@ -362,7 +363,7 @@ func TestProcessImageStripsAppendedPayloads(t *testing.T) {
 		}
 	}
 	// Lossless formats keep their pixels exactly.
-	out, err := ProcessImage(append(encodePNG(t, src), payload...), PNG, testLimits)
+	out, err := ProcessImage(context.Background(), append(encodePNG(t, src), payload...), PNG, testLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +391,7 @@ func TestProcessImageRemovesEXIFAndGPS(t *testing.T) {
 	if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
 		t.Fatalf("fixture does not decode: %v", err)
 	}
-	out, err := ProcessImage(data, JPEG, testLimits)
+	out, err := ProcessImage(context.Background(), data, JPEG, testLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +422,7 @@ func TestProcessImageChecksPixelsBeforeDecoding(t *testing.T) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		_, err := ProcessImage(tc.data, tc.f, testLimits)
+		_, err := ProcessImage(context.Background(), tc.data, tc.f, testLimits)
 		runtime.ReadMemStats(&after)
 		readableRejection(t, tc.name, err, tc.want)
 		readableRejection(t, tc.name, err, "at most 40000000 pixels are accepted")
@@ -437,9 +438,9 @@ func TestProcessImageChecksPixelsBeforeDecoding(t *testing.T) {
 	if len(tall) > 4096 {
 		t.Fatalf("tall PNG fixture is %d bytes", len(tall))
 	}
-	_, err := ProcessImage(tall, PNG, Limits{MaxPixels: 65536})
+	_, err := ProcessImage(context.Background(), tall, PNG, Limits{MaxPixels: 65536})
 	readableRejection(t, "1×70000 at 65536", err, "the image is 1×70000 pixels; at most 65536 pixels are accepted")
-	out, err := ProcessImage(tall, PNG, Limits{MaxPixels: 70000})
+	out, err := ProcessImage(context.Background(), tall, PNG, Limits{MaxPixels: 70000})
 	if err != nil || out.Size != (Size{1, 70000}) {
 		t.Fatalf("1×70000 at 70000: %v, %v", out, err)
 	}
@@ -451,7 +452,7 @@ func TestProcessImageChecksPixelsBeforeDecoding(t *testing.T) {
 func TestProcessImageKeepsGIFAnimation(t *testing.T) {
 	in, data := animatedGIF(t, 3, 20, 10)
 	data = append(data, "alert(1)//"+payload...)
-	out, err := ProcessImage(data, GIF, testLimits)
+	out, err := ProcessImage(context.Background(), data, GIF, testLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,7 +516,7 @@ func TestProcessImageRefusesGIFFrameBombs(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	_, err := ProcessImage(many, GIF, lim)
+	_, err := ProcessImage(context.Background(), many, GIF, lim)
 	runtime.ReadMemStats(&after)
 	readableRejection(t, "8×256×256 GIF", err, "the GIF's 8 frames hold 524288 pixels in all; at most 262144 are accepted")
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 256<<10 {
@@ -523,12 +524,12 @@ func TestProcessImageRefusesGIFFrameBombs(t *testing.T) {
 	}
 	// Within the budget the same animation is fine.
 	_, few := animatedGIF(t, 3, 256, 256)
-	if _, err := ProcessImage(few, GIF, lim); err != nil {
+	if _, err := ProcessImage(context.Background(), few, GIF, lim); err != nil {
 		t.Errorf("3×256×256 GIF: %v", err)
 	}
 	// Too many frames, however small.
 	_, tiny := animatedGIF(t, maxGIFFrames+1, 1, 1)
-	_, err = ProcessImage(tiny, GIF, lim)
+	_, err = ProcessImage(context.Background(), tiny, GIF, lim)
 	readableRejection(t, "2001-frame GIF", err, "the GIF has 2001 frames; at most 2000 are accepted")
 }
 
@@ -538,7 +539,7 @@ func TestProcessImageStoresWebPAsPNG(t *testing.T) {
 	if f, err := Sniff(data); err != nil || f != WebP {
 		t.Fatalf("WebP fixture sniffs as %v, %v", f, err)
 	}
-	out, err := ProcessImage(data, WebP, testLimits)
+	out, err := ProcessImage(context.Background(), data, WebP, testLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -576,7 +577,7 @@ func TestProcessImageRefusesBrokenImages(t *testing.T) {
 		{"WebP header only", []byte("RIFF\x04\x00\x00\x00WEBP"), WebP},
 	}
 	for _, tc := range cases {
-		out, err := ProcessImage(tc.data, tc.f, testLimits)
+		out, err := ProcessImage(context.Background(), tc.data, tc.f, testLimits)
 		if err == nil {
 			t.Errorf("%s: accepted (%v)", tc.name, out.Size)
 			continue
@@ -588,7 +589,7 @@ func TestProcessImageRefusesBrokenImages(t *testing.T) {
 }
 
 func TestProcessImagePreviewFitsThumbEdge(t *testing.T) {
-	out, err := ProcessImage(encodePNG(t, gradient(1600, 800)), PNG, testLimits)
+	out, err := ProcessImage(context.Background(), encodePNG(t, gradient(1600, 800)), PNG, testLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
