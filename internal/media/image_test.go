@@ -15,6 +15,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/rampart-social/rampart/internal/testutil"
 )
 
 // ---- fixtures, all generated here ----
@@ -223,37 +225,7 @@ func (w *bitWriter) bytes() []byte {
 // webpSolid is a lossless (VP8L) WebP of one colour: no transforms, no
 // colour cache, and five one-symbol prefix codes, so every pixel takes zero
 // bits. There is no WebP encoder in Go's standard library or x/image.
-func webpSolid(w, h int, c color.NRGBA) []byte {
-	var bw bitWriter
-	bw.write(0x2f, 8) // VP8L signature
-	bw.write(uint64(w-1), 14)
-	bw.write(uint64(h-1), 14)
-	bw.write(0, 1)                                       // alpha hint
-	bw.write(0, 3)                                       // version
-	bw.write(0, 1)                                       // no transform
-	bw.write(0, 1)                                       // no colour cache
-	bw.write(0, 1)                                       // no meta prefix codes
-	for _, sym := range []uint8{c.G, c.R, c.B, c.A, 0} { // green, red, blue, alpha, distance
-		bw.write(1, 1)           // simple code
-		bw.write(0, 1)           // one symbol
-		bw.write(1, 1)           // eight bits wide
-		bw.write(uint64(sym), 8) // the symbol
-	}
-	payload := bw.bytes()
-	var chunk bytes.Buffer
-	chunk.WriteString("VP8L")
-	binary.Write(&chunk, binary.LittleEndian, uint32(len(payload)))
-	chunk.Write(payload)
-	if len(payload)%2 == 1 {
-		chunk.WriteByte(0)
-	}
-	var out bytes.Buffer
-	out.WriteString("RIFF")
-	binary.Write(&out, binary.LittleEndian, uint32(4+chunk.Len()))
-	out.WriteString("WEBP")
-	out.Write(chunk.Bytes())
-	return out.Bytes()
-}
+func webpSolid(w, h int, c color.NRGBA) []byte { return testutil.SolidWebP(w, h, c) }
 
 // webpClaiming is a VP8L WebP header claiming w×h pixels and nothing else.
 func webpClaiming(w, h int) []byte {
