@@ -95,7 +95,7 @@ func TestByteBudgetWaitEndsWithTheContext(t *testing.T) {
 	}()
 	waitFor(t, "the small request waits", func() bool { return b.waiting() == 2 })
 	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
+	if err := within(t, done); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Acquire after cancel = %v", err)
 	}
 	all()

@@ -155,3 +155,60 @@ func TestOrientAllocatesNoSecondImage(t *testing.T) {
 		}
 	}
 }
+
+// The encoders read RGBA, NRGBA, Gray, Paletted and (JPEG) YCbCr directly;
+// CMYK and 16-bit images become one of those within their own buffers,
+// keeping the high byte of each 16-bit sample (as image/color does).
+func TestForEncoderNarrowsInPlace(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	rect := image.Rect(0, 0, 1000, 700)
+	n64 := image.NewNRGBA64(rect)
+	g16 := image.NewGray16(rect)
+	cmyk := image.NewCMYK(rect)
+	for _, pix := range [][]byte{n64.Pix, g16.Pix, cmyk.Pix} {
+		for i := range pix {
+			pix[i] = byte(r.Uint32())
+		}
+	}
+	want := map[string]func(x, y int) color.Color{
+		"NRGBA64": func(x, y int) color.Color {
+			c := n64.NRGBA64At(x, y)
+			return color.NRGBA{uint8(c.R >> 8), uint8(c.G >> 8), uint8(c.B >> 8), uint8(c.A >> 8)}
+		},
+		"Gray16": func(x, y int) color.Color { return color.Gray{uint8(g16.Gray16At(x, y).Y >> 8)} },
+		"CMYK": func(x, y int) color.Color {
+			c := cmyk.CMYKAt(x, y)
+			r, g, b := color.CMYKToRGB(c.C, c.M, c.Y, c.K)
+			return color.RGBA{r, g, b, 255}
+		},
+	}
+	for _, tc := range []struct {
+		name string
+		img  image.Image
+		out  Format
+		want func(x, y int) color.Color
+	}{{"NRGBA64", n64, PNG, nil}, {"Gray16", g16, PNG, nil}, {"CMYK", cmyk, JPEG, nil}} {
+		expect := make([]color.Color, 0, 64)
+		for i := 0; i < 64; i++ {
+			expect = append(expect, want[tc.name](i*13%1000, i*11%700))
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		got := forEncoder(tc.img, tc.out)
+		runtime.ReadMemStats(&after)
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<10 {
+			t.Errorf("%s: %d bytes allocated: it was copied, not narrowed in place", tc.name, alloc)
+		}
+		switch got.(type) {
+		case *image.NRGBA, *image.Gray, *image.RGBA:
+		default:
+			t.Fatalf("%s became %T", tc.name, got)
+		}
+		for i, w := range expect {
+			x, y := i*13%1000, i*11%700
+			if g := got.ColorModel().Convert(got.At(x, y)); g != got.ColorModel().Convert(w) {
+				t.Fatalf("%s: pixel (%d,%d) = %v, want %v", tc.name, x, y, g, w)
+			}
+		}
+	}
+}

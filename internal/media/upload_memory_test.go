@@ -112,12 +112,24 @@ func TestUploadWaitingForMemoryStopsWhenTheClientLeaves(t *testing.T) {
 	}()
 	waitFor(t, "the upload waits for memory", func() bool { return ts.decode.waiting() == 1 })
 	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
+	if err := within(t, done); !errors.Is(err, context.Canceled) {
 		t.Fatalf("upload after the client left: %v", err)
 	}
 	ts.assertNothingStored(t, "left while waiting")
 	if n := ts.held.inUse(); n != 0 {
 		t.Errorf("the upload's %d bytes are still held", n)
+	}
+}
+
+// within is the result on done, failing the test if none comes in 10 s.
+func within(t *testing.T, done <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("still waiting 10 s after the client left")
+		return nil
 	}
 }
 
@@ -199,7 +211,7 @@ func TestUploadFileIsReadOnlyOnceItsBytesFit(t *testing.T) {
 	}()
 	waitFor(t, "the upload waits for room", func() bool { return ts.held.waiting() == 1 })
 	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) || file.n.Load() != 0 {
+	if err := within(t, done); !errors.Is(err, context.Canceled) || file.n.Load() != 0 {
 		t.Fatalf("upload that left while waiting: %v, %d bytes read", err, file.n.Load())
 	}
 	all()
@@ -326,5 +338,29 @@ func TestUploadWhosePreviewFailsToStoreLeavesNoFiles(t *testing.T) {
 	cfg := testutil.ProdConfig(t, dir)
 	if names := dirNames(t, cfg.MediaDir()); len(names) != 0 {
 		t.Errorf("the media dir holds %q after the preview failed to store", names)
+	}
+}
+
+// A client that leaves while its image decodes stops the decoder at its
+// next read. An interlaced PNG allocates each Adam7 pass as it reaches it:
+// stopped after its first 4 KiB, the decoder has allocated the image and a
+// few small passes; running to the end, the passes come to the image's
+// size again.
+func TestDecodingStopsAtTheNextReadWhenTheClientLeaves(t *testing.T) {
+	data := zeroPNG(4000, 4000, 16, 6, true) // a 128 MB image, 81 KB of PNG
+	p, err := planImage(data, PNG, Limits{MaxPixels: 50_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const image = 4000 * 4000 * 8
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = p.process(newCountdown(1), data) // gone by the decoder's second read
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("decoding for a client that left: %v", err)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > image*3/2 {
+		t.Errorf("%d MiB allocated for a 122 MiB image: the decoder kept reading after the client left", alloc>>20)
 	}
 }
