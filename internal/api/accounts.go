@@ -24,10 +24,13 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Calle
 	// A multipart form may carry an avatar and a header: it is parsed (up to
 	// formMemory in memory, the rest on disk) within an upload slot, as the
 	// media routes' forms are.
+	ctx, cancel := a.uploadContext(r)
+	defer cancel()
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
-		release, err := a.uploadSlot(r)
+		release, err := a.uploadSlot(ctx)
 		if err != nil {
-			return // the client went away
+			a.mediaError(w, r, err)
+			return
 		}
 		defer release()
 	}
@@ -59,7 +62,7 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Calle
 		if !ok {
 			continue
 		}
-		key, err := a.media.ProfileImage(r.Context(), c.Account.ID, file, size, img.field == "avatar")
+		key, err := a.media.ProfileImage(ctx, c.Account.ID, file, size, img.field == "avatar")
 		file.Close()
 		if err != nil {
 			a.mediaError(w, r, err)

@@ -1,12 +1,14 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/store"
@@ -95,15 +97,24 @@ func (a *API) openUpload(r *http.Request, field string) (multipart.File, int64, 
 }
 
 // uploadSlot waits for one of the concurrentUploads slots, so only that many
-// requests hold files in memory at once. The caller defers the returned
-// release. A request takes one slot however many files it carries.
-func (a *API) uploadSlot(r *http.Request) (release func(), err error) {
+// requests parse forms that may carry files at once. The caller defers the
+// returned release. A request takes one slot however many files it carries.
+func (a *API) uploadSlot(ctx context.Context) (release func(), err error) {
 	select {
 	case a.uploads <- struct{}{}:
 		return func() { <-a.uploads }, nil
-	case <-r.Context().Done():
-		return nil, r.Context().Err()
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
+}
+
+// uploadContext is the request's context for an upload, ending also a
+// little before the server's write timeout: after that no answer can reach
+// the client (net/http does not end the request's context then), so waiting
+// for a slot or for memory, or processing, would be work for no one.
+func (a *API) uploadContext(r *http.Request) (context.Context, context.CancelFunc) {
+	wt := a.cfg.HTTP.WriteTimeout.D()
+	return context.WithTimeout(r.Context(), wt-min(wt/10, 5*time.Second))
 }
 
 func (a *API) mediaError(w http.ResponseWriter, r *http.Request, err error) {
@@ -111,6 +122,9 @@ func (a *API) mediaError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case r.Context().Err() != nil:
 		return // the client went away, and the upload stopped with it: no one reads an answer
+	case errors.Is(err, context.DeadlineExceeded): // uploadContext's end, before the write timeout
+		w.Header().Set("Retry-After", "60")
+		writeError(w, http.StatusServiceUnavailable, "The server is busy with other uploads; try again in a minute")
 	case errors.Is(err, media.ErrRejected):
 		writeError(w, http.StatusUnprocessableEntity, "Validation failed: "+err.Error())
 	case errors.As(err, &mbe):
@@ -122,9 +136,12 @@ func (a *API) mediaError(w http.ResponseWriter, r *http.Request, err error) {
 
 func (a *API) upload(async bool) func(http.ResponseWriter, *http.Request, *Caller) {
 	return func(w http.ResponseWriter, r *http.Request, c *Caller) {
-		release, err := a.uploadSlot(r)
+		ctx, cancel := a.uploadContext(r)
+		defer cancel()
+		release, err := a.uploadSlot(ctx)
 		if err != nil {
-			return // the client went away
+			a.mediaError(w, r, err)
+			return
 		}
 		defer release()
 		file, size, ok, err := a.openUpload(r, "file")
@@ -141,7 +158,7 @@ func (a *API) upload(async bool) func(http.ResponseWriter, *http.Request, *Calle
 			return
 		}
 		defer file.Close()
-		m, err := a.media.Upload(r.Context(), c.Account.ID, media.UploadParams{File: file, Size: size,
+		m, err := a.media.Upload(ctx, c.Account.ID, media.UploadParams{File: file, Size: size,
 			Description: r.FormValue("description"), Focus: r.FormValue("focus"), Async: async})
 		if err != nil {
 			a.mediaError(w, r, err)

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rampart-social/rampart/internal/config"
 )
 
 // countingBody counts the bytes a handler reads of a request body.
@@ -69,5 +71,43 @@ func TestMultipartFormsAreParsedOnlyInAnUploadSlot(t *testing.T) {
 		"Content-Type", "multipart/form-data; boundary=b", "Authorization", "Bearer "+tok)
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"display_name":"Bob"`) {
 		t.Errorf("profile form with a free slot: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// An upload that could not finish before the server's write timeout (here
+// it waits for a slot that never frees) stops a little before it, while an
+// answer can still reach the client: 503 with Retry-After, instead of work
+// whose answer net/http could no longer write.
+func TestUploadStopsBeforeTheWriteTimeout(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.HTTP.WriteTimeout = config.Duration(1500 * time.Millisecond)
+	tok := e.userToken(t, e.bob, "write")
+	for i := 0; i < concurrentUploads; i++ {
+		e.api.uploads <- struct{}{}
+	}
+	defer func() {
+		for i := 0; i < concurrentUploads; i++ {
+			<-e.api.uploads
+		}
+	}()
+	const form = "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\nx\r\n--b--\r\n"
+	for _, route := range []struct{ method, path string }{{"POST", "/api/v1/media"}, {"PATCH", "/api/v1/accounts/update_credentials"}} {
+		req := httptest.NewRequest(route.method, "https://"+testHost+route.path, strings.NewReader(form))
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=b")
+		req.Header.Set("Authorization", "Bearer "+tok)
+		rec := httptest.NewRecorder()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			e.mux.ServeHTTP(rec, req)
+		}()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s %s: still waiting 10 s after a 1.5 s write timeout", route.method, route.path)
+		}
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), "busy") {
+			t.Errorf("%s %s past its time: %d %v %s", route.method, route.path, rec.Code, rec.Header(), rec.Body)
+		}
 	}
 }

@@ -20,7 +20,11 @@ import (
 // waits its turn. Without admission by memory the admitted ones alone would
 // take about 240 MiB together; the budget here is 128 MiB.
 func TestConcurrentImageBombsOverHTTPStayWithinTheBudget(t *testing.T) {
-	ti := startMedia(t, "[media]", `decode_memory_bytes = "128MiB"`, `max_video_bytes = "64MiB"`, `max_audio_bytes = "32MiB"`)
+	// Admitted one after another, the last may wait a while (minutes with
+	// the race detector on a busy machine): the server and this client wait
+	// longer than their defaults, so what is measured is memory, not speed.
+	ti := startMedia(t, "[http]", `read_timeout = "5m"`, `write_timeout = "5m"`,
+		"[media]", `decode_memory_bytes = "128MiB"`, `max_video_bytes = "64MiB"`, `max_audio_bytes = "32MiB"`)
 	tok, _ := ti.userToken("mallory", "write:media")
 	four := []testutil.JPEGComponent{{H: 1, V: 1}, {H: 1, V: 1}, {H: 1, V: 1}, {H: 1, V: 1}}
 	uploads := []struct {
@@ -47,8 +51,6 @@ func TestConcurrentImageBombsOverHTTPStayWithinTheBudget(t *testing.T) {
 	for i, u := range uploads {
 		bodies[i], ctypes[i] = multipartBody(nil, filePart{"file", u.name, u.ctype, u.data})
 	}
-	// Admitted one after another, the last may wait a while (longer with
-	// the race detector): this client waits longer than the default one.
 	client, _ := ti.newClient()
 	client.Timeout = 5 * time.Minute
 	replies := make([]reply, len(uploads))
