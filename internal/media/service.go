@@ -270,7 +270,7 @@ func (s *Service) process(ctx context.Context, m *store.Media, f Format, data []
 		return err
 	}
 	var plan *imagePlan
-	cost := int64(len(data)) + 1<<20 // video and audio: a lower-cased copy for checkNoMarkup, and change
+	cost := int64(len(data)) + 1<<20 // video and audio: checkNoMarkup holds a lower-cased copy
 	if f.Kind == Image {
 		if err := parse(func() (err error) { plan, err = planImage(data, f, lim); return err }); err != nil {
 			return err
