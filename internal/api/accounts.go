@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -20,6 +21,19 @@ func (a *API) verifyCredentials(w http.ResponseWriter, r *http.Request, c *Calle
 }
 
 func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Caller) {
+	// A multipart form may carry an avatar and a header: it is parsed (up to
+	// formMemory in memory, the rest on disk) within an upload slot, as the
+	// media routes' forms are.
+	ctx, cancel := a.uploadContext(r)
+	defer cancel()
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
+		release, err := a.uploadSlot(ctx)
+		if err != nil {
+			a.mediaError(w, r, err)
+			return
+		}
+		defer release()
+	}
 	p, err := params(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -33,13 +47,6 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Calle
 	if fields, ok := profileFields(p); ok {
 		upd.Fields = &fields
 	}
-	if r.MultipartForm != nil && (len(r.MultipartForm.File["avatar"]) > 0 || len(r.MultipartForm.File["header"]) > 0) {
-		release, err := a.uploadSlot(r)
-		if err != nil {
-			return // the client went away
-		}
-		defer release()
-	}
 	for _, img := range []struct {
 		field string
 		dst   **string
@@ -47,12 +54,16 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Calle
 		if r.MultipartForm == nil || len(r.MultipartForm.File[img.field]) == 0 {
 			continue
 		}
-		data, _, err := a.readUpload(r, img.field)
+		file, size, ok, err := a.openUpload(r, img.field)
 		if err != nil {
 			a.mediaError(w, r, err)
 			return
 		}
-		key, err := a.media.ProfileImage(r.Context(), c.Account.ID, data, img.field == "avatar")
+		if !ok {
+			continue
+		}
+		key, err := a.media.ProfileImage(ctx, c.Account.ID, file, size, img.field == "avatar")
+		file.Close()
 		if err != nil {
 			a.mediaError(w, r, err)
 			return

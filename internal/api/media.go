@@ -1,11 +1,14 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/store"
@@ -54,57 +57,74 @@ func (a *API) attachment(m *store.Media) Attachment {
 // errNotMultipart is a request that carries no readable form.
 var errNotMultipart = errors.New("the upload must be multipart/form-data with a file field")
 
-// readUpload takes a multipart file field (the body size is already capped
+// formMemory is how much of a multipart form net/http keeps in memory
+// (file parts beyond it go to a temporary file; other values may take 10 MiB
+// more, a limit of mime/multipart's own).
+const formMemory = 1 << 20
+
+// openUpload opens a multipart file field (the body size is already capped
 // by the server for upload routes; going over it is a *http.MaxBytesError).
 // The part is on disk (or in memory when small) after parsing; its size and
-// sniffed kind are checked before it is read into memory. Callers hold an
-// upload slot (uploadSlot) first.
-func (a *API) readUpload(r *http.Request, field string) ([]byte, bool, error) {
-	if err := r.ParseMultipartForm(8 << 20); err != nil {
+// sniffed kind are checked before anything reads it into memory, which
+// media.(*Service).Upload does once its bytes fit the service's budget.
+// The caller closes the file. Callers hold an upload slot (uploadSlot) first.
+func (a *API) openUpload(r *http.Request, field string) (multipart.File, int64, bool, error) {
+	if err := r.ParseMultipartForm(formMemory); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, false, err
+			return nil, 0, false, err
 		}
-		return nil, false, errNotMultipart
+		return nil, 0, false, errNotMultipart
 	}
 	f, fh, err := r.FormFile(field)
 	if errors.Is(err, http.ErrMissingFile) {
-		return nil, false, nil
+		return nil, 0, false, nil
 	}
 	if err != nil {
-		return nil, false, errors.New("the file could not be read")
+		return nil, 0, false, errors.New("the file could not be read")
 	}
-	defer f.Close()
 	head := make([]byte, 4096)
 	n, _ := io.ReadFull(f, head)
 	if err := a.media.CheckSize(head[:n], fh.Size); err != nil {
-		return nil, false, err
+		f.Close()
+		return nil, 0, false, err
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, false, errors.New("the file could not be read")
+		f.Close()
+		return nil, 0, false, errors.New("the file could not be read")
 	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil, false, errors.New("the file could not be read")
-	}
-	return data, true, nil
+	return f, fh.Size, true, nil
 }
 
 // uploadSlot waits for one of the concurrentUploads slots, so only that many
-// requests hold files in memory at once. The caller defers the returned
-// release. A request takes one slot however many files it carries.
-func (a *API) uploadSlot(r *http.Request) (release func(), err error) {
+// requests parse forms that may carry files at once. The caller defers the
+// returned release. A request takes one slot however many files it carries.
+func (a *API) uploadSlot(ctx context.Context) (release func(), err error) {
 	select {
 	case a.uploads <- struct{}{}:
 		return func() { <-a.uploads }, nil
-	case <-r.Context().Done():
-		return nil, r.Context().Err()
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
+}
+
+// uploadContext is the request's context for an upload, ending also a
+// little before the server's write timeout: after that no answer can reach
+// the client (net/http does not end the request's context then), so waiting
+// for a slot or for memory, or processing, would be work for no one.
+func (a *API) uploadContext(r *http.Request) (context.Context, context.CancelFunc) {
+	wt := a.cfg.HTTP.WriteTimeout.D()
+	return context.WithTimeout(r.Context(), wt-min(wt/10, 5*time.Second))
 }
 
 func (a *API) mediaError(w http.ResponseWriter, r *http.Request, err error) {
 	var mbe *http.MaxBytesError
 	switch {
+	case r.Context().Err() != nil:
+		return // the client went away, and the upload stopped with it: no one reads an answer
+	case errors.Is(err, context.DeadlineExceeded): // uploadContext's end, before the write timeout
+		w.Header().Set("Retry-After", "60")
+		writeError(w, http.StatusServiceUnavailable, "The server is busy with other uploads; try again in a minute")
 	case errors.Is(err, media.ErrRejected):
 		writeError(w, http.StatusUnprocessableEntity, "Validation failed: "+err.Error())
 	case errors.As(err, &mbe):
@@ -116,12 +136,15 @@ func (a *API) mediaError(w http.ResponseWriter, r *http.Request, err error) {
 
 func (a *API) upload(async bool) func(http.ResponseWriter, *http.Request, *Caller) {
 	return func(w http.ResponseWriter, r *http.Request, c *Caller) {
-		release, err := a.uploadSlot(r)
+		ctx, cancel := a.uploadContext(r)
+		defer cancel()
+		release, err := a.uploadSlot(ctx)
 		if err != nil {
-			return // the client went away
+			a.mediaError(w, r, err)
+			return
 		}
 		defer release()
-		data, ok, err := a.readUpload(r, "file")
+		file, size, ok, err := a.openUpload(r, "file")
 		if errors.Is(err, errNotMultipart) {
 			writeError(w, http.StatusUnprocessableEntity, "Validation failed: "+err.Error())
 			return
@@ -134,12 +157,13 @@ func (a *API) upload(async bool) func(http.ResponseWriter, *http.Request, *Calle
 			writeValidation(w, "file", "ERR_BLANK", "can't be blank")
 			return
 		}
+		defer file.Close()
 		p, err := params(r) // the form is parsed already; this bounds its text fields and lets the body win
 		if err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		m, err := a.media.Upload(r.Context(), c.Account.ID, media.UploadParams{Data: data,
+		m, err := a.media.Upload(ctx, c.Account.ID, media.UploadParams{File: file, Size: size,
 			Description: p.Get("description"), Focus: p.Get("focus"), Async: async})
 		if err != nil {
 			a.mediaError(w, r, err)

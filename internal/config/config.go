@@ -95,6 +95,9 @@ type Media struct {
 	DescriptionLimit int64    `toml:"description_limit"`
 	SyncLimitBytes   ByteSize `toml:"sync_limit_bytes"`
 	CacheMaxAge      Duration `toml:"cache_max_age"`
+	// DecodeMemoryBytes bounds the memory all uploads' processing takes at
+	// once, each by its estimate; one image may not estimate more.
+	DecodeMemoryBytes ByteSize `toml:"decode_memory_bytes"`
 }
 
 // Registration modes.
@@ -153,8 +156,8 @@ func Defaults() Config {
 		Instance: Instance{Title: "Rampart"},
 		Accounts: Accounts{Registrations: RegistrationsClosed, PasswordMinLength: 10},
 		Statuses: Statuses{MaxCharacters: 5000},
-		Media: Media{MaxImageBytes: 16 << 20, MaxVideoBytes: 99 << 20, MaxAudioBytes: 40 << 20, MaxImagePixels: 40_000_000,
-			DescriptionLimit: 1500, SyncLimitBytes: 1 << 20, CacheMaxAge: Duration(365 * 24 * time.Hour)},
+		Media: Media{MaxImageBytes: 16 << 20, MaxVideoBytes: 99 << 20, MaxAudioBytes: 40 << 20, MaxImagePixels: 50_000_000,
+			DescriptionLimit: 1500, SyncLimitBytes: 1 << 20, CacheMaxAge: Duration(365 * 24 * time.Hour), DecodeMemoryBytes: 512 << 20},
 		Security: Security{
 			Headers:         true,
 			ReferrerPolicy:  "same-origin",

@@ -144,6 +144,9 @@ description_limit = {{.D.Media.DescriptionLimit}}
 sync_limit_bytes = "{{text .D.Media.SyncLimitBytes}}"
 # Cache-Control max-age of served media (file names never change).
 cache_max_age = "{{text .D.Media.CacheMaxAge}}"
+# Memory all uploads being processed may take at once, each by the estimate
+# read from its header; an image estimated over it is refused (422).
+decode_memory_bytes = "{{text .D.Media.DecodeMemoryBytes}}"
 
 [security]
 # The HTTP security layer: CSP, X-Frame-Options, nosniff, Referrer-Policy, HSTS.

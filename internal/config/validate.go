@@ -143,6 +143,11 @@ func (c *Config) validate() error {
 	if m.CacheMaxAge < 0 {
 		bad("media.cache_max_age", "must not be negative")
 	}
+	if m.DecodeMemoryBytes < 64<<20 || m.DecodeMemoryBytes > 64<<30 {
+		bad("media.decode_memory_bytes", "must be between 64MiB and 64GiB")
+	} else if need := max(m.MaxVideoBytes, m.MaxAudioBytes) + 1<<20; m.DecodeMemoryBytes < need {
+		bad("media.decode_memory_bytes", "must be at least the larger of media.max_video_bytes and media.max_audio_bytes plus 1MiB (%d bytes): video and audio are checked in memory", int64(need))
+	}
 	if u := c.Instance.ContactUsername; u != "" && !ValidUsername(u) {
 		bad("instance.contact_username", "%q is not a username (a-z, 0-9, _; up to 30)", u)
 	}

@@ -3,6 +3,7 @@ package media
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -14,6 +15,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/rampart-social/rampart/internal/testutil"
 )
 
 // ---- fixtures, all generated here ----
@@ -222,37 +225,7 @@ func (w *bitWriter) bytes() []byte {
 // webpSolid is a lossless (VP8L) WebP of one colour: no transforms, no
 // colour cache, and five one-symbol prefix codes, so every pixel takes zero
 // bits. There is no WebP encoder in Go's standard library or x/image.
-func webpSolid(w, h int, c color.NRGBA) []byte {
-	var bw bitWriter
-	bw.write(0x2f, 8) // VP8L signature
-	bw.write(uint64(w-1), 14)
-	bw.write(uint64(h-1), 14)
-	bw.write(0, 1)                                       // alpha hint
-	bw.write(0, 3)                                       // version
-	bw.write(0, 1)                                       // no transform
-	bw.write(0, 1)                                       // no colour cache
-	bw.write(0, 1)                                       // no meta prefix codes
-	for _, sym := range []uint8{c.G, c.R, c.B, c.A, 0} { // green, red, blue, alpha, distance
-		bw.write(1, 1)           // simple code
-		bw.write(0, 1)           // one symbol
-		bw.write(1, 1)           // eight bits wide
-		bw.write(uint64(sym), 8) // the symbol
-	}
-	payload := bw.bytes()
-	var chunk bytes.Buffer
-	chunk.WriteString("VP8L")
-	binary.Write(&chunk, binary.LittleEndian, uint32(len(payload)))
-	chunk.Write(payload)
-	if len(payload)%2 == 1 {
-		chunk.WriteByte(0)
-	}
-	var out bytes.Buffer
-	out.WriteString("RIFF")
-	binary.Write(&out, binary.LittleEndian, uint32(4+chunk.Len()))
-	out.WriteString("WEBP")
-	out.Write(chunk.Bytes())
-	return out.Bytes()
-}
+func webpSolid(w, h int, c color.NRGBA) []byte { return testutil.SolidWebP(w, h, c) }
 
 // webpClaiming is a VP8L WebP header claiming w×h pixels and nothing else.
 func webpClaiming(w, h int) []byte {
@@ -309,7 +282,7 @@ func assertNoPayload(t testing.TB, what string, b []byte) {
 	}
 }
 
-var testLimits = Limits{MaxPixels: 40_000_000}
+var testLimits = Limits{MaxPixels: 40_000_000, MaxMemory: 512 << 20}
 
 // ---- tests ----
 
@@ -334,7 +307,7 @@ func TestProcessImageStripsAppendedPayloads(t *testing.T) {
 			if err != nil || f != tc.in {
 				t.Fatalf("%s: fixture sniffs as %v, %v", tc.name, f, err)
 			}
-			out, err := ProcessImage(hostile, f, testLimits)
+			out, err := ProcessImage(context.Background(), hostile, f, testLimits)
 			if err != nil {
 				t.Fatalf("%s+payload: %v", tc.name, err)
 			}
@@ -362,7 +335,7 @@ func TestProcessImageStripsAppendedPayloads(t *testing.T) {
 		}
 	}
 	// Lossless formats keep their pixels exactly.
-	out, err := ProcessImage(append(encodePNG(t, src), payload...), PNG, testLimits)
+	out, err := ProcessImage(context.Background(), append(encodePNG(t, src), payload...), PNG, testLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +363,7 @@ func TestProcessImageRemovesEXIFAndGPS(t *testing.T) {
 	if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
 		t.Fatalf("fixture does not decode: %v", err)
 	}
-	out, err := ProcessImage(data, JPEG, testLimits)
+	out, err := ProcessImage(context.Background(), data, JPEG, testLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +394,7 @@ func TestProcessImageChecksPixelsBeforeDecoding(t *testing.T) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		_, err := ProcessImage(tc.data, tc.f, testLimits)
+		_, err := ProcessImage(context.Background(), tc.data, tc.f, testLimits)
 		runtime.ReadMemStats(&after)
 		readableRejection(t, tc.name, err, tc.want)
 		readableRejection(t, tc.name, err, "at most 40000000 pixels are accepted")
@@ -437,9 +410,9 @@ func TestProcessImageChecksPixelsBeforeDecoding(t *testing.T) {
 	if len(tall) > 4096 {
 		t.Fatalf("tall PNG fixture is %d bytes", len(tall))
 	}
-	_, err := ProcessImage(tall, PNG, Limits{MaxPixels: 65536})
+	_, err := ProcessImage(context.Background(), tall, PNG, Limits{MaxPixels: 65536})
 	readableRejection(t, "1×70000 at 65536", err, "the image is 1×70000 pixels; at most 65536 pixels are accepted")
-	out, err := ProcessImage(tall, PNG, Limits{MaxPixels: 70000})
+	out, err := ProcessImage(context.Background(), tall, PNG, Limits{MaxPixels: 70000})
 	if err != nil || out.Size != (Size{1, 70000}) {
 		t.Fatalf("1×70000 at 70000: %v, %v", out, err)
 	}
@@ -451,7 +424,7 @@ func TestProcessImageChecksPixelsBeforeDecoding(t *testing.T) {
 func TestProcessImageKeepsGIFAnimation(t *testing.T) {
 	in, data := animatedGIF(t, 3, 20, 10)
 	data = append(data, "alert(1)//"+payload...)
-	out, err := ProcessImage(data, GIF, testLimits)
+	out, err := ProcessImage(context.Background(), data, GIF, testLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,7 +488,7 @@ func TestProcessImageRefusesGIFFrameBombs(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	_, err := ProcessImage(many, GIF, lim)
+	_, err := ProcessImage(context.Background(), many, GIF, lim)
 	runtime.ReadMemStats(&after)
 	readableRejection(t, "8×256×256 GIF", err, "the GIF's 8 frames hold 524288 pixels in all; at most 262144 are accepted")
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 256<<10 {
@@ -523,12 +496,12 @@ func TestProcessImageRefusesGIFFrameBombs(t *testing.T) {
 	}
 	// Within the budget the same animation is fine.
 	_, few := animatedGIF(t, 3, 256, 256)
-	if _, err := ProcessImage(few, GIF, lim); err != nil {
+	if _, err := ProcessImage(context.Background(), few, GIF, lim); err != nil {
 		t.Errorf("3×256×256 GIF: %v", err)
 	}
 	// Too many frames, however small.
 	_, tiny := animatedGIF(t, maxGIFFrames+1, 1, 1)
-	_, err = ProcessImage(tiny, GIF, lim)
+	_, err = ProcessImage(context.Background(), tiny, GIF, lim)
 	readableRejection(t, "2001-frame GIF", err, "the GIF has 2001 frames; at most 2000 are accepted")
 }
 
@@ -538,7 +511,7 @@ func TestProcessImageStoresWebPAsPNG(t *testing.T) {
 	if f, err := Sniff(data); err != nil || f != WebP {
 		t.Fatalf("WebP fixture sniffs as %v, %v", f, err)
 	}
-	out, err := ProcessImage(data, WebP, testLimits)
+	out, err := ProcessImage(context.Background(), data, WebP, testLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -576,7 +549,7 @@ func TestProcessImageRefusesBrokenImages(t *testing.T) {
 		{"WebP header only", []byte("RIFF\x04\x00\x00\x00WEBP"), WebP},
 	}
 	for _, tc := range cases {
-		out, err := ProcessImage(tc.data, tc.f, testLimits)
+		out, err := ProcessImage(context.Background(), tc.data, tc.f, testLimits)
 		if err == nil {
 			t.Errorf("%s: accepted (%v)", tc.name, out.Size)
 			continue
@@ -588,7 +561,7 @@ func TestProcessImageRefusesBrokenImages(t *testing.T) {
 }
 
 func TestProcessImagePreviewFitsThumbEdge(t *testing.T) {
-	out, err := ProcessImage(encodePNG(t, gradient(1600, 800)), PNG, testLimits)
+	out, err := ProcessImage(context.Background(), encodePNG(t, gradient(1600, 800)), PNG, testLimits)
 	if err != nil {
 		t.Fatal(err)
 	}

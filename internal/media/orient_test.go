@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"image"
 	"image/color"
@@ -46,7 +47,7 @@ func TestEXIFOrientationIsAppliedBeforeStripping(t *testing.T) {
 	if got := jpegOrientation(data); got != 6 {
 		t.Fatalf("fixture orientation = %d", got)
 	}
-	out, err := ProcessImage(data, JPEG, Limits{MaxPixels: 1 << 20})
+	out, err := ProcessImage(context.Background(), data, JPEG, Limits{MaxPixels: 1 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}

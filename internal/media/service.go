@@ -1,10 +1,12 @@
 package media
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -25,15 +27,34 @@ type Service struct {
 	ids     *id.Generator
 	log     *slog.Logger
 	now     func() time.Time
-	work    chan struct{} // bounds concurrent processing
-	pending chan struct{} // bounds uploads waiting in memory for background processing
+	// held bounds the bytes of uploads held in memory at once, from before
+	// a file is read until its processing ends (in a request or waiting in
+	// the background): HeldBytes.
+	held *byteBudget
+	// decode bounds the memory processing takes at once, by each upload's
+	// estimate (an image's from its header, before decoding):
+	// media.decode_memory_bytes. No one image may estimate more.
+	decode  *byteBudget
+	pending chan struct{} // bounds uploads processed in the background (each also holds its bytes in held)
 	bg      *safely.Group // background processing; a panic there fails the upload, not the process
 }
 
+// maxPending is how many uploads may wait for background processing.
+const maxPending = 8
+
 // New builds the service.
 func New(cfg *config.Config, st *store.Store, storage Storage, ids *id.Generator, log *slog.Logger) *Service {
-	return &Service{cfg: cfg, store: st, storage: storage, ids: ids, log: log, now: time.Now, work: make(chan struct{}, 2), pending: make(chan struct{}, 8),
-		bg: safely.NewGroup(log)}
+	return &Service{cfg: cfg, store: st, storage: storage, ids: ids, log: log, now: time.Now,
+		held: newByteBudget(HeldBytes(cfg)), decode: newByteBudget(int64(cfg.Media.DecodeMemoryBytes)),
+		pending: make(chan struct{}, maxPending), bg: safely.NewGroup(log)}
+}
+
+// HeldBytes is the most upload bytes held in memory at once: two of the
+// largest upload allowed, so one large video never blocks every other
+// upload, while what uploads hold stays a fixed multiple of the limits.
+func HeldBytes(cfg *config.Config) int64 {
+	m := cfg.Media
+	return 2 * int64(max(m.MaxImageBytes, m.MaxVideoBytes, m.MaxAudioBytes))
 }
 
 // MaxBytes is the largest upload of any kind (the request body limit of upload routes).
@@ -67,7 +88,12 @@ func (s *Service) limitFor(k Kind) int64 {
 
 // UploadParams are an upload's inputs.
 type UploadParams struct {
+	// The file: Data, already in memory, or File with its Size, read into
+	// memory only once the bytes fit the service's budget for uploads held
+	// in memory (HeldBytes).
 	Data        []byte
+	File        io.Reader
+	Size        int64
 	Description string
 	Focus       string // "x,y" in -1..1
 	// Async lets processing finish after Upload returns (v2): the row is
@@ -76,15 +102,10 @@ type UploadParams struct {
 }
 
 // Upload checks and stores an upload. With Async, large files are processed
-// in the background and the returned row is still "processing".
+// in the background and the returned row is still "processing". The file's
+// bytes count against HeldBytes until its processing ends; if any step
+// fails, no file it stored stays behind.
 func (s *Service) Upload(ctx context.Context, owner int64, p UploadParams) (*store.Media, error) {
-	f, err := Sniff(p.Data[:min(len(p.Data), 4096)])
-	if err != nil {
-		return nil, err
-	}
-	if n, limit := int64(len(p.Data)), s.limitFor(f.Kind); n > limit {
-		return nil, reject("the %s is %d bytes; at most %d are accepted", f.Kind, n, limit)
-	}
 	desc, err := s.checkDescription(p.Description)
 	if err != nil {
 		return nil, err
@@ -93,58 +114,134 @@ func (s *Service) Upload(ctx context.Context, owner int64, p UploadParams) (*sto
 	if err != nil {
 		return nil, err
 	}
+	data, release, err := s.hold(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { release() }() // unless the background takes it over
+	f, err := Sniff(data[:min(len(data), 4096)])
+	if err != nil {
+		return nil, err
+	}
+	if n, limit := int64(len(data)), s.limitFor(f.Kind); n > limit {
+		return nil, reject("the %s is %d bytes; at most %d are accepted", f.Kind, n, limit)
+	}
 	m := &store.Media{ID: s.ids.Next(), AccountID: owner, Kind: string(f.Kind), ContentType: f.MIME, Description: desc,
 		FocusX: fx, FocusY: fy, State: "processing", Meta: "{}", CreatedAt: s.now().UTC()}
-	async := p.Async && int64(len(p.Data)) > int64(s.cfg.Media.SyncLimitBytes)
+	async := p.Async && int64(len(data)) > int64(s.cfg.Media.SyncLimitBytes)
 	if async {
 		select {
 		case s.pending <- struct{}{}:
 		default:
-			async = false // too many waiting in memory already: this one is processed now (back-pressure)
+			async = false // too many waiting already: this one is processed now (back-pressure)
 		}
 	}
 	if !async {
-		if err := s.process(ctx, m, f, p.Data); err != nil {
+		if err := s.process(ctx, m, f, data); err != nil {
 			return nil, err
 		}
 		m.State = "ready"
-		return m, s.store.CreateMedia(ctx, m)
+		if err := s.store.CreateMedia(ctx, m); err != nil {
+			s.discard(ctx, m)
+			return nil, err
+		}
+		return m, nil
 	}
 	if err := s.store.CreateMedia(ctx, m); err != nil {
 		<-s.pending
 		return nil, err
 	}
+	bgRelease := release
+	release = func() {}
 	_ = s.bg.Go("processing an upload", func() error { // a panic here is logged; the row stays "processing" until the janitor fails it
 		defer func() { <-s.pending }()
+		defer bgRelease()
 		// The request is over: processing gets its own bounded context.
 		bctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		done := *m
-		if err := s.process(bctx, &done, f, p.Data); err != nil {
+		if err := s.process(bctx, &done, f, data); err != nil {
 			done.State, done.Failure = "failed", err.Error()
 		} else {
 			done.State = "ready"
 		}
 		if err := s.store.FinishMedia(bctx, &done); err != nil {
 			s.log.Error("finishing an upload", "media_id", m.ID, "err", err)
+			s.discard(bctx, &done)
 		}
 		return nil
 	})
 	return m, nil
 }
 
+// hold reserves the upload's bytes in the held budget, waiting while other
+// uploads hold it (or until ctx is done), and reads a File into memory.
+func (s *Service) hold(ctx context.Context, p UploadParams) (data []byte, release func(), err error) {
+	size := int64(len(p.Data))
+	if p.File != nil {
+		size = p.Size
+	}
+	if size <= 0 {
+		return nil, nil, reject("the file is empty")
+	}
+	if limit := s.largestLimit(); size > limit {
+		return nil, nil, reject("the file is %d bytes; at most %d are accepted", size, limit)
+	}
+	release, err = s.held.Acquire(ctx, size)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p.File == nil {
+		return p.Data, release, nil
+	}
+	data = make([]byte, size)
+	if _, err := io.ReadFull(p.File, data); err != nil {
+		release()
+		return nil, nil, fmt.Errorf("read upload: %w", err)
+	}
+	return data, release, nil
+}
+
+func (s *Service) largestLimit() int64 {
+	m := s.cfg.Media
+	return int64(max(m.MaxImageBytes, m.MaxVideoBytes, m.MaxAudioBytes))
+}
+
+// discard deletes the files process stored for m, after a later step
+// failed. It runs even when ctx is done (a client that went away must not
+// leave files behind).
+func (s *Service) discard(ctx context.Context, m *store.Media) {
+	ctx = context.WithoutCancel(ctx)
+	for _, key := range []string{m.FileKey, m.PreviewKey} {
+		if key == "" {
+			continue
+		}
+		if err := s.storage.Delete(ctx, key); err != nil {
+			s.log.Error("deleting the files of a failed upload", "media_id", m.ID, "key", key, "err", err)
+		}
+	}
+	m.FileKey, m.PreviewKey = "", ""
+}
+
 // ProfileImage stores an avatar or header: it must be an image, is
 // re-encoded like any upload, and its key is returned — the avatar uses the
 // (at most 640-pixel) preview, the header the full image.
-func (s *Service) ProfileImage(ctx context.Context, owner int64, data []byte, avatar bool) (string, error) {
-	f, err := Sniff(data[:min(len(data), 4096)])
+func (s *Service) ProfileImage(ctx context.Context, owner int64, file io.Reader, size int64, avatar bool) (string, error) {
+	head := make([]byte, min(size, 4096))
+	if _, err := io.ReadFull(file, head); err != nil {
+		return "", fmt.Errorf("read upload: %w", err)
+	}
+	f, err := Sniff(head)
 	if err != nil {
 		return "", err
 	}
 	if f.Kind != Image {
 		return "", reject("avatars and headers must be images")
 	}
-	m, err := s.Upload(ctx, owner, UploadParams{Data: data})
+	if size > s.limitFor(Image) {
+		return "", reject("the image is %d bytes; at most %d are accepted", size, s.limitFor(Image))
+	}
+	m, err := s.Upload(ctx, owner, UploadParams{File: io.MultiReader(bytes.NewReader(head), file), Size: size})
 	if err != nil {
 		return "", err
 	}
@@ -157,22 +254,48 @@ func (s *Service) ProfileImage(ctx context.Context, owner int64, data []byte, av
 // Wait blocks until background processing is done (for shutdown and tests).
 func (s *Service) Wait() { s.bg.Wait() }
 
-// process makes the upload safe and stores its files, filling m.
-func (s *Service) process(ctx context.Context, m *store.Media, f Format, data []byte) error {
-	select {
-	case s.work <- struct{}{}:
-		defer func() { <-s.work }()
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	meta := map[string]any{}
-	var file, preview []byte
+// process makes the upload safe and stores its files, filling m. Its memory
+// is admitted by estimate against the decode budget first (waiting while
+// other uploads use it, or until ctx is done) and held until the files are
+// stored. If a step fails, nothing it stored stays behind.
+func (s *Service) process(ctx context.Context, m *store.Media, f Format, data []byte) (err error) {
+	lim := Limits{MaxPixels: int(s.cfg.Media.MaxImagePixels), MaxMemory: int64(s.cfg.Media.DecodeMemoryBytes)}
 	// Parsers of uploaded bytes are where a crafted file finds a bug: a panic
 	// there fails this upload with a clean error, never the request or the process.
-	err := safely.Do(s.log, "processing an upload", func() error {
+	parse := func(fn func() error) error {
+		err := safely.Do(s.log, "processing an upload", fn)
+		var pe *safely.PanicError
+		if errors.As(err, &pe) {
+			return reject("the file could not be processed")
+		}
+		return err
+	}
+	var plan *imagePlan
+	// Video and audio are checked in place (checkStructure walks the bytes,
+	// checkNoMarkup lowers a 32 KiB window at a time); the file itself is
+	// counted in HeldBytes already.
+	cost := int64(1 << 20)
+	if f.Kind == Image {
+		if err := parse(func() (err error) { plan, err = planImage(data, f, lim); return err }); err != nil {
+			return err
+		}
+		cost = plan.bytes
+	}
+	release, err := s.decode.Acquire(ctx, cost)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return reject("the file would take about %s of memory to process; at most %s are allowed for one upload",
+			byteString(cost), byteString(int64(s.cfg.Media.DecodeMemoryBytes)))
+	}
+	defer release()
+	meta := map[string]any{}
+	var file, preview []byte
+	err = parse(func() error {
 		switch f.Kind {
 		case Image:
-			img, err := ProcessImage(data, f, Limits{MaxPixels: int(s.cfg.Media.MaxImagePixels)})
+			img, err := plan.process(ctx, data)
 			if err != nil {
 				return err
 			}
@@ -200,18 +323,21 @@ func (s *Service) process(ctx context.Context, m *store.Media, f Format, data []
 		}
 		return nil
 	})
-	var pe *safely.PanicError
-	if errors.As(err, &pe) {
-		return reject("the file could not be processed")
-	}
 	if err != nil {
 		return err
 	}
-	key, err := s.storage.Put(ctx, f.Ext, file)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	m.FileKey, m.FileSize, m.ContentType, m.Kind = key, int64(len(file)), f.MIME, string(f.Kind)
+	defer func() {
+		if err != nil {
+			s.discard(ctx, m)
+		}
+	}()
+	if m.FileKey, err = s.storage.Put(ctx, f.Ext, file); err != nil {
+		return err
+	}
+	m.FileSize, m.ContentType, m.Kind = int64(len(file)), f.MIME, string(f.Kind)
 	if preview != nil {
 		if m.PreviewKey, err = s.storage.Put(ctx, "jpg", preview); err != nil {
 			return err
