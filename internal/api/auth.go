@@ -36,7 +36,7 @@ func bearer(r *http.Request) string {
 		}
 		return ""
 	}
-	return r.URL.Query().Get("access_token")
+	return strings.TrimSpace(r.URL.Query().Get("access_token"))
 }
 
 func unauthorized(w http.ResponseWriter, msg string) {
