@@ -1,12 +1,13 @@
 package accounts
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"strings"
+	"errors"
 	"time"
 
 	"github.com/rampart-social/rampart/internal/config"
@@ -15,22 +16,29 @@ import (
 
 // A device token says that a browser has signed in to an account before
 // (OWASP's "device cookie"). Every successful sign-in gets a fresh one. It
-// holds the time it was issued, a random id and keyed digests of the
-// account's username and e-mail address, and is signed with a key derived
-// from secret_key: it survives a restart, cannot be forged, and counts only
-// for the account it names. Authenticate limits a browser with a valid token
-// by that token's own failures (signInLimits.perDevice); too many failures
-// revoke it for the rest of its lifetime.
+// holds the time it was issued, a random id and the id of the account that
+// signed in, and is signed with a key derived from secret_key: it survives a
+// restart, cannot be forged, and counts only for the account it names.
+// Authenticate limits a browser with a valid token by that token's own
+// failures (signInLimits.perDevice) when the login typed is that account's;
+// too many failures revoke it for the rest of its lifetime.
+//
+// The token names the account by id, never by a digest of its username or
+// e-mail address: two accounts' addresses can differ for the store and yet be
+// one text once lower-cased (U+0130 "İ" and the Kelvin sign "K" lower-case to
+// ASCII in Go, not in SQLite), and a token naming a text would then make its
+// holder a known browser for another account's login.
 
 // DeviceLifetime is how long a device token is honoured after its sign-in.
 const DeviceLifetime = 365 * 24 * time.Hour
 
 const (
-	deviceVersion  = 1
-	deviceIDLen    = 16
-	loginDigestLen = 16
-	// version, issued (Unix seconds), id, username digest, e-mail digest
-	devicePayloadLen = 1 + 8 + deviceIDLen + 2*loginDigestLen
+	// Version 1 named the account by digests of its lower-cased username and
+	// e-mail; such tokens are no longer valid.
+	deviceVersion = 2
+	deviceIDLen   = 16
+	// version, issued (Unix seconds), id, account id
+	devicePayloadLen = 1 + 8 + deviceIDLen + 8
 	deviceRawLen     = devicePayloadLen + sha256.Size // then the HMAC tag
 )
 
@@ -62,47 +70,55 @@ func (s *Service) deviceMAC(kind byte, data []byte) []byte {
 	return m.Sum(nil)
 }
 
-func (s *Service) loginDigest(login string) []byte {
-	return s.deviceMAC('l', []byte(strings.ToLower(strings.TrimSpace(login))))[:loginDigestLen]
-}
-
 // issueDevice makes a fresh device token for an account that just signed in.
-func (s *Service) issueDevice(a *store.Account, u *store.User) string {
+func (s *Service) issueDevice(a *store.Account) string {
 	b := make([]byte, 0, deviceRawLen)
 	b = append(b, deviceVersion)
 	b = binary.BigEndian.AppendUint64(b, uint64(s.now().Unix()))
 	id := make([]byte, deviceIDLen)
 	rand.Read(id)
 	b = append(b, id...)
-	b = append(b, s.loginDigest(a.Username)...)
-	b = append(b, s.loginDigest(u.Email)...)
+	b = binary.BigEndian.AppendUint64(b, uint64(a.ID))
 	b = append(b, s.deviceMAC('t', b)...)
 	return deviceEncoding.EncodeToString(b)
 }
 
-// readDevice returns the id of token when it is a device token this server
-// signed, issued less than DeviceLifetime ago, for an account whose username
-// or e-mail is login (already lower-cased). Anything else is no token.
-func (s *Service) readDevice(token, login string) (string, bool) {
+// readDevice returns the id of token and the account it names when it is a
+// device token this server signed, issued less than DeviceLifetime ago.
+// Anything else is no token.
+func (s *Service) readDevice(token string) (id string, account int64, ok bool) {
 	if len(token) != DeviceTokenLen {
-		return "", false
+		return "", 0, false
 	}
 	b, err := deviceEncoding.DecodeString(token)
 	if err != nil || len(b) != deviceRawLen || b[0] != deviceVersion {
-		return "", false
+		return "", 0, false
 	}
 	payload, tag := b[:devicePayloadLen], b[devicePayloadLen:]
 	if !hmac.Equal(tag, s.deviceMAC('t', payload)) {
-		return "", false
+		return "", 0, false
 	}
 	issued := time.Unix(int64(binary.BigEndian.Uint64(payload[1:9])), 0)
 	if age := s.now().Sub(issued); age >= DeviceLifetime || age < -time.Minute {
-		return "", false
+		return "", 0, false
 	}
-	id, names := payload[9:9+deviceIDLen], payload[9+deviceIDLen:]
-	want := s.loginDigest(login)
-	if !hmac.Equal(names[:loginDigestLen], want) && !hmac.Equal(names[loginDigestLen:], want) {
-		return "", false
+	return string(payload[9 : 9+deviceIDLen]), int64(binary.BigEndian.Uint64(payload[9+deviceIDLen:])), true
+}
+
+// knownBrowser returns the id of token when it is a valid device token of
+// the account that login (already lower-cased) names in the store. Only a
+// browser that holds a valid token costs this lookup.
+func (s *Service) knownBrowser(ctx context.Context, token, login string) (string, bool, error) {
+	id, account, ok := s.readDevice(token)
+	if !ok {
+		return "", false, nil
 	}
-	return string(id), true
+	u, err := s.store.UserByLogin(ctx, login)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return id, u.AccountID == account, nil
 }

@@ -104,7 +104,10 @@ func (s *Service) Authenticate(ctx context.Context, in SignIn) (Outcome, error) 
 	}
 	login = strings.ToLower(login)
 	l := s.limits
-	device, trusted := s.readDevice(in.Device, login)
+	device, trusted, err := s.knownBrowser(ctx, in.Device, login)
+	if err != nil {
+		return out, err
+	}
 	if trusted && l.perDevice.Take(device) > 0 {
 		trusted, out.ForgetDevice = false, true // revoked: from now on it is any browser
 	}
@@ -151,7 +154,7 @@ func (s *Service) Authenticate(ctx context.Context, in SignIn) (Outcome, error) 
 	if err != nil {
 		return out, err
 	}
-	out.Account, out.User, out.Device = a, u.User, s.issueDevice(a, u.User)
+	out.Account, out.User, out.Device = a, u.User, s.issueDevice(a)
 	return out, nil
 }
 

@@ -288,36 +288,46 @@ func TestDeviceTokensNameTheirAccountAndCannotBeForged(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := f.wantErr("alice signs in", nil, "alice", ownerPassword, "192.0.2.7", "").Device
+	known := func(s *Service, tok, login string) bool {
+		t.Helper()
+		_, ok, err := s.knownBrowser(ctx, tok, login)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
 	for _, login := range []string{"alice", "alice@example.test"} {
-		if _, ok := f.s.readDevice(tok, login); !ok {
+		if !known(f.s, tok, login) {
 			t.Errorf("alice's token is not valid for %q", login)
 		}
 	}
-	if _, ok := f.s.readDevice(tok, "bob"); ok {
-		t.Error("alice's token is valid for bob")
+	for _, login := range []string{"bob", "bob@example.test", "nobody"} {
+		if known(f.s, tok, login) {
+			t.Errorf("alice's token is valid for %q", login)
+		}
 	}
 	for i := 0; i < len(tok); i += 7 {
 		b := []byte(tok)
 		b[i] ^= 2
-		if _, ok := f.s.readDevice(string(b), "alice"); ok {
+		if known(f.s, string(b), "alice") {
 			t.Errorf("a token altered at %d is valid", i)
 		}
 	}
-	if _, ok := f.s.readDevice(tok[:len(tok)-1], "alice"); ok {
+	if known(f.s, tok[:len(tok)-1], "alice") {
 		t.Error("a truncated token is valid")
 	}
 	other := newFixture(t)
 	other.s.deviceKey = []byte("another instance's device key, 32b")
-	if _, ok := other.s.readDevice(tok, "alice"); ok {
+	if known(other.s, tok, "alice") {
 		t.Error("a token of another key is valid")
 	}
 	now := time.Now()
 	f.s.now = func() time.Time { return now.Add(DeviceLifetime) }
-	if _, ok := f.s.readDevice(tok, "alice"); ok {
+	if known(f.s, tok, "alice") {
 		t.Error("a token past its lifetime is valid")
 	}
 	f.s.now = func() time.Time { return now.Add(-time.Hour) }
-	if _, ok := f.s.readDevice(tok, "alice"); ok {
+	if known(f.s, tok, "alice") {
 		t.Error("a token issued in the future is valid")
 	}
 	f.s.now = time.Now
@@ -332,5 +342,51 @@ func TestDeviceTokensNameTheirAccountAndCannotBeForged(t *testing.T) {
 	}
 	if out := f.wantErr("disabled bob", ErrDisabled, "bob", ownerPassword, "192.0.2.9", ""); out.Device != "" {
 		t.Error("a disabled account got a device token")
+	}
+}
+
+// A device token belongs to the account that signed in, not to a text: an
+// account whose e-mail address is another's in other letters (U+0130 and the
+// Kelvin sign K lower-case to ASCII "i" and "k" in Go, not in SQLite, so the
+// store takes the address as distinct) must not get a known browser's
+// treatment for the other account's login. Otherwise its holder guesses that
+// login's password past every limit but the device's, and signs in to their
+// own account for a fresh token whenever that one is spent.
+func TestDeviceTokenOfALookalikeAccountGrantsNothing(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const malloryPassword = "mallory's own password"
+	for _, lookalike := range []struct{ username, email, victimLogin string }{
+		{"mallory", "al\u0130ce@example.test", "alice@example.test"},
+		{"mallory2", "\u212Aate@example.test", "kate@example.test"},
+	} {
+		if lookalike.victimLogin != "alice@example.test" {
+			if _, _, err := f.s.Create(ctx, NewParams{Username: "kate", Email: "kate@example.test", Password: ownerPassword, Approved: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, err := f.s.Create(ctx, NewParams{Username: lookalike.username, Email: lookalike.email, Password: malloryPassword, Approved: true}); err != nil {
+			t.Fatalf("the store refused %q next to %q, so this test proves nothing: %v", lookalike.email, lookalike.victimLogin, err)
+		}
+		ip := "198.51.100." + strconv.Itoa(len(lookalike.username))
+		tok := f.wantErr("the lookalike signs in to their own account", nil, lookalike.username, malloryPassword, ip, "").Device
+		guessed := 0
+		for round := 0; round < 3; round++ {
+			for i := 0; i < n; i++ {
+				if _, err := f.try(lookalike.victimLogin, "wrong password!", ip, tok); errors.Is(err, ErrBadCredentials) {
+					guessed++
+				}
+			}
+			// A fresh token, as often as the attacker likes: their own account.
+			if out, err := f.try(lookalike.username, malloryPassword, ip, tok); err == nil {
+				tok = out.Device
+			}
+		}
+		if guessed > n {
+			t.Errorf("%s's token (e-mail %q): %d guesses at %q from one address were checked, want at most %d", lookalike.username, lookalike.email, guessed, lookalike.victimLogin, n)
+		}
+		// The owner's own token still makes a known browser.
+		owner := f.wantErr("the owner signs in", nil, lookalike.victimLogin, ownerPassword, "192.0.2.200", "").Device
+		f.wantErr("the owner's known browser, once more", nil, lookalike.victimLogin, ownerPassword, ip, owner)
 	}
 }

@@ -164,7 +164,18 @@ func (i *Instance) Close() error {
 	return i.store.Close()
 }
 
-// checkUser is the rule on the user Rampart runs as (euid): root is refused
+// uidToCheck is the uid checkUser judges: 0 when the real, effective or saved
+// uid is 0, since a process with root as its real or saved uid can make its
+// effective uid root again at any time (`setpriv --euid=65534` run by root
+// leaves the real uid 0); otherwise the effective uid.
+func uidToCheck(ruid, euid, suid int) int {
+	if ruid == 0 || euid == 0 || suid == 0 {
+		return 0
+	}
+	return euid
+}
+
+// checkUser is the rule on the user Rampart runs as (uidToCheck): root is refused
 // in prod unless security.allow_root = true, and whenever it is let run, it
 // is warned about at every start. (A flaw anywhere in the process would own
 // the machine, and files it creates would be root's.)
@@ -194,7 +205,7 @@ func LogStartup(cfg *config.Config, log *slog.Logger) {
 
 // Run is `rampart serve`: listen, open, serve until ctx ends, close.
 func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) error {
-	asRoot, err := checkUser(cfg, os.Geteuid())
+	asRoot, err := checkUser(cfg, uidToCheck(processUIDs()))
 	if err != nil {
 		return err
 	}

@@ -54,6 +54,32 @@ secret_key = "`+testutil.Secret+`"
 	}
 }
 
+// A process whose real or saved uid is root can make its effective uid root
+// again at any time (setuid(0) is allowed when the real or saved uid is 0), so
+// it is root for the rule: `setpriv --euid=65534 rampart serve` started as
+// root must not pass as a user.
+func TestRootAsRealOrSavedUIDCountsAsRoot(t *testing.T) {
+	for _, tc := range []struct {
+		ruid, euid, suid int
+		root             bool
+	}{
+		{0, 0, 0, true},
+		{0, 65534, 65534, true}, // setpriv --euid=65534, run by root
+		{1000, 1000, 0, true},
+		{1000, 0, 1000, true},
+		{1000, 1000, 1000, false},
+		{1000, 65534, 1000, false},
+	} {
+		if got := uidToCheck(tc.ruid, tc.euid, tc.suid) == 0; got != tc.root {
+			t.Errorf("real %d, effective %d, saved %d: root %v, want %v", tc.ruid, tc.euid, tc.suid, got, tc.root)
+		}
+	}
+	prod := testutil.ProdConfig(t, t.TempDir())
+	if _, err := checkUser(prod, uidToCheck(0, 65534, 65534)); err == nil {
+		t.Error("prod started with a real uid of root")
+	}
+}
+
 // Serve returns only when the work it started has ended, and Close only
 // when background uploads have: nothing writes into the data directory
 // after them. (A janitor round that outlived Serve once kept a database
