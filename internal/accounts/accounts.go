@@ -141,11 +141,19 @@ func (s *Service) Create(ctx context.Context, p NewParams) (*store.Account, *sto
 	return a, u, nil
 }
 
-// NormalizeEmail checks an address and returns it bare and trimmed.
+// NormalizeEmail checks an address and returns it bare, trimmed and lower
+// case (as Mastodon keeps them). Lower case is Go's Unicode mapping, the one
+// sign-in applies to what is typed: an address that only differs from
+// another by letters that map to the same ones (the Kelvin sign and K, İ and
+// i) is the same address, taken, rather than a second account that the
+// other's login would reach.
 func NormalizeEmail(e string) (string, error) {
 	e = strings.TrimSpace(e)
 	addr, err := mail.ParseAddress(e)
-	if err != nil || addr.Address != e || !strings.Contains(e[strings.LastIndex(e, "@"):], ".") || len(e) > 254 {
+	if err != nil || addr.Address != e || !strings.Contains(e[strings.LastIndex(e, "@"):], ".") {
+		return "", &ValidationError{"email", "ERR_INVALID", "is not an e-mail address"}
+	}
+	if e = strings.ToLower(e); len(e) > 254 {
 		return "", &ValidationError{"email", "ERR_INVALID", "is not an e-mail address"}
 	}
 	return e, nil
