@@ -37,6 +37,15 @@ var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("fe80::/10"),
 }
 
+// nat64 are the IPv6 ranges that carry IPv4 clients (RFC 6052's well-known
+// prefix and RFC 8215's local-use one): behind a NAT64 or SIIT translator,
+// every IPv4 address arrives from inside them, so an IPv6 range overlapping
+// one trusts as many IPv4 addresses as it embeds.
+var nat64 = []netip.Prefix{
+	netip.MustParsePrefix("64:ff9b::/96"),
+	netip.MustParsePrefix("64:ff9b:1::/48"),
+}
+
 // parseProxy reads one http.trusted_proxies item: an address (one host) or a
 // CIDR range. An IPv4-mapped IPv6 range (::ffff:0:0/96 and inside it) is
 // turned into the IPv4 range it means, since client addresses are compared
@@ -73,9 +82,16 @@ func publicAddresses(prefixes []netip.Prefix) (v4, v6 *big.Int) {
 		}
 		if p.Addr().Is4() {
 			v4.Add(v4, n)
-		} else {
-			v6.Add(v6, n)
+			continue
 		}
+		for _, t := range nat64 {
+			if p.Overlaps(t) {
+				embedded := size(smaller(p, t))
+				n.Sub(n, embedded)
+				v4.Add(v4, bigMin(embedded, new(big.Int).Lsh(big.NewInt(1), 32)))
+			}
+		}
+		v6.Add(v6, n)
 	}
 	return v4, v6
 }
@@ -104,6 +120,13 @@ func outermost(prefixes []netip.Prefix) []netip.Prefix {
 
 func size(p netip.Prefix) *big.Int {
 	return new(big.Int).Lsh(big.NewInt(1), uint(p.Addr().BitLen()-p.Bits()))
+}
+
+func bigMin(a, b *big.Int) *big.Int {
+	if a.Cmp(b) < 0 {
+		return a
+	}
+	return b
 }
 
 func smaller(a, b netip.Prefix) netip.Prefix {

@@ -34,6 +34,12 @@ func TestTrustedProxiesRefuseWidePublicSpaceHoweverSplit(t *testing.T) {
 		"two public /24s":           slash24s,
 		"a /25 and 129 more hosts":  append([]string{"203.0.113.0/25"}, hosts("198.51.100.", 129)...),
 		"halves with private cover": {"10.0.0.0/8", "0.0.0.0/1", "128.0.0.0/1"},
+		// Behind a NAT64 or SIIT translator every IPv4 client comes from these.
+		"NAT64 well-known /96":   {"64:ff9b::/96"},
+		"NAT64 within a /64":     {"64:ff9b::/64"},
+		"NAT64 local-use /48":    {"64:ff9b:1::/48"},
+		"NAT64 local-use /96":    {"64:ff9b:1::/96"},
+		"NAT64 /120s, 257 hosts": {"64:ff9b::c633:6400/120", "64:ff9b::cb00:7100/128"},
 	}
 	for name, items := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -52,18 +58,19 @@ func TestTrustedProxiesRefuseWidePublicSpaceHoweverSplit(t *testing.T) {
 // an admin needs, beside a few public hosts.
 func TestTrustedProxiesAcceptPrivateRangesAndFewPublicHosts(t *testing.T) {
 	cases := map[string][]string{
-		"default loopback":         {"127.0.0.1/32", "::1/128"},
-		"private /8":               {"10.0.0.0/8"},
-		"every private range":      {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16", "100.64.0.0/10"},
-		"a few public hosts":       {"203.0.113.7", "198.51.100.20/32", "192.0.2.1"},
-		"one public /24":           {"203.0.113.0/24"},
-		"a /24 and a host in it":   {"203.0.113.0/24", "203.0.113.9"},
-		"unique-local IPv6":        {"fd00::/8", "fc00::/7"},
-		"link-local IPv6":          {"fe80::/10"},
-		"one public IPv6 /64":      {"2001:db8:1:2::/64"},
-		"public IPv6 hosts":        {"2001:db8::1", "2001:db8::2"},
-		"mapped host":              {"::ffff:203.0.113.7"},
-		"256 public hosts exactly": hosts("198.51.100.", 256),
+		"default loopback":          {"127.0.0.1/32", "::1/128"},
+		"private /8":                {"10.0.0.0/8"},
+		"every private range":       {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16", "100.64.0.0/10"},
+		"a few public hosts":        {"203.0.113.7", "198.51.100.20/32", "192.0.2.1"},
+		"one public /24":            {"203.0.113.0/24"},
+		"a /24 and a host in it":    {"203.0.113.0/24", "203.0.113.9"},
+		"unique-local IPv6":         {"fd00::/8", "fc00::/7"},
+		"link-local IPv6":           {"fe80::/10"},
+		"one public IPv6 /64":       {"2001:db8:1:2::/64"},
+		"public IPv6 hosts":         {"2001:db8::1", "2001:db8::2"},
+		"mapped host":               {"::ffff:203.0.113.7"},
+		"256 public hosts exactly":  hosts("198.51.100.", 256),
+		"one NAT64 /120 (256 IPv4)": {"64:ff9b::c633:6400/120"},
 	}
 	for name, items := range cases {
 		t.Run(name, func(t *testing.T) {
