@@ -36,7 +36,7 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Calle
 	}
 	p, err := params(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeParamsError(w, err)
 		return
 	}
 	upd := accounts.ProfileUpdate{
@@ -197,7 +197,7 @@ func (a *API) register(w http.ResponseWriter, r *http.Request, c *Caller) {
 	}
 	p, err := params(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeParamsError(w, err)
 		return
 	}
 	if !truthy(p.Get("agreement")) {

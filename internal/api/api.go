@@ -240,7 +240,10 @@ func humanField(f string) string {
 func (a *API) serviceError(w http.ResponseWriter, r *http.Request, err error) {
 	var ve *accounts.ValidationError
 	var ae *oauth.ValidationError
+	var tooLarge *bodyTooLargeError
 	switch {
+	case errors.As(err, &tooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
 	case errors.As(err, &ve):
 		writeValidation(w, ve.Field, ve.Code, ve.Msg)
 	case errors.As(err, &ae):

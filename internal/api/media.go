@@ -160,7 +160,7 @@ func (a *API) upload(async bool) func(http.ResponseWriter, *http.Request, *Calle
 		defer file.Close()
 		p, err := params(r) // the form is parsed already; this bounds its text fields and lets the body win
 		if err != nil {
-			writeError(w, http.StatusBadRequest, err.Error())
+			writeParamsError(w, err)
 			return
 		}
 		m, err := a.media.Upload(ctx, c.Account.ID, media.UploadParams{File: file, Size: size,
@@ -206,7 +206,7 @@ func (a *API) updateMedia(w http.ResponseWriter, r *http.Request, c *Caller) {
 	}
 	p, err := params(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeParamsError(w, err)
 		return
 	}
 	m, err := a.media.Describe(r.Context(), c.Account.ID, id, optString(p, "description"), optString(p, "focus"))

@@ -17,7 +17,7 @@ func (a *API) createApp(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := params(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeParamsError(w, err)
 		return
 	}
 	app, secret, err := a.oauth.RegisterApp(r.Context(), oauth.AppParams{

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/rampart-social/rampart/internal/social"
 )
 
 // Bounds on one request's parameters, whatever carries them (query string,
@@ -148,14 +150,43 @@ func params(r *http.Request) (url.Values, error) {
 	return ps.v, nil
 }
 
-// bodyError names a body over the server's cap (a *http.MaxBytesError), and
-// otherwise says msg.
+// bodyError names a body over the server's cap (a *http.MaxBytesError) as a
+// *bodyTooLargeError, and otherwise says msg.
 func bodyError(err error, msg string) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return fmt.Errorf("the request body is larger than %d bytes", mbe.Limit)
+		return &bodyTooLargeError{limit: mbe.Limit}
 	}
 	return errors.New(msg)
+}
+
+// bodyTooLargeError is a body that grew past the server's cap while it was
+// read: 413, like one whose Content-Length declared it.
+type bodyTooLargeError struct{ limit int64 }
+
+func (e *bodyTooLargeError) Error() string {
+	return fmt.Sprintf("the request body is larger than %d bytes", e.limit)
+}
+
+// writeParamsError answers a request whose parameters could not be read:
+// 413 for a body over the cap, else 400 with the reason.
+func writeParamsError(w http.ResponseWriter, err error) {
+	var tooLarge *bodyTooLargeError
+	if errors.As(err, &tooLarge) {
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+		return
+	}
+	writeError(w, http.StatusBadRequest, err.Error())
+}
+
+// paramsFailure is a parameters error for services' error paths: a body over
+// the cap stays itself (413 from serviceError), anything else is invalid input.
+func paramsFailure(err error) error {
+	var tooLarge *bodyTooLargeError
+	if errors.As(err, &tooLarge) {
+		return err
+	}
+	return &social.ValidationError{Field: "body", Msg: err.Error()}
 }
 
 // parseForm adds the pairs of an application/x-www-form-urlencoded string, as

@@ -61,7 +61,7 @@ func (a *API) relationAction(do func(r *http.Request, c *Caller, id int64) error
 func (a *API) follow(r *http.Request, c *Caller, id int64) error {
 	p, err := params(r)
 	if err != nil {
-		return &social.ValidationError{Field: "body", Msg: err.Error()}
+		return paramsFailure(err)
 	}
 	// Following again without options keeps the ones set before.
 	o := social.FollowOptions{ShowReblogs: true}
@@ -80,7 +80,7 @@ func (a *API) follow(r *http.Request, c *Caller, id int64) error {
 func (a *API) mute(r *http.Request, c *Caller, id int64) error {
 	p, err := params(r)
 	if err != nil {
-		return &social.ValidationError{Field: "body", Msg: err.Error()}
+		return paramsFailure(err)
 	}
 	notifications := true
 	if v := optBool(p, "notifications"); v != nil {

@@ -51,7 +51,7 @@ func (a *API) writeStatus(w http.ResponseWriter, r *http.Request, c *Caller, st 
 func statusForm(w http.ResponseWriter, r *http.Request) (url.Values, []int64, bool) {
 	p, err := params(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeParamsError(w, err)
 		return nil, nil, false
 	}
 	mediaIDs, ok := mediaIDList(p)
@@ -264,7 +264,7 @@ func (a *API) statusActionsFor() map[string]func(r *http.Request, c *Caller, id 
 		"reblog": func(r *http.Request, c *Caller, id int64) (*store.Status, error) {
 			p, err := params(r)
 			if err != nil {
-				return nil, &social.ValidationError{Field: "body", Msg: err.Error()}
+				return nil, paramsFailure(err)
 			}
 			vis := p.Get("visibility")
 			if vis == "" { // the reblogger's default, as on Mastodon; a reblog cannot be direct

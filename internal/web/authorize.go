@@ -92,8 +92,7 @@ func (p *Pages) authorizeForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) authorize(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		p.render(w, r, http.StatusBadRequest, "message.html", page{Title: "Bad request", Error: "The form could not be read."})
+	if !p.readForm(w, r) {
 		return
 	}
 	v, err := p.load(r.Context(), w, r)

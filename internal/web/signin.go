@@ -44,8 +44,7 @@ func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		p.render(w, r, http.StatusBadRequest, "message.html", page{Title: "Bad request", Error: "The form could not be read."})
+	if !p.readForm(w, r) {
 		return
 	}
 	login := r.PostForm.Get("username")
@@ -96,7 +95,10 @@ func (p *Pages) signOut(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	if err := r.ParseForm(); err != nil || !p.Sessions.CheckCSRF(v.state, r.PostForm.Get(session.CSRFField)) {
+	if !p.readForm(w, r) {
+		return
+	}
+	if !p.Sessions.CheckCSRF(v.state, r.PostForm.Get(session.CSRFField)) {
 		p.render(w, r, http.StatusForbidden, "message.html", page{Title: "Sign out", Error: "Your form expired. Please try again from the home page."})
 		return
 	}

@@ -163,6 +163,22 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name 
 	}
 }
 
+// readForm parses a POSTed form; when it cannot, it answers (413 for a body
+// over the server's cap, 400 otherwise) and reports false.
+func (p *Pages) readForm(w http.ResponseWriter, r *http.Request) bool {
+	err := r.ParseForm()
+	if err == nil {
+		return true
+	}
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		p.render(w, r, http.StatusRequestEntityTooLarge, "message.html", page{Title: "Too large", Error: "The form is larger than this server accepts."})
+		return false
+	}
+	p.render(w, r, http.StatusBadRequest, "message.html", page{Title: "Bad request", Error: "The form could not be read."})
+	return false
+}
+
 func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	p.Log.Error("page", "path", r.URL.Path, "err", err)
 	p.render(w, r, http.StatusInternalServerError, "message.html", page{Title: "Something went wrong",
