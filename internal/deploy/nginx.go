@@ -134,8 +134,21 @@ const ProxyErrorLocation = "/.rampart-proxy-error"
 // for it gets nginx's 404 through the same location.
 var ProxyErrorCodes = []int{400, 403, 404, 405, 408, 411, 413, 414, 416, 421, 429, 494, 495, 496, 497, 500, 501, 502, 503, 504, 505, 507}
 
-// nginxHeader is one add_header of the error location.
-type nginxHeader struct{ Name, Value string }
+// nginxHeader is one header of a host's set: an add_header of the error
+// location, and of the proxy locations through Var (see nginxProxy).
+type nginxHeader struct{ Name, Value, Var string }
+
+// nginxProxy is what a location that proxies to Rampart needs. Fallback are
+// the host's headers for an answer of Rampart's listener that has no
+// X-Request-Id: Rampart's handler marks every answer it writes with one, so
+// such an answer was written by Go's HTTP server before any handler ran (a
+// header line it refuses: 400). Each header's value comes from a map on
+// $upstream_http_x_request_id that is empty for Rampart's own answers, and
+// add_header adds nothing for an empty value.
+type nginxProxy struct {
+	Upstream, HostHeader string
+	Fallback             []nginxHeader
+}
 
 // nginxErrorPage is what one https server needs to answer nginx's own errors.
 type nginxErrorPage struct {
@@ -153,11 +166,28 @@ func nginxHeaders(host string, h http.Header) ([]nginxHeader, error) {
 			if strings.ContainsAny(v, "\"\\$") || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 				return nil, fmt.Errorf("the %s host's %s header %q holds a character nginx cannot write literally (a quote, a backslash, $ or a control character); change the config value it comes from", host, name, v)
 			}
-			out = append(out, nginxHeader{name, v})
+			out = append(out, nginxHeader{Name: name, Value: v})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	for i := range out {
+		out[i].Var = fmt.Sprintf("$rampart_%s_%d", nginxVarLabel(host), i)
+	}
 	return out, nil
+}
+
+// nginxVarLabel turns a host name into the part of a variable name that keeps
+// two sites (two instances on one nginx) from sharing variables.
+func nginxVarLabel(host string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return '_'
+	}, host)
 }
 
 // NginxSite renders the nginx site (server blocks only, for
@@ -220,11 +250,11 @@ func NginxSite(cfg *config.Config, o NginxOptions) (string, error) {
 	}
 
 	sec := httpsec.New(cfg)
-	appHeaders, err := nginxHeaders("instance", sec.AppHeaders())
+	appHeaders, err := nginxHeaders(host, sec.AppHeaders())
 	if err != nil {
 		return "", err
 	}
-	mediaHeaders, err := nginxHeaders("media", sec.MediaHeaders())
+	mediaHeaders, err := nginxHeaders(mediaHost, sec.MediaHeaders())
 	if err != nil {
 		return "", err
 	}
@@ -239,6 +269,7 @@ func NginxSite(cfg *config.Config, o NginxOptions) (string, error) {
 		HostHeader, RedirectHost                       string
 		UploadBytes                                    int64
 		AppErrors, MediaErrors                         nginxErrorPage
+		AppProxy, MediaProxy                           nginxProxy
 	}{
 		AppErrors:    nginxErrorPage{ProxyErrorLocation, strings.Join(codes, " "), appHeaders},
 		MediaErrors:  nginxErrorPage{ProxyErrorLocation, strings.Join(codes, " "), mediaHeaders},
@@ -258,6 +289,8 @@ func NginxSite(cfg *config.Config, o NginxOptions) (string, error) {
 		data.HostHeader = "$host:" + strconv.Itoa(o.HTTPSPort)
 		data.RedirectHost = data.HostHeader
 	}
+	data.AppProxy = nginxProxy{Upstream: up, HostHeader: data.HostHeader, Fallback: appHeaders}
+	data.MediaProxy = nginxProxy{Upstream: up, HostHeader: data.HostHeader, Fallback: mediaHeaders}
 	var buf bytes.Buffer
 	if err := nginxTemplate.Execute(&buf, data); err != nil {
 		return "", fmt.Errorf("render nginx site: %w", err)
@@ -301,6 +334,12 @@ var nginxTemplate = template.Must(template.New("nginx").Parse(`{{define "listen"
         # Rampart's answers, its errors included, pass through as they are:
         # error_page never replaces them.
         proxy_intercept_errors off;
+        # The host's headers for an answer Go's HTTP server wrote before
+        # Rampart's handler ran (no X-Request-Id): empty, so not added, for
+        # every answer of Rampart's own (the maps at the top).
+{{- range .Fallback}}
+        add_header {{.Name}} {{.Var}} always;
+{{- end}}
 {{- end -}}
 {{- define "errors"}}
     # nginx answers some requests itself, before or instead of Rampart: a
@@ -346,8 +385,25 @@ var nginxTemplate = template.Must(template.New("nginx").Parse(`{{define "listen"
 # Rampart sends the security headers itself (CSP, HSTS, X-Frame-Options,
 # nosniff, …, and the sandbox CSP on media): nothing here adds, overrides or
 # hides a header of Rampart's answers, so what Rampart decides reaches the
-# browser. Only the answers nginx gives itself (its error pages) get headers
-# from this site: the same set, written from Rampart's own values.
+# browser. Only answers Rampart's handler never saw get headers from this
+# site: nginx's own error pages, and what Go's HTTP server refuses before any
+# handler runs. They get the same set, written from Rampart's own values.
+
+# Rampart's handler marks every answer it writes with X-Request-Id. For an
+# answer without one, each map holds one header of the host's set; for every
+# answer of Rampart's own it is empty, and add_header adds nothing then.
+{{- range .AppProxy.Fallback}}
+map $upstream_http_x_request_id {{.Var}} {
+    "" "{{.Value}}";
+    default "";
+}
+{{- end}}
+{{- range .MediaProxy.Fallback}}
+map $upstream_http_x_request_id {{.Var}} {
+    "" "{{.Value}}";
+    default "";
+}
+{{- end}}
 
 # The instance host: pages, the API, OAuth.
 server {
@@ -368,14 +424,14 @@ server {
 {{template "errors" .AppErrors}}
 
     location / {
-{{- template "proxy" .}}
+{{- template "proxy" .AppProxy}}
     }
 
     # The streaming API is a WebSocket: HTTP/1.1 with the Upgrade handshake
-    # passed on (Connection is fixed: a map would need the http block, outside
-    # this site), and a quiet stream kept open for an hour.
+    # passed on (Connection is fixed: "upgrade" for a request without Upgrade
+    # is ignored by Rampart), and a quiet stream kept open for an hour.
     location /api/v1/streaming {
-{{- template "proxy" .}}
+{{- template "proxy" .AppProxy}}
         proxy_http_version 1.1;
         proxy_set_header Upgrade $http_upgrade;
         proxy_set_header Connection "upgrade";
@@ -400,7 +456,7 @@ server {
 {{template "errors" .MediaErrors}}
 
     location / {
-{{- template "proxy" .}}
+{{- template "proxy" .MediaProxy}}
     }
 {{template "errorLocation" .MediaErrors}}
 }

@@ -146,6 +146,7 @@ func location(t *testing.T, server *nginxDirective, args ...string) []*nginxDire
 type site struct {
 	text              string
 	app, media, plain *nginxDirective
+	maps              []*nginxDirective // top level, before the servers
 	directives        []*nginxDirective
 	cfg               *config.Config
 }
@@ -182,8 +183,9 @@ func render(t *testing.T, cfg *config.Config, o NginxOptions) site {
 	}
 	s := site{text: text, directives: ds, cfg: cfg}
 	servers := all(ds, "server")
-	if len(ds) != 3 || len(servers) != 3 {
-		t.Fatalf("want exactly 3 server blocks at top level, got %d directives, %d servers:\n%s", len(ds), len(servers), text)
+	s.maps = all(ds, "map")
+	if len(servers) != 3 || len(ds) != 3+len(s.maps) {
+		t.Fatalf("want exactly 3 server blocks and maps at top level, got %d directives, %d servers:\n%s", len(ds), len(servers), text)
 	}
 	s.app, s.media, s.plain = servers[0], servers[1], servers[2]
 	return s
@@ -265,6 +267,7 @@ func checkSite(t *testing.T, s site, upstream string, httpsPort, httpPort int, h
 		t.Errorf("media host: want only location / and the error location, got %v", got)
 	}
 	checkErrorPages(t, s)
+	checkFallbackHeaders(t, s)
 
 	b := s.plain.block
 	want(t, "http", b, "listen", strconv.Itoa(httpPort), fmt.Sprintf("[::]:%d", httpPort))
@@ -281,15 +284,16 @@ func checkSite(t *testing.T, s site, upstream string, httpsPort, httpPort int, h
 
 	// Rampart owns the headers of its answers, and nginx's buffering stays
 	// default: headers are added only in the error locations, which
-	// checkErrorPages checks.
-	walkNginx(withoutErrorLocations(s.directives), func(d *nginxDirective) {
+	// checkErrorPages checks, and for answers without X-Request-Id, which
+	// checkFallbackHeaders checks.
+	walkNginx(withoutFallbacks(withoutErrorLocations(s.directives)), func(d *nginxDirective) {
 		switch d.name {
 		case "add_header", "add_trailer", "proxy_hide_header", "proxy_ignore_headers", "more_set_headers",
 			"more_clear_headers", "proxy_buffering", "proxy_pass_header", "ssl_stapling", "user", "http", "map":
 			t.Errorf("the site must not have %s %v", d.name, d.args)
 		}
 	})
-	walkNginx(withoutErrorLocations(s.directives), func(d *nginxDirective) {
+	walkNginx(withoutFallbacks(withoutErrorLocations(s.directives)), func(d *nginxDirective) {
 		for _, a := range d.args {
 			for _, h := range []string{"strict-transport-security", "content-security-policy", "x-frame-options", "x-content-type-options", "referrer-policy"} {
 				if strings.Contains(strings.ToLower(a), h) {
@@ -298,6 +302,75 @@ func checkSite(t *testing.T, s site, upstream string, httpsPort, httpPort int, h
 			}
 		}
 	})
+}
+
+// withoutFallbacks is the site without the fallback headers' maps and the
+// add_header lines that use them.
+func withoutFallbacks(ds []*nginxDirective) []*nginxDirective {
+	var out []*nginxDirective
+	for _, d := range ds {
+		if d.name == "map" && len(d.args) == 2 && d.args[0] == "$upstream_http_x_request_id" ||
+			d.name == "add_header" && len(d.args) == 3 && strings.HasPrefix(d.args[1], "$rampart_") {
+			continue
+		}
+		c := *d
+		c.block = withoutFallbacks(d.block)
+		out = append(out, &c)
+	}
+	return out
+}
+
+// checkFallbackHeaders asserts that each proxy location adds exactly its
+// host's set from internal/httpsec, each header through a map that holds the
+// value only when the answer has no X-Request-Id (Rampart's handler marks
+// every answer with one) and is empty otherwise, so that Rampart's own
+// answers get nothing from nginx.
+func checkFallbackHeaders(t *testing.T, s site) {
+	t.Helper()
+	values := map[string]string{} // variable → its value for an answer without X-Request-Id
+	for _, m := range s.maps {
+		if len(m.args) != 2 || m.args[0] != "$upstream_http_x_request_id" || !strings.HasPrefix(m.args[1], "$rampart_") {
+			t.Errorf("map %v: want a $rampart_ variable of $upstream_http_x_request_id", m.args)
+			continue
+		}
+		if len(m.block) != 2 || m.block[0].name != "\x00" || len(m.block[0].args) != 1 ||
+			m.block[1].name != "default" || strings.Join(m.block[1].args, "|") != "" {
+			t.Errorf("map %s: want exactly `\"\" VALUE; default \"\";` (empty for Rampart's own answers)", m.args[1])
+			continue
+		}
+		if _, dup := values[m.args[1]]; dup {
+			t.Errorf("map %s defined twice", m.args[1])
+		}
+		values[m.args[1]] = m.block[0].args[0]
+	}
+	sec := httpsec.New(s.cfg)
+	used := map[string]bool{}
+	for _, loc := range []struct {
+		what string
+		ds   []*nginxDirective
+		set  http.Header
+	}{
+		{"instance location /", location(t, s.app, "/"), sec.AppHeaders()},
+		{"streaming location", location(t, s.app, "/api/v1/streaming"), sec.AppHeaders()},
+		{"media location /", location(t, s.media, "/"), sec.MediaHeaders()},
+	} {
+		got := http.Header{}
+		for _, d := range all(loc.ds, "add_header") {
+			v, ok := values[d.args[1]]
+			if len(d.args) != 3 || d.args[2] != "always" || !ok {
+				t.Errorf("%s: add_header %q, want NAME $rampart_… always with a map of that variable", loc.what, d.args)
+				continue
+			}
+			used[d.args[1]] = true
+			got.Add(d.args[0], v)
+		}
+		if !reflect.DeepEqual(got, loc.set) {
+			t.Errorf("%s adds, for answers without X-Request-Id,\n %v\nwant httpsec's set\n %v", loc.what, got, loc.set)
+		}
+	}
+	if len(used) != len(values) {
+		t.Errorf("%d maps, %d used", len(values), len(used))
+	}
 }
 
 // withoutErrorLocations is the site without the error locations' blocks.
@@ -402,7 +475,7 @@ func TestNginxSiteTCPListener(t *testing.T) {
 	}
 	// The site says why: its header and the choices an admin may question
 	// are commented.
-	for _, why := range []string{"# Rampart — generated by `rampart gen nginx`", "nothing here adds, overrides or\n# hides a header of Rampart's answers", "Only the answers nginx gives itself",
+	for _, why := range []string{"# Rampart — generated by `rampart gen nginx`", "nothing here adds, overrides or\n# hides a header of Rampart's answers", "Only answers Rampart's handler never saw",
 		"# Uploads (POST /api/v1/media", "# The streaming API is a WebSocket", "# nginx never rotates session ticket keys", "BREACH"} {
 		if !strings.Contains(s.text, why) {
 			t.Errorf("the site lacks the comment %q", why)
