@@ -149,6 +149,9 @@ func planImage(data []byte, f Format, lim Limits) (*imagePlan, error) {
 		if !ok || len(info.comps) != want {
 			return nil, reject("the image could not be read (its JPEG frame header is inconsistent)")
 		}
+		if info.scans > maxJPEGScans {
+			return nil, reject("the JPEG has %d scans; at most %d are accepted", info.scans, maxJPEGScans)
+		}
 		p.what = jpegWhat(info)
 		decode, img = jpegCost(info, w, h) // CMYK becomes RGBA in place for the encoder
 		if p.orientation = jpegOrientation(data); p.orientation >= 5 {

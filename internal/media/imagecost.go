@@ -19,7 +19,17 @@ type jpegInfo struct {
 	comps       []jpegComp
 	jfif        bool // the last APP0 was JFIF, as image/jpeg tracks it
 	adobe       int  // the APP14 colour transform, -1 when there is none
+	scans       int  // SOS markers up to EOI: at least every scan image/jpeg decodes
 }
+
+// maxJPEGScans bounds a JPEG's scans. image/jpeg visits every block of a
+// scan's components in each scan, and a progressive AC scan covers up to
+// 32767 blocks with one end-of-band run that a few bits encode: without a
+// bound, a 1 MB file of 65,000 near-empty scans over 2000×2000 pixels keeps
+// a core busy for minutes (each refinement scan reads all 63 coefficients
+// of every block). Encoders write far fewer: libjpeg's progressive script
+// has 10 scans (6 for greyscale), Photoshop 3 to 5, mozjpeg about a dozen.
+const maxJPEGScans = 100
 
 type jpegComp struct {
 	id   byte
@@ -94,6 +104,7 @@ func readJPEGInfo(b []byte) (info jpegInfo, ok bool) {
 				info.adobe = int(seg[11])
 			}
 		case 0xDA: // a scan: entropy-coded data runs to the next real marker
+			info.scans++
 			for i+1 < len(b) && !(b[i] == 0xFF && b[i+1] != 0x00 && !(b[i+1] >= 0xD0 && b[i+1] <= 0xD7)) {
 				i++
 			}

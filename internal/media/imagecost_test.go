@@ -255,3 +255,31 @@ func TestReencodingIsCapped(t *testing.T) {
 		t.Errorf("the refusal does not say why: %v", err)
 	}
 }
+
+// image/jpeg visits every block in every scan, and a progressive scan can
+// cover 32767 blocks with a few bits: a 1.1 MB JPEG of 70,000 such scans
+// over 2000×2000 pixels took 55 s of CPU on v1 (then 503) and 85 s in the
+// background on v2, and refinement scans cost four times that. The scans
+// are counted from the markers, and a JPEG with more than maxJPEGScans is
+// refused before anything is decoded.
+func TestJPEGScansAreBoundedBeforeDecoding(t *testing.T) {
+	// 20,000 refinement scans over 2000×2000: 300 KB that would take minutes.
+	bomb := testutil.ScanBombJPEG(2000, 2000, 20000, true)
+	_, err := planImage(bomb, JPEG, defaultLimits)
+	readableRejection(t, "a JPEG of 20001 scans", err, "the JPEG has 20001 scans; at most 100 are accepted")
+
+	// The limit itself: one DC scan and 99 AC scans are processed, one more is refused.
+	for _, refine := range []bool{false, true} {
+		at := testutil.ScanBombJPEG(64, 48, maxJPEGScans-1, refine)
+		out, err := ProcessImage(context.Background(), at, JPEG, defaultLimits)
+		if err != nil {
+			t.Fatalf("a JPEG of %d scans (refine %v): %v", maxJPEGScans, refine, err)
+		}
+		if out.Size != (Size{64, 48}) {
+			t.Errorf("a JPEG of %d scans became %v", maxJPEGScans, out.Size)
+		}
+		over := testutil.ScanBombJPEG(64, 48, maxJPEGScans, refine)
+		_, err = ProcessImage(context.Background(), over, JPEG, defaultLimits)
+		readableRejection(t, "a JPEG of 101 scans", err, "the JPEG has 101 scans; at most 100 are accepted")
+	}
+}
