@@ -283,3 +283,23 @@ func TestJPEGScansAreBoundedBeforeDecoding(t *testing.T) {
 		readableRejection(t, "a JPEG of 101 scans", err, "the JPEG has 101 scans; at most 100 are accepted")
 	}
 }
+
+// image/png's encoder keeps six rows of the output: nothing for a photo,
+// but for a PNG of 8000000×1 RGBA pixels (a 32 KB file) 192 MB, which the
+// estimate left out (it was 184 MiB; processing took about 240).
+func TestWidePNGEncoderRowsAreInTheEstimate(t *testing.T) {
+	wide := zeroPNG(8_000_000, 1, 8, 6, false)
+	p, err := planImage(wide, PNG, defaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var perr error
+	peak := int64(testutil.HeapPeak(func() { _, perr = p.process(context.Background(), wide) }))
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	t.Logf("estimated %.1f MiB, took %.1f MiB", float64(p.bytes)/mib, float64(peak)/mib)
+	if peak > p.bytes {
+		t.Errorf("processing a PNG of 8000000×1 pixels took %d bytes, over the plan's %d", peak, p.bytes)
+	}
+}
