@@ -187,12 +187,14 @@ func planImage(data []byte, f Format, lim Limits) (*imagePlan, error) {
 
 	// The re-encoded file: bounded by its format's worst case for these
 	// pixels, and by a multiple of the upload.
-	var formatBound, encoderRows int64
+	var formatBound int64
+	var encoderRows int64 // the encoder's own buffers: PNG's rows, GIF's LZW tables
 	switch f {
 	case JPEG:
 		formatBound = jpegOutPerPixel*px + 64<<10
 	case GIF:
 		formatBound = p.framePixels*3/2 + p.framePixels/128 + int64(p.frames)*1024 + 64<<10
+		encoderRows = int64(p.frames) * gifEncodeFrameBytes
 	default: // PNG: stored blocks at worst, a filter byte a row
 		raw := outPerPixel*px + int64(h)
 		formatBound = raw + raw/1000 + 64<<10
