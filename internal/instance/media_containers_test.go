@@ -84,7 +84,7 @@ func TestAudioVideoPolyglotsAreRefused(t *testing.T) {
 	// Every real file of every kind is still accepted, and served byte for
 	// byte with its sniffed type.
 	types := map[string]string{".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".m4a": "audio/mp4", ".wav": "audio/wav", ".flac": "audio/flac",
-		".mp4": "video/mp4", ".mov": "video/mp4", ".webm": "video/webm"}
+		".mp4": "video/mp4", ".mov": "video/mp4", ".3gp": "video/mp4", ".webm": "video/webm"}
 	for name, data := range samples {
 		r := ti.upload("/api/v1/media", tok, name, "application/octet-stream", data)
 		if r.status != 200 {

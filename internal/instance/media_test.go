@@ -1003,3 +1003,32 @@ func TestDisabledAccountsMediaStopsBeingServed(t *testing.T) {
 		t.Errorf("a disabled account's upload is still served: %d", got.status)
 	}
 }
+
+// Only a body the handlers read as a multipart form gets the upload cap. A
+// Content-Type that merely begins with "multipart/form-data" parses as no
+// type at all, which the API reads whole as a form, and outside an upload
+// slot: eight such 99 MB profile updates at once took the server to 1.7 GiB.
+func TestOnlyAMultipartFormGetsTheUploadBodyCap(t *testing.T) {
+	ti := startMedia(t)
+	tok, _ := ti.userToken("mallory", "write:accounts")
+	body := strings.Repeat("a", 2<<20) // over http.max_body_bytes, far under the upload cap
+	for _, ct := range []string{"multipart/form-data,x", "multipart/form-data(x)", "multipart/form-data/x; boundary=b"} {
+		r, err := ti.request("PATCH", "/api/v1/accounts/update_credentials", strings.NewReader(body), tok, "Content-Type", ct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.status != 413 {
+			t.Errorf("Content-Type %q with a 2 MiB body: %d %q, want the small cap's 413", ct, r.status, r.body)
+		}
+	}
+	// A real multipart form over the small cap keeps the upload cap, in any letter case.
+	form, ctype := multipartBody(url.Values{"display_name": {"Mallory"}}, filePart{"header", "h.png", "image/png", noisePNG(t, 600, 600)})
+	if len(form) <= 1<<20 {
+		t.Fatalf("the form is only %d bytes", len(form))
+	}
+	ctype = strings.Replace(ctype, "multipart/form-data", "Multipart/Form-Data", 1)
+	r, err := ti.request("PATCH", "/api/v1/accounts/update_credentials", bytes.NewReader(form), tok, "Content-Type", ctype)
+	if err != nil || r.status != 200 {
+		t.Errorf("a multipart profile update of %d bytes: %d %q %v", len(form), r.status, r.body, err)
+	}
+}

@@ -149,6 +149,9 @@ func planImage(data []byte, f Format, lim Limits) (*imagePlan, error) {
 		if !ok || len(info.comps) != want {
 			return nil, reject("the image could not be read (its JPEG frame header is inconsistent)")
 		}
+		if info.scans > maxJPEGScans {
+			return nil, reject("the JPEG has %d scans; at most %d are accepted", info.scans, maxJPEGScans)
+		}
 		p.what = jpegWhat(info)
 		decode, img = jpegCost(info, w, h) // CMYK becomes RGBA in place for the encoder
 		if p.orientation = jpegOrientation(data); p.orientation >= 5 {
@@ -185,14 +188,20 @@ func planImage(data []byte, f Format, lim Limits) (*imagePlan, error) {
 	// The re-encoded file: bounded by its format's worst case for these
 	// pixels, and by a multiple of the upload.
 	var formatBound int64
+	var encoderRows int64 // the encoder's own buffers: PNG's rows, GIF's LZW tables
 	switch f {
 	case JPEG:
 		formatBound = jpegOutPerPixel*px + 64<<10
 	case GIF:
 		formatBound = p.framePixels*3/2 + p.framePixels/128 + int64(p.frames)*1024 + 64<<10
+		encoderRows = int64(p.frames) * gifEncodeFrameBytes
 	default: // PNG: stored blocks at worst, a filter byte a row
 		raw := outPerPixel*px + int64(h)
 		formatBound = raw + raw/1000 + 64<<10
+		// image/png's encoder keeps six rows (one per filter, and the
+		// previous row) of a filter byte and the row's bytes: nothing for a
+		// photo, but 480 MB for a PNG of 20000000×1 pixels.
+		encoderRows = pngEncoderRows * (1 + outPerPixel*int64(w))
 	}
 	p.outLimit = min(formatBound, max(outputFactor*int64(len(data)), outputFloor))
 
@@ -212,7 +221,7 @@ func planImage(data []byte, f Format, lim Limits) (*imagePlan, error) {
 	p.steps = append(p.steps,
 		planStep{name: "preview", alloc: previewCost(ow, oh)},
 		// Chunks that never copy as they grow, then one exact copy.
-		planStep{name: "encode", alloc: 2*p.outLimit + outputChunkMax + 2<<20, keep: p.outLimit, frees: img})
+		planStep{name: "encode", alloc: 2*p.outLimit + outputChunkMax + 2<<20 + encoderRows, keep: p.outLimit, frees: img})
 	p.bytes = p.estimate()
 	if lim.MaxMemory > 0 && p.bytes > lim.MaxMemory {
 		return nil, reject("the image is %s, which would take about %s of memory to process; at most %s are allowed for one image",
@@ -463,6 +472,10 @@ func shrinkFactor(w, h, edge int) int {
 func tileCols(w, k int) int {
 	return min(w, k*max(1, 4096/k))
 }
+
+// pngEncoderRows is how many rows image/png's encoder allocates: one for
+// each of its five filters, and the previous row.
+const pngEncoderRows = 6
 
 // outputChunkMax is the largest chunk cappedBuffer allocates.
 const outputChunkMax = 4 << 20

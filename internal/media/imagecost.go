@@ -19,7 +19,17 @@ type jpegInfo struct {
 	comps       []jpegComp
 	jfif        bool // the last APP0 was JFIF, as image/jpeg tracks it
 	adobe       int  // the APP14 colour transform, -1 when there is none
+	scans       int  // SOS markers up to EOI: at least every scan image/jpeg decodes
 }
+
+// maxJPEGScans bounds a JPEG's scans. image/jpeg visits every block of a
+// scan's components in each scan, and a progressive AC scan covers up to
+// 32767 blocks with one end-of-band run that a few bits encode: without a
+// bound, a 1 MB file of 65,000 near-empty scans over 2000×2000 pixels keeps
+// a core busy for minutes (each refinement scan reads all 63 coefficients
+// of every block). Encoders write far fewer: libjpeg's progressive script
+// has 10 scans (6 for greyscale), Photoshop 3 to 5, mozjpeg about a dozen.
+const maxJPEGScans = 100
 
 type jpegComp struct {
 	id   byte
@@ -94,6 +104,7 @@ func readJPEGInfo(b []byte) (info jpegInfo, ok bool) {
 				info.adobe = int(seg[11])
 			}
 		case 0xDA: // a scan: entropy-coded data runs to the next real marker
+			info.scans++
 			for i+1 < len(b) && !(b[i] == 0xFF && b[i+1] != 0x00 && !(b[i+1] >= 0xD0 && b[i+1] <= 0xD7)) {
 				i++
 			}
@@ -289,10 +300,21 @@ func webpCost(info webpInfo, w, h, fileSize int) (decode, img int64) {
 }
 
 // gifCost: image/gif keeps every frame as a paletted image (a byte a pixel)
-// and a small LZW state per frame while it reads them.
+// with its palette (a local colour table of 256 entries takes about 5 KiB
+// as color.Palette), and reading each frame makes a new LZW reader (20 KiB
+// of tables) that is garbage once the frame is read.
 func gifCost(frames int, pixels int64) (decode, img int64) {
-	return pixels + int64(frames)*(8<<10), pixels
+	return pixels + int64(frames)*gifDecodeFrameBytes, pixels
 }
+
+// gifDecodeFrameBytes is what image/gif allocates for a frame besides its
+// pixels; gifEncodeFrameBytes what its encoder allocates for each frame (a
+// new LZW writer, whose hash table alone is 64 KiB). Without them, 2000
+// frames of 316×316 took 359 MiB against an estimate of 261.
+const (
+	gifDecodeFrameBytes = 32 << 10
+	gifEncodeFrameBytes = 72 << 10
+)
 
 // Output bounds. A re-encoded file may be no larger than its format's worst
 // case for its pixels and, since a file that grows far beyond its upload

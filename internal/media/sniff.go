@@ -86,18 +86,36 @@ func Sniff(head []byte) (Format, error) {
 	return Format{}, reject("this file type is not accepted; upload an image (JPEG, PNG, GIF, WebP), a video (MP4, WebM) or audio (MP3, Ogg, M4A, WAV, FLAC)")
 }
 
-// isoFormat tells MP4 video from M4A audio by the ISO-BMFF major brand.
+// isoAudioBrands are the ISO-BMFF major brands of M4A audio; isoVideoBrands
+// those of the MP4 and QuickTime video that is accepted.
+var (
+	isoAudioBrands = map[string]bool{"M4A ": true, "M4B ": true, "M4P ": true}
+	isoVideoBrands = map[string]bool{"isom": true, "iso2": true, "iso4": true, "iso5": true, "iso6": true, "mp41": true, "mp42": true,
+		"avc1": true, "M4V ": true, "M4VP": true, "dash": true, "MSNV": true, "3gp4": true, "3gp5": true, "3g2a": true, "qt  ": true}
+)
+
+// isoFormat tells MP4 video from M4A audio by the ISO-BMFF major brand. A
+// file whose major brand is not listed (3gp6 from ffmpeg, Sony's XAVC, mmp4)
+// is still MP4 when one of its compatible brands is a listed video brand, as
+// players read it; the container walk, not the brand, is what checks it.
+// HEIF and AVIF images list none of them.
 func isoFormat(head []byte) (Format, error) {
 	size := binary.BigEndian.Uint32(head[:4])
 	if size < 8 {
 		return Format{}, reject("the MP4 file is malformed")
 	}
 	brand := string(head[8:12])
-	switch brand {
-	case "M4A ", "M4B ", "M4P ":
+	switch {
+	case isoAudioBrands[brand]:
 		return M4A, nil
-	case "isom", "iso2", "iso4", "iso5", "iso6", "mp41", "mp42", "avc1", "M4V ", "M4VP", "dash", "MSNV", "3gp4", "3gp5", "3g2a", "qt  ":
+	case isoVideoBrands[brand]:
 		return MP4, nil
+	}
+	// Compatible brands follow the major brand and its minor version.
+	for p := 16; p+4 <= min(int(min(size, 1<<12)), len(head)); p += 4 {
+		if isoVideoBrands[string(head[p:p+4])] {
+			return MP4, nil
+		}
 	}
 	return Format{}, reject("the MP4 brand %q is not accepted", brand)
 }

@@ -58,6 +58,8 @@ func TestSniffAcceptsEveryAllowedFormatByItsMagic(t *testing.T) {
 		{"M4A", "\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00M4A mp42isom", M4A},
 		{"Ogg", "OggS\x00\x02\x00\x00\x00\x00", OGG},
 		{"FLAC", "fLaC\x00\x00\x00\x22\x10\x00", FLAC},
+		{"3GP of ffmpeg (major brand 3gp6)", "\x00\x00\x00\x20ftyp3gp6\x00\x00\x01\x003gp6isomiso2avc1", MP4},
+		{"Sony XAVC", "\x00\x00\x00\x1cftypXAVC\x01\x00\x1f\xffXAVCmp42iso2", MP4},
 		{"MP3 ID3", "ID3\x04\x00\x00\x00\x00\x00\x00", MP3},
 		{"MP3 frame", "\xFF\xFB\x90\x64\x00\x00\x00", MP3},
 	}
@@ -112,6 +114,7 @@ func TestSniffRefusesEverythingElseReadably(t *testing.T) {
 		{"HEIC", "\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", `the MP4 brand "heic" is not accepted`},
 		{"AVIF", "\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1", `the MP4 brand "avif" is not accepted`},
 		{"MP4 with a broken box size", "\x00\x00\x00\x04ftypisom\x00\x00", "the MP4 file is malformed"},
+		{"unknown brand whose listed brand is outside its ftyp box", "\x00\x00\x00\x10ftypzzzz\x00\x00\x00\x00isom", `the MP4 brand "zzzz" is not accepted`},
 	}
 	for _, tc := range cases {
 		f, err := Sniff([]byte(tc.head))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"strings"
@@ -95,8 +96,12 @@ var uploadRoutes = map[string]bool{
 func bodyLimit(cfg *config.Config) func(*http.Request) int64 {
 	small, upload := int64(cfg.HTTP.MaxBodyBytes), media.MaxBytes(cfg)
 	return func(r *http.Request) int64 {
-		// Only a multipart body carries a file; JSON or a form on the same route gets the small cap.
-		if uploadRoutes[r.Method+" "+r.URL.Path] && strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/form-data") {
+		// Only a multipart body carries a file; JSON or a form on the same
+		// route gets the small cap. The type is parsed as the handlers parse
+		// it: a Content-Type that only begins like multipart
+		// ("multipart/form-data,x") parses as none, which the API reads
+		// whole as a form without an upload slot.
+		if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); uploadRoutes[r.Method+" "+r.URL.Path] && ct == "multipart/form-data" {
 			return upload
 		}
 		return small

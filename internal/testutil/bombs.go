@@ -101,6 +101,66 @@ func FlatJPEG(w, h int, comps []JPEGComponent, progressive bool, adobe int, orie
 	return b.Bytes()
 }
 
+// ScanBombJPEG is a progressive greyscale JPEG of w×h: one DC scan, then
+// scans AC scans over all 63 coefficients of every block that carry
+// nothing but end-of-band runs of 32767 blocks (a one-bit code and 14 run
+// bits each), so every scan after the first costs a dozen bytes however
+// many blocks it covers. With refine, the AC scans are refinement scans
+// (Ah=1, Al=0), in which image/jpeg reads all 63 coefficients of each
+// block. It decodes to flat grey.
+func ScanBombJPEG(w, h, scans int, refine bool) []byte {
+	var b bytes.Buffer
+	b.WriteString("\xFF\xD8")
+	b.Write(JPEGSegment(0xDB, append([]byte{0}, bytes.Repeat([]byte{1}, 64)...)))
+	b.Write(JPEGSegment(0xC2, []byte{8, byte(h >> 8), byte(h), byte(w >> 8), byte(w), 1, 1, 0x11, 0}))
+	one := func(class byte, sym byte) []byte { // a table of one 1-bit code
+		t := []byte{class<<4 | 0, 1}
+		t = append(t, make([]byte, 15)...)
+		return append(t, sym)
+	}
+	b.Write(JPEGSegment(0xC4, one(0, 0x00))) // DC: no change
+	b.Write(JPEGSegment(0xC4, one(1, 0xE0))) // AC: an end-of-band run of 2^14 + 14 bits
+	blocks := ((w + 7) / 8) * ((h + 7) / 8)
+	b.Write(JPEGSegment(0xDA, []byte{1, 1, 0x00, 0, 0, 0}))
+	b.Write(make([]byte, blocks/8))
+	if r := blocks % 8; r != 0 {
+		b.WriteByte(byte(0xFF >> r)) // pad with one bits
+	}
+	// One scan's data: runs of 32767 blocks ("0", then fourteen ones) until
+	// every block is covered, padded with one bits, 0xFF stuffed.
+	var data []byte
+	var acc, n uint
+	put := func(bit uint) {
+		acc, n = acc<<1|bit, n+1
+		if n == 8 {
+			data = append(data, byte(acc))
+			if byte(acc) == 0xFF {
+				data = append(data, 0)
+			}
+			acc, n = 0, 0
+		}
+	}
+	for covered := 0; covered < blocks; covered += 32767 {
+		put(0)
+		for range 14 {
+			put(1)
+		}
+	}
+	for n != 0 {
+		put(1)
+	}
+	approx := byte(0x00)
+	if refine {
+		approx = 0x10
+	}
+	for range scans {
+		b.Write(JPEGSegment(0xDA, []byte{1, 1, 0x00, 1, 63, approx}))
+		b.Write(data)
+	}
+	b.WriteString("\xFF\xD9")
+	return b.Bytes()
+}
+
 // zeroZlib is a zlib stream of n zero bytes, built without holding them:
 // deflate blocks that only reach back into themselves can be repeated, so
 // one compressed megabyte of zeros is written as often as needed.
