@@ -223,32 +223,59 @@ func (s *Service) discard(ctx context.Context, m *store.Media) {
 	m.FileKey, m.PreviewKey = "", ""
 }
 
+// A ProfileImage is an avatar or header ProfileImage stored: Key is what
+// the profile names. Until a profile change names it, the upload behind it
+// is unused, and DiscardProfileImage removes it.
+type ProfileImage struct {
+	Key    string
+	upload *store.Media
+}
+
 // ProfileImage stores an avatar or header: it must be an image, is
-// re-encoded like any upload, and its key is returned — the avatar uses the
-// (at most 640-pixel) preview, the header the full image.
-func (s *Service) ProfileImage(ctx context.Context, owner int64, file io.Reader, size int64, avatar bool) (string, error) {
+// re-encoded like any upload — the avatar uses the (at most 640-pixel)
+// preview, the header the full image. A profile change that then fails
+// discards it (DiscardProfileImage).
+func (s *Service) ProfileImage(ctx context.Context, owner int64, file io.Reader, size int64, avatar bool) (*ProfileImage, error) {
 	head := make([]byte, min(size, 4096))
 	if _, err := io.ReadFull(file, head); err != nil {
-		return "", fmt.Errorf("read upload: %w", err)
+		return nil, fmt.Errorf("read upload: %w", err)
 	}
 	f, err := Sniff(head)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if f.Kind != Image {
-		return "", reject("avatars and headers must be images")
+		return nil, reject("avatars and headers must be images")
 	}
 	if size > s.limitFor(Image) {
-		return "", reject("the image is %d bytes; at most %d are accepted", size, s.limitFor(Image))
+		return nil, reject("the image is %d bytes; at most %d are accepted", size, s.limitFor(Image))
 	}
 	m, err := s.Upload(ctx, owner, UploadParams{File: io.MultiReader(bytes.NewReader(head), file), Size: size})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if avatar {
-		return m.PreviewKey, nil
+		return &ProfileImage{Key: m.PreviewKey, upload: m}, nil
 	}
-	return m.FileKey, nil
+	return &ProfileImage{Key: m.FileKey, upload: m}, nil
+}
+
+// DiscardProfileImage removes a profile image whose profile change failed:
+// its row, then its files (as discard removes a failed upload's), at once
+// rather than after the day the sweep waits. An image some profile names
+// after all is left alone. It runs even when ctx is done (a client that went
+// away must not leave files behind); failures are logged, and what they
+// leave the sweep removes.
+func (s *Service) DiscardProfileImage(ctx context.Context, img *ProfileImage) {
+	ctx = context.WithoutCancel(ctx)
+	deleted, err := s.store.DeleteUnusedUpload(ctx, img.upload.ID)
+	if err != nil {
+		s.log.Error("deleting the upload of a failed profile change", "media_id", img.upload.ID, "err", err)
+		return
+	}
+	if deleted {
+		s.discard(ctx, img.upload)
+	}
 }
 
 // Wait blocks until background processing is done (for shutdown and tests).

@@ -76,6 +76,24 @@ func (s *Store) DescribeMedia(ctx context.Context, id int64, description string,
 	return expectOne(res, err, "describe media")
 }
 
+// DeleteUnusedUpload deletes an upload row that nothing uses — not attached
+// to a status, and no account's avatar or header — and reports whether it
+// did. Its caller then deletes the files: an upload that turned out to be in
+// use keeps both.
+func (s *Store) DeleteUnusedUpload(ctx context.Context, id int64) (bool, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM media_attachments WHERE id = ? AND status_id IS NULL
+		AND NOT EXISTS (SELECT 1 FROM accounts a WHERE (a.avatar_key != '' AND a.avatar_key IN (media_attachments.file_key, media_attachments.preview_key))
+			OR (a.header_key != '' AND a.header_key IN (media_attachments.file_key, media_attachments.preview_key)))`, id)
+	if err != nil {
+		return false, fmt.Errorf("delete upload: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("delete upload: %w", err)
+	}
+	return n == 1, nil
+}
+
 // attachMedia ties the owner's unattached, ready uploads to a status, in order.
 func attachMedia(ctx context.Context, tx *sql.Tx, statusID, owner int64, ids []int64) error {
 	for i, mid := range ids {
