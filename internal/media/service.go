@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -37,16 +38,37 @@ type Service struct {
 	decode  *byteBudget
 	pending chan struct{} // bounds uploads processed in the background (each also holds its bytes in held)
 	bg      *safely.Group // background processing; a panic there fails the upload, not the process
+	// stopped is the context every background upload's processing derives
+	// from; Stop cancels it (stop) at shutdown, once the grace it gives has
+	// passed, so no upload holds the process for its own time limit.
+	stopped context.Context
+	stop    context.CancelFunc
+	// life orders Stop after every background start: a start holds it for
+	// reading from its check of stopping to its Group.Go.
+	life     sync.RWMutex
+	stopping bool
+	waiters  *safely.Group // Stop's wait for bg, which it bounds by its grace
 }
 
-// maxPending is how many uploads may wait for background processing.
-const maxPending = 8
+const (
+	// maxPending is how many uploads may wait for background processing.
+	maxPending = 8
+	// processTimeout bounds one upload's processing in the background.
+	processTimeout = 5 * time.Minute
+	// finishTimeout bounds the write of a background upload's outcome, which
+	// runs with a context of its own: the one processing had may be over
+	// (cancelled at shutdown, or timed out), and the outcome must still be
+	// recorded.
+	finishTimeout = 10 * time.Second
+)
 
 // New builds the service.
 func New(cfg *config.Config, st *store.Store, storage Storage, ids *id.Generator, log *slog.Logger) *Service {
+	stopped, stop := context.WithCancel(context.Background())
 	return &Service{cfg: cfg, store: st, storage: storage, ids: ids, log: log, now: time.Now,
 		held: newByteBudget(HeldBytes(cfg)), decode: newByteBudget(int64(cfg.Media.DecodeMemoryBytes)),
-		pending: make(chan struct{}, maxPending), bg: safely.NewGroup(log)}
+		pending: make(chan struct{}, maxPending), bg: safely.NewGroup(log),
+		stopped: stopped, stop: stop, waiters: safely.NewGroup(log)}
 }
 
 // HeldBytes is the most upload bytes held in memory at once: two of the
@@ -128,50 +150,78 @@ func (s *Service) Upload(ctx context.Context, owner int64, p UploadParams) (*sto
 	}
 	m := &store.Media{ID: s.ids.Next(), AccountID: owner, Kind: string(f.Kind), ContentType: f.MIME, Description: desc,
 		FocusX: fx, FocusY: fy, State: "processing", Meta: "{}", CreatedAt: s.now().UTC()}
-	async := p.Async && int64(len(data)) > int64(s.cfg.Media.SyncLimitBytes)
-	if async {
-		select {
-		case s.pending <- struct{}{}:
-		default:
-			async = false // too many waiting already: this one is processed now (back-pressure)
+	if p.Async && int64(len(data)) > int64(s.cfg.Media.SyncLimitBytes) {
+		started, err := s.background(ctx, m, f, data, release)
+		if err != nil {
+			return nil, err
 		}
+		if started {
+			release = func() {} // the background releases the bytes when it ends
+			return m, nil
+		}
+		// Too many wait already (back-pressure), or the server is stopping:
+		// this one is processed now, in its request.
 	}
-	if !async {
-		if err := s.process(ctx, m, f, data); err != nil {
-			return nil, err
-		}
-		m.State = "ready"
-		if err := s.store.CreateMedia(ctx, m); err != nil {
-			s.discard(ctx, m)
-			return nil, err
-		}
-		return m, nil
+	if err := s.process(ctx, m, f, data); err != nil {
+		return nil, err
+	}
+	m.State = "ready"
+	if err := s.store.CreateMedia(ctx, m); err != nil {
+		s.discard(ctx, m)
+		return nil, err
+	}
+	return m, nil
+}
+
+// background records m as "processing" and hands its processing to a
+// goroutine, which calls release when it ends; it reports whether it did.
+// It does not when maxPending uploads wait already or Stop has begun.
+func (s *Service) background(ctx context.Context, m *store.Media, f Format, data []byte, release func()) (started bool, err error) {
+	s.life.RLock()
+	defer s.life.RUnlock()
+	if s.stopping {
+		return false, nil
+	}
+	select {
+	case s.pending <- struct{}{}:
+	default:
+		return false, nil
 	}
 	if err := s.store.CreateMedia(ctx, m); err != nil {
 		<-s.pending
-		return nil, err
+		return false, err
 	}
-	bgRelease := release
-	release = func() {}
-	_ = s.bg.Go("processing an upload", func() error { // a panic here is logged; the row stays "processing" until the janitor fails it
+	queued := *m
+	_ = s.bg.Go("processing an upload", func() error { // a panic here is logged; the row stays "processing" until the janitor or the next start fails it
 		defer func() { <-s.pending }()
-		defer bgRelease()
-		// The request is over: processing gets its own bounded context.
-		bctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer release()
+		// The request is over: processing has its own time limit, and ends
+		// early when the server stops (Stop).
+		pctx, cancel := context.WithTimeout(s.stopped, processTimeout)
 		defer cancel()
-		done := *m
-		if err := s.process(bctx, &done, f, data); err != nil {
-			done.State, done.Failure = "failed", err.Error()
-		} else {
+		done := queued
+		err := s.process(pctx, &done, f, data)
+		switch {
+		case err == nil:
 			done.State = "ready"
+		case errors.Is(err, ErrRejected):
+			done.State, done.Failure = "failed", err.Error()
+		case s.stopped.Err() != nil:
+			done.State, done.Failure = "failed", store.FailureServerStopped
+		case errors.Is(err, context.DeadlineExceeded):
+			done.State, done.Failure = "failed", fmt.Sprintf("processing took longer than %s; upload a smaller file", processTimeout)
+		default:
+			done.State, done.Failure = "failed", err.Error()
 		}
-		if err := s.store.FinishMedia(bctx, &done); err != nil {
-			s.log.Error("finishing an upload", "media_id", m.ID, "err", err)
-			s.discard(bctx, &done)
+		wctx, wcancel := context.WithTimeout(context.Background(), finishTimeout)
+		defer wcancel()
+		if err := s.store.FinishMedia(wctx, &done); err != nil {
+			s.log.Error("finishing an upload", "media_id", done.ID, "err", err)
+			s.discard(wctx, &done)
 		}
 		return nil
 	})
-	return m, nil
+	return true, nil
 }
 
 // hold reserves the upload's bytes in the held budget, waiting while other
@@ -278,8 +328,32 @@ func (s *Service) DiscardProfileImage(ctx context.Context, img *ProfileImage) {
 	}
 }
 
-// Wait blocks until background processing is done (for shutdown and tests).
+// Wait blocks until background processing is done (for tests; shutdown
+// calls Stop, which bounds the wait).
 func (s *Service) Wait() { s.bg.Wait() }
+
+// Stop ends background processing, for shutdown. Uploads being processed
+// get until ctx is done to finish; then their processing is cancelled, and
+// each one it interrupts is marked failed with store.FailureServerStopped
+// (its client, polling, is told to upload it again) and keeps no file.
+// Stop returns once every background goroutine has ended. From its start,
+// an upload that would go to the background is processed in its request.
+// Calling it again only waits.
+func (s *Service) Stop(ctx context.Context) {
+	s.life.Lock()
+	s.stopping = true
+	s.life.Unlock()
+	ended := s.waiters.Go("waiting for background uploads", func() error { s.bg.Wait(); return nil })
+	select {
+	case <-ended:
+		s.stop()
+		return
+	case <-ctx.Done():
+	}
+	s.log.Warn("stopping: cancelling uploads still processing in the background; they are marked failed")
+	s.stop()
+	<-ended
+}
 
 // process makes the upload safe and stores its files, filling m. Its memory
 // is admitted by estimate against the decode budget first (waiting while

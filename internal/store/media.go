@@ -207,14 +207,18 @@ func (s *Store) ReferencedKeys(ctx context.Context) (map[string]bool, error) {
 	return out, rows.Err()
 }
 
+// FailureServerStopped is the failure of an upload whose processing the
+// server's stop cut short: at shutdown (media.(*Service).Stop), or by a
+// kill or crash that FailStaleUploads finds afterwards.
+const FailureServerStopped = "the server stopped before this upload was processed; upload it again"
+
 // FailStaleUploads marks uploads still "processing" that were created before
 // the cut-off as failed: the process that was handling them is gone (killed
 // or restarted), and a client polling GET /api/v1/media/:id must get an
 // answer rather than 206 forever.
 func (s *Store) FailStaleUploads(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.write.ExecContext(ctx, `UPDATE media_attachments SET state = 'failed',
-		failure = 'the server stopped before this upload was processed; upload it again'
-		WHERE state = 'processing' AND created_at < ?`, ms(before))
+	res, err := s.write.ExecContext(ctx, `UPDATE media_attachments SET state = 'failed', failure = ?
+		WHERE state = 'processing' AND created_at < ?`, FailureServerStopped, ms(before))
 	if err != nil {
 		return 0, fmt.Errorf("fail stale uploads: %w", err)
 	}
