@@ -273,8 +273,8 @@ func (s *Service) discard(ctx context.Context, m *store.Media) {
 	m.FileKey, m.PreviewKey = "", ""
 }
 
-// A ProfileImage is an avatar or header ProfileImage stored: Key is what
-// the profile names. Until a profile change names it, the upload behind it
+// A ProfileImage is an avatar or header that (*Service).ProfileImage
+// stored: Key is what the profile names. Until a profile change names it, the upload behind it
 // is unused, and DiscardProfileImage removes it.
 type ProfileImage struct {
 	Key    string
