@@ -279,8 +279,54 @@ type ProfileUpdate struct {
 	HeaderKey    *string
 }
 
-// UpdateProfile validates and applies a user's own profile change.
+// CheckProfile validates a profile change without applying it: every field
+// but the images. update_credentials calls it before it processes any
+// image, so a change that would be refused stores none; UpdateProfile
+// applies the same checks.
+func CheckProfile(p ProfileUpdate) error {
+	if p.DisplayName != nil && utf8.RuneCountInString(*p.DisplayName) > MaxDisplayName {
+		return &ValidationError{"display_name", "ERR_TOO_LONG", fmt.Sprintf("must be at most %d characters", MaxDisplayName)}
+	}
+	if p.Note != nil && utf8.RuneCountInString(*p.Note) > MaxNote {
+		return &ValidationError{"note", "ERR_TOO_LONG", fmt.Sprintf("must be at most %d characters", MaxNote)}
+	}
+	if p.Fields != nil {
+		n := 0
+		for _, f := range *p.Fields {
+			if f.Name == "" && f.Value == "" {
+				continue
+			}
+			if utf8.RuneCountInString(f.Name) > MaxFieldName || utf8.RuneCountInString(f.Value) > MaxFieldValue {
+				return &ValidationError{"fields_attributes", "ERR_TOO_LONG", "a field name or value is over 255 characters"}
+			}
+			n++
+		}
+		if n > MaxFields {
+			return &ValidationError{"fields_attributes", "ERR_TOO_LONG", fmt.Sprintf("at most %d fields", MaxFields)}
+		}
+	}
+	if p.Privacy != nil {
+		switch *p.Privacy {
+		case "public", "unlisted", "private", "direct":
+		default:
+			return &ValidationError{"source[privacy]", "ERR_INCLUSION", "must be public, unlisted, private or direct"}
+		}
+	}
+	if p.Language != nil {
+		if l := *p.Language; l != "" && (len(l) < 2 || len(l) > 3 || strings.IndexFunc(l, func(r rune) bool { return r < 'a' || r > 'z' }) >= 0) {
+			return &ValidationError{"source[language]", "ERR_INVALID", "must be an ISO 639 code like en"}
+		}
+	}
+	return nil
+}
+
+// UpdateProfile validates and applies a user's own profile change. The
+// account and its preferences are written together or not at all: when it
+// fails, the profile names none of the change's images.
 func (s *Service) UpdateProfile(ctx context.Context, accountID int64, p ProfileUpdate) (*store.Account, *store.User, error) {
+	if err := CheckProfile(p); err != nil {
+		return nil, nil, err
+	}
 	a, err := s.store.AccountByID(ctx, accountID)
 	if err != nil {
 		return nil, nil, err
@@ -289,66 +335,35 @@ func (s *Service) UpdateProfile(ctx context.Context, accountID int64, p ProfileU
 	if err != nil {
 		return nil, nil, err
 	}
-	if p.DisplayName != nil {
-		if utf8.RuneCountInString(*p.DisplayName) > MaxDisplayName {
-			return nil, nil, &ValidationError{"display_name", "ERR_TOO_LONG", fmt.Sprintf("must be at most %d characters", MaxDisplayName)}
-		}
-		a.DisplayName = *p.DisplayName
-	}
-	if p.Note != nil {
-		if utf8.RuneCountInString(*p.Note) > MaxNote {
-			return nil, nil, &ValidationError{"note", "ERR_TOO_LONG", fmt.Sprintf("must be at most %d characters", MaxNote)}
-		}
-		a.Note = *p.Note
-	}
+	setString(&a.DisplayName, p.DisplayName)
+	setString(&a.Note, p.Note)
 	if p.Fields != nil {
-		var fields []store.Field
+		a.Fields = nil
 		for _, f := range *p.Fields {
-			if f.Name == "" && f.Value == "" {
-				continue
+			if f.Name != "" || f.Value != "" {
+				a.Fields = append(a.Fields, f)
 			}
-			if utf8.RuneCountInString(f.Name) > MaxFieldName || utf8.RuneCountInString(f.Value) > MaxFieldValue {
-				return nil, nil, &ValidationError{"fields_attributes", "ERR_TOO_LONG", "a field name or value is over 255 characters"}
-			}
-			fields = append(fields, f)
 		}
-		if len(fields) > MaxFields {
-			return nil, nil, &ValidationError{"fields_attributes", "ERR_TOO_LONG", fmt.Sprintf("at most %d fields", MaxFields)}
-		}
-		a.Fields = fields
 	}
-	if p.AvatarKey != nil {
-		a.AvatarKey = *p.AvatarKey
-	}
-	if p.HeaderKey != nil {
-		a.HeaderKey = *p.HeaderKey
-	}
+	setString(&a.AvatarKey, p.AvatarKey)
+	setString(&a.HeaderKey, p.HeaderKey)
 	setBool(&a.Locked, p.Locked)
 	setBool(&a.Bot, p.Bot)
 	setBool(&a.Discoverable, p.Discoverable)
-	if p.Privacy != nil {
-		switch *p.Privacy {
-		case "public", "unlisted", "private", "direct":
-			u.DefaultPrivacy = *p.Privacy
-		default:
-			return nil, nil, &ValidationError{"source[privacy]", "ERR_INCLUSION", "must be public, unlisted, private or direct"}
-		}
-	}
+	setString(&u.DefaultPrivacy, p.Privacy)
 	setBool(&u.DefaultSensitive, p.Sensitive)
-	if p.Language != nil {
-		if l := *p.Language; l != "" && (len(l) < 2 || len(l) > 3 || strings.IndexFunc(l, func(r rune) bool { return r < 'a' || r > 'z' }) >= 0) {
-			return nil, nil, &ValidationError{"source[language]", "ERR_INVALID", "must be an ISO 639 code like en"}
-		}
-		u.DefaultLanguage = *p.Language
-	}
+	setString(&u.DefaultLanguage, p.Language)
 	a.UpdatedAt = s.now().UTC()
-	if err := s.store.UpdateProfile(ctx, a); err != nil {
-		return nil, nil, err
-	}
-	if err := s.store.SetUserPreferences(ctx, u); err != nil {
+	if err := s.store.SaveProfile(ctx, a, u); err != nil {
 		return nil, nil, err
 	}
 	return a, u, nil
+}
+
+func setString(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 func setBool(dst *bool, v *bool) {

@@ -11,6 +11,7 @@ import (
 	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/clientip"
 	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/ratelimit"
 	"github.com/rampart-social/rampart/internal/store"
@@ -47,6 +48,22 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Calle
 	if fields, ok := profileFields(p); ok {
 		upd.Fields = &fields
 	}
+	// The text fields first: a change that will be refused stores no image.
+	if err := accounts.CheckProfile(upd); err != nil {
+		a.serviceError(w, r, err)
+		return
+	}
+	// Each image is stored as it is read; if a later step fails (the next
+	// image, the profile's write), the ones stored go again.
+	var stored []*media.ProfileImage
+	changed := false
+	defer func() {
+		if !changed {
+			for _, img := range stored {
+				a.media.DiscardProfileImage(ctx, img)
+			}
+		}
+	}()
 	for _, img := range []struct {
 		field string
 		dst   **string
@@ -62,19 +79,21 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Calle
 		if !ok {
 			continue
 		}
-		key, err := a.media.ProfileImage(ctx, c.Account.ID, file, size, img.field == "avatar")
+		pi, err := a.media.ProfileImage(ctx, c.Account.ID, file, size, img.field == "avatar")
 		file.Close()
 		if err != nil {
 			a.mediaError(w, r, err)
 			return
 		}
-		*img.dst = &key
+		stored = append(stored, pi)
+		*img.dst = &pi.Key
 	}
 	acc, u, err := a.accounts.UpdateProfile(r.Context(), c.Account.ID, upd)
 	if err != nil {
 		a.serviceError(w, r, err)
 		return
 	}
+	changed = true
 	a.writeCredentialAccount(w, r, acc, u)
 }
 

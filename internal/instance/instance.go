@@ -113,14 +113,32 @@ func (i *Instance) Handler() http.Handler { return i.handler }
 // Store is the instance's open store.
 func (i *Instance) Store() *store.Store { return i.store }
 
-// Serve answers on ln until ctx ends, then drains and returns.
+// Serve answers on ln until ctx ends, then drains and returns. Stopping has
+// one window, http.shutdown_timeout from the end of ctx: requests in flight
+// drain within it (server.Serve), and uploads processing in the background
+// get the same time to finish, then are cancelled and marked failed
+// (media.(*Service).Stop). Serve returns when both are done and the janitor
+// has stopped; background uploads do not start again.
 func (i *Instance) Serve(ctx context.Context, ln net.Listener) error {
 	jctx, stop := context.WithCancel(ctx)
 	bg := safely.NewGroup(i.log)
 	defer bg.Wait()
 	defer stop()
 	_ = bg.Go("janitor", func() error { i.janitor(jctx); return nil })
+	_ = bg.Go("stopping background uploads", func() error {
+		<-jctx.Done() // ctx ended, or serving failed
+		i.stopMedia(ctx)
+		return nil
+	})
 	return server.Serve(ctx, i.cfg, i.log, server.NewHTTPServer(i.cfg, i.log, i.handler), ln)
+}
+
+// stopMedia stops background uploads, giving those in flight
+// http.shutdown_timeout to finish.
+func (i *Instance) stopMedia(ctx context.Context) {
+	grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), i.cfg.HTTP.ShutdownTimeout.D())
+	defer cancel()
+	i.media.Stop(grace)
 }
 
 // janitor removes expired sessions, authorization codes and idempotency
@@ -157,10 +175,11 @@ func (i *Instance) janitorRound(ctx context.Context) {
 	}
 }
 
-// Close waits for uploads still processing in the background, then
-// releases the store: no work of the instance outlives it.
+// Close stops background uploads (after Serve, they are stopped already;
+// otherwise those in flight get http.shutdown_timeout to finish, as in
+// Serve), then releases the store: no work of the instance outlives it.
 func (i *Instance) Close() error {
-	i.media.Wait()
+	i.stopMedia(context.Background())
 	return i.store.Close()
 }
 
@@ -222,8 +241,8 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		ln.Close()
 		return err
 	}
-	serveErr := inst.Serve(ctx, ln)
-	if err := inst.Close(); err != nil { // after background processing of uploads finishes
+	serveErr := inst.Serve(ctx, ln) // background uploads are stopped too
+	if err := inst.Close(); err != nil {
 		log.Error("closing the store", "err", err)
 		serveErr = errors.Join(serveErr, err)
 	}

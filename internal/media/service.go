@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -37,16 +38,37 @@ type Service struct {
 	decode  *byteBudget
 	pending chan struct{} // bounds uploads processed in the background (each also holds its bytes in held)
 	bg      *safely.Group // background processing; a panic there fails the upload, not the process
+	// stopped is the context every background upload's processing derives
+	// from; Stop cancels it (stop) at shutdown, once the grace it gives has
+	// passed, so no upload holds the process for its own time limit.
+	stopped context.Context
+	stop    context.CancelFunc
+	// life orders Stop after every background start: a start holds it for
+	// reading from its check of stopping to its Group.Go.
+	life     sync.RWMutex
+	stopping bool
+	waiters  *safely.Group // Stop's wait for bg, which it bounds by its grace
 }
 
-// maxPending is how many uploads may wait for background processing.
-const maxPending = 8
+const (
+	// maxPending is how many uploads may wait for background processing.
+	maxPending = 8
+	// processTimeout bounds one upload's processing in the background.
+	processTimeout = 5 * time.Minute
+	// finishTimeout bounds the write of a background upload's outcome, which
+	// runs with a context of its own: the one processing had may be over
+	// (cancelled at shutdown, or timed out), and the outcome must still be
+	// recorded.
+	finishTimeout = 10 * time.Second
+)
 
 // New builds the service.
 func New(cfg *config.Config, st *store.Store, storage Storage, ids *id.Generator, log *slog.Logger) *Service {
+	stopped, stop := context.WithCancel(context.Background())
 	return &Service{cfg: cfg, store: st, storage: storage, ids: ids, log: log, now: time.Now,
 		held: newByteBudget(HeldBytes(cfg)), decode: newByteBudget(int64(cfg.Media.DecodeMemoryBytes)),
-		pending: make(chan struct{}, maxPending), bg: safely.NewGroup(log)}
+		pending: make(chan struct{}, maxPending), bg: safely.NewGroup(log),
+		stopped: stopped, stop: stop, waiters: safely.NewGroup(log)}
 }
 
 // HeldBytes is the most upload bytes held in memory at once: two of the
@@ -128,50 +150,78 @@ func (s *Service) Upload(ctx context.Context, owner int64, p UploadParams) (*sto
 	}
 	m := &store.Media{ID: s.ids.Next(), AccountID: owner, Kind: string(f.Kind), ContentType: f.MIME, Description: desc,
 		FocusX: fx, FocusY: fy, State: "processing", Meta: "{}", CreatedAt: s.now().UTC()}
-	async := p.Async && int64(len(data)) > int64(s.cfg.Media.SyncLimitBytes)
-	if async {
-		select {
-		case s.pending <- struct{}{}:
-		default:
-			async = false // too many waiting already: this one is processed now (back-pressure)
+	if p.Async && int64(len(data)) > int64(s.cfg.Media.SyncLimitBytes) {
+		started, err := s.background(ctx, m, f, data, release)
+		if err != nil {
+			return nil, err
 		}
+		if started {
+			release = func() {} // the background releases the bytes when it ends
+			return m, nil
+		}
+		// Too many wait already (back-pressure), or the server is stopping:
+		// this one is processed now, in its request.
 	}
-	if !async {
-		if err := s.process(ctx, m, f, data); err != nil {
-			return nil, err
-		}
-		m.State = "ready"
-		if err := s.store.CreateMedia(ctx, m); err != nil {
-			s.discard(ctx, m)
-			return nil, err
-		}
-		return m, nil
+	if err := s.process(ctx, m, f, data); err != nil {
+		return nil, err
+	}
+	m.State = "ready"
+	if err := s.store.CreateMedia(ctx, m); err != nil {
+		s.discard(ctx, m)
+		return nil, err
+	}
+	return m, nil
+}
+
+// background records m as "processing" and hands its processing to a
+// goroutine, which calls release when it ends; it reports whether it did.
+// It does not when maxPending uploads wait already or Stop has begun.
+func (s *Service) background(ctx context.Context, m *store.Media, f Format, data []byte, release func()) (started bool, err error) {
+	s.life.RLock()
+	defer s.life.RUnlock()
+	if s.stopping {
+		return false, nil
+	}
+	select {
+	case s.pending <- struct{}{}:
+	default:
+		return false, nil
 	}
 	if err := s.store.CreateMedia(ctx, m); err != nil {
 		<-s.pending
-		return nil, err
+		return false, err
 	}
-	bgRelease := release
-	release = func() {}
-	_ = s.bg.Go("processing an upload", func() error { // a panic here is logged; the row stays "processing" until the janitor fails it
+	queued := *m
+	_ = s.bg.Go("processing an upload", func() error { // a panic here is logged; the row stays "processing" until the janitor or the next start fails it
 		defer func() { <-s.pending }()
-		defer bgRelease()
-		// The request is over: processing gets its own bounded context.
-		bctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer release()
+		// The request is over: processing has its own time limit, and ends
+		// early when the server stops (Stop).
+		pctx, cancel := context.WithTimeout(s.stopped, processTimeout)
 		defer cancel()
-		done := *m
-		if err := s.process(bctx, &done, f, data); err != nil {
-			done.State, done.Failure = "failed", err.Error()
-		} else {
+		done := queued
+		err := s.process(pctx, &done, f, data)
+		switch {
+		case err == nil:
 			done.State = "ready"
+		case errors.Is(err, ErrRejected):
+			done.State, done.Failure = "failed", err.Error()
+		case s.stopped.Err() != nil:
+			done.State, done.Failure = "failed", store.FailureServerStopped
+		case errors.Is(err, context.DeadlineExceeded):
+			done.State, done.Failure = "failed", fmt.Sprintf("processing took longer than %s; upload a smaller file", processTimeout)
+		default:
+			done.State, done.Failure = "failed", err.Error()
 		}
-		if err := s.store.FinishMedia(bctx, &done); err != nil {
-			s.log.Error("finishing an upload", "media_id", m.ID, "err", err)
-			s.discard(bctx, &done)
+		wctx, wcancel := context.WithTimeout(context.Background(), finishTimeout)
+		defer wcancel()
+		if err := s.store.FinishMedia(wctx, &done); err != nil {
+			s.log.Error("finishing an upload", "media_id", done.ID, "err", err)
+			s.discard(wctx, &done)
 		}
 		return nil
 	})
-	return m, nil
+	return true, nil
 }
 
 // hold reserves the upload's bytes in the held budget, waiting while other
@@ -223,36 +273,87 @@ func (s *Service) discard(ctx context.Context, m *store.Media) {
 	m.FileKey, m.PreviewKey = "", ""
 }
 
+// A ProfileImage is an avatar or header that (*Service).ProfileImage
+// stored: Key is what the profile names. Until a profile change names it, the upload behind it
+// is unused, and DiscardProfileImage removes it.
+type ProfileImage struct {
+	Key    string
+	upload *store.Media
+}
+
 // ProfileImage stores an avatar or header: it must be an image, is
-// re-encoded like any upload, and its key is returned — the avatar uses the
-// (at most 640-pixel) preview, the header the full image.
-func (s *Service) ProfileImage(ctx context.Context, owner int64, file io.Reader, size int64, avatar bool) (string, error) {
+// re-encoded like any upload — the avatar uses the (at most 640-pixel)
+// preview, the header the full image. A profile change that then fails
+// discards it (DiscardProfileImage).
+func (s *Service) ProfileImage(ctx context.Context, owner int64, file io.Reader, size int64, avatar bool) (*ProfileImage, error) {
 	head := make([]byte, min(size, 4096))
 	if _, err := io.ReadFull(file, head); err != nil {
-		return "", fmt.Errorf("read upload: %w", err)
+		return nil, fmt.Errorf("read upload: %w", err)
 	}
 	f, err := Sniff(head)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if f.Kind != Image {
-		return "", reject("avatars and headers must be images")
+		return nil, reject("avatars and headers must be images")
 	}
 	if size > s.limitFor(Image) {
-		return "", reject("the image is %d bytes; at most %d are accepted", size, s.limitFor(Image))
+		return nil, reject("the image is %d bytes; at most %d are accepted", size, s.limitFor(Image))
 	}
 	m, err := s.Upload(ctx, owner, UploadParams{File: io.MultiReader(bytes.NewReader(head), file), Size: size})
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if avatar {
-		return m.PreviewKey, nil
+		return &ProfileImage{Key: m.PreviewKey, upload: m}, nil
 	}
-	return m.FileKey, nil
+	return &ProfileImage{Key: m.FileKey, upload: m}, nil
 }
 
-// Wait blocks until background processing is done (for shutdown and tests).
+// DiscardProfileImage removes a profile image whose profile change failed:
+// its row, then its files (as discard removes a failed upload's), at once
+// rather than after the day the sweep waits. An image some profile names
+// after all is left alone. It runs even when ctx is done (a client that went
+// away must not leave files behind); failures are logged, and what they
+// leave the sweep removes.
+func (s *Service) DiscardProfileImage(ctx context.Context, img *ProfileImage) {
+	ctx = context.WithoutCancel(ctx)
+	deleted, err := s.store.DeleteUnusedUpload(ctx, img.upload.ID)
+	if err != nil {
+		s.log.Error("deleting the upload of a failed profile change", "media_id", img.upload.ID, "err", err)
+		return
+	}
+	if deleted {
+		s.discard(ctx, img.upload)
+	}
+}
+
+// Wait blocks until background processing is done (for tests; shutdown
+// calls Stop, which bounds the wait).
 func (s *Service) Wait() { s.bg.Wait() }
+
+// Stop ends background processing, for shutdown. Uploads being processed
+// get until ctx is done to finish; then their processing is cancelled, and
+// each one it interrupts is marked failed with store.FailureServerStopped
+// (its client, polling, is told to upload it again) and keeps no file.
+// Stop returns once every background goroutine has ended. From its start,
+// an upload that would go to the background is processed in its request.
+// Calling it again only waits.
+func (s *Service) Stop(ctx context.Context) {
+	s.life.Lock()
+	s.stopping = true
+	s.life.Unlock()
+	ended := s.waiters.Go("waiting for background uploads", func() error { s.bg.Wait(); return nil })
+	select {
+	case <-ended:
+		s.stop()
+		return
+	case <-ctx.Done():
+	}
+	s.log.Warn("stopping: cancelling uploads still processing in the background; they are marked failed")
+	s.stop()
+	<-ended
+}
 
 // process makes the upload safe and stores its files, filling m. Its memory
 // is admitted by estimate against the decode budget first (waiting while

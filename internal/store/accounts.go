@@ -148,10 +148,43 @@ func (s *Store) AccountByUsername(ctx context.Context, username, domain string) 
 		`SELECT `+accountCols+` FROM accounts a WHERE lower(a.username) = lower(?) AND a.domain = ?`, username, domain))
 }
 
+// execer is a connection or a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
 // UpdateProfile writes the editable profile fields of an account.
 func (s *Store) UpdateProfile(ctx context.Context, a *Account) error {
+	return updateProfile(ctx, s.write, a)
+}
+
+// SaveProfile writes a user's profile change, the account's fields and the
+// user's preferences, in one transaction: either both are stored or
+// neither, so a caller whose change failed knows the profile names none of
+// the images it stored for it.
+func (s *Store) SaveProfile(ctx context.Context, a *Account, u *User) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save profile: %w", err)
+	}
+	defer tx.Rollback()
+	if err := updateProfile(ctx, tx, a); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE users SET default_privacy = ?, default_sensitive = ?, default_language = ? WHERE account_id = ?`,
+		u.DefaultPrivacy, boolInt(u.DefaultSensitive), u.DefaultLanguage, u.AccountID)
+	if err := expectOne(res, err, "update preferences"); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("save profile: %w", err)
+	}
+	return nil
+}
+
+func updateProfile(ctx context.Context, ex execer, a *Account) error {
 	fields, _ := json.Marshal(nonNilFields(a.Fields))
-	res, err := s.write.ExecContext(ctx, `UPDATE accounts SET display_name = ?, note = ?, fields = ?, locked = ?, bot = ?,
+	res, err := ex.ExecContext(ctx, `UPDATE accounts SET display_name = ?, note = ?, fields = ?, locked = ?, bot = ?,
 		discoverable = ?, avatar_key = ?, header_key = ?, updated_at = ? WHERE id = ?`,
 		a.DisplayName, a.Note, string(fields), boolInt(a.Locked), boolInt(a.Bot), boolInt(a.Discoverable), a.AvatarKey, a.HeaderKey,
 		ms(a.UpdatedAt), a.ID)
@@ -249,13 +282,6 @@ func (s *Store) SetUserFlags(ctx context.Context, accountID int64, role string, 
 	res, err := s.write.ExecContext(ctx, `UPDATE users SET role = ?, approved = ?, disabled = ? WHERE account_id = ?`,
 		role, boolInt(approved), boolInt(disabled), accountID)
 	return expectOne(res, err, "update user")
-}
-
-// SetUserPreferences writes the posting defaults.
-func (s *Store) SetUserPreferences(ctx context.Context, u *User) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE users SET default_privacy = ?, default_sensitive = ?, default_language = ? WHERE account_id = ?`,
-		u.DefaultPrivacy, boolInt(u.DefaultSensitive), u.DefaultLanguage, u.AccountID)
-	return expectOne(res, err, "update preferences")
 }
 
 // CountLocalStatuses counts local original statuses (not reblogs).

@@ -76,6 +76,24 @@ func (s *Store) DescribeMedia(ctx context.Context, id int64, description string,
 	return expectOne(res, err, "describe media")
 }
 
+// DeleteUnusedUpload deletes an upload row that nothing uses — not attached
+// to a status, and no account's avatar or header — and reports whether it
+// did. Its caller then deletes the files: an upload that turned out to be in
+// use keeps both.
+func (s *Store) DeleteUnusedUpload(ctx context.Context, id int64) (bool, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM media_attachments WHERE id = ? AND status_id IS NULL
+		AND NOT EXISTS (SELECT 1 FROM accounts a WHERE (a.avatar_key != '' AND a.avatar_key IN (media_attachments.file_key, media_attachments.preview_key))
+			OR (a.header_key != '' AND a.header_key IN (media_attachments.file_key, media_attachments.preview_key)))`, id)
+	if err != nil {
+		return false, fmt.Errorf("delete upload: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("delete upload: %w", err)
+	}
+	return n == 1, nil
+}
+
 // attachMedia ties the owner's unattached, ready uploads to a status, in order.
 func attachMedia(ctx context.Context, tx *sql.Tx, statusID, owner int64, ids []int64) error {
 	for i, mid := range ids {
@@ -189,14 +207,18 @@ func (s *Store) ReferencedKeys(ctx context.Context) (map[string]bool, error) {
 	return out, rows.Err()
 }
 
+// FailureServerStopped is the failure of an upload whose processing the
+// server's stop cut short: at shutdown (media.(*Service).Stop), or by a
+// kill or crash that FailStaleUploads finds afterwards.
+const FailureServerStopped = "the server stopped before this upload was processed; upload it again"
+
 // FailStaleUploads marks uploads still "processing" that were created before
 // the cut-off as failed: the process that was handling them is gone (killed
 // or restarted), and a client polling GET /api/v1/media/:id must get an
 // answer rather than 206 forever.
 func (s *Store) FailStaleUploads(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.write.ExecContext(ctx, `UPDATE media_attachments SET state = 'failed',
-		failure = 'the server stopped before this upload was processed; upload it again'
-		WHERE state = 'processing' AND created_at < ?`, ms(before))
+	res, err := s.write.ExecContext(ctx, `UPDATE media_attachments SET state = 'failed', failure = ?
+		WHERE state = 'processing' AND created_at < ?`, FailureServerStopped, ms(before))
 	if err != nil {
 		return 0, fmt.Errorf("fail stale uploads: %w", err)
 	}
