@@ -70,7 +70,8 @@ Group={{.User}}
 ExecStart={{.Binary}} serve --config {{.Config}}
 Restart=on-failure
 RestartSec=5s
-# SIGTERM lets in-flight requests finish (http.shutdown_timeout) before exit.
+# SIGTERM gives in-flight requests and background uploads http.shutdown_timeout
+# (20s by default) to finish; uploads still running are then marked failed.
 KillSignal=SIGTERM
 TimeoutStopSec=45s
 {{- if .StateDirectory}}
