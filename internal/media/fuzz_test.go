@@ -81,7 +81,8 @@ func fuzzDuration(f *testing.F, format Format, seeds ...[]byte) {
 func FuzzDurationWAV(f *testing.F) {
 	wav := testutil.WAV([]byte{1, 2, 3, 4})
 	junk := append([]byte("JUNK\x04\x00\x00\x00\x00\x00\x00\x00"), wav[12:]...) // a JUNK chunk before fmt, as BWF writers leave
-	streamed := testutil.WAV([]byte{1, 2, 3, 4})                                // sizes a pipe left open: the data runs to the end
+	// Sizes a pipe left open: the data runs to the end.
+	streamed := testutil.WAV([]byte{1, 2, 3, 4})
 	binary.LittleEndian.PutUint32(streamed[4:], 0xFFFFFFFF)
 	binary.LittleEndian.PutUint32(streamed[40:], 0)
 	fuzzDuration(f, WAV, wav, withRIFFSize(append(wav[:12:12], junk...)), streamed)
