@@ -647,10 +647,6 @@ func checkWAV(b []byte) error {
 	}
 	riff := binary.LittleEndian.Uint32(b[4:8])
 	exact := int64(riff) == int64(len(b))-8
-	placeholder := riff == 0 || riff == 0xFFFFFFFF
-	if !exact && !placeholder && int64(riff) < int64(len(b))-8 {
-		return reject("the WAV file's RIFF size does not match its length") // bytes after the RIFF chunk
-	}
 	format, data := false, false
 	for p := 12; p < len(b); {
 		if len(b)-p < 8 {
