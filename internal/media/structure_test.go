@@ -962,12 +962,16 @@ func TestCheckStructureFLACTags(t *testing.T) {
 	}
 
 	zip128 := cat(zipDoc, make([]byte, 128-len(zipDoc)))
+	three := flacFrames(3, 64) // the samples have one frame each: these have several
+	second := 4 + 4 + 34 + (len(three)-(4+4+34))/3
 	for _, tc := range []struct {
 		what   string
 		b      []byte
 		reason string
 	}{
 		{"a ZIP in place of the ID3v1 tag", cat(tool, zip128), "malformed in the frame"},
+		{"a PDF between the last of three frames and the ID3v1 tag", cat(three, pdfDoc, v1), "malformed in the frame"},
+		{"a PDF between two of three frames, an ID3v1 tag after them", cat(three[:second], pdfDoc, three[second:], v1), "malformed in the frame"},
 		{"an ID3v1 tag then a PDF", cat(tool, v1, pdfDoc), "malformed in the frame"},
 		{"a PDF then an ID3v1 tag", cat(tool, pdfDoc, v1), "malformed in the frame"},
 		{"an ID3v1 tag one byte short", cat(tool, v1[:127]), "malformed in the frame"},
