@@ -101,6 +101,12 @@ func TestRealAudioAndVideoAcceptedPolyglotsRefused(t *testing.T) {
 			t.Errorf("%s: served %d, %d bytes; want the %d bytes uploaded", filepath.Base(name), resp.StatusCode, len(served), len(data))
 		}
 
+		// A WAV whose header leaves its data's end open (written to a pipe)
+		// takes appended bytes as samples, which are never inspected: the
+		// media package's TestCheckStructureOpenEndsTakeOnlyTheirLastPart.
+		if base := filepath.Base(name); base == "piped.wav" || base == "sox-piped.wav" {
+			continue
+		}
 		body, ctype = multipartFile(t, append(data, pdf...))
 		if s := mediaCall(t, "POST", server+"/api/v1/media", token, body, ctype); s.status != 422 {
 			t.Errorf("%s with a PDF appended: %d, want 422", filepath.Base(name), s.status)

@@ -144,3 +144,85 @@ func TestFocusMustBeTwoFiniteNumbers(t *testing.T) {
 		t.Errorf("PUT with a valid focus: %d %s", r.status, r.body)
 	}
 }
+
+// Real files the container walks once refused (a reviewer uploaded each to
+// a running server) are accepted through the API, served byte for byte
+// with their sniffed type, with a duration from the audio they hold; each
+// leniency abused to carry a document is still a 422.
+func TestRealWorldAudioQuirksAreAccepted(t *testing.T) {
+	ti := startMedia(t)
+	tok, _ := ti.userToken("alice", "write:media")
+	samples := mediaSamples(t)
+
+	// An ID3v2 tag with an 8 KiB picture before a FLAC stream: the stream
+	// begins past the head that CheckSize sniffs.
+	picture := append([]byte("\x00image/png\x00\x03\x00"), bytes.Repeat([]byte{0x89}, 8<<10)...)
+	frame := append([]byte("APIC"), byte(len(picture)>>24), byte(len(picture)>>16), byte(len(picture)>>8), byte(len(picture)), 0, 0)
+	frame = append(frame, picture...)
+	n := len(frame)
+	tag := append([]byte{'I', 'D', '3', 3, 0, 0, byte(n >> 21 & 0x7F), byte(n >> 14 & 0x7F), byte(n >> 7 & 0x7F), byte(n & 0x7F)}, frame...)
+	pictured := append(tag, samples["flac-tool.flac"]...)
+
+	for _, tc := range []struct {
+		name     string
+		data     []byte
+		mime     string
+		duration float64 // 0: none is read from this kind
+	}{
+		{"cut.mp3", samples["cut.mp3"], "audio/mpeg", 0},
+		{"id3-padding.mp3", samples["id3-padding.mp3"], "audio/mpeg", 0},
+		{"id3v1.flac", samples["id3v1.flac"], "audio/flac", 0.5},
+		{"id3lib.flac", samples["id3lib.flac"], "audio/flac", 0.5},
+		{"a FLAC after an ID3v2 tag with a picture", pictured, "audio/flac", 0.5},
+		{"piped.wav", samples["piped.wav"], "audio/wav", 0.5},
+		{"sox-piped.wav", samples["sox-piped.wav"], "audio/wav", 0.3},
+	} {
+		r := ti.upload("/api/v1/media", tok, "clip.bin", "application/octet-stream", tc.data)
+		if r.status != 200 {
+			t.Errorf("%s: %d %s", tc.name, r.status, r.body)
+			continue
+		}
+		m := r.json(t)
+		served := ti.get(mediaOrigin + keyOf(t, m["url"]))
+		if served.status != 200 || served.body != string(tc.data) || served.header.Get("Content-Type") != tc.mime {
+			t.Errorf("%s: served %d %q (%d bytes), want the %d bytes as %s", tc.name, served.status, served.header.Get("Content-Type"),
+				len(served.body), len(tc.data), tc.mime)
+		}
+		var duration float64
+		if meta, ok := m["meta"].(map[string]any); ok {
+			if original, ok := meta["original"].(map[string]any); ok {
+				duration, _ = original["duration"].(float64)
+			}
+		}
+		if duration != tc.duration {
+			t.Errorf("%s: duration %v, want %v (meta %v)", tc.name, duration, tc.duration, m["meta"])
+		}
+	}
+
+	before := dirCount(t, ti.mediaDir())
+	pdf := []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+	bare := samples["lame-bare.mp3"] // 288-byte frames
+	zip128 := append([]byte("PK\x03\x04\x14\x00\x00\x00\x00\x00"), make([]byte, 118)...)
+	sine := samples["sine.wav"] // its data chunk at 70, 8000 bytes
+	streamed := bytes.Clone(sine)
+	copy(streamed[4:], "\xff\xff\xff\xff")
+	for _, tc := range []struct {
+		what string
+		data []byte
+		want string
+	}{
+		{"a PDF after a frame header that is not at the end", concat(bare[:576], bare[:4], bytes.Repeat(pdf, 5)), "the MP3 file is malformed at byte 864"},
+		{"a frame header and a PDF, no whole frame", concat(bare[:4], pdf), "the MPEG audio frame is cut short"},
+		{"a PDF in the padding after the ID3v2 tag", concat([]byte("ID3\x04\x00\x00\x00\x00\x00\x00\x00\x00"), pdf, bare), "the MP3 file is malformed at byte 12"},
+		{"a ZIP in place of a FLAC's ID3v1 tag", concat(samples["flac-tool.flac"], zip128), "the FLAC file is malformed"},
+		{"a streamed WAV with a chunk after its data", concat(streamed, []byte("LIST\x50\x00\x00\x00"), pdf), "the WAV file's RIFF size does not match"},
+	} {
+		r := ti.upload("/api/v1/media", tok, "clip.bin", "application/octet-stream", tc.data)
+		wantRejected(t, tc.what, r, 422, tc.want)
+	}
+	if after := dirCount(t, ti.mediaDir()); after != before {
+		t.Errorf("refused uploads left %d files in the media dir", after-before)
+	}
+}
+
+func concat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }

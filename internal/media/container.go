@@ -87,7 +87,15 @@ func findBox(b []byte, kind string) []byte {
 }
 
 // wavDuration is the data chunk's size over the byte rate of the fmt chunk.
+// The size counted is what the file holds: a data chunk that declares more
+// (a file cut short, a size a writer guessed for a pipe) or a placeholder
+// (0 or 0xFFFFFFFF in a file whose RIFF size is one too) runs to the end.
 func wavDuration(b []byte) float64 {
+	if len(b) < 12 {
+		return 0
+	}
+	riff := binary.LittleEndian.Uint32(b[4:8])
+	streamed := riff == 0 || riff == 0xFFFFFFFF
 	var byteRate, dataSize uint32
 	for i := 12; i+8 <= len(b); {
 		id, size := string(b[i:i+4]), binary.LittleEndian.Uint32(b[i+4:i+8])
@@ -100,7 +108,11 @@ func wavDuration(b []byte) float64 {
 				byteRate = binary.LittleEndian.Uint32(data[8:12])
 			}
 		case "data":
-			dataSize = size
+			held := uint32(len(b) - i - 8)
+			dataSize = min(size, held)
+			if streamed && size == 0 {
+				dataSize = held
+			}
 		}
 		if dataSize != 0 && byteRate != 0 {
 			return float64(dataSize) / float64(byteRate)
@@ -116,6 +128,9 @@ func wavDuration(b []byte) float64 {
 
 // flacDuration reads STREAMINFO: sample rate and total samples.
 func flacDuration(b []byte) float64 {
+	if p, err := id3v2Skip(b); err == nil { // ID3v2 tags a tagger put first
+		b = b[p:]
+	}
 	// "fLaC", then a metadata block header (4 bytes), STREAMINFO first.
 	if len(b) < 8+18 || b[4]&0x7F != 0 {
 		return 0

@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"image"
 	"image/color"
@@ -80,7 +81,11 @@ func fuzzDuration(f *testing.F, format Format, seeds ...[]byte) {
 func FuzzDurationWAV(f *testing.F) {
 	wav := testutil.WAV([]byte{1, 2, 3, 4})
 	junk := append([]byte("JUNK\x04\x00\x00\x00\x00\x00\x00\x00"), wav[12:]...) // a JUNK chunk before fmt, as BWF writers leave
-	fuzzDuration(f, WAV, wav, withRIFFSize(append(wav[:12:12], junk...)))
+	// Sizes a pipe left open: the data runs to the end.
+	streamed := testutil.WAV([]byte{1, 2, 3, 4})
+	binary.LittleEndian.PutUint32(streamed[4:], 0xFFFFFFFF)
+	binary.LittleEndian.PutUint32(streamed[40:], 0)
+	fuzzDuration(f, WAV, wav, withRIFFSize(append(wav[:12:12], junk...)), streamed)
 }
 
 // FuzzDurationMP4 fuzzes mp4Duration and findBox.
@@ -105,8 +110,13 @@ func fuzzStructure(f *testing.F, format Format, more ...[]byte) {
 	})
 }
 
+// The small seeds below reach each leniency of the walks: a cut last MP3
+// frame, zero padding after an ID3v2 tag, ID3 tags around FLAC frames, a
+// WAV whose sizes a pipe left open.
 func FuzzCheckMP3(f *testing.F) {
-	fuzzStructure(f, MP3, []byte("\xff\xfb\x90\x64%PDF-1.4"), []byte("ID3\x04\x00\x00\x00\x00\x00\x00"))
+	frame := append([]byte{0xFF, 0xE3, 0x48, 0xC4}, make([]byte, 284)...) // MPEG-2.5 layer III, 288 bytes
+	fuzzStructure(f, MP3, []byte("\xff\xfb\x90\x64%PDF-1.4"), []byte("ID3\x04\x00\x00\x00\x00\x00\x00"),
+		append(frame[:288:288], frame[:40]...), append([]byte("ID3\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00"), frame...))
 }
 
 func FuzzCheckOgg(f *testing.F) { fuzzStructure(f, OGG) }
@@ -115,9 +125,20 @@ func FuzzCheckISOBMFF(f *testing.F) { fuzzStructure(f, MP4, testutil.MP4([]byte(
 
 func FuzzCheckWebM(f *testing.F) { fuzzStructure(f, WebM) }
 
-func FuzzCheckWAV(f *testing.F) { fuzzStructure(f, WAV, testutil.WAV([]byte{1, 2, 3})) }
+func FuzzCheckWAV(f *testing.F) {
+	streamed := testutil.WAV([]byte{1, 2, 3, 4})
+	binary.LittleEndian.PutUint32(streamed[4:], 0xFFFFFFFF)
+	binary.LittleEndian.PutUint32(streamed[40:], 0xFFFFFFFF)
+	guessed := testutil.WAV([]byte{1, 2, 3, 4})
+	binary.LittleEndian.PutUint32(guessed[4:], 0x7FFFF000+36)
+	binary.LittleEndian.PutUint32(guessed[40:], 0x7FFFF000)
+	fuzzStructure(f, WAV, testutil.WAV([]byte{1, 2, 3}), streamed, guessed)
+}
 
-func FuzzCheckFLAC(f *testing.F) { fuzzStructure(f, FLAC, flacFrames(3, 16)) }
+func FuzzCheckFLAC(f *testing.F) {
+	v1 := append([]byte("TAG"), make([]byte, 125)...)
+	fuzzStructure(f, FLAC, flacFrames(3, 16), append(flacFrames(2, 16), v1...), append([]byte("ID3\x03\x00\x00\x00\x00\x00\x00"), flacFrames(2, 16)...))
+}
 
 // FuzzCheckNoMarkup compares the windowed scan with a plain search of the
 // whole file lowered to ASCII lower case: a marker straddling two windows

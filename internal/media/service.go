@@ -141,7 +141,9 @@ func (s *Service) Upload(ctx context.Context, owner int64, p UploadParams) (*sto
 		return nil, err
 	}
 	defer func() { release() }() // unless the background takes it over
-	f, err := Sniff(data[:min(len(data), 4096)])
+	// Sniffed from all of it: ID3v2 tags (a picture) before a FLAC stream
+	// can be longer than the head CheckSize sniffed.
+	f, err := Sniff(data)
 	if err != nil {
 		return nil, err
 	}

@@ -79,6 +79,11 @@ func Sniff(head []byte) (Format, error) {
 	case bytes.HasPrefix(head, []byte("fLaC")):
 		return FLAC, nil
 	case bytes.HasPrefix(head, []byte("ID3")):
+		// Some taggers put ID3v2 tags before a FLAC stream too; seen only
+		// when head holds the whole tags.
+		if p, err := id3v2Skip(head); err == nil && bytes.HasPrefix(head[p:], []byte("fLaC")) {
+			return FLAC, nil
+		}
 		return MP3, nil
 	case len(head) >= 2 && head[0] == 0xFF && head[1]&0xE0 == 0xE0 && head[1]&0x06 != 0:
 		return MP3, nil // an MPEG audio frame header

@@ -36,21 +36,36 @@ func checkStructure(b []byte, f Format) error {
 	return reject("%s files are not accepted as video or audio", f.MIME)
 }
 
-// ---- MP3: [ID3v2 tags] MPEG audio frames [APEv2 tag] [ID3v1 tag] ----
+// ---- MP3: [ID3v2 tags [zero padding]] MPEG audio frames [APEv2 tag] [ID3v1 tag] ----
 
-// checkMP3 accepts ID3v2 tags at the start, then MPEG audio frames whose
-// headers' computed lengths lead exactly from one to the next, all of the
-// same MPEG version, layer and sample rate, then at most an APEv2 tag and an
-// ID3v1 tag. Free-format frames (no bitrate in the header, so no length) are
-// refused: their end cannot be known without decoding.
+// maxID3v2Padding bounds the zero bytes some taggers leave between an ID3v2
+// tag and the first frame, outside the tag's size (the tag's own padding is
+// inside it).
+const maxID3v2Padding = 64 << 10
+
+// checkMP3 accepts ID3v2 tags at the start, optionally followed by at most
+// maxID3v2Padding zero bytes, then MPEG audio frames whose headers' computed
+// lengths lead exactly from one to the next, all of the same MPEG version,
+// layer and sample rate, then at most an APEv2 tag and an ID3v1 tag. The
+// last frame may be cut short by the end of the file (a download or a cut
+// that stopped inside it), if a whole frame came before it and its own
+// header is whole and continues the stream. Free-format frames (no bitrate
+// in the header, so no length) are refused: their end cannot be known
+// without decoding.
 func checkMP3(b []byte) error {
-	p := 0
-	for len(b)-p >= 3 && string(b[p:p+3]) == "ID3" {
-		n, err := id3v2Length(b[p:])
-		if err != nil {
-			return err
+	p, err := id3v2Skip(b)
+	if err != nil {
+		return reject("the MP3 file is malformed: %s", err)
+	}
+	if p > 0 {
+		zeros := 0
+		for p+zeros < len(b) && b[p+zeros] == 0 && zeros <= maxID3v2Padding {
+			zeros++
 		}
-		p += n
+		if zeros > maxID3v2Padding {
+			return reject("the MP3 file has more than %d zero bytes after its ID3v2 tag", maxID3v2Padding)
+		}
+		p += zeros
 	}
 	var stream uint32 // the header bits every frame must share
 	frames := 0
@@ -70,16 +85,38 @@ func checkMP3(b []byte) error {
 		} else if key != stream {
 			return reject("the MP3 file is malformed at byte %d: the frame's MPEG version, layer or sample rate differs from the first frame's", p)
 		}
+		if n > len(b)-p {
+			// The file ends inside this frame. After a whole frame of the
+			// same stream that is a cut or interrupted file; alone it is
+			// only a header in front of other bytes.
+			if frames == 0 {
+				return reject("the MP3 file is malformed at byte %d: the MPEG audio frame is cut short", p)
+			}
+			return nil
+		}
 		frames++
 		p += n
 	}
+}
+
+// id3v2Skip is where the ID3v2 tags at the start of b end: 0 when there is none.
+func id3v2Skip(b []byte) (int, error) {
+	p := 0
+	for len(b)-p >= 3 && string(b[p:p+3]) == "ID3" {
+		n, err := id3v2Length(b[p:])
+		if err != nil {
+			return 0, err
+		}
+		p += n
+	}
+	return p, nil
 }
 
 // id3v2Length is the length of the ID3v2 tag at the start of b, header and
 // footer included.
 func id3v2Length(b []byte) (int, error) {
 	if len(b) < 10 {
-		return 0, reject("the MP3 file's ID3v2 tag is cut short")
+		return 0, structError("its ID3v2 tag is cut short")
 	}
 	version, flags := b[3], b[5]
 	var known byte // the flag bits each version defines
@@ -92,12 +129,12 @@ func id3v2Length(b []byte) (int, error) {
 		known = 0xF0
 	}
 	if known == 0 || b[4] == 0xFF || flags&^known != 0 {
-		return 0, reject("the MP3 file's ID3v2 tag has an unknown version or flags")
+		return 0, structError("its ID3v2 tag has an unknown version or flags")
 	}
 	size := 0
 	for _, c := range b[6:10] { // "syncsafe": 7 bits a byte
 		if c >= 0x80 {
-			return 0, reject("the MP3 file's ID3v2 tag size is malformed")
+			return 0, structError("its ID3v2 tag size is malformed")
 		}
 		size = size<<7 | int(c)
 	}
@@ -106,7 +143,7 @@ func id3v2Length(b []byte) (int, error) {
 		n += 10
 	}
 	if n > len(b) {
-		return 0, reject("the MP3 file's ID3v2 tag is cut short")
+		return 0, structError("its ID3v2 tag is cut short")
 	}
 	return n, nil
 }
@@ -154,8 +191,8 @@ var mpegBitrates = [2][3][16]int{
 }
 
 // mpegFrame reads the MPEG audio frame header at the start of b and returns
-// the frame's length and the bits every frame of the stream shares, or why
-// it is not a frame that fits in b.
+// the frame's length (which may be more than b holds: the caller decides)
+// and the bits every frame of the stream shares, or why it is not a frame.
 func mpegFrame(b []byte) (length int, key uint32, why string) {
 	if len(b) < 4 || b[0] != 0xFF || b[1]&0xE0 != 0xE0 {
 		return 0, 0, "the data is not an MPEG audio frame"
@@ -191,9 +228,6 @@ func mpegFrame(b []byte) (length int, key uint32, why string) {
 		length = 72*bitrate/rate + padding
 	default:
 		length = 144*bitrate/rate + padding
-	}
-	if length > len(b) {
-		return 0, 0, "the MPEG audio frame is cut short"
 	}
 	return length, uint32(b[1]&0xFE)<<8 | uint32(b[2]&0x0C), ""
 }
@@ -598,13 +632,21 @@ func ebmlElement(b []byte) (id uint32, size, n int, unknown bool, err error) {
 // a missing pad byte after the last is tolerated, as writers often omit it)
 // reach exactly to its end, with one fmt chunk of at least 16 bytes and
 // non-zero channels, sample rate and block alignment, then one data chunk.
+//
+// A WAV written where its writer could not go back to fix the sizes (a
+// pipe, a recording that stopped) is accepted too, narrowly: its data
+// chunk is then the last and runs to the end of the file, and its header
+// is one such writers leave. Either the RIFF size and the data size are
+// placeholders, each 0 or 0xFFFFFFFF (ffmpeg to a pipe), or the data size
+// is more than the file holds and the RIFF size is what it would be had the
+// data that size (sox's and arecord's guesses for a pipe, 0x7FFFF000 and
+// 0x7FFFFF00; a file cut short inside its data).
 func checkWAV(b []byte) error {
 	if len(b) < 12 || string(b[:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
 		return reject("the WAV file does not begin with a RIFF/WAVE header")
 	}
-	if int64(binary.LittleEndian.Uint32(b[4:8])) != int64(len(b))-8 {
-		return reject("the WAV file's RIFF size does not match its length")
-	}
+	riff := binary.LittleEndian.Uint32(b[4:8])
+	exact := int64(riff) == int64(len(b))-8
 	format, data := false, false
 	for p := 12; p < len(b); {
 		if len(b)-p < 8 {
@@ -617,6 +659,15 @@ func checkWAV(b []byte) error {
 		}
 		size := int64(binary.LittleEndian.Uint32(b[p+4 : p+8]))
 		body := p + 8
+		if string(b[p:p+4]) == "data" && !exact {
+			if !format || data {
+				return reject("the WAV file's data chunk is not the one data chunk after the fmt chunk")
+			}
+			if wavOpenData(riff, body, size, len(b)) {
+				return nil // the data runs to the end of the file
+			}
+			return reject("the WAV file's RIFF size does not match its length")
+		}
 		if size > int64(len(b)-body) {
 			return reject("the WAV file is malformed at byte %d: a chunk reaches past the end of the file", p)
 		}
@@ -645,10 +696,24 @@ func checkWAV(b []byte) error {
 			p++ // the pad byte
 		}
 	}
+	if !exact {
+		return reject("the WAV file's RIFF size does not match its length")
+	}
 	if !format || !data {
 		return reject("the WAV file has no fmt or no data chunk")
 	}
 	return nil
+}
+
+// wavOpenData reports whether a data chunk whose body starts at body, in a
+// file of n bytes whose RIFF size is not n-8, has a header that writers
+// leave when they cannot fix the sizes: then the data runs to the end.
+func wavOpenData(riff uint32, body int, size int64, n int) bool {
+	if riff == 0 || riff == 0xFFFFFFFF {
+		return size == 0 || size == 0xFFFFFFFF
+	}
+	whole := int64(body) - 8 + size // the RIFF size had the data been size bytes
+	return size > int64(n-body) && (int64(riff) == whole || size&1 == 1 && int64(riff) == whole+1)
 }
 
 // ---- FLAC: metadata blocks, then frames checked by their CRCs ----
@@ -664,11 +729,20 @@ func checkWAV(b []byte) error {
 // between its header and its CRC-16 are payload, like a WAV's samples (and
 // zero bytes after the last frame cannot be told from it by its CRC, which
 // stays zero over them).
+//
+// Two tags that taggers add and FLAC decoders skip are accepted: ID3v2 tags
+// before "fLaC" (id3lib's id3v2, mutagen's mid3v2) and an ID3v1 tag, the
+// last 128 bytes beginning "TAG", after the last frame (id3v2 -1, old
+// foobar2000).
 func checkFLAC(b []byte) error {
-	if len(b) < 4 || string(b[:4]) != "fLaC" {
+	p, err := id3v2Skip(b)
+	if err != nil {
+		return reject("the FLAC file is malformed: %s", err)
+	}
+	if len(b)-p < 4 || string(b[p:p+4]) != "fLaC" {
 		return reject("the FLAC file does not begin with fLaC")
 	}
-	p := 4
+	p += 4
 	var info flacStreamInfo
 	for first := true; ; first = false {
 		if len(b)-p < 4 {
@@ -703,7 +777,11 @@ func checkFLAC(b []byte) error {
 			break
 		}
 	}
-	if p == len(b) {
+	info.tag = -1
+	if len(b)-p >= 128 && string(b[len(b)-128:len(b)-125]) == "TAG" {
+		info.tag = len(b) - 128 // the frames may end here instead of at the end of the file
+	}
+	if p == len(b) || p == info.tag {
 		return reject("the FLAC file has no audio frames")
 	}
 	h, ok := flacFrameHeader(b[p:], info)
@@ -715,7 +793,7 @@ func checkFLAC(b []byte) error {
 		if why != "" {
 			return reject("the FLAC file is malformed in the frame at byte %d: %s", p, why)
 		}
-		if end == len(b) {
+		if end == len(b) || end == info.tag {
 			return nil
 		}
 		p, h = end, next
@@ -725,6 +803,7 @@ func checkFLAC(b []byte) error {
 // flacStreamInfo is what every frame header must agree with.
 type flacStreamInfo struct {
 	maxFrame      int // bytes; 0 when unknown
+	tag           int // where a trailing ID3v1 tag begins; -1 without one
 	rate          uint32
 	channels, bps byte
 }
@@ -739,8 +818,8 @@ type flacHeader struct {
 
 // flacFrameEnd finds the end of the frame that starts at b[p:] with header
 // h: the first position past the header where the CRC-16 of the frame so far
-// is zero (its stored CRC-16 matches) and the file ends or another frame's
-// header begins, which must then be numbered right after this frame. A
+// is zero (its stored CRC-16 matches) and the file ends, the ID3v1 tag
+// begins or another frame's header begins, which must then be numbered right after this frame. A
 // frame longer than STREAMINFO's maximum frame size (when given) is refused.
 func flacFrameEnd(b []byte, p int, h flacHeader, info flacStreamInfo) (end int, next flacHeader, why string) {
 	want := h.number + 1
@@ -759,14 +838,14 @@ func flacFrameEnd(b []byte, p int, h flacHeader, info flacStreamInfo) (end int, 
 			continue
 		}
 		n, ok := flacFrameHeader(b[i:], info)
-		if i != len(b) && !ok {
+		if i != len(b) && i != info.tag && !ok {
 			continue
 		}
-		// A boundary: the CRC-16 checks and the file ends or a frame header follows.
+		// A boundary: the CRC-16 checks and the file or the frames end, or a frame header follows.
 		switch {
 		case i-p < h.length+3:
 			return 0, flacHeader{}, "the frame has no subframe" // at least one subframe byte, then the CRC-16
-		case i == len(b):
+		case i == len(b) || i == info.tag:
 			return i, flacHeader{}, ""
 		case n.variable != h.variable:
 			return 0, flacHeader{}, "the next frame changes the blocking strategy"
