@@ -132,7 +132,7 @@ func (c *Config) validate() error {
 		}
 	}
 	if m.MaxImagePixels < 1<<16 || m.MaxImagePixels > 400_000_000 {
-		bad("media.max_image_pixels", "must be between 65536 and 400000000 (a decoded pixel takes 4 to 8 bytes of memory)")
+		bad("media.max_image_pixels", "must be between 65536 and 400000000 (a decoded pixel takes from 1 to 24 bytes of memory; media.decode_memory_bytes bounds what an image may cost)")
 	}
 	if m.DescriptionLimit < 1 || m.DescriptionLimit > 10000 {
 		bad("media.description_limit", "must be between 1 and 10000")
@@ -145,8 +145,6 @@ func (c *Config) validate() error {
 	}
 	if m.DecodeMemoryBytes < 64<<20 || m.DecodeMemoryBytes > 64<<30 {
 		bad("media.decode_memory_bytes", "must be between 64MiB and 64GiB")
-	} else if need := max(m.MaxVideoBytes, m.MaxAudioBytes) + 1<<20; m.DecodeMemoryBytes < need {
-		bad("media.decode_memory_bytes", "must be at least the larger of media.max_video_bytes and media.max_audio_bytes plus 1MiB (%d bytes): video and audio are checked in memory", int64(need))
 	}
 	if u := c.Instance.ContactUsername; u != "" && !ValidUsername(u) {
 		bad("instance.contact_username", "%q is not a username (a-z, 0-9, _; up to 30)", u)

@@ -79,7 +79,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	// SQLite has one serving process: an upload still "processing" now was
 	// left by a process that died. (Sharing a PostgreSQL database, processes
 	// will rely on the janitor's age limit alone.)
-	if n, err := st.FailStaleUploads(ctx, time.Now()); err != nil {
+	if n, err := st.FailStaleUploads(ctx, time.Now(), store.FailureServerStopped); err != nil {
 		st.Close()
 		return nil, err
 	} else if n > 0 {
@@ -165,7 +165,7 @@ func (i *Instance) janitorRound(ctx context.Context) {
 		i.log.Warn("removing expired sessions, codes and keys", "err", err)
 	}
 	// Processing is bounded at five minutes: anything older is stuck.
-	if _, err := i.store.FailStaleUploads(ctx, now.Add(-10*time.Minute)); err != nil && ctx.Err() == nil {
+	if _, err := i.store.FailStaleUploads(ctx, now.Add(-10*time.Minute), store.FailureStuck); err != nil && ctx.Err() == nil {
 		i.log.Warn("failing stuck uploads", "err", err)
 	}
 	if swept, err := i.media.Sweep(ctx); err != nil && ctx.Err() == nil {

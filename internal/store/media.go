@@ -212,13 +212,17 @@ func (s *Store) ReferencedKeys(ctx context.Context) (map[string]bool, error) {
 // kill or crash that FailStaleUploads finds afterwards.
 const FailureServerStopped = "the server stopped before this upload was processed; upload it again"
 
+// FailureStuck is the failure of an upload still "processing" long after
+// processing's own time limit: whatever was handling it is gone.
+const FailureStuck = "processing did not finish; upload it again"
+
 // FailStaleUploads marks uploads still "processing" that were created before
-// the cut-off as failed: the process that was handling them is gone (killed
-// or restarted), and a client polling GET /api/v1/media/:id must get an
-// answer rather than 206 forever.
-func (s *Store) FailStaleUploads(ctx context.Context, before time.Time) (int64, error) {
+// the cut-off as failed with reason: the process that was handling them is
+// gone (killed or restarted) or stuck, and a client polling
+// GET /api/v1/media/:id must get an answer rather than 206 forever.
+func (s *Store) FailStaleUploads(ctx context.Context, before time.Time, reason string) (int64, error) {
 	res, err := s.write.ExecContext(ctx, `UPDATE media_attachments SET state = 'failed', failure = ?
-		WHERE state = 'processing' AND created_at < ?`, FailureServerStopped, ms(before))
+		WHERE state = 'processing' AND created_at < ?`, reason, ms(before))
 	if err != nil {
 		return 0, fmt.Errorf("fail stale uploads: %w", err)
 	}
