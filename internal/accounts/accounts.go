@@ -20,6 +20,7 @@ import (
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/password"
+	"github.com/rampart-social/rampart/internal/ratelimit"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -39,17 +40,7 @@ var (
 )
 
 // RateLimitedError says how long to wait before trying again.
-type RateLimitedError struct{ RetryAfter time.Duration }
-
-func (e *RateLimitedError) Error() string {
-	return fmt.Sprintf("too many failed sign-in attempts; try again in %d s", e.Seconds())
-}
-
-// Seconds is the wait rounded up to whole seconds (at least 1).
-func (e *RateLimitedError) Seconds() int {
-	s := int((e.RetryAfter + time.Second - 1) / time.Second)
-	return max(s, 1)
-}
+type RateLimitedError = ratelimit.WaitError
 
 // ValidationError names the field that is wrong and why.
 type ValidationError struct {
@@ -67,7 +58,8 @@ type Service struct {
 	hasher    *password.Hasher
 	cfg       *config.Config
 	limits    signInLimits
-	deviceKey []byte // signs device tokens (device.go)
+	signups   *ratelimit.Limiter // sign-ups per client address
+	deviceKey []byte             // signs device tokens (device.go)
 	now       func() time.Time
 }
 
@@ -76,7 +68,47 @@ func New(cfg *config.Config, st *store.Store, ids *id.Generator, hasher *passwor
 	s := &Service{store: st, ids: ids, hasher: hasher, cfg: cfg, deviceKey: deviceKey(cfg), now: time.Now}
 	// The limiters read the service's clock, so that a test can move it.
 	s.limits = newSignInLimits(int(cfg.Security.LoginAttempts), cfg.Security.LoginWindow.D(), func() time.Time { return s.now() })
+	s.signups = ratelimit.New(SignupsPerWindow, SignupWindow, limiterCapacity)
 	return s
+}
+
+// Sign-ups per client address per window, as Mastodon limits them.
+const (
+	SignupsPerWindow = 5
+	SignupWindow     = 30 * time.Minute
+)
+
+// ErrRegistrationsClosed refuses a sign-up while accounts.registrations is "closed".
+var ErrRegistrationsClosed = errors.New("registrations are closed on this instance")
+
+// SignUpParams are what a sign-up through the client API sends.
+type SignUpParams struct {
+	Username, Email, Password, Reason, Locale string
+	Agreement                                 bool // the instance's rules were accepted
+	ClientIP                                  string
+}
+
+// SignUp is a sign-up through the client API: refused while registrations
+// are closed, limited per client address (every attempt counts, checked and
+// counted in one step), and approved at once only when registrations are
+// open (else the account waits for an admin).
+func (s *Service) SignUp(ctx context.Context, p SignUpParams) (*store.Account, error) {
+	mode := s.cfg.Accounts.Registrations
+	if mode == config.RegistrationsClosed {
+		return nil, ErrRegistrationsClosed
+	}
+	if wait := s.signups.Take(ratelimit.AddressKey(p.ClientIP)); wait > 0 {
+		return nil, &RateLimitedError{What: "sign-ups from this address", RetryAfter: wait}
+	}
+	if !p.Agreement {
+		return nil, &ValidationError{"agreement", "ERR_ACCEPTED", "must be accepted"}
+	}
+	if len(p.Reason) > 1000 {
+		p.Reason = p.Reason[:1000]
+	}
+	acc, _, err := s.Create(ctx, NewParams{Username: p.Username, Email: p.Email, Password: p.Password,
+		Approved: mode == config.RegistrationsOpen, Reason: p.Reason, Locale: p.Locale})
+	return acc, err
 }
 
 // NewParams are what creating an account needs.

@@ -114,16 +114,16 @@ func (s *Service) Authenticate(ctx context.Context, in SignIn) (Outcome, error) 
 	ipKey, netKey := ratelimit.AddressKey(in.ClientIP), ratelimit.NetworkKey(in.ClientIP)
 	if !trusted {
 		if wait := l.perAddress.Take(ipKey); wait > 0 {
-			return out, &RateLimitedError{RetryAfter: wait}
+			return out, &RateLimitedError{What: "failed sign-in attempts", RetryAfter: wait}
 		}
 		if wait := l.perNetwork.Take(login, netKey); wait > 0 {
 			l.perAddress.Refund(ipKey)
-			return out, &RateLimitedError{RetryAfter: wait}
+			return out, &RateLimitedError{What: "failed sign-in attempts", RetryAfter: wait}
 		}
 		if wait := l.perLogin.Take(login); wait > 0 {
 			l.perAddress.Refund(ipKey)
 			l.perNetwork.Refund(login, netKey)
-			return out, &RateLimitedError{RetryAfter: wait}
+			return out, &RateLimitedError{What: "failed sign-in attempts", RetryAfter: wait}
 		}
 	}
 	u, err := s.checkLogin(ctx, login, in.Password)

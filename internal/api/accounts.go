@@ -10,10 +10,8 @@ import (
 
 	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/clientip"
-	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/oauth"
-	"github.com/rampart-social/rampart/internal/ratelimit"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -204,28 +202,14 @@ func (a *API) visible(r *http.Request, acc *store.Account) (bool, error) {
 
 // register is POST /api/v1/accounts: sign-up by an app, as the registration mode allows.
 func (a *API) register(w http.ResponseWriter, r *http.Request, c *Caller) {
-	mode := a.cfg.Accounts.Registrations
-	if mode == config.RegistrationsClosed {
-		writeError(w, http.StatusForbidden, "Registrations are closed on this instance")
-		return
-	}
-	// Every sign-up attempt counts, checked and counted in one step.
-	if wait := a.signups.Take(ratelimit.AddressKey(clientip.From(r.Context()))); wait > 0 {
-		writeRateLimited(w, wait)
-		return
-	}
 	p, err := params(r)
 	if err != nil {
 		writeParamsError(w, err)
 		return
 	}
-	if !truthy(p.Get("agreement")) {
-		writeValidation(w, "agreement", "ERR_ACCEPTED", "must be accepted")
-		return
-	}
-	acc, _, err := a.accounts.Create(r.Context(), accounts.NewParams{
-		Username: p.Get("username"), Email: p.Get("email"), Password: p.Get("password"),
-		Approved: mode == config.RegistrationsOpen, Reason: truncate(p.Get("reason"), 1000), Locale: p.Get("locale"),
+	acc, err := a.accounts.SignUp(r.Context(), accounts.SignUpParams{
+		Username: p.Get("username"), Email: p.Get("email"), Password: p.Get("password"), Reason: p.Get("reason"),
+		Locale: p.Get("locale"), Agreement: truthy(p.Get("agreement")), ClientIP: clientip.From(r.Context()),
 	})
 	if err != nil {
 		a.serviceError(w, r, err)
@@ -238,11 +222,4 @@ func (a *API) register(w http.ResponseWriter, r *http.Request, c *Caller) {
 		return
 	}
 	writeJSON(w, http.StatusOK, token(issued))
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

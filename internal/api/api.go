@@ -42,25 +42,16 @@ type API struct {
 	oauth    *oauth.Service
 	social   *social.Service
 	media    *media.Service
-	signups  *ratelimit.Limiter // per client address
-	apps     *ratelimit.Limiter // app registrations per client address
-	uploads  chan struct{}      // uploads being read and processed at once
+	uploads  chan struct{} // uploads being read and processed at once
 }
 
-// Sign-ups per client address per window, as Mastodon limits them; app
-// registrations are unauthenticated writes, so they are limited too.
-const (
-	signupsPerWindow  = 5
-	signupWindow      = 30 * time.Minute
-	appsPerWindow     = 30
-	appsWindow        = 5 * time.Minute
-	concurrentUploads = 4
-)
+// concurrentUploads bounds the uploads read and processed at once.
+const concurrentUploads = 4
 
 // New builds the API.
 func New(d Deps) *API {
 	return &API{cfg: d.Config, log: d.Log, store: d.Store, accounts: d.Accounts, oauth: d.OAuth, social: d.Social, media: d.Media,
-		signups: ratelimit.New(signupsPerWindow, signupWindow, 100_000), apps: ratelimit.New(appsPerWindow, appsWindow, 100_000),
+
 		uploads: make(chan struct{}, concurrentUploads)}
 }
 
@@ -241,9 +232,14 @@ func (a *API) serviceError(w http.ResponseWriter, r *http.Request, err error) {
 	var ve *accounts.ValidationError
 	var ae *oauth.ValidationError
 	var tooLarge *bodyTooLargeError
+	var limited *ratelimit.WaitError
 	switch {
 	case errors.As(err, &tooLarge):
 		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
+	case errors.As(err, &limited):
+		writeRateLimited(w, limited.RetryAfter)
+	case errors.Is(err, accounts.ErrRegistrationsClosed):
+		writeError(w, http.StatusForbidden, "Registrations are closed on this instance")
 	case errors.As(err, &ve):
 		writeValidation(w, ve.Field, ve.Code, ve.Msg)
 	case errors.As(err, &ae):

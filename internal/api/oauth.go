@@ -7,20 +7,15 @@ import (
 
 	"github.com/rampart-social/rampart/internal/clientip"
 	"github.com/rampart-social/rampart/internal/oauth"
-	"github.com/rampart-social/rampart/internal/ratelimit"
 )
 
 func (a *API) createApp(w http.ResponseWriter, r *http.Request) {
-	if wait := a.apps.Take(ratelimit.AddressKey(clientip.From(r.Context()))); wait > 0 {
-		writeRateLimited(w, wait)
-		return
-	}
 	p, err := params(r)
 	if err != nil {
 		writeParamsError(w, err)
 		return
 	}
-	app, secret, err := a.oauth.RegisterApp(r.Context(), oauth.AppParams{
+	app, secret, err := a.oauth.RegisterAppFrom(r.Context(), clientip.From(r.Context()), oauth.AppParams{
 		Name: p.Get("client_name"), Website: p.Get("website"), RedirectURIs: list(p, "redirect_uris"), Scopes: p.Get("scopes"),
 	})
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/hostname"
 	"github.com/rampart-social/rampart/internal/id"
+	"github.com/rampart-social/rampart/internal/ratelimit"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -53,11 +54,28 @@ type Service struct {
 	store *store.Store
 	ids   *id.Generator
 	now   func() time.Time
+	apps  *ratelimit.Limiter // app registrations per client address
 }
 
 // New builds the service.
 func New(st *store.Store, ids *id.Generator) *Service {
-	return &Service{store: st, ids: ids, now: time.Now}
+	return &Service{store: st, ids: ids, now: time.Now, apps: ratelimit.New(AppsPerWindow, AppsWindow, 100_000)}
+}
+
+// App registrations per client address per window: they need no token, so
+// they are limited like sign-ups.
+const (
+	AppsPerWindow = 30
+	AppsWindow    = 5 * time.Minute
+)
+
+// RegisterAppFrom is POST /api/v1/apps from clientIP: RegisterApp, limited
+// per client address (an IPv6 address by its /64) with a *ratelimit.WaitError.
+func (s *Service) RegisterAppFrom(ctx context.Context, clientIP string, p AppParams) (*store.App, string, error) {
+	if wait := s.apps.Take(ratelimit.AddressKey(clientIP)); wait > 0 {
+		return nil, "", &ratelimit.WaitError{What: "app registrations from this address", RetryAfter: wait}
+	}
+	return s.RegisterApp(ctx, p)
 }
 
 // AppParams are the inputs of POST /api/v1/apps.

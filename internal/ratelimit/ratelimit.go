@@ -18,6 +18,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"hash"
 	"net/netip"
 	"sync"
@@ -227,4 +228,21 @@ func NetworkKey(ip string) string {
 	}
 	p, _ := a.Prefix(bits)
 	return p.String()
+}
+
+// WaitError is an attempt refused by a limiter: it names how long to wait.
+// Services return it, and the HTTP side answers 429 with Retry-After.
+type WaitError struct {
+	What       string // what was limited, for the message: "failed sign-in attempts", "sign-ups"
+	RetryAfter time.Duration
+}
+
+func (e *WaitError) Error() string {
+	return fmt.Sprintf("too many %s; try again in %d s", e.What, e.Seconds())
+}
+
+// Seconds is the wait rounded up to whole seconds (at least 1).
+func (e *WaitError) Seconds() int {
+	s := int((e.RetryAfter + time.Second - 1) / time.Second)
+	return max(s, 1)
 }
