@@ -197,53 +197,13 @@ func animatedGIF(t testing.TB, n, w, h int) (*gif.GIF, []byte) {
 	return g, b.Bytes()
 }
 
-// bitWriter writes VP8L's least-significant-bit-first bit stream.
-type bitWriter struct {
-	buf []byte
-	acc uint64
-	n   uint
-}
-
-func (w *bitWriter) write(v uint64, bits uint) {
-	w.acc |= v << w.n
-	w.n += bits
-	for w.n >= 8 {
-		w.buf = append(w.buf, byte(w.acc))
-		w.acc >>= 8
-		w.n -= 8
-	}
-}
-
-func (w *bitWriter) bytes() []byte {
-	if w.n > 0 {
-		w.buf = append(w.buf, byte(w.acc))
-		w.acc, w.n = 0, 0
-	}
-	return w.buf
-}
-
 // webpSolid is a lossless (VP8L) WebP of one colour: no transforms, no
 // colour cache, and five one-symbol prefix codes, so every pixel takes zero
 // bits. There is no WebP encoder in Go's standard library or x/image.
 func webpSolid(w, h int, c color.NRGBA) []byte { return testutil.SolidWebP(w, h, c) }
 
 // webpClaiming is a VP8L WebP header claiming w×h pixels and nothing else.
-func webpClaiming(w, h int) []byte {
-	var bw bitWriter
-	bw.write(0x2f, 8)
-	bw.write(uint64(w-1), 14)
-	bw.write(uint64(h-1), 14)
-	bw.write(0, 4)
-	bw.write(0, 3)
-	payload := append(bw.bytes(), 0, 0, 0)
-	var out bytes.Buffer
-	out.WriteString("RIFF")
-	binary.Write(&out, binary.LittleEndian, uint32(4+8+len(payload)))
-	out.WriteString("WEBPVP8L")
-	binary.Write(&out, binary.LittleEndian, uint32(len(payload)))
-	out.Write(payload)
-	return out.Bytes()
-}
+func webpClaiming(w, h int) []byte { return testutil.WebPClaiming(w, h) }
 
 // jpegClaiming is SOI, a baseline SOF0 claiming w×h and an SOS header (image/jpeg
 // reads a header up to SOS), then EOI.

@@ -274,7 +274,22 @@ func SolidWebP(w, h int, c color.NRGBA) []byte {
 		bw.write(1, 1)           // eight bits wide
 		bw.write(uint64(sym), 8) // the symbol
 	}
-	payload := bw.bytes()
+	return webpVP8L(bw.bytes())
+}
+
+// WebPClaiming is a VP8L WebP header claiming w×h pixels and nothing else.
+func WebPClaiming(w, h int) []byte {
+	var bw bits
+	bw.write(0x2f, 8)
+	bw.write(uint64(w-1), 14)
+	bw.write(uint64(h-1), 14)
+	bw.write(0, 4)
+	bw.write(0, 3)
+	return webpVP8L(append(bw.bytes(), 0, 0, 0))
+}
+
+// webpVP8L wraps a VP8L bit stream in its RIFF container.
+func webpVP8L(payload []byte) []byte {
 	var ch bytes.Buffer
 	ch.WriteString("VP8L")
 	binary.Write(&ch, binary.LittleEndian, uint32(len(payload)))
