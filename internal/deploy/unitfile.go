@@ -63,7 +63,10 @@ func ParseUnit(text string) (UnitFile, error) {
 	if pending != "" {
 		return nil, fmt.Errorf("line %d: file ends in a line continuation", n)
 	}
-	return u, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("line %d: %w", n+1, err) // a line over bufio's 64 KiB
+	}
+	return u, nil
 }
 
 // Last is the effective value of a single-valued directive (the last wins).
