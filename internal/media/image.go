@@ -154,7 +154,7 @@ func planImage(data []byte, f Format, lim Limits) (*imagePlan, error) {
 		}
 		p.what = jpegWhat(info)
 		decode, img = jpegCost(info, w, h) // CMYK becomes RGBA in place for the encoder
-		if p.orientation = jpegOrientation(data); p.orientation >= 5 {
+		if p.orientation = info.orient(); p.orientation >= 5 {
 			ow, oh = h, w
 		}
 		orientsInPlace = info.orientsInPlace(p.orientation)

@@ -1,6 +1,7 @@
 package media
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 )
@@ -20,7 +21,11 @@ type jpegInfo struct {
 	jfif        bool // the last APP0 was JFIF, as image/jpeg tracks it
 	adobe       int  // the APP14 colour transform, -1 when there is none
 	scans       int  // SOS markers up to EOI: at least every scan image/jpeg decodes
+	orientation int  // the EXIF Orientation of the first Exif APP1 before the first scan, 0 without one
 }
+
+// orient is the EXIF orientation to apply (1–8; 1 when there is none).
+func (j jpegInfo) orient() int { return max(j.orientation, 1) }
 
 // maxJPEGScans bounds a JPEG's scans. image/jpeg visits every block of a
 // scan's components in each scan, and a progressive AC scan covers up to
@@ -102,6 +107,10 @@ func readJPEGInfo(b []byte) (info jpegInfo, ok bool) {
 		case 0xEE:
 			if len(seg) >= 12 && string(seg[:5]) == "Adobe" {
 				info.adobe = int(seg[11])
+			}
+		case 0xE1:
+			if info.orientation == 0 && info.scans == 0 && bytes.HasPrefix(seg, []byte("Exif\x00\x00")) {
+				info.orientation = tiffOrientation(seg[6:])
 			}
 		case 0xDA: // a scan: entropy-coded data runs to the next real marker
 			info.scans++

@@ -1,7 +1,6 @@
 package media
 
 import (
-	"bytes"
 	"encoding/binary"
 	"image"
 	"image/color"
@@ -11,32 +10,14 @@ import (
 // jpegOrientation reads the EXIF Orientation tag (1–8) of a JPEG, 1 when
 // absent or unreadable. Re-encoding drops all EXIF, so the orientation a
 // phone recorded must be applied to the pixels first or photos turn sideways.
+// It is read in the one walk of the JPEG's markers, readJPEGInfo.
 func jpegOrientation(data []byte) int {
-	for i := 2; i+4 <= len(data); {
-		if data[i] != 0xFF {
-			return 1
-		}
-		marker := data[i+1]
-		if marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7) {
-			i += 2
-			continue
-		}
-		if marker == 0xDA || marker == 0xD9 { // image data starts: no more metadata
-			return 1
-		}
-		size := int(binary.BigEndian.Uint16(data[i+2 : i+4]))
-		if size < 2 || i+2+size > len(data) {
-			return 1
-		}
-		seg := data[i+4 : i+2+size]
-		if marker == 0xE1 && bytes.HasPrefix(seg, []byte("Exif\x00\x00")) {
-			return tiffOrientation(seg[6:])
-		}
-		i += 2 + size
-	}
-	return 1
+	info, _ := readJPEGInfo(data)
+	return info.orient()
 }
 
+// tiffOrientation reads the Orientation tag (1–8) from an Exif TIFF block, 1
+// when absent or unreadable.
 func tiffOrientation(t []byte) int {
 	if len(t) < 8 {
 		return 1
