@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/config"
@@ -202,10 +201,10 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 }
 
 // writeRateLimited answers 429 with Retry-After in whole seconds.
-func writeRateLimited(w http.ResponseWriter, wait time.Duration) {
-	secs := max(int((wait+time.Second-1)/time.Second), 1)
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	writeError(w, http.StatusTooManyRequests, "Too many requests; try again in "+strconv.Itoa(secs)+" s")
+func writeRateLimited(w http.ResponseWriter, limited *ratelimit.WaitError) {
+	secs := strconv.Itoa(limited.Seconds())
+	w.Header().Set("Retry-After", secs)
+	writeError(w, http.StatusTooManyRequests, "Too many requests; try again in "+secs+" s")
 }
 
 // writeValidation answers 422 with Mastodon's per-field details.
@@ -237,7 +236,7 @@ func (a *API) serviceError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &tooLarge):
 		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
 	case errors.As(err, &limited):
-		writeRateLimited(w, limited.RetryAfter)
+		writeRateLimited(w, limited)
 	case errors.Is(err, accounts.ErrRegistrationsClosed):
 		writeError(w, http.StatusForbidden, "Registrations are closed on this instance")
 	case errors.As(err, &ve):
