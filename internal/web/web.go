@@ -47,13 +47,18 @@ type Deps struct {
 // Pages renders the instance's pages.
 type Pages struct {
 	Deps
-	tmpl *template.Template
-	mux  *http.ServeMux // the mux Register added the pages to (see unclaimed)
+	tmpl   *template.Template
+	static fs.FS          // the embedded static/ directory
+	mux    *http.ServeMux // the mux Register added the pages to (see unclaimed)
 }
 
 // New parses the embedded templates.
 func New(d Deps) *Pages {
-	return &Pages{Deps: d, tmpl: template.Must(template.ParseFS(templateFiles, "templates/*.html"))}
+	static, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		panic(err) // the embedded directory is there at build time
+	}
+	return &Pages{Deps: d, tmpl: template.Must(template.ParseFS(templateFiles, "templates/*.html")), static: static}
 }
 
 // Register adds the pages and /static/ to mux.
@@ -78,19 +83,14 @@ func (p *Pages) Register(mux *http.ServeMux) {
 // Other sites may embed the assets (third-party clients show the default
 // avatar and header from here).
 func (p *Pages) staticFile(w http.ResponseWriter, r *http.Request) {
-	static, err := fs.Sub(staticFiles, "static")
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
 	name := strings.TrimPrefix(r.URL.Path, "/static/")
-	if fi, err := fs.Stat(static, name); err != nil || fi.IsDir() {
+	if fi, err := fs.Stat(p.static, name); err != nil || fi.IsDir() {
 		http.NotFound(w, r) // the server gives it the client's form
 		return
 	}
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	p.Security.AllowEmbedding(w)
-	http.ServeFileFS(w, r, static, name)
+	http.ServeFileFS(w, r, p.static, name)
 }
 
 // ErrorPage is the site's page for an error that the request path raises
