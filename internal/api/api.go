@@ -195,6 +195,11 @@ func writeJSONStatus(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// WriteError answers Mastodon's error shape, {"error": "..."}: the API's own
+// errors, and those the request path raises on the API's paths
+// (server.Handlers.APIError).
+func WriteError(w http.ResponseWriter, status int, msg string) { writeError(w, status, msg) }
+
 // writeError answers Mastodon's error shape: {"error": "..."}.
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,16 +25,17 @@ const (
 // parse {"error": ...}), the site's page for a browser (Accept names
 // text/html), JSON for a client that asks for it, plain text otherwise.
 type errorWriter struct {
-	page  ErrorPage              // nil: plain text instead of pages
-	isAPI func(path string) bool // nil: no API paths
+	page  ErrorPage                                           // nil: plain text instead of pages
+	json  func(w http.ResponseWriter, status int, msg string) // the API's error writer; nil: plain text instead of JSON
+	isAPI func(path string) bool                              // nil: no API paths
 }
 
 func (e errorWriter) formFor(r *http.Request) errorForm {
-	if e.isAPI != nil && e.isAPI(r.URL.Path) {
-		return formJSON
-	}
 	form := acceptedForm(r.Header.Values("Accept"))
-	if form == formHTML && e.page == nil {
+	if e.isAPI != nil && e.isAPI(r.URL.Path) {
+		form = formJSON
+	}
+	if form == formHTML && e.page == nil || form == formJSON && e.json == nil {
 		return formText
 	}
 	return form
@@ -48,12 +48,7 @@ func (e errorWriter) write(w http.ResponseWriter, r *http.Request, status int, m
 	h.Set("Cache-Control", "no-store")
 	switch e.formFor(r) {
 	case formJSON:
-		h.Set("Content-Type", "application/json; charset=utf-8")
-		h.Set("X-Content-Type-Options", "nosniff")
-		w.WriteHeader(status)
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(true)
-		_ = enc.Encode(map[string]string{"error": message})
+		e.json(w, status, message)
 	case formHTML:
 		e.page(w, r, status, message)
 	default:

@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/rampart-social/rampart/internal/api"
 )
 
 func TestAcceptedForm(t *testing.T) {
@@ -61,7 +63,7 @@ func TestClientErrorsRewriteOnlyPlainErrors(t *testing.T) {
 		w.WriteHeader(status)
 		w.Write([]byte("<p>" + msg))
 	}
-	errs := errorWriter{page: page, isAPI: func(p string) bool { return strings.HasPrefix(p, "/api/") }}
+	errs := errorWriter{page: page, json: api.WriteError, isAPI: func(p string) bool { return strings.HasPrefix(p, "/api/") }}
 	cases := []struct {
 		name    string
 		handler http.HandlerFunc

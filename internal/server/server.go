@@ -29,13 +29,15 @@ type Handlers struct {
 	// IsAPI reports the paths of the client API, whose errors are always
 	// Mastodon's JSON (nil: none).
 	IsAPI func(path string) bool
+	// APIError writes Mastodon's JSON error, as the API does (nil: plain text).
+	APIError func(w http.ResponseWriter, status int, msg string)
 }
 
 // Handler assembles the request path: request log → client address → Host split → security
 // layer → request framing → panic recovery → client-form errors → body cap → the origin's handler.
 func Handler(cfg *config.Config, log *slog.Logger, sec *httpsec.Layer, h Handlers) http.Handler {
 	hosts := NewHostRouter(cfg)
-	errs := errorWriter{page: h.ErrorPage, isAPI: h.IsAPI}
+	errs := errorWriter{page: h.ErrorPage, json: h.APIError, isAPI: h.IsAPI}
 	app := sec.App(refuseAmbiguousFraming(recoverPanics(log, clientErrors(errs, limitBody(errs, bodyLimit(cfg), h.App)))))
 	mediaHost := sec.Media(refuseAmbiguousFraming(recoverPanics(log,
 		limitBody(errorWriter{}, func(*http.Request) int64 { return int64(cfg.HTTP.MaxBodyBytes) }, mediaFront(cfg, h.IsAPI, h.Media)))))
