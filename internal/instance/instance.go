@@ -93,7 +93,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	if opts.AppRoutes != nil {
 		opts.AppRoutes(mux)
 	}
-	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: ms.Handler(log), Health: healthz,
+	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: ms.Handler(log, api.IsPath), Health: healthz,
 		ErrorPage: pages.ErrorPage, IsAPI: api.IsPath, APIError: api.WriteError})
 	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, handler: h}, nil
 }

@@ -2,6 +2,7 @@ package media
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -21,10 +22,26 @@ var allowedServed = func() map[string]bool {
 
 // Handler serves the media host: GET and HEAD of /<key>, with Range, ETag
 // and long caching. The security headers (sandbox CSP, nosniff, CORP, no
-// cookies) are added by internal/httpsec around it.
-func (s *Service) Handler(log *slog.Logger) http.Handler {
+// cookies) are added by internal/httpsec around it. Its root answers a plain
+// page naming the instance (so that probes and scanners rate a real answer
+// rather than an error), and the client API's paths (isAPI, nil for none) a
+// 404 that says where the instance is, for a client pointed at this host.
+func (s *Service) Handler(log *slog.Logger, isAPI func(path string) bool) http.Handler {
 	maxAge := strconv.FormatInt(int64(s.cfg.Media.CacheMaxAge.D()/time.Second), 10)
+	inst := s.cfg.InstanceURL()
+	root := "Rampart media host for " + inst.Host + "\n\nThis host serves uploaded files only. The instance is at " + inst.String() + "/\n"
+	notAPI := "Not Found: this is the media host of " + inst.Host + "; it serves uploaded files only. The instance, its API and its pages are at " + inst.String() + "/"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			_, _ = io.WriteString(w, root)
+			return
+		case isAPI != nil && isAPI(r.URL.Path):
+			http.Error(w, notAPI, http.StatusNotFound)
+			return
+		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)

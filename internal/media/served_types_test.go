@@ -46,7 +46,7 @@ func serveMedia(h http.Handler, method, key string) *httptest.ResponseRecorder {
 // none) goes out as application/octet-stream, as an attachment.
 func TestMediaHostServesOnlyAllowListedTypesInline(t *testing.T) {
 	ts := newTestService(t)
-	h := ts.Handler(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := ts.Handler(slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	ids := id.NewGenerator()
 	for _, ct := range []string{"image/jpeg", "image/png", "image/gif", "image/webp", "video/mp4", "video/webm",
 		"audio/mpeg", "audio/ogg", "audio/mp4", "audio/wav", "audio/flac"} {
@@ -76,7 +76,7 @@ func TestMediaHostServesOnlyAllowListedTypesInline(t *testing.T) {
 // alike, although both are on disk; once the row is ready they are served.
 func TestMediaHostRefusesUnfinishedUploads(t *testing.T) {
 	ts := newTestService(t)
-	h := ts.Handler(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := ts.Handler(slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	ids := id.NewGenerator()
 	for _, state := range []string{"processing", "failed"} {
 		file, preview := ts.plant(t, ids, "image/png", state)

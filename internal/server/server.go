@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net"
@@ -40,7 +39,7 @@ func Handler(cfg *config.Config, log *slog.Logger, sec *httpsec.Layer, h Handler
 	errs := errorWriter{page: h.ErrorPage, json: h.APIError, isAPI: h.IsAPI}
 	app := sec.App(refuseAmbiguousFraming(recoverPanics(log, clientErrors(errs, limitBody(errs, bodyLimit(cfg), h.App)))))
 	mediaHost := sec.Media(refuseAmbiguousFraming(recoverPanics(log,
-		limitBody(errorWriter{}, func(*http.Request) int64 { return int64(cfg.HTTP.MaxBodyBytes) }, mediaFront(cfg, h.IsAPI, h.Media)))))
+		limitBody(errorWriter{}, func(*http.Request) int64 { return int64(cfg.HTTP.MaxBodyBytes) }, h.Media))))
 	misdirected := fmt.Sprintf("This server answers for %s (and its media host), not for the host this request named.", cfg.InstanceURL().Host)
 	other := sec.App(refuseAmbiguousFraming(recoverPanics(log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -63,28 +62,6 @@ func Handler(cfg *config.Config, log *slog.Logger, sec *httpsec.Layer, h Handler
 			other.ServeHTTP(w, r)
 		}
 	})))
-}
-
-// mediaFront answers the media host's own paths before its files: the root
-// with a plain page naming the instance (so that probes and scanners rate a
-// real answer rather than an error), and the client API's paths with a 404
-// that says where the instance is (a client pointed at the wrong host).
-func mediaFront(cfg *config.Config, isAPI func(string) bool, files http.Handler) http.Handler {
-	inst := cfg.InstanceURL().String() + "/"
-	root := "Rampart media host for " + cfg.InstanceURL().Host + "\n\nThis host serves uploaded files only. The instance is at " + inst + "\n"
-	notAPI := "Not Found: this is the media host of " + cfg.InstanceURL().Host + "; it serves uploaded files only. The instance, its API and its pages are at " + inst
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.Header().Set("Cache-Control", "no-store")
-			_, _ = io.WriteString(w, root)
-		case isAPI != nil && isAPI(r.URL.Path):
-			http.Error(w, notAPI, http.StatusNotFound)
-		default:
-			files.ServeHTTP(w, r)
-		}
-	})
 }
 
 // uploadRoutes take media-sized bodies; every other route the small default.
