@@ -74,15 +74,17 @@ func New(cfg *config.Config, st *store.Store, storage Storage, ids *id.Generator
 // HeldBytes is the most upload bytes held in memory at once: two of the
 // largest upload allowed, so one large video never blocks every other
 // upload, while what uploads hold stays a fixed multiple of the limits.
-func HeldBytes(cfg *config.Config) int64 {
-	m := cfg.Media
-	return 2 * int64(max(m.MaxImageBytes, m.MaxVideoBytes, m.MaxAudioBytes))
-}
+func HeldBytes(cfg *config.Config) int64 { return 2 * largestFile(cfg) }
 
 // MaxBytes is the largest upload of any kind (the request body limit of upload routes).
 func MaxBytes(cfg *config.Config) int64 {
+	return largestFile(cfg) + 64<<10 // room for the multipart envelope
+}
+
+// largestFile is the largest of media.max_{image,video,audio}_bytes.
+func largestFile(cfg *config.Config) int64 {
 	m := cfg.Media
-	return int64(max(m.MaxImageBytes, m.MaxVideoBytes, m.MaxAudioBytes)) + 64<<10 // room for the multipart envelope
+	return int64(max(m.MaxImageBytes, m.MaxVideoBytes, m.MaxAudioBytes))
 }
 
 // CheckSize refuses an upload whose size is over the limit of the kind its
@@ -236,7 +238,7 @@ func (s *Service) hold(ctx context.Context, p UploadParams) (data []byte, releas
 	if size <= 0 {
 		return nil, nil, reject("the file is empty")
 	}
-	if limit := s.largestLimit(); size > limit {
+	if limit := largestFile(s.cfg); size > limit {
 		return nil, nil, reject("the file is %d bytes; at most %d are accepted", size, limit)
 	}
 	release, err = s.held.Acquire(ctx, size)
@@ -252,11 +254,6 @@ func (s *Service) hold(ctx context.Context, p UploadParams) (data []byte, releas
 		return nil, nil, fmt.Errorf("read upload: %w", err)
 	}
 	return data, release, nil
-}
-
-func (s *Service) largestLimit() int64 {
-	m := s.cfg.Media
-	return int64(max(m.MaxImageBytes, m.MaxVideoBytes, m.MaxAudioBytes))
 }
 
 // discard deletes the files process stored for m, after a later step
