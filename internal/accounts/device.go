@@ -49,16 +49,14 @@ var DeviceTokenLen = deviceEncoding.EncodedLen(deviceRawLen)
 
 // deviceKey derives the key of device tokens from secret_key.
 func deviceKey(cfg *config.Config) []byte {
-	secret, err := cfg.SecretKey.Bytes()
-	if err != nil || len(secret) == 0 {
+	key, err := cfg.SecretKey.Derive("rampart device token v1")
+	if err != nil || !cfg.SecretKey.IsSet() {
 		// Config validation refuses such a secret_key. A random key only
 		// means that device tokens do not outlive this process.
-		secret = make([]byte, 32)
-		rand.Read(secret)
+		key = make([]byte, 32)
+		rand.Read(key)
 	}
-	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte("rampart device token v1"))
-	return mac.Sum(nil)
+	return key
 }
 
 // deviceMAC is HMAC-SHA256 under the device key, of a kind byte (so a digest

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
@@ -103,4 +105,17 @@ func (s Secret) Bytes() ([]byte, error) {
 		}
 	}
 	return nil, fmt.Errorf("not valid base64")
+}
+
+// Derive is a key for one purpose, HMAC-SHA256(secret, label): each use of
+// secret_key (CSRF tokens, device tokens) gets its own, and none reveals
+// another or the secret.
+func (s Secret) Derive(label string) ([]byte, error) {
+	secret, err := s.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(label))
+	return mac.Sum(nil), nil
 }

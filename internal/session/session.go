@@ -58,13 +58,11 @@ type Manager struct {
 
 // New builds the manager from the config.
 func New(cfg *config.Config, st *store.Store) (*Manager, error) {
-	secret, err := cfg.SecretKey.Bytes()
+	csrfKey, err := cfg.SecretKey.Derive("rampart csrf key v1")
 	if err != nil {
 		return nil, fmt.Errorf("secret_key: %w", err)
 	}
-	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte("rampart csrf key v1"))
-	m := &Manager{store: st, csrfKey: mac.Sum(nil), name: CookieName, device: DeviceCookieName, secure: true,
+	m := &Manager{store: st, csrfKey: csrfKey, name: CookieName, device: DeviceCookieName, secure: true,
 		lifetime: cfg.Security.SessionLifetime.D(), now: time.Now}
 	if !cfg.Security.SecureCookies {
 		m.name, m.device, m.secure = InsecureCookieName, InsecureDeviceCookieName, false
