@@ -202,29 +202,30 @@ func (r *ring) push(it item, limit int) {
 	r.n++
 }
 
-// AddressKey is the rate-limit key of a client address: an IPv6 address
-// counts by its /64, which one client usually holds whole.
-func AddressKey(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil || !a.Is6() || a.Is4In6() {
-		return ip
-	}
-	p, _ := a.Prefix(64)
-	return p.String()
-}
+// AddressKey is the rate-limit key of a client address: an IPv4 address is
+// itself, an IPv6 address counts by its /64, which one client usually holds
+// whole (an IPv4-mapped address counts as IPv4). Anything that is not an
+// address is its own key.
+func AddressKey(ip string) string { return prefixKey(ip, 32) }
 
 // NetworkKey is the key of the network a client address belongs to: its
-// IPv4 /24 or its IPv6 /64 (an IPv4-mapped address counts as IPv4). Anything
-// that is not an address is its own key.
-func NetworkKey(ip string) string {
+// IPv4 /24 or its IPv6 /64.
+func NetworkKey(ip string) string { return prefixKey(ip, 24) }
+
+// prefixKey keys ip by its IPv4 /v4Bits or IPv6 /64; a whole IPv4 address
+// is written bare.
+func prefixKey(ip string, v4Bits int) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return ip
 	}
 	a = a.Unmap()
+	if a.Is4() && v4Bits == 32 {
+		return a.String()
+	}
 	bits := 64
 	if a.Is4() {
-		bits = 24
+		bits = v4Bits
 	}
 	p, _ := a.Prefix(bits)
 	return p.String()
