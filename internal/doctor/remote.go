@@ -428,17 +428,9 @@ func (d *doctor) checkMediaRemote() {
 			}
 			c.fail(fmt.Sprintf("media host %s answered %d, want %s", what, f.status, want), fixMediaRoutes)
 		}
-		if got := f.header.Values("Content-Security-Policy"); len(got) != 1 || got[0] != httpsec.MediaCSP {
+		for _, p := range mediaHeaderProblems(f.header) {
 			good = false
-			c.fail(fmt.Sprintf("media host %s: Content-Security-Policy %q, want %q", what, strings.Join(got, ", "), httpsec.MediaCSP), fixMediaHeaders)
-		}
-		if ok, got := headerIs(f.header, "X-Content-Type-Options", "nosniff"); !ok {
-			good = false
-			c.fail(fmt.Sprintf("media host %s: X-Content-Type-Options %q, want nosniff", what, got), fixMediaHeaders)
-		}
-		if sc := f.header.Values("Set-Cookie"); len(sc) > 0 {
-			good = false
-			c.fail(fmt.Sprintf("media host %s sets a cookie", what), fixMediaHeaders)
+			c.fail(fmt.Sprintf("media host %s: %s", what, p), fixMediaHeaders)
 		}
 		if good && isRootPage {
 			rootPage = true
@@ -454,6 +446,22 @@ func (d *doctor) checkMediaRemote() {
 	d.checkMediaProxyError(c)
 }
 
+// mediaHeaderProblems is what makes a media-host answer not inert: a CSP
+// other than httpsec's media CSP, no nosniff, a cookie.
+func mediaHeaderProblems(h http.Header) []string {
+	var bad []string
+	if got := h.Values("Content-Security-Policy"); len(got) != 1 || got[0] != httpsec.MediaCSP {
+		bad = append(bad, fmt.Sprintf("Content-Security-Policy %q, want %q", strings.Join(got, ", "), httpsec.MediaCSP))
+	}
+	if ok, got := headerIs(h, "X-Content-Type-Options", "nosniff"); !ok {
+		bad = append(bad, fmt.Sprintf("X-Content-Type-Options %q, want nosniff", got))
+	}
+	if len(h.Values("Set-Cookie")) > 0 {
+		bad = append(bad, "sets a cookie")
+	}
+	return bad
+}
+
 // checkMediaProxyError is S3's look at an answer the proxy gives itself on
 // the media host: a body over its limit. Whoever answers, it must be inert.
 func (d *doctor) checkMediaProxyError(c *checker) {
@@ -461,18 +469,8 @@ func (d *doctor) checkMediaProxyError(c *checker) {
 	if !ok {
 		return
 	}
-	var bad []string
-	if got := f.header.Values("Content-Security-Policy"); len(got) != 1 || got[0] != httpsec.MediaCSP {
-		bad = append(bad, fmt.Sprintf("Content-Security-Policy %q, want %q", strings.Join(got, ", "), httpsec.MediaCSP))
-	}
-	if ok, got := headerIs(f.header, "X-Content-Type-Options", "nosniff"); !ok {
-		bad = append(bad, fmt.Sprintf("X-Content-Type-Options %q, want nosniff", got))
-	}
-	if len(f.header.Values("Set-Cookie")) > 0 {
-		bad = append(bad, "a cookie")
-	}
-	if len(bad) > 0 {
-		c.fail(fmt.Sprintf("media host %s answered %d with %s", f.path, f.status, strings.Join(bad, ", ")), fixMediaProxyErrors)
+	if bad := mediaHeaderProblems(f.header); len(bad) > 0 {
+		c.fail(fmt.Sprintf("media host %s answered %d: %s", f.path, f.status, strings.Join(bad, ", ")), fixMediaProxyErrors)
 		return
 	}
 	c.pass("media host %s answers %d with %q, nosniff and no cookie", f.path, f.status, httpsec.MediaCSP)
