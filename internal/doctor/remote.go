@@ -446,8 +446,8 @@ func (d *doctor) checkMediaRemote() {
 	d.checkMediaProxyError(c)
 }
 
-// mediaHeaderProblems is what makes a media-host answer not inert: a CSP
-// other than httpsec's media CSP, no nosniff, a cookie.
+// mediaHeaderProblems is what makes a media-host answer not inert, each as
+// "header value": a CSP other than httpsec's media CSP, no nosniff, a cookie.
 func mediaHeaderProblems(h http.Header) []string {
 	var bad []string
 	if got := h.Values("Content-Security-Policy"); len(got) != 1 || got[0] != httpsec.MediaCSP {
@@ -456,8 +456,8 @@ func mediaHeaderProblems(h http.Header) []string {
 	if ok, got := headerIs(h, "X-Content-Type-Options", "nosniff"); !ok {
 		bad = append(bad, fmt.Sprintf("X-Content-Type-Options %q, want nosniff", got))
 	}
-	if len(h.Values("Set-Cookie")) > 0 {
-		bad = append(bad, "sets a cookie")
+	if sc := h.Values("Set-Cookie"); len(sc) > 0 {
+		bad = append(bad, fmt.Sprintf("Set-Cookie %q", strings.Join(sc, ", ")))
 	}
 	return bad
 }
@@ -470,7 +470,7 @@ func (d *doctor) checkMediaProxyError(c *checker) {
 		return
 	}
 	if bad := mediaHeaderProblems(f.header); len(bad) > 0 {
-		c.fail(fmt.Sprintf("media host %s answered %d: %s", f.path, f.status, strings.Join(bad, ", ")), fixMediaProxyErrors)
+		c.fail(fmt.Sprintf("media host %s answered %d with %s", f.path, f.status, strings.Join(bad, ", ")), fixMediaProxyErrors)
 		return
 	}
 	c.pass("media host %s answers %d with %q, nosniff and no cookie", f.path, f.status, httpsec.MediaCSP)
