@@ -50,7 +50,6 @@ const concurrentUploads = 4
 // New builds the API.
 func New(d Deps) *API {
 	return &API{cfg: d.Config, log: d.Log, store: d.Store, accounts: d.Accounts, oauth: d.OAuth, social: d.Social, media: d.Media,
-
 		uploads: make(chan struct{}, concurrentUploads)}
 }
 
@@ -140,19 +139,19 @@ func (a *API) Register(mux *http.ServeMux) {
 		writeError(w, http.StatusNotFound, "Record not found")
 	})
 	h := cors(api)
-	for _, prefix := range Paths {
+	for _, prefix := range paths {
 		mux.Handle(prefix, h)
 	}
 }
 
-// Paths are the mux patterns the API answers: a pattern ending in "/" is a
+// paths are the mux patterns the API answers: a pattern ending in "/" is a
 // prefix, any other one path.
-var Paths = []string{"/api/", "/oauth/token", "/oauth/revoke", "/.well-known/", "/nodeinfo/"}
+var paths = []string{"/api/", "/oauth/token", "/oauth/revoke", "/.well-known/", "/nodeinfo/"}
 
 // IsPath reports whether the API answers path, so that an error there is
 // Mastodon's JSON whoever raised it.
 func IsPath(path string) bool {
-	for _, p := range Paths {
+	for _, p := range paths {
 		if path == p || strings.HasSuffix(p, "/") && strings.HasPrefix(path, p) {
 			return true
 		}

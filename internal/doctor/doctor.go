@@ -405,7 +405,6 @@ func sameHost(a, b string) bool {
 	return strings.EqualFold(strings.TrimSuffix(a, "."), strings.TrimSuffix(b, "."))
 }
 
-// configName is how fixes name the config file.
 // log is where a recovered panic of a probe goes.
 func (d *doctor) log() *slog.Logger {
 	if d.o.Log != nil {
@@ -414,6 +413,7 @@ func (d *doctor) log() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+// configName is how fixes name the config file.
 func (d *doctor) configName() string { return d.o.ConfigPath }
 
 // checker collects one check's findings.
