@@ -5,12 +5,14 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/config"
@@ -42,6 +44,7 @@ type API struct {
 	social   *social.Service
 	media    *media.Service
 	uploads  chan struct{} // uploads being read and processed at once
+	instance instanceDocs
 }
 
 // concurrentUploads bounds the uploads read and processed at once.
@@ -50,7 +53,7 @@ const concurrentUploads = 4
 // New builds the API.
 func New(d Deps) *API {
 	return &API{cfg: d.Config, log: d.Log, store: d.Store, accounts: d.Accounts, oauth: d.OAuth, social: d.Social, media: d.Media,
-		uploads: make(chan struct{}, concurrentUploads)}
+		uploads: make(chan struct{}, concurrentUploads), instance: instanceDocs{now: time.Now}}
 }
 
 // Register mounts the API on mux, every route behind CORS.
@@ -185,6 +188,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeJSONKeepType writes 200 with the Content-Type already set.
 func writeJSONKeepType(w http.ResponseWriter, v any) { writeJSONStatus(w, http.StatusOK, v) }
+
+// encodeJSON encodes v as writeJSON does, for a document kept and served later.
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
 
 func writeJSONStatus(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")

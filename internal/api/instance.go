@@ -1,8 +1,13 @@
 package api
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
+	"sync"
+	"time"
 
 	"github.com/rampart-social/rampart/internal/buildinfo"
 	"github.com/rampart-social/rampart/internal/config"
@@ -28,17 +33,65 @@ type instanceFacts struct {
 	contact  *Account
 }
 
-func (a *API) facts(r *http.Request) (instanceFacts, error) {
+// instanceDocsMaxAge is how stale the instance documents may be. They need no
+// authentication, so anyone may ask for them as often as they like: they are
+// built in memory at most once per interval, from one row of counters kept on
+// write and the contact account, and every other request costs no database
+// work at all. The counters and the contact account are the only parts that
+// change at run time; Mastodon caches its instance figures likewise.
+const instanceDocsMaxAge = 30 * time.Second
+
+// instanceDocs holds the encoded instance documents.
+type instanceDocs struct {
+	now func() time.Time
+
+	mu      sync.Mutex
+	builtAt time.Time
+	docs    map[string][]byte // by instanceDoc name
+}
+
+// The documents instanceDocs holds.
+const (
+	docInstanceV1 = "instance v1"
+	docInstanceV2 = "instance v2"
+	docNodeInfo20 = "nodeinfo 2.0"
+	docNodeInfo21 = "nodeinfo 2.1"
+)
+
+// instanceDoc returns one encoded document, rebuilding all of them when they
+// are older than instanceDocsMaxAge. Concurrent callers wait for the one
+// rebuild rather than each running it.
+func (a *API) instanceDoc(ctx context.Context, name string) ([]byte, error) {
+	d := &a.instance
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	if d.docs == nil || now.Sub(d.builtAt) >= instanceDocsMaxAge || now.Before(d.builtAt) {
+		f, err := a.facts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		docs := map[string][]byte{}
+		for n, v := range map[string]any{docInstanceV1: a.instanceV1Doc(f), docInstanceV2: a.instanceV2Doc(f),
+			docNodeInfo20: a.nodeinfoDoc("2.0", f), docNodeInfo21: a.nodeinfoDoc("2.1", f)} {
+			if docs[n], err = encodeJSON(v); err != nil {
+				return nil, fmt.Errorf("%s: %w", n, err)
+			}
+		}
+		d.docs, d.builtAt = docs, now
+	}
+	return d.docs[name], nil
+}
+
+func (a *API) facts(ctx context.Context) (instanceFacts, error) {
 	var f instanceFacts
-	var err error
-	if f.users, err = a.store.CountLocalUsers(r.Context()); err != nil {
+	counts, err := a.store.InstanceStats(ctx)
+	if err != nil {
 		return f, err
 	}
-	if f.statuses, err = a.store.CountLocalStatuses(r.Context()); err != nil {
-		return f, err
-	}
+	f.users, f.statuses = counts.LocalUsers, counts.LocalPosts
 	if name := a.cfg.Instance.ContactUsername; name != "" {
-		acc, err := a.store.AccountByUsername(r.Context(), name, "")
+		acc, err := a.store.AccountByUsername(ctx, name, "")
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return f, err
 		}
@@ -77,14 +130,34 @@ func (a *API) mediaLimits() map[string]any {
 var pollLimits = map[string]any{"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2629746}
 
 func (a *API) instanceV1(w http.ResponseWriter, r *http.Request) {
-	f, err := a.facts(r)
+	a.serveInstanceDoc(w, r, docInstanceV1, "")
+}
+
+func (a *API) instanceV2(w http.ResponseWriter, r *http.Request) {
+	a.serveInstanceDoc(w, r, docInstanceV2, "")
+}
+
+// serveInstanceDoc writes one of the cached documents; contentType "" is JSON's.
+func (a *API) serveInstanceDoc(w http.ResponseWriter, r *http.Request, name, contentType string) {
+	doc, err := a.instanceDoc(r.Context(), name)
 	if err != nil {
 		a.serviceError(w, r, err)
 		return
 	}
+	if contentType == "" {
+		contentType = "application/json; charset=utf-8"
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(doc)
+}
+
+func (a *API) instanceV1Doc(f instanceFacts) any {
 	i := a.cfg.Instance
 	base := a.cfg.InstanceURL().String()
-	writeJSON(w, http.StatusOK, map[string]any{
+	return map[string]any{
 		"uri": a.cfg.InstanceURL().Host, "title": i.Title, "short_description": i.Description, "description": i.Description,
 		"email": i.ContactEmail, "version": versionString(),
 		"urls":      map[string]string{"streaming_api": a.streamingURL()},
@@ -98,18 +171,13 @@ func (a *API) instanceV1(w http.ResponseWriter, r *http.Request) {
 			"media_attachments": a.mediaLimits(), "polls": pollLimits,
 		},
 		"contact_account": f.contact, "rules": []any{},
-	})
+	}
 }
 
-func (a *API) instanceV2(w http.ResponseWriter, r *http.Request) {
-	f, err := a.facts(r)
-	if err != nil {
-		a.serviceError(w, r, err)
-		return
-	}
+func (a *API) instanceV2Doc(f instanceFacts) any {
 	i := a.cfg.Instance
 	base := a.cfg.InstanceURL().String()
-	writeJSON(w, http.StatusOK, map[string]any{
+	return map[string]any{
 		"domain": a.cfg.InstanceURL().Host, "title": i.Title, "version": versionString(),
 		"source_url": "https://github.com/rampart-social/rampart", "description": i.Description,
 		"usage":     map[string]any{"users": map[string]int64{"active_month": f.users}},
@@ -133,7 +201,7 @@ func (a *API) instanceV2(w http.ResponseWriter, r *http.Request) {
 		"api_versions": map[string]int{"mastodon": APIVersion},
 		"contact":      map[string]any{"email": i.ContactEmail, "account": f.contact},
 		"rules":        []any{},
-	})
+	}
 }
 
 func (a *API) nodeinfoLinks(w http.ResponseWriter, r *http.Request) {
@@ -146,26 +214,25 @@ func (a *API) nodeinfoLinks(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) nodeinfo(w http.ResponseWriter, r *http.Request) {
 	version := r.PathValue("version")
-	if version != "2.0" && version != "2.1" {
+	name := map[string]string{"2.0": docNodeInfo20, "2.1": docNodeInfo21}[version]
+	if name == "" {
 		writeError(w, http.StatusNotFound, "Record not found")
 		return
 	}
-	f, err := a.facts(r)
-	if err != nil {
-		a.serviceError(w, r, err)
-		return
-	}
+	a.serveInstanceDoc(w, r, name, `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/`+version+`#"`)
+}
+
+func (a *API) nodeinfoDoc(version string, f instanceFacts) any {
 	software := map[string]string{"name": "rampart", "version": buildinfo.Version}
 	if version == "2.1" {
 		software["repository"] = "https://github.com/rampart-social/rampart"
 		software["homepage"] = "https://github.com/rampart-social/rampart"
 	}
-	w.Header().Set("Content-Type", `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/`+version+`#"`)
-	writeJSONKeepType(w, map[string]any{
+	return map[string]any{
 		"version": version, "software": software, "protocols": []string{"activitypub"},
 		"services":          map[string][]string{"inbound": {}, "outbound": {}},
 		"openRegistrations": a.cfg.Accounts.Registrations == config.RegistrationsOpen,
 		"usage":             map[string]any{"users": map[string]int64{"total": f.users, "activeMonth": f.users, "activeHalfyear": f.users}, "localPosts": f.statuses},
 		"metadata":          map[string]any{"nodeName": a.cfg.Instance.Title},
-	})
+	}
 }

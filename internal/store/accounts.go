@@ -264,12 +264,6 @@ func (s *Store) ListLocalUsers(ctx context.Context) ([]LocalUser, error) {
 	return out, rows.Err()
 }
 
-// CountLocalUsers counts approved, enabled local users.
-func (s *Store) CountLocalUsers(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE approved = 1 AND disabled = 0`).Scan(&n)
-	return n, err
-}
 
 // SetPasswordHash replaces a user's password hash.
 func (s *Store) SetPasswordHash(ctx context.Context, accountID int64, hash string) error {
@@ -284,11 +278,21 @@ func (s *Store) SetUserFlags(ctx context.Context, accountID int64, role string, 
 	return expectOne(res, err, "update user")
 }
 
-// CountLocalStatuses counts local original statuses (not reblogs).
-func (s *Store) CountLocalStatuses(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM statuses WHERE local = 1 AND reblog_of_id IS NULL`).Scan(&n)
-	return n, err
+// InstanceStats are the instance's own figures, kept on write (the
+// instance_stats triggers): reading them is one row, whatever the size.
+type InstanceStats struct {
+	LocalUsers int64 // approved, enabled local users
+	LocalPosts int64 // local original statuses (not reblogs)
+}
+
+// InstanceStats reads the instance's figures.
+func (s *Store) InstanceStats(ctx context.Context) (InstanceStats, error) {
+	var st InstanceStats
+	err := s.read.QueryRowContext(ctx, `SELECT local_users, local_posts FROM instance_stats WHERE id = 1`).Scan(&st.LocalUsers, &st.LocalPosts)
+	if err != nil {
+		return st, fmt.Errorf("instance stats: %w", err)
+	}
+	return st, nil
 }
 
 // HiddenAccounts reports which of ids are local accounts others must not see
@@ -298,8 +302,7 @@ func (s *Store) HiddenAccounts(ctx context.Context, ids []int64) (map[int64]bool
 	if len(ids) == 0 {
 		return out, nil
 	}
-	hidden, err := s.queryIDs(ctx, `SELECT account_id FROM users WHERE (disabled = 1 OR approved = 0) AND account_id IN (`+
-		placeholders(len(ids))+`)`, int64Args(ids)...)
+	hidden, err := s.queryIDs(ctx, `SELECT account_id FROM users WHERE (disabled = 1 OR approved = 0) AND account_id IN `+inIDs, idsArg(ids))
 	if err != nil {
 		return nil, fmt.Errorf("hidden accounts: %w", err)
 	}

@@ -84,14 +84,14 @@ func (s *Store) ViewerFlagsFor(ctx context.Context, viewer int64, ids []int64) (
 	if viewer == 0 || len(ids) == 0 {
 		return out, nil
 	}
-	in := placeholders(len(ids))
-	q := `SELECT status_id, 'f' FROM favourites WHERE account_id = ? AND status_id IN (` + in + `)
-		UNION ALL SELECT status_id, 'b' FROM bookmarks WHERE account_id = ? AND status_id IN (` + in + `)
-		UNION ALL SELECT status_id, 'p' FROM pins WHERE account_id = ? AND status_id IN (` + in + `)
-		UNION ALL SELECT reblog_of_id, 'r' FROM statuses WHERE account_id = ? AND reblog_of_id IN (` + in + `)`
+	q := `SELECT status_id, 'f' FROM favourites WHERE account_id = ? AND status_id IN ` + inIDs + `
+		UNION ALL SELECT status_id, 'b' FROM bookmarks WHERE account_id = ? AND status_id IN ` + inIDs + `
+		UNION ALL SELECT status_id, 'p' FROM pins WHERE account_id = ? AND status_id IN ` + inIDs + `
+		UNION ALL SELECT reblog_of_id, 'r' FROM statuses WHERE account_id = ? AND reblog_of_id IN ` + inIDs
 	var args []any
+	list := idsArg(ids)
 	for range 4 {
-		args = append(append(args, viewer), int64Args(ids)...)
+		args = append(args, viewer, list)
 	}
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -161,7 +161,7 @@ func (s *Store) MentionedAccounts(ctx context.Context, ids []int64) (map[int64][
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT status_id, account_id FROM mentions WHERE status_id IN (`+placeholders(len(ids))+`) ORDER BY status_id, account_id`, int64Args(ids)...)
+	rows, err := s.read.QueryContext(ctx, `SELECT status_id, account_id FROM mentions WHERE status_id IN `+inIDs+` ORDER BY status_id, account_id`, idsArg(ids))
 	if err != nil {
 		return nil, fmt.Errorf("mentions: %w", err)
 	}
@@ -183,7 +183,7 @@ func (s *Store) StatusTags(ctx context.Context, ids []int64) (map[int64][]string
 		return out, nil
 	}
 	rows, err := s.read.QueryContext(ctx, `SELECT st.status_id, t.name FROM status_tags st JOIN tags t ON t.id = st.tag_id
-		WHERE st.status_id IN (`+placeholders(len(ids))+`) ORDER BY st.status_id, t.name`, int64Args(ids)...)
+		WHERE st.status_id IN `+inIDs+` ORDER BY st.status_id, t.name`, idsArg(ids))
 	if err != nil {
 		return nil, fmt.Errorf("status tags: %w", err)
 	}
@@ -206,21 +206,16 @@ type AccountStats struct {
 	FollowRequests                 int64
 }
 
-// StatsFor computes counters for accounts.
+// StatsFor reads the counters of accounts. They are kept on write (the
+// account_stats triggers), so this is one primary-key lookup per account,
+// whatever the accounts have posted.
 func (s *Store) StatsFor(ctx context.Context, ids []int64) (map[int64]AccountStats, error) {
 	out := map[int64]AccountStats{}
 	if len(ids) == 0 {
 		return out, nil
 	}
-	in := placeholders(len(ids))
-	q := `SELECT a.id,
-		(SELECT COUNT(*) FROM statuses s WHERE s.account_id = a.id AND s.visibility IN (0, 1, 2)),
-		(SELECT COUNT(*) FROM follows f WHERE f.target_account_id = a.id),
-		(SELECT COUNT(*) FROM follows f WHERE f.account_id = a.id),
-		(SELECT COALESCE(MAX(s.created_at), 0) FROM statuses s WHERE s.account_id = a.id AND s.visibility IN (0, 1, 2)),
-		(SELECT COUNT(*) FROM follow_requests r WHERE r.target_account_id = a.id)
-		FROM accounts a WHERE a.id IN (` + in + `)`
-	rows, err := s.read.QueryContext(ctx, q, int64Args(ids)...)
+	rows, err := s.read.QueryContext(ctx, `SELECT account_id, statuses_count, followers_count, following_count, last_status_at,
+		follow_requests_count FROM account_stats WHERE account_id IN `+inIDs, idsArg(ids))
 	if err != nil {
 		return nil, fmt.Errorf("account stats: %w", err)
 	}

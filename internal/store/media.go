@@ -118,8 +118,8 @@ func (s *Store) MediaForStatuses(ctx context.Context, ids []int64) (map[int64][]
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+mediaCols+` FROM media_attachments m WHERE m.status_id IN (`+placeholders(len(ids))+`)
-		ORDER BY m.status_id, m.position`, int64Args(ids)...)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+mediaCols+` FROM media_attachments m WHERE m.status_id IN `+inIDs+`
+		ORDER BY m.status_id, m.position`, idsArg(ids))
 	if err != nil {
 		return nil, fmt.Errorf("status media: %w", err)
 	}

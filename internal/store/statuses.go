@@ -312,7 +312,7 @@ func (s *Store) StatusesByIDs(ctx context.Context, ids []int64) (map[int64]*Stat
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+statusCols+` FROM statuses s WHERE s.id IN (`+placeholders(len(ids))+`)`, int64Args(ids)...)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+statusCols+` FROM statuses s WHERE s.id IN `+inIDs, idsArg(ids))
 	if err != nil {
 		return nil, fmt.Errorf("load statuses: %w", err)
 	}
@@ -333,7 +333,7 @@ func (s *Store) AccountsByIDs(ctx context.Context, ids []int64) (map[int64]*Acco
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts a WHERE a.id IN (`+placeholders(len(ids))+`)`, int64Args(ids)...)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts a WHERE a.id IN `+inIDs, idsArg(ids))
 	if err != nil {
 		return nil, fmt.Errorf("load accounts: %w", err)
 	}

@@ -1,0 +1,99 @@
+-- Counters kept on write, so reads never count. account_stats holds the
+-- Account entity's counters; instance_stats the instance's own (one row).
+-- Triggers keep both in the same transaction as the rows they count, on
+-- every path that writes those rows: the store's operations, cascades of a
+-- deleted account or status, and any future write path alike.
+CREATE TABLE account_stats (
+    account_id            INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+    statuses_count        INTEGER NOT NULL DEFAULT 0, -- public, unlisted and followers-only, reblogs included
+    last_status_at        INTEGER NOT NULL DEFAULT 0, -- created_at of the newest of those; 0: none
+    followers_count       INTEGER NOT NULL DEFAULT 0,
+    following_count       INTEGER NOT NULL DEFAULT 0,
+    follow_requests_count INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+INSERT INTO account_stats (account_id, statuses_count, last_status_at, followers_count, following_count, follow_requests_count)
+SELECT a.id,
+    (SELECT COUNT(*) FROM statuses s WHERE s.account_id = a.id AND s.visibility IN (0, 1, 2)),
+    (SELECT COALESCE(MAX(s.created_at), 0) FROM statuses s WHERE s.account_id = a.id AND s.visibility IN (0, 1, 2)),
+    (SELECT COUNT(*) FROM follows f WHERE f.target_account_id = a.id),
+    (SELECT COUNT(*) FROM follows f WHERE f.account_id = a.id),
+    (SELECT COUNT(*) FROM follow_requests r WHERE r.target_account_id = a.id)
+FROM accounts a;
+
+CREATE TRIGGER account_stats_account AFTER INSERT ON accounts BEGIN
+    INSERT INTO account_stats (account_id) VALUES (NEW.id);
+END;
+
+CREATE TRIGGER account_stats_status_created AFTER INSERT ON statuses WHEN NEW.visibility IN (0, 1, 2) BEGIN
+    UPDATE account_stats SET statuses_count = statuses_count + 1, last_status_at = max(last_status_at, NEW.created_at)
+    WHERE account_id = NEW.account_id;
+END;
+
+-- Only deleting the newest status moves last_status_at: three seeks of
+-- statuses_account_stats (account_id, visibility, created_at) find the next.
+CREATE TRIGGER account_stats_status_deleted AFTER DELETE ON statuses WHEN OLD.visibility IN (0, 1, 2) BEGIN
+    UPDATE account_stats SET statuses_count = max(statuses_count - 1, 0),
+        last_status_at = CASE WHEN OLD.created_at < last_status_at THEN last_status_at ELSE max(
+            (SELECT COALESCE(MAX(created_at), 0) FROM statuses WHERE account_id = OLD.account_id AND visibility = 0),
+            (SELECT COALESCE(MAX(created_at), 0) FROM statuses WHERE account_id = OLD.account_id AND visibility = 1),
+            (SELECT COALESCE(MAX(created_at), 0) FROM statuses WHERE account_id = OLD.account_id AND visibility = 2)) END
+    WHERE account_id = OLD.account_id;
+END;
+
+CREATE TRIGGER account_stats_follow_created AFTER INSERT ON follows BEGIN
+    UPDATE account_stats SET following_count = following_count + 1 WHERE account_id = NEW.account_id;
+    UPDATE account_stats SET followers_count = followers_count + 1 WHERE account_id = NEW.target_account_id;
+END;
+
+CREATE TRIGGER account_stats_follow_deleted AFTER DELETE ON follows BEGIN
+    UPDATE account_stats SET following_count = max(following_count - 1, 0) WHERE account_id = OLD.account_id;
+    UPDATE account_stats SET followers_count = max(followers_count - 1, 0) WHERE account_id = OLD.target_account_id;
+END;
+
+CREATE TRIGGER account_stats_request_created AFTER INSERT ON follow_requests BEGIN
+    UPDATE account_stats SET follow_requests_count = follow_requests_count + 1 WHERE account_id = NEW.target_account_id;
+END;
+
+CREATE TRIGGER account_stats_request_deleted AFTER DELETE ON follow_requests BEGIN
+    UPDATE account_stats SET follow_requests_count = max(follow_requests_count - 1, 0) WHERE account_id = OLD.target_account_id;
+END;
+
+-- The instance's figures: usable local users, local original posts.
+CREATE TABLE instance_stats (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    local_users INTEGER NOT NULL,
+    local_posts INTEGER NOT NULL
+) STRICT;
+
+INSERT INTO instance_stats (id, local_users, local_posts) VALUES (1,
+    (SELECT COUNT(*) FROM users WHERE approved = 1 AND disabled = 0),
+    (SELECT COUNT(*) FROM statuses WHERE local = 1 AND reblog_of_id IS NULL));
+
+CREATE TRIGGER instance_stats_user_created AFTER INSERT ON users WHEN NEW.approved = 1 AND NEW.disabled = 0 BEGIN
+    UPDATE instance_stats SET local_users = local_users + 1;
+END;
+
+CREATE TRIGGER instance_stats_user_deleted AFTER DELETE ON users WHEN OLD.approved = 1 AND OLD.disabled = 0 BEGIN
+    UPDATE instance_stats SET local_users = max(local_users - 1, 0);
+END;
+
+CREATE TRIGGER instance_stats_user_changed AFTER UPDATE OF approved, disabled ON users
+WHEN (OLD.approved = 1 AND OLD.disabled = 0) <> (NEW.approved = 1 AND NEW.disabled = 0) BEGIN
+    UPDATE instance_stats SET local_users = local_users + CASE WHEN NEW.approved = 1 AND NEW.disabled = 0 THEN 1 ELSE -1 END;
+END;
+
+CREATE TRIGGER instance_stats_post_created AFTER INSERT ON statuses WHEN NEW.local = 1 AND NEW.reblog_of_id IS NULL BEGIN
+    UPDATE instance_stats SET local_posts = local_posts + 1;
+END;
+
+CREATE TRIGGER instance_stats_post_deleted AFTER DELETE ON statuses WHEN OLD.local = 1 AND OLD.reblog_of_id IS NULL BEGIN
+    UPDATE instance_stats SET local_posts = max(local_posts - 1, 0);
+END;
+
+-- The public, local and tag timelines read an index range bounded by the
+-- page, newest first, whatever the number of statuses: only public originals
+-- are in these indexes.
+CREATE INDEX statuses_public_timeline ON statuses (id) WHERE visibility = 0 AND reblog_of_id IS NULL;
+CREATE INDEX statuses_local_timeline ON statuses (local, id) WHERE visibility = 0 AND reblog_of_id IS NULL;
+DROP INDEX statuses_public;
