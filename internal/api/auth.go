@@ -57,7 +57,7 @@ func (a *API) auth(kind tokenKind, h func(http.ResponseWriter, *http.Request, *C
 			unauthorized(w, "The access token is invalid")
 			return
 		}
-		tok, err := a.oauth.Bearer(r.Context(), raw)
+		tok, app, err := a.oauth.Bearer(r.Context(), raw)
 		if errors.Is(err, oauth.ErrInvalidToken) {
 			unauthorized(w, "The access token is invalid")
 			return
@@ -72,24 +72,18 @@ func (a *API) auth(kind tokenKind, h func(http.ResponseWriter, *http.Request, *C
 			writeError(w, http.StatusForbidden, "This action is outside the authorized scopes")
 			return
 		}
-		c := &Caller{Token: tok, Scopes: granted}
-		if c.App, err = a.store.AppByID(r.Context(), tok.AppID); err != nil {
-			a.serviceError(w, r, err)
-			return
-		}
+		c := &Caller{Token: tok, Scopes: granted, App: app}
 		if tok.AccountID != 0 {
-			if c.User, err = a.store.UserByAccountID(r.Context(), tok.AccountID); err != nil {
+			lu, err := a.store.LocalUserByID(r.Context(), tok.AccountID)
+			if err != nil {
 				a.serviceError(w, r, err)
 				return
 			}
-			if err := accounts.Usable(c.User); err != nil {
+			if err := accounts.Usable(lu.User); err != nil {
 				writeError(w, http.StatusForbidden, "Your login is currently disabled: "+err.Error())
 				return
 			}
-			if c.Account, err = a.store.AccountByID(r.Context(), tok.AccountID); err != nil {
-				a.serviceError(w, r, err)
-				return
-			}
+			c.Account, c.User = lu.Account, lu.User
 		} else if kind == userToken {
 			writeError(w, http.StatusUnprocessableEntity, "This method requires an authenticated user")
 			return

@@ -87,7 +87,7 @@ type batch struct {
 }
 
 func (a *API) load(ctx context.Context, viewer int64, statusIDs, accountIDs []int64) (*batch, error) {
-	b := &batch{apps: map[int64]*store.App{}}
+	b := &batch{}
 	var err error
 	if b.statuses, err = a.store.StatusesByIDs(ctx, statusIDs); err != nil {
 		return nil, err
@@ -134,12 +134,14 @@ func (a *API) load(ctx context.Context, viewer int64, statusIDs, accountIDs []in
 	if b.stats, err = a.store.StatsFor(ctx, accs); err != nil {
 		return nil, err
 	}
+	var apps []int64
 	for _, st := range b.statuses {
-		if st.ApplicationID != 0 && st.AccountID == viewer && b.apps[st.ApplicationID] == nil {
-			if app, err := a.store.AppByID(ctx, st.ApplicationID); err == nil {
-				b.apps[st.ApplicationID] = app
-			}
+		if st.ApplicationID != 0 && st.AccountID == viewer {
+			apps = append(apps, st.ApplicationID)
 		}
+	}
+	if b.apps, err = a.store.AppsByIDs(ctx, apps); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

@@ -369,16 +369,16 @@ func (s *Service) Revoke(ctx context.Context, clientID, secret, token string) er
 	return err
 }
 
-// Bearer resolves an access token.
-func (s *Service) Bearer(ctx context.Context, raw string) (*store.Token, error) {
+// Bearer resolves an access token to the token and its client.
+func (s *Service) Bearer(ctx context.Context, raw string) (*store.Token, *store.App, error) {
 	if raw == "" || len(raw) > 200 {
-		return nil, ErrInvalidToken
+		return nil, nil, ErrInvalidToken
 	}
-	t, err := s.store.TokenByHash(ctx, Hash(raw))
+	t, app, err := s.store.TokenWithApp(ctx, Hash(raw))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrInvalidToken
+		return nil, nil, ErrInvalidToken
 	}
-	return t, err
+	return t, app, err
 }
 
 // Hash is how secrets, codes and tokens are stored.

@@ -361,7 +361,7 @@ func TestExchangeCode(t *testing.T) {
 		if issued.Scopes.String() != "read write" || issued.Token == "" || issued.At.IsZero() {
 			t.Errorf("issued = %+v", issued)
 		}
-		tok, err := f.s.Bearer(ctx, issued.Token)
+		tok, _, err := f.s.Bearer(ctx, issued.Token)
 		if err != nil || tok.AccountID != f.alice || tok.AppID != f.app.ID || tok.Scopes != "read write" {
 			t.Errorf("Bearer = %+v, %v", tok, err)
 		}
@@ -493,7 +493,7 @@ func TestClientCredentials(t *testing.T) {
 			t.Errorf("scope %q: %+v, %v; want %q", scope, issued, err, want)
 			continue
 		}
-		tok, err := f.s.Bearer(ctx, issued.Token)
+		tok, _, err := f.s.Bearer(ctx, issued.Token)
 		if err != nil || tok.AccountID != 0 || tok.AppID != f.app.ID {
 			t.Errorf("Bearer of an app token = %+v, %v", tok, err)
 		}
@@ -532,7 +532,7 @@ func TestRevokeAndBearer(t *testing.T) {
 	if err := f.s.Revoke(ctx, other.ClientID, otherSecret, issued.Token); err != nil {
 		t.Errorf("revoke by another client: %v", err)
 	}
-	if _, err := f.s.Bearer(ctx, issued.Token); err != nil {
+	if _, _, err := f.s.Bearer(ctx, issued.Token); err != nil {
 		t.Errorf("token revoked by another client: %v", err)
 	}
 	if err := f.s.Revoke(ctx, f.app.ClientID, f.secret, "unknown-token"); err != nil {
@@ -541,7 +541,7 @@ func TestRevokeAndBearer(t *testing.T) {
 	if err := f.s.Revoke(ctx, f.app.ClientID, f.secret, issued.Token); err != nil {
 		t.Fatalf("Revoke: %v", err)
 	}
-	if _, err := f.s.Bearer(ctx, issued.Token); !errors.Is(err, ErrInvalidToken) {
+	if _, _, err := f.s.Bearer(ctx, issued.Token); !errors.Is(err, ErrInvalidToken) {
 		t.Errorf("Bearer after revoke: %v, want ErrInvalidToken", err)
 	}
 	if err := f.s.Revoke(ctx, f.app.ClientID, f.secret, issued.Token); err != nil {
@@ -549,7 +549,7 @@ func TestRevokeAndBearer(t *testing.T) {
 	}
 
 	for _, raw := range []string{"", "x", strings.Repeat("a", 201), issued.Token + " "} {
-		if _, err := f.s.Bearer(ctx, raw); !errors.Is(err, ErrInvalidToken) {
+		if _, _, err := f.s.Bearer(ctx, raw); !errors.Is(err, ErrInvalidToken) {
 			t.Errorf("Bearer(%.20q) = %v, want ErrInvalidToken", raw, err)
 		}
 	}
@@ -563,15 +563,15 @@ func TestStoredHashed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := f.st.TokenByHash(ctx, Hash(issued.Token))
+	tok, _, err := f.st.TokenWithApp(ctx, Hash(issued.Token))
 	if err != nil {
-		t.Fatalf("TokenByHash(Hash(raw)): %v", err)
+		t.Fatalf("TokenWithApp(Hash(raw)): %v", err)
 	}
 	if tok.TokenHash == issued.Token || tok.TokenHash != Hash(issued.Token) {
 		t.Errorf("stored token hash %q", tok.TokenHash)
 	}
-	if _, err := f.st.TokenByHash(ctx, issued.Token); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("TokenByHash(raw) = %v, want ErrNotFound", err)
+	if _, _, err := f.st.TokenWithApp(ctx, issued.Token); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("TokenWithApp(raw) = %v, want ErrNotFound", err)
 	}
 
 	code := f.code(t)

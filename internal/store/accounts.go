@@ -231,6 +231,39 @@ func (s *Store) UserByLogin(ctx context.Context, login string) (*User, error) {
 		WHERE a.domain = '' AND (lower(a.username) = lower(?) OR lower(u.email) = lower(?))`, login, login))
 }
 
+// scanLocalUser scans accountCols then userCols.
+func scanLocalUser(row scanner) (*LocalUser, error) {
+	var a Account
+	var u User
+	var fields string
+	var created, updated, ucreated int64
+	err := row.Scan(&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &fields, &a.Locked, &a.Bot,
+		&a.Discoverable, &a.PublicKeyPEM, &a.PrivateKeyPEM, &a.AvatarKey, &a.HeaderKey, &created, &updated,
+		&u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Approved, &u.Disabled, &u.Locale, &u.DefaultPrivacy,
+		&u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &ucreated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(fields), &a.Fields); err != nil {
+		return nil, fmt.Errorf("account %d fields: %w", a.ID, err)
+	}
+	a.CreatedAt, a.UpdatedAt, u.CreatedAt = fromMs(created), fromMs(updated), fromMs(ucreated)
+	return &LocalUser{Account: &a, User: &u}, nil
+}
+
+// LocalUserByID loads a local account with its credentials in one query.
+func (s *Store) LocalUserByID(ctx context.Context, accountID int64) (*LocalUser, error) {
+	lu, err := scanLocalUser(s.read.QueryRowContext(ctx, `SELECT `+accountCols+`, `+userCols+` FROM accounts a
+		JOIN users u ON u.account_id = a.id WHERE a.id = ?`, accountID))
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("load user %d: %w", accountID, err)
+	}
+	return lu, err
+}
+
 // LocalUser pairs a local account with its credentials.
 type LocalUser struct {
 	Account *Account
@@ -247,19 +280,11 @@ func (s *Store) ListLocalUsers(ctx context.Context) ([]LocalUser, error) {
 	defer rows.Close()
 	var out []LocalUser
 	for rows.Next() {
-		var a Account
-		var u User
-		var fields string
-		var created, updated, ucreated int64
-		if err := rows.Scan(&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &fields, &a.Locked, &a.Bot,
-			&a.Discoverable, &a.PublicKeyPEM, &a.PrivateKeyPEM, &a.AvatarKey, &a.HeaderKey, &created, &updated,
-			&u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Approved, &u.Disabled, &u.Locale, &u.DefaultPrivacy,
-			&u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &ucreated); err != nil {
+		lu, err := scanLocalUser(rows)
+		if err != nil {
 			return nil, fmt.Errorf("list users: %w", err)
 		}
-		_ = json.Unmarshal([]byte(fields), &a.Fields)
-		a.CreatedAt, a.UpdatedAt, u.CreatedAt = fromMs(created), fromMs(updated), fromMs(ucreated)
-		out = append(out, LocalUser{Account: &a, User: &u})
+		out = append(out, *lu)
 	}
 	return out, rows.Err()
 }

@@ -53,11 +53,11 @@ func (s *Store) CreateApp(ctx context.Context, a *App) error {
 	return nil
 }
 
-func scanApp(row scanner) (*App, error) {
+func scanApp(row scanner, before ...any) (*App, error) {
 	var a App
 	var uris string
 	var created int64
-	err := row.Scan(&a.ID, &a.Name, &a.Website, &uris, &a.Scopes, &a.ClientID, &a.ClientSecretHash, &created)
+	err := row.Scan(append(before, &a.ID, &a.Name, &a.Website, &uris, &a.Scopes, &a.ClientID, &a.ClientSecretHash, &created)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -70,6 +70,48 @@ func scanApp(row scanner) (*App, error) {
 }
 
 const appCols = `id, name, website, redirect_uris, scopes, client_id, client_secret_hash, created_at`
+
+// AppsByIDs loads clients by row id, keyed by id.
+func (s *Store) AppsByIDs(ctx context.Context, ids []int64) (map[int64]*App, error) {
+	out := map[int64]*App{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+appCols+` FROM oauth_apps WHERE id IN `+inIDs, idsArg(ids))
+	if err != nil {
+		return nil, fmt.Errorf("load apps: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		app, err := scanApp(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[app.ID] = app
+	}
+	return out, rows.Err()
+}
+
+// TokenWithApp loads a token and its client in one query: every
+// authenticated request needs both.
+func (s *Store) TokenWithApp(ctx context.Context, hash string) (*Token, *App, error) {
+	var t Token
+	var account sql.NullInt64
+	var created int64
+	app, err := scanApp(s.read.QueryRowContext(ctx, `SELECT t.id, t.token_hash, t.app_id, t.account_id, t.scopes, t.created_at,
+		ap.id, ap.name, ap.website, ap.redirect_uris, ap.scopes, ap.client_id, ap.client_secret_hash, ap.created_at
+		FROM oauth_tokens t JOIN oauth_apps ap ON ap.id = t.app_id WHERE t.token_hash = ?`, hash),
+		&t.ID, &t.TokenHash, &t.AppID, &account, &t.Scopes, &created)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("load token: %w", err)
+	}
+	t.AccountID = account.Int64
+	t.CreatedAt = fromMs(created)
+	return &t, app, nil
+}
 
 // AppByClientID loads a client by its public id.
 func (s *Store) AppByClientID(ctx context.Context, clientID string) (*App, error) {
@@ -127,24 +169,6 @@ func (s *Store) CreateToken(ctx context.Context, t *Token) error {
 		return fmt.Errorf("create token: %w", err)
 	}
 	return nil
-}
-
-// TokenByHash loads a token.
-func (s *Store) TokenByHash(ctx context.Context, hash string) (*Token, error) {
-	var t Token
-	var account sql.NullInt64
-	var created int64
-	err := s.read.QueryRowContext(ctx, `SELECT id, token_hash, app_id, account_id, scopes, created_at FROM oauth_tokens WHERE token_hash = ?`, hash).
-		Scan(&t.ID, &t.TokenHash, &t.AppID, &account, &t.Scopes, &created)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load token: %w", err)
-	}
-	t.AccountID = account.Int64
-	t.CreatedAt = fromMs(created)
-	return &t, nil
 }
 
 // DeleteToken revokes a token if it belongs to appID; it reports whether one was removed.
