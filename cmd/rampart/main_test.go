@@ -474,6 +474,38 @@ func TestPublicBindWarnsAtStart(t *testing.T) {
 	}
 }
 
+// The profiler answers on its own loopback listener, only when asked for,
+// never on the app's listener, and prod warns about it at start.
+func TestProfilingListener(t *testing.T) {
+	cfg := prodConfig(t)
+	port, pport := freePort(t), freePort(t)
+	addr := "127.0.0.1:" + port
+	p := startProc(t, []string{"RAMPART_HTTP_LISTEN=" + addr, "RAMPART_DATA_DIR=" + t.TempDir(),
+		"RAMPART_DEBUG_PPROF_LISTEN=127.0.0.1:" + pport}, "serve", "--config", cfg)
+	waitReady(t, p, addr, "example.test")
+	resp, err := get("127.0.0.1:"+pport, "127.0.0.1", "/debug/pprof/cmdline")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("profiler: %v %v", resp, err)
+	}
+	if resp, err := get(addr, "example.test", "/debug/pprof/cmdline"); err != nil || resp.StatusCode != 404 {
+		t.Errorf("the app listener serves the profiler: %v %v", resp, err)
+	}
+	if !strings.Contains(p.stderr.String(), `"level":"WARN","msg":"debug.pprof_listen is 127.0.0.1:`+pport) {
+		t.Errorf("no warning for the profiler in prod:\n%s", p.stderr.String())
+	}
+
+	// Off by default: nothing listens there.
+	cfg2, port2, pport2 := prodConfig(t), freePort(t), freePort(t)
+	p2 := startProc(t, []string{"RAMPART_HTTP_LISTEN=127.0.0.1:" + port2, "RAMPART_DATA_DIR=" + t.TempDir()}, "serve", "--config", cfg2)
+	waitReady(t, p2, "127.0.0.1:"+port2, "example.test")
+	if _, err := get("127.0.0.1:"+pport2, "127.0.0.1", "/debug/pprof/cmdline"); err == nil {
+		t.Error("something answers on the profiler's port with the profiler off")
+	}
+	if strings.Contains(p2.stderr.String(), "pprof") {
+		t.Errorf("the profiler is mentioned with it off:\n%s", p2.stderr.String())
+	}
+}
+
 func TestGenSystemdMatchesShippedUnitAndVersion(t *testing.T) {
 	out, _, code := run(t, nil, "gen", "systemd")
 	shipped, err := os.ReadFile("../../installation/rampart.service")

@@ -46,6 +46,7 @@ type Config struct {
 	Security  Security `toml:"security"`
 	Database  Database `toml:"database"`
 	Log       Log      `toml:"log"`
+	Debug     Debug    `toml:"debug"`
 
 	instanceURL    *url.URL
 	mediaURL       *url.URL
@@ -132,6 +133,13 @@ type Database struct {
 type Log struct {
 	Level  string `toml:"level"`
 	Format string `toml:"format"`
+}
+
+// Debug holds diagnostics an operator turns on for a while; all off by default.
+type Debug struct {
+	// PprofListen, when set, serves Go's runtime profiles (net/http/pprof)
+	// on this loopback address: how a slow request is explained.
+	PprofListen string `toml:"pprof_listen"`
 }
 
 // DefaultListen is loopback: the reverse proxy is the way in.

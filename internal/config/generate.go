@@ -184,4 +184,9 @@ path = "{{.D.Database.Path}}"
 level = "{{.D.Log.Level}}"
 # "json" or "text"; empty means json in prod and text in dev.
 format = ""
+
+[debug]
+# Serve Go's profiler (net/http/pprof) on this loopback address, e.g.
+# "127.0.0.1:6060"; empty (the default) is off. Warned about in prod.
+pprof_listen = ""
 `))

@@ -166,6 +166,7 @@ func (c *Config) validate() error {
 	default:
 		bad("log.level", "%q is not a level; use debug, info, warn or error", c.Log.Level)
 	}
+	c.validateDebug(dev, bad, warn)
 	switch c.Log.Format {
 	case "", "json", "text":
 	default:
@@ -199,6 +200,33 @@ func (c *Config) validateListen(dev bool, bad func(string, string, ...any), warn
 		return
 	}
 	warn("http.listen is %s, not loopback: Rampart is reachable directly, without the reverse proxy that terminates TLS; bind 127.0.0.1 or a unix socket unless a firewall closes this port", addr)
+}
+
+// validateDebug holds the profiling listener to loopback: profiles show the
+// process's code paths and can cost CPU on demand, so only the machine itself
+// may ask; even so it is warned about in prod, where it should be on only
+// while someone is looking.
+func (c *Config) validateDebug(dev bool, bad func(string, string, ...any), warn func(string, ...any)) {
+	addr := c.Debug.PprofListen
+	if addr == "" {
+		return
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		bad("debug.pprof_listen", "%q is not host:port (%v)", addr, err)
+		return
+	}
+	if p, err := parsePort(port); err != nil || p > 65535 {
+		bad("debug.pprof_listen", "%q has no valid port", addr)
+		return
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		bad("debug.pprof_listen", "%s is not a loopback IP address; the profiler is only ever served to this machine (127.0.0.1 or [::1])", addr)
+		return
+	}
+	if !dev {
+		warn("debug.pprof_listen is %s: Go's profiler answers on loopback; turn it off (remove the key) when the profiling is done", addr)
+	}
 }
 
 func parsePort(s string) (int, error) {

@@ -617,6 +617,9 @@ func TestWarnings(t *testing.T) {
 		{"temporary redirect", setup{redirect: http.StatusFound}, "S5", "answers 302 (temporary)"},
 		{"nothing on port 80", setup{redirect: -1}, "S5", "nothing answered http://example.test/"},
 		{"certificate about to expire", setup{certLife: 3 * 24 * time.Hour}, "TLS", "less than 14"},
+		{"profiler on in prod", setup{editConfig: func(c string) string {
+			return c + "\n[debug]\npprof_listen = \"127.0.0.1:6060\"\n"
+		}}, "S1", "debug.pprof_listen = 127.0.0.1:6060: Go's profiler is on in prod"},
 		{"unit missing a Rampart addition", setup{unit: strings.Replace(mustUnit(t), "MemoryDenyWriteExecute=yes\n", "", 1)}, "S8", "MemoryDenyWriteExecute= is missing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

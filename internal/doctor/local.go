@@ -83,6 +83,10 @@ func (d *doctor) checkListen() {
 	} else {
 		c.fail(fmt.Sprintf("http.listen = %s is not a loopback address", addr), fixListen)
 	}
+	if p := d.cfg.Debug.PprofListen; p != "" && !d.cfg.IsDev() {
+		c.warn(fmt.Sprintf("debug.pprof_listen = %s: Go's profiler is on in prod (loopback only)", p),
+			"remove debug.pprof_listen (and RAMPART_DEBUG_PPROF_LISTEN) and restart Rampart once the profiling is done.")
+	}
 
 	ips, err := nonLoopbackIPs()
 	if err != nil {

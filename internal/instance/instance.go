@@ -23,6 +23,7 @@ import (
 	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/password"
+	"github.com/rampart-social/rampart/internal/profiling"
 	"github.com/rampart-social/rampart/internal/safely"
 	"github.com/rampart-social/rampart/internal/server"
 	"github.com/rampart-social/rampart/internal/session"
@@ -120,10 +121,25 @@ func (i *Instance) Store() *store.Store { return i.store }
 // (media.(*Service).Stop). Serve returns when both are done and the janitor
 // has stopped; background uploads do not start again.
 func (i *Instance) Serve(ctx context.Context, ln net.Listener) error {
+	var prof *profiling.Listener
+	if addr := i.cfg.Debug.PprofListen; addr != "" {
+		var err error
+		if prof, err = profiling.Listen(addr, i.log); err != nil {
+			return err
+		}
+	}
 	jctx, stop := context.WithCancel(ctx)
 	bg := safely.NewGroup(i.log)
 	defer bg.Wait()
 	defer stop()
+	if prof != nil {
+		_ = bg.Go("profiling listener", func() error {
+			if err := prof.Serve(jctx); err != nil {
+				i.log.Error("profiling listener stopped", "err", err)
+			}
+			return nil
+		})
+	}
 	_ = bg.Go("janitor", func() error { i.janitor(jctx); return nil })
 	_ = bg.Go("stopping background uploads", func() error {
 		<-jctx.Done() // ctx ended, or serving failed

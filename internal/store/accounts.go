@@ -289,7 +289,6 @@ func (s *Store) ListLocalUsers(ctx context.Context) ([]LocalUser, error) {
 	return out, rows.Err()
 }
 
-
 // SetPasswordHash replaces a user's password hash.
 func (s *Store) SetPasswordHash(ctx context.Context, accountID int64, hash string) error {
 	res, err := s.write.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE account_id = ?`, hash, accountID)
