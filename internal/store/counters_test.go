@@ -1,0 +1,291 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// counterFixture is a store with local accounts and an id source.
+type counterFixture struct {
+	s        *Store
+	path     string
+	accounts []int64
+	next     atomic.Int64
+}
+
+func newCounterFixture(t *testing.T, users int) *counterFixture {
+	t.Helper()
+	f := &counterFixture{path: filepath.Join(t.TempDir(), "rampart.db")}
+	f.s = open(t, f.path)
+	t.Cleanup(func() { f.s.Close() })
+	f.next.Store(1000)
+	for i := range users {
+		f.accounts = append(f.accounts, f.addUser(t, "user"+strconv.Itoa(i), i%5 != 4))
+	}
+	return f
+}
+
+func (f *counterFixture) id() int64 { return f.next.Add(1) }
+
+func (f *counterFixture) addUser(t *testing.T, name string, approved bool) int64 {
+	t.Helper()
+	now := time.Now()
+	a := &Account{ID: f.id(), Username: name, URI: "https://example.test/users/" + name, URL: "https://example.test/@" + name,
+		CreatedAt: now, UpdatedAt: now}
+	u := &User{Email: name + "@example.test", PasswordHash: "x", Role: "user", Approved: approved, Locale: "en",
+		DefaultPrivacy: "public", CreatedAt: now}
+	if err := f.s.CreateLocalAccount(context.Background(), a, u); err != nil {
+		t.Fatal(err)
+	}
+	return a.ID
+}
+
+func (f *counterFixture) post(ctx context.Context, rng *mrand.Rand, author int64, reblogOf, replyTo *Status) (*Status, error) {
+	id := f.id()
+	st := &Status{ID: id, URI: "https://example.test/s/" + strconv.FormatInt(id, 10), AccountID: author, Local: rng.IntN(4) != 0,
+		Visibility: Visibility(rng.IntN(4)), Text: "hello", CreatedAt: time.UnixMilli(1_700_000_000_000 + rng.Int64N(1_000_000_000))}
+	if reblogOf != nil {
+		st.ReblogOfID, st.Text, st.Visibility = reblogOf.ID, "", Visibility(rng.IntN(3))
+	} else if replyTo != nil {
+		st.InReplyToID, st.InReplyToAccountID = replyTo.ID, replyTo.AccountID
+	}
+	if err := f.s.CreateStatus(ctx, NewStatus{Status: st}); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// recount computes every kept counter from the rows, as StatsFor and the
+// instance once did on every read.
+func recount(t *testing.T, s *Store) (map[int64]AccountStats, InstanceStats) {
+	t.Helper()
+	ctx := context.Background()
+	out := map[int64]AccountStats{}
+	rows, err := s.read.QueryContext(ctx, `SELECT a.id,
+		(SELECT COUNT(*) FROM statuses s WHERE s.account_id = a.id AND s.visibility IN (0, 1, 2)),
+		(SELECT COUNT(*) FROM follows f WHERE f.target_account_id = a.id),
+		(SELECT COUNT(*) FROM follows f WHERE f.account_id = a.id),
+		(SELECT COALESCE(MAX(s.created_at), 0) FROM statuses s WHERE s.account_id = a.id AND s.visibility IN (0, 1, 2)),
+		(SELECT COUNT(*) FROM follow_requests r WHERE r.target_account_id = a.id)
+		FROM accounts a`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, last int64
+		var st AccountStats
+		if err := rows.Scan(&id, &st.Statuses, &st.Followers, &st.Following, &last, &st.FollowRequests); err != nil {
+			t.Fatal(err)
+		}
+		if last > 0 {
+			st.LastStatusAt = fromMs(last)
+		}
+		out[id] = st
+	}
+	var inst InstanceStats
+	if err := s.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM users WHERE approved = 1 AND disabled = 0),
+		(SELECT COUNT(*) FROM statuses WHERE local = 1 AND reblog_of_id IS NULL)`).Scan(&inst.LocalUsers, &inst.LocalPosts); err != nil {
+		t.Fatal(err)
+	}
+	return out, inst
+}
+
+// wantCountersMatchRecount fails unless every kept counter equals a recount.
+func wantCountersMatchRecount(t *testing.T, f *counterFixture) {
+	t.Helper()
+	ctx := context.Background()
+	want, wantInst := recount(t, f.s)
+	got, err := f.s.StatsFor(ctx, f.accounts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(f.accounts) {
+		t.Errorf("StatsFor found %d of %d accounts", len(got), len(f.accounts))
+	}
+	for _, id := range f.accounts {
+		if got[id] != want[id] {
+			t.Errorf("account %d: kept %+v, recount %+v", id, got[id], want[id])
+		}
+	}
+	inst, err := f.s.InstanceStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst != wantInst {
+		t.Errorf("instance: kept %+v, recount %+v", inst, wantInst)
+	}
+}
+
+// goneOrTaken forgives what concurrent workers do to each other: the status
+// reblogged or replied to was deleted meanwhile, or is reblogged already.
+func goneOrTaken(err error) error {
+	if errors.Is(err, ErrConflict) || err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed") {
+		return nil
+	}
+	return err
+}
+
+// The counters are kept on write, by every write path, so they must equal a
+// recount after any interleaving of posting, reblogging, replying,
+// deleting, following, requesting, blocking and approving.
+func TestCountersMatchARecountUnderConcurrentWrites(t *testing.T) {
+	f := newCounterFixture(t, 12)
+	ctx := context.Background()
+	var mu sync.Mutex
+	var posted []*Status
+	pick := func(rng *mrand.Rand) *Status {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(posted) == 0 {
+			return nil
+		}
+		return posted[rng.IntN(len(posted))]
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := mrand.New(mrand.NewPCG(uint64(w), 42))
+			for range 250 {
+				a := f.accounts[rng.IntN(len(f.accounts))]
+				b := f.accounts[rng.IntN(len(f.accounts))]
+				var err error
+				switch op := rng.IntN(10); {
+				case op < 3:
+					var st *Status
+					if st, err = f.post(ctx, rng, a, nil, nil); err == nil {
+						mu.Lock()
+						posted = append(posted, st)
+						mu.Unlock()
+					}
+				case op == 3:
+					if orig := pick(rng); orig != nil && orig.ReblogOfID == 0 && orig.AccountID != a {
+						_, err = f.post(ctx, rng, a, orig, nil)
+						err = goneOrTaken(err)
+					}
+				case op == 4:
+					if parent := pick(rng); parent != nil {
+						_, err = f.post(ctx, rng, a, nil, parent)
+						err = goneOrTaken(err)
+					}
+				case op == 5:
+					if st := pick(rng); st != nil {
+						// Deleting cascades to its reblogs; either may be gone already.
+						if err = f.s.DeleteStatus(ctx, st); errors.Is(err, ErrNotFound) {
+							err = nil
+						}
+					}
+				case op == 6 && a != b:
+					_, err = f.s.Follow(ctx, f.id(), a, b, FollowOptions{ShowReblogs: true}, time.Now())
+				case op == 7 && a != b:
+					if rng.IntN(2) == 0 {
+						err = f.s.Unfollow(ctx, a, b)
+					} else {
+						_, err = f.s.RequestFollow(ctx, f.id(), a, b, FollowOptions{}, time.Now())
+					}
+				case op == 8 && a != b:
+					if rng.IntN(3) == 0 {
+						err = f.s.Unrelate(ctx, Blocks, a, b)
+					} else {
+						err = f.s.Block(ctx, f.id(), a, b, time.Now())
+					}
+				case op == 9:
+					if rng.IntN(2) == 0 {
+						err = f.s.RejectFollowRequest(ctx, a, b)
+					} else {
+						err = f.s.SetUserFlags(ctx, a, "user", rng.IntN(4) != 0, rng.IntN(4) == 0)
+					}
+				}
+				if err != nil {
+					errs <- fmt.Errorf("worker %d: %w", w, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	want, wantInst := recount(t, f.s)
+	var statuses, follows int64
+	for _, st := range want {
+		statuses += st.Statuses
+		follows += st.Followers
+	}
+	if statuses == 0 || follows == 0 || wantInst.LocalPosts == 0 {
+		t.Fatalf("the workload left nothing to count: %d statuses, %d follows, %+v", statuses, follows, wantInst)
+	}
+	wantCountersMatchRecount(t, f)
+}
+
+// An existing instance's counters are computed once, by the migration that
+// introduced them: the same figures as a recount.
+func TestCounterMigrationBackfills(t *testing.T) {
+	f := newCounterFixture(t, 6)
+	ctx := context.Background()
+	rng := mrand.New(mrand.NewPCG(7, 7))
+	for i := range 60 {
+		if _, err := f.post(ctx, rng, f.accounts[i%len(f.accounts)], nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, a := range f.accounts {
+		for _, b := range f.accounts[:i] {
+			if _, err := f.s.Follow(ctx, f.id(), a, b, FollowOptions{}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := f.s.RequestFollow(ctx, f.id(), f.accounts[0], f.accounts[5], FollowOptions{}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// Take the database back to before migration 6, with wrong counters
+	// left behind in case the migration kept rather than recomputed them.
+	var version int
+	if err := f.s.write.QueryRowContext(ctx, `SELECT version FROM schema_migrations WHERE name = '0006_counters.sql'`).Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.s.read.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'trigger' AND (name LIKE 'account_stats_%' OR name LIKE 'instance_stats_%')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var triggers []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		triggers = append(triggers, n)
+	}
+	rows.Close()
+	if len(triggers) < 10 {
+		t.Fatalf("found %d counter triggers", len(triggers))
+	}
+	undo := `UPDATE account_stats SET statuses_count = 999; DROP TABLE account_stats; DROP TABLE instance_stats;
+		DROP INDEX statuses_public_timeline; DROP INDEX statuses_local_timeline; CREATE INDEX statuses_public ON statuses (local, visibility, id);
+		DELETE FROM schema_migrations WHERE version >= ` + strconv.Itoa(version) + `;`
+	for _, tr := range triggers {
+		undo += ` DROP TRIGGER ` + tr + `;`
+	}
+	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
+		t.Fatal(err)
+	}
+	f.s.Close()
+	f.s = open(t, f.path)
+	wantCountersMatchRecount(t, f)
+	if st, _ := f.s.StatsFor(ctx, f.accounts[:1]); st[f.accounts[0]].Statuses == 0 {
+		t.Errorf("backfilled counters are empty: %+v", st)
+	}
+}
