@@ -309,10 +309,12 @@ type InstanceStats struct {
 	LocalPosts int64 // local original statuses (not reblogs)
 }
 
+const instanceStatsSQL = `SELECT local_users, local_posts FROM instance_stats WHERE id = 1`
+
 // InstanceStats reads the instance's figures.
 func (s *Store) InstanceStats(ctx context.Context) (InstanceStats, error) {
 	var st InstanceStats
-	err := s.read.QueryRowContext(ctx, `SELECT local_users, local_posts FROM instance_stats WHERE id = 1`).Scan(&st.LocalUsers, &st.LocalPosts)
+	err := s.read.QueryRowContext(ctx, instanceStatsSQL).Scan(&st.LocalUsers, &st.LocalPosts)
 	if err != nil {
 		return st, fmt.Errorf("instance stats: %w", err)
 	}

@@ -6,18 +6,24 @@ import (
 	"strings"
 )
 
-// HomeTimeline lists status ids of viewer's home timeline, newest first.
+// HomeTimeline lists status ids of viewer's home timeline, newest first: a
+// walk of home_feed's primary key from the page's bound.
 func (s *Store) HomeTimeline(ctx context.Context, viewer int64, p Page) ([]int64, error) {
+	q, args := homeTimelineSQL(viewer, p)
+	ids, err := s.queryIDs(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("home timeline: %w", err)
+	}
+	return newestFirst(p, ids), nil
+}
+
+func homeTimelineSQL(viewer int64, p Page) (string, []any) {
 	where, args, order := pageSQL("h.status_id", p)
 	vis, vargs := visibleSQL("s", viewer)
 	mute, margs := notMutedSQL("s", viewer)
 	q := `SELECT h.status_id FROM home_feed h JOIN statuses s ON s.id = h.status_id
 		WHERE h.account_id = ? AND ` + where + ` AND ` + vis + ` AND ` + mute + ` ORDER BY ` + order + limitSQL(p)
-	ids, err := s.queryIDs(ctx, q, append(append(append([]any{viewer}, args...), vargs...), margs...)...)
-	if err != nil {
-		return nil, fmt.Errorf("home timeline: %w", err)
-	}
-	return newestFirst(p, ids), nil
+	return q, append(append(append([]any{viewer}, args...), vargs...), margs...)
 }
 
 // hasMediaSQL keeps statuses with at least one attachment.
@@ -94,8 +100,18 @@ type AccountFilter struct {
 	PublicOnly     bool // for public pages: public and unlisted, no replies to others
 }
 
-// AccountStatuses lists an author's statuses visible to viewer, newest first.
+// AccountStatuses lists an author's statuses visible to viewer, newest
+// first: a walk of statuses_account from the page's bound.
 func (s *Store) AccountStatuses(ctx context.Context, viewer, author int64, f AccountFilter, p Page) ([]int64, error) {
+	q, args := accountStatusesSQL(viewer, author, f, p)
+	ids, err := s.queryIDs(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("account statuses: %w", err)
+	}
+	return newestFirst(p, ids), nil
+}
+
+func accountStatusesSQL(viewer, author int64, f AccountFilter, p Page) (string, []any) {
 	where, args, order := pageSQL("s.id", p)
 	vis, vargs := visibleSQL("s", viewer)
 	q := `SELECT s.id FROM statuses s WHERE s.account_id = ? AND ` + where
@@ -121,11 +137,7 @@ func (s *Store) AccountStatuses(ctx context.Context, viewer, author int64, f Acc
 		args = append(args, f.Tag)
 	}
 	q += ` AND ` + vis + ` ORDER BY ` + order + limitSQL(p)
-	ids, err := s.queryIDs(ctx, q, append(args, vargs...)...)
-	if err != nil {
-		return nil, fmt.Errorf("account statuses: %w", err)
-	}
-	return newestFirst(p, ids), nil
+	return q, append(args, vargs...)
 }
 
 // Ancestors returns the visible statuses above id in its thread, oldest first.

@@ -1,0 +1,218 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	mrand "math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+	sqlitedriver "github.com/ncruces/go-sqlite3/driver"
+)
+
+// timelineQuery is one timeline's SQL as the store runs it.
+type timelineQuery struct {
+	name  string
+	index string // the index its walk must use
+	sql   func(viewer int64, p Page) (string, []any)
+}
+
+func timelineQueries(author int64) []timelineQuery {
+	public := func(f PublicFilter) func(int64, Page) (string, []any) {
+		return func(v int64, p Page) (string, []any) { return publicTimelineSQL(v, f, p) }
+	}
+	return []timelineQuery{
+		{"public", "statuses_public_timeline", public(PublicFilter{})},
+		{"local", "statuses_local_timeline", public(PublicFilter{LocalOnly: true})},
+		{"remote", "statuses_local_timeline", public(PublicFilter{RemoteOnly: true})},
+		{"tag", "sqlite_autoindex_status_tags_1", public(PublicFilter{Tag: "rampart"})},
+		{"home", "PRIMARY KEY", homeTimelineSQL},
+		{"account", "statuses_account", func(v int64, p Page) (string, []any) {
+			return accountStatusesSQL(v, author, AccountFilter{}, p)
+		}},
+	}
+}
+
+var planPages = []Page{{Limit: 20}, {Limit: 20, MaxID: 1 << 60}, {Limit: 20, MinID: 1}, {Limit: 20, SinceID: 1}}
+
+// Every timeline reads an index range in its own order: the plan walks the
+// index and never sorts (a sort means every matching row was read first).
+func TestTimelinePlansSeekAndNeverSort(t *testing.T) {
+	f := newCounterFixture(t, 3)
+	for _, q := range timelineQueries(f.accounts[0]) {
+		for _, p := range planPages {
+			for _, viewer := range []int64{0, f.accounts[1]} {
+				sqlText, args := q.sql(viewer, p)
+				plan := explain(t, f.s, sqlText, args)
+				if strings.Contains(plan, "TEMP B-TREE") {
+					t.Errorf("%s %+v: the plan sorts:\n%s", q.name, p, plan)
+				}
+				first := strings.SplitN(plan, "\n", 2)[0]
+				if !strings.Contains(first, q.index) || !(strings.Contains(first, "SEARCH") || strings.Contains(first, "SCAN")) {
+					t.Errorf("%s %+v: the plan does not start by walking %s:\n%s", q.name, p, q.index, plan)
+				}
+				if strings.Contains(first, "SCAN") && !strings.Contains(first, "USING") {
+					t.Errorf("%s %+v: a full table scan:\n%s", q.name, p, plan)
+				}
+			}
+		}
+	}
+}
+
+// explain returns the plan's lines of the outer loop, outermost first.
+func explain(t *testing.T, s *Store, q string, args []any) string {
+	t.Helper()
+	rows, err := s.read.db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		if parent == 0 {
+			lines = append(lines, detail)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// vmSteps runs q to the end on one connection and returns how many virtual
+// machine steps SQLite took: a count of the work done (rows visited,
+// subqueries run), not of time, so it is the same on any machine.
+func vmSteps(t *testing.T, s *Store, q string, args []any) (steps, rows int) {
+	t.Helper()
+	conn, err := s.read.db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		c := dc.(sqlitedriver.Conn).Raw()
+		st, _, err := c.Prepare(q)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for i, a := range args {
+			switch v := a.(type) {
+			case int64:
+				err = st.BindInt64(i+1, v)
+			case string:
+				err = st.BindText(i+1, v)
+			default:
+				err = fmt.Errorf("argument %d: %T", i+1, a)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		for st.Step() {
+			rows++
+		}
+		if err := st.Err(); err != nil {
+			return err
+		}
+		steps = st.Status(sqlite3.STMTSTATUS_VM_STEP, false)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return steps, rows
+}
+
+var _ driver.Conn = (sqlitedriver.Conn)(nil)
+
+// seedTimelines adds n statuses by the fixture's accounts: public, unlisted
+// and followers-only, local and remote, some tagged, some reblogs.
+func seedTimelines(t *testing.T, f *counterFixture, n int) {
+	t.Helper()
+	ctx := context.Background()
+	rng := mrand.New(mrand.NewPCG(uint64(n), 3))
+	var originals []int64
+	for range n {
+		id := f.id()
+		st := &Status{ID: id, URI: fmt.Sprintf("https://example.test/s/%d", id), AccountID: f.accounts[rng.IntN(len(f.accounts))],
+			Local: rng.IntN(3) != 0, Visibility: Visibility(rng.IntN(3)), Text: "x", CreatedAt: time.UnixMilli(id)}
+		ns := NewStatus{Status: st}
+		if rng.IntN(2) == 0 {
+			ns.Tags = []string{"rampart"}
+		}
+		if len(originals) > 0 && rng.IntN(10) == 0 {
+			st.ReblogOfID = originals[rng.IntN(len(originals))]
+			st.Visibility, ns.Tags = Public, nil
+		} else {
+			originals = append(originals, id)
+		}
+		if err := f.s.CreateStatus(ctx, ns); err != nil && !strings.Contains(err.Error(), "reblog") {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A timeline page costs the same whatever the number of statuses: the VM
+// steps of each timeline's first page, and of a page further back, stay
+// within a small factor when the instance grows tenfold.
+func TestTimelineCostIndependentOfInstanceSize(t *testing.T) {
+	f := newCounterFixture(t, 6)
+	ctx := context.Background()
+	viewer := f.accounts[1]
+	for _, b := range f.accounts[2:] {
+		if _, err := f.s.Follow(ctx, f.id(), viewer, b, FollowOptions{ShowReblogs: true}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.s.Block(ctx, f.id(), viewer, f.accounts[5], time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	measure := func() map[string]int {
+		out := map[string]int{}
+		for _, q := range timelineQueries(f.accounts[2]) {
+			for _, v := range []int64{0, viewer} {
+				sqlText, args := q.sql(v, Page{Limit: 20})
+				steps, rows := vmSteps(t, f.s, sqlText, args)
+				if rows != 20 && !(q.name == "home" && v == 0) {
+					t.Fatalf("%s as %d: %d rows, want a full page of 20", q.name, v, rows)
+				}
+				out[fmt.Sprintf("%s as %d", q.name, v)] = steps
+			}
+		}
+		return out
+	}
+	seedTimelines(t, f, 400)
+	small := measure()
+	seedTimelines(t, f, 3600)
+	large := measure()
+	for k, s := range small {
+		if l := large[k]; float64(l) > 1.5*float64(s)+200 {
+			t.Errorf("%s: %d VM steps at 400 statuses, %d at 4,000: the cost grows with the instance", k, s, l)
+		} else {
+			t.Logf("%s: %d VM steps at 400 statuses, %d at 4,000", k, s, l)
+		}
+	}
+}
+
+// The instance's figures are one row, whatever the size.
+func TestInstanceStatsCostIndependentOfInstanceSize(t *testing.T) {
+	f := newCounterFixture(t, 4)
+	const q = instanceStatsSQL
+	seedTimelines(t, f, 100)
+	small, _ := vmSteps(t, f.s, q, nil)
+	seedTimelines(t, f, 1000)
+	large, rows := vmSteps(t, f.s, q, nil)
+	if rows != 1 || large != small {
+		t.Errorf("instance stats: %d VM steps at 100 statuses, %d at 1,100 (%d rows)", small, large, rows)
+	}
+	st, err := f.s.InstanceStats(context.Background())
+	if err != nil || st.LocalPosts == 0 {
+		t.Errorf("InstanceStats = %+v, %v", st, err)
+	}
+}
