@@ -1,0 +1,208 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampart-social/rampart/internal/accounts"
+)
+
+// post makes a status over the API and returns its id.
+func (e *env) post(t *testing.T, token string, form url.Values) string {
+	t.Helper()
+	rec := e.do(t, http.MethodPost, "/api/v1/statuses", strings.NewReader(form.Encode()),
+		append(bearerHeader(token), "Content-Type", "application/x-www-form-urlencoded")...)
+	v := wantJSON(t, rec, http.StatusOK)
+	return v["id"].(string)
+}
+
+func (e *env) call(t *testing.T, token, method, path string) {
+	t.Helper()
+	if rec := e.do(t, method, path, nil, bearerHeader(token)...); rec.Code != http.StatusOK {
+		t.Fatalf("%s %s: %d %s", method, path, rec.Code, rec.Body)
+	}
+}
+
+// statements serves one GET and returns how many statements the store ran
+// for it and how many items the JSON array answered holds.
+func (e *env) statements(t *testing.T, token, path string) (stmts int64, items int) {
+	t.Helper()
+	var headers []string
+	if token != "" {
+		headers = bearerHeader(token)
+	}
+	before := e.st.StatementCount()
+	rec := e.do(t, http.MethodGet, path, nil, headers...)
+	stmts = e.st.StatementCount() - before
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(rec.Body.Bytes(), &obj); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		var a, d []json.RawMessage
+		json.Unmarshal(obj["ancestors"], &a)
+		json.Unmarshal(obj["descendants"], &d)
+		return stmts, len(a) + len(d)
+	}
+	return stmts, len(list)
+}
+
+// maxPageStatements bounds the statements of any read endpoint's page: the
+// token with its app and the user with its account (2), the list (1 or 2),
+// and the render path's loaders (statuses, reblogged statuses, mentions,
+// tags, viewer flags, media, accounts, counters, apps: 9).
+const maxPageStatements = 13
+
+// Rendering a page is a fixed number of queries, whatever its length: every
+// read endpoint runs no more statements for 40 items than for 20, and never
+// more than maxPageStatements.
+func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
+	e := newEnv(t)
+	alice := e.userToken(t, e.alice, "read write follow")
+	bob := e.userToken(t, e.bob, "read write follow")
+	e.call(t, bob, http.MethodPost, "/api/v1/accounts/"+idString(e.alice.ID)+"/follow")
+
+	// Alice posts a thread of replies to herself, mentioning bob and tagged;
+	// bob favourites, bookmarks and reblogs them, and mentions alice back.
+	var ids []string
+	parent := ""
+	for i := range 24 {
+		form := url.Values{"status": {fmt.Sprintf("post %d for @bob #rampart", i)}, "visibility": {"public"}}
+		if i%2 == 1 {
+			form.Set("in_reply_to_id", parent)
+		}
+		id := e.post(t, alice, form)
+		if i%2 == 0 {
+			parent = id
+		}
+		ids = append(ids, id)
+		e.call(t, bob, http.MethodPost, "/api/v1/statuses/"+id+"/favourite")
+		e.call(t, bob, http.MethodPost, "/api/v1/statuses/"+id+"/bookmark")
+		e.call(t, bob, http.MethodPost, "/api/v1/statuses/"+id+"/reblog")
+		e.post(t, bob, url.Values{"status": {fmt.Sprintf("@alice reply %d", i)}, "in_reply_to_id": {id}})
+	}
+	deep := ids[0]
+	for range 12 { // a long thread under the first post
+		deep = e.post(t, alice, url.Values{"status": {"deeper"}, "in_reply_to_id": {deep}, "visibility": {"public"}})
+	}
+	// Followers of bob, and favourites of his first post, for the account lists.
+	bobFirst := e.post(t, bob, url.Values{"status": {"bob's first"}, "visibility": {"public"}})
+	for i := range 6 {
+		u, _, err := e.acc.Create(t.Context(), accounts.NewParams{Username: fmt.Sprintf("fan%d", i), Email: fmt.Sprintf("fan%d@example.test", i),
+			Password: fixturePassword, Role: accounts.RoleUser, Approved: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := e.userToken(t, u, "read write follow")
+		e.call(t, tok, http.MethodPost, "/api/v1/accounts/"+idString(e.bob.ID)+"/follow")
+		e.call(t, tok, http.MethodPost, "/api/v1/statuses/"+bobFirst+"/favourite")
+	}
+
+	for _, tc := range []struct{ name, token, path string }{
+		{"home", bob, "/api/v1/timelines/home"},
+		{"home of the author", alice, "/api/v1/timelines/home"},
+		{"public", bob, "/api/v1/timelines/public"},
+		{"public, anonymous", "", "/api/v1/timelines/public"},
+		{"local", bob, "/api/v1/timelines/public?local=true"},
+		{"tag", bob, "/api/v1/timelines/tag/rampart"},
+		{"account statuses", bob, "/api/v1/accounts/" + idString(e.alice.ID) + "/statuses"},
+		{"account statuses, own", alice, "/api/v1/accounts/" + idString(e.alice.ID) + "/statuses"},
+		{"favourites", bob, "/api/v1/favourites"},
+		{"bookmarks", bob, "/api/v1/bookmarks"},
+		{"notifications", alice, "/api/v1/notifications"},
+		{"favourited by", alice, "/api/v1/statuses/" + bobFirst + "/favourited_by"},
+		{"followers", alice, "/api/v1/accounts/" + idString(e.bob.ID) + "/followers"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sep := "?"
+			if strings.Contains(tc.path, "?") {
+				sep = "&"
+			}
+			few, nFew := e.statements(t, tc.token, tc.path+sep+"limit=2")
+			mid, nMid := e.statements(t, tc.token, tc.path+sep+"limit=20")
+			many, nMany := e.statements(t, tc.token, tc.path+sep+"limit=40")
+			if nFew != 2 || nMid <= 2 || nMany < nMid {
+				t.Fatalf("%d, %d and %d items for limit=2, 20 and 40: want 2, then more", nFew, nMid, nMany)
+			}
+			// A loader with nothing to load (no reblogs on the page, say)
+			// runs no query, so a short page may run fewer; a longer one
+			// never runs more.
+			if mid != many || few > mid || many > maxPageStatements {
+				t.Errorf("%d, %d and %d statements for %d, %d and %d items; want the same for the longer pages, and at most %d",
+					few, mid, many, nFew, nMid, nMany, maxPageStatements)
+			}
+			t.Logf("%d, %d and %d statements for %d, %d and %d items", few, mid, many, nFew, nMid, nMany)
+		})
+	}
+
+	t.Run("context", func(t *testing.T) {
+		short, nShort := e.statements(t, bob, "/api/v1/statuses/"+ids[2]+"/context")
+		long, nLong := e.statements(t, bob, "/api/v1/statuses/"+ids[0]+"/context")
+		if nLong <= nShort {
+			t.Fatalf("threads of %d and %d statuses", nShort, nLong)
+		}
+		if short != long {
+			t.Errorf("%d statements for a thread of %d, %d for %d", short, nShort, long, nLong)
+		}
+	})
+}
+
+// The instance documents need no authentication: after the first, asking
+// for them costs no database work at all until they are rebuilt, and a
+// rebuild reads a fixed number of rows.
+func TestInstanceDocumentsCostNothingWhenServed(t *testing.T) {
+	e := newEnv(t)
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	e.api.instance.now = func() time.Time { return now }
+	paths := []string{"/api/v1/instance", "/api/v2/instance", "/nodeinfo/2.0", "/nodeinfo/2.1"}
+	first, _ := e.statements(t, "", paths[0])
+	if first == 0 || first > 2 {
+		t.Errorf("building the documents ran %d statements, want 1 or 2 (the counters, the contact account)", first)
+	}
+	for range 3 {
+		for _, p := range paths {
+			if n, _ := e.statements(t, "", p); n != 0 {
+				t.Errorf("GET %s ran %d statements; it is served from memory", p, n)
+			}
+		}
+	}
+
+	// A new user shows once the documents are rebuilt, not before.
+	users := func() string {
+		v := e.getJSON(t, "/api/v1/instance")
+		n, _ := lookup(v, "stats", "user_count")
+		return fmt.Sprint(n)
+	}
+	if got := users(); got != "2" {
+		t.Fatalf("user_count %s, want 2", got)
+	}
+	bob := e.userToken(t, e.bob, "read write")
+	e.post(t, bob, url.Values{"status": {"hello"}})
+	approved := true
+	if _, err := e.acc.Modify(t.Context(), e.carol.ID, accounts.Change{Approved: &approved}); err != nil {
+		t.Fatal(err)
+	}
+	if got := users(); got != "2" {
+		t.Errorf("user_count %s before the documents were rebuilt", got)
+	}
+	now = now.Add(instanceDocsMaxAge)
+	if n, _ := e.statements(t, "", "/nodeinfo/2.1"); n != first {
+		t.Errorf("the rebuild ran %d statements, the first build %d", n, first)
+	}
+	if got := users(); got != "3" {
+		t.Errorf("user_count %s after the rebuild, want 3", got)
+	}
+	v := e.getJSON(t, "/nodeinfo/2.1")
+	if n, _ := lookup(v, "usage", "localPosts"); fmt.Sprint(n) != "1" {
+		t.Errorf("localPosts %v, want 1", n)
+	}
+}
