@@ -36,9 +36,12 @@ func (e *env) statements(t *testing.T, token, path string) (stmts int64, items i
 	if token != "" {
 		headers = bearerHeader(token)
 	}
-	before := e.st.StatementCount()
+	before, writes := e.st.StatementCount(), e.st.WriteCount()
 	rec := e.do(t, http.MethodGet, path, nil, headers...)
 	stmts = e.st.StatementCount() - before
+	if w := e.st.WriteCount() - writes; w != 0 {
+		t.Errorf("GET %s wrote to the database (%d statements): a read must not", path, w)
+	}
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body)
 	}

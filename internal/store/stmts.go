@@ -18,15 +18,21 @@ const maxPreparedStatements = 512
 // planning a statement on every call cost 14-28 % of the CPU of the hot
 // reads; a *sql.Stmt is prepared once per connection and reused.
 type pool struct {
-	db    *sql.DB
-	count *atomic.Int64 // statements run, for the fixed-cost tests
+	db     *sql.DB
+	counts []*atomic.Int64 // statements run, for the fixed-cost tests
 
 	mu    sync.RWMutex
 	stmts map[string]*sql.Stmt
 }
 
-func newPool(db *sql.DB, count *atomic.Int64) *pool {
-	return &pool{db: db, count: count, stmts: map[string]*sql.Stmt{}}
+func newPool(db *sql.DB, counts ...*atomic.Int64) *pool {
+	return &pool{db: db, counts: counts, stmts: map[string]*sql.Stmt{}}
+}
+
+func (p *pool) counted() {
+	for _, c := range p.counts {
+		c.Add(1)
+	}
 }
 
 // stmt returns the prepared statement for q, or nil when it cannot be kept
@@ -53,7 +59,7 @@ func (p *pool) stmt(ctx context.Context, q string) *sql.Stmt {
 }
 
 func (p *pool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	p.count.Add(1)
+	p.counted()
 	if st := p.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -61,7 +67,7 @@ func (p *pool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Ro
 }
 
 func (p *pool) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	p.count.Add(1)
+	p.counted()
 	if st := p.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -69,7 +75,7 @@ func (p *pool) QueryRowContext(ctx context.Context, q string, args ...any) *sql.
 }
 
 func (p *pool) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	p.count.Add(1)
+	p.counted()
 	if st := p.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -78,7 +84,7 @@ func (p *pool) ExecContext(ctx context.Context, q string, args ...any) (sql.Resu
 
 // BeginTx starts a transaction; statements inside it are counted by tx.
 func (p *pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
-	p.count.Add(1)
+	p.counted()
 	return p.db.BeginTx(ctx, opts)
 }
 
@@ -100,6 +106,10 @@ func (p *pool) close() error {
 // (reads, writes and transactions begun). Tests compare it across requests
 // to hold the render path to a fixed number of queries per page.
 func (s *Store) StatementCount() int64 { return s.statements.Load() }
+
+// WriteCount is how many of those went to the writer (statements and
+// transactions begun): a read endpoint must run none.
+func (s *Store) WriteCount() int64 { return s.writes.Load() }
 
 // inIDs is the SQL of an id list: one JSON array parameter (idsArg), so the
 // statement's text, and its prepared form, is the same for any length.

@@ -29,6 +29,7 @@ type Store struct {
 	write           *pool
 	read            *pool
 	statements      atomic.Int64
+	writes          atomic.Int64
 	dialect         string
 	log             *slog.Logger
 	stopCheckpoints func()
@@ -79,7 +80,7 @@ func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*Store, err
 	}
 	keepOpen(read, readConnections())
 	s := &Store{dialect: "sqlite", log: log}
-	s.write, s.read = newPool(write, &s.statements), newPool(read, &s.statements)
+	s.write, s.read = newPool(write, &s.statements, &s.writes), newPool(read, &s.statements)
 	if err := s.write.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
