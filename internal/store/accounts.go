@@ -35,6 +35,8 @@ type Account struct {
 	Locked        bool
 	Bot           bool
 	Discoverable  bool
+	// The key pair is written with the account and read only by
+	// AccountKeys: rendering an account never copies 2 KiB of PEM.
 	PublicKeyPEM  string
 	PrivateKeyPEM string
 	AvatarKey     string // media storage key; "" for the default image
@@ -69,7 +71,7 @@ func boolInt(b bool) int {
 }
 
 const accountCols = `a.id, a.username, a.domain, a.uri, a.url, a.display_name, a.note, a.fields, a.locked, a.bot,
-	a.discoverable, a.public_key_pem, a.private_key_pem, a.avatar_key, a.header_key, a.created_at, a.updated_at`
+	a.discoverable, a.avatar_key, a.header_key, a.created_at, a.updated_at`
 
 type scanner interface{ Scan(...any) error }
 
@@ -78,7 +80,7 @@ func scanAccount(row scanner) (*Account, error) {
 	var fields string
 	var created, updated int64
 	err := row.Scan(&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &fields,
-		&a.Locked, &a.Bot, &a.Discoverable, &a.PublicKeyPEM, &a.PrivateKeyPEM, &a.AvatarKey, &a.HeaderKey, &created, &updated)
+		&a.Locked, &a.Bot, &a.Discoverable, &a.AvatarKey, &a.HeaderKey, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -140,6 +142,18 @@ func nonNilFields(f []Field) []Field {
 // AccountByID loads one account.
 func (s *Store) AccountByID(ctx context.Context, id int64) (*Account, error) {
 	return scanAccount(s.read.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts a WHERE a.id = ?`, id))
+}
+
+// AccountKeys reads an account's key pair (PEM).
+func (s *Store) AccountKeys(ctx context.Context, id int64) (public, private string, err error) {
+	err = s.read.QueryRowContext(ctx, `SELECT public_key_pem, private_key_pem FROM accounts WHERE id = ?`, id).Scan(&public, &private)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", ErrNotFound
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("account %d keys: %w", id, err)
+	}
+	return public, private, nil
 }
 
 // AccountByUsername loads an account by name (case-insensitive) and domain ("" local).
@@ -238,7 +252,7 @@ func scanLocalUser(row scanner) (*LocalUser, error) {
 	var fields string
 	var created, updated, ucreated int64
 	err := row.Scan(&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &fields, &a.Locked, &a.Bot,
-		&a.Discoverable, &a.PublicKeyPEM, &a.PrivateKeyPEM, &a.AvatarKey, &a.HeaderKey, &created, &updated,
+		&a.Discoverable, &a.AvatarKey, &a.HeaderKey, &created, &updated,
 		&u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Approved, &u.Disabled, &u.Locale, &u.DefaultPrivacy,
 		&u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &ucreated)
 	if errors.Is(err, sql.ErrNoRows) {
