@@ -216,3 +216,45 @@ func TestInstanceStatsCostIndependentOfInstanceSize(t *testing.T) {
 		t.Errorf("InstanceStats = %+v, %v", st, err)
 	}
 }
+
+// A status's context costs at most descendantsWalked rows per reply it
+// returns, however many replies the thread has.
+func TestContextCostBoundedByItsLimit(t *testing.T) {
+	f := newCounterFixture(t, 2)
+	ctx := context.Background()
+	root := &Status{ID: f.id(), URI: "https://example.test/s/root", AccountID: f.accounts[0], Local: true, Text: "root", CreatedAt: time.Now()}
+	if err := f.s.CreateStatus(ctx, NewStatus{Status: root}); err != nil {
+		t.Fatal(err)
+	}
+	reply := func(n int) {
+		for range n {
+			id := f.id()
+			st := &Status{ID: id, URI: fmt.Sprintf("https://example.test/s/%d", id), AccountID: f.accounts[1], Local: true,
+				InReplyToID: root.ID, InReplyToAccountID: root.AccountID, Text: "re", CreatedAt: time.Now()}
+			if err := f.s.CreateStatus(ctx, NewStatus{Status: st}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	const limit = 10
+	reply(100)
+	q, args := descendantsSQL(f.accounts[0], root.ID, limit)
+	small, rows := vmSteps(t, f.s, q, args)
+	if rows != limit {
+		t.Fatalf("%d descendants, want %d", rows, limit)
+	}
+	reply(1000)
+	large, _ := vmSteps(t, f.s, q, args)
+	if float64(large) > 1.5*float64(small) {
+		t.Errorf("context of a thread: %d VM steps with 100 replies, %d with 1,100", small, large)
+	}
+	ids, err := f.s.Descendants(ctx, f.accounts[0], root.ID, limit)
+	if err != nil || len(ids) != limit {
+		t.Fatalf("Descendants = %d ids, %v", len(ids), err)
+	}
+	for i := 1; i < len(ids); i++ {
+		if ids[i] <= ids[i-1] {
+			t.Fatalf("descendants out of thread order: %v", ids)
+		}
+	}
+}

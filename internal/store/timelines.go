@@ -156,23 +156,37 @@ func (s *Store) Ancestors(ctx context.Context, viewer, id int64, limit int) ([]i
 	return ids, nil
 }
 
+// descendantsWalked bounds how many replies Descendants gathers, per reply it
+// returns: the direct replies it reads, and the walk below them, stop there
+// however large the thread. (Each reply walked still reads all of its own
+// direct replies, so the worst case is that bound times the widest reply's.)
+const descendantsWalked = 4
+
 // Descendants returns the visible replies below id, in thread order (by id).
-// A reply whose parent is hidden from the viewer is hidden too.
+// A reply whose parent is hidden from the viewer is hidden too. The walk,
+// breadth first, gathers at most descendantsWalked × limit replies and
+// returns the first limit of them by id.
 func (s *Store) Descendants(ctx context.Context, viewer, id int64, limit int) ([]int64, error) {
-	vis, vargs := visibleSQL("s", viewer)
-	mute, margs := notMutedSQL("s", viewer)
-	q := `WITH RECURSIVE down(id, depth) AS (
-			SELECT s.id, 1 FROM statuses s WHERE s.in_reply_to_id = ? AND ` + vis + ` AND ` + mute + `
-			UNION ALL
-			SELECT s.id, down.depth + 1 FROM statuses s JOIN down ON s.in_reply_to_id = down.id WHERE down.depth < 100 AND ` + vis + ` AND ` + mute + `)
-		SELECT id FROM down ORDER BY id ASC LIMIT ?`
-	args := append(append([]any{id}, vargs...), margs...)
-	args = append(append(append(args, vargs...), margs...), limit)
+	q, args := descendantsSQL(viewer, id, limit)
 	ids, err := s.queryIDs(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("descendants: %w", err)
 	}
 	return ids, nil
+}
+
+func descendantsSQL(viewer, id int64, limit int) (string, []any) {
+	vis, vargs := visibleSQL("s", viewer)
+	mute, margs := notMutedSQL("s", viewer)
+	q := `WITH RECURSIVE down(id, depth) AS (
+			SELECT id, 1 FROM (SELECT s.id FROM statuses s WHERE s.in_reply_to_id = ? AND ` + vis + ` AND ` + mute + ` ORDER BY s.id LIMIT ?)
+			UNION ALL
+			SELECT s.id, down.depth + 1 FROM statuses s JOIN down ON s.in_reply_to_id = down.id WHERE down.depth < 100 AND ` + vis + ` AND ` + mute + `
+			LIMIT ?)
+		SELECT id FROM down ORDER BY id ASC LIMIT ?`
+	walked := int64(descendantsWalked * limit)
+	args := append(append(append([]any{id}, vargs...), margs...), walked)
+	return q, append(append(append(args, vargs...), margs...), walked, int64(limit))
 }
 
 // MarkedStatuses lists statuses viewer favourited or bookmarked, newest mark
