@@ -39,7 +39,7 @@ func (f *counterFixture) id() int64 { return f.next.Add(1) }
 func (f *counterFixture) addUser(t *testing.T, name string, approved bool) int64 {
 	t.Helper()
 	now := time.Now()
-	a := &Account{ID: f.id(), Username: name, URI: "https://example.test/users/" + name, URL: "https://example.test/@" + name,
+	a := &Account{ID: f.id(), Username: name, URI: "https://example.test/users/" + name, URL: "https://example.test/@" + name, Discoverable: true,
 		CreatedAt: now, UpdatedAt: now}
 	u := &User{Email: name + "@example.test", PasswordHash: "x", Role: "user", Approved: approved, Locale: "en",
 		DefaultPrivacy: "public", CreatedAt: now}

@@ -105,6 +105,8 @@ func vmSteps(t *testing.T, s *Store, q string, args []any) (steps, rows int) {
 			switch v := a.(type) {
 			case int64:
 				err = st.BindInt64(i+1, v)
+			case int:
+				err = st.BindInt64(i+1, int64(v))
 			case string:
 				err = st.BindText(i+1, v)
 			default:
@@ -255,6 +257,51 @@ func TestContextCostBoundedByItsLimit(t *testing.T) {
 	for i := 1; i < len(ids); i++ {
 		if ids[i] <= ids[i-1] {
 			t.Fatalf("descendants out of thread order: %v", ids)
+		}
+	}
+}
+
+// What an anonymous search may cost: a walk of the username or tag-name index
+// from the prefix, the same with 100 accounts and tags as with 1,100.
+func TestAnonymousSearchCostIndependentOfInstanceSize(t *testing.T) {
+	f := newCounterFixture(t, 1)
+	ctx := context.Background()
+	grow := func(n int) {
+		for range n {
+			id := f.id()
+			name := fmt.Sprintf("a%d", id)
+			f.accounts = append(f.accounts, f.addUser(t, name, true))
+			st := &Status{ID: f.id(), URI: fmt.Sprintf("https://example.test/s/%d", id), AccountID: f.accounts[0], Local: true,
+				Text: "x", CreatedAt: time.Now()}
+			if err := f.s.CreateStatus(ctx, NewStatus{Status: st, Tags: []string{name}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	queries := map[string]func() (string, []any){
+		"accounts": func() (string, []any) {
+			return searchAccountsSQL(0, AccountSearch{Query: "a", DiscoverableOnly: true, Limit: 5})
+		},
+		"tags": func() (string, []any) { return searchTagsSQL(0, "a", 5, 0) },
+	}
+	grow(100)
+	small := map[string]int{}
+	for name, q := range queries {
+		sqlText, args := q()
+		if plan := explain(t, f.s, sqlText, args); strings.Contains(plan, "TEMP B-TREE") || !strings.HasPrefix(plan, "SEARCH") {
+			t.Errorf("%s: the plan does not seek the index, or sorts:\n%s", name, plan)
+		}
+		steps, rows := vmSteps(t, f.s, sqlText, args)
+		if rows != 5 {
+			t.Fatalf("%s: %d rows, want 5", name, rows)
+		}
+		small[name] = steps
+	}
+	grow(1000)
+	for name, q := range queries {
+		sqlText, args := q()
+		if large, _ := vmSteps(t, f.s, sqlText, args); float64(large) > 1.5*float64(small[name]) {
+			t.Errorf("%s: %d VM steps with 100, %d with 1,100", name, small[name], large)
 		}
 	}
 }

@@ -23,15 +23,41 @@ type AccountSearch struct {
 	Limit, Offset    int
 }
 
+// prefixRange is the range of strings that start with prefix, for an
+// index seek instead of a LIKE that reads every row: [prefix, prefix + the
+// highest code point).
+func prefixRange(prefix string) (from, to string) { return prefix, prefix + string(rune(0x10FFFF)) }
+
 // SearchAccounts finds usable accounts whose username starts with the query
-// or whose display name contains it (case-insensitive), exact username
-// first. Accounts blocked either way are left out.
+// or, for a signed-in viewer, whose display name contains it
+// (case-insensitive), exact username first. Accounts blocked either way are
+// left out. An anonymous search is a walk of the username index from the
+// prefix, so it costs its page whatever the number of accounts; a display-name
+// match reads every account, and only signed-in users may ask for one.
 func (s *Store) SearchAccounts(ctx context.Context, viewer int64, p AccountSearch) ([]int64, error) {
+	sqlq, args := searchAccountsSQL(viewer, p)
+	ids, err := s.queryIDs(ctx, sqlq, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search accounts: %w", err)
+	}
+	return ids, nil
+}
+
+func searchAccountsSQL(viewer int64, p AccountSearch) (string, []any) {
 	q := strings.ToLower(p.Query)
-	sqlq := `SELECT a.id FROM accounts a WHERE (lower(a.username) LIKE ? ESCAPE '\' OR lower(a.display_name) LIKE ? ESCAPE '\')
+	from, to := prefixRange(q)
+	match := `lower(a.username) >= ? AND lower(a.username) < ?`
+	args := []any{from, to}
+	order := ` ORDER BY lower(a.username), a.domain`
+	if viewer != 0 {
+		match = `(lower(a.username) LIKE ? ESCAPE '\' OR lower(a.display_name) LIKE ? ESCAPE '\')`
+		args = []any{escapeLike(q) + "%", "%" + escapeLike(q) + "%"}
+		order = ` ORDER BY (lower(a.username) = ?) DESC, a.username`
+	}
+	sqlq := `SELECT a.id FROM accounts a WHERE ` + match + `
 		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = a.id AND (u.disabled = 1 OR u.approved = 0))
 		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = a.id AND b.target_account_id = ?) OR (b.account_id = ? AND b.target_account_id = a.id))`
-	args := []any{escapeLike(q) + "%", "%" + escapeLike(q) + "%", viewer, viewer}
+	args = append(args, viewer, viewer)
 	if p.Domain != "" {
 		sqlq += ` AND a.domain = ?`
 		args = append(args, p.Domain)
@@ -44,13 +70,11 @@ func (s *Store) SearchAccounts(ctx context.Context, viewer int64, p AccountSearc
 		sqlq += ` AND (a.discoverable = 1 OR lower(a.username) = ?)`
 		args = append(args, q)
 	}
-	sqlq += ` ORDER BY (lower(a.username) = ?) DESC, a.username LIMIT ? OFFSET ?`
-	args = append(args, q, p.Limit, p.Offset)
-	ids, err := s.queryIDs(ctx, sqlq, args...)
-	if err != nil {
-		return nil, fmt.Errorf("search accounts: %w", err)
+	sqlq += order + ` LIMIT ? OFFSET ?`
+	if viewer != 0 {
+		args = append(args, q)
 	}
-	return ids, nil
+	return sqlq, append(args, p.Limit, p.Offset)
 }
 
 // Tag is a hashtag.
@@ -59,16 +83,18 @@ type Tag struct {
 	Name string
 }
 
+// tagUsesChecked is how many of a tag's latest uses SearchTags looks at for
+// one the viewer may see, so a tag used a million times in private posts
+// costs what one used fifty times does.
+const tagUsesChecked = 50
+
 // SearchTags finds tags starting with q (lower case) that are used on at
-// least one status viewer can see: a tag used only in private or direct
-// posts stays as private as they are.
+// least one status viewer can see among their latest uses: a tag used only
+// in private or direct posts stays as private as they are. It walks the
+// name index from the prefix, exact name first.
 func (s *Store) SearchTags(ctx context.Context, viewer int64, q string, limit, offset int) ([]Tag, error) {
-	vis, vargs := visibleSQL("s", viewer)
-	args := append([]any{escapeLike(strings.ToLower(q)) + "%"}, vargs...)
-	args = append(args, strings.ToLower(q), limit, offset)
-	rows, err := s.read.QueryContext(ctx, `SELECT t.id, t.name FROM tags t WHERE t.name LIKE ? ESCAPE '\'
-		AND EXISTS (SELECT 1 FROM status_tags st JOIN statuses s ON s.id = st.status_id WHERE st.tag_id = t.id AND `+vis+`)
-		ORDER BY (t.name = ?) DESC, t.name LIMIT ? OFFSET ?`, args...)
+	sqlq, args := searchTagsSQL(viewer, q, limit, offset)
+	rows, err := s.read.QueryContext(ctx, sqlq, args...)
 	if err != nil {
 		return nil, fmt.Errorf("search tags: %w", err)
 	}
@@ -82,6 +108,16 @@ func (s *Store) SearchTags(ctx context.Context, viewer int64, q string, limit, o
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+func searchTagsSQL(viewer int64, q string, limit, offset int) (string, []any) {
+	vis, vargs := visibleSQL("s", viewer)
+	from, to := prefixRange(strings.ToLower(q))
+	args := append([]any{from, to, int64(tagUsesChecked)}, vargs...)
+	return `SELECT t.id, t.name FROM tags t WHERE t.name >= ? AND t.name < ?
+		AND EXISTS (SELECT 1 FROM (SELECT st.status_id FROM status_tags st WHERE st.tag_id = t.id ORDER BY st.status_id DESC LIMIT ?) r
+			JOIN statuses s ON s.id = r.status_id WHERE ` + vis + `)
+		ORDER BY t.name LIMIT ? OFFSET ?`, append(args, int64(limit), int64(offset))
 }
 
 // DeleteOldIdempotencyKeys forgets keys older than the cut-off.
