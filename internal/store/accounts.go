@@ -24,17 +24,17 @@ type Field struct {
 
 // Account is a local or remote actor.
 type Account struct {
-	ID            int64
-	Username      string
-	Domain        string // "" for local
-	URI           string
-	URL           string
-	DisplayName   string
-	Note          string // plain text as written
-	Fields        []Field
-	Locked        bool
-	Bot           bool
-	Discoverable  bool
+	ID           int64
+	Username     string
+	Domain       string // "" for local
+	URI          string
+	URL          string
+	DisplayName  string
+	Note         string // plain text as written
+	Fields       []Field
+	Locked       bool
+	Bot          bool
+	Discoverable bool
 	// The key pair is written with the account and read only by
 	// AccountKeys: rendering an account never copies 2 KiB of PEM.
 	PublicKeyPEM  string
