@@ -128,10 +128,7 @@ func (a *API) load(ctx context.Context, viewer int64, statusIDs, accountIDs []in
 	for _, ms := range b.mentions {
 		accs = append(accs, ms...)
 	}
-	if b.accounts, err = a.store.AccountsByIDs(ctx, accs); err != nil {
-		return nil, err
-	}
-	if b.stats, err = a.store.StatsFor(ctx, accs); err != nil {
+	if b.accounts, b.stats, err = a.store.AccountsWithStats(ctx, accs); err != nil {
 		return nil, err
 	}
 	var apps []int64

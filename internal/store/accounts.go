@@ -75,12 +75,13 @@ const accountCols = `a.id, a.username, a.domain, a.uri, a.url, a.display_name, a
 
 type scanner interface{ Scan(...any) error }
 
-func scanAccount(row scanner) (*Account, error) {
+// scanAccount scans accountCols, then any further columns into after.
+func scanAccount(row scanner, after ...any) (*Account, error) {
 	var a Account
 	var fields string
 	var created, updated int64
-	err := row.Scan(&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &fields,
-		&a.Locked, &a.Bot, &a.Discoverable, &a.AvatarKey, &a.HeaderKey, &created, &updated)
+	err := row.Scan(append([]any{&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &fields,
+		&a.Locked, &a.Bot, &a.Discoverable, &a.AvatarKey, &a.HeaderKey, &created, &updated}, after...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

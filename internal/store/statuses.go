@@ -327,6 +327,35 @@ func (s *Store) StatusesByIDs(ctx context.Context, ids []int64) (map[int64]*Stat
 	return out, rows.Err()
 }
 
+// AccountsWithStats loads accounts by id with their counters, keyed by id,
+// in one query: what rendering accounts needs.
+func (s *Store) AccountsWithStats(ctx context.Context, ids []int64) (map[int64]*Account, map[int64]AccountStats, error) {
+	accounts, stats := map[int64]*Account{}, map[int64]AccountStats{}
+	if len(ids) == 0 {
+		return accounts, stats, nil
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT `+accountCols+`, COALESCE(st.statuses_count, 0), COALESCE(st.followers_count, 0),
+		COALESCE(st.following_count, 0), COALESCE(st.last_status_at, 0), COALESCE(st.follow_requests_count, 0)
+		FROM accounts a LEFT JOIN account_stats st ON st.account_id = a.id WHERE a.id IN `+inIDs, idsArg(ids))
+	if err != nil {
+		return nil, nil, fmt.Errorf("load accounts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st AccountStats
+		var last int64
+		a, err := scanAccount(rows, &st.Statuses, &st.Followers, &st.Following, &last, &st.FollowRequests)
+		if err != nil {
+			return nil, nil, fmt.Errorf("load accounts: %w", err)
+		}
+		if last > 0 {
+			st.LastStatusAt = fromMs(last)
+		}
+		accounts[a.ID], stats[a.ID] = a, st
+	}
+	return accounts, stats, rows.Err()
+}
+
 // AccountsByIDs loads accounts by id, keyed by id.
 func (s *Store) AccountsByIDs(ctx context.Context, ids []int64) (map[int64]*Account, error) {
 	out := map[int64]*Account{}
