@@ -31,6 +31,8 @@ type Store struct {
 	statements      atomic.Int64
 	writes          atomic.Int64
 	dialect         string
+	path            string
+	walLimit        int64 // walTruncateBytes; tests lower it
 	log             *slog.Logger
 	stopCheckpoints func()
 }
@@ -79,7 +81,7 @@ func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*Store, err
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	keepOpen(read, readConnections())
-	s := &Store{dialect: "sqlite", log: log}
+	s := &Store{dialect: "sqlite", log: log, path: path, walLimit: walTruncateBytes}
 	s.write, s.read = newPool(write, &s.statements, &s.writes), newPool(read, &s.statements)
 	if err := s.write.PingContext(ctx); err != nil {
 		s.Close()
@@ -94,7 +96,7 @@ func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*Store, err
 		s.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
-	s.startCheckpoints()
+	s.startCheckpoints(checkpointEvery)
 	return s, nil
 }
 
@@ -130,28 +132,52 @@ func (s *Store) Close() error {
 // into the database. PASSIVE never waits for readers or the writer.
 const checkpointEvery = time.Second
 
+// walTruncateBytes is the WAL size past which the checkpointer takes the
+// writer's turn. A PASSIVE checkpoint copies frames back but never restarts
+// the log: under sustained writes the writer always appends during it, the
+// log never starts over, and it grew without bound (433 MB after three
+// minutes of seeding, and a "disk I/O error" near 1 GB). Past this size one
+// TRUNCATE checkpoint on the writer connection copies everything back and
+// empties the file; the writes queued meanwhile wait for it, once.
+const walTruncateBytes = 64 << 20
+
 // startCheckpoints runs PASSIVE checkpoints on a reader connection, so writes
-// go on meanwhile, until Close.
-func (s *Store) startCheckpoints() {
+// go on meanwhile, and a TRUNCATE one on the writer whenever the log has
+// grown past s.walLimit, until Close.
+func (s *Store) startCheckpoints(every time.Duration) {
 	stop, done := make(chan struct{}), make(chan struct{})
 	s.stopCheckpoints = func() { close(stop); <-done }
 	_ = safely.NewGroup(s.log).Go("WAL checkpoints", func() error {
 		defer close(done)
-		t := time.NewTicker(checkpointEvery)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {
 			case <-stop:
 				return nil
 			case <-t.C:
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				if _, err := s.read.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
-					s.log.Warn("WAL checkpoint", "err", err)
-				}
-				cancel()
+				s.checkpoint()
 			}
 		}
 	})
+}
+
+// checkpoint runs one round of startCheckpoints.
+func (s *Store) checkpoint() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if fi, err := os.Stat(s.path + "-wal"); err == nil && fi.Size() > s.walLimit {
+		var busy, frames, copied int
+		if err := s.write.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied); err != nil {
+			s.log.Warn("WAL checkpoint (truncate)", "err", err, "wal_bytes", fi.Size())
+		} else if busy != 0 {
+			s.log.Warn("WAL checkpoint (truncate) could not finish: readers held the log", "wal_bytes", fi.Size())
+		}
+		return
+	}
+	if _, err := s.read.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+		s.log.Warn("WAL checkpoint", "err", err)
+	}
 }
 
 // JournalMode reports the connection's journal mode ("wal" when healthy).

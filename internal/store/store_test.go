@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func open(t *testing.T, path string) *Store {
@@ -110,4 +112,37 @@ func TestCheckpointsLeaveTheWriterAndSurviveClose(t *testing.T) {
 	if v, ok, err := s.Setting(ctx, "last"); err != nil || !ok || v != "kept" {
 		t.Errorf("after reopen: %q %v %v", v, ok, err)
 	}
+}
+
+// Under writes that never pause, the log stays bounded: a PASSIVE
+// checkpoint alone never restarts it, so past the limit the checkpointer
+// truncates it on the writer's turn.
+func TestWALStaysBoundedUnderSustainedWrites(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "rampart.db")
+	s := open(t, path)
+	defer s.Close()
+	s.stopCheckpoints()
+	s.walLimit = 1 << 20
+	s.startCheckpoints(20 * time.Millisecond)
+	value := strings.Repeat("v", 16<<10)
+	var peak int64
+	deadline := time.Now().Add(2 * time.Second)
+	var written int64
+	for i := 0; time.Now().Before(deadline); i++ {
+		if err := s.SetSetting(ctx, "k"+strconv.Itoa(i%50), value); err != nil {
+			t.Fatal(err)
+		}
+		written += int64(len(value))
+		if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > peak {
+			peak = fi.Size()
+		}
+	}
+	if written < 32<<20 {
+		t.Skipf("only %d MiB written in 2 s: too slow a machine to tell", written>>20)
+	}
+	if peak > 16<<20 {
+		t.Errorf("the WAL reached %d MiB under %d MiB of writes; the limit is 1 MiB", peak>>20, written>>20)
+	}
+	t.Logf("WAL peak %.1f MiB under %d MiB of writes", float64(peak)/(1<<20), written>>20)
 }
