@@ -343,7 +343,8 @@ func (s *Store) HiddenAccounts(ctx context.Context, ids []int64) (map[int64]bool
 	if len(ids) == 0 {
 		return out, nil
 	}
-	hidden, err := s.queryIDs(ctx, `SELECT account_id FROM users WHERE (disabled = 1 OR approved = 0) AND account_id IN `+inIDs, idsArg(ids))
+	in, args := inList(ids)
+	hidden, err := s.queryIDs(ctx, `SELECT account_id FROM users WHERE (disabled = 1 OR approved = 0) AND account_id IN `+in, args...)
 	if err != nil {
 		return nil, fmt.Errorf("hidden accounts: %w", err)
 	}

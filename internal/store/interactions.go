@@ -84,14 +84,14 @@ func (s *Store) ViewerFlagsFor(ctx context.Context, viewer int64, ids []int64) (
 	if viewer == 0 || len(ids) == 0 {
 		return out, nil
 	}
-	q := `SELECT status_id, 'f' FROM favourites WHERE account_id = ? AND status_id IN ` + inIDs + `
-		UNION ALL SELECT status_id, 'b' FROM bookmarks WHERE account_id = ? AND status_id IN ` + inIDs + `
-		UNION ALL SELECT status_id, 'p' FROM pins WHERE account_id = ? AND status_id IN ` + inIDs + `
-		UNION ALL SELECT reblog_of_id, 'r' FROM statuses WHERE account_id = ? AND reblog_of_id IN ` + inIDs
+	in, list := inList(ids)
+	q := `SELECT status_id, 'f' FROM favourites WHERE account_id = ? AND status_id IN ` + in + `
+		UNION ALL SELECT status_id, 'b' FROM bookmarks WHERE account_id = ? AND status_id IN ` + in + `
+		UNION ALL SELECT status_id, 'p' FROM pins WHERE account_id = ? AND status_id IN ` + in + `
+		UNION ALL SELECT reblog_of_id, 'r' FROM statuses WHERE account_id = ? AND reblog_of_id IN ` + in
 	var args []any
-	list := idsArg(ids)
 	for range 4 {
-		args = append(args, viewer, list)
+		args = append(append(args, viewer), list...)
 	}
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -161,7 +161,8 @@ func (s *Store) MentionedAccounts(ctx context.Context, ids []int64) (map[int64][
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT status_id, account_id FROM mentions WHERE status_id IN `+inIDs+` ORDER BY status_id, account_id`, idsArg(ids))
+	in, args := inList(ids)
+	rows, err := s.read.QueryContext(ctx, `SELECT status_id, account_id FROM mentions WHERE status_id IN `+in+` ORDER BY status_id, account_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("mentions: %w", err)
 	}
@@ -182,8 +183,9 @@ func (s *Store) StatusTags(ctx context.Context, ids []int64) (map[int64][]string
 	if len(ids) == 0 {
 		return out, nil
 	}
+	in, args := inList(ids)
 	rows, err := s.read.QueryContext(ctx, `SELECT st.status_id, t.name FROM status_tags st JOIN tags t ON t.id = st.tag_id
-		WHERE st.status_id IN `+inIDs+` ORDER BY st.status_id, t.name`, idsArg(ids))
+		WHERE st.status_id IN `+in+` ORDER BY st.status_id, t.name`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("status tags: %w", err)
 	}
@@ -214,8 +216,9 @@ func (s *Store) StatsFor(ctx context.Context, ids []int64) (map[int64]AccountSta
 	if len(ids) == 0 {
 		return out, nil
 	}
+	in, args := inList(ids)
 	rows, err := s.read.QueryContext(ctx, `SELECT account_id, statuses_count, followers_count, following_count, last_status_at,
-		follow_requests_count FROM account_stats WHERE account_id IN `+inIDs, idsArg(ids))
+		follow_requests_count FROM account_stats WHERE account_id IN `+in, args...)
 	if err != nil {
 		return nil, fmt.Errorf("account stats: %w", err)
 	}

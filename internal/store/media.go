@@ -118,8 +118,9 @@ func (s *Store) MediaForStatuses(ctx context.Context, ids []int64) (map[int64][]
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+mediaCols+` FROM media_attachments m WHERE m.status_id IN `+inIDs+`
-		ORDER BY m.status_id, m.position`, idsArg(ids))
+	in, args := inList(ids)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+mediaCols+` FROM media_attachments m WHERE m.status_id IN `+in+`
+		ORDER BY m.status_id, m.position`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("status media: %w", err)
 	}

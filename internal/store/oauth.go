@@ -77,7 +77,8 @@ func (s *Store) AppsByIDs(ctx context.Context, ids []int64) (map[int64]*App, err
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+appCols+` FROM oauth_apps WHERE id IN `+inIDs, idsArg(ids))
+	in, args := inList(ids)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+appCols+` FROM oauth_apps WHERE id IN `+in, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load apps: %w", err)
 	}

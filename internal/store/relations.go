@@ -182,17 +182,17 @@ func (s *Store) Relationships(ctx context.Context, viewer int64, targets []int64
 	if len(targets) == 0 {
 		return out, nil
 	}
-	q := `SELECT target_account_id, 'following', show_reblogs, notify FROM follows WHERE account_id = ? AND target_account_id IN ` + inIDs + `
-		UNION ALL SELECT account_id, 'followed_by', 0, 0 FROM follows WHERE target_account_id = ? AND account_id IN ` + inIDs + `
-		UNION ALL SELECT target_account_id, 'blocking', 0, 0 FROM blocks WHERE account_id = ? AND target_account_id IN ` + inIDs + `
-		UNION ALL SELECT account_id, 'blocked_by', 0, 0 FROM blocks WHERE target_account_id = ? AND account_id IN ` + inIDs + `
-		UNION ALL SELECT target_account_id, 'muting', notifications, 0 FROM mutes WHERE account_id = ? AND target_account_id IN ` + inIDs + `
-		UNION ALL SELECT target_account_id, 'requested', 0, 0 FROM follow_requests WHERE account_id = ? AND target_account_id IN ` + inIDs + `
-		UNION ALL SELECT account_id, 'requested_by', 0, 0 FROM follow_requests WHERE target_account_id = ? AND account_id IN ` + inIDs
+	in, list := inList(targets)
+	q := `SELECT target_account_id, 'following', show_reblogs, notify FROM follows WHERE account_id = ? AND target_account_id IN ` + in + `
+		UNION ALL SELECT account_id, 'followed_by', 0, 0 FROM follows WHERE target_account_id = ? AND account_id IN ` + in + `
+		UNION ALL SELECT target_account_id, 'blocking', 0, 0 FROM blocks WHERE account_id = ? AND target_account_id IN ` + in + `
+		UNION ALL SELECT account_id, 'blocked_by', 0, 0 FROM blocks WHERE target_account_id = ? AND account_id IN ` + in + `
+		UNION ALL SELECT target_account_id, 'muting', notifications, 0 FROM mutes WHERE account_id = ? AND target_account_id IN ` + in + `
+		UNION ALL SELECT target_account_id, 'requested', 0, 0 FROM follow_requests WHERE account_id = ? AND target_account_id IN ` + in + `
+		UNION ALL SELECT account_id, 'requested_by', 0, 0 FROM follow_requests WHERE target_account_id = ? AND account_id IN ` + in
 	var args []any
-	list := idsArg(targets)
 	for range 7 {
-		args = append(args, viewer, list)
+		args = append(append(args, viewer), list...)
 	}
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -312,7 +312,8 @@ func (s *Store) StatusesByIDs(ctx context.Context, ids []int64) (map[int64]*Stat
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+statusCols+` FROM statuses s WHERE s.id IN `+inIDs, idsArg(ids))
+	in, args := inList(ids)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+statusCols+` FROM statuses s WHERE s.id IN `+in, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load statuses: %w", err)
 	}
@@ -334,9 +335,10 @@ func (s *Store) AccountsWithStats(ctx context.Context, ids []int64) (map[int64]*
 	if len(ids) == 0 {
 		return accounts, stats, nil
 	}
+	in, args := inList(ids)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+accountCols+`, COALESCE(st.statuses_count, 0), COALESCE(st.followers_count, 0),
 		COALESCE(st.following_count, 0), COALESCE(st.last_status_at, 0), COALESCE(st.follow_requests_count, 0)
-		FROM accounts a LEFT JOIN account_stats st ON st.account_id = a.id WHERE a.id IN `+inIDs, idsArg(ids))
+		FROM accounts a LEFT JOIN account_stats st ON st.account_id = a.id WHERE a.id IN `+in, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load accounts: %w", err)
 	}
@@ -362,7 +364,8 @@ func (s *Store) AccountsByIDs(ctx context.Context, ids []int64) (map[int64]*Acco
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts a WHERE a.id IN `+inIDs, idsArg(ids))
+	in, args := inList(ids)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts a WHERE a.id IN `+in, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load accounts: %w", err)
 	}

@@ -3,15 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
-	"strconv"
 	"sync"
 	"sync/atomic"
 )
 
 // maxPreparedStatements bounds each pool's statement cache. The store's SQL
-// texts are a fixed set (id lists are one JSON parameter, never a growing
-// list of placeholders), so this is only a backstop: a text past the bound
-// is run unprepared, and memory stays bounded whatever the requests.
+// texts are a fixed set (id lists come in a few lengths, inList), so this
+// is only a backstop: a text past the bound is run unprepared, and memory
+// stays bounded whatever the requests.
 const maxPreparedStatements = 512
 
 // pool is one database/sql pool with its prepared statements. Parsing and
@@ -111,19 +110,27 @@ func (s *Store) StatementCount() int64 { return s.statements.Load() }
 // transactions begun): a read endpoint must run none.
 func (s *Store) WriteCount() int64 { return s.writes.Load() }
 
-// inIDs is the SQL of an id list: one JSON array parameter (idsArg), so the
-// statement's text, and its prepared form, is the same for any length.
-const inIDs = `(SELECT value FROM json_each(?))`
+// maxPaddedList is the longest list inList pads: pages hold at most a few
+// hundred ids, and padding a huge list could pass SQLite's 32,766
+// parameters.
+const maxPaddedList = 1024
 
-// idsArg renders ids as the JSON array inIDs expects.
-func idsArg(ids []int64) string {
-	b := make([]byte, 0, 2+len(ids)*20)
-	b = append(b, '[')
-	for i, id := range ids {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, id, 10)
+// inList renders an id list as "(?, ?, …)" and its arguments. The list is
+// padded, by repeating its last id, to the next power of two, so a
+// statement's text, and its prepared form, is one of a few whatever the
+// page's length (a JSON array parameter would be one text, but parsing it
+// cost more than the query it fed). A repeated id changes nothing in IN.
+func inList(ids []int64) (string, []any) {
+	n := 1
+	for n < len(ids) {
+		n *= 2
 	}
-	return string(append(b, ']'))
+	if len(ids) > maxPaddedList {
+		n = len(ids)
+	}
+	args := make([]any, n)
+	for i := range args {
+		args[i] = ids[min(i, len(ids)-1)]
+	}
+	return "(" + placeholders(n) + ")", args
 }
