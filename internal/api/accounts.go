@@ -16,7 +16,7 @@ import (
 )
 
 func (a *API) verifyCredentials(w http.ResponseWriter, r *http.Request, c *Caller) {
-	a.writeCredentialAccount(w, r, c.Account, c.User)
+	a.writeCredentialAccount(w, r, c.Account, c.User, c.Stats)
 }
 
 func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Caller) {
@@ -92,7 +92,7 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Calle
 		return
 	}
 	changed = true
-	a.writeCredentialAccount(w, r, acc, u)
+	a.writeCredentialAccount(w, r, acc, u, nil)
 }
 
 // profileFields reads fields_attributes[i][name|value] in index order.
@@ -179,8 +179,10 @@ func (a *API) writePublicAccount(w http.ResponseWriter, r *http.Request, acc *st
 	writeJSON(w, http.StatusOK, out[0])
 }
 
-func (a *API) writeCredentialAccount(w http.ResponseWriter, r *http.Request, acc *store.Account, u *store.User) {
-	out, err := a.credentialAccount(r.Context(), acc, u)
+// writeCredentialAccount writes acc as CredentialAccount; stats nil reads
+// its counters.
+func (a *API) writeCredentialAccount(w http.ResponseWriter, r *http.Request, acc *store.Account, u *store.User, stats *store.AccountStats) {
+	out, err := a.credentialAccount(r.Context(), acc, u, stats)
 	if err != nil {
 		a.serviceError(w, r, err)
 		return

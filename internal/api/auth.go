@@ -17,6 +17,7 @@ type Caller struct {
 	App     *store.App
 	Account *store.Account // nil for app-only (client_credentials) tokens
 	User    *store.User
+	Stats   *store.AccountStats // the account's counters, read with it
 }
 
 type tokenKind int
@@ -83,7 +84,7 @@ func (a *API) auth(kind tokenKind, h func(http.ResponseWriter, *http.Request, *C
 				writeError(w, http.StatusForbidden, "Your login is currently disabled: "+err.Error())
 				return
 			}
-			c.Account, c.User = lu.Account, lu.User
+			c.Account, c.User, c.Stats = lu.Account, lu.User, &lu.Stats
 		} else if kind == userToken {
 			writeError(w, http.StatusUnprocessableEntity, "This method requires an authenticated user")
 			return

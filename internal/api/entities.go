@@ -144,11 +144,16 @@ var roles = map[string]Role{
 }
 
 // credentialAccount is the caller's own Account, with source and role.
-func (a *API) credentialAccount(ctx context.Context, acc *store.Account, u *store.User) (Account, error) {
-	b, err := a.load(ctx, 0, nil, []int64{acc.ID})
-	if err != nil {
-		return Account{}, err
+func (a *API) credentialAccount(ctx context.Context, acc *store.Account, u *store.User, stats *store.AccountStats) (Account, error) {
+	if stats == nil {
+		all, err := a.store.StatsFor(ctx, []int64{acc.ID})
+		if err != nil {
+			return Account{}, err
+		}
+		st := all[acc.ID]
+		stats = &st
 	}
+	b := &batch{stats: map[int64]store.AccountStats{acc.ID: *stats}}
 	out := a.accountFrom(b, acc)
 	var lang *string
 	if u.DefaultLanguage != "" {

@@ -147,6 +147,17 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		})
 	}
 
+	t.Run("verify_credentials", func(t *testing.T) {
+		before := e.st.StatementCount()
+		v := e.getJSON(t, "/api/v1/accounts/verify_credentials", bearerHeader(alice)...)
+		if n := e.st.StatementCount() - before; n != 2 {
+			t.Errorf("verify_credentials ran %d statements, want 2 (the token with its app, the user with its account and counters)", n)
+		}
+		if n, _ := lookup(v, "statuses_count"); fmt.Sprint(n) != "36" {
+			t.Errorf("statuses_count %v, want alice's 36", n)
+		}
+	})
+
 	t.Run("context", func(t *testing.T) {
 		short, nShort := e.statements(t, bob, "/api/v1/statuses/"+ids[2]+"/context")
 		long, nLong := e.statements(t, bob, "/api/v1/statuses/"+ids[0]+"/context")

@@ -246,16 +246,16 @@ func (s *Store) UserByLogin(ctx context.Context, login string) (*User, error) {
 		WHERE a.domain = '' AND (lower(a.username) = lower(?) OR lower(u.email) = lower(?))`, login, login))
 }
 
-// scanLocalUser scans accountCols then userCols.
-func scanLocalUser(row scanner) (*LocalUser, error) {
+// scanLocalUser scans accountCols, userCols, then any further columns into after.
+func scanLocalUser(row scanner, after ...any) (*LocalUser, error) {
 	var a Account
 	var u User
 	var fields string
 	var created, updated, ucreated int64
-	err := row.Scan(&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &fields, &a.Locked, &a.Bot,
+	err := row.Scan(append([]any{&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &fields, &a.Locked, &a.Bot,
 		&a.Discoverable, &a.AvatarKey, &a.HeaderKey, &created, &updated,
 		&u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Approved, &u.Disabled, &u.Locale, &u.DefaultPrivacy,
-		&u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &ucreated)
+		&u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &ucreated}, after...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -269,20 +269,35 @@ func scanLocalUser(row scanner) (*LocalUser, error) {
 	return &LocalUser{Account: &a, User: &u}, nil
 }
 
-// LocalUserByID loads a local account with its credentials in one query.
+// LocalUserByID loads a local account with its credentials and counters in
+// one query: what authenticating a request needs, and all that
+// verify_credentials shows.
 func (s *Store) LocalUserByID(ctx context.Context, accountID int64) (*LocalUser, error) {
-	lu, err := scanLocalUser(s.read.QueryRowContext(ctx, `SELECT `+accountCols+`, `+userCols+` FROM accounts a
-		JOIN users u ON u.account_id = a.id WHERE a.id = ?`, accountID))
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("load user %d: %w", accountID, err)
+	var st AccountStats
+	var last int64
+	lu, err := scanLocalUser(s.read.QueryRowContext(ctx, `SELECT `+accountCols+`, `+userCols+`, COALESCE(st.statuses_count, 0),
+		COALESCE(st.followers_count, 0), COALESCE(st.following_count, 0), COALESCE(st.last_status_at, 0),
+		COALESCE(st.follow_requests_count, 0) FROM accounts a JOIN users u ON u.account_id = a.id
+		LEFT JOIN account_stats st ON st.account_id = a.id WHERE a.id = ?`, accountID),
+		&st.Statuses, &st.Followers, &st.Following, &last, &st.FollowRequests)
+	if err != nil {
+		if !errors.Is(err, ErrNotFound) {
+			err = fmt.Errorf("load user %d: %w", accountID, err)
+		}
+		return nil, err
 	}
-	return lu, err
+	if last > 0 {
+		st.LastStatusAt = fromMs(last)
+	}
+	lu.Stats = st
+	return lu, nil
 }
 
 // LocalUser pairs a local account with its credentials.
 type LocalUser struct {
 	Account *Account
 	User    *User
+	Stats   AccountStats // LocalUserByID only
 }
 
 // ListLocalUsers returns every local user, oldest first.

@@ -162,20 +162,21 @@ func (s *Store) startCheckpoints(every time.Duration) {
 	})
 }
 
-// checkpoint runs one round of startCheckpoints.
+// checkpoint runs one round of startCheckpoints. It goes to the pools' own
+// databases, past the statement counts: those are what requests run.
 func (s *Store) checkpoint() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if fi, err := os.Stat(s.path + "-wal"); err == nil && fi.Size() > s.walLimit {
 		var busy, frames, copied int
-		if err := s.write.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied); err != nil {
+		if err := s.write.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied); err != nil {
 			s.log.Warn("WAL checkpoint (truncate)", "err", err, "wal_bytes", fi.Size())
 		} else if busy != 0 {
 			s.log.Warn("WAL checkpoint (truncate) could not finish: readers held the log", "wal_bytes", fi.Size())
 		}
 		return
 	}
-	if _, err := s.read.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+	if _, err := s.read.db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
 		s.log.Warn("WAL checkpoint", "err", err)
 	}
 }
