@@ -138,11 +138,18 @@ func TestWALStaysBoundedUnderSustainedWrites(t *testing.T) {
 			peak = fi.Size()
 		}
 	}
-	if written < 32<<20 {
+	if written < 128<<20 {
 		t.Skipf("only %d MiB written in 2 s: too slow a machine to tell", written>>20)
 	}
-	if peak > 16<<20 {
+	// The bound is generous (the checkpointer runs between writes when the
+	// machine lets it); without the truncation the log holds every write.
+	if peak > 64<<20 {
 		t.Errorf("the WAL reached %d MiB under %d MiB of writes; the limit is 1 MiB", peak>>20, written>>20)
+	}
+	// And once a round runs past the limit, the log is empty.
+	s.checkpoint()
+	if fi, err := os.Stat(path + "-wal"); err != nil || fi.Size() > s.walLimit {
+		t.Errorf("after a checkpoint round past the limit the WAL holds %v bytes (%v)", fi.Size(), err)
 	}
 	t.Logf("WAL peak %.1f MiB under %d MiB of writes", float64(peak)/(1<<20), written>>20)
 }
