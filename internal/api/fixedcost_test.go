@@ -220,3 +220,42 @@ func TestInstanceDocumentsCostNothingWhenServed(t *testing.T) {
 		t.Errorf("localPosts %v, want 1", n)
 	}
 }
+
+// The store keeps each SQL text it runs prepared, so what a client varies
+// (page sizes, cursors, filters, search words) must not make new texts:
+// hundreds of differently shaped requests leave a few dozen statements.
+func TestStatementTextsStayAFixedSet(t *testing.T) {
+	e := newEnv(t)
+	bob := e.userToken(t, e.bob, "read write follow")
+	for i := range 5 {
+		e.post(t, bob, url.Values{"status": {fmt.Sprintf("hello #rampart %d", i)}, "visibility": {"public"}})
+	}
+	types := []string{"mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update", "admin.sign_up"}
+	var paths []string
+	for limit := 1; limit <= 45; limit++ {
+		l := fmt.Sprint(limit)
+		for _, bound := range []string{"", "&max_id=999999999999999999", "&since_id=1", "&min_id=1", "&max_id=999999999999999999&since_id=1"} {
+			paths = append(paths, "/api/v1/timelines/home?limit="+l+bound, "/api/v1/timelines/public?limit="+l+bound,
+				"/api/v1/timelines/tag/rampart?limit="+l+bound, "/api/v1/accounts/"+idString(e.bob.ID)+"/statuses?limit="+l+bound,
+				"/api/v1/notifications?limit="+l+bound)
+		}
+		q := url.Values{}
+		for j := range limit % len(types) {
+			q.Add("types[]", types[(j*7+limit)%len(types)])
+			q.Add("exclude_types[]", types[(j*5+limit)%len(types)])
+		}
+		paths = append(paths, "/api/v1/notifications?"+q.Encode())
+		words := strings.Repeat("hello ", limit)
+		paths = append(paths, "/api/v2/search?type=statuses&q="+url.QueryEscape(words), "/api/v2/search?q="+url.QueryEscape(words[:limit]))
+	}
+	for _, p := range paths {
+		if rec := e.do(t, http.MethodGet, p, nil, bearerHeader(bob)...); rec.Code != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", p, rec.Code, rec.Body)
+		}
+	}
+	if n := e.st.Prepared(); n > 120 {
+		t.Errorf("%d requests of %d shapes left %d prepared statements; the texts should be a fixed set", len(paths), len(paths), n)
+	} else {
+		t.Logf("%d requests left %d prepared statements", len(paths), n)
+	}
+}

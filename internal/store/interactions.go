@@ -139,8 +139,8 @@ func (s *Store) StatusAccounts(ctx context.Context, viewer, status int64, reblog
 		q += ` AND ` + vis
 		all = append(all, vargs...)
 	}
-	q += ` ORDER BY ` + order + limitSQL(p)
-	rows, err := s.read.QueryContext(ctx, q, all...)
+	q += ` ORDER BY ` + order + limitSQL
+	rows, err := s.read.QueryContext(ctx, q, append(all, limitArg(p))...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("status accounts: %w", err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -54,12 +55,14 @@ func (s *Store) Notifications(ctx context.Context, viewer int64, f NotificationF
 		AND (n.status_id IS NULL OR (` + vis + `))`
 	all := append(append([]any{viewer}, args...), vargs...)
 	if len(f.Types) > 0 {
-		q += ` AND n.type IN (` + placeholders(len(f.Types)) + `)`
-		all = append(all, stringArgs(f.Types)...)
+		in, targs := stringList(f.Types)
+		q += ` AND n.type IN ` + in
+		all = append(all, targs...)
 	}
 	if len(f.ExcludeTypes) > 0 {
-		q += ` AND n.type NOT IN (` + placeholders(len(f.ExcludeTypes)) + `)`
-		all = append(all, stringArgs(f.ExcludeTypes)...)
+		in, targs := stringList(f.ExcludeTypes)
+		q += ` AND n.type NOT IN ` + in
+		all = append(all, targs...)
 	}
 	if f.FromAccount != 0 {
 		q += ` AND n.from_account_id = ?`
@@ -69,7 +72,7 @@ func (s *Store) Notifications(ctx context.Context, viewer int64, f NotificationF
 		q += ` AND n.id = ?`
 		all = append(all, f.ID)
 	}
-	rows, err := s.read.QueryContext(ctx, q+` ORDER BY `+order+limitSQL(p), all...)
+	rows, err := s.read.QueryContext(ctx, q+` ORDER BY `+order+limitSQL, append(all, limitArg(p))...)
 	if err != nil {
 		return nil, fmt.Errorf("notifications: %w", err)
 	}
@@ -113,10 +116,19 @@ func (s *Store) AccountsWhoInteracted(ctx context.Context, status int64) ([]int6
 	return s.queryIDs(ctx, `SELECT account_id FROM favourites WHERE status_id = ? UNION SELECT account_id FROM statuses WHERE reblog_of_id = ?`, status, status)
 }
 
-func stringArgs(v []string) []any {
-	out := make([]any, len(v))
-	for i, s := range v {
-		out[i] = s
+// stringList renders a list of strings as "(?, ?, …)" and its arguments,
+// without duplicates and padded to the next power of two by repeating the
+// last, as inList does for ids: a client's choice of filter makes one of a
+// few statement texts, not one per combination.
+func stringList(v []string) (string, []any) {
+	v = slices.Compact(slices.Sorted(slices.Values(v)))
+	n := 1
+	for n < len(v) {
+		n *= 2
 	}
-	return out
+	out := make([]any, n)
+	for i := range out {
+		out[i] = v[min(i, len(v)-1)]
+	}
+	return "(" + placeholders(n) + ")", out
 }

@@ -1,7 +1,5 @@
 package store
 
-import "strconv"
-
 // Page selects a slice of a newest-first list, as Mastodon's API does:
 // MaxID is an exclusive upper bound; SinceID an exclusive lower bound giving
 // the newest items above it; MinID an exclusive lower bound giving the items
@@ -44,4 +42,9 @@ func newestFirst[T any](p Page, items []T) []T {
 	return items
 }
 
-func limitSQL(p Page) string { return " LIMIT " + strconv.Itoa(max(1, min(p.Limit, 200))) }
+// limitSQL is a page's LIMIT, bound rather than written into the text, so
+// the page size a client asks for makes no new statement (the prepared
+// statements are cached by text); limitArg is its argument.
+const limitSQL = " LIMIT ?"
+
+func limitArg(p Page) int64 { return int64(max(1, min(p.Limit, 200))) }

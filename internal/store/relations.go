@@ -241,14 +241,14 @@ func (s *Store) RelatedAccounts(ctx context.Context, r Relation, account int64, 
 	q := `SELECT x.id, x.` + other + ` FROM ` + string(r) + ` x WHERE x.` + mine + ` = ? AND ` + where + `
 		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = x.` + other + ` AND b.target_account_id = ?) OR (b.account_id = ? AND b.target_account_id = x.` + other + `))
 		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = x.` + other + ` AND (u.disabled = 1 OR u.approved = 0))
-		ORDER BY ` + order + limitSQL(p)
+		ORDER BY ` + order + limitSQL
 	all := append(append([]any{account}, args...), viewer, viewer)
 	if r == Blocks || r == Mutes {
 		// One's own block and mute lists show the blocked accounts, of course.
-		q = `SELECT x.id, x.` + other + ` FROM ` + string(r) + ` x WHERE x.` + mine + ` = ? AND ` + where + ` ORDER BY ` + order + limitSQL(p)
+		q = `SELECT x.id, x.` + other + ` FROM ` + string(r) + ` x WHERE x.` + mine + ` = ? AND ` + where + ` ORDER BY ` + order + limitSQL
 		all = append([]any{account}, args...)
 	}
-	rows, err := s.read.QueryContext(ctx, q, all...)
+	rows, err := s.read.QueryContext(ctx, q, append(all, limitArg(p))...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", r, err)
 	}

@@ -36,25 +36,38 @@ func (p *pool) counted() {
 
 // stmt returns the prepared statement for q, or nil when it cannot be kept
 // (the cache is full, or preparing failed: the caller then runs q directly
-// and reports the error that running it gives).
+// and reports the error that running it gives). Preparing happens outside
+// the lock, so a miss never holds up the pool's other statements.
 func (p *pool) stmt(ctx context.Context, q string) *sql.Stmt {
 	p.mu.RLock()
-	st := p.stmts[q]
+	st, full := p.stmts[q], len(p.stmts) >= maxPreparedStatements
 	p.mu.RUnlock()
-	if st != nil {
-		return st
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if st = p.stmts[q]; st != nil || len(p.stmts) >= maxPreparedStatements {
+	if st != nil || full {
 		return st
 	}
 	st, err := p.db.PrepareContext(ctx, q)
 	if err != nil {
 		return nil
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if kept := p.stmts[q]; kept != nil || len(p.stmts) >= maxPreparedStatements {
+		st.Close()
+		return kept
+	}
 	p.stmts[q] = st
 	return st
+}
+
+// Prepared is how many statement texts the store keeps prepared.
+func (s *Store) Prepared() int {
+	n := 0
+	for _, p := range []*pool{s.read, s.write} {
+		p.mu.RLock()
+		n += len(p.stmts)
+		p.mu.RUnlock()
+	}
+	return n
 }
 
 func (p *pool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {

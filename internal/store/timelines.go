@@ -22,8 +22,8 @@ func homeTimelineSQL(viewer int64, p Page) (string, []any) {
 	vis, vargs := visibleSQL("s", viewer)
 	mute, margs := notMutedSQL("s", viewer)
 	q := `SELECT h.status_id FROM home_feed h JOIN statuses s ON s.id = h.status_id
-		WHERE h.account_id = ? AND ` + where + ` AND ` + vis + ` AND ` + mute + ` ORDER BY ` + order + limitSQL(p)
-	return q, append(append(append([]any{viewer}, args...), vargs...), margs...)
+		WHERE h.account_id = ? AND ` + where + ` AND ` + vis + ` AND ` + mute + ` ORDER BY ` + order + limitSQL
+	return q, append(append(append(append([]any{viewer}, args...), vargs...), margs...), limitArg(p))
 }
 
 // hasMediaSQL keeps statuses with at least one attachment.
@@ -86,8 +86,8 @@ func publicTimelineSQL(viewer int64, f PublicFilter, p Page) (string, []any) {
 	}
 	vis, vargs := visibleSQL("s", viewer)
 	mute, margs := notMutedSQL("s", viewer)
-	q += ` AND ` + vis + ` AND ` + mute + ` ORDER BY ` + order + limitSQL(p)
-	return q, append(append(args, vargs...), margs...)
+	q += ` AND ` + vis + ` AND ` + mute + ` ORDER BY ` + order + limitSQL
+	return q, append(append(append(args, vargs...), margs...), limitArg(p))
 }
 
 // AccountFilter narrows an account's statuses.
@@ -136,8 +136,8 @@ func accountStatusesSQL(viewer, author int64, f AccountFilter, p Page) (string, 
 		q += ` AND s.id IN (SELECT st.status_id FROM status_tags st JOIN tags t ON t.id = st.tag_id WHERE t.name = ?)`
 		args = append(args, f.Tag)
 	}
-	q += ` AND ` + vis + ` ORDER BY ` + order + limitSQL(p)
-	return q, append(args, vargs...)
+	q += ` AND ` + vis + ` ORDER BY ` + order + limitSQL
+	return q, append(append(args, vargs...), limitArg(p))
 }
 
 // Ancestors returns the visible statuses above id in its thread, oldest first.
@@ -198,8 +198,8 @@ func (s *Store) MarkedStatuses(ctx context.Context, viewer int64, table string, 
 	where, args, order := pageSQL("m.id", p)
 	vis, vargs := visibleSQL("s", viewer)
 	q := `SELECT m.id, m.status_id FROM ` + table + ` m JOIN statuses s ON s.id = m.status_id WHERE m.account_id = ? AND ` + where +
-		` AND ` + vis + ` ORDER BY ` + order + limitSQL(p)
-	rows, err := s.read.QueryContext(ctx, q, append(append([]any{viewer}, args...), vargs...)...)
+		` AND ` + vis + ` ORDER BY ` + order + limitSQL
+	rows, err := s.read.QueryContext(ctx, q, append(append(append([]any{viewer}, args...), vargs...), limitArg(p))...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", table, err)
 	}
@@ -214,7 +214,11 @@ func (s *Store) MarkedStatuses(ctx context.Context, viewer int64, table string, 
 	return newestFirst(p, statusIDs), newestFirst(p, markIDs), rows.Err()
 }
 
-// SearchStatuses finds statuses containing every word, visible to viewer, newest first.
+// maxSearchWords is how many of a query's words a status must hold.
+const maxSearchWords = 8
+
+// SearchStatuses finds statuses containing every word (the first
+// maxSearchWords of them), visible to viewer, newest first.
 func (s *Store) SearchStatuses(ctx context.Context, viewer int64, words []string, p Page) ([]int64, error) {
 	if len(words) == 0 {
 		return nil, nil
@@ -222,17 +226,25 @@ func (s *Store) SearchStatuses(ctx context.Context, viewer int64, words []string
 	where, args, order := pageSQL("s.id", p)
 	vis, vargs := visibleSQL("s", viewer)
 	mute, margs := notMutedSQL("s", viewer)
+	// A status must hold every word; past maxSearchWords, the first ones.
+	// The list is padded to a power of two by repeating its last word, so the
+	// statement is one of four texts whatever the query.
+	words = words[:min(len(words), maxSearchWords)]
+	n := 1
+	for n < len(words) {
+		n *= 2
+	}
 	var conds []string
 	var wargs []any
-	for _, w := range words {
+	for i := range n {
 		conds = append(conds, `EXISTS (SELECT 1 FROM status_words sw WHERE sw.word = ? AND sw.status_id = s.id)`)
-		wargs = append(wargs, w)
+		wargs = append(wargs, words[min(i, len(words)-1)])
 	}
 	// The rarest word would be the best driver; the first is good enough at this size.
 	q := `SELECT s.id FROM status_words w0 JOIN statuses s ON s.id = w0.status_id WHERE w0.word = ? AND ` + strings.Join(conds, " AND ") +
-		` AND ` + where + ` AND ` + vis + ` AND ` + mute + ` ORDER BY ` + order + limitSQL(p)
+		` AND ` + where + ` AND ` + vis + ` AND ` + mute + ` ORDER BY ` + order + limitSQL
 	all := append([]any{words[0]}, wargs...)
-	all = append(append(append(all, args...), vargs...), margs...)
+	all = append(append(append(append(all, args...), vargs...), margs...), limitArg(p))
 	ids, err := s.queryIDs(ctx, q, all...)
 	if err != nil {
 		return nil, fmt.Errorf("search statuses: %w", err)
