@@ -219,8 +219,9 @@ func TestInstanceStatsCostIndependentOfInstanceSize(t *testing.T) {
 	}
 }
 
-// A status's context costs at most descendantsWalked rows per reply it
-// returns, however many replies the thread has.
+// A status's context costs what its page does, however many replies the
+// thread has, and is still the thread's first replies by id, nested ones
+// included.
 func TestContextCostBoundedByItsLimit(t *testing.T) {
 	f := newCounterFixture(t, 2)
 	ctx := context.Background()
@@ -239,6 +240,15 @@ func TestContextCostBoundedByItsLimit(t *testing.T) {
 		}
 	}
 	const limit = 10
+	first := &Status{ID: f.id(), URI: "https://example.test/s/first", AccountID: f.accounts[1], Local: true,
+		InReplyToID: root.ID, InReplyToAccountID: root.AccountID, Text: "first", CreatedAt: time.Now()}
+	nested := &Status{ID: f.id(), URI: "https://example.test/s/nested", AccountID: f.accounts[0], Local: true,
+		InReplyToID: first.ID, InReplyToAccountID: first.AccountID, Text: "nested", CreatedAt: time.Now()}
+	for _, st := range []*Status{first, nested} {
+		if err := f.s.CreateStatus(ctx, NewStatus{Status: st}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	reply(100)
 	q, args := descendantsSQL(f.accounts[0], root.ID, limit)
 	small, rows := vmSteps(t, f.s, q, args)
@@ -258,6 +268,9 @@ func TestContextCostBoundedByItsLimit(t *testing.T) {
 		if ids[i] <= ids[i-1] {
 			t.Fatalf("descendants out of thread order: %v", ids)
 		}
+	}
+	if ids[0] != first.ID || ids[1] != nested.ID {
+		t.Errorf("the thread's first replies are %d and the nested %d; got %v", first.ID, nested.ID, ids[:2])
 	}
 }
 

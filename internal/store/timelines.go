@@ -156,16 +156,13 @@ func (s *Store) Ancestors(ctx context.Context, viewer, id int64, limit int) ([]i
 	return ids, nil
 }
 
-// descendantsWalked bounds how many replies Descendants gathers, per reply it
-// returns: the direct replies it reads, and the walk below them, stop there
-// however large the thread. (Each reply walked still reads all of its own
-// direct replies, so the worst case is that bound times the widest reply's.)
-const descendantsWalked = 4
-
-// Descendants returns the visible replies below id, in thread order (by id).
-// A reply whose parent is hidden from the viewer is hidden too. The walk,
-// breadth first, gathers at most descendantsWalked × limit replies and
-// returns the first limit of them by id.
+// Descendants returns the visible replies below id, in thread order (by id):
+// the first limit of them. A reply whose parent is hidden from the viewer is
+// hidden too. The walk takes replies from its queue in id order (a reply's
+// id is above its parent's, so the first limit taken are the first limit of
+// the thread) and stops there, however large the thread; each reply taken
+// reads its own direct replies, so the worst case is limit times the widest
+// reply's fan-out.
 func (s *Store) Descendants(ctx context.Context, viewer, id int64, limit int) ([]int64, error) {
 	q, args := descendantsSQL(viewer, id, limit)
 	ids, err := s.queryIDs(ctx, q, args...)
@@ -182,11 +179,11 @@ func descendantsSQL(viewer, id int64, limit int) (string, []any) {
 			SELECT id, 1 FROM (SELECT s.id FROM statuses s WHERE s.in_reply_to_id = ? AND ` + vis + ` AND ` + mute + ` ORDER BY s.id LIMIT ?)
 			UNION ALL
 			SELECT s.id, down.depth + 1 FROM statuses s JOIN down ON s.in_reply_to_id = down.id WHERE down.depth < 100 AND ` + vis + ` AND ` + mute + `
-			LIMIT ?)
-		SELECT id FROM down ORDER BY id ASC LIMIT ?`
-	walked := int64(descendantsWalked * limit)
-	args := append(append(append([]any{id}, vargs...), margs...), walked)
-	return q, append(append(append(args, vargs...), margs...), walked, int64(limit))
+			ORDER BY 1 LIMIT ?)
+		SELECT id FROM down ORDER BY id ASC`
+	n := int64(limit)
+	args := append(append(append([]any{id}, vargs...), margs...), n)
+	return q, append(append(append(args, vargs...), margs...), n)
 }
 
 // MarkedStatuses lists statuses viewer favourited or bookmarked, newest mark
