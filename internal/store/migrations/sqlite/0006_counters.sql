@@ -1,8 +1,9 @@
 -- Counters kept on write, so reads never count. account_stats holds the
 -- Account entity's counters; instance_stats the instance's own (one row).
 -- Triggers keep both in the same transaction as the rows they count, on
--- every path that writes those rows: the store's operations, cascades of a
--- deleted account or status, and any future write path alike.
+-- every insert, delete and update of the columns they count: the store's
+-- operations, cascades of a deleted account or status, and any future write
+-- path alike.
 CREATE TABLE account_stats (
     account_id            INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
     statuses_count        INTEGER NOT NULL DEFAULT 0, -- public, unlisted and followers-only, reblogs included
@@ -41,6 +42,24 @@ CREATE TRIGGER account_stats_status_deleted AFTER DELETE ON statuses WHEN OLD.vi
     WHERE account_id = OLD.account_id;
 END;
 
+-- No write path changes these columns today; one that does (moderation, an
+-- edit of visibility) keeps the counters right all the same: the row leaves
+-- its old account's counts and joins its new one's.
+CREATE TRIGGER account_stats_status_changed AFTER UPDATE OF visibility, account_id, created_at ON statuses BEGIN
+    UPDATE account_stats SET statuses_count = max(statuses_count - (OLD.visibility IN (0, 1, 2)), 0),
+        last_status_at = max(
+            (SELECT COALESCE(MAX(created_at), 0) FROM statuses WHERE account_id = OLD.account_id AND visibility = 0),
+            (SELECT COALESCE(MAX(created_at), 0) FROM statuses WHERE account_id = OLD.account_id AND visibility = 1),
+            (SELECT COALESCE(MAX(created_at), 0) FROM statuses WHERE account_id = OLD.account_id AND visibility = 2))
+    WHERE account_id = OLD.account_id;
+    UPDATE account_stats SET statuses_count = statuses_count + (NEW.visibility IN (0, 1, 2)),
+        last_status_at = max(
+            (SELECT COALESCE(MAX(created_at), 0) FROM statuses WHERE account_id = NEW.account_id AND visibility = 0),
+            (SELECT COALESCE(MAX(created_at), 0) FROM statuses WHERE account_id = NEW.account_id AND visibility = 1),
+            (SELECT COALESCE(MAX(created_at), 0) FROM statuses WHERE account_id = NEW.account_id AND visibility = 2))
+    WHERE account_id = NEW.account_id;
+END;
+
 CREATE TRIGGER account_stats_follow_created AFTER INSERT ON follows BEGIN
     UPDATE account_stats SET following_count = following_count + 1 WHERE account_id = NEW.account_id;
     UPDATE account_stats SET followers_count = followers_count + 1 WHERE account_id = NEW.target_account_id;
@@ -51,12 +70,24 @@ CREATE TRIGGER account_stats_follow_deleted AFTER DELETE ON follows BEGIN
     UPDATE account_stats SET followers_count = max(followers_count - 1, 0) WHERE account_id = OLD.target_account_id;
 END;
 
+CREATE TRIGGER account_stats_follow_changed AFTER UPDATE OF account_id, target_account_id ON follows BEGIN
+    UPDATE account_stats SET following_count = max(following_count - 1, 0) WHERE account_id = OLD.account_id;
+    UPDATE account_stats SET followers_count = max(followers_count - 1, 0) WHERE account_id = OLD.target_account_id;
+    UPDATE account_stats SET following_count = following_count + 1 WHERE account_id = NEW.account_id;
+    UPDATE account_stats SET followers_count = followers_count + 1 WHERE account_id = NEW.target_account_id;
+END;
+
 CREATE TRIGGER account_stats_request_created AFTER INSERT ON follow_requests BEGIN
     UPDATE account_stats SET follow_requests_count = follow_requests_count + 1 WHERE account_id = NEW.target_account_id;
 END;
 
 CREATE TRIGGER account_stats_request_deleted AFTER DELETE ON follow_requests BEGIN
     UPDATE account_stats SET follow_requests_count = max(follow_requests_count - 1, 0) WHERE account_id = OLD.target_account_id;
+END;
+
+CREATE TRIGGER account_stats_request_changed AFTER UPDATE OF target_account_id ON follow_requests BEGIN
+    UPDATE account_stats SET follow_requests_count = max(follow_requests_count - 1, 0) WHERE account_id = OLD.target_account_id;
+    UPDATE account_stats SET follow_requests_count = follow_requests_count + 1 WHERE account_id = NEW.target_account_id;
 END;
 
 -- The instance's figures: usable local users, local original posts.
@@ -87,6 +118,11 @@ CREATE TRIGGER instance_stats_post_created AFTER INSERT ON statuses WHEN NEW.loc
     UPDATE instance_stats SET local_posts = local_posts + 1;
 END;
 
+CREATE TRIGGER instance_stats_post_changed AFTER UPDATE OF local, reblog_of_id ON statuses BEGIN
+    UPDATE instance_stats SET local_posts = local_posts
+        + (NEW.local = 1 AND NEW.reblog_of_id IS NULL) - (OLD.local = 1 AND OLD.reblog_of_id IS NULL);
+END;
+
 CREATE TRIGGER instance_stats_post_deleted AFTER DELETE ON statuses WHEN OLD.local = 1 AND OLD.reblog_of_id IS NULL BEGIN
     UPDATE instance_stats SET local_posts = max(local_posts - 1, 0);
 END;
@@ -97,3 +133,7 @@ END;
 CREATE INDEX statuses_public_timeline ON statuses (id) WHERE visibility = 0 AND reblog_of_id IS NULL;
 CREATE INDEX statuses_local_timeline ON statuses (local, id) WHERE visibility = 0 AND reblog_of_id IS NULL;
 DROP INDEX statuses_public;
+
+-- An anonymous account search names a domain or not: either way a walk of
+-- a username index from the prefix (accounts_acct, or this one per domain).
+CREATE INDEX accounts_domain_username ON accounts (domain, lower(username));
