@@ -18,6 +18,7 @@ package bench
 //
 //	BENCH_BINARY    the rampart executable to run (required)
 //	BENCH_SEED_DIR  keep the seeded dataset here and reuse it on later runs
+//	BENCH_STATUSES  statuses to seed (default 100000)
 //	BENCH_CLIENTS   concurrent HTTP clients (default 8)
 
 import (
@@ -61,19 +62,24 @@ import (
 
 // The dataset.
 const (
-	numUsers     = 1000
-	numStatuses  = 100_000
-	minFollowing = 20
-	maxFollowing = 150
+	numUsers        = 1000
+	defaultStatuses = 100_000
+	minFollowing    = 20
+	maxFollowing    = 150
 	// seedVersion changes whenever the seeding changes, so a stale
 	// BENCH_SEED_DIR is seeded again rather than reused.
-	seedVersion = 1
+	seedVersion = 2
 	domain      = "example.test"
 	// timelineLimit is what clients ask for (Mastodon's default page).
 	timelineLimit = 20
 	// Shares of seeded statuses that are replies and reblogs.
 	replyShare  = 0.10
 	reblogShare = 0.07
+	// Share of public originals and replies that get 1–3 favourites.
+	favouriteShare = 0.20
+	// publicSample is how many public statuses dataset.json lists for
+	// GET /api/v1/statuses/:id.
+	publicSample = 1000
 )
 
 // benchUser is a seeded account and what the benchmark needs to know of it.
@@ -85,6 +91,8 @@ type benchUser struct {
 	Following int    `json:"following"`
 	Statuses  int    `json:"statuses"`
 	HomeFeed  int    `json:"home_feed"` // rows in its home_feed
+	// Notifications is the notifications it received.
+	Notifications int `json:"notifications"`
 }
 
 // dataset describes a seeded database (dataset.json next to it).
@@ -102,6 +110,20 @@ type dataset struct {
 	Phases       map[string]float64 `json:"phase_seconds"`
 	SeedSeconds  float64            `json:"seed_seconds"`
 	SeededAt     time.Time          `json:"seeded_at"`
+
+	// Notifications counts the notifications seeded, by type.
+	Notifications map[string]int `json:"notifications"`
+	Favourites    int            `json:"favourites"`
+	Favourited    int            `json:"favourited_statuses"`
+	// Threads are public or unlisted replies that have a public or
+	// unlisted reply themselves: a context with ancestors and descendants
+	// whoever asks. ThreadDepth is the longest reply chain.
+	Threads     []int64 `json:"thread_statuses"`
+	ThreadDepth int     `json:"thread_depth"`
+	// Public is a sample of public originals and replies, spread over time.
+	Public []int64 `json:"public_statuses"`
+	// Tags counts the hashtags of public statuses.
+	Tags map[string]int `json:"tags"`
 }
 
 // env is the running server and the seeded users.
@@ -160,6 +182,12 @@ func setup() (*env, error) {
 			return nil, fmt.Errorf("BENCH_CLIENTS=%q: want a positive integer", v)
 		}
 	}
+	statuses := defaultStatuses
+	if v := os.Getenv("BENCH_STATUSES"); v != "" {
+		if statuses, err = strconv.Atoi(v); err != nil || statuses < 1 {
+			return nil, fmt.Errorf("BENCH_STATUSES=%q: want a positive integer", v)
+		}
+	}
 	runDir, err := os.MkdirTemp("", "rampart-bench-")
 	if err != nil {
 		return nil, err
@@ -193,6 +221,12 @@ func setup() (*env, error) {
 		return nil, err
 	}
 	serverEnv := []string{"RAMPART_HTTP_LISTEN=" + addr, "RAMPART_DATA_DIR=" + dataDir}
+	if os.Geteuid() == 0 {
+		// serve refuses root in prod (tested elsewhere); a throwaway
+		// benchmark instance on loopback may run as root, say, in a container.
+		serverEnv = append(serverEnv, "RAMPART_SECURITY_ALLOW_ROOT=true")
+		logf("running as root: the server gets security.allow_root = true")
+	}
 	cfg, err := config.Load(cfgPath, serverEnv)
 	if err != nil {
 		return nil, err
@@ -205,13 +239,13 @@ func setup() (*env, error) {
 			return nil, err
 		}
 		seedDB := filepath.Join(seedDir, filepath.Base(dbPath))
-		e.data, err = loadDataset(seedDir)
+		e.data, err = loadDataset(seedDir, statuses)
 		if err != nil {
 			logf("no usable dataset in %s (%v): seeding it", seedDir, err)
 			for _, suffix := range []string{"", "-wal", "-shm"} {
 				os.Remove(seedDB + suffix)
 			}
-			if e.data, err = seed(ctx, seedDB, base); err != nil {
+			if e.data, err = seed(ctx, seedDB, base, statuses); err != nil {
 				return nil, err
 			}
 			if err := saveDataset(seedDir, e.data); err != nil {
@@ -229,11 +263,22 @@ func setup() (*env, error) {
 		}
 		logf("copied the database in %.1f s", time.Since(t).Seconds())
 	} else {
-		if e.data, err = seed(ctx, dbPath, base); err != nil {
+		if e.data, err = seed(ctx, dbPath, base, statuses); err != nil {
 			return nil, err
 		}
 	}
 	e.describe()
+	// Apply any migration the tree under test has and the seed lacks now,
+	// so that the server's start-up (a measured target) does not include it.
+	t := time.Now()
+	st, err := store.OpenSQLite(ctx, dbPath, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Close(); err != nil {
+		return nil, err
+	}
+	logf("opened the database once (migrations) in %.2f s", time.Since(t).Seconds())
 
 	// Start the real server.
 	logFile, err := os.OpenFile(e.logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
@@ -253,7 +298,7 @@ func setup() (*env, error) {
 	e.client = &http.Client{Timeout: time.Minute, Transport: &http.Transport{
 		MaxIdleConns: 4 * clients, MaxIdleConnsPerHost: 4 * clients, IdleConnTimeout: time.Minute,
 	}}
-	t := time.Now()
+	t = time.Now()
 	if err := e.waitReady(); err != nil {
 		return nil, err
 	}
@@ -291,8 +336,9 @@ func (e *env) describe() {
 	followers := make([]int, len(d.Users))
 	following := make([]int, len(d.Users))
 	statuses := make([]int, len(d.Users))
+	notifications := make([]int, len(d.Users))
 	for i, u := range d.Users {
-		followers[i], following[i], statuses[i] = u.Followers, u.Following, u.Statuses
+		followers[i], following[i], statuses[i], notifications[i] = u.Followers, u.Following, u.Statuses, u.Notifications
 		if u.Followers > d.Users[e.mostFollowed].Followers {
 			e.mostFollowed = i
 		}
@@ -311,14 +357,31 @@ func (e *env) describe() {
 	logf("  followers per user: %s", dist(followers))
 	logf("  following per user: %s", dist(following))
 	logf("  statuses per user:  %s", dist(statuses))
+	logf("  favourites: %d, on %d public statuses", d.Favourites, d.Favourited)
+	logf("  notifications: %v", d.Notifications)
+	logf("  notifications per user: %s", dist(notifications))
+	tag := e.commonTag()
+	logf("  threads: %d replies with both ancestors and descendants; longest reply chain %d; %d public statuses sampled; #%s on %d public statuses",
+		len(d.Threads), d.ThreadDepth, len(d.Public), tag, d.Tags[tag])
 	logf("  home_feed: %d rows; database %.0f MiB", d.HomeFeedRows, float64(d.DBBytes)/(1<<20))
-	for _, p := range []string{"accounts", "follows", "statuses", "tokens"} {
-		logf("  seeding %-8s %6.1f s", p, d.Phases[p])
+	for _, p := range []string{"accounts", "follows", "statuses", "interactions", "tokens"} {
+		logf("  seeding %-12s %6.1f s", p, d.Phases[p])
 	}
-	logf("  seeding total    %6.1f s", d.SeedSeconds)
+	logf("  seeding total        %6.1f s", d.SeedSeconds)
 	mf, f150 := d.Users[e.mostFollowed], d.Users[e.following150]
 	logf("  most followed: %s (%d followers, follows %d, home_feed %d rows)", mf.Username, mf.Followers, mf.Following, mf.HomeFeed)
 	logf("  following 150: %s (%d followers, follows %d, home_feed %d rows)", f150.Username, f150.Followers, f150.Following, f150.HomeFeed)
+}
+
+// commonTag is the hashtag on the most public statuses.
+func (e *env) commonTag() string {
+	best := ""
+	for tag, n := range e.data.Tags {
+		if n > e.data.Tags[best] || (n == e.data.Tags[best] && tag < best) {
+			best = tag
+		}
+	}
+	return best
 }
 
 func (e *env) stop() {
@@ -645,15 +708,31 @@ func (z *zipf) sample(rng *mrand.Rand) int {
 	return z.perm[min(r, len(z.perm)-1)]
 }
 
+// interaction is a notification the seeding owes (typ: follow, reblog,
+// mention or favourite) from one user to another; a favourite's own row is
+// written with it.
+type interaction struct {
+	at       time.Time
+	to, from int // indexes in the users
+	typ      string
+	status   int64 // 0 for a follow
+}
+
 // seed fills the database at dbPath and returns its description.
-func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
+func seed(ctx context.Context, dbPath, base string, numStatuses int) (*dataset, error) {
 	start := time.Now()
 	logf("seeding %d users, %d statuses into %s", numUsers, numStatuses, dbPath)
 	st, err := store.OpenSQLite(ctx, dbPath, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
+	// Closed once: a second Close panics (the checkpointer's stop channel).
+	closed := false
+	defer func() {
+		if !closed {
+			st.Close()
+		}
+	}()
 	rng := mrand.New(mrand.NewPCG(2026, 1)) // the same graph and texts every time
 	ids := id.NewGenerator()
 	d := &dataset{Version: seedVersion, Users: make([]benchUser, numUsers), Visibility: map[string]int{}, Phases: map[string]float64{}}
@@ -734,6 +813,8 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 	// Statuses over the last 90 days, oldest first, by authors drawn from
 	// another power law (independent of popularity): a few people post a
 	// lot. Ids follow created_at (id.Floor), as ids made at the time would.
+	// The notifications the server would have made along the way (and the
+	// favourites) are collected here and written after, in time order.
 	t = time.Now()
 	active := newZipf(rng, numUsers, 1.0, 10)
 	tagURL := func(tag string) string { return base + "/tags/" + tag }
@@ -744,15 +825,40 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 		}
 		return text.Resolved{ID: accounts[i].ID, URL: accounts[i].URL, Acct: accounts[i].Username}, true
 	}
+	userOf := make(map[int64]int, numUsers)
+	for i, a := range accounts {
+		userOf[a.ID] = i
+	}
+	// Following someone notifies them (social.Follow), at the follow's time.
+	var events []interaction
+	for i, targets := range following {
+		for _, j := range targets {
+			events = append(events, interaction{at: followedAt, to: j, from: i, typ: "follow"})
+		}
+	}
 	type recent struct {
 		id     int64
 		author int
+		depth  int // 0 for an original, 1 for a reply to one, and so on
 	}
-	var originals []recent // public and unlisted originals, newest last
+	var originals []recent // public and unlisted originals, newest last: reblogged
+	var replyable []recent // public and unlisted originals and replies, newest last: replied to
+	trim := func(r []recent) []recent {
+		if len(r) > 4000 {
+			return append(r[:0], r[len(r)-2000:]...)
+		}
+		return r
+	}
 	reblogged := map[[2]int64]bool{}
+	threads := map[int64]bool{}
+	var public []int64
+	d.Tags = map[string]int{}
+	// Favourites draw from their own generator, so that the statuses are
+	// the same ones whatever the favourites do.
+	frng := mrand.New(mrand.NewPCG(2026, 2))
 	span := 90 * 24 * time.Hour
 	first := now.Add(-span - time.Hour)
-	step := float64(span) / numStatuses
+	step := float64(span) / float64(numStatuses)
 	var chars int64
 	for n := range numStatuses {
 		at := first.Add(time.Duration(step * (float64(n) + 0.5*rng.Float64())))
@@ -762,6 +868,7 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 		s.URI = a.URI + "/statuses/" + strconv.FormatInt(s.ID, 10)
 		s.URL = a.URL + "/" + strconv.FormatInt(s.ID, 10)
 		ns := store.NewStatus{Status: s}
+		var parent recent
 		roll := rng.Float64()
 		switch {
 		case roll < reblogShare && len(originals) > 0:
@@ -775,11 +882,13 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 			s.URI += "/activity"
 			s.URL = s.URI
 			d.Reblogs++
-		case roll < reblogShare+replyShare && len(originals) > 0:
-			// A reply to a recent status, starting with its author's handle.
-			o := originals[len(originals)-1-rng.IntN(min(len(originals), 200))]
-			s.InReplyToID, s.InReplyToAccountID = o.id, accounts[o.author].ID
-			s.Text = "@" + accounts[o.author].Username + " " + statusText(rng, "")
+			events = append(events, interaction{at: at, to: o.author, from: author, typ: "reblog", status: o.id})
+		case roll < reblogShare+replyShare && len(replyable) > 0:
+			// A reply to a recent status (a reply itself at times, so
+			// threads grow deeper), starting with its author's handle.
+			parent = replyable[len(replyable)-1-rng.IntN(min(len(replyable), 200))]
+			s.InReplyToID, s.InReplyToAccountID = parent.id, accounts[parent.author].ID
+			s.Text = "@" + accounts[parent.author].Username + " " + statusText(rng, "")
 			d.Replies++
 		}
 		if s.ReblogOfID == 0 {
@@ -796,10 +905,40 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 			s.Content = html
 			ns.Words = social.SearchTerms(s.Text)
 			chars += int64(len([]rune(s.Text)))
-			if s.Visibility != store.Private && s.InReplyToID == 0 {
-				originals = append(originals, recent{s.ID, author})
-				if len(originals) > 4000 {
-					originals = append(originals[:0], originals[len(originals)-2000:]...)
+			for _, m := range ns.MentionIDs {
+				events = append(events, interaction{at: at, to: userOf[m], from: author, typ: "mention", status: s.ID})
+			}
+			if s.Visibility != store.Private {
+				if s.InReplyToID == 0 {
+					originals = trim(append(originals, recent{s.ID, author, 0}))
+				} else if parent.depth > 0 && !threads[parent.id] {
+					threads[parent.id] = true
+					d.Threads = append(d.Threads, parent.id)
+				}
+				depth := 0
+				if s.InReplyToID != 0 {
+					depth = parent.depth + 1
+					d.ThreadDepth = max(d.ThreadDepth, depth)
+				}
+				replyable = trim(append(replyable, recent{s.ID, author, depth}))
+			}
+			if s.Visibility == store.Public {
+				public = append(public, s.ID)
+				for _, tag := range ns.Tags {
+					d.Tags[tag]++
+				}
+				if frng.Float64() < favouriteShare {
+					// Others favourite it within the hour.
+					fans := map[int]bool{author: true}
+					for range 1 + frng.IntN(3) {
+						f := frng.IntN(numUsers)
+						if fans[f] {
+							continue
+						}
+						fans[f] = true
+						events = append(events, interaction{at: at.Add(time.Duration(frng.Int64N(int64(time.Hour)))),
+							to: author, from: f, typ: "favourite", status: s.ID})
+					}
 				}
 			}
 		}
@@ -820,7 +959,44 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 			d.Users[i].HomeFeed += d.Users[j].Statuses
 		}
 	}
+	for i := range min(publicSample, len(public)) {
+		d.Public = append(d.Public, public[i*len(public)/min(publicSample, len(public))])
+	}
 	phase("statuses", t)
+
+	// Favourites and notifications, oldest first so that their ids (made
+	// now) follow created_at as live ones would, written as social does:
+	// store.AddMark, then store.CreateNotification, never to oneself.
+	t = time.Now()
+	slices.SortStableFunc(events, func(x, y interaction) int { return x.at.Compare(y.at) })
+	d.Notifications = map[string]int{}
+	favourited := map[int64]bool{}
+	for _, ev := range events {
+		if ev.typ == "favourite" {
+			created, err := st.AddMark(ctx, store.Favourite, ids.Next(), accounts[ev.from].ID, ev.status, ev.at)
+			if err != nil {
+				return nil, err
+			}
+			if !created {
+				continue
+			}
+			d.Favourites++
+			if !favourited[ev.status] {
+				favourited[ev.status] = true
+				d.Favourited++
+			}
+		}
+		if ev.to == ev.from {
+			continue
+		}
+		if err := st.CreateNotification(ctx, &store.Notification{ID: ids.Next(), AccountID: accounts[ev.to].ID,
+			FromAccountID: accounts[ev.from].ID, Type: ev.typ, StatusID: ev.status, CreatedAt: ev.at}); err != nil {
+			return nil, err
+		}
+		d.Notifications[ev.typ]++
+		d.Users[ev.to].Notifications++
+	}
+	phase("interactions", t)
 
 	// A token per user, as the OAuth service issues them.
 	t = time.Now()
@@ -838,6 +1014,7 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 		d.Users[i].Token = tok.Token
 	}
 	phase("tokens", t)
+	closed = true
 	if err := st.Close(); err != nil {
 		return nil, err
 	}
@@ -859,7 +1036,7 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 	return d, nil
 }
 
-func loadDataset(dir string) (*dataset, error) {
+func loadDataset(dir string, statuses int) (*dataset, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "dataset.json"))
 	if err != nil {
 		return nil, err
@@ -870,6 +1047,9 @@ func loadDataset(dir string) (*dataset, error) {
 	}
 	if d.Version != seedVersion || len(d.Users) != numUsers {
 		return nil, fmt.Errorf("dataset version %d, want %d", d.Version, seedVersion)
+	}
+	if d.Statuses != statuses {
+		return nil, fmt.Errorf("dataset of %d statuses, want %d", d.Statuses, statuses)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "rampart.db")); err != nil {
 		return nil, err
