@@ -39,6 +39,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -139,6 +140,16 @@ type env struct {
 
 	mostFollowed int // index in data.Users
 	following150 int
+
+	// Start-up: from exec to the first 200 from /readyz, and the RSS then.
+	readyIn time.Duration
+	idleRSS float64
+
+	// The ceiling: a bare net/http hello-world, this test binary re-executed.
+	hello       *exec.Cmd
+	helloExited chan struct{}
+	helloBase   string
+	ceilingTime time.Duration
 }
 
 var (
@@ -148,11 +159,31 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if addr := os.Getenv("BENCH_HELLO_LISTEN"); addr != "" {
+		os.Exit(serveHello(addr))
+	}
 	code := m.Run()
 	if theEnv != nil {
 		theEnv.stop()
 	}
 	os.Exit(code)
+}
+
+// serveHello is the ceiling: the least a Go HTTP server can do per request,
+// served by this test binary re-executed (startHello) until SIGTERM.
+func serveHello(addr string) int {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		logf("hello: %v", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("Hello, World!"))
+	}))
+	<-ctx.Done()
+	return 0
 }
 
 // getEnv seeds and starts the server on first use; it skips without a binary.
@@ -176,30 +207,31 @@ func setup() (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	clients := 8
-	if v := os.Getenv("BENCH_CLIENTS"); v != "" {
-		if clients, err = strconv.Atoi(v); err != nil || clients < 1 {
-			return nil, fmt.Errorf("BENCH_CLIENTS=%q: want a positive integer", v)
-		}
+	clients, err := positiveInt("BENCH_CLIENTS", 8)
+	if err != nil {
+		return nil, err
 	}
-	statuses := defaultStatuses
-	if v := os.Getenv("BENCH_STATUSES"); v != "" {
-		if statuses, err = strconv.Atoi(v); err != nil || statuses < 1 {
-			return nil, fmt.Errorf("BENCH_STATUSES=%q: want a positive integer", v)
+	statuses, err := positiveInt("BENCH_STATUSES", defaultStatuses)
+	if err != nil {
+		return nil, err
+	}
+	ceilingTime := 1500 * time.Millisecond
+	if v := os.Getenv("BENCH_CEILING_TIME"); v != "" {
+		if ceilingTime, err = time.ParseDuration(v); err != nil || ceilingTime <= 0 {
+			return nil, fmt.Errorf("BENCH_CEILING_TIME=%q: want a positive duration such as 1.5s", v)
 		}
 	}
 	runDir, err := os.MkdirTemp("", "rampart-bench-")
 	if err != nil {
 		return nil, err
 	}
-	e := &env{runDir: runDir, clients: clients, logPath: filepath.Join(runDir, "server.log")}
+	e := &env{runDir: runDir, clients: clients, logPath: filepath.Join(runDir, "server.log"), ceilingTime: ceilingTime}
 	ok := false
 	defer func() {
 		if !ok {
 			e.stop()
 		}
 	}()
-
 	// A prod config for example.test, as an operator would make it. TLS is
 	// the reverse proxy's job, so the server speaks plain http on loopback.
 	var out, errOut bytes.Buffer
@@ -280,7 +312,11 @@ func setup() (*env, error) {
 	}
 	logf("opened the database once (migrations) in %.2f s", time.Since(t).Seconds())
 
-	// Start the real server.
+	// Start the real server; start-up counts from the exec.
+	e.base = "http://" + addr
+	e.client = &http.Client{Timeout: time.Minute, Transport: &http.Transport{
+		MaxIdleConns: 4 * clients, MaxIdleConnsPerHost: 4 * clients, IdleConnTimeout: time.Minute,
+	}}
 	logFile, err := os.OpenFile(e.logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, err
@@ -288,21 +324,26 @@ func setup() (*env, error) {
 	e.cmd = exec.Command(binary, "serve", "--config", cfgPath)
 	e.cmd.Env = append(cleanEnv(), serverEnv...)
 	e.cmd.Stdout, e.cmd.Stderr = logFile, logFile
+	// A benchmark that dies must not leave the server running.
+	e.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	t = time.Now()
 	if err := e.cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, err
 	}
 	e.exited = make(chan struct{})
 	go func() { e.cmd.Wait(); logFile.Close(); close(e.exited) }()
-	e.base = "http://" + addr
-	e.client = &http.Client{Timeout: time.Minute, Transport: &http.Transport{
-		MaxIdleConns: 4 * clients, MaxIdleConnsPerHost: 4 * clients, IdleConnTimeout: time.Minute,
-	}}
-	t = time.Now()
 	if err := e.waitReady(); err != nil {
 		return nil, err
 	}
-	logf("server pid %d ready in %.2f s; RSS at start %s", e.cmd.Process.Pid, time.Since(t).Seconds(), e.rssString())
+	e.readyIn = time.Since(t)
+	e.idleRSS, _ = e.rss()
+	logf("server pid %d ready (/readyz) %.0f ms after exec; RSS then (idle) %.1f MiB", e.cmd.Process.Pid,
+		float64(e.readyIn.Microseconds())/1000, e.idleRSS)
+
+	if err := e.startHello(); err != nil {
+		return nil, err
+	}
 
 	// Sanity: a home timeline is a full page of statuses.
 	u := e.data.Users[e.following150]
@@ -318,7 +359,7 @@ func setup() (*env, error) {
 	// latency is not what the benchmarks measure.
 	t = time.Now()
 	var next atomic.Int64
-	lat, _, err := runClients(clients, len(e.data.Users), func(*mrand.Rand) error {
+	lat, _, err := runClients(clients, len(e.data.Users), time.Time{}, func(*mrand.Rand) error {
 		return e.home(e.data.Users[int(next.Add(1)-1)%len(e.data.Users)].Token)
 	})
 	if err != nil {
@@ -385,22 +426,89 @@ func (e *env) commonTag() string {
 }
 
 func (e *env) stop() {
-	if e.cmd != nil && e.cmd.Process != nil {
-		select {
-		case <-e.exited:
-		default:
-			e.cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-e.exited:
-			case <-time.After(30 * time.Second):
-				e.cmd.Process.Kill()
-				<-e.exited
-			}
-		}
-	}
+	stopProcess(e.cmd, e.exited)
+	stopProcess(e.hello, e.helloExited)
 	if e.runDir != "" {
 		os.RemoveAll(e.runDir)
 	}
+}
+
+// stopProcess ends a started child with SIGTERM (SIGKILL after 30 s).
+func stopProcess(cmd *exec.Cmd, exited chan struct{}) {
+	if cmd == nil || cmd.Process == nil || exited == nil {
+		return
+	}
+	select {
+	case <-exited:
+	default:
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+	}
+}
+
+// startHello starts the ceiling's server: this test binary again, which
+// serves hello-world instead of benchmarking (TestMain).
+func (e *env) startHello() error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	e.hello = exec.Command(self)
+	e.hello.Env = append(cleanEnv(), "BENCH_HELLO_LISTEN="+addr)
+	e.hello.Stdout, e.hello.Stderr = os.Stderr, os.Stderr
+	e.hello.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := e.hello.Start(); err != nil {
+		return err
+	}
+	e.helloExited = make(chan struct{})
+	go func() { e.hello.Wait(); close(e.helloExited) }()
+	e.helloBase = "http://" + addr
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		select {
+		case <-e.helloExited:
+			return errors.New("the hello-world server exited early")
+		default:
+		}
+		if e.helloOp(nil) == nil {
+			logf("hello-world server pid %d on %s", e.hello.Process.Pid, addr)
+			return nil
+		}
+	}
+	return fmt.Errorf("the hello-world server did not answer on %s", addr)
+}
+
+// helloOp is one request of the ceiling, made as the benchmarks make theirs.
+func (e *env) helloOp(*mrand.Rand) error {
+	status, body, err := e.requestTo(e.helloBase, "GET", "/", "", nil, "")
+	if err != nil {
+		return err
+	}
+	if status != 200 || string(body) != "Hello, World!" {
+		return fmt.Errorf("hello-world: %d %.100q", status, body)
+	}
+	return nil
+}
+
+// positiveInt reads a positive integer from the environment.
+func positiveInt(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s=%q: want a positive integer", name, v)
+	}
+	return n, nil
 }
 
 // cleanEnv drops RAMPART_* variables of the surrounding shell (the
@@ -432,10 +540,11 @@ func (e *env) waitReady() error {
 			return fmt.Errorf("rampart serve exited early:\n%s", e.serverLog())
 		default:
 		}
-		if status, _, err := e.request("GET", "/livez", "", nil, ""); err == nil && status == 200 {
+		if status, _, err := e.request("GET", "/readyz", "", nil, ""); err == nil && status == 200 {
 			return nil
 		}
-		time.Sleep(50 * time.Millisecond)
+		// Finely: start-up is a measured target of a few hundred ms.
+		time.Sleep(2 * time.Millisecond)
 	}
 	return fmt.Errorf("rampart serve did not answer on %s:\n%s", e.base, e.serverLog())
 }
@@ -451,11 +560,16 @@ func (e *env) serverLog() string {
 // request makes one API call as the client of a real instance would: Host
 // example.test, a bearer token, a form body.
 func (e *env) request(method, path, token string, form url.Values, idempotencyKey string) (int, []byte, error) {
+	return e.requestTo(e.base, method, path, token, form, idempotencyKey)
+}
+
+// requestTo is request to another server (the ceiling's).
+func (e *env) requestTo(base, method, path, token string, form url.Values, idempotencyKey string) (int, []byte, error) {
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
-	req, err := http.NewRequest(method, e.base+path, body)
+	req, err := http.NewRequest(method, base+path, body)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -511,10 +625,12 @@ func (e *env) post(rng *mrand.Rand, token string) error {
 	return nil
 }
 
-// runClients has clients goroutines make n calls of op between them and
-// returns every call's latency.
-func runClients(clients, n int, op func(rng *mrand.Rand) error) ([]time.Duration, time.Duration, error) {
+// runClients has clients goroutines make n calls of op between them, or as
+// many as they can until until (when not zero), and returns every call's
+// latency and the wall time.
+func runClients(clients, n int, until time.Time, op func(rng *mrand.Rand) error) ([]time.Duration, time.Duration, error) {
 	var next atomic.Int64
+	var failed atomic.Bool
 	lats := make([][]time.Duration, clients)
 	errs := make([]error, clients)
 	var wg sync.WaitGroup
@@ -524,14 +640,14 @@ func runClients(clients, n int, op func(rng *mrand.Rand) error) ([]time.Duration
 		go func() {
 			defer wg.Done()
 			rng := mrand.New(mrand.NewPCG(uint64(c), uint64(start.UnixNano())))
-			lats[c] = make([]time.Duration, 0, n/clients+1)
-			for next.Add(1) <= int64(n) {
+			lats[c] = make([]time.Duration, 0, min(n/clients, 1<<16)+1)
+			for !failed.Load() && next.Add(1) <= int64(n) && (until.IsZero() || time.Now().Before(until)) {
 				t := time.Now()
 				err := op(rng)
 				lats[c] = append(lats[c], time.Since(t))
 				if err != nil {
 					errs[c] = err
-					next.Store(int64(n)) // stop the others too
+					failed.Store(true) // stop the others too
 					return
 				}
 			}
@@ -548,26 +664,50 @@ func runClients(clients, n int, op func(rng *mrand.Rand) error) ([]time.Duration
 
 // measure runs b.N calls of op on clients concurrent clients and reports
 // throughput, latency percentiles, the server's CPU time per request and
-// its memory. ns/op is suppressed: with concurrent clients it would only be
-// the inverse of req/s.
+// its memory, and the hello-world ceiling measured just before with as many
+// clients: of_ceiling (req/s ÷ ceiling) is the figure that holds still
+// while other work shares the machine.
 func (e *env) measure(b *testing.B, clients int, op func(rng *mrand.Rand) error) {
-	srv0, cli0 := e.serverCPU(), selfCPU()
+	ceiling := e.ceiling(b, clients)
+	reqs := e.load(b, clients, e.cmd.Process.Pid, op)
+	b.ReportMetric(ceiling, "ceiling_req/s")
+	b.ReportMetric(reqs/ceiling, "of_ceiling")
+	rss, hwm := e.rss()
+	b.ReportMetric(rss, "rss_MiB")
+	b.ReportMetric(hwm, "peak_rss_MiB")
+}
+
+// load runs b.N calls of op on clients concurrent clients against the
+// process pid and reports throughput (which it returns), latency
+// percentiles and CPU time per request. ns/op is suppressed: with
+// concurrent clients it would only be the inverse of req/s.
+func (e *env) load(b *testing.B, clients, pid int, op func(rng *mrand.Rand) error) float64 {
+	srv0, cli0 := cpuTime(pid), selfCPU()
 	b.ResetTimer()
-	lat, elapsed, err := runClients(clients, b.N, op)
+	lat, elapsed, err := runClients(clients, b.N, time.Time{}, op)
 	b.StopTimer()
 	if err != nil {
 		b.Fatalf("%v\nserver log:\n%s", err, e.serverLog())
 	}
-	srv, cli := e.serverCPU()-srv0, selfCPU()-cli0
+	srv, cli := cpuTime(pid)-srv0, selfCPU()-cli0
+	reqs := float64(b.N) / elapsed.Seconds()
 	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(reqs, "req/s")
 	b.ReportMetric(percentileMs(lat, 0.50), "p50_ms")
 	b.ReportMetric(percentileMs(lat, 0.99), "p99_ms")
 	b.ReportMetric(float64(srv.Microseconds())/1000/float64(b.N), "srv_cpu_ms/op")
 	b.ReportMetric(float64(cli.Microseconds())/1000/float64(b.N), "client_cpu_ms/op")
-	rss, hwm := e.rss()
-	b.ReportMetric(rss, "rss_MiB")
-	b.ReportMetric(hwm, "peak_rss_MiB")
+	return reqs
+}
+
+// ceiling measures the hello-world server's throughput for ceilingTime
+// with clients concurrent clients.
+func (e *env) ceiling(b *testing.B, clients int) float64 {
+	lat, elapsed, err := runClients(clients, math.MaxInt, time.Now().Add(e.ceilingTime), e.helloOp)
+	if err != nil {
+		b.Fatalf("ceiling: %v", err)
+	}
+	return float64(len(lat)) / elapsed.Seconds()
 }
 
 func percentileMs(lat []time.Duration, p float64) float64 {
@@ -610,10 +750,10 @@ func (e *env) rssString() string {
 	return fmt.Sprintf("%.0f MiB (peak %.0f MiB)", rss, peak)
 }
 
-// serverCPU is the server's user+system CPU time so far (/proc/pid/stat;
+// cpuTime is a process's user+system CPU time so far (/proc/pid/stat;
 // Linux counts it in ticks of 1/100 s).
-func (e *env) serverCPU() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", e.cmd.Process.Pid))
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}
@@ -634,6 +774,38 @@ func selfCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// clientsName names a sub-benchmark by its client count.
+func clientsName(n int) string {
+	if n == 1 {
+		return "1_client"
+	}
+	return strconv.Itoa(n) + "_clients"
+}
+
+// BenchmarkCeiling is the hello-world server under the same clients and
+// requests as every other benchmark: the most requests per second this
+// machine serves over loopback HTTP right now. srv_cpu_ms/op is the
+// hello-world process's.
+func BenchmarkCeiling(b *testing.B) {
+	e := getEnv(b)
+	for _, n := range []int{e.clients, 1} {
+		b.Run(clientsName(n), func(b *testing.B) { e.load(b, n, e.hello.Process.Pid, e.helloOp) })
+	}
+}
+
+// BenchmarkStartup reports the server's one start in setup, on the seeded
+// dataset: ready_ms from exec to the first 200 from GET /readyz, and
+// idle_rss_MiB, its RSS right then. Its loop does nothing, so the count of
+// iterations means nothing.
+func BenchmarkStartup(b *testing.B) {
+	e := getEnv(b)
+	for range b.N {
+	}
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(float64(e.readyIn.Microseconds())/1000, "ready_ms")
+	b.ReportMetric(e.idleRSS, "idle_rss_MiB")
 }
 
 // BenchmarkHomeTimeline reads GET /api/v1/timelines/home?limit=20 with
