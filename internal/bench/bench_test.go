@@ -776,12 +776,44 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// getArray reads path (a JSON array) as token, or anonymously without one,
+// and checks that it answers 200 with between lo and hi items.
+func (e *env) getArray(path, token string, lo, hi int) error {
+	status, body, err := e.request("GET", path, token, nil, "")
+	if err != nil {
+		return err
+	}
+	var items []json.RawMessage
+	if status != 200 || json.Unmarshal(body, &items) != nil || len(items) < lo || len(items) > hi {
+		return fmt.Errorf("GET %s: %d, %d items (want %d to %d): %.300s", path, status, len(items), lo, hi, body)
+	}
+	return nil
+}
+
+// getObject reads path (a JSON object) and decodes it into v.
+func (e *env) getObject(path, token string, v any) error {
+	status, body, err := e.request("GET", path, token, nil, "")
+	if err != nil {
+		return err
+	}
+	if status != 200 || len(body) == 0 || body[0] != '{' || json.Unmarshal(body, v) != nil {
+		return fmt.Errorf("GET %s: %d %.300s", path, status, body)
+	}
+	return nil
+}
+
 // clientsName names a sub-benchmark by its client count.
 func clientsName(n int) string {
 	if n == 1 {
 		return "1_client"
 	}
 	return strconv.Itoa(n) + "_clients"
+}
+
+// both runs op as name at BENCH_CLIENTS clients and as name_1_client at one.
+func (e *env) both(b *testing.B, name string, op func(rng *mrand.Rand) error) {
+	b.Run(name, func(b *testing.B) { e.measure(b, e.clients, op) })
+	b.Run(name+"_1_client", func(b *testing.B) { e.measure(b, 1, op) })
 }
 
 // BenchmarkCeiling is the hello-world server under the same clients and
@@ -808,6 +840,50 @@ func BenchmarkStartup(b *testing.B) {
 	b.ReportMetric(e.idleRSS, "idle_rss_MiB")
 }
 
+// BenchmarkInstance reads GET /api/v1/instance and /api/v2/instance, with no
+// token, as every client does on start.
+func BenchmarkInstance(b *testing.B) {
+	e := getEnv(b)
+	e.both(b, "v1", func(*mrand.Rand) error {
+		var v struct{ URI string }
+		if err := e.getObject("/api/v1/instance", "", &v); err != nil {
+			return err
+		}
+		if v.URI != domain {
+			return fmt.Errorf("instance v1: uri %q", v.URI)
+		}
+		return nil
+	})
+	e.both(b, "v2", func(*mrand.Rand) error {
+		var v struct{ Domain string }
+		if err := e.getObject("/api/v2/instance", "", &v); err != nil {
+			return err
+		}
+		if v.Domain != domain {
+			return fmt.Errorf("instance v2: domain %q", v.Domain)
+		}
+		return nil
+	})
+}
+
+// BenchmarkVerifyCredentials reads GET /api/v1/accounts/verify_credentials
+// as random users.
+func BenchmarkVerifyCredentials(b *testing.B) {
+	e := getEnv(b)
+	users := e.data.Users
+	e.both(b, "random_users", func(rng *mrand.Rand) error {
+		u := users[rng.IntN(len(users))]
+		var v struct{ ID, Username string }
+		if err := e.getObject("/api/v1/accounts/verify_credentials", u.Token, &v); err != nil {
+			return err
+		}
+		if v.ID != strconv.FormatInt(u.ID, 10) || v.Username != u.Username {
+			return fmt.Errorf("verify_credentials as %s: %s %s", u.Username, v.ID, v.Username)
+		}
+		return nil
+	})
+}
+
 // BenchmarkHomeTimeline reads GET /api/v1/timelines/home?limit=20 with
 // concurrent clients: as random users, as the most followed user, and as a
 // user following 150 accounts; and as random users one request at a time
@@ -825,6 +901,116 @@ func BenchmarkHomeTimeline(b *testing.B) {
 	b.Run("following_150", func(b *testing.B) {
 		tok := users[e.following150].Token
 		e.measure(b, e.clients, func(*mrand.Rand) error { return e.home(tok) })
+	})
+}
+
+// BenchmarkPublicTimeline reads GET /api/v1/timelines/public?limit=20 as
+// random users and anonymously: a full page either way.
+func BenchmarkPublicTimeline(b *testing.B) {
+	e := getEnv(b)
+	users := e.data.Users
+	path := "/api/v1/timelines/public?limit=" + strconv.Itoa(timelineLimit)
+	e.both(b, "random_users", func(rng *mrand.Rand) error {
+		return e.getArray(path, users[rng.IntN(len(users))].Token, timelineLimit, timelineLimit)
+	})
+	e.both(b, "anonymous", func(*mrand.Rand) error { return e.getArray(path, "", timelineLimit, timelineLimit) })
+}
+
+// BenchmarkLocalTimeline reads GET /api/v1/timelines/public?local=true&limit=20
+// as random users (every seeded status is local; the filter is not free).
+func BenchmarkLocalTimeline(b *testing.B) {
+	e := getEnv(b)
+	users := e.data.Users
+	path := "/api/v1/timelines/public?local=true&limit=" + strconv.Itoa(timelineLimit)
+	e.both(b, "random_users", func(rng *mrand.Rand) error {
+		return e.getArray(path, users[rng.IntN(len(users))].Token, timelineLimit, timelineLimit)
+	})
+}
+
+// BenchmarkTagTimeline reads GET /api/v1/timelines/tag/<tag>?limit=20 for
+// the hashtag on the most public statuses, as random users.
+func BenchmarkTagTimeline(b *testing.B) {
+	e := getEnv(b)
+	users := e.data.Users
+	path := "/api/v1/timelines/tag/" + e.commonTag() + "?limit=" + strconv.Itoa(timelineLimit)
+	e.both(b, "random_users", func(rng *mrand.Rand) error {
+		return e.getArray(path, users[rng.IntN(len(users))].Token, timelineLimit, timelineLimit)
+	})
+}
+
+// BenchmarkAccountStatuses reads GET /api/v1/accounts/:id/statuses?limit=20
+// of random authors as random users. Authors are those with at least two
+// pages of statuses, so that every answer is a full page at both dataset
+// sizes (a page costs what its statuses cost, not what the author has).
+func BenchmarkAccountStatuses(b *testing.B) {
+	e := getEnv(b)
+	users := e.data.Users
+	var authors []benchUser
+	for _, u := range users {
+		if u.Statuses >= 2*timelineLimit {
+			authors = append(authors, u)
+		}
+	}
+	if len(authors) == 0 {
+		b.Fatal("no author with two pages of statuses")
+	}
+	e.both(b, "random_users", func(rng *mrand.Rand) error {
+		a := authors[rng.IntN(len(authors))]
+		path := "/api/v1/accounts/" + strconv.FormatInt(a.ID, 10) + "/statuses?limit=" + strconv.Itoa(timelineLimit)
+		return e.getArray(path, users[rng.IntN(len(users))].Token, timelineLimit, timelineLimit)
+	})
+}
+
+// BenchmarkStatus reads GET /api/v1/statuses/:id of random public statuses
+// (dataset.json's sample) as random users.
+func BenchmarkStatus(b *testing.B) {
+	e := getEnv(b)
+	users := e.data.Users
+	e.both(b, "random_users", func(rng *mrand.Rand) error {
+		id := strconv.FormatInt(e.data.Public[rng.IntN(len(e.data.Public))], 10)
+		var v struct{ ID string }
+		if err := e.getObject("/api/v1/statuses/"+id, users[rng.IntN(len(users))].Token, &v); err != nil {
+			return err
+		}
+		if v.ID != id {
+			return fmt.Errorf("status %s: got %s", id, v.ID)
+		}
+		return nil
+	})
+}
+
+// BenchmarkStatusContext reads GET /api/v1/statuses/:id/context of random
+// mid-thread statuses (a reply with a reply: ancestors and descendants for
+// anyone) as random users.
+func BenchmarkStatusContext(b *testing.B) {
+	e := getEnv(b)
+	users := e.data.Users
+	threads := e.data.Threads
+	if len(threads) == 0 {
+		b.Fatal("the dataset has no reply with a reply")
+	}
+	e.both(b, "random_users", func(rng *mrand.Rand) error {
+		id := strconv.FormatInt(threads[rng.IntN(len(threads))], 10)
+		var v struct{ Ancestors, Descendants []json.RawMessage }
+		if err := e.getObject("/api/v1/statuses/"+id+"/context", users[rng.IntN(len(users))].Token, &v); err != nil {
+			return err
+		}
+		if len(v.Ancestors) == 0 || len(v.Descendants) == 0 {
+			return fmt.Errorf("context of %s: %d ancestors, %d descendants", id, len(v.Ancestors), len(v.Descendants))
+		}
+		return nil
+	})
+}
+
+// BenchmarkNotifications reads GET /api/v1/notifications?limit=20 as random
+// users: a full page for whoever has 20 notifications or more.
+func BenchmarkNotifications(b *testing.B) {
+	e := getEnv(b)
+	users := e.data.Users
+	path := "/api/v1/notifications?limit=" + strconv.Itoa(timelineLimit)
+	e.both(b, "random_users", func(rng *mrand.Rand) error {
+		u := users[rng.IntN(len(users))]
+		return e.getArray(path, u.Token, min(timelineLimit, u.Notifications), timelineLimit)
 	})
 }
 
