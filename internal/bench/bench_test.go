@@ -150,6 +150,13 @@ type env struct {
 	helloExited chan struct{}
 	helloBase   string
 	ceilingTime time.Duration
+
+	// Profiles (BENCH_PROFILE=1): the server's pprof listener, where the
+	// profiles go, for how long, and which benchmarks have theirs already.
+	pprofBase      string
+	profileDir     string
+	profileSeconds int
+	profiled       map[string]bool
 }
 
 var (
@@ -232,6 +239,21 @@ func setup() (*env, error) {
 			e.stop()
 		}
 	}()
+	if os.Getenv("BENCH_PROFILE") == "1" {
+		if e.profileSeconds, err = positiveInt("BENCH_PROFILE_SECONDS", 10); err != nil {
+			return nil, err
+		}
+		if e.profileDir = os.Getenv("BENCH_PROFILE_DIR"); e.profileDir == "" {
+			if e.profileDir, err = os.MkdirTemp("/var/tmp", "rampart-bench-profiles-"); err != nil {
+				return nil, err
+			}
+		} else if err := os.MkdirAll(e.profileDir, 0o700); err != nil {
+			return nil, err
+		}
+		e.profiled = map[string]bool{}
+		logf("profiles (%d s per benchmark) go to %s", e.profileSeconds, e.profileDir)
+	}
+
 	// A prod config for example.test, as an operator would make it. TLS is
 	// the reverse proxy's job, so the server speaks plain http on loopback.
 	var out, errOut bytes.Buffer
@@ -265,6 +287,17 @@ func setup() (*env, error) {
 	}
 	dbPath := cfg.DatabasePath()
 	base := cfg.InstanceURL().String()
+	if e.profileDir != "" {
+		// Only then: serve refuses a RAMPART_* key it does not know, and a
+		// tree without the pprof listener would not start at all. (Past
+		// config.Load above, which needs no part of it.)
+		pprofAddr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		serverEnv = append(serverEnv, "RAMPART_DEBUG_PPROF_LISTEN="+pprofAddr)
+		e.pprofBase = "http://" + pprofAddr
+	}
 
 	if seedDir := os.Getenv("BENCH_SEED_DIR"); seedDir != "" {
 		if err := os.MkdirAll(seedDir, 0o700); err != nil {
@@ -666,8 +699,13 @@ func runClients(clients, n int, until time.Time, op func(rng *mrand.Rand) error)
 // throughput, latency percentiles, the server's CPU time per request and
 // its memory, and the hello-world ceiling measured just before with as many
 // clients: of_ceiling (req/s ÷ ceiling) is the figure that holds still
-// while other work shares the machine.
+// while other work shares the machine. With BENCH_PROFILE=1 it profiles the
+// server under op first, once per benchmark.
 func (e *env) measure(b *testing.B, clients int, op func(rng *mrand.Rand) error) {
+	if e.profileDir != "" && !e.profiled[b.Name()] {
+		e.profiled[b.Name()] = true
+		e.profile(b, clients, op)
+	}
 	ceiling := e.ceiling(b, clients)
 	reqs := e.load(b, clients, e.cmd.Process.Pid, op)
 	b.ReportMetric(ceiling, "ceiling_req/s")
@@ -708,6 +746,51 @@ func (e *env) ceiling(b *testing.B, clients int) float64 {
 		b.Fatalf("ceiling: %v", err)
 	}
 	return float64(len(lat)) / elapsed.Seconds()
+}
+
+// profile runs op on clients concurrent clients for profileSeconds (and a
+// second more, so the load spans both profiles) while fetching a CPU profile
+// and a delta allocation profile of that window from the server's pprof
+// listener, and writes them to profileDir as <benchmark>.cpu.pprof and
+// <benchmark>.allocs.pprof.
+func (e *env) profile(b *testing.B, clients int, op func(rng *mrand.Rand) error) {
+	name := strings.ReplaceAll(strings.TrimPrefix(b.Name(), "Benchmark"), "/", "-")
+	secs := strconv.Itoa(e.profileSeconds)
+	kinds := []string{"cpu", "allocs"}
+	paths := []string{"/debug/pprof/profile?seconds=" + secs, "/debug/pprof/allocs?seconds=" + secs}
+	errs := make([]error, len(kinds))
+	var wg sync.WaitGroup
+	for i := range kinds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fetchProfile(e.pprofBase+paths[i], filepath.Join(e.profileDir, name+"."+kinds[i]+".pprof"),
+				time.Duration(e.profileSeconds+60)*time.Second)
+		}()
+	}
+	until := time.Now().Add(time.Duration(e.profileSeconds+1) * time.Second)
+	_, _, loadErr := runClients(clients, math.MaxInt, until, op)
+	wg.Wait()
+	if err := errors.Join(append(errs, loadErr)...); err != nil {
+		b.Fatalf("profile: %v\nserver log:\n%s", err, e.serverLog())
+	}
+}
+
+// fetchProfile saves one profile from the pprof listener.
+func fetchProfile(from, to string, timeout time.Duration) error {
+	resp, err := (&http.Client{Timeout: timeout}).Get(from)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s: %d %.300s", from, resp.StatusCode, body)
+	}
+	return os.WriteFile(to, body, 0o600)
 }
 
 func percentileMs(lat []time.Duration, p float64) float64 {
