@@ -8,7 +8,8 @@ package bench
 //
 // The dataset is seeded straight into the database, before the server
 // starts, through the store's own write paths (store.CreateLocalAccount,
-// store.Follow, store.CreateStatus, which fans out into home_feed) —
+// store.Follow, store.CreateStatus, which fans out into home_feed,
+// store.AddMark and store.CreateNotification) —
 // signing 1,000 users up over HTTP would spend most of the time in argon2id
 // and RSA key generation. As bench data, every account shares one password
 // hash and one RSA key pair. It is seeded once per process, on first use (a
@@ -16,10 +17,20 @@ package bench
 //
 // Environment:
 //
-//	BENCH_BINARY    the rampart executable to run (required)
-//	BENCH_SEED_DIR  keep the seeded dataset here and reuse it on later runs
-//	BENCH_STATUSES  statuses to seed (default 100000)
-//	BENCH_CLIENTS   concurrent HTTP clients (default 8)
+//	BENCH_BINARY           the rampart executable to run (required)
+//	BENCH_SEED_DIR         keep the seeded dataset here and reuse it on later runs
+//	BENCH_STATUSES         statuses to seed (default 100000)
+//	BENCH_CLIENTS          concurrent HTTP clients (default 8)
+//	BENCH_CEILING_TIME     how long the hello-world ceiling runs before each benchmark (default 1.5s)
+//	BENCH_PROFILE          1: profile the server under each benchmark (its pprof listener)
+//	BENCH_PROFILE_SECONDS  length of each profile (default 10)
+//	BENCH_PROFILE_DIR      where profiles go (default: a new directory under /var/tmp)
+//	BENCH_HELLO_LISTEN     internal: makes this binary the hello-world server
+//
+// Each benchmark first runs the hello-world ceiling for BENCH_CEILING_TIME
+// with its own client count and reports its req/s as a fraction of it
+// (of_ceiling): on a shared machine the two move together, so the fraction
+// holds still where req/s does not.
 
 import (
 	"bufio"
