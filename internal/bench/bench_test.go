@@ -1185,6 +1185,23 @@ func seed(ctx context.Context, dbPath, base string, numStatuses int) (*dataset, 
 			st.Close()
 		}
 	}()
+	// The store checkpoints in the background, PASSIVE, which never catches
+	// up with a writer that never pauses: the WAL would grow by all that the
+	// seeding writes (it filled the disk at about 80 GB). The seeding is one
+	// goroutine, so between two writes a TRUNCATE checkpoint on a connection
+	// of its own empties the WAL.
+	ckpt, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: dbPath}).EscapedPath()+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, err
+	}
+	defer ckpt.Close()
+	truncateWAL := func() error {
+		var busy, log, done int
+		if err := ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &log, &done); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		return nil // busy: the next one will do
+	}
 	rng := mrand.New(mrand.NewPCG(2026, 1)) // the same graph and texts every time
 	ids := id.NewGenerator()
 	d := &dataset{Version: seedVersion, Users: make([]benchUser, numUsers), Visibility: map[string]int{}, Phases: map[string]float64{}}
@@ -1258,6 +1275,11 @@ func seed(ctx context.Context, dbPath, base string, numStatuses int) (*dataset, 
 			d.Users[i].Following++
 			d.Users[j].Followers++
 			d.Follows++
+			if d.Follows%10_000 == 0 {
+				if err := truncateWAL(); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	phase("follows", t)
@@ -1400,6 +1422,11 @@ func seed(ctx context.Context, dbPath, base string, numStatuses int) (*dataset, 
 		}
 		d.Users[author].Statuses++
 		d.Statuses++
+		if (n+1)%1000 == 0 {
+			if err := truncateWAL(); err != nil {
+				return nil, err
+			}
+		}
 		if (n+1)%10_000 == 0 {
 			logf("  %d statuses, %.0f/s", n+1, float64(n+1)/time.Since(t).Seconds())
 		}
@@ -1423,7 +1450,12 @@ func seed(ctx context.Context, dbPath, base string, numStatuses int) (*dataset, 
 	slices.SortStableFunc(events, func(x, y interaction) int { return x.at.Compare(y.at) })
 	d.Notifications = map[string]int{}
 	favourited := map[int64]bool{}
-	for _, ev := range events {
+	for i, ev := range events {
+		if (i+1)%10_000 == 0 {
+			if err := truncateWAL(); err != nil {
+				return nil, err
+			}
+		}
 		if ev.typ == "favourite" {
 			created, err := st.AddMark(ctx, store.Favourite, ids.Next(), accounts[ev.from].ID, ev.status, ev.at)
 			if err != nil {
@@ -1466,6 +1498,9 @@ func seed(ctx context.Context, dbPath, base string, numStatuses int) (*dataset, 
 		d.Users[i].Token = tok.Token
 	}
 	phase("tokens", t)
+	if err := ckpt.Close(); err != nil {
+		return nil, err
+	}
 	closed = true
 	if err := st.Close(); err != nil {
 		return nil, err
