@@ -8,7 +8,8 @@ package bench
 //
 // The dataset is seeded straight into the database, before the server
 // starts, through the store's own write paths (store.CreateLocalAccount,
-// store.Follow, store.CreateStatus, which fans out into home_feed) —
+// store.Follow, store.CreateStatus, which fans out into home_feed,
+// store.AddMark and store.CreateNotification) —
 // signing 1,000 users up over HTTP would spend most of the time in argon2id
 // and RSA key generation. As bench data, every account shares one password
 // hash and one RSA key pair. It is seeded once per process, on first use (a
@@ -16,9 +17,20 @@ package bench
 //
 // Environment:
 //
-//	BENCH_BINARY    the rampart executable to run (required)
-//	BENCH_SEED_DIR  keep the seeded dataset here and reuse it on later runs
-//	BENCH_CLIENTS   concurrent HTTP clients (default 8)
+//	BENCH_BINARY           the rampart executable to run (required)
+//	BENCH_SEED_DIR         keep the seeded dataset here and reuse it on later runs
+//	BENCH_STATUSES         statuses to seed (default 100000)
+//	BENCH_CLIENTS          concurrent HTTP clients (default 8)
+//	BENCH_CEILING_TIME     how long the hello-world ceiling runs before each benchmark (default 1.5s)
+//	BENCH_PROFILE          1: profile the server under each benchmark (its pprof listener)
+//	BENCH_PROFILE_SECONDS  length of each profile (default 10)
+//	BENCH_PROFILE_DIR      where profiles go (default: a new directory under /var/tmp)
+//	BENCH_HELLO_LISTEN     internal: makes this binary the hello-world server
+//
+// Each benchmark first runs the hello-world ceiling for BENCH_CEILING_TIME
+// with its own client count and reports its req/s as a fraction of it
+// (of_ceiling): on a shared machine the two move together, so the fraction
+// holds still where req/s does not.
 
 import (
 	"bufio"
@@ -38,6 +50,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -61,19 +74,24 @@ import (
 
 // The dataset.
 const (
-	numUsers     = 1000
-	numStatuses  = 100_000
-	minFollowing = 20
-	maxFollowing = 150
+	numUsers        = 1000
+	defaultStatuses = 100_000
+	minFollowing    = 20
+	maxFollowing    = 150
 	// seedVersion changes whenever the seeding changes, so a stale
 	// BENCH_SEED_DIR is seeded again rather than reused.
-	seedVersion = 1
+	seedVersion = 2
 	domain      = "example.test"
 	// timelineLimit is what clients ask for (Mastodon's default page).
 	timelineLimit = 20
 	// Shares of seeded statuses that are replies and reblogs.
 	replyShare  = 0.10
 	reblogShare = 0.07
+	// Share of public originals and replies that get 1–3 favourites.
+	favouriteShare = 0.20
+	// publicSample is how many public statuses dataset.json lists for
+	// GET /api/v1/statuses/:id.
+	publicSample = 1000
 )
 
 // benchUser is a seeded account and what the benchmark needs to know of it.
@@ -85,6 +103,8 @@ type benchUser struct {
 	Following int    `json:"following"`
 	Statuses  int    `json:"statuses"`
 	HomeFeed  int    `json:"home_feed"` // rows in its home_feed
+	// Notifications is the notifications it received.
+	Notifications int `json:"notifications"`
 }
 
 // dataset describes a seeded database (dataset.json next to it).
@@ -102,6 +122,20 @@ type dataset struct {
 	Phases       map[string]float64 `json:"phase_seconds"`
 	SeedSeconds  float64            `json:"seed_seconds"`
 	SeededAt     time.Time          `json:"seeded_at"`
+
+	// Notifications counts the notifications seeded, by type.
+	Notifications map[string]int `json:"notifications"`
+	Favourites    int            `json:"favourites"`
+	Favourited    int            `json:"favourited_statuses"`
+	// Threads are public or unlisted replies that have a public or
+	// unlisted reply themselves: a context with ancestors and descendants
+	// whoever asks. ThreadDepth is the longest reply chain.
+	Threads     []int64 `json:"thread_statuses"`
+	ThreadDepth int     `json:"thread_depth"`
+	// Public is a sample of public originals and replies, spread over time.
+	Public []int64 `json:"public_statuses"`
+	// Tags counts the hashtags of public statuses.
+	Tags map[string]int `json:"tags"`
 }
 
 // env is the running server and the seeded users.
@@ -117,6 +151,23 @@ type env struct {
 
 	mostFollowed int // index in data.Users
 	following150 int
+
+	// Start-up: from exec to the first 200 from /readyz, and the RSS then.
+	readyIn time.Duration
+	idleRSS float64
+
+	// The ceiling: a bare net/http hello-world, this test binary re-executed.
+	hello       *exec.Cmd
+	helloExited chan struct{}
+	helloBase   string
+	ceilingTime time.Duration
+
+	// Profiles (BENCH_PROFILE=1): the server's pprof listener, where the
+	// profiles go, for how long, and which benchmarks have theirs already.
+	pprofBase      string
+	profileDir     string
+	profileSeconds int
+	profiled       map[string]bool
 }
 
 var (
@@ -126,11 +177,31 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if addr := os.Getenv("BENCH_HELLO_LISTEN"); addr != "" {
+		os.Exit(serveHello(addr))
+	}
 	code := m.Run()
 	if theEnv != nil {
 		theEnv.stop()
 	}
 	os.Exit(code)
+}
+
+// serveHello is the ceiling: the least a Go HTTP server can do per request,
+// served by this test binary re-executed (startHello) until SIGTERM.
+func serveHello(addr string) int {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		logf("hello: %v", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("Hello, World!"))
+	}))
+	<-ctx.Done()
+	return 0
 }
 
 // getEnv seeds and starts the server on first use; it skips without a binary.
@@ -154,23 +225,45 @@ func setup() (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	clients := 8
-	if v := os.Getenv("BENCH_CLIENTS"); v != "" {
-		if clients, err = strconv.Atoi(v); err != nil || clients < 1 {
-			return nil, fmt.Errorf("BENCH_CLIENTS=%q: want a positive integer", v)
+	clients, err := positiveInt("BENCH_CLIENTS", 8)
+	if err != nil {
+		return nil, err
+	}
+	statuses, err := positiveInt("BENCH_STATUSES", defaultStatuses)
+	if err != nil {
+		return nil, err
+	}
+	ceilingTime := 1500 * time.Millisecond
+	if v := os.Getenv("BENCH_CEILING_TIME"); v != "" {
+		if ceilingTime, err = time.ParseDuration(v); err != nil || ceilingTime <= 0 {
+			return nil, fmt.Errorf("BENCH_CEILING_TIME=%q: want a positive duration such as 1.5s", v)
 		}
 	}
 	runDir, err := os.MkdirTemp("", "rampart-bench-")
 	if err != nil {
 		return nil, err
 	}
-	e := &env{runDir: runDir, clients: clients, logPath: filepath.Join(runDir, "server.log")}
+	e := &env{runDir: runDir, clients: clients, logPath: filepath.Join(runDir, "server.log"), ceilingTime: ceilingTime}
 	ok := false
 	defer func() {
 		if !ok {
 			e.stop()
 		}
 	}()
+	if os.Getenv("BENCH_PROFILE") == "1" {
+		if e.profileSeconds, err = positiveInt("BENCH_PROFILE_SECONDS", 10); err != nil {
+			return nil, err
+		}
+		if e.profileDir = os.Getenv("BENCH_PROFILE_DIR"); e.profileDir == "" {
+			if e.profileDir, err = os.MkdirTemp("/var/tmp", "rampart-bench-profiles-"); err != nil {
+				return nil, err
+			}
+		} else if err := os.MkdirAll(e.profileDir, 0o700); err != nil {
+			return nil, err
+		}
+		e.profiled = map[string]bool{}
+		logf("profiles (%d s per benchmark) go to %s", e.profileSeconds, e.profileDir)
+	}
 
 	// A prod config for example.test, as an operator would make it. TLS is
 	// the reverse proxy's job, so the server speaks plain http on loopback.
@@ -193,25 +286,42 @@ func setup() (*env, error) {
 		return nil, err
 	}
 	serverEnv := []string{"RAMPART_HTTP_LISTEN=" + addr, "RAMPART_DATA_DIR=" + dataDir}
+	if os.Geteuid() == 0 {
+		// serve refuses root in prod (tested elsewhere); a throwaway
+		// benchmark instance on loopback may run as root, say, in a container.
+		serverEnv = append(serverEnv, "RAMPART_SECURITY_ALLOW_ROOT=true")
+		logf("running as root: the server gets security.allow_root = true")
+	}
 	cfg, err := config.Load(cfgPath, serverEnv)
 	if err != nil {
 		return nil, err
 	}
 	dbPath := cfg.DatabasePath()
 	base := cfg.InstanceURL().String()
+	if e.profileDir != "" {
+		// Only then: serve refuses a RAMPART_* key it does not know, and a
+		// tree without the pprof listener would not start at all. (Past
+		// config.Load above, which needs no part of it.)
+		pprofAddr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		serverEnv = append(serverEnv, "RAMPART_DEBUG_PPROF_LISTEN="+pprofAddr)
+		e.pprofBase = "http://" + pprofAddr
+	}
 
 	if seedDir := os.Getenv("BENCH_SEED_DIR"); seedDir != "" {
 		if err := os.MkdirAll(seedDir, 0o700); err != nil {
 			return nil, err
 		}
 		seedDB := filepath.Join(seedDir, filepath.Base(dbPath))
-		e.data, err = loadDataset(seedDir)
+		e.data, err = loadDataset(seedDir, statuses)
 		if err != nil {
 			logf("no usable dataset in %s (%v): seeding it", seedDir, err)
 			for _, suffix := range []string{"", "-wal", "-shm"} {
 				os.Remove(seedDB + suffix)
 			}
-			if e.data, err = seed(ctx, seedDB, base); err != nil {
+			if e.data, err = seed(ctx, seedDB, base, statuses); err != nil {
 				return nil, err
 			}
 			if err := saveDataset(seedDir, e.data); err != nil {
@@ -229,13 +339,28 @@ func setup() (*env, error) {
 		}
 		logf("copied the database in %.1f s", time.Since(t).Seconds())
 	} else {
-		if e.data, err = seed(ctx, dbPath, base); err != nil {
+		if e.data, err = seed(ctx, dbPath, base, statuses); err != nil {
 			return nil, err
 		}
 	}
 	e.describe()
+	// Apply any migration the tree under test has and the seed lacks now,
+	// so that the server's start-up (a measured target) does not include it.
+	t := time.Now()
+	st, err := store.OpenSQLite(ctx, dbPath, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Close(); err != nil {
+		return nil, err
+	}
+	logf("opened the database once (migrations) in %.2f s", time.Since(t).Seconds())
 
-	// Start the real server.
+	// Start the real server; start-up counts from the exec.
+	e.base = "http://" + addr
+	e.client = &http.Client{Timeout: time.Minute, Transport: &http.Transport{
+		MaxIdleConns: 4 * clients, MaxIdleConnsPerHost: 4 * clients, IdleConnTimeout: time.Minute,
+	}}
 	logFile, err := os.OpenFile(e.logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, err
@@ -243,21 +368,26 @@ func setup() (*env, error) {
 	e.cmd = exec.Command(binary, "serve", "--config", cfgPath)
 	e.cmd.Env = append(cleanEnv(), serverEnv...)
 	e.cmd.Stdout, e.cmd.Stderr = logFile, logFile
+	// A benchmark that dies must not leave the server running.
+	e.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	t = time.Now()
 	if err := e.cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, err
 	}
 	e.exited = make(chan struct{})
 	go func() { e.cmd.Wait(); logFile.Close(); close(e.exited) }()
-	e.base = "http://" + addr
-	e.client = &http.Client{Timeout: time.Minute, Transport: &http.Transport{
-		MaxIdleConns: 4 * clients, MaxIdleConnsPerHost: 4 * clients, IdleConnTimeout: time.Minute,
-	}}
-	t := time.Now()
 	if err := e.waitReady(); err != nil {
 		return nil, err
 	}
-	logf("server pid %d ready in %.2f s; RSS at start %s", e.cmd.Process.Pid, time.Since(t).Seconds(), e.rssString())
+	e.readyIn = time.Since(t)
+	e.idleRSS, _ = e.rss()
+	logf("server pid %d ready (/readyz) %.0f ms after exec; RSS then (idle) %.1f MiB", e.cmd.Process.Pid,
+		float64(e.readyIn.Microseconds())/1000, e.idleRSS)
+
+	if err := e.startHello(); err != nil {
+		return nil, err
+	}
 
 	// Sanity: a home timeline is a full page of statuses.
 	u := e.data.Users[e.following150]
@@ -273,7 +403,7 @@ func setup() (*env, error) {
 	// latency is not what the benchmarks measure.
 	t = time.Now()
 	var next atomic.Int64
-	lat, _, err := runClients(clients, len(e.data.Users), func(*mrand.Rand) error {
+	lat, _, err := runClients(clients, len(e.data.Users), time.Time{}, func(*mrand.Rand) error {
 		return e.home(e.data.Users[int(next.Add(1)-1)%len(e.data.Users)].Token)
 	})
 	if err != nil {
@@ -291,8 +421,9 @@ func (e *env) describe() {
 	followers := make([]int, len(d.Users))
 	following := make([]int, len(d.Users))
 	statuses := make([]int, len(d.Users))
+	notifications := make([]int, len(d.Users))
 	for i, u := range d.Users {
-		followers[i], following[i], statuses[i] = u.Followers, u.Following, u.Statuses
+		followers[i], following[i], statuses[i], notifications[i] = u.Followers, u.Following, u.Statuses, u.Notifications
 		if u.Followers > d.Users[e.mostFollowed].Followers {
 			e.mostFollowed = i
 		}
@@ -311,33 +442,117 @@ func (e *env) describe() {
 	logf("  followers per user: %s", dist(followers))
 	logf("  following per user: %s", dist(following))
 	logf("  statuses per user:  %s", dist(statuses))
+	logf("  favourites: %d, on %d public statuses", d.Favourites, d.Favourited)
+	logf("  notifications: %v", d.Notifications)
+	logf("  notifications per user: %s", dist(notifications))
+	tag := e.commonTag()
+	logf("  threads: %d replies with both ancestors and descendants; longest reply chain %d; %d public statuses sampled; #%s on %d public statuses",
+		len(d.Threads), d.ThreadDepth, len(d.Public), tag, d.Tags[tag])
 	logf("  home_feed: %d rows; database %.0f MiB", d.HomeFeedRows, float64(d.DBBytes)/(1<<20))
-	for _, p := range []string{"accounts", "follows", "statuses", "tokens"} {
-		logf("  seeding %-8s %6.1f s", p, d.Phases[p])
+	for _, p := range []string{"accounts", "follows", "statuses", "interactions", "tokens"} {
+		logf("  seeding %-12s %6.1f s", p, d.Phases[p])
 	}
-	logf("  seeding total    %6.1f s", d.SeedSeconds)
+	logf("  seeding total        %6.1f s", d.SeedSeconds)
 	mf, f150 := d.Users[e.mostFollowed], d.Users[e.following150]
 	logf("  most followed: %s (%d followers, follows %d, home_feed %d rows)", mf.Username, mf.Followers, mf.Following, mf.HomeFeed)
 	logf("  following 150: %s (%d followers, follows %d, home_feed %d rows)", f150.Username, f150.Followers, f150.Following, f150.HomeFeed)
 }
 
-func (e *env) stop() {
-	if e.cmd != nil && e.cmd.Process != nil {
-		select {
-		case <-e.exited:
-		default:
-			e.cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-e.exited:
-			case <-time.After(30 * time.Second):
-				e.cmd.Process.Kill()
-				<-e.exited
-			}
+// commonTag is the hashtag on the most public statuses.
+func (e *env) commonTag() string {
+	best := ""
+	for tag, n := range e.data.Tags {
+		if n > e.data.Tags[best] || (n == e.data.Tags[best] && tag < best) {
+			best = tag
 		}
 	}
+	return best
+}
+
+func (e *env) stop() {
+	stopProcess(e.cmd, e.exited)
+	stopProcess(e.hello, e.helloExited)
 	if e.runDir != "" {
 		os.RemoveAll(e.runDir)
 	}
+}
+
+// stopProcess ends a started child with SIGTERM (SIGKILL after 30 s).
+func stopProcess(cmd *exec.Cmd, exited chan struct{}) {
+	if cmd == nil || cmd.Process == nil || exited == nil {
+		return
+	}
+	select {
+	case <-exited:
+	default:
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+	}
+}
+
+// startHello starts the ceiling's server: this test binary again, which
+// serves hello-world instead of benchmarking (TestMain).
+func (e *env) startHello() error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	e.hello = exec.Command(self)
+	e.hello.Env = append(cleanEnv(), "BENCH_HELLO_LISTEN="+addr)
+	e.hello.Stdout, e.hello.Stderr = os.Stderr, os.Stderr
+	e.hello.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := e.hello.Start(); err != nil {
+		return err
+	}
+	e.helloExited = make(chan struct{})
+	go func() { e.hello.Wait(); close(e.helloExited) }()
+	e.helloBase = "http://" + addr
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		select {
+		case <-e.helloExited:
+			return errors.New("the hello-world server exited early")
+		default:
+		}
+		if e.helloOp(nil) == nil {
+			logf("hello-world server pid %d on %s", e.hello.Process.Pid, addr)
+			return nil
+		}
+	}
+	return fmt.Errorf("the hello-world server did not answer on %s", addr)
+}
+
+// helloOp is one request of the ceiling, made as the benchmarks make theirs.
+func (e *env) helloOp(*mrand.Rand) error {
+	status, body, err := e.requestTo(e.helloBase, "GET", "/", "", nil, "")
+	if err != nil {
+		return err
+	}
+	if status != 200 || string(body) != "Hello, World!" {
+		return fmt.Errorf("hello-world: %d %.100q", status, body)
+	}
+	return nil
+}
+
+// positiveInt reads a positive integer from the environment.
+func positiveInt(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s=%q: want a positive integer", name, v)
+	}
+	return n, nil
 }
 
 // cleanEnv drops RAMPART_* variables of the surrounding shell (the
@@ -369,10 +584,11 @@ func (e *env) waitReady() error {
 			return fmt.Errorf("rampart serve exited early:\n%s", e.serverLog())
 		default:
 		}
-		if status, _, err := e.request("GET", "/livez", "", nil, ""); err == nil && status == 200 {
+		if status, _, err := e.request("GET", "/readyz", "", nil, ""); err == nil && status == 200 {
 			return nil
 		}
-		time.Sleep(50 * time.Millisecond)
+		// Finely: start-up is a measured target of a few hundred ms.
+		time.Sleep(2 * time.Millisecond)
 	}
 	return fmt.Errorf("rampart serve did not answer on %s:\n%s", e.base, e.serverLog())
 }
@@ -388,11 +604,16 @@ func (e *env) serverLog() string {
 // request makes one API call as the client of a real instance would: Host
 // example.test, a bearer token, a form body.
 func (e *env) request(method, path, token string, form url.Values, idempotencyKey string) (int, []byte, error) {
+	return e.requestTo(e.base, method, path, token, form, idempotencyKey)
+}
+
+// requestTo is request to another server (the ceiling's).
+func (e *env) requestTo(base, method, path, token string, form url.Values, idempotencyKey string) (int, []byte, error) {
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
-	req, err := http.NewRequest(method, e.base+path, body)
+	req, err := http.NewRequest(method, base+path, body)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -448,10 +669,12 @@ func (e *env) post(rng *mrand.Rand, token string) error {
 	return nil
 }
 
-// runClients has clients goroutines make n calls of op between them and
-// returns every call's latency.
-func runClients(clients, n int, op func(rng *mrand.Rand) error) ([]time.Duration, time.Duration, error) {
+// runClients has clients goroutines make n calls of op between them, or as
+// many as they can until until (when not zero), and returns every call's
+// latency and the wall time.
+func runClients(clients, n int, until time.Time, op func(rng *mrand.Rand) error) ([]time.Duration, time.Duration, error) {
 	var next atomic.Int64
+	var failed atomic.Bool
 	lats := make([][]time.Duration, clients)
 	errs := make([]error, clients)
 	var wg sync.WaitGroup
@@ -461,14 +684,14 @@ func runClients(clients, n int, op func(rng *mrand.Rand) error) ([]time.Duration
 		go func() {
 			defer wg.Done()
 			rng := mrand.New(mrand.NewPCG(uint64(c), uint64(start.UnixNano())))
-			lats[c] = make([]time.Duration, 0, n/clients+1)
-			for next.Add(1) <= int64(n) {
+			lats[c] = make([]time.Duration, 0, min(n/clients, 1<<16)+1)
+			for !failed.Load() && next.Add(1) <= int64(n) && (until.IsZero() || time.Now().Before(until)) {
 				t := time.Now()
 				err := op(rng)
 				lats[c] = append(lats[c], time.Since(t))
 				if err != nil {
 					errs[c] = err
-					next.Store(int64(n)) // stop the others too
+					failed.Store(true) // stop the others too
 					return
 				}
 			}
@@ -485,26 +708,100 @@ func runClients(clients, n int, op func(rng *mrand.Rand) error) ([]time.Duration
 
 // measure runs b.N calls of op on clients concurrent clients and reports
 // throughput, latency percentiles, the server's CPU time per request and
-// its memory. ns/op is suppressed: with concurrent clients it would only be
-// the inverse of req/s.
+// its memory, and the hello-world ceiling measured just before with as many
+// clients: of_ceiling (req/s ÷ ceiling) is the figure that holds still
+// while other work shares the machine. With BENCH_PROFILE=1 it profiles the
+// server under op first, once per benchmark.
 func (e *env) measure(b *testing.B, clients int, op func(rng *mrand.Rand) error) {
-	srv0, cli0 := e.serverCPU(), selfCPU()
+	if e.profileDir != "" && !e.profiled[b.Name()] {
+		e.profiled[b.Name()] = true
+		e.profile(b, clients, op)
+	}
+	ceiling := e.ceiling(b, clients)
+	reqs := e.load(b, clients, e.cmd.Process.Pid, op)
+	b.ReportMetric(ceiling, "ceiling_req/s")
+	b.ReportMetric(reqs/ceiling, "of_ceiling")
+	rss, hwm := e.rss()
+	b.ReportMetric(rss, "rss_MiB")
+	b.ReportMetric(hwm, "peak_rss_MiB")
+}
+
+// load runs b.N calls of op on clients concurrent clients against the
+// process pid and reports throughput (which it returns), latency
+// percentiles and CPU time per request. ns/op is suppressed: with
+// concurrent clients it would only be the inverse of req/s.
+func (e *env) load(b *testing.B, clients, pid int, op func(rng *mrand.Rand) error) float64 {
+	srv0, cli0 := cpuTime(pid), selfCPU()
 	b.ResetTimer()
-	lat, elapsed, err := runClients(clients, b.N, op)
+	lat, elapsed, err := runClients(clients, b.N, time.Time{}, op)
 	b.StopTimer()
 	if err != nil {
 		b.Fatalf("%v\nserver log:\n%s", err, e.serverLog())
 	}
-	srv, cli := e.serverCPU()-srv0, selfCPU()-cli0
+	srv, cli := cpuTime(pid)-srv0, selfCPU()-cli0
+	reqs := float64(b.N) / elapsed.Seconds()
 	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(reqs, "req/s")
 	b.ReportMetric(percentileMs(lat, 0.50), "p50_ms")
 	b.ReportMetric(percentileMs(lat, 0.99), "p99_ms")
 	b.ReportMetric(float64(srv.Microseconds())/1000/float64(b.N), "srv_cpu_ms/op")
 	b.ReportMetric(float64(cli.Microseconds())/1000/float64(b.N), "client_cpu_ms/op")
-	rss, hwm := e.rss()
-	b.ReportMetric(rss, "rss_MiB")
-	b.ReportMetric(hwm, "peak_rss_MiB")
+	return reqs
+}
+
+// ceiling measures the hello-world server's throughput for ceilingTime
+// with clients concurrent clients.
+func (e *env) ceiling(b *testing.B, clients int) float64 {
+	lat, elapsed, err := runClients(clients, math.MaxInt, time.Now().Add(e.ceilingTime), e.helloOp)
+	if err != nil {
+		b.Fatalf("ceiling: %v", err)
+	}
+	return float64(len(lat)) / elapsed.Seconds()
+}
+
+// profile runs op on clients concurrent clients for profileSeconds (and a
+// second more, so the load spans both profiles) while fetching a CPU profile
+// and a delta allocation profile of that window from the server's pprof
+// listener, and writes them to profileDir as <benchmark>.cpu.pprof and
+// <benchmark>.allocs.pprof.
+func (e *env) profile(b *testing.B, clients int, op func(rng *mrand.Rand) error) {
+	name := strings.ReplaceAll(strings.TrimPrefix(b.Name(), "Benchmark"), "/", "-")
+	secs := strconv.Itoa(e.profileSeconds)
+	kinds := []string{"cpu", "allocs"}
+	paths := []string{"/debug/pprof/profile?seconds=" + secs, "/debug/pprof/allocs?seconds=" + secs}
+	errs := make([]error, len(kinds))
+	var wg sync.WaitGroup
+	for i := range kinds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fetchProfile(e.pprofBase+paths[i], filepath.Join(e.profileDir, name+"."+kinds[i]+".pprof"),
+				time.Duration(e.profileSeconds+60)*time.Second)
+		}()
+	}
+	until := time.Now().Add(time.Duration(e.profileSeconds+1) * time.Second)
+	_, _, loadErr := runClients(clients, math.MaxInt, until, op)
+	wg.Wait()
+	if err := errors.Join(append(errs, loadErr)...); err != nil {
+		b.Fatalf("profile: %v\nserver log:\n%s", err, e.serverLog())
+	}
+}
+
+// fetchProfile saves one profile from the pprof listener.
+func fetchProfile(from, to string, timeout time.Duration) error {
+	resp, err := (&http.Client{Timeout: timeout}).Get(from)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s: %d %.300s", from, resp.StatusCode, body)
+	}
+	return os.WriteFile(to, body, 0o600)
 }
 
 func percentileMs(lat []time.Duration, p float64) float64 {
@@ -547,10 +844,10 @@ func (e *env) rssString() string {
 	return fmt.Sprintf("%.0f MiB (peak %.0f MiB)", rss, peak)
 }
 
-// serverCPU is the server's user+system CPU time so far (/proc/pid/stat;
+// cpuTime is a process's user+system CPU time so far (/proc/pid/stat;
 // Linux counts it in ticks of 1/100 s).
-func (e *env) serverCPU() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", e.cmd.Process.Pid))
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}
@@ -573,6 +870,114 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// getArray reads path (a JSON array) as token, or anonymously without one,
+// and checks that it answers 200 with between lo and hi items.
+func (e *env) getArray(path, token string, lo, hi int) error {
+	status, body, err := e.request("GET", path, token, nil, "")
+	if err != nil {
+		return err
+	}
+	var items []json.RawMessage
+	if status != 200 || json.Unmarshal(body, &items) != nil || len(items) < lo || len(items) > hi {
+		return fmt.Errorf("GET %s: %d, %d items (want %d to %d): %.300s", path, status, len(items), lo, hi, body)
+	}
+	return nil
+}
+
+// getObject reads path (a JSON object) and decodes it into v.
+func (e *env) getObject(path, token string, v any) error {
+	status, body, err := e.request("GET", path, token, nil, "")
+	if err != nil {
+		return err
+	}
+	if status != 200 || len(body) == 0 || body[0] != '{' || json.Unmarshal(body, v) != nil {
+		return fmt.Errorf("GET %s: %d %.300s", path, status, body)
+	}
+	return nil
+}
+
+// clientsName names a sub-benchmark by its client count.
+func clientsName(n int) string {
+	if n == 1 {
+		return "1_client"
+	}
+	return strconv.Itoa(n) + "_clients"
+}
+
+// both runs op as name at BENCH_CLIENTS clients and as name_1_client at one.
+func (e *env) both(b *testing.B, name string, op func(rng *mrand.Rand) error) {
+	b.Run(name, func(b *testing.B) { e.measure(b, e.clients, op) })
+	b.Run(name+"_1_client", func(b *testing.B) { e.measure(b, 1, op) })
+}
+
+// BenchmarkCeiling is the hello-world server under the same clients and
+// requests as every other benchmark: the most requests per second this
+// machine serves over loopback HTTP right now. srv_cpu_ms/op is the
+// hello-world process's.
+func BenchmarkCeiling(b *testing.B) {
+	e := getEnv(b)
+	for _, n := range []int{e.clients, 1} {
+		b.Run(clientsName(n), func(b *testing.B) { e.load(b, n, e.hello.Process.Pid, e.helloOp) })
+	}
+}
+
+// BenchmarkStartup reports the server's one start in setup, on the seeded
+// dataset: ready_ms from exec to the first 200 from GET /readyz, and
+// idle_rss_MiB, its RSS right then. Its loop does nothing, so the count of
+// iterations means nothing.
+func BenchmarkStartup(b *testing.B) {
+	e := getEnv(b)
+	for range b.N {
+	}
+	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(float64(e.readyIn.Microseconds())/1000, "ready_ms")
+	b.ReportMetric(e.idleRSS, "idle_rss_MiB")
+}
+
+// BenchmarkInstance reads GET /api/v1/instance and /api/v2/instance, with no
+// token, as every client does on start.
+func BenchmarkInstance(b *testing.B) {
+	e := getEnv(b)
+	e.both(b, "v1", func(*mrand.Rand) error {
+		var v struct{ URI string }
+		if err := e.getObject("/api/v1/instance", "", &v); err != nil {
+			return err
+		}
+		if v.URI != domain {
+			return fmt.Errorf("instance v1: uri %q", v.URI)
+		}
+		return nil
+	})
+	e.both(b, "v2", func(*mrand.Rand) error {
+		var v struct{ Domain string }
+		if err := e.getObject("/api/v2/instance", "", &v); err != nil {
+			return err
+		}
+		if v.Domain != domain {
+			return fmt.Errorf("instance v2: domain %q", v.Domain)
+		}
+		return nil
+	})
+}
+
+// BenchmarkVerifyCredentials reads GET /api/v1/accounts/verify_credentials
+// as random users.
+func BenchmarkVerifyCredentials(b *testing.B) {
+	e := getEnv(b)
+	users := e.data.Users
+	e.both(b, "random_users", func(rng *mrand.Rand) error {
+		u := users[rng.IntN(len(users))]
+		var v struct{ ID, Username string }
+		if err := e.getObject("/api/v1/accounts/verify_credentials", u.Token, &v); err != nil {
+			return err
+		}
+		if v.ID != strconv.FormatInt(u.ID, 10) || v.Username != u.Username {
+			return fmt.Errorf("verify_credentials as %s: %s %s", u.Username, v.ID, v.Username)
+		}
+		return nil
+	})
+}
+
 // BenchmarkHomeTimeline reads GET /api/v1/timelines/home?limit=20 with
 // concurrent clients: as random users, as the most followed user, and as a
 // user following 150 accounts; and as random users one request at a time
@@ -590,6 +995,116 @@ func BenchmarkHomeTimeline(b *testing.B) {
 	b.Run("following_150", func(b *testing.B) {
 		tok := users[e.following150].Token
 		e.measure(b, e.clients, func(*mrand.Rand) error { return e.home(tok) })
+	})
+}
+
+// BenchmarkPublicTimeline reads GET /api/v1/timelines/public?limit=20 as
+// random users and anonymously: a full page either way.
+func BenchmarkPublicTimeline(b *testing.B) {
+	e := getEnv(b)
+	users := e.data.Users
+	path := "/api/v1/timelines/public?limit=" + strconv.Itoa(timelineLimit)
+	e.both(b, "random_users", func(rng *mrand.Rand) error {
+		return e.getArray(path, users[rng.IntN(len(users))].Token, timelineLimit, timelineLimit)
+	})
+	e.both(b, "anonymous", func(*mrand.Rand) error { return e.getArray(path, "", timelineLimit, timelineLimit) })
+}
+
+// BenchmarkLocalTimeline reads GET /api/v1/timelines/public?local=true&limit=20
+// as random users (every seeded status is local; the filter is not free).
+func BenchmarkLocalTimeline(b *testing.B) {
+	e := getEnv(b)
+	users := e.data.Users
+	path := "/api/v1/timelines/public?local=true&limit=" + strconv.Itoa(timelineLimit)
+	e.both(b, "random_users", func(rng *mrand.Rand) error {
+		return e.getArray(path, users[rng.IntN(len(users))].Token, timelineLimit, timelineLimit)
+	})
+}
+
+// BenchmarkTagTimeline reads GET /api/v1/timelines/tag/<tag>?limit=20 for
+// the hashtag on the most public statuses, as random users.
+func BenchmarkTagTimeline(b *testing.B) {
+	e := getEnv(b)
+	users := e.data.Users
+	path := "/api/v1/timelines/tag/" + e.commonTag() + "?limit=" + strconv.Itoa(timelineLimit)
+	e.both(b, "random_users", func(rng *mrand.Rand) error {
+		return e.getArray(path, users[rng.IntN(len(users))].Token, timelineLimit, timelineLimit)
+	})
+}
+
+// BenchmarkAccountStatuses reads GET /api/v1/accounts/:id/statuses?limit=20
+// of random authors as random users. Authors are those with at least two
+// pages of statuses, so that every answer is a full page at both dataset
+// sizes (a page costs what its statuses cost, not what the author has).
+func BenchmarkAccountStatuses(b *testing.B) {
+	e := getEnv(b)
+	users := e.data.Users
+	var authors []benchUser
+	for _, u := range users {
+		if u.Statuses >= 2*timelineLimit {
+			authors = append(authors, u)
+		}
+	}
+	if len(authors) == 0 {
+		b.Fatal("no author with two pages of statuses")
+	}
+	e.both(b, "random_users", func(rng *mrand.Rand) error {
+		a := authors[rng.IntN(len(authors))]
+		path := "/api/v1/accounts/" + strconv.FormatInt(a.ID, 10) + "/statuses?limit=" + strconv.Itoa(timelineLimit)
+		return e.getArray(path, users[rng.IntN(len(users))].Token, timelineLimit, timelineLimit)
+	})
+}
+
+// BenchmarkStatus reads GET /api/v1/statuses/:id of random public statuses
+// (dataset.json's sample) as random users.
+func BenchmarkStatus(b *testing.B) {
+	e := getEnv(b)
+	users := e.data.Users
+	e.both(b, "random_users", func(rng *mrand.Rand) error {
+		id := strconv.FormatInt(e.data.Public[rng.IntN(len(e.data.Public))], 10)
+		var v struct{ ID string }
+		if err := e.getObject("/api/v1/statuses/"+id, users[rng.IntN(len(users))].Token, &v); err != nil {
+			return err
+		}
+		if v.ID != id {
+			return fmt.Errorf("status %s: got %s", id, v.ID)
+		}
+		return nil
+	})
+}
+
+// BenchmarkStatusContext reads GET /api/v1/statuses/:id/context of random
+// mid-thread statuses (a reply with a reply: ancestors and descendants for
+// anyone) as random users.
+func BenchmarkStatusContext(b *testing.B) {
+	e := getEnv(b)
+	users := e.data.Users
+	threads := e.data.Threads
+	if len(threads) == 0 {
+		b.Fatal("the dataset has no reply with a reply")
+	}
+	e.both(b, "random_users", func(rng *mrand.Rand) error {
+		id := strconv.FormatInt(threads[rng.IntN(len(threads))], 10)
+		var v struct{ Ancestors, Descendants []json.RawMessage }
+		if err := e.getObject("/api/v1/statuses/"+id+"/context", users[rng.IntN(len(users))].Token, &v); err != nil {
+			return err
+		}
+		if len(v.Ancestors) == 0 || len(v.Descendants) == 0 {
+			return fmt.Errorf("context of %s: %d ancestors, %d descendants", id, len(v.Ancestors), len(v.Descendants))
+		}
+		return nil
+	})
+}
+
+// BenchmarkNotifications reads GET /api/v1/notifications?limit=20 as random
+// users: a full page for whoever has 20 notifications or more.
+func BenchmarkNotifications(b *testing.B) {
+	e := getEnv(b)
+	users := e.data.Users
+	path := "/api/v1/notifications?limit=" + strconv.Itoa(timelineLimit)
+	e.both(b, "random_users", func(rng *mrand.Rand) error {
+		u := users[rng.IntN(len(users))]
+		return e.getArray(path, u.Token, min(timelineLimit, u.Notifications), timelineLimit)
 	})
 }
 
@@ -645,15 +1160,48 @@ func (z *zipf) sample(rng *mrand.Rand) int {
 	return z.perm[min(r, len(z.perm)-1)]
 }
 
+// interaction is a notification the seeding owes (typ: follow, reblog,
+// mention or favourite) from one user to another; a favourite's own row is
+// written with it.
+type interaction struct {
+	at       time.Time
+	to, from int // indexes in the users
+	typ      string
+	status   int64 // 0 for a follow
+}
+
 // seed fills the database at dbPath and returns its description.
-func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
+func seed(ctx context.Context, dbPath, base string, numStatuses int) (*dataset, error) {
 	start := time.Now()
 	logf("seeding %d users, %d statuses into %s", numUsers, numStatuses, dbPath)
 	st, err := store.OpenSQLite(ctx, dbPath, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
+	// Closed once: a second Close panics (the checkpointer's stop channel).
+	closed := false
+	defer func() {
+		if !closed {
+			st.Close()
+		}
+	}()
+	// The store checkpoints in the background, PASSIVE, which never catches
+	// up with a writer that never pauses: the WAL would grow by all that the
+	// seeding writes (it filled the disk at about 80 GB). The seeding is one
+	// goroutine, so between two writes a TRUNCATE checkpoint on a connection
+	// of its own empties the WAL.
+	ckpt, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: dbPath}).EscapedPath()+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, err
+	}
+	defer ckpt.Close()
+	truncateWAL := func() error {
+		var busy, log, done int
+		if err := ckpt.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &log, &done); err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		return nil // busy: the next one will do
+	}
 	rng := mrand.New(mrand.NewPCG(2026, 1)) // the same graph and texts every time
 	ids := id.NewGenerator()
 	d := &dataset{Version: seedVersion, Users: make([]benchUser, numUsers), Visibility: map[string]int{}, Phases: map[string]float64{}}
@@ -727,6 +1275,11 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 			d.Users[i].Following++
 			d.Users[j].Followers++
 			d.Follows++
+			if d.Follows%10_000 == 0 {
+				if err := truncateWAL(); err != nil {
+					return nil, err
+				}
+			}
 		}
 	}
 	phase("follows", t)
@@ -734,6 +1287,8 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 	// Statuses over the last 90 days, oldest first, by authors drawn from
 	// another power law (independent of popularity): a few people post a
 	// lot. Ids follow created_at (id.Floor), as ids made at the time would.
+	// The notifications the server would have made along the way (and the
+	// favourites) are collected here and written after, in time order.
 	t = time.Now()
 	active := newZipf(rng, numUsers, 1.0, 10)
 	tagURL := func(tag string) string { return base + "/tags/" + tag }
@@ -744,15 +1299,40 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 		}
 		return text.Resolved{ID: accounts[i].ID, URL: accounts[i].URL, Acct: accounts[i].Username}, true
 	}
+	userOf := make(map[int64]int, numUsers)
+	for i, a := range accounts {
+		userOf[a.ID] = i
+	}
+	// Following someone notifies them (social.Follow), at the follow's time.
+	var events []interaction
+	for i, targets := range following {
+		for _, j := range targets {
+			events = append(events, interaction{at: followedAt, to: j, from: i, typ: "follow"})
+		}
+	}
 	type recent struct {
 		id     int64
 		author int
+		depth  int // 0 for an original, 1 for a reply to one, and so on
 	}
-	var originals []recent // public and unlisted originals, newest last
+	var originals []recent // public and unlisted originals, newest last: reblogged
+	var replyable []recent // public and unlisted originals and replies, newest last: replied to
+	trim := func(r []recent) []recent {
+		if len(r) > 4000 {
+			return append(r[:0], r[len(r)-2000:]...)
+		}
+		return r
+	}
 	reblogged := map[[2]int64]bool{}
+	threads := map[int64]bool{}
+	var public []int64
+	d.Tags = map[string]int{}
+	// Favourites draw from their own generator, so that the statuses are
+	// the same ones whatever the favourites do.
+	frng := mrand.New(mrand.NewPCG(2026, 2))
 	span := 90 * 24 * time.Hour
 	first := now.Add(-span - time.Hour)
-	step := float64(span) / numStatuses
+	step := float64(span) / float64(numStatuses)
 	var chars int64
 	for n := range numStatuses {
 		at := first.Add(time.Duration(step * (float64(n) + 0.5*rng.Float64())))
@@ -762,6 +1342,7 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 		s.URI = a.URI + "/statuses/" + strconv.FormatInt(s.ID, 10)
 		s.URL = a.URL + "/" + strconv.FormatInt(s.ID, 10)
 		ns := store.NewStatus{Status: s}
+		var parent recent
 		roll := rng.Float64()
 		switch {
 		case roll < reblogShare && len(originals) > 0:
@@ -775,11 +1356,13 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 			s.URI += "/activity"
 			s.URL = s.URI
 			d.Reblogs++
-		case roll < reblogShare+replyShare && len(originals) > 0:
-			// A reply to a recent status, starting with its author's handle.
-			o := originals[len(originals)-1-rng.IntN(min(len(originals), 200))]
-			s.InReplyToID, s.InReplyToAccountID = o.id, accounts[o.author].ID
-			s.Text = "@" + accounts[o.author].Username + " " + statusText(rng, "")
+			events = append(events, interaction{at: at, to: o.author, from: author, typ: "reblog", status: o.id})
+		case roll < reblogShare+replyShare && len(replyable) > 0:
+			// A reply to a recent status (a reply itself at times, so
+			// threads grow deeper), starting with its author's handle.
+			parent = replyable[len(replyable)-1-rng.IntN(min(len(replyable), 200))]
+			s.InReplyToID, s.InReplyToAccountID = parent.id, accounts[parent.author].ID
+			s.Text = "@" + accounts[parent.author].Username + " " + statusText(rng, "")
 			d.Replies++
 		}
 		if s.ReblogOfID == 0 {
@@ -796,10 +1379,40 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 			s.Content = html
 			ns.Words = social.SearchTerms(s.Text)
 			chars += int64(len([]rune(s.Text)))
-			if s.Visibility != store.Private && s.InReplyToID == 0 {
-				originals = append(originals, recent{s.ID, author})
-				if len(originals) > 4000 {
-					originals = append(originals[:0], originals[len(originals)-2000:]...)
+			for _, m := range ns.MentionIDs {
+				events = append(events, interaction{at: at, to: userOf[m], from: author, typ: "mention", status: s.ID})
+			}
+			if s.Visibility != store.Private {
+				if s.InReplyToID == 0 {
+					originals = trim(append(originals, recent{s.ID, author, 0}))
+				} else if parent.depth > 0 && !threads[parent.id] {
+					threads[parent.id] = true
+					d.Threads = append(d.Threads, parent.id)
+				}
+				depth := 0
+				if s.InReplyToID != 0 {
+					depth = parent.depth + 1
+					d.ThreadDepth = max(d.ThreadDepth, depth)
+				}
+				replyable = trim(append(replyable, recent{s.ID, author, depth}))
+			}
+			if s.Visibility == store.Public {
+				public = append(public, s.ID)
+				for _, tag := range ns.Tags {
+					d.Tags[tag]++
+				}
+				if frng.Float64() < favouriteShare {
+					// Others favourite it within the hour.
+					fans := map[int]bool{author: true}
+					for range 1 + frng.IntN(3) {
+						f := frng.IntN(numUsers)
+						if fans[f] {
+							continue
+						}
+						fans[f] = true
+						events = append(events, interaction{at: at.Add(time.Duration(frng.Int64N(int64(time.Hour)))),
+							to: author, from: f, typ: "favourite", status: s.ID})
+					}
 				}
 			}
 		}
@@ -809,6 +1422,11 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 		}
 		d.Users[author].Statuses++
 		d.Statuses++
+		if (n+1)%1000 == 0 {
+			if err := truncateWAL(); err != nil {
+				return nil, err
+			}
+		}
 		if (n+1)%10_000 == 0 {
 			logf("  %d statuses, %.0f/s", n+1, float64(n+1)/time.Since(t).Seconds())
 		}
@@ -820,7 +1438,49 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 			d.Users[i].HomeFeed += d.Users[j].Statuses
 		}
 	}
+	for i := range min(publicSample, len(public)) {
+		d.Public = append(d.Public, public[i*len(public)/min(publicSample, len(public))])
+	}
 	phase("statuses", t)
+
+	// Favourites and notifications, oldest first so that their ids (made
+	// now) follow created_at as live ones would, written as social does:
+	// store.AddMark, then store.CreateNotification, never to oneself.
+	t = time.Now()
+	slices.SortStableFunc(events, func(x, y interaction) int { return x.at.Compare(y.at) })
+	d.Notifications = map[string]int{}
+	favourited := map[int64]bool{}
+	for i, ev := range events {
+		if (i+1)%10_000 == 0 {
+			if err := truncateWAL(); err != nil {
+				return nil, err
+			}
+		}
+		if ev.typ == "favourite" {
+			created, err := st.AddMark(ctx, store.Favourite, ids.Next(), accounts[ev.from].ID, ev.status, ev.at)
+			if err != nil {
+				return nil, err
+			}
+			if !created {
+				continue
+			}
+			d.Favourites++
+			if !favourited[ev.status] {
+				favourited[ev.status] = true
+				d.Favourited++
+			}
+		}
+		if ev.to == ev.from {
+			continue
+		}
+		if err := st.CreateNotification(ctx, &store.Notification{ID: ids.Next(), AccountID: accounts[ev.to].ID,
+			FromAccountID: accounts[ev.from].ID, Type: ev.typ, StatusID: ev.status, CreatedAt: ev.at}); err != nil {
+			return nil, err
+		}
+		d.Notifications[ev.typ]++
+		d.Users[ev.to].Notifications++
+	}
+	phase("interactions", t)
 
 	// A token per user, as the OAuth service issues them.
 	t = time.Now()
@@ -838,6 +1498,10 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 		d.Users[i].Token = tok.Token
 	}
 	phase("tokens", t)
+	if err := ckpt.Close(); err != nil {
+		return nil, err
+	}
+	closed = true
 	if err := st.Close(); err != nil {
 		return nil, err
 	}
@@ -859,7 +1523,7 @@ func seed(ctx context.Context, dbPath, base string) (*dataset, error) {
 	return d, nil
 }
 
-func loadDataset(dir string) (*dataset, error) {
+func loadDataset(dir string, statuses int) (*dataset, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "dataset.json"))
 	if err != nil {
 		return nil, err
@@ -870,6 +1534,9 @@ func loadDataset(dir string) (*dataset, error) {
 	}
 	if d.Version != seedVersion || len(d.Users) != numUsers {
 		return nil, fmt.Errorf("dataset version %d, want %d", d.Version, seedVersion)
+	}
+	if d.Statuses != statuses {
+		return nil, fmt.Errorf("dataset of %d statuses, want %d", d.Statuses, statuses)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "rampart.db")); err != nil {
 		return nil, err
