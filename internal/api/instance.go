@@ -67,7 +67,17 @@ func (a *API) instanceDoc(ctx context.Context, name string) ([]byte, error) {
 	defer d.mu.Unlock()
 	now := d.now()
 	if d.docs == nil || now.Sub(d.builtAt) >= instanceDocsMaxAge || now.Before(d.builtAt) {
-		f, err := a.facts(ctx)
+		// The rebuild is the instance's, not the request's: a client that
+		// goes away does not fail it, and a failure serves the last
+		// documents (if any) rather than none.
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		f, err := a.facts(bctx)
+		if err != nil && d.docs != nil {
+			a.log.Warn("rebuilding the instance documents; serving the last ones", "err", err)
+			d.builtAt = now
+			return d.docs[name], nil
+		}
 		if err != nil {
 			return nil, err
 		}

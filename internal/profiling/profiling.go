@@ -12,8 +12,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof" // its init also registers on http.DefaultServeMux, which Rampart never serves
+	"strings"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/safely"
 )
 
@@ -21,7 +23,9 @@ import (
 // must outlast the longest ?seconds= a caller may ask for.
 const maxProfileTime = 2 * time.Minute
 
-// Handler serves the profiles under /debug/pprof/.
+// Handler serves the profiles under /debug/pprof/, to requests that name
+// a loopback host only: a web page elsewhere that points its own name at
+// 127.0.0.1 (DNS rebinding) gets 421, not the profiles.
 func Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -29,7 +33,17 @@ func Handler() http.Handler {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if !config.IsLoopbackHost(strings.Trim(host, "[]")) {
+			http.Error(w, "the profiler answers only to a loopback host", http.StatusMisdirectedRequest)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // Listener is an open profiling listener.

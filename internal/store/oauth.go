@@ -86,7 +86,7 @@ func (s *Store) AppsByIDs(ctx context.Context, ids []int64) (map[int64]*App, err
 	for rows.Next() {
 		app, err := scanApp(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("load apps: %w", err)
 		}
 		out[app.ID] = app
 	}

@@ -255,10 +255,18 @@ func TestContextCostBoundedByItsLimit(t *testing.T) {
 	if rows != limit {
 		t.Fatalf("%d descendants, want %d", rows, limit)
 	}
+	aq, aargs := ancestorsSQL(f.accounts[0], nested.ID, 40)
+	smallUp, rowsUp := vmSteps(t, f.s, aq, aargs)
+	if rowsUp != 2 {
+		t.Fatalf("%d ancestors of the nested reply, want 2", rowsUp)
+	}
 	reply(1000)
 	large, _ := vmSteps(t, f.s, q, args)
 	if float64(large) > 1.5*float64(small) {
 		t.Errorf("context of a thread: %d VM steps with 100 replies, %d with 1,100", small, large)
+	}
+	if largeUp, _ := vmSteps(t, f.s, aq, aargs); float64(largeUp) > 1.5*float64(smallUp) {
+		t.Errorf("ancestors: %d VM steps with 100 replies, %d with 1,100", smallUp, largeUp)
 	}
 	ids, err := f.s.Descendants(ctx, f.accounts[0], root.ID, limit)
 	if err != nil || len(ids) != limit {

@@ -141,6 +141,11 @@ const checkpointEvery = time.Second
 // empties the file; the writes queued meanwhile wait for it, once.
 const walTruncateBytes = 64 << 20
 
+// walTruncateWait bounds how long that checkpoint may hold the writer: it
+// waits for readers still on older snapshots, and past this it gives up
+// (the next round tries again) so writes are never held longer.
+const walTruncateWait = 250 * time.Millisecond
+
 // startCheckpoints runs PASSIVE checkpoints on a reader connection, so writes
 // go on meanwhile, and a TRUNCATE one on the writer whenever the log has
 // grown past s.walLimit, until Close.
@@ -165,9 +170,9 @@ func (s *Store) startCheckpoints(every time.Duration) {
 // checkpoint runs one round of startCheckpoints. It goes to the pools' own
 // databases, past the statement counts: those are what requests run.
 func (s *Store) checkpoint() {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	if fi, err := os.Stat(s.path + "-wal"); err == nil && fi.Size() > s.walLimit {
+		ctx, cancel := context.WithTimeout(context.Background(), walTruncateWait)
+		defer cancel()
 		var busy, frames, copied int
 		if err := s.write.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied); err != nil {
 			s.log.Warn("WAL checkpoint (truncate)", "err", err, "wal_bytes", fi.Size())
@@ -176,6 +181,8 @@ func (s *Store) checkpoint() {
 		}
 		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	if _, err := s.read.db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
 		s.log.Warn("WAL checkpoint", "err", err)
 	}
