@@ -297,7 +297,7 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	}
 	undo := `UPDATE account_stats SET statuses_count = 999; DROP TABLE account_stats; DROP TABLE instance_stats;
 		DROP INDEX statuses_public_timeline; DROP INDEX statuses_local_timeline; CREATE INDEX statuses_public ON statuses (local, visibility, id);
-		DROP INDEX accounts_domain_username;
+		DROP INDEX accounts_domain_username; DROP INDEX users_hidden;
 		DELETE FROM schema_migrations WHERE version >= ` + strconv.Itoa(version) + `;`
 	for _, tr := range triggers {
 		undo += ` DROP TRIGGER ` + tr + `;`

@@ -134,6 +134,10 @@ CREATE INDEX statuses_public_timeline ON statuses (id) WHERE visibility = 0 AND 
 CREATE INDEX statuses_local_timeline ON statuses (local, id) WHERE visibility = 0 AND reblog_of_id IS NULL;
 DROP INDEX statuses_public;
 
+-- The few users whose statuses nobody sees (disabled or pending), read once
+-- per statement by the visibility rule.
+CREATE INDEX users_hidden ON users (account_id) WHERE disabled = 1 OR approved = 0;
+
 -- An anonymous account search names a domain or not: either way a walk of
 -- a username index from the prefix (accounts_acct, or this one per domain).
 CREATE INDEX accounts_domain_username ON accounts (domain, lower(username));
