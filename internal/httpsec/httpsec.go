@@ -151,9 +151,13 @@ func (l *Layer) Media(next http.Handler) http.Handler {
 	})
 }
 
+// copyHeaders puts the template's headers on a response. The slices are
+// shared, not copied (a dozen allocations per response otherwise), but
+// capped at their length: a handler's Add appends to a new array and Set
+// replaces the slice, so neither can reach the template.
 func copyHeaders(dst, src http.Header) {
 	for k, v := range src {
-		dst[k] = append([]string(nil), v...) // handlers may Add; never share the template's slices
+		dst[k] = v[:len(v):len(v)]
 	}
 }
 
