@@ -58,7 +58,7 @@ func (a *API) auth(kind tokenKind, h func(http.ResponseWriter, *http.Request, *C
 			unauthorized(w, "The access token is invalid")
 			return
 		}
-		tok, app, err := a.oauth.Bearer(r.Context(), raw)
+		tok, app, lu, err := a.oauth.Bearer(r.Context(), raw)
 		if errors.Is(err, oauth.ErrInvalidToken) {
 			unauthorized(w, "The access token is invalid")
 			return
@@ -74,12 +74,7 @@ func (a *API) auth(kind tokenKind, h func(http.ResponseWriter, *http.Request, *C
 			return
 		}
 		c := &Caller{Token: tok, Scopes: granted, App: app}
-		if tok.AccountID != 0 {
-			lu, err := a.store.LocalUserByID(r.Context(), tok.AccountID)
-			if err != nil {
-				a.serviceError(w, r, err)
-				return
-			}
+		if lu != nil {
 			if err := accounts.Usable(lu.User); err != nil {
 				writeError(w, http.StatusForbidden, "Your login is currently disabled: "+err.Error())
 				return

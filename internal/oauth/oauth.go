@@ -369,16 +369,23 @@ func (s *Service) Revoke(ctx context.Context, clientID, secret, token string) er
 	return err
 }
 
-// Bearer resolves an access token to the token and its client.
-func (s *Service) Bearer(ctx context.Context, raw string) (*store.Token, *store.App, error) {
+// Bearer resolves an access token to the token, its client and, for a
+// user's token, the user (nil for an app-only token).
+func (s *Service) Bearer(ctx context.Context, raw string) (*store.Token, *store.App, *store.LocalUser, error) {
 	if raw == "" || len(raw) > 200 {
-		return nil, nil, ErrInvalidToken
+		return nil, nil, nil, ErrInvalidToken
 	}
-	t, app, err := s.store.TokenWithApp(ctx, Hash(raw))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil, ErrInvalidToken
+	hash := Hash(raw)
+	t, app, user, err := s.store.UserToken(ctx, hash)
+	if err == nil || !errors.Is(err, store.ErrNotFound) {
+		return t, app, user, err
 	}
-	return t, app, err
+	// Not a user's token: an app's own (client_credentials), or none.
+	t, app, err = s.store.TokenWithApp(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) || err == nil && t.AccountID != 0 {
+		return nil, nil, nil, ErrInvalidToken // none, or a user's whose user is gone
+	}
+	return t, app, nil, err
 }
 
 // Hash is how secrets, codes and tokens are stored.

@@ -361,7 +361,7 @@ func TestExchangeCode(t *testing.T) {
 		if issued.Scopes.String() != "read write" || issued.Token == "" || issued.At.IsZero() {
 			t.Errorf("issued = %+v", issued)
 		}
-		tok, _, err := f.s.Bearer(ctx, issued.Token)
+		tok, _, _, err := f.s.Bearer(ctx, issued.Token)
 		if err != nil || tok.AccountID != f.alice || tok.AppID != f.app.ID || tok.Scopes != "read write" {
 			t.Errorf("Bearer = %+v, %v", tok, err)
 		}
@@ -493,7 +493,7 @@ func TestClientCredentials(t *testing.T) {
 			t.Errorf("scope %q: %+v, %v; want %q", scope, issued, err, want)
 			continue
 		}
-		tok, _, err := f.s.Bearer(ctx, issued.Token)
+		tok, _, _, err := f.s.Bearer(ctx, issued.Token)
 		if err != nil || tok.AccountID != 0 || tok.AppID != f.app.ID {
 			t.Errorf("Bearer of an app token = %+v, %v", tok, err)
 		}
@@ -532,7 +532,7 @@ func TestRevokeAndBearer(t *testing.T) {
 	if err := f.s.Revoke(ctx, other.ClientID, otherSecret, issued.Token); err != nil {
 		t.Errorf("revoke by another client: %v", err)
 	}
-	if _, _, err := f.s.Bearer(ctx, issued.Token); err != nil {
+	if _, _, _, err := f.s.Bearer(ctx, issued.Token); err != nil {
 		t.Errorf("token revoked by another client: %v", err)
 	}
 	if err := f.s.Revoke(ctx, f.app.ClientID, f.secret, "unknown-token"); err != nil {
@@ -541,7 +541,7 @@ func TestRevokeAndBearer(t *testing.T) {
 	if err := f.s.Revoke(ctx, f.app.ClientID, f.secret, issued.Token); err != nil {
 		t.Fatalf("Revoke: %v", err)
 	}
-	if _, _, err := f.s.Bearer(ctx, issued.Token); !errors.Is(err, ErrInvalidToken) {
+	if _, _, _, err := f.s.Bearer(ctx, issued.Token); !errors.Is(err, ErrInvalidToken) {
 		t.Errorf("Bearer after revoke: %v, want ErrInvalidToken", err)
 	}
 	if err := f.s.Revoke(ctx, f.app.ClientID, f.secret, issued.Token); err != nil {
@@ -549,7 +549,7 @@ func TestRevokeAndBearer(t *testing.T) {
 	}
 
 	for _, raw := range []string{"", "x", strings.Repeat("a", 201), issued.Token + " "} {
-		if _, _, err := f.s.Bearer(ctx, raw); !errors.Is(err, ErrInvalidToken) {
+		if _, _, _, err := f.s.Bearer(ctx, raw); !errors.Is(err, ErrInvalidToken) {
 			t.Errorf("Bearer(%.20q) = %v, want ErrInvalidToken", raw, err)
 		}
 	}

@@ -246,71 +246,63 @@ func (s *Store) UserByLogin(ctx context.Context, login string) (*User, error) {
 		WHERE a.domain = '' AND (lower(a.username) = lower(?) OR lower(u.email) = lower(?))`, login, login))
 }
 
-// scanLocalUser scans accountCols, userCols, then any further columns into after.
-func scanLocalUser(row scanner, after ...any) (*LocalUser, error) {
-	var a Account
-	var u User
-	var fields string
-	var created, updated, ucreated int64
-	err := row.Scan(append([]any{&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &fields, &a.Locked, &a.Bot,
-		&a.Discoverable, &a.AvatarKey, &a.HeaderKey, &created, &updated,
-		&u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Approved, &u.Disabled, &u.Locale, &u.DefaultPrivacy,
-		&u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &ucreated}, after...)...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(fields), &a.Fields); err != nil {
-		return nil, fmt.Errorf("account %d fields: %w", a.ID, err)
-	}
-	a.CreatedAt, a.UpdatedAt, u.CreatedAt = fromMs(created), fromMs(updated), fromMs(ucreated)
-	return &LocalUser{Account: &a, User: &u}, nil
+// localUserScan is where a row's accountCols, userCols and statsCols go,
+// so a query can read them beside other columns; localUser finishes it.
+type localUserScan struct {
+	a                          Account
+	u                          User
+	st                         AccountStats
+	fields                     string
+	created, updated, ucreated int64
+	last                       int64
 }
 
-// LocalUserByID loads a local account with its credentials and counters in
-// one query: what authenticating a request needs, and all that
-// verify_credentials shows.
-func (s *Store) LocalUserByID(ctx context.Context, accountID int64) (*LocalUser, error) {
-	var st AccountStats
-	var last int64
-	lu, err := scanLocalUser(s.read.QueryRowContext(ctx, `SELECT `+accountCols+`, `+userCols+`, COALESCE(st.statuses_count, 0),
-		COALESCE(st.followers_count, 0), COALESCE(st.following_count, 0), COALESCE(st.last_status_at, 0),
-		COALESCE(st.follow_requests_count, 0) FROM accounts a JOIN users u ON u.account_id = a.id
-		LEFT JOIN account_stats st ON st.account_id = a.id WHERE a.id = ?`, accountID),
-		&st.Statuses, &st.Followers, &st.Following, &last, &st.FollowRequests)
-	if err != nil {
-		if !errors.Is(err, ErrNotFound) {
-			err = fmt.Errorf("load user %d: %w", accountID, err)
-		}
-		return nil, err
-	}
-	if last > 0 {
-		st.LastStatusAt = fromMs(last)
-	}
-	lu.Stats = st
-	return lu, nil
+func (x *localUserScan) dest() []any {
+	a, u, st := &x.a, &x.u, &x.st
+	return []any{&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &x.fields, &a.Locked, &a.Bot,
+		&a.Discoverable, &a.AvatarKey, &a.HeaderKey, &x.created, &x.updated,
+		&u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Approved, &u.Disabled, &u.Locale, &u.DefaultPrivacy,
+		&u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &x.ucreated,
+		&st.Statuses, &st.Followers, &st.Following, &x.last, &st.FollowRequests}
 }
+
+func (x *localUserScan) localUser() (*LocalUser, error) {
+	if err := json.Unmarshal([]byte(x.fields), &x.a.Fields); err != nil {
+		return nil, fmt.Errorf("account %d fields: %w", x.a.ID, err)
+	}
+	x.a.CreatedAt, x.a.UpdatedAt, x.u.CreatedAt = fromMs(x.created), fromMs(x.updated), fromMs(x.ucreated)
+	if x.last > 0 {
+		x.st.LastStatusAt = fromMs(x.last)
+	}
+	return &LocalUser{Account: &x.a, User: &x.u, Stats: x.st}, nil
+}
+
+// statsCols are an account's counters (alias st, LEFT JOINed: 0 without a row).
+const statsCols = `COALESCE(st.statuses_count, 0), COALESCE(st.followers_count, 0), COALESCE(st.following_count, 0),
+	COALESCE(st.last_status_at, 0), COALESCE(st.follow_requests_count, 0)`
 
 // LocalUser pairs a local account with its credentials.
 type LocalUser struct {
 	Account *Account
 	User    *User
-	Stats   AccountStats // LocalUserByID only
+	Stats   AccountStats
 }
 
 // ListLocalUsers returns every local user, oldest first.
 func (s *Store) ListLocalUsers(ctx context.Context) ([]LocalUser, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+accountCols+`, `+userCols+` FROM accounts a JOIN users u ON u.account_id = a.id
-		WHERE a.domain = '' ORDER BY a.id`)
+	rows, err := s.read.QueryContext(ctx, `SELECT `+accountCols+`, `+userCols+`, `+statsCols+` FROM accounts a JOIN users u ON u.account_id = a.id
+		LEFT JOIN account_stats st ON st.account_id = a.id WHERE a.domain = '' ORDER BY a.id`)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	defer rows.Close()
 	var out []LocalUser
 	for rows.Next() {
-		lu, err := scanLocalUser(rows)
+		var x localUserScan
+		if err := rows.Scan(x.dest()...); err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		lu, err := x.localUser()
 		if err != nil {
 			return nil, fmt.Errorf("list users: %w", err)
 		}

@@ -53,20 +53,34 @@ func (s *Store) CreateApp(ctx context.Context, a *App) error {
 	return nil
 }
 
+// appScan is where a row's appCols go, so a query can read them beside
+// other columns; app finishes the App.
+type appScan struct {
+	a       App
+	uris    string
+	created int64
+}
+
+func (x *appScan) dest() []any {
+	return []any{&x.a.ID, &x.a.Name, &x.a.Website, &x.uris, &x.a.Scopes, &x.a.ClientID, &x.a.ClientSecretHash, &x.created}
+}
+
+func (x *appScan) app() *App {
+	x.a.RedirectURIs = strings.Split(x.uris, "\n")
+	x.a.CreatedAt = fromMs(x.created)
+	return &x.a
+}
+
 func scanApp(row scanner, before ...any) (*App, error) {
-	var a App
-	var uris string
-	var created int64
-	err := row.Scan(append(before, &a.ID, &a.Name, &a.Website, &uris, &a.Scopes, &a.ClientID, &a.ClientSecretHash, &created)...)
+	var x appScan
+	err := row.Scan(append(before, x.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load app: %w", err)
 	}
-	a.RedirectURIs = strings.Split(uris, "\n")
-	a.CreatedAt = fromMs(created)
-	return &a, nil
+	return x.app(), nil
 }
 
 const appCols = `id, name, website, redirect_uris, scopes, client_id, client_secret_hash, created_at`
@@ -93,8 +107,37 @@ func (s *Store) AppsByIDs(ctx context.Context, ids []int64) (map[int64]*App, err
 	return out, rows.Err()
 }
 
-// TokenWithApp loads a token and its client in one query: every
-// authenticated request needs both.
+// UserToken loads a user's token with its client, and the user with its
+// account and counters, in one query: all that authenticating a request
+// needs, and all that verify_credentials shows. ErrNotFound when no user
+// token has that hash (an app-only token among them: TokenWithApp).
+func (s *Store) UserToken(ctx context.Context, hash string) (*Token, *App, *LocalUser, error) {
+	var t Token
+	var created int64
+	var app appScan
+	var lu localUserScan
+	dest := append(append([]any{&t.ID, &t.TokenHash, &t.AppID, &t.AccountID, &t.Scopes, &created}, app.dest()...), lu.dest()...)
+	err := s.read.QueryRowContext(ctx, `SELECT t.id, t.token_hash, t.app_id, t.account_id, t.scopes, t.created_at,
+		ap.id, ap.name, ap.website, ap.redirect_uris, ap.scopes, ap.client_id, ap.client_secret_hash, ap.created_at,
+		`+accountCols+`, `+userCols+`, `+statsCols+`
+		FROM oauth_tokens t JOIN oauth_apps ap ON ap.id = t.app_id JOIN accounts a ON a.id = t.account_id
+		JOIN users u ON u.account_id = a.id LEFT JOIN account_stats st ON st.account_id = a.id
+		WHERE t.token_hash = ?`, hash).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("load token: %w", err)
+	}
+	user, err := lu.localUser()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("load token: %w", err)
+	}
+	t.CreatedAt = fromMs(created)
+	return &t, app.app(), user, nil
+}
+
+// TokenWithApp loads a token and its client in one query.
 func (s *Store) TokenWithApp(ctx context.Context, hash string) (*Token, *App, error) {
 	var t Token
 	var account sql.NullInt64
