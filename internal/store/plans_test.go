@@ -329,3 +329,60 @@ func TestAnonymousSearchCostIndependentOfInstanceSize(t *testing.T) {
 		}
 	}
 }
+
+// A prepared statement is only worth keeping if running it again with other
+// values does not make SQLite prepare it again: SQLite re-prepares a
+// statement whose plan depends on a bound value (a bare LIMIT ?, a LIKE
+// pattern) each time that value is bound. Every timeline, run for two viewers
+// and pages, is prepared once.
+func TestTimelineStatementsAreNotReprepared(t *testing.T) {
+	f := newCounterFixture(t, 3)
+	seedTimelines(t, f, 50)
+	for _, q := range timelineQueries(f.accounts[0]) {
+		sqlText, _ := q.sql(f.accounts[1], Page{Limit: 20})
+		conn, err := f.s.read.db.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = conn.Raw(func(dc any) error {
+			st, _, err := dc.(sqlitedriver.Conn).Raw().Prepare(sqlText)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			viewers := []int64{f.accounts[1], f.accounts[2], f.accounts[1]}
+			if q.name != "home" { // home is never read anonymously
+				viewers = append(viewers, 0, 0)
+			}
+			for i, viewer := range viewers {
+				_, args := q.sql(viewer, Page{Limit: 10 + i})
+				for j, a := range args {
+					switch v := a.(type) {
+					case int64:
+						err = st.BindInt64(j+1, v)
+					case int:
+						err = st.BindInt64(j+1, int64(v))
+					case string:
+						err = st.BindText(j+1, v)
+					}
+					if err != nil {
+						return err
+					}
+				}
+				for st.Step() {
+				}
+				if err := st.Reset(); err != nil {
+					return err
+				}
+			}
+			if n := st.Status(sqlite3.STMTSTATUS_REPREPARE, false); n != 0 {
+				t.Errorf("%s: prepared again %d times as its bindings changed", q.name, n)
+			}
+			return nil
+		})
+		conn.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
