@@ -183,13 +183,8 @@ func (c *Config) validateListen(dev bool, bad func(string, string, ...any), warn
 		}
 		return
 	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		bad("http.listen", "%q is not host:port or unix:/path (%v)", addr, err)
-		return
-	}
-	if p, err := parsePort(port); err != nil || p > 65535 {
-		bad("http.listen", "%q has no valid port", addr)
+	host, ok := hostPort("http.listen", addr, "host:port or unix:/path", bad)
+	if !ok {
 		return
 	}
 	if IsLoopbackHost(host) {
@@ -211,13 +206,8 @@ func (c *Config) validateDebug(dev bool, bad func(string, string, ...any), warn 
 	if addr == "" {
 		return
 	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		bad("debug.pprof_listen", "%q is not host:port (%v)", addr, err)
-		return
-	}
-	if p, err := parsePort(port); err != nil || p > 65535 {
-		bad("debug.pprof_listen", "%q has no valid port", addr)
+	host, ok := hostPort("debug.pprof_listen", addr, "host:port", bad)
+	if !ok {
 		return
 	}
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
@@ -227,6 +217,21 @@ func (c *Config) validateDebug(dev bool, bad func(string, string, ...any), warn 
 	if !dev {
 		warn("debug.pprof_listen is %s: Go's profiler answers on loopback; turn it off (remove the key) when the profiling is done", addr)
 	}
+}
+
+// hostPort splits a listen address of key into its host and a valid port,
+// or reports why it cannot (shape names the forms key accepts).
+func hostPort(key, addr, shape string, bad func(string, string, ...any)) (string, bool) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		bad(key, "%q is not %s (%v)", addr, shape, err)
+		return "", false
+	}
+	if p, err := parsePort(port); err != nil || p > 65535 {
+		bad(key, "%q has no valid port", addr)
+		return "", false
+	}
+	return host, true
 }
 
 func parsePort(s string) (int, error) {

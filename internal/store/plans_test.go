@@ -101,20 +101,8 @@ func vmSteps(t *testing.T, s *Store, q string, args []any) (steps, rows int) {
 			return err
 		}
 		defer st.Close()
-		for i, a := range args {
-			switch v := a.(type) {
-			case int64:
-				err = st.BindInt64(i+1, v)
-			case int:
-				err = st.BindInt64(i+1, int64(v))
-			case string:
-				err = st.BindText(i+1, v)
-			default:
-				err = fmt.Errorf("argument %d: %T", i+1, a)
-			}
-			if err != nil {
-				return err
-			}
+		if err := bindAll(st, args); err != nil {
+			return err
 		}
 		for st.Step() {
 			rows++
@@ -129,6 +117,28 @@ func vmSteps(t *testing.T, s *Store, q string, args []any) (steps, rows int) {
 		t.Fatal(err)
 	}
 	return steps, rows
+}
+
+// bindAll binds a store query's arguments to a statement of the driver's
+// own API.
+func bindAll(st *sqlite3.Stmt, args []any) error {
+	for i, a := range args {
+		var err error
+		switch v := a.(type) {
+		case int64:
+			err = st.BindInt64(i+1, v)
+		case int:
+			err = st.BindInt64(i+1, int64(v))
+		case string:
+			err = st.BindText(i+1, v)
+		default:
+			err = fmt.Errorf("argument %d: %T", i+1, a)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var _ driver.Conn = (sqlitedriver.Conn)(nil)
@@ -356,18 +366,8 @@ func TestTimelineStatementsAreNotReprepared(t *testing.T) {
 			}
 			for i, viewer := range viewers {
 				_, args := q.sql(viewer, Page{Limit: 10 + i})
-				for j, a := range args {
-					switch v := a.(type) {
-					case int64:
-						err = st.BindInt64(j+1, v)
-					case int:
-						err = st.BindInt64(j+1, int64(v))
-					case string:
-						err = st.BindText(j+1, v)
-					}
-					if err != nil {
-						return err
-					}
+				if err := bindAll(st, args); err != nil {
+					return err
 				}
 				for st.Step() {
 				}
