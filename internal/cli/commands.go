@@ -49,7 +49,9 @@ func runServe(ctx context.Context, args []string, io IO, opts instance.Options) 
 	if err != nil {
 		return err
 	}
-	return instance.Run(ctx, cfg, logging.New(cfg, io.Stderr), opts)
+	log, flush := logging.New(cfg, io.Stderr)
+	defer flush()
+	return instance.Run(ctx, cfg, log, opts)
 }
 
 func runConfigCheck(_ context.Context, args []string, io IO, opts instance.Options) error {
@@ -166,5 +168,7 @@ func runQuickstart(ctx context.Context, args []string, io IO, opts instance.Opti
 		"  media host: %s/  uploaded files only (the same port under another host name, so that uploads never act as the app)\n"+
 		"  data:       %s\nCtrl-C stops it.\n\n",
 		cfg.InstanceURL(), cfg.MediaOrigin(), dir)
-	return instance.Run(ctx, cfg, logging.New(cfg, io.Stderr), opts)
+	log, flush := logging.New(cfg, io.Stderr)
+	defer flush()
+	return instance.Run(ctx, cfg, log, opts)
 }

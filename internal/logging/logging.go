@@ -9,8 +9,15 @@ import (
 	"github.com/rampart-social/rampart/internal/config"
 )
 
-// New returns the logger for cfg, writing to w.
-func New(cfg *config.Config, w io.Writer) *slog.Logger {
+// New returns the logger for cfg, writing to w through a batching writer,
+// and the function that writes what is still pending and stops it: call it
+// before the process exits.
+func New(cfg *config.Config, w io.Writer) (*slog.Logger, func()) {
+	bw := newBatchWriter(w)
+	return newLogger(cfg, bw), func() { _ = bw.Close() }
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Log.Level)) // validated by config
 	opts := &slog.HandlerOptions{Level: level}
