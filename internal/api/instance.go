@@ -154,12 +154,14 @@ func (a *API) serveInstanceDoc(w http.ResponseWriter, r *http.Request, name, con
 		a.serviceError(w, r, err)
 		return
 	}
+	h := w.Header()
 	if contentType == "" {
-		contentType = "application/json; charset=utf-8"
+		setShared(h, "Content-Type", jsonContentType)
+	} else {
+		h.Set("Content-Type", contentType)
 	}
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
+	setShared(h, "Cache-Control", noStore)
+	h.Set("Content-Length", strconv.Itoa(len(doc)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(doc)
 }
