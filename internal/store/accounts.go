@@ -88,11 +88,22 @@ func scanAccount(row scanner, after ...any) (*Account, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(fields), &a.Fields); err != nil {
+	if a.Fields, err = decodeFields(fields); err != nil {
 		return nil, fmt.Errorf("account %d fields: %w", a.ID, err)
 	}
 	a.CreatedAt, a.UpdatedAt = fromMs(created), fromMs(updated)
 	return &a, nil
+}
+
+// decodeFields reads an account's profile fields. Most accounts have none,
+// and every rendered account passes here, so "[]" skips the decoder.
+func decodeFields(s string) ([]Field, error) {
+	if s == "[]" {
+		return []Field{}, nil
+	}
+	var out []Field
+	err := json.Unmarshal([]byte(s), &out)
+	return out, err
 }
 
 // isUniqueViolation reports a UNIQUE constraint failure (both dialects word it so).
@@ -216,6 +227,11 @@ func expectOne(res sql.Result, err error, what string) error {
 	return nil
 }
 
+// tokenUserCols are userCols without the password hash: a request
+// authenticated by a token never needs it, so the API's path never holds it.
+const tokenUserCols = `u.account_id, u.email, '', u.role, u.approved, u.disabled, u.locale, u.default_privacy,
+	u.default_sensitive, u.default_language, u.signup_reason, u.created_at`
+
 const userCols = `u.account_id, u.email, u.password_hash, u.role, u.approved, u.disabled, u.locale, u.default_privacy,
 	u.default_sensitive, u.default_language, u.signup_reason, u.created_at`
 
@@ -267,7 +283,8 @@ func (x *localUserScan) dest() []any {
 }
 
 func (x *localUserScan) localUser() (*LocalUser, error) {
-	if err := json.Unmarshal([]byte(x.fields), &x.a.Fields); err != nil {
+	var err error
+	if x.a.Fields, err = decodeFields(x.fields); err != nil {
 		return nil, fmt.Errorf("account %d fields: %w", x.a.ID, err)
 	}
 	x.a.CreatedAt, x.a.UpdatedAt, x.u.CreatedAt = fromMs(x.created), fromMs(x.updated), fromMs(x.ucreated)

@@ -119,7 +119,7 @@ func (s *Store) UserToken(ctx context.Context, hash string) (*Token, *App, *Loca
 	dest := append(append([]any{&t.ID, &t.TokenHash, &t.AppID, &t.AccountID, &t.Scopes, &created}, app.dest()...), lu.dest()...)
 	err := s.read.QueryRowContext(ctx, `SELECT t.id, t.token_hash, t.app_id, t.account_id, t.scopes, t.created_at,
 		ap.id, ap.name, ap.website, ap.redirect_uris, ap.scopes, ap.client_id, ap.client_secret_hash, ap.created_at,
-		`+accountCols+`, `+userCols+`, `+statsCols+`
+		`+accountCols+`, `+tokenUserCols+`, `+statsCols+`
 		FROM oauth_tokens t JOIN oauth_apps ap ON ap.id = t.app_id JOIN accounts a ON a.id = t.account_id
 		JOIN users u ON u.account_id = a.id LEFT JOIN account_stats st ON st.account_id = a.id
 		WHERE t.token_hash = ?`, hash).Scan(dest...)
