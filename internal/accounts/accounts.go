@@ -202,6 +202,12 @@ func (s *Service) checkPassword(pw string) error {
 	return nil
 }
 
+// PublicKeyPEM is the account's RSA public key, as its actor publishes it.
+func (s *Service) PublicKeyPEM(ctx context.Context, accountID int64) (string, error) {
+	pub, _, err := s.store.AccountKeys(ctx, accountID)
+	return pub, err
+}
+
 // NewKeyPair makes the RSA-2048 key pair every local account gets for
 // federation (HTTP signatures), PEM-encoded: PKIX public, PKCS#8 private.
 func NewKeyPair() (pub, priv string, err error) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/store"
+	"github.com/rampart-social/rampart/internal/text"
 )
 
 // Entities follow Mastodon's documentation field for field: documented
@@ -79,25 +80,6 @@ type Role struct {
 // timestamp renders Mastodon's date format: milliseconds and Z.
 func timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
-// noteHTML turns a plain-text bio into escaped paragraphs and line breaks.
-func noteHTML(s string) string {
-	s = strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
-	if s == "" {
-		return ""
-	}
-	var b strings.Builder
-	for _, para := range strings.Split(s, "\n\n") {
-		para = strings.TrimSpace(para)
-		if para == "" {
-			continue
-		}
-		b.WriteString("<p>")
-		b.WriteString(strings.ReplaceAll(html.EscapeString(para), "\n", "<br>"))
-		b.WriteString("</p>")
-	}
-	return b.String()
-}
-
 func (a *API) account(acc *store.Account) Account {
 	base := a.cfg.InstanceURL().String()
 	acct := acc.Username
@@ -113,7 +95,7 @@ func (a *API) account(acc *store.Account) Account {
 	f := false
 	return Account{
 		ID: strconv.FormatInt(acc.ID, 10), Username: acc.Username, Acct: acct, URL: acc.URL, URI: acc.URI,
-		DisplayName: acc.DisplayName, Note: noteHTML(acc.Note),
+		DisplayName: acc.DisplayName, Note: text.NoteHTML(acc.Note),
 		Avatar: a.profileImage(acc.AvatarKey, base+DefaultAvatarPath), AvatarStatic: a.profileImage(acc.AvatarKey, base+DefaultAvatarPath),
 		Header: a.profileImage(acc.HeaderKey, base+DefaultHeaderPath), HeaderStatic: a.profileImage(acc.HeaderKey, base+DefaultHeaderPath),
 		Locked: acc.Locked, Fields: fields, Emojis: []struct{}{}, Bot: acc.Bot, Discoverable: &disc,

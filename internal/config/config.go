@@ -47,6 +47,8 @@ type Config struct {
 	Database  Database `toml:"database"`
 	Log       Log      `toml:"log"`
 	Debug     Debug    `toml:"debug"`
+	// Federation is ActivityPub with other servers.
+	Federation Federation `toml:"federation"`
 
 	instanceURL    *url.URL
 	mediaURL       *url.URL
@@ -142,6 +144,18 @@ type Debug struct {
 	PprofListen string `toml:"pprof_listen"`
 }
 
+// Federation configures ActivityPub with other servers.
+type Federation struct {
+	// AuthorizedFetch serves ActivityPub documents only to signed requests,
+	// except what key discovery needs (an actor's id, type, name, inbox,
+	// endpoints and key) and the instance actor.
+	AuthorizedFetch bool `toml:"authorized_fetch"`
+	// TestHosts may be reached over http and at any address (host or
+	// host:port): for tests between instances on one machine. Empty in
+	// production; prod warns at every start while it is not.
+	TestHosts []string `toml:"test_hosts"`
+}
+
 // DefaultListen is loopback: the reverse proxy is the way in.
 const DefaultListen = "127.0.0.1:8080"
 
@@ -176,8 +190,9 @@ func Defaults() Config {
 			LoginAttempts:   5,
 			LoginWindow:     Duration(15 * time.Minute),
 		},
-		Database: Database{Driver: "sqlite", Path: "rampart.db"},
-		Log:      Log{Level: "info"},
+		Database:   Database{Driver: "sqlite", Path: "rampart.db"},
+		Log:        Log{Level: "info"},
+		Federation: Federation{AuthorizedFetch: true},
 	}
 }
 

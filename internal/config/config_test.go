@@ -376,3 +376,25 @@ func TestEveryKeyIsDocumented(t *testing.T) {
 		}
 	}
 }
+
+func TestFederationTestHostsAreCheckedAndWarnedAbout(t *testing.T) {
+	cfg, err := Parse([]byte(valid()), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Federation.AuthorizedFetch || len(cfg.Federation.TestHosts) != 0 {
+		t.Fatalf("defaults: authorized_fetch %v, test_hosts %v; want on and empty", cfg.Federation.AuthorizedFetch, cfg.Federation.TestHosts)
+	}
+	cfg, err = Parse([]byte(valid(`[federation]`, `test_hosts = ["b.test:8443", "c.test"]`)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(cfg.Warnings(), "\n"); !strings.Contains(w, "federation.test_hosts is not empty (b.test:8443, c.test)") {
+		t.Fatalf("prod with test hosts warned %q", w)
+	}
+	for _, bad := range []string{`"https://b.test/"`, `""`, `"a b"`} {
+		if _, err := Parse([]byte(valid(`[federation]`, `test_hosts = [`+bad+`]`)), nil); err == nil || !strings.Contains(err.Error(), "federation.test_hosts") {
+			t.Errorf("test_hosts = [%s]: %v; want refused", bad, err)
+		}
+	}
+}

@@ -189,4 +189,12 @@ format = ""
 # Serve Go's profiler (net/http/pprof) on this loopback address, e.g.
 # "127.0.0.1:6060"; empty (the default) is off. Warned about in prod.
 pprof_listen = ""
+
+[federation]
+# Serve ActivityPub documents only to signed requests (an unsigned one gets
+# what key discovery needs). Off only for a peer that cannot sign its fetches.
+authorized_fetch = {{.D.Federation.AuthorizedFetch}}
+# Hosts (host or host:port) reached over http and at any address: for tests
+# between instances on one machine only. Warned about in prod.
+test_hosts = []
 `))

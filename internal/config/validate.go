@@ -167,6 +167,7 @@ func (c *Config) validate() error {
 		bad("log.level", "%q is not a level; use debug, info, warn or error", c.Log.Level)
 	}
 	c.validateDebug(dev, bad, warn)
+	c.validateFederation(dev, bad, warn)
 	switch c.Log.Format {
 	case "", "json", "text":
 	default:
@@ -195,6 +196,24 @@ func (c *Config) validateListen(dev bool, bad func(string, string, ...any), warn
 		return
 	}
 	warn("http.listen is %s, not loopback: Rampart is reachable directly, without the reverse proxy that terminates TLS; bind 127.0.0.1 or a unix socket unless a firewall closes this port", addr)
+}
+
+// validateFederation checks the test allow-list: each entry a host or
+// host:port, and in prod a warning at every start while it is not empty,
+// since each entry is a way around the outbound guard.
+func (c *Config) validateFederation(dev bool, bad func(string, string, ...any), warn func(string, ...any)) {
+	for _, h := range c.Federation.TestHosts {
+		host := h
+		if hp, _, err := net.SplitHostPort(h); err == nil {
+			host = hp
+		}
+		if host == "" || strings.ContainsAny(h, "/?#@ ") {
+			bad("federation.test_hosts", "%q is not a host or host:port", h)
+		}
+	}
+	if len(c.Federation.TestHosts) > 0 && !dev {
+		warn("federation.test_hosts is not empty (%s): requests to these hosts skip the outbound guard (http and private addresses allowed); it is meant for tests only", strings.Join(c.Federation.TestHosts, ", "))
+	}
 }
 
 // validateDebug holds the profiling listener to loopback: profiles show the

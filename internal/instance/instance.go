@@ -17,6 +17,7 @@ import (
 	"github.com/rampart-social/rampart/internal/api"
 	"github.com/rampart-social/rampart/internal/buildinfo"
 	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/federation"
 	"github.com/rampart-social/rampart/internal/health"
 	"github.com/rampart-social/rampart/internal/httpsec"
 	"github.com/rampart-social/rampart/internal/id"
@@ -88,6 +89,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	}
 	ms := media.New(cfg, st, storage, ids, log)
 	api.New(api.Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: so, Media: ms}).Register(mux)
+	federation.New(federation.Deps{Config: cfg, Log: log, Accounts: so, Keys: acc}).Register(mux)
 	healthz := health.Handler(st, log)
 	mux.Handle("GET /livez", healthz)
 	mux.Handle("GET /readyz", healthz)

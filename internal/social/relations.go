@@ -116,6 +116,20 @@ func (s *Service) Relationships(ctx context.Context, viewer int64, ids []int64) 
 	return s.store.Relationships(ctx, viewer, ids)
 }
 
+// LocalAccount loads the local account with this username (any case) if
+// others may see it; a pending or disabled one is ErrNotFound, exactly as
+// one that does not exist.
+func (s *Service) LocalAccount(ctx context.Context, username string) (*store.Account, error) {
+	a, err := s.store.AccountByUsername(ctx, username, "")
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.AccountFor(ctx, a.ID)
+}
+
 // AccountFor loads an account others may see.
 func (s *Service) AccountFor(ctx context.Context, id int64) (*store.Account, error) {
 	a, err := s.usableAccount(ctx, id)

@@ -491,3 +491,23 @@ func scanTag(s string, i int) (token, int) {
 	}
 	return token{kind: kTag, raw: s[i:k], tag: s[i+1 : k]}, k
 }
+
+// NoteHTML turns a plain-text bio into escaped paragraphs and line breaks:
+// the one form a bio takes in the API and in actor documents.
+func NoteHTML(s string) string {
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
+	if s == "" {
+		return ""
+	}
+	var b strings.Builder
+	for _, para := range strings.Split(s, "\n\n") {
+		para = strings.TrimSpace(para)
+		if para == "" {
+			continue
+		}
+		b.WriteString("<p>")
+		b.WriteString(strings.ReplaceAll(html.EscapeString(para), "\n", "<br>"))
+		b.WriteString("</p>")
+	}
+	return b.String()
+}

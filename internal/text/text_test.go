@@ -335,3 +335,21 @@ func FuzzRender(f *testing.F) {
 		}
 	})
 }
+
+func TestNoteHTML(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                             "",
+		"  \n ":                        "",
+		"hello":                        "<p>hello</p>",
+		"a\nb":                         "<p>a<br>b</p>",
+		"a\r\n\r\nb":                   "<p>a</p><p>b</p>",
+		"a\n\n\n\nb":                   "<p>a</p><p>b</p>",
+		"<script>x</script>\n\nline2":  "<p>&lt;script&gt;x&lt;/script&gt;</p><p>line2</p>",
+		`"quoted" & 'single' <i>`:      "<p>&#34;quoted&#34; &amp; &#39;single&#39; &lt;i&gt;</p>",
+		"<img src=x onerror=alert(1)>": "<p>&lt;img src=x onerror=alert(1)&gt;</p>",
+	} {
+		if got := NoteHTML(in); got != want {
+			t.Errorf("NoteHTML(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rampart-social/rampart/internal/activitypub"
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/store"
@@ -282,6 +283,13 @@ func (p *Pages) profile(w http.ResponseWriter, r *http.Request, name string) {
 	ctx := r.Context()
 	acc, err := p.publicAccount(ctx, name)
 	if !p.found(w, r, err) {
+		return
+	}
+	w.Header().Add("Vary", "Accept")
+	if activitypub.WantsActivityPub(r.Header.Get("Accept")) {
+		// Content negotiation: an ActivityPub client asking for the
+		// profile is sent to the actor, whose id is not this page.
+		http.Redirect(w, r, acc.URI, http.StatusFound)
 		return
 	}
 	pg, ok := p.pageOf(w, r)

@@ -1,0 +1,86 @@
+package federation
+
+import (
+	"errors"
+	"html"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rampart-social/rampart/internal/activitypub"
+	"github.com/rampart-social/rampart/internal/social"
+	"github.com/rampart-social/rampart/internal/store"
+	"github.com/rampart-social/rampart/internal/text"
+)
+
+// actor is GET /users/{username}, the actor's id. An ActivityPub client gets
+// the actor document; a browser is sent to the profile page.
+func (f *Federation) actor(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Vary", "Accept, Signature, Signature-Input")
+	acc, err := f.accounts.LocalAccount(r.Context(), r.PathValue("username"))
+	if errors.Is(err, social.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		f.log.Error("actor", "err", err)
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	if !activitypub.WantsActivityPub(r.Header.Get("Accept")) {
+		http.Redirect(w, r, acc.URL, http.StatusFound)
+		return
+	}
+	pem, err := f.keys.PublicKeyPEM(r.Context(), acc.ID)
+	if err != nil {
+		f.log.Error("actor key", "err", err)
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	doc := f.actorDocument(acc, pem)
+	// Authorized fetch: the whole actor goes only to a signed request from
+	// a server allowed to see it. Verifying a fetch's signature needs the
+	// signer's key, fetched through the outbound client, which is the next
+	// step; until then every fetch is served as unsigned.
+	if f.cfg.Federation.AuthorizedFetch {
+		doc = doc.Strip()
+	}
+	writeDocument(w, activitypub.ContentType+"; charset=utf-8", doc)
+}
+
+// actorDocument is a local account as an ActivityPub actor.
+func (f *Federation) actorDocument(acc *store.Account, publicKeyPEM string) *activitypub.Actor {
+	a := activitypub.NewActor()
+	a.ID, a.Type, a.PreferredUsername = acc.URI, "Person", acc.Username
+	if acc.Bot {
+		a.Type = "Service"
+	}
+	a.Name = acc.DisplayName
+	summary := text.NoteHTML(acc.Note)
+	a.Summary = &summary
+	a.URL = acc.URL
+	a.Inbox, a.Outbox = acc.URI+"/inbox", acc.URI+"/outbox"
+	a.Followers, a.Following = acc.URI+"/followers", acc.URI+"/following"
+	a.Featured = acc.URI + "/collections/featured"
+	a.Endpoints.SharedInbox = f.base + "/inbox"
+	locked, disc := acc.Locked, acc.Discoverable
+	a.ManuallyApprovesFollowers, a.Discoverable, a.Indexable = &locked, &disc, &disc
+	a.Published = acc.CreatedAt.UTC().Truncate(time.Second).Format(time.RFC3339)
+	if acc.AvatarKey != "" {
+		a.Icon = f.image(acc.AvatarKey)
+	}
+	if acc.HeaderKey != "" {
+		a.Image = f.image(acc.HeaderKey)
+	}
+	for _, field := range acc.Fields {
+		a.Attachment = append(a.Attachment, activitypub.PropertyValue{Type: "PropertyValue", Name: field.Name,
+			Value: html.EscapeString(field.Value)})
+	}
+	a.PublicKey = activitypub.PublicKey{ID: acc.URI + "#main-key", Owner: acc.URI, PublicKeyPEM: publicKeyPEM}
+	return a
+}
+
+// image is an uploaded avatar or header, on the media origin.
+func (f *Federation) image(key string) *activitypub.Image {
+	return &activitypub.Image{Type: "Image", URL: strings.TrimSuffix(f.cfg.MediaOrigin().String(), "/") + "/" + key}
+}

@@ -1,0 +1,71 @@
+// Package federation is ActivityPub over HTTP: discovery (WebFinger and
+// host-meta) and the documents other servers fetch (actors). Like api and
+// web it translates HTTP to calls on the services and back: who exists and
+// who may be seen are social's rules, the documents' shape is activitypub's.
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// Accounts finds local accounts others may see.
+type Accounts interface {
+	// LocalAccount is ErrNotFound for an account that does not exist and
+	// for one that is pending or disabled alike.
+	LocalAccount(ctx context.Context, username string) (*store.Account, error)
+}
+
+// Keys gives an account's public key.
+type Keys interface {
+	PublicKeyPEM(ctx context.Context, accountID int64) (string, error)
+}
+
+// Deps are what the federation handlers need.
+type Deps struct {
+	Config   *config.Config
+	Log      *slog.Logger
+	Accounts Accounts
+	Keys     Keys
+}
+
+// Federation holds the handlers.
+type Federation struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	accounts Accounts
+	keys     Keys
+	base     string // the instance URL, no trailing slash
+	host     string // the instance's host (and port, if any)
+}
+
+// New returns the handlers for d.
+func New(d Deps) *Federation {
+	u := d.Config.InstanceURL()
+	return &Federation{cfg: d.Config, log: d.Log, accounts: d.Accounts, keys: d.Keys,
+		base: strings.TrimSuffix(u.String(), "/"), host: u.Host}
+}
+
+// Register adds the federation routes to mux.
+func (f *Federation) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /.well-known/webfinger", f.webfinger)
+	mux.HandleFunc("GET /.well-known/host-meta", f.hostMeta)
+	mux.HandleFunc("GET /users/{username}", f.actor)
+}
+
+// writeDocument answers 200 with a JSON document of the given type.
+func writeDocument(w http.ResponseWriter, contentType string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,164 @@
+package federation
+
+import (
+	"errors"
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/rampart-social/rampart/internal/activitypub"
+	"github.com/rampart-social/rampart/internal/social"
+)
+
+// maxResourceLength bounds a WebFinger resource: an acct of the longest
+// username and host, or an actor URL, is far shorter.
+const maxResourceLength = 512
+
+// Acct is a user@host address.
+type Acct struct {
+	User, Host string
+}
+
+func (a Acct) String() string { return a.User + "@" + a.Host }
+
+// ParseAcct reads "acct:user@host", "user@host" or "@user@host". The user
+// part is what a username may be (letters, digits, underscores, dots and
+// dashes, as peers allow) and the host a DNS name with an optional port;
+// both are lower-cased hosts, the user kept as written (usernames are
+// matched without regard to case).
+func ParseAcct(s string) (Acct, bool) {
+	if len(s) > maxResourceLength {
+		return Acct{}, false
+	}
+	s = strings.TrimPrefix(s, "acct:")
+	s = strings.TrimPrefix(s, "@")
+	user, host, ok := strings.Cut(s, "@")
+	if !ok || user == "" || host == "" || len(user) > 64 {
+		return Acct{}, false
+	}
+	for _, c := range []byte(user) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return Acct{}, false
+		}
+	}
+	host = strings.ToLower(host)
+	if !validHost(host) {
+		return Acct{}, false
+	}
+	return Acct{User: user, Host: host}, true
+}
+
+// validHost accepts a DNS name (labels of letters, digits and dashes) with
+// an optional numeric port.
+func validHost(h string) bool {
+	name, port, hasPort := strings.Cut(h, ":")
+	if hasPort {
+		if port == "" || len(port) > 5 {
+			return false
+		}
+		for _, c := range []byte(port) {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	}
+	if name == "" || len(name) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(name, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range []byte(label) {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// localUsername names the local account a WebFinger resource asks for: an
+// acct on this instance's host, or the URL of an actor or profile page here.
+func (f *Federation) localUsername(resource string) (string, bool) {
+	if strings.HasPrefix(resource, "https://") || strings.HasPrefix(resource, "http://") {
+		u, err := url.Parse(resource)
+		if err != nil || u.Host != f.host || u.RawQuery != "" || u.Fragment != "" {
+			return "", false
+		}
+		if name, ok := strings.CutPrefix(u.Path, "/users/"); ok && name != "" && !strings.Contains(name, "/") {
+			return name, true
+		}
+		if name, ok := strings.CutPrefix(u.Path, "/@"); ok && name != "" && !strings.Contains(name, "/") {
+			return name, true
+		}
+		return "", false
+	}
+	a, ok := ParseAcct(resource)
+	if !ok || a.Host != strings.ToLower(f.host) {
+		return "", false
+	}
+	return a.User, true
+}
+
+// jrd is a JSON Resource Descriptor (RFC 7033).
+type jrd struct {
+	Subject string    `json:"subject"`
+	Aliases []string  `json:"aliases"`
+	Links   []jrdLink `json:"links"`
+}
+
+type jrdLink struct {
+	Rel  string `json:"rel"`
+	Type string `json:"type,omitempty"`
+	Href string `json:"href"`
+}
+
+// webfinger is GET /.well-known/webfinger: an account found by acct or by
+// URL. Unknown, pending and disabled accounts get the same 404.
+func (f *Federation) webfinger(w http.ResponseWriter, r *http.Request) {
+	// Any site may look an account up (Mastodon allows it too): the answer
+	// is public.
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	resource := r.URL.Query().Get("resource")
+	if resource == "" {
+		http.Error(w, "resource is required", http.StatusBadRequest)
+		return
+	}
+	name, ok := f.localUsername(resource)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	acc, err := f.accounts.LocalAccount(r.Context(), name)
+	if errors.Is(err, social.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		f.log.Error("webfinger", "err", err)
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	doc := jrd{
+		Subject: "acct:" + acc.Username + "@" + strings.ToLower(f.host),
+		Aliases: []string{acc.URL, acc.URI},
+		Links: []jrdLink{
+			{Rel: "http://webfinger.net/rel/profile-page", Type: "text/html", Href: acc.URL},
+			{Rel: "self", Type: activitypub.ContentType, Href: acc.URI},
+		},
+	}
+	writeDocument(w, "application/jrd+json; charset=utf-8", doc)
+}
+
+// hostMeta is GET /.well-known/host-meta: the LRDD template peers fall back
+// to (Mastodon does, when WebFinger answers 404).
+func (f *Federation) hostMeta(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/xrd+xml; charset=utf-8")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	_, _ = w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
+		`<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">` + "\n" +
+		`  <Link rel="lrdd" template="` + html.EscapeString(f.base) + `/.well-known/webfinger?resource={uri}"/>` + "\n" +
+		`</XRD>` + "\n"))
+}

@@ -1,0 +1,237 @@
+package instance
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/testutil"
+)
+
+const host = "example.test"
+
+func makeUser(t *testing.T, r *running, name string, approved bool, profile accounts.ProfileUpdate) int64 {
+	t.Helper()
+	ctx := context.Background()
+	acc, _, err := r.inst.Accounts().Create(ctx, accounts.NewParams{Username: name, Email: name + "@example.test",
+		Password: "a long enough password", Approved: approved})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.inst.Accounts().UpdateProfile(ctx, acc.ID, profile); err != nil {
+		t.Fatal(err)
+	}
+	return acc.ID
+}
+
+// WebFinger finds a visible local account by acct or by URL, and answers a
+// pending, disabled or unknown one with the same 404.
+func TestWebFingerFindsVisibleAccountsOnly(t *testing.T) {
+	r := start(t, testutil.ProdConfig(t, t.TempDir()))
+	makeUser(t, r, "alice", true, accounts.ProfileUpdate{})
+	makeUser(t, r, "pending", false, accounts.ProfileUpdate{})
+	gone := makeUser(t, r, "gone", true, accounts.ProfileUpdate{})
+	disabled := true
+	if _, err := r.inst.Accounts().Modify(context.Background(), gone, accounts.Change{Disabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, resource := range []string{
+		"acct:alice@example.test", "alice@example.test", "acct:ALICE@Example.Test",
+		"https://example.test/users/alice", "https://example.test/@alice",
+	} {
+		resp, body := r.fetch(t, "GET", host, "/.well-known/webfinger?resource="+url.QueryEscape(resource), nil)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", resource, resp.StatusCode, body)
+		}
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/jrd+json") {
+			t.Errorf("%s: Content-Type %q", resource, ct)
+		}
+		var doc struct {
+			Subject string   `json:"subject"`
+			Aliases []string `json:"aliases"`
+			Links   []struct {
+				Rel, Type, Href string
+			} `json:"links"`
+		}
+		if err := json.Unmarshal([]byte(body), &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.Subject != "acct:alice@example.test" {
+			t.Errorf("%s: subject %q", resource, doc.Subject)
+		}
+		var self, page string
+		for _, l := range doc.Links {
+			switch l.Rel {
+			case "self":
+				if l.Type == "application/activity+json" {
+					self = l.Href
+				}
+			case "http://webfinger.net/rel/profile-page":
+				page = l.Href
+			}
+		}
+		if self != "https://example.test/users/alice" || page != "https://example.test/@alice" {
+			t.Errorf("%s: self %q, profile page %q", resource, self, page)
+		}
+		wantAppHeaders(t, resp, "webfinger")
+	}
+
+	var notFound []string
+	for _, resource := range []string{
+		"acct:pending@example.test", "acct:gone@example.test", "acct:nobody@example.test",
+		"acct:alice@other.test", "https://other.test/users/alice", "https://example.test/users/alice/x",
+		"acct:alice", "acct:al ice@example.test", "acct:alice@exa_mple.test",
+	} {
+		resp, body := r.fetch(t, "GET", host, "/.well-known/webfinger?resource="+url.QueryEscape(resource), nil)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d; want 404", resource, resp.StatusCode)
+		}
+		notFound = append(notFound, body)
+	}
+	// No hint: a pending, a disabled and an unknown account read the same.
+	if notFound[0] != notFound[2] || notFound[1] != notFound[2] {
+		t.Errorf("pending, disabled and unknown answered differently: %q %q %q", notFound[0], notFound[1], notFound[2])
+	}
+	if resp, _ := r.fetch(t, "GET", host, "/.well-known/webfinger", nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("no resource: %d; want 400", resp.StatusCode)
+	}
+}
+
+func TestHostMetaGivesTheWebFingerTemplate(t *testing.T) {
+	r := start(t, testutil.ProdConfig(t, t.TempDir()))
+	resp, body := r.fetch(t, "GET", host, "/.well-known/host-meta", nil)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/xrd+xml") {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if !strings.Contains(body, `<Link rel="lrdd" template="https://example.test/.well-known/webfinger?resource={uri}"/>`) {
+		t.Fatalf("host-meta: %s", body)
+	}
+}
+
+type actorDoc struct {
+	Context           any    `json:"@context"`
+	ID                string `json:"id"`
+	Type              string `json:"type"`
+	PreferredUsername string `json:"preferredUsername"`
+	Name              string `json:"name"`
+	Summary           string `json:"summary"`
+	Inbox             string `json:"inbox"`
+	Outbox            string `json:"outbox"`
+	Followers         string `json:"followers"`
+	Endpoints         struct {
+		SharedInbox string `json:"sharedInbox"`
+	} `json:"endpoints"`
+	ManuallyApprovesFollowers *bool `json:"manuallyApprovesFollowers"`
+	PublicKey                 struct {
+		ID, Owner, PublicKeyPEM string
+	} `json:"publicKey"`
+}
+
+func fetchActor(t *testing.T, r *running, path, accept string) (*http.Response, actorDoc, map[string]any) {
+	t.Helper()
+	resp, body := r.fetch(t, "GET", host, path, nil, "Accept: "+accept)
+	var doc actorDoc
+	var raw map[string]any
+	if resp.StatusCode == http.StatusOK {
+		if err := json.Unmarshal([]byte(body), &doc); err != nil {
+			t.Fatalf("%s: %v\n%s", path, err, body)
+		}
+		_ = json.Unmarshal([]byte(body), &raw)
+		// publicKey's JSON name is publicKeyPem; decode it by hand.
+		if pk, ok := raw["publicKey"].(map[string]any); ok {
+			doc.PublicKey.ID, _ = pk["id"].(string)
+			doc.PublicKey.Owner, _ = pk["owner"].(string)
+			doc.PublicKey.PublicKeyPEM, _ = pk["publicKeyPem"].(string)
+		}
+	}
+	return resp, doc, raw
+}
+
+func TestActorDocuments(t *testing.T) {
+	for _, authorized := range []bool{true, false} {
+		extra := []string{}
+		if !authorized {
+			extra = []string{"[federation]", "authorized_fetch = false"}
+		}
+		r := start(t, testutil.ProdConfig(t, t.TempDir(), extra...))
+		bio, bot := "<b>hi</b>", true
+		makeUser(t, r, "alice", true, accounts.ProfileUpdate{Note: &bio})
+		makeUser(t, r, "robot", true, accounts.ProfileUpdate{Bot: &bot})
+		makeUser(t, r, "pending", false, accounts.ProfileUpdate{})
+
+		for _, accept := range []string{"application/activity+json", `application/ld+json; profile="https://www.w3.org/ns/activitystreams"`} {
+			resp, doc, raw := fetchActor(t, r, "/users/alice", accept)
+			if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/activity+json") {
+				t.Fatalf("authorized_fetch=%v, Accept %q: %d %q", authorized, accept, resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+			wantAppHeaders(t, resp, "actor")
+			// What key discovery needs is always there.
+			if doc.ID != "https://example.test/users/alice" || doc.Type != "Person" || doc.PreferredUsername != "alice" ||
+				doc.Inbox != doc.ID+"/inbox" || doc.Endpoints.SharedInbox != "https://example.test/inbox" ||
+				doc.PublicKey.ID != doc.ID+"#main-key" || doc.PublicKey.Owner != doc.ID {
+				t.Fatalf("authorized_fetch=%v: actor %+v", authorized, doc)
+			}
+			block, _ := pem.Decode([]byte(doc.PublicKey.PublicKeyPEM))
+			if block == nil {
+				t.Fatal("publicKeyPem is not PEM")
+			}
+			if _, err := x509.ParsePKIXPublicKey(block.Bytes); err != nil {
+				t.Fatalf("publicKeyPem: %v", err)
+			}
+			if _, leaked := raw["privateKey"]; leaked || strings.Contains(doc.PublicKey.PublicKeyPEM, "PRIVATE") {
+				t.Fatal("the actor carries a private key")
+			}
+			stripped := []string{"outbox", "followers", "following", "featured", "summary", "url", "published", "manuallyApprovesFollowers", "discoverable"}
+			for _, k := range stripped {
+				_, has := raw[k]
+				if authorized && has {
+					t.Errorf("authorized fetch, unsigned: %q served; the stripped actor has only what key discovery needs", k)
+				}
+				if !authorized && !has {
+					t.Errorf("authorized_fetch = false: %q missing from the actor", k)
+				}
+			}
+			if !authorized && (doc.Summary != "<p>&lt;b&gt;hi&lt;/b&gt;</p>" || doc.Outbox != doc.ID+"/outbox" || doc.ManuallyApprovesFollowers == nil) {
+				t.Errorf("full actor: summary %q outbox %q", doc.Summary, doc.Outbox)
+			}
+		}
+		if _, doc, _ := fetchActor(t, r, "/users/robot", "application/activity+json"); doc.Type != "Service" {
+			t.Errorf("a bot's actor type is %q; want Service", doc.Type)
+		}
+		for _, name := range []string{"pending", "nobody"} {
+			if resp, _, _ := fetchActor(t, r, "/users/"+name, "application/activity+json"); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("/users/%s: %d; want 404", name, resp.StatusCode)
+			}
+		}
+	}
+}
+
+// Content negotiation: a browser gets the page, an ActivityPub client the actor.
+func TestProfileAndActorNegotiate(t *testing.T) {
+	r := start(t, testutil.ProdConfig(t, t.TempDir()))
+	makeUser(t, r, "alice", true, accounts.ProfileUpdate{})
+	browser := "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+	resp, _ := r.fetch(t, "GET", host, "/users/alice", nil, "Accept: "+browser)
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "https://example.test/@alice" {
+		t.Errorf("a browser at the actor id: %d to %q; want a redirect to the profile page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, body := r.fetch(t, "GET", host, "/@alice", nil, "Accept: "+browser)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "alice") {
+		t.Errorf("a browser at the profile: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	resp, _ = r.fetch(t, "GET", host, "/@alice", nil, "Accept: application/activity+json")
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "https://example.test/users/alice" {
+		t.Errorf("an ActivityPub client at the profile: %d to %q; want the actor id", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if !strings.Contains(resp.Header.Get("Vary"), "Accept") {
+		t.Errorf("the profile's answer depends on Accept but Vary is %q", resp.Header.Get("Vary"))
+	}
+}
