@@ -208,6 +208,44 @@ func (s *Service) PublicKeyPEM(ctx context.Context, accountID int64) (string, er
 	return pub, err
 }
 
+// instanceKeySetting holds the instance actor's private key (PKCS #8 PEM).
+const instanceKeySetting = "instance_actor_private_key"
+
+// InstanceKey is the instance actor's RSA key, which signs the instance's
+// own fetches: made on first use and kept in the instance settings.
+func (s *Service) InstanceKey(ctx context.Context) (*rsa.PrivateKey, string, error) {
+	privPEM, ok, err := s.store.Setting(ctx, instanceKeySetting)
+	if err != nil {
+		return nil, "", err
+	}
+	if !ok {
+		_, fresh, err := NewKeyPair()
+		if err != nil {
+			return nil, "", err
+		}
+		if privPEM, err = s.store.SettingOnce(ctx, instanceKeySetting, fresh); err != nil {
+			return nil, "", err
+		}
+	}
+	block, _ := pem.Decode([]byte(privPEM))
+	if block == nil {
+		return nil, "", errors.New("instance key: not PEM")
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, "", fmt.Errorf("instance key: %w", err)
+	}
+	key, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return nil, "", fmt.Errorf("instance key: %T, not RSA", k)
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		return nil, "", err
+	}
+	return key, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})), nil
+}
+
 // NewKeyPair makes the RSA-2048 key pair every local account gets for
 // federation (HTTP signatures), PEM-encoded: PKIX public, PKCS#8 private.
 func NewKeyPair() (pub, priv string, err error) {

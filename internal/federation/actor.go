@@ -84,3 +84,47 @@ func (f *Federation) actorDocument(acc *store.Account, publicKeyPEM string) *act
 func (f *Federation) image(key string) *activitypub.Image {
 	return &activitypub.Image{Type: "Image", URL: strings.TrimSuffix(f.cfg.MediaOrigin().String(), "/") + "/" + key}
 }
+
+// instanceActorPath is the instance actor's id on this host (Mastodon's
+// path too).
+const instanceActorPath = "/actor"
+
+// instanceActor is GET /actor: the Application that signs the instance's own
+// fetches. It is served whole to anyone, signed or not, so that a server
+// verifying one of those fetches can always get the key (FEP-d556).
+func (f *Federation) instanceActor(w http.ResponseWriter, r *http.Request) {
+	if !activitypub.WantsActivityPub(r.Header.Get("Accept")) {
+		http.Redirect(w, r, "/", http.StatusFound)
+		return
+	}
+	_, pub, err := f.instanceSigningKey(r.Context())
+	if err != nil {
+		f.log.Error("instance actor key", "err", err)
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Vary", "Accept")
+	writeDocument(w, activitypub.ContentType+"; charset=utf-8", f.instanceActorDocument(pub))
+}
+
+func (f *Federation) instanceActorDocument(publicKeyPEM string) *activitypub.Actor {
+	id := f.base + instanceActorPath
+	a := activitypub.NewActor()
+	a.ID, a.Type, a.PreferredUsername = id, "Application", f.hostname()
+	a.URL = f.base + "/"
+	a.Inbox, a.Outbox = id+"/inbox", id+"/outbox"
+	a.Endpoints.SharedInbox = f.base + "/inbox"
+	locked := true
+	a.ManuallyApprovesFollowers = &locked
+	a.PublicKey = activitypub.PublicKey{ID: id + "#main-key", Owner: id, PublicKeyPEM: publicKeyPEM}
+	return a
+}
+
+// hostname is the instance's host name without a port.
+func (f *Federation) hostname() string {
+	h := f.host
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
+		h = h[:i]
+	}
+	return strings.ToLower(h)
+}

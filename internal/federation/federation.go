@@ -6,6 +6,8 @@ package federation
 
 import (
 	"context"
+	"crypto/rsa"
+	"sync"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -22,9 +24,11 @@ type Accounts interface {
 	LocalAccount(ctx context.Context, username string) (*store.Account, error)
 }
 
-// Keys gives an account's public key.
+// Keys gives the keys actors publish.
 type Keys interface {
 	PublicKeyPEM(ctx context.Context, accountID int64) (string, error)
+	// InstanceKey is the instance actor's key and its public PEM.
+	InstanceKey(ctx context.Context) (*rsa.PrivateKey, string, error)
 }
 
 // Deps are what the federation handlers need.
@@ -43,6 +47,10 @@ type Federation struct {
 	keys     Keys
 	base     string // the instance URL, no trailing slash
 	host     string // the instance's host (and port, if any)
+
+	mu          sync.Mutex
+	instanceKey *rsa.PrivateKey
+	instancePEM string
 }
 
 // New returns the handlers for d.
@@ -57,6 +65,21 @@ func (f *Federation) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /.well-known/webfinger", f.webfinger)
 	mux.HandleFunc("GET /.well-known/host-meta", f.hostMeta)
 	mux.HandleFunc("GET /users/{username}", f.actor)
+	mux.HandleFunc("GET /actor", f.instanceActor)
+}
+
+// instanceSigningKey is the instance actor's key, loaded once.
+func (f *Federation) instanceSigningKey(ctx context.Context) (*rsa.PrivateKey, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.instanceKey == nil {
+		k, pub, err := f.keys.InstanceKey(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		f.instanceKey, f.instancePEM = k, pub
+	}
+	return f.instanceKey, f.instancePEM, nil
 }
 
 // writeDocument answers 200 with a JSON document of the given type.

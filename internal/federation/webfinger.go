@@ -93,6 +93,9 @@ func (f *Federation) localUsername(resource string) (string, bool) {
 		if name, ok := strings.CutPrefix(u.Path, "/@"); ok && name != "" && !strings.Contains(name, "/") {
 			return name, true
 		}
+		if u.Path == instanceActorPath {
+			return f.hostname(), true
+		}
 		return "", false
 	}
 	a, ok := ParseAcct(resource)
@@ -129,6 +132,16 @@ func (f *Federation) webfinger(w http.ResponseWriter, r *http.Request) {
 	name, ok := f.localUsername(resource)
 	if !ok {
 		http.NotFound(w, r)
+		return
+	}
+	if strings.EqualFold(name, f.hostname()) || resource == f.base+instanceActorPath {
+		// The instance actor, as Mastodon names it: acct:host@host.
+		writeDocument(w, "application/jrd+json; charset=utf-8", jrd{
+			Subject: "acct:" + f.hostname() + "@" + strings.ToLower(f.host),
+			Aliases: []string{f.base + instanceActorPath},
+			Links: []jrdLink{{Rel: "self", Type: activitypub.ContentType, Href: f.base + instanceActorPath},
+				{Rel: "http://webfinger.net/rel/profile-page", Type: "text/html", Href: f.base + "/"}},
+		})
 		return
 	}
 	acc, err := f.accounts.LocalAccount(r.Context(), name)

@@ -235,3 +235,46 @@ func TestProfileAndActorNegotiate(t *testing.T) {
 		t.Errorf("the profile's answer depends on Accept but Vary is %q", resp.Header.Get("Vary"))
 	}
 }
+
+// The instance actor: an Application, served whole without a signature,
+// found by WebFinger as acct:host@host, with one key for the instance's life.
+func TestInstanceActor(t *testing.T) {
+	dir := t.TempDir()
+	var first string
+	t.Run("served", func(t *testing.T) {
+		r := start(t, testutil.ProdConfig(t, dir))
+		resp, doc, raw := fetchActor(t, r, "/actor", "application/activity+json")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("/actor: %d", resp.StatusCode)
+		}
+		if doc.ID != "https://example.test/actor" || doc.Type != "Application" || doc.PreferredUsername != "example.test" ||
+			doc.PublicKey.ID != doc.ID+"#main-key" || doc.PublicKey.Owner != doc.ID || doc.Outbox == "" {
+			t.Fatalf("instance actor %+v", doc)
+		}
+		if _, ok := raw["manuallyApprovesFollowers"]; !ok {
+			t.Error("the instance actor is served stripped; it must be whole to anyone")
+		}
+		block, _ := pem.Decode([]byte(doc.PublicKey.PublicKeyPEM))
+		if block == nil {
+			t.Fatal("no PEM key")
+		}
+		if _, err := x509.ParsePKIXPublicKey(block.Bytes); err != nil {
+			t.Fatal(err)
+		}
+		resp, body := r.fetch(t, "GET", host, "/.well-known/webfinger?resource="+url.QueryEscape("acct:example.test@example.test"), nil)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"href":"https://example.test/actor"`) {
+			t.Fatalf("webfinger for the instance actor: %d %s", resp.StatusCode, body)
+		}
+		_, again, _ := fetchActor(t, r, "/actor", "application/activity+json")
+		if again.PublicKey.PublicKeyPEM != doc.PublicKey.PublicKeyPEM {
+			t.Fatal("the instance actor's key changed between two requests")
+		}
+		first = doc.PublicKey.PublicKeyPEM
+	})
+	t.Run("after a restart", func(t *testing.T) {
+		r := start(t, testutil.ProdConfig(t, dir))
+		if _, after, _ := fetchActor(t, r, "/actor", "application/activity+json"); first == "" || after.PublicKey.PublicKeyPEM != first {
+			t.Fatal("the instance actor's key changed across a restart")
+		}
+	})
+}

@@ -207,6 +207,23 @@ func (s *Store) Setting(ctx context.Context, key string) (value string, ok bool,
 	return value, true, nil
 }
 
+// SettingOnce stores value under key unless the key is set already, and
+// returns what is stored: the first writer wins, so processes sharing a
+// database agree on a value made once (the instance actor's key).
+func (s *Store) SettingOnce(ctx context.Context, key, value string) (string, error) {
+	_, err := s.write.ExecContext(ctx,
+		`INSERT INTO instance_settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+		key, value, time.Now().UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return "", fmt.Errorf("write setting %q: %w", key, err)
+	}
+	var stored string
+	if err := s.write.QueryRowContext(ctx, "SELECT value FROM instance_settings WHERE key = ?", key).Scan(&stored); err != nil {
+		return "", fmt.Errorf("read setting %q: %w", key, err)
+	}
+	return stored, nil
+}
+
 // SetSetting stores an instance setting.
 func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 	_, err := s.write.ExecContext(ctx,
