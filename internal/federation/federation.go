@@ -7,11 +7,11 @@ package federation
 import (
 	"context"
 	"crypto/rsa"
-	"sync"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/store"
