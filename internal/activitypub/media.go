@@ -37,9 +37,10 @@ func IsContentType(ct string) bool {
 }
 
 // WantsActivityPub reports whether an Accept header asks for an ActivityPub
-// document rather than a page: it names application/activity+json, or
-// application/ld+json with the ActivityStreams profile, with a quality
-// above that of text/html (a browser's */* does not count).
+// document rather than a page: it names application/activity+json,
+// application/ld+json or application/json with a quality above that of
+// text/html (a browser's */* does not count). What is fetched is held to
+// IsContentType, which is strict; what is served may be lenient.
 func WantsActivityPub(accept string) bool {
 	var ap, html float64 = -1, -1
 	for part := range strings.SplitSeq(accept, ",") {
@@ -57,11 +58,13 @@ func WantsActivityPub(accept string) bool {
 				q = f
 			}
 		}
-		switch {
-		case mt == ContentType,
-			mt == "application/ld+json" && slices.Contains(strings.Fields(params["profile"]), activityStreamsProfile):
+		switch mt {
+		// What is served is application/activity+json whichever was
+		// asked for; Mastodon answers these JSON types with its documents
+		// too, and some fetchers send them.
+		case ContentType, "application/ld+json", "application/json":
 			ap = max(ap, q)
-		case mt == "text/html":
+		case "text/html":
 			html = max(html, q)
 		}
 	}

@@ -33,9 +33,10 @@ func TestWantsActivityPub(t *testing.T) {
 		`application/ld+json; profile="https://www.w3.org/ns/activitystreams"`:                  true,
 		"application/activity+json, application/ld+json":                                        true,
 		"text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8": false, // a browser
-		"*/*":              false,
-		"":                 false,
-		"application/json": false,
+		"*/*":                 false,
+		"":                    false,
+		"application/json":    true,
+		"application/ld+json": true,
 		"text/html;q=0.9, application/activity+json": true,
 		"text/html, application/activity+json;q=0.5": false,
 		"application/activity+json;q=0":              false,

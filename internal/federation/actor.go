@@ -37,12 +37,19 @@ func (f *Federation) actor(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return
 	}
+	signer, err := f.verifySigner(r)
+	if err != nil {
+		// A signature that does not verify is refused, not served as if
+		// unsigned: the signer learns its request is wrong.
+		f.log.Info("signature refused", "path", r.URL.Path, "err", err)
+		w.Header().Set("WWW-Authenticate", `Signature realm="`+f.hostname()+`", headers="(request-target) host date"`)
+		http.Error(w, "The request's signature was refused.", http.StatusUnauthorized)
+		return
+	}
 	doc := f.actorDocument(acc, pem)
-	// Authorized fetch: the whole actor goes only to a signed request from
-	// a server allowed to see it. Verifying a fetch's signature needs the
-	// signer's key, fetched through the outbound client, which is the next
-	// step; until then every fetch is served as unsigned.
-	if f.cfg.Federation.AuthorizedFetch {
+	// Authorized fetch: the whole actor goes only to a verified signer;
+	// an unsigned fetch gets what key discovery needs.
+	if f.cfg.Federation.AuthorizedFetch && signer == nil {
 		doc = doc.Strip()
 	}
 	writeDocument(w, activitypub.ContentType+"; charset=utf-8", doc)
@@ -93,6 +100,7 @@ const instanceActorPath = "/actor"
 // fetches. It is served whole to anyone, signed or not, so that a server
 // verifying one of those fetches can always get the key (FEP-d556).
 func (f *Federation) instanceActor(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Vary", "Accept")
 	if !activitypub.WantsActivityPub(r.Header.Get("Accept")) {
 		http.Redirect(w, r, "/", http.StatusFound)
 		return
@@ -103,7 +111,6 @@ func (f *Federation) instanceActor(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Vary", "Accept")
 	writeDocument(w, activitypub.ContentType+"; charset=utf-8", f.instanceActorDocument(pub))
 }
 

@@ -12,8 +12,11 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/httpsig"
+	"github.com/rampart-social/rampart/internal/outbound"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -37,6 +40,8 @@ type Deps struct {
 	Log      *slog.Logger
 	Accounts Accounts
 	Keys     Keys
+	// Client is the guarded outbound client (signed fetches of keys).
+	Client *outbound.Client
 }
 
 // Federation holds the handlers.
@@ -48,6 +53,8 @@ type Federation struct {
 	base     string // the instance URL, no trailing slash
 	host     string // the instance's host (and port, if any)
 
+	remote *remoteKeys
+
 	mu          sync.Mutex
 	instanceKey *rsa.PrivateKey
 	instancePEM string
@@ -56,8 +63,20 @@ type Federation struct {
 // New returns the handlers for d.
 func New(d Deps) *Federation {
 	u := d.Config.InstanceURL()
-	return &Federation{cfg: d.Config, log: d.Log, accounts: d.Accounts, keys: d.Keys,
+	f := &Federation{cfg: d.Config, log: d.Log, accounts: d.Accounts, keys: d.Keys,
 		base: strings.TrimSuffix(u.String(), "/"), host: u.Host}
+	f.remote = newRemoteKeys(d.Client, f.signFetch, u, d.Config.MediaOrigin())
+	return f
+}
+
+// signFetch signs a fetch as the instance actor, draft-cavage: what every
+// peer accepts.
+func (f *Federation) signFetch(r *http.Request) error {
+	key, _, err := f.instanceSigningKey(r.Context())
+	if err != nil {
+		return err
+	}
+	return httpsig.SignCavage(r, nil, httpsig.Key{ID: f.base + instanceActorPath + "#main-key", Private: key}, time.Now())
 }
 
 // Register adds the federation routes to mux.

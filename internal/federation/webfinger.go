@@ -80,29 +80,32 @@ func validHost(h string) bool {
 }
 
 // localUsername names the local account a WebFinger resource asks for: an
-// acct on this instance's host, or the URL of an actor or profile page here.
-func (f *Federation) localUsername(resource string) (string, bool) {
+// acct on this instance's host, or the URL of an actor or profile page here
+// (scheme and host as the instance's, any case). instance is true for the
+// instance actor: acct:host@host or its /actor URL.
+func (f *Federation) localUsername(resource string) (name string, instance bool, ok bool) {
 	if strings.HasPrefix(resource, "https://") || strings.HasPrefix(resource, "http://") {
 		u, err := url.Parse(resource)
-		if err != nil || u.Host != f.host || u.RawQuery != "" || u.Fragment != "" {
-			return "", false
-		}
-		if name, ok := strings.CutPrefix(u.Path, "/users/"); ok && name != "" && !strings.Contains(name, "/") {
-			return name, true
-		}
-		if name, ok := strings.CutPrefix(u.Path, "/@"); ok && name != "" && !strings.Contains(name, "/") {
-			return name, true
+		self := f.cfg.InstanceURL()
+		if err != nil || u.Scheme != self.Scheme || !strings.EqualFold(u.Host, f.host) || u.RawQuery != "" || u.Fragment != "" {
+			return "", false, false
 		}
 		if u.Path == instanceActorPath {
-			return f.hostname(), true
+			return "", true, true
 		}
-		return "", false
+		if n, ok := strings.CutPrefix(u.Path, "/users/"); ok && n != "" && !strings.Contains(n, "/") {
+			return n, false, true
+		}
+		if n, ok := strings.CutPrefix(u.Path, "/@"); ok && n != "" && !strings.Contains(n, "/") {
+			return n, false, true
+		}
+		return "", false, false
 	}
 	a, ok := ParseAcct(resource)
 	if !ok || a.Host != strings.ToLower(f.host) {
-		return "", false
+		return "", false, false
 	}
-	return a.User, true
+	return a.User, strings.EqualFold(a.User, f.hostname()), true
 }
 
 // jrd is a JSON Resource Descriptor (RFC 7033).
@@ -129,12 +132,12 @@ func (f *Federation) webfinger(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "resource is required", http.StatusBadRequest)
 		return
 	}
-	name, ok := f.localUsername(resource)
+	name, instance, ok := f.localUsername(resource)
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	if strings.EqualFold(name, f.hostname()) || resource == f.base+instanceActorPath {
+	if instance {
 		// The instance actor, as Mastodon names it: acct:host@host.
 		writeDocument(w, "application/jrd+json; charset=utf-8", jrd{
 			Subject: "acct:" + f.hostname() + "@" + strings.ToLower(f.host),

@@ -3,6 +3,7 @@ package httpsig
 import (
 	"bytes"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,6 +92,13 @@ func parseCavage(r *http.Request, header string) (*Signature, error) {
 	if len(s.Covered) == 0 || len(s.Covered) > maxCovered {
 		return nil, refuse("the headers list is empty or too long")
 	}
+	for i, name := range s.Covered {
+		// A name twice would copy its value twice: refused, so that the
+		// signing string is bounded by the request's own size.
+		if slices.Contains(s.Covered[:i], name) {
+			return nil, refuse("header %q is listed twice", name)
+		}
+	}
 	// Draft-cavage §2.3: (created) and (expires) are hs2019's; with an
 	// rsa-* algorithm they are an error (Mastodon refuses them too).
 	if (s.covers("(created)") || s.covers("(expires)")) && s.Algorithm != "" && s.Algorithm != "hs2019" {
@@ -141,6 +149,9 @@ func parseCavage(r *http.Request, header string) (*Signature, error) {
 			value = strings.ToLower(r.Method) + " " + r.URL.EscapedPath()
 		}
 		pathOnly.WriteString(name + ": " + value)
+	}
+	if withQuery.Len() > maxSigningString {
+		return nil, refuse("the signed headers are too long")
 	}
 	s.bases = [][]byte{withQuery.Bytes()}
 	if r.URL.RawQuery != "" && s.covers("(request-target)") {

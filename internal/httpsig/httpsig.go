@@ -63,6 +63,9 @@ const (
 	maxHeaderLength  = 8 << 10
 	maxCovered       = 32
 	maxSignatureSize = 1024 // an RSA-8192 signature
+	// maxSigningString bounds what a signature may cover: peers sign a
+	// handful of short headers, far below it.
+	maxSigningString = 16 << 10
 )
 
 // Error is a refused signature. Its message names the rule, never a key or
@@ -95,6 +98,15 @@ type Signature struct {
 	// (request-target) with the query, then without it, which peers that
 	// sign the path alone send.
 	bases [][]byte
+}
+
+// Signed reports whether r carries a signature of either generation.
+func Signed(r *http.Request) bool {
+	if r.Header.Get("Signature-Input") != "" || r.Header.Get("Signature") != "" {
+		return true
+	}
+	auth := r.Header.Get("Authorization")
+	return len(auth) > 10 && strings.EqualFold(auth[:10], "Signature ")
 }
 
 // Parse reads the signature of r: RFC 9421's when the request has

@@ -455,13 +455,42 @@ func TestAReplayedSignatureIsSeen(t *testing.T) {
 	if !c.Seen(first, now.Add(time.Hour)) {
 		t.Fatal("the same signature an hour later was not seen as a replay")
 	}
-	for i := range 10 {
-		c.Seen(&Signature{Value: []byte{byte(i)}, Created: now}, now)
+	c.Seen(&Signature{Value: []byte("two"), Created: now}, now)
+	c.Seen(&Signature{Value: []byte("three"), Created: now}, now)
+	// Full of live signatures: a new one is refused, and none is
+	// forgotten, so flooding the cache cannot make "one" replayable.
+	if !c.Seen(&Signature{Value: []byte("four"), Created: now}, now) {
+		t.Fatal("a full cache took a new signature by forgetting a live one")
+	}
+	if !c.Seen(first, now.Add(2*time.Hour)) {
+		t.Fatal("the first signature became replayable")
 	}
 	if n := c.Len(); n > 3 {
 		t.Fatalf("the cache holds %d signatures; its bound is 3", n)
 	}
-	if c.Seen(&Signature{Value: []byte("old"), Created: now.Add(-MaxAge - MaxSkew - time.Minute)}, now) {
-		t.Fatal("an expired signature counted as a replay on first sight")
+	// Once they expire, there is room again.
+	later := now.Add(MaxAge + MaxSkew + time.Minute)
+	if c.Seen(&Signature{Value: []byte("five"), Created: later}, later) {
+		t.Fatal("after the window, a new signature is still refused")
+	}
+}
+
+// The signing string is bounded by the request, not multiplied by it.
+func TestSigningStringsAreBounded(t *testing.T) {
+	r := httptest.NewRequest("POST", "https://b.example/inbox?q=1", nil)
+	r.Header.Set("X-A", strings.Repeat("a", 28000))
+	r.Header.Set("Signature", `keyId="k",headers="(request-target) x-a x-a",signature="AAAA"`)
+	if _, err := Parse(r, "https"); !strings.Contains(reason(err), "listed twice") {
+		t.Fatalf("a header listed twice: %v", err)
+	}
+	r.Header.Set("Signature", `keyId="k",headers="(request-target) x-a",signature="AAAA"`)
+	if _, err := Parse(r, "https"); !strings.Contains(reason(err), "too long") {
+		t.Fatalf("28,000 bytes of signed header: %v; want refused", err)
+	}
+	r.Header.Del("Signature")
+	r.Header.Set("Signature-Input", `sig1=("x-a");created=1;keyid="k"`)
+	r.Header.Set("Signature", `sig1=:AAAA:`)
+	if _, err := Parse(r, "https"); !strings.Contains(reason(err), "too long") {
+		t.Fatalf("RFC 9421 over 28,000 bytes: %v; want refused", err)
 	}
 }

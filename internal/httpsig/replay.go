@@ -9,9 +9,10 @@ import (
 // ReplayCache remembers the signatures of accepted requests until they
 // expire, so that a POST captured on the way cannot be sent again while its
 // signature is still within the window. It holds at most a fixed number of
-// entries (a 32-byte digest and a time each); when full, the oldest goes
-// first, which only matters to a replay older than the last `max` accepted
-// requests.
+// entries (a 32-byte digest and a time each). Only expired entries are ever
+// dropped: when it is full of live ones, Seen refuses new signatures (as
+// replays) until some expire, rather than forget one that could then be
+// replayed. Anyone with a key could otherwise flush it at will.
 type ReplayCache struct {
 	mu    sync.Mutex
 	max   int
@@ -35,18 +36,38 @@ func (c *ReplayCache) Seen(s *Signature, now time.Time) bool {
 	if exp, ok := c.seen[key]; ok && now.Before(exp) {
 		return true
 	}
-	// Drop the expired and, past the bound, the oldest.
+	// Drop expired entries from the front (the oldest first).
 	for len(c.order) > 0 {
 		oldest := c.order[0]
-		if exp, ok := c.seen[oldest]; ok && now.Before(exp) && len(c.seen) < c.max {
+		if exp, ok := c.seen[oldest]; ok && now.Before(exp) {
 			break
 		}
 		delete(c.seen, oldest)
 		c.order = c.order[1:]
 	}
+	if len(c.seen) >= c.max {
+		c.sweep(now)
+		if len(c.seen) >= c.max {
+			return true // full of live signatures: fail closed
+		}
+	}
 	c.seen[key] = until
 	c.order = append(c.order, key)
 	return false
+}
+
+// sweep drops every expired entry, wherever it is in the order (entries
+// expire out of order when their signing times differ).
+func (c *ReplayCache) sweep(now time.Time) {
+	kept := c.order[:0]
+	for _, k := range c.order {
+		if exp, ok := c.seen[k]; ok && now.Before(exp) {
+			kept = append(kept, k)
+		} else {
+			delete(c.seen, k)
+		}
+	}
+	c.order = kept
 }
 
 // Len is how many signatures the cache holds.

@@ -136,6 +136,9 @@ func parseRFC9421(r *http.Request, scheme string) (*Signature, error) {
 		return nil, refuse("too many covered components")
 	}
 	base.WriteString(`"@signature-params": ` + serializeInnerList(in.list, in.params))
+	if base.Len() > maxSigningString {
+		return nil, refuse("the signed components are too long")
+	}
 	s.bases = [][]byte{base.Bytes()}
 	return s, nil
 }

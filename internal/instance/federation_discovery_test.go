@@ -44,7 +44,7 @@ func TestWebFingerFindsVisibleAccountsOnly(t *testing.T) {
 
 	for _, resource := range []string{
 		"acct:alice@example.test", "alice@example.test", "acct:ALICE@Example.Test",
-		"https://example.test/users/alice", "https://example.test/@alice",
+		"https://example.test/users/alice", "https://example.test/@alice", "https://EXAMPLE.test/users/alice",
 	} {
 		resp, body := r.fetch(t, "GET", host, "/.well-known/webfinger?resource="+url.QueryEscape(resource), nil)
 		if resp.StatusCode != http.StatusOK {
@@ -88,6 +88,7 @@ func TestWebFingerFindsVisibleAccountsOnly(t *testing.T) {
 		"acct:pending@example.test", "acct:gone@example.test", "acct:nobody@example.test",
 		"acct:alice@other.test", "https://other.test/users/alice", "https://example.test/users/alice/x",
 		"acct:alice", "acct:al ice@example.test", "acct:alice@exa_mple.test",
+		"http://example.test/users/alice", // not the instance's scheme
 	} {
 		resp, body := r.fetch(t, "GET", host, "/.well-known/webfinger?resource="+url.QueryEscape(resource), nil)
 		if resp.StatusCode != http.StatusNotFound {
@@ -264,6 +265,14 @@ func TestInstanceActor(t *testing.T) {
 		resp, body := r.fetch(t, "GET", host, "/.well-known/webfinger?resource="+url.QueryEscape("acct:example.test@example.test"), nil)
 		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"href":"https://example.test/actor"`) {
 			t.Fatalf("webfinger for the instance actor: %d %s", resp.StatusCode, body)
+		}
+		resp, body = r.fetch(t, "GET", host, "/.well-known/webfinger?resource="+url.QueryEscape("https://example.test/users/example.test"), nil)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("/users/<host name> named the instance actor: %d %s", resp.StatusCode, body)
+		}
+		resp, _ = r.fetch(t, "GET", host, "/actor", nil, "Accept: text/html")
+		if resp.StatusCode != http.StatusFound || !strings.Contains(resp.Header.Get("Vary"), "Accept") {
+			t.Errorf("a browser at /actor: %d, Vary %q; want a redirect that varies on Accept", resp.StatusCode, resp.Header.Get("Vary"))
 		}
 		_, again, _ := fetchActor(t, r, "/actor", "application/activity+json")
 		if again.PublicKey.PublicKeyPEM != doc.PublicKey.PublicKeyPEM {

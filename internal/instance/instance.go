@@ -23,6 +23,7 @@ import (
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/oauth"
+	"github.com/rampart-social/rampart/internal/outbound"
 	"github.com/rampart-social/rampart/internal/password"
 	"github.com/rampart-social/rampart/internal/profiling"
 	"github.com/rampart-social/rampart/internal/safely"
@@ -89,7 +90,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	}
 	ms := media.New(cfg, st, storage, ids, log)
 	api.New(api.Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: so, Media: ms}).Register(mux)
-	federation.New(federation.Deps{Config: cfg, Log: log, Accounts: so, Keys: acc}).Register(mux)
+	client := outbound.New(outbound.Config{
+		UserAgent: "Rampart/" + buildinfo.Version + " (+" + cfg.InstanceURL().String() + ")",
+		TestHosts: cfg.Federation.TestHosts,
+	})
+	federation.New(federation.Deps{Config: cfg, Log: log, Accounts: so, Keys: acc, Client: client}).Register(mux)
 	healthz := health.Handler(st, log)
 	mux.Handle("GET /livez", healthz)
 	mux.Handle("GET /readyz", healthz)

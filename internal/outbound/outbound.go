@@ -194,7 +194,9 @@ func (c *Client) Do(ctx context.Context, r *http.Request, sign Signer) (*http.Re
 		}
 		// The previous target's signature means nothing here; a fresh one
 		// is made for this URL.
-		for _, h := range []string{"Signature", "Signature-Input", "Authorization", "Cookie"} {
+		// Go adds Referer on a redirect: the previous URL, query and all,
+		// is no business of the next host.
+		for _, h := range []string{"Signature", "Signature-Input", "Authorization", "Cookie", "Referer"} {
 			next.Header.Del(h)
 		}
 		c.prepare(next)

@@ -212,7 +212,7 @@ func TestEachHopIsSignedForItsOwnURLAndNoCookieLeaves(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := New(Config{UserAgent: "Rampart/test (+https://a.example/)", TestHosts: []string{strings.TrimPrefix(srv.URL, "http://")}})
-	r, _ := http.NewRequest(http.MethodGet, srv.URL+"/a", nil)
+	r, _ := http.NewRequest(http.MethodGet, srv.URL+"/a?token=secret", nil)
 	r.Header.Set("Cookie", "session=secret")
 	resp, err := c.Do(context.Background(), r, func(r *http.Request) error {
 		r.Header.Set("Signature", "for "+r.URL.Path)
@@ -229,6 +229,9 @@ func TestEachHopIsSignedForItsOwnURLAndNoCookieLeaves(t *testing.T) {
 		}
 		if got := h.Get("Signature"); got != "for "+path {
 			t.Errorf("%s: Signature %q; want the hop's own", path, got)
+		}
+		if path == "/b" && h.Get("Referer") != "" {
+			t.Errorf("the redirect's target was told where it came from: Referer %q", h.Get("Referer"))
 		}
 		if h.Get("Cookie") != "" {
 			t.Errorf("%s: a cookie left: %q", path, h.Get("Cookie"))

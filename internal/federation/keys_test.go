@@ -1,0 +1,144 @@
+package federation
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rampart-social/rampart/internal/outbound"
+)
+
+// hostile is a server a test fills with documents, to show each spoofing
+// case refused.
+func hostile(t *testing.T) (*httptest.Server, map[string]func(w http.ResponseWriter, r *http.Request), *atomic.Int64) {
+	t.Helper()
+	routes := map[string]func(w http.ResponseWriter, r *http.Request){}
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if h := routes[r.URL.Path]; h != nil {
+			h(w, r)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, routes, &hits
+}
+
+func actorJSON(t *testing.T, id, keyOwner string, pub *rsa.PublicKey) []byte {
+	t.Helper()
+	der, _ := x509.MarshalPKIXPublicKey(pub)
+	b, _ := json.Marshal(map[string]any{"id": id, "type": "Person", "preferredUsername": "bob", "inbox": id + "/inbox",
+		"publicKey": map[string]any{"id": id + "#main-key", "owner": keyOwner,
+			"publicKeyPem": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))}})
+	return b
+}
+
+func serve(contentType string, body []byte) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if contentType != "" {
+			w.Header().Set("Content-Type", contentType)
+		}
+		w.Write(body)
+	}
+}
+
+func TestKeyFetchesFollowTheOriginRules(t *testing.T) {
+	srv, routes, hits := hostile(t)
+	other, otherRoutes, _ := hostile(t)
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	base, otherBase := srv.URL, other.URL
+	ap := "application/activity+json"
+
+	routes["/good"] = serve(ap, actorJSON(t, base+"/good", base+"/good", &key.PublicKey))
+	routes["/ldjson"] = serve(`application/ld+json; profile="https://www.w3.org/ns/activitystreams"`, actorJSON(t, base+"/ldjson", base+"/ldjson", &key.PublicKey))
+	routes["/plain-json"] = serve("application/json", actorJSON(t, base+"/plain-json", base+"/plain-json", &key.PublicKey))
+	routes["/no-type"] = serve("", actorJSON(t, base+"/no-type", base+"/no-type", &key.PublicKey))
+	routes["/html"] = serve("text/html", actorJSON(t, base+"/html", base+"/html", &key.PublicKey))
+	routes["/to-other-host"] = func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, otherBase+"/bob", http.StatusFound) }
+	otherRoutes["/bob"] = serve(ap, actorJSON(t, otherBase+"/bob", otherBase+"/bob", &key.PublicKey))
+	routes["/claims-other-id"] = serve(ap, actorJSON(t, base+"/someone-else", base+"/someone-else", &key.PublicKey))
+	routes["/someone-else"] = serve(ap, actorJSON(t, base+"/someone-else", base+"/someone-else", &key.PublicKey))
+	routes["/claims-other-host"] = serve(ap, actorJSON(t, otherBase+"/bob", otherBase+"/bob", &key.PublicKey))
+	routes["/key-of-another"] = serve(ap, actorJSON(t, base+"/key-of-another", base+"/carol", &key.PublicKey))
+	routes["/redirect-same-host"] = func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/good", http.StatusFound) }
+
+	client := outbound.New(outbound.Config{TestHosts: []string{strings.TrimPrefix(base, "http://"), strings.TrimPrefix(otherBase, "http://")}})
+	own := "http://own.test"
+	k := newRemoteKeys(client, nil, mustParse(own), mustParse("http://media.own.test"))
+	ctx := context.Background()
+
+	for _, path := range []string{"/good", "/ldjson"} {
+		if f, err := k.Key(ctx, base+path+"#main-key", false); err != nil || f.Owner != base+path {
+			t.Errorf("%s: %v %+v", path, err, f)
+		}
+	}
+	for _, path := range []string{"/plain-json", "/no-type", "/html", "/to-other-host", "/claims-other-host", "/key-of-another", "/redirect-same-host"} {
+		if f, err := k.Key(ctx, base+path+"#main-key", false); err == nil {
+			t.Errorf("%s: accepted %+v", path, f)
+		}
+	}
+	// A key URL whose document is another actor on the same origin is
+	// fetched once more at that actor's id, whose key it is not.
+	if f, err := k.Key(ctx, base+"/claims-other-id#main-key", false); err == nil {
+		t.Errorf("/claims-other-id: accepted %+v", f)
+	}
+	before := hits.Load()
+	for _, keyID := range []string{own + "/actor#main-key", "http://media.own.test/x#main-key", "https://10.0.0.1/actor#main-key", "http://plain.example/actor#k"} {
+		if f, err := k.Key(ctx, keyID, false); err == nil {
+			t.Errorf("%s: accepted %+v", keyID, f)
+		}
+	}
+	if hits.Load() != before {
+		t.Error("a refused keyId reached the test server")
+	}
+}
+
+func TestKeysAreCachedAndRefetchedAtMostOncePerInterval(t *testing.T) {
+	srv, routes, hits := hostile(t)
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	routes["/bob"] = serve("application/activity+json", actorJSON(t, srv.URL+"/bob", srv.URL+"/bob", &key.PublicKey))
+	client := outbound.New(outbound.Config{TestHosts: []string{strings.TrimPrefix(srv.URL, "http://")}})
+	k := newRemoteKeys(client, nil, mustParse("http://own.test"))
+	now := time.Now()
+	k.now = func() time.Time { return now }
+	ctx := context.Background()
+	keyID := srv.URL + "/bob#main-key"
+	for range 5 {
+		if _, err := k.Key(ctx, keyID, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if hits.Load() != 1 {
+		t.Fatalf("%d fetches for one key; want 1, then the cache", hits.Load())
+	}
+	for range 5 {
+		k.Key(ctx, keyID, true) // a failed verification asks for a fresh copy
+	}
+	if hits.Load() != 1 {
+		t.Fatalf("%d fetches within the refetch interval; want none after the first", hits.Load())
+	}
+	now = now.Add(keyRefetchInterval + time.Second)
+	if _, err := k.Key(ctx, keyID, true); err != nil || hits.Load() != 2 {
+		t.Fatalf("after the interval: %v, %d fetches; want one more", err, hits.Load())
+	}
+}
+
+func mustParse(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}

@@ -1,0 +1,151 @@
+package instance
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/httpsig"
+	"github.com/rampart-social/rampart/internal/testutil"
+)
+
+// peer is an instance serving on its own loopback listener, configured
+// with the URL it is reached at.
+type peer struct {
+	inst *Instance
+	base string // http://host:port
+	logs *testutil.SyncBuffer
+}
+
+// startPeer runs a dev instance at http://<appHost>:<port> (its media host
+// <mediaHost> on the same port), with extra config lines.
+func startPeer(t *testing.T, appHost, mediaHost string, extra ...string) *peer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	text := strings.Join(append([]string{
+		`env = "dev"`,
+		`url = "http://` + appHost + `:` + port + `"`,
+		`media_url = "http://` + mediaHost + `:` + port + `"`,
+		`data_dir = "` + t.TempDir() + `"`,
+		`secret_key = "` + testutil.Secret + `"`,
+	}, extra...), "\n") + "\n"
+	cfg, err := config.Parse([]byte(text), nil)
+	if err != nil {
+		t.Fatalf("peer config: %v", err)
+	}
+	p := &peer{base: "http://" + appHost + ":" + port, logs: &testutil.SyncBuffer{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	if p.inst, err = Open(ctx, cfg, slog.New(slog.NewJSONHandler(p.logs, nil)), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.inst.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		p.inst.Close()
+	})
+	return p
+}
+
+func (p *peer) port() string {
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(p.base, "http://"))
+	return port
+}
+
+// getActor fetches an actor from p, signed by sign when not nil.
+func getActor(t *testing.T, p *peer, path string, sign func(*http.Request)) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest("GET", p.base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/activity+json")
+	if sign != nil {
+		sign(req)
+	}
+	// Dial the listener whatever the URL's host name says.
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, "127.0.0.1:"+p.port())
+	}}
+	resp, err := (&http.Client{Transport: tr, Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var doc map[string]any
+	_ = json.Unmarshal(b, &doc)
+	return resp.StatusCode, doc
+}
+
+// Two instances: B fetches A's actor with a signed GET, and A verifies the
+// signature with B's instance actor's key, which it fetches from B through
+// its outbound client. A verified signer gets the whole actor; an unsigned
+// fetch the stripped one; a forged signature 401.
+func TestSignedFetchBetweenTwoInstances(t *testing.T) {
+	// A reaches B's host:port over http (the test allow-list); B needs
+	// nothing from A.
+	b := startPeer(t, "localhost", "127.0.0.1")
+	a := startPeer(t, "127.0.0.1", "localhost", "[federation]", `test_hosts = ["localhost:`+b.port()+`"]`)
+	ctx := context.Background()
+	if _, _, err := a.inst.Accounts().Create(ctx, accounts.NewParams{Username: "alice", Email: "alice@a.test",
+		Password: "a long enough password", Approved: true}); err != nil {
+		t.Fatal(err)
+	}
+	bKey, _, err := b.inst.Accounts().InstanceKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bKeyID := b.base + "/actor#main-key"
+	signWith := func(gen string, key httpsig.Key) func(*http.Request) {
+		return func(r *http.Request) {
+			sign := httpsig.SignCavage
+			if gen == "rfc9421" {
+				sign = httpsig.SignRFC9421
+			}
+			if err := sign(r, nil, key, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	status, doc := getActor(t, a, "/users/alice", nil)
+	if status != http.StatusOK || doc["outbox"] != nil || doc["publicKey"] == nil {
+		t.Fatalf("unsigned: %d %v; want the stripped actor", status, doc)
+	}
+	for _, gen := range []string{"cavage", "rfc9421"} {
+		status, doc = getActor(t, a, "/users/alice", signWith(gen, httpsig.Key{ID: bKeyID, Private: bKey}))
+		if status != http.StatusOK || doc["outbox"] != a.base+"/users/alice/outbox" {
+			t.Fatalf("%s, signed by B's instance actor: %d %v; want the whole actor\nA's log:\n%s", gen, status, doc, a.logs.String())
+		}
+	}
+
+	forger, _ := rsa.GenerateKey(rand.Reader, 2048)
+	for name, key := range map[string]httpsig.Key{
+		"another key under B's keyId":       {ID: bKeyID, Private: forger},
+		"a keyId on a host A may not reach": {ID: "http://localhost:1/actor#main-key", Private: forger},
+		"a keyId on A's own host":           {ID: a.base + "/actor#main-key", Private: forger},
+		"a keyId that is not a URL":         {ID: "main-key", Private: forger},
+	} {
+		status, doc = getActor(t, a, "/users/alice", signWith("cavage", key))
+		if status != http.StatusUnauthorized || doc["publicKey"] != nil {
+			t.Errorf("%s: %d %v; want 401 and nothing", name, status, doc)
+		}
+	}
+}
