@@ -6,6 +6,7 @@ package accounts
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -151,12 +152,16 @@ func (s *Service) Create(ctx context.Context, p NewParams) (*store.Account, *sto
 	if err != nil {
 		return nil, nil, err
 	}
+	edPriv, err := NewEd25519Key()
+	if err != nil {
+		return nil, nil, err
+	}
 	now := s.now().UTC()
 	base := s.cfg.InstanceURL().String()
 	a := &store.Account{
 		ID: s.ids.Next(), Username: p.Username,
 		URI: base + "/users/" + p.Username, URL: base + "/@" + p.Username,
-		Discoverable: true, PublicKeyPEM: pub, PrivateKeyPEM: priv, CreatedAt: now, UpdatedAt: now,
+		Discoverable: true, PublicKeyPEM: pub, PrivateKeyPEM: priv, Ed25519PrivateKeyPEM: edPriv, CreatedAt: now, UpdatedAt: now,
 	}
 	u := &store.User{Email: email, PasswordHash: hash, Role: p.Role, Approved: p.Approved, Locale: p.Locale,
 		DefaultPrivacy: "public", SignupReason: p.Reason, CreatedAt: now}
@@ -206,6 +211,66 @@ func (s *Service) checkPassword(pw string) error {
 func (s *Service) PublicKeyPEM(ctx context.Context, accountID int64) (string, error) {
 	pub, _, err := s.store.AccountKeys(ctx, accountID)
 	return pub, err
+}
+
+// NewEd25519Key makes a local actor's Ed25519 key (FEP-521a), PKCS #8 PEM.
+func NewEd25519Key() (string, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", fmt.Errorf("generate ed25519 key: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return "", err
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), nil
+}
+
+// Ed25519PublicKey is a local actor's Ed25519 public key; ErrNotFound when
+// the account has none yet.
+func (s *Service) Ed25519PublicKey(ctx context.Context, accountID int64) (ed25519.PublicKey, error) {
+	text, err := s.store.AccountEd25519Key(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if text == "" {
+		return nil, store.ErrNotFound
+	}
+	block, _ := pem.Decode([]byte(text))
+	if block == nil {
+		return nil, errors.New("ed25519 key: not PEM")
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("ed25519 key: %w", err)
+	}
+	priv, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("ed25519 key: %T", k)
+	}
+	return priv.Public().(ed25519.PublicKey), nil
+}
+
+// EnsureKeys gives every local account made before actors had an Ed25519
+// key its key, in batches: run at start, so that every actor publishes one.
+func (s *Service) EnsureKeys(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		ids, err := s.store.LocalAccountsWithoutEd25519Key(ctx, 200)
+		if err != nil || len(ids) == 0 {
+			return n, err
+		}
+		for _, id := range ids {
+			k, err := NewEd25519Key()
+			if err != nil {
+				return n, err
+			}
+			if err := s.store.SetEd25519Key(ctx, id, k); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
 }
 
 // instanceKeySetting holds the instance actor's private key (PKCS #8 PEM).

@@ -5,6 +5,7 @@ package activitypub
 var actorContext = []any{
 	"https://www.w3.org/ns/activitystreams",
 	"https://w3id.org/security/v1",
+	"https://w3id.org/security/multikey/v1",
 	map[string]any{
 		"manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
 		"toot":                      "http://joinmastodon.org/ns#",
@@ -41,6 +42,16 @@ type Actor struct {
 	Image                     *Image          `json:"image,omitempty"`
 	Attachment                []PropertyValue `json:"attachment,omitempty"`
 	PublicKey                 PublicKey       `json:"publicKey"`
+	AssertionMethod           []Multikey      `json:"assertionMethod,omitempty"`
+}
+
+// Multikey is a FEP-521a key: Rampart's actors publish their Ed25519 key
+// so, beside the RSA key every peer reads.
+type Multikey struct {
+	ID                 string `json:"id"`
+	Type               string `json:"type"`
+	Controller         string `json:"controller"`
+	PublicKeyMultibase string `json:"publicKeyMultibase"`
 }
 
 // Endpoints holds the shared inbox.
@@ -74,10 +85,11 @@ type PublicKey struct {
 func NewActor() *Actor { return &Actor{Context: actorContext} }
 
 // Strip keeps what key discovery needs and nothing else: id, type,
-// preferredUsername, inbox, endpoints and publicKey, as Mastodon serves an
-// unsigned fetch in authorized-fetch mode. Without them two servers that
+// preferredUsername, inbox, endpoints and the keys (publicKey,
+// assertionMethod), as Mastodon serves an unsigned fetch in authorized-fetch
+// mode. Without them two servers that
 // each sign their fetches could never learn each other's keys.
 func (a *Actor) Strip() *Actor {
 	return &Actor{Context: a.Context, ID: a.ID, Type: a.Type, PreferredUsername: a.PreferredUsername,
-		Inbox: a.Inbox, Endpoints: a.Endpoints, PublicKey: a.PublicKey}
+		Inbox: a.Inbox, Endpoints: a.Endpoints, PublicKey: a.PublicKey, AssertionMethod: a.AssertionMethod}
 }

@@ -80,7 +80,7 @@ const (
 	maxFollowing    = 150
 	// seedVersion changes whenever the seeding changes, so a stale
 	// BENCH_SEED_DIR is seeded again rather than reused.
-	seedVersion = 2
+	seedVersion = 3
 	domain      = "example.test"
 	// timelineLimit is what clients ask for (Mastodon's default page).
 	timelineLimit = 20
@@ -1221,6 +1221,10 @@ func seed(ctx context.Context, dbPath, base string, numStatuses int) (*dataset, 
 	if err != nil {
 		return nil, err
 	}
+	edPriv, err := accounts.NewEd25519Key()
+	if err != nil {
+		return nil, err
+	}
 	accounts := make([]*store.Account, numUsers)
 	byName := map[string]int{}
 	joined := now.Add(-120 * 24 * time.Hour)
@@ -1228,7 +1232,7 @@ func seed(ctx context.Context, dbPath, base string, numStatuses int) (*dataset, 
 		name := fmt.Sprintf("user%04d", i)
 		a := &store.Account{ID: ids.Next(), Username: name, URI: base + "/users/" + name, URL: base + "/@" + name,
 			DisplayName: "Bench User " + strconv.Itoa(i), Note: sentence(rng, 8, 20), Discoverable: true,
-			PublicKeyPEM: pub, PrivateKeyPEM: priv, CreatedAt: joined, UpdatedAt: joined}
+			PublicKeyPEM: pub, PrivateKeyPEM: priv, Ed25519PrivateKeyPEM: edPriv, CreatedAt: joined, UpdatedAt: joined}
 		u := &store.User{Email: name + "@" + domain, PasswordHash: hash, Role: "user", Approved: true, Locale: "en",
 			DefaultPrivacy: "public", CreatedAt: joined}
 		if err := st.CreateLocalAccount(ctx, a, u); err != nil {

@@ -47,6 +47,15 @@ func (f *Federation) actor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	doc := f.actorDocument(acc, pem)
+	switch ed, err := f.keys.Ed25519PublicKey(r.Context(), acc.ID); {
+	case err == nil:
+		doc.AssertionMethod = []activitypub.Multikey{{ID: acc.URI + "#ed25519-key", Type: "Multikey", Controller: acc.URI,
+			PublicKeyMultibase: activitypub.EncodeMultikey(ed)}}
+	case !errors.Is(err, store.ErrNotFound):
+		f.log.Error("actor ed25519 key", "err", err)
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
 	// Authorized fetch: the whole actor goes only to a verified signer;
 	// an unsigned fetch gets what key discovery needs.
 	if f.cfg.Federation.AuthorizedFetch && signer == nil {

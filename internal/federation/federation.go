@@ -6,6 +6,7 @@ package federation
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"encoding/json"
 	"log/slog"
@@ -30,6 +31,8 @@ type Accounts interface {
 // Keys gives the keys actors publish.
 type Keys interface {
 	PublicKeyPEM(ctx context.Context, accountID int64) (string, error)
+	// Ed25519PublicKey is ErrNotFound for an account without one yet.
+	Ed25519PublicKey(ctx context.Context, accountID int64) (ed25519.PublicKey, error)
 	// InstanceKey is the instance actor's key and its public PEM.
 	InstanceKey(ctx context.Context) (*rsa.PrivateKey, string, error)
 }

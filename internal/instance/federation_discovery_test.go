@@ -5,12 +5,16 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/activitypub"
+	"github.com/rampart-social/rampart/internal/store"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
 
@@ -189,6 +193,17 @@ func TestActorDocuments(t *testing.T) {
 			if _, leaked := raw["privateKey"]; leaked || strings.Contains(doc.PublicKey.PublicKeyPEM, "PRIVATE") {
 				t.Fatal("the actor carries a private key")
 			}
+			am, _ := raw["assertionMethod"].([]any)
+			if len(am) != 1 {
+				t.Fatalf("assertionMethod %v; want the actor's Ed25519 Multikey", raw["assertionMethod"])
+			}
+			mk := am[0].(map[string]any)
+			if mk["id"] != doc.ID+"#ed25519-key" || mk["type"] != "Multikey" || mk["controller"] != doc.ID {
+				t.Errorf("Multikey %v", mk)
+			}
+			if _, err := activitypub.DecodeMultikey(fmt.Sprint(mk["publicKeyMultibase"])); err != nil {
+				t.Errorf("publicKeyMultibase: %v", err)
+			}
 			stripped := []string{"outbox", "followers", "following", "featured", "summary", "url", "published", "manuallyApprovesFollowers", "discoverable"}
 			for _, k := range stripped {
 				_, has := raw[k]
@@ -284,6 +299,35 @@ func TestInstanceActor(t *testing.T) {
 		r := start(t, testutil.ProdConfig(t, dir))
 		if _, after, _ := fetchActor(t, r, "/actor", "application/activity+json"); first == "" || after.PublicKey.PublicKeyPEM != first {
 			t.Fatal("the instance actor's key changed across a restart")
+		}
+	})
+}
+
+// An account made before actors had an Ed25519 key gets one at the next
+// start, and its actor publishes it.
+func TestAccountsWithoutAnEd25519KeyGetOneAtStart(t *testing.T) {
+	dir := t.TempDir()
+	t.Run("an old account", func(t *testing.T) {
+		r := start(t, testutil.ProdConfig(t, dir))
+		pub, priv, err := accounts.NewKeyPair()
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		a := &store.Account{ID: 42, Username: "old", URI: "https://example.test/users/old", URL: "https://example.test/@old",
+			Discoverable: true, PublicKeyPEM: pub, PrivateKeyPEM: priv, CreatedAt: now, UpdatedAt: now}
+		u := &store.User{Email: "old@example.test", PasswordHash: "x", Role: "user", Approved: true, Locale: "en", DefaultPrivacy: "public", CreatedAt: now}
+		if err := r.inst.store.CreateLocalAccount(context.Background(), a, u); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, raw := fetchActor(t, r, "/users/old", "application/activity+json"); raw["assertionMethod"] != nil {
+			t.Fatalf("before the restart the old account already has %v", raw["assertionMethod"])
+		}
+	})
+	t.Run("after a restart", func(t *testing.T) {
+		r := start(t, testutil.ProdConfig(t, dir))
+		if _, _, raw := fetchActor(t, r, "/users/old", "application/activity+json"); raw["assertionMethod"] == nil {
+			t.Fatal("the old account's actor still has no Ed25519 key after a restart")
 		}
 	})
 }

@@ -2,9 +2,12 @@ package instance
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"log/slog"
 	"net"
@@ -27,15 +30,23 @@ type peer struct {
 	logs *testutil.SyncBuffer
 }
 
-// startPeer runs a dev instance at http://<appHost>:<port> (its media host
-// <mediaHost> on the same port), with extra config lines.
-func startPeer(t *testing.T, appHost, mediaHost string, extra ...string) *peer {
+// listen opens a loopback listener and returns it with its port.
+func listen(t *testing.T) (net.Listener, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return ln, port
+}
+
+// startPeer runs a dev instance on ln at http://<appHost>:<port> (its media
+// host <mediaHost> on the same port), with extra config lines.
+func startPeer(t *testing.T, ln net.Listener, appHost, mediaHost string, extra ...string) *peer {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	var err error
 	text := strings.Join(append([]string{
 		`env = "dev"`,
 		`url = "http://` + appHost + `:` + port + `"`,
@@ -99,10 +110,11 @@ func getActor(t *testing.T, p *peer, path string, sign func(*http.Request)) (int
 // its outbound client. A verified signer gets the whole actor; an unsigned
 // fetch the stripped one; a forged signature 401.
 func TestSignedFetchBetweenTwoInstances(t *testing.T) {
-	// A reaches B's host:port over http (the test allow-list); B needs
-	// nothing from A.
-	b := startPeer(t, "localhost", "127.0.0.1")
-	a := startPeer(t, "127.0.0.1", "localhost", "[federation]", `test_hosts = ["localhost:`+b.port()+`"]`)
+	// Each reaches the other's host:port over http (the test allow-list).
+	lnA, portA := listen(t)
+	lnB, portB := listen(t)
+	b := startPeer(t, lnB, "localhost", "127.0.0.1", "[federation]", `test_hosts = ["127.0.0.1:`+portA+`"]`)
+	a := startPeer(t, lnA, "127.0.0.1", "localhost", "[federation]", `test_hosts = ["localhost:`+portB+`"]`)
 	ctx := context.Background()
 	if _, _, err := a.inst.Accounts().Create(ctx, accounts.NewParams{Username: "alice", Email: "alice@a.test",
 		Password: "a long enough password", Approved: true}); err != nil {
@@ -133,6 +145,31 @@ func TestSignedFetchBetweenTwoInstances(t *testing.T) {
 		status, doc = getActor(t, a, "/users/alice", signWith(gen, httpsig.Key{ID: bKeyID, Private: bKey}))
 		if status != http.StatusOK || doc["outbox"] != a.base+"/users/alice/outbox" {
 			t.Fatalf("%s, signed by B's instance actor: %d %v; want the whole actor\nA's log:\n%s", gen, status, doc, a.logs.String())
+		}
+	}
+
+	// A user of B signs with its Ed25519 key (hs2019 and RFC 9421's
+	// ed25519): A fetches bob's actor from B, itself a signed fetch that B
+	// verifies against A's instance actor, and finds the key among bob's
+	// assertionMethod Multikeys.
+	bob, _, err := b.inst.Accounts().Create(ctx, accounts.NewParams{Username: "bob", Email: "bob@b.test",
+		Password: "a long enough password", Approved: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edText, err := b.inst.store.AccountEd25519Key(ctx, bob.ID)
+	if err != nil || edText == "" {
+		t.Fatalf("bob's Ed25519 key: %q %v", edText, err)
+	}
+	block, _ := pem.Decode([]byte(edText))
+	edKey, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, gen := range []string{"cavage", "rfc9421"} {
+		status, doc = getActor(t, a, "/users/alice", signWith(gen, httpsig.Key{ID: b.base + "/users/bob#ed25519-key", Private: edKey.(ed25519.PrivateKey)}))
+		if status != http.StatusOK || doc["outbox"] == nil {
+			t.Fatalf("%s, signed by bob's Ed25519 key: %d %v\nA's log:\n%s\nB's log:\n%s", gen, status, doc, a.logs.String(), b.logs.String())
 		}
 	}
 

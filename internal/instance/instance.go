@@ -63,6 +63,12 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	}
 	ids := id.NewGenerator()
 	acc := accounts.New(cfg, st, ids, password.NewHasher(password.Default, runtime.NumCPU()))
+	if n, err := acc.EnsureKeys(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("actor keys: %w", err)
+	} else if n > 0 {
+		log.Info("gave existing accounts their Ed25519 actor key", "count", n)
+	}
 	oa := oauth.New(st, ids)
 	sessions, err := session.New(cfg, st)
 	if err != nil {

@@ -39,10 +39,12 @@ type Account struct {
 	// AccountKeys: rendering an account never copies 2 KiB of PEM.
 	PublicKeyPEM  string
 	PrivateKeyPEM string
-	AvatarKey     string // media storage key; "" for the default image
-	HeaderKey     string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Ed25519PrivateKeyPEM is the actor's Ed25519 key (FEP-521a), PKCS #8.
+	Ed25519PrivateKeyPEM string
+	AvatarKey            string // media storage key; "" for the default image
+	HeaderKey            string
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
 }
 
 // User is a local account's credentials, role and preferences.
@@ -121,9 +123,10 @@ func (s *Store) CreateLocalAccount(ctx context.Context, a *Account, u *User) err
 	defer tx.Rollback()
 	fields, _ := json.Marshal(nonNilFields(a.Fields))
 	_, err = tx.ExecContext(ctx, `INSERT INTO accounts (id, username, domain, uri, url, display_name, note, fields, locked, bot,
-		discoverable, public_key_pem, private_key_pem, created_at, updated_at) VALUES (?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		discoverable, public_key_pem, private_key_pem, ed25519_private_key_pem, created_at, updated_at)
+		VALUES (?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.Username, a.URI, a.URL, a.DisplayName, a.Note, string(fields), boolInt(a.Locked), boolInt(a.Bot),
-		boolInt(a.Discoverable), a.PublicKeyPEM, a.PrivateKeyPEM, ms(a.CreatedAt), ms(a.UpdatedAt))
+		boolInt(a.Discoverable), a.PublicKeyPEM, a.PrivateKeyPEM, a.Ed25519PrivateKeyPEM, ms(a.CreatedAt), ms(a.UpdatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("username %q: %w", a.Username, ErrConflict)
 	}
@@ -166,6 +169,35 @@ func (s *Store) AccountKeys(ctx context.Context, id int64) (public, private stri
 		return "", "", fmt.Errorf("account %d keys: %w", id, err)
 	}
 	return public, private, nil
+}
+
+// AccountEd25519Key is a local account's Ed25519 private key, PKCS #8
+// PEM ("" when it has none yet).
+func (s *Store) AccountEd25519Key(ctx context.Context, id int64) (string, error) {
+	var pemText string
+	err := s.read.QueryRowContext(ctx, `SELECT ed25519_private_key_pem FROM accounts WHERE id = ?`, id).Scan(&pemText)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("account %d ed25519 key: %w", id, err)
+	}
+	return pemText, nil
+}
+
+// LocalAccountsWithoutEd25519Key lists local accounts made before their
+// actors had an Ed25519 key, at most limit of them.
+func (s *Store) LocalAccountsWithoutEd25519Key(ctx context.Context, limit int) ([]int64, error) {
+	return s.queryIDs(ctx, `SELECT id FROM accounts WHERE domain = '' AND ed25519_private_key_pem = '' ORDER BY id`+limitSQL, limit)
+}
+
+// SetEd25519Key gives a local account its Ed25519 key, unless it has one.
+func (s *Store) SetEd25519Key(ctx context.Context, id int64, pemText string) error {
+	_, err := s.write.ExecContext(ctx, `UPDATE accounts SET ed25519_private_key_pem = ? WHERE id = ? AND ed25519_private_key_pem = ''`, pemText, id)
+	if err != nil {
+		return fmt.Errorf("account %d ed25519 key: %w", id, err)
+	}
+	return nil
 }
 
 // AccountByUsername loads an account by name (case-insensitive) and domain ("" local).

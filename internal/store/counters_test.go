@@ -302,6 +302,8 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	for _, tr := range triggers {
 		undo += ` DROP TRIGGER ` + tr + `;`
 	}
+	// Later migrations, undone too (each adds its undo here).
+	undo += ` ALTER TABLE accounts DROP COLUMN ed25519_private_key_pem;` // 0007
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}
