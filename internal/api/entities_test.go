@@ -693,6 +693,7 @@ func TestNodeInfo(t *testing.T) {
 			v := wantJSON(t, rec, http.StatusOK)
 			checkContract(t, "nodeinfo", v, false)
 			wantString(t, "nodeinfo", v, "rampart", "software", "name")
+			wantString(t, "nodeinfo", v, "mastodon", "metadata", "upstream", "name")
 			wantString(t, "nodeinfo", v, version, "version")
 			wantString(t, "nodeinfo", v, buildinfo.Version, "software", "version")
 			if x, _ := lookup(v, "usage", "users", "total"); x != json.Number("2") {

@@ -245,6 +245,10 @@ func (a *API) nodeinfoDoc(version string, f instanceFacts) any {
 		"services":          map[string][]string{"inbound": {}, "outbound": {}},
 		"openRegistrations": a.cfg.Accounts.Registrations == config.RegistrationsOpen,
 		"usage":             map[string]any{"users": map[string]int64{"total": f.users, "activeMonth": f.users, "activeHalfyear": f.users}, "localPosts": f.statuses},
-		"metadata":          map[string]any{"nodeName": a.cfg.Instance.Title},
+		// upstream: clients that pick an API by the server's software
+		// (megalodon's detector) take an unknown name with a Mastodon
+		// upstream as Mastodon, which Rampart's client API is.
+		"metadata": map[string]any{"nodeName": a.cfg.Instance.Title,
+			"upstream": map[string]string{"name": "mastodon", "version": MastodonVersion}},
 	}
 }
