@@ -49,10 +49,10 @@ func TestWhatPeersSendSurvives(t *testing.T) {
 		`<p>Hello <span class="h-card"><a href="https://b.example/@bob" class="u-url mention">@<span>bob</span></a></span></p>`: `<p>Hello <span class="h-card"><a href="https://b.example/@bob" class="u-url mention" rel="nofollow noreferrer noopener" target="_blank">@<span>bob</span></a></span></p>`,
 		`<p>line<br>break</p>`: `<p>line<br>break</p>`,
 		`<p><a href="https://b.example/tags/go" class="mention hashtag" rel="tag">#<span>go</span></a></p>`: `<p><a href="https://b.example/tags/go" class="mention hashtag" rel="nofollow noreferrer noopener" target="_blank">#<span>go</span></a></p>`,
-		`<p><span class="invisible">https://</span><span class="ellipsis">example.com/long</span></p>`:           `<p><span class="invisible">https://</span><span class="ellipsis">example.com/long</span></p>`,
-		`<blockquote><p>quoted</p></blockquote><ul><li>one</li></ul><ol start="3"><li>three</li></ol>`:          `<blockquote><p>quoted</p></blockquote><ul><li>one</li></ul><ol start="3"><li>three</li></ol>`,
-		`<p class="evil">x</p>`:    `<p>x</p>`,
-		`<h1>Title</h1><p>body</p>`: `Title<p>body</p>`,
+		`<p><span class="invisible">https://</span><span class="ellipsis">example.com/long</span></p>`:      `<p><span class="invisible">https://</span><span class="ellipsis">example.com/long</span></p>`,
+		`<blockquote><p>quoted</p></blockquote><ul><li>one</li></ul><ol start="3"><li>three</li></ol>`:      `<blockquote><p>quoted</p></blockquote><ul><li>one</li></ul><ol start="3"><li>three</li></ol>`,
+		`<p class="evil">x</p>`:               `<p>x</p>`,
+		`<h1>Title</h1><p>body</p>`:           `Title<p>body</p>`,
 		`<span class="mention evil">x</span>`: `<span>x</span>`,
 	} {
 		if got := HTML(in); got != want {
