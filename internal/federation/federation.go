@@ -18,6 +18,7 @@ import (
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/httpsig"
 	"github.com/rampart-social/rampart/internal/outbound"
+	"github.com/rampart-social/rampart/internal/remote"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -56,7 +57,7 @@ type Federation struct {
 	base     string // the instance URL, no trailing slash
 	host     string // the instance's host (and port, if any)
 
-	remote *remoteKeys
+	remote *remote.Keys
 
 	mu          sync.Mutex
 	instanceKey *rsa.PrivateKey
@@ -68,7 +69,7 @@ func New(d Deps) *Federation {
 	u := d.Config.InstanceURL()
 	f := &Federation{cfg: d.Config, log: d.Log, accounts: d.Accounts, keys: d.Keys,
 		base: strings.TrimSuffix(u.String(), "/"), host: u.Host}
-	f.remote = newRemoteKeys(d.Client, f.signFetch, u, d.Config.MediaOrigin())
+	f.remote = remote.NewKeys(remote.NewFetcher(d.Client, f.signFetch, u, d.Config.MediaOrigin()))
 	return f
 }
 

@@ -43,8 +43,11 @@ type Account struct {
 	Ed25519PrivateKeyPEM string
 	AvatarKey            string // media storage key; "" for the default image
 	HeaderKey            string
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// A remote actor's images, as URLs on its server ("" for none).
+	AvatarRemoteURL string
+	HeaderRemoteURL string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // User is a local account's credentials, role and preferences.
@@ -73,7 +76,7 @@ func boolInt(b bool) int {
 }
 
 const accountCols = `a.id, a.username, a.domain, a.uri, a.url, a.display_name, a.note, a.fields, a.locked, a.bot,
-	a.discoverable, a.avatar_key, a.header_key, a.created_at, a.updated_at`
+	a.discoverable, a.avatar_key, a.header_key, a.avatar_remote_url, a.header_remote_url, a.created_at, a.updated_at`
 
 type scanner interface{ Scan(...any) error }
 
@@ -83,7 +86,7 @@ func scanAccount(row scanner, after ...any) (*Account, error) {
 	var fields string
 	var created, updated int64
 	err := row.Scan(append([]any{&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &fields,
-		&a.Locked, &a.Bot, &a.Discoverable, &a.AvatarKey, &a.HeaderKey, &created, &updated}, after...)...)
+		&a.Locked, &a.Bot, &a.Discoverable, &a.AvatarKey, &a.HeaderKey, &a.AvatarRemoteURL, &a.HeaderRemoteURL, &created, &updated}, after...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -169,6 +172,63 @@ func (s *Store) AccountKeys(ctx context.Context, id int64) (public, private stri
 		return "", "", fmt.Errorf("account %d keys: %w", id, err)
 	}
 	return public, private, nil
+}
+
+// RemoteAccount is a remote actor as fetched: the account, its key and
+// inboxes, and when it was fetched.
+type RemoteAccount struct {
+	Account        Account
+	InboxURL       string
+	SharedInboxURL string
+	FetchedAt      time.Time
+}
+
+// UpsertRemoteAccount stores a fetched remote actor, keyed by its id (uri):
+// a new one gets newID, a known one is brought up to date and keeps its id.
+// It returns the account's id. A remote actor never takes a local row: the
+// domain must not be empty.
+func (s *Store) UpsertRemoteAccount(ctx context.Context, r *RemoteAccount, newID int64) (int64, error) {
+	a := &r.Account
+	if a.Domain == "" {
+		return 0, fmt.Errorf("remote account %q: no domain", a.URI)
+	}
+	fields, _ := json.Marshal(nonNilFields(a.Fields))
+	var id int64
+	err := s.write.QueryRowContext(ctx, `INSERT INTO accounts (id, username, domain, uri, url, display_name, note, fields, locked, bot,
+		discoverable, public_key_pem, avatar_remote_url, header_remote_url, inbox_url, shared_inbox_url, fetched_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (uri) DO UPDATE SET username = excluded.username, url = excluded.url, display_name = excluded.display_name,
+			note = excluded.note, fields = excluded.fields, locked = excluded.locked, bot = excluded.bot,
+			discoverable = excluded.discoverable, public_key_pem = excluded.public_key_pem,
+			avatar_remote_url = excluded.avatar_remote_url, header_remote_url = excluded.header_remote_url,
+			inbox_url = excluded.inbox_url, shared_inbox_url = excluded.shared_inbox_url, fetched_at = excluded.fetched_at,
+			updated_at = excluded.updated_at
+		WHERE accounts.domain = excluded.domain
+		RETURNING id`,
+		newID, a.Username, a.Domain, a.URI, a.URL, a.DisplayName, a.Note, string(fields), boolInt(a.Locked), boolInt(a.Bot),
+		boolInt(a.Discoverable), a.PublicKeyPEM, a.AvatarRemoteURL, a.HeaderRemoteURL, r.InboxURL, r.SharedInboxURL,
+		ms(r.FetchedAt), ms(a.CreatedAt), ms(r.FetchedAt)).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) || isUniqueViolation(err) {
+		return 0, fmt.Errorf("remote account %s@%s (%s): %w", a.Username, a.Domain, a.URI, ErrConflict)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("remote account %s: %w", a.URI, err)
+	}
+	return id, nil
+}
+
+// AccountFetchedAt is when a remote account was last fetched (zero for a
+// local one).
+func (s *Store) AccountFetchedAt(ctx context.Context, id int64) (time.Time, error) {
+	var at int64
+	err := s.read.QueryRowContext(ctx, `SELECT fetched_at FROM accounts WHERE id = ?`, id).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, ErrNotFound
+	}
+	if err != nil || at == 0 {
+		return time.Time{}, err
+	}
+	return fromMs(at), nil
 }
 
 // AccountEd25519Key is a local account's Ed25519 private key, PKCS #8
@@ -308,7 +368,7 @@ type localUserScan struct {
 func (x *localUserScan) dest() []any {
 	a, u, st := &x.a, &x.u, &x.st
 	return []any{&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &x.fields, &a.Locked, &a.Bot,
-		&a.Discoverable, &a.AvatarKey, &a.HeaderKey, &x.created, &x.updated,
+		&a.Discoverable, &a.AvatarKey, &a.HeaderKey, &a.AvatarRemoteURL, &a.HeaderRemoteURL, &x.created, &x.updated,
 		&u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Approved, &u.Disabled, &u.Locale, &u.DefaultPrivacy,
 		&u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &x.ucreated,
 		&st.Statuses, &st.Followers, &st.Following, &x.last, &st.FollowRequests}

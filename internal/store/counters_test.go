@@ -304,6 +304,9 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	}
 	// Later migrations, undone too (each adds its undo here).
 	undo += ` ALTER TABLE accounts DROP COLUMN ed25519_private_key_pem;` // 0007
+	for _, col := range []string{"avatar_remote_url", "header_remote_url", "inbox_url", "shared_inbox_url", "fetched_at"} {
+		undo += ` ALTER TABLE accounts DROP COLUMN ` + col + `;` // 0008
+	}
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

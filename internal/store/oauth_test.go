@@ -33,3 +33,36 @@ func TestUserTokenLoadsTheUserWithoutItsPasswordHash(t *testing.T) {
 		t.Fatal("an account without fields has nil Fields; the API renders them as []")
 	}
 }
+
+func TestRemoteAccountsAreUpsertedByURI(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t, 1)
+	now := time.Now()
+	r := &RemoteAccount{Account: Account{Username: "bob", Domain: "b.example", URI: "https://b.example/users/bob",
+		URL: "https://b.example/@bob", DisplayName: "Bob", Note: "<p>hi</p>", AvatarRemoteURL: "https://b.example/a.png",
+		PublicKeyPEM: "pem", CreatedAt: now}, InboxURL: "https://b.example/users/bob/inbox", FetchedAt: now}
+	id, err := f.s.UpsertRemoteAccount(ctx, r, f.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Account.DisplayName = "Bobby"
+	again, err := f.s.UpsertRemoteAccount(ctx, r, f.id())
+	if err != nil || again != id {
+		t.Fatalf("second upsert: id %d, %v; want the same id %d", again, err, id)
+	}
+	a, err := f.s.AccountByUsername(ctx, "BOB", "b.example")
+	if err != nil || a.ID != id || a.DisplayName != "Bobby" || a.AvatarRemoteURL != "https://b.example/a.png" {
+		t.Fatalf("stored %+v, %v", a, err)
+	}
+	if at, err := f.s.AccountFetchedAt(ctx, id); err != nil || at.UnixMilli() != now.UnixMilli() {
+		t.Fatalf("fetched at %v, %v", at, err)
+	}
+	// A remote actor never takes a local account's row.
+	local, _ := f.s.AccountByID(ctx, f.accounts[0])
+	if _, err := f.s.UpsertRemoteAccount(ctx, &RemoteAccount{Account: Account{Username: "x", Domain: "b.example", URI: local.URI}}, f.id()); err == nil {
+		t.Fatal("a remote actor claiming a local account's id was stored")
+	}
+	if _, err := f.s.UpsertRemoteAccount(ctx, &RemoteAccount{Account: Account{Username: "y", URI: "https://b.example/users/y"}}, f.id()); err == nil {
+		t.Fatal("a remote account without a domain was stored")
+	}
+}

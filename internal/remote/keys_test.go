@@ -1,4 +1,4 @@
-package federation
+package remote
 
 import (
 	"context"
@@ -76,7 +76,7 @@ func TestKeyFetchesFollowTheOriginRules(t *testing.T) {
 
 	client := outbound.New(outbound.Config{TestHosts: []string{strings.TrimPrefix(base, "http://"), strings.TrimPrefix(otherBase, "http://")}})
 	own := "http://own.test"
-	k := newRemoteKeys(client, nil, mustParse(own), mustParse("http://media.own.test"))
+	k := NewKeys(NewFetcher(client, nil, mustParse(own), mustParse("http://media.own.test")))
 	ctx := context.Background()
 
 	for _, path := range []string{"/good", "/ldjson"} {
@@ -110,7 +110,7 @@ func TestKeysAreCachedAndRefetchedAtMostOncePerInterval(t *testing.T) {
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	routes["/bob"] = serve("application/activity+json", actorJSON(t, srv.URL+"/bob", srv.URL+"/bob", &key.PublicKey))
 	client := outbound.New(outbound.Config{TestHosts: []string{strings.TrimPrefix(srv.URL, "http://")}})
-	k := newRemoteKeys(client, nil, mustParse("http://own.test"))
+	k := NewKeys(NewFetcher(client, nil, mustParse("http://own.test")))
 	now := time.Now()
 	k.now = func() time.Time { return now }
 	ctx := context.Background()

@@ -1,0 +1,133 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/rampart-social/rampart/internal/activitypub"
+)
+
+// Bounds of the remote key cache.
+const (
+	maxCachedKeys = 10_000
+	// keyRefetchInterval is the least time between two fetches of one key:
+	// a signature that fails against a cached key refetches it (the signer
+	// may have rotated it), but never on every request, which would let
+	// anyone make Rampart fetch at will.
+	keyRefetchInterval = 5 * time.Minute
+	// keyMaxAge is how long a fetched key is trusted without a refetch.
+	keyMaxAge = 24 * time.Hour
+	// maxKeyFetches is how many key fetches may run at once; a request
+	// that would start one more is refused (the signer retries later).
+	maxKeyFetches = 8
+)
+
+// errBusy: too many key fetches already in flight.
+var errBusy = errors.New("too many key fetches in flight")
+
+// Keys finds the public keys of remote signers: fetched through the
+// outbound guard, signed by the instance actor, held to the origin rules
+// (activitypub.KeyFromDocument), and cached in memory.
+type Keys struct {
+	fetcher *Fetcher
+	now     func() time.Time
+
+	// fetching bounds the key fetches in flight: each signed request with
+	// an unknown keyId costs a fetch, so a flood of them must not become a
+	// flood of outbound requests.
+	fetching chan struct{}
+
+	mu      sync.Mutex
+	cache   map[string]cachedKey
+	order   []string // keyIds, oldest first, for the bound
+	fetched map[string]time.Time
+}
+
+type cachedKey struct {
+	key *activitypub.FoundKey
+	at  time.Time
+}
+
+// NewKeys returns a key cache that fetches through f.
+func NewKeys(f *Fetcher) *Keys {
+	return &Keys{fetcher: f, now: time.Now, fetching: make(chan struct{}, maxKeyFetches),
+		cache: map[string]cachedKey{}, fetched: map[string]time.Time{}}
+}
+
+// errRecentlyFetched: the key was fetched too recently to fetch again.
+var errRecentlyFetched = errors.New("key fetched recently")
+
+// Key returns keyID's key: cached, or fetched. refresh asks for a fresh
+// copy, which is granted at most once per keyRefetchInterval.
+func (k *Keys) Key(ctx context.Context, keyID string, refresh bool) (*activitypub.FoundKey, error) {
+	now := k.now()
+	k.mu.Lock()
+	c, ok := k.cache[keyID]
+	last := k.fetched[keyID]
+	k.mu.Unlock()
+	if ok && !refresh && now.Sub(c.at) < keyMaxAge {
+		return c.key, nil
+	}
+	if !last.IsZero() && now.Sub(last) < keyRefetchInterval {
+		if ok {
+			return c.key, errRecentlyFetched
+		}
+		return nil, errRecentlyFetched
+	}
+	select {
+	case k.fetching <- struct{}{}:
+		defer func() { <-k.fetching }()
+	default:
+		return nil, errBusy
+	}
+	k.mu.Lock()
+	k.fetched[keyID] = now
+	k.mu.Unlock()
+
+	found, err := k.fetch(ctx, keyID)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if _, had := k.cache[keyID]; !had {
+		k.order = append(k.order, keyID)
+	}
+	k.cache[keyID] = cachedKey{key: found, at: now}
+	for len(k.cache) > maxCachedKeys {
+		delete(k.cache, k.order[0])
+		delete(k.fetched, k.order[0])
+		k.order = k.order[1:]
+	}
+	return found, nil
+}
+
+// fetch gets keyID's document and the key in it. A key URL whose document
+// is its actor under another id (GoToSocial's) is fetched once more at
+// that id, on the same origin only.
+func (k *Keys) fetch(ctx context.Context, keyID string) (*activitypub.FoundKey, error) {
+	kid, err := url.Parse(keyID)
+	if err != nil || !kid.IsAbs() {
+		return nil, &activitypub.OriginError{Reason: "keyId is not an absolute URL"}
+	}
+	target := activitypub.WithoutFragment(kid)
+	for attempt := 0; ; attempt++ {
+		body, final, err := k.fetcher.Document(ctx, target)
+		if err != nil {
+			return nil, err
+		}
+		id, err := activitypub.DocumentID(body)
+		if err != nil {
+			return nil, err
+		}
+		if idURL, perr := url.Parse(id); perr == nil && attempt == 0 && id != activitypub.WithoutFragment(final).String() &&
+			activitypub.SameOrigin(idURL, kid) {
+			target = idURL
+			continue
+		}
+		return activitypub.KeyFromDocument(body, final, keyID)
+	}
+}
