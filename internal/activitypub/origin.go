@@ -156,6 +156,16 @@ func DocumentID(body []byte) (string, error) {
 	return doc.ID, nil
 }
 
+// PublicKeyPEM encodes a public key as PKIX PEM, as actors publish RSA keys
+// and as Rampart stores a remote actor's.
+func PublicKeyPEM(k crypto.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(k)
+	if err != nil {
+		return "", fmt.Errorf("public key: %w", err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
+}
+
 func parseKey(e keyEntry) (crypto.PublicKey, error) {
 	if e.PublicKeyMultibase != "" {
 		k, err := DecodeMultikey(e.PublicKeyMultibase)

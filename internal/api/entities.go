@@ -86,18 +86,36 @@ func (a *API) account(acc *store.Account) Account {
 	if acc.Domain != "" {
 		acct += "@" + acc.Domain
 	}
+	// A local account's bio and field values are plain text as written; a
+	// remote one's are HTML, sanitized when it was stored (remote).
+	remote := acc.Domain != ""
 	fields := make([]Field, 0, len(acc.Fields))
 	for _, f := range acc.Fields {
 		// Like Mastodon: the name is plain text (clients escape it), the value is HTML.
-		fields = append(fields, Field{Name: f.Name, Value: html.EscapeString(f.Value)})
+		v := f.Value
+		if !remote {
+			v = html.EscapeString(v)
+		}
+		fields = append(fields, Field{Name: f.Name, Value: v})
+	}
+	note := acc.Note
+	if !remote {
+		note = text.NoteHTML(acc.Note)
+	}
+	avatar := a.profileImage(acc.AvatarKey, base+DefaultAvatarPath)
+	header := a.profileImage(acc.HeaderKey, base+DefaultHeaderPath)
+	if acc.AvatarRemoteURL != "" {
+		avatar = acc.AvatarRemoteURL
+	}
+	if acc.HeaderRemoteURL != "" {
+		header = acc.HeaderRemoteURL
 	}
 	disc := acc.Discoverable
 	f := false
 	return Account{
 		ID: strconv.FormatInt(acc.ID, 10), Username: acc.Username, Acct: acct, URL: acc.URL, URI: acc.URI,
-		DisplayName: acc.DisplayName, Note: text.NoteHTML(acc.Note),
-		Avatar: a.profileImage(acc.AvatarKey, base+DefaultAvatarPath), AvatarStatic: a.profileImage(acc.AvatarKey, base+DefaultAvatarPath),
-		Header: a.profileImage(acc.HeaderKey, base+DefaultHeaderPath), HeaderStatic: a.profileImage(acc.HeaderKey, base+DefaultHeaderPath),
+		DisplayName: acc.DisplayName, Note: note,
+		Avatar: avatar, AvatarStatic: avatar, Header: header, HeaderStatic: header,
 		Locked: acc.Locked, Fields: fields, Emojis: []struct{}{}, Bot: acc.Bot, Discoverable: &disc,
 		HideCollection: &f, Noindex: &f, Roles: []struct{}{},
 		CreatedAt: timestamp(acc.CreatedAt),

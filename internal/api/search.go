@@ -26,7 +26,8 @@ func (a *API) search(w http.ResponseWriter, r *http.Request, c *Caller) {
 	offset, _ := strconv.Atoi(q.Get("offset"))
 	p := pageFrom(r, statusLimit)
 	res, err := a.social.Search(r.Context(), viewerID(c), social.SearchParams{Query: q.Get("q"), Type: typ,
-		Following: truthy(q.Get("following")), Limit: clampLimit(limit, statusLimit), Offset: max(offset, 0), Page: p})
+		Following: truthy(q.Get("following")), Limit: clampLimit(limit, statusLimit), Offset: max(offset, 0), Page: p,
+		Resolve: truthy(q.Get("resolve"))})
 	if err != nil {
 		a.socialError(w, r, err)
 		return

@@ -13,11 +13,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/rampart-social/rampart/internal/config"
-	"github.com/rampart-social/rampart/internal/httpsig"
-	"github.com/rampart-social/rampart/internal/outbound"
 	"github.com/rampart-social/rampart/internal/remote"
 	"github.com/rampart-social/rampart/internal/store"
 )
@@ -44,8 +41,9 @@ type Deps struct {
 	Log      *slog.Logger
 	Accounts Accounts
 	Keys     Keys
-	// Client is the guarded outbound client (signed fetches of keys).
-	Client *outbound.Client
+	// Fetcher gets other servers' documents (signers' keys) through the
+	// outbound guard, signed as the instance actor.
+	Fetcher *remote.Fetcher
 }
 
 // Federation holds the handlers.
@@ -69,19 +67,13 @@ func New(d Deps) *Federation {
 	u := d.Config.InstanceURL()
 	f := &Federation{cfg: d.Config, log: d.Log, accounts: d.Accounts, keys: d.Keys,
 		base: strings.TrimSuffix(u.String(), "/"), host: u.Host}
-	f.remote = remote.NewKeys(remote.NewFetcher(d.Client, f.signFetch, u, d.Config.MediaOrigin()))
+	f.remote = remote.NewKeys(d.Fetcher)
 	return f
 }
 
-// signFetch signs a fetch as the instance actor, draft-cavage: what every
-// peer accepts.
-func (f *Federation) signFetch(r *http.Request) error {
-	key, _, err := f.instanceSigningKey(r.Context())
-	if err != nil {
-		return err
-	}
-	return httpsig.SignCavage(r, nil, httpsig.Key{ID: f.base + instanceActorPath + "#main-key", Private: key}, time.Now())
-}
+// InstanceKeyID is the id of the instance actor's key on an instance at
+// base (no trailing slash).
+func InstanceKeyID(base string) string { return base + instanceActorPath + "#main-key" }
 
 // Register adds the federation routes to mux.
 func (f *Federation) Register(mux *http.ServeMux) {

@@ -8,10 +8,12 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/httpsig"
+	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
 
@@ -184,5 +187,91 @@ func TestSignedFetchBetweenTwoInstances(t *testing.T) {
 		if status != http.StatusUnauthorized || doc["publicKey"] != nil {
 			t.Errorf("%s: %d %v; want 401 and nothing", name, status, doc)
 		}
+	}
+}
+
+// A person on A searches @bob@B with resolve=true: A asks B's WebFinger,
+// fetches bob's actor with a signed GET (B verifies it against A's
+// instance actor), keeps him beside its local accounts, and the API shows
+// him as Mastodon would, his bio sanitized.
+func TestSearchResolvesAnAccountOnAnotherInstance(t *testing.T) {
+	lnA, portA := listen(t)
+	lnB, portB := listen(t)
+	b := startPeer(t, lnB, "localhost", "127.0.0.1", "[federation]", `test_hosts = ["127.0.0.1:`+portA+`"]`)
+	a := startPeer(t, lnA, "127.0.0.1", "localhost", "[federation]", `test_hosts = ["localhost:`+portB+`"]`)
+	ctx := context.Background()
+	bob, _, err := b.inst.Accounts().Create(ctx, accounts.NewParams{Username: "bob", Email: "bob@b.test",
+		Password: "a long enough password", Approved: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bio, name := "I <script>alert(1)</script> like <b>Go</b>", "Bob <i>x</i>"
+	if _, _, err := b.inst.Accounts().UpdateProfile(ctx, bob.ID, accounts.ProfileUpdate{Note: &bio, DisplayName: &name}); err != nil {
+		t.Fatal(err)
+	}
+	alice, _, err := a.inst.Accounts().Create(ctx, accounts.NewParams{Username: "alice", Email: "alice@a.test",
+		Password: "a long enough password", Approved: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, _, err := a.inst.OAuth().RegisterApp(ctx, oauth.AppParams{Name: "t", RedirectURIs: []string{oauth.OOB}, Scopes: "read"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, _ := oauth.ParseScopes("read")
+	tok, err := a.inst.OAuth().IssueForAccount(ctx, app.ID, alice.ID, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	search := func(q string, resolve bool) []map[string]any {
+		t.Helper()
+		u := a.base + "/api/v2/search?type=accounts&q=" + url.QueryEscape(q)
+		if resolve {
+			u += "&resolve=true"
+		}
+		req, _ := http.NewRequest("GET", u, nil)
+		req.Header.Set("Authorization", "Bearer "+tok.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out struct {
+			Accounts []map[string]any `json:"accounts"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("search %q: %d %v", q, resp.StatusCode, err)
+		}
+		return out.Accounts
+	}
+	acct := "bob@localhost:" + portB
+	if got := search("@"+acct, false); len(got) != 0 {
+		t.Fatalf("without resolve, an unknown remote account was found: %v", got)
+	}
+	got := search("@"+acct, true)
+	if len(got) != 1 {
+		t.Fatalf("with resolve: %v\nA's log:\n%s\nB's log:\n%s", got, a.logs.String(), b.logs.String())
+	}
+	bobOnA := got[0]
+	if bobOnA["acct"] != acct || bobOnA["username"] != "bob" || bobOnA["uri"] != b.base+"/users/bob" || bobOnA["url"] != b.base+"/@bob" {
+		t.Errorf("bob as A shows him: %v", bobOnA)
+	}
+	if note := fmt.Sprint(bobOnA["note"]); strings.Contains(note, "<script") || !strings.Contains(note, "like") {
+		t.Errorf("bob's bio on A: %q", note)
+	}
+	if dn := fmt.Sprint(bobOnA["display_name"]); strings.Contains(dn, "<") || !strings.HasPrefix(dn, "Bob") {
+		t.Errorf("bob's display name on A: %q", dn)
+	}
+	// Found again, now from A's own store, and by id through the API.
+	if again := search("@"+acct, true); len(again) != 1 || again[0]["id"] != bobOnA["id"] {
+		t.Fatalf("second search: %v", again)
+	}
+	resp, err := http.Get(a.base + "/api/v1/accounts/" + fmt.Sprint(bobOnA["id"]))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET the remote account by id: %v %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+	if got := search("@nobody@localhost:"+portB, true); len(got) != 0 {
+		t.Errorf("an account B does not have was found: %v", got)
 	}
 }

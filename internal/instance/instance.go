@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/rampart-social/rampart/internal/accounts"
@@ -26,6 +27,7 @@ import (
 	"github.com/rampart-social/rampart/internal/outbound"
 	"github.com/rampart-social/rampart/internal/password"
 	"github.com/rampart-social/rampart/internal/profiling"
+	"github.com/rampart-social/rampart/internal/remote"
 	"github.com/rampart-social/rampart/internal/safely"
 	"github.com/rampart-social/rampart/internal/server"
 	"github.com/rampart-social/rampart/internal/session"
@@ -76,7 +78,15 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		return nil, err
 	}
 	sec := httpsec.New(cfg)
-	so := social.New(cfg, st, ids)
+	// The one way out to other servers: the guarded client, and documents
+	// fetched through it signed as the instance actor.
+	client := outbound.New(outbound.Config{
+		UserAgent: "Rampart/" + buildinfo.Version + " (+" + cfg.InstanceURL().String() + ")",
+		TestHosts: cfg.Federation.TestHosts,
+	})
+	base := strings.TrimSuffix(cfg.InstanceURL().String(), "/")
+	fetcher := remote.NewFetcher(client, remote.InstanceSigner(acc, federation.InstanceKeyID(base)), cfg.InstanceURL(), cfg.MediaOrigin())
+	so := social.New(cfg, st, ids, remote.NewAccounts(log, client, fetcher, st, ids))
 	mux := http.NewServeMux()
 	pages := web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so})
 	pages.Register(mux)
@@ -96,11 +106,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	}
 	ms := media.New(cfg, st, storage, ids, log)
 	api.New(api.Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: so, Media: ms}).Register(mux)
-	client := outbound.New(outbound.Config{
-		UserAgent: "Rampart/" + buildinfo.Version + " (+" + cfg.InstanceURL().String() + ")",
-		TestHosts: cfg.Federation.TestHosts,
-	})
-	federation.New(federation.Deps{Config: cfg, Log: log, Accounts: so, Keys: acc, Client: client}).Register(mux)
+	federation.New(federation.Deps{Config: cfg, Log: log, Accounts: so, Keys: acc, Fetcher: fetcher}).Register(mux)
 	healthz := health.Handler(st, log)
 	mux.Handle("GET /livez", healthz)
 	mux.Handle("GET /readyz", healthz)

@@ -116,6 +116,15 @@ func New(cfg Config) *Client {
 	return c
 }
 
+// SchemeFor is the scheme to reach host with: https, or http for a host
+// on the test allow-list.
+func (c *Client) SchemeFor(host string) string {
+	if c.isTestHost(host) {
+		return "http"
+	}
+	return "https"
+}
+
 // isTestHost reports whether a dial address (host:port) or URL host is on
 // the test allow-list, by host:port or by host alone.
 func (c *Client) isTestHost(hostport string) bool {

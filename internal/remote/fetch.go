@@ -6,12 +6,15 @@ package remote
 
 import (
 	"context"
+	"crypto/rsa"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/rampart-social/rampart/internal/activitypub"
+	"github.com/rampart-social/rampart/internal/httpsig"
 	"github.com/rampart-social/rampart/internal/outbound"
 )
 
@@ -71,4 +74,21 @@ func (f *Fetcher) Document(ctx context.Context, u *url.URL) ([]byte, *url.URL, e
 		return nil, nil, fmt.Errorf("fetch %s: %w", u, err)
 	}
 	return body, final, nil
+}
+
+// InstanceKeys gives the instance actor's key.
+type InstanceKeys interface {
+	InstanceKey(ctx context.Context) (*rsa.PrivateKey, string, error)
+}
+
+// InstanceSigner signs a fetch as the instance actor (keyID, its key's id),
+// draft-cavage: what every peer accepts.
+func InstanceSigner(keys InstanceKeys, keyID string) outbound.Signer {
+	return func(r *http.Request) error {
+		key, _, err := keys.InstanceKey(r.Context())
+		if err != nil {
+			return err
+		}
+		return httpsig.SignCavage(r, nil, httpsig.Key{ID: keyID, Private: key}, time.Now())
+	}
 }

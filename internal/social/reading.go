@@ -2,8 +2,11 @@ package social
 
 import (
 	"context"
+	"errors"
 	"strings"
 
+	"github.com/rampart-social/rampart/internal/ratelimit"
+	"github.com/rampart-social/rampart/internal/remote"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -93,6 +96,15 @@ type SearchParams struct {
 	Limit     int
 	Offset    int
 	Page      store.Page
+	// Resolve looks a user@host on another server up over the network
+	// first (signed-in viewers only).
+	Resolve bool
+}
+
+// isLocalHost reports whether host names this instance.
+func (s *Service) isLocalHost(host string) bool {
+	u := s.cfg.InstanceURL()
+	return strings.EqualFold(host, u.Host) || strings.EqualFold(host, u.Hostname())
 }
 
 // Search finds accounts (by name, or user@domain), hashtags and statuses the
@@ -115,6 +127,19 @@ func (s *Service) Search(ctx context.Context, viewer int64, p SearchParams) (Sea
 		return r, nil
 	}
 	var err error
+	if p.Resolve && !anonymous && s.remote != nil && (p.Type == "" || p.Type == "accounts") && p.Offset == 0 {
+		if acct, ok := remote.ParseAcct(q); ok && !s.isLocalHost(acct.Host) {
+			// What the network says lands in the store, where the search
+			// below finds it. A failure (logged by remote) leaves the
+			// search to what is known; only the rate limit is an answer.
+			if _, err := s.remote.Resolve(ctx, viewer, acct); err != nil {
+				var wait *ratelimit.WaitError
+				if errors.As(err, &wait) {
+					return r, err
+				}
+			}
+		}
+	}
 	if p.Type == "" || p.Type == "accounts" {
 		name, domain, _ := strings.Cut(strings.TrimPrefix(q, "@"), "@")
 		inst := s.cfg.InstanceURL()

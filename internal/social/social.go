@@ -13,20 +13,27 @@ import (
 
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/id"
+	"github.com/rampart-social/rampart/internal/remote"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
 // Service applies the rules.
 type Service struct {
-	cfg   *config.Config
-	store *store.Store
-	ids   *id.Generator
-	now   func() time.Time
+	cfg    *config.Config
+	store  *store.Store
+	ids    *id.Generator
+	remote RemoteAccounts
+	now    func() time.Time
 }
 
-// New builds the service.
-func New(cfg *config.Config, st *store.Store, ids *id.Generator) *Service {
-	return &Service{cfg: cfg, store: st, ids: ids, now: time.Now}
+// RemoteAccounts resolves accounts on other servers (remote.Accounts).
+type RemoteAccounts interface {
+	Resolve(ctx context.Context, asker int64, acct remote.Acct) (*store.Account, error)
+}
+
+// New builds the service; remote may be nil (no remote lookups).
+func New(cfg *config.Config, st *store.Store, ids *id.Generator, remote RemoteAccounts) *Service {
+	return &Service{cfg: cfg, store: st, ids: ids, remote: remote, now: time.Now}
 }
 
 // Errors the API maps to status codes.

@@ -1,0 +1,299 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rampart-social/rampart/internal/activitypub"
+	"github.com/rampart-social/rampart/internal/id"
+	"github.com/rampart-social/rampart/internal/outbound"
+	"github.com/rampart-social/rampart/internal/ratelimit"
+	"github.com/rampart-social/rampart/internal/sanitize"
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// Bounds of a remote account.
+const (
+	// accountMaxAge is how long a fetched account is shown before it is
+	// fetched again on the next lookup.
+	accountMaxAge     = 24 * time.Hour
+	maxWebFingerBytes = 64 << 10
+	maxDisplayName    = 100
+	maxFields         = 16
+	// Resolves per person, per window: each may cost two outbound requests.
+	resolvesPerWindow = 30
+	resolveWindow     = 5 * time.Minute
+)
+
+// ErrNotFound: no such remote account (WebFinger or the actor said so, or
+// what they said did not hold up).
+var ErrNotFound = errors.New("remote account not found")
+
+// Accounts resolves remote accounts by acct: WebFinger, then the actor,
+// held to the origin rules, sanitized and stored beside local accounts.
+type Accounts struct {
+	log     *slog.Logger
+	client  *outbound.Client
+	fetcher *Fetcher
+	store   *store.Store
+	ids     *id.Generator
+	limits  *ratelimit.Limiter
+	now     func() time.Time
+}
+
+// NewAccounts returns the resolver.
+func NewAccounts(log *slog.Logger, client *outbound.Client, fetcher *Fetcher, st *store.Store, ids *id.Generator) *Accounts {
+	return &Accounts{log: log, client: client, fetcher: fetcher, store: st, ids: ids,
+		limits: ratelimit.New(resolvesPerWindow, resolveWindow, 10_000), now: time.Now}
+}
+
+// Resolve finds user@host for the person asking (their account id, for the
+// rate limit): from the store when fetched within a day, else over the
+// network.
+func (a *Accounts) Resolve(ctx context.Context, asker int64, acct Acct) (*store.Account, error) {
+	acc, err := a.resolve(ctx, asker, acct)
+	var wait *ratelimit.WaitError
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.As(err, &wait) {
+		a.log.Info("remote account lookup failed", "acct", acct.String(), "err", err)
+	}
+	return acc, err
+}
+
+func (a *Accounts) resolve(ctx context.Context, asker int64, acct Acct) (*store.Account, error) {
+	known, err := a.store.AccountByUsername(ctx, acct.User, acct.Host)
+	if err == nil {
+		if at, err := a.store.AccountFetchedAt(ctx, known.ID); err == nil && a.now().Sub(at) < accountMaxAge {
+			return known, nil
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if wait := a.limits.Take(fmt.Sprint(asker)); wait > 0 {
+		return nil, &ratelimit.WaitError{What: "remote lookups", RetryAfter: wait}
+	}
+	href, err := a.webfinger(ctx, acct)
+	if err != nil {
+		if known != nil {
+			return known, nil // keep what we had; the server may be down
+		}
+		return nil, err
+	}
+	ra, err := a.fetchActor(ctx, href, acct)
+	if err != nil {
+		if known != nil {
+			return known, nil
+		}
+		return nil, err
+	}
+	idNew, err := a.store.UpsertRemoteAccount(ctx, ra, a.ids.Next())
+	if err != nil {
+		return nil, err
+	}
+	return a.store.AccountByID(ctx, idNew)
+}
+
+// webfinger asks host for acct's actor id.
+func (a *Accounts) webfinger(ctx context.Context, acct Acct) (*url.URL, error) {
+	u := url.URL{Scheme: a.client.SchemeFor(acct.Host), Host: acct.Host, Path: "/.well-known/webfinger",
+		RawQuery: "resource=" + url.QueryEscape("acct:"+acct.String())}
+	resp, err := a.client.Get(ctx, u.String(), "application/jrd+json, application/json", nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone {
+		return nil, ErrNotFound
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("webfinger %s: status %d", acct, resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxWebFingerBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("webfinger %s: %w", acct, err)
+	}
+	if len(body) > maxWebFingerBytes {
+		return nil, fmt.Errorf("webfinger %s: document too large", acct)
+	}
+	var doc struct {
+		Links []struct {
+			Rel  string `json:"rel"`
+			Type string `json:"type"`
+			Href string `json:"href"`
+		} `json:"links"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, fmt.Errorf("webfinger %s: %w", acct, err)
+	}
+	for _, l := range doc.Links {
+		if l.Rel != "self" || !activitypub.IsContentType(l.Type) {
+			continue
+		}
+		href, err := url.Parse(l.Href)
+		if err != nil || !href.IsAbs() || href.Host == "" {
+			continue
+		}
+		return href, nil
+	}
+	return nil, ErrNotFound
+}
+
+// actorDoc is what Rampart reads of a remote actor.
+type actorDoc struct {
+	ID                string          `json:"id"`
+	Type              string          `json:"type"`
+	PreferredUsername string          `json:"preferredUsername"`
+	Name              string          `json:"name"`
+	Summary           string          `json:"summary"`
+	URL               json.RawMessage `json:"url"`
+	Inbox             string          `json:"inbox"`
+	Endpoints         struct {
+		SharedInbox string `json:"sharedInbox"`
+	} `json:"endpoints"`
+	ManuallyApprovesFollowers bool            `json:"manuallyApprovesFollowers"`
+	Discoverable              bool            `json:"discoverable"`
+	Published                 string          `json:"published"`
+	Icon                      json.RawMessage `json:"icon"`
+	Image                     json.RawMessage `json:"image"`
+	Attachment                json.RawMessage `json:"attachment"`
+	PublicKey                 struct {
+		ID string `json:"id"`
+	} `json:"publicKey"`
+}
+
+var actorTypes = map[string]bool{"Person": true, "Service": true, "Application": true, "Group": true, "Organization": true}
+
+// fetchActor fetches href and makes it an account, if it holds up: an
+// actor of a known type whose id is the URL it came from, on the acct's
+// host, whose preferredUsername is the acct's user, with an inbox and a key
+// on its own origin.
+func (a *Accounts) fetchActor(ctx context.Context, href *url.URL, acct Acct) (*store.RemoteAccount, error) {
+	body, final, err := a.fetcher.Document(ctx, href)
+	if err != nil {
+		return nil, err
+	}
+	var doc actorDoc
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, &activitypub.OriginError{Reason: "the actor is not a JSON object"}
+	}
+	idURL, err := url.Parse(doc.ID)
+	switch {
+	case err != nil || doc.ID != activitypub.WithoutFragment(final).String():
+		return nil, &activitypub.OriginError{Reason: "the actor's id is not the URL it was fetched from"}
+	case !strings.EqualFold(idURL.Host, acct.Host):
+		// An actor on another host than its acct's needs a second
+		// WebFinger round trip to be believed; not supported yet.
+		return nil, &activitypub.OriginError{Reason: "the actor is not on its acct's host"}
+	case !actorTypes[doc.Type]:
+		return nil, &activitypub.OriginError{Reason: fmt.Sprintf("%q is not an actor type", doc.Type)}
+	case !strings.EqualFold(doc.PreferredUsername, acct.User):
+		return nil, &activitypub.OriginError{Reason: "the actor's preferredUsername is not the acct's"}
+	}
+	if _, ok := ParseAcct(doc.PreferredUsername + "@" + acct.Host); !ok {
+		return nil, &activitypub.OriginError{Reason: "preferredUsername is not a username"}
+	}
+	inbox, err := url.Parse(doc.Inbox)
+	if err != nil || !activitypub.SameOrigin(inbox, idURL) {
+		return nil, &activitypub.OriginError{Reason: "the inbox is not on the actor's origin"}
+	}
+	key, err := activitypub.KeyFromDocument(body, final, doc.PublicKey.ID)
+	if err != nil {
+		return nil, err
+	}
+	keyPEM, err := activitypub.PublicKeyPEM(key.Key)
+	if err != nil {
+		return nil, err
+	}
+	now := a.now().UTC()
+	created := now
+	if t, err := time.Parse(time.RFC3339, doc.Published); err == nil && t.Before(now) {
+		created = t
+	}
+	acc := store.Account{
+		Username: doc.PreferredUsername, Domain: strings.ToLower(acct.Host), URI: doc.ID,
+		URL:         sameOriginURL(doc.URL, idURL, doc.ID),
+		DisplayName: truncate(sanitize.Text(doc.Name), maxDisplayName),
+		Note:        sanitize.HTML(doc.Summary),
+		Locked:      doc.ManuallyApprovesFollowers, Bot: doc.Type == "Service" || doc.Type == "Application",
+		Discoverable: doc.Discoverable, PublicKeyPEM: keyPEM,
+		AvatarRemoteURL: imageURL(doc.Icon), HeaderRemoteURL: imageURL(doc.Image),
+		Fields:    fields(doc.Attachment),
+		CreatedAt: created,
+	}
+	shared := ""
+	if u, err := url.Parse(doc.Endpoints.SharedInbox); err == nil && activitypub.SameOrigin(u, idURL) {
+		shared = u.String()
+	}
+	return &store.RemoteAccount{Account: acc, InboxURL: inbox.String(), SharedInboxURL: shared, FetchedAt: now}, nil
+}
+
+// sameOriginURL is the actor's profile page: its url when that is a string
+// on the actor's origin, else the id.
+func sameOriginURL(raw json.RawMessage, origin *url.URL, fallback string) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		if u, err := url.Parse(s); err == nil && activitypub.SameOrigin(u, origin) {
+			return u.String()
+		}
+	}
+	return fallback
+}
+
+// imageURL reads an icon or image: an object (or the first of a list) with
+// an absolute https URL. Shown by URL, from the remote server (no media
+// proxy yet).
+func imageURL(raw json.RawMessage) string {
+	type image struct {
+		URL string `json:"url"`
+	}
+	var one image
+	if json.Unmarshal(raw, &one) != nil || one.URL == "" {
+		var many []image
+		if json.Unmarshal(raw, &many) != nil || len(many) == 0 {
+			return ""
+		}
+		one = many[0]
+	}
+	u, err := url.Parse(one.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ""
+	}
+	return u.String()
+}
+
+// fields reads PropertyValue attachments: names as text, values as
+// sanitized HTML.
+func fields(raw json.RawMessage) []store.Field {
+	var items []struct {
+		Type  string `json:"type"`
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	}
+	if json.Unmarshal(raw, &items) != nil {
+		return nil
+	}
+	var out []store.Field
+	for _, it := range items {
+		if it.Type != "PropertyValue" || len(out) == maxFields {
+			continue
+		}
+		out = append(out, store.Field{Name: truncate(sanitize.Text(it.Name), 255), Value: sanitize.HTML(truncate(it.Value, 2048))})
+	}
+	return out
+}
+
+// truncate cuts s to at most n runes.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
