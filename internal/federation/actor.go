@@ -39,12 +39,12 @@ func (f *Federation) actor(w http.ResponseWriter, r *http.Request) {
 	}
 	signer, err := f.verifySigner(r)
 	if err != nil {
-		// A signature that does not verify is refused, not served as if
-		// unsigned: the signer learns its request is wrong.
-		f.log.Info("signature refused", "path", r.URL.Path, "err", err)
-		w.Header().Set("WWW-Authenticate", `Signature realm="`+f.hostname()+`", headers="(request-target) host date"`)
-		http.Error(w, "The request's signature was refused.", http.StatusUnauthorized)
-		return
+		// A signature that cannot be verified (forged, or its key out of
+		// reach for now) earns nothing: the fetch is answered as unsigned,
+		// as Mastodon answers it. A 401 here would also cut off a peer's
+		// key discovery whenever its own key could not be fetched.
+		f.log.Info("signature not verified; answered as unsigned", "path", r.URL.Path, "err", err)
+		signer = nil
 	}
 	doc := f.actorDocument(acc, pem)
 	switch ed, err := f.keys.Ed25519PublicKey(r.Context(), acc.ID); {

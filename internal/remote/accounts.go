@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -31,6 +32,11 @@ const (
 	// Resolves per person, per window: each may cost two outbound requests.
 	resolvesPerWindow = 30
 	resolveWindow     = 5 * time.Minute
+	// resolveTimeout bounds a whole lookup (WebFinger and the actor), well
+	// inside the server's write timeout.
+	resolveTimeout = 20 * time.Second
+	// maxURLLength bounds every URL kept from an actor.
+	maxURLLength = 2048
 )
 
 // ErrNotFound: no such remote account (WebFinger or the actor said so, or
@@ -59,6 +65,8 @@ func NewAccounts(log *slog.Logger, client *outbound.Client, fetcher *Fetcher, st
 // rate limit): from the store when fetched within a day, else over the
 // network.
 func (a *Accounts) Resolve(ctx context.Context, asker int64, acct Acct) (*store.Account, error) {
+	ctx, cancel := context.WithTimeout(ctx, resolveTimeout)
+	defer cancel()
 	acc, err := a.resolve(ctx, asker, acct)
 	var wait *ratelimit.WaitError
 	if err != nil && !errors.Is(err, ErrNotFound) && !errors.As(err, &wait) {
@@ -95,6 +103,11 @@ func (a *Accounts) resolve(ctx context.Context, asker int64, acct Acct) (*store.
 	}
 	idNew, err := a.store.UpsertRemoteAccount(ctx, ra, a.ids.Next())
 	if err != nil {
+		if known != nil {
+			// The name now belongs to another actor id on that server: the
+			// row is not handed over, and what was known stays shown.
+			return known, nil
+		}
 		return nil, err
 	}
 	return a.store.AccountByID(ctx, idNew)
@@ -145,27 +158,71 @@ func (a *Accounts) webfinger(ctx context.Context, acct Acct) (*url.URL, error) {
 	return nil, ErrNotFound
 }
 
-// actorDoc is what Rampart reads of a remote actor.
+// actorDoc is what Rampart reads of a remote actor. Fields peers shape in
+// more than one way are read raw and interpreted below.
 type actorDoc struct {
 	ID                string          `json:"id"`
-	Type              string          `json:"type"`
+	Type              json.RawMessage `json:"type"`
 	PreferredUsername string          `json:"preferredUsername"`
-	Name              string          `json:"name"`
-	Summary           string          `json:"summary"`
+	Name              json.RawMessage `json:"name"`
+	Summary           json.RawMessage `json:"summary"`
 	URL               json.RawMessage `json:"url"`
 	Inbox             string          `json:"inbox"`
 	Endpoints         struct {
 		SharedInbox string `json:"sharedInbox"`
 	} `json:"endpoints"`
-	ManuallyApprovesFollowers bool            `json:"manuallyApprovesFollowers"`
-	Discoverable              bool            `json:"discoverable"`
+	ManuallyApprovesFollowers json.RawMessage `json:"manuallyApprovesFollowers"`
+	Discoverable              json.RawMessage `json:"discoverable"`
 	Published                 string          `json:"published"`
 	Icon                      json.RawMessage `json:"icon"`
 	Image                     json.RawMessage `json:"image"`
 	Attachment                json.RawMessage `json:"attachment"`
-	PublicKey                 struct {
+	PublicKey                 json.RawMessage `json:"publicKey"`
+}
+
+// str reads a JSON string ("" for anything else).
+func str(raw json.RawMessage) string {
+	var s string
+	_ = json.Unmarshal(raw, &s)
+	return s
+}
+
+// isTrue reads a JSON true (false for anything else).
+func isTrue(raw json.RawMessage) bool {
+	var b bool
+	return json.Unmarshal(raw, &b) == nil && b
+}
+
+// actorType reads type as a string or a list, and returns the actor type
+// in it ("" when none).
+func actorType(raw json.RawMessage) string {
+	var many []string
+	if json.Unmarshal(raw, &many) != nil {
+		many = []string{str(raw)}
+	}
+	for _, t := range many {
+		if actorTypes[t] {
+			return t
+		}
+	}
+	return ""
+}
+
+// mainKeyID is the id of the actor's RSA key: publicKey as an object or
+// the first of a list.
+func mainKeyID(raw json.RawMessage) string {
+	type key struct {
 		ID string `json:"id"`
-	} `json:"publicKey"`
+	}
+	var one key
+	if json.Unmarshal(raw, &one) == nil && one.ID != "" {
+		return one.ID
+	}
+	var many []key
+	if json.Unmarshal(raw, &many) == nil && len(many) > 0 {
+		return many[0].ID
+	}
+	return ""
 }
 
 var actorTypes = map[string]bool{"Person": true, "Service": true, "Application": true, "Group": true, "Organization": true}
@@ -181,18 +238,19 @@ func (a *Accounts) fetchActor(ctx context.Context, href *url.URL, acct Acct) (*s
 	}
 	var doc actorDoc
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, &activitypub.OriginError{Reason: "the actor is not a JSON object"}
+		return nil, &activitypub.OriginError{Reason: fmt.Sprintf("the actor does not decode: %v", err)}
 	}
+	typ := actorType(doc.Type)
 	idURL, err := url.Parse(doc.ID)
 	switch {
-	case err != nil || doc.ID != activitypub.WithoutFragment(final).String():
+	case err != nil || len(doc.ID) > maxURLLength || doc.ID != activitypub.WithoutFragment(final).String():
 		return nil, &activitypub.OriginError{Reason: "the actor's id is not the URL it was fetched from"}
 	case !strings.EqualFold(idURL.Host, acct.Host):
 		// An actor on another host than its acct's needs a second
 		// WebFinger round trip to be believed; not supported yet.
 		return nil, &activitypub.OriginError{Reason: "the actor is not on its acct's host"}
-	case !actorTypes[doc.Type]:
-		return nil, &activitypub.OriginError{Reason: fmt.Sprintf("%q is not an actor type", doc.Type)}
+	case typ == "":
+		return nil, &activitypub.OriginError{Reason: fmt.Sprintf("%s is not an actor type", doc.Type)}
 	case !strings.EqualFold(doc.PreferredUsername, acct.User):
 		return nil, &activitypub.OriginError{Reason: "the actor's preferredUsername is not the acct's"}
 	}
@@ -200,10 +258,10 @@ func (a *Accounts) fetchActor(ctx context.Context, href *url.URL, acct Acct) (*s
 		return nil, &activitypub.OriginError{Reason: "preferredUsername is not a username"}
 	}
 	inbox, err := url.Parse(doc.Inbox)
-	if err != nil || !activitypub.SameOrigin(inbox, idURL) {
+	if err != nil || len(doc.Inbox) > maxURLLength || !activitypub.SameOrigin(inbox, idURL) {
 		return nil, &activitypub.OriginError{Reason: "the inbox is not on the actor's origin"}
 	}
-	key, err := activitypub.KeyFromDocument(body, final, doc.PublicKey.ID)
+	key, err := activitypub.KeyFromDocument(body, final, mainKeyID(doc.PublicKey))
 	if err != nil {
 		return nil, err
 	}
@@ -219,16 +277,16 @@ func (a *Accounts) fetchActor(ctx context.Context, href *url.URL, acct Acct) (*s
 	acc := store.Account{
 		Username: doc.PreferredUsername, Domain: strings.ToLower(acct.Host), URI: doc.ID,
 		URL:         sameOriginURL(doc.URL, idURL, doc.ID),
-		DisplayName: truncate(sanitize.Text(doc.Name), maxDisplayName),
-		Note:        sanitize.HTML(doc.Summary),
-		Locked:      doc.ManuallyApprovesFollowers, Bot: doc.Type == "Service" || doc.Type == "Application",
-		Discoverable: doc.Discoverable, PublicKeyPEM: keyPEM,
-		AvatarRemoteURL: imageURL(doc.Icon), HeaderRemoteURL: imageURL(doc.Image),
+		DisplayName: truncate(sanitize.Text(str(doc.Name)), maxDisplayName),
+		Note:        sanitize.HTML(str(doc.Summary)),
+		Locked:      isTrue(doc.ManuallyApprovesFollowers), Bot: typ == "Service" || typ == "Application",
+		Discoverable: isTrue(doc.Discoverable), PublicKeyPEM: keyPEM,
+		AvatarRemoteURL: imageURL(doc.Icon, idURL), HeaderRemoteURL: imageURL(doc.Image, idURL),
 		Fields:    fields(doc.Attachment),
 		CreatedAt: created,
 	}
 	shared := ""
-	if u, err := url.Parse(doc.Endpoints.SharedInbox); err == nil && activitypub.SameOrigin(u, idURL) {
+	if u, err := url.Parse(doc.Endpoints.SharedInbox); err == nil && len(doc.Endpoints.SharedInbox) <= maxURLLength && activitypub.SameOrigin(u, idURL) {
 		shared = u.String()
 	}
 	return &store.RemoteAccount{Account: acc, InboxURL: inbox.String(), SharedInboxURL: shared, FetchedAt: now}, nil
@@ -238,7 +296,7 @@ func (a *Accounts) fetchActor(ctx context.Context, href *url.URL, acct Acct) (*s
 // on the actor's origin, else the id.
 func sameOriginURL(raw json.RawMessage, origin *url.URL, fallback string) string {
 	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	if json.Unmarshal(raw, &s) == nil && len(s) <= maxURLLength {
 		if u, err := url.Parse(s); err == nil && activitypub.SameOrigin(u, origin) {
 			return u.String()
 		}
@@ -247,9 +305,11 @@ func sameOriginURL(raw json.RawMessage, origin *url.URL, fallback string) string
 }
 
 // imageURL reads an icon or image: an object (or the first of a list) with
-// an absolute https URL. Shown by URL, from the remote server (no media
-// proxy yet).
-func imageURL(raw json.RawMessage) string {
+// an absolute URL, shown by URL from the remote server (no media proxy
+// yet). It must be https (http only for an actor that is itself on http,
+// a test instance), at most maxURLLength, and not an IP address that is not
+// public: a client would load it from wherever it points.
+func imageURL(raw json.RawMessage, actor *url.URL) string {
 	type image struct {
 		URL string `json:"url"`
 	}
@@ -261,8 +321,14 @@ func imageURL(raw json.RawMessage) string {
 		}
 		one = many[0]
 	}
+	if len(one.URL) > maxURLLength {
+		return ""
+	}
 	u, err := url.Parse(one.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if err != nil || u.Host == "" || u.User != nil || !(u.Scheme == "https" || u.Scheme == "http" && actor.Scheme == "http") {
+		return ""
+	}
+	if ip, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil && !outbound.Public(ip) && u.Scheme == "https" {
 		return ""
 	}
 	return u.String()

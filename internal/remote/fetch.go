@@ -7,6 +7,7 @@ package remote
 import (
 	"context"
 	"crypto/rsa"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -51,8 +52,23 @@ func (f *Fetcher) Document(ctx context.Context, u *url.URL) ([]byte, *url.URL, e
 	if f.own(u) {
 		return nil, nil, &activitypub.OriginError{Reason: "a document on this instance's own origin is never fetched"}
 	}
-	resp, err := f.client.Get(ctx, u.String(), acceptActivityPub, f.sign)
+	// Each redirect is checked before it is followed (and signed): one to
+	// another origin, or to ours, is never sent.
+	sign := func(r *http.Request) error {
+		if !activitypub.SameOrigin(r.URL, u) || f.own(r.URL) {
+			return &activitypub.OriginError{Reason: "redirected to another origin"}
+		}
+		if f.sign == nil {
+			return nil
+		}
+		return f.sign(r)
+	}
+	resp, err := f.client.Get(ctx, u.String(), acceptActivityPub, sign)
 	if err != nil {
+		var oe *activitypub.OriginError
+		if errors.As(err, &oe) {
+			return nil, nil, oe
+		}
 		return nil, nil, err
 	}
 	defer resp.Body.Close()

@@ -23,6 +23,8 @@ const (
 	// maxKeyFetches is how many key fetches may run at once; a request
 	// that would start one more is refused (the signer retries later).
 	maxKeyFetches = 8
+	// maxKeyIDLength bounds a keyId: real ones are URLs of a few dozen bytes.
+	maxKeyIDLength = 2048
 )
 
 // errBusy: too many key fetches already in flight.
@@ -77,6 +79,12 @@ func (k *Keys) Key(ctx context.Context, keyID string, refresh bool) (*activitypu
 		}
 		return nil, errRecentlyFetched
 	}
+	// What is refused without the network is refused before anything is
+	// remembered: only a keyId worth a fetch takes a place below.
+	kid, err := url.Parse(keyID)
+	if err != nil || len(keyID) > maxKeyIDLength || !kid.IsAbs() || kid.Host == "" || k.fetcher.own(kid) {
+		return nil, &activitypub.OriginError{Reason: "keyId is not a URL Rampart fetches"}
+	}
 	select {
 	case k.fetching <- struct{}{}:
 		defer func() { <-k.fetching }()
@@ -84,6 +92,20 @@ func (k *Keys) Key(ctx context.Context, keyID string, refresh bool) (*activitypu
 		return nil, errBusy
 	}
 	k.mu.Lock()
+	// The refetch times are bounded like the cache: past twice its size,
+	// those older than the interval go; if none has, no new key is fetched
+	// until some have.
+	if len(k.fetched) >= 2*maxCachedKeys {
+		for id, at := range k.fetched {
+			if now.Sub(at) >= keyRefetchInterval {
+				delete(k.fetched, id)
+			}
+		}
+	}
+	if len(k.fetched) >= 2*maxCachedKeys {
+		k.mu.Unlock()
+		return nil, errBusy
+	}
 	k.fetched[keyID] = now
 	k.mu.Unlock()
 
@@ -128,6 +150,23 @@ func (k *Keys) fetch(ctx context.Context, keyID string) (*activitypub.FoundKey, 
 			target = idURL
 			continue
 		}
-		return activitypub.KeyFromDocument(body, final, keyID)
+		found, err := activitypub.KeyFromDocument(body, final, keyID)
+		if err != nil {
+			return nil, err
+		}
+		if found.Owner != id {
+			// A key document of its own (not an actor's) names its owner;
+			// the owner's actor must list the key too, or anyone who can
+			// place a file on the origin could speak for its actors.
+			owner, _ := url.Parse(found.Owner)
+			ob, ofinal, err := k.fetcher.Document(ctx, owner)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := activitypub.KeyFromDocument(ob, ofinal, keyID); err != nil {
+				return nil, &activitypub.OriginError{Reason: "the key's owner does not list the key"}
+			}
+		}
+		return found, nil
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -56,7 +57,7 @@ func serve(contentType string, body []byte) func(http.ResponseWriter, *http.Requ
 
 func TestKeyFetchesFollowTheOriginRules(t *testing.T) {
 	srv, routes, hits := hostile(t)
-	other, otherRoutes, _ := hostile(t)
+	other, otherRoutes, otherHits := hostile(t)
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	base, otherBase := srv.URL, other.URL
 	ap := "application/activity+json"
@@ -88,6 +89,9 @@ func TestKeyFetchesFollowTheOriginRules(t *testing.T) {
 		if f, err := k.Key(ctx, base+path+"#main-key", false); err == nil {
 			t.Errorf("%s: accepted %+v", path, f)
 		}
+	}
+	if n := otherHits.Load(); n != 0 {
+		t.Errorf("a redirect to another origin was followed (%d requests reached it)", n)
 	}
 	// A key URL whose document is another actor on the same origin is
 	// fetched once more at that actor's id, whose key it is not.
@@ -141,4 +145,56 @@ func mustParse(s string) *url.URL {
 		panic(err)
 	}
 	return u
+}
+
+// A key document of its own counts only when its owner's actor lists it:
+// a file placed on the origin cannot speak for the actors there.
+func TestAKeyStubNeedsItsOwnerToListIt(t *testing.T) {
+	srv, routes, _ := hostile(t)
+	real, _ := rsa.GenerateKey(rand.Reader, 2048)
+	planted, _ := rsa.GenerateKey(rand.Reader, 2048)
+	stub := func(id string, pub *rsa.PublicKey) []byte {
+		der, _ := x509.MarshalPKIXPublicKey(pub)
+		b, _ := json.Marshal(map[string]any{"id": id, "owner": srv.URL + "/users/admin",
+			"publicKeyPem": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))})
+		return b
+	}
+	ap := "application/activity+json"
+	// The admin's actor lists its key at /keys/admin, not the planted one.
+	admin, _ := json.Marshal(map[string]any{"id": srv.URL + "/users/admin", "type": "Person",
+		"publicKey": map[string]any{"id": srv.URL + "/keys/admin", "owner": srv.URL + "/users/admin", "publicKeyPem": func() string {
+			der, _ := x509.MarshalPKIXPublicKey(&real.PublicKey)
+			return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+		}()}})
+	routes["/users/admin"] = serve(ap, admin)
+	routes["/keys/admin"] = serve(ap, stub(srv.URL+"/keys/admin", &real.PublicKey))
+	routes["/media/upload-123.json"] = serve(ap, stub(srv.URL+"/media/upload-123.json", &planted.PublicKey))
+	client := outbound.New(outbound.Config{TestHosts: []string{strings.TrimPrefix(srv.URL, "http://")}})
+	k := NewKeys(NewFetcher(client, nil, mustParse("http://own.test")))
+	ctx := context.Background()
+	if f, err := k.Key(ctx, srv.URL+"/keys/admin", false); err != nil || f.Owner != srv.URL+"/users/admin" {
+		t.Fatalf("the admin's own key document: %v %+v", err, f)
+	}
+	if f, err := k.Key(ctx, srv.URL+"/media/upload-123.json", false); err == nil {
+		t.Fatalf("a planted key document spoke for the admin: %+v", f)
+	}
+}
+
+// What is refused without the network is not remembered: a flood of keyIds
+// that are not URLs, or are on this instance, leaves nothing behind.
+func TestRefusedKeyIDsLeaveNothingBehind(t *testing.T) {
+	k := NewKeys(NewFetcher(outbound.New(outbound.Config{}), nil, mustParse("http://own.test")))
+	ctx := context.Background()
+	for i := range 1000 {
+		for _, keyID := range []string{strings.Repeat("x", 100) + fmt.Sprint(i), "http://own.test/actor" + fmt.Sprint(i), "https://b.example/" + strings.Repeat("y", maxKeyIDLength)} {
+			if _, err := k.Key(ctx, keyID, false); err == nil {
+				t.Fatalf("%.40s… accepted", keyID)
+			}
+		}
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.fetched) != 0 || len(k.cache) != 0 {
+		t.Fatalf("%d refetch times and %d keys kept for refused keyIds", len(k.fetched), len(k.cache))
+	}
 }

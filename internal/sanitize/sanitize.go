@@ -57,7 +57,18 @@ func HTML(s string) string {
 // display name or a field name, which the API and the pages escape when
 // they show it.
 func Text(s string) string {
-	return strings.TrimSpace(html.UnescapeString(textPolicy.Sanitize(clip(s))))
+	// Entities are decoded for the plain text, and what they decode to is
+	// stripped again, until nothing changes: "&lt;img …&gt;" must not come
+	// out as a live tag for a client that renders a name as HTML.
+	out := clip(s)
+	for range 4 {
+		next := html.UnescapeString(textPolicy.Sanitize(out))
+		if next == out {
+			break
+		}
+		out = next
+	}
+	return strings.TrimSpace(strings.NewReplacer("<", "", ">", "").Replace(out))
 }
 
 // clip cuts s to MaxInput bytes on a UTF-8 boundary.

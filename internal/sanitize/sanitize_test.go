@@ -63,10 +63,13 @@ func TestWhatPeersSendSurvives(t *testing.T) {
 
 func TestTextKeepsNoMarkup(t *testing.T) {
 	for in, want := range map[string]string{
-		`Bob <script>alert(1)</script>`: `Bob`,
-		`<b>Bob</b> &amp; co`:           `Bob & co`,
-		`  plain  `:                     `plain`,
-		`a &lt;b&gt; c`:                 `a <b> c`,
+		`Bob <script>alert(1)</script>`:         `Bob`,
+		`<b>Bob</b> &amp; co`:                   `Bob & co`,
+		`  plain  `:                             `plain`,
+		`a &lt;b&gt; c`:                         `a  c`,
+		`&lt;img src=x onerror=alert(1)&gt;Bob`: `Bob`,
+		`&amp;lt;script&amp;gt;x`:               ``,
+		`1 < 2 > 0`:                             `1  2  0`,
 	} {
 		if got := Text(in); got != want {
 			t.Errorf("Text(%q) = %q, want %q", in, got, want)
