@@ -85,7 +85,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		TestHosts: cfg.Federation.TestHosts,
 	})
 	base := strings.TrimSuffix(cfg.InstanceURL().String(), "/")
-	fetcher := remote.NewFetcher(client, remote.InstanceSigner(acc, federation.InstanceKeyID(base)), cfg.InstanceURL(), cfg.MediaOrigin())
+	fetcher := remote.NewFetcher(client, remote.InstanceSigning(acc, federation.InstanceKeyID(base)), cfg.InstanceURL(), cfg.MediaOrigin())
 	so := social.New(cfg, st, ids, remote.NewAccounts(log, client, fetcher, st, ids))
 	mux := http.NewServeMux()
 	pages := web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so})

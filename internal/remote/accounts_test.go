@@ -59,7 +59,7 @@ func TestActorShapesPeersSend(t *testing.T) {
 	routes["/users/bob"] = serve("application/activity+json", body)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	client := outbound.New(outbound.Config{TestHosts: []string{host}})
-	a := &Accounts{client: client, fetcher: NewFetcher(client, nil, mustParse("http://own.test"))}
+	a := &Accounts{client: client, fetcher: NewFetcher(client, Signing{}, mustParse("http://own.test"))}
 	a.now = time.Now
 	ra, err := a.fetchActor(context.Background(), mustParse(id), Acct{User: "bob", Host: host})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/rampart-social/rampart/internal/activitypub"
@@ -22,17 +23,64 @@ import (
 // acceptActivityPub is the Accept header of every document fetch.
 const acceptActivityPub = activitypub.ContentType + `, application/ld+json; profile="https://www.w3.org/ns/activitystreams"`
 
-// Fetcher gets ActivityPub documents from other servers.
-type Fetcher struct {
-	client *outbound.Client
-	sign   outbound.Signer
-	self   []*url.URL // this instance's origins: its own and its media host
+// Signing is how fetches are signed: draft-cavage, which every peer
+// accepts today, and RFC 9421 for a host that refuses it (Mastodon's order
+// too). A zero Signing fetches unsigned.
+type Signing struct {
+	Cavage, RFC9421 outbound.Signer
 }
 
-// NewFetcher fetches through client, signing with sign (nil: unsigned),
-// and never from the origins in self.
-func NewFetcher(client *outbound.Client, sign outbound.Signer, self ...*url.URL) *Fetcher {
-	return &Fetcher{client: client, sign: sign, self: self}
+// maxRememberedHosts bounds the memory of which hosts wanted RFC 9421.
+const maxRememberedHosts = 10_000
+
+// Fetcher gets ActivityPub documents from other servers.
+type Fetcher struct {
+	client  *outbound.Client
+	signing Signing
+	self    []*url.URL // this instance's origins: its own and its media host
+
+	mu      sync.Mutex
+	rfc9421 map[string]bool // hosts that refused draft-cavage and took RFC 9421
+}
+
+// NewFetcher fetches through client, signing as signing says, and never
+// from the origins in self.
+func NewFetcher(client *outbound.Client, signing Signing, self ...*url.URL) *Fetcher {
+	return &Fetcher{client: client, signing: signing, self: self, rfc9421: map[string]bool{}}
+}
+
+// attempt is one way to sign a fetch.
+type attempt struct {
+	sign    outbound.Signer // nil: unsigned
+	rfc9421 bool
+}
+
+// attempts are the ways to sign a fetch from host, in order.
+func (f *Fetcher) attempts(host string) []attempt {
+	if f.signing.Cavage == nil || f.signing.RFC9421 == nil {
+		return []attempt{{sign: f.signing.Cavage}} // one (or none): nothing to choose
+	}
+	cavage, rfc := attempt{sign: f.signing.Cavage}, attempt{sign: f.signing.RFC9421, rfc9421: true}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.rfc9421[host] {
+		return []attempt{rfc, cavage}
+	}
+	return []attempt{cavage, rfc}
+}
+
+// remember notes which generation host took.
+func (f *Fetcher) remember(host string, rfc bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if rfc && len(f.rfc9421) >= maxRememberedHosts {
+		clear(f.rfc9421)
+	}
+	if rfc {
+		f.rfc9421[host] = true
+	} else {
+		delete(f.rfc9421, host)
+	}
 }
 
 func (f *Fetcher) own(u *url.URL) bool {
@@ -52,24 +100,24 @@ func (f *Fetcher) Document(ctx context.Context, u *url.URL) ([]byte, *url.URL, e
 	if f.own(u) {
 		return nil, nil, &activitypub.OriginError{Reason: "a document on this instance's own origin is never fetched"}
 	}
-	// Each redirect is checked before it is followed (and signed): one to
-	// another origin, or to ours, is never sent.
-	sign := func(r *http.Request) error {
-		if !activitypub.SameOrigin(r.URL, u) || f.own(r.URL) {
-			return &activitypub.OriginError{Reason: "redirected to another origin"}
+	// A 401 to a signed fetch is knocked on once more with the other
+	// generation, and what worked is remembered for the host.
+	var resp *http.Response
+	tries := f.attempts(u.Host)
+	for i, try := range tries {
+		var err error
+		if resp, err = f.get(ctx, u, try.sign); err != nil {
+			return nil, nil, err
 		}
-		if f.sign == nil {
-			return nil
+		if resp.StatusCode != http.StatusUnauthorized {
+			if len(tries) > 1 {
+				f.remember(u.Host, try.rfc9421)
+			}
+			break
 		}
-		return f.sign(r)
-	}
-	resp, err := f.client.Get(ctx, u.String(), acceptActivityPub, sign)
-	if err != nil {
-		var oe *activitypub.OriginError
-		if errors.As(err, &oe) {
-			return nil, nil, oe
+		if i < len(tries)-1 {
+			resp.Body.Close()
 		}
-		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -92,19 +140,46 @@ func (f *Fetcher) Document(ctx context.Context, u *url.URL) ([]byte, *url.URL, e
 	return body, final, nil
 }
 
+// get is one fetch of u, signed by signer (nil: unsigned). Each redirect is
+// checked before it is followed (and signed): one to another origin, or to
+// ours, is never sent.
+func (f *Fetcher) get(ctx context.Context, u *url.URL, signer outbound.Signer) (*http.Response, error) {
+	sign := func(r *http.Request) error {
+		if !activitypub.SameOrigin(r.URL, u) || f.own(r.URL) {
+			return &activitypub.OriginError{Reason: "redirected to another origin"}
+		}
+		if signer == nil {
+			return nil
+		}
+		return signer(r)
+	}
+	resp, err := f.client.Get(ctx, u.String(), acceptActivityPub, sign)
+	if err != nil {
+		var oe *activitypub.OriginError
+		if errors.As(err, &oe) {
+			return nil, oe
+		}
+		return nil, err
+	}
+	return resp, nil
+}
+
 // InstanceKeys gives the instance actor's key.
 type InstanceKeys interface {
 	InstanceKey(ctx context.Context) (*rsa.PrivateKey, string, error)
 }
 
-// InstanceSigner signs a fetch as the instance actor (keyID, its key's id),
-// draft-cavage: what every peer accepts.
-func InstanceSigner(keys InstanceKeys, keyID string) outbound.Signer {
-	return func(r *http.Request) error {
-		key, _, err := keys.InstanceKey(r.Context())
-		if err != nil {
-			return err
+// InstanceSigning signs fetches as the instance actor (keyID, its key's
+// id), in both generations.
+func InstanceSigning(keys InstanceKeys, keyID string) Signing {
+	with := func(sign func(*http.Request, []byte, httpsig.Key, time.Time) error) outbound.Signer {
+		return func(r *http.Request) error {
+			key, _, err := keys.InstanceKey(r.Context())
+			if err != nil {
+				return err
+			}
+			return sign(r, nil, httpsig.Key{ID: keyID, Private: key}, time.Now())
 		}
-		return httpsig.SignCavage(r, nil, httpsig.Key{ID: keyID, Private: key}, time.Now())
 	}
+	return Signing{Cavage: with(httpsig.SignCavage), RFC9421: with(httpsig.SignRFC9421)}
 }

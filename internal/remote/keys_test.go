@@ -12,10 +12,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/httpsig"
 	"github.com/rampart-social/rampart/internal/outbound"
 )
 
@@ -77,7 +79,7 @@ func TestKeyFetchesFollowTheOriginRules(t *testing.T) {
 
 	client := outbound.New(outbound.Config{TestHosts: []string{strings.TrimPrefix(base, "http://"), strings.TrimPrefix(otherBase, "http://")}})
 	own := "http://own.test"
-	k := NewKeys(NewFetcher(client, nil, mustParse(own), mustParse("http://media.own.test")))
+	k := NewKeys(NewFetcher(client, Signing{}, mustParse(own), mustParse("http://media.own.test")))
 	ctx := context.Background()
 
 	for _, path := range []string{"/good", "/ldjson"} {
@@ -114,7 +116,7 @@ func TestKeysAreCachedAndRefetchedAtMostOncePerInterval(t *testing.T) {
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	routes["/bob"] = serve("application/activity+json", actorJSON(t, srv.URL+"/bob", srv.URL+"/bob", &key.PublicKey))
 	client := outbound.New(outbound.Config{TestHosts: []string{strings.TrimPrefix(srv.URL, "http://")}})
-	k := NewKeys(NewFetcher(client, nil, mustParse("http://own.test")))
+	k := NewKeys(NewFetcher(client, Signing{}, mustParse("http://own.test")))
 	now := time.Now()
 	k.now = func() time.Time { return now }
 	ctx := context.Background()
@@ -170,7 +172,7 @@ func TestAKeyStubNeedsItsOwnerToListIt(t *testing.T) {
 	routes["/keys/admin"] = serve(ap, stub(srv.URL+"/keys/admin", &real.PublicKey))
 	routes["/media/upload-123.json"] = serve(ap, stub(srv.URL+"/media/upload-123.json", &planted.PublicKey))
 	client := outbound.New(outbound.Config{TestHosts: []string{strings.TrimPrefix(srv.URL, "http://")}})
-	k := NewKeys(NewFetcher(client, nil, mustParse("http://own.test")))
+	k := NewKeys(NewFetcher(client, Signing{}, mustParse("http://own.test")))
 	ctx := context.Background()
 	if f, err := k.Key(ctx, srv.URL+"/keys/admin", false); err != nil || f.Owner != srv.URL+"/users/admin" {
 		t.Fatalf("the admin's own key document: %v %+v", err, f)
@@ -183,7 +185,7 @@ func TestAKeyStubNeedsItsOwnerToListIt(t *testing.T) {
 // What is refused without the network is not remembered: a flood of keyIds
 // that are not URLs, or are on this instance, leaves nothing behind.
 func TestRefusedKeyIDsLeaveNothingBehind(t *testing.T) {
-	k := NewKeys(NewFetcher(outbound.New(outbound.Config{}), nil, mustParse("http://own.test")))
+	k := NewKeys(NewFetcher(outbound.New(outbound.Config{}), Signing{}, mustParse("http://own.test")))
 	ctx := context.Background()
 	for i := range 1000 {
 		for _, keyID := range []string{strings.Repeat("x", 100) + fmt.Sprint(i), "http://own.test/actor" + fmt.Sprint(i), "https://b.example/" + strings.Repeat("y", maxKeyIDLength)} {
@@ -196,5 +198,50 @@ func TestRefusedKeyIDsLeaveNothingBehind(t *testing.T) {
 	defer k.mu.Unlock()
 	if len(k.fetched) != 0 || len(k.cache) != 0 {
 		t.Fatalf("%d refetch times and %d keys kept for refused keyIds", len(k.fetched), len(k.cache))
+	}
+}
+
+type fixedKey struct{ k *rsa.PrivateKey }
+
+func (f fixedKey) InstanceKey(context.Context) (*rsa.PrivateKey, string, error) { return f.k, "", nil }
+
+// Draft-cavage first; a host that answers 401 gets RFC 9421, and is
+// remembered: its next fetch is signed that way at once.
+func TestAHostThatRefusesDraftCavageGetsRFC9421(t *testing.T) {
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	for _, only := range []httpsig.Generation{httpsig.Cavage, httpsig.RFC9421} {
+		var seen []httpsig.Generation
+		var mu sync.Mutex
+		srv, routes, _ := hostile(t)
+		doc := actorJSON(t, srv.URL+"/bob", srv.URL+"/bob", &key.PublicKey)
+		routes["/bob"] = func(w http.ResponseWriter, r *http.Request) {
+			s, err := httpsig.Parse(r, "http")
+			if err != nil {
+				t.Errorf("an unsigned or malformed fetch: %v", err)
+				return
+			}
+			mu.Lock()
+			seen = append(seen, s.Generation)
+			mu.Unlock()
+			if s.Generation != only || s.Verify(&key.PublicKey) != nil {
+				http.Error(w, "no", http.StatusUnauthorized)
+				return
+			}
+			serve("application/activity+json", doc)(w, r)
+		}
+		client := outbound.New(outbound.Config{TestHosts: []string{strings.TrimPrefix(srv.URL, "http://")}})
+		f := NewFetcher(client, InstanceSigning(fixedKey{key}, "https://own.test/actor#main-key"), mustParse("https://own.test"))
+		for range 2 {
+			if _, _, err := f.Document(context.Background(), mustParse(srv.URL+"/bob")); err != nil {
+				t.Fatalf("%s only: %v", only, err)
+			}
+		}
+		want := []httpsig.Generation{httpsig.Cavage, httpsig.Cavage}
+		if only == httpsig.RFC9421 {
+			want = []httpsig.Generation{httpsig.Cavage, httpsig.RFC9421, httpsig.RFC9421}
+		}
+		if fmt.Sprint(seen) != fmt.Sprint(want) {
+			t.Errorf("a host taking %s only saw %v; want %v", only, seen, want)
+		}
 	}
 }
