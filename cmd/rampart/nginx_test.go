@@ -112,7 +112,7 @@ func proxyClient(t *testing.T, pool *x509.CertPool, localIP string, jar http.Coo
 				if err != nil {
 					return nil, err
 				}
-				if host != nginxAppHost && host != nginxMediaHost {
+				if host != nginxAppHost && host != nginxMediaHost && host != "localhost" && host != "127.0.0.1" {
 					return nil, fmt.Errorf("test resolver: %s is neither %s nor %s", host, nginxAppHost, nginxMediaHost)
 				}
 				return dialer.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", port))
@@ -158,6 +158,7 @@ type deployment struct {
 	pool                *x509.CertPool
 	httpsPort, httpPort string // nginx's
 	app, media          string // https://example.test:P, https://media.example.test:P
+	appHost, mediaHost  string
 	rampart             *proc
 	rampartAddr         string
 }
@@ -173,19 +174,46 @@ func deployBehindNginx(t *testing.T) *deployment {
 // edit (when not nil) before nginx loads it.
 func deployBehindNginxEdited(t *testing.T, edit func(site string) string) *deployment {
 	t.Helper()
+	return deploy(t, deployOptions{appHost: nginxAppHost, mediaHost: nginxMediaHost, edit: edit})
+}
+
+// deployOptions vary a deployment behind nginx.
+type deployOptions struct {
+	appHost, mediaHost string
+	httpsPort          string            // "" picks a free port
+	cert, key          string            // "" makes a self-signed certificate for both hosts
+	pool               *x509.CertPool    // trusts cert, when given
+	config             map[string]string // more replacements in gen config's text
+	env                []string          // for the rampart process
+	edit               func(site string) string
+}
+
+// deploy starts Rampart as o says and, in front of it, nginx with the site
+// `rampart gen nginx` prints.
+func deploy(t *testing.T, o deployOptions) *deployment {
+	t.Helper()
 	nginx := testutil.Nginx(t)
 	d := &deployment{}
 	ports := map[string]bool{}
+	if o.httpsPort != "" {
+		ports[o.httpsPort] = true
+	}
 	for len(ports) < 3 {
 		ports[freePort(t)] = true
 	}
 	var ps []string
 	for p := range ports {
-		ps = append(ps, p)
+		if p != o.httpsPort {
+			ps = append(ps, p)
+		}
 	}
-	d.httpsPort, d.httpPort, d.rampartAddr = ps[0], ps[1], "127.0.0.1:"+ps[2]
-	d.app = "https://" + nginxAppHost + ":" + d.httpsPort
-	d.media = "https://" + nginxMediaHost + ":" + d.httpsPort
+	if o.httpsPort == "" {
+		o.httpsPort, ps = ps[0], ps[1:]
+	}
+	d.httpsPort, d.httpPort, d.rampartAddr = o.httpsPort, ps[0], "127.0.0.1:"+ps[1]
+	d.appHost, d.mediaHost = o.appHost, o.mediaHost
+	d.app = "https://" + o.appHost + ":" + d.httpsPort
+	d.media = "https://" + o.mediaHost + ":" + d.httpsPort
 
 	// The config: gen config's text with the test's origins, listener and
 	// data directory (0700, as systemd's StateDirectoryMode makes it).
@@ -206,14 +234,23 @@ func deployBehindNginxEdited(t *testing.T, edit func(site string) string) *deplo
 		}
 		replaced = strings.Replace(replaced, old, repl, 1)
 	}
+	for old, repl := range o.config {
+		if !strings.Contains(replaced, old) {
+			t.Fatalf("gen config output has no %s; update this test", old)
+		}
+		replaced = strings.Replace(replaced, old, repl, 1)
+	}
 	dir := t.TempDir()
 	d.cfg = filepath.Join(dir, "rampart.toml")
 	if err := os.WriteFile(d.cfg, []byte(replaced), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
-	var key string
-	d.cert, key, d.pool = testutil.SelfSignedCert(t, dir, nginxAppHost, nginxMediaHost)
+	key := o.key
+	d.cert, d.pool = o.cert, o.pool
+	if d.cert == "" {
+		d.cert, key, d.pool = testutil.SelfSignedCert(t, dir, o.appHost, o.mediaHost)
+	}
 	args := []string{"gen", "nginx", "--config", d.cfg, "--cert", d.cert, "--key", key, "--https-port", d.httpsPort, "--http-port", d.httpPort}
 	if !testutil.NginxPredatesHTTP2Directive(t, nginx) {
 		args = append(args, "--http2-directive")
@@ -222,8 +259,8 @@ func deployBehindNginxEdited(t *testing.T, edit func(site string) string) *deplo
 	if code != 0 || stderr != "" {
 		t.Fatalf("gen nginx: exit %d\n%s", code, stderr)
 	}
-	if edit != nil {
-		site = edit(site)
+	if o.edit != nil {
+		site = o.edit(site)
 	}
 
 	// The wrapper stands in for Debian's nginx.conf: it includes the site in
@@ -250,8 +287,8 @@ func deployBehindNginxEdited(t *testing.T, edit func(site string) string) *deplo
 		t.Fatalf("nginx -t: %v\n%s\nsite:\n%s", err, out, site)
 	}
 
-	d.rampart = startProc(t, nil, "serve", "--config", d.cfg)
-	waitReady(t, d.rampart, d.rampartAddr, nginxAppHost)
+	d.rampart = startProc(t, o.env, "serve", "--config", d.cfg)
+	waitReady(t, d.rampart, d.rampartAddr, o.appHost)
 	startNginx(t, nginx, prefix, conf, "127.0.0.1:"+d.httpsPort)
 	return d
 }
@@ -499,13 +536,20 @@ func nginxFailSignIn(t *testing.T, d *deployment, c *http.Client, login, claim s
 }
 
 // nginxSignIn runs the authorization code flow the way a browser without
-// JavaScript does, over https through nginx, and returns an access token.
+// JavaScript does, over https through nginx, and returns an access token:
+// nina's, for the app "nginx test".
 func nginxSignIn(t *testing.T, d *deployment, clientID, clientSecret string) string {
+	t.Helper()
+	return nginxSignInAs(t, d, clientID, clientSecret, "nginx test", "nina", socialPassword)
+}
+
+// nginxSignInAs is nginxSignIn for another app and person.
+func nginxSignInAs(t *testing.T, d *deployment, clientID, clientSecret, appName, username, password string) string {
 	t.Helper()
 	browser := proxyClient(t, d.pool, "", mustJar(t))
 	// Follow redirects within the app host, as a browser does.
 	browser.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
-		if req.URL.Host != nginxAppHost+":"+d.httpsPort {
+		if req.URL.Host != d.appHost+":"+d.httpsPort {
 			return fmt.Errorf("redirected off the app host to %s", req.URL)
 		}
 		return nil
@@ -528,11 +572,11 @@ func nginxSignIn(t *testing.T, d *deployment, clientID, clientSecret string) str
 	resp, err := browser.Get(authorize)
 	signIn := page(resp, err, "GET /oauth/authorize")
 	form := formFields(signIn)
-	form.Set("username", "nina")
-	form.Set("password", socialPassword)
+	form.Set("username", username)
+	form.Set("password", password)
 	resp, err = browser.PostForm(d.app+"/auth/sign_in", form)
 	consent := page(resp, err, "POST /auth/sign_in")
-	if !strings.Contains(consent, "nginx test") {
+	if !strings.Contains(consent, appName) {
 		t.Fatalf("not the consent page:\n%s", consent)
 	}
 	approve := formFields(consent)

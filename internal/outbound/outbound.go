@@ -116,13 +116,13 @@ func New(cfg Config) *Client {
 	return c
 }
 
-// SchemeFor is the scheme to reach host with: https, or http for a host
-// on the test allow-list.
-func (c *Client) SchemeFor(host string) string {
+// Schemes are the schemes to try host with, in order: https, and then
+// http for a host on the test allow-list.
+func (c *Client) Schemes(host string) []string {
 	if c.isTestHost(host) {
-		return "http"
+		return []string{"https", "http"}
 	}
-	return "https"
+	return []string{"https"}
 }
 
 // isTestHost reports whether a dial address (host:port) or URL host is on

@@ -115,9 +115,17 @@ func (a *Accounts) resolve(ctx context.Context, asker int64, acct Acct) (*store.
 
 // webfinger asks host for acct's actor id.
 func (a *Accounts) webfinger(ctx context.Context, acct Acct) (*url.URL, error) {
-	u := url.URL{Scheme: a.client.SchemeFor(acct.Host), Host: acct.Host, Path: "/.well-known/webfinger",
-		RawQuery: "resource=" + url.QueryEscape("acct:"+acct.String())}
-	resp, err := a.client.Get(ctx, u.String(), "application/jrd+json, application/json", nil)
+	var resp *http.Response
+	var err error
+	// https; a test host may also be plain http (a test instance), tried
+	// only when https could not be spoken at all.
+	for _, scheme := range a.client.Schemes(acct.Host) {
+		u := url.URL{Scheme: scheme, Host: acct.Host, Path: "/.well-known/webfinger",
+			RawQuery: "resource=" + url.QueryEscape("acct:"+acct.String())}
+		if resp, err = a.client.Get(ctx, u.String(), "application/jrd+json, application/json", nil); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
