@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -83,4 +84,19 @@ func FuzzDecodeMultikey(f *testing.F) {
 			t.Fatalf("%q decoded and encoded to %q", s, again)
 		}
 	})
+}
+
+func TestAddressingExpressesTheFourVisibilities(t *testing.T) {
+	f, m := "https://a.example/users/al/followers", []string{"https://b.example/users/bo"}
+	for vis, want := range map[string][2][]string{
+		"public":   {{Public}, {f, m[0]}},
+		"unlisted": {{f}, {Public, m[0]}},
+		"private":  {{f}, {m[0]}},
+		"direct":   {{m[0]}, {}},
+	} {
+		to, cc := Addressing(vis, f, m)
+		if fmt.Sprint(to) != fmt.Sprint(want[0]) || fmt.Sprint(cc) != fmt.Sprint(want[1]) {
+			t.Errorf("%s: to %v cc %v; want to %v cc %v", vis, to, cc, want[0], want[1])
+		}
+	}
 }

@@ -40,6 +40,7 @@ type Deps struct {
 	Config   *config.Config
 	Log      *slog.Logger
 	Accounts Accounts
+	Notes    Notes
 	Keys     Keys
 	// Fetcher gets other servers' documents (signers' keys) through the
 	// outbound guard, signed as the instance actor.
@@ -51,6 +52,7 @@ type Federation struct {
 	cfg      *config.Config
 	log      *slog.Logger
 	accounts Accounts
+	notes    Notes
 	keys     Keys
 	base     string // the instance URL, no trailing slash
 	host     string // the instance's host (and port, if any)
@@ -65,7 +67,7 @@ type Federation struct {
 // New returns the handlers for d.
 func New(d Deps) *Federation {
 	u := d.Config.InstanceURL()
-	f := &Federation{cfg: d.Config, log: d.Log, accounts: d.Accounts, keys: d.Keys,
+	f := &Federation{cfg: d.Config, log: d.Log, accounts: d.Accounts, notes: d.Notes, keys: d.Keys,
 		base: strings.TrimSuffix(u.String(), "/"), host: u.Host}
 	f.remote = remote.NewKeys(d.Fetcher)
 	return f
@@ -81,6 +83,7 @@ func (f *Federation) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /.well-known/host-meta", f.hostMeta)
 	mux.HandleFunc("GET /users/{username}", f.actor)
 	mux.HandleFunc("GET /actor", f.instanceActor)
+	mux.HandleFunc("GET /users/{username}/statuses/{id}", f.note)
 }
 
 // instanceSigningKey is the instance actor's key, loaded once.

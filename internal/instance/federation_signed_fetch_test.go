@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/activitypub"
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/httpsig"
 	"github.com/rampart-social/rampart/internal/oauth"
@@ -273,5 +274,124 @@ func TestSearchResolvesAnAccountOnAnotherInstance(t *testing.T) {
 	resp.Body.Close()
 	if got := search("@nobody@localhost:"+portB, true); len(got) != 0 {
 		t.Errorf("an account B does not have was found: %v", got)
+	}
+}
+
+// tokenFor makes a person on p and a read/write token for them.
+func tokenFor(t *testing.T, p *peer, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	acc, _, err := p.inst.Accounts().Create(ctx, accounts.NewParams{Username: name, Email: name + "@example.net",
+		Password: "a long enough password", Approved: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, _, err := p.inst.OAuth().RegisterApp(ctx, oauth.AppParams{Name: "t", RedirectURIs: []string{oauth.OOB}, Scopes: "read write"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, _ := oauth.ParseScopes("read write")
+	tok, err := p.inst.OAuth().IssueForAccount(ctx, app.ID, acc.ID, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.Token
+}
+
+// post publishes a status on p and returns its id and uri.
+func post(t *testing.T, p *peer, token string, form url.Values) (id, uri string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", p.base+"/api/v1/statuses", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st struct{ ID, URI string }
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("post: %d %v", resp.StatusCode, err)
+	}
+	return st.ID, st.URI
+}
+
+// Statuses are Notes at their ids, addressed as Mastodon addresses the four
+// visibilities, served only as their signer may see them: under authorized
+// fetch nothing without a verified signature.
+func TestStatusesAreNotes(t *testing.T) {
+	lnA, portA := listen(t)
+	lnB, portB := listen(t)
+	b := startPeer(t, lnB, "localhost", "127.0.0.1", "[federation]", `test_hosts = ["127.0.0.1:`+portA+`"]`)
+	a := startPeer(t, lnA, "127.0.0.1", "localhost", "[federation]", `test_hosts = ["localhost:`+portB+`"]`)
+	open := startPeer(t, func() net.Listener { ln, _ := listen(t); return ln }(), "127.0.0.1", "localhost", "[federation]", "authorized_fetch = false")
+	ctx := context.Background()
+	bKey, _, err := b.inst.Accounts().InstanceKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedByB := func(r *http.Request) {
+		if err := httpsig.SignCavage(r, nil, httpsig.Key{ID: b.base + "/actor#main-key", Private: bKey}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	for _, p := range []*peer{a, open} {
+		tok := tokenFor(t, p, "alice")
+		_, uri := post(t, p, tok, url.Values{"status": {"hello #fedi"}, "visibility": {"public"}})
+		_, unlisted := post(t, p, tok, url.Values{"status": {"quiet"}, "visibility": {"unlisted"}})
+		_, private := post(t, p, tok, url.Values{"status": {"friends only"}, "visibility": {"private"}})
+		_, direct := post(t, p, tok, url.Values{"status": {"just us"}, "visibility": {"direct"}})
+		path := func(u string) string { return strings.TrimPrefix(u, p.base) }
+		sign := signedByB
+		if p == open {
+			sign = nil // authorized fetch off: an unsigned fetch sees what anyone may see
+		}
+
+		status, doc := getActor(t, p, path(uri), sign)
+		if status != http.StatusOK || doc["type"] != "Note" || doc["id"] != uri || doc["attributedTo"] != p.base+"/users/alice" {
+			t.Fatalf("public status: %d %v\n%s", status, doc, p.logs.String())
+		}
+		followers := p.base + "/users/alice/followers"
+		if fmt.Sprint(doc["to"]) != "["+activitypub.Public+"]" || fmt.Sprint(doc["cc"]) != "["+followers+"]" {
+			t.Errorf("public: to %v cc %v", doc["to"], doc["cc"])
+		}
+		if tags := fmt.Sprint(doc["tag"]); !strings.Contains(tags, "Hashtag") || !strings.Contains(tags, "#fedi") {
+			t.Errorf("public: tag %v", doc["tag"])
+		}
+		status, doc = getActor(t, p, path(unlisted), sign)
+		if status != http.StatusOK || fmt.Sprint(doc["to"]) != "["+followers+"]" || fmt.Sprint(doc["cc"]) != "["+activitypub.Public+"]" {
+			t.Errorf("unlisted: %d to %v cc %v", status, doc["to"], doc["cc"])
+		}
+		// B's instance actor follows nobody and is mentioned nowhere.
+		for _, u := range []string{private, direct} {
+			if status, doc = getActor(t, p, path(u), sign); status != http.StatusNotFound {
+				t.Errorf("%s to a viewer who may not see it: %d %v", u, status, doc)
+			}
+		}
+		if p == a {
+			if status, _ := getActor(t, a, path(uri), nil); status != http.StatusUnauthorized {
+				t.Errorf("authorized fetch, unsigned Note fetch: %d; want 401", status)
+			}
+		}
+		// Content negotiation, both ways: a browser at the id gets the
+		// page, an ActivityPub client at the page gets the id.
+		id := uri[strings.LastIndexByte(uri, '/')+1:]
+		noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		for _, tc := range []struct{ path, accept, want string }{
+			{path(uri), "text/html", p.base + "/@alice/" + id},
+			{"/@alice/" + id, "application/activity+json", uri},
+		} {
+			req, _ := http.NewRequest("GET", p.base+tc.path, nil)
+			req.Header.Set("Accept", tc.accept)
+			resp, err := noRedirect.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != tc.want {
+				t.Errorf("%s with Accept %s: %d to %q; want %s", tc.path, tc.accept, resp.StatusCode, resp.Header.Get("Location"), tc.want)
+			}
+		}
 	}
 }

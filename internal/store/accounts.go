@@ -217,6 +217,11 @@ func (s *Store) UpsertRemoteAccount(ctx context.Context, r *RemoteAccount, newID
 	return id, nil
 }
 
+// AccountByURI loads an account by its actor id.
+func (s *Store) AccountByURI(ctx context.Context, uri string) (*Account, error) {
+	return scanAccount(s.read.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts a WHERE a.uri = ?`, uri))
+}
+
 // AccountFetchedAt is when a remote account was last fetched (zero for a
 // local one).
 func (s *Store) AccountFetchedAt(ctx context.Context, id int64) (time.Time, error) {

@@ -334,6 +334,12 @@ func (p *Pages) status(w http.ResponseWriter, r *http.Request, name string, id i
 		p.notFound(w, r)
 		return
 	}
+	w.Header().Add("Vary", "Accept")
+	if st.ReblogOfID == 0 && activitypub.WantsActivityPub(r.Header.Get("Accept")) {
+		// Content negotiation: an ActivityPub client is sent to the Note.
+		http.Redirect(w, r, st.URI, http.StatusFound)
+		return
+	}
 	if st.ReblogOfID != 0 {
 		// A reblog has no page of its own: it stands for the original.
 		orig, err := p.Social.Status(ctx, 0, st.ReblogOfID)

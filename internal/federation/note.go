@@ -1,0 +1,118 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rampart-social/rampart/internal/activitypub"
+	"github.com/rampart-social/rampart/internal/social"
+)
+
+// Notes gives the federation handlers local statuses, under the store's
+// one visibility rule.
+type Notes interface {
+	ViewerByActor(ctx context.Context, actorID string) (int64, error)
+	LocalNote(ctx context.Context, viewer int64, username string, id int64) (*social.Note, error)
+}
+
+// note is GET /users/{username}/statuses/{id}, a status's id. An
+// ActivityPub client gets the Note, as its signer may see it (nothing at
+// all under authorized fetch without a verified signature); a browser is
+// sent to the status page.
+func (f *Federation) note(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Vary", "Accept, Signature, Signature-Input")
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		http.NotFound(w, r)
+		return
+	}
+	if !activitypub.WantsActivityPub(r.Header.Get("Accept")) {
+		http.Redirect(w, r, f.base+"/@"+r.PathValue("username")+"/"+strconv.FormatInt(id, 10), http.StatusFound)
+		return
+	}
+	signer, err := f.verifySigner(r)
+	if err != nil {
+		f.log.Info("signature not verified; answered as unsigned", "path", r.URL.Path, "err", err)
+		signer = nil
+	}
+	if signer == nil && f.cfg.Federation.AuthorizedFetch {
+		// Authorized fetch: objects go only to verified signers.
+		w.Header().Set("WWW-Authenticate", `Signature realm="`+f.hostname()+`", headers="(request-target) host date"`)
+		http.Error(w, "A signed request is required.", http.StatusUnauthorized)
+		return
+	}
+	var viewer int64
+	if signer != nil {
+		if viewer, err = f.notes.ViewerByActor(r.Context(), signer.Owner); err != nil {
+			f.fail(w, "note viewer", err)
+			return
+		}
+	}
+	n, err := f.notes.LocalNote(r.Context(), viewer, r.PathValue("username"), id)
+	if errors.Is(err, social.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		f.fail(w, "note", err)
+		return
+	}
+	writeDocument(w, activitypub.ContentType+"; charset=utf-8", f.noteDocument(n))
+}
+
+func (f *Federation) fail(w http.ResponseWriter, what string, err error) {
+	f.log.Error(what, "err", err)
+	http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+}
+
+// noteDocument is a local status as a Note, addressed as Mastodon
+// addresses its visibility.
+func (f *Federation) noteDocument(n *social.Note) *activitypub.Note {
+	st := n.Status
+	out := activitypub.NewNote()
+	out.ID, out.AttributedTo, out.Content, out.URL = st.URI, n.Author.URI, st.Content, st.URL
+	if out.URL == "" {
+		out.URL = n.Author.URL + "/" + strconv.FormatInt(st.ID, 10)
+	}
+	if st.SpoilerText != "" {
+		s := st.SpoilerText
+		out.Summary = &s
+	}
+	out.Sensitive = st.Sensitive
+	if n.InReplyTo != "" {
+		p := n.InReplyTo
+		out.InReplyTo = &p
+	}
+	out.Published = st.CreatedAt.UTC().Truncate(time.Second).Format(time.RFC3339)
+	if !st.EditedAt.IsZero() {
+		out.Updated = st.EditedAt.UTC().Truncate(time.Second).Format(time.RFC3339)
+	}
+	var mentioned []string
+	for _, m := range n.Mentions {
+		mentioned = append(mentioned, m.URI)
+		name := "@" + m.Username
+		if m.Domain != "" {
+			name += "@" + m.Domain
+		} else {
+			name += "@" + f.hostname()
+		}
+		out.Tag = append(out.Tag, activitypub.Tag{Type: "Mention", Href: m.URI, Name: name})
+	}
+	for _, t := range n.Tags {
+		out.Tag = append(out.Tag, activitypub.Tag{Type: "Hashtag", Href: f.base + "/tags/" + t, Name: "#" + t})
+	}
+	out.To, out.Cc = activitypub.Addressing(social.VisibilityName(st.Visibility), n.Author.URI+"/followers", mentioned)
+	media := strings.TrimSuffix(f.cfg.MediaOrigin().String(), "/")
+	for _, m := range n.Media {
+		if m.State != "ready" {
+			continue
+		}
+		out.Attachment = append(out.Attachment, activitypub.Document{Type: "Document", MediaType: m.ContentType,
+			URL: media + "/" + m.FileKey, Name: m.Description, Blurhash: m.Blurhash})
+	}
+	return out
+}

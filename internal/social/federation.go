@@ -1,0 +1,88 @@
+package social
+
+import (
+	"context"
+	"errors"
+
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// Note is what serving a status to another server needs: the status, its
+// author, the accounts it mentions, its tags and attachments, and what it
+// answers.
+type Note struct {
+	Status    *store.Status
+	Author    *store.Account
+	Mentions  []*store.Account
+	Tags      []string
+	Media     []store.Media
+	InReplyTo string // the parent's id (uri), "" for none
+}
+
+// ViewerByActor is the account a remote signer speaks for, as a viewer of
+// statuses: 0 (anonymous) when the actor is not known here.
+func (s *Service) ViewerByActor(ctx context.Context, actorID string) (int64, error) {
+	a, err := s.store.AccountByURI(ctx, actorID)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if a.Domain == "" {
+		return 0, nil // a local actor never signs from outside
+	}
+	return a.ID, nil
+}
+
+// LocalNote loads a local status of the named author for viewer, with what
+// its Note needs: ErrNotFound when it does not exist, is not the author's,
+// is a reblog, or the viewer may not see it (the store's one visibility
+// rule decides).
+func (s *Service) LocalNote(ctx context.Context, viewer int64, username string, id int64) (*Note, error) {
+	author, err := s.LocalAccount(ctx, username)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.store.VisibleStatus(ctx, viewer, id)
+	if err != nil {
+		return nil, err
+	}
+	if st.AccountID != author.ID || !st.Local || st.ReblogOfID != 0 {
+		return nil, ErrNotFound
+	}
+	n := &Note{Status: st, Author: author}
+	mentions, err := s.store.MentionedAccounts(ctx, []int64{st.ID})
+	if err != nil {
+		return nil, err
+	}
+	if ids := mentions[st.ID]; len(ids) > 0 {
+		accs, _, err := s.store.AccountsWithStats(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			if a, ok := accs[id]; ok {
+				n.Mentions = append(n.Mentions, a)
+			}
+		}
+	}
+	tags, err := s.store.StatusTags(ctx, []int64{st.ID})
+	if err != nil {
+		return nil, err
+	}
+	n.Tags = tags[st.ID]
+	media, err := s.store.MediaForStatuses(ctx, []int64{st.ID})
+	if err != nil {
+		return nil, err
+	}
+	n.Media = media[st.ID]
+	if st.InReplyToID != 0 {
+		if parent, err := s.store.StatusByID(ctx, st.InReplyToID); err == nil {
+			n.InReplyTo = parent.URI
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	return n, nil
+}
