@@ -6,8 +6,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
+	"github.com/rampart-social/rampart/internal/remote"
 	"github.com/rampart-social/rampart/internal/store"
 	"github.com/rampart-social/rampart/internal/text"
 )
@@ -61,18 +63,46 @@ func checkMedia(ids []int64) error {
 // rendered is a status text made into HTML, with what it links.
 type rendered struct {
 	html     string
-	mentions []int64
+	mentions []int64 // every account mentioned, stored with the status
+	local    []int64 // those of them on this instance: told, and fed direct statuses
 	tags     []string
 	words    []string
 }
 
-func (s *Service) render(ctx context.Context, body string) rendered {
+// Bounds on resolving the remote accounts a post mentions: each may cost
+// two outbound requests, and the author waits for them.
+const (
+	maxRemoteMentions    = 10
+	remoteMentionTimeout = 8 * time.Second
+)
+
+func (s *Service) render(ctx context.Context, author int64, body string) rendered {
 	inst := s.cfg.InstanceURL()
 	base := inst.String()
+	remoteCtx, cancel := context.WithTimeout(ctx, remoteMentionTimeout)
+	defer cancel()
+	remoteIDs := map[int64]bool{}
+	lookups := 0
 	html, mentions, tags := text.Render(body, func(tag string) string { return base + "/tags/" + tag },
 		func(m text.MentionRef) (text.Resolved, bool) {
-			if m.Domain != "" && m.Domain != inst.Hostname() && m.Domain != inst.Host {
-				return text.Resolved{}, false // remote accounts arrive with federation
+			if m.Domain != "" && !s.isLocalHost(m.Domain) {
+				// @user@host on another server: resolved through the
+				// outbound guard (known ones from the store), within the
+				// post's budget; otherwise it stays plain text.
+				if s.remote == nil || lookups == maxRemoteMentions {
+					return text.Resolved{}, false
+				}
+				lookups++
+				acct, ok := remote.ParseAcct(m.Username + "@" + m.Domain)
+				if !ok {
+					return text.Resolved{}, false
+				}
+				acc, err := s.remote.Resolve(remoteCtx, author, acct)
+				if err != nil {
+					return text.Resolved{}, false
+				}
+				remoteIDs[acc.ID] = true
+				return text.Resolved{ID: acc.ID, URL: acc.URL, Acct: acc.Username + "@" + acc.Domain}, true
 			}
 			acc, err := s.store.AccountByUsername(ctx, m.Username, "")
 			if err != nil {
@@ -83,7 +113,13 @@ func (s *Service) render(ctx context.Context, body string) rendered {
 			}
 			return text.Resolved{ID: acc.ID, URL: acc.URL, Acct: acc.Username}, true
 		})
-	return rendered{html: html, mentions: mentions, tags: tags, words: searchWords(body)}
+	var local []int64
+	for _, id := range mentions {
+		if !remoteIDs[id] {
+			local = append(local, id)
+		}
+	}
+	return rendered{html: html, mentions: mentions, local: local, tags: tags, words: searchWords(body)}
 }
 
 // searchWords splits text into the lower-case words search matches on.
@@ -172,11 +208,11 @@ func (s *Service) Post(ctx context.Context, author *store.Account, user *store.U
 		}
 		st.InReplyToID, st.InReplyToAccountID = parent.ID, parent.AccountID
 	}
-	r := s.render(ctx, p.Text)
+	r := s.render(ctx, author.ID, p.Text)
 	st.Content = r.html
 	n := store.NewStatus{Status: st, MentionIDs: r.mentions, Tags: r.tags, Words: r.words, IdempotencyKey: p.IdempotencyKey, MediaIDs: p.MediaIDs}
 	if visibility == store.Direct {
-		n.FeedAccounts = r.mentions
+		n.FeedAccounts = r.local
 	}
 	err := s.store.CreateStatus(ctx, n)
 	var dup *store.ErrDuplicateKey
@@ -189,7 +225,7 @@ func (s *Service) Post(ctx context.Context, author *store.Account, user *store.U
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range r.mentions {
+	for _, m := range r.local {
 		if err := s.notify(ctx, m, author.ID, "mention", st.ID); err != nil {
 			return nil, err
 		}
@@ -261,7 +297,7 @@ func (s *Service) Edit(ctx context.Context, author *store.Account, id int64, p E
 	if err != nil {
 		return nil, err
 	}
-	r := s.render(ctx, p.Text)
+	r := s.render(ctx, st.AccountID, p.Text)
 	st.Text, st.Content, st.SpoilerText, st.Language = p.Text, r.html, p.SpoilerText, p.Language
 	st.Sensitive = p.Sensitive || p.SpoilerText != ""
 	st.EditedAt = s.now().UTC()
@@ -282,7 +318,7 @@ func (s *Service) Edit(ctx context.Context, author *store.Account, id int64, p E
 		}
 	}
 	// Accounts the edit mentions for the first time are told, as on Mastodon.
-	for _, m := range r.mentions {
+	for _, m := range r.local {
 		if !slices.Contains(before[st.ID], m) {
 			if err := s.notify(ctx, m, author.ID, "mention", st.ID); err != nil {
 				return nil, err
