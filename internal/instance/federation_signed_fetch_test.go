@@ -395,3 +395,46 @@ func TestStatusesAreNotes(t *testing.T) {
 		}
 	}
 }
+
+// The hourly janitor fetches again the remote accounts a day old: what the
+// remote server says now replaces what was known.
+func TestStaleRemoteAccountsAreRefreshed(t *testing.T) {
+	lnA, portA := listen(t)
+	lnB, portB := listen(t)
+	b := startPeer(t, lnB, "localhost", "127.0.0.1", "[federation]", `test_hosts = ["127.0.0.1:`+portA+`"]`)
+	a := startPeer(t, lnA, "127.0.0.1", "localhost", "[federation]", `test_hosts = ["localhost:`+portB+`"]`)
+	ctx := context.Background()
+	bob, _, err := b.inst.Accounts().Create(ctx, accounts.NewParams{Username: "bob", Email: "bob@b.test", Password: "a long enough password", Approved: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := tokenFor(t, a, "alice")
+	req, _ := http.NewRequest("GET", a.base+"/api/v2/search?type=accounts&resolve=true&q="+url.QueryEscape("@bob@localhost:"+portB), nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	onA, err := a.inst.Store().AccountByUsername(ctx, "bob", "localhost:"+portB)
+	if err != nil {
+		t.Fatalf("bob was not resolved: %v\n%s", err, a.logs.String())
+	}
+	name := "Robert"
+	if _, _, err := b.inst.Accounts().UpdateProfile(ctx, bob.ID, accounts.ProfileUpdate{DisplayName: &name}); err != nil {
+		t.Fatal(err)
+	}
+	// A round now changes nothing: bob was fetched just now.
+	a.inst.janitorRound(ctx)
+	if got, _ := a.inst.Store().AccountByID(ctx, onA.ID); got.DisplayName == "Robert" {
+		t.Fatal("a fresh account was fetched again")
+	}
+	// A day later, the round brings his new name.
+	if err := a.inst.Store().SetRemoteAccountFetchedAt(ctx, onA.ID, time.Now().Add(-25*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	a.inst.janitorRound(ctx)
+	if got, _ := a.inst.Store().AccountByID(ctx, onA.ID); got.DisplayName != "Robert" {
+		t.Fatalf("after a refresh round bob is %q\n%s", got.DisplayName, a.logs.String())
+	}
+}

@@ -44,6 +44,7 @@ type Instance struct {
 	accounts *accounts.Service
 	oauth    *oauth.Service
 	media    *media.Service
+	remote   *remote.Accounts
 	handler  http.Handler
 }
 
@@ -86,7 +87,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	})
 	base := strings.TrimSuffix(cfg.InstanceURL().String(), "/")
 	fetcher := remote.NewFetcher(client, remote.InstanceSigning(acc, federation.InstanceKeyID(base)), cfg.InstanceURL(), cfg.MediaOrigin())
-	so := social.New(cfg, st, ids, remote.NewAccounts(log, client, fetcher, st, ids))
+	remoteAccounts := remote.NewAccounts(log, client, fetcher, st, ids)
+	so := social.New(cfg, st, ids, remoteAccounts)
 	mux := http.NewServeMux()
 	pages := web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so})
 	pages.Register(mux)
@@ -115,7 +117,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	}
 	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: ms.Handler(log, api.IsPath), Health: healthz,
 		ErrorPage: pages.ErrorPage, IsAPI: api.IsPath, APIError: api.WriteError})
-	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, handler: h}, nil
+	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, remote: remoteAccounts, handler: h}, nil
 }
 
 // Accounts is the account service (the admin CLI uses it).
@@ -202,6 +204,11 @@ func (i *Instance) janitorRound(ctx context.Context) {
 	// Processing is bounded at five minutes: anything older is stuck.
 	if _, err := i.store.FailStaleUploads(ctx, now.Add(-10*time.Minute), store.FailureStuck); err != nil && ctx.Err() == nil {
 		i.log.Warn("failing stuck uploads", "err", err)
+	}
+	if n, err := i.remote.Refresh(ctx); err != nil && ctx.Err() == nil {
+		i.log.Warn("refreshing remote accounts", "err", err)
+	} else if n > 0 {
+		i.log.Info("refreshed remote accounts", "count", n)
 	}
 	if swept, err := i.media.Sweep(ctx); err != nil && ctx.Err() == nil {
 		i.log.Warn("sweeping uploads", "err", err)

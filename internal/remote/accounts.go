@@ -113,6 +113,52 @@ func (a *Accounts) resolve(ctx context.Context, asker int64, acct Acct) (*store.
 	return a.store.AccountByID(ctx, idNew)
 }
 
+// refreshBatch is how many remote accounts one Refresh round fetches;
+// refreshRetry is how long one that failed waits for the next try.
+const (
+	refreshBatch = 50
+	refreshRetry = 6 * time.Hour
+)
+
+// Refresh fetches again the remote accounts not fetched for a day, the
+// stalest first, at most refreshBatch per call (the hourly janitor calls
+// it), through the same rules as a lookup. It returns how many were
+// brought up to date; one that fails keeps what was known and is retried
+// in a later round.
+func (a *Accounts) Refresh(ctx context.Context) (int, error) {
+	stale, err := a.store.StaleRemoteAccounts(ctx, a.now().Add(-accountMaxAge), refreshBatch)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, acc := range stale {
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		id, err := url.Parse(acc.URI)
+		if err != nil {
+			continue
+		}
+		fctx, cancel := context.WithTimeout(ctx, resolveTimeout)
+		ra, err := a.fetchActor(fctx, id, Acct{User: acc.Username, Host: acc.Domain})
+		cancel()
+		if err == nil {
+			_, err = a.store.UpsertRemoteAccount(ctx, ra, a.ids.Next())
+		}
+		if err != nil {
+			// Kept as known, and tried again after refreshRetry, behind the
+			// others: one server down cannot hold the queue.
+			a.log.Info("remote account refresh failed", "acct", acc.Username+"@"+acc.Domain, "err", err)
+			if err := a.store.SetRemoteAccountFetchedAt(ctx, acc.ID, a.now().Add(-accountMaxAge+refreshRetry)); err != nil {
+				return n, err
+			}
+			continue
+		}
+		n++
+	}
+	return n, nil
+}
+
 // webfinger asks host for acct's actor id.
 func (a *Accounts) webfinger(ctx context.Context, acct Acct) (*url.URL, error) {
 	var resp *http.Response

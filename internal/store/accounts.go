@@ -217,6 +217,36 @@ func (s *Store) UpsertRemoteAccount(ctx context.Context, r *RemoteAccount, newID
 	return id, nil
 }
 
+// StaleRemoteAccounts lists remote accounts last fetched before before,
+// the longest unrefreshed first, at most limit.
+func (s *Store) StaleRemoteAccounts(ctx context.Context, before time.Time, limit int) ([]*Account, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+accountCols+` FROM accounts a WHERE a.domain <> '' AND a.fetched_at < ?
+		ORDER BY a.fetched_at`+limitSQL, ms(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("stale remote accounts: %w", err)
+	}
+	defer rows.Close()
+	var out []*Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// SetRemoteAccountFetchedAt sets when a remote account counts as fetched:
+// a refresh that failed moves it back in the queue this way.
+func (s *Store) SetRemoteAccountFetchedAt(ctx context.Context, id int64, at time.Time) error {
+	_, err := s.write.ExecContext(ctx, `UPDATE accounts SET fetched_at = ? WHERE id = ? AND domain <> ''`, ms(at), id)
+	if err != nil {
+		return fmt.Errorf("remote account %d: %w", id, err)
+	}
+	return nil
+}
+
 // AccountByURI loads an account by its actor id.
 func (s *Store) AccountByURI(ctx context.Context, uri string) (*Account, error) {
 	return scanAccount(s.read.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts a WHERE a.uri = ?`, uri))
