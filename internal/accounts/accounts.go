@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -54,6 +55,10 @@ func (e *ValidationError) Error() string { return e.Field + ": " + e.Msg }
 
 // Service applies the account rules.
 type Service struct {
+	instanceKeyMu  sync.Mutex
+	instanceKey    *rsa.PrivateKey
+	instanceKeyPEM string
+
 	store     *store.Store
 	ids       *id.Generator
 	hasher    *password.Hasher
@@ -279,6 +284,20 @@ const instanceKeySetting = "instance_actor_private_key"
 // InstanceKey is the instance actor's RSA key, which signs the instance's
 // own fetches: made on first use and kept in the instance settings.
 func (s *Service) InstanceKey(ctx context.Context) (*rsa.PrivateKey, string, error) {
+	// Every signed fetch asks for it: read and parsed once, then kept.
+	s.instanceKeyMu.Lock()
+	defer s.instanceKeyMu.Unlock()
+	if s.instanceKey == nil {
+		k, pub, err := s.loadInstanceKey(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		s.instanceKey, s.instanceKeyPEM = k, pub
+	}
+	return s.instanceKey, s.instanceKeyPEM, nil
+}
+
+func (s *Service) loadInstanceKey(ctx context.Context) (*rsa.PrivateKey, string, error) {
 	privPEM, ok, err := s.store.Setting(ctx, instanceKeySetting)
 	if err != nil {
 		return nil, "", err

@@ -72,6 +72,15 @@ func oneOrMany(raw json.RawMessage) []keyEntry {
 	return nil
 }
 
+// MainKeyID is the id of an actor's publicKey, an object or the first of a
+// list ("" when none).
+func MainKeyID(publicKey json.RawMessage) string {
+	if keys := oneOrMany(publicKey); len(keys) > 0 {
+		return keys[0].ID
+	}
+	return ""
+}
+
 // FoundKey is a signer's key, with the actor it belongs to.
 type FoundKey struct {
 	KeyID string

@@ -23,8 +23,7 @@ func (f *Federation) actor(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		f.log.Error("actor", "err", err)
-		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		f.fail(w, "actor", err)
 		return
 	}
 	if !activitypub.WantsActivityPub(r.Header.Get("Accept")) {
@@ -33,8 +32,7 @@ func (f *Federation) actor(w http.ResponseWriter, r *http.Request) {
 	}
 	pem, err := f.keys.PublicKeyPEM(r.Context(), acc.ID)
 	if err != nil {
-		f.log.Error("actor key", "err", err)
-		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		f.fail(w, "actor key", err)
 		return
 	}
 	signer, err := f.verifySigner(r)
@@ -52,8 +50,7 @@ func (f *Federation) actor(w http.ResponseWriter, r *http.Request) {
 		doc.AssertionMethod = []activitypub.Multikey{{ID: acc.URI + "#ed25519-key", Type: "Multikey", Controller: acc.URI,
 			PublicKeyMultibase: activitypub.EncodeMultikey(ed)}}
 	case !errors.Is(err, store.ErrNotFound):
-		f.log.Error("actor ed25519 key", "err", err)
-		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		f.fail(w, "actor ed25519 key", err)
 		return
 	}
 	// Authorized fetch: the whole actor goes only to a verified signer;
@@ -114,10 +111,9 @@ func (f *Federation) instanceActor(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/", http.StatusFound)
 		return
 	}
-	_, pub, err := f.instanceSigningKey(r.Context())
+	_, pub, err := f.keys.InstanceKey(r.Context())
 	if err != nil {
-		f.log.Error("instance actor key", "err", err)
-		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		f.fail(w, "instance actor key", err)
 		return
 	}
 	writeDocument(w, activitypub.ContentType+"; charset=utf-8", f.instanceActorDocument(pub))

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/remote"
@@ -58,10 +57,6 @@ type Federation struct {
 	host     string // the instance's host (and port, if any)
 
 	remote *remote.Keys
-
-	mu          sync.Mutex
-	instanceKey *rsa.PrivateKey
-	instancePEM string
 }
 
 // New returns the handlers for d.
@@ -86,18 +81,10 @@ func (f *Federation) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /users/{username}/statuses/{id}", f.note)
 }
 
-// instanceSigningKey is the instance actor's key, loaded once.
-func (f *Federation) instanceSigningKey(ctx context.Context) (*rsa.PrivateKey, string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.instanceKey == nil {
-		k, pub, err := f.keys.InstanceKey(ctx)
-		if err != nil {
-			return nil, "", err
-		}
-		f.instanceKey, f.instancePEM = k, pub
-	}
-	return f.instanceKey, f.instancePEM, nil
+// fail logs err and answers 500.
+func (f *Federation) fail(w http.ResponseWriter, what string, err error) {
+	f.log.Error(what, "err", err)
+	http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 }
 
 // writeDocument answers 200 with a JSON document of the given type.

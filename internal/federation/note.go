@@ -64,11 +64,6 @@ func (f *Federation) note(w http.ResponseWriter, r *http.Request) {
 	writeDocument(w, activitypub.ContentType+"; charset=utf-8", f.noteDocument(n))
 }
 
-func (f *Federation) fail(w http.ResponseWriter, what string, err error) {
-	f.log.Error(what, "err", err)
-	http.Error(w, "Internal Server Error", http.StatusInternalServerError)
-}
-
 // noteDocument is a local status as a Note, addressed as Mastodon
 // addresses its visibility.
 func (f *Federation) noteDocument(n *social.Note) *activitypub.Note {

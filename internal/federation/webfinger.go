@@ -86,8 +86,7 @@ func (f *Federation) webfinger(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		f.log.Error("webfinger", "err", err)
-		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		f.fail(w, "webfinger", err)
 		return
 	}
 	doc := jrd{

@@ -262,23 +262,6 @@ func actorType(raw json.RawMessage) string {
 	return ""
 }
 
-// mainKeyID is the id of the actor's RSA key: publicKey as an object or
-// the first of a list.
-func mainKeyID(raw json.RawMessage) string {
-	type key struct {
-		ID string `json:"id"`
-	}
-	var one key
-	if json.Unmarshal(raw, &one) == nil && one.ID != "" {
-		return one.ID
-	}
-	var many []key
-	if json.Unmarshal(raw, &many) == nil && len(many) > 0 {
-		return many[0].ID
-	}
-	return ""
-}
-
 var actorTypes = map[string]bool{"Person": true, "Service": true, "Application": true, "Group": true, "Organization": true}
 
 // fetchActor fetches href and makes it an account, if it holds up: an
@@ -315,7 +298,7 @@ func (a *Accounts) fetchActor(ctx context.Context, href *url.URL, acct Acct) (*s
 	if err != nil || len(doc.Inbox) > maxURLLength || !activitypub.SameOrigin(inbox, idURL) {
 		return nil, &activitypub.OriginError{Reason: "the inbox is not on the actor's origin"}
 	}
-	key, err := activitypub.KeyFromDocument(body, final, mainKeyID(doc.PublicKey))
+	key, err := activitypub.KeyFromDocument(body, final, activitypub.MainKeyID(doc.PublicKey))
 	if err != nil {
 		return nil, err
 	}
