@@ -66,3 +66,47 @@ func TestRemoteAccountsAreUpsertedByURI(t *testing.T) {
 		t.Fatal("a remote account without a domain was stored")
 	}
 }
+
+func TestRemoteStatusesAreStoredOnceByURIAndNeverForALocalAuthor(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t, 1)
+	now := time.Now()
+	bob, err := f.s.UpsertRemoteAccount(ctx, &RemoteAccount{Account: Account{Username: "bob", Domain: "b.example",
+		URI: "https://b.example/users/bob", URL: "https://b.example/@bob", CreatedAt: now}, FetchedAt: now}, f.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// user0 follows bob: the status enters user0's home timeline.
+	if _, err := f.s.Follow(ctx, f.id(), f.accounts[0], bob, FollowOptions{}, now); err != nil {
+		t.Fatal(err)
+	}
+	st := &Status{ID: f.id(), URI: "https://b.example/users/bob/statuses/1", URL: "https://b.example/@bob/1", AccountID: bob,
+		Content: "<p>hi</p>", Visibility: Public, CreatedAt: now}
+	id, created, err := f.s.CreateRemoteStatus(ctx, NewStatus{Status: st, Tags: []string{"remote"}})
+	if err != nil || !created || id != st.ID {
+		t.Fatalf("first store: id %d created %v err %v", id, created, err)
+	}
+	again := *st
+	again.ID, again.Content = f.id(), "<p>changed</p>"
+	id2, created, err := f.s.CreateRemoteStatus(ctx, NewStatus{Status: &again})
+	if err != nil || created || id2 != st.ID {
+		t.Fatalf("second store: id %d created %v err %v; want the first row", id2, created, err)
+	}
+	got, err := f.s.StatusByID(ctx, st.ID)
+	if err != nil || got.Local || got.Content != "<p>hi</p>" || got.URL != st.URL {
+		t.Fatalf("stored %+v, %v", got, err)
+	}
+	var feed, authorFeed int
+	f.s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM home_feed WHERE account_id = ? AND status_id = ?`, f.accounts[0], st.ID).Scan(&feed)
+	f.s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM home_feed WHERE account_id = ?`, bob).Scan(&authorFeed)
+	if feed != 1 || authorFeed != 0 {
+		t.Fatalf("home feed: follower %d, remote author %d; want 1 and 0", feed, authorFeed)
+	}
+	local := &Status{ID: f.id(), URI: "https://b.example/users/bob/statuses/2", AccountID: f.accounts[0], Visibility: Public, CreatedAt: now}
+	if _, _, err := f.s.CreateRemoteStatus(ctx, NewStatus{Status: local}); err == nil {
+		t.Fatal("a remote status written under a local account was stored")
+	}
+	if _, err := f.s.StatusByID(ctx, local.ID); err == nil {
+		t.Fatal("the refused status is in the store")
+	}
+}

@@ -146,9 +146,12 @@ func (s *Store) CreateStatus(ctx context.Context, n NewStatus) error {
 // and — unless it is direct — its followers' (for reblogs, those who want
 // to see the author's reblogs); plus any extra accounts.
 func fanOut(ctx context.Context, tx *sql.Tx, st *Status, extra []int64) error {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO home_feed (account_id, status_id, author_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-		st.AccountID, st.ID, st.AccountID); err != nil {
-		return fmt.Errorf("home feed: %w", err)
+	// A remote author has no home timeline here.
+	if st.Local {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO home_feed (account_id, status_id, author_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			st.AccountID, st.ID, st.AccountID); err != nil {
+			return fmt.Errorf("home feed: %w", err)
+		}
 	}
 	if st.Visibility != Direct {
 		q := `INSERT INTO home_feed (account_id, status_id, author_id)

@@ -1,0 +1,61 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// CreateRemoteStatus stores a status fetched from another server, keyed by
+// its id (uri), and returns its row id; created is false when the uri was
+// already known, and that row is left as it is (a remote edit arrives as an
+// activity, not as a refetch). Its author must be a remote account: a
+// remote document never writes a local account's status. Mentions and tags
+// are stored as for a local status, and it enters the home timelines of
+// the author's local followers.
+func (s *Store) CreateRemoteStatus(ctx context.Context, n NewStatus) (id int64, created bool, err error) {
+	st := n.Status
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, false, fmt.Errorf("remote status: %w", err)
+	}
+	defer tx.Rollback()
+	err = tx.QueryRowContext(ctx, `SELECT id FROM statuses WHERE uri = ?`, st.URI).Scan(&id)
+	if err == nil {
+		return id, false, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, false, fmt.Errorf("remote status %s: %w", st.URI, err)
+	}
+	var domain string
+	if err := tx.QueryRowContext(ctx, `SELECT domain FROM accounts WHERE id = ?`, st.AccountID).Scan(&domain); err != nil {
+		return 0, false, fmt.Errorf("remote status %s: author: %w", st.URI, err)
+	}
+	if domain == "" {
+		return 0, false, fmt.Errorf("remote status %s: the author is local: %w", st.URI, ErrConflict)
+	}
+	st.Local = false
+	if _, err = tx.ExecContext(ctx, `INSERT INTO statuses (id, uri, url, account_id, local, in_reply_to_id, in_reply_to_account_id,
+		text, content, spoiler_text, sensitive, visibility, language, created_at)
+		VALUES (?, ?, ?, ?, 0, ?, ?, '', ?, ?, ?, ?, ?, ?)`,
+		st.ID, st.URI, st.URL, st.AccountID, nullID(st.InReplyToID), nullID(st.InReplyToAccountID),
+		st.Content, st.SpoilerText, boolInt(st.Sensitive), int(st.Visibility), st.Language, ms(st.CreatedAt)); err != nil {
+		return 0, false, fmt.Errorf("remote status %s: %w", st.URI, err)
+	}
+	if err := writeStatusLinks(ctx, tx, st.ID, n.MentionIDs, n.Tags, n.Words); err != nil {
+		return 0, false, err
+	}
+	if st.InReplyToID != 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE statuses SET replies_count = replies_count + 1 WHERE id = ?`, st.InReplyToID); err != nil {
+			return 0, false, fmt.Errorf("count reply: %w", err)
+		}
+	}
+	if err := fanOut(ctx, tx, st, n.FeedAccounts); err != nil {
+		return 0, false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, false, fmt.Errorf("remote status %s: %w", st.URI, err)
+	}
+	return st.ID, true, nil
+}
