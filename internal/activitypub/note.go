@@ -17,7 +17,7 @@ var noteContext = []any{
 
 // Note is a status as Rampart serves it.
 type Note struct {
-	Context      any        `json:"@context"`
+	Context      any        `json:"@context,omitempty"`
 	ID           string     `json:"id"`
 	Type         string     `json:"type"`
 	AttributedTo string     `json:"attributedTo"`

@@ -79,6 +79,10 @@ func (f *Federation) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /users/{username}", f.actor)
 	mux.HandleFunc("GET /actor", f.instanceActor)
 	mux.HandleFunc("GET /users/{username}/statuses/{id}", f.note)
+	mux.HandleFunc("GET /users/{username}/outbox", f.outbox)
+	mux.HandleFunc("GET /users/{username}/collections/featured", f.featured)
+	mux.HandleFunc("GET /users/{username}/followers", f.followCount(true))
+	mux.HandleFunc("GET /users/{username}/following", f.followCount(false))
 }
 
 // fail logs err and answers 500.

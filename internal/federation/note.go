@@ -10,6 +10,7 @@ import (
 
 	"github.com/rampart-social/rampart/internal/activitypub"
 	"github.com/rampart-social/rampart/internal/social"
+	"github.com/rampart-social/rampart/internal/store"
 )
 
 // Notes gives the federation handlers local statuses, under the store's
@@ -17,6 +18,10 @@ import (
 type Notes interface {
 	ViewerByActor(ctx context.Context, actorID string) (int64, error)
 	LocalNote(ctx context.Context, viewer int64, username string, id int64) (*social.Note, error)
+	// AccountStatuses lists an account's statuses viewer may see, newest
+	// first.
+	AccountStatuses(ctx context.Context, viewer, account int64, f store.AccountFilter, p store.Page) ([]int64, error)
+	AccountStats(ctx context.Context, id int64) (store.AccountStats, error)
 }
 
 // note is GET /users/{username}/statuses/{id}, a status's id. An

@@ -87,14 +87,21 @@ func (a *Accounts) resolve(ctx context.Context, asker int64, acct Acct) (*store.
 	if wait := a.limits.Take(fmt.Sprint(asker)); wait > 0 {
 		return nil, &ratelimit.WaitError{What: "remote lookups", RetryAfter: wait}
 	}
-	href, err := a.webfinger(ctx, acct)
+	href, _, err := a.webfinger(ctx, acct)
 	if err != nil {
 		if known != nil {
 			return known, nil // keep what we had; the server may be down
 		}
 		return nil, err
 	}
-	ra, err := a.fetchActor(ctx, href, acct)
+	return a.fetchAndStore(ctx, href, acct, known)
+}
+
+// fetchAndStore fetches the actor at href for acct, stores it, and reads
+// the newest page of its outbox. When the actor does not hold up, what was
+// known (if anything) stays shown.
+func (a *Accounts) fetchAndStore(ctx context.Context, href *url.URL, acct Acct, known *store.Account) (*store.Account, error) {
+	ra, outbox, err := a.fetchActor(ctx, href, acct)
 	if err != nil {
 		if known != nil {
 			return known, nil
@@ -110,7 +117,23 @@ func (a *Accounts) resolve(ctx context.Context, asker int64, acct Acct) (*store.
 		}
 		return nil, err
 	}
-	return a.store.AccountByID(ctx, idNew)
+	acc, err := a.store.AccountByID(ctx, idNew)
+	if err != nil {
+		return nil, err
+	}
+	a.backfillLogged(ctx, acc, outbox)
+	return acc, nil
+}
+
+// backfillLogged backfills acc from outbox, if it has one; a failure is
+// logged, and the account stands without its posts.
+func (a *Accounts) backfillLogged(ctx context.Context, acc *store.Account, outbox *url.URL) {
+	if outbox == nil {
+		return
+	}
+	if _, err := a.backfill(ctx, acc, outbox); err != nil {
+		a.log.Info("remote outbox not read", "acct", acc.Username+"@"+acc.Domain, "err", err)
+	}
 }
 
 // refreshBatch is how many remote accounts one Refresh round fetches;
@@ -140,11 +163,14 @@ func (a *Accounts) Refresh(ctx context.Context) (int, error) {
 			continue
 		}
 		fctx, cancel := context.WithTimeout(ctx, resolveTimeout)
-		ra, err := a.fetchActor(fctx, id, Acct{User: acc.Username, Host: acc.Domain})
-		cancel()
+		ra, outbox, err := a.fetchActor(fctx, id, Acct{User: acc.Username, Host: acc.Domain})
 		if err == nil {
 			_, err = a.store.UpsertRemoteAccount(ctx, ra, a.ids.Next())
 		}
+		if err == nil {
+			a.backfillLogged(fctx, acc, outbox)
+		}
+		cancel()
 		if err != nil {
 			// Kept as known, and tried again after refreshRetry, behind the
 			// others: one server down cannot hold the queue.
@@ -159,8 +185,9 @@ func (a *Accounts) Refresh(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// webfinger asks host for acct's actor id.
-func (a *Accounts) webfinger(ctx context.Context, acct Acct) (*url.URL, error) {
+// webfinger asks acct's host for its actor id, and the acct it answers
+// for (its subject: the canonical name, when the server goes by another).
+func (a *Accounts) webfinger(ctx context.Context, acct Acct) (*url.URL, string, error) {
 	var resp *http.Response
 	var err error
 	// https; a test host may also be plain http (a test instance), tried
@@ -173,31 +200,32 @@ func (a *Accounts) webfinger(ctx context.Context, acct Acct) (*url.URL, error) {
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone {
-		return nil, ErrNotFound
+		return nil, "", ErrNotFound
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("webfinger %s: status %d", acct, resp.StatusCode)
+		return nil, "", fmt.Errorf("webfinger %s: status %d", acct, resp.StatusCode)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxWebFingerBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("webfinger %s: %w", acct, err)
+		return nil, "", fmt.Errorf("webfinger %s: %w", acct, err)
 	}
 	if len(body) > maxWebFingerBytes {
-		return nil, fmt.Errorf("webfinger %s: document too large", acct)
+		return nil, "", fmt.Errorf("webfinger %s: document too large", acct)
 	}
 	var doc struct {
-		Links []struct {
+		Subject string `json:"subject"`
+		Links   []struct {
 			Rel  string `json:"rel"`
 			Type string `json:"type"`
 			Href string `json:"href"`
 		} `json:"links"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, fmt.Errorf("webfinger %s: %w", acct, err)
+		return nil, "", fmt.Errorf("webfinger %s: %w", acct, err)
 	}
 	for _, l := range doc.Links {
 		if l.Rel != "self" || !activitypub.IsContentType(l.Type) {
@@ -207,9 +235,9 @@ func (a *Accounts) webfinger(ctx context.Context, acct Acct) (*url.URL, error) {
 		if err != nil || !href.IsAbs() || href.Host == "" {
 			continue
 		}
-		return href, nil
+		return href, doc.Subject, nil
 	}
-	return nil, ErrNotFound
+	return nil, "", ErrNotFound
 }
 
 // actorDoc is what Rampart reads of a remote actor. Fields peers shape in
@@ -222,6 +250,7 @@ type actorDoc struct {
 	Summary           json.RawMessage `json:"summary"`
 	URL               json.RawMessage `json:"url"`
 	Inbox             string          `json:"inbox"`
+	Outbox            string          `json:"outbox"`
 	Endpoints         struct {
 		SharedInbox string `json:"sharedInbox"`
 	} `json:"endpoints"`
@@ -266,45 +295,47 @@ var actorTypes = map[string]bool{"Person": true, "Service": true, "Application":
 
 // fetchActor fetches href and makes it an account, if it holds up: an
 // actor of a known type whose id is the URL it came from, on the acct's
-// host, whose preferredUsername is the acct's user, with an inbox and a key
-// on its own origin.
-func (a *Accounts) fetchActor(ctx context.Context, href *url.URL, acct Acct) (*store.RemoteAccount, error) {
+// host (or one whose own host's WebFinger confirms the acct), whose
+// preferredUsername is the acct's user, with an inbox and a key on its own
+// origin. It also returns the actor's outbox (nil when it has none on its
+// origin).
+func (a *Accounts) fetchActor(ctx context.Context, href *url.URL, acct Acct) (*store.RemoteAccount, *url.URL, error) {
 	body, final, err := a.fetcher.Document(ctx, href)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var doc actorDoc
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, &activitypub.OriginError{Reason: fmt.Sprintf("the actor does not decode: %v", err)}
+		return nil, nil, &activitypub.OriginError{Reason: fmt.Sprintf("the actor does not decode: %v", err)}
 	}
 	typ := actorType(doc.Type)
 	idURL, err := url.Parse(doc.ID)
 	switch {
 	case err != nil || len(doc.ID) > maxURLLength || doc.ID != activitypub.WithoutFragment(final).String():
-		return nil, &activitypub.OriginError{Reason: "the actor's id is not the URL it was fetched from"}
-	case !strings.EqualFold(idURL.Host, acct.Host):
-		// An actor on another host than its acct's needs a second
-		// WebFinger round trip to be believed; not supported yet.
-		return nil, &activitypub.OriginError{Reason: "the actor is not on its acct's host"}
+		return nil, nil, &activitypub.OriginError{Reason: "the actor's id is not the URL it was fetched from"}
 	case typ == "":
-		return nil, &activitypub.OriginError{Reason: fmt.Sprintf("%s is not an actor type", doc.Type)}
+		return nil, nil, &activitypub.OriginError{Reason: fmt.Sprintf("%s is not an actor type", doc.Type)}
 	case !strings.EqualFold(doc.PreferredUsername, acct.User):
-		return nil, &activitypub.OriginError{Reason: "the actor's preferredUsername is not the acct's"}
+		return nil, nil, &activitypub.OriginError{Reason: "the actor's preferredUsername is not the acct's"}
 	}
 	if _, ok := ParseAcct(doc.PreferredUsername + "@" + acct.Host); !ok {
-		return nil, &activitypub.OriginError{Reason: "preferredUsername is not a username"}
+		return nil, nil, &activitypub.OriginError{Reason: "preferredUsername is not a username"}
+	}
+	domain, err := a.confirmDomain(ctx, acct, idURL)
+	if err != nil {
+		return nil, nil, err
 	}
 	inbox, err := url.Parse(doc.Inbox)
 	if err != nil || len(doc.Inbox) > maxURLLength || !activitypub.SameOrigin(inbox, idURL) {
-		return nil, &activitypub.OriginError{Reason: "the inbox is not on the actor's origin"}
+		return nil, nil, &activitypub.OriginError{Reason: "the inbox is not on the actor's origin"}
 	}
 	key, err := activitypub.KeyFromDocument(body, final, activitypub.MainKeyID(doc.PublicKey))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	keyPEM, err := activitypub.PublicKeyPEM(key.Key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := a.now().UTC()
 	created := now
@@ -312,7 +343,7 @@ func (a *Accounts) fetchActor(ctx context.Context, href *url.URL, acct Acct) (*s
 		created = t
 	}
 	acc := store.Account{
-		Username: doc.PreferredUsername, Domain: strings.ToLower(acct.Host), URI: doc.ID,
+		Username: doc.PreferredUsername, Domain: domain, URI: doc.ID,
 		URL:         sameOriginURL(doc.URL, idURL, doc.ID),
 		DisplayName: truncate(sanitize.Text(str(doc.Name)), maxDisplayName),
 		Note:        sanitize.HTML(str(doc.Summary)),
@@ -326,7 +357,39 @@ func (a *Accounts) fetchActor(ctx context.Context, href *url.URL, acct Acct) (*s
 	if u, err := url.Parse(doc.Endpoints.SharedInbox); err == nil && len(doc.Endpoints.SharedInbox) <= maxURLLength && activitypub.SameOrigin(u, idURL) {
 		shared = u.String()
 	}
-	return &store.RemoteAccount{Account: acc, InboxURL: inbox.String(), SharedInboxURL: shared, FetchedAt: now}, nil
+	var outbox *url.URL
+	if u, err := url.Parse(doc.Outbox); err == nil && doc.Outbox != "" && len(doc.Outbox) <= maxURLLength && activitypub.SameOrigin(u, idURL) {
+		outbox = u
+	}
+	return &store.RemoteAccount{Account: acc, InboxURL: inbox.String(), SharedInboxURL: shared, FetchedAt: now}, outbox, nil
+}
+
+// confirmDomain is the domain an actor at id is stored under when it was
+// found as acct. On acct's own host, that host. On another host (a server
+// whose people are @user@example.com while it runs at social.example.com),
+// the actor's own host must confirm it through WebFinger: its answer must
+// name this actor, and its subject is the name kept, when it is the acct's
+// or the actor host's. Otherwise a server could claim anyone's actor under
+// its own domain.
+func (a *Accounts) confirmDomain(ctx context.Context, acct Acct, id *url.URL) (string, error) {
+	if strings.EqualFold(id.Host, acct.Host) {
+		return strings.ToLower(acct.Host), nil
+	}
+	href, subject, err := a.webfinger(ctx, Acct{User: acct.User, Host: strings.ToLower(id.Host)})
+	if err != nil {
+		return "", &activitypub.OriginError{Reason: fmt.Sprintf("the actor is on %s, whose WebFinger did not confirm it: %v", id.Host, err)}
+	}
+	if href.String() != id.String() {
+		return "", &activitypub.OriginError{Reason: "the actor's own host names another actor for " + acct.User}
+	}
+	canonical, ok := ParseAcct(subject)
+	if !ok || !strings.EqualFold(canonical.User, acct.User) {
+		return "", &activitypub.OriginError{Reason: "the actor's own host gives no usable subject"}
+	}
+	if canonical.Host == strings.ToLower(acct.Host) || canonical.Host == strings.ToLower(id.Host) {
+		return canonical.Host, nil
+	}
+	return "", &activitypub.OriginError{Reason: "the actor's own host names it " + canonical.String()}
 }
 
 // sameOriginURL is the actor's profile page: its url when that is a string

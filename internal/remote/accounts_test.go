@@ -61,7 +61,7 @@ func TestActorShapesPeersSend(t *testing.T) {
 	client := outbound.New(outbound.Config{TestHosts: []string{host}})
 	a := &Accounts{client: client, fetcher: NewFetcher(client, Signing{}, mustParse("http://own.test"))}
 	a.now = time.Now
-	ra, err := a.fetchActor(context.Background(), mustParse(id), Acct{User: "bob", Host: host})
+	ra, _, err := a.fetchActor(context.Background(), mustParse(id), Acct{User: "bob", Host: host})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -137,6 +137,9 @@ func (f *Fetcher) Document(ctx context.Context, u *url.URL) ([]byte, *url.URL, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("fetch %s: %w", u, err)
 	}
+	if err := activitypub.CheckDepth(body); err != nil {
+		return nil, nil, err
+	}
 	return body, final, nil
 }
 

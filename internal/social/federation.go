@@ -86,3 +86,12 @@ func (s *Service) LocalNote(ctx context.Context, viewer int64, username string, 
 	}
 	return n, nil
 }
+
+// AccountStats are an account's counters (statuses, followers, following).
+func (s *Service) AccountStats(ctx context.Context, id int64) (store.AccountStats, error) {
+	stats, err := s.store.StatsFor(ctx, []int64{id})
+	if err != nil {
+		return store.AccountStats{}, err
+	}
+	return stats[id], nil
+}

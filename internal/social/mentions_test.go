@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -31,6 +32,10 @@ func (k *knownRemote) Resolve(ctx context.Context, _ int64, acct remote.Acct) (*
 		return nil, remote.ErrNotFound
 	}
 	return a, nil
+}
+
+func (k *knownRemote) ResolveURL(context.Context, int64, *url.URL) (int64, int64, error) {
+	return 0, 0, remote.ErrNotFound
 }
 
 // A post that mentions @user@host links the remote account and stores the

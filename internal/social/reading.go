@@ -3,6 +3,7 @@ package social
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 
 	"github.com/rampart-social/rampart/internal/ratelimit"
@@ -101,6 +102,18 @@ type SearchParams struct {
 	Resolve bool
 }
 
+// remoteURL reads q as the URL of something on another server.
+func (s *Service) remoteURL(q string) (*url.URL, bool) {
+	if !strings.HasPrefix(q, "https://") && !strings.HasPrefix(q, "http://") || len(q) > 2048 {
+		return nil, false
+	}
+	u, err := url.Parse(q)
+	if err != nil || u.Host == "" || u.User != nil || s.isLocalHost(u.Host) {
+		return nil, false
+	}
+	return u, true
+}
+
 // isLocalHost reports whether host names this instance.
 func (s *Service) isLocalHost(host string) bool {
 	u := s.cfg.InstanceURL()
@@ -127,6 +140,25 @@ func (s *Service) Search(ctx context.Context, viewer int64, p SearchParams) (Sea
 		return r, nil
 	}
 	var err error
+	if u, ok := s.remoteURL(q); ok && p.Resolve && !anonymous && s.remote != nil && p.Offset == 0 {
+		// A URL names one account or one status: that is the answer, as on
+		// Mastodon, or nothing.
+		accountID, statusID, err := s.remote.ResolveURL(ctx, viewer, u)
+		var wait *ratelimit.WaitError
+		if errors.As(err, &wait) {
+			return r, err
+		}
+		if err == nil {
+			if statusID != 0 && (p.Type == "" || p.Type == "statuses") {
+				if _, err := s.store.VisibleStatus(ctx, viewer, statusID); err == nil {
+					r.Statuses = []int64{statusID}
+				}
+			} else if statusID == 0 && (p.Type == "" || p.Type == "accounts") {
+				r.Accounts = []int64{accountID}
+			}
+		}
+		return r, nil
+	}
 	if p.Resolve && !anonymous && s.remote != nil && (p.Type == "" || p.Type == "accounts") && p.Offset == 0 {
 		if acct, ok := remote.ParseAcct(q); ok && !s.isLocalHost(acct.Host) {
 			// What the network says lands in the store, where the search

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/rampart-social/rampart/internal/config"
@@ -26,9 +27,13 @@ type Service struct {
 	now    func() time.Time
 }
 
-// RemoteAccounts resolves accounts on other servers (remote.Accounts).
+// RemoteAccounts resolves accounts and statuses on other servers
+// (remote.Accounts).
 type RemoteAccounts interface {
 	Resolve(ctx context.Context, asker int64, acct remote.Acct) (*store.Account, error)
+	// ResolveURL looks up an actor's or a Note's URL: the account, and the
+	// status when it was a Note.
+	ResolveURL(ctx context.Context, asker int64, u *url.URL) (accountID, statusID int64, err error)
 }
 
 // New builds the service; remote may be nil (no remote lookups).

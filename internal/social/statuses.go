@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/rampart-social/rampart/internal/remote"
 	"github.com/rampart-social/rampart/internal/store"
@@ -119,28 +118,11 @@ func (s *Service) render(ctx context.Context, author int64, body string) rendere
 			local = append(local, id)
 		}
 	}
-	return rendered{html: html, mentions: mentions, local: local, tags: tags, words: searchWords(body)}
-}
-
-// searchWords splits text into the lower-case words search matches on.
-func searchWords(body string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, w := range strings.FieldsFunc(strings.ToLower(body), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		if len([]rune(w)) < 2 || len(w) > 64 || seen[w] {
-			continue
-		}
-		seen[w] = true
-		out = append(out, w)
-		if len(out) == 500 {
-			break
-		}
-	}
-	return out
+	return rendered{html: html, mentions: mentions, local: local, tags: tags, words: text.SearchWords(body)}
 }
 
 // SearchTerms turns a query into the words SearchStatuses matches.
-func SearchTerms(q string) []string { return searchWords(q) }
+func SearchTerms(q string) []string { return text.SearchWords(q) }
 
 func (s *Service) checkText(body, spoiler string, hasMedia bool) error {
 	if strings.TrimSpace(body) == "" && !hasMedia {

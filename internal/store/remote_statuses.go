@@ -59,3 +59,9 @@ func (s *Store) CreateRemoteStatus(ctx context.Context, n NewStatus) (id int64, 
 	}
 	return st.ID, true, nil
 }
+
+// StatusByURI loads a status by its id (uri), without any visibility
+// check: for linking a fetched reply to what it answers, never for showing.
+func (s *Store) StatusByURI(ctx context.Context, uri string) (*Status, error) {
+	return scanStatus(s.read.QueryRowContext(ctx, `SELECT `+statusCols+` FROM statuses s WHERE s.uri = ?`, uri))
+}

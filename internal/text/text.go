@@ -511,3 +511,21 @@ func NoteHTML(s string) string {
 	}
 	return b.String()
 }
+
+// SearchWords splits text into the lower-case words search matches on: at
+// least two runes, at most 64 bytes, each once, at most 500.
+func SearchWords(body string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(body), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if len([]rune(w)) < 2 || len(w) > 64 || seen[w] {
+			continue
+		}
+		seen[w] = true
+		out = append(out, w)
+		if len(out) == 500 {
+			break
+		}
+	}
+	return out
+}

@@ -1,0 +1,492 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rampart-social/rampart/internal/activitypub"
+	"github.com/rampart-social/rampart/internal/ratelimit"
+	"github.com/rampart-social/rampart/internal/sanitize"
+	"github.com/rampart-social/rampart/internal/store"
+	"github.com/rampart-social/rampart/internal/text"
+)
+
+// Bounds of remote statuses.
+const (
+	// backfillItems is how many of an outbox's newest activities are read
+	// when its actor is looked up or refreshed (one page, as Mastodon
+	// serves them).
+	backfillItems = 20
+	// maxNoteContent bounds a Note's HTML: a longer one is refused, never
+	// cut (cut HTML is other HTML).
+	maxNoteContent = 64 << 10
+	maxSpoiler     = 1024
+	maxNoteTags    = 64
+)
+
+// noteTypes are the object types stored as statuses.
+var noteTypes = map[string]bool{"Note": true, "Article": true, "Page": true}
+
+// noteDoc is what Rampart reads of a remote Note. Fields peers shape in
+// more than one way are read raw.
+type noteDoc struct {
+	ID           string            `json:"id"`
+	Type         json.RawMessage   `json:"type"`
+	AttributedTo json.RawMessage   `json:"attributedTo"`
+	Name         json.RawMessage   `json:"name"`
+	Content      json.RawMessage   `json:"content"`
+	ContentMap   map[string]string `json:"contentMap"`
+	Summary      json.RawMessage   `json:"summary"`
+	Sensitive    json.RawMessage   `json:"sensitive"`
+	InReplyTo    json.RawMessage   `json:"inReplyTo"`
+	Published    string            `json:"published"`
+	URL          json.RawMessage   `json:"url"`
+	To           json.RawMessage   `json:"to"`
+	Cc           json.RawMessage   `json:"cc"`
+	Tag          json.RawMessage   `json:"tag"`
+	Attachment   json.RawMessage   `json:"attachment"`
+}
+
+// NoteError says why a remote Note was not stored.
+type NoteError struct{ Reason string }
+
+func (e *NoteError) Error() string { return "remote note refused: " + e.Reason }
+
+func refuseNote(format string, args ...any) error {
+	return &NoteError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// ids reads a JSON value that is one id or a list of them; a list entry
+// may also be an object with an id. At most 1,000 are read.
+func ids(raw json.RawMessage) []string {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}
+	}
+	var many []json.RawMessage
+	if json.Unmarshal(raw, &many) != nil {
+		var obj struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(raw, &obj) == nil && obj.ID != "" {
+			return []string{obj.ID}
+		}
+		return nil
+	}
+	var out []string
+	for _, m := range many[:min(len(many), 1000)] {
+		var s string
+		var obj struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(m, &s) == nil {
+			out = append(out, s)
+		} else if json.Unmarshal(m, &obj) == nil && obj.ID != "" {
+			out = append(out, obj.ID)
+		}
+	}
+	return out
+}
+
+// isPublic reports whether a list of addressees holds the public
+// collection, in any of the spellings peers use.
+func isPublic(list []string) bool {
+	for _, a := range list {
+		if a == activitypub.Public || a == "as:Public" || a == "Public" {
+			return true
+		}
+	}
+	return false
+}
+
+// parsedNote is a remote Note, checked and sanitized, before the store
+// links it to what is known here.
+type parsedNote struct {
+	status    store.Status
+	inReplyTo string
+	mentions  []string // actor ids
+	tags      []string
+}
+
+// parseNote reads a Note of author that came from origin (the document it
+// was fetched as, or that embedded it), and holds it to the rules: a note
+// type; an id on origin's origin; attributed to author and nobody else;
+// public or unlisted (others' audiences are not known here before part 2);
+// content within bounds. The HTML is sanitized here, before anything keeps
+// it.
+func parseNote(raw []byte, author *store.Account, origin *url.URL, now time.Time) (*parsedNote, error) {
+	var doc noteDoc
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, refuseNote("it does not decode: %v", err)
+	}
+	typ := ""
+	for _, t := range ids(doc.Type) {
+		if noteTypes[t] {
+			typ = t
+		}
+	}
+	if typ == "" {
+		return nil, refuseNote("%s is not a note type", doc.Type)
+	}
+	idURL, err := url.Parse(doc.ID)
+	if err != nil || len(doc.ID) > maxURLLength || !idURL.IsAbs() || !activitypub.SameOrigin(idURL, origin) {
+		return nil, refuseNote("its id %q is not on the origin it came from", doc.ID)
+	}
+	authorURL, err := url.Parse(author.URI)
+	if err != nil || !activitypub.SameOrigin(idURL, authorURL) {
+		return nil, refuseNote("it is not on its author's origin")
+	}
+	if attributed := ids(doc.AttributedTo); len(attributed) != 1 || attributed[0] != author.URI {
+		return nil, refuseNote("it is not attributed to %s alone", author.URI)
+	}
+	to, cc := ids(doc.To), ids(doc.Cc)
+	var vis store.Visibility
+	switch {
+	case isPublic(to):
+		vis = store.Public
+	case isPublic(cc):
+		vis = store.Unlisted
+	default:
+		return nil, refuseNote("it is neither public nor unlisted")
+	}
+	content, lang := str(doc.Content), ""
+	if content == "" {
+		for l, c := range doc.ContentMap {
+			content, lang = c, l
+			break
+		}
+	}
+	if len(doc.ContentMap) == 1 {
+		for l := range doc.ContentMap {
+			lang = l
+		}
+	}
+	if len(content) > maxNoteContent {
+		return nil, refuseNote("its content is over %d bytes", maxNoteContent)
+	}
+	if typ != "Note" {
+		// An article shows its title above its text, as Mastodon shows it.
+		if name := sanitize.Text(str(doc.Name)); name != "" {
+			content = "<p><strong>" + htmlEscape(truncate(name, 300)) + "</strong></p>" + content
+		}
+	}
+	created := now
+	if t, err := time.Parse(time.RFC3339, doc.Published); err == nil && t.Before(now) {
+		created = t.UTC()
+	}
+	n := &parsedNote{status: store.Status{
+		URI: doc.ID, URL: sameOriginURL(doc.URL, idURL, doc.ID), AccountID: author.ID,
+		Content:     sanitize.HTML(content + attachmentLinks(doc.Attachment, idURL)),
+		SpoilerText: truncate(sanitize.Text(str(doc.Summary)), maxSpoiler),
+		Sensitive:   isTrue(doc.Sensitive), Visibility: vis, Language: validLanguage(lang), CreatedAt: created,
+	}}
+	if r := ids(doc.InReplyTo); len(r) == 1 {
+		n.inReplyTo = r[0]
+	}
+	var tags []struct {
+		Type string `json:"type"`
+		Href string `json:"href"`
+		Name string `json:"name"`
+	}
+	_ = json.Unmarshal(doc.Tag, &tags) // a single tag object or junk: no tags
+	seen := map[string]bool{}
+	for _, t := range tags[:min(len(tags), maxNoteTags)] {
+		switch t.Type {
+		case "Hashtag":
+			_, found := text.Extract("#" + strings.TrimPrefix(t.Name, "#"))
+			for _, tag := range found {
+				if !seen["#"+tag] {
+					seen["#"+tag] = true
+					n.tags = append(n.tags, strings.ToLower(tag))
+				}
+			}
+		case "Mention":
+			if t.Href != "" && len(t.Href) <= maxURLLength && !seen[t.Href] {
+				seen[t.Href] = true
+				n.mentions = append(n.mentions, t.Href)
+			}
+		}
+	}
+	return n, nil
+}
+
+// attachmentLinks shows a remote Note's attachments as links below its
+// text (remote media are not fetched or proxied yet): https URLs only
+// (http for an author on http, a test instance).
+func attachmentLinks(raw json.RawMessage, origin *url.URL) string {
+	var items []struct {
+		URL  json.RawMessage `json:"url"`
+		Name string          `json:"name"`
+	}
+	if json.Unmarshal(raw, &items) != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, it := range items[:min(len(items), 8)] {
+		u := str(it.URL)
+		if u == "" {
+			var links []struct {
+				Href string `json:"href"`
+			}
+			if json.Unmarshal(it.URL, &links) == nil && len(links) > 0 {
+				u = links[0].Href
+			}
+		}
+		p, err := url.Parse(u)
+		if err != nil || len(u) > maxURLLength || p.Host == "" || !(p.Scheme == "https" || p.Scheme == "http" && origin.Scheme == "http") {
+			continue
+		}
+		label := sanitize.Text(it.Name)
+		if label == "" {
+			label = p.String()
+		}
+		b.WriteString(`<p><a href="` + htmlEscape(p.String()) + `">` + htmlEscape(truncate(label, 200)) + `</a></p>`)
+	}
+	return b.String()
+}
+
+func htmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
+}
+
+// validLanguage keeps a language tag that looks like one (ISO 639, with
+// a region at most), else "".
+func validLanguage(l string) string {
+	base, _, _ := strings.Cut(l, "-")
+	if len(base) < 2 || len(base) > 3 {
+		return ""
+	}
+	for _, c := range []byte(base) {
+		if c < 'a' || c > 'z' {
+			return ""
+		}
+	}
+	return base
+}
+
+// storeNote links a parsed Note to what is known here (the status it
+// answers, the accounts it mentions) and stores it; a Note already known
+// keeps its row. It returns the status id.
+func (a *Accounts) storeNote(ctx context.Context, n *parsedNote) (int64, error) {
+	st := n.status
+	st.ID = a.ids.Next()
+	if n.inReplyTo != "" {
+		if parent, err := a.store.StatusByURI(ctx, n.inReplyTo); err == nil {
+			st.InReplyToID, st.InReplyToAccountID = parent.ID, parent.AccountID
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return 0, err
+		}
+	}
+	var mentionIDs []int64
+	for _, uri := range n.mentions {
+		acc, err := a.store.AccountByURI(ctx, uri)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // someone not known here: part 2 fetches on delivery
+		}
+		if err != nil {
+			return 0, err
+		}
+		mentionIDs = append(mentionIDs, acc.ID)
+	}
+	id, _, err := a.store.CreateRemoteStatus(ctx, store.NewStatus{Status: &st, MentionIDs: mentionIDs, Tags: n.tags,
+		Words: text.SearchWords(sanitize.Text(st.SpoilerText + " " + st.Content))})
+	return id, err
+}
+
+// backfill reads the newest page of author's outbox and stores the public
+// and unlisted Notes it creates, so that an account looked up shows its
+// recent posts before anyone here follows it. Each activity is held to the
+// rules on its own: one that fails is skipped, and nothing is fetched
+// beyond the outbox and its first page.
+func (a *Accounts) backfill(ctx context.Context, author *store.Account, outbox *url.URL) (int, error) {
+	body, final, err := a.fetcher.Document(ctx, outbox)
+	if err != nil {
+		return 0, err
+	}
+	var coll struct {
+		ID           string            `json:"id"`
+		First        json.RawMessage   `json:"first"`
+		OrderedItems []json.RawMessage `json:"orderedItems"`
+		Items        []json.RawMessage `json:"items"`
+	}
+	if err := json.Unmarshal(body, &coll); err != nil {
+		return 0, refuseNote("the outbox does not decode: %v", err)
+	}
+	if coll.ID != activitypub.WithoutFragment(final).String() {
+		return 0, &activitypub.OriginError{Reason: "the outbox's id is not the URL it was fetched from"}
+	}
+	items := append(coll.OrderedItems, coll.Items...)
+	origin := final
+	if len(items) == 0 && len(coll.First) > 0 {
+		// The first page: embedded (same origin as the outbox, as its
+		// document vouches for it), or fetched from the outbox's origin.
+		page := coll.First
+		if first := str(coll.First); first != "" {
+			u, err := url.Parse(first)
+			if err != nil || !activitypub.SameOrigin(u, final) {
+				return 0, &activitypub.OriginError{Reason: "the outbox's first page is on another origin"}
+			}
+			if page, final, err = a.fetcher.Document(ctx, u); err != nil {
+				return 0, err
+			}
+			origin = final
+		}
+		var p struct {
+			OrderedItems []json.RawMessage `json:"orderedItems"`
+			Items        []json.RawMessage `json:"items"`
+		}
+		if err := json.Unmarshal(page, &p); err != nil {
+			return 0, refuseNote("the outbox page does not decode: %v", err)
+		}
+		items = append(p.OrderedItems, p.Items...)
+	}
+	stored := 0
+	for _, item := range items[:min(len(items), backfillItems)] {
+		var act struct {
+			Type   string          `json:"type"`
+			Actor  json.RawMessage `json:"actor"`
+			Object json.RawMessage `json:"object"`
+		}
+		if json.Unmarshal(item, &act) != nil || act.Type != "Create" {
+			continue // reblogs (Announce) and others wait for part 2
+		}
+		if actors := ids(act.Actor); len(actors) != 1 || actors[0] != author.URI {
+			continue
+		}
+		if len(act.Object) == 0 || act.Object[0] != '{' {
+			continue // a bare id would cost a fetch each: not on lookup
+		}
+		n, err := parseNote(act.Object, author, origin, a.now())
+		if err != nil {
+			continue
+		}
+		if _, err := a.storeNote(ctx, n); err != nil {
+			return stored, err
+		}
+		stored++
+	}
+	return stored, nil
+}
+
+// ResolveURL looks a URL up for the person asking (their account id, for
+// the rate limit): a remote actor or a remote Note, fetched through the
+// guard and held to the same rules as a lookup by acct, then stored. It
+// returns the account's id, and the status's id when the URL was a Note.
+func (a *Accounts) ResolveURL(ctx context.Context, asker int64, u *url.URL) (accountID, statusID int64, err error) {
+	ctx, cancel := context.WithTimeout(ctx, resolveTimeout)
+	defer cancel()
+	if wait := a.limits.Take(fmt.Sprint(asker)); wait > 0 {
+		return 0, 0, &ratelimit.WaitError{What: "remote lookups", RetryAfter: wait}
+	}
+	accountID, statusID, err = a.resolveURL(ctx, u)
+	if err != nil {
+		a.log.Info("remote lookup by URL failed", "url", u.String(), "err", err)
+	}
+	return accountID, statusID, err
+}
+
+func (a *Accounts) resolveURL(ctx context.Context, u *url.URL) (int64, int64, error) {
+	if st, err := a.store.StatusByURI(ctx, u.String()); err == nil && !st.Local {
+		return st.AccountID, st.ID, nil
+	}
+	if acc, err := a.store.AccountByURI(ctx, u.String()); err == nil && acc.Domain != "" {
+		return acc.ID, 0, nil
+	}
+	body, final, err := a.fetcher.Document(ctx, u)
+	if err != nil {
+		return 0, 0, err
+	}
+	var head struct {
+		ID                string          `json:"id"`
+		Type              json.RawMessage `json:"type"`
+		AttributedTo      json.RawMessage `json:"attributedTo"`
+		PreferredUsername string          `json:"preferredUsername"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil {
+		return 0, 0, refuseNote("it does not decode: %v", err)
+	}
+	if head.ID != activitypub.WithoutFragment(final).String() {
+		return 0, 0, &activitypub.OriginError{Reason: "the document's id is not the URL it was fetched from"}
+	}
+	if actorType(head.Type) != "" {
+		acc, err := a.actorByID(ctx, final, head.PreferredUsername)
+		if err != nil {
+			return 0, 0, err
+		}
+		return acc.ID, 0, nil
+	}
+	attributed := ids(head.AttributedTo)
+	if len(attributed) != 1 {
+		return 0, 0, refuseNote("it is not attributed to one actor")
+	}
+	authorURL, err := url.Parse(attributed[0])
+	if err != nil || !activitypub.SameOrigin(authorURL, final) {
+		return 0, 0, refuseNote("it is attributed to an actor on another origin")
+	}
+	author, err := a.store.AccountByURI(ctx, authorURL.String())
+	if errors.Is(err, store.ErrNotFound) || err == nil && author.Domain != "" && a.stale(ctx, author.ID) {
+		author, err = a.actorByID(ctx, authorURL, "")
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	if author.Domain == "" {
+		return 0, 0, refuseNote("it claims a local author")
+	}
+	n, err := parseNote(body, author, final, a.now())
+	if err != nil {
+		return 0, 0, err
+	}
+	sid, err := a.storeNote(ctx, n)
+	if err != nil {
+		return 0, 0, err
+	}
+	return author.ID, sid, nil
+}
+
+// stale reports whether a remote account is due a refetch.
+func (a *Accounts) stale(ctx context.Context, id int64) bool {
+	at, err := a.store.AccountFetchedAt(ctx, id)
+	return err != nil || a.now().Sub(at) >= accountMaxAge
+}
+
+// actorByID fetches the actor at id (preferredUsername read from it when
+// not given) and believes it only when WebFinger on its host names it as
+// the acct's actor: an actor is never stored under a name its own server
+// does not give it.
+func (a *Accounts) actorByID(ctx context.Context, id *url.URL, username string) (*store.Account, error) {
+	if username == "" {
+		body, final, err := a.fetcher.Document(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		var doc struct {
+			ID                string `json:"id"`
+			PreferredUsername string `json:"preferredUsername"`
+		}
+		if json.Unmarshal(body, &doc) != nil || doc.ID != activitypub.WithoutFragment(final).String() {
+			return nil, &activitypub.OriginError{Reason: "the actor's id is not the URL it was fetched from"}
+		}
+		username = doc.PreferredUsername
+	}
+	acct, ok := ParseAcct(username + "@" + id.Host)
+	if !ok {
+		return nil, &activitypub.OriginError{Reason: "preferredUsername is not a username"}
+	}
+	href, subject, err := a.webfinger(ctx, acct)
+	if err != nil {
+		return nil, err
+	}
+	if href.String() != id.String() {
+		return nil, &activitypub.OriginError{Reason: "WebFinger on the actor's host names another actor for " + acct.String()}
+	}
+	if canonical, ok := ParseAcct(subject); ok && strings.EqualFold(canonical.User, acct.User) {
+		acct = canonical // its server goes by another domain; fetchActor confirms it
+	}
+	return a.fetchAndStore(ctx, href, acct, nil)
+}

@@ -1,0 +1,236 @@
+package remote
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampart-social/rampart/internal/activitypub"
+	"github.com/rampart-social/rampart/internal/id"
+	"github.com/rampart-social/rampart/internal/outbound"
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// newTestAccounts is a resolver over a real store, reaching the test
+// servers at hosts over http.
+func newTestAccounts(t *testing.T, hosts ...string) (*Accounts, *store.Store) {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "r.db"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	client := outbound.New(outbound.Config{TestHosts: hosts})
+	f := NewFetcher(client, Signing{}, mustParse("http://own.test"), mustParse("http://media.own.test"))
+	return NewAccounts(log, client, f, st, id.NewGenerator()), st
+}
+
+// webfingerFor serves acct's WebFinger answer naming actor.
+func webfingerFor(subject, actor string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/jrd+json")
+		json.NewEncoder(w).Encode(map[string]any{"subject": subject,
+			"links": []any{map[string]any{"rel": "self", "type": "application/activity+json", "href": actor}}})
+	}
+}
+
+func noteJSON(id, attributedTo, content string, to ...string) []byte {
+	if len(to) == 0 {
+		to = []string{activitypub.Public}
+	}
+	b, _ := json.Marshal(map[string]any{"id": id, "type": "Note", "attributedTo": attributedTo, "content": content,
+		"to": to, "cc": []string{}, "published": "2026-01-02T03:04:05Z", "url": id,
+		"tag": []any{map[string]any{"type": "Hashtag", "name": "#Fedi", "href": "x"}}})
+	return b
+}
+
+func countStatuses(t *testing.T, st *store.Store, author int64) int {
+	t.Helper()
+	ids, err := st.AccountStatuses(context.Background(), 0, author, store.AccountFilter{}, store.Page{Limit: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ids)
+}
+
+// The spoofing suite for Notes looked up by URL: each case is refused and
+// leaves nothing behind; only a Note that holds up on every rule is kept,
+// sanitized.
+func TestNotesByURLFollowTheOriginRules(t *testing.T) {
+	srv, routes, _ := hostile(t)
+	other, otherRoutes, otherHits := hostile(t)
+	base, otherBase := srv.URL, other.URL
+	host := strings.TrimPrefix(base, "http://")
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	ap := "application/activity+json"
+	bob := base + "/users/bob"
+	routes["/users/bob"] = serve(ap, actorJSON(t, bob, bob, &key.PublicKey))
+	routes["/.well-known/webfinger"] = webfingerFor("acct:bob@"+host, bob)
+	otherRoutes["/users/bob"] = serve(ap, actorJSON(t, otherBase+"/users/bob", otherBase+"/users/bob", &key.PublicKey))
+
+	routes["/good"] = serve(ap, noteJSON(base+"/good", bob, `<p>hi <script>alert(1)</script><a href="javascript:x()">x</a></p>`))
+	routes["/plain-json"] = serve("application/json", noteJSON(base+"/plain-json", bob, "x"))
+	routes["/no-type"] = serve("", noteJSON(base+"/no-type", bob, "x"))
+	routes["/other-id"] = serve(ap, noteJSON(base+"/someone-elses", bob, "x"))
+	routes["/to-other-host"] = func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, otherBase+"/note", http.StatusFound)
+	}
+	otherRoutes["/note"] = serve(ap, noteJSON(otherBase+"/note", otherBase+"/users/bob", "x"))
+	routes["/attributed-elsewhere"] = serve(ap, noteJSON(base+"/attributed-elsewhere", otherBase+"/users/bob", "x"))
+	routes["/followers-only"] = serve(ap, noteJSON(base+"/followers-only", bob, "x", bob+"/followers"))
+	routes["/deep"] = serve(ap, []byte(`{"id":"`+base+`/deep","type":"Note","attributedTo":"`+bob+`","x":`+
+		strings.Repeat("[", 100)+strings.Repeat("]", 100)+`}`))
+
+	a, st := newTestAccounts(t, host, strings.TrimPrefix(otherBase, "http://"))
+	ctx := context.Background()
+	for _, path := range []string{"/plain-json", "/no-type", "/other-id", "/to-other-host", "/attributed-elsewhere", "/followers-only", "/deep"} {
+		if acc, sid, err := a.ResolveURL(ctx, 1, mustParse(base+path)); err == nil {
+			t.Errorf("%s: accepted (account %d, status %d)", path, acc, sid)
+		}
+	}
+	for _, u := range []string{"http://own.test/users/x/statuses/1", "http://media.own.test/x.json"} {
+		if _, _, err := a.ResolveURL(ctx, 1, mustParse(u)); err == nil {
+			t.Errorf("%s: a document on this instance's own origins was accepted", u)
+		}
+	}
+	if n := otherHits.Load(); n != 0 {
+		t.Errorf("the other origin was reached %d times", n)
+	}
+	if bobHere, err := st.AccountByURI(ctx, bob); err == nil {
+		if n := countStatuses(t, st, bobHere.ID); n != 0 {
+			t.Fatalf("refused notes left %d statuses behind", n)
+		}
+	}
+
+	accID, sid, err := a.ResolveURL(ctx, 1, mustParse(base+"/good"))
+	if err != nil || sid == 0 {
+		t.Fatalf("the good note: %v", err)
+	}
+	got, err := st.StatusByID(ctx, sid)
+	if err != nil || got.AccountID != accID || got.Local || got.URI != base+"/good" || got.Visibility != store.Public {
+		t.Fatalf("stored %+v, %v", got, err)
+	}
+	if strings.Contains(got.Content, "script") || strings.Contains(got.Content, "javascript") || !strings.Contains(got.Content, "hi") {
+		t.Errorf("content not sanitized: %q", got.Content)
+	}
+	if got.CreatedAt.Year() != 2026 || got.CreatedAt.Month() != time.January {
+		t.Errorf("published read as %v", got.CreatedAt)
+	}
+	tags, _ := st.StatusTags(ctx, []int64{sid})
+	if len(tags[sid]) != 1 || tags[sid][0] != "fedi" {
+		t.Errorf("tags %v", tags[sid])
+	}
+	// Looked up again: the same row, from the store.
+	if _, again, err := a.ResolveURL(ctx, 1, mustParse(base+"/good")); err != nil || again != sid {
+		t.Errorf("second lookup: %d %v; want %d", again, err, sid)
+	}
+}
+
+// An actor's outbox is read when the actor is looked up: its public and
+// unlisted Notes are kept; an activity by someone else, a Note on another
+// origin or attributed to someone else, a private one and a reblog are
+// skipped, each on its own.
+func TestLookupReadsTheOutbox(t *testing.T) {
+	srv, routes, _ := hostile(t)
+	base := srv.URL
+	host := strings.TrimPrefix(base, "http://")
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	ap := "application/activity+json"
+	bob := base + "/users/bob"
+	var actor map[string]any
+	_ = json.Unmarshal(actorJSON(t, bob, bob, &key.PublicKey), &actor)
+	actor["outbox"] = bob + "/outbox"
+	actorBody, _ := json.Marshal(actor)
+	routes["/users/bob"] = serve(ap, actorBody)
+	routes["/.well-known/webfinger"] = webfingerFor("acct:bob@"+host, bob)
+	create := func(actor string, note []byte) json.RawMessage {
+		b, _ := json.Marshal(map[string]any{"type": "Create", "actor": actor, "object": json.RawMessage(note)})
+		return b
+	}
+	page, _ := json.Marshal(map[string]any{"id": bob + "/outbox?page=true", "type": "OrderedCollectionPage", "orderedItems": []json.RawMessage{
+		create(bob, noteJSON(bob+"/statuses/1", bob, "<p>public one</p>")),
+		create(bob, noteJSON(bob+"/statuses/2", bob, "<p>unlisted one</p>", bob+"/followers")),
+		create(bob, noteJSON(bob+"/statuses/3", bob, "<p>private one</p>", bob+"/followers")),
+		create(base+"/users/carol", noteJSON(bob+"/statuses/4", bob, "<p>created by carol</p>")),
+		create(bob, noteJSON("https://elsewhere.example/statuses/5", bob, "<p>another origin</p>")),
+		create(bob, noteJSON(bob+"/statuses/6", base+"/users/carol", "<p>carol's</p>")),
+		json.RawMessage(`{"type":"Announce","actor":"` + bob + `","object":"https://elsewhere.example/x"}`),
+	}})
+	// Make statuses/2 unlisted: public in cc.
+	page = []byte(strings.Replace(string(page), `"cc":[],"content":"\u003cp\u003eunlisted one`, `"cc":["`+activitypub.Public+`"],"content":"\u003cp\u003eunlisted one`, 1))
+	routes["/users/bob/outbox"] = serve(ap, []byte(`{"id":"`+bob+`/outbox","type":"OrderedCollection","totalItems":7,"first":"`+bob+`/outbox?page=true"}`))
+	// The page is served at the path; its query is the page's.
+	routes["/users/bob/outbox"] = func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", ap)
+		if r.URL.Query().Get("page") == "true" {
+			w.Write(page)
+			return
+		}
+		w.Write([]byte(`{"id":"` + bob + `/outbox","type":"OrderedCollection","totalItems":7,"first":"` + bob + `/outbox?page=true"}`))
+	}
+
+	a, st := newTestAccounts(t, host)
+	ctx := context.Background()
+	acc, err := a.Resolve(ctx, 1, Acct{User: "bob", Host: host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := st.AccountStatuses(ctx, 0, acc.ID, store.AccountFilter{}, store.Page{Limit: 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var contents []string
+	for _, id := range ids {
+		s, _ := st.StatusByID(ctx, id)
+		contents = append(contents, s.Content)
+	}
+	if len(ids) != 2 || !strings.Contains(strings.Join(contents, " "), "public one") || !strings.Contains(strings.Join(contents, " "), "unlisted one") {
+		t.Fatalf("kept from the outbox: %q; want the public and the unlisted one", contents)
+	}
+}
+
+// An actor served from another host than its acct's is believed only
+// when its own host's WebFinger names it, and is kept under the name that
+// host gives it.
+func TestAnActorOnAnotherHostNeedsItsHostsWord(t *testing.T) {
+	home, homeRoutes, _ := hostile(t)      // where the acct points: example.com
+	actorSrv, actorRoutes, _ := hostile(t) // where the actor lives: social.example.com
+	homeHost, actorHost := strings.TrimPrefix(home.URL, "http://"), strings.TrimPrefix(actorSrv.URL, "http://")
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	bob := actorSrv.URL + "/users/bob"
+	actorRoutes["/users/bob"] = serve("application/activity+json", actorJSON(t, bob, bob, &key.PublicKey))
+	homeRoutes["/.well-known/webfinger"] = webfingerFor("acct:bob@"+homeHost, bob)
+	third, thirdRoutes, _ := hostile(t) // a host that claims bob too
+	thirdHost := strings.TrimPrefix(third.URL, "http://")
+	thirdRoutes["/.well-known/webfinger"] = webfingerFor("acct:bob@"+thirdHost, bob)
+	a, st := newTestAccounts(t, homeHost, actorHost, thirdHost)
+	ctx := context.Background()
+
+	// The actor's host does not confirm: refused.
+	if acc, err := a.Resolve(ctx, 1, Acct{User: "bob", Host: homeHost}); err == nil {
+		t.Fatalf("an actor its own host does not vouch for was kept as %s@%s", acc.Username, acc.Domain)
+	}
+	// It names the acct's host as its canonical domain: kept under it.
+	actorRoutes["/.well-known/webfinger"] = webfingerFor("acct:bob@"+homeHost, bob)
+	acc, err := a.Resolve(ctx, 1, Acct{User: "bob", Host: homeHost})
+	if err != nil || acc.Domain != homeHost || acc.URI != bob {
+		t.Fatalf("delegated: %+v %v", acc, err)
+	}
+	// A third host pointing its bob at the same actor is not believed:
+	// the actor's host calls him bob@home.
+	if acc, err := a.Resolve(ctx, 1, Acct{User: "bob", Host: thirdHost}); err == nil {
+		t.Errorf("an acct on a third host took the actor: %s@%s", acc.Username, acc.Domain)
+	}
+	if _, err := st.AccountByUsername(ctx, "bob", thirdHost); err == nil {
+		t.Error("bob is stored under the third host")
+	}
+}
