@@ -17,6 +17,8 @@ import (
 	"github.com/rampart-social/rampart/internal/activitypub"
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/media"
+	"github.com/rampart-social/rampart/internal/remote"
+	"github.com/rampart-social/rampart/internal/sanitize"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -57,24 +59,38 @@ type authorView struct {
 	Name     string // display name, or the username when there is none
 	Username string
 	Acct     string // @username@host
-	Profile  string // the profile page
+	Profile  string // the profile page here (a remote account's too)
 	Avatar   string // on the media origin when uploaded, else the default on the app host
 }
 
 // profileView is the head of a profile page.
 type profileView struct {
-	Author                         authorView
-	Note                           string // plain text; the template escapes it
-	Fields                         []store.Field
+	Author authorView
+	Note   string // a local account's bio: plain text; the template escapes it
+	// A remote account's bio, sanitized HTML (see remoteHTML), and the page
+	// on its own server; Remote also hides the counts, which here would be
+	// only what this instance has seen.
+	RemoteNote                     template.HTML
+	Original                       string
+	Remote                         bool
+	Fields                         []fieldView
 	Bot, Locked                    bool
 	Statuses, Following, Followers int64
 	Joined, JoinedDatetime         string
 }
 
+// fieldView is one profile field: the name is text, the value HTML (a
+// local account's escaped, a remote one's sanitized).
+type fieldView struct {
+	Name  string
+	Value template.HTML
+}
+
 // postView is one status as the pages show it.
 type postView struct {
 	ID        string
-	Link      string // the status's page
+	Link      string // the status's page here
+	Original  string // a remote status's page on its own server (http(s) only), else ""
 	Author    authorView
 	BoostedBy *authorView
 	ReplyTo   *authorView // the author of the status this one answers
@@ -154,7 +170,8 @@ func (p *Pages) tagPage(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, "tag.html", page{Title: "#" + tag, Public: view})
 }
 
-// profileRoute serves /@username; any other single segment is unclaimed.
+// profileRoute serves /@username and /@user@host; any other single segment
+// is unclaimed.
 func (p *Pages) profileRoute(w http.ResponseWriter, r *http.Request) {
 	name, ok := strings.CutPrefix(r.PathValue("seg"), "@")
 	if !ok {
@@ -167,8 +184,8 @@ func (p *Pages) profileRoute(w http.ResponseWriter, r *http.Request) {
 	p.profile(w, r, name)
 }
 
-// statusRoute serves /@username/:id; other paths of two or more segments are
-// unclaimed.
+// statusRoute serves /@username/:id and /@user@host/:id; other paths of two
+// or more segments are unclaimed.
 func (p *Pages) statusRoute(w http.ResponseWriter, r *http.Request) {
 	name, ok := strings.CutPrefix(r.PathValue("seg"), "@")
 	if !ok {
@@ -252,13 +269,27 @@ func parseID(s string) (int64, bool) {
 	return id, err == nil && id > 0
 }
 
-// publicAccount finds a local account others may see: unknown, pending and
-// disabled accounts are store.ErrNotFound alike.
+// publicAccount finds an account others may see by the name in the path: a
+// local username, or user@host for a remote account. Unknown, pending and
+// disabled accounts are store.ErrNotFound alike. A remote account must
+// already be stored: a page view never fetches from another server, since
+// anyone may ask for any name and each fetch would be work (and traffic to a
+// third party) an anonymous visitor makes Rampart do for them.
 func (p *Pages) publicAccount(ctx context.Context, name string) (*store.Account, error) {
-	if !config.ValidUsername(name) {
+	domain := ""
+	if strings.Contains(name, "@") {
+		acct, ok := remote.ParseAcct(name)
+		if !ok {
+			return nil, store.ErrNotFound
+		}
+		// No local account has a domain, so user@this-host is 404 too:
+		// a local account has one page, /@username.
+		name, domain = acct.User, acct.Host
+	}
+	if domain == "" && !config.ValidUsername(name) {
 		return nil, store.ErrNotFound
 	}
-	a, err := p.Store.AccountByUsername(ctx, name, "")
+	a, err := p.Store.AccountByUsername(ctx, name, domain)
 	if err != nil {
 		return nil, err
 	}
@@ -286,9 +317,10 @@ func (p *Pages) profile(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	w.Header().Add("Vary", "Accept")
-	if activitypub.WantsActivityPub(r.Header.Get("Accept")) {
+	if acc.Domain == "" && activitypub.WantsActivityPub(r.Header.Get("Accept")) {
 		// Content negotiation: an ActivityPub client asking for the
-		// profile is sent to the actor, whose id is not this page.
+		// profile is sent to the actor, whose id is not this page. A remote
+		// account's page is only HTML: its actor is not ours to point at.
 		http.Redirect(w, r, acc.URI, http.StatusFound)
 		return
 	}
@@ -302,9 +334,25 @@ func (p *Pages) profile(w http.ResponseWriter, r *http.Request, name string) {
 	if !p.found(w, r, err) {
 		return
 	}
-	view := &publicView{Profile: &profileView{Author: p.author(acc), Note: acc.Note, Fields: acc.Fields, Bot: acc.Bot,
-		Locked: acc.Locked, Joined: acc.CreatedAt.UTC().Format("January 2006"), JoinedDatetime: acc.CreatedAt.UTC().Format("2006-01-02")}}
-	ids = view.paginate("/@"+acc.Username, pg, ids)
+	prof := &profileView{Author: p.author(acc), Bot: acc.Bot, Locked: acc.Locked,
+		Joined: acc.CreatedAt.UTC().Format("January 2006"), JoinedDatetime: acc.CreatedAt.UTC().Format("2006-01-02")}
+	for _, f := range acc.Fields {
+		v := fieldView{Name: f.Name, Value: template.HTML(html.EscapeString(f.Value))}
+		if acc.Domain != "" {
+			v.Value = remoteHTML(f.Value)
+		}
+		prof.Fields = append(prof.Fields, v)
+	}
+	if acc.Domain == "" {
+		prof.Note = acc.Note
+	} else {
+		prof.RemoteNote, prof.Remote = remoteHTML(acc.Note), true
+		if prof.Original = httpURL(acc.URL); prof.Original == "" {
+			prof.Original = httpURL(acc.URI)
+		}
+	}
+	view := &publicView{Profile: prof}
+	ids = view.paginate(profilePath(acc), pg, ids)
 	if view.Posts, err = p.posts(ctx, ids); err != nil {
 		p.fail(w, r, err)
 		return
@@ -316,8 +364,14 @@ func (p *Pages) profile(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	st := stats[acc.ID]
 	view.Profile.Statuses, view.Profile.Following, view.Profile.Followers = st.Statuses, st.Following, st.Followers
-	p.render(w, r, http.StatusOK, "profile.html", page{Title: view.Profile.Author.Name + " (" + view.Profile.Author.Acct + ")",
-		Alternate: acc.URI, NoIndex: !acc.Discoverable, Public: view})
+	data := page{Title: view.Profile.Author.Name + " (" + view.Profile.Author.Acct + ")",
+		Alternate: acc.URI, NoIndex: !acc.Discoverable, Public: view}
+	if acc.Domain != "" {
+		// Remote people chose whether to be indexed on their own server,
+		// not here: their copy on this instance is never indexed.
+		data.Alternate, data.NoIndex = "", true
+	}
+	p.render(w, r, http.StatusOK, "profile.html", data)
 }
 
 func (p *Pages) status(w http.ResponseWriter, r *http.Request, name string, id int64) {
@@ -335,7 +389,7 @@ func (p *Pages) status(w http.ResponseWriter, r *http.Request, name string, id i
 		return
 	}
 	w.Header().Add("Vary", "Accept")
-	if st.ReblogOfID == 0 && activitypub.WantsActivityPub(r.Header.Get("Accept")) {
+	if st.ReblogOfID == 0 && acc.Domain == "" && activitypub.WantsActivityPub(r.Header.Get("Accept")) {
 		// Content negotiation: an ActivityPub client is sent to the Note.
 		http.Redirect(w, r, st.URI, http.StatusFound)
 		return
@@ -381,11 +435,19 @@ func (p *Pages) status(w http.ResponseWriter, r *http.Request, name string, id i
 	}
 	// The title quotes the text, unless a content warning hides it.
 	quote := st.Text
+	if !st.Local {
+		// A remote status keeps no source text: its content's text stands in.
+		quote = sanitize.Text(st.Content)
+	}
 	if st.SpoilerText != "" {
 		quote = st.SpoilerText
 	}
-	p.render(w, r, http.StatusOK, "status.html", page{Title: view.Focus.Author.Name + ": “" + truncate(quote, 60) + "”",
-		Alternate: st.URI, NoIndex: !acc.Discoverable, Public: view})
+	data := page{Title: view.Focus.Author.Name + ": “" + truncate(quote, 60) + "”",
+		Alternate: st.URI, NoIndex: !acc.Discoverable, Public: view}
+	if acc.Domain != "" {
+		data.Alternate, data.NoIndex = "", true // as on a remote profile
+	}
+	p.render(w, r, http.StatusOK, "status.html", data)
 }
 
 // truncate shortens s to n runes on one line, with an ellipsis when cut.
@@ -397,32 +459,62 @@ func truncate(s string, n int) string {
 	return string([]rune(s)[:n-1]) + "…"
 }
 
-// author names an account; local accounts link to their page here.
+// author names an account; local and remote accounts link to their page
+// here. A remote account's avatar is not shown: the CSP lets images come
+// only from this instance and its media origin, and there is no media proxy
+// yet, so it gets the default.
 func (p *Pages) author(a *store.Account) authorView {
 	v := authorView{Name: a.DisplayName, Username: a.Username, Acct: "@" + a.Username + "@" + p.Config.InstanceURL().Host,
-		Profile: "/@" + a.Username}
+		Profile: profilePath(a), Avatar: "/static/avatar.png"}
 	if a.Domain != "" {
-		v.Acct, v.Profile = "@"+a.Username+"@"+a.Domain, a.URL
+		v.Acct = "@" + a.Username + "@" + a.Domain
+	} else if media.ValidKey(a.AvatarKey) {
+		v.Avatar = p.Config.MediaOrigin().String() + "/" + a.AvatarKey
 	}
 	if strings.TrimSpace(v.Name) == "" {
 		v.Name = a.Username
 	}
-	v.Avatar = "/static/avatar.png"
-	if media.ValidKey(a.AvatarKey) {
-		v.Avatar = p.Config.MediaOrigin().String() + "/" + a.AvatarKey
-	}
 	return v
 }
 
-// statusLink is the page of a status by author.
-func statusLink(author *store.Account, st *store.Status) string {
-	if author.Domain != "" {
-		if st.URL != "" {
-			return st.URL
-		}
-		return st.URI
+// profilePath is an account's page here: /@username, or /@user@host for a
+// remote account.
+func profilePath(a *store.Account) string {
+	if a.Domain != "" {
+		return "/@" + url.PathEscape(a.Username+"@"+a.Domain)
 	}
-	return "/@" + author.Username + "/" + strconv.FormatInt(st.ID, 10)
+	return "/@" + url.PathEscape(a.Username)
+}
+
+// statusLink is the page here of a status by author.
+func statusLink(author *store.Account, st *store.Status) string {
+	return profilePath(author) + "/" + strconv.FormatInt(st.ID, 10)
+}
+
+// httpURL is s when it is an absolute http(s) URL without credentials, else
+// "". html/template already neutralises javascript: and the like in href;
+// this also keeps the other schemes a remote document may carry (data:,
+// mailto:, …) and relative URLs, which would resolve against this
+// instance, off the pages.
+func httpURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return ""
+	}
+	return u.String()
+}
+
+// remoteHTML is HTML from another server as the pages insert it: cut down
+// by sanitize.HTML, the one allow-list the API's remote content passed
+// before it was stored. Stored remote HTML was sanitized already, and the
+// allow-list's output passes it unchanged, so this shows the same markup
+// the API serves; it is applied again here because a page runs in a
+// browser on this instance's origin, and the page should stay inert even
+// if some row reached the store by another path (an import, a future
+// writer's bug, a hand edit). Its cost is bounded by sanitize.MaxInput and
+// a page's postsPerPage.
+func remoteHTML(s string) template.HTML {
+	return template.HTML(sanitize.HTML(s))
 }
 
 // posts loads and shapes statuses for the pages, in the order of ids, with a
@@ -521,9 +613,12 @@ func (p *Pages) post(author *store.Account, st *store.Status) postView {
 		// elements (links with fixed rel/class attributes, escaped hrefs).
 		v.Content = template.HTML(st.Content)
 	} else {
-		// Remote content has not passed internal/text: until federation
-		// stores it sanitized, it is shown as text, never as markup.
-		v.Content = template.HTML("<p>" + html.EscapeString(st.Content) + "</p>")
+		v.Content = remoteHTML(st.Content)
+	}
+	if author.Domain != "" {
+		if v.Original = httpURL(st.URL); v.Original == "" {
+			v.Original = httpURL(st.URI)
+		}
 	}
 	return v
 }
