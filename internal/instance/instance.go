@@ -86,7 +86,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		TestHosts: cfg.Federation.TestHosts,
 	})
 	base := strings.TrimSuffix(cfg.InstanceURL().String(), "/")
-	fetcher := remote.NewFetcher(client, remote.InstanceSigning(acc, federation.InstanceKeyID(base)), cfg.InstanceURL(), cfg.MediaOrigin())
+	// Nothing is fetched from, nor looked up on, a blocked domain.
+	fetcher := remote.NewFetcher(client, remote.InstanceSigning(acc, federation.InstanceKeyID(base)), cfg.InstanceURL(), cfg.MediaOrigin()).
+		WithBlocked(st.DomainBlocked)
 	remoteAccounts := remote.NewAccounts(log, client, fetcher, st, ids)
 	so := social.New(cfg, st, ids, remoteAccounts)
 	mux := http.NewServeMux()

@@ -102,6 +102,9 @@ func (a *Accounts) resolve(ctx context.Context, asker int64, acct Acct) (*store.
 		return nil, err
 	}
 	idNew, err := a.store.UpsertRemoteAccount(ctx, ra, a.ids.Next())
+	if errors.Is(err, store.ErrDomainBlocked) {
+		return nil, ErrNotFound // blocked while it was being fetched
+	}
 	if err != nil {
 		if known != nil {
 			// The name now belongs to another actor id on that server: the
@@ -159,8 +162,14 @@ func (a *Accounts) Refresh(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// webfinger asks host for acct's actor id.
+// webfinger asks host for acct's actor id. A host on a blocked domain is
+// not asked: its accounts do not exist here (ErrNotFound).
 func (a *Accounts) webfinger(ctx context.Context, acct Acct) (*url.URL, error) {
+	if err := a.fetcher.refuse(ctx, acct.Host); errors.Is(err, ErrBlocked) {
+		return nil, ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
 	var resp *http.Response
 	var err error
 	// https; a test host may also be plain http (a test instance), tried
