@@ -110,7 +110,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	}
 	ms := media.New(cfg, st, storage, ids, log)
 	api.New(api.Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: so, Media: ms}).Register(mux)
-	federation.New(federation.Deps{Config: cfg, Log: log, Accounts: so, Notes: so, Keys: acc, Fetcher: fetcher}).Register(mux)
+	federation.New(federation.Deps{Config: cfg, Log: log, Accounts: so, Notes: so, Keys: acc, Blocks: so, Fetcher: fetcher}).Register(mux)
 	healthz := health.Handler(st, log)
 	mux.Handle("GET /livez", healthz)
 	mux.Handle("GET /readyz", healthz)
