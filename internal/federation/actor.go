@@ -30,19 +30,14 @@ func (f *Federation) actor(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, acc.URL, http.StatusFound)
 		return
 	}
+	signer, _, ok := f.signedViewer(w, r, acc.ID)
+	if !ok {
+		return
+	}
 	pem, err := f.keys.PublicKeyPEM(r.Context(), acc.ID)
 	if err != nil {
 		f.fail(w, "actor key", err)
 		return
-	}
-	signer, err := f.verifySigner(r)
-	if err != nil {
-		// A signature that cannot be verified (forged, or its key out of
-		// reach for now) earns nothing: the fetch is answered as unsigned,
-		// as Mastodon answers it. A 401 here would also cut off a peer's
-		// key discovery whenever its own key could not be fetched.
-		f.log.Info("signature not verified; answered as unsigned", "path", r.URL.Path, "err", err)
-		signer = nil
 	}
 	doc := f.actorDocument(acc, pem)
 	switch ed, err := f.keys.Ed25519PublicKey(r.Context(), acc.ID); {

@@ -15,30 +15,11 @@ import (
 // 20).
 const outboxPageSize = 20
 
-// signedViewer is who an ActivityPub GET of an object or collection is
-// served to: the verified signer's account (0 when the signer is not known
-// here, or there is no signer). Under authorized fetch an unsigned request
-// (or one whose signature does not verify) is answered 401 here, and ok is
-// false.
-func (f *Federation) signedViewer(w http.ResponseWriter, r *http.Request) (viewer int64, ok bool) {
-	signer, err := f.verifySigner(r)
-	if err != nil {
-		f.log.Info("signature not verified; answered as unsigned", "path", r.URL.Path, "err", err)
-		signer = nil
-	}
-	if signer == nil && f.cfg.Federation.AuthorizedFetch {
-		w.Header().Set("WWW-Authenticate", `Signature realm="`+f.hostname()+`", headers="(request-target) host date"`)
-		http.Error(w, "A signed request is required.", http.StatusUnauthorized)
-		return 0, false
-	}
-	if signer == nil {
-		return 0, true
-	}
-	if viewer, err = f.notes.ViewerByActor(r.Context(), signer.Owner); err != nil {
-		f.fail(w, "viewer", err)
-		return 0, false
-	}
-	return viewer, true
+// unauthorized answers a fetch that authorized fetch requires to be
+// signed.
+func (f *Federation) unauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Signature realm="`+f.hostname()+`", headers="(request-target) host date"`)
+	http.Error(w, "A signed request is required.", http.StatusUnauthorized)
 }
 
 // collectionOwner starts a collection route: the local account it belongs
@@ -58,7 +39,11 @@ func (f *Federation) collectionOwner(w http.ResponseWriter, r *http.Request) (ac
 		http.Redirect(w, r, acc.URL, http.StatusFound)
 		return nil, 0, false
 	}
-	viewer, ok = f.signedViewer(w, r)
+	signer, viewer, ok := f.signedViewer(w, r, acc.ID)
+	if ok && signer == nil && f.cfg.Federation.AuthorizedFetch {
+		f.unauthorized(w)
+		return nil, 0, false
+	}
 	return acc, viewer, ok
 }
 

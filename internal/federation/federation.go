@@ -41,6 +41,7 @@ type Deps struct {
 	Accounts Accounts
 	Notes    Notes
 	Keys     Keys
+	Blocks   Blocks
 	// Fetcher gets other servers' documents (signers' keys) through the
 	// outbound guard, signed as the instance actor.
 	Fetcher *remote.Fetcher
@@ -53,6 +54,7 @@ type Federation struct {
 	accounts Accounts
 	notes    Notes
 	keys     Keys
+	blocks   Blocks
 	base     string // the instance URL, no trailing slash
 	host     string // the instance's host (and port, if any)
 
@@ -62,7 +64,7 @@ type Federation struct {
 // New returns the handlers for d.
 func New(d Deps) *Federation {
 	u := d.Config.InstanceURL()
-	f := &Federation{cfg: d.Config, log: d.Log, accounts: d.Accounts, notes: d.Notes, keys: d.Keys,
+	f := &Federation{cfg: d.Config, log: d.Log, accounts: d.Accounts, notes: d.Notes, keys: d.Keys, blocks: d.Blocks,
 		base: strings.TrimSuffix(u.String(), "/"), host: u.Host}
 	f.remote = remote.NewKeys(d.Fetcher)
 	return f

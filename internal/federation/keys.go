@@ -1,17 +1,38 @@
 package federation
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/rampart-social/rampart/internal/activitypub"
 	"github.com/rampart-social/rampart/internal/httpsig"
+	"github.com/rampart-social/rampart/internal/social"
 )
 
+// Blocks are the admin's domain blocks and the local accounts' blocks, as
+// they bear on signed requests (social.Service).
+type Blocks interface {
+	// DomainBlocked reports a host on a blocked domain.
+	DomainBlocked(ctx context.Context, host string) (bool, error)
+	// SignerViewer is the account a verified signer speaks for when it
+	// fetches owner's documents: 0 when the actor is not known here,
+	// social.ErrForbidden when owner and that account have blocked one
+	// another.
+	SignerViewer(ctx context.Context, owner int64, actorID string) (int64, error)
+}
+
+// errBlocked: the request is signed for a blocked domain; it gets 403.
+var errBlocked = errors.New("the signer's domain is blocked")
+
 // verifySigner checks r's signature, if it has one, and returns the key
-// that signed it: nil for an unsigned request. A key that fails is fetched
-// again (rate limited) before the request is refused.
+// that signed it: nil for an unsigned request. A keyId on a blocked domain
+// is errBlocked before any key is fetched (a blocked server cannot make
+// Rampart fetch from it), and so is a key whose owner is on one. A key
+// that fails is fetched again (rate limited) before the request is refused.
 func (f *Federation) verifySigner(r *http.Request) (*activitypub.FoundKey, error) {
 	if !httpsig.Signed(r) {
 		return nil, nil
@@ -22,6 +43,11 @@ func (f *Federation) verifySigner(r *http.Request) (*activitypub.FoundKey, error
 	}
 	if err := sig.Check(time.Now()); err != nil {
 		return nil, err
+	}
+	if kid, err := url.Parse(sig.KeyID); err == nil && kid.Host != "" {
+		if err := f.refuseBlocked(r.Context(), kid.Host); err != nil {
+			return nil, err
+		}
 	}
 	key, err := f.remote.Key(r.Context(), sig.KeyID, false)
 	if err != nil {
@@ -34,5 +60,66 @@ func (f *Federation) verifySigner(r *http.Request) (*activitypub.FoundKey, error
 		}
 		key = fresh
 	}
+	// The owner is on the keyId's origin today (activitypub.KeyFromDocument);
+	// checked again so that the rule does not rest on that one.
+	owner, err := url.Parse(key.Owner)
+	if err != nil {
+		return nil, fmt.Errorf("key %s: owner %q: %w", sig.KeyID, key.Owner, err)
+	}
+	if err := f.refuseBlocked(r.Context(), owner.Host); err != nil {
+		return nil, err
+	}
 	return key, nil
+}
+
+// refuseBlocked is errBlocked for a host on a blocked domain.
+func (f *Federation) refuseBlocked(ctx context.Context, host string) error {
+	blocked, err := f.blocks.DomainBlocked(ctx, host)
+	if err != nil {
+		return fmt.Errorf("domain block of %s: %w", host, err)
+	}
+	if blocked {
+		return fmt.Errorf("%s: %w", host, errBlocked)
+	}
+	return nil
+}
+
+// signedViewer verifies r's signature for a fetch of owner's document and
+// returns the verified signer (nil: none) and the account it speaks for (0:
+// none known here). A signature that cannot be verified (forged, or its key
+// out of reach for now) earns nothing: the fetch is answered as unsigned,
+// as Mastodon answers it (a 401 here would also cut off a peer's key
+// discovery whenever its own key could not be fetched). ok is false when
+// the answer is written already: 403 to a signer on a blocked domain or
+// one owner has blocked (or is blocked by), 500 on a failure.
+func (f *Federation) signedViewer(w http.ResponseWriter, r *http.Request, owner int64) (signer *activitypub.FoundKey, viewer int64, ok bool) {
+	signer, err := f.verifySigner(r)
+	switch {
+	case errors.Is(err, errBlocked):
+		f.log.Info("signed request from a blocked domain refused", "path", r.URL.Path, "err", err)
+		forbidden(w)
+		return nil, 0, false
+	case err != nil:
+		f.log.Info("signature not verified; answered as unsigned", "path", r.URL.Path, "err", err)
+		return nil, 0, true
+	case signer == nil:
+		return nil, 0, true
+	}
+	viewer, err = f.blocks.SignerViewer(r.Context(), owner, signer.Owner)
+	if errors.Is(err, social.ErrForbidden) {
+		f.log.Info("signed request from a blocked account refused", "path", r.URL.Path, "signer", signer.Owner)
+		forbidden(w)
+		return nil, 0, false
+	}
+	if err != nil {
+		f.fail(w, "signer", err)
+		return nil, 0, false
+	}
+	return signer, viewer, true
+}
+
+// forbidden is the whole answer to a blocked signer: a status and a word,
+// nothing of the document asked for.
+func forbidden(w http.ResponseWriter) {
+	http.Error(w, "Forbidden", http.StatusForbidden)
 }

@@ -16,7 +16,6 @@ import (
 // Notes gives the federation handlers local statuses, under the store's
 // one visibility rule.
 type Notes interface {
-	ViewerByActor(ctx context.Context, actorID string) (int64, error)
 	LocalNote(ctx context.Context, viewer int64, username string, id int64) (*social.Note, error)
 	// AccountStatuses lists an account's statuses viewer may see, newest
 	// first.
@@ -39,23 +38,23 @@ func (f *Federation) note(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, f.base+"/@"+r.PathValue("username")+"/"+strconv.FormatInt(id, 10), http.StatusFound)
 		return
 	}
-	signer, err := f.verifySigner(r)
+	author, err := f.accounts.LocalAccount(r.Context(), r.PathValue("username"))
+	if errors.Is(err, social.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	}
 	if err != nil {
-		f.log.Info("signature not verified; answered as unsigned", "path", r.URL.Path, "err", err)
-		signer = nil
+		f.fail(w, "note author", err)
+		return
+	}
+	signer, viewer, ok := f.signedViewer(w, r, author.ID)
+	if !ok {
+		return
 	}
 	if signer == nil && f.cfg.Federation.AuthorizedFetch {
 		// Authorized fetch: objects go only to verified signers.
-		w.Header().Set("WWW-Authenticate", `Signature realm="`+f.hostname()+`", headers="(request-target) host date"`)
-		http.Error(w, "A signed request is required.", http.StatusUnauthorized)
+		f.unauthorized(w)
 		return
-	}
-	var viewer int64
-	if signer != nil {
-		if viewer, err = f.notes.ViewerByActor(r.Context(), signer.Owner); err != nil {
-			f.fail(w, "note viewer", err)
-			return
-		}
 	}
 	n, err := f.notes.LocalNote(r.Context(), viewer, r.PathValue("username"), id)
 	if errors.Is(err, social.ErrNotFound) {

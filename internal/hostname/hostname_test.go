@@ -1,6 +1,9 @@
 package hostname
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestLiteral(t *testing.T) {
 	for host, want := range map[string]bool{
@@ -13,6 +16,36 @@ func TestLiteral(t *testing.T) {
 	} {
 		if got := Literal(host); got != want {
 			t.Errorf("Literal(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
+
+func TestDomain(t *testing.T) {
+	for in, want := range map[string]string{
+		"example.net": "example.net", "Example.NET.": "example.net", "a-b.example": "a-b.example", "localhost": "localhost",
+		"xn--bcher-kva.example": "xn--bcher-kva.example", "192.0.2.1": "192.0.2.1", "2001:DB8::1": "2001:db8::1",
+		"": "", ".": "", "example.net:443": "", "https://example.net": "", "example.net/x": "", "*.example.net": "",
+		"-a.example": "", "a-.example": "", "a..example": "", "exa_mple.net": "", "bücher.example": "", "ex ample.net": "",
+		"[::1]": "", "fe80::1%eth0": "",
+	} {
+		got, ok := Domain(in)
+		if got != want || ok != (want != "") {
+			t.Errorf("Domain(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}
+
+func TestSuffixes(t *testing.T) {
+	for host, want := range map[string]string{
+		"a.b.Example.NET:8443": "a.b.example.net b.example.net example.net net",
+		"example.net.":         "example.net net",
+		"localhost:3000":       "localhost",
+		"192.0.2.1:443":        "192.0.2.1",
+		"[2001:DB8::1]:443":    "2001:db8::1",
+		"":                     "",
+	} {
+		if got := strings.Join(Suffixes(host), " "); got != want {
+			t.Errorf("Suffixes(%q) = %q, want %q", host, got, want)
 		}
 	}
 }

@@ -86,7 +86,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		TestHosts: cfg.Federation.TestHosts,
 	})
 	base := strings.TrimSuffix(cfg.InstanceURL().String(), "/")
-	fetcher := remote.NewFetcher(client, remote.InstanceSigning(acc, federation.InstanceKeyID(base)), cfg.InstanceURL(), cfg.MediaOrigin())
+	// Nothing is fetched from, nor looked up on, a blocked domain.
+	fetcher := remote.NewFetcher(client, remote.InstanceSigning(acc, federation.InstanceKeyID(base)), cfg.InstanceURL(), cfg.MediaOrigin()).
+		WithBlocked(st.DomainBlocked)
 	remoteAccounts := remote.NewAccounts(log, client, fetcher, st, ids)
 	so := social.New(cfg, st, ids, remoteAccounts)
 	mux := http.NewServeMux()
@@ -108,7 +110,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	}
 	ms := media.New(cfg, st, storage, ids, log)
 	api.New(api.Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: so, Media: ms}).Register(mux)
-	federation.New(federation.Deps{Config: cfg, Log: log, Accounts: so, Notes: so, Keys: acc, Fetcher: fetcher}).Register(mux)
+	federation.New(federation.Deps{Config: cfg, Log: log, Accounts: so, Notes: so, Keys: acc, Blocks: so, Fetcher: fetcher}).Register(mux)
 	healthz := health.Handler(st, log)
 	mux.Handle("GET /livez", healthz)
 	mux.Handle("GET /readyz", healthz)

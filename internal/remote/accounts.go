@@ -109,6 +109,9 @@ func (a *Accounts) fetchAndStore(ctx context.Context, href *url.URL, acct Acct, 
 		return nil, err
 	}
 	idNew, err := a.store.UpsertRemoteAccount(ctx, ra, a.ids.Next())
+	if errors.Is(err, store.ErrDomainBlocked) {
+		return nil, ErrNotFound // blocked while it was being fetched
+	}
 	if err != nil {
 		if known != nil {
 			// The name now belongs to another actor id on that server: the
@@ -187,7 +190,14 @@ func (a *Accounts) Refresh(ctx context.Context) (int, error) {
 
 // webfinger asks acct's host for its actor id, and the acct it answers
 // for (its subject: the canonical name, when the server goes by another).
+// A host on a blocked domain is not asked: its accounts do not exist here
+// (ErrNotFound).
 func (a *Accounts) webfinger(ctx context.Context, acct Acct) (*url.URL, string, error) {
+	if err := a.fetcher.refuse(ctx, acct.Host); errors.Is(err, ErrBlocked) {
+		return nil, "", ErrNotFound
+	} else if err != nil {
+		return nil, "", err
+	}
 	var resp *http.Response
 	var err error
 	// https; a test host may also be plain http (a test instance), tried

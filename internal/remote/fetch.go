@@ -39,14 +39,48 @@ type Fetcher struct {
 	signing Signing
 	self    []*url.URL // this instance's origins: its own and its media host
 
+	// blocked reports a host on a blocked domain (nil: none is); see
+	// WithBlocked.
+	blocked func(ctx context.Context, host string) (bool, error)
+
 	mu      sync.Mutex
 	rfc9421 map[string]bool // hosts that refused draft-cavage and took RFC 9421
 }
+
+// ErrBlocked: the host is on a domain the admin blocked; nothing is sent
+// to it.
+var ErrBlocked = errors.New("the host's domain is blocked")
 
 // NewFetcher fetches through client, signing as signing says, and never
 // from the origins in self.
 func NewFetcher(client *outbound.Client, signing Signing, self ...*url.URL) *Fetcher {
 	return &Fetcher{client: client, signing: signing, self: self, rfc9421: map[string]bool{}}
+}
+
+// WithBlocked makes f refuse every host blocked reports (store.DomainBlocked),
+// before any request: documents (and so keys and actors) and WebFinger
+// lookups alike. It is called once, when the instance is wired, before f
+// is used; it returns f.
+func (f *Fetcher) WithBlocked(blocked func(ctx context.Context, host string) (bool, error)) *Fetcher {
+	f.blocked = blocked
+	return f
+}
+
+// refuse is ErrBlocked for a host on a blocked domain: the one check every
+// way out of this package passes before the network. A failed lookup
+// refuses too: a block that cannot be read is not lifted.
+func (f *Fetcher) refuse(ctx context.Context, host string) error {
+	if f.blocked == nil {
+		return nil
+	}
+	blocked, err := f.blocked(ctx, host)
+	if err != nil {
+		return fmt.Errorf("domain block of %s: %w", host, err)
+	}
+	if blocked {
+		return fmt.Errorf("%s: %w", host, ErrBlocked)
+	}
+	return nil
 }
 
 // attempt is one way to sign a fetch.
@@ -94,11 +128,15 @@ func (f *Fetcher) own(u *url.URL) bool {
 
 // Document fetches one ActivityPub document and returns it with the URL it
 // came from after redirects. It refuses a URL on this instance's own
-// origins (never fetch what is ours: Akkoma 2024.03), a document that is
-// not ActivityPub by its Content-Type, and a redirect to another origin.
+// origins (never fetch what is ours: Akkoma 2024.03), one on a blocked
+// domain (ErrBlocked, before any request), a document that is not
+// ActivityPub by its Content-Type, and a redirect to another origin.
 func (f *Fetcher) Document(ctx context.Context, u *url.URL) ([]byte, *url.URL, error) {
 	if f.own(u) {
 		return nil, nil, &activitypub.OriginError{Reason: "a document on this instance's own origin is never fetched"}
+	}
+	if err := f.refuse(ctx, u.Host); err != nil {
+		return nil, nil, err
 	}
 	// A 401 to a signed fetch is knocked on once more with the other
 	// generation, and what worked is remembered for the host.

@@ -35,6 +35,33 @@ func (s *Service) ViewerByActor(ctx context.Context, actorID string) (int64, err
 	return a.ID, nil
 }
 
+// SignerViewer is the account a verified remote signer (actorID) speaks
+// for when it fetches owner's documents (owner's actor and statuses), as
+// ViewerByActor: 0 when the actor is not known here. ErrForbidden when
+// owner has blocked that account or is blocked by it: its signed fetches of
+// owner's documents are refused, the stripped actor included (an unsigned
+// fetch cannot be told from anyone's). A blocked domain is the federation
+// layer's to refuse, before any key is fetched.
+func (s *Service) SignerViewer(ctx context.Context, owner int64, actorID string) (int64, error) {
+	viewer, err := s.ViewerByActor(ctx, actorID)
+	if err != nil || viewer == 0 {
+		return viewer, err
+	}
+	blocked, err := s.store.Blocked(ctx, owner, viewer)
+	if err != nil {
+		return 0, err
+	}
+	if blocked {
+		return 0, ErrForbidden
+	}
+	return viewer, nil
+}
+
+// DomainBlocked reports whether host is on a domain the admin blocked.
+func (s *Service) DomainBlocked(ctx context.Context, host string) (bool, error) {
+	return s.store.DomainBlocked(ctx, host)
+}
+
 // LocalNote loads a local status of the named author for viewer, with what
 // its Note needs: ErrNotFound when it does not exist, is not the author's,
 // is a reblog, or the viewer may not see it (the store's one visibility

@@ -186,15 +186,27 @@ type RemoteAccount struct {
 // UpsertRemoteAccount stores a fetched remote actor, keyed by its id (uri):
 // a new one gets newID, a known one is brought up to date and keeps its id.
 // It returns the account's id. A remote actor never takes a local row: the
-// domain must not be empty.
+// domain must not be empty, nor blocked (ErrDomainBlocked).
 func (s *Store) UpsertRemoteAccount(ctx context.Context, r *RemoteAccount, newID int64) (int64, error) {
 	a := &r.Account
 	if a.Domain == "" {
 		return 0, fmt.Errorf("remote account %q: no domain", a.URI)
 	}
 	fields, _ := json.Marshal(nonNilFields(a.Fields))
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("remote account %s: %w", a.URI, err)
+	}
+	defer tx.Rollback()
+	// Checked in the write transaction: a lookup that began before its
+	// domain was blocked cannot bring an account back after the block.
+	if blocked, err := domainBlocked(ctx, tx, a.Domain); err != nil {
+		return 0, err
+	} else if blocked {
+		return 0, fmt.Errorf("remote account %s: %w", a.URI, ErrDomainBlocked)
+	}
 	var id int64
-	err := s.write.QueryRowContext(ctx, `INSERT INTO accounts (id, username, domain, uri, url, display_name, note, fields, locked, bot,
+	err = tx.QueryRowContext(ctx, `INSERT INTO accounts (id, username, domain, uri, url, display_name, note, fields, locked, bot,
 		discoverable, public_key_pem, avatar_remote_url, header_remote_url, inbox_url, shared_inbox_url, fetched_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (uri) DO UPDATE SET username = excluded.username, url = excluded.url, display_name = excluded.display_name,
@@ -212,6 +224,9 @@ func (s *Store) UpsertRemoteAccount(ctx context.Context, r *RemoteAccount, newID
 		return 0, fmt.Errorf("remote account %s@%s (%s): %w", a.Username, a.Domain, a.URI, ErrConflict)
 	}
 	if err != nil {
+		return 0, fmt.Errorf("remote account %s: %w", a.URI, err)
+	}
+	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("remote account %s: %w", a.URI, err)
 	}
 	return id, nil
