@@ -28,9 +28,9 @@ func versionString() string {
 }
 
 type instanceFacts struct {
-	users    int64
-	statuses int64
-	contact  *Account
+	users, activeMonth, activeHalfyear int64
+	statuses                           int64
+	contact                            *Account
 }
 
 // instanceDocsMaxAge is how stale the instance documents may be. They need no
@@ -100,6 +100,7 @@ func (a *API) facts(ctx context.Context) (instanceFacts, error) {
 		return f, err
 	}
 	f.users, f.statuses = counts.LocalUsers, counts.LocalPosts
+	f.activeMonth, f.activeHalfyear = counts.ActiveMonth, counts.ActiveHalfyear
 	if name := a.cfg.Instance.ContactUsername; name != "" {
 		acc, err := a.store.AccountByUsername(ctx, name, "")
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -192,7 +193,7 @@ func (a *API) instanceV2Doc(f instanceFacts) any {
 	return map[string]any{
 		"domain": a.cfg.InstanceURL().Host, "title": i.Title, "version": versionString(),
 		"source_url": "https://github.com/rampart-social/rampart", "description": i.Description,
-		"usage":     map[string]any{"users": map[string]int64{"active_month": f.users}},
+		"usage":     map[string]any{"users": map[string]int64{"active_month": f.activeMonth}},
 		"thumbnail": map[string]any{"url": base + DefaultThumbnailPath, "blurhash": nil, "versions": map[string]string{}},
 		"icon":      []any{},
 		"languages": []string{"en"},
@@ -244,7 +245,7 @@ func (a *API) nodeinfoDoc(version string, f instanceFacts) any {
 		"version": version, "software": software, "protocols": []string{"activitypub"},
 		"services":          map[string][]string{"inbound": {}, "outbound": {}},
 		"openRegistrations": a.cfg.Accounts.Registrations == config.RegistrationsOpen,
-		"usage":             map[string]any{"users": map[string]int64{"total": f.users, "activeMonth": f.users, "activeHalfyear": f.users}, "localPosts": f.statuses},
+		"usage":             map[string]any{"users": map[string]int64{"total": f.users, "activeMonth": f.activeMonth, "activeHalfyear": f.activeHalfyear}, "localPosts": f.statuses},
 		// upstream: clients that pick an API by the server's software
 		// (megalodon's detector) take an unknown name with a Mastodon
 		// upstream as Mastodon, which Rampart's client API is.

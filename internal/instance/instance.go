@@ -203,6 +203,10 @@ func (i *Instance) janitorRound(ctx context.Context) {
 		i.store.DeleteOldIdempotencyKeys(ctx, now.Add(-time.Hour).UnixMilli())); err != nil && ctx.Err() == nil {
 		i.log.Warn("removing expired sessions, codes and keys", "err", err)
 	}
+	// NodeInfo's active users, counted here so that serving them is one row.
+	if err := i.store.CountActiveUsers(ctx, now); err != nil && ctx.Err() == nil {
+		i.log.Warn("counting active users", "err", err)
+	}
 	// Processing is bounded at five minutes: anything older is stuck.
 	if _, err := i.store.FailStaleUploads(ctx, now.Add(-10*time.Minute), store.FailureStuck); err != nil && ctx.Err() == nil {
 		i.log.Warn("failing stuck uploads", "err", err)

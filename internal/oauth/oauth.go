@@ -377,6 +377,12 @@ func (s *Service) Bearer(ctx context.Context, raw string) (*store.Token, *store.
 	}
 	hash := Hash(raw)
 	t, app, user, err := s.store.UserToken(ctx, hash)
+	if err == nil && store.ActiveStale(user.User, s.now()) {
+		// Using a token is using the instance (NodeInfo's active users);
+		// recorded at most once a day. A failure to record it is a lost
+		// statistic, not a reason to refuse the request.
+		_ = s.store.TouchUserActive(ctx, user.Account.ID, s.now())
+	}
 	if err == nil || !errors.Is(err, store.ErrNotFound) {
 		return t, app, user, err
 	}

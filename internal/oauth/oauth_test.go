@@ -639,3 +639,36 @@ func TestEmptyFragmentRefused(t *testing.T) {
 		t.Error("a redirect URI with an (empty) fragment was accepted")
 	}
 }
+
+// Using a token marks its user active (NodeInfo's active users), at most
+// once a day.
+func TestBearerMarksTheUserActiveOnceADay(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	issued, err := f.exchange(f.code(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastActive := func() time.Time {
+		u, err := f.st.UserByAccountID(ctx, f.alice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.LastActiveAt
+	}
+	start := time.Now()
+	f.s.now = func() time.Time { return start.Add(36 * time.Hour) }
+	if _, _, _, err := f.s.Bearer(ctx, issued.Token); err != nil {
+		t.Fatal(err)
+	}
+	if got := lastActive(); !got.Equal(start.Add(36 * time.Hour).Truncate(time.Millisecond)) {
+		t.Fatalf("after a request a day and a half later: last active %v", got)
+	}
+	f.s.now = func() time.Time { return start.Add(40 * time.Hour) }
+	if _, _, _, err := f.s.Bearer(ctx, issued.Token); err != nil {
+		t.Fatal(err)
+	}
+	if got := lastActive(); !got.Equal(start.Add(36 * time.Hour).Truncate(time.Millisecond)) {
+		t.Fatalf("a request four hours later wrote the activity again: %v", got)
+	}
+}

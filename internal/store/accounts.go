@@ -64,6 +64,9 @@ type User struct {
 	DefaultLanguage  string
 	SignupReason     string
 	CreatedAt        time.Time
+	// LastActiveAt is when the user last used the instance, to the day
+	// (TouchUserActive).
+	LastActiveAt time.Time
 }
 
 func ms(t time.Time) int64     { return t.UnixMilli() }
@@ -137,9 +140,9 @@ func (s *Store) CreateLocalAccount(ctx context.Context, a *Account, u *User) err
 		return fmt.Errorf("create account: %w", err)
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO users (account_id, email, password_hash, role, approved, disabled, locale,
-		default_privacy, default_sensitive, default_language, signup_reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		default_privacy, default_sensitive, default_language, signup_reason, created_at, last_active_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, u.Email, u.PasswordHash, u.Role, boolInt(u.Approved), boolInt(u.Disabled), u.Locale, u.DefaultPrivacy,
-		boolInt(u.DefaultSensitive), u.DefaultLanguage, u.SignupReason, ms(u.CreatedAt))
+		boolInt(u.DefaultSensitive), u.DefaultLanguage, u.SignupReason, ms(u.CreatedAt), ms(u.CreatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("email %q: %w", u.Email, ErrConflict)
 	}
@@ -372,16 +375,16 @@ func expectOne(res sql.Result, err error, what string) error {
 // tokenUserCols are userCols without the password hash: a request
 // authenticated by a token never needs it, so the API's path never holds it.
 const tokenUserCols = `u.account_id, u.email, '', u.role, u.approved, u.disabled, u.locale, u.default_privacy,
-	u.default_sensitive, u.default_language, u.signup_reason, u.created_at`
+	u.default_sensitive, u.default_language, u.signup_reason, u.created_at, u.last_active_at`
 
 const userCols = `u.account_id, u.email, u.password_hash, u.role, u.approved, u.disabled, u.locale, u.default_privacy,
-	u.default_sensitive, u.default_language, u.signup_reason, u.created_at`
+	u.default_sensitive, u.default_language, u.signup_reason, u.created_at, u.last_active_at`
 
 func scanUser(row scanner, extra ...any) (*User, error) {
 	var u User
-	var created int64
+	var created, active int64
 	dest := append([]any{&u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Approved, &u.Disabled, &u.Locale,
-		&u.DefaultPrivacy, &u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &created}, extra...)
+		&u.DefaultPrivacy, &u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &created, &active}, extra...)
 	err := row.Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -389,7 +392,7 @@ func scanUser(row scanner, extra ...any) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	u.CreatedAt = fromMs(created)
+	u.CreatedAt, u.LastActiveAt = fromMs(created), fromMs(active)
 	return &u, nil
 }
 
@@ -412,7 +415,7 @@ type localUserScan struct {
 	st                         AccountStats
 	fields                     string
 	created, updated, ucreated int64
-	last                       int64
+	last, active               int64
 }
 
 func (x *localUserScan) dest() []any {
@@ -420,7 +423,7 @@ func (x *localUserScan) dest() []any {
 	return []any{&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &x.fields, &a.Locked, &a.Bot,
 		&a.Discoverable, &a.AvatarKey, &a.HeaderKey, &a.AvatarRemoteURL, &a.HeaderRemoteURL, &x.created, &x.updated,
 		&u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Approved, &u.Disabled, &u.Locale, &u.DefaultPrivacy,
-		&u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &x.ucreated,
+		&u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &x.ucreated, &x.active,
 		&st.Statuses, &st.Followers, &st.Following, &x.last, &st.FollowRequests}
 }
 
@@ -430,6 +433,7 @@ func (x *localUserScan) localUser() (*LocalUser, error) {
 		return nil, fmt.Errorf("account %d fields: %w", x.a.ID, err)
 	}
 	x.a.CreatedAt, x.a.UpdatedAt, x.u.CreatedAt = fromMs(x.created), fromMs(x.updated), fromMs(x.ucreated)
+	x.u.LastActiveAt = fromMs(x.active)
 	if x.last > 0 {
 		x.st.LastStatusAt = fromMs(x.last)
 	}
@@ -488,14 +492,17 @@ func (s *Store) SetUserFlags(ctx context.Context, accountID int64, role string, 
 type InstanceStats struct {
 	LocalUsers int64 // approved, enabled local users
 	LocalPosts int64 // local original statuses (not reblogs)
+	// Of the local users, those active in the last 30 and 180 days, as
+	// of the last CountActiveUsers.
+	ActiveMonth, ActiveHalfyear int64
 }
 
-const instanceStatsSQL = `SELECT local_users, local_posts FROM instance_stats WHERE id = 1`
+const instanceStatsSQL = `SELECT local_users, local_posts, active_month, active_halfyear FROM instance_stats WHERE id = 1`
 
 // InstanceStats reads the instance's figures.
 func (s *Store) InstanceStats(ctx context.Context) (InstanceStats, error) {
 	var st InstanceStats
-	err := s.read.QueryRowContext(ctx, instanceStatsSQL).Scan(&st.LocalUsers, &st.LocalPosts)
+	err := s.read.QueryRowContext(ctx, instanceStatsSQL).Scan(&st.LocalUsers, &st.LocalPosts, &st.ActiveMonth, &st.ActiveHalfyear)
 	if err != nil {
 		return st, fmt.Errorf("instance stats: %w", err)
 	}
@@ -518,4 +525,39 @@ func (s *Store) HiddenAccounts(ctx context.Context, ids []int64) (map[int64]bool
 		out[id] = true
 	}
 	return out, nil
+}
+
+// activeGranularity is how precisely a user's last activity is kept: a
+// day, so that using the instance writes at most once a day per user.
+const activeGranularity = 24 * time.Hour
+
+// TouchUserActive records that the user used the instance at at, unless
+// that was recorded within the day already (the caller may skip the call
+// when the loaded user's LastActiveAt says so).
+func (s *Store) TouchUserActive(ctx context.Context, accountID int64, at time.Time) error {
+	_, err := s.write.ExecContext(ctx, `UPDATE users SET last_active_at = ? WHERE account_id = ? AND last_active_at < ?`,
+		ms(at), accountID, ms(at.Add(-activeGranularity)))
+	if err != nil {
+		return fmt.Errorf("user %d activity: %w", accountID, err)
+	}
+	return nil
+}
+
+// ActiveStale reports whether a user's last activity, as loaded, is old
+// enough that TouchUserActive would write.
+func ActiveStale(u *User, now time.Time) bool {
+	return now.Sub(u.LastActiveAt) >= activeGranularity
+}
+
+// CountActiveUsers counts the approved, enabled local users active in the
+// 30 and 180 days before now into instance_stats: an index range each, run
+// by the hourly janitor, never by a request.
+func (s *Store) CountActiveUsers(ctx context.Context, now time.Time) error {
+	const q = `SELECT COUNT(*) FROM users INDEXED BY users_last_active WHERE approved = 1 AND disabled = 0 AND last_active_at >= ?`
+	_, err := s.write.ExecContext(ctx, `UPDATE instance_stats SET active_month = (`+q+`), active_halfyear = (`+q+`) WHERE id = 1`,
+		ms(now.AddDate(0, 0, -30)), ms(now.AddDate(0, 0, -180)))
+	if err != nil {
+		return fmt.Errorf("count active users: %w", err)
+	}
+	return nil
 }

@@ -307,7 +307,8 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	for _, col := range []string{"avatar_remote_url", "header_remote_url", "inbox_url", "shared_inbox_url", "fetched_at"} {
 		undo += ` ALTER TABLE accounts DROP COLUMN ` + col + `;` // 0008
 	}
-	undo += ` DROP TABLE domain_blocks;` // 0009
+	undo += ` DROP TABLE domain_blocks;`                                                   // 0009
+	undo += ` DROP INDEX users_last_active; ALTER TABLE users DROP COLUMN last_active_at;` // 0010
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

@@ -251,7 +251,7 @@ func (s *Store) CreateSession(ctx context.Context, se *Session) error {
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
-	return nil
+	return s.TouchUserActive(ctx, se.AccountID, se.CreatedAt) // signing in is using the instance
 }
 
 // SessionByHash loads a live session (expired ones are not found).

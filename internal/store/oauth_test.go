@@ -110,3 +110,50 @@ func TestRemoteStatusesAreStoredOnceByURIAndNeverForALocalAuthor(t *testing.T) {
 		t.Fatal("the refused status is in the store")
 	}
 }
+
+// NodeInfo's active users: counted from each user's last activity, which
+// is written at most once a day; pending and disabled users never count.
+func TestActiveUsersAreCountedByLastActivity(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t, 5) // user4 is waiting for approval
+	now := time.Now()
+	set := func(i int, at time.Time) {
+		if _, err := f.s.write.db.ExecContext(ctx, `UPDATE users SET last_active_at = ? WHERE account_id = ?`, ms(at), f.accounts[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(0, now.AddDate(0, 0, -2))   // this month
+	set(1, now.AddDate(0, 0, -100)) // this half-year
+	set(2, now.AddDate(0, 0, -200)) // neither
+	set(3, now.AddDate(0, 0, -1))   // this month, then disabled
+	if err := f.s.SetUserFlags(ctx, f.accounts[3], "user", true, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.CountActiveUsers(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.s.InstanceStats(ctx)
+	if err != nil || st.ActiveMonth != 1 || st.ActiveHalfyear != 2 {
+		t.Fatalf("active month %d, half-year %d, %v; want 1 and 2", st.ActiveMonth, st.ActiveHalfyear, err)
+	}
+	// A touch within the day writes nothing; a day later it does.
+	if err := f.s.TouchUserActive(ctx, f.accounts[0], now.AddDate(0, 0, -2).Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := f.s.UserByAccountID(ctx, f.accounts[0])
+	if !u.LastActiveAt.Equal(fromMs(ms(now.AddDate(0, 0, -2)))) {
+		t.Fatalf("a touch within the day moved the activity to %v", u.LastActiveAt)
+	}
+	if !ActiveStale(u, now) {
+		t.Fatal("an activity two days old is not stale")
+	}
+	if err := f.s.TouchUserActive(ctx, f.accounts[2], now); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.CountActiveUsers(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := f.s.InstanceStats(ctx); st.ActiveMonth != 2 || st.ActiveHalfyear != 3 {
+		t.Fatalf("after user2 came back: month %d, half-year %d; want 2 and 3", st.ActiveMonth, st.ActiveHalfyear)
+	}
+}
