@@ -7,30 +7,30 @@ import (
 	"time"
 )
 
-// blockOK runs a domain-block command that must succeed quietly (nothing on stderr).
+// blockOK runs a `admin domain` command that must succeed quietly (nothing on stderr).
 func blockOK(t *testing.T, env []string, args ...string) string {
 	t.Helper()
-	out, errOut, code := run(t, env, append([]string{"domain-block"}, args...)...)
+	out, errOut, code := run(t, env, append([]string{"admin", "domain"}, args...)...)
 	if code != 0 || errOut != "" {
-		t.Fatalf("domain-block %v: exit %d\nstdout: %s\nstderr: %s", args, code, out, errOut)
+		t.Fatalf("admin domain %v: exit %d\nstdout: %s\nstderr: %s", args, code, out, errOut)
 	}
 	return out
 }
 
-// blockFails checks a failing domain-block command: the exit status, one
+// blockFails checks a failing `admin domain` command: the exit status, one
 // stderr line, nothing on stdout.
 func blockFails(t *testing.T, env []string, wantCode int, want string, args ...string) {
 	t.Helper()
-	out, errOut, code := run(t, env, append([]string{"domain-block"}, args...)...)
+	out, errOut, code := run(t, env, append([]string{"admin", "domain"}, args...)...)
 	oneErrorLine(t, errOut, code, want)
 	if code != wantCode {
-		t.Errorf("domain-block %v: exit %d, want %d (%s)", args, code, wantCode, errOut)
+		t.Errorf("admin domain %v: exit %d, want %d (%s)", args, code, wantCode, errOut)
 	}
 	if n := strings.Count(strings.TrimSpace(errOut), "\n"); n != 0 {
-		t.Errorf("domain-block %v: want one stderr line, got:\n%s", args, errOut)
+		t.Errorf("admin domain %v: want one stderr line, got:\n%s", args, errOut)
 	}
 	if out != "" {
-		t.Errorf("domain-block %v: failed but printed %q", args, out)
+		t.Errorf("admin domain %v: failed but printed %q", args, out)
 	}
 }
 
@@ -60,13 +60,13 @@ func TestDomainBlockCommands(t *testing.T) {
 	}
 
 	// The domain is lower-cased; the flag may come before or after it.
-	if out := blockOK(t, env, "add", "Bad.Example", "--reason", "spam and abuse"); strings.TrimSpace(out) != "blocked bad.example and its subdomains" {
+	if out := blockOK(t, env, "block", "Bad.Example", "--reason", "spam and abuse"); strings.TrimSpace(out) != "blocked bad.example and its subdomains" {
 		t.Errorf("add: %q", out)
 	}
-	if out := blockOK(t, env, "add", "--reason", "worse", "bad.example."); strings.TrimSpace(out) != `bad.example was already blocked; reason set to "worse"` {
+	if out := blockOK(t, env, "block", "--reason", "worse", "bad.example."); strings.TrimSpace(out) != `bad.example was already blocked; reason set to "worse"` {
 		t.Errorf("add again: %q", out)
 	}
-	blockOK(t, env, "add", "other.example")
+	blockOK(t, env, "block", "other.example")
 	list := domainBlocks(t, env)
 	if len(list) != 2 || list[0].Domain != "bad.example" || list[0].Reason != "worse" || time.Since(list[0].CreatedAt) > time.Minute ||
 		list[1].Domain != "other.example" || list[1].Reason != "" {
@@ -81,22 +81,22 @@ func TestDomainBlockCommands(t *testing.T) {
 
 	// Bad input, and blocks of this instance's own hosts, change nothing.
 	for _, bad := range []string{"https://bad2.example/", "bad2.example:443", "*.bad2.example", "bad2.example/path", "bad_2.example"} {
-		blockFails(t, env, 2, "is not a domain name: give a host name such as example.net", "add", bad)
+		blockFails(t, env, 2, "is not a domain name: give a host name such as example.net", "block", bad)
 	}
-	blockFails(t, env, 2, "a domain is required", "add", "--reason", "x")
-	blockFails(t, env, 2, "a domain is required", "remove")
-	blockFails(t, env, 2, `unexpected argument "b.example"`, "add", "a.example", "b.example")
+	blockFails(t, env, 2, "a domain is required", "block", "--reason", "x")
+	blockFails(t, env, 2, "a domain is required", "unblock")
+	blockFails(t, env, 2, `unexpected argument "b.example"`, "block", "a.example", "b.example")
 	for _, own := range []string{"example.test", "EXAMPLE.test", "test", "media.example.test"} {
-		blockFails(t, env, 1, "would block this instance's own host", "add", own)
+		blockFails(t, env, 1, "would block this instance's own host", "block", own)
 	}
 	if got := domainBlocks(t, env); len(got) != 2 {
 		t.Errorf("failed adds changed the list: %+v", got)
 	}
 
 	// Removing: only what is blocked itself.
-	blockFails(t, env, 1, "sub.bad.example is not blocked itself: the block of bad.example covers it", "remove", "sub.bad.example")
-	blockFails(t, env, 1, "rampart domain-block remove: never.example is not blocked", "remove", "never.example")
-	if out := blockOK(t, env, "remove", "BAD.example"); !strings.HasPrefix(out, "unblocked bad.example") {
+	blockFails(t, env, 1, "sub.bad.example is not blocked itself: the block of bad.example covers it", "unblock", "sub.bad.example")
+	blockFails(t, env, 1, "rampart admin domain unblock: never.example is not blocked", "unblock", "never.example")
+	if out := blockOK(t, env, "unblock", "BAD.example"); !strings.HasPrefix(out, "unblocked bad.example") {
 		t.Errorf("remove: %q", out)
 	}
 	if got := domainBlocks(t, env); len(got) != 1 || got[0].Domain != "other.example" {

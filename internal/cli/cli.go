@@ -62,9 +62,9 @@ func commands() []command {
 		{"admin user approve", "approve a pending registration (--username)", runAdminUserApprove},
 		{"admin user promote", "give an account the admin role (--username; --role moderator for moderator)", runAdminUserPromote},
 		{"admin user demote", "make an account a plain user again (--username)", runAdminUserDemote},
-		{"domain-block add", "block a domain and its subdomains, removing their stored accounts (DOMAIN; --reason)", runDomainBlockAdd},
-		{"domain-block remove", "lift a domain block (DOMAIN)", runDomainBlockRemove},
-		{"domain-block list", "list the blocked domains (--json for JSON)", runDomainBlockList},
+		{"admin domain block", "block a domain and its subdomains, removing their stored accounts (DOMAIN; --reason)", runDomainBlockAdd},
+		{"admin domain unblock", "lift a domain block (DOMAIN)", runDomainBlockRemove},
+		{"admin domain list", "list the blocked domains (--json for JSON)", runDomainBlockList},
 		{"admin media prune", "remove uploads never attached within a day and files nothing refers to; report what was freed", runAdminMediaPrune},
 	}
 }

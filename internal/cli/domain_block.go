@@ -17,7 +17,7 @@ import (
 	"github.com/rampart-social/rampart/internal/store"
 )
 
-// The domain-block commands write the store directly, like the admin
+// The `admin domain` commands write the store directly, like the admin
 // commands; a running server reads the blocks on every signed request and
 // fetch, so a change holds from the next one on.
 
@@ -82,9 +82,9 @@ func findBlock(ctx context.Context, st *store.Store, d string) (exact, parent *s
 }
 
 func runDomainBlockAdd(ctx context.Context, args []string, io IO, _ instance.Options) error {
-	fs, cfgPath := adminFlags("domain-block add", io)
+	fs, cfgPath := adminFlags("admin domain block", io)
 	reason := fs.String("reason", "", "why, for the admins (never shown to the blocked domain)")
-	d, err := parseDomainArgs(fs, args, "rampart domain-block add example.net --reason spam")
+	d, err := parseDomainArgs(fs, args, "rampart admin domain block example.net --reason spam")
 	if err != nil {
 		return err
 	}
@@ -113,8 +113,8 @@ func runDomainBlockAdd(ctx context.Context, args []string, io IO, _ instance.Opt
 }
 
 func runDomainBlockRemove(ctx context.Context, args []string, io IO, _ instance.Options) error {
-	fs, cfgPath := adminFlags("domain-block remove", io)
-	d, err := parseDomainArgs(fs, args, "rampart domain-block remove example.net")
+	fs, cfgPath := adminFlags("admin domain unblock", io)
+	d, err := parseDomainArgs(fs, args, "rampart admin domain unblock example.net")
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func runDomainBlockRemove(ctx context.Context, args []string, io IO, _ instance.
 		err := inst.Store().UnblockDomain(ctx, d)
 		if errors.Is(err, store.ErrNotFound) {
 			if _, parent, ferr := findBlock(ctx, inst.Store(), d); ferr == nil && parent != nil {
-				return fmt.Errorf("%s is not blocked itself: the block of %s covers it (remove that one)", d, parent.Domain)
+				return fmt.Errorf("%s is not blocked itself: the block of %s covers it (unblock that one)", d, parent.Domain)
 			}
 			return fmt.Errorf("%s is not blocked", d)
 		}
@@ -134,7 +134,7 @@ func runDomainBlockRemove(ctx context.Context, args []string, io IO, _ instance.
 	})
 }
 
-// domainBlockJSON is one row of `domain-block list --json`.
+// domainBlockJSON is one row of `admin domain list --json`.
 type domainBlockJSON struct {
 	Domain    string    `json:"domain"`
 	Reason    string    `json:"reason"`
@@ -142,7 +142,7 @@ type domainBlockJSON struct {
 }
 
 func runDomainBlockList(ctx context.Context, args []string, io IO, _ instance.Options) error {
-	fs, cfgPath := adminFlags("domain-block list", io)
+	fs, cfgPath := adminFlags("admin domain list", io)
 	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -162,7 +162,7 @@ func runDomainBlockList(ctx context.Context, args []string, io IO, _ instance.Op
 			return enc.Encode(out)
 		}
 		if len(blocks) == 0 {
-			fmt.Fprintln(io.Stdout, "no blocked domains (block one with `rampart domain-block add`)")
+			fmt.Fprintln(io.Stdout, "no blocked domains (block one with `rampart admin domain block`)")
 			return nil
 		}
 		tw := tabwriter.NewWriter(io.Stdout, 0, 0, 2, ' ', 0)
