@@ -1,6 +1,7 @@
 package activitypub
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -22,4 +23,39 @@ func TestCheckDepthRefusesOnlyWhatNestsTooDeep(t *testing.T) {
 	if err := CheckDepth([]byte("[" + strings.Repeat("{},", 1000) + "{}]")); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// FuzzCheckDepth: on valid JSON, CheckDepth refuses exactly the documents
+// nested deeper than MaxDepth.
+func FuzzCheckDepth(f *testing.F) {
+	f.Add([]byte(`{"a":[1,{"b":"[[["}]}`))
+	f.Add([]byte(strings.Repeat("[", 40) + strings.Repeat("]", 40)))
+	f.Add([]byte(`"\\\"[["`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var v any
+		if json.Unmarshal(b, &v) != nil {
+			_ = CheckDepth(b) // any answer, no panic
+			return
+		}
+		if got, want := CheckDepth(b) == nil, depthOf(v) <= MaxDepth; got != want {
+			t.Fatalf("CheckDepth accepted=%v for depth %d", got, depthOf(v))
+		}
+	})
+}
+
+func depthOf(v any) int {
+	deepest := 0
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			deepest = max(deepest, depthOf(e))
+		}
+		return deepest + 1
+	case map[string]any:
+		for _, e := range x {
+			deepest = max(deepest, depthOf(e))
+		}
+		return deepest + 1
+	}
+	return 0
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/httpsig"
 	"github.com/rampart-social/rampart/internal/remote"
 	"github.com/rampart-social/rampart/internal/store"
 )
@@ -58,7 +59,8 @@ type Federation struct {
 	base     string // the instance URL, no trailing slash
 	host     string // the instance's host (and port, if any)
 
-	remote *remote.Keys
+	remote  *remote.Keys
+	replays *httpsig.ReplayCache // signatures of deliveries accepted within their window
 }
 
 // New returns the handlers for d.
@@ -67,6 +69,7 @@ func New(d Deps) *Federation {
 	f := &Federation{cfg: d.Config, log: d.Log, accounts: d.Accounts, notes: d.Notes, keys: d.Keys, blocks: d.Blocks,
 		base: strings.TrimSuffix(u.String(), "/"), host: u.Host}
 	f.remote = remote.NewKeys(d.Fetcher)
+	f.replays = httpsig.NewReplayCache(replayEntries)
 	return f
 }
 
@@ -82,6 +85,8 @@ func (f *Federation) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /actor", f.instanceActor)
 	mux.HandleFunc("GET /users/{username}/statuses/{id}", f.note)
 	mux.HandleFunc("GET /users/{username}/outbox", f.outbox)
+	mux.HandleFunc("POST /inbox", f.inbox)
+	mux.HandleFunc("POST /users/{username}/inbox", f.inbox)
 	mux.HandleFunc("GET /users/{username}/collections/featured", f.featured)
 	mux.HandleFunc("GET /users/{username}/followers", f.followCount(true))
 	mux.HandleFunc("GET /users/{username}/following", f.followCount(false))

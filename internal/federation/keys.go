@@ -37,26 +37,38 @@ func (f *Federation) verifySigner(r *http.Request) (*activitypub.FoundKey, error
 	if !httpsig.Signed(r) {
 		return nil, nil
 	}
+	_, key, err := f.verify(r, nil)
+	return key, err
+}
+
+// verify checks r's signature and returns it with the key that made it.
+// For a request with a body (a delivery), body is it: its digest is
+// recomputed before anything else, so that a request whose body does not
+// match costs no key fetch.
+func (f *Federation) verify(r *http.Request, body []byte) (*httpsig.Signature, *activitypub.FoundKey, error) {
 	sig, err := httpsig.Parse(r, f.cfg.InstanceURL().Scheme)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := sig.Check(time.Now()); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if err := sig.VerifyBody(body); err != nil {
+		return nil, nil, err
 	}
 	if kid, err := url.Parse(sig.KeyID); err == nil && kid.Host != "" {
 		if err := f.refuseBlocked(r.Context(), kid.Host); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	key, err := f.remote.Key(r.Context(), sig.KeyID, false)
 	if err != nil {
-		return nil, fmt.Errorf("key %s: %w", sig.KeyID, err)
+		return nil, nil, fmt.Errorf("key %s: %w", sig.KeyID, err)
 	}
 	if err := sig.Verify(key.Key); err != nil {
 		fresh, ferr := f.remote.Key(r.Context(), sig.KeyID, true)
 		if ferr != nil || sig.Verify(fresh.Key) != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		key = fresh
 	}
@@ -64,12 +76,12 @@ func (f *Federation) verifySigner(r *http.Request) (*activitypub.FoundKey, error
 	// checked again so that the rule does not rest on that one.
 	owner, err := url.Parse(key.Owner)
 	if err != nil {
-		return nil, fmt.Errorf("key %s: owner %q: %w", sig.KeyID, key.Owner, err)
+		return nil, nil, fmt.Errorf("key %s: owner %q: %w", sig.KeyID, key.Owner, err)
 	}
 	if err := f.refuseBlocked(r.Context(), owner.Host); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return key, nil
+	return sig, key, nil
 }
 
 // refuseBlocked is errBlocked for a host on a blocked domain.

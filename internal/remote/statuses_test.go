@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/rampart-social/rampart/internal/activitypub"
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/outbound"
+	"github.com/rampart-social/rampart/internal/sanitize"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -233,4 +235,34 @@ func TestAnActorOnAnotherHostNeedsItsHostsWord(t *testing.T) {
 	if _, err := st.AccountByUsername(ctx, "bob", thirdHost); err == nil {
 		t.Error("bob is stored under the third host")
 	}
+}
+
+// FuzzParseNote: any bytes are a Note that holds to the rules or a
+// refusal; what is kept is sanitized and attributed to the author.
+func FuzzParseNote(f *testing.F) {
+	author := &store.Account{ID: 7, URI: "https://b.example/users/bob", Domain: "b.example"}
+	origin := mustParse("https://b.example/users/bob/statuses/1")
+	f.Add(noteJSON(origin.String(), author.URI, `<p>hi <script>x</script></p>`))
+	f.Add([]byte(`{"id":"https://b.example/n","type":["Note"],"attributedTo":[{"id":"https://b.example/users/bob"}],"to":"as:Public",` +
+		`"contentMap":{"de":"<p>Hallo</p>"},"attachment":[{"url":[{"href":"https://b.example/a.png"}],"name":"<b>x</b>"}],"tag":{"type":"Mention"}}`))
+	f.Add([]byte(`{"type":"Article","name":"<i>T</i>","id":"https://b.example/a","attributedTo":"https://b.example/users/bob","cc":["https://www.w3.org/ns/activitystreams#Public"]}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		n, err := parseNote(raw, author, origin, time.Now())
+		if err != nil {
+			var ne *NoteError
+			if !errors.As(err, &ne) {
+				t.Fatalf("refused with %T %v", err, err)
+			}
+			return
+		}
+		if n.status.AccountID != author.ID || n.status.Visibility > store.Unlisted {
+			t.Fatalf("kept %+v", n.status)
+		}
+		if n.status.Content != sanitize.HTML(n.status.Content) {
+			t.Fatalf("content not sanitized: %q", n.status.Content)
+		}
+		if u := mustParse(n.status.URI); !activitypub.SameOrigin(u, origin) {
+			t.Fatalf("id %q off the origin", n.status.URI)
+		}
+	})
 }

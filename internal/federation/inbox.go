@@ -1,0 +1,141 @@
+package federation
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/rampart-social/rampart/internal/activitypub"
+	"github.com/rampart-social/rampart/internal/httpsig"
+	"github.com/rampart-social/rampart/internal/social"
+)
+
+// Bounds of a delivery.
+const (
+	// MaxInboxBytes bounds an activity's body; a longer one is 413 and is
+	// not read further. Mastodon's own limit is 1 MB; activities are a few
+	// KiB, and a long post with its HTML under 100 KiB.
+	MaxInboxBytes = 256 << 10
+	// replayEntries bounds the replay cache: about 100 bytes each, so
+	// 10 MB at most.
+	replayEntries = 100_000
+	// inboxRetryAfter is what a peer is asked to wait before delivering
+	// again an activity this version cannot process.
+	inboxRetryAfter = "3600"
+)
+
+// inbox is POST /inbox (the shared inbox) and /users/{username}/inbox: the
+// gate every delivery passes. A delivery is an ActivityPub document of at
+// most MaxInboxBytes, signed (either generation) with the body's digest
+// covered and recomputed, by a key whose owner is the activity's actor,
+// not seen before within the signature window, from a domain not blocked.
+// Anything else is refused: 401 for the signature, 403 for a block, 413,
+// 415, 400, and nothing of it is kept.
+//
+// Processing activities is part 2 of federation. Until then a delivery
+// that passes the gate is answered 503 with Retry-After: peers keep it and
+// deliver it again later (a 202 would make them drop it, lost).
+func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
+	var owner int64 // 0: the shared inbox
+	if name := r.PathValue("username"); name != "" {
+		acc, err := f.accounts.LocalAccount(r.Context(), name)
+		if errors.Is(err, social.ErrNotFound) {
+			http.NotFound(w, r)
+			return
+		} else if err != nil {
+			f.fail(w, "inbox owner", err)
+			return
+		}
+		owner = acc.ID
+	}
+	if !activitypub.IsContentType(r.Header.Get("Content-Type")) {
+		http.Error(w, "An ActivityPub document is required.", http.StatusUnsupportedMediaType)
+		return
+	}
+	if !httpsig.Signed(r) {
+		f.unauthorized(w)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxInboxBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		http.Error(w, "The activity is too large.", http.StatusRequestEntityTooLarge)
+		return
+	}
+	if err != nil {
+		http.Error(w, "The body could not be read.", http.StatusBadRequest)
+		return
+	}
+	sig, key, err := f.verify(r, body)
+	if errors.Is(err, errBlocked) {
+		f.log.Info("delivery from a blocked domain refused", "path", r.URL.Path, "err", err)
+		forbidden(w)
+		return
+	}
+	if err != nil {
+		f.log.Info("delivery refused: signature not verified", "path", r.URL.Path, "err", err)
+		f.unauthorized(w)
+		return
+	}
+	actor, err := activityActor(body)
+	if err != nil {
+		http.Error(w, "The activity is malformed: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if actor != key.Owner {
+		// Only the actor's own key speaks for it: forwarded activities
+		// are fetched from their origin instead (part 2).
+		f.log.Info("delivery refused: signed by another actor", "actor", actor, "signer", key.Owner)
+		f.unauthorized(w)
+		return
+	}
+	if owner != 0 {
+		if _, err := f.blocks.SignerViewer(r.Context(), owner, key.Owner); errors.Is(err, social.ErrForbidden) {
+			forbidden(w)
+			return
+		} else if err != nil {
+			f.fail(w, "inbox signer", err)
+			return
+		}
+	}
+	// Counted only once verified: forgeries cannot fill the cache.
+	if f.replays.Seen(sig, time.Now()) {
+		f.log.Info("delivery refused: a replayed signature", "signer", key.Owner)
+		f.unauthorized(w)
+		return
+	}
+	f.log.Info("delivery verified; not processed by this version", "actor", actor)
+	w.Header().Set("Retry-After", inboxRetryAfter)
+	http.Error(w, "Activities are not processed by this version yet; deliver again later.", http.StatusServiceUnavailable)
+}
+
+// activityActor reads an activity's actor: its id, given as a string or as
+// an object with an id.
+func activityActor(body []byte) (string, error) {
+	if err := activitypub.CheckDepth(body); err != nil {
+		return "", err
+	}
+	var doc struct {
+		Type  json.RawMessage `json:"type"`
+		Actor json.RawMessage `json:"actor"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return "", errors.New("not JSON")
+	}
+	var id string
+	if json.Unmarshal(doc.Actor, &id) != nil {
+		var obj struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(doc.Actor, &obj) != nil {
+			return "", errors.New("no actor")
+		}
+		id = obj.ID
+	}
+	if id == "" || len(doc.Type) == 0 {
+		return "", errors.New("no actor or type")
+	}
+	return id, nil
+}
