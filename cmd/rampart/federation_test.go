@@ -8,32 +8,53 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mattn/go-mastodon"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
 
-// Two Rampart processes on two host names (localhost and 127.0.0.1: two
-// names this machine resolves without DNS), each behind its own nginx with
+// Two Rampart processes on two host names, each behind its own nginx with
 // real TLS under a certificate the test makes and the processes trust
-// (SSL_CERT_FILE). Each person finds the other through search with
-// resolve=true: WebFinger, then the actor fetched with a signed GET, which
-// the other verifies by fetching the signer's instance actor. The bio
-// arriving proves the whole actor was served, which authorized fetch keeps
-// for a verified signer; an unsigned fetch gets the stripped actor.
+// (SSL_CERT_FILE). Where the machine allows it (root, iproute2), each runs
+// in its own network namespace, a.test and b.test on port 443 joined by a
+// veth pair; elsewhere on two names this machine resolves without DNS
+// (localhost and 127.0.0.1), on ports. Each person finds the other through
+// search with resolve=true: WebFinger, then the actor fetched with a
+// signed GET, which the other verifies by fetching the signer's instance
+// actor. The bio arriving proves the whole actor was served, which
+// authorized fetch keeps for a verified signer; an unsigned fetch gets the
+// stripped actor. Then, through a Mastodon client library, a person sees
+// the other's posts (read from the outbox) and mentions them.
 func TestTwoInstancesFederateOverTLS(t *testing.T) {
 	dir := t.TempDir()
-	cert, key, pool := testutil.SelfSignedCert(t, dir, "localhost", "127.0.0.1")
-	portA, portB := freePort(t), freePort(t)
-	for portB == portA {
-		portB = freePort(t)
+	var a, b *deployment
+	var client *http.Client
+	var hostA, hostB string // the hosts accts name: with a port on loopback
+	if nsA, nsB, ok := newNetnsPair(t, []string{"a.test", "media.a.test"}, []string{"b.test", "media.b.test"}); ok {
+		cert, key, pool := testutil.SelfSignedCert(t, dir, "a.test", "media.a.test", "b.test", "media.b.test")
+		env := []string{"SSL_CERT_FILE=" + cert}
+		peer := func(app, media, other string, ns *netNS) *deployment {
+			return deploy(t, deployOptions{appHost: app, mediaHost: media, cert: cert, key: key, pool: pool, env: env, ns: ns,
+				config: map[string]string{`test_hosts = []`: `test_hosts = ["` + other + `"]`}})
+		}
+		a, b = peer("a.test", "media.a.test", "b.test", nsA), peer("b.test", "media.b.test", "a.test", nsB)
+		client = netnsClient(pool, nil, map[string]*netNS{"a.test": nsA, "media.a.test": nsA, "b.test": nsB, "media.b.test": nsB})
+		hostA, hostB = "a.test", "b.test"
+	} else {
+		cert, key, pool := testutil.SelfSignedCert(t, dir, "localhost", "127.0.0.1")
+		portA, portB := freePort(t), freePort(t)
+		for portB == portA {
+			portB = freePort(t)
+		}
+		env := []string{"SSL_CERT_FILE=" + cert}
+		peer := func(app, media, httpsPort, other string) *deployment {
+			return deploy(t, deployOptions{appHost: app, mediaHost: media, httpsPort: httpsPort, cert: cert, key: key, pool: pool, env: env,
+				config: map[string]string{`test_hosts = []`: `test_hosts = ["` + other + `"]`}})
+		}
+		a = peer("localhost", "127.0.0.1", portA, "127.0.0.1:"+portB)
+		b = peer("127.0.0.1", "localhost", portB, "localhost:"+portA)
+		client = proxyClient(t, pool, "", nil)
+		hostA, hostB = "localhost:"+portA, "127.0.0.1:"+portB
 	}
-	env := []string{"SSL_CERT_FILE=" + cert}
-	peer := func(app, media, httpsPort, other string) *deployment {
-		return deploy(t, deployOptions{appHost: app, mediaHost: media, httpsPort: httpsPort, cert: cert, key: key, pool: pool, env: env,
-			config: map[string]string{`test_hosts = []`: `test_hosts = ["` + other + `"]`}})
-	}
-	a := peer("localhost", "127.0.0.1", portA, "127.0.0.1:"+portB)
-	b := peer("127.0.0.1", "localhost", portB, "localhost:"+portA)
-	client := proxyClient(t, pool, "", nil)
 
 	// One person on each, signed in through the pages, with a bio.
 	person := func(d *deployment, name, bio string) string {
@@ -88,14 +109,33 @@ func TestTwoInstancesFederateOverTLS(t *testing.T) {
 		}
 		return out.Accounts[0]
 	}
-	omarOnA := find(a, nina, "omar@127.0.0.1:"+portB)
-	if omarOnA["acct"] != "omar@127.0.0.1:"+portB || omarOnA["uri"] != b.app+"/users/omar" || omarOnA["url"] != b.app+"/@omar" {
+	// Omar posts before anyone on A knows him: public, and followers only.
+	omarPost := func(text, visibility string) string {
+		t.Helper()
+		req, _ := http.NewRequest("POST", b.app+"/api/v1/statuses", strings.NewReader(url.Values{"status": {text}, "visibility": {visibility}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", "Bearer "+omar)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st struct{ URI string }
+		if body := readAll(t, resp); resp.StatusCode != 200 || json.Unmarshal(body, &st) != nil {
+			t.Fatalf("omar posts: %d %s", resp.StatusCode, body)
+		}
+		return st.URI
+	}
+	publicURI := omarPost("Hello from B, #fediverse", "public")
+	omarPost("Only for my followers", "private")
+
+	omarOnA := find(a, nina, "omar@"+hostB)
+	if omarOnA["acct"] != "omar@"+hostB || omarOnA["uri"] != b.app+"/users/omar" || omarOnA["url"] != b.app+"/@omar" {
 		t.Errorf("omar as A shows him: %v", omarOnA)
 	}
 	if note := fmt.Sprint(omarOnA["note"]); !strings.Contains(note, "Omar lives there") {
 		t.Errorf("omar's bio did not arrive on A (%q): B served the stripped actor, so it did not verify A's signed fetch", note)
 	}
-	ninaOnB := find(b, omar, "nina@localhost:"+portA)
+	ninaOnB := find(b, omar, "nina@"+hostA)
 	if note := fmt.Sprint(ninaOnB["note"]); !strings.Contains(note, "Nina writes &lt;b&gt;here&lt;/b&gt;") {
 		t.Errorf("nina's bio on B: %q", note)
 	}
@@ -105,7 +145,7 @@ func TestTwoInstancesFederateOverTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body := readAll(t, resp); resp.StatusCode != 200 || !strings.Contains(string(body), `"acct":"omar@127.0.0.1:`+portB+`"`) {
+	if body := readAll(t, resp); resp.StatusCode != 200 || !strings.Contains(string(body), `"acct":"omar@`+hostB+`"`) {
 		t.Errorf("GET the remote account on A: %d %s", resp.StatusCode, body)
 	}
 
@@ -122,5 +162,37 @@ func TestTwoInstancesFederateOverTLS(t *testing.T) {
 	}
 	if actor["publicKey"] == nil || actor["summary"] != nil || actor["outbox"] != nil {
 		t.Errorf("unsigned fetch got %v; want the stripped actor", actor)
+	}
+
+	// Nina's Mastodon app (the third-party client library) sees Omar's
+	// profile and his public post, not the followers-only one, and a post
+	// mentioning him links him.
+	ctx := t.Context()
+	app := mastodon.NewClient(&mastodon.Config{Server: a.app, AccessToken: nina})
+	app.Client = *client
+	found, err := app.Search(ctx, "@omar@"+hostB, true)
+	if err != nil || len(found.Accounts) != 1 || found.Accounts[0].Acct != "omar@"+hostB {
+		t.Fatalf("the app's search: %+v %v", found, err)
+	}
+	posts, err := app.GetAccountStatuses(ctx, found.Accounts[0].ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(posts) != 1 || posts[0].URI != publicURI || !strings.Contains(posts[0].Content, "Hello from B") || posts[0].Visibility != "public" {
+		t.Fatalf("omar's posts in the app: %d, %+v", len(posts), posts)
+	}
+	mention, err := app.PostStatus(ctx, &mastodon.Toot{Status: "Nice to meet you, @omar@" + hostB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(hostB, ":") {
+		// On loopback names the host has a port, which a mention cannot
+		// carry; the namespaces run this part.
+		t.Logf("mention not checked: %s has a port", hostB)
+		return
+	}
+	if len(mention.Mentions) != 1 || mention.Mentions[0].Acct != "omar@"+hostB || mention.Mentions[0].ID != found.Accounts[0].ID ||
+		!strings.Contains(mention.Content, `href="`+b.app+`/@omar"`) {
+		t.Errorf("the mention: %+v\n%s", mention.Mentions, mention.Content)
 	}
 }

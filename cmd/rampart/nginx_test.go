@@ -51,10 +51,14 @@ const (
 
 // startNginx runs nginx in the foreground on conf, everything it writes under
 // prefix, and stops it (master and workers) at cleanup.
-func startNginx(t *testing.T, nginx, prefix, conf, probeAddr string) {
+func startNginx(t *testing.T, ns *netNS, nginx, prefix, conf, probeAddr string) {
 	t.Helper()
 	var out testutil.SyncBuffer
 	cmd := exec.Command(nginx, "-p", prefix, "-c", conf)
+	dial := (&net.Dialer{Timeout: time.Second}).DialContext
+	if ns != nil {
+		cmd, dial = ns.command(nginx, "-p", prefix, "-c", conf), ns.dial
+	}
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its workers share its process group
 	if err := cmd.Start(); err != nil {
@@ -84,7 +88,10 @@ func startNginx(t *testing.T, nginx, prefix, conf, probeAddr string) {
 			t.Fatalf("nginx exited at start:\n%s\n%s", out.String(), logs)
 		default:
 		}
-		if c, err := net.DialTimeout("tcp", probeAddr, time.Second); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		c, err := dial(ctx, "tcp", probeAddr)
+		cancel()
+		if err == nil {
 			c.Close()
 			return
 		}
@@ -161,6 +168,42 @@ type deployment struct {
 	appHost, mediaHost  string
 	rampart             *proc
 	rampartAddr         string
+	ns                  *netNS // nil: on this machine's loopback
+}
+
+// browser is a client for d's hosts through nginx, as proxyClient, whether
+// d runs on loopback or in a network namespace.
+func (d *deployment) browser(t *testing.T, jar http.CookieJar) *http.Client {
+	t.Helper()
+	if d.ns == nil {
+		return proxyClient(t, d.pool, "", jar)
+	}
+	return netnsClient(d.pool, jar, map[string]*netNS{d.appHost: d.ns, d.mediaHost: d.ns})
+}
+
+// netnsClient reaches each host in routes through nginx in its namespace,
+// trusting only the test certificate. It does not follow redirects.
+func netnsClient(pool *x509.CertPool, jar http.CookieJar, routes map[string]*netNS) *http.Client {
+	return &http.Client{
+		Jar:     jar,
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				host, port, err := net.SplitHostPort(addr)
+				if err != nil {
+					return nil, err
+				}
+				ns := routes[host]
+				if ns == nil {
+					return nil, fmt.Errorf("test resolver: %s is in no namespace of this test", host)
+				}
+				return ns.dial(ctx, network, net.JoinHostPort(ns.ip, port))
+			},
+			TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+			ForceAttemptHTTP2: true,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 // deployBehindNginx starts Rampart and, in front of it, nginx with the site
@@ -186,6 +229,9 @@ type deployOptions struct {
 	config             map[string]string // more replacements in gen config's text
 	env                []string          // for the rampart process
 	edit               func(site string) string
+	// ns runs Rampart and nginx in that network namespace, nginx on the
+	// standard ports, so the instance's URLs carry no port.
+	ns *netNS
 }
 
 // deploy starts Rampart as o says and, in front of it, nginx with the site
@@ -193,7 +239,10 @@ type deployOptions struct {
 func deploy(t *testing.T, o deployOptions) *deployment {
 	t.Helper()
 	nginx := testutil.Nginx(t)
-	d := &deployment{}
+	d := &deployment{ns: o.ns}
+	if o.ns != nil {
+		o.httpsPort = "443"
+	}
 	ports := map[string]bool{}
 	if o.httpsPort != "" {
 		ports[o.httpsPort] = true
@@ -214,6 +263,11 @@ func deploy(t *testing.T, o deployOptions) *deployment {
 	d.appHost, d.mediaHost = o.appHost, o.mediaHost
 	d.app = "https://" + o.appHost + ":" + d.httpsPort
 	d.media = "https://" + o.mediaHost + ":" + d.httpsPort
+	if o.ns != nil {
+		// Alone in its namespace: the standard ports, and URLs without one.
+		d.httpPort, d.rampartAddr = "80", "127.0.0.1:8080"
+		d.app, d.media = "https://"+o.appHost, "https://"+o.mediaHost
+	}
 
 	// The config: gen config's text with the test's origins, listener and
 	// data directory (0700, as systemd's StateDirectoryMode makes it).
@@ -287,9 +341,15 @@ func deploy(t *testing.T, o deployOptions) *deployment {
 		t.Fatalf("nginx -t: %v\n%s\nsite:\n%s", err, out, site)
 	}
 
-	d.rampart = startProc(t, o.env, "serve", "--config", d.cfg)
-	waitReady(t, d.rampart, d.rampartAddr, o.appHost)
-	startNginx(t, nginx, prefix, conf, "127.0.0.1:"+d.httpsPort)
+	if o.ns == nil {
+		d.rampart = startProc(t, o.env, "serve", "--config", d.cfg)
+		waitReady(t, d.rampart, d.rampartAddr, o.appHost)
+	} else {
+		args := []string{"serve", "--config", d.cfg}
+		d.rampart = startCmd(t, o.ns.command(binary, args...), o.env, args)
+		waitReadyIn(t, o.ns, d.rampart, d.rampartAddr, o.appHost)
+	}
+	startNginx(t, o.ns, nginx, prefix, conf, "127.0.0.1:"+d.httpsPort)
 	return d
 }
 
@@ -546,10 +606,11 @@ func nginxSignIn(t *testing.T, d *deployment, clientID, clientSecret string) str
 // nginxSignInAs is nginxSignIn for another app and person.
 func nginxSignInAs(t *testing.T, d *deployment, clientID, clientSecret, appName, username, password string) string {
 	t.Helper()
-	browser := proxyClient(t, d.pool, "", mustJar(t))
+	browser := d.browser(t, mustJar(t))
+	appHost := strings.TrimPrefix(d.app, "https://")
 	// Follow redirects within the app host, as a browser does.
 	browser.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
-		if req.URL.Host != d.appHost+":"+d.httpsPort {
+		if req.URL.Host != appHost {
 			return fmt.Errorf("redirected off the app host to %s", req.URL)
 		}
 		return nil
