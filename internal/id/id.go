@@ -48,6 +48,17 @@ func (g *Generator) Next() int64 {
 // Time is when an id was made.
 func Time(id int64) time.Time { return time.UnixMilli(id >> 16).UTC() }
 
+// At is an id of instant t with a random sequence, for something made
+// elsewhere at t (a remote status): it sorts by when it was made, as
+// Mastodon's ids for remote statuses do. Two made for one millisecond may
+// collide; the store's primary key catches that, and the caller takes the
+// next id.
+func At(t time.Time) int64 {
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	return t.UnixMilli()<<16 | int64(binary.BigEndian.Uint16(b[:])&0x7fff)
+}
+
 // Floor is the smallest id of instant t, for time-based cursors.
 func Floor(t time.Time) int64 { return t.UnixMilli() << 16 }
 

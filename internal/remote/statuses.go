@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rampart-social/rampart/internal/activitypub"
+	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/ratelimit"
 	"github.com/rampart-social/rampart/internal/sanitize"
 	"github.com/rampart-social/rampart/internal/store"
@@ -274,7 +275,7 @@ func validLanguage(l string) string {
 // keeps its row. It returns the status id.
 func (a *Accounts) storeNote(ctx context.Context, n *parsedNote) (int64, error) {
 	st := n.status
-	st.ID = a.ids.Next()
+	st.ID = id.At(st.CreatedAt) // sorted by when it was written, not when it arrived
 	if n.inReplyTo != "" {
 		if parent, err := a.store.StatusByURI(ctx, n.inReplyTo); err == nil {
 			st.InReplyToID, st.InReplyToAccountID = parent.ID, parent.AccountID

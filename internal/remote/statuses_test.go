@@ -127,6 +127,10 @@ func TestNotesByURLFollowTheOriginRules(t *testing.T) {
 	if got.CreatedAt.Year() != 2026 || got.CreatedAt.Month() != time.January {
 		t.Errorf("published read as %v", got.CreatedAt)
 	}
+	// Its id sorts by when it was written, not when it arrived.
+	if !id.Time(sid).Equal(got.CreatedAt) {
+		t.Errorf("id made at %v, for a status published %v", id.Time(sid), got.CreatedAt)
+	}
 	tags, _ := st.StatusTags(ctx, []int64{sid})
 	if len(tags[sid]) != 1 || tags[sid][0] != "fedi" {
 		t.Errorf("tags %v", tags[sid])

@@ -102,6 +102,12 @@ func TestRemoteStatusesAreStoredOnceByURIAndNeverForALocalAuthor(t *testing.T) {
 	if feed != 1 || authorFeed != 0 {
 		t.Fatalf("home feed: follower %d, remote author %d; want 1 and 0", feed, authorFeed)
 	}
+	// Another status of the same millisecond given the same id takes the
+	// next one.
+	same := &Status{ID: st.ID, URI: "https://b.example/users/bob/statuses/3", AccountID: bob, Visibility: Public, CreatedAt: now}
+	if id3, created, err := f.s.CreateRemoteStatus(ctx, NewStatus{Status: same}); err != nil || !created || id3 != st.ID+1 {
+		t.Fatalf("an id taken: got %d created %v err %v; want %d", id3, created, err, st.ID+1)
+	}
 	local := &Status{ID: f.id(), URI: "https://b.example/users/bob/statuses/2", AccountID: f.accounts[0], Visibility: Public, CreatedAt: now}
 	if _, _, err := f.s.CreateRemoteStatus(ctx, NewStatus{Status: local}); err == nil {
 		t.Fatal("a remote status written under a local account was stored")
