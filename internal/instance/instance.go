@@ -86,9 +86,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		TestHosts: cfg.Federation.TestHosts,
 	})
 	base := strings.TrimSuffix(cfg.InstanceURL().String(), "/")
-	// Nothing is fetched from, nor looked up on, a blocked domain.
+	// Nothing is fetched from, nor looked up on, a blocked domain; no
+	// document is taken from another server's upload host.
 	fetcher := remote.NewFetcher(client, remote.InstanceSigning(acc, federation.InstanceKeyID(base)), cfg.InstanceURL(), cfg.MediaOrigin()).
-		WithBlocked(st.DomainBlocked)
+		WithBlocked(st.DomainBlocked).WithMediaHosts(st.RemoteMediaHost)
 	remoteAccounts := remote.NewAccounts(log, client, fetcher, st, ids)
 	so := social.New(cfg, st, ids, remoteAccounts)
 	mux := http.NewServeMux()

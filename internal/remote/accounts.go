@@ -19,6 +19,7 @@ import (
 	"github.com/rampart-social/rampart/internal/ratelimit"
 	"github.com/rampart-social/rampart/internal/sanitize"
 	"github.com/rampart-social/rampart/internal/store"
+	"golang.org/x/net/publicsuffix"
 )
 
 // Bounds of a remote account.
@@ -124,8 +125,46 @@ func (a *Accounts) fetchAndStore(ctx context.Context, href *url.URL, acct Acct, 
 	if err != nil {
 		return nil, err
 	}
+	if err := a.recordMediaHosts(ctx, acc); err != nil {
+		return nil, err
+	}
 	a.backfillLogged(ctx, acc, outbox)
 	return acc, nil
+}
+
+// recordMediaHosts keeps the hosts acc's avatar and header are served from
+// when they are another host of the actor's own domain (files.example.social
+// for example.social): documents from them are refused from then on. A host
+// on another domain is not kept: an actor could otherwise name any server's
+// host as its image host and have Rampart refuse that server.
+func (a *Accounts) recordMediaHosts(ctx context.Context, acc *store.Account) error {
+	actor, err := url.Parse(acc.URI)
+	if err != nil {
+		return nil
+	}
+	for _, raw := range []string{acc.AvatarRemoteURL, acc.HeaderRemoteURL} {
+		if host := uploadHost(actor, raw); host != "" {
+			if err := a.store.AddRemoteMediaHost(ctx, host, a.now()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// uploadHost is the host of image when it is another host than actor's,
+// in the same registrable domain (by the public suffix list): "" otherwise.
+func uploadHost(actor *url.URL, image string) string {
+	u, err := url.Parse(image)
+	if err != nil || u.Host == "" || strings.EqualFold(u.Host, actor.Host) {
+		return ""
+	}
+	mine, err1 := publicsuffix.EffectiveTLDPlusOne(strings.ToLower(actor.Hostname()))
+	theirs, err2 := publicsuffix.EffectiveTLDPlusOne(strings.ToLower(u.Hostname()))
+	if err1 != nil || err2 != nil || mine != theirs {
+		return ""
+	}
+	return strings.ToLower(u.Host)
 }
 
 // backfillLogged backfills acc from outbox, if it has one; a failure is
@@ -171,7 +210,9 @@ func (a *Accounts) Refresh(ctx context.Context) (int, error) {
 			_, err = a.store.UpsertRemoteAccount(ctx, ra, a.ids.Next())
 		}
 		if err == nil {
-			a.backfillLogged(fctx, acc, outbox)
+			if err = a.recordMediaHosts(ctx, acc); err == nil {
+				a.backfillLogged(fctx, acc, outbox)
+			}
 		}
 		cancel()
 		if err != nil {

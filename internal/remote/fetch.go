@@ -42,6 +42,9 @@ type Fetcher struct {
 	// blocked reports a host on a blocked domain (nil: none is); see
 	// WithBlocked.
 	blocked func(ctx context.Context, host string) (bool, error)
+	// mediaHost reports a host another server serves uploads from
+	// (WithMediaHosts).
+	mediaHost func(ctx context.Context, host string) (bool, error)
 
 	mu      sync.Mutex
 	rfc9421 map[string]bool // hosts that refused draft-cavage and took RFC 9421
@@ -63,6 +66,14 @@ func NewFetcher(client *outbound.Client, signing Signing, self ...*url.URL) *Fet
 // is used; it returns f.
 func (f *Fetcher) WithBlocked(blocked func(ctx context.Context, host string) (bool, error)) *Fetcher {
 	f.blocked = blocked
+	return f
+}
+
+// WithMediaHosts makes f refuse documents on every host mediaHost reports
+// (store.RemoteMediaHost): other servers' upload hosts. Called once, when
+// the instance is wired; it returns f.
+func (f *Fetcher) WithMediaHosts(mediaHost func(ctx context.Context, host string) (bool, error)) *Fetcher {
+	f.mediaHost = mediaHost
 	return f
 }
 
@@ -129,7 +140,8 @@ func (f *Fetcher) own(u *url.URL) bool {
 // Document fetches one ActivityPub document and returns it with the URL it
 // came from after redirects. It refuses a URL on this instance's own
 // origins (never fetch what is ours: Akkoma 2024.03), one on a blocked
-// domain (ErrBlocked, before any request), a document that is not
+// domain (ErrBlocked, before any request), one on another server's upload
+// host (WithMediaHosts, also before any request), a document that is not
 // ActivityPub by its Content-Type, and a redirect to another origin.
 func (f *Fetcher) Document(ctx context.Context, u *url.URL) ([]byte, *url.URL, error) {
 	if f.own(u) {
@@ -137,6 +149,17 @@ func (f *Fetcher) Document(ctx context.Context, u *url.URL) ([]byte, *url.URL, e
 	}
 	if err := f.refuse(ctx, u.Host); err != nil {
 		return nil, nil, err
+	}
+	if f.mediaHost != nil {
+		// A redirect stays on this origin (below), so the host is checked
+		// once. A lookup that fails refuses, as a block does.
+		media, err := f.mediaHost(ctx, u.Host)
+		if err != nil {
+			return nil, nil, fmt.Errorf("media host %s: %w", u.Host, err)
+		}
+		if media {
+			return nil, nil, &activitypub.OriginError{Reason: u.Host + " serves another server's uploads: no document is accepted from it"}
+		}
 	}
 	// A 401 to a signed fetch is knocked on once more with the other
 	// generation, and what worked is remembered for the host.

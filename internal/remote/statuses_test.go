@@ -270,3 +270,53 @@ func FuzzParseNote(f *testing.F) {
 		}
 	})
 }
+
+// Another server's upload host is learned from its actors' images (only a
+// host of the actor's own registrable domain), and no document is taken
+// from it, before any request.
+func TestDocumentsOnAnotherServersUploadHostAreRefused(t *testing.T) {
+	for _, tc := range []struct{ actor, image, want string }{
+		{"https://example.social/users/bob", "https://files.example.social/a.png", "files.example.social"},
+		{"https://social.example.com/users/bob", "https://media.example.com/a.png", "media.example.com"},
+		{"https://example.social/users/bob", "https://example.social/system/a.png", ""}, // its own host
+		{"https://evil.example/users/eve", "https://example.social/a.png", ""},          // another domain: not believed
+		{"https://a.co.uk/users/eve", "https://b.co.uk/a.png", ""},                      // a public suffix is no shared domain
+		{"https://example.social/users/bob", "not a url\x7f", ""},
+	} {
+		if got := uploadHost(mustParse(tc.actor), tc.image); got != tc.want {
+			t.Errorf("uploadHost(%s, %s) = %q; want %q", tc.actor, tc.image, got, tc.want)
+		}
+	}
+
+	srv, routes, hits := hostile(t)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	a, st := newTestAccounts(t, host)
+	ctx := context.Background()
+	// What an account's images teach (recordMediaHosts runs on every
+	// account stored or refreshed).
+	if err := a.recordMediaHosts(ctx, &store.Account{URI: "https://example.social/users/bob",
+		AvatarRemoteURL: "https://files.example.social/a.png", HeaderRemoteURL: "https://elsewhere.example/h.png"}); err != nil {
+		t.Fatal(err)
+	}
+	for host, want := range map[string]bool{"files.example.social": true, "elsewhere.example": false, "example.social": false} {
+		if got, err := st.RemoteMediaHost(ctx, host); err != nil || got != want {
+			t.Errorf("%s recorded as an upload host: %v %v; want %v", host, got, err, want)
+		}
+	}
+	routes["/users/x"] = serve("application/activity+json", actorJSON(t, srv.URL+"/users/x", srv.URL+"/users/x", &key.PublicKey))
+	a.fetcher.WithMediaHosts(st.RemoteMediaHost)
+	if _, _, err := a.fetcher.Document(ctx, mustParse(srv.URL+"/users/x")); err != nil {
+		t.Fatalf("before it is known as an upload host: %v", err)
+	}
+	if err := st.AddRemoteMediaHost(ctx, host, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	before := hits.Load()
+	if _, _, err := a.fetcher.Document(ctx, mustParse(srv.URL+"/users/x")); err == nil {
+		t.Fatal("a document on an upload host was accepted")
+	}
+	if hits.Load() != before {
+		t.Error("the upload host was asked")
+	}
+}
