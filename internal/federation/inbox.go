@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/rampart-social/rampart/internal/activitypub"
@@ -101,7 +103,7 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// Counted only once verified: forgeries cannot fill the cache.
-	if f.replays.Seen(sig, time.Now()) {
+	if f.replays.Seen(sig, ownerHost(key.Owner), time.Now()) {
 		f.log.Info("delivery refused: a replayed signature", "signer", key.Owner)
 		f.unauthorized(w)
 		return
@@ -138,4 +140,14 @@ func activityActor(body []byte) (string, error) {
 		return "", errors.New("no actor or type")
 	}
 	return id, nil
+}
+
+// ownerHost is the host of a key owner's id, for the replay cache's
+// per-host share ("" for one that does not parse: they share one share).
+func ownerHost(owner string) string {
+	u, err := url.Parse(owner)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Host)
 }

@@ -133,7 +133,7 @@ func Parse(r *http.Request, scheme string) (*Signature, error) {
 // Check applies Rampart's rules, Mastodon's: the signature was made within
 // MaxAge and not more than MaxSkew ahead of now, has not expired, and covers
 // enough of the request. Draft-cavage: date or (created); (request-target)
-// or digest; host on a GET or HEAD; digest on a request with a body.
+// and host; digest on a request with a body.
 // RFC 9421: @method and @target-uri, content-digest on a request with a
 // body.
 func (s *Signature) Check(now time.Time) error {
@@ -143,10 +143,14 @@ func (s *Signature) Check(now time.Time) error {
 		if !s.covers("date") && !s.covers("(created)") {
 			return refuse("neither date nor (created) is signed")
 		}
-		if !s.covers("(request-target)") && !s.covers("digest") {
-			return refuse("neither (request-target) nor digest is signed")
+		// (request-target) and host bind the signature to this request on
+		// this server: without them a signature over date and digest holds
+		// for any path, and a delivery signed for another server could be
+		// replayed here (found in review). Every peer signs both.
+		if !s.covers("(request-target)") {
+			return refuse("(request-target) is not signed")
 		}
-		if !hasBody && !s.covers("host") {
+		if !s.covers("host") {
 			return refuse("host is not signed")
 		}
 		if hasBody && !s.covers("digest") {

@@ -396,6 +396,11 @@ func TestTheRulesOfWhatMustBeSigned(t *testing.T) {
 		{"GET", "(request-target) host", "date"},
 		{"POST", "(request-target) host date", "digest"},
 		{"POST", "(request-target) host date digest", ""},
+		// Bound to this request on this server (found in review): a POST
+		// signed over date and digest alone, or without host, is refused.
+		{"POST", "date digest", "(request-target)"},
+		{"POST", "host date digest", "(request-target)"},
+		{"POST", "(request-target) date digest", "host"},
 		{"GET", "(request-target) host date", ""},
 	} {
 		err := cavage(tc.method, tc.headers, []byte("{}"))
@@ -449,20 +454,23 @@ func TestAReplayedSignatureIsSeen(t *testing.T) {
 	now := time.Now()
 	c := NewReplayCache(3)
 	first := &Signature{Value: []byte("one"), Created: now}
-	if c.Seen(first, now) {
+	if c.Seen(first, "b.example", now) {
 		t.Fatal("a first signature counted as a replay")
 	}
-	if !c.Seen(first, now.Add(time.Hour)) {
+	if !c.Seen(first, "b.example", now.Add(time.Hour)) {
 		t.Fatal("the same signature an hour later was not seen as a replay")
 	}
-	c.Seen(&Signature{Value: []byte("two"), Created: now}, now)
-	c.Seen(&Signature{Value: []byte("three"), Created: now}, now)
+	// Three hosts, one each: the cache's bound, not a host's share.
+	if c.Seen(&Signature{Value: []byte("two"), Created: now}, "c.example", now) ||
+		c.Seen(&Signature{Value: []byte("three"), Created: now}, "d.example", now) {
+		t.Fatal("a new signature of another host was refused")
+	}
 	// Full of live signatures: a new one is refused, and none is
 	// forgotten, so flooding the cache cannot make "one" replayable.
-	if !c.Seen(&Signature{Value: []byte("four"), Created: now}, now) {
+	if !c.Seen(&Signature{Value: []byte("four"), Created: now}, "e.example", now) {
 		t.Fatal("a full cache took a new signature by forgetting a live one")
 	}
-	if !c.Seen(first, now.Add(2*time.Hour)) {
+	if !c.Seen(first, "b.example", now.Add(2*time.Hour)) {
 		t.Fatal("the first signature became replayable")
 	}
 	if n := c.Len(); n > 3 {
@@ -470,8 +478,29 @@ func TestAReplayedSignatureIsSeen(t *testing.T) {
 	}
 	// Once they expire, there is room again.
 	later := now.Add(MaxAge + MaxSkew + time.Minute)
-	if c.Seen(&Signature{Value: []byte("five"), Created: later}, later) {
+	if c.Seen(&Signature{Value: []byte("five"), Created: later}, "e.example", later) {
 		t.Fatal("after the window, a new signature is still refused")
+	}
+}
+
+// One host fills its share, a tenth of the cache, and no more (found in
+// review): its new signatures are refused, another host's are taken.
+func TestOneHostCannotFillTheReplayCache(t *testing.T) {
+	now := time.Now()
+	c := NewReplayCache(20) // 2 per host
+	sig := func(v string) *Signature { return &Signature{Value: []byte(v), Created: now} }
+	if c.Seen(sig("a1"), "A.example", now) || c.Seen(sig("a2"), "a.example", now) {
+		t.Fatal("a host's first two signatures were refused")
+	}
+	if !c.Seen(sig("a3"), "a.example", now) {
+		t.Fatal("a host's third signature was taken past its share")
+	}
+	if c.Seen(sig("b1"), "b.example", now) {
+		t.Fatal("another host's signature was refused")
+	}
+	later := now.Add(MaxAge + MaxSkew + time.Minute)
+	if c.Seen(&Signature{Value: []byte("a4"), Created: later}, "a.example", later) {
+		t.Fatal("after the window the host's share is still spent")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ func TestDeliveriesAreVerifiedAtTheInbox(t *testing.T) {
 	lnB, portB := listen(t)
 	b := startPeer(t, lnB, "localhost", "127.0.0.1", "[federation]", `test_hosts = ["127.0.0.1:`+portA+`"]`)
 	a := startPeer(t, lnA, "127.0.0.1", "localhost", "[federation]", `test_hosts = ["localhost:`+portB+`"]`)
-	tokenFor(t, a, "alice")
+	aliceTok := tokenFor(t, a, "alice")
 	tokenFor(t, b, "bob")
 	ctx := t.Context()
 	bob, err := b.inst.Store().AccountByUsername(ctx, "bob", "")
@@ -45,7 +46,8 @@ func TestDeliveriesAreVerifiedAtTheInbox(t *testing.T) {
 			actor + `","object":"` + a.base + `/users/alice"}`)
 	}
 	type delivery struct {
-		url    string // signed for; sent to A whatever it says
+		to     string // where it is sent (alice's inbox by default)
+		url    string // signed for (to by default)
 		body   []byte // signed
 		sent   []byte // sent, when it differs
 		ctype  string
@@ -60,8 +62,11 @@ func TestDeliveriesAreVerifiedAtTheInbox(t *testing.T) {
 		if d.ctype == "" {
 			d.ctype = "application/activity+json"
 		}
+		if d.to == "" {
+			d.to = inbox
+		}
 		if d.url == "" {
-			d.url = inbox
+			d.url = d.to
 		}
 		if d.at.IsZero() {
 			d.at = time.Now()
@@ -84,7 +89,7 @@ func TestDeliveriesAreVerifiedAtTheInbox(t *testing.T) {
 		if sent == nil {
 			sent = d.body
 		}
-		req, _ := http.NewRequest("POST", inbox, strings.NewReader(string(sent)))
+		req, _ := http.NewRequest("POST", d.to, strings.NewReader(string(sent)))
 		req.Header = signedReq.Header.Clone()
 		return req, do(t, req)
 	}
@@ -104,6 +109,9 @@ func TestDeliveriesAreVerifiedAtTheInbox(t *testing.T) {
 	}
 
 	flip := func(s string, i int) string { b := []byte(s); b[i] ^= 1; return string(b) }
+	// Each variant is signed at its own second: one signed like the good
+	// delivery would be refused as its replay, and hide the rule under test.
+	step := 0
 	for name, d := range map[string]delivery{
 		"unsigned":                {body: good},
 		"a byte of the body":      {body: good, sent: []byte(flip(string(good), 40)), signed: true},
@@ -132,6 +140,10 @@ func TestDeliveriesAreVerifiedAtTheInbox(t *testing.T) {
 		}},
 		"another actor than the signer": {body: follow(b.base + "/users/carol"), signed: true},
 	} {
+		step++
+		if d.at.IsZero() {
+			d.at = time.Now().Add(-time.Duration(step) * time.Minute)
+		}
 		if _, status := send(d); status != http.StatusUnauthorized {
 			t.Errorf("%s: %d; want 401", name, status)
 		}
@@ -147,13 +159,33 @@ func TestDeliveriesAreVerifiedAtTheInbox(t *testing.T) {
 		t.Errorf("malformed JSON: %d; want 400", status)
 	}
 	// Nothing of any of it was kept: bob is not even known on A, and
-	// alice has no follower or request.
+	// alice has no follower or request. (Checked before alice looks bob
+	// up, below.)
 	if _, err := a.inst.Store().AccountByURI(ctx, b.base+"/users/bob"); err == nil {
 		t.Error("a delivery stored its actor")
 	}
 	alice, _ := a.inst.Store().AccountByUsername(ctx, "alice", "")
 	if st, _ := a.inst.Store().StatsFor(ctx, []int64{alice.ID}); st[alice.ID].Followers != 0 || st[alice.ID].FollowRequests != 0 {
 		t.Errorf("alice's counters moved: %+v", st[alice.ID])
+	}
+
+	// Alice blocks bob: his deliveries to her inbox get 403; the shared
+	// inbox still takes them to the gate's end.
+	var found struct{ Accounts []struct{ ID string } }
+	getJSON(t, a, aliceTok, "/api/v2/search?resolve=true&q="+url.QueryEscape("@bob@localhost:"+portB), &found)
+	if len(found.Accounts) != 1 {
+		t.Fatalf("alice's search for bob: %+v\n%s", found, a.logs.String())
+	}
+	req, _ := http.NewRequest("POST", a.base+"/api/v1/accounts/"+found.Accounts[0].ID+"/block", nil)
+	req.Header.Set("Authorization", "Bearer "+aliceTok)
+	if status := do(t, req); status != http.StatusOK {
+		t.Fatalf("block: %d", status)
+	}
+	if _, status := send(delivery{body: good, signed: true, at: time.Now().Add(-30 * time.Second)}); status != http.StatusForbidden {
+		t.Errorf("a delivery from an account alice blocked: %d; want 403", status)
+	}
+	if _, status := send(delivery{to: a.base + "/inbox", body: good, signed: true, at: time.Now().Add(-40 * time.Second)}); status != http.StatusServiceUnavailable {
+		t.Errorf("the same to the shared inbox: %d; want 503", status)
 	}
 }
 

@@ -160,6 +160,9 @@ func (c *Client) checkURL(u *url.URL) error {
 	if u.Hostname() == "" {
 		return &RefusedError{URL: u.String(), Reason: "no host"}
 	}
+	if reason := nonCanonicalHost(u); reason != "" {
+		return &RefusedError{URL: u.String(), Reason: reason}
+	}
 	switch u.Scheme {
 	case "https":
 		return nil
@@ -169,6 +172,30 @@ func (c *Client) checkURL(u *url.URL) error {
 		}
 	}
 	return &RefusedError{URL: u.String(), Reason: "only https is allowed"}
+}
+
+// nonCanonicalHost says why u's host is not written the one way Rampart
+// compares hosts ("" when it is): only ASCII (net/http would map a
+// full-width or otherwise non-ASCII name to ASCII before dialling, so
+// "ｅｖｉｌ.example" reaches evil.example past a domain block or an own-host
+// check that compared the text), no trailing dot (the same host under
+// another spelling), and no port that is the scheme's default (":443"
+// names the origin without one). Every check before the network compares
+// host strings; refusing other spellings here makes those comparisons
+// sound.
+func nonCanonicalHost(u *url.URL) string {
+	for i := 0; i < len(u.Host); i++ {
+		if u.Host[i] >= 0x80 {
+			return "a host name that is not ASCII"
+		}
+	}
+	if strings.HasSuffix(u.Hostname(), ".") {
+		return "a host name ending in a dot"
+	}
+	if p := u.Port(); p == "443" && u.Scheme == "https" || p == "80" && u.Scheme == "http" {
+		return "the scheme's default port written out"
+	}
+	return ""
 }
 
 // Signer signs a request for its URL; the client calls it again for each

@@ -304,3 +304,39 @@ func TestASlowServerTimesOut(t *testing.T) {
 		t.Fatalf("%v; want a timeout", err)
 	}
 }
+
+// A host written another way than the one every check before the network
+// compares (full-width letters, an ideographic full stop, a trailing dot,
+// the default port) is refused: net/http would dial the ASCII host past a
+// domain block that compared the text (found in review).
+func TestHostsSpelledAnotherWayAreRefused(t *testing.T) {
+	port, accepted := countingListener(t)
+	host := "localhost:" + port
+	c := New(Config{TestHosts: []string{host, "ｌｏｃａｌｈｏｓｔ:" + port, "localhost.:" + port, "localhost:80"}})
+	for _, raw := range []string{
+		"http://ｌｏｃａｌｈｏｓｔ:" + port + "/actor",
+		"http://localhost。:" + port + "/actor",
+		"http://localhost.:" + port + "/actor",
+		"https://example.com:443/actor",
+		"http://localhost:80/actor",
+	} {
+		resp, err := c.Get(context.Background(), raw, "", nil)
+		if err == nil {
+			resp.Body.Close()
+		}
+		if !isRefused(err) {
+			t.Errorf("%s: %v; want refused", raw, err)
+		}
+	}
+	if n := accepted.Load(); n != 0 {
+		t.Fatalf("%d connections were made", n)
+	}
+	// Written plainly, the same host is reached.
+	resp, err := c.Get(context.Background(), "http://"+host+"/actor", "", nil)
+	if err == nil {
+		resp.Body.Close()
+	}
+	if isRefused(err) || accepted.Load() != 1 {
+		t.Fatalf("the host written plainly: %v, %d connections", err, accepted.Load())
+	}
+}

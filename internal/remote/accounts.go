@@ -19,7 +19,6 @@ import (
 	"github.com/rampart-social/rampart/internal/ratelimit"
 	"github.com/rampart-social/rampart/internal/sanitize"
 	"github.com/rampart-social/rampart/internal/store"
-	"golang.org/x/net/publicsuffix"
 )
 
 // Bounds of a remote account.
@@ -133,10 +132,12 @@ func (a *Accounts) fetchAndStore(ctx context.Context, href *url.URL, acct Acct, 
 }
 
 // recordMediaHosts keeps the hosts acc's avatar and header are served from
-// when they are another host of the actor's own domain (files.example.social
-// for example.social): documents from them are refused from then on. A host
-// on another domain is not kept: an actor could otherwise name any server's
-// host as its image host and have Rampart refuse that server.
+// when they are a subdomain of the actor's own host (files.example.social
+// for example.social): documents from them are refused from then on. No
+// other host is believed: an actor could otherwise name its neighbours'
+// hosts, or any server's, and have Rampart refuse them (found in review:
+// tenants of one hosting domain are neighbours the public suffix list does
+// not separate).
 func (a *Accounts) recordMediaHosts(ctx context.Context, acc *store.Account) error {
 	actor, err := url.Parse(acc.URI)
 	if err != nil {
@@ -152,16 +153,15 @@ func (a *Accounts) recordMediaHosts(ctx context.Context, acc *store.Account) err
 	return nil
 }
 
-// uploadHost is the host of image when it is another host than actor's,
-// in the same registrable domain (by the public suffix list): "" otherwise.
+// uploadHost is the host of image when it is a subdomain of actor's host
+// (on the same port): "" otherwise.
 func uploadHost(actor *url.URL, image string) string {
 	u, err := url.Parse(image)
-	if err != nil || u.Host == "" || strings.EqualFold(u.Host, actor.Host) {
+	if err != nil || u.Host == "" || u.Port() != actor.Port() {
 		return ""
 	}
-	mine, err1 := publicsuffix.EffectiveTLDPlusOne(strings.ToLower(actor.Hostname()))
-	theirs, err2 := publicsuffix.EffectiveTLDPlusOne(strings.ToLower(u.Hostname()))
-	if err1 != nil || err2 != nil || mine != theirs {
+	sub, parent := strings.ToLower(u.Hostname()), strings.ToLower(actor.Hostname())
+	if !strings.HasSuffix(sub, "."+parent) {
 		return ""
 	}
 	return strings.ToLower(u.Host)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,16 @@ const (
 	maxKeyFetches = 8
 	// maxKeyIDLength bounds a keyId: real ones are URLs of a few dozen bytes.
 	maxKeyIDLength = 2048
+	// One host's share (found in review: one server could otherwise spend
+	// the whole budget and leave every other signer unverified): at most
+	// maxKeyFetchesPerHost of the fetches in flight, and at most
+	// maxKeysPerHost distinct keys fetched per keyRefetchInterval. A
+	// server has one key per actor, and signs with few actors at once.
+	maxKeyFetchesPerHost = 2
+	maxKeysPerHost       = 100
+	// maxBudgetHosts bounds the per-host counts; when full of hosts still
+	// within their window, a new host waits (fail closed).
+	maxBudgetHosts = 10_000
 )
 
 // errBusy: too many key fetches already in flight.
@@ -46,6 +57,14 @@ type Keys struct {
 	cache   map[string]cachedKey
 	order   []string // keyIds, oldest first, for the bound
 	fetched map[string]time.Time
+	hosts   map[string]*hostBudget // by keyId host
+}
+
+// hostBudget is one host's use of the key fetches.
+type hostBudget struct {
+	inFlight    int
+	windowStart time.Time
+	fetched     int // keys fetched since windowStart
 }
 
 type cachedKey struct {
@@ -56,7 +75,7 @@ type cachedKey struct {
 // NewKeys returns a key cache that fetches through f.
 func NewKeys(f *Fetcher) *Keys {
 	return &Keys{fetcher: f, now: time.Now, fetching: make(chan struct{}, maxKeyFetches),
-		cache: map[string]cachedKey{}, fetched: map[string]time.Time{}}
+		cache: map[string]cachedKey{}, fetched: map[string]time.Time{}, hosts: map[string]*hostBudget{}}
 }
 
 // errRecentlyFetched: the key was fetched too recently to fetch again.
@@ -106,8 +125,18 @@ func (k *Keys) Key(ctx context.Context, keyID string, refresh bool) (*activitypu
 		k.mu.Unlock()
 		return nil, errBusy
 	}
+	host := strings.ToLower(kid.Host)
+	if !k.takeHost(host, now) {
+		k.mu.Unlock()
+		return nil, errBusy
+	}
 	k.fetched[keyID] = now
 	k.mu.Unlock()
+	defer func() {
+		k.mu.Lock()
+		k.hosts[host].inFlight--
+		k.mu.Unlock()
+	}()
 
 	found, err := k.fetch(ctx, keyID)
 	if err != nil {
@@ -125,6 +154,35 @@ func (k *Keys) Key(ctx context.Context, keyID string, refresh bool) (*activitypu
 		k.order = k.order[1:]
 	}
 	return found, nil
+}
+
+// takeHost counts one fetch from host against its share, or reports that
+// its share is spent. k.mu is held.
+func (k *Keys) takeHost(host string, now time.Time) bool {
+	b := k.hosts[host]
+	if b == nil {
+		if len(k.hosts) >= maxBudgetHosts {
+			for h, o := range k.hosts {
+				if o.inFlight == 0 && now.Sub(o.windowStart) >= keyRefetchInterval {
+					delete(k.hosts, h)
+				}
+			}
+			if len(k.hosts) >= maxBudgetHosts {
+				return false
+			}
+		}
+		b = &hostBudget{windowStart: now}
+		k.hosts[host] = b
+	}
+	if now.Sub(b.windowStart) >= keyRefetchInterval {
+		b.windowStart, b.fetched = now, 0
+	}
+	if b.inFlight >= maxKeyFetchesPerHost || b.fetched >= maxKeysPerHost {
+		return false
+	}
+	b.inFlight++
+	b.fetched++
+	return true
 }
 
 // fetch gets keyID's document and the key in it. A key URL whose document

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -243,5 +244,58 @@ func TestAHostThatRefusesDraftCavageGetsRFC9421(t *testing.T) {
 		if fmt.Sprint(seen) != fmt.Sprint(want) {
 			t.Errorf("a host taking %s only saw %v; want %v", only, seen, want)
 		}
+	}
+}
+
+// One host gets a share of the key fetches, not all of them (found in
+// review): at most 2 in flight and 100 distinct keys per 5 minutes; past
+// that its keyIds wait, while another host's are fetched.
+func TestOneHostCannotSpendTheKeyFetchBudget(t *testing.T) {
+	release := make(chan struct{})
+	slow, slowRoutes, slowHits := hostile(t)
+	var inSlow sync.WaitGroup
+	inSlow.Add(2)
+	slowRoutes["/hold"] = func(w http.ResponseWriter, r *http.Request) { inSlow.Done(); <-release; http.NotFound(w, r) }
+	busy, _, busyHits := hostile(t)
+	other, otherRoutes, _ := hostile(t)
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	otherRoutes["/good"] = serve("application/activity+json", actorJSON(t, other.URL+"/good", other.URL+"/good", &key.PublicKey))
+	client := outbound.New(outbound.Config{TestHosts: []string{strings.TrimPrefix(slow.URL, "http://"),
+		strings.TrimPrefix(busy.URL, "http://"), strings.TrimPrefix(other.URL, "http://")}})
+	k := NewKeys(NewFetcher(client, Signing{}, mustParse("http://own.test")))
+	ctx := context.Background()
+
+	// Two slow fetches from one host hold its share of the slots.
+	done := make(chan struct{}, 2)
+	for i := range 2 {
+		go func() { k.Key(ctx, fmt.Sprintf("%s/hold?%d#k", slow.URL, i), false); done <- struct{}{} }()
+	}
+	inSlow.Wait()
+	if _, err := k.Key(ctx, slow.URL+"/hold?third#k", false); !errors.Is(err, errBusy) {
+		t.Errorf("a third fetch from the slow host: %v; want errBusy", err)
+	}
+	if f, err := k.Key(ctx, other.URL+"/good#main-key", false); err != nil || f.Owner != other.URL+"/good" {
+		t.Errorf("another host while the slow one holds two slots: %v", err)
+	}
+	close(release)
+	<-done
+	<-done
+	if n := slowHits.Load(); n != 2 {
+		t.Errorf("the slow host was asked %d times; want 2", n)
+	}
+
+	// A hundred distinct keys from one host, then it waits.
+	for i := range maxKeysPerHost {
+		k.Key(ctx, fmt.Sprintf("%s/k%d#main-key", busy.URL, i), false)
+	}
+	if _, err := k.Key(ctx, busy.URL+"/one-more#main-key", false); !errors.Is(err, errBusy) {
+		t.Errorf("key %d from one host within the interval: %v; want errBusy", maxKeysPerHost+1, err)
+	}
+	if n := busyHits.Load(); n != maxKeysPerHost {
+		t.Errorf("the busy host was asked %d times; want %d", n, maxKeysPerHost)
+	}
+	k.now = func() time.Time { return time.Now().Add(keyRefetchInterval) }
+	if _, err := k.Key(ctx, busy.URL+"/one-more#main-key", false); errors.Is(err, errBusy) {
+		t.Error("after the interval the host is still refused")
 	}
 }

@@ -30,6 +30,9 @@ const (
 	maxNoteTags    = 64
 )
 
+// earliestPublished is the earliest publication time believed.
+var earliestPublished = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
+
 // noteTypes are the object types stored as statuses.
 var noteTypes = map[string]bool{"Note": true, "Article": true, "Page": true}
 
@@ -176,8 +179,11 @@ func parseNote(raw []byte, author *store.Account, origin *url.URL, now time.Time
 			content = "<p><strong>" + htmlEscape(truncate(name, 300)) + "</strong></p>" + content
 		}
 	}
+	// A time in the future, or before there was a fediverse, is not
+	// believed: it would sort the status (its id is made from it) where it
+	// does not belong, or below every id (found in review).
 	created := now
-	if t, err := time.Parse(time.RFC3339, doc.Published); err == nil && t.Before(now) {
+	if t, err := time.Parse(time.RFC3339, doc.Published); err == nil && t.Before(now) && t.After(earliestPublished) {
 		created = t.UTC()
 	}
 	n := &parsedNote{status: store.Status{
@@ -277,7 +283,15 @@ func (a *Accounts) storeNote(ctx context.Context, n *parsedNote) (int64, error) 
 	st := n.status
 	st.ID = id.At(st.CreatedAt) // sorted by when it was written, not when it arrived
 	if n.inReplyTo != "" {
-		if parent, err := a.store.StatusByURI(ctx, n.inReplyTo); err == nil {
+		// Linked (and counted among its replies) only when the author may
+		// see what it answers, by the store's one visibility rule: a
+		// remote server cannot attach replies to a private status it
+		// guessed the id of (found in review).
+		parent, err := a.store.StatusByURI(ctx, n.inReplyTo)
+		if err == nil {
+			parent, err = a.store.VisibleStatus(ctx, st.AccountID, parent.ID)
+		}
+		if err == nil {
 			st.InReplyToID, st.InReplyToAccountID = parent.ID, parent.AccountID
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return 0, err
@@ -359,9 +373,8 @@ func (a *Accounts) backfill(ctx context.Context, author *store.Account, outbox *
 		if actors := ids(act.Actor); len(actors) != 1 || actors[0] != author.URI {
 			continue
 		}
-		if len(act.Object) == 0 || act.Object[0] != '{' {
-			continue // a bare id would cost a fetch each: not on lookup
-		}
+		// An object given only by its id is not fetched (a fetch each, on
+		// a lookup): it does not parse as a Note, and is skipped.
 		n, err := parseNote(act.Object, author, origin, a.now())
 		if err != nil {
 			continue
@@ -436,9 +449,6 @@ func (a *Accounts) resolveURL(ctx context.Context, u *url.URL) (int64, int64, er
 	if err != nil {
 		return 0, 0, err
 	}
-	if author.Domain == "" {
-		return 0, 0, refuseNote("it claims a local author")
-	}
 	n, err := parseNote(body, author, final, a.now())
 	if err != nil {
 		return 0, 0, err
@@ -486,8 +496,14 @@ func (a *Accounts) actorByID(ctx context.Context, id *url.URL, username string) 
 	if href.String() != id.String() {
 		return nil, &activitypub.OriginError{Reason: "WebFinger on the actor's host names another actor for " + acct.String()}
 	}
-	if canonical, ok := ParseAcct(subject); ok && strings.EqualFold(canonical.User, acct.User) {
-		acct = canonical // its server goes by another domain; fetchActor confirms it
+	// The actor's host may say its people go by another domain (bob@example.com
+	// for an actor on social.example.com). That domain is believed only
+	// when its own WebFinger names this actor too (Mastodon's rule):
+	// otherwise any server could file its actor under anyone's name.
+	if canonical, ok := ParseAcct(subject); ok && strings.EqualFold(canonical.User, acct.User) && canonical.Host != acct.Host {
+		if there, _, err := a.webfinger(ctx, canonical); err == nil && there.String() == id.String() {
+			acct = canonical
+		}
 	}
 	return a.fetchAndStore(ctx, href, acct, nil)
 }

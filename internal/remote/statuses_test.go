@@ -272,15 +272,17 @@ func FuzzParseNote(f *testing.F) {
 }
 
 // Another server's upload host is learned from its actors' images (only a
-// host of the actor's own registrable domain), and no document is taken
-// from it, before any request.
+// subdomain of the actor's own host), and no document is taken from it,
+// before any request.
 func TestDocumentsOnAnotherServersUploadHostAreRefused(t *testing.T) {
 	for _, tc := range []struct{ actor, image, want string }{
 		{"https://example.social/users/bob", "https://files.example.social/a.png", "files.example.social"},
-		{"https://social.example.com/users/bob", "https://media.example.com/a.png", "media.example.com"},
+		{"https://social.example.com/users/bob", "https://media.example.com/a.png", ""},     // a neighbour, not below it
+		{"https://tenant.host.example/users/eve", "https://host.example/a.png", ""},         // the hosting domain itself
+		{"https://example.social/users/bob", "https://files.example.social:8443/a.png", ""}, // another port
+		{"https://example.social/users/bob", "https://a.files.example.social/a.png", "a.files.example.social"},
 		{"https://example.social/users/bob", "https://example.social/system/a.png", ""}, // its own host
 		{"https://evil.example/users/eve", "https://example.social/a.png", ""},          // another domain: not believed
-		{"https://a.co.uk/users/eve", "https://b.co.uk/a.png", ""},                      // a public suffix is no shared domain
 		{"https://example.social/users/bob", "not a url\x7f", ""},
 	} {
 		if got := uploadHost(mustParse(tc.actor), tc.image); got != tc.want {
@@ -318,5 +320,142 @@ func TestDocumentsOnAnotherServersUploadHostAreRefused(t *testing.T) {
 	}
 	if hits.Load() != before {
 		t.Error("the upload host was asked")
+	}
+}
+
+// outboxActor serves an actor at base/users/<name> whose outbox is served
+// by outbox (nil: none), with WebFinger for it.
+func outboxActor(t *testing.T, routes map[string]func(http.ResponseWriter, *http.Request), base, name string,
+	outbox func(w http.ResponseWriter, r *http.Request)) {
+	t.Helper()
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	id := base + "/users/" + name
+	der := actorJSON(t, id, id, &key.PublicKey)
+	der = []byte(strings.Replace(string(der), `"preferredUsername":"bob"`, `"preferredUsername":"`+name+`","outbox":"`+id+`/outbox"`, 1))
+	routes["/users/"+name] = serve("application/activity+json", der)
+	routes["/users/"+name+"/outbox"] = outbox
+}
+
+// The outbox's own rules, each on its own (found in review: no test failed
+// without them): its id is the URL it came from; its first page is on its
+// origin; an item that is only an id is not fetched; a Note over 64 KiB is
+// skipped while the others are kept.
+func TestOutboxRules(t *testing.T) {
+	srv, routes, _ := hostile(t)
+	other, otherRoutes, otherHits := hostile(t)
+	base := srv.URL
+	host := strings.TrimPrefix(base, "http://")
+	users := map[string]string{}
+	routes["/.well-known/webfinger"] = func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Query().Get("resource"), "acct:"), "@"+host)
+		webfingerFor("acct:"+name+"@"+host, base+"/users/"+name)(w, r)
+	}
+	ap := "application/activity+json"
+	page := func(actor string, items ...string) []byte {
+		return []byte(`{"id":"` + actor + `/outbox","type":"OrderedCollection","orderedItems":[` + strings.Join(items, ",") + `]}`)
+	}
+	create := func(actor string, note []byte) string {
+		return `{"type":"Create","actor":"` + actor + `","object":` + string(note) + `}`
+	}
+	good := func(actor, n string) string {
+		return create(actor, noteJSON(actor+"/statuses/"+n, actor, "<p>ok "+n+"</p>"))
+	}
+	bytesIn := func(name string) string { users[name] = base + "/users/" + name; return users[name] }
+
+	a1 := bytesIn("wrongid")
+	outboxActor(t, routes, base, "wrongid", serve(ap, []byte(strings.Replace(string(page(a1, good(a1, "1"))), a1+"/outbox", a1+"/elsewhere", 1))))
+	a2 := bytesIn("farpage")
+	outboxActor(t, routes, base, "farpage", serve(ap, []byte(`{"id":"`+a2+`/outbox","type":"OrderedCollection","first":"`+other.URL+`/page"}`)))
+	otherRoutes["/page"] = serve(ap, page(a2, good(a2, "1")))
+	a3 := bytesIn("bareid")
+	fetchedBare := false
+	routes["/users/bareid/statuses/1"] = func(w http.ResponseWriter, r *http.Request) { fetchedBare = true; http.NotFound(w, r) }
+	outboxActor(t, routes, base, "bareid", serve(ap, page(a3, `{"type":"Create","actor":"`+a3+`","object":"`+a3+`/statuses/1"}`)))
+	a4 := bytesIn("big")
+	huge := create(a4, noteJSON(a4+"/statuses/2", a4, "<p>"+strings.Repeat("x", maxNoteContent)+"</p>"))
+	outboxActor(t, routes, base, "big", serve(ap, page(a4, good(a4, "1"), huge, good(a4, "3"))))
+
+	a, st := newTestAccounts(t, host, strings.TrimPrefix(other.URL, "http://"))
+	ctx := context.Background()
+	for name, want := range map[string]int{"wrongid": 0, "farpage": 0, "bareid": 0, "big": 2} {
+		acc, err := a.Resolve(ctx, 1, Acct{User: name, Host: host})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if n := countStatuses(t, st, acc.ID); n != want {
+			t.Errorf("%s: %d statuses kept from the outbox; want %d", name, n, want)
+		}
+	}
+	if otherHits.Load() != 0 || fetchedBare {
+		t.Errorf("fetched beyond the outbox: another origin %d times, a bare id %v", otherHits.Load(), fetchedBare)
+	}
+}
+
+// A reply is linked to what it answers only when its author may see that
+// status, by the store's visibility rule (found in review: a remote server
+// could attach replies to a local private status and inflate its count); a
+// publication time before 2000 is not believed; a Note attributed to a
+// local account is refused.
+func TestRemoteRepliesAndTimes(t *testing.T) {
+	srv, routes, _ := hostile(t)
+	base := srv.URL
+	host := strings.TrimPrefix(base, "http://")
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	ap := "application/activity+json"
+	bob := base + "/users/bob"
+	routes["/users/bob"] = serve(ap, actorJSON(t, bob, bob, &key.PublicKey))
+	routes["/.well-known/webfinger"] = webfingerFor("acct:bob@"+host, bob)
+	a, st := newTestAccounts(t, host)
+	ctx := context.Background()
+	now := time.Now()
+
+	alice := &store.Account{ID: 100, Username: "alice", URI: "https://own.test/users/alice", URL: "https://own.test/@alice", CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateLocalAccount(ctx, alice, &store.User{Email: "a@own.test", PasswordHash: "x", Role: "user", Approved: true,
+		Locale: "en", DefaultPrivacy: "public", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	public := &store.Status{ID: 200, URI: "https://own.test/users/alice/statuses/200", AccountID: alice.ID, Local: true, Visibility: store.Public, CreatedAt: now}
+	private := &store.Status{ID: 201, URI: "https://own.test/users/alice/statuses/201", AccountID: alice.ID, Local: true, Visibility: store.Private, CreatedAt: now}
+	for _, s := range []*store.Status{public, private} {
+		if err := st.CreateStatus(ctx, store.NewStatus{Status: s}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reply := func(path, parent, published string) {
+		var doc map[string]any
+		_ = json.Unmarshal(noteJSON(base+path, bob, "<p>re</p>"), &doc)
+		doc["inReplyTo"], doc["published"] = parent, published
+		b, _ := json.Marshal(doc)
+		routes[path] = serve(ap, b)
+	}
+	reply("/r1", public.URI, "2026-01-02T03:04:05Z")
+	reply("/r2", private.URI, "1969-12-31T23:59:59Z")
+	for path, want := range map[string]int64{"/r1": public.ID, "/r2": 0} {
+		_, sid, err := a.ResolveURL(ctx, 1, mustParse(base+path))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		got, _ := st.StatusByID(ctx, sid)
+		if got.InReplyToID != want {
+			t.Errorf("%s: in reply to %d; want %d", path, got.InReplyToID, want)
+		}
+		if path == "/r2" && (now.Sub(got.CreatedAt) > time.Minute || sid <= 0) {
+			t.Errorf("published in 1969: kept as %v, id %d", got.CreatedAt, sid)
+		}
+	}
+	if p, _ := st.StatusByID(ctx, private.ID); p.RepliesCount != 0 {
+		t.Errorf("the private status counts %d replies", p.RepliesCount)
+	}
+
+	// A Note on this origin attributed to a local account's id there: the
+	// store never writes a remote status under a local author.
+	carol := &store.Account{ID: 101, Username: "carol", URI: base + "/users/carol", URL: base + "/@carol", CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateLocalAccount(ctx, carol, &store.User{Email: "c@own.test", PasswordHash: "x", Role: "user", Approved: true,
+		Locale: "en", DefaultPrivacy: "public", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	routes["/c1"] = serve(ap, noteJSON(base+"/c1", carol.URI, "<p>as carol</p>"))
+	if _, sid, err := a.ResolveURL(ctx, 1, mustParse(base+"/c1")); err == nil {
+		t.Errorf("a Note attributed to a local account was stored as %d", sid)
 	}
 }
