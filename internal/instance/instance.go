@@ -22,6 +22,7 @@ import (
 	"github.com/rampart-social/rampart/internal/health"
 	"github.com/rampart-social/rampart/internal/httpsec"
 	"github.com/rampart-social/rampart/internal/id"
+	"github.com/rampart-social/rampart/internal/jobs"
 	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/outbound"
@@ -45,6 +46,7 @@ type Instance struct {
 	oauth    *oauth.Service
 	media    *media.Service
 	remote   *remote.Accounts
+	jobs     *jobs.Runner
 	handler  http.Handler
 }
 
@@ -91,7 +93,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	fetcher := remote.NewFetcher(client, remote.InstanceSigning(acc, federation.InstanceKeyID(base)), cfg.InstanceURL(), cfg.MediaOrigin()).
 		WithBlocked(st.DomainBlocked).WithMediaHosts(st.RemoteMediaHost)
 	remoteAccounts := remote.NewAccounts(log, client, fetcher, st, ids)
-	so := social.New(cfg, st, ids, remoteAccounts)
+	runner := jobs.New(st, log, jobs.Options{})
+	so := social.New(cfg, st, ids, remoteAccounts).WithJobs(runner.Wake)
+	runner.Handle(store.KindFanOut, so.FanOutJob)
 	mux := http.NewServeMux()
 	pages := web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so})
 	pages.Register(mux)
@@ -120,7 +124,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	}
 	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: ms.Handler(log, api.IsPath), Health: healthz,
 		ErrorPage: pages.ErrorPage, IsAPI: api.IsPath, APIError: api.WriteError})
-	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, remote: remoteAccounts, handler: h}, nil
+	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, remote: remoteAccounts, jobs: runner, handler: h}, nil
 }
 
 // Accounts is the account service (the admin CLI uses it).
@@ -165,6 +169,9 @@ func (i *Instance) Serve(ctx context.Context, ln net.Listener) error {
 		})
 	}
 	_ = bg.Go("janitor", func() error { i.janitor(jctx); return nil })
+	// The job runner stops with serving; jobs in hand finish or are put
+	// back, and what is left runs at the next start.
+	_ = bg.Go("job runner", func() error { i.jobs.Run(jctx); return nil })
 	_ = bg.Go("stopping background uploads", func() error {
 		<-jctx.Done() // ctx ended, or serving failed
 		i.stopMedia(ctx)

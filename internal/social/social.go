@@ -7,6 +7,7 @@ package social
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/id"
+	"github.com/rampart-social/rampart/internal/jobs"
 	"github.com/rampart-social/rampart/internal/remote"
 	"github.com/rampart-social/rampart/internal/store"
 )
@@ -25,6 +27,36 @@ type Service struct {
 	ids    *id.Generator
 	remote RemoteAccounts
 	now    func() time.Time
+	// wakeJobs tells the job runner a job was committed; nil: no runner,
+	// and every fan-out is done in the request.
+	wakeJobs func()
+}
+
+// inlineFanOut is the most followers whose home timelines a post fills in
+// its own transaction: a few dozen rows cost less than the job that would
+// carry them, and keep small accounts' followers' timelines current at
+// once. Past it, the followers' timelines are a job (store.KindFanOut),
+// and posting costs the same whatever the following.
+const inlineFanOut = 64
+
+// WithJobs makes the service leave large fan-outs to the job runner, which
+// wake wakes after each commit. It returns s.
+func (s *Service) WithJobs(wake func()) *Service {
+	s.wakeJobs = wake
+	return s
+}
+
+// deferFanOut reports whether a status of author's, of visibility, leaves
+// its followers' home timelines to a job.
+func (s *Service) deferFanOut(ctx context.Context, author int64, visibility store.Visibility) (bool, error) {
+	if s.wakeJobs == nil || visibility == store.Direct {
+		return false, nil
+	}
+	stats, err := s.store.StatsFor(ctx, []int64{author})
+	if err != nil {
+		return false, err
+	}
+	return stats[author].Followers > inlineFanOut, nil
 }
 
 // RemoteAccounts resolves accounts and statuses on other servers
@@ -90,4 +122,14 @@ func (s *Service) usableAccount(ctx context.Context, id int64) (*store.Account, 
 		}
 	}
 	return a, nil
+}
+
+// FanOutJob is the job store.KindFanOut: a deferred post's followers' home
+// timelines.
+func (s *Service) FanOutJob(ctx context.Context, payload []byte) error {
+	var p store.FanOutPayload
+	if err := json.Unmarshal(payload, &p); err != nil || p.Status <= 0 {
+		return jobs.Permanent(fmt.Errorf("fan-out payload %q", payload))
+	}
+	return s.store.FanOutToFollowers(ctx, p.Status)
 }

@@ -196,7 +196,12 @@ func (s *Service) Post(ctx context.Context, author *store.Account, user *store.U
 	if visibility == store.Direct {
 		n.FeedAccounts = r.local
 	}
-	err := s.store.CreateStatus(ctx, n)
+	deferred, err := s.deferFanOut(ctx, author.ID, visibility)
+	if err != nil {
+		return nil, err
+	}
+	n.DeferFanOut = deferred
+	err = s.store.CreateStatus(ctx, n)
 	var dup *store.ErrDuplicateKey
 	if errors.As(err, &dup) {
 		return s.store.StatusByID(ctx, dup.StatusID)
@@ -206,6 +211,9 @@ func (s *Service) Post(ctx context.Context, author *store.Account, user *store.U
 	}
 	if err != nil {
 		return nil, err
+	}
+	if deferred {
+		s.wakeJobs()
 	}
 	for _, m := range r.local {
 		if err := s.notify(ctx, m, author.ID, "mention", st.ID); err != nil {
@@ -425,11 +433,18 @@ func (s *Service) Reblog(ctx context.Context, viewer *store.Account, id int64, v
 	rb := &store.Status{ID: s.ids.Next(), AccountID: viewer.ID, Local: true, ReblogOfID: orig.ID, Visibility: vis, CreatedAt: s.now().UTC()}
 	rb.URI = viewer.URI + "/statuses/" + strconv.FormatInt(rb.ID, 10) + "/activity"
 	rb.URL = rb.URI
-	if err := s.store.CreateStatus(ctx, store.NewStatus{Status: rb}); err != nil {
+	deferred, err := s.deferFanOut(ctx, viewer.ID, vis)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateStatus(ctx, store.NewStatus{Status: rb, DeferFanOut: deferred}); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return s.store.ReblogBy(ctx, viewer.ID, orig.ID)
 		}
 		return nil, err
+	}
+	if deferred {
+		s.wakeJobs()
 	}
 	if err := s.notify(ctx, orig.AccountID, viewer.ID, "reblog", orig.ID); err != nil {
 		return nil, err

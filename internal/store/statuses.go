@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -44,6 +45,19 @@ type NewStatus struct {
 	// FeedAccounts get the status in their home timeline besides the
 	// author's followers (e.g. the mentioned accounts of a direct message).
 	FeedAccounts []int64
+	// DeferFanOut leaves the followers' home timelines to a job (KindFanOut)
+	// committed with the status: the author's own and FeedAccounts' are
+	// written at once.
+	DeferFanOut bool
+}
+
+// KindFanOut is the job that puts a status into its author's followers'
+// home timelines (FanOutToFollowers); its payload is FanOutPayload.
+const KindFanOut = "home.fanout"
+
+// FanOutPayload names the status a fan-out job is for.
+type FanOutPayload struct {
+	Status int64 `json:"status"`
 }
 
 const statusCols = `s.id, s.uri, s.url, s.account_id, s.local, COALESCE(s.in_reply_to_id, 0), COALESCE(s.in_reply_to_account_id, 0),
@@ -136,7 +150,38 @@ func (s *Store) CreateStatus(ctx context.Context, n NewStatus) error {
 			return fmt.Errorf("idempotency key: %w", err)
 		}
 	}
-	if err := fanOut(ctx, tx, st, n.FeedAccounts); err != nil {
+	if n.DeferFanOut {
+		if err := fanOutSelf(ctx, tx, st, n.FeedAccounts); err != nil {
+			return err
+		}
+		payload, _ := json.Marshal(FanOutPayload{Status: st.ID})
+		if err := enqueue(ctx, tx, NewJob{Kind: KindFanOut, Payload: payload}, time.Now()); err != nil {
+			return err
+		}
+	} else if err := fanOut(ctx, tx, st, n.FeedAccounts); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// FanOutToFollowers puts a status into its author's followers' home
+// timelines (the job KindFanOut). Rows already there stay, so running it
+// twice (a job retried after a crash) changes nothing; a status deleted
+// since is nothing to do.
+func (s *Store) FanOutToFollowers(ctx context.Context, statusID int64) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("fan out %d: %w", statusID, err)
+	}
+	defer tx.Rollback()
+	st, err := scanStatus(tx.QueryRowContext(ctx, `SELECT `+statusCols+` FROM statuses s WHERE s.id = ?`, statusID))
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("fan out %d: %w", statusID, err)
+	}
+	if err := fanOutFollowers(ctx, tx, st); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -146,6 +191,15 @@ func (s *Store) CreateStatus(ctx context.Context, n NewStatus) error {
 // and — unless it is direct — its followers' (for reblogs, those who want
 // to see the author's reblogs); plus any extra accounts.
 func fanOut(ctx context.Context, tx *sql.Tx, st *Status, extra []int64) error {
+	if err := fanOutSelf(ctx, tx, st, extra); err != nil {
+		return err
+	}
+	return fanOutFollowers(ctx, tx, st)
+}
+
+// fanOutSelf is the part of fanOut a post's answer must already show: the
+// author's own home timeline and the extra accounts'.
+func fanOutSelf(ctx context.Context, tx *sql.Tx, st *Status, extra []int64) error {
 	// A remote author has no home timeline here.
 	if st.Local {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO home_feed (account_id, status_id, author_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -153,6 +207,18 @@ func fanOut(ctx context.Context, tx *sql.Tx, st *Status, extra []int64) error {
 			return fmt.Errorf("home feed: %w", err)
 		}
 	}
+	for _, a := range extra {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO home_feed (account_id, status_id, author_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			a, st.ID, st.AccountID); err != nil {
+			return fmt.Errorf("home feed: %w", err)
+		}
+	}
+	return nil
+}
+
+// fanOutFollowers is the part of fanOut that grows with the author's
+// followers.
+func fanOutFollowers(ctx context.Context, tx *sql.Tx, st *Status) error {
 	if st.Visibility != Direct {
 		q := `INSERT INTO home_feed (account_id, status_id, author_id)
 			SELECT f.account_id, ?, ? FROM follows f WHERE f.target_account_id = ?`
@@ -161,12 +227,6 @@ func fanOut(ctx context.Context, tx *sql.Tx, st *Status, extra []int64) error {
 		}
 		q += ` ON CONFLICT DO NOTHING`
 		if _, err := tx.ExecContext(ctx, q, st.ID, st.AccountID, st.AccountID); err != nil {
-			return fmt.Errorf("home feed: %w", err)
-		}
-	}
-	for _, a := range extra {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO home_feed (account_id, status_id, author_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-			a, st.ID, st.AccountID); err != nil {
 			return fmt.Errorf("home feed: %w", err)
 		}
 	}

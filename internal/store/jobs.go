@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Job is a unit of background work (internal/jobs runs them).
+type Job struct {
+	ID       int64
+	Kind     string
+	Payload  []byte // JSON, the kind's own
+	Host     string // the remote host it talks to, if any
+	Attempts int    // including the one now claimed
+	RunAt    time.Time
+}
+
+// NewJob is a job to enqueue.
+type NewJob struct {
+	Kind    string
+	Payload []byte
+	Host    string
+	RunAt   time.Time // zero: now
+}
+
+// enqueue writes j in tx: the job commits, or rolls back, with the change
+// that caused it.
+func enqueue(ctx context.Context, tx *sql.Tx, j NewJob, now time.Time) error {
+	runAt := j.RunAt
+	if runAt.IsZero() {
+		runAt = now
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, payload, host, run_at, created_at) VALUES (?, ?, ?, ?, ?)`,
+		j.Kind, string(j.Payload), j.Host, ms(runAt), ms(now)); err != nil {
+		return fmt.Errorf("enqueue %s: %w", j.Kind, err)
+	}
+	return nil
+}
+
+// Enqueue writes a job on its own.
+func (s *Store) Enqueue(ctx context.Context, j NewJob) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("enqueue %s: %w", j.Kind, err)
+	}
+	defer tx.Rollback()
+	if err := enqueue(ctx, tx, j, time.Now()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// JobsDue reports whether some pending job may run at now: a read, so an
+// idle worker's poll takes no write lock.
+func (s *Store) JobsDue(ctx context.Context, now time.Time) (bool, error) {
+	var one int
+	err := s.read.QueryRowContext(ctx, `SELECT 1 FROM jobs INDEXED BY jobs_due WHERE state = 'pending' AND run_at <= ? AND lease_until <= ? LIMIT 1`,
+		ms(now), ms(now)).Scan(&one)
+	if err == sql.ErrNoRows {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("jobs due: %w", err)
+	}
+	return true, nil
+}
+
+// ClaimJobs leases up to limit due jobs, soonest first, until now+lease:
+// nobody else claims them meanwhile, and if their worker dies they are due
+// again when the lease ends. Each claim counts an attempt.
+func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error) {
+	rows, err := s.write.QueryContext(ctx, `UPDATE jobs SET lease_until = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_due WHERE state = 'pending' AND run_at <= ? AND lease_until <= ? ORDER BY run_at LIMIT ?)
+		RETURNING id, kind, payload, host, attempts, run_at`, ms(now.Add(lease)), ms(now), ms(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []Job
+	for rows.Next() {
+		var j Job
+		var payload string
+		var runAt int64
+		if err := rows.Scan(&j.ID, &j.Kind, &payload, &j.Host, &j.Attempts, &runAt); err != nil {
+			return nil, fmt.Errorf("claim jobs: %w", err)
+		}
+		j.Payload, j.RunAt = []byte(payload), fromMs(runAt)
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// CompleteJob removes a job that is done.
+func (s *Store) CompleteJob(ctx context.Context, id int64) error {
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM jobs WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("complete job %d: %w", id, err)
+	}
+	return nil
+}
+
+// RetryJob puts a failed job back, due at runAt, with why it failed.
+func (s *Store) RetryJob(ctx context.Context, id int64, runAt time.Time, why string) error {
+	if _, err := s.write.ExecContext(ctx, `UPDATE jobs SET run_at = ?, lease_until = 0, last_error = ? WHERE id = ?`,
+		ms(runAt), truncateText(why, 1000), id); err != nil {
+		return fmt.Errorf("retry job %d: %w", id, err)
+	}
+	return nil
+}
+
+// BuryJob keeps a job that will not succeed as dead, with why: it is not
+// run again, and an admin can see it.
+func (s *Store) BuryJob(ctx context.Context, id int64, why string) error {
+	if _, err := s.write.ExecContext(ctx, `UPDATE jobs SET state = 'dead', lease_until = 0, last_error = ? WHERE id = ?`,
+		truncateText(why, 1000), id); err != nil {
+		return fmt.Errorf("bury job %d: %w", id, err)
+	}
+	return nil
+}
+
+// JobStats is the queue at a glance.
+type JobStats struct {
+	Pending, Dead int64
+	OldestPending time.Time // zero when none
+}
+
+// JobStats reads the queue's depth.
+func (s *Store) JobStats(ctx context.Context) (JobStats, error) {
+	var st JobStats
+	var oldest int64
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE state = 'pending'), COUNT(*) FILTER (WHERE state = 'dead'),
+		COALESCE(MIN(created_at) FILTER (WHERE state = 'pending'), 0) FROM jobs`).Scan(&st.Pending, &st.Dead, &oldest)
+	if err != nil {
+		return st, fmt.Errorf("job stats: %w", err)
+	}
+	if oldest != 0 {
+		st.OldestPending = fromMs(oldest)
+	}
+	return st, nil
+}
+
+// truncateText cuts s to at most n bytes.
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}
