@@ -294,3 +294,69 @@ func TestAFanOutCommittedBeforeAStopRunsAfterTheRestart(t *testing.T) {
 		t.Fatalf("ran %d times, %d pending", runs.Load(), stats(t, st).Pending)
 	}
 }
+
+// A batched kind is done several at a time, each job with its own outcome;
+// a panic in the batch fails all of them.
+func TestBatchedJobsRunTogetherWithTheirOwnOutcomes(t *testing.T) {
+	st := openStore(t)
+	r := New(st, quiet(), Options{Poll: 5 * time.Millisecond, Workers: 1})
+	var mu sync.Mutex
+	var sizes []int
+	r.HandleBatch("b", 3, func(_ context.Context, payloads [][]byte) []error {
+		mu.Lock()
+		sizes = append(sizes, len(payloads))
+		mu.Unlock()
+		errs := make([]error, len(payloads))
+		for i, p := range payloads {
+			if string(p) == `"bad"` {
+				errs[i] = Permanent(errors.New("bad payload"))
+			}
+		}
+		return errs
+	})
+	ctx := context.Background()
+	for _, p := range []string{`1`, `"bad"`, `3`, `4`, `5`} {
+		if err := st.Enqueue(ctx, store.NewJob{Kind: "b", Payload: []byte(p)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start(t, r)
+	waitFor(t, "the batches", func() bool { s := stats(t, st); return s.Pending == 0 && s.Dead == 1 })
+	mu.Lock()
+	if len(sizes) != 2 || sizes[0] != 3 || sizes[1] != 2 {
+		t.Fatalf("batch sizes %v; want [3 2]", sizes)
+	}
+	mu.Unlock()
+
+	// A panic fails the whole batch, which is then retried (on a store of
+	// its own: the runner above would take these jobs too).
+	st = openStore(t)
+	c := &clock{t: time.Now().Add(time.Second)}
+	r2 := New(st, quiet(), Options{Poll: 5 * time.Millisecond, Workers: 1})
+	r2.now = c.now
+	var done atomic.Int64
+	var panicked atomic.Bool
+	r2.HandleBatch("p", 4, func(_ context.Context, payloads [][]byte) []error {
+		for _, p := range payloads {
+			if string(p) == `"panic"` && panicked.CompareAndSwap(false, true) {
+				panic("in a batch")
+			}
+		}
+		done.Add(int64(len(payloads)))
+		return make([]error, len(payloads))
+	})
+	for _, p := range []string{`"panic"`, `2`} {
+		if err := st.Enqueue(ctx, store.NewJob{Kind: "p", Payload: []byte(p)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start(t, r2)
+	waitFor(t, "the panic", func() bool { return panicked.Load() })
+	time.Sleep(30 * time.Millisecond)
+	if done.Load() != 0 || stats(t, st).Pending != 2 {
+		t.Fatalf("after a panic: %d done, %d pending; want both put back", done.Load(), stats(t, st).Pending)
+	}
+	c.add(time.Hour)
+	r2.Wake()
+	waitFor(t, "the retry", func() bool { return done.Load() == 2 && stats(t, st).Pending == 0 })
+}
