@@ -95,7 +95,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	remoteAccounts := remote.NewAccounts(log, client, fetcher, st, ids)
 	runner := jobs.New(st, log, jobs.Options{})
 	so := social.New(cfg, st, ids, remoteAccounts).WithJobs(runner.Wake)
-	runner.HandleBatch(store.KindFanOut, 32, so.FanOutJobs)
+	runner.Handle(store.KindFanOut, so.FanOutJob)
 	mux := http.NewServeMux()
 	pages := web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so})
 	pages.Register(mux)

@@ -22,16 +22,6 @@ import (
 // (Permanent buries it at once).
 type Handler func(ctx context.Context, payload []byte) error
 
-// BatchHandler does several jobs of a kind at once, given their payloads,
-// and returns each one's outcome, in order (nil: done).
-type BatchHandler func(ctx context.Context, payloads [][]byte) []error
-
-// batch is a kind done several at a time.
-type batch struct {
-	max int
-	h   BatchHandler
-}
-
 // permanentError is a failure that a retry cannot mend.
 type permanentError struct{ err error }
 
@@ -71,7 +61,6 @@ type Runner struct {
 	log      *slog.Logger
 	opts     Options
 	handlers map[string]Handler
-	batches  map[string]batch
 	wake     chan struct{}
 	now      func() time.Time
 }
@@ -90,18 +79,11 @@ func New(st *store.Store, log *slog.Logger, o Options) *Runner {
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = DefaultMaxAttempts
 	}
-	return &Runner{store: st, log: log, opts: o, handlers: map[string]Handler{}, batches: map[string]batch{}, wake: make(chan struct{}, 1), now: time.Now}
+	return &Runner{store: st, log: log, opts: o, handlers: map[string]Handler{}, wake: make(chan struct{}, 1), now: time.Now}
 }
 
 // Handle registers the handler of kind. Call it before Run.
 func (r *Runner) Handle(kind string, h Handler) { r.handlers[kind] = h }
-
-// HandleBatch registers a handler that does up to max jobs of kind at once:
-// a worker that claims one claims up to max-1 more due ones with it. Call
-// it before Run.
-func (r *Runner) HandleBatch(kind string, max int, h BatchHandler) {
-	r.batches[kind] = batch{max: max, h: h}
-}
 
 // Wake tells the runner that a job was committed, so that it looks now
 // rather than at its next poll. It never blocks.
@@ -187,65 +169,25 @@ func (r *Runner) claimAndStart(ctx context.Context, n int, w *workers) (int, err
 				default:
 				}
 			}()
-			r.run(ctx, r.withBatch(ctx, j))
+			r.run(ctx, j)
 			return nil
 		})
 	}
 	return len(claimed), nil
 }
 
-// withBatch is j and, for a batched kind, the other due jobs of its kind
-// claimed with it.
-func (r *Runner) withBatch(ctx context.Context, j store.Job) []store.Job {
-	b, ok := r.batches[j.Kind]
-	if !ok || b.max <= 1 {
-		return []store.Job{j}
-	}
-	more, err := r.store.ClaimJobsOfKind(ctx, j.Kind, r.now(), r.opts.Lease, b.max-1)
-	if err != nil {
-		r.log.Warn("claiming a batch", "kind", j.Kind, "err", err)
-	}
-	return append([]store.Job{j}, more...)
-}
-
-// run does claimed jobs of one kind (one, or a batch) and records each
-// one's outcome.
-func (r *Runner) run(ctx context.Context, js []store.Job) {
-	kind := js[0].Kind
-	errs := make([]error, len(js))
-	// Within the lease, so no job is claimed twice while it runs.
-	hctx, cancel := context.WithTimeout(ctx, r.opts.Lease-r.opts.Lease/10)
-	if b, ok := r.batches[kind]; ok {
-		payloads := make([][]byte, len(js))
-		for i, j := range js {
-			payloads[i] = j.Payload
-		}
-		err := safely.Do(r.log, "job "+kind, func() error {
-			if got := b.h(hctx, payloads); len(got) == len(errs) {
-				copy(errs, got)
-			} else {
-				return errors.New("the batch handler of " + kind + " gave the wrong number of outcomes")
-			}
-			return nil
-		})
-		if err != nil { // a panic, or a miscount: the whole batch failed
-			for i := range errs {
-				errs[i] = err
-			}
-		}
-	} else if h := r.handlers[kind]; h != nil {
-		errs[0] = safely.Do(r.log, "job "+kind, func() error { return h(hctx, js[0].Payload) })
+// run does one claimed job and records the outcome.
+func (r *Runner) run(ctx context.Context, j store.Job) {
+	h := r.handlers[j.Kind]
+	var err error
+	if h == nil {
+		err = Permanent(errors.New("no handler for job kind " + j.Kind))
 	} else {
-		errs[0] = Permanent(errors.New("no handler for job kind " + kind))
+		// Within the lease, so the job is not claimed twice while it runs.
+		hctx, cancel := context.WithTimeout(ctx, r.opts.Lease-r.opts.Lease/10)
+		err = safely.Do(r.log, "job "+j.Kind, func() error { return h(hctx, j.Payload) })
+		cancel()
 	}
-	cancel()
-	for i, j := range js {
-		r.record(ctx, j, errs[i])
-	}
-}
-
-// record writes the outcome err of job j.
-func (r *Runner) record(ctx context.Context, j store.Job, err error) {
 	// The outcome is recorded even when the runner is stopping: a job cut
 	// short is put back, not left leased for the whole lease.
 	octx := context.WithoutCancel(ctx)

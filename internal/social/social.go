@@ -124,27 +124,12 @@ func (s *Service) usableAccount(ctx context.Context, id int64) (*store.Account, 
 	return a, nil
 }
 
-// FanOutJobs are jobs of store.KindFanOut, done together: deferred posts'
-// followers' home timelines, in one transaction. It returns each job's
-// outcome.
-func (s *Service) FanOutJobs(ctx context.Context, payloads [][]byte) []error {
-	errs := make([]error, len(payloads))
-	var ids []int64
-	var which []int
-	for i, raw := range payloads {
-		var p store.FanOutPayload
-		if err := json.Unmarshal(raw, &p); err != nil || p.Status <= 0 {
-			errs[i] = jobs.Permanent(fmt.Errorf("fan-out payload %q", raw))
-			continue
-		}
-		ids, which = append(ids, p.Status), append(which, i)
+// FanOutJob is the job store.KindFanOut: a deferred post's followers' home
+// timelines.
+func (s *Service) FanOutJob(ctx context.Context, payload []byte) error {
+	var p store.FanOutPayload
+	if err := json.Unmarshal(payload, &p); err != nil || p.Status <= 0 {
+		return jobs.Permanent(fmt.Errorf("fan-out payload %q", payload))
 	}
-	if len(ids) > 0 {
-		if err := s.store.FanOutToFollowers(ctx, ids...); err != nil {
-			for _, i := range which {
-				errs[i] = err
-			}
-		}
-	}
-	return errs
+	return s.store.FanOutToFollowers(ctx, p.Status)
 }

@@ -72,16 +72,9 @@ func (s *Store) JobsDue(ctx context.Context, now time.Time) (bool, error) {
 // nobody else claims them meanwhile, and if their worker dies they are due
 // again when the lease ends. Each claim counts an attempt.
 func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error) {
-	return s.ClaimJobsOfKind(ctx, "", now, lease, limit)
-}
-
-// ClaimJobsOfKind is ClaimJobs for jobs of one kind ("" for any): a worker
-// that does several of a kind in one go takes them together.
-func (s *Store) ClaimJobsOfKind(ctx context.Context, kind string, now time.Time, lease time.Duration, limit int) ([]Job, error) {
 	rows, err := s.write.QueryContext(ctx, `UPDATE jobs SET lease_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_due WHERE state = 'pending' AND run_at <= ? AND lease_until <= ?
-			AND (? = '' OR kind = ?) ORDER BY run_at LIMIT ?)
-		RETURNING id, kind, payload, host, attempts, run_at`, ms(now.Add(lease)), ms(now), ms(now), kind, kind, limit)
+		WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_due WHERE state = 'pending' AND run_at <= ? AND lease_until <= ? ORDER BY run_at LIMIT ?)
+		RETURNING id, kind, payload, host, attempts, run_at`, ms(now.Add(lease)), ms(now), ms(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim jobs: %w", err)
 	}

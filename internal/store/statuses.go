@@ -164,30 +164,25 @@ func (s *Store) CreateStatus(ctx context.Context, n NewStatus) error {
 	return tx.Commit()
 }
 
-// FanOutToFollowers puts statuses into their authors' followers' home
+// FanOutToFollowers puts a status into its author's followers' home
 // timelines (the job KindFanOut). Rows already there stay, so running it
 // twice (a job retried after a crash) changes nothing; a status deleted
 // since is nothing to do.
-func (s *Store) FanOutToFollowers(ctx context.Context, statusIDs ...int64) error {
-	// Several statuses in one transaction: consecutive posts of one author
-	// touch the same followers' pages of home_feed, written once per
-	// transaction instead of once per post.
+func (s *Store) FanOutToFollowers(ctx context.Context, statusID int64) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("fan out: %w", err)
+		return fmt.Errorf("fan out %d: %w", statusID, err)
 	}
 	defer tx.Rollback()
-	for _, id := range statusIDs {
-		st, err := scanStatus(tx.QueryRowContext(ctx, `SELECT `+statusCols+` FROM statuses s WHERE s.id = ?`, id))
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("fan out %d: %w", id, err)
-		}
-		if err := fanOutFollowers(ctx, tx, st); err != nil {
-			return err
-		}
+	st, err := scanStatus(tx.QueryRowContext(ctx, `SELECT `+statusCols+` FROM statuses s WHERE s.id = ?`, statusID))
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("fan out %d: %w", statusID, err)
+	}
+	if err := fanOutFollowers(ctx, tx, st); err != nil {
+		return err
 	}
 	return tx.Commit()
 }
