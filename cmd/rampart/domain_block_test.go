@@ -1,10 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rampart-social/rampart/internal/store"
 )
 
 // blockOK runs a `admin domain` command that must succeed quietly (nothing on stderr).
@@ -101,5 +107,49 @@ func TestDomainBlockCommands(t *testing.T) {
 	}
 	if got := domainBlocks(t, env); len(got) != 1 || got[0].Domain != "other.example" {
 		t.Errorf("after remove: %+v", got)
+	}
+}
+
+// `admin federation status` shows the job queue as the store holds it:
+// pending and dead jobs, the oldest pending one, and the blocked domains.
+func TestAdminFederationStatus(t *testing.T) {
+	dataDir := t.TempDir()
+	env := []string{"RAMPART_CONFIG=" + prodConfig(t), "RAMPART_DATA_DIR=" + dataDir}
+	out, errOut, code := run(t, env, "admin", "federation", "status")
+	if code != 0 || errOut != "" || !strings.Contains(out, "jobs pending:          0") || !strings.Contains(out, "oldest pending job:    none") {
+		t.Fatalf("an empty queue: %d %q %q", code, out, errOut)
+	}
+	// Two jobs pending, one of them a minute old, and one buried.
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(dataDir, "rampart.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		if err := st.Enqueue(ctx, store.NewJob{Kind: k, Payload: []byte("{}")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claimed, err := st.ClaimJobs(ctx, time.Now().Add(time.Second), time.Minute, 1)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claim: %v %v", claimed, err)
+	}
+	if err := st.BuryJob(ctx, claimed[0].ID, "gave up"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	blockOK(t, env, "block", "spam.example")
+	out, errOut, code = run(t, env, "admin", "federation", "status", "--json")
+	var got struct {
+		JobsPending   int64      `json:"jobs_pending"`
+		JobsDead      int64      `json:"jobs_dead"`
+		OldestPending *time.Time `json:"oldest_pending"`
+		DomainBlocks  int        `json:"domain_blocks"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &got) != nil {
+		t.Fatalf("--json: %d %q %q", code, out, errOut)
+	}
+	if got.JobsPending != 2 || got.JobsDead != 1 || got.OldestPending == nil || time.Since(*got.OldestPending) > time.Minute || got.DomainBlocks != 1 {
+		t.Fatalf("status %+v", got)
 	}
 }

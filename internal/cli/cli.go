@@ -65,6 +65,7 @@ func commands() []command {
 		{"admin domain block", "block a domain and its subdomains, removing their stored accounts (DOMAIN; --reason)", runDomainBlockAdd},
 		{"admin domain unblock", "lift a domain block (DOMAIN)", runDomainBlockRemove},
 		{"admin domain list", "list the blocked domains (--json for JSON)", runDomainBlockList},
+		{"admin federation status", "the job queue (pending, dead, oldest pending) and the blocked domains (--json for JSON)", runAdminFederationStatus},
 		{"admin media prune", "remove uploads never attached within a day and files nothing refers to; report what was freed", runAdminMediaPrune},
 	}
 }
