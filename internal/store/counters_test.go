@@ -311,6 +311,7 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	undo += ` DROP INDEX users_last_active; ALTER TABLE users DROP COLUMN last_active_at;` // 0010
 	undo += ` DROP TABLE remote_media_hosts;`                                              // 0011
 	undo += ` DROP TABLE jobs;`                                                            // 0012
+	undo += ` DROP INDEX follows_notify;`                                                  // 0013
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

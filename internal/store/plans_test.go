@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	mrand "math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -226,6 +227,35 @@ func TestInstanceStatsCostIndependentOfInstanceSize(t *testing.T) {
 	st, err := f.s.InstanceStats(context.Background())
 	if err != nil || st.LocalPosts == 0 {
 		t.Errorf("InstanceStats = %+v, %v", st, err)
+	}
+}
+
+// The followers to tell of a post cost what they are, not what all the
+// author's followers are.
+func TestFollowersToNotifyCostsOnlyThoseWhoAsked(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t, 1)
+	star := f.accounts[0]
+	now := time.Now()
+	steps := func() (int, int) { return vmSteps(t, f.s, followersToNotifySQL, []any{star}) }
+	follow := func(notify bool) {
+		fan := f.addUser(t, "fan"+strconv.FormatInt(f.id(), 10), true)
+		if _, err := f.s.Follow(ctx, f.id(), fan, star, FollowOptions{Notify: notify}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	follow(true)
+	follow(true)
+	for range 10 {
+		follow(false)
+	}
+	small, rows := steps()
+	for range 200 {
+		follow(false)
+	}
+	large, rows2 := steps()
+	if rows != 2 || rows2 != 2 || large != small {
+		t.Errorf("%d VM steps (%d rows) with 10 silent followers, %d (%d rows) with 210", small, rows, large, rows2)
 	}
 }
 
