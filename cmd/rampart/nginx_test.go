@@ -110,20 +110,27 @@ func proxyClient(t *testing.T, pool *x509.CertPool, localIP string, jar http.Coo
 	if localIP != "" {
 		dialer.LocalAddr = &net.TCPAddr{IP: net.ParseIP(localIP)}
 	}
+	return tlsClient(pool, jar, func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		if host != nginxAppHost && host != nginxMediaHost && host != "localhost" && host != "127.0.0.1" {
+			return nil, fmt.Errorf("test resolver: %s is neither %s nor %s", host, nginxAppHost, nginxMediaHost)
+		}
+		return dialer.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", port))
+	})
+}
+
+// tlsClient is a test client that reaches hosts through dial, trusting
+// only the test certificate, over HTTP/2 as the site enables it, without
+// following redirects.
+func tlsClient(pool *x509.CertPool, jar http.CookieJar, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
 	return &http.Client{
 		Jar:     jar,
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
-			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				host, port, err := net.SplitHostPort(addr)
-				if err != nil {
-					return nil, err
-				}
-				if host != nginxAppHost && host != nginxMediaHost && host != "localhost" && host != "127.0.0.1" {
-					return nil, fmt.Errorf("test resolver: %s is neither %s nor %s", host, nginxAppHost, nginxMediaHost)
-				}
-				return dialer.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", port))
-			},
+			DialContext:       dial,
 			TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 			ForceAttemptHTTP2: true, // the site enables HTTP/2
 		},
@@ -184,26 +191,17 @@ func (d *deployment) browser(t *testing.T, jar http.CookieJar) *http.Client {
 // netnsClient reaches each host in routes through nginx in its namespace,
 // trusting only the test certificate. It does not follow redirects.
 func netnsClient(pool *x509.CertPool, jar http.CookieJar, routes map[string]*netNS) *http.Client {
-	return &http.Client{
-		Jar:     jar,
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{
-			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				host, port, err := net.SplitHostPort(addr)
-				if err != nil {
-					return nil, err
-				}
-				ns := routes[host]
-				if ns == nil {
-					return nil, fmt.Errorf("test resolver: %s is in no namespace of this test", host)
-				}
-				return ns.dial(ctx, network, net.JoinHostPort(ns.ip, port))
-			},
-			TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
-			ForceAttemptHTTP2: true,
-		},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
+	return tlsClient(pool, jar, func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		ns := routes[host]
+		if ns == nil {
+			return nil, fmt.Errorf("test resolver: %s is in no namespace of this test", host)
+		}
+		return ns.dial(ctx, network, net.JoinHostPort(ns.ip, port))
+	})
 }
 
 // deployBehindNginx starts Rampart and, in front of it, nginx with the site

@@ -126,16 +126,11 @@ func activityActor(body []byte) (string, error) {
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return "", errors.New("not JSON")
 	}
-	var id string
-	if json.Unmarshal(doc.Actor, &id) != nil {
-		var obj struct {
-			ID string `json:"id"`
-		}
-		if json.Unmarshal(doc.Actor, &obj) != nil {
-			return "", errors.New("no actor")
-		}
-		id = obj.ID
+	actors := activitypub.IDs(doc.Actor)
+	if len(actors) != 1 {
+		return "", errors.New("not one actor")
 	}
+	id := actors[0]
 	if id == "" || len(doc.Type) == 0 {
 		return "", errors.New("no actor or type")
 	}

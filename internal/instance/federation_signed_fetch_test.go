@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -82,31 +81,14 @@ func (p *peer) port() string {
 	return port
 }
 
-// getActor fetches an actor from p, signed by sign when not nil.
+// getActor fetches an actor from p, signed by sign when not nil, and
+// decodes it (nil when it is not JSON).
 func getActor(t *testing.T, p *peer, path string, sign func(*http.Request)) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest("GET", p.base+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Accept", "application/activity+json")
-	if sign != nil {
-		sign(req)
-	}
-	// Dial the listener whatever the URL's host name says.
-	tr := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, network, "127.0.0.1:"+p.port())
-	}}
-	resp, err := (&http.Client{Transport: tr, Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	status, body := getRaw(t, p, path, sign)
 	var doc map[string]any
-	_ = json.Unmarshal(b, &doc)
-	return resp.StatusCode, doc
+	_ = json.Unmarshal([]byte(body), &doc)
+	return status, doc
 }
 
 // Two instances: B fetches A's actor with a signed GET, and A verifies the

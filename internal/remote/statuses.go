@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"net/url"
 	"strings"
 	"time"
@@ -65,38 +66,6 @@ func refuseNote(format string, args ...any) error {
 	return &NoteError{Reason: fmt.Sprintf(format, args...)}
 }
 
-// ids reads a JSON value that is one id or a list of them; a list entry
-// may also be an object with an id. At most 1,000 are read.
-func ids(raw json.RawMessage) []string {
-	var one string
-	if json.Unmarshal(raw, &one) == nil {
-		return []string{one}
-	}
-	var many []json.RawMessage
-	if json.Unmarshal(raw, &many) != nil {
-		var obj struct {
-			ID string `json:"id"`
-		}
-		if json.Unmarshal(raw, &obj) == nil && obj.ID != "" {
-			return []string{obj.ID}
-		}
-		return nil
-	}
-	var out []string
-	for _, m := range many[:min(len(many), 1000)] {
-		var s string
-		var obj struct {
-			ID string `json:"id"`
-		}
-		if json.Unmarshal(m, &s) == nil {
-			out = append(out, s)
-		} else if json.Unmarshal(m, &obj) == nil && obj.ID != "" {
-			out = append(out, obj.ID)
-		}
-	}
-	return out
-}
-
 // isPublic reports whether a list of addressees holds the public
 // collection, in any of the spellings peers use.
 func isPublic(list []string) bool {
@@ -129,7 +98,7 @@ func parseNote(raw []byte, author *store.Account, origin *url.URL, now time.Time
 		return nil, refuseNote("it does not decode: %v", err)
 	}
 	typ := ""
-	for _, t := range ids(doc.Type) {
+	for _, t := range activitypub.IDs(doc.Type) {
 		if noteTypes[t] {
 			typ = t
 		}
@@ -145,10 +114,10 @@ func parseNote(raw []byte, author *store.Account, origin *url.URL, now time.Time
 	if err != nil || !activitypub.SameOrigin(idURL, authorURL) {
 		return nil, refuseNote("it is not on its author's origin")
 	}
-	if attributed := ids(doc.AttributedTo); len(attributed) != 1 || attributed[0] != author.URI {
+	if attributed := activitypub.IDs(doc.AttributedTo); len(attributed) != 1 || attributed[0] != author.URI {
 		return nil, refuseNote("it is not attributed to %s alone", author.URI)
 	}
-	to, cc := ids(doc.To), ids(doc.Cc)
+	to, cc := activitypub.IDs(doc.To), activitypub.IDs(doc.Cc)
 	var vis store.Visibility
 	switch {
 	case isPublic(to):
@@ -176,7 +145,7 @@ func parseNote(raw []byte, author *store.Account, origin *url.URL, now time.Time
 	if typ != "Note" {
 		// An article shows its title above its text, as Mastodon shows it.
 		if name := sanitize.Text(str(doc.Name)); name != "" {
-			content = "<p><strong>" + htmlEscape(truncate(name, 300)) + "</strong></p>" + content
+			content = "<p><strong>" + html.EscapeString(truncate(name, 300)) + "</strong></p>" + content
 		}
 	}
 	// A time in the future, or before there was a fediverse, is not
@@ -192,7 +161,7 @@ func parseNote(raw []byte, author *store.Account, origin *url.URL, now time.Time
 		SpoilerText: truncate(sanitize.Text(str(doc.Summary)), maxSpoiler),
 		Sensitive:   isTrue(doc.Sensitive), Visibility: vis, Language: validLanguage(lang), CreatedAt: created,
 	}}
-	if r := ids(doc.InReplyTo); len(r) == 1 {
+	if r := activitypub.IDs(doc.InReplyTo); len(r) == 1 {
 		n.inReplyTo = r[0]
 	}
 	var tags []struct {
@@ -252,13 +221,9 @@ func attachmentLinks(raw json.RawMessage, origin *url.URL) string {
 		if label == "" {
 			label = p.String()
 		}
-		b.WriteString(`<p><a href="` + htmlEscape(p.String()) + `">` + htmlEscape(truncate(label, 200)) + `</a></p>`)
+		b.WriteString(`<p><a href="` + html.EscapeString(p.String()) + `">` + html.EscapeString(truncate(label, 200)) + `</a></p>`)
 	}
 	return b.String()
-}
-
-func htmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
 }
 
 // validLanguage keeps a language tag that looks like one (ISO 639, with
@@ -370,7 +335,7 @@ func (a *Accounts) backfill(ctx context.Context, author *store.Account, outbox *
 		if json.Unmarshal(item, &act) != nil || act.Type != "Create" {
 			continue // reblogs (Announce) and others wait for part 2
 		}
-		if actors := ids(act.Actor); len(actors) != 1 || actors[0] != author.URI {
+		if actors := activitypub.IDs(act.Actor); len(actors) != 1 || actors[0] != author.URI {
 			continue
 		}
 		// An object given only by its id is not fetched (a fetch each, on
@@ -434,7 +399,7 @@ func (a *Accounts) resolveURL(ctx context.Context, u *url.URL) (int64, int64, er
 		}
 		return acc.ID, 0, nil
 	}
-	attributed := ids(head.AttributedTo)
+	attributed := activitypub.IDs(head.AttributedTo)
 	if len(attributed) != 1 {
 		return 0, 0, refuseNote("it is not attributed to one actor")
 	}
