@@ -19,6 +19,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rampart-social/rampart/internal/httpsig"
+
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/password"
@@ -530,4 +532,34 @@ func setBool(dst *bool, v *bool) {
 	if v != nil {
 		*dst = *v
 	}
+}
+
+// SigningKey is the key a local account signs its deliveries with: its
+// RSA key, as its actor publishes it (#main-key). Every peer verifies RSA;
+// few verify Ed25519 yet.
+func (s *Service) SigningKey(ctx context.Context, accountID int64) (httpsig.Key, error) {
+	acc, err := s.store.AccountByID(ctx, accountID)
+	if err != nil {
+		return httpsig.Key{}, err
+	}
+	if acc.Domain != "" {
+		return httpsig.Key{}, fmt.Errorf("account %d is not local", accountID)
+	}
+	_, privPEM, err := s.store.AccountKeys(ctx, accountID)
+	if err != nil {
+		return httpsig.Key{}, err
+	}
+	block, _ := pem.Decode([]byte(privPEM))
+	if block == nil {
+		return httpsig.Key{}, fmt.Errorf("account %d key: not PEM", accountID)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return httpsig.Key{}, fmt.Errorf("account %d key: %w", accountID, err)
+	}
+	key, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return httpsig.Key{}, fmt.Errorf("account %d key: %T, not RSA", accountID, k)
+	}
+	return httpsig.Key{ID: acc.URI + "#main-key", Private: key}, nil
 }

@@ -74,3 +74,7 @@ func Addressing(visibility, followers string, mentioned []string) (to, cc []stri
 	}
 	return to, append(cc, mentioned...)
 }
+
+// NoteContext is the JSON-LD context of a Note, for an activity that
+// embeds one.
+func NoteContext() any { return noteContext }

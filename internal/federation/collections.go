@@ -97,7 +97,7 @@ func (f *Federation) outbox(w http.ResponseWriter, r *http.Request) {
 			f.fail(w, "outbox", err)
 			return
 		}
-		c.OrderedItems = append(c.OrderedItems, activitypub.CreateOf(f.noteDocument(n)))
+		c.OrderedItems = append(c.OrderedItems, activitypub.CreateOf(f.render.Note(n)))
 	}
 	if len(ids) == outboxPageSize {
 		c.Next = id + "?" + url.Values{"max_id": {strconv.FormatInt(ids[len(ids)-1], 10)}, "page": {"true"}}.Encode()
@@ -128,7 +128,7 @@ func (f *Federation) featured(w http.ResponseWriter, r *http.Request) {
 			f.fail(w, "featured", err)
 			return
 		}
-		c.OrderedItems = append(c.OrderedItems, f.noteDocument(n))
+		c.OrderedItems = append(c.OrderedItems, f.render.Note(n))
 	}
 	total := int64(len(c.OrderedItems))
 	c.TotalItems = &total

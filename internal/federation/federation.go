@@ -15,6 +15,7 @@ import (
 
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/httpsig"
+	"github.com/rampart-social/rampart/internal/outbox"
 	"github.com/rampart-social/rampart/internal/remote"
 	"github.com/rampart-social/rampart/internal/store"
 )
@@ -46,6 +47,13 @@ type Deps struct {
 	// Fetcher gets other servers' documents (signers' keys) through the
 	// outbound guard, signed as the instance actor.
 	Fetcher *remote.Fetcher
+	// Received takes the deliveries that pass the inbox's gate.
+	Received Receiver
+}
+
+// Receiver queues verified deliveries (inbox.Queue).
+type Receiver interface {
+	Receive(ctx context.Context, body []byte, signer string, inbox int64) error
 }
 
 // Federation holds the handlers.
@@ -59,8 +67,10 @@ type Federation struct {
 	base     string // the instance URL, no trailing slash
 	host     string // the instance's host (and port, if any)
 
-	remote  *remote.Keys
-	replays *httpsig.ReplayCache // signatures of deliveries accepted within their window
+	render   outbox.Renderer
+	received Receiver
+	remote   *remote.Keys
+	replays  *httpsig.ReplayCache // signatures of deliveries accepted within their window
 }
 
 // New returns the handlers for d.
@@ -69,6 +79,8 @@ func New(d Deps) *Federation {
 	f := &Federation{cfg: d.Config, log: d.Log, accounts: d.Accounts, notes: d.Notes, keys: d.Keys, blocks: d.Blocks,
 		base: strings.TrimSuffix(u.String(), "/"), host: u.Host}
 	f.remote = remote.NewKeys(d.Fetcher)
+	f.render = outbox.NewRenderer(d.Config)
+	f.received = d.Received
 	f.replays = httpsig.NewReplayCache(replayEntries)
 	return f
 }

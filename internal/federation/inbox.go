@@ -11,6 +11,7 @@ import (
 
 	"github.com/rampart-social/rampart/internal/activitypub"
 	"github.com/rampart-social/rampart/internal/httpsig"
+	"github.com/rampart-social/rampart/internal/inbox"
 	"github.com/rampart-social/rampart/internal/social"
 )
 
@@ -23,9 +24,6 @@ const (
 	// replayEntries bounds the replay cache: about 100 bytes each, so
 	// 10 MB at most.
 	replayEntries = 100_000
-	// inboxRetryAfter is what a peer is asked to wait before delivering
-	// again an activity this version cannot process.
-	inboxRetryAfter = "3600"
 )
 
 // inbox is POST /inbox (the shared inbox) and /users/{username}/inbox: the
@@ -36,9 +34,9 @@ const (
 // Anything else is refused: 401 for the signature, 403 for a block, 413,
 // 415, 400, and nothing of it is kept.
 //
-// Processing activities is part 2 of federation. Until then a delivery
-// that passes the gate is answered 503 with Retry-After: peers keep it and
-// deliver it again later (a 202 would make them drop it, lost).
+// What passes is held to the origin rules that need no network and queued
+// (inbox.Queue), once per activity id, and answered 202: the job does what
+// it says.
 func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 	var owner int64 // 0: the shared inbox
 	if name := r.PathValue("username"); name != "" {
@@ -108,9 +106,18 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 		f.unauthorized(w)
 		return
 	}
-	f.log.Info("delivery verified; not processed by this version", "actor", actor)
-	w.Header().Set("Retry-After", inboxRetryAfter)
-	http.Error(w, "Activities are not processed by this version yet; deliver again later.", http.StatusServiceUnavailable)
+	err = f.received.Receive(r.Context(), body, key.Owner, owner)
+	var rule *inbox.RuleError
+	if errors.As(err, &rule) {
+		f.log.Info("delivery refused by the rules", "actor", actor, "err", err)
+		http.Error(w, "The activity is refused: "+rule.Reason, http.StatusBadRequest)
+		return
+	}
+	if err != nil {
+		f.fail(w, "inbox", err)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
 }
 
 // activityActor reads an activity's actor: its id, given as a string or as

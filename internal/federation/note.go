@@ -5,8 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/rampart-social/rampart/internal/activitypub"
 	"github.com/rampart-social/rampart/internal/social"
@@ -65,53 +63,5 @@ func (f *Federation) note(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, "note", err)
 		return
 	}
-	writeDocument(w, activitypub.ContentType+"; charset=utf-8", f.noteDocument(n))
-}
-
-// noteDocument is a local status as a Note, addressed as Mastodon
-// addresses its visibility.
-func (f *Federation) noteDocument(n *social.Note) *activitypub.Note {
-	st := n.Status
-	out := activitypub.NewNote()
-	out.ID, out.AttributedTo, out.Content, out.URL = st.URI, n.Author.URI, st.Content, st.URL
-	if out.URL == "" {
-		out.URL = n.Author.URL + "/" + strconv.FormatInt(st.ID, 10)
-	}
-	if st.SpoilerText != "" {
-		s := st.SpoilerText
-		out.Summary = &s
-	}
-	out.Sensitive = st.Sensitive
-	if n.InReplyTo != "" {
-		p := n.InReplyTo
-		out.InReplyTo = &p
-	}
-	out.Published = st.CreatedAt.UTC().Truncate(time.Second).Format(time.RFC3339)
-	if !st.EditedAt.IsZero() {
-		out.Updated = st.EditedAt.UTC().Truncate(time.Second).Format(time.RFC3339)
-	}
-	var mentioned []string
-	for _, m := range n.Mentions {
-		mentioned = append(mentioned, m.URI)
-		name := "@" + m.Username
-		if m.Domain != "" {
-			name += "@" + m.Domain
-		} else {
-			name += "@" + f.hostname()
-		}
-		out.Tag = append(out.Tag, activitypub.Tag{Type: "Mention", Href: m.URI, Name: name})
-	}
-	for _, t := range n.Tags {
-		out.Tag = append(out.Tag, activitypub.Tag{Type: "Hashtag", Href: f.base + "/tags/" + t, Name: "#" + t})
-	}
-	out.To, out.Cc = activitypub.Addressing(social.VisibilityName(st.Visibility), n.Author.URI+"/followers", mentioned)
-	media := strings.TrimSuffix(f.cfg.MediaOrigin().String(), "/")
-	for _, m := range n.Media {
-		if m.State != "ready" {
-			continue
-		}
-		out.Attachment = append(out.Attachment, activitypub.Document{Type: "Document", MediaType: m.ContentType,
-			URL: media + "/" + m.FileKey, Name: m.Description, Blurhash: m.Blurhash})
-	}
-	return out
+	writeDocument(w, activitypub.ContentType+"; charset=utf-8", f.render.Note(n))
 }

@@ -18,14 +18,17 @@ import (
 	"github.com/rampart-social/rampart/internal/api"
 	"github.com/rampart-social/rampart/internal/buildinfo"
 	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/delivery"
 	"github.com/rampart-social/rampart/internal/federation"
 	"github.com/rampart-social/rampart/internal/health"
 	"github.com/rampart-social/rampart/internal/httpsec"
 	"github.com/rampart-social/rampart/internal/id"
+	"github.com/rampart-social/rampart/internal/inbox"
 	"github.com/rampart-social/rampart/internal/jobs"
 	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/outbound"
+	"github.com/rampart-social/rampart/internal/outbox"
 	"github.com/rampart-social/rampart/internal/password"
 	"github.com/rampart-social/rampart/internal/profiling"
 	"github.com/rampart-social/rampart/internal/remote"
@@ -93,9 +96,14 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	fetcher := remote.NewFetcher(client, remote.InstanceSigning(acc, federation.InstanceKeyID(base)), cfg.InstanceURL(), cfg.MediaOrigin()).
 		WithBlocked(st.DomainBlocked).WithMediaHosts(st.RemoteMediaHost)
 	remoteAccounts := remote.NewAccounts(log, client, fetcher, st, ids)
-	runner := jobs.New(st, log, jobs.Options{})
+	// Deliveries wait on other servers: more workers than CPUs, each
+	// delivery bounded in time, and per host by delivery.Options.
+	runner := jobs.New(st, log, jobs.Options{Workers: jobWorkers})
 	so := social.New(cfg, st, ids, remoteAccounts).WithJobs(runner.Wake)
 	runner.Handle(store.KindFanOut, so.FanOutJob)
+	runner.Handle(store.KindPublish, outbox.New(st, so, outbox.NewRenderer(cfg), log, runner.Wake).Job)
+	runner.Handle(store.KindDeliver, delivery.New(client, acc, st, log, delivery.Options{}).Job)
+	runner.Handle(store.KindInbox, inbox.New(st, so, remoteAccounts, log).Job)
 	mux := http.NewServeMux()
 	pages := web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so})
 	pages.Register(mux)
@@ -115,7 +123,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	}
 	ms := media.New(cfg, st, storage, ids, log)
 	api.New(api.Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: so, Media: ms}).Register(mux)
-	federation.New(federation.Deps{Config: cfg, Log: log, Accounts: so, Notes: so, Keys: acc, Blocks: so, Fetcher: fetcher}).Register(mux)
+	federation.New(federation.Deps{Config: cfg, Log: log, Accounts: so, Notes: so, Keys: acc, Blocks: so, Fetcher: fetcher,
+		Received: inbox.NewQueue(st, runner.Wake)}).Register(mux)
 	healthz := health.Handler(st, log)
 	mux.Handle("GET /livez", healthz)
 	mux.Handle("GET /readyz", healthz)
@@ -211,6 +220,10 @@ func (i *Instance) janitorRound(ctx context.Context) {
 		i.store.DeleteOldIdempotencyKeys(ctx, now.Add(-time.Hour).UnixMilli())); err != nil && ctx.Err() == nil {
 		i.log.Warn("removing expired sessions, codes and keys", "err", err)
 	}
+	// Activity ids are remembered longer than any peer retries a delivery.
+	if _, err := i.store.PruneReceivedActivities(ctx, now.Add(-inbox.RememberIDs)); err != nil && ctx.Err() == nil {
+		i.log.Warn("forgetting received activity ids", "err", err)
+	}
 	// NodeInfo's active users, counted here so that serving them is one row.
 	if err := i.store.CountActiveUsers(ctx, now); err != nil && ctx.Err() == nil {
 		i.log.Warn("counting active users", "err", err)
@@ -286,6 +299,11 @@ func LogStartup(cfg *config.Config, log *slog.Logger) {
 // loops: 25-40 % of a timeline's CPU went there. A large live heap (an image
 // being decoded) still gets the default's proportion, plus this constant.
 const heapFloor = 16 << 20
+
+// jobWorkers is how many jobs run at once: deliveries spend their time
+// waiting on other servers, so the bound on deliveries in flight is this,
+// not the CPU count.
+const jobWorkers = 16
 
 // Run is `rampart serve`: listen, open, serve until ctx ends, close.
 func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) error {

@@ -32,6 +32,25 @@ func (e *permanentError) Unwrap() error { return e.err }
 // job is buried at once.
 func Permanent(err error) error { return &permanentError{err: err} }
 
+// IsPermanent reports whether err was marked Permanent.
+func IsPermanent(err error) bool {
+	var perm *permanentError
+	return errors.As(err, &perm)
+}
+
+// deferError puts a job off without counting an attempt.
+type deferError struct {
+	until time.Time
+	why   string
+}
+
+func (e *deferError) Error() string { return "deferred: " + e.why }
+
+// Defer puts the job off until until, without counting the attempt: it was
+// not tried (its host's circuit is open, or it has as many deliveries in
+// flight as it may).
+func Defer(until time.Time, why string) error { return &deferError{until: until, why: why} }
+
 // Options tune a Runner; zero values take the defaults.
 type Options struct {
 	// Workers is how many jobs run at once (DefaultWorkers).
@@ -192,9 +211,12 @@ func (r *Runner) run(ctx context.Context, j store.Job) {
 	// short is put back, not left leased for the whole lease.
 	octx := context.WithoutCancel(ctx)
 	var perm *permanentError
+	var put *deferError
 	switch {
 	case err == nil:
 		err = r.store.CompleteJob(octx, j.ID)
+	case errors.As(err, &put):
+		err = r.store.DeferJob(octx, j.ID, put.until, put.why)
 	case errors.As(err, &perm) || j.Attempts >= r.opts.MaxAttempts:
 		r.log.Warn("job buried", "kind", j.Kind, "id", j.ID, "attempts", j.Attempts, "err", err)
 		err = r.store.BuryJob(octx, j.ID, err.Error())

@@ -92,7 +92,11 @@ type parsedNote struct {
 // public or unlisted (others' audiences are not known here before part 2);
 // content within bounds. The HTML is sanitized here, before anything keeps
 // it.
-func parseNote(raw []byte, author *store.Account, origin *url.URL, now time.Time) (*parsedNote, error) {
+//
+// delivered is a Note that came to an inbox here, whose audience is known:
+// it may also be followers-only (addressed, but not to the public) or
+// direct (addressed to the people it mentions and nobody else).
+func parseNote(raw []byte, author *store.Account, origin *url.URL, now time.Time, delivered bool) (*parsedNote, error) {
 	var doc noteDoc
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, refuseNote("it does not decode: %v", err)
@@ -124,6 +128,8 @@ func parseNote(raw []byte, author *store.Account, origin *url.URL, now time.Time
 		vis = store.Public
 	case isPublic(cc):
 		vis = store.Unlisted
+	case delivered:
+		vis = store.Private // Direct when only the mentioned are addressed: below
 	default:
 		return nil, refuseNote("it is neither public nor unlisted")
 	}
@@ -188,6 +194,17 @@ func parseNote(raw []byte, author *store.Account, origin *url.URL, now time.Time
 			}
 		}
 	}
+	if vis == store.Private {
+		direct := true
+		for _, a := range append(to, cc...) {
+			if !seen[a] {
+				direct = false // a collection (its followers) is addressed
+			}
+		}
+		if direct {
+			n.status.Visibility = store.Direct
+		}
+	}
 	return n, nil
 }
 
@@ -245,6 +262,14 @@ func validLanguage(l string) string {
 // answers, the accounts it mentions) and stores it; a Note already known
 // keeps its row. It returns the status id.
 func (a *Accounts) storeNote(ctx context.Context, n *parsedNote) (int64, error) {
+	id, _, _, err := a.storeNoteFor(ctx, n)
+	return id, err
+}
+
+// storeNoteFor is storeNote that also says whether the Note was new and
+// which local accounts it mentions (a direct one is put in their home
+// timelines).
+func (a *Accounts) storeNoteFor(ctx context.Context, n *parsedNote) (sid int64, created bool, local []int64, err error) {
 	st := n.status
 	st.ID = id.At(st.CreatedAt) // sorted by when it was written, not when it arrived
 	if n.inReplyTo != "" {
@@ -259,23 +284,30 @@ func (a *Accounts) storeNote(ctx context.Context, n *parsedNote) (int64, error) 
 		if err == nil {
 			st.InReplyToID, st.InReplyToAccountID = parent.ID, parent.AccountID
 		} else if !errors.Is(err, store.ErrNotFound) {
-			return 0, err
+			return 0, false, nil, err
 		}
 	}
 	var mentionIDs []int64
 	for _, uri := range n.mentions {
 		acc, err := a.store.AccountByURI(ctx, uri)
 		if errors.Is(err, store.ErrNotFound) {
-			continue // someone not known here: part 2 fetches on delivery
+			continue // someone not known here: not fetched for a mention
 		}
 		if err != nil {
-			return 0, err
+			return 0, false, nil, err
 		}
 		mentionIDs = append(mentionIDs, acc.ID)
+		if acc.Domain == "" {
+			local = append(local, acc.ID)
+		}
 	}
-	id, _, err := a.store.CreateRemoteStatus(ctx, store.NewStatus{Status: &st, MentionIDs: mentionIDs, Tags: n.tags,
-		Words: text.SearchWords(sanitize.Text(st.SpoilerText + " " + st.Content))})
-	return id, err
+	ns := store.NewStatus{Status: &st, MentionIDs: mentionIDs, Tags: n.tags,
+		Words: text.SearchWords(sanitize.Text(st.SpoilerText + " " + st.Content))}
+	if st.Visibility == store.Direct {
+		ns.FeedAccounts = local
+	}
+	sid, created, err = a.store.CreateRemoteStatus(ctx, ns)
+	return sid, created, local, err
 }
 
 // backfill reads the newest page of author's outbox and stores the public
@@ -340,7 +372,7 @@ func (a *Accounts) backfill(ctx context.Context, author *store.Account, outbox *
 		}
 		// An object given only by its id is not fetched (a fetch each, on
 		// a lookup): it does not parse as a Note, and is skipped.
-		n, err := parseNote(act.Object, author, origin, a.now())
+		n, err := parseNote(act.Object, author, origin, a.now(), false)
 		if err != nil {
 			continue
 		}
@@ -414,7 +446,7 @@ func (a *Accounts) resolveURL(ctx context.Context, u *url.URL) (int64, int64, er
 	if err != nil {
 		return 0, 0, err
 	}
-	n, err := parseNote(body, author, final, a.now())
+	n, err := parseNote(body, author, final, a.now(), false)
 	if err != nil {
 		return 0, 0, err
 	}

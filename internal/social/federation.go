@@ -78,6 +78,29 @@ func (s *Service) LocalNote(ctx context.Context, viewer int64, username string, 
 	if st.AccountID != author.ID || !st.Local || st.ReblogOfID != 0 {
 		return nil, ErrNotFound
 	}
+	return s.noteOf(ctx, st, author)
+}
+
+// OwnNote loads a local status as its Note with no viewer's rule: for
+// telling peers of it, which addressing limits (outbox). ErrNotFound when
+// it is gone, a reblog, or not local.
+func (s *Service) OwnNote(ctx context.Context, id int64) (*Note, error) {
+	st, err := s.store.StatusByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Local || st.ReblogOfID != 0 {
+		return nil, ErrNotFound
+	}
+	author, err := s.store.AccountByID(ctx, st.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	return s.noteOf(ctx, st, author)
+}
+
+// noteOf gathers what a status's Note shows.
+func (s *Service) noteOf(ctx context.Context, st *store.Status, author *store.Account) (*Note, error) {
 	n := &Note{Status: st, Author: author}
 	mentions, err := s.store.MentionedAccounts(ctx, []int64{st.ID})
 	if err != nil {

@@ -35,6 +35,18 @@ func (s *Service) Follow(ctx context.Context, viewer *store.Account, id int64, o
 	if err != nil {
 		return err
 	}
+	if t.Domain != "" && !already {
+		// Another server's account is followed once it accepts: until then
+		// it is a request, named by the Follow sent for it.
+		id := s.ids.Next()
+		o.URI = followURI(viewer, id)
+		created, err := s.store.RequestFollow(ctx, id, viewer.ID, t.ID, o, s.now().UTC(),
+			s.publish(store.Publish{Activity: "Follow", Actor: viewer.ID, Target: t.ID, URI: o.URI}))
+		if created {
+			s.published()
+		}
+		return err
+	}
 	if t.Locked && !already {
 		created, err := s.store.RequestFollow(ctx, s.ids.Next(), viewer.ID, t.ID, o, s.now().UTC())
 		if err != nil || !created {
@@ -55,7 +67,22 @@ func (s *Service) Unfollow(ctx context.Context, viewer *store.Account, id int64)
 	if err != nil {
 		return err
 	}
-	return s.store.Unfollow(ctx, viewer.ID, t.ID)
+	if t.Domain == "" {
+		return s.store.Unfollow(ctx, viewer.ID, t.ID)
+	}
+	uri, err := s.store.FollowURI(ctx, viewer.ID, t.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if uri == "" {
+		uri = followURI(viewer, 0)
+	}
+	err = s.store.Unfollow(ctx, viewer.ID, t.ID, s.publish(store.Publish{Activity: "UndoFollow", Actor: viewer.ID, Target: t.ID, URI: uri}))
+	s.published()
+	return err
 }
 
 // AuthorizeFollow accepts a pending request from account id.
@@ -64,9 +91,15 @@ func (s *Service) AuthorizeFollow(ctx context.Context, viewer *store.Account, id
 	if err != nil {
 		return err
 	}
-	if _, err := s.store.Follow(ctx, s.ids.Next(), id, viewer.ID, o, s.now().UTC()); err != nil {
+	var jobs []store.NewJob
+	if o.URI != "" {
+		// A remote request: its server hears the answer.
+		jobs = append(jobs, s.publish(store.Publish{Activity: "Accept", Actor: viewer.ID, Target: id, URI: o.URI}))
+	}
+	if _, err := s.store.Follow(ctx, s.ids.Next(), id, viewer.ID, o, s.now().UTC(), jobs...); err != nil {
 		return err
 	}
+	s.published()
 	if err := s.store.DeleteNotificationsOfType(ctx, viewer.ID, id, "follow_request"); err != nil {
 		return err
 	}
@@ -75,12 +108,18 @@ func (s *Service) AuthorizeFollow(ctx context.Context, viewer *store.Account, id
 
 // RejectFollow declines a pending request from account id.
 func (s *Service) RejectFollow(ctx context.Context, viewer *store.Account, id int64) error {
-	if _, err := s.store.FollowRequest(ctx, id, viewer.ID); err != nil {
+	o, err := s.store.FollowRequest(ctx, id, viewer.ID)
+	if err != nil {
 		return err
 	}
-	if err := s.store.RejectFollowRequest(ctx, id, viewer.ID); err != nil {
+	var jobs []store.NewJob
+	if o.URI != "" {
+		jobs = append(jobs, s.publish(store.Publish{Activity: "Reject", Actor: viewer.ID, Target: id, URI: o.URI}))
+	}
+	if err := s.store.RejectFollowRequest(ctx, id, viewer.ID, jobs...); err != nil {
 		return err
 	}
+	s.published()
 	return s.store.DeleteNotificationsOfType(ctx, viewer.ID, id, "follow_request")
 }
 
@@ -90,7 +129,17 @@ func (s *Service) Block(ctx context.Context, viewer *store.Account, id int64) er
 	if err != nil {
 		return err
 	}
-	return s.store.Block(ctx, s.ids.Next(), viewer.ID, t.ID, s.now().UTC())
+	bid := s.ids.Next()
+	var jobs []store.NewJob
+	if t.Domain != "" {
+		if _, err := s.store.RelationID(ctx, string(store.Blocks), viewer.ID, t.ID); err == nil {
+			return nil // blocked already: nothing new to tell
+		}
+		jobs = append(jobs, s.publish(store.Publish{Activity: "Block", Actor: viewer.ID, Target: t.ID, ID: bid}))
+	}
+	err = s.store.Block(ctx, bid, viewer.ID, t.ID, s.now().UTC(), jobs...)
+	s.published()
+	return err
 }
 
 // Mute hides an account's statuses (and, with notifications, its notifications).
@@ -108,7 +157,20 @@ func (s *Service) Unrelate(ctx context.Context, viewer *store.Account, r store.R
 	if err != nil {
 		return err
 	}
-	return s.store.Unrelate(ctx, r, viewer.ID, t.ID)
+	var jobs []store.NewJob
+	if r == store.Blocks && t.Domain != "" {
+		bid, err := s.store.RelationID(ctx, string(store.Blocks), viewer.ID, t.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		jobs = append(jobs, s.publish(store.Publish{Activity: "UndoBlock", Actor: viewer.ID, Target: t.ID, ID: bid}))
+	}
+	err = s.store.Unrelate(ctx, r, viewer.ID, t.ID, jobs...)
+	s.published()
+	return err
 }
 
 // Relationships reports the viewer's relationship to each account.

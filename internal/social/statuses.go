@@ -201,6 +201,7 @@ func (s *Service) Post(ctx context.Context, author *store.Account, user *store.U
 		return nil, err
 	}
 	n.DeferFanOut = deferred
+	n.Federate = s.publishStatus(store.Publish{Activity: "Create", Actor: author.ID, Status: st.ID})
 	err = s.store.CreateStatus(ctx, n)
 	var dup *store.ErrDuplicateKey
 	if errors.As(err, &dup) {
@@ -212,9 +213,7 @@ func (s *Service) Post(ctx context.Context, author *store.Account, user *store.U
 	if err != nil {
 		return nil, err
 	}
-	if deferred {
-		s.wakeJobs()
-	}
+	s.published()
 	for _, m := range r.local {
 		if err := s.notify(ctx, m, author.ID, "mention", st.ID); err != nil {
 			return nil, err
@@ -291,13 +290,15 @@ func (s *Service) Edit(ctx context.Context, author *store.Account, id int64, p E
 	st.Text, st.Content, st.SpoilerText, st.Language = p.Text, r.html, p.SpoilerText, p.Language
 	st.Sensitive = p.Sensitive || p.SpoilerText != ""
 	st.EditedAt = s.now().UTC()
-	err = s.store.EditStatus(ctx, st, s.ids.Next(), r.mentions, r.tags, r.words, p.MediaIDs)
+	err = s.store.EditStatus(ctx, st, s.ids.Next(), r.mentions, r.tags, r.words, p.MediaIDs,
+		s.publishStatus(store.Publish{Activity: "Update", Actor: author.ID, Status: st.ID}))
 	if errors.Is(err, store.ErrMediaUnavailable) {
 		return nil, invalid("media_ids", "%v", err)
 	}
 	if err != nil {
 		return nil, err
 	}
+	s.published()
 	who, err := s.store.AccountsWhoInteracted(ctx, st.ID)
 	if err != nil {
 		return nil, err
@@ -324,7 +325,35 @@ func (s *Service) Delete(ctx context.Context, author *store.Account, id int64) (
 	if err != nil {
 		return nil, err
 	}
-	return st, s.store.DeleteStatus(ctx, st)
+	if err := s.deleteStatus(ctx, author, st); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// deleteStatus deletes a local status, and tells the servers it reached:
+// a Delete for a post, an Undo of its Announce for a reblog.
+func (s *Service) deleteStatus(ctx context.Context, author *store.Account, st *store.Status) error {
+	p := store.Publish{Activity: "Delete", Actor: author.ID, Status: st.ID, URI: st.URI, Visibility: st.Visibility}
+	if st.ReblogOfID != 0 {
+		p.Activity = "UndoAnnounce"
+		if orig, err := s.store.StatusByID(ctx, st.ReblogOfID); err == nil {
+			p.Object, p.Target = orig.URI, orig.AccountID
+		}
+	} else {
+		mentioned, err := s.store.MentionedAccounts(ctx, []int64{st.ID})
+		if err != nil {
+			return err
+		}
+		if p.Audience, err = s.remoteAudience(ctx, mentioned[st.ID]); err != nil {
+			return err
+		}
+	}
+	if err := s.store.DeleteStatus(ctx, st, s.publishStatus(p)); err != nil {
+		return err
+	}
+	s.published()
+	return nil
 }
 
 // Favourite marks a visible status and tells its author.
@@ -333,10 +362,17 @@ func (s *Service) Favourite(ctx context.Context, viewer *store.Account, id int64
 	if err != nil {
 		return nil, err
 	}
-	created, err := s.store.AddMark(ctx, store.Favourite, s.ids.Next(), viewer.ID, st.ID, s.now().UTC())
+	var jobs []store.NewJob
+	fid := s.ids.Next()
+	if !st.Local {
+		// Its author's server hears of it.
+		jobs = append(jobs, s.publish(store.Publish{Activity: "Like", Actor: viewer.ID, Status: st.ID, Target: st.AccountID, ID: fid}))
+	}
+	created, err := s.store.AddMark(ctx, store.Favourite, fid, viewer.ID, st.ID, s.now().UTC(), jobs...)
 	if err != nil {
 		return nil, err
 	}
+	s.published()
 	if created {
 		if err := s.notify(ctx, st.AccountID, viewer.ID, "favourite", st.ID); err != nil {
 			return nil, err
@@ -363,9 +399,20 @@ func (s *Service) Unmark(ctx context.Context, viewer *store.Account, m store.Mar
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.RemoveMark(ctx, m, viewer.ID, st.ID); err != nil {
+	var jobs []store.NewJob
+	if m == store.Favourite && !st.Local {
+		fid, err := s.store.RelationID(ctx, string(store.Favourite), viewer.ID, st.ID)
+		if err == nil {
+			jobs = append(jobs, s.publish(store.Publish{Activity: "UndoLike", Actor: viewer.ID, Status: st.ID, Target: st.AccountID,
+				ID: fid, Object: st.URI}))
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	if err := s.store.RemoveMark(ctx, m, viewer.ID, st.ID, jobs...); err != nil {
 		return nil, err
 	}
+	s.published()
 	return s.store.StatusByID(ctx, st.ID)
 }
 
@@ -437,15 +484,20 @@ func (s *Service) Reblog(ctx context.Context, viewer *store.Account, id int64, v
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateStatus(ctx, store.NewStatus{Status: rb, DeferFanOut: deferred}); err != nil {
+	n := store.NewStatus{Status: rb, DeferFanOut: deferred}
+	announce := s.publish(store.Publish{Activity: "Announce", Actor: viewer.ID, Status: rb.ID, Target: orig.AccountID})
+	if orig.Local {
+		n.Federate = &announce // to the reblogger's remote followers, if any
+	} else {
+		n.Jobs = []store.NewJob{announce} // and always to the original's author
+	}
+	if err := s.store.CreateStatus(ctx, n); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return s.store.ReblogBy(ctx, viewer.ID, orig.ID)
 		}
 		return nil, err
 	}
-	if deferred {
-		s.wakeJobs()
-	}
+	s.published()
 	if err := s.notify(ctx, orig.AccountID, viewer.ID, "reblog", orig.ID); err != nil {
 		return nil, err
 	}
@@ -460,7 +512,7 @@ func (s *Service) Unreblog(ctx context.Context, viewer *store.Account, id int64)
 		// blocked them): the viewer's own reblog is still theirs to take
 		// back, though the original stays not found.
 		if rb, rerr := s.store.ReblogBy(ctx, viewer.ID, id); rerr == nil {
-			if derr := s.store.DeleteStatus(ctx, rb); derr != nil {
+			if derr := s.deleteStatus(ctx, viewer, rb); derr != nil {
 				return nil, derr
 			}
 		}
@@ -471,7 +523,7 @@ func (s *Service) Unreblog(ctx context.Context, viewer *store.Account, id int64)
 	}
 	rb, err := s.store.ReblogBy(ctx, viewer.ID, orig.ID)
 	if err == nil {
-		if err := s.store.DeleteStatus(ctx, rb); err != nil {
+		if err := s.deleteStatus(ctx, viewer, rb); err != nil {
 			return nil, err
 		}
 	} else if !errors.Is(err, store.ErrNotFound) {

@@ -183,7 +183,7 @@ func TestCountersMatchARecountUnderConcurrentWrites(t *testing.T) {
 				case op == 5:
 					if st := pick(rng); st != nil {
 						// Deleting cascades to its reblogs; either may be gone already.
-						if err = f.s.DeleteStatus(ctx, st); errors.Is(err, ErrNotFound) {
+						if err = f.s.DeleteStatus(ctx, st, nil); errors.Is(err, ErrNotFound) {
 							err = nil
 						}
 					}
@@ -312,6 +312,9 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	undo += ` DROP TABLE remote_media_hosts;`                                              // 0011
 	undo += ` DROP TABLE jobs;`                                                            // 0012
 	undo += ` DROP INDEX follows_notify;`                                                  // 0013
+	undo += ` DROP INDEX follow_requests_uri; DROP INDEX follows_uri; DROP INDEX favourites_uri;
+		ALTER TABLE follows DROP COLUMN uri; ALTER TABLE follow_requests DROP COLUMN uri; ALTER TABLE favourites DROP COLUMN uri;
+		DROP TABLE inbox_activities; DROP TABLE federation_hosts;` // 0014
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

@@ -67,28 +67,8 @@ func (s *Store) BlockDomain(ctx context.Context, domain, reason string, at time.
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("block domain %s: %w", d, err)
 	}
-	for chunk := range slices.Chunk(doomed, blockChunk) {
-		in, args := inList(chunk)
-		twice := append(append([]any{}, args...), args...)
-		for _, q := range []struct {
-			sql  string
-			args []any
-		}{
-			{`UPDATE statuses SET replies_count = MAX(0, replies_count - (SELECT COUNT(*) FROM statuses r
-				WHERE r.in_reply_to_id = statuses.id AND r.account_id IN ` + in + `))
-				WHERE id IN (SELECT in_reply_to_id FROM statuses WHERE account_id IN ` + in + `)`, twice},
-			{`UPDATE statuses SET reblogs_count = MAX(0, reblogs_count - (SELECT COUNT(*) FROM statuses r
-				WHERE r.reblog_of_id = statuses.id AND r.account_id IN ` + in + `))
-				WHERE id IN (SELECT reblog_of_id FROM statuses WHERE account_id IN ` + in + `)`, twice},
-			{`UPDATE statuses SET favourites_count = MAX(0, favourites_count - (SELECT COUNT(*) FROM favourites f
-				WHERE f.status_id = statuses.id AND f.account_id IN ` + in + `))
-				WHERE id IN (SELECT status_id FROM favourites WHERE account_id IN ` + in + `)`, twice},
-			{`DELETE FROM accounts WHERE id IN ` + in, args},
-		} {
-			if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
-				return 0, fmt.Errorf("block domain %s: removing its accounts: %w", d, err)
-			}
-		}
+	if err := removeAccounts(ctx, tx, doomed); err != nil {
+		return 0, fmt.Errorf("block domain %s: %w", d, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("block domain %s: %w", d, err)
@@ -161,4 +141,47 @@ func strArgs(ss []string) []any {
 		out[i] = s
 	}
 	return out
+}
+
+// removeAccounts deletes remote accounts and all they made (statuses,
+// favourites, follows: by cascade), correcting the counters on what stays.
+func removeAccounts(ctx context.Context, tx *sql.Tx, ids []int64) error {
+	for chunk := range slices.Chunk(ids, blockChunk) {
+		in, args := inList(chunk)
+		twice := append(append([]any{}, args...), args...)
+		for _, q := range []struct {
+			sql  string
+			args []any
+		}{
+			{`UPDATE statuses SET replies_count = MAX(0, replies_count - (SELECT COUNT(*) FROM statuses r
+				WHERE r.in_reply_to_id = statuses.id AND r.account_id IN ` + in + `))
+				WHERE id IN (SELECT in_reply_to_id FROM statuses WHERE account_id IN ` + in + `)`, twice},
+			{`UPDATE statuses SET reblogs_count = MAX(0, reblogs_count - (SELECT COUNT(*) FROM statuses r
+				WHERE r.reblog_of_id = statuses.id AND r.account_id IN ` + in + `))
+				WHERE id IN (SELECT reblog_of_id FROM statuses WHERE account_id IN ` + in + `)`, twice},
+			{`UPDATE statuses SET favourites_count = MAX(0, favourites_count - (SELECT COUNT(*) FROM favourites f
+				WHERE f.status_id = statuses.id AND f.account_id IN ` + in + `))
+				WHERE id IN (SELECT status_id FROM favourites WHERE account_id IN ` + in + `)`, twice},
+			{`DELETE FROM accounts WHERE domain != '' AND id IN ` + in, args},
+		} {
+			if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
+				return fmt.Errorf("removing accounts: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// DeleteRemoteAccount removes a remote account and all it made here (its
+// actor was deleted on its server).
+func (s *Store) DeleteRemoteAccount(ctx context.Context, id int64) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete remote account: %w", err)
+	}
+	defer tx.Rollback()
+	if err := removeAccounts(ctx, tx, []int64{id}); err != nil {
+		return err
+	}
+	return tx.Commit()
 }

@@ -16,15 +16,29 @@ const (
 )
 
 // AddMark records a mark; created is false when it already existed. A
-// favourite also counts on the status.
-func (s *Store) AddMark(ctx context.Context, m Mark, id, account, status int64, at time.Time) (created bool, err error) {
+// favourite also counts on the status. uri names a remote favourite (its
+// Like's id); jobs are enqueued with a new mark.
+func (s *Store) AddMark(ctx context.Context, m Mark, id, account, status int64, at time.Time, jobs ...NewJob) (created bool, err error) {
+	return s.addMark(ctx, m, id, account, status, "", at, jobs)
+}
+
+// AddRemoteFavourite records a remote account's favourite, named by its
+// Like's id.
+func (s *Store) AddRemoteFavourite(ctx context.Context, id, account, status int64, uri string, at time.Time) (created bool, err error) {
+	return s.addMark(ctx, Favourite, id, account, status, uri, at, nil)
+}
+
+func (s *Store) addMark(ctx context.Context, m Mark, id, account, status int64, uri string, at time.Time, jobs []NewJob) (created bool, err error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", m, err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO `+string(m)+` (id, account_id, status_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		id, account, status, ms(at))
+	q, args := `INSERT INTO `+string(m)+` (id, account_id, status_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, []any{id, account, status, ms(at)}
+	if uri != "" {
+		q, args = `INSERT INTO favourites (id, account_id, status_id, created_at, uri) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, append(args, uri)
+	}
+	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", m, err)
 	}
@@ -36,11 +50,14 @@ func (s *Store) AddMark(ctx context.Context, m Mark, id, account, status int64, 
 			return false, fmt.Errorf("%s: %w", m, err)
 		}
 	}
+	if err := enqueueAll(ctx, tx, jobs, at); err != nil {
+		return false, err
+	}
 	return true, tx.Commit()
 }
 
-// RemoveMark deletes a mark if present.
-func (s *Store) RemoveMark(ctx context.Context, m Mark, account, status int64) error {
+// RemoveMark deletes a mark if present; jobs are enqueued when it was.
+func (s *Store) RemoveMark(ctx context.Context, m Mark, account, status int64, jobs ...NewJob) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", m, err)
@@ -56,6 +73,9 @@ func (s *Store) RemoveMark(ctx context.Context, m Mark, account, status int64) e
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE from_account_id = ? AND status_id = ? AND type = 'favourite'`, account, status); err != nil {
 			return fmt.Errorf("%s: %w", m, err)
+		}
+		if err := enqueueAll(ctx, tx, jobs, time.Now()); err != nil {
+			return err
 		}
 	}
 	return tx.Commit()

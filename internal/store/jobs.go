@@ -110,6 +110,16 @@ func (s *Store) RetryJob(ctx context.Context, id int64, runAt time.Time, why str
 	return nil
 }
 
+// DeferJob puts a job off until runAt without counting the attempt its
+// claim counted.
+func (s *Store) DeferJob(ctx context.Context, id int64, runAt time.Time, why string) error {
+	if _, err := s.write.ExecContext(ctx, `UPDATE jobs SET run_at = ?, lease_until = 0, attempts = MAX(attempts - 1, 0), last_error = ? WHERE id = ?`,
+		ms(runAt), truncateText(why, 1000), id); err != nil {
+		return fmt.Errorf("defer job %d: %w", id, err)
+	}
+	return nil
+}
+
 // BuryJob keeps a job that will not succeed as dead, with why: it is not
 // run again, and an admin can see it.
 func (s *Store) BuryJob(ctx context.Context, id int64, why string) error {

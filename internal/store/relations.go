@@ -22,6 +22,10 @@ const (
 type FollowOptions struct {
 	ShowReblogs bool
 	Notify      bool
+	// URI is the id of the Follow activity that made a follow across
+	// servers: the one a remote Follow came with, or the one sent for a
+	// local account's. "" between local accounts.
+	URI string
 }
 
 // backfillLimit is how many of a newly followed account's statuses enter the follower's home timeline.
@@ -31,14 +35,16 @@ const backfillLimit = 40
 // follow), removes any pending request, and fills the follower's home
 // timeline with the target's recent statuses. created is false when the
 // follow existed already.
-func (s *Store) Follow(ctx context.Context, id, account, target int64, o FollowOptions, at time.Time) (created bool, err error) {
+//
+// jobs are enqueued in the same transaction (the activities it sends).
+func (s *Store) Follow(ctx context.Context, id, account, target int64, o FollowOptions, at time.Time, jobs ...NewJob) (created bool, err error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("follow: %w", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO follows (id, account_id, target_account_id, show_reblogs, notify, created_at) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (account_id, target_account_id) DO NOTHING`, id, account, target, boolInt(o.ShowReblogs), boolInt(o.Notify), ms(at))
+	res, err := tx.ExecContext(ctx, `INSERT INTO follows (id, account_id, target_account_id, show_reblogs, notify, created_at, uri) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (account_id, target_account_id) DO NOTHING`, id, account, target, boolInt(o.ShowReblogs), boolInt(o.Notify), ms(at), o.URI)
 	if err != nil {
 		return false, fmt.Errorf("follow: %w", err)
 	}
@@ -64,18 +70,25 @@ func (s *Store) Follow(ctx context.Context, id, account, target int64, o FollowO
 			return false, fmt.Errorf("follow: home feed: %w", err)
 		}
 	}
+	if err := enqueueAll(ctx, tx, jobs, at); err != nil {
+		return false, err
+	}
 	return created, tx.Commit()
 }
 
 // Unfollow ends a follow (and a pending request) and takes the target's
-// statuses out of the former follower's home timeline.
-func (s *Store) Unfollow(ctx context.Context, account, target int64) error {
+// statuses out of the former follower's home timeline; jobs are enqueued
+// with it.
+func (s *Store) Unfollow(ctx context.Context, account, target int64, jobs ...NewJob) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("unfollow: %w", err)
 	}
 	defer tx.Rollback()
 	if err := unlink(ctx, tx, account, target); err != nil {
+		return err
+	}
+	if err := enqueueAll(ctx, tx, jobs, time.Now()); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -101,37 +114,59 @@ func unlink(ctx context.Context, tx *sql.Tx, account, target int64) error {
 
 // RequestFollow records a follow request to a locked account; created is
 // false when one was pending already.
-func (s *Store) RequestFollow(ctx context.Context, id, account, target int64, o FollowOptions, at time.Time) (bool, error) {
-	res, err := s.write.ExecContext(ctx, `INSERT INTO follow_requests (id, account_id, target_account_id, show_reblogs, notify, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, target_account_id) DO NOTHING`,
-		id, account, target, boolInt(o.ShowReblogs), boolInt(o.Notify), ms(at))
+// false when one was pending already. jobs are enqueued with a new request
+// only.
+func (s *Store) RequestFollow(ctx context.Context, id, account, target int64, o FollowOptions, at time.Time, jobs ...NewJob) (bool, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("follow request: %w", err)
 	}
-	n, _ := res.RowsAffected()
-	return n > 0, nil
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO follow_requests (id, account_id, target_account_id, show_reblogs, notify, created_at, uri)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, target_account_id) DO NOTHING`,
+		id, account, target, boolInt(o.ShowReblogs), boolInt(o.Notify), ms(at), o.URI)
+	if err != nil {
+		return false, fmt.Errorf("follow request: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	if err := enqueueAll(ctx, tx, jobs, at); err != nil {
+		return false, err
+	}
+	return true, tx.Commit()
 }
 
 // FollowRequest loads a pending request from account to target.
 func (s *Store) FollowRequest(ctx context.Context, account, target int64) (FollowOptions, error) {
 	var o FollowOptions
-	err := s.read.QueryRowContext(ctx, `SELECT show_reblogs, notify FROM follow_requests WHERE account_id = ? AND target_account_id = ?`,
-		account, target).Scan(&o.ShowReblogs, &o.Notify)
+	err := s.read.QueryRowContext(ctx, `SELECT show_reblogs, notify, uri FROM follow_requests WHERE account_id = ? AND target_account_id = ?`,
+		account, target).Scan(&o.ShowReblogs, &o.Notify, &o.URI)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, ErrNotFound
 	}
 	return o, err
 }
 
-// RejectFollowRequest deletes a pending request.
-func (s *Store) RejectFollowRequest(ctx context.Context, account, target int64) error {
-	_, err := s.write.ExecContext(ctx, `DELETE FROM follow_requests WHERE account_id = ? AND target_account_id = ?`, account, target)
-	return err
+// RejectFollowRequest deletes a pending request, with jobs.
+func (s *Store) RejectFollowRequest(ctx context.Context, account, target int64, jobs ...NewJob) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("reject follow request: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM follow_requests WHERE account_id = ? AND target_account_id = ?`, account, target); err != nil {
+		return fmt.Errorf("reject follow request: %w", err)
+	}
+	if err := enqueueAll(ctx, tx, jobs, time.Now()); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Block makes account block target: follows both ways, requests and home
 // timeline entries between them end.
-func (s *Store) Block(ctx context.Context, id, account, target int64, at time.Time) error {
+func (s *Store) Block(ctx context.Context, id, account, target int64, at time.Time, jobs ...NewJob) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("block: %w", err)
@@ -145,6 +180,9 @@ func (s *Store) Block(ctx context.Context, id, account, target int64, at time.Ti
 		return err
 	}
 	if err := unlink(ctx, tx, target, account); err != nil {
+		return err
+	}
+	if err := enqueueAll(ctx, tx, jobs, at); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -161,13 +199,23 @@ func (s *Store) Mute(ctx context.Context, id, account, target int64, notificatio
 	return nil
 }
 
-// Unrelate deletes a block or mute.
-func (s *Store) Unrelate(ctx context.Context, r Relation, account, target int64) error {
+// Unrelate deletes a block or mute, with jobs.
+func (s *Store) Unrelate(ctx context.Context, r Relation, account, target int64, jobs ...NewJob) error {
 	if r != Blocks && r != Mutes {
 		return fmt.Errorf("unrelate: %q", r)
 	}
-	_, err := s.write.ExecContext(ctx, `DELETE FROM `+string(r)+` WHERE account_id = ? AND target_account_id = ?`, account, target)
-	return err
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("unrelate: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM `+string(r)+` WHERE account_id = ? AND target_account_id = ?`, account, target); err != nil {
+		return fmt.Errorf("unrelate: %w", err)
+	}
+	if err := enqueueAll(ctx, tx, jobs, time.Now()); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Relationship is how viewer and another account relate.

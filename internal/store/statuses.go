@@ -49,6 +49,12 @@ type NewStatus struct {
 	// committed with the status: the author's own and FeedAccounts' are
 	// written at once.
 	DeferFanOut bool
+	// Federate is enqueued with the status when it reaches another server:
+	// a remote account is mentioned, or (unless it is direct) follows the
+	// author.
+	Federate *NewJob
+	// Jobs are enqueued with the status whatever its audience.
+	Jobs []NewJob
 }
 
 // KindFanOut is the job that puts a status into its author's followers'
@@ -161,6 +167,14 @@ func (s *Store) CreateStatus(ctx context.Context, n NewStatus) error {
 	} else if err := fanOut(ctx, tx, st, n.FeedAccounts); err != nil {
 		return err
 	}
+	if n.Federate != nil {
+		if err := enqueueIfRemoteAudience(ctx, tx, *n.Federate, st); err != nil {
+			return err
+		}
+	}
+	if err := enqueueAll(ctx, tx, n.Jobs, st.CreatedAt); err != nil {
+		return err
+	}
 	return tx.Commit()
 }
 
@@ -269,7 +283,10 @@ type StatusEdit struct {
 // EditStatus keeps the current version in the history, then replaces the
 // text and what is derived from it.
 // mediaIDs replaces the attachments (nil keeps them); dropped ones are deleted.
-func (s *Store) EditStatus(ctx context.Context, st *Status, editID int64, mentionIDs []int64, tags, words []string, mediaIDs []int64) error {
+//
+// federate is enqueued with the edit when the status reaches another server
+// (as NewStatus.Federate); nil: nothing is.
+func (s *Store) EditStatus(ctx context.Context, st *Status, editID int64, mentionIDs []int64, tags, words []string, mediaIDs []int64, federate *NewJob) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("edit status: %w", err)
@@ -305,6 +322,11 @@ func (s *Store) EditStatus(ctx context.Context, st *Status, editID int64, mentio
 			return err
 		}
 	}
+	if federate != nil {
+		if err := enqueueIfRemoteAudience(ctx, tx, *federate, st); err != nil {
+			return err
+		}
+	}
 	return tx.Commit()
 }
 
@@ -330,12 +352,20 @@ func (s *Store) StatusEdits(ctx context.Context, statusID int64) ([]StatusEdit, 
 
 // DeleteStatus removes a status and everything hanging off it (reblogs,
 // favourites, notifications, feed entries) and fixes the counters.
-func (s *Store) DeleteStatus(ctx context.Context, st *Status) error {
+// federate is enqueued with it when the status had reached another server
+// (as NewStatus.Federate); nil: nothing is.
+func (s *Store) DeleteStatus(ctx context.Context, st *Status, federate *NewJob) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("delete status: %w", err)
 	}
 	defer tx.Rollback()
+	if federate != nil {
+		// Before the delete: its mentions go with it.
+		if err := enqueueIfRemoteAudience(ctx, tx, *federate, st); err != nil {
+			return err
+		}
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM statuses WHERE id = ?`, st.ID)
 	if err := expectOne(res, err, "delete status"); err != nil {
 		return err

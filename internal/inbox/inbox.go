@@ -1,0 +1,230 @@
+package inbox
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rampart-social/rampart/internal/activitypub"
+	"github.com/rampart-social/rampart/internal/jobs"
+	"github.com/rampart-social/rampart/internal/remote"
+	"github.com/rampart-social/rampart/internal/social"
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// Remote gives what other servers publish, fetched through the guard and
+// held to the rules (remote.Accounts).
+type Remote interface {
+	Actor(ctx context.Context, uri string) (*store.Account, error)
+	RefreshActor(ctx context.Context, uri string) (*store.Account, error)
+	DeliveredNote(ctx context.Context, raw []byte, author *store.Account, origin *url.URL) (int64, bool, []int64, error)
+	FetchNote(ctx context.Context, uri string) (*store.Status, error)
+}
+
+// Processor runs inbox jobs.
+type Processor struct {
+	store  *store.Store
+	social *social.Service
+	remote Remote
+	log    *slog.Logger
+}
+
+// New returns the processor.
+func New(st *store.Store, so *social.Service, rem Remote, log *slog.Logger) *Processor {
+	return &Processor{store: st, social: so, remote: rem, log: log}
+}
+
+// Job is the job store.KindInbox.
+func (p *Processor) Job(ctx context.Context, payload []byte) error {
+	var r store.Received
+	if err := json.Unmarshal(payload, &r); err != nil || r.Signer == "" {
+		return jobs.Permanent(fmt.Errorf("inbox payload: %v", err))
+	}
+	a, err := Parse(r.Activity, r.Signer)
+	if err != nil {
+		return jobs.Permanent(err)
+	}
+	if a.Ignored {
+		return nil
+	}
+	if a.Type == "Delete" && a.ObjectID == a.Actor {
+		// An actor's own deletion: its key may already be gone, and its
+		// document with it; nothing is fetched.
+		acc, err := p.store.AccountByURI(ctx, a.Actor)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return p.social.RemoteAccountDeleted(ctx, acc)
+	}
+	actor, err := p.remote.Actor(ctx, a.Actor)
+	if err != nil {
+		return p.fail(a, "its actor", err)
+	}
+	if actor.Domain == "" {
+		return jobs.Permanent(errors.New("an activity of a local actor came from outside"))
+	}
+	err = p.process(ctx, a, actor, r.Activity)
+	if errors.Is(err, social.ErrNotFound) || errors.Is(err, social.ErrForbidden) {
+		p.log.Info("activity has no effect", "id", a.ID, "type", a.Type, "err", err)
+		return nil
+	}
+	return err
+}
+
+// fail is a failure to fetch what the activity needs: a refusal by the
+// rules buries the job; anything else (the network) retries it.
+func (p *Processor) fail(a *Activity, what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var oe *activitypub.OriginError
+	var ne *remote.NoteError
+	if errors.As(err, &oe) || errors.As(err, &ne) || errors.Is(err, remote.ErrNotFound) || errors.Is(err, remote.ErrBlocked) {
+		p.log.Info("activity refused", "id", a.ID, "type", a.Type, "what", what, "err", err)
+		return nil
+	}
+	return fmt.Errorf("%s of %s: %w", what, a.ID, err)
+}
+
+// localAccount is the local account an id names.
+func (p *Processor) localAccount(ctx context.Context, uri string) (*store.Account, error) {
+	acc, err := p.store.AccountByURI(ctx, uri)
+	if err != nil {
+		return nil, err
+	}
+	if acc.Domain != "" {
+		return nil, social.ErrNotFound
+	}
+	return p.social.AccountFor(ctx, acc.ID)
+}
+
+func (p *Processor) process(ctx context.Context, a *Activity, actor *store.Account, body []byte) error {
+	switch a.Type {
+	case "Follow":
+		target, err := p.localAccount(ctx, a.ObjectID)
+		if err != nil {
+			return err
+		}
+		return p.social.RemoteFollow(ctx, actor, target, a.ID)
+	case "Accept", "Reject":
+		follower, err := p.followAnswered(ctx, a, actor)
+		if err != nil {
+			return err
+		}
+		if a.Type == "Accept" {
+			return p.social.FollowAccepted(ctx, actor, follower)
+		}
+		return p.social.FollowRejected(ctx, actor, follower)
+	case "Create":
+		if t := a.Embedded.Type; t != "Note" && t != "Article" && t != "Page" && t != "Question" && t != "Event" {
+			return nil
+		}
+		origin, _ := url.Parse(a.Actor)
+		id, created, mentioned, err := p.remote.DeliveredNote(ctx, a.Object, actor, origin)
+		if err != nil {
+			return p.fail(a, "its object", err)
+		}
+		if !created {
+			return nil
+		}
+		st, err := p.store.StatusByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		return p.social.RemoteStatusArrived(ctx, st, mentioned)
+	case "Delete":
+		return p.social.RemoteDeleteStatus(ctx, actor, a.ObjectID)
+	case "Update":
+		if a.ObjectID == a.Actor {
+			_, err := p.remote.RefreshActor(ctx, a.Actor)
+			return p.fail(a, "the actor", err)
+		}
+		return nil // edits of remote statuses: not yet
+	case "Like", "Announce":
+		st, err := p.store.StatusByURI(ctx, a.ObjectID)
+		if errors.Is(err, store.ErrNotFound) && a.Type == "Announce" {
+			// What an Announce embeds is not believed: the original comes
+			// from its own origin.
+			st, err = p.remote.FetchNote(ctx, a.ObjectID)
+			if err != nil {
+				return p.fail(a, "the announced object", err)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if a.Type == "Like" {
+			return p.social.RemoteFavourite(ctx, actor, st.ID, a.ID)
+		}
+		at, err := time.Parse(time.RFC3339, a.Published)
+		if err != nil {
+			at = time.Now()
+		}
+		return p.social.RemoteReblog(ctx, actor, st.ID, a.ID, at)
+	case "Block":
+		target, err := p.localAccount(ctx, a.ObjectID)
+		if err != nil {
+			return err
+		}
+		return p.social.RemoteBlock(ctx, actor, target)
+	case "Undo":
+		return p.undo(ctx, a, actor)
+	}
+	return nil
+}
+
+// followAnswered is the local follower an Accept or Reject answers: by the
+// Follow's id, which names it (followURI), or by the embedded Follow's
+// actor.
+func (p *Processor) followAnswered(ctx context.Context, a *Activity, target *store.Account) (*store.Account, error) {
+	who := ""
+	if a.Embedded != nil {
+		who = a.Embedded.Actor
+	}
+	if who == "" {
+		// Rampart's Follow ids are the follower's id and a fragment.
+		who, _, _ = strings.Cut(a.ObjectID, "#")
+	}
+	return p.localAccount(ctx, who)
+}
+
+// undo processes an Undo, of an activity given by id or embedded.
+func (p *Processor) undo(ctx context.Context, a *Activity, actor *store.Account) error {
+	typ, object := "", ""
+	if a.Embedded != nil {
+		typ, object = a.Embedded.Type, a.Embedded.Object
+	}
+	switch typ {
+	case "Follow":
+		target, err := p.localAccount(ctx, object)
+		if err != nil {
+			return err
+		}
+		return p.social.RemoteUnfollow(ctx, actor, target)
+	case "Block":
+		target, err := p.localAccount(ctx, object)
+		if err != nil {
+			return err
+		}
+		return p.social.RemoteUnblock(ctx, actor, target)
+	case "Like":
+		st, err := p.store.StatusByURI(ctx, object)
+		if err != nil {
+			return err
+		}
+		return p.social.RemoteUnfavourite(ctx, actor, st.ID)
+	case "Announce", "":
+		// A reblog is stored under its Announce's id: an Undo naming it
+		// removes it (its author's only).
+		return p.social.RemoteDeleteStatus(ctx, actor, a.ObjectID)
+	}
+	return nil
+}

@@ -1,0 +1,228 @@
+package instance
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// apiCall sends method path on p with token (a form body when form is not
+// nil) and returns the status.
+func apiCall(t *testing.T, p *peer, token, method, path string, form url.Values) int {
+	t.Helper()
+	var body *strings.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	} else {
+		body = strings.NewReader("")
+	}
+	req, _ := http.NewRequest(method, p.base+path, body)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	return do(t, req)
+}
+
+// resolveOn finds acct on p as token's owner (search with resolve) and
+// returns its account id there.
+func resolveOn(t *testing.T, p *peer, token, acct string) string {
+	t.Helper()
+	var found struct{ Accounts []struct{ ID, Acct string } }
+	getJSON(t, p, token, "/api/v2/search?type=accounts&resolve=true&q="+url.QueryEscape("@"+acct), &found)
+	if len(found.Accounts) != 1 {
+		t.Fatalf("resolving %s on %s: %+v\n%s", acct, p.base, found, p.logs.String())
+	}
+	return found.Accounts[0].ID
+}
+
+// queueDrained reports whether p has no pending job.
+func queueDrained(t *testing.T, p *peer) bool {
+	st, err := p.inst.Store().JobStats(t.Context())
+	return err == nil && st.Pending == 0
+}
+
+// Two instances, A (alice, and carol who approves her followers) and B
+// (bob), hold a conversation through the Mastodon API, every step carried
+// by activities both ways: follows (one a request approved), posts into
+// home timelines, a followers-only post only where a follower is, a
+// favourite, a boost, a reply, a delete, an unfollow and a block.
+func TestActivitiesBetweenTwoInstances(t *testing.T) {
+	lnA, portA := listen(t)
+	lnB, portB := listen(t)
+	b := startPeer(t, lnB, "localhost", "127.0.0.1", "[federation]", `test_hosts = ["127.0.0.1:`+portA+`"]`)
+	a := startPeer(t, lnA, "127.0.0.1", "localhost", "[federation]", `test_hosts = ["localhost:`+portB+`"]`)
+	ctx := t.Context()
+	aliceTok, carolTok := tokenFor(t, a, "alice"), tokenFor(t, a, "carol")
+	bobTok := tokenFor(t, b, "bob")
+	if status := apiCall(t, a, carolTok, "PATCH", "/api/v1/accounts/update_credentials", url.Values{"locked": {"true"}}); status != 200 {
+		t.Fatalf("carol locks her account: %d", status)
+	}
+	bobAcct, aliceAcct, carolAcct := "bob@localhost:"+portB, "alice@127.0.0.1:"+portA, "carol@127.0.0.1:"+portA
+	relationship := func(p *peer, tok, id string) map[string]any {
+		var rels []map[string]any
+		getJSON(t, p, tok, "/api/v1/accounts/relationships?id[]="+id, &rels)
+		if len(rels) != 1 {
+			t.Fatalf("relationships: %v", rels)
+		}
+		return rels[0]
+	}
+	logs := func() string { return "A's log:\n" + a.logs.String() + "\nB's log:\n" + b.logs.String() }
+
+	// Alice follows bob: a request until B accepts, then a follow.
+	bobOnA := resolveOn(t, a, aliceTok, bobAcct)
+	if status := apiCall(t, a, aliceTok, "POST", "/api/v1/accounts/"+bobOnA+"/follow", url.Values{}); status != 200 {
+		t.Fatalf("alice follows bob: %d", status)
+	}
+	waitFor(t, "B to accept alice's follow", func() bool { return relationship(a, aliceTok, bobOnA)["following"] == true })
+	if r := relationship(a, aliceTok, bobOnA); r["requested"] != false {
+		t.Errorf("after the Accept: %v", r)
+	}
+	var notes []struct {
+		Type    string
+		Account struct{ Acct string }
+		Status  *struct{ ID, URI string }
+	}
+	getJSON(t, b, bobTok, "/api/v1/notifications", &notes)
+	if len(notes) != 1 || notes[0].Type != "follow" || notes[0].Account.Acct != aliceAcct {
+		t.Errorf("bob's notifications: %+v", notes)
+	}
+
+	// Bob asks to follow carol, who approves his request on A.
+	carolOnB := resolveOn(t, b, bobTok, carolAcct)
+	if status := apiCall(t, b, bobTok, "POST", "/api/v1/accounts/"+carolOnB+"/follow", url.Values{}); status != 200 {
+		t.Fatalf("bob follows carol: %d", status)
+	}
+	var requests []struct{ ID, Acct string }
+	waitFor(t, "carol to get bob's request", func() bool {
+		getJSON(t, a, carolTok, "/api/v1/follow_requests", &requests)
+		return len(requests) == 1
+	})
+	if requests[0].Acct != bobAcct || relationship(b, bobTok, carolOnB)["requested"] != true {
+		t.Fatalf("carol's requests: %+v", requests)
+	}
+	if status := apiCall(t, a, carolTok, "POST", "/api/v1/follow_requests/"+requests[0].ID+"/authorize", nil); status != 200 {
+		t.Fatalf("carol authorizes: %d", status)
+	}
+	waitFor(t, "bob to follow carol", func() bool { return relationship(b, bobTok, carolOnB)["following"] == true })
+
+	// Bob's public post reaches alice's home timeline on A.
+	type status struct {
+		ID, URI, Content, Visibility string
+		Account                      struct{ Acct string }
+		RepliesCount                 int `json:"replies_count"`
+		ReblogsCount                 int `json:"reblogs_count"`
+		FavouritesCount              int `json:"favourites_count"`
+	}
+	home := func(p *peer, tok string) []status {
+		var got []status
+		getJSON(t, p, tok, "/api/v1/timelines/home", &got)
+		return got
+	}
+	findURI := func(list []status, uri string) *status {
+		for i := range list {
+			if list[i].URI == uri {
+				return &list[i]
+			}
+		}
+		return nil
+	}
+	bobPostID, bobPost := post(t, b, bobTok, url.Values{"status": {"hello from B"}, "visibility": {"public"}})
+	waitFor(t, "bob's post in alice's home", func() bool { return findURI(home(a, aliceTok), bobPost) != nil })
+	onA := findURI(home(a, aliceTok), bobPost)
+	if onA.Account.Acct != bobAcct || !strings.Contains(onA.Content, "hello from B") || onA.Visibility != "public" {
+		t.Errorf("bob's post on A: %+v", onA)
+	}
+
+	// Carol's followers-only post reaches bob (her follower) on B.
+	_, carolPrivate := post(t, a, carolTok, url.Values{"status": {"for my followers"}, "visibility": {"private"}})
+	waitFor(t, "carol's followers-only post in bob's home", func() bool { return findURI(home(b, bobTok), carolPrivate) != nil })
+	if got := findURI(home(b, bobTok), carolPrivate); got.Visibility != "private" {
+		t.Errorf("carol's private post on B: %+v", got)
+	}
+
+	// Alice favourites and boosts bob's post; carol replies to it.
+	for _, act := range []string{"favourite", "reblog"} {
+		if code := apiCall(t, a, aliceTok, "POST", "/api/v1/statuses/"+onA.ID+"/"+act, url.Values{}); code != 200 {
+			t.Fatalf("alice's %s: %d", act, code)
+		}
+	}
+	carolReplyID, carolReply := post(t, a, carolTok, url.Values{"status": {"a reply from A"}, "visibility": {"public"}, "in_reply_to_id": {onA.ID}})
+	var onB status
+	waitFor(t, "the favourite, the boost and the reply on B", func() bool {
+		getJSON(t, b, bobTok, "/api/v1/statuses/"+bobPostID, &onB)
+		return onB.FavouritesCount == 1 && onB.ReblogsCount == 1 && onB.RepliesCount == 1
+	})
+	getJSON(t, b, bobTok, "/api/v1/notifications", &notes)
+	kinds := map[string]string{}
+	for _, n := range notes {
+		kinds[n.Type] = n.Account.Acct
+	}
+	if kinds["favourite"] != aliceAcct || kinds["reblog"] != aliceAcct {
+		t.Errorf("bob's notifications: %+v", notes)
+	}
+	var thread struct{ Descendants []status }
+	getJSON(t, b, bobTok, "/api/v1/statuses/"+bobPostID+"/context", &thread)
+	if len(thread.Descendants) != 1 || thread.Descendants[0].URI != carolReply {
+		t.Errorf("the thread on B: %+v", thread)
+	}
+
+	// Alice takes back her favourite; carol deletes her reply.
+	if code := apiCall(t, a, aliceTok, "POST", "/api/v1/statuses/"+onA.ID+"/unfavourite", url.Values{}); code != 200 {
+		t.Fatalf("unfavourite: %d", code)
+	}
+	if code := apiCall(t, a, carolTok, "DELETE", "/api/v1/statuses/"+carolReplyID, nil); code != 200 {
+		t.Fatalf("carol deletes her reply: %d", code)
+	}
+	waitFor(t, "the unfavourite and the delete on B", func() bool {
+		getJSON(t, b, bobTok, "/api/v1/statuses/"+bobPostID, &onB)
+		return onB.FavouritesCount == 0 && onB.RepliesCount == 0
+	})
+	if _, err := b.inst.Store().StatusByURI(ctx, carolReply); err == nil {
+		t.Error("carol's deleted reply is still on B")
+	}
+
+	// Bob deletes his post: it leaves A.
+	if code := apiCall(t, b, bobTok, "DELETE", "/api/v1/statuses/"+bobPostID, nil); code != 200 {
+		t.Fatalf("bob deletes: %d", code)
+	}
+	waitFor(t, "bob's post to leave A", func() bool {
+		_, err := a.inst.Store().StatusByURI(ctx, bobPost)
+		return err != nil
+	})
+
+	// Alice unfollows bob: B forgets her as a follower, and bob's next
+	// followers-only post never reaches A, where nobody follows him now.
+	if code := apiCall(t, a, aliceTok, "POST", "/api/v1/accounts/"+bobOnA+"/unfollow", url.Values{}); code != 200 {
+		t.Fatalf("unfollow: %d", code)
+	}
+	bobID, _ := b.inst.Store().AccountByUsername(ctx, "bob", "")
+	waitFor(t, "B to drop alice from bob's followers", func() bool {
+		st, _ := b.inst.Store().StatsFor(ctx, []int64{bobID.ID})
+		return st[bobID.ID].Followers == 0
+	})
+	_, quiet := post(t, b, bobTok, url.Values{"status": {"only my followers"}, "visibility": {"private"}})
+	waitFor(t, "B's queue to drain", func() bool { return queueDrained(t, b) })
+	if _, err := a.inst.Store().StatusByURI(ctx, quiet); err == nil {
+		t.Error("a followers-only post reached a server where nobody follows its author")
+	}
+
+	// Carol blocks bob: his follow of her ends on both sides.
+	bobOnAForCarol := resolveOn(t, a, carolTok, bobAcct)
+	if code := apiCall(t, a, carolTok, "POST", "/api/v1/accounts/"+bobOnAForCarol+"/block", nil); code != 200 {
+		t.Fatalf("carol blocks bob: %d", code)
+	}
+	waitFor(t, "bob's follow of carol to end on B", func() bool { return relationship(b, bobTok, carolOnB)["following"] == false })
+
+	// Nothing was left buried on either side.
+	for _, p := range []*peer{a, b} {
+		waitFor(t, p.base+"'s queue to drain", func() bool { return queueDrained(t, p) })
+		if st, _ := p.inst.Store().JobStats(ctx); st.Dead != 0 {
+			t.Errorf("%s has %d dead jobs\n%s", p.base, st.Dead, logs())
+		}
+	}
+	_ = store.KindDeliver
+}

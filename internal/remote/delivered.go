@@ -1,0 +1,85 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"net/url"
+
+	"github.com/rampart-social/rampart/internal/activitypub"
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// Actor is the remote account at uri, for an activity it sent or that
+// names it: what is stored, when it was fetched within a day, else fetched
+// through the same rules as a lookup (its host's WebFinger must name it).
+// A fetch that fails leaves what was known.
+func (a *Accounts) Actor(ctx context.Context, uri string) (*store.Account, error) {
+	known, err := a.store.AccountByURI(ctx, uri)
+	if err == nil && (known.Domain == "" || !a.stale(ctx, known.ID)) {
+		return known, nil
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	return a.refetchActor(ctx, uri, known)
+}
+
+// RefreshActor fetches the actor at uri again (an Update of it arrived):
+// the document is never taken from the activity, always from its origin.
+func (a *Accounts) RefreshActor(ctx context.Context, uri string) (*store.Account, error) {
+	known, err := a.store.AccountByURI(ctx, uri)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	return a.refetchActor(ctx, uri, known)
+}
+
+func (a *Accounts) refetchActor(ctx context.Context, uri string, known *store.Account) (*store.Account, error) {
+	u, err := url.Parse(uri)
+	if err != nil || !u.IsAbs() || len(uri) > maxURLLength {
+		return nil, &activitypub.OriginError{Reason: "the actor's id is not a URL"}
+	}
+	acc, err := a.actorByID(ctx, u, "")
+	if err != nil && known != nil {
+		return known, nil
+	}
+	return acc, err
+}
+
+// DeliveredNote stores a Note that came in an activity to an inbox here,
+// from origin (the activity's actor's: an embedded Note on another origin
+// is never taken from the activity, see FetchNote). Its audience is known,
+// so it may be followers-only or direct. It returns the status, whether it
+// is new, and the local accounts it mentions.
+func (a *Accounts) DeliveredNote(ctx context.Context, raw []byte, author *store.Account, origin *url.URL) (id int64, created bool, local []int64, err error) {
+	n, err := parseNote(raw, author, origin, a.now(), true)
+	if err != nil {
+		return 0, false, nil, err
+	}
+	return a.storeNoteFor(ctx, n)
+}
+
+// FetchNote finds the status at uri: stored, or fetched from its origin
+// through the guard and held to the rules of a lookup by URL. Public and
+// unlisted only: a server does not hand its private posts to a fetch.
+func (a *Accounts) FetchNote(ctx context.Context, uri string) (*store.Status, error) {
+	if st, err := a.store.StatusByURI(ctx, uri); err == nil {
+		return st, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	u, err := url.Parse(uri)
+	if err != nil || !u.IsAbs() || len(uri) > maxURLLength {
+		return nil, refuseNote("its id is not a URL")
+	}
+	ctx, cancel := context.WithTimeout(ctx, resolveTimeout)
+	defer cancel()
+	_, sid, err := a.resolveURL(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	if sid == 0 {
+		return nil, refuseNote("%s is not a note", uri)
+	}
+	return a.store.StatusByID(ctx, sid)
+}
