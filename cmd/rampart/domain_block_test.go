@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -111,7 +112,8 @@ func TestDomainBlockCommands(t *testing.T) {
 }
 
 // `admin federation status` shows the job queue as the store holds it:
-// pending and dead jobs, the oldest pending one, and the blocked domains.
+// pending (running and retrying among them) and dead jobs, the oldest
+// pending one, the blocked domains, and the hosts whose deliveries fail.
 func TestAdminFederationStatus(t *testing.T) {
 	dataDir := t.TempDir()
 	env := []string{"RAMPART_CONFIG=" + prodConfig(t), "RAMPART_DATA_DIR=" + dataDir}
@@ -137,7 +139,25 @@ func TestAdminFederationStatus(t *testing.T) {
 	if err := st.BuryJob(ctx, claimed[0].ID, "gave up"); err != nil {
 		t.Fatal(err)
 	}
+	// One claimed and running, one failing host, one unavailable.
+	if claimed, err := st.ClaimJobs(ctx, time.Now().Add(time.Second), time.Hour, 1); err != nil || len(claimed) != 1 {
+		t.Fatalf("claim: %v %v", claimed, err)
+	}
+	week := time.Now().Add(-8 * 24 * time.Hour)
+	for _, f := range []struct {
+		host string
+		at   time.Time
+	}{{"down.example", time.Now()}, {"gone.example", week}, {"gone.example", time.Now()}} {
+		if _, err := st.HostFailed(ctx, f.host, f.at); err != nil {
+			t.Fatal(err)
+		}
+	}
 	st.Close()
+	out, _, _ = run(t, env, "admin", "federation", "status")
+	if !strings.Contains(out, "(running 1, retrying 0)") || !strings.Contains(out, "failing hosts:         2") ||
+		!regexp.MustCompile(`gone\.example +unavailable`).MatchString(out) || !regexp.MustCompile(`down\.example +failing`).MatchString(out) {
+		t.Errorf("status with failing hosts:\n%s", out)
+	}
 	blockOK(t, env, "block", "spam.example")
 	out, errOut, code = run(t, env, "admin", "federation", "status", "--json")
 	var got struct {
@@ -145,11 +165,17 @@ func TestAdminFederationStatus(t *testing.T) {
 		JobsDead      int64      `json:"jobs_dead"`
 		OldestPending *time.Time `json:"oldest_pending"`
 		DomainBlocks  int        `json:"domain_blocks"`
+		JobsRunning   int64      `json:"jobs_running"`
+		FailingHosts  []struct {
+			Host        string
+			Unavailable bool
+		} `json:"failing_hosts"`
 	}
 	if code != 0 || json.Unmarshal([]byte(out), &got) != nil {
 		t.Fatalf("--json: %d %q %q", code, out, errOut)
 	}
-	if got.JobsPending != 2 || got.JobsDead != 1 || got.OldestPending == nil || time.Since(*got.OldestPending) > time.Minute || got.DomainBlocks != 1 {
+	if got.JobsPending != 2 || got.JobsDead != 1 || got.OldestPending == nil || time.Since(*got.OldestPending) > time.Minute || got.DomainBlocks != 1 ||
+		got.JobsRunning != 1 || len(got.FailingHosts) != 2 || got.FailingHosts[0].Host != "gone.example" || !got.FailingHosts[0].Unavailable {
 		t.Fatalf("status %+v", got)
 	}
 }

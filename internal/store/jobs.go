@@ -132,16 +132,23 @@ func (s *Store) BuryJob(ctx context.Context, id int64, why string) error {
 
 // JobStats is the queue at a glance.
 type JobStats struct {
-	Pending, Dead int64
-	OldestPending time.Time // zero when none
+	// Pending are the jobs not done: Running among them are leased to a
+	// worker now, Retrying have failed before and wait for their next try.
+	Pending, Running, Retrying int64
+	Dead                       int64
+	OldestPending              time.Time // zero when none
 }
 
 // JobStats reads the queue's depth.
 func (s *Store) JobStats(ctx context.Context) (JobStats, error) {
 	var st JobStats
 	var oldest int64
-	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE state = 'pending'), COUNT(*) FILTER (WHERE state = 'dead'),
-		COALESCE(MIN(created_at) FILTER (WHERE state = 'pending'), 0) FROM jobs`).Scan(&st.Pending, &st.Dead, &oldest)
+	now := ms(time.Now())
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE state = 'pending'),
+		COUNT(*) FILTER (WHERE state = 'pending' AND lease_until > ?),
+		COUNT(*) FILTER (WHERE state = 'pending' AND lease_until <= ? AND attempts > 0),
+		COUNT(*) FILTER (WHERE state = 'dead'),
+		COALESCE(MIN(created_at) FILTER (WHERE state = 'pending'), 0) FROM jobs`, now, now).Scan(&st.Pending, &st.Running, &st.Retrying, &st.Dead, &oldest)
 	if err != nil {
 		return st, fmt.Errorf("job stats: %w", err)
 	}
