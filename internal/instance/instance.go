@@ -112,15 +112,6 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		st.Close()
 		return nil, err
 	}
-	// SQLite has one serving process: an upload still "processing" now was
-	// left by a process that died. (Sharing a PostgreSQL database, processes
-	// will rely on the janitor's age limit alone.)
-	if n, err := st.FailStaleUploads(ctx, time.Now(), store.FailureServerStopped); err != nil {
-		st.Close()
-		return nil, err
-	} else if n > 0 {
-		log.Warn("uploads left unprocessed by a previous run were marked failed", "count", n)
-	}
 	ms := media.New(cfg, st, storage, ids, log)
 	api.New(api.Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: so, Media: ms}).Register(mux)
 	federation.New(federation.Deps{Config: cfg, Log: log, Accounts: so, Notes: so, Keys: acc, Blocks: so, Fetcher: fetcher,
@@ -158,6 +149,9 @@ func (i *Instance) Store() *store.Store { return i.store }
 // (media.(*Service).Stop). Serve returns when both are done and the janitor
 // has stopped; background uploads do not start again.
 func (i *Instance) Serve(ctx context.Context, ln net.Listener) error {
+	if err := i.recoverFromPreviousRun(ctx); err != nil {
+		return err
+	}
 	var prof *profiling.Listener
 	if addr := i.cfg.Debug.PprofListen; addr != "" {
 		var err error
@@ -187,6 +181,27 @@ func (i *Instance) Serve(ctx context.Context, ln net.Listener) error {
 		return nil
 	})
 	return server.Serve(ctx, i.cfg, i.log, server.NewHTTPServer(i.cfg, i.log, i.handler), ln)
+}
+
+// recoverFromPreviousRun puts right what a serving process that died left:
+// SQLite has one serving process, so an upload still "processing" now is
+// failed, and a job still leased is due again (each job runs at least once;
+// handlers are idempotent), rather than held for the rest of its lease.
+// Only Serve does it: an admin command opening the store beside a running
+// server must not touch that server's work. (Sharing a PostgreSQL
+// database, processes will rely on ages and leases alone.)
+func (i *Instance) recoverFromPreviousRun(ctx context.Context) error {
+	if n, err := i.store.FailStaleUploads(ctx, time.Now(), store.FailureServerStopped); err != nil {
+		return err
+	} else if n > 0 {
+		i.log.Warn("uploads left unprocessed by a previous run were marked failed", "count", n)
+	}
+	if n, err := i.store.ReleaseJobLeases(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		i.log.Warn("jobs a previous run had claimed are due again", "count", n)
+	}
+	return nil
 }
 
 // stopMedia stops background uploads, giving those in flight

@@ -110,6 +110,19 @@ func (s *Store) RetryJob(ctx context.Context, id int64, runAt time.Time, why str
 	return nil
 }
 
+// ReleaseJobLeases makes every leased job due again: for a process that
+// starts alone on its database (SQLite), where a lease still running was
+// left by a process that died, and would otherwise hold its jobs for the
+// rest of the lease.
+func (s *Store) ReleaseJobLeases(ctx context.Context) (int64, error) {
+	res, err := s.write.ExecContext(ctx, `UPDATE jobs SET lease_until = 0 WHERE state = 'pending' AND lease_until > 0`)
+	if err != nil {
+		return 0, fmt.Errorf("release job leases: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
 // DeferJob puts a job off until runAt without counting the attempt its
 // claim counted.
 func (s *Store) DeferJob(ctx context.Context, id int64, runAt time.Time, why string) error {
