@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mattn/go-mastodon"
 	"github.com/rampart-social/rampart/internal/testutil"
@@ -181,6 +182,55 @@ func TestTwoInstancesFederateOverTLS(t *testing.T) {
 	if len(posts) != 1 || posts[0].URI != publicURI || !strings.Contains(posts[0].Content, "Hello from B") || posts[0].Visibility != "public" {
 		t.Fatalf("omar's posts in the app: %d, %+v", len(posts), posts)
 	}
+
+	// Nina follows omar from her app: B accepts (a Follow and an Accept,
+	// each a signed delivery over TLS), and omar's next post arrives in her
+	// home timeline; omar's app sees nina among his followers, and her
+	// favourite of the post reaches him.
+	omarApp := mastodon.NewClient(&mastodon.Config{Server: b.app, AccessToken: omar})
+	omarApp.Client = *client
+	if _, err := app.AccountFollow(ctx, found.Accounts[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "B to accept nina's follow", func() bool {
+		rels, err := app.GetAccountRelationships(ctx, []string{string(found.Accounts[0].ID)})
+		return err == nil && len(rels) == 1 && rels[0].Following
+	}, a, b)
+	fresh := omarPost("Fresh from B for my followers", "private")
+	var inHome *mastodon.Status
+	eventually(t, "omar's followers-only post in nina's home", func() bool {
+		home, err := app.GetTimelineHome(ctx, nil)
+		for _, st := range home {
+			if err == nil && st.URI == fresh {
+				inHome = st
+			}
+		}
+		return inHome != nil
+	}, a, b)
+	if inHome.Visibility != "private" || inHome.Account.Acct != "omar@"+hostB {
+		t.Errorf("omar's post in nina's home: %+v", inHome)
+	}
+	if _, err := app.Favourite(ctx, inHome.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "nina's favourite to reach omar", func() bool {
+		notes, err := omarApp.GetNotifications(ctx, nil)
+		for _, n := range notes {
+			if err == nil && n.Type == "favourite" && n.Account.Acct == "nina@"+hostA && n.Status != nil && n.Status.URI == fresh {
+				return true
+			}
+		}
+		return false
+	}, a, b)
+	me, err := omarApp.GetAccountCurrentUser(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	followers, err := omarApp.GetAccountFollowers(ctx, me.ID, nil)
+	if err != nil || len(followers) != 1 || followers[0].Acct != "nina@"+hostA {
+		t.Errorf("omar's followers in his app: %+v %v", followers, err)
+	}
+
 	mention, err := app.PostStatus(ctx, &mastodon.Toot{Status: "Nice to meet you, @omar@" + hostB})
 	if err != nil {
 		t.Fatal(err)
@@ -194,5 +244,29 @@ func TestTwoInstancesFederateOverTLS(t *testing.T) {
 	if len(mention.Mentions) != 1 || mention.Mentions[0].Acct != "omar@"+hostB || mention.Mentions[0].ID != found.Accounts[0].ID ||
 		!strings.Contains(mention.Content, `href="`+b.app+`/@omar"`) {
 		t.Errorf("the mention: %+v\n%s", mention.Mentions, mention.Content)
+	}
+	// The mention is delivered to omar: his app shows it.
+	eventually(t, "the mention to reach omar", func() bool {
+		notes, err := omarApp.GetNotifications(ctx, nil)
+		for _, n := range notes {
+			if err == nil && n.Type == "mention" && n.Account.Acct == "nina@"+hostA && n.Status != nil && n.Status.URI == string(mention.URI) {
+				return true
+			}
+		}
+		return false
+	}, a, b)
+}
+
+// eventually polls cond until it holds, failing after a minute with both
+// instances' logs: for what the job runners do after a request is answered.
+// The bound is a safety net for a stuck test, not a speed target.
+func eventually(t *testing.T, what string, cond func() bool, a, b *deployment) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited a minute for %s\nA's log:\n%s\nB's log:\n%s", what, a.rampart.stderr.String(), b.rampart.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
