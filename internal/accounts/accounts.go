@@ -69,6 +69,8 @@ type Service struct {
 	signups   *ratelimit.Limiter // sign-ups per client address
 	deviceKey []byte             // signs device tokens (device.go)
 	now       func() time.Time
+	// wakeJobs tells the job runner a job was committed (WithJobs).
+	wakeJobs func()
 }
 
 // New builds the service. The hasher decides argon2id's cost.
@@ -482,6 +484,13 @@ func CheckProfile(p ProfileUpdate) error {
 	return nil
 }
 
+// WithJobs makes the service wake the job runner after it commits a job
+// (a profile update for other servers). It returns s.
+func (s *Service) WithJobs(wake func()) *Service {
+	s.wakeJobs = wake
+	return s
+}
+
 // UpdateProfile validates and applies a user's own profile change. The
 // account and its preferences are written together or not at all: when it
 // fails, the profile names none of the change's images.
@@ -516,8 +525,13 @@ func (s *Service) UpdateProfile(ctx context.Context, accountID int64, p ProfileU
 	setBool(&u.DefaultSensitive, p.Sensitive)
 	setString(&u.DefaultLanguage, p.Language)
 	a.UpdatedAt = s.now().UTC()
-	if err := s.store.SaveProfile(ctx, a, u); err != nil {
+	// Servers with followers of the account get the new profile.
+	update := store.NewPublish(store.Publish{Activity: "UpdateActor", Actor: a.ID, At: a.UpdatedAt.UnixMilli()})
+	if err := s.store.SaveProfile(ctx, a, u, &update); err != nil {
 		return nil, nil, err
+	}
+	if s.wakeJobs != nil {
+		s.wakeJobs()
 	}
 	return a, u, nil
 }

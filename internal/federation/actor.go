@@ -2,15 +2,12 @@ package federation
 
 import (
 	"errors"
-	"html"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/rampart-social/rampart/internal/activitypub"
 	"github.com/rampart-social/rampart/internal/social"
 	"github.com/rampart-social/rampart/internal/store"
-	"github.com/rampart-social/rampart/internal/text"
 )
 
 // actor is GET /users/{username}, the actor's id. An ActivityPub client gets
@@ -39,58 +36,18 @@ func (f *Federation) actor(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, "actor key", err)
 		return
 	}
-	doc := f.actorDocument(acc, pem)
-	switch ed, err := f.keys.Ed25519PublicKey(r.Context(), acc.ID); {
-	case err == nil:
-		doc.AssertionMethod = []activitypub.Multikey{{ID: acc.URI + "#ed25519-key", Type: "Multikey", Controller: acc.URI,
-			PublicKeyMultibase: activitypub.EncodeMultikey(ed)}}
-	case !errors.Is(err, store.ErrNotFound):
+	ed, err := f.keys.Ed25519PublicKey(r.Context(), acc.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		f.fail(w, "actor ed25519 key", err)
 		return
 	}
+	doc := f.render.Actor(acc, pem, ed)
 	// Authorized fetch: the whole actor goes only to a verified signer;
 	// an unsigned fetch gets what key discovery needs.
 	if f.cfg.Federation.AuthorizedFetch && signer == nil {
 		doc = doc.Strip()
 	}
 	writeDocument(w, activitypub.ContentType+"; charset=utf-8", doc)
-}
-
-// actorDocument is a local account as an ActivityPub actor.
-func (f *Federation) actorDocument(acc *store.Account, publicKeyPEM string) *activitypub.Actor {
-	a := activitypub.NewActor()
-	a.ID, a.Type, a.PreferredUsername = acc.URI, "Person", acc.Username
-	if acc.Bot {
-		a.Type = "Service"
-	}
-	a.Name = acc.DisplayName
-	summary := text.NoteHTML(acc.Note)
-	a.Summary = &summary
-	a.URL = acc.URL
-	a.Inbox, a.Outbox = acc.URI+"/inbox", acc.URI+"/outbox"
-	a.Followers, a.Following = acc.URI+"/followers", acc.URI+"/following"
-	a.Featured = acc.URI + "/collections/featured"
-	a.Endpoints.SharedInbox = f.base + "/inbox"
-	locked, disc := acc.Locked, acc.Discoverable
-	a.ManuallyApprovesFollowers, a.Discoverable, a.Indexable = &locked, &disc, &disc
-	a.Published = acc.CreatedAt.UTC().Truncate(time.Second).Format(time.RFC3339)
-	if acc.AvatarKey != "" {
-		a.Icon = f.image(acc.AvatarKey)
-	}
-	if acc.HeaderKey != "" {
-		a.Image = f.image(acc.HeaderKey)
-	}
-	for _, field := range acc.Fields {
-		a.Attachment = append(a.Attachment, activitypub.PropertyValue{Type: "PropertyValue", Name: field.Name,
-			Value: html.EscapeString(field.Value)})
-	}
-	a.PublicKey = activitypub.PublicKey{ID: acc.URI + "#main-key", Owner: acc.URI, PublicKeyPEM: publicKeyPEM}
-	return a
-}
-
-// image is an uploaded avatar or header, on the media origin.
-func (f *Federation) image(key string) *activitypub.Image {
-	return &activitypub.Image{Type: "Image", URL: strings.TrimSuffix(f.cfg.MediaOrigin().String(), "/") + "/" + key}
 }
 
 // instanceActorPath is the instance actor's id on this host (Mastodon's

@@ -137,6 +137,16 @@ func TestActivitiesBetweenTwoInstances(t *testing.T) {
 		t.Errorf("bob's post on A: %+v", onA)
 	}
 
+	// Bob renames himself: A, where alice follows him, shows the new name
+	// (an Update of his actor, which A fetches again from B).
+	if code := apiCall(t, b, bobTok, "PATCH", "/api/v1/accounts/update_credentials", url.Values{"display_name": {"Bob the Builder"}}); code != 200 {
+		t.Fatalf("bob renames himself: %d", code)
+	}
+	waitFor(t, "bob's new name on A", func() bool {
+		acc, err := a.inst.Store().AccountByURI(ctx, b.base+"/users/bob")
+		return err == nil && acc.DisplayName == "Bob the Builder"
+	})
+
 	// Carol's followers-only post reaches bob (her follower) on B.
 	_, carolPrivate := post(t, a, carolTok, url.Values{"status": {"for my followers"}, "visibility": {"private"}})
 	waitFor(t, "carol's followers-only post in bob's home", func() bool { return findURI(home(b, bobTok), carolPrivate) != nil })

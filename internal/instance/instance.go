@@ -100,8 +100,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	// delivery bounded in time, and per host by delivery.Options.
 	runner := jobs.New(st, log, jobs.Options{Workers: jobWorkers})
 	so := social.New(cfg, st, ids, remoteAccounts).WithJobs(runner.Wake)
+	acc.WithJobs(runner.Wake)
 	runner.Handle(store.KindFanOut, so.FanOutJob)
-	runner.Handle(store.KindPublish, outbox.New(st, so, outbox.NewRenderer(cfg), log, runner.Wake).Job)
+	runner.Handle(store.KindPublish, outbox.New(st, so, acc, outbox.NewRenderer(cfg), log, runner.Wake).Job)
 	runner.Handle(store.KindDeliver, delivery.New(client, acc, st, log, delivery.Options{}).Job)
 	runner.Handle(store.KindInbox, inbox.New(st, so, remoteAccounts, log).Job)
 	mux := http.NewServeMux()

@@ -10,6 +10,7 @@ package outbox
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,10 +29,17 @@ type Notes interface {
 	OwnNote(ctx context.Context, id int64) (*social.Note, error)
 }
 
+// Keys give the keys local actors publish (accounts.Service).
+type Keys interface {
+	PublicKeyPEM(ctx context.Context, accountID int64) (string, error)
+	Ed25519PublicKey(ctx context.Context, accountID int64) (ed25519.PublicKey, error)
+}
+
 // Outbox runs publish jobs.
 type Outbox struct {
 	store  *store.Store
 	notes  Notes
+	keys   Keys
 	render Renderer
 	log    *slog.Logger
 	wake   func()
@@ -39,8 +47,8 @@ type Outbox struct {
 
 // New returns the outbox; wake tells the job runner deliveries were
 // enqueued.
-func New(st *store.Store, notes Notes, render Renderer, log *slog.Logger, wake func()) *Outbox {
-	return &Outbox{store: st, notes: notes, render: render, log: log, wake: wake}
+func New(st *store.Store, notes Notes, keys Keys, render Renderer, log *slog.Logger, wake func()) *Outbox {
+	return &Outbox{store: st, notes: notes, keys: keys, render: render, log: log, wake: wake}
 }
 
 // activityContext is every sent activity's JSON-LD context.
@@ -161,6 +169,20 @@ func (o *Outbox) build(ctx context.Context, p store.Publish, actor *store.Accoun
 			a.Type, a.ID, a.Object, a.To = "Undo", p.URI+"#undo", announce, announce.To
 		}
 		inboxes, err := o.audience(ctx, actor.ID, visibility, []int64{p.Target})
+		return a, inboxes, err
+	case "UpdateActor":
+		pem, err := o.keys.PublicKeyPEM(ctx, actor.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		ed, err := o.keys.Ed25519PublicKey(ctx, actor.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, nil, err
+		}
+		doc := o.render.Actor(actor, pem, ed)
+		a.Context, a.Type, a.ID, a.Object = doc.Context, "Update", actor.URI+"#updates/"+tag, doc
+		a.To = []string{activitypub.Public}
+		inboxes, err := o.store.FollowerInboxes(ctx, actor.ID)
 		return a, inboxes, err
 	case "Like", "UndoLike":
 		like := &activity{ID: actor.URI + "#likes/" + strconv.FormatInt(p.ID, 10), Type: "Like", Actor: actor.URI, Object: p.Object}

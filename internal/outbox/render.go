@@ -1,6 +1,8 @@
 package outbox
 
 import (
+	"crypto/ed25519"
+	"html"
 	"strconv"
 	"strings"
 	"time"
@@ -8,6 +10,8 @@ import (
 	"github.com/rampart-social/rampart/internal/activitypub"
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/social"
+	"github.com/rampart-social/rampart/internal/store"
+	"github.com/rampart-social/rampart/internal/text"
 )
 
 // Renderer writes local objects as ActivityPub documents: the same Note
@@ -70,4 +74,41 @@ func (r Renderer) Note(n *social.Note) *activitypub.Note {
 			URL: r.media + "/" + m.FileKey, Name: m.Description, Blurhash: m.Blurhash})
 	}
 	return out
+}
+
+// Actor is a local account as an ActivityPub actor, with its RSA key and,
+// when it has one, its Ed25519 key (FEP-521a).
+func (r Renderer) Actor(acc *store.Account, publicKeyPEM string, ed ed25519.PublicKey) *activitypub.Actor {
+	a := activitypub.NewActor()
+	a.ID, a.Type, a.PreferredUsername = acc.URI, "Person", acc.Username
+	if acc.Bot {
+		a.Type = "Service"
+	}
+	a.Name = acc.DisplayName
+	summary := text.NoteHTML(acc.Note)
+	a.Summary = &summary
+	a.URL = acc.URL
+	a.Inbox, a.Outbox = acc.URI+"/inbox", acc.URI+"/outbox"
+	a.Followers, a.Following = acc.URI+"/followers", acc.URI+"/following"
+	a.Featured = acc.URI + "/collections/featured"
+	a.Endpoints.SharedInbox = r.base + "/inbox"
+	locked, disc := acc.Locked, acc.Discoverable
+	a.ManuallyApprovesFollowers, a.Discoverable, a.Indexable = &locked, &disc, &disc
+	a.Published = acc.CreatedAt.UTC().Truncate(time.Second).Format(time.RFC3339)
+	if acc.AvatarKey != "" {
+		a.Icon = &activitypub.Image{Type: "Image", URL: r.media + "/" + acc.AvatarKey}
+	}
+	if acc.HeaderKey != "" {
+		a.Image = &activitypub.Image{Type: "Image", URL: r.media + "/" + acc.HeaderKey}
+	}
+	for _, field := range acc.Fields {
+		a.Attachment = append(a.Attachment, activitypub.PropertyValue{Type: "PropertyValue", Name: field.Name,
+			Value: html.EscapeString(field.Value)})
+	}
+	a.PublicKey = activitypub.PublicKey{ID: acc.URI + "#main-key", Owner: acc.URI, PublicKeyPEM: publicKeyPEM}
+	if ed != nil {
+		a.AssertionMethod = []activitypub.Multikey{{ID: acc.URI + "#ed25519-key", Type: "Multikey", Controller: acc.URI,
+			PublicKeyMultibase: activitypub.EncodeMultikey(ed)}}
+	}
+	return a
 }

@@ -332,8 +332,10 @@ func (s *Store) UpdateProfile(ctx context.Context, a *Account) error {
 // SaveProfile writes a user's profile change, the account's fields and the
 // user's preferences, in one transaction: either both are stored or
 // neither, so a caller whose change failed knows the profile names none of
-// the images it stored for it.
-func (s *Store) SaveProfile(ctx context.Context, a *Account, u *User) error {
+// the images it stored for it. federate, when not nil, is enqueued with
+// it if the account has followers on other servers (their copy of the
+// profile is to be updated).
+func (s *Store) SaveProfile(ctx context.Context, a *Account, u *User, federate *NewJob) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("save profile: %w", err)
@@ -346,6 +348,11 @@ func (s *Store) SaveProfile(ctx context.Context, a *Account, u *User) error {
 		u.DefaultPrivacy, boolInt(u.DefaultSensitive), u.DefaultLanguage, u.AccountID)
 	if err := expectOne(res, err, "update preferences"); err != nil {
 		return err
+	}
+	if federate != nil {
+		if err := enqueueIfRemoteAudience(ctx, tx, *federate, &Status{AccountID: a.ID, Visibility: Public}); err != nil {
+			return err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("save profile: %w", err)
