@@ -224,8 +224,8 @@ func (d *Deliverer) Job(ctx context.Context, payload []byte) error {
 	return err
 }
 
-// refusedError is a 4xx answer (other than 408 and 429): retrying will not
-// change it.
+// refusedError is a 4xx answer (other than 401, 408 and 429): retrying
+// will not change it.
 type refusedError struct{ status int }
 
 func (e *refusedError) Error() string { return fmt.Sprintf("the inbox answered %d", e.status) }
@@ -260,7 +260,10 @@ func (d *Deliverer) send(ctx context.Context, p store.Delivery, inbox *url.URL) 
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return nil
-	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode == http.StatusTooManyRequests:
+	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode == http.StatusTooManyRequests ||
+		resp.StatusCode == http.StatusUnauthorized:
+		// Busy, or our key not fetched yet (a peer that could not reach
+		// us answers 401): worth another try, as Mastodon deems them.
 		return fmt.Errorf("the inbox answered %d", resp.StatusCode)
 	case resp.StatusCode >= 400 && resp.StatusCode < 500:
 		return &refusedError{status: resp.StatusCode}

@@ -49,7 +49,7 @@ type Instance struct {
 	oauth    *oauth.Service
 	media    *media.Service
 	remote   *remote.Accounts
-	jobs     *jobs.Runner
+	jobs     []*jobs.Runner // local work, deliveries
 	handler  http.Handler
 }
 
@@ -96,15 +96,19 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	fetcher := remote.NewFetcher(client, remote.InstanceSigning(acc, federation.InstanceKeyID(base)), cfg.InstanceURL(), cfg.MediaOrigin()).
 		WithBlocked(st.DomainBlocked).WithMediaHosts(st.RemoteMediaHost)
 	remoteAccounts := remote.NewAccounts(log, client, fetcher, st, ids)
-	// Deliveries wait on other servers: more workers than CPUs, each
-	// delivery bounded in time, and per host by delivery.Options.
-	runner := jobs.New(st, log, jobs.Options{Workers: jobWorkers})
-	so := social.New(cfg, st, ids, remoteAccounts).WithJobs(runner.Wake)
-	acc.WithJobs(runner.Wake)
+	// Two runners: local work waits on the one SQLite writer, and more of
+	// it at once only queues there (16 fan-outs at once cost a post three
+	// times the CPU of 4); deliveries wait on other servers, so they get
+	// more workers than CPUs, each delivery bounded in time and per host.
+	runner := jobs.New(st, log, jobs.Options{Workers: localJobWorkers})
+	deliveries := jobs.New(st, log, jobs.Options{Workers: deliveryWorkers})
+	wake := func() { runner.Wake(); deliveries.Wake() }
+	so := social.New(cfg, st, ids, remoteAccounts).WithJobs(wake)
+	acc.WithJobs(wake)
 	runner.Handle(store.KindFanOut, so.FanOutJob)
-	runner.Handle(store.KindPublish, outbox.New(st, so, acc, outbox.NewRenderer(cfg), log, runner.Wake).Job)
-	runner.Handle(store.KindDeliver, delivery.New(client, acc, st, log, delivery.Options{}).Job)
+	runner.Handle(store.KindPublish, outbox.New(st, so, acc, outbox.NewRenderer(cfg), log, deliveries.Wake).Job)
 	runner.Handle(store.KindInbox, inbox.New(st, so, remoteAccounts, log).Job)
+	deliveries.Handle(store.KindDeliver, delivery.New(client, acc, st, log, delivery.Options{}).Job)
 	mux := http.NewServeMux()
 	pages := web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so})
 	pages.Register(mux)
@@ -125,7 +129,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	}
 	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: ms.Handler(log, api.IsPath), Health: healthz,
 		ErrorPage: pages.ErrorPage, IsAPI: api.IsPath, APIError: api.WriteError})
-	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, remote: remoteAccounts, jobs: runner, handler: h}, nil
+	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, remote: remoteAccounts, jobs: []*jobs.Runner{runner, deliveries}, handler: h}, nil
 }
 
 // Accounts is the account service (the admin CLI uses it).
@@ -175,7 +179,9 @@ func (i *Instance) Serve(ctx context.Context, ln net.Listener) error {
 	_ = bg.Go("janitor", func() error { i.janitor(jctx); return nil })
 	// The job runner stops with serving; jobs in hand finish or are put
 	// back, and what is left runs at the next start.
-	_ = bg.Go("job runner", func() error { i.jobs.Run(jctx); return nil })
+	for _, r := range i.jobs {
+		_ = bg.Go("job runner", func() error { r.Run(jctx); return nil })
+	}
 	_ = bg.Go("stopping background uploads", func() error {
 		<-jctx.Done() // ctx ended, or serving failed
 		i.stopMedia(ctx)
@@ -316,10 +322,13 @@ func LogStartup(cfg *config.Config, log *slog.Logger) {
 // being decoded) still gets the default's proportion, plus this constant.
 const heapFloor = 16 << 20
 
-// jobWorkers is how many jobs run at once: deliveries spend their time
-// waiting on other servers, so the bound on deliveries in flight is this,
-// not the CPU count.
-const jobWorkers = 16
+// How many jobs run at once: local work (fan-outs, publishing, received
+// activities), which waits on the one writer, and deliveries, which wait on
+// other servers (the bound on deliveries in flight).
+const (
+	localJobWorkers = 4
+	deliveryWorkers = 16
+)
 
 // Run is `rampart serve`: listen, open, serve until ctx ends, close.
 func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) error {

@@ -80,6 +80,7 @@ type Runner struct {
 	log      *slog.Logger
 	opts     Options
 	handlers map[string]Handler
+	kinds    []string
 	wake     chan struct{}
 	now      func() time.Time
 }
@@ -101,8 +102,13 @@ func New(st *store.Store, log *slog.Logger, o Options) *Runner {
 	return &Runner{store: st, log: log, opts: o, handlers: map[string]Handler{}, wake: make(chan struct{}, 1), now: time.Now}
 }
 
-// Handle registers the handler of kind. Call it before Run.
-func (r *Runner) Handle(kind string, h Handler) { r.handlers[kind] = h }
+// Handle registers the handler of kind. Call it before Run. A runner
+// claims only the kinds it handles: a kind no runner here handles waits
+// for one that does (another process, a newer version).
+func (r *Runner) Handle(kind string, h Handler) {
+	r.handlers[kind] = h
+	r.kinds = append(r.kinds, kind)
+}
 
 // Wake tells the runner that a job was committed, so that it looks now
 // rather than at its next poll. It never blocks.
@@ -170,11 +176,14 @@ type workers struct {
 // claimAndStart claims up to n due jobs and starts each in a slot.
 func (r *Runner) claimAndStart(ctx context.Context, n int, w *workers) (int, error) {
 	now := r.now()
-	due, err := r.store.JobsDue(ctx, now)
+	if len(r.kinds) == 0 {
+		return 0, nil
+	}
+	due, err := r.store.JobsDue(ctx, now, r.kinds...)
 	if err != nil || !due {
 		return 0, err
 	}
-	claimed, err := r.store.ClaimJobs(ctx, now, r.opts.Lease, n)
+	claimed, err := r.store.ClaimJobs(ctx, now, r.opts.Lease, n, r.kinds...)
 	if err != nil {
 		return 0, err
 	}

@@ -124,7 +124,8 @@ func TestFailingJobsAreRetriedThenBuried(t *testing.T) {
 }
 
 // A handler that panics fails its job, which is retried; the runner goes
-// on. A Permanent error buries at once; so does a kind nobody handles.
+// on. A Permanent error buries at once. A kind the runner does not handle
+// is left for one that does.
 func TestPanicsFailTheJobAndPermanentErrorsBury(t *testing.T) {
 	st := openStore(t)
 	c := &clock{t: time.Now().Add(time.Second)} // after the jobs were enqueued
@@ -147,10 +148,13 @@ func TestPanicsFailTheJobAndPermanentErrorsBury(t *testing.T) {
 		}
 	}
 	start(t, r)
-	waitFor(t, "the panic and the burials", func() bool { return tries.Load() == 1 && stats(t, st).Dead == 2 })
+	waitFor(t, "the panic and the burial", func() bool { return tries.Load() == 1 && stats(t, st).Dead == 1 })
 	c.add(time.Hour)
 	r.Wake()
-	waitFor(t, "the retry after the panic", func() bool { s := stats(t, st); return tries.Load() == 2 && s.Pending == 0 })
+	waitFor(t, "the retry after the panic", func() bool { s := stats(t, st); return tries.Load() == 2 && s.Pending == 1 })
+	if claimed, err := st.ClaimJobs(ctx, c.now(), time.Minute, 10); err != nil || len(claimed) != 1 || claimed[0].Kind != "unknown" || claimed[0].Attempts != 1 {
+		t.Fatalf("the unknown kind: %+v %v; want it pending, never tried", claimed, err)
+	}
 	if perm.Load() != 1 {
 		t.Fatalf("a permanent failure ran %d times", perm.Load())
 	}

@@ -53,12 +53,25 @@ func (s *Store) Enqueue(ctx context.Context, j NewJob) error {
 	return tx.Commit()
 }
 
-// JobsDue reports whether some pending job may run at now: a read, so an
-// idle worker's poll takes no write lock.
-func (s *Store) JobsDue(ctx context.Context, now time.Time) (bool, error) {
+// kindsSQL limits a query to the given job kinds (none: all).
+func kindsSQL(kinds []string) (string, []any) {
+	if len(kinds) == 0 {
+		return "", nil
+	}
+	args := make([]any, len(kinds))
+	for i, k := range kinds {
+		args[i] = k
+	}
+	return ` AND kind IN (?` + strings.Repeat(`, ?`, len(kinds)-1) + `)`, args
+}
+
+// JobsDue reports whether some pending job of the given kinds (none: any)
+// may run at now: a read, so an idle worker's poll takes no write lock.
+func (s *Store) JobsDue(ctx context.Context, now time.Time, kinds ...string) (bool, error) {
 	var one int
-	err := s.read.QueryRowContext(ctx, `SELECT 1 FROM jobs INDEXED BY jobs_due WHERE state = 'pending' AND run_at <= ? AND lease_until <= ? LIMIT 1`,
-		ms(now), ms(now)).Scan(&one)
+	only, args := kindsSQL(kinds)
+	err := s.read.QueryRowContext(ctx, `SELECT 1 FROM jobs INDEXED BY jobs_due WHERE state = 'pending' AND run_at <= ? AND lease_until <= ?`+only+` LIMIT 1`,
+		append([]any{ms(now), ms(now)}, args...)...).Scan(&one)
 	if err == sql.ErrNoRows {
 		return false, nil
 	}
@@ -70,11 +83,15 @@ func (s *Store) JobsDue(ctx context.Context, now time.Time) (bool, error) {
 
 // ClaimJobs leases up to limit due jobs, soonest first, until now+lease:
 // nobody else claims them meanwhile, and if their worker dies they are due
-// again when the lease ends. Each claim counts an attempt.
-func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error) {
+// again when the lease ends. Each claim counts an attempt. Only the given
+// kinds are claimed (none: any), so that runners of different kinds
+// (deliveries, which wait on the network; local work, which waits on the
+// one writer) each keep their own bound.
+func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duration, limit int, kinds ...string) ([]Job, error) {
+	only, args := kindsSQL(kinds)
 	rows, err := s.write.QueryContext(ctx, `UPDATE jobs SET lease_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_due WHERE state = 'pending' AND run_at <= ? AND lease_until <= ? ORDER BY run_at LIMIT ?)
-		RETURNING id, kind, payload, host, attempts, run_at`, ms(now.Add(lease)), ms(now), ms(now), limit)
+		WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_due WHERE state = 'pending' AND run_at <= ? AND lease_until <= ?`+only+` ORDER BY run_at LIMIT ?)
+		RETURNING id, kind, payload, host, attempts, run_at`, append(append([]any{ms(now.Add(lease)), ms(now), ms(now)}, args...), limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("claim jobs: %w", err)
 	}
