@@ -24,6 +24,9 @@ const (
 	// replayEntries bounds the replay cache: about 100 bytes each, so
 	// 10 MB at most.
 	replayEntries = 100_000
+	// inboxRetryAfter is what a server whose activities are waiting is
+	// asked to wait before it delivers again.
+	inboxRetryAfter = "300"
 )
 
 // inbox is POST /inbox (the shared inbox) and /users/{username}/inbox: the
@@ -111,6 +114,12 @@ func (f *Federation) inbox(w http.ResponseWriter, r *http.Request) {
 	if errors.As(err, &rule) {
 		f.log.Info("delivery refused by the rules", "actor", actor, "err", err)
 		http.Error(w, "The activity is refused: "+rule.Reason, http.StatusBadRequest)
+		return
+	}
+	if errors.Is(err, inbox.ErrBusy) {
+		f.log.Warn("delivery refused: the sender has too many activities waiting", "actor", actor)
+		w.Header().Set("Retry-After", inboxRetryAfter)
+		http.Error(w, "Too many of this server's activities are waiting; deliver again later.", http.StatusTooManyRequests)
 		return
 	}
 	if err != nil {

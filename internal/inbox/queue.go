@@ -3,6 +3,7 @@ package inbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/rampart-social/rampart/internal/store"
@@ -12,6 +13,16 @@ import (
 // a delivery of it again is dropped: longer than peers retry (Mastodon
 // about 4 days, GoToSocial and Akkoma less).
 const RememberIDs = 7 * 24 * time.Hour
+
+// MaxWaitingPerHost bounds the received activities of one server that
+// wait to be processed: past it, its deliveries are refused with ErrBusy
+// (429) until the queue drains. A server with a valid key cannot fill the
+// disk: at most this many activities of 256 KiB each, 250 MiB, per host.
+const MaxWaitingPerHost = 1000
+
+// ErrBusy: the sending server has MaxWaitingPerHost activities waiting;
+// it is to deliver again later (429 with Retry-After: peers retry it).
+var ErrBusy = errors.New("too many activities from this server are waiting to be processed")
 
 // Queue takes verified deliveries: it holds them to Parse's rules and
 // queues each activity id once.
@@ -46,11 +57,16 @@ func (q *Queue) Receive(ctx context.Context, body []byte, signer string, inbox i
 	if a.Ignored {
 		return nil
 	}
+	if n, err := q.store.PendingJobs(ctx, host, store.KindInbox, MaxWaitingPerHost); err != nil {
+		return err
+	} else if n >= MaxWaitingPerHost {
+		return ErrBusy
+	}
 	payload, err := json.Marshal(store.Received{Activity: body, Signer: signer, Inbox: inbox})
 	if err != nil {
 		return err
 	}
-	fresh, err := q.store.ReceiveActivity(ctx, a.ID, store.NewJob{Kind: store.KindInbox, Payload: payload, Host: store.InboxHost(signer)})
+	fresh, err := q.store.ReceiveActivity(ctx, a.ID, store.NewJob{Kind: store.KindInbox, Payload: payload, Host: host})
 	if err != nil {
 		return err
 	}

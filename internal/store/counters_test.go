@@ -315,6 +315,7 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	undo += ` DROP INDEX follow_requests_uri; DROP INDEX follows_uri; DROP INDEX favourites_uri;
 		ALTER TABLE follows DROP COLUMN uri; ALTER TABLE follow_requests DROP COLUMN uri; ALTER TABLE favourites DROP COLUMN uri;
 		DROP TABLE inbox_activities; DROP TABLE federation_hosts;` // 0014
+	undo += ` DROP INDEX jobs_host;` // 0015
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

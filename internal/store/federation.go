@@ -350,3 +350,15 @@ func (s *Store) RelationID(ctx context.Context, table string, account, target in
 	}
 	return id, nil
 }
+
+// PendingJobs counts the pending jobs of kind for host, up to limit (a
+// walk of the jobs_host index of at most limit entries).
+func (s *Store) PendingJobs(ctx context.Context, host, kind string, limit int) (int, error) {
+	var n int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM jobs INDEXED BY jobs_host
+		WHERE host = ? AND kind = ? AND state = 'pending' LIMIT ?)`, host, kind, limit).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("pending jobs of %s: %w", host, err)
+	}
+	return n, nil
+}
