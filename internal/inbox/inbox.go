@@ -23,8 +23,13 @@ type Remote interface {
 	Actor(ctx context.Context, uri string) (*store.Account, error)
 	RefreshActor(ctx context.Context, uri string) (*store.Account, error)
 	DeliveredNote(ctx context.Context, raw []byte, author *store.Account, origin *url.URL) (int64, bool, []int64, error)
+	DeliveredEdit(ctx context.Context, raw []byte, author *store.Account, origin *url.URL) (*store.Status, error)
 	FetchNote(ctx context.Context, uri string) (*store.Status, error)
 }
+
+// noteTypes are the object types kept as statuses (read-only for all but
+// Note).
+var noteTypes = map[string]bool{"Note": true, "Article": true, "Page": true, "Question": true, "Event": true}
 
 // Processor runs inbox jobs.
 type Processor struct {
@@ -124,7 +129,7 @@ func (p *Processor) process(ctx context.Context, a *Activity, actor *store.Accou
 		}
 		return p.social.FollowRejected(ctx, actor, follower)
 	case "Create":
-		if t := a.Embedded.Type; t != "Note" && t != "Article" && t != "Page" && t != "Question" && t != "Event" {
+		if !noteTypes[a.Embedded.Type] {
 			return nil
 		}
 		origin, _ := url.Parse(a.Actor)
@@ -147,7 +152,18 @@ func (p *Processor) process(ctx context.Context, a *Activity, actor *store.Accou
 			_, err := p.remote.RefreshActor(ctx, a.Actor)
 			return p.fail(a, "the actor", err)
 		}
-		return nil // edits of remote statuses: not yet
+		if a.Embedded == nil || !noteTypes[a.Embedded.Type] {
+			return nil
+		}
+		origin, _ := url.Parse(a.Actor)
+		st, err := p.remote.DeliveredEdit(ctx, a.Object, actor, origin)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return p.fail(a, "its object", err)
+		}
+		return p.social.RemoteStatusEdited(ctx, st)
 	case "Like", "Announce":
 		st, err := p.store.StatusByURI(ctx, a.ObjectID)
 		if errors.Is(err, store.ErrNotFound) && a.Type == "Announce" {

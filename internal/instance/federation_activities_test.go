@@ -130,11 +130,24 @@ func TestActivitiesBetweenTwoInstances(t *testing.T) {
 		}
 		return nil
 	}
-	bobPostID, bobPost := post(t, b, bobTok, url.Values{"status": {"hello from B"}, "visibility": {"public"}})
+	bobPostID, bobPost := post(t, b, bobTok, url.Values{"status": {"hello from B #fedi"}, "visibility": {"public"}})
 	waitFor(t, "bob's post in alice's home", func() bool { return findURI(home(a, aliceTok), bobPost) != nil })
 	onA := findURI(home(a, aliceTok), bobPost)
 	if onA.Account.Acct != bobAcct || !strings.Contains(onA.Content, "hello from B") || onA.Visibility != "public" {
 		t.Errorf("bob's post on A: %+v", onA)
+	}
+
+	// It is in A's federated timeline (remote=true, not local=true) and
+	// in its hashtag timeline.
+	for path, want := range map[string]bool{
+		"/api/v1/timelines/public?remote=true": true, "/api/v1/timelines/public": true,
+		"/api/v1/timelines/public?local=true": false, "/api/v1/timelines/tag/fedi": true,
+	} {
+		var list []status
+		getJSON(t, a, aliceTok, path, &list)
+		if got := findURI(list, bobPost) != nil; got != want {
+			t.Errorf("%s on A lists bob's post: %v; want %v", path, got, want)
+		}
 	}
 
 	// Bob renames himself: A, where alice follows him, shows the new name
@@ -178,6 +191,30 @@ func TestActivitiesBetweenTwoInstances(t *testing.T) {
 	getJSON(t, b, bobTok, "/api/v1/statuses/"+bobPostID+"/context", &thread)
 	if len(thread.Descendants) != 1 || thread.Descendants[0].URI != carolReply {
 		t.Errorf("the thread on B: %+v", thread)
+	}
+
+	// Bob edits his post: A shows the new text, and alice, who favourited
+	// it, is told.
+	if code := apiCall(t, b, bobTok, "PUT", "/api/v1/statuses/"+bobPostID, url.Values{"status": {"hello from B, edited"}}); code != 200 {
+		t.Fatalf("bob edits: %d", code)
+	}
+	waitFor(t, "the edit on A", func() bool {
+		var got status
+		getJSON(t, a, aliceTok, "/api/v1/statuses/"+onA.ID, &got)
+		return strings.Contains(got.Content, "edited")
+	})
+	var aliceNotes []struct {
+		Type   string
+		Status *struct{ URI string }
+	}
+	getJSON(t, a, aliceTok, "/api/v1/notifications", &aliceNotes)
+	if len(aliceNotes) == 0 || aliceNotes[0].Type != "update" || aliceNotes[0].Status == nil || aliceNotes[0].Status.URI != bobPost {
+		t.Errorf("alice's notifications after the edit: %+v", aliceNotes)
+	}
+	var history []struct{ Content string }
+	getJSON(t, a, aliceTok, "/api/v1/statuses/"+onA.ID+"/history", &history)
+	if len(history) != 2 {
+		t.Errorf("the edit history on A: %+v", history)
 	}
 
 	// Alice takes back her favourite; carol deletes her reply.

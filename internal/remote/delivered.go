@@ -6,7 +6,9 @@ import (
 	"net/url"
 
 	"github.com/rampart-social/rampart/internal/activitypub"
+	"github.com/rampart-social/rampart/internal/sanitize"
 	"github.com/rampart-social/rampart/internal/store"
+	"github.com/rampart-social/rampart/internal/text"
 )
 
 // Actor is the remote account at uri, for an activity it sent or that
@@ -82,4 +84,49 @@ func (a *Accounts) FetchNote(ctx context.Context, uri string) (*store.Status, er
 		return nil, refuseNote("%s is not a note", uri)
 	}
 	return a.store.StatusByID(ctx, sid)
+}
+
+// DeliveredEdit applies an Update of a Note that came to an inbox here:
+// the Note, held to the rules of a delivered one, replaces the text of the
+// status with its id, which must be the author's (a remote status; its
+// visibility stays what it was). The version replaced is kept in the
+// status's history. It returns the status as edited; store.ErrNotFound
+// when no such status of the author is known (an edit of what never
+// arrived here changes nothing).
+func (a *Accounts) DeliveredEdit(ctx context.Context, raw []byte, author *store.Account, origin *url.URL) (*store.Status, error) {
+	n, err := parseNote(raw, author, origin, a.now(), true)
+	if err != nil {
+		return nil, err
+	}
+	st, err := a.store.StatusByURI(ctx, n.status.URI)
+	if err != nil {
+		return nil, err
+	}
+	if st.AccountID != author.ID || st.Local || st.ReblogOfID != 0 {
+		return nil, store.ErrNotFound
+	}
+	if st.Content == n.status.Content && st.SpoilerText == n.status.SpoilerText && st.Sensitive == n.status.Sensitive {
+		return st, nil // nothing a reader would see changed
+	}
+	st.Content, st.SpoilerText, st.Sensitive = n.status.Content, n.status.SpoilerText, n.status.Sensitive
+	if n.status.Language != "" {
+		st.Language = n.status.Language
+	}
+	st.EditedAt = a.now().UTC()
+	var mentionIDs []int64
+	for _, uri := range n.mentions {
+		acc, err := a.store.AccountByURI(ctx, uri)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		mentionIDs = append(mentionIDs, acc.ID)
+	}
+	words := text.SearchWords(sanitize.Text(st.SpoilerText + " " + st.Content))
+	if err := a.store.EditStatus(ctx, st, a.ids.Next(), mentionIDs, n.tags, words, nil, nil); err != nil {
+		return nil, err
+	}
+	return st, nil
 }

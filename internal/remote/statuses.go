@@ -35,7 +35,7 @@ const (
 var earliestPublished = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // noteTypes are the object types stored as statuses.
-var noteTypes = map[string]bool{"Note": true, "Article": true, "Page": true}
+var noteTypes = map[string]bool{"Note": true, "Article": true, "Page": true, "Question": true, "Event": true}
 
 // noteDoc is what Rampart reads of a remote Note. Fields peers shape in
 // more than one way are read raw.

@@ -188,3 +188,18 @@ func (s *Service) RemoteAccountDeleted(ctx context.Context, acc *store.Account) 
 	}
 	return s.store.DeleteRemoteAccount(ctx, acc.ID)
 }
+
+// RemoteStatusEdited tells the local people who favourited or boosted a
+// remote status that it was edited.
+func (s *Service) RemoteStatusEdited(ctx context.Context, st *store.Status) error {
+	who, err := s.store.AccountsWhoInteracted(ctx, st.ID)
+	if err != nil {
+		return err
+	}
+	for _, a := range who {
+		if err := s.notify(ctx, a, st.AccountID, "update", st.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
