@@ -273,3 +273,53 @@ func TestActivitiesBetweenTwoInstances(t *testing.T) {
 	}
 	_ = store.KindDeliver
 }
+
+// A reply that arrives before what it answers brings its thread: A fetches
+// the missing ancestors from their origin (public ones, a bounded number)
+// and the reply's context on A shows them, in order.
+func TestARepliesThreadIsFetched(t *testing.T) {
+	lnA, portA := listen(t)
+	lnB, portB := listen(t)
+	b := startPeer(t, lnB, "localhost", "127.0.0.1", "[federation]", `test_hosts = ["127.0.0.1:`+portA+`"]`)
+	a := startPeer(t, lnA, "127.0.0.1", "localhost", "[federation]", `test_hosts = ["localhost:`+portB+`"]`)
+	aliceTok := tokenFor(t, a, "alice")
+	bobTok, danTok := tokenFor(t, b, "bob"), tokenFor(t, b, "dan")
+	rootID, root := post(t, b, bobTok, url.Values{"status": {"the root, by bob"}, "visibility": {"public"}})
+	midID, mid := post(t, b, bobTok, url.Values{"status": {"bob again"}, "visibility": {"public"}, "in_reply_to_id": {rootID}})
+	_ = midID
+	// Alice follows dan only: A knows nothing of bob's posts.
+	danOnA := resolveOn(t, a, aliceTok, "dan@localhost:"+portB)
+	if code := apiCall(t, a, aliceTok, "POST", "/api/v1/accounts/"+danOnA+"/follow", url.Values{}); code != 200 {
+		t.Fatalf("follow: %d", code)
+	}
+	waitFor(t, "the follow", func() bool {
+		var rels []map[string]any
+		getJSON(t, a, aliceTok, "/api/v1/accounts/relationships?id[]="+danOnA, &rels)
+		return len(rels) == 1 && rels[0]["following"] == true
+	})
+	if _, err := a.inst.Store().StatusByURI(t.Context(), root); err == nil {
+		t.Fatal("A knew bob's root before the reply")
+	}
+	_, reply := post(t, b, danTok, url.Values{"status": {"dan answers"}, "visibility": {"public"}, "in_reply_to_id": {midID}})
+	var onA *struct{ ID string }
+	waitFor(t, "dan's reply on A", func() bool {
+		var home []struct{ ID, URI string }
+		getJSON(t, a, aliceTok, "/api/v1/timelines/home", &home)
+		for _, h := range home {
+			if h.URI == reply {
+				onA = &struct{ ID string }{h.ID}
+			}
+		}
+		return onA != nil
+	})
+	var thread struct{ Ancestors []struct{ URI string } }
+	getJSON(t, a, aliceTok, "/api/v1/statuses/"+onA.ID+"/context", &thread)
+	if len(thread.Ancestors) != 2 || thread.Ancestors[0].URI != root || thread.Ancestors[1].URI != mid {
+		t.Errorf("the reply's ancestors on A: %+v; want bob's root %s and his reply %s", thread.Ancestors, root, mid)
+		for _, l := range strings.Split(a.logs.String(), "\n") {
+			if !strings.Contains(l, `"msg":"request"`) {
+				t.Log(l)
+			}
+		}
+	}
+}

@@ -52,13 +52,16 @@ type Accounts struct {
 	store   *store.Store
 	ids     *id.Generator
 	limits  *ratelimit.Limiter
-	now     func() time.Time
+	// ancestorLimits bounds the ancestors fetched per origin (fetchAncestors).
+	ancestorLimits *ratelimit.Limiter
+	now            func() time.Time
 }
 
 // NewAccounts returns the resolver.
 func NewAccounts(log *slog.Logger, client *outbound.Client, fetcher *Fetcher, st *store.Store, ids *id.Generator) *Accounts {
 	return &Accounts{log: log, client: client, fetcher: fetcher, store: st, ids: ids,
-		limits: ratelimit.New(resolvesPerWindow, resolveWindow, 10_000), now: time.Now}
+		limits: ratelimit.New(resolvesPerWindow, resolveWindow, 10_000), now: time.Now,
+		ancestorLimits: ratelimit.New(ancestorsPerWindow, ancestorFetchWindow, ancestorLimiterKeys)}
 }
 
 // Resolve finds user@host for the person asking (their account id, for the

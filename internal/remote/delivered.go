@@ -58,6 +58,11 @@ func (a *Accounts) DeliveredNote(ctx context.Context, raw []byte, author *store.
 	if err != nil {
 		return 0, false, nil, err
 	}
+	if n.inReplyTo != "" {
+		// A reply to what is not known here: its thread is fetched first,
+		// so that the reply links to its parent.
+		a.fetchAncestors(ctx, n.inReplyTo)
+	}
 	return a.storeNoteFor(ctx, n)
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -358,7 +359,10 @@ func (a *Accounts) backfill(ctx context.Context, author *store.Account, outbox *
 		items = append(p.OrderedItems, p.Items...)
 	}
 	stored := 0
-	for _, item := range items[:min(len(items), backfillItems)] {
+	items = items[:min(len(items), backfillItems)]
+	// Oldest first: a reply on the page then finds what it answers.
+	slices.Reverse(items)
+	for _, item := range items {
 		var act struct {
 			Type   string          `json:"type"`
 			Actor  json.RawMessage `json:"actor"`
@@ -408,36 +412,79 @@ func (a *Accounts) resolveURL(ctx context.Context, u *url.URL) (int64, int64, er
 	if acc, err := a.store.AccountByURI(ctx, u.String()); err == nil && acc.Domain != "" {
 		return acc.ID, 0, nil
 	}
-	body, final, err := a.fetcher.Document(ctx, u)
+	d, err := a.fetchDocument(ctx, u)
 	if err != nil {
 		return 0, 0, err
+	}
+	return a.storeDocument(ctx, d)
+}
+
+// fetched is a document fetched by URL: an actor or a Note.
+type fetched struct {
+	body      []byte
+	final     *url.URL
+	actor     string // its preferredUsername, when it is an actor
+	isActor   bool
+	inReplyTo string // a Note's parent, as given
+}
+
+// fetchDocument fetches the document at u through the guard and checks
+// what needs no store: its id is the URL it came from; a Note is
+// attributed to one actor on its own origin.
+func (a *Accounts) fetchDocument(ctx context.Context, u *url.URL) (*fetched, error) {
+	body, final, err := a.fetcher.Document(ctx, u)
+	if err != nil {
+		return nil, err
 	}
 	var head struct {
 		ID                string          `json:"id"`
 		Type              json.RawMessage `json:"type"`
 		AttributedTo      json.RawMessage `json:"attributedTo"`
 		PreferredUsername string          `json:"preferredUsername"`
+		InReplyTo         json.RawMessage `json:"inReplyTo"`
 	}
 	if err := json.Unmarshal(body, &head); err != nil {
-		return 0, 0, refuseNote("it does not decode: %v", err)
+		return nil, refuseNote("it does not decode: %v", err)
 	}
 	if head.ID != activitypub.WithoutFragment(final).String() {
-		return 0, 0, &activitypub.OriginError{Reason: "the document's id is not the URL it was fetched from"}
+		return nil, &activitypub.OriginError{Reason: "the document's id is not the URL it was fetched from"}
 	}
+	d := &fetched{body: body, final: final}
 	if actorType(head.Type) != "" {
-		acc, err := a.actorByID(ctx, final, head.PreferredUsername)
+		d.isActor, d.actor = true, head.PreferredUsername
+		return d, nil
+	}
+	attributed := activitypub.IDs(head.AttributedTo)
+	if len(attributed) != 1 {
+		return nil, refuseNote("it is not attributed to one actor")
+	}
+	authorURL, err := url.Parse(attributed[0])
+	if err != nil || !activitypub.SameOrigin(authorURL, final) {
+		return nil, refuseNote("it is attributed to an actor on another origin")
+	}
+	if r := activitypub.IDs(head.InReplyTo); len(r) == 1 && len(r[0]) <= maxURLLength {
+		d.inReplyTo = r[0]
+	}
+	return d, nil
+}
+
+// storeDocument stores a fetched actor, or a Note and (when unknown) its
+// author, held to the rules; it returns the account and the status.
+func (a *Accounts) storeDocument(ctx context.Context, d *fetched) (int64, int64, error) {
+	if d.isActor {
+		acc, err := a.actorByID(ctx, d.final, d.actor)
 		if err != nil {
 			return 0, 0, err
 		}
 		return acc.ID, 0, nil
 	}
-	attributed := activitypub.IDs(head.AttributedTo)
-	if len(attributed) != 1 {
-		return 0, 0, refuseNote("it is not attributed to one actor")
+	var attributed struct {
+		AttributedTo json.RawMessage `json:"attributedTo"`
 	}
-	authorURL, err := url.Parse(attributed[0])
-	if err != nil || !activitypub.SameOrigin(authorURL, final) {
-		return 0, 0, refuseNote("it is attributed to an actor on another origin")
+	_ = json.Unmarshal(d.body, &attributed) // decoded once already
+	authorURL, err := url.Parse(activitypub.IDs(attributed.AttributedTo)[0])
+	if err != nil {
+		return 0, 0, refuseNote("its author is not a URL")
 	}
 	author, err := a.store.AccountByURI(ctx, authorURL.String())
 	if errors.Is(err, store.ErrNotFound) || err == nil && author.Domain != "" && a.stale(ctx, author.ID) {
@@ -446,7 +493,7 @@ func (a *Accounts) resolveURL(ctx context.Context, u *url.URL) (int64, int64, er
 	if err != nil {
 		return 0, 0, err
 	}
-	n, err := parseNote(body, author, final, a.now(), false)
+	n, err := parseNote(d.body, author, d.final, a.now(), false)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -455,6 +502,57 @@ func (a *Accounts) resolveURL(ctx context.Context, u *url.URL) (int64, int64, er
 		return 0, 0, err
 	}
 	return author.ID, sid, nil
+}
+
+// maxAncestors bounds the statuses fetched above a reply that arrives
+// before what it answers; ancestorFetches bounds them per origin.
+const (
+	maxAncestors        = 8
+	ancestorsPerWindow  = 100
+	ancestorFetchWindow = 5 * time.Minute
+	ancestorLimiterKeys = 10_000
+)
+
+// fetchAncestors fetches, from their origins, the statuses above a
+// delivered reply that are not known here, nearest first, at most
+// maxAncestors and at most ancestorsPerWindow per origin per window (a
+// server cannot make Rampart crawl a long thread, or another server, on
+// its behalf). Each is held to the rules of a lookup by URL (public and
+// unlisted only) and they are stored from the top down, so that each
+// links to its parent and the reply to its own. What fails ends the walk:
+// the thread is shown from there.
+func (a *Accounts) fetchAncestors(ctx context.Context, uri string) {
+	var chain []*fetched
+	for range maxAncestors {
+		if uri == "" {
+			break
+		}
+		if _, err := a.store.StatusByURI(ctx, uri); err == nil {
+			break // known: the chain joins the thread here
+		}
+		u, err := url.Parse(uri)
+		if err != nil || !u.IsAbs() || len(uri) > maxURLLength {
+			break
+		}
+		if wait := a.ancestorLimits.Take(strings.ToLower(u.Host)); wait > 0 {
+			break
+		}
+		d, err := a.fetchDocument(ctx, u)
+		if err != nil || d.isActor {
+			if err != nil {
+				a.log.Info("fetching a reply's ancestor failed", "url", uri, "err", err)
+			}
+			break
+		}
+		chain = append(chain, d)
+		uri = d.inReplyTo
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		if _, _, err := a.storeDocument(ctx, chain[i]); err != nil {
+			a.log.Info("storing a reply's ancestor failed", "url", chain[i].final.String(), "err", err)
+			return
+		}
+	}
 }
 
 // stale reports whether a remote account is due a refetch.
