@@ -179,3 +179,28 @@ func TestAdminFederationStatus(t *testing.T) {
 		t.Fatalf("status %+v", got)
 	}
 }
+
+// The allow-list commands: allow, list (with a note while the mode is not
+// "allowlist"), disallow, and the errors of a domain not on the list.
+func TestDomainAllowCommands(t *testing.T) {
+	env := adminEnv(t)
+	if out := blockOK(t, env, "allowed"); !strings.HasPrefix(out, "no allowed domains") || !strings.Contains(out, `federation.mode is "blocklist"`) {
+		t.Errorf("empty allow-list: %q", out)
+	}
+	if out := blockOK(t, env, "allow", "Friends.Example"); !strings.HasPrefix(out, "allowed friends.example and its subdomains") {
+		t.Errorf("allow: %q", out)
+	}
+	var list []struct{ Domain string }
+	if err := json.Unmarshal([]byte(blockOK(t, env, "allowed", "--json")), &list); err != nil || len(list) != 1 || list[0].Domain != "friends.example" {
+		t.Fatalf("allowed --json: %+v %v", list, err)
+	}
+	allowEnv := append(env, "RAMPART_FEDERATION_MODE=allowlist")
+	if out := blockOK(t, allowEnv, "allowed"); !strings.Contains(out, "friends.example") || strings.Contains(out, "federation.mode is") {
+		t.Errorf("allowed in allow-list mode: %q", out)
+	}
+	blockFails(t, env, 1, "other.example is not on the allow-list", "disallow", "other.example")
+	blockFails(t, env, 2, "not a domain name", "allow", "https://x.example/")
+	if out := blockOK(t, env, "disallow", "friends.example"); !strings.HasPrefix(out, "friends.example is no longer allowed") {
+		t.Errorf("disallow: %q", out)
+	}
+}

@@ -65,7 +65,10 @@ func commands() []command {
 		{"admin domain block", "block a domain and its subdomains, removing their stored accounts (DOMAIN; --reason)", runDomainBlockAdd},
 		{"admin domain unblock", "lift a domain block (DOMAIN)", runDomainBlockRemove},
 		{"admin domain list", "list the blocked domains (--json for JSON)", runDomainBlockList},
-		{"admin federation status", "the job queue (pending, dead, oldest pending) and the blocked domains (--json for JSON)", runAdminFederationStatus},
+		{"admin domain allow", "allow a domain and its subdomains when federation.mode is \"allowlist\" (DOMAIN)", runDomainAllow},
+		{"admin domain disallow", "take a domain off the allow-list (DOMAIN)", runDomainDisallow},
+		{"admin domain allowed", "list the allowed domains (--json for JSON)", runDomainAllowList},
+		{"admin federation status", "the job queue (pending, running, retrying, dead, oldest pending), the blocked domains and the failing hosts (--json for JSON)", runAdminFederationStatus},
 		{"admin media prune", "remove uploads never attached within a day and files nothing refers to; report what was freed", runAdminMediaPrune},
 	}
 }

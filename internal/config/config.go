@@ -150,11 +150,21 @@ type Federation struct {
 	// except what key discovery needs (an actor's id, type, name, inbox,
 	// endpoints and key) and the instance actor.
 	AuthorizedFetch bool `toml:"authorized_fetch"`
+	// Mode is "blocklist" (federate with every server but the blocked
+	// domains) or "allowlist" (only with the allowed domains, `rampart
+	// admin domain allow`): Mastodon's limited federation mode.
+	Mode string `toml:"mode"`
 	// TestHosts may be reached over http and at any address (host or
 	// host:port): for tests between instances on one machine. Empty in
 	// production; prod warns at every start while it is not.
 	TestHosts []string `toml:"test_hosts"`
 }
+
+// Federation modes.
+const (
+	FederationBlocklist = "blocklist"
+	FederationAllowlist = "allowlist"
+)
 
 // DefaultListen is loopback: the reverse proxy is the way in.
 const DefaultListen = "127.0.0.1:8080"
@@ -192,7 +202,7 @@ func Defaults() Config {
 		},
 		Database:   Database{Driver: "sqlite", Path: "rampart.db"},
 		Log:        Log{Level: "info"},
-		Federation: Federation{AuthorizedFetch: true},
+		Federation: Federation{AuthorizedFetch: true, Mode: FederationBlocklist},
 	}
 }
 

@@ -194,6 +194,10 @@ pprof_listen = ""
 # Serve ActivityPub documents only to signed requests (an unsigned one gets
 # what key discovery needs). Off only for a peer that cannot sign its fetches.
 authorized_fetch = {{.D.Federation.AuthorizedFetch}}
+# "blocklist": federate with every server but the blocked domains (rampart
+# admin domain block). "allowlist": only with the allowed ones (rampart
+# admin domain allow); nothing else is fetched, accepted or delivered to.
+mode = "{{.D.Federation.Mode}}"
 # Hosts (host or host:port) reached over http and at any address: for tests
 # between instances on one machine only. Warned about in prod.
 test_hosts = []

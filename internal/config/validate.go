@@ -198,10 +198,13 @@ func (c *Config) validateListen(dev bool, bad func(string, string, ...any), warn
 	warn("http.listen is %s, not loopback: Rampart is reachable directly, without the reverse proxy that terminates TLS; bind 127.0.0.1 or a unix socket unless a firewall closes this port", addr)
 }
 
-// validateFederation checks the test allow-list: each entry a host or
-// host:port, and in prod a warning at every start while it is not empty,
+// validateFederation checks the mode, and the test allow-list: each entry a
+// host or host:port, and in prod a warning at every start while it is not empty,
 // since each entry is a way around the outbound guard.
 func (c *Config) validateFederation(dev bool, bad func(string, string, ...any), warn func(string, ...any)) {
+	if m := c.Federation.Mode; m != FederationBlocklist && m != FederationAllowlist {
+		bad("federation.mode", "%q is not \"blocklist\" or \"allowlist\"", m)
+	}
 	for _, h := range c.Federation.TestHosts {
 		host := h
 		if hp, _, err := net.SplitHostPort(h); err == nil {

@@ -237,3 +237,43 @@ func TestAccountBlockRefusesTheBlockedSigner(t *testing.T) {
 	want("B's instance actor, alice's actor", bp.signedB, "/users/alice", http.StatusOK, `"outbox"`)
 	want("B's instance actor, alice's note", bp.signedB, path(aliceNote), http.StatusOK, "alice says hi")
 }
+
+// In allow-list mode (federation.mode = "allowlist") only allowed domains
+// federate: before B's domain is allowed, A neither looks bob up nor takes
+// his deliveries (403); once it is, both work, and bob's post reaches alice.
+func TestAllowListModeFederatesOnlyWithAllowedDomains(t *testing.T) {
+	lnA, portA := listen(t)
+	lnB, portB := listen(t)
+	b := startPeer(t, lnB, "localhost", "127.0.0.1", "[federation]", `test_hosts = ["127.0.0.1:`+portA+`"]`)
+	a := startPeer(t, lnA, "127.0.0.1", "localhost", "[federation]", `mode = "allowlist"`, `test_hosts = ["localhost:`+portB+`"]`)
+	ctx := t.Context()
+	aliceTok := tokenFor(t, a, "alice")
+	bobTok := tokenFor(t, b, "bob")
+	var found struct{ Accounts []struct{ ID string } }
+	getJSON(t, a, aliceTok, "/api/v2/search?type=accounts&resolve=true&q="+url.QueryEscape("@bob@localhost:"+portB), &found)
+	if len(found.Accounts) != 0 {
+		t.Fatalf("A looked bob up before his domain was allowed: %+v", found)
+	}
+	follow := []byte(`{"@context":"https://www.w3.org/ns/activitystreams","id":"` + b.base + `/users/bob#follows/1","type":"Follow","actor":"` +
+		b.base + `/users/bob","object":"` + a.base + `/users/alice"}`)
+	if code := deliver(t, b, "bob", a.base+"/inbox", follow); code != http.StatusForbidden {
+		t.Errorf("a delivery from a domain not allowed: %d; want 403", code)
+	}
+	if err := a.inst.Store().AllowDomain(ctx, "localhost", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	bobOnA := resolveOn(t, a, aliceTok, "bob@localhost:"+portB)
+	if code := apiCall(t, a, aliceTok, "POST", "/api/v1/accounts/"+bobOnA+"/follow", url.Values{}); code != 200 {
+		t.Fatalf("follow: %d", code)
+	}
+	waitFor(t, "B to accept alice's follow", func() bool {
+		var rels []map[string]any
+		getJSON(t, a, aliceTok, "/api/v1/accounts/relationships?id[]="+bobOnA, &rels)
+		return len(rels) == 1 && rels[0]["following"] == true
+	})
+	_, hello := post(t, b, bobTok, url.Values{"status": {"allowed at last"}, "visibility": {"public"}})
+	waitFor(t, "bob's post on A", func() bool {
+		_, err := a.inst.Store().StatusByURI(ctx, hello)
+		return err == nil
+	})
+}

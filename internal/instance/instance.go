@@ -69,6 +69,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	if err != nil {
 		return nil, err
 	}
+	st.UseAllowList(cfg.Federation.Mode == config.FederationAllowlist)
 	ids := id.NewGenerator()
 	acc := accounts.New(cfg, st, ids, password.NewHasher(password.Default, runtime.NumCPU()))
 	if n, err := acc.EnsureKeys(ctx); err != nil {

@@ -203,7 +203,7 @@ func (s *Store) UpsertRemoteAccount(ctx context.Context, r *RemoteAccount, newID
 	defer tx.Rollback()
 	// Checked in the write transaction: a lookup that began before its
 	// domain was blocked cannot bring an account back after the block.
-	if blocked, err := domainBlocked(ctx, tx, a.Domain); err != nil {
+	if blocked, err := domainBlocked(ctx, tx, a.Domain, s.allowList.Load()); err != nil {
 		return 0, err
 	} else if blocked {
 		return 0, fmt.Errorf("remote account %s: %w", a.URI, ErrDomainBlocked)

@@ -108,31 +108,83 @@ func (s *Store) DomainBlocks(ctx context.Context) ([]DomainBlock, error) {
 	return out, rows.Err()
 }
 
-// DomainBlocked reports whether host (a URL's or an acct's host; case and
-// port do not matter) is on a blocked domain: the host itself or any
-// parent domain. One primary-key lookup per label, in one statement and
-// nothing cached, so that a block made by the CLI (another process) holds
-// from the next request on.
+// DomainBlocked reports whether federation with host (a URL's or an acct's
+// host; case and port do not matter) is refused: it is on a blocked domain
+// (the host itself or any parent domain), or, in allow-list mode, on no
+// allowed one. It is the one check the inbox, fetches and deliveries make.
+// One primary-key lookup per label, in one statement and nothing cached,
+// so that a block made by the CLI (another process) holds from the next
+// request on.
 func (s *Store) DomainBlocked(ctx context.Context, host string) (bool, error) {
-	return domainBlocked(ctx, s.read, host)
+	return domainBlocked(ctx, s.read, host, s.allowList.Load())
 }
+
+// UseAllowList sets federation.mode: true federates only with allowed
+// domains (AllowDomain).
+func (s *Store) UseAllowList(on bool) { s.allowList.Store(on) }
 
 // rowQuerier is the read pool or a transaction.
 type rowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func domainBlocked(ctx context.Context, q rowQuerier, host string) (bool, error) {
+func domainBlocked(ctx context.Context, q rowQuerier, host string, allowList bool) (bool, error) {
 	names := hostname.Suffixes(host)
 	if len(names) == 0 {
-		return false, nil
+		return allowList, nil
 	}
-	var blocked bool
-	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM domain_blocks WHERE domain IN (`+placeholders(len(names))+`))`,
-		strArgs(names)...).Scan(&blocked); err != nil {
+	in := `(` + placeholders(len(names)) + `)`
+	var blocked, allowed bool
+	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM domain_blocks WHERE domain IN `+in+`),
+		EXISTS (SELECT 1 FROM domain_allows WHERE domain IN `+in+`)`,
+		append(strArgs(names), strArgs(names)...)...).Scan(&blocked, &allowed); err != nil {
 		return false, fmt.Errorf("domain block of %s: %w", host, err)
 	}
-	return blocked, nil
+	return blocked || allowList && !allowed, nil
+}
+
+// AllowDomain allows domain and its subdomains in allow-list mode.
+func (s *Store) AllowDomain(ctx context.Context, domain string, at time.Time) error {
+	d, ok := hostname.Domain(domain)
+	if !ok {
+		return fmt.Errorf("allow domain %q: not a domain name", domain)
+	}
+	if _, err := s.write.ExecContext(ctx, `INSERT INTO domain_allows (domain, created_at) VALUES (?, ?) ON CONFLICT (domain) DO NOTHING`,
+		d, ms(at)); err != nil {
+		return fmt.Errorf("allow domain %s: %w", d, err)
+	}
+	return nil
+}
+
+// DisallowDomain takes domain off the allow-list (exactly that domain, as
+// allowed): ErrNotFound when it is not on it.
+func (s *Store) DisallowDomain(ctx context.Context, domain string) error {
+	d, ok := hostname.Domain(domain)
+	if !ok {
+		return fmt.Errorf("disallow domain %q: not a domain name: %w", domain, ErrNotFound)
+	}
+	res, err := s.write.ExecContext(ctx, `DELETE FROM domain_allows WHERE domain = ?`, d)
+	return expectOne(res, err, "disallow domain "+d)
+}
+
+// DomainAllows lists the allowed domains, alphabetically.
+func (s *Store) DomainAllows(ctx context.Context) ([]DomainBlock, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT domain, created_at FROM domain_allows ORDER BY domain`)
+	if err != nil {
+		return nil, fmt.Errorf("domain allows: %w", err)
+	}
+	defer rows.Close()
+	var out []DomainBlock
+	for rows.Next() {
+		var d DomainBlock
+		var at int64
+		if err := rows.Scan(&d.Domain, &at); err != nil {
+			return nil, fmt.Errorf("domain allows: %w", err)
+		}
+		d.CreatedAt = fromMs(at)
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
 
 func strArgs(ss []string) []any {

@@ -35,6 +35,8 @@ type Store struct {
 	walLimit        int64 // walTruncateBytes; tests lower it
 	log             *slog.Logger
 	stopCheckpoints func()
+	// allowList: federation.mode = "allowlist" (UseAllowList).
+	allowList atomic.Bool
 }
 
 // readConnections sizes the reader pool to the machine: SQLite readers in WAL
