@@ -316,7 +316,7 @@ func TestCounterMigrationBackfills(t *testing.T) {
 		ALTER TABLE follows DROP COLUMN uri; ALTER TABLE follow_requests DROP COLUMN uri; ALTER TABLE favourites DROP COLUMN uri;
 		DROP TABLE inbox_activities; DROP TABLE federation_hosts;` // 0014
 	undo += ` DROP INDEX IF EXISTS jobs_host;` // 0015 (gone with jobs, 0012)
-	undo += ` DROP TABLE domain_allows;` // 0016
+	undo += ` DROP TABLE domain_allows;`       // 0016
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}
