@@ -42,9 +42,11 @@ func blockFails(t *testing.T, env []string, wantCode int, want string, args ...s
 }
 
 type domainBlockRow struct {
-	Domain    string    `json:"domain"`
-	Reason    string    `json:"reason"`
-	CreatedAt time.Time `json:"created_at"`
+	Domain      string    `json:"domain"`
+	Severity    string    `json:"severity"`
+	RejectMedia bool      `json:"reject_media"`
+	Reason      string    `json:"reason"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 func domainBlocks(t *testing.T, env []string) []domainBlockRow {
@@ -81,10 +83,22 @@ func TestDomainBlockCommands(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(blockOK(t, env, "list")), "\n")
 	today := time.Now().UTC().Format(time.DateOnly)
-	if len(lines) != 3 || strings.Join(strings.Fields(lines[0]), " ") != "DOMAIN CREATED REASON" ||
-		strings.Join(strings.Fields(lines[1]), " ") != "bad.example "+today+" worse" {
+	if len(lines) != 3 || strings.Join(strings.Fields(lines[0]), " ") != "DOMAIN SEVERITY MEDIA CREATED REASON" ||
+		strings.Join(strings.Fields(lines[1]), " ") != "bad.example suspend - "+today+" worse" {
 		t.Errorf("list table:\n%s", strings.Join(lines, "\n"))
 	}
+
+	// A silence with media rejected, and a bad severity.
+	if out := blockOK(t, env, "block", "loud.example", "--severity", "silence", "--reject-media"); !strings.HasPrefix(out, "silenced, media rejected, loud.example and its subdomains") {
+		t.Errorf("silence: %q", out)
+	}
+	for _, b := range domainBlocks(t, env) {
+		if b.Domain == "loud.example" && (b.Severity != "silence" || !b.RejectMedia) {
+			t.Errorf("the silence in the list: %+v", b)
+		}
+	}
+	blockFails(t, env, 2, `--severity "mute": want suspend, silence or noop`, "block", "x.example", "--severity", "mute")
+	blockOK(t, env, "unblock", "loud.example")
 
 	// Bad input, and blocks of this instance's own hosts, change nothing.
 	for _, bad := range []string{"https://bad2.example/", "bad2.example:443", "*.bad2.example", "bad2.example/path", "bad_2.example"} {

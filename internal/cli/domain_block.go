@@ -84,9 +84,17 @@ func findBlock(ctx context.Context, st *store.Store, d string) (exact, parent *s
 func runDomainBlockAdd(ctx context.Context, args []string, io IO, _ instance.Options) error {
 	fs, cfgPath := adminFlags("admin domain block", io)
 	reason := fs.String("reason", "", "why, for the admins (never shown to the blocked domain)")
+	severity := fs.String("severity", store.SeveritySuspend, "suspend (nothing federates; its accounts are removed), "+
+		"silence (its accounts stay out of the public timelines, their follows need approval) or noop (with --reject-media alone)")
+	rejectMedia := fs.Bool("reject-media", false, "show no image or attachment of the domain (with silence or noop)")
 	d, err := parseDomainArgs(fs, args, "rampart admin domain block example.net --reason spam")
 	if err != nil {
 		return err
+	}
+	switch *severity {
+	case store.SeveritySuspend, store.SeveritySilence, store.SeverityNoop:
+	default:
+		return usageError{fmt.Sprintf("--severity %q: want suspend, silence or noop", *severity)}
 	}
 	return withInstance(ctx, *cfgPath, io, func(cfg *config.Config, inst *instance.Instance) error {
 		if err := ownDomain(cfg, d); err != nil {
@@ -95,6 +103,18 @@ func runDomainBlockAdd(ctx context.Context, args []string, io IO, _ instance.Opt
 		exact, _, err := findBlock(ctx, inst.Store(), d)
 		if err != nil {
 			return err
+		}
+		if *severity != store.SeveritySuspend {
+			n, err := inst.Store().LimitDomain(ctx, d, *reason, *severity == store.SeveritySilence, *rejectMedia, time.Now())
+			if err != nil {
+				return err
+			}
+			what := map[string]string{store.SeveritySilence: "silenced", store.SeverityNoop: "limited"}[*severity]
+			if *rejectMedia {
+				what += ", media rejected,"
+			}
+			fmt.Fprintf(io.Stdout, "%s %s and its subdomains (%d stored accounts of it marked)\n", what, d, n)
+			return nil
 		}
 		removed, err := inst.Store().BlockDomain(ctx, d, *reason, time.Now())
 		if err != nil {
@@ -136,9 +156,11 @@ func runDomainBlockRemove(ctx context.Context, args []string, io IO, _ instance.
 
 // domainBlockJSON is one row of `admin domain list --json`.
 type domainBlockJSON struct {
-	Domain    string    `json:"domain"`
-	Reason    string    `json:"reason"`
-	CreatedAt time.Time `json:"created_at"`
+	Domain      string    `json:"domain"`
+	Severity    string    `json:"severity"`
+	RejectMedia bool      `json:"reject_media"`
+	Reason      string    `json:"reason"`
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 func runDomainBlockList(ctx context.Context, args []string, io IO, _ instance.Options) error {
@@ -155,7 +177,7 @@ func runDomainBlockList(ctx context.Context, args []string, io IO, _ instance.Op
 		if *asJSON {
 			out := make([]domainBlockJSON, 0, len(blocks))
 			for _, b := range blocks {
-				out = append(out, domainBlockJSON{Domain: b.Domain, Reason: b.Reason, CreatedAt: b.CreatedAt})
+				out = append(out, domainBlockJSON{Domain: b.Domain, Severity: b.Severity, RejectMedia: b.RejectMedia, Reason: b.Reason, CreatedAt: b.CreatedAt})
 			}
 			enc := json.NewEncoder(io.Stdout)
 			enc.SetIndent("", "  ")
@@ -166,9 +188,13 @@ func runDomainBlockList(ctx context.Context, args []string, io IO, _ instance.Op
 			return nil
 		}
 		tw := tabwriter.NewWriter(io.Stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "DOMAIN\tCREATED\tREASON")
+		fmt.Fprintln(tw, "DOMAIN\tSEVERITY\tMEDIA\tCREATED\tREASON")
 		for _, b := range blocks {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", b.Domain, b.CreatedAt.Format(time.DateOnly), b.Reason)
+			media := "-"
+			if b.RejectMedia {
+				media = "rejected"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", b.Domain, b.Severity, media, b.CreatedAt.Format(time.DateOnly), b.Reason)
 		}
 		return tw.Flush()
 	})

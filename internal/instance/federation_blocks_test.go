@@ -277,3 +277,81 @@ func TestAllowListModeFederatesOnlyWithAllowedDomains(t *testing.T) {
 		return err == nil
 	})
 }
+
+// A silenced domain still federates, limited: its posts reach those who
+// follow its people but stay out of the public timelines; a follow from it
+// is a request, even of an unlocked account; and it notifies only those who
+// follow it.
+func TestASilencedDomainIsLimited(t *testing.T) {
+	lnA, portA := listen(t)
+	lnB, portB := listen(t)
+	b := startPeer(t, lnB, "localhost", "127.0.0.1", "[federation]", `test_hosts = ["127.0.0.1:`+portA+`"]`)
+	a := startPeer(t, lnA, "127.0.0.1", "localhost", "[federation]", `test_hosts = ["localhost:`+portB+`"]`)
+	ctx := t.Context()
+	aliceTok, carolTok := tokenFor(t, a, "alice"), tokenFor(t, a, "carol")
+	bobTok := tokenFor(t, b, "bob")
+	if _, err := a.inst.Store().LimitDomain(ctx, "localhost", "loud", true, true, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	bobOnA := resolveOn(t, a, aliceTok, "bob@localhost:"+portB)
+	if code := apiCall(t, a, aliceTok, "POST", "/api/v1/accounts/"+bobOnA+"/follow", url.Values{}); code != 200 {
+		t.Fatalf("alice follows bob: %d", code)
+	}
+	waitFor(t, "the follow", func() bool {
+		var rels []map[string]any
+		getJSON(t, a, aliceTok, "/api/v1/accounts/relationships?id[]="+bobOnA, &rels)
+		return len(rels) == 1 && rels[0]["following"] == true
+	})
+	_, hello := post(t, b, bobTok, url.Values{"status": {"loud hello #noise"}, "visibility": {"public"}})
+	var home []struct{ URI string }
+	waitFor(t, "bob's post in alice's home", func() bool {
+		getJSON(t, a, aliceTok, "/api/v1/timelines/home", &home)
+		return len(home) > 0 && home[0].URI == hello
+	})
+	for _, path := range []string{"/api/v1/timelines/public", "/api/v1/timelines/public?remote=true", "/api/v1/timelines/tag/noise"} {
+		var list []struct{ URI string }
+		getJSON(t, a, aliceTok, path, &list)
+		for _, s := range list {
+			if s.URI == hello {
+				t.Errorf("%s on A lists a silenced domain's post", path)
+			}
+		}
+	}
+	// Bob follows carol, who is not locked: a request all the same.
+	carolOnB := resolveOn(t, b, bobTok, "carol@127.0.0.1:"+portA)
+	if code := apiCall(t, b, bobTok, "POST", "/api/v1/accounts/"+carolOnB+"/follow", url.Values{}); code != 200 {
+		t.Fatalf("bob follows carol: %d", code)
+	}
+	var requests []struct{ Acct string }
+	waitFor(t, "bob's request to carol", func() bool {
+		getJSON(t, a, carolTok, "/api/v1/follow_requests", &requests)
+		return len(requests) == 1
+	})
+	// Bob favourites a post of each: alice, who follows him, is told;
+	// carol, who does not, is not.
+	_, alicePost := post(t, a, aliceTok, url.Values{"status": {"alice speaks"}, "visibility": {"public"}})
+	_, carolPost := post(t, a, carolTok, url.Values{"status": {"carol speaks"}, "visibility": {"public"}})
+	for _, uri := range []string{alicePost, carolPost} {
+		var found struct{ Statuses []struct{ ID string } }
+		getJSON(t, b, bobTok, "/api/v2/search?type=statuses&resolve=true&q="+url.QueryEscape(uri), &found)
+		if len(found.Statuses) != 1 {
+			t.Fatalf("bob finds %s: %+v", uri, found)
+		}
+		if code := apiCall(t, b, bobTok, "POST", "/api/v1/statuses/"+found.Statuses[0].ID+"/favourite", url.Values{}); code != 200 {
+			t.Fatalf("favourite: %d", code)
+		}
+	}
+	waitFor(t, "both favourites on A", func() bool {
+		a1, _ := a.inst.Store().StatusByURI(ctx, alicePost)
+		c1, _ := a.inst.Store().StatusByURI(ctx, carolPost)
+		return a1 != nil && c1 != nil && a1.FavouritesCount == 1 && c1.FavouritesCount == 1
+	})
+	count := func(tok string) int {
+		var notes []struct{ Type string }
+		getJSON(t, a, tok, "/api/v1/notifications?types[]=favourite", &notes)
+		return len(notes)
+	}
+	if count(aliceTok) != 1 || count(carolTok) != 0 {
+		t.Errorf("favourite notifications: alice %d (want 1), carol %d (want 0)", count(aliceTok), count(carolTok))
+	}
+}

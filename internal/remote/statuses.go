@@ -85,6 +85,10 @@ type parsedNote struct {
 	inReplyTo string
 	mentions  []string // actor ids
 	tags      []string
+	// withoutMedia is the content without the attachments' links, for a
+	// domain whose media are rejected ("" when it has none).
+	withoutMedia string
+	domain       string // the author's
 }
 
 // parseNote reads a Note of author that came from origin (the document it
@@ -162,12 +166,16 @@ func parseNote(raw []byte, author *store.Account, origin *url.URL, now time.Time
 	if t, err := time.Parse(time.RFC3339, doc.Published); err == nil && t.Before(now) && t.After(earliestPublished) {
 		created = t.UTC()
 	}
-	n := &parsedNote{status: store.Status{
+	links := attachmentLinks(doc.Attachment, idURL)
+	n := &parsedNote{domain: author.Domain, status: store.Status{
 		URI: doc.ID, URL: sameOriginURL(doc.URL, idURL, doc.ID), AccountID: author.ID,
-		Content:     sanitize.HTML(content + attachmentLinks(doc.Attachment, idURL)),
+		Content:     sanitize.HTML(content + links),
 		SpoilerText: truncate(sanitize.Text(str(doc.Summary)), maxSpoiler),
 		Sensitive:   isTrue(doc.Sensitive), Visibility: vis, Language: validLanguage(lang), CreatedAt: created,
 	}}
+	if links != "" {
+		n.withoutMedia = sanitize.HTML(content)
+	}
 	if r := activitypub.IDs(doc.InReplyTo); len(r) == 1 {
 		n.inReplyTo = r[0]
 	}
@@ -272,6 +280,17 @@ func (a *Accounts) storeNote(ctx context.Context, n *parsedNote) (int64, error) 
 // timelines).
 func (a *Accounts) storeNoteFor(ctx context.Context, n *parsedNote) (sid int64, created bool, local []int64, err error) {
 	st := n.status
+	if n.withoutMedia != "" {
+		// A domain whose media are rejected: its attachments are not
+		// linked either.
+		reject, err := a.store.DomainRejectsMedia(ctx, n.domain)
+		if err != nil {
+			return 0, false, nil, err
+		}
+		if reject {
+			st.Content = n.withoutMedia
+		}
+	}
 	st.ID = id.At(st.CreatedAt) // sorted by when it was written, not when it arrived
 	if n.inReplyTo != "" {
 		// Linked (and counted among its replies) only when the author may

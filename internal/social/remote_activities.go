@@ -39,7 +39,12 @@ func (s *Service) RemoteFollow(ctx context.Context, follower, target *store.Acco
 	if err != nil {
 		return err
 	}
-	if target.Locked && !already {
+	// A silenced domain's accounts ask, as for a locked account.
+	silenced, err := s.store.AccountSilenced(ctx, follower.ID)
+	if err != nil {
+		return err
+	}
+	if (target.Locked || silenced) && !already {
 		created, err := s.store.RequestFollow(ctx, s.ids.Next(), follower.ID, target.ID, o, s.now().UTC())
 		if err != nil || !created {
 			return err

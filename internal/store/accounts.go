@@ -208,21 +208,30 @@ func (s *Store) UpsertRemoteAccount(ctx context.Context, r *RemoteAccount, newID
 	} else if blocked {
 		return 0, fmt.Errorf("remote account %s: %w", a.URI, ErrDomainBlocked)
 	}
+	silenced, rejectMedia, err := domainLimits(ctx, tx, a.Domain)
+	if err != nil {
+		return 0, err
+	}
+	avatar, header := a.AvatarRemoteURL, a.HeaderRemoteURL
+	if rejectMedia {
+		avatar, header = "", ""
+	}
 	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO accounts (id, username, domain, uri, url, display_name, note, fields, locked, bot,
-		discoverable, public_key_pem, avatar_remote_url, header_remote_url, inbox_url, shared_inbox_url, fetched_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		discoverable, public_key_pem, avatar_remote_url, header_remote_url, inbox_url, shared_inbox_url, fetched_at, created_at, updated_at,
+		silenced)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (uri) DO UPDATE SET username = excluded.username, url = excluded.url, display_name = excluded.display_name,
 			note = excluded.note, fields = excluded.fields, locked = excluded.locked, bot = excluded.bot,
 			discoverable = excluded.discoverable, public_key_pem = excluded.public_key_pem,
 			avatar_remote_url = excluded.avatar_remote_url, header_remote_url = excluded.header_remote_url,
 			inbox_url = excluded.inbox_url, shared_inbox_url = excluded.shared_inbox_url, fetched_at = excluded.fetched_at,
-			updated_at = excluded.updated_at
+			updated_at = excluded.updated_at, silenced = excluded.silenced
 		WHERE accounts.domain = excluded.domain
 		RETURNING id`,
 		newID, a.Username, a.Domain, a.URI, a.URL, a.DisplayName, a.Note, string(fields), boolInt(a.Locked), boolInt(a.Bot),
-		boolInt(a.Discoverable), a.PublicKeyPEM, a.AvatarRemoteURL, a.HeaderRemoteURL, r.InboxURL, r.SharedInboxURL,
-		ms(r.FetchedAt), ms(a.CreatedAt), ms(r.FetchedAt)).Scan(&id)
+		boolInt(a.Discoverable), a.PublicKeyPEM, avatar, header, r.InboxURL, r.SharedInboxURL,
+		ms(r.FetchedAt), ms(a.CreatedAt), ms(r.FetchedAt), boolInt(silenced)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) || isUniqueViolation(err) {
 		return 0, fmt.Errorf("remote account %s@%s (%s): %w", a.Username, a.Domain, a.URI, ErrConflict)
 	}

@@ -19,7 +19,22 @@ type DomainBlock struct {
 	Domain    string
 	Reason    string
 	CreatedAt time.Time
+	// Severity is SeveritySuspend, SeveritySilence or SeverityNoop.
+	Severity    string
+	RejectMedia bool
 }
+
+// Severities of a domain block, Mastodon's.
+const (
+	// SeveritySuspend: nothing federates; the domain's accounts go.
+	SeveritySuspend = "suspend"
+	// SeveritySilence: its accounts stay, out of the public timelines;
+	// their follows need approval; they notify only whom they are followed
+	// by.
+	SeveritySilence = "silence"
+	// SeverityNoop: neither, for RejectMedia alone.
+	SeverityNoop = "noop"
+)
 
 // blockChunk is how many accounts one statement of BlockDomain removes,
 // well inside SQLite's limit on bound parameters.
@@ -41,8 +56,8 @@ func (s *Store) BlockDomain(ctx context.Context, domain, reason string, at time.
 		return 0, fmt.Errorf("block domain %s: %w", d, err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO domain_blocks (domain, reason, created_at) VALUES (?, ?, ?)
-		ON CONFLICT (domain) DO UPDATE SET reason = excluded.reason`, d, reason, ms(at)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO domain_blocks (domain, reason, created_at, severity, reject_media) VALUES (?, ?, ?, 'suspend', 0)
+		ON CONFLICT (domain) DO UPDATE SET reason = excluded.reason, severity = 'suspend', reject_media = 0`, d, reason, ms(at)); err != nil {
 		return 0, fmt.Errorf("block domain %s: %w", d, err)
 	}
 	// instr narrows the scan to domains containing d; Suffixes decides,
@@ -84,13 +99,27 @@ func (s *Store) UnblockDomain(ctx context.Context, domain string) error {
 	if !ok {
 		return fmt.Errorf("unblock domain %q: not a domain name: %w", domain, ErrNotFound)
 	}
-	res, err := s.write.ExecContext(ctx, `DELETE FROM domain_blocks WHERE domain = ?`, d)
-	return expectOne(res, err, "unblock domain "+d)
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("unblock domain %s: %w", d, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM domain_blocks WHERE domain = ?`, d)
+	if err := expectOne(res, err, "unblock domain "+d); err != nil {
+		return err
+	}
+	// A silence lifted: the accounts it covered are silenced only if
+	// another block still covers them. (Images rejected stay dropped until
+	// the accounts are fetched again.)
+	if _, err := applyLimits(ctx, tx, d); err != nil {
+		return fmt.Errorf("unblock domain %s: %w", d, err)
+	}
+	return tx.Commit()
 }
 
 // DomainBlocks lists the blocked domains, by name.
 func (s *Store) DomainBlocks(ctx context.Context) ([]DomainBlock, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT domain, reason, created_at FROM domain_blocks ORDER BY domain`)
+	rows, err := s.read.QueryContext(ctx, `SELECT domain, reason, created_at, severity, reject_media FROM domain_blocks ORDER BY domain`)
 	if err != nil {
 		return nil, fmt.Errorf("domain blocks: %w", err)
 	}
@@ -99,7 +128,7 @@ func (s *Store) DomainBlocks(ctx context.Context) ([]DomainBlock, error) {
 	for rows.Next() {
 		var b DomainBlock
 		var at int64
-		if err := rows.Scan(&b.Domain, &b.Reason, &at); err != nil {
+		if err := rows.Scan(&b.Domain, &b.Reason, &at, &b.Severity, &b.RejectMedia); err != nil {
 			return nil, fmt.Errorf("domain blocks: %w", err)
 		}
 		b.CreatedAt = fromMs(at)
@@ -135,7 +164,7 @@ func domainBlocked(ctx context.Context, q rowQuerier, host string, allowList boo
 	}
 	in := `(` + placeholders(len(names)) + `)`
 	var blocked, allowed bool
-	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM domain_blocks WHERE domain IN `+in+`),
+	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM domain_blocks WHERE domain IN `+in+` AND severity = 'suspend'),
 		EXISTS (SELECT 1 FROM domain_allows WHERE domain IN `+in+`)`,
 		append(strArgs(names), strArgs(names)...)...).Scan(&blocked, &allowed); err != nil {
 		return false, fmt.Errorf("domain block of %s: %w", host, err)
@@ -236,4 +265,111 @@ func (s *Store) DeleteRemoteAccount(ctx context.Context, id int64) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// LimitDomain limits domain and its subdomains without suspending them:
+// silence (SeveritySilence) or not (SeverityNoop), rejecting their media or
+// not. A suspension of the domain itself becomes this limit. In the same
+// transaction the domain's stored accounts are marked (silenced, and their
+// images dropped when media are rejected); it returns how many.
+func (s *Store) LimitDomain(ctx context.Context, domain, reason string, silence, rejectMedia bool, at time.Time) (int, error) {
+	d, ok := hostname.Domain(domain)
+	if !ok {
+		return 0, fmt.Errorf("limit domain %q: not a domain name", domain)
+	}
+	severity := SeverityNoop
+	if silence {
+		severity = SeveritySilence
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("limit domain %s: %w", d, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO domain_blocks (domain, reason, created_at, severity, reject_media) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (domain) DO UPDATE SET reason = excluded.reason, severity = excluded.severity, reject_media = excluded.reject_media`,
+		d, reason, ms(at), severity, boolInt(rejectMedia)); err != nil {
+		return 0, fmt.Errorf("limit domain %s: %w", d, err)
+	}
+	n, err := applyLimits(ctx, tx, d)
+	if err != nil {
+		return 0, fmt.Errorf("limit domain %s: %w", d, err)
+	}
+	return n, tx.Commit()
+}
+
+// applyLimits brings the stored accounts on domain d (and its subdomains)
+// in line with the limits that now cover each: silenced or not, images
+// dropped when media are rejected.
+func applyLimits(ctx context.Context, tx *sql.Tx, d string) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, domain FROM accounts WHERE domain <> '' AND instr(domain, ?) > 0`, d)
+	if err != nil {
+		return 0, err
+	}
+	type acc struct {
+		id   int64
+		host string
+	}
+	var covered []acc
+	for rows.Next() {
+		var a acc
+		if err := rows.Scan(&a.id, &a.host); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if slices.Contains(hostname.Suffixes(a.host), d) {
+			covered = append(covered, a)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, a := range covered {
+		silence, rejectMedia, err := domainLimits(ctx, tx, a.host)
+		if err != nil {
+			return 0, err
+		}
+		q := `UPDATE accounts SET silenced = ? WHERE id = ?`
+		if rejectMedia {
+			q = `UPDATE accounts SET silenced = ?, avatar_remote_url = '', header_remote_url = '' WHERE id = ?`
+		}
+		if _, err := tx.ExecContext(ctx, q, boolInt(silence), a.id); err != nil {
+			return 0, err
+		}
+	}
+	return len(covered), nil
+}
+
+// domainLimits are the limits on host: silenced by a block of it or a
+// parent domain, and whether its media are rejected.
+func domainLimits(ctx context.Context, q rowQuerier, host string) (silence, rejectMedia bool, err error) {
+	names := hostname.Suffixes(host)
+	if len(names) == 0 {
+		return false, false, nil
+	}
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(severity = 'silence'), 0), COALESCE(MAX(reject_media), 0)
+		FROM domain_blocks WHERE domain IN (`+placeholders(len(names))+`)`, strArgs(names)...).Scan(&silence, &rejectMedia); err != nil {
+		return false, false, fmt.Errorf("domain limits of %s: %w", host, err)
+	}
+	return silence, rejectMedia, nil
+}
+
+// DomainRejectsMedia reports whether the media of host are rejected.
+func (s *Store) DomainRejectsMedia(ctx context.Context, host string) (bool, error) {
+	_, reject, err := domainLimits(ctx, s.read, host)
+	return reject, err
+}
+
+// AccountSilenced reports whether an account is silenced (its domain is).
+func (s *Store) AccountSilenced(ctx context.Context, id int64) (bool, error) {
+	var silenced bool
+	err := s.read.QueryRowContext(ctx, `SELECT silenced FROM accounts WHERE id = ?`, id).Scan(&silenced)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, ErrNotFound
+	}
+	if err != nil {
+		return false, fmt.Errorf("account %d silenced: %w", id, err)
+	}
+	return silenced, nil
 }

@@ -119,3 +119,45 @@ func TestDomainBlockCoversSubdomainsAndRemovesTheirAccounts(t *testing.T) {
 	}
 	f.remoteAt(t, "bob", "bad.example", nil)
 }
+
+// A limit marks the domain's accounts, those stored and those stored
+// after it: silenced, and without their images when media are rejected;
+// federation itself goes on (it is no block), and lifting the limit
+// unsilences them.
+func TestDomainLimitsMarkTheirAccounts(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t, 1)
+	now := time.Now()
+	upsert := func(name string) int64 {
+		id, err := f.s.UpsertRemoteAccount(ctx, &RemoteAccount{Account: Account{Username: name, Domain: "sub.loud.example",
+			URI: "https://sub.loud.example/users/" + name, AvatarRemoteURL: "https://sub.loud.example/a.png", CreatedAt: now}, FetchedAt: now}, f.id())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	before := upsert("early")
+	if n, err := f.s.LimitDomain(ctx, "loud.example", "", true, true, now); err != nil || n != 1 {
+		t.Fatalf("limit: %d %v", n, err)
+	}
+	after := upsert("late")
+	for _, id := range []int64{before, after} {
+		silenced, _ := f.s.AccountSilenced(ctx, id)
+		acc, _ := f.s.AccountByID(ctx, id)
+		if !silenced || acc.AvatarRemoteURL != "" {
+			t.Errorf("account %d: silenced %v, avatar %q; want silenced without its image", id, silenced, acc.AvatarRemoteURL)
+		}
+	}
+	if blocked, _ := f.s.DomainBlocked(ctx, "sub.loud.example"); blocked {
+		t.Error("a silenced domain is refused like a suspended one")
+	}
+	if reject, _ := f.s.DomainRejectsMedia(ctx, "sub.loud.example:8443"); !reject {
+		t.Error("media of the domain are not rejected")
+	}
+	if err := f.s.UnblockDomain(ctx, "loud.example"); err != nil {
+		t.Fatal(err)
+	}
+	if silenced, _ := f.s.AccountSilenced(ctx, before); silenced {
+		t.Error("still silenced after the limit was lifted")
+	}
+}

@@ -84,6 +84,9 @@ func publicTimelineSQL(viewer int64, f PublicFilter, p Page) (string, []any) {
 	if f.RemoteOnly {
 		q += ` AND s.local = 0`
 	}
+	// A silenced domain's accounts stay out of the public timelines (the
+	// subquery is one walk of a partial index, made once per query).
+	q += ` AND s.account_id NOT IN (SELECT id FROM accounts WHERE silenced = 1)`
 	vis, vargs := visibleSQL("s", viewer)
 	mute, margs := notMutedSQL("s", viewer)
 	q += ` AND ` + vis + ` AND ` + mute + ` ORDER BY ` + order + limitSQL
