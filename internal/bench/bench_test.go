@@ -1130,7 +1130,48 @@ func BenchmarkPostStatus(b *testing.B) {
 		u := users[e.mostFollowed]
 		e.measure(b, e.clients, func(rng *mrand.Rand) error { return e.post(rng, u.Token) })
 		b.ReportMetric(float64(u.Followers+1), "fanout/op")
+		lag, err := e.feedLag(u)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(lag.Microseconds())/1000, "lag_ms")
 	})
+}
+
+// feedLag posts once more as u, right after a run, and measures the time
+// from the post's answer until it is in the home timeline of one of u's
+// followers: all of them are written by one fan-out job, after any the run
+// left queued, so this is the lag from a post to its last follower's feed
+// (the issue's "followers' feeds follow within seconds").
+func (e *env) feedLag(u benchUser) (time.Duration, error) {
+	var followers []struct{ Username string }
+	status, body, err := e.request("GET", "/api/v1/accounts/"+strconv.FormatInt(u.ID, 10)+"/followers?limit=1", u.Token, nil, "")
+	if err != nil || status != 200 || json.Unmarshal(body, &followers) != nil || len(followers) == 0 {
+		return 0, fmt.Errorf("followers of %s: %d %v %.200s", u.Username, status, err, body)
+	}
+	var token string
+	for _, f := range e.data.Users {
+		if f.Username == followers[0].Username {
+			token = f.Token
+		}
+	}
+	status, body, err = e.request("POST", "/api/v1/statuses", u.Token, url.Values{"status": {"how long until my followers see this?"}}, "")
+	posted := time.Now()
+	var st struct{ ID string }
+	if err != nil || status != 200 || json.Unmarshal(body, &st) != nil {
+		return 0, fmt.Errorf("post: %d %v", status, err)
+	}
+	for time.Since(posted) < 5*time.Minute {
+		status, body, err := e.request("GET", "/api/v1/timelines/home?limit=40", token, nil, "")
+		if err != nil || status != 200 {
+			return 0, fmt.Errorf("home: %d %v", status, err)
+		}
+		if bytes.Contains(body, []byte(`"id":"`+st.ID+`"`)) {
+			return time.Since(posted), nil
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return 0, fmt.Errorf("the post was not in a follower's home after 5 minutes")
 }
 
 // ---- Seeding ----
