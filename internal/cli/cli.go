@@ -68,6 +68,8 @@ func commands() []command {
 		{"admin domain allow", "allow a domain and its subdomains when federation.mode is \"allowlist\" (DOMAIN)", runDomainAllow},
 		{"admin domain disallow", "take a domain off the allow-list (DOMAIN)", runDomainDisallow},
 		{"admin domain allowed", "list the allowed domains (--json for JSON)", runDomainAllowList},
+		{"admin report list", "the open reports from other servers (--all for resolved ones too, --json for JSON)", runReportList},
+		{"admin report resolve", "mark a report resolved (ID)", runReportResolve},
 		{"admin federation status", "the job queue (pending, running, retrying, dead, oldest pending), the blocked domains and the failing hosts (--json for JSON)", runAdminFederationStatus},
 		{"admin media prune", "remove uploads never attached within a day and files nothing refers to; report what was freed", runAdminMediaPrune},
 	}

@@ -193,8 +193,50 @@ func (p *Processor) process(ctx context.Context, a *Activity, actor *store.Accou
 		return p.social.RemoteBlock(ctx, actor, target)
 	case "Undo":
 		return p.undo(ctx, a, actor)
+	case "Flag":
+		return p.flag(ctx, a, actor)
 	}
 	return nil
+}
+
+// flag is a report from another server: of the local account it names (or
+// the author of the first local status it names) and that account's
+// statuses among those it names. What names nothing local is dropped.
+func (p *Processor) flag(ctx context.Context, a *Activity, reporter *store.Account) error {
+	var target *store.Account
+	var statuses []*store.Status
+	for _, uri := range a.Objects {
+		if acc, err := p.store.AccountByURI(ctx, uri); err == nil {
+			if acc.Domain == "" && target == nil {
+				target = acc
+			}
+			continue
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if st, err := p.store.StatusByURI(ctx, uri); err == nil && st.Local {
+			statuses = append(statuses, st)
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	if target == nil && len(statuses) > 0 {
+		acc, err := p.store.AccountByID(ctx, statuses[0].AccountID)
+		if err != nil {
+			return err
+		}
+		target = acc
+	}
+	if target == nil {
+		return social.ErrNotFound
+	}
+	var ids []int64
+	for _, st := range statuses {
+		if st.AccountID == target.ID {
+			ids = append(ids, st.ID)
+		}
+	}
+	return p.social.RemoteReport(ctx, reporter, target, ids, a.Content, a.ID)
 }
 
 // followAnswered is the local follower an Accept or Reject answers: by the

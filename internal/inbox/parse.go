@@ -21,8 +21,11 @@ const maxIDLength = 2048
 // reactions and quotes, extensions) are accepted and ignored.
 var handled = map[string]bool{
 	"Follow": true, "Accept": true, "Reject": true, "Undo": true, "Create": true, "Update": true, "Delete": true,
-	"Like": true, "Announce": true, "Block": true,
+	"Like": true, "Announce": true, "Block": true, "Flag": true,
 }
+
+// maxFlagObjects bounds what one Flag names (an account and its statuses).
+const maxFlagObjects = 100
 
 // Activity is a delivered activity, as far as the rules need it.
 type Activity struct {
@@ -37,6 +40,10 @@ type Activity struct {
 	Embedded *Embedded
 	// Published is the activity's time, as given.
 	Published string
+	// Objects are a Flag's objects (the account and statuses reported),
+	// Content its comment.
+	Objects []string
+	Content string
 	// Ignored: a type Rampart does not process (answered 202 all the same).
 	Ignored bool
 }
@@ -67,6 +74,7 @@ type raw struct {
 	Object       json.RawMessage `json:"object"`
 	AttributedTo json.RawMessage `json:"attributedTo"`
 	Published    string          `json:"published"`
+	Content      json.RawMessage `json:"content"`
 }
 
 // oneID reads a field that must be one id.
@@ -128,6 +136,21 @@ func Parse(body []byte, signer string) (*Activity, error) {
 	}
 	if a.ID == "" || !sameOrigin(a.ID, a.Actor) {
 		return nil, refuse("its id %q is not on its actor's origin", a.ID)
+	}
+	if a.Type == "Flag" {
+		// A Flag names the account and statuses it reports: a list.
+		for _, o := range activitypub.IDs(r.Object) {
+			if len(o) <= maxIDLength && len(a.Objects) < maxFlagObjects {
+				a.Objects = append(a.Objects, o)
+			}
+		}
+		if len(a.Objects) == 0 {
+			return nil, refuse("a Flag of nothing")
+		}
+		var comment string
+		_ = json.Unmarshal(r.Content, &comment) // not a string: no comment
+		a.Content = comment
+		return a, nil
 	}
 	a.ObjectID = oneID(r.Object)
 	if a.ObjectID == "" {

@@ -130,3 +130,44 @@ func TestSpoofedActivitiesAreRefused(t *testing.T) {
 		t.Errorf("a refused Like counted: %+v", got)
 	}
 }
+
+// A Flag from another server becomes a report for the admins: of the local
+// account it names and that account's statuses among those it names, with
+// its comment as plain text, once per Flag id; one that names nothing
+// local is dropped.
+func TestFlagsBecomeReports(t *testing.T) {
+	lnA, portA := listen(t)
+	lnB, portB := listen(t)
+	b := startPeer(t, lnB, "localhost", "127.0.0.1", "[federation]", `test_hosts = ["127.0.0.1:`+portA+`"]`)
+	a := startPeer(t, lnA, "127.0.0.1", "localhost", "[federation]", `test_hosts = ["localhost:`+portB+`"]`)
+	ctx := t.Context()
+	aliceTok, carolTok := tokenFor(t, a, "alice"), tokenFor(t, a, "carol")
+	tokenFor(t, b, "bob")
+	_, alicePost := post(t, a, aliceTok, url.Values{"status": {"something reportable"}, "visibility": {"public"}})
+	_, carolPost := post(t, a, carolTok, url.Values{"status": {"carol is innocent"}, "visibility": {"public"}})
+	bob := b.base + "/users/bob"
+	flag := func(id string, objects ...string) []byte {
+		return []byte(`{"@context":"https://www.w3.org/ns/activitystreams","id":"` + bob + id + `","type":"Flag","actor":"` + bob +
+			`","object":["` + strings.Join(objects, `","`) + `"],"content":"<b>spam</b> &amp; more"}`)
+	}
+	for _, body := range [][]byte{
+		flag("#flag/1", a.base+"/users/alice", alicePost, carolPost),
+		flag("#flag/1", a.base+"/users/alice", alicePost), // the same Flag again
+		flag("#flag/2", b.base+"/users/dan", "https://elsewhere.example/n/1"),
+	} {
+		if code := deliver(t, b, "bob", a.base+"/inbox", body); code != http.StatusAccepted {
+			t.Fatalf("a Flag: %d", code)
+		}
+	}
+	waitFor(t, "A's queue to drain", func() bool { return queueDrained(t, a) })
+	reports, err := a.inst.Store().Reports(ctx, true, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, _ := a.inst.Store().AccountByUsername(ctx, "alice", "")
+	st, _ := a.inst.Store().StatusByURI(ctx, alicePost)
+	if len(reports) != 1 || reports[0].TargetID != alice.ID || len(reports[0].StatusIDs) != 1 || reports[0].StatusIDs[0] != st.ID ||
+		reports[0].Comment != "spam & more" {
+		t.Fatalf("reports: %+v\n%s", reports, a.logs.String())
+	}
+}

@@ -3,9 +3,11 @@ package social
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/rampart-social/rampart/internal/id"
+	"github.com/rampart-social/rampart/internal/sanitize"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -207,4 +209,22 @@ func (s *Service) RemoteStatusEdited(ctx context.Context, st *store.Status) erro
 		}
 	}
 	return nil
+}
+
+// maxReportComment bounds a report's comment, as plain text.
+const maxReportComment = 1000
+
+// RemoteReport is a report from another server (its Flag's id uri) of a
+// local account and some of its statuses, kept for the admins
+// (`rampart admin report list`). The comment is kept as plain text.
+func (s *Service) RemoteReport(ctx context.Context, reporter, target *store.Account, statusIDs []int64, comment, uri string) error {
+	if target.Domain != "" {
+		return ErrNotFound
+	}
+	comment = sanitize.Text(comment)
+	if len(comment) > maxReportComment {
+		comment = strings.ToValidUTF8(comment[:maxReportComment], "")
+	}
+	return s.store.CreateReport(ctx, &store.Report{ID: s.ids.Next(), URI: uri, AccountID: reporter.ID, TargetID: target.ID,
+		StatusIDs: statusIDs, Comment: comment, CreatedAt: s.now().UTC()})
 }
