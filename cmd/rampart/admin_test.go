@@ -364,3 +364,17 @@ func TestAdminUsersSignInToRunningServer(t *testing.T) {
 	wantUser(t, env, "frank", "user", "active")
 	wantSignIn(t, addr, "frank", "franks password", http.StatusSeeOther, "")
 }
+
+// `admin user delete` needs --yes, deletes once, and a deleted account
+// cannot be enabled again.
+func TestAdminUserDelete(t *testing.T) {
+	env := adminEnv(t)
+	adminOK(t, env, socialPassword+"\n", "create", "--username", "gone", "--email", "gone@example.net", "--password-stdin")
+	adminFails(t, env, "", 2, "add --yes to confirm", "delete", "--username", "gone")
+	if out := adminOK(t, env, "", "delete", "--username", "gone", "--yes"); !strings.HasPrefix(out, "deleted @gone") {
+		t.Errorf("delete: %q", out)
+	}
+	adminFails(t, env, "", 1, "@gone was deleted already", "delete", "--username", "gone", "--yes")
+	adminFails(t, env, "", 1, "the account was deleted", "enable", "--username", "gone")
+	adminFails(t, env, socialPassword+"\n", 1, "taken", "create", "--username", "gone", "--email", "new@example.net", "--password-stdin")
+}

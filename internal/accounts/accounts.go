@@ -393,11 +393,20 @@ type Change struct {
 	Disabled *bool
 }
 
+// ErrDeleted: the account was deleted; nothing brings it back.
+var ErrDeleted = errors.New("the account was deleted")
+
 // Modify applies an admin change. Disabling ends every session and token.
+// A deleted account cannot be changed.
 func (s *Service) Modify(ctx context.Context, accountID int64, c Change) (*store.User, error) {
 	u, err := s.store.UserByAccountID(ctx, accountID)
 	if err != nil {
 		return nil, err
+	}
+	if deleted, err := s.store.AccountDeleted(ctx, accountID); err != nil {
+		return nil, err
+	} else if deleted {
+		return nil, ErrDeleted
 	}
 	if c.Role != nil {
 		u.Role = *c.Role
@@ -576,4 +585,28 @@ func (s *Service) SigningKey(ctx context.Context, accountID int64) (httpsig.Key,
 		return httpsig.Key{}, fmt.Errorf("account %d key: %T, not RSA", accountID, k)
 	}
 	return httpsig.Key{ID: acc.URI + "#main-key", Private: key}, nil
+}
+
+// Delete deletes a local account for good: everything it made and every
+// relation goes (store.DeleteLocalAccount), and the servers that knew it
+// (those of its followers and of those it followed) are sent a Delete of
+// the actor, signed with its key, which stays for that. The username is not
+// given to anyone else.
+func (s *Service) Delete(ctx context.Context, accountID int64) error {
+	inboxes, err := s.store.KnownInboxes(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	now := s.now().UTC()
+	var jobs []store.NewJob
+	if len(inboxes) > 0 {
+		jobs = append(jobs, store.NewPublish(store.Publish{Activity: "DeleteActor", Actor: accountID, Inboxes: inboxes, At: now.UnixMilli()}))
+	}
+	if err := s.store.DeleteLocalAccount(ctx, accountID, now, jobs...); err != nil {
+		return err
+	}
+	if s.wakeJobs != nil {
+		s.wakeJobs()
+	}
+	return nil
 }

@@ -196,3 +196,8 @@ func parseKey(e keyEntry) (crypto.PublicKey, error) {
 	}
 	return nil, errors.New("publicKeyPem: not a public key")
 }
+
+// ParsePublicKeyPEM reads a stored publicKeyPem (PKIX or PKCS #1).
+func ParsePublicKeyPEM(text string) (crypto.PublicKey, error) {
+	return parseKey(keyEntry{PublicKeyPEM: text})
+}

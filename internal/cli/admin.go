@@ -352,3 +352,34 @@ func runAdminUserPromote(ctx context.Context, args []string, io IO, _ instance.O
 func runAdminUserDemote(ctx context.Context, args []string, io IO, _ instance.Options) error {
 	return userChange(ctx, "admin user demote", args, io, nil, setRole(accounts.RoleUser))
 }
+
+func runAdminUserDelete(ctx context.Context, args []string, io IO, _ instance.Options) error {
+	fs, cfgPath := adminFlags("admin user delete", io)
+	username := fs.String("username", "", "the local user (required)")
+	yes := fs.Bool("yes", false, "confirm: the deletion cannot be undone")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *username == "" {
+		return usageError{"--username is required"}
+	}
+	if !*yes {
+		return usageError{"deleting an account cannot be undone: add --yes to confirm"}
+	}
+	return withInstance(ctx, *cfgPath, io, func(_ *config.Config, inst *instance.Instance) error {
+		a, _, err := localUser(ctx, inst.Store(), *username)
+		if err != nil {
+			return err
+		}
+		err = inst.Accounts().Delete(ctx, a.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("@%s was deleted already", a.Username)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(io.Stdout, "deleted @%s: its statuses, uploads and relations are gone, and the servers that knew it are told; "+
+			"the username stays taken\n", a.Username)
+		return nil
+	})
+}

@@ -59,6 +59,7 @@ func commands() []command {
 		{"admin user reset-password", "set a new password (generated, or --password-stdin) and end every session", runAdminUserResetPassword},
 		{"admin user disable", "disable an account and end its sessions and tokens (--username)", runAdminUserDisable},
 		{"admin user enable", "enable a disabled account (--username)", runAdminUserEnable},
+		{"admin user delete", "delete a local account for good, telling the servers that knew it (--username, --yes)", runAdminUserDelete},
 		{"admin user approve", "approve a pending registration (--username)", runAdminUserApprove},
 		{"admin user promote", "give an account the admin role (--username; --role moderator for moderator)", runAdminUserPromote},
 		{"admin user demote", "make an account a plain user again (--username)", runAdminUserDemote},

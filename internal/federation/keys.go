@@ -2,10 +2,12 @@ package federation
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/rampart-social/rampart/internal/activitypub"
@@ -23,6 +25,9 @@ type Blocks interface {
 	// social.ErrForbidden when owner and that account have blocked one
 	// another.
 	SignerViewer(ctx context.Context, owner int64, actorID string) (int64, error)
+	// StoredActorKey is the public key stored with a remote actor when it
+	// was last fetched (store.ErrNotFound: none).
+	StoredActorKey(ctx context.Context, actorID string) (string, error)
 }
 
 // errBlocked: the request is signed for a blocked domain; it gets 403.
@@ -63,6 +68,12 @@ func (f *Federation) verify(r *http.Request, body []byte) (*httpsig.Signature, *
 	}
 	key, err := f.remote.Key(r.Context(), sig.KeyID, false)
 	if err != nil {
+		// An actor deleting itself may be gone from its server already,
+		// key and all: its Delete is checked against the key stored with
+		// it when it was last fetched (as Mastodon does), and only that.
+		if stored, serr := f.storedKeyForSelfDelete(r.Context(), sig.KeyID, body); serr == nil && sig.Verify(stored.Key) == nil {
+			return sig, stored, nil
+		}
 		return nil, nil, fmt.Errorf("key %s: %w", sig.KeyID, err)
 	}
 	if err := sig.Verify(key.Key); err != nil {
@@ -134,4 +145,31 @@ func (f *Federation) signedViewer(w http.ResponseWriter, r *http.Request, owner 
 // nothing of the document asked for.
 func forbidden(w http.ResponseWriter) {
 	http.Error(w, "Forbidden", http.StatusForbidden)
+}
+
+// storedKeyForSelfDelete is the stored key of the actor whose Delete of
+// itself body is, when keyID is that actor's (its id and a fragment).
+func (f *Federation) storedKeyForSelfDelete(ctx context.Context, keyID string, body []byte) (*activitypub.FoundKey, error) {
+	var act struct {
+		Type   string          `json:"type"`
+		Actor  json.RawMessage `json:"actor"`
+		Object json.RawMessage `json:"object"`
+	}
+	if body == nil || activitypub.CheckDepth(body) != nil || json.Unmarshal(body, &act) != nil || act.Type != "Delete" {
+		return nil, errors.New("not a Delete")
+	}
+	actors, objects := activitypub.IDs(act.Actor), activitypub.IDs(act.Object)
+	owner, _, _ := strings.Cut(keyID, "#")
+	if len(actors) != 1 || len(objects) != 1 || actors[0] != owner || objects[0] != owner {
+		return nil, errors.New("not a Delete of its signer")
+	}
+	pemText, err := f.blocks.StoredActorKey(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	k, err := activitypub.ParsePublicKeyPEM(pemText)
+	if err != nil {
+		return nil, err
+	}
+	return &activitypub.FoundKey{KeyID: keyID, Owner: owner, Key: k}, nil
 }

@@ -1,11 +1,13 @@
 package instance
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -322,4 +324,80 @@ func TestARepliesThreadIsFetched(t *testing.T) {
 			}
 		}
 	}
+}
+
+// An account deleted on its server is deleted everywhere it was known: B
+// sends a Delete of bob's actor, signed with his key though his actor is
+// gone from B; A verifies it with the key it stored and removes bob and his
+// posts. On B, bob's username stays taken and his actor is gone.
+func TestAnAccountDeletedOnItsServerGoesEverywhere(t *testing.T) {
+	lnA, portA := listen(t)
+	lnB, portB := listen(t)
+	b := startPeer(t, lnB, "localhost", "127.0.0.1", "[federation]", `test_hosts = ["127.0.0.1:`+portA+`"]`)
+	a := startPeer(t, lnA, "127.0.0.1", "localhost", "[federation]", `test_hosts = ["localhost:`+portB+`"]`)
+	ctx := t.Context()
+	aliceTok := tokenFor(t, a, "alice")
+	bobTok := tokenFor(t, b, "bob")
+	bobOnA := resolveOn(t, a, aliceTok, "bob@localhost:"+portB)
+	if code := apiCall(t, a, aliceTok, "POST", "/api/v1/accounts/"+bobOnA+"/follow", url.Values{}); code != 200 {
+		t.Fatalf("follow: %d", code)
+	}
+	waitFor(t, "the follow", func() bool {
+		var rels []map[string]any
+		getJSON(t, a, aliceTok, "/api/v1/accounts/relationships?id[]="+bobOnA, &rels)
+		return len(rels) == 1 && rels[0]["following"] == true
+	})
+	_, hello := post(t, b, bobTok, url.Values{"status": {"soon gone"}, "visibility": {"public"}})
+	waitFor(t, "bob's post on A", func() bool { _, err := a.inst.Store().StatusByURI(ctx, hello); return err == nil })
+
+	bob, err := b.inst.Store().AccountByUsername(ctx, "bob", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.inst.Accounts().Delete(ctx, bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "bob to be gone from A", func() bool {
+		_, err := a.inst.Store().AccountByURI(ctx, b.base+"/users/bob")
+		return err != nil
+	})
+	if _, err := a.inst.Store().StatusByURI(ctx, hello); err == nil {
+		t.Error("bob's post stayed on A")
+	}
+	if status, _ := getActor(t, b, "/users/bob", nil); status != http.StatusNotFound {
+		t.Errorf("bob's actor on B after the deletion: %d; want 404", status)
+	}
+	if _, err := b.inst.Store().StatusByURI(ctx, hello); err == nil {
+		t.Error("bob's post stayed on B")
+	}
+	if err := b.inst.Accounts().Delete(ctx, bob.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("deleting again: %v; want ErrNotFound", err)
+	}
+	if _, err := b.inst.Accounts().Modify(ctx, bob.ID, accounts.Change{Disabled: new(bool)}); !errors.Is(err, accounts.ErrDeleted) {
+		t.Errorf("enabling a deleted account: %v; want ErrDeleted", err)
+	}
+
+	// Dan is known on A from a lookup only: A never verified a signature
+	// of his, so it has no key of his in memory, and B no longer serves
+	// it. His Delete of himself is verified with the key A stored when it
+	// fetched him; nothing else of his is.
+	tokenFor(t, b, "dan")
+	resolveOn(t, a, aliceTok, "dan@localhost:"+portB)
+	dan, _ := b.inst.Store().AccountByUsername(ctx, "dan", "")
+	if err := b.inst.Accounts().Delete(ctx, dan.ID); err != nil {
+		t.Fatal(err)
+	}
+	danURI := b.base + "/users/dan"
+	like := []byte(`{"id":"` + danURI + `#likes/1","type":"Like","actor":"` + danURI + `","object":"` + a.base + `/users/alice"}`)
+	if code := deliver(t, b, "dan", a.base+"/inbox", like); code != http.StatusUnauthorized {
+		t.Errorf("a Like by a deleted actor: %d; want 401 (no key for it)", code)
+	}
+	self := []byte(`{"id":"` + danURI + `#delete","type":"Delete","actor":"` + danURI + `","object":"` + danURI + `"}`)
+	if code := deliver(t, b, "dan", a.base+"/inbox", self); code != http.StatusAccepted {
+		t.Fatalf("dan's Delete of himself: %d; want 202", code)
+	}
+	waitFor(t, "dan to be gone from A", func() bool {
+		_, err := a.inst.Store().AccountByURI(ctx, danURI)
+		return err != nil
+	})
 }

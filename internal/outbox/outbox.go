@@ -170,6 +170,9 @@ func (o *Outbox) build(ctx context.Context, p store.Publish, actor *store.Accoun
 		}
 		inboxes, err := o.audience(ctx, actor.ID, visibility, []int64{p.Target})
 		return a, inboxes, err
+	case "DeleteActor":
+		a.Type, a.ID, a.Object, a.To = "Delete", actor.URI+"#delete", actor.URI, []string{activitypub.Public}
+		return a, p.Inboxes, nil
 	case "UpdateActor":
 		pem, err := o.keys.PublicKeyPEM(ctx, actor.ID)
 		if err != nil {

@@ -145,3 +145,24 @@ func (s *Service) AccountStats(ctx context.Context, id int64) (store.AccountStat
 	}
 	return stats[id], nil
 }
+
+// StoredActorKey is the public key stored with a remote actor when it was
+// last fetched: for its Delete of itself, when its server no longer serves
+// it. ErrNotFound when the actor is not a known remote account.
+func (s *Service) StoredActorKey(ctx context.Context, actorID string) (string, error) {
+	a, err := s.store.AccountByURI(ctx, actorID)
+	if err != nil {
+		return "", err
+	}
+	if a.Domain == "" {
+		return "", ErrNotFound
+	}
+	pub, _, err := s.store.AccountKeys(ctx, a.ID)
+	if err != nil {
+		return "", err
+	}
+	if pub == "" {
+		return "", ErrNotFound
+	}
+	return pub, nil
+}

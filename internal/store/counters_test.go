@@ -319,6 +319,7 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	undo += ` DROP TABLE domain_allows;`                                                // 0016
 	undo += ` DROP INDEX accounts_silenced; ALTER TABLE accounts DROP COLUMN silenced;` // 0017 (its domain_blocks columns go with 0009)
 	undo += ` DROP TABLE reports;`                                                      // 0018
+	undo += ` ALTER TABLE accounts DROP COLUMN deleted_at;`                             // 0019
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

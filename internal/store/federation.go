@@ -52,6 +52,9 @@ type Publish struct {
 	// Visibility and Audience are a deleted status's: who had it.
 	Visibility Visibility `json:"visibility,omitempty"`
 	Audience   []int64    `json:"audience,omitempty"`
+	// Inboxes are where a deleted account's Delete goes: the servers that
+	// knew it, read before its follows went.
+	Inboxes []string `json:"inboxes,omitempty"`
 	// At is when it happened (ms), which activity ids are made from.
 	At int64 `json:"at"`
 }
@@ -361,4 +364,79 @@ func (s *Store) PendingJobs(ctx context.Context, host, kind string, limit int) (
 		return 0, fmt.Errorf("pending jobs of %s: %w", host, err)
 	}
 	return n, nil
+}
+
+// KnownInboxes are the inboxes of the remote accounts that follow account,
+// are followed by it, or asked to: the servers that know it (each
+// server's shared inbox once).
+func (s *Store) KnownInboxes(ctx context.Context, account int64) ([]string, error) {
+	return s.queryStrings(ctx, `SELECT DISTINCT CASE WHEN a.shared_inbox_url != '' THEN a.shared_inbox_url ELSE a.inbox_url END
+		FROM accounts a WHERE a.domain != '' AND a.inbox_url != '' AND a.id IN (
+			SELECT account_id FROM follows WHERE target_account_id = ? UNION SELECT target_account_id FROM follows WHERE account_id = ?
+			UNION SELECT account_id FROM follow_requests WHERE target_account_id = ? UNION SELECT target_account_id FROM follow_requests WHERE account_id = ?)`,
+		account, account, account, account)
+}
+
+// DeleteLocalAccount deletes a local account: its statuses, uploads,
+// relations, marks, notifications, sessions and tokens go, the counters
+// of what stays are corrected, its profile is emptied and its user
+// disabled; the row stays (deleted_at set) with its key, which signs the
+// Delete that jobs carry to other servers, and its username. ErrNotFound
+// for an account that is not local or is deleted already.
+func (s *Store) DeleteLocalAccount(ctx context.Context, id int64, at time.Time, jobs ...NewJob) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete account %d: %w", id, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE accounts SET display_name = '', note = '', fields = '[]', avatar_key = '', header_key = '',
+		locked = 0, discoverable = 0, deleted_at = ?, updated_at = ? WHERE id = ? AND domain = '' AND deleted_at = 0`, ms(at), ms(at), id)
+	if err := expectOne(res, err, "delete account"); err != nil {
+		return err
+	}
+	for _, q := range []string{
+		`UPDATE statuses SET replies_count = MAX(0, replies_count - (SELECT COUNT(*) FROM statuses r
+			WHERE r.in_reply_to_id = statuses.id AND r.account_id = ?1)) WHERE id IN (SELECT in_reply_to_id FROM statuses WHERE account_id = ?1)`,
+		`UPDATE statuses SET reblogs_count = MAX(0, reblogs_count - (SELECT COUNT(*) FROM statuses r
+			WHERE r.reblog_of_id = statuses.id AND r.account_id = ?1)) WHERE id IN (SELECT reblog_of_id FROM statuses WHERE account_id = ?1)`,
+		`UPDATE statuses SET favourites_count = MAX(0, favourites_count - 1)
+			WHERE id IN (SELECT status_id FROM favourites WHERE account_id = ?1)`,
+		`DELETE FROM statuses WHERE account_id = ?1`,
+		`DELETE FROM follows WHERE account_id = ?1 OR target_account_id = ?1`,
+		`DELETE FROM follow_requests WHERE account_id = ?1 OR target_account_id = ?1`,
+		`DELETE FROM blocks WHERE account_id = ?1 OR target_account_id = ?1`,
+		`DELETE FROM mutes WHERE account_id = ?1 OR target_account_id = ?1`,
+		`DELETE FROM favourites WHERE account_id = ?1`,
+		`DELETE FROM bookmarks WHERE account_id = ?1`,
+		`DELETE FROM pins WHERE account_id = ?1`,
+		`DELETE FROM home_feed WHERE account_id = ?1 OR author_id = ?1`,
+		`DELETE FROM notifications WHERE account_id = ?1 OR from_account_id = ?1`,
+		`DELETE FROM media_attachments WHERE account_id = ?1`,
+		`DELETE FROM oauth_tokens WHERE account_id = ?1`,
+		`DELETE FROM oauth_codes WHERE account_id = ?1`,
+		`DELETE FROM sessions WHERE account_id = ?1`,
+		`DELETE FROM idempotency_keys WHERE account_id = ?1`,
+		`UPDATE users SET disabled = 1 WHERE account_id = ?1`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return fmt.Errorf("delete account %d: %w", id, err)
+		}
+	}
+	if err := enqueueAll(ctx, tx, jobs, at); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// AccountDeleted reports whether a local account was deleted.
+func (s *Store) AccountDeleted(ctx context.Context, id int64) (bool, error) {
+	var at int64
+	err := s.read.QueryRowContext(ctx, `SELECT deleted_at FROM accounts WHERE id = ?`, id).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, ErrNotFound
+	}
+	if err != nil {
+		return false, fmt.Errorf("account %d deleted: %w", id, err)
+	}
+	return at != 0, nil
 }
