@@ -22,6 +22,7 @@ import (
 type Remote interface {
 	Actor(ctx context.Context, uri string) (*store.Account, error)
 	RefreshActor(ctx context.Context, uri string) (*store.Account, error)
+	MoveTarget(ctx context.Context, old, target string) (*store.Account, error)
 	DeliveredNote(ctx context.Context, raw []byte, author *store.Account, origin *url.URL) (int64, bool, []int64, error)
 	DeliveredEdit(ctx context.Context, raw []byte, author *store.Account, origin *url.URL) (*store.Status, error)
 	FetchNote(ctx context.Context, uri string) (*store.Status, error)
@@ -195,6 +196,29 @@ func (p *Processor) process(ctx context.Context, a *Activity, actor *store.Accou
 		return p.undo(ctx, a, actor)
 	case "Flag":
 		return p.flag(ctx, a, actor)
+	case "Add", "Remove":
+		// The actor's featured posts: a pin of its own post (fetched from
+		// its origin when not known), or its removal. Adds to other
+		// collections are not kept.
+		if !strings.HasSuffix(a.Target, "/featured") && !strings.Contains(a.Target, "/collections/featured") {
+			return nil
+		}
+		st, err := p.store.StatusByURI(ctx, a.ObjectID)
+		if errors.Is(err, store.ErrNotFound) && a.Type == "Add" {
+			if st, err = p.remote.FetchNote(ctx, a.ObjectID); err != nil {
+				return p.fail(a, "the featured post", err)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		return p.social.RemoteFeature(ctx, actor, st, a.Type == "Add")
+	case "Move":
+		moved, err := p.remote.MoveTarget(ctx, a.Actor, a.Target)
+		if err != nil {
+			return p.fail(a, "the move's target", err)
+		}
+		return p.social.RemoteMove(ctx, actor, moved)
 	}
 	return nil
 }

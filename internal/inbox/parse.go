@@ -21,7 +21,7 @@ const maxIDLength = 2048
 // reactions and quotes, extensions) are accepted and ignored.
 var handled = map[string]bool{
 	"Follow": true, "Accept": true, "Reject": true, "Undo": true, "Create": true, "Update": true, "Delete": true,
-	"Like": true, "Announce": true, "Block": true, "Flag": true,
+	"Like": true, "Announce": true, "Block": true, "Flag": true, "Move": true, "Add": true, "Remove": true,
 }
 
 // maxFlagObjects bounds what one Flag names (an account and its statuses).
@@ -44,6 +44,9 @@ type Activity struct {
 	// Content its comment.
 	Objects []string
 	Content string
+	// Target is a Move's new account, or the collection of an Add or a
+	// Remove.
+	Target string
 	// Ignored: a type Rampart does not process (answered 202 all the same).
 	Ignored bool
 }
@@ -75,6 +78,7 @@ type raw struct {
 	AttributedTo json.RawMessage `json:"attributedTo"`
 	Published    string          `json:"published"`
 	Content      json.RawMessage `json:"content"`
+	Target       json.RawMessage `json:"target"`
 }
 
 // oneID reads a field that must be one id.
@@ -194,6 +198,24 @@ func Parse(body []byte, signer string) (*Activity, error) {
 	case "Accept", "Reject":
 		if a.Embedded != nil && a.Embedded.Object != "" && a.Embedded.Object != a.Actor {
 			return nil, refuse("an %s of a Follow of someone else", a.Type)
+		}
+	case "Add", "Remove":
+		// Pinning and unpinning one's own post: the collection and the
+		// post are the actor's, on its origin.
+		if a.Target = oneID(r.Target); a.Target == "" || !sameOrigin(a.Target, a.Actor) {
+			return nil, refuse("an %s to a collection not on its actor's origin", a.Type)
+		}
+		if !sameOrigin(a.ObjectID, a.Actor) {
+			return nil, refuse("an %s of an object on another origin", a.Type)
+		}
+	case "Move":
+		// An account moves only itself, to a target named by id (whose
+		// aliases are checked against it when the target is fetched).
+		if a.ObjectID != a.Actor {
+			return nil, refuse("a Move of another account")
+		}
+		if a.Target = oneID(r.Target); a.Target == "" || a.Target == a.Actor {
+			return nil, refuse("a Move without one target")
 		}
 	case "Follow", "Block", "Like", "Announce":
 		// The object is named, never taken from the activity.

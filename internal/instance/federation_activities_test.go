@@ -162,6 +162,22 @@ func TestActivitiesBetweenTwoInstances(t *testing.T) {
 		return err == nil && acc.DisplayName == "Bob the Builder"
 	})
 
+	// Bob pins his post: A shows it among his pinned posts (an Add to his
+	// featured collection); unpinned, it is not.
+	pinned := func() []status {
+		var list []status
+		getJSON(t, a, aliceTok, "/api/v1/accounts/"+bobOnA+"/statuses?pinned=true", &list)
+		return list
+	}
+	if code := apiCall(t, b, bobTok, "POST", "/api/v1/statuses/"+bobPostID+"/pin", url.Values{}); code != 200 {
+		t.Fatalf("pin: %d", code)
+	}
+	waitFor(t, "the pin on A", func() bool { return findURI(pinned(), bobPost) != nil })
+	if code := apiCall(t, b, bobTok, "POST", "/api/v1/statuses/"+bobPostID+"/unpin", url.Values{}); code != 200 {
+		t.Fatalf("unpin: %d", code)
+	}
+	waitFor(t, "the unpin on A", func() bool { return len(pinned()) == 0 })
+
 	// Carol's followers-only post reaches bob (her follower) on B.
 	_, carolPrivate := post(t, a, carolTok, url.Values{"status": {"for my followers"}, "visibility": {"private"}})
 	waitFor(t, "carol's followers-only post in bob's home", func() bool { return findURI(home(b, bobTok), carolPrivate) != nil })

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rampart-social/rampart/internal/activitypub"
@@ -64,6 +65,7 @@ type activity struct {
 	To        []string `json:"to,omitempty"`
 	Cc        []string `json:"cc,omitempty"`
 	Object    any      `json:"object"`
+	Target    string   `json:"target,omitempty"`
 }
 
 // tombstone is a deleted object.
@@ -169,6 +171,15 @@ func (o *Outbox) build(ctx context.Context, p store.Publish, actor *store.Accoun
 			a.Type, a.ID, a.Object, a.To = "Undo", p.URI+"#undo", announce, announce.To
 		}
 		inboxes, err := o.audience(ctx, actor.ID, visibility, []int64{p.Target})
+		return a, inboxes, err
+	case "Add", "Remove":
+		st, err := o.store.StatusByID(ctx, p.Status)
+		if err != nil {
+			return nil, nil, err
+		}
+		a.Object, a.Target = st.URI, actor.URI+"/collections/featured"
+		a.ID = actor.URI + "#" + strings.ToLower(p.Activity) + "s/" + strconv.FormatInt(st.ID, 10) + "/" + tag
+		inboxes, err := o.store.FollowerInboxes(ctx, actor.ID)
 		return a, inboxes, err
 	case "DeleteActor":
 		a.Type, a.ID, a.Object, a.To = "Delete", actor.URI+"#delete", actor.URI, []string{activitypub.Public}

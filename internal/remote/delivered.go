@@ -2,6 +2,8 @@ package remote
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"errors"
 	"net/url"
 
@@ -134,4 +136,30 @@ func (a *Accounts) DeliveredEdit(ctx context.Context, raw []byte, author *store.
 		return nil, err
 	}
 	return st, nil
+}
+
+// MoveTarget is the account old moves to (a Move of it arrived): the
+// target actor is fetched from its origin and believed only when it names
+// old among its aliases (alsoKnownAs), as Mastodon requires; then it is
+// stored through the rules of any lookup.
+func (a *Accounts) MoveTarget(ctx context.Context, old, target string) (*store.Account, error) {
+	u, err := url.Parse(target)
+	if err != nil || !u.IsAbs() || len(target) > maxURLLength {
+		return nil, &activitypub.OriginError{Reason: "the move's target is not a URL"}
+	}
+	body, final, err := a.fetcher.Document(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		ID          string          `json:"id"`
+		AlsoKnownAs json.RawMessage `json:"alsoKnownAs"`
+	}
+	if json.Unmarshal(body, &doc) != nil || doc.ID != activitypub.WithoutFragment(final).String() {
+		return nil, &activitypub.OriginError{Reason: "the move's target is not the actor at its id"}
+	}
+	if !slices.Contains(activitypub.IDs(doc.AlsoKnownAs), old) {
+		return nil, &activitypub.OriginError{Reason: "the move's target does not name the account moving among its aliases"}
+	}
+	return a.RefreshActor(ctx, doc.ID)
 }

@@ -460,3 +460,31 @@ func TestRemoteRepliesAndTimes(t *testing.T) {
 		t.Errorf("a Note attributed to a local account was stored as %d", sid)
 	}
 }
+
+// A Move is believed only when its target names the account moving among
+// its aliases (alsoKnownAs), read from the target's own origin.
+func TestAMoveTargetMustNameTheOldAccount(t *testing.T) {
+	srv, routes, _ := hostile(t)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	old, target := "https://old.example/users/bob", srv.URL+"/users/bob"
+	withAliases := func(aliases ...string) []byte {
+		var doc map[string]any
+		_ = json.Unmarshal(actorJSON(t, target, target, &key.PublicKey), &doc)
+		doc["alsoKnownAs"] = aliases
+		b, _ := json.Marshal(doc)
+		return b
+	}
+	routes["/.well-known/webfinger"] = webfingerFor("acct:bob@"+host, target)
+	a, _ := newTestAccounts(t, host)
+	ctx := context.Background()
+	routes["/users/bob"] = serve("application/activity+json", withAliases("https://elsewhere.example/users/bob"))
+	if acc, err := a.MoveTarget(ctx, old, target); err == nil {
+		t.Fatalf("a target that does not name the old account was believed: %+v", acc)
+	}
+	routes["/users/bob"] = serve("application/activity+json", withAliases(old))
+	acc, err := a.MoveTarget(ctx, old, target)
+	if err != nil || acc.URI != target {
+		t.Fatalf("a target naming the old account: %+v %v", acc, err)
+	}
+}

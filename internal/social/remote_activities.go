@@ -228,3 +228,52 @@ func (s *Service) RemoteReport(ctx context.Context, reporter, target *store.Acco
 	return s.store.CreateReport(ctx, &store.Report{ID: s.ids.Next(), URI: uri, AccountID: reporter.ID, TargetID: target.ID,
 		StatusIDs: statusIDs, Comment: comment, CreatedAt: s.now().UTC()})
 }
+
+// maxMovedFollowers bounds the local followers one Move carries over.
+const maxMovedFollowers = 10_000
+
+// RemoteMove is a remote account's Move to another (whose aliases name
+// it: checked by the caller): its local followers follow the new account
+// (a request where it asks for one) and stop following the old.
+func (s *Service) RemoteMove(ctx context.Context, old, moved *store.Account) error {
+	if old.Domain == "" || old.ID == moved.ID {
+		return ErrForbidden
+	}
+	followers, err := s.store.LocalFollowers(ctx, old.ID, maxMovedFollowers)
+	if err != nil {
+		return err
+	}
+	for _, id := range followers {
+		f, err := s.usableAccount(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		o := FollowOptions{ShowReblogs: true}
+		if err := s.Follow(ctx, f, moved.ID, o); err != nil && !errors.Is(err, ErrForbidden) {
+			return err
+		}
+		if err := s.Unfollow(ctx, f, old.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RemoteFeature pins (or unpins) a remote account's own status on its
+// profile, as its Add to (Remove from) its featured collection says.
+func (s *Service) RemoteFeature(ctx context.Context, acc *store.Account, st *store.Status, pin bool) error {
+	if st.AccountID != acc.ID || st.Local || st.ReblogOfID != 0 {
+		return ErrForbidden
+	}
+	if !pin {
+		return s.store.RemoveMark(ctx, store.Pin, acc.ID, st.ID)
+	}
+	if st.Visibility == store.Direct {
+		return ErrForbidden
+	}
+	_, err := s.store.AddMark(ctx, store.Pin, s.ids.Next(), acc.ID, st.ID, s.now().UTC())
+	return err
+}

@@ -400,6 +400,9 @@ func (s *Service) Unmark(ctx context.Context, viewer *store.Account, m store.Mar
 		return nil, err
 	}
 	var jobs []store.NewJob
+	if m == store.Pin && st.Local && st.AccountID == viewer.ID {
+		jobs = append(jobs, s.publish(store.Publish{Activity: "Remove", Actor: viewer.ID, Status: st.ID}))
+	}
 	if m == store.Favourite && !st.Local {
 		fid, err := s.store.RelationID(ctx, string(store.Favourite), viewer.ID, st.ID)
 		if err == nil {
@@ -444,9 +447,12 @@ func (s *Service) Pin(ctx context.Context, viewer *store.Account, id int64) (*st
 	if n >= MaxPins {
 		return nil, invalid("status", "at most %d statuses can be pinned", MaxPins)
 	}
-	if _, err := s.store.AddMark(ctx, store.Pin, s.ids.Next(), viewer.ID, st.ID, s.now().UTC()); err != nil {
+	// Servers of followers show pins too (Add to the featured collection).
+	add := s.publish(store.Publish{Activity: "Add", Actor: viewer.ID, Status: st.ID})
+	if _, err := s.store.AddMark(ctx, store.Pin, s.ids.Next(), viewer.ID, st.ID, s.now().UTC(), add); err != nil {
 		return nil, err
 	}
+	s.published()
 	return st, nil
 }
 

@@ -440,3 +440,10 @@ func (s *Store) AccountDeleted(ctx context.Context, id int64) (bool, error) {
 	}
 	return at != 0, nil
 }
+
+// LocalFollowers lists the local accounts that follow account, at most
+// limit.
+func (s *Store) LocalFollowers(ctx context.Context, account int64, limit int) ([]int64, error) {
+	return s.queryIDs(ctx, `SELECT f.account_id FROM follows f JOIN accounts a ON a.id = f.account_id
+		WHERE f.target_account_id = ? AND a.domain = '' ORDER BY f.id LIMIT ?`, account, limit)
+}

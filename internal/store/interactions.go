@@ -67,16 +67,20 @@ func (s *Store) RemoveMark(ctx context.Context, m Mark, account, status int64, j
 	if err != nil {
 		return fmt.Errorf("%s: %w", m, err)
 	}
-	if n, _ := res.RowsAffected(); n > 0 && m == Favourite {
+	n, _ := res.RowsAffected()
+	if n == 0 {
+		return tx.Commit()
+	}
+	if m == Favourite {
 		if _, err := tx.ExecContext(ctx, `UPDATE statuses SET favourites_count = CASE WHEN favourites_count > 0 THEN favourites_count - 1 ELSE 0 END WHERE id = ?`, status); err != nil {
 			return fmt.Errorf("%s: %w", m, err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE from_account_id = ? AND status_id = ? AND type = 'favourite'`, account, status); err != nil {
 			return fmt.Errorf("%s: %w", m, err)
 		}
-		if err := enqueueAll(ctx, tx, jobs, time.Now()); err != nil {
-			return err
-		}
+	}
+	if err := enqueueAll(ctx, tx, jobs, time.Now()); err != nil {
+		return err
 	}
 	return tx.Commit()
 }
