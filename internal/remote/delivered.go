@@ -3,9 +3,9 @@ package remote
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"errors"
 	"net/url"
+	"slices"
 
 	"github.com/rampart-social/rampart/internal/activitypub"
 	"github.com/rampart-social/rampart/internal/sanitize"
