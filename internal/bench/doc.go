@@ -4,8 +4,10 @@
 // loopback, and measures its read endpoints and posting over HTTP
 // (throughput, also as a fraction of a bare net/http hello-world measured
 // in the same run; p50/p99 latency; the server's RSS and CPU per request;
-// its start-up), with CPU and allocation profiles on request. It has no
-// code of its own, only bench_test.go; run it with scripts/bench. Results
+// its start-up), with CPU and allocation profiles on request; and, on a
+// server of its own, the delivery of one post to 10,000 remote followers on
+// 100 test inbox hosts (delivery_test.go). It has no code of its own, only
+// tests; run it with scripts/bench. Results
 // and how to read them: docs/performance.md.
 //
 // Speed targets live here, never in timed tests: the machines that run the
