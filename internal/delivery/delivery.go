@@ -272,6 +272,30 @@ func (d *Deliverer) send(ctx context.Context, p store.Delivery, inbox *url.URL) 
 	}
 }
 
+// maxSkipped bounds the hosts BusyHosts names (a claim's query carries
+// them); past it, the deliveries of the others are put off when claimed.
+const maxSkipped = 200
+
+// BusyHosts are the hosts that may not be contacted now: at their bound
+// of deliveries in flight, or with their circuit open or being probed.
+// The delivery runner leaves their jobs unclaimed (jobs.Options.SkipHosts)
+// instead of claiming and putting them off over and over.
+func (d *Deliverer) BusyHosts() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	var out []string
+	for host, h := range d.hosts {
+		if len(out) == maxSkipped {
+			break
+		}
+		if h.inFlight >= d.opts.PerHost || now.Before(h.openUntil) || h.probing {
+			out = append(out, host)
+		}
+	}
+	return out
+}
+
 // Breaker is what the deliverer knows of a host's circuit, for the admin.
 type Breaker struct {
 	Host      string

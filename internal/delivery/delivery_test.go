@@ -276,3 +276,40 @@ func TestBlockedDomainsAndRefusalsAreNotRetried(t *testing.T) {
 		t.Errorf("a delivery to a blocked domain: %v, %d hits; want it dropped unsent", err, hits.Load())
 	}
 }
+
+// A host at its bound of deliveries in flight is busy: the runner leaves
+// its other deliveries unclaimed (due, never tried) while claiming other
+// hosts', instead of claiming and putting them off again and again.
+func TestABusyHostsDeliveriesWaitUnclaimed(t *testing.T) {
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	f := newFixture(t, Options{PerHost: 1}, host)
+	ctx := t.Context()
+	done := make(chan error, 1)
+	go func() { done <- f.d.Job(ctx, payload(srv.URL+"/inbox")) }()
+	<-arrived
+	if busy := f.d.BusyHosts(); len(busy) != 1 || busy[0] != host {
+		t.Fatalf("busy hosts with one delivery in flight: %v", busy)
+	}
+	if _, err := f.st.EnqueueDeliveries(ctx, 1, []byte(`{"type":"Create"}`), []string{srv.URL + "/a/inbox", "https://other.example/inbox"}); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := f.st.ClaimJobsExcept(ctx, time.Now().Add(time.Second), time.Minute, 10, []string{store.KindDeliver}, f.d.BusyHosts())
+	if err != nil || len(claimed) != 1 || claimed[0].Host != "other.example" {
+		t.Fatalf("claimed %+v (%v); want only the other host's delivery", claimed, err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if busy := f.d.BusyHosts(); len(busy) != 0 {
+		t.Errorf("busy hosts once it is done: %v", busy)
+	}
+}

@@ -24,7 +24,7 @@ type Remote interface {
 	RefreshActor(ctx context.Context, uri string) (*store.Account, error)
 	MoveTarget(ctx context.Context, old, target string) (*store.Account, error)
 	DeliveredNote(ctx context.Context, raw []byte, author *store.Account, origin *url.URL) (int64, bool, []int64, error)
-	DeliveredEdit(ctx context.Context, raw []byte, author *store.Account, origin *url.URL) (*store.Status, error)
+	DeliveredEdit(ctx context.Context, raw []byte, author *store.Account, origin *url.URL) (*store.Status, bool, error)
 	FetchNote(ctx context.Context, uri string) (*store.Status, error)
 }
 
@@ -76,6 +76,19 @@ func (p *Processor) Job(ctx context.Context, payload []byte) error {
 	}
 	if actor.Domain == "" {
 		return jobs.Permanent(errors.New("an activity of a local actor came from outside"))
+	}
+	// An activity (or a Create's object) that its Undo (or Delete)
+	// overtook is dropped: it was taken back before it was processed.
+	for _, id := range []string{a.ID, a.ObjectID} {
+		if id == "" || (id == a.ObjectID && a.Type != "Create") {
+			continue
+		}
+		if gone, err := p.store.Gone(ctx, id); err != nil {
+			return err
+		} else if gone {
+			p.log.Info("activity dropped: its Undo or Delete came first", "id", a.ID, "type", a.Type)
+			return nil
+		}
 	}
 	err = p.process(ctx, a, actor, r.Activity)
 	if errors.Is(err, social.ErrNotFound) || errors.Is(err, social.ErrForbidden) {
@@ -147,6 +160,9 @@ func (p *Processor) process(ctx context.Context, a *Activity, actor *store.Accou
 		}
 		return p.social.RemoteStatusArrived(ctx, st, mentioned)
 	case "Delete":
+		if err := p.store.MarkGone(ctx, a.ObjectID, time.Now()); err != nil {
+			return err
+		}
 		return p.social.RemoteDeleteStatus(ctx, actor, a.ObjectID)
 	case "Update":
 		if a.ObjectID == a.Actor {
@@ -157,12 +173,15 @@ func (p *Processor) process(ctx context.Context, a *Activity, actor *store.Accou
 			return nil
 		}
 		origin, _ := url.Parse(a.Actor)
-		st, err := p.remote.DeliveredEdit(ctx, a.Object, actor, origin)
+		st, changed, err := p.remote.DeliveredEdit(ctx, a.Object, actor, origin)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
 		}
 		if err != nil {
 			return p.fail(a, "its object", err)
+		}
+		if !changed {
+			return nil // the same text again: nobody is told twice
 		}
 		return p.social.RemoteStatusEdited(ctx, st)
 	case "Like", "Announce":
@@ -278,8 +297,12 @@ func (p *Processor) followAnswered(ctx context.Context, a *Activity, target *sto
 	return p.localAccount(ctx, who)
 }
 
-// undo processes an Undo, of an activity given by id or embedded.
+// undo processes an Undo, of an activity given by id or embedded. What it
+// undoes is remembered as gone, in case it has not arrived yet.
 func (p *Processor) undo(ctx context.Context, a *Activity, actor *store.Account) error {
+	if err := p.store.MarkGone(ctx, a.ObjectID, time.Now()); err != nil {
+		return err
+	}
 	typ, object := "", ""
 	if a.Embedded != nil {
 		typ, object = a.Embedded.Type, a.Embedded.Object

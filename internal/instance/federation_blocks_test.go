@@ -354,4 +354,28 @@ func TestASilencedDomainIsLimited(t *testing.T) {
 	if count(aliceTok) != 1 || count(carolTok) != 0 {
 		t.Errorf("favourite notifications: alice %d (want 1), carol %d (want 0)", count(aliceTok), count(carolTok))
 	}
+	// A direct message of his to both reaches the home of alice, who
+	// follows him, and not carol's.
+	bob, alice, carol := b.base+"/users/bob", a.base+"/users/alice", a.base+"/users/carol"
+	dm := b.base + "/users/bob/statuses/777"
+	create := []byte(`{"id":"` + dm + `/activity","type":"Create","actor":"` + bob + `","object":{"id":"` + dm + `","type":"Note",` +
+		`"attributedTo":"` + bob + `","content":"<p>psst</p>","to":["` + alice + `","` + carol + `"],"cc":[],` +
+		`"tag":[{"type":"Mention","href":"` + alice + `"},{"type":"Mention","href":"` + carol + `"}]}}`)
+	if code := deliver(t, b, "bob", a.base+"/inbox", create); code != http.StatusAccepted {
+		t.Fatalf("the direct message: %d", code)
+	}
+	waitFor(t, "A's queue to drain", func() bool { return queueDrained(t, a) })
+	inHome := func(tok string) bool {
+		var home []struct{ URI string }
+		getJSON(t, a, tok, "/api/v1/timelines/home", &home)
+		for _, h := range home {
+			if h.URI == dm {
+				return true
+			}
+		}
+		return false
+	}
+	if !inHome(aliceTok) || inHome(carolTok) {
+		t.Errorf("a silenced account's direct message: in alice's home %v (want true), in carol's %v (want false)", inHome(aliceTok), inHome(carolTok))
+	}
 }

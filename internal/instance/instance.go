@@ -49,7 +49,7 @@ type Instance struct {
 	oauth    *oauth.Service
 	media    *media.Service
 	remote   *remote.Accounts
-	jobs     []*jobs.Runner // local work, deliveries
+	jobs     []*jobs.Runner // local work, deliveries, received activities
 	handler  http.Handler
 }
 
@@ -102,14 +102,19 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	// times the CPU of 4); deliveries wait on other servers, so they get
 	// more workers than CPUs, each delivery bounded in time and per host.
 	runner := jobs.New(st, log, jobs.Options{Workers: localJobWorkers})
-	deliveries := jobs.New(st, log, jobs.Options{Workers: deliveryWorkers})
+	deliverer := delivery.New(client, acc, st, log, delivery.Options{})
+	deliveries := jobs.New(st, log, jobs.Options{Workers: deliveryWorkers, SkipHosts: deliverer.BusyHosts})
+	// Received activities may fetch from other servers (an actor, a
+	// thread, an announced post): a runner of their own, so that a slow
+	// server holds none of the local work.
+	received := jobs.New(st, log, jobs.Options{Workers: inboxWorkers})
 	wake := func() { runner.Wake(); deliveries.Wake() }
 	so := social.New(cfg, st, ids, remoteAccounts).WithJobs(wake)
 	acc.WithJobs(wake)
 	runner.Handle(store.KindFanOut, so.FanOutJob)
 	runner.Handle(store.KindPublish, outbox.New(st, so, acc, outbox.NewRenderer(cfg), log, deliveries.Wake).Job)
-	runner.Handle(store.KindInbox, inbox.New(st, so, remoteAccounts, log).Job)
-	deliveries.Handle(store.KindDeliver, delivery.New(client, acc, st, log, delivery.Options{}).Job)
+	received.Handle(store.KindInbox, inbox.New(st, so, remoteAccounts, log).Job)
+	deliveries.Handle(store.KindDeliver, deliverer.Job)
 	mux := http.NewServeMux()
 	pages := web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so})
 	pages.Register(mux)
@@ -121,7 +126,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	ms := media.New(cfg, st, storage, ids, log)
 	api.New(api.Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: so, Media: ms}).Register(mux)
 	federation.New(federation.Deps{Config: cfg, Log: log, Accounts: so, Notes: so, Keys: acc, Blocks: so, Fetcher: fetcher,
-		Received: inbox.NewQueue(st, runner.Wake)}).Register(mux)
+		Received: inbox.NewQueue(st, received.Wake)}).Register(mux)
 	healthz := health.Handler(st, log)
 	mux.Handle("GET /livez", healthz)
 	mux.Handle("GET /readyz", healthz)
@@ -130,7 +135,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	}
 	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: ms.Handler(log, api.IsPath), Health: healthz,
 		ErrorPage: pages.ErrorPage, IsAPI: api.IsPath, APIError: api.WriteError})
-	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, remote: remoteAccounts, jobs: []*jobs.Runner{runner, deliveries}, handler: h}, nil
+	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, remote: remoteAccounts, jobs: []*jobs.Runner{runner, deliveries, received}, handler: h}, nil
 }
 
 // Accounts is the account service (the admin CLI uses it).
@@ -323,12 +328,14 @@ func LogStartup(cfg *config.Config, log *slog.Logger) {
 // being decoded) still gets the default's proportion, plus this constant.
 const heapFloor = 16 << 20
 
-// How many jobs run at once: local work (fan-outs, publishing, received
-// activities), which waits on the one writer, and deliveries, which wait on
-// other servers (the bound on deliveries in flight).
+// How many jobs run at once: local work (fan-outs, publishing), which
+// waits on the one writer; deliveries, which wait on other servers (the
+// bound on deliveries in flight); and received activities, which may wait
+// on other servers too.
 const (
 	localJobWorkers = 4
 	deliveryWorkers = 16
+	inboxWorkers    = 8
 )
 
 // Run is `rampart serve`: listen, open, serve until ctx ends, close.

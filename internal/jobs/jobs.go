@@ -64,6 +64,9 @@ type Options struct {
 	// MaxAttempts is how many times a job is tried before it is buried
 	// (DefaultMaxAttempts).
 	MaxAttempts int
+	// SkipHosts, when set, names the hosts whose jobs are not to be
+	// claimed now (busy, or their circuit open): they wait unclaimed.
+	SkipHosts func() []string
 }
 
 // Defaults.
@@ -179,11 +182,15 @@ func (r *Runner) claimAndStart(ctx context.Context, n int, w *workers) (int, err
 	if len(r.kinds) == 0 {
 		return 0, nil
 	}
-	due, err := r.store.JobsDue(ctx, now, r.kinds...)
+	var skip []string
+	if r.opts.SkipHosts != nil {
+		skip = r.opts.SkipHosts()
+	}
+	due, err := r.store.JobsDueExcept(ctx, now, r.kinds, skip)
 	if err != nil || !due {
 		return 0, err
 	}
-	claimed, err := r.store.ClaimJobs(ctx, now, r.opts.Lease, n, r.kinds...)
+	claimed, err := r.store.ClaimJobsExcept(ctx, now, r.opts.Lease, n, r.kinds, skip)
 	if err != nil {
 		return 0, err
 	}

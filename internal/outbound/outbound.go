@@ -194,6 +194,8 @@ func nonCanonicalHost(u *url.URL) string {
 	}
 	if p := u.Port(); p == "443" && u.Scheme == "https" || p == "80" && u.Scheme == "http" {
 		return "the scheme's default port written out"
+	} else if len(p) > 1 && p[0] == '0' {
+		return "a port written with leading zeros"
 	}
 	return ""
 }

@@ -312,8 +312,10 @@ func TestASlowServerTimesOut(t *testing.T) {
 func TestHostsSpelledAnotherWayAreRefused(t *testing.T) {
 	port, accepted := countingListener(t)
 	host := "localhost:" + port
-	c := New(Config{TestHosts: []string{host, "ｌｏｃａｌｈｏｓｔ:" + port, "localhost.:" + port, "localhost:80"}})
+	c := New(Config{TestHosts: []string{host, "ｌｏｃａｌｈｏｓｔ:" + port, "localhost.:" + port, "localhost:80", "localhost:0" + port}})
 	for _, raw := range []string{
+		"http://localhost:0" + port + "/actor",
+		"https://example.com:0443/actor",
 		"http://ｌｏｃａｌｈｏｓｔ:" + port + "/actor",
 		"http://localhost。:" + port + "/actor",
 		"http://localhost.:" + port + "/actor",

@@ -52,16 +52,17 @@ type Accounts struct {
 	store   *store.Store
 	ids     *id.Generator
 	limits  *ratelimit.Limiter
-	// ancestorLimits bounds the ancestors fetched per origin (fetchAncestors).
-	ancestorLimits *ratelimit.Limiter
-	now            func() time.Time
+	// fetchLimits bounds what activities make Rampart fetch, per origin
+	// (takeFetch).
+	fetchLimits *ratelimit.Limiter
+	now         func() time.Time
 }
 
 // NewAccounts returns the resolver.
 func NewAccounts(log *slog.Logger, client *outbound.Client, fetcher *Fetcher, st *store.Store, ids *id.Generator) *Accounts {
 	return &Accounts{log: log, client: client, fetcher: fetcher, store: st, ids: ids,
 		limits: ratelimit.New(resolvesPerWindow, resolveWindow, 10_000), now: time.Now,
-		ancestorLimits: ratelimit.New(ancestorsPerWindow, ancestorFetchWindow, ancestorLimiterKeys)}
+		fetchLimits: ratelimit.New(fetchesPerWindow, fetchWindow, fetchLimiterKeys)}
 }
 
 // Resolve finds user@host for the person asking (their account id, for the

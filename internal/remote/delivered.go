@@ -81,6 +81,9 @@ func (a *Accounts) FetchNote(ctx context.Context, uri string) (*store.Status, er
 	if err != nil || !u.IsAbs() || len(uri) > maxURLLength {
 		return nil, refuseNote("its id is not a URL")
 	}
+	if !a.takeFetch(u) {
+		return nil, refuseNote("%s has had its share of fetches for now", u.Host)
+	}
 	ctx, cancel := context.WithTimeout(ctx, resolveTimeout)
 	defer cancel()
 	_, sid, err := a.resolveURL(ctx, u)
@@ -97,25 +100,29 @@ func (a *Accounts) FetchNote(ctx context.Context, uri string) (*store.Status, er
 // the Note, held to the rules of a delivered one, replaces the text of the
 // status with its id, which must be the author's (a remote status; its
 // visibility stays what it was). The version replaced is kept in the
-// status's history. It returns the status as edited; store.ErrNotFound
-// when no such status of the author is known (an edit of what never
-// arrived here changes nothing).
-func (a *Accounts) DeliveredEdit(ctx context.Context, raw []byte, author *store.Account, origin *url.URL) (*store.Status, error) {
+// status's history. It returns the status as edited, and whether anything
+// a reader would see changed; store.ErrNotFound when no such status of the
+// author is known (an edit of what never arrived here changes nothing).
+func (a *Accounts) DeliveredEdit(ctx context.Context, raw []byte, author *store.Account, origin *url.URL) (*store.Status, bool, error) {
 	n, err := parseNote(raw, author, origin, a.now(), true)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	st, err := a.store.StatusByURI(ctx, n.status.URI)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if st.AccountID != author.ID || st.Local || st.ReblogOfID != 0 {
-		return nil, store.ErrNotFound
+		return nil, false, store.ErrNotFound
 	}
-	if st.Content == n.status.Content && st.SpoilerText == n.status.SpoilerText && st.Sensitive == n.status.Sensitive {
-		return st, nil // nothing a reader would see changed
+	content, err := a.contentFor(ctx, n)
+	if err != nil {
+		return nil, false, err
 	}
-	st.Content, st.SpoilerText, st.Sensitive = n.status.Content, n.status.SpoilerText, n.status.Sensitive
+	if st.Content == content && st.SpoilerText == n.status.SpoilerText && st.Sensitive == n.status.Sensitive {
+		return st, false, nil // nothing a reader would see changed
+	}
+	st.Content, st.SpoilerText, st.Sensitive = content, n.status.SpoilerText, n.status.Sensitive
 	if n.status.Language != "" {
 		st.Language = n.status.Language
 	}
@@ -127,15 +134,15 @@ func (a *Accounts) DeliveredEdit(ctx context.Context, raw []byte, author *store.
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		mentionIDs = append(mentionIDs, acc.ID)
 	}
 	words := text.SearchWords(sanitize.Text(st.SpoilerText + " " + st.Content))
 	if err := a.store.EditStatus(ctx, st, a.ids.Next(), mentionIDs, n.tags, words, nil, nil); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return st, nil
+	return st, true, nil
 }
 
 // MoveTarget is the account old moves to (a Move of it arrived): the

@@ -8,6 +8,7 @@ import (
 	"html"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -86,8 +87,9 @@ type parsedNote struct {
 	mentions  []string // actor ids
 	tags      []string
 	// withoutMedia is the content without the attachments' links, for a
-	// domain whose media are rejected ("" when it has none).
+	// domain whose media are rejected; hasMedia says there were some.
 	withoutMedia string
+	hasMedia     bool
 	domain       string // the author's
 }
 
@@ -174,7 +176,7 @@ func parseNote(raw []byte, author *store.Account, origin *url.URL, now time.Time
 		Sensitive:   isTrue(doc.Sensitive), Visibility: vis, Language: validLanguage(lang), CreatedAt: created,
 	}}
 	if links != "" {
-		n.withoutMedia = sanitize.HTML(content)
+		n.withoutMedia, n.hasMedia = sanitize.HTML(content), true
 	}
 	if r := activitypub.IDs(doc.InReplyTo); len(r) == 1 {
 		n.inReplyTo = r[0]
@@ -280,16 +282,8 @@ func (a *Accounts) storeNote(ctx context.Context, n *parsedNote) (int64, error) 
 // timelines).
 func (a *Accounts) storeNoteFor(ctx context.Context, n *parsedNote) (sid int64, created bool, local []int64, err error) {
 	st := n.status
-	if n.withoutMedia != "" {
-		// A domain whose media are rejected: its attachments are not
-		// linked either.
-		reject, err := a.store.DomainRejectsMedia(ctx, n.domain)
-		if err != nil {
-			return 0, false, nil, err
-		}
-		if reject {
-			st.Content = n.withoutMedia
-		}
+	if st.Content, err = a.contentFor(ctx, n); err != nil {
+		return 0, false, nil, err
 	}
 	st.ID = id.At(st.CreatedAt) // sorted by when it was written, not when it arrived
 	if n.inReplyTo != "" {
@@ -325,6 +319,20 @@ func (a *Accounts) storeNoteFor(ctx context.Context, n *parsedNote) (sid int64, 
 		Words: text.SearchWords(sanitize.Text(st.SpoilerText + " " + st.Content))}
 	if st.Visibility == store.Direct {
 		ns.FeedAccounts = local
+		// A silenced domain's direct messages reach only the home
+		// timelines of those who follow their author.
+		if silenced, err := a.store.AccountSilenced(ctx, st.AccountID); err != nil {
+			return 0, false, nil, err
+		} else if silenced {
+			ns.FeedAccounts = nil
+			for _, id := range local {
+				if follows, err := a.store.FollowsAccount(ctx, id, st.AccountID); err != nil {
+					return 0, false, nil, err
+				} else if follows {
+					ns.FeedAccounts = append(ns.FeedAccounts, id)
+				}
+			}
+		}
 	}
 	sid, created, err = a.store.CreateRemoteStatus(ctx, ns)
 	return sid, created, local, err
@@ -524,12 +532,15 @@ func (a *Accounts) storeDocument(ctx context.Context, d *fetched) (int64, int64,
 }
 
 // maxAncestors bounds the statuses fetched above a reply that arrives
-// before what it answers; ancestorFetches bounds them per origin.
+// before what it answers, and ancestorsTimeout the whole walk; the fetch
+// limits bound what activities make Rampart fetch (ancestors, announced
+// posts) per origin.
 const (
-	maxAncestors        = 8
-	ancestorsPerWindow  = 100
-	ancestorFetchWindow = 5 * time.Minute
-	ancestorLimiterKeys = 10_000
+	maxAncestors     = 8
+	ancestorsTimeout = 30 * time.Second
+	fetchesPerWindow = 100
+	fetchWindow      = 5 * time.Minute
+	fetchLimiterKeys = 10_000
 )
 
 // fetchAncestors fetches, from their origins, the statuses above a
@@ -541,6 +552,10 @@ const (
 // links to its parent and the reply to its own. What fails ends the walk:
 // the thread is shown from there.
 func (a *Accounts) fetchAncestors(ctx context.Context, uri string) {
+	// One deadline for the whole walk: a thread on slow servers ends it
+	// there, and the reply is stored with what was found.
+	ctx, cancel := context.WithTimeout(ctx, ancestorsTimeout)
+	defer cancel()
 	var chain []*fetched
 	for range maxAncestors {
 		if uri == "" {
@@ -553,7 +568,7 @@ func (a *Accounts) fetchAncestors(ctx context.Context, uri string) {
 		if err != nil || !u.IsAbs() || len(uri) > maxURLLength {
 			break
 		}
-		if wait := a.ancestorLimits.Take(strings.ToLower(u.Host)); wait > 0 {
+		if !a.takeFetch(u) {
 			break
 		}
 		d, err := a.fetchDocument(ctx, u)
@@ -620,4 +635,35 @@ func (a *Accounts) actorByID(ctx context.Context, id *url.URL, username string) 
 		}
 	}
 	return a.fetchAndStore(ctx, href, acct, nil)
+}
+
+// takeFetch takes one of the fetches an activity may cause on u's origin
+// (fetchesPerWindow per fetchWindow), keyed by the origin as dialled: the
+// host name in lower case and the port as a number, so that no spelling of
+// a host gets a budget of its own.
+func (a *Accounts) takeFetch(u *url.URL) bool {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
+	}
+	if n, err := strconv.Atoi(port); err == nil {
+		port = strconv.Itoa(n)
+	}
+	return a.fetchLimits.Take(strings.ToLower(u.Hostname())+":"+port) == 0
+}
+
+// contentFor is a parsed Note's content as kept here: without its
+// attachments' links when its domain's media are rejected.
+func (a *Accounts) contentFor(ctx context.Context, n *parsedNote) (string, error) {
+	if !n.hasMedia {
+		return n.status.Content, nil
+	}
+	reject, err := a.store.DomainRejectsMedia(ctx, n.domain)
+	if err != nil {
+		return "", err
+	}
+	if reject {
+		return n.withoutMedia, nil
+	}
+	return n.status.Content, nil
 }

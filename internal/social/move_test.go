@@ -74,4 +74,13 @@ func TestAMoveCarriesLocalFollowersOver(t *testing.T) {
 	if err := s.RemoteMove(ctx, old, old); err == nil {
 		t.Error("a move to itself was carried out")
 	}
+	// Moving again within a week is refused: two accounts naming each
+	// other cannot bounce followers back and forth.
+	if err := s.RemoteMove(ctx, old, moved); err == nil {
+		t.Error("a second move within a week was carried out")
+	}
+	s.now = func() time.Time { return now.Add(8 * 24 * time.Hour) }
+	if err := s.RemoteMove(ctx, old, moved); err != nil {
+		t.Errorf("a move a week later: %v", err)
+	}
 }

@@ -229,14 +229,26 @@ func (s *Service) RemoteReport(ctx context.Context, reporter, target *store.Acco
 		StatusIDs: statusIDs, Comment: comment, CreatedAt: s.now().UTC()})
 }
 
-// maxMovedFollowers bounds the local followers one Move carries over.
-const maxMovedFollowers = 10_000
+// maxMovedFollowers bounds the local followers one Move carries over;
+// moveCooldown is how long after a move the account may not move again.
+const (
+	maxMovedFollowers = 10_000
+	moveCooldown      = 7 * 24 * time.Hour
+)
 
 // RemoteMove is a remote account's Move to another (whose aliases name
 // it: checked by the caller): its local followers follow the new account
 // (a request where it asks for one) and stop following the old.
 func (s *Service) RemoteMove(ctx context.Context, old, moved *store.Account) error {
 	if old.Domain == "" || old.ID == moved.ID {
+		return ErrForbidden
+	}
+	// One move a week, as Mastodon allows: two accounts naming each other
+	// cannot bounce their followers back and forth.
+	now := s.now().UTC()
+	if ok, err := s.store.MarkMoved(ctx, old.ID, now, now.Add(-moveCooldown)); err != nil {
+		return err
+	} else if !ok {
 		return ErrForbidden
 	}
 	followers, err := s.store.LocalFollowers(ctx, old.ID, maxMovedFollowers)

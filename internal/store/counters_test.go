@@ -315,11 +315,13 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	undo += ` DROP INDEX follow_requests_uri; DROP INDEX follows_uri; DROP INDEX favourites_uri;
 		ALTER TABLE follows DROP COLUMN uri; ALTER TABLE follow_requests DROP COLUMN uri; ALTER TABLE favourites DROP COLUMN uri;
 		DROP TABLE inbox_activities; DROP TABLE federation_hosts;` // 0014
-	undo += ` DROP INDEX IF EXISTS jobs_host;`                                          // 0015 (gone with jobs, 0012)
-	undo += ` DROP TABLE domain_allows;`                                                // 0016
-	undo += ` DROP INDEX accounts_silenced; ALTER TABLE accounts DROP COLUMN silenced;` // 0017 (its domain_blocks columns go with 0009)
-	undo += ` DROP TABLE reports;`                                                      // 0018
-	undo += ` ALTER TABLE accounts DROP COLUMN deleted_at;`                             // 0019
+	undo += ` DROP INDEX IF EXISTS jobs_host;`                                                                       // 0015 (gone with jobs, 0012)
+	undo += ` DROP TABLE domain_allows;`                                                                             // 0016
+	undo += ` DROP INDEX accounts_silenced; ALTER TABLE accounts DROP COLUMN silenced;`                              // 0017 (its domain_blocks columns go with 0009)
+	undo += ` DROP TABLE reports;`                                                                                   // 0018
+	undo += ` ALTER TABLE accounts DROP COLUMN deleted_at;`                                                          // 0019
+	undo += ` DROP TABLE gone_objects; DROP INDEX IF EXISTS reports_uri; ALTER TABLE accounts DROP COLUMN moved_at;` // 0020
+	// 0021 moves data only: nothing to undo.
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

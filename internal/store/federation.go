@@ -182,14 +182,55 @@ func (s *Store) ReceiveActivity(ctx context.Context, uri string, job NewJob) (fr
 	return true, tx.Commit()
 }
 
-// PruneReceivedActivities forgets the ids of activities received before.
+// PruneReceivedActivities forgets the ids of activities received, and of
+// objects gone, before before; and the buried jobs created before it.
 func (s *Store) PruneReceivedActivities(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM inbox_activities WHERE received_at < ?`, ms(before))
+	var total int64
+	for _, q := range []string{
+		`DELETE FROM inbox_activities WHERE received_at < ?`,
+		`DELETE FROM gone_objects WHERE gone_at < ?`,
+		`DELETE FROM jobs WHERE state = 'dead' AND created_at < ?`,
+	} {
+		res, err := s.write.ExecContext(ctx, q, ms(before))
+		if err != nil {
+			return total, fmt.Errorf("prune received activities: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+	}
+	return total, nil
+}
+
+// MarkGone records that an Undo or a Delete named uri.
+func (s *Store) MarkGone(ctx context.Context, uri string, at time.Time) error {
+	if _, err := s.write.ExecContext(ctx, `INSERT INTO gone_objects (uri, gone_at) VALUES (?, ?) ON CONFLICT DO NOTHING`, uri, ms(at)); err != nil {
+		return fmt.Errorf("mark %s gone: %w", uri, err)
+	}
+	return nil
+}
+
+// Gone reports whether an Undo or a Delete named uri (within 7 days).
+func (s *Store) Gone(ctx context.Context, uri string) (bool, error) {
+	var one int
+	err := s.read.QueryRowContext(ctx, `SELECT 1 FROM gone_objects WHERE uri = ?`, uri).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
 	if err != nil {
-		return 0, fmt.Errorf("prune received activities: %w", err)
+		return false, fmt.Errorf("gone %s: %w", uri, err)
+	}
+	return true, nil
+}
+
+// MarkMoved records a remote account's move at at, unless it moved after
+// since: false then (a move again too soon).
+func (s *Store) MarkMoved(ctx context.Context, id int64, at, since time.Time) (bool, error) {
+	res, err := s.write.ExecContext(ctx, `UPDATE accounts SET moved_at = ? WHERE id = ? AND domain != '' AND moved_at <= ?`, ms(at), id, ms(since))
+	if err != nil {
+		return false, fmt.Errorf("mark %d moved: %w", id, err)
 	}
 	n, _ := res.RowsAffected()
-	return n, nil
+	return n == 1, nil
 }
 
 // FollowerInboxes are the inboxes of account's remote followers, a

@@ -53,23 +53,36 @@ func (s *Store) Enqueue(ctx context.Context, j NewJob) error {
 	return tx.Commit()
 }
 
-// kindsSQL limits a query to the given job kinds (none: all).
-func kindsSQL(kinds []string) (string, []any) {
-	if len(kinds) == 0 {
-		return "", nil
+// kindsSQL limits a query to the given job kinds (none: all), and leaves
+// out the jobs of the skipped hosts.
+func kindsSQL(kinds []string, skipHosts ...string) (string, []any) {
+	var q string
+	var args []any
+	if len(kinds) > 0 {
+		q = ` AND kind IN (?` + strings.Repeat(`, ?`, len(kinds)-1) + `)`
+		for _, k := range kinds {
+			args = append(args, k)
+		}
 	}
-	args := make([]any, len(kinds))
-	for i, k := range kinds {
-		args[i] = k
+	if len(skipHosts) > 0 {
+		q += ` AND host NOT IN (?` + strings.Repeat(`, ?`, len(skipHosts)-1) + `)`
+		for _, h := range skipHosts {
+			args = append(args, h)
+		}
 	}
-	return ` AND kind IN (?` + strings.Repeat(`, ?`, len(kinds)-1) + `)`, args
+	return q, args
 }
 
 // JobsDue reports whether some pending job of the given kinds (none: any)
 // may run at now: a read, so an idle worker's poll takes no write lock.
 func (s *Store) JobsDue(ctx context.Context, now time.Time, kinds ...string) (bool, error) {
+	return s.JobsDueExcept(ctx, now, kinds, nil)
+}
+
+// JobsDueExcept is JobsDue leaving out the jobs of skipHosts.
+func (s *Store) JobsDueExcept(ctx context.Context, now time.Time, kinds, skipHosts []string) (bool, error) {
 	var one int
-	only, args := kindsSQL(kinds)
+	only, args := kindsSQL(kinds, skipHosts...)
 	err := s.read.QueryRowContext(ctx, `SELECT 1 FROM jobs INDEXED BY jobs_due WHERE state = 'pending' AND run_at <= ? AND lease_until <= ?`+only+` LIMIT 1`,
 		append([]any{ms(now), ms(now)}, args...)...).Scan(&one)
 	if err == sql.ErrNoRows {
@@ -88,7 +101,14 @@ func (s *Store) JobsDue(ctx context.Context, now time.Time, kinds ...string) (bo
 // (deliveries, which wait on the network; local work, which waits on the
 // one writer) each keep their own bound.
 func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duration, limit int, kinds ...string) ([]Job, error) {
-	only, args := kindsSQL(kinds)
+	return s.ClaimJobsExcept(ctx, now, lease, limit, kinds, nil)
+}
+
+// ClaimJobsExcept is ClaimJobs leaving out the jobs of skipHosts (hosts
+// that may not be contacted now: they stay due, unclaimed, rather than be
+// claimed and put off again and again).
+func (s *Store) ClaimJobsExcept(ctx context.Context, now time.Time, lease time.Duration, limit int, kinds, skipHosts []string) ([]Job, error) {
+	only, args := kindsSQL(kinds, skipHosts...)
 	rows, err := s.write.QueryContext(ctx, `UPDATE jobs SET lease_until = ?, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_due WHERE state = 'pending' AND run_at <= ? AND lease_until <= ?`+only+` ORDER BY run_at LIMIT ?)
 		RETURNING id, kind, payload, host, attempts, run_at`, append(append([]any{ms(now.Add(lease)), ms(now), ms(now)}, args...), limit)...)
@@ -151,9 +171,13 @@ func (s *Store) DeferJob(ctx context.Context, id int64, runAt time.Time, why str
 }
 
 // BuryJob keeps a job that will not succeed as dead, with why: it is not
-// run again, and an admin can see it.
+// run again, and an admin can see it (until the janitor prunes it after 7
+// days). A received activity's or a delivery's body is dropped.
 func (s *Store) BuryJob(ctx context.Context, id int64, why string) error {
-	if _, err := s.write.ExecContext(ctx, `UPDATE jobs SET state = 'dead', lease_until = 0, last_error = ? WHERE id = ?`,
+	// What other servers sent, or what was to go to them, is not kept
+	// with a buried job: only what it was and why it failed.
+	if _, err := s.write.ExecContext(ctx, `UPDATE jobs SET state = 'dead', lease_until = 0, last_error = ?,
+		payload = CASE WHEN kind IN ('ap.inbox', 'ap.deliver') THEN '{}' ELSE payload END WHERE id = ?`,
 		truncateText(why, 1000), id); err != nil {
 		return fmt.Errorf("bury job %d: %w", id, err)
 	}

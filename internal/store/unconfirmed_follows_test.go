@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+// Migration 0021: a follow of a remote account made before activities
+// were sent becomes a request with a Follow to send; follows between local
+// accounts, and remote follows made since, stay.
+func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t, 2)
+	local, other := f.accounts[0], f.accounts[1]
+	remote, _ := f.remoteAt(t, "bob", "b.example", nil)
+	confirmed, _ := f.remoteAt(t, "cy", "c.example", nil)
+	now := time.Now()
+	for _, fl := range []struct {
+		target int64
+		uri    string
+	}{{remote, ""}, {other, ""}, {confirmed, "https://example.test/users/x#follows/9"}} {
+		if _, err := f.s.Follow(ctx, f.id(), local, fl.target, FollowOptions{ShowReblogs: true, URI: fl.uri}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As on an instance migrated to 0020: the migration runs again.
+	if _, err := f.s.write.db.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version >= 21`); err != nil {
+		t.Fatal(err)
+	}
+	f.s.Close()
+	f.s = open(t, f.path)
+	rel, err := f.s.Relationships(ctx, local, []int64{remote, other, confirmed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rel[remote].Following || !rel[remote].Requested {
+		t.Errorf("the unconfirmed remote follow: %+v; want a request", rel[remote])
+	}
+	if !rel[other].Following || !rel[confirmed].Following {
+		t.Errorf("the local follow %+v and the confirmed one %+v; want both kept", rel[other], rel[confirmed])
+	}
+	jobs, err := f.s.ClaimJobs(ctx, time.Now().Add(time.Minute), time.Minute, 10, KindPublish)
+	if err != nil || len(jobs) != 1 {
+		t.Fatalf("publish jobs: %+v %v; want one Follow", jobs, err)
+	}
+	var p Publish
+	if err := json.Unmarshal(jobs[0].Payload, &p); err != nil || p.Activity != "Follow" || p.Actor != local || p.Target != remote || p.URI == "" {
+		t.Errorf("the job: %+v %v", p, err)
+	}
+	if o, err := f.s.FollowRequest(ctx, local, remote); err != nil || o.URI != p.URI {
+		t.Errorf("the request's uri %q (%v); want the Follow's %q", o.URI, err, p.URI)
+	}
+}
