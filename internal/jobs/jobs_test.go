@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -284,14 +285,14 @@ func TestAFanOutCommittedBeforeAStopRunsAfterTheRestart(t *testing.T) {
 	r.Handle(store.KindFanOut, func(ctx context.Context, p []byte) error {
 		runs.Add(1)
 		var fp store.FanOutPayload
-		if err := json.Unmarshal(p, &fp); err != nil {
-			return Permanent(err)
+		if err := json.Unmarshal(p, &fp); err != nil || fp.Author != ids[0] {
+			return Permanent(fmt.Errorf("payload %s", p))
 		}
-		return st.FanOutToFollowers(ctx, fp.Status)
+		return st.FanOutPending(ctx, fp.Author)
 	})
 	start(t, r)
 	waitFor(t, "the fan-out after the restart", func() bool { return home(st, ids[1]) == 1 && home(st, ids[2]) == 1 })
-	if err := st.FanOutToFollowers(ctx, post.ID); err != nil || home(st, ids[1]) != 1 {
+	if err := st.FanOutPending(ctx, ids[0]); err != nil || home(st, ids[1]) != 1 {
 		t.Fatalf("a second run of the fan-out: %v, %d rows", err, home(st, ids[1]))
 	}
 	if runs.Load() != 1 || stats(t, st).Pending != 0 {

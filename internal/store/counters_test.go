@@ -322,6 +322,8 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	undo += ` ALTER TABLE accounts DROP COLUMN deleted_at;`                                                          // 0019
 	undo += ` DROP TABLE gone_objects; DROP INDEX IF EXISTS reports_uri; ALTER TABLE accounts DROP COLUMN moved_at;` // 0020
 	// 0021 moves data only: nothing to undo.
+	undo += ` DROP TABLE fanout_pending;`                                                                                                             // 0022
+	undo += ` CREATE INDEX home_feed_author ON home_feed (account_id, author_id); DROP INDEX follows_remote; ALTER TABLE follows DROP COLUMN remote;` // 0023
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

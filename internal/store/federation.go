@@ -99,7 +99,7 @@ func enqueueIfRemoteAudience(ctx context.Context, tx *sql.Tx, j NewJob, st *Stat
 	now := time.Now()
 	_, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, payload, host, run_at, created_at)
 		SELECT ?, ?, '', ?, ? WHERE EXISTS (SELECT 1 FROM mentions m JOIN accounts a ON a.id = m.account_id WHERE m.status_id = ? AND a.domain != '')
-		OR (? != 3 AND EXISTS (SELECT 1 FROM follows f JOIN accounts a ON a.id = f.account_id WHERE f.target_account_id = ? AND a.domain != ''))`,
+		OR (? != 3 AND EXISTS (SELECT 1 FROM follows f INDEXED BY follows_remote WHERE f.target_account_id = ? AND f.remote = 1))`,
 		j.Kind, string(j.Payload), ms(now), ms(now), st.ID, int(st.Visibility), st.AccountID)
 	if err != nil {
 		return fmt.Errorf("enqueue %s: %w", j.Kind, err)

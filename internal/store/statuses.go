@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -61,10 +62,16 @@ type NewStatus struct {
 // home timelines (FanOutToFollowers); its payload is FanOutPayload.
 const KindFanOut = "home.fanout"
 
-// FanOutPayload names the status a fan-out job is for.
+// FanOutPayload names the author whose pending statuses a fan-out job
+// writes (Status: a job of the first form, one status).
 type FanOutPayload struct {
-	Status int64 `json:"status"`
+	Author int64 `json:"author,omitempty"`
+	Status int64 `json:"status,omitempty"`
 }
+
+// fanOutHost is the jobs.host of an author's fan-out job: how a post finds
+// that one is waiting already.
+func fanOutHost(author int64) string { return "fanout:" + strconv.FormatInt(author, 10) }
 
 const statusCols = `s.id, s.uri, s.url, s.account_id, s.local, COALESCE(s.in_reply_to_id, 0), COALESCE(s.in_reply_to_account_id, 0),
 	COALESCE(s.reblog_of_id, 0), s.text, s.content, s.spoiler_text, s.sensitive, s.visibility, s.language, COALESCE(s.application_id, 0),
@@ -160,9 +167,20 @@ func (s *Store) CreateStatus(ctx context.Context, n NewStatus) error {
 		if err := fanOutSelf(ctx, tx, st, n.FeedAccounts); err != nil {
 			return err
 		}
-		payload, _ := json.Marshal(FanOutPayload{Status: st.ID})
-		if err := enqueue(ctx, tx, NewJob{Kind: KindFanOut, Payload: payload}, time.Now()); err != nil {
-			return err
+		// The status waits with the author's others; one job writes them
+		// all, and one is enqueued only when none is waiting unclaimed (one
+		// running may have read its list already).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO fanout_pending (author_id, status_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
+			st.AccountID, st.ID); err != nil {
+			return fmt.Errorf("fan-out: %w", err)
+		}
+		payload, _ := json.Marshal(FanOutPayload{Author: st.AccountID})
+		now := time.Now()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, payload, host, run_at, created_at)
+			SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_host
+				WHERE host = ? AND kind = ? AND state = 'pending' AND lease_until = 0)`,
+			KindFanOut, string(payload), fanOutHost(st.AccountID), ms(now.Add(fanOutDelay)), ms(now), fanOutHost(st.AccountID), KindFanOut); err != nil {
+			return fmt.Errorf("enqueue fan-out: %w", err)
 		}
 	} else if err := fanOut(ctx, tx, st, n.FeedAccounts); err != nil {
 		return err
@@ -176,6 +194,61 @@ func (s *Store) CreateStatus(ctx context.Context, n NewStatus) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// fanOutBatch bounds the statuses, and fanOutChunk the followers, one
+// fan-out transaction writes: a transaction holds the one writer, and
+// posts wait behind it.
+// fanOutDelay is how long an author's fan-out job waits before it runs:
+// the author's posts meanwhile join it, and a burst of posts is written
+// to each follower's page once. Followers' timelines trail by about this.
+const (
+	fanOutBatch = 64
+	fanOutChunk = 256
+	fanOutDelay = time.Second
+)
+
+// FanOutPending writes an author's pending statuses into their followers'
+// home timelines (the job KindFanOut), fanOutBatch statuses at a time, in
+// transactions of fanOutChunk followers each: a follower's rows for all of
+// them go into one page of home_feed, so a burst of posts costs about what
+// one does. A status is no longer pending once every chunk is written;
+// running it twice (a retried job) writes nothing new.
+func (s *Store) FanOutPending(ctx context.Context, author int64) error {
+	for {
+		ids, err := s.queryIDs(ctx, `SELECT status_id FROM fanout_pending WHERE author_id = ? ORDER BY status_id LIMIT ?`, author, fanOutBatch)
+		if err != nil {
+			return fmt.Errorf("fan out %d: %w", author, err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		in, args := inList(ids)
+		var after int64
+		for {
+			followers, err := s.queryIDs(ctx, `SELECT id FROM follows WHERE target_account_id = ? AND id > ? ORDER BY id LIMIT ?`,
+				author, after, fanOutChunk)
+			if err != nil {
+				return fmt.Errorf("fan out %d: %w", author, err)
+			}
+			if len(followers) == 0 {
+				break
+			}
+			lo, hi := followers[0], followers[len(followers)-1]
+			if _, err := s.write.ExecContext(ctx, `INSERT INTO home_feed (account_id, status_id, author_id)
+				SELECT f.account_id, st.id, st.account_id FROM follows f JOIN statuses st ON st.account_id = f.target_account_id
+				WHERE f.target_account_id = ? AND f.id BETWEEN ? AND ? AND st.id IN `+in+`
+				AND st.visibility != 3 AND (st.reblog_of_id IS NULL OR f.show_reblogs = 1)
+				ON CONFLICT DO NOTHING`, append([]any{author, lo, hi}, args...)...); err != nil {
+				return fmt.Errorf("fan out %d: %w", author, err)
+			}
+			after = hi
+		}
+		if _, err := s.write.ExecContext(ctx, `DELETE FROM fanout_pending WHERE author_id = ? AND status_id IN `+in,
+			append([]any{author}, args...)...); err != nil {
+			return fmt.Errorf("fan out %d: %w", author, err)
+		}
+	}
 }
 
 // FanOutToFollowers puts a status into its author's followers' home

@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// Deferred fan-outs wait per author: posts while a job waits unclaimed add
+// no job, one run writes them all into the followers' home timelines (not
+// a reblog to a follower who hides reblogs), and running it again writes
+// nothing new.
+func TestDeferredFanOutsWaitPerAuthor(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t, 3)
+	author, fan, quiet := f.accounts[0], f.accounts[1], f.accounts[2]
+	now := time.Now()
+	if _, err := f.s.Follow(ctx, f.id(), fan, author, FollowOptions{ShowReblogs: true}, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.Follow(ctx, f.id(), quiet, author, FollowOptions{ShowReblogs: false}, now); err != nil {
+		t.Fatal(err)
+	}
+	orig := &Status{ID: f.id(), URI: "https://example.test/s/orig", AccountID: fan, Local: true, Visibility: Public, CreatedAt: now}
+	if err := f.s.CreateStatus(ctx, NewStatus{Status: orig}); err != nil {
+		t.Fatal(err)
+	}
+	var posted []*Status
+	for i, v := range []Visibility{Public, Private, Public} {
+		st := &Status{ID: f.id(), URI: "https://example.test/s/" + string(rune('a'+i)), AccountID: author, Local: true, Visibility: v, CreatedAt: now}
+		if i == 2 {
+			st.ReblogOfID = orig.ID
+		}
+		if err := f.s.CreateStatus(ctx, NewStatus{Status: st, DeferFanOut: true}); err != nil {
+			t.Fatal(err)
+		}
+		posted = append(posted, st)
+	}
+	if js, _ := f.s.JobStats(ctx); js.Pending != 1 {
+		t.Fatalf("%d jobs for three deferred posts of one author; want one", js.Pending)
+	}
+	home := func(who int64) map[int64]bool {
+		ids, err := f.s.HomeTimeline(ctx, who, Page{Limit: 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[int64]bool{}
+		for _, id := range ids {
+			out[id] = true
+		}
+		return out
+	}
+	for range 2 {
+		if err := f.s.FanOutPending(ctx, author); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, q := home(fan), home(quiet)
+	if !h[posted[0].ID] || !h[posted[1].ID] || !h[posted[2].ID] {
+		t.Errorf("the follower's home: %v; want all three", h)
+	}
+	if !q[posted[0].ID] || !q[posted[1].ID] || q[posted[2].ID] {
+		t.Errorf("the home of the follower who hides reblogs: %v; want the posts, not the reblog", q)
+	}
+	var pending int
+	if err := f.s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM fanout_pending`).Scan(&pending); err != nil || pending != 0 {
+		t.Errorf("pending after the fan-out: %d %v", pending, err)
+	}
+}
