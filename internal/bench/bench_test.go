@@ -1136,6 +1136,34 @@ func BenchmarkPostStatus(b *testing.B) {
 		}
 		b.ReportMetric(float64(lag.Microseconds())/1000, "lag_ms")
 	})
+	// Home timelines of random users while the most followed account posts
+	// beside them without pause (one client): the issue asks that home
+	// throughput not fall below HomeTimeline/random_users's while posting
+	// runs. posts/s is the posting that went on meanwhile.
+	b.Run("home_while_most_followed_posts", func(b *testing.B) {
+		u := users[e.mostFollowed]
+		stop, done := make(chan struct{}), make(chan struct{})
+		var posted atomic.Int64
+		start := time.Now()
+		go func() {
+			defer close(done)
+			rng := mrand.New(mrand.NewPCG(12, 12))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if e.post(rng, u.Token) == nil {
+					posted.Add(1)
+				}
+			}
+		}()
+		e.measure(b, e.clients, func(rng *mrand.Rand) error { return e.home(users[rng.IntN(len(users))].Token) })
+		close(stop)
+		<-done
+		b.ReportMetric(float64(posted.Load())/time.Since(start).Seconds(), "posts/s")
+	})
 }
 
 // feedLag posts once more as u, right after a run, and measures the time
