@@ -57,6 +57,8 @@ type noteDoc struct {
 	Cc           json.RawMessage   `json:"cc"`
 	Tag          json.RawMessage   `json:"tag"`
 	Attachment   json.RawMessage   `json:"attachment"`
+	OneOf        json.RawMessage   `json:"oneOf"`
+	AnyOf        json.RawMessage   `json:"anyOf"`
 }
 
 // NoteError says why a remote Note was not stored.
@@ -155,11 +157,16 @@ func parseNote(raw []byte, author *store.Account, origin *url.URL, now time.Time
 	if len(content) > maxNoteContent {
 		return nil, refuseNote("its content is over %d bytes", maxNoteContent)
 	}
-	if typ != "Note" {
+	if typ != "Note" && typ != "Question" {
 		// An article shows its title above its text, as Mastodon shows it.
 		if name := sanitize.Text(str(doc.Name)); name != "" {
 			content = "<p><strong>" + html.EscapeString(truncate(name, 300)) + "</strong></p>" + content
 		}
+	}
+	if typ == "Question" {
+		// A poll is kept read-only: its choices and their votes as they
+		// were when it came, below its text.
+		content += questionResults(doc.OneOf, doc.AnyOf)
 	}
 	// A time in the future, or before there was a fediverse, is not
 	// believed: it would sort the status (its id is made from it) where it
@@ -666,4 +673,39 @@ func (a *Accounts) contentFor(ctx context.Context, n *parsedNote) (string, error
 		return n.withoutMedia, nil
 	}
 	return n.status.Content, nil
+}
+
+// maxChoices bounds the choices of a poll kept.
+const maxChoices = 20
+
+// questionResults renders a Question's choices (oneOf, or anyOf for a
+// poll of several answers) with their vote counts, as plain text in a
+// list.
+func questionResults(oneOf, anyOf json.RawMessage) string {
+	raw := oneOf
+	if len(raw) == 0 || string(raw) == "null" {
+		raw = anyOf
+	}
+	var choices []struct {
+		Name    json.RawMessage `json:"name"`
+		Replies struct {
+			TotalItems int64 `json:"totalItems"`
+		} `json:"replies"`
+	}
+	if json.Unmarshal(raw, &choices) != nil || len(choices) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("<ul>")
+	for _, c := range choices[:min(len(choices), maxChoices)] {
+		name := truncate(sanitize.Text(str(c.Name)), 200)
+		votes := max(c.Replies.TotalItems, 0)
+		unit := " votes"
+		if votes == 1 {
+			unit = " vote"
+		}
+		b.WriteString("<li>" + html.EscapeString(name) + ": " + strconv.FormatInt(votes, 10) + unit + "</li>")
+	}
+	b.WriteString("</ul>")
+	return b.String()
 }

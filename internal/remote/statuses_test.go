@@ -488,3 +488,22 @@ func TestAMoveTargetMustNameTheOldAccount(t *testing.T) {
 		t.Fatalf("a target naming the old account: %+v %v", acc, err)
 	}
 }
+
+// A poll is kept read-only: its text, then its choices with their votes
+// as plain text, whatever markup the choices carry.
+func TestAQuestionKeepsItsChoicesAndVotes(t *testing.T) {
+	author := &store.Account{ID: 7, URI: "https://b.example/users/bob", Domain: "b.example"}
+	origin := mustParse("https://b.example/users/bob/statuses/9")
+	raw := []byte(`{"id":"https://b.example/users/bob/statuses/9","type":"Question","attributedTo":"https://b.example/users/bob",
+		"content":"<p>Tea or coffee?</p>","to":["https://www.w3.org/ns/activitystreams#Public"],
+		"oneOf":[{"type":"Note","name":"Tea <script>x</script>","replies":{"type":"Collection","totalItems":3}},
+		{"type":"Note","name":"Coffee","replies":{"type":"Collection","totalItems":1}}]}`)
+	n, err := parseNote(raw, author, origin, time.Now(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "<p>Tea or coffee?</p><ul><li>Tea: 3 votes</li><li>Coffee: 1 vote</li></ul>"
+	if n.status.Content != want {
+		t.Errorf("content %q; want %q", n.status.Content, want)
+	}
+}
