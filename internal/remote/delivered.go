@@ -122,6 +122,16 @@ func (a *Accounts) DeliveredEdit(ctx context.Context, raw []byte, author *store.
 	if st.Content == content && st.SpoilerText == n.status.SpoilerText && st.Sensitive == n.status.Sensitive {
 		return st, false, nil // nothing a reader would see changed
 	}
+	if n.question && st.SpoilerText == n.status.SpoilerText && st.Sensitive == n.status.Sensitive {
+		// A poll's Update carries its results as they move (Mastodon sends
+		// one as votes come in): they replace the old ones in place, with
+		// no history and nobody told.
+		if err := a.store.RefreshRemoteContent(ctx, st.ID, content); err != nil {
+			return nil, false, err
+		}
+		st.Content = content
+		return st, false, nil
+	}
 	st.Content, st.SpoilerText, st.Sensitive = content, n.status.SpoilerText, n.status.Sensitive
 	if n.status.Language != "" {
 		st.Language = n.status.Language

@@ -92,7 +92,10 @@ type parsedNote struct {
 	// domain whose media are rejected; hasMedia says there were some.
 	withoutMedia string
 	hasMedia     bool
-	domain       string // the author's
+	// question: a poll, whose results (in its content) move without
+	// being edits.
+	question bool
+	domain   string // the author's
 }
 
 // parseNote reads a Note of author that came from origin (the document it
@@ -163,9 +166,10 @@ func parseNote(raw []byte, author *store.Account, origin *url.URL, now time.Time
 			content = "<p><strong>" + html.EscapeString(truncate(name, 300)) + "</strong></p>" + content
 		}
 	}
-	if typ == "Question" {
-		// A poll is kept read-only: its choices and their votes as they
-		// were when it came, below its text.
+	question := typ == "Question"
+	if question {
+		// A poll is kept read-only: its choices and their votes below its
+		// text.
 		content += questionResults(doc.OneOf, doc.AnyOf)
 	}
 	// A time in the future, or before there was a fediverse, is not
@@ -176,7 +180,7 @@ func parseNote(raw []byte, author *store.Account, origin *url.URL, now time.Time
 		created = t.UTC()
 	}
 	links := attachmentLinks(doc.Attachment, idURL)
-	n := &parsedNote{domain: author.Domain, status: store.Status{
+	n := &parsedNote{domain: author.Domain, question: question, status: store.Status{
 		URI: doc.ID, URL: sameOriginURL(doc.URL, idURL, doc.ID), AccountID: author.ID,
 		Content:     sanitize.HTML(content + links),
 		SpoilerText: truncate(sanitize.Text(str(doc.Summary)), maxSpoiler),

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -505,5 +506,38 @@ func TestAQuestionKeepsItsChoicesAndVotes(t *testing.T) {
 	want := "<p>Tea or coffee?</p><ul><li>Tea: 3 votes</li><li>Coffee: 1 vote</li></ul>"
 	if n.status.Content != want {
 		t.Errorf("content %q; want %q", n.status.Content, want)
+	}
+}
+
+// A poll's Update with new results replaces them in place: no edit in its
+// history, nobody to tell.
+func TestAPollsResultsMoveWithoutEdits(t *testing.T) {
+	srv, routes, _ := hostile(t)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	bob := srv.URL + "/users/bob"
+	routes["/users/bob"] = serve("application/activity+json", actorJSON(t, bob, bob, &key.PublicKey))
+	routes["/.well-known/webfinger"] = webfingerFor("acct:bob@"+host, bob)
+	a, st := newTestAccounts(t, host)
+	ctx := context.Background()
+	author, err := a.Actor(ctx, bob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll := func(votes int) []byte {
+		return []byte(fmt.Sprintf(`{"id":"%s/q/1","type":"Question","attributedTo":"%s","content":"<p>Tea?</p>",
+			"to":["https://www.w3.org/ns/activitystreams#Public"],"oneOf":[{"name":"Yes","replies":{"totalItems":%d}}]}`, srv.URL, bob, votes))
+	}
+	id, _, _, err := a.DeliveredNote(ctx, poll(1), author, mustParse(bob))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, changed, err := a.DeliveredEdit(ctx, poll(5), author, mustParse(bob)); err != nil || changed {
+		t.Fatalf("the results' Update: changed %v, %v; want it applied silently", changed, err)
+	}
+	got, _ := st.StatusByID(ctx, id)
+	edits, _ := st.StatusEdits(ctx, id)
+	if !strings.Contains(got.Content, "Yes: 5 votes") || !got.EditedAt.IsZero() || len(edits) != 0 {
+		t.Errorf("after the results' Update: %q, edited %v, %d edits", got.Content, got.EditedAt, len(edits))
 	}
 }

@@ -353,6 +353,13 @@ type StatusEdit struct {
 	CreatedAt   time.Time
 }
 
+// RefreshRemoteContent replaces a remote status's content in place, with
+// no history and no edit time: a poll's results as they move.
+func (s *Store) RefreshRemoteContent(ctx context.Context, id int64, content string) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE statuses SET content = ? WHERE id = ? AND local = 0`, content, id)
+	return expectOne(res, err, "refresh remote content")
+}
+
 // EditStatus keeps the current version in the history, then replaces the
 // text and what is derived from it.
 // mediaIDs replaces the attachments (nil keeps them); dropped ones are deleted.
