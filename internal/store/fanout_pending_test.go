@@ -67,3 +67,27 @@ func TestDeferredFanOutsWaitPerAuthor(t *testing.T) {
 		t.Errorf("pending after the fan-out: %d %v", pending, err)
 	}
 }
+
+// A thread's ancestors come in the chain's order, the furthest first, even
+// when a reply's id sorts before its parent's (remote statuses take their
+// ids from their publication time, in seconds, with a random sequence).
+func TestAncestorsFollowTheChainNotTheIds(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t, 1)
+	author := f.accounts[0]
+	now := time.Now()
+	root := &Status{ID: 900, URI: "https://example.test/s/root", AccountID: author, Local: true, Visibility: Public, CreatedAt: now}
+	mid := &Status{ID: 800, URI: "https://example.test/s/mid", AccountID: author, Local: true, Visibility: Public, CreatedAt: now,
+		InReplyToID: root.ID, InReplyToAccountID: author}
+	leaf := &Status{ID: 1000, URI: "https://example.test/s/leaf", AccountID: author, Local: true, Visibility: Public, CreatedAt: now,
+		InReplyToID: mid.ID, InReplyToAccountID: author}
+	for _, st := range []*Status{root, mid, leaf} {
+		if err := f.s.CreateStatus(ctx, NewStatus{Status: st}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := f.s.Ancestors(ctx, author, leaf.ID, 40)
+	if err != nil || len(got) != 2 || got[0] != root.ID || got[1] != mid.ID {
+		t.Errorf("ancestors: %v %v; want [%d %d]", got, err, root.ID, mid.ID)
+	}
+}

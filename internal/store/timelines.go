@@ -156,7 +156,10 @@ func (s *Store) Ancestors(ctx context.Context, viewer, id int64, limit int) ([]i
 
 // ancestorsSQL walks from the chain to the statuses: CROSS JOIN keeps
 // SQLite from reading every status and matching each against the chain (a
-// full scan, 7.6 million VM steps on 100,000 statuses).
+// full scan, 7.6 million VM steps on 100,000 statuses). The thread's order
+// is the chain's, the furthest first: not the ids', since remote statuses
+// take their ids from their publication time, and a reply published in the
+// same second as its parent may sort before it.
 func ancestorsSQL(viewer, id int64, limit int) (string, []any) {
 	vis, vargs := visibleSQL("s", viewer)
 	mute, margs := notMutedSQL("s", viewer)
@@ -164,7 +167,7 @@ func ancestorsSQL(viewer, id int64, limit int) (string, []any) {
 			SELECT in_reply_to_id, 1 FROM statuses WHERE id = ? AND in_reply_to_id IS NOT NULL
 			UNION ALL
 			SELECT p.in_reply_to_id, up.depth + 1 FROM statuses p JOIN up ON p.id = up.id WHERE p.in_reply_to_id IS NOT NULL AND up.depth < ?)
-		SELECT s.id FROM up CROSS JOIN statuses s ON s.id = up.id WHERE ` + vis + ` AND ` + mute + ` ORDER BY s.id ASC`
+		SELECT s.id FROM up CROSS JOIN statuses s ON s.id = up.id WHERE ` + vis + ` AND ` + mute + ` ORDER BY up.depth DESC`
 	return q, append(append([]any{id, int64(limit)}, vargs...), margs...)
 }
 
