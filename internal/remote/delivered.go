@@ -137,16 +137,9 @@ func (a *Accounts) DeliveredEdit(ctx context.Context, raw []byte, author *store.
 		st.Language = n.status.Language
 	}
 	st.EditedAt = a.now().UTC()
-	var mentionIDs []int64
-	for _, uri := range n.mentions {
-		acc, err := a.store.AccountByURI(ctx, uri)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		mentionIDs = append(mentionIDs, acc.ID)
+	mentionIDs, _, err := a.mentioned(ctx, n.mentions)
+	if err != nil {
+		return nil, false, err
 	}
 	words := text.SearchWords(sanitize.Text(st.SpoilerText + " " + st.Content))
 	if err := a.store.EditStatus(ctx, st, a.ids.Next(), mentionIDs, n.tags, words, nil, nil); err != nil {

@@ -312,19 +312,9 @@ func (a *Accounts) storeNoteFor(ctx context.Context, n *parsedNote) (sid int64, 
 			return 0, false, nil, err
 		}
 	}
-	var mentionIDs []int64
-	for _, uri := range n.mentions {
-		acc, err := a.store.AccountByURI(ctx, uri)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // someone not known here: not fetched for a mention
-		}
-		if err != nil {
-			return 0, false, nil, err
-		}
-		mentionIDs = append(mentionIDs, acc.ID)
-		if acc.Domain == "" {
-			local = append(local, acc.ID)
-		}
+	mentionIDs, local, err := a.mentioned(ctx, n.mentions)
+	if err != nil {
+		return 0, false, nil, err
 	}
 	ns := store.NewStatus{Status: &st, MentionIDs: mentionIDs, Tags: n.tags,
 		Words: text.SearchWords(sanitize.Text(st.SpoilerText + " " + st.Content))}
@@ -712,4 +702,23 @@ func questionResults(oneOf, anyOf json.RawMessage) string {
 	}
 	b.WriteString("</ul>")
 	return b.String()
+}
+
+// mentioned are the accounts known here among a Note's mentions, and the
+// local ones among them; someone not known is not fetched for a mention.
+func (a *Accounts) mentioned(ctx context.Context, uris []string) (all, local []int64, err error) {
+	for _, uri := range uris {
+		acc, err := a.store.AccountByURI(ctx, uri)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		all = append(all, acc.ID)
+		if acc.Domain == "" {
+			local = append(local, acc.ID)
+		}
+	}
+	return all, local, nil
 }

@@ -227,26 +227,38 @@ func strArgs(ss []string) []any {
 // removeAccounts deletes remote accounts and all they made (statuses,
 // favourites, follows: by cascade), correcting the counters on what stays.
 func removeAccounts(ctx context.Context, tx *sql.Tx, ids []int64) error {
+	if err := uncountAccounts(ctx, tx, ids); err != nil {
+		return err
+	}
+	for chunk := range slices.Chunk(ids, blockChunk) {
+		in, args := inList(chunk)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM accounts WHERE domain != '' AND id IN `+in, args...); err != nil {
+			return fmt.Errorf("removing accounts: %w", err)
+		}
+	}
+	return nil
+}
+
+// uncountAccounts brings down the reply, reblog and favourite counters of
+// the statuses that stay by what the given accounts' statuses and
+// favourites, about to go, added to them.
+func uncountAccounts(ctx context.Context, tx *sql.Tx, ids []int64) error {
 	for chunk := range slices.Chunk(ids, blockChunk) {
 		in, args := inList(chunk)
 		twice := append(append([]any{}, args...), args...)
-		for _, q := range []struct {
-			sql  string
-			args []any
-		}{
-			{`UPDATE statuses SET replies_count = MAX(0, replies_count - (SELECT COUNT(*) FROM statuses r
+		for _, q := range []string{
+			`UPDATE statuses SET replies_count = MAX(0, replies_count - (SELECT COUNT(*) FROM statuses r
 				WHERE r.in_reply_to_id = statuses.id AND r.account_id IN ` + in + `))
-				WHERE id IN (SELECT in_reply_to_id FROM statuses WHERE account_id IN ` + in + `)`, twice},
-			{`UPDATE statuses SET reblogs_count = MAX(0, reblogs_count - (SELECT COUNT(*) FROM statuses r
+				WHERE id IN (SELECT in_reply_to_id FROM statuses WHERE account_id IN ` + in + `)`,
+			`UPDATE statuses SET reblogs_count = MAX(0, reblogs_count - (SELECT COUNT(*) FROM statuses r
 				WHERE r.reblog_of_id = statuses.id AND r.account_id IN ` + in + `))
-				WHERE id IN (SELECT reblog_of_id FROM statuses WHERE account_id IN ` + in + `)`, twice},
-			{`UPDATE statuses SET favourites_count = MAX(0, favourites_count - (SELECT COUNT(*) FROM favourites f
+				WHERE id IN (SELECT reblog_of_id FROM statuses WHERE account_id IN ` + in + `)`,
+			`UPDATE statuses SET favourites_count = MAX(0, favourites_count - (SELECT COUNT(*) FROM favourites f
 				WHERE f.status_id = statuses.id AND f.account_id IN ` + in + `))
-				WHERE id IN (SELECT status_id FROM favourites WHERE account_id IN ` + in + `)`, twice},
-			{`DELETE FROM accounts WHERE domain != '' AND id IN ` + in, args},
+				WHERE id IN (SELECT status_id FROM favourites WHERE account_id IN ` + in + `)`,
 		} {
-			if _, err := tx.ExecContext(ctx, q.sql, q.args...); err != nil {
-				return fmt.Errorf("removing accounts: %w", err)
+			if _, err := tx.ExecContext(ctx, q, twice...); err != nil {
+				return fmt.Errorf("correcting counters: %w", err)
 			}
 		}
 	}

@@ -435,13 +435,10 @@ func (s *Store) DeleteLocalAccount(ctx context.Context, id int64, at time.Time, 
 	if err := expectOne(res, err, "delete account"); err != nil {
 		return err
 	}
+	if err := uncountAccounts(ctx, tx, []int64{id}); err != nil {
+		return fmt.Errorf("delete account %d: %w", id, err)
+	}
 	for _, q := range []string{
-		`UPDATE statuses SET replies_count = MAX(0, replies_count - (SELECT COUNT(*) FROM statuses r
-			WHERE r.in_reply_to_id = statuses.id AND r.account_id = ?1)) WHERE id IN (SELECT in_reply_to_id FROM statuses WHERE account_id = ?1)`,
-		`UPDATE statuses SET reblogs_count = MAX(0, reblogs_count - (SELECT COUNT(*) FROM statuses r
-			WHERE r.reblog_of_id = statuses.id AND r.account_id = ?1)) WHERE id IN (SELECT reblog_of_id FROM statuses WHERE account_id = ?1)`,
-		`UPDATE statuses SET favourites_count = MAX(0, favourites_count - 1)
-			WHERE id IN (SELECT status_id FROM favourites WHERE account_id = ?1)`,
 		`DELETE FROM statuses WHERE account_id = ?1`,
 		`DELETE FROM follows WHERE account_id = ?1 OR target_account_id = ?1`,
 		`DELETE FROM follow_requests WHERE account_id = ?1 OR target_account_id = ?1`,
