@@ -85,6 +85,26 @@ func explain(t *testing.T, s *Store, q string, args []any) string {
 	return strings.Join(lines, "\n")
 }
 
+// explainAll returns every line of the plan, subqueries' included.
+func explainAll(t *testing.T, s *Store, q string, args []any) string {
+	t.Helper()
+	rows, err := s.read.db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, detail)
+	}
+	return strings.Join(lines, "\n")
+}
+
 // vmSteps runs q to the end on one connection and returns how many virtual
 // machine steps SQLite took: a count of the work done (rows visited,
 // subqueries run), not of time, so it is the same on any machine.
@@ -414,5 +434,66 @@ func TestTimelineStatementsAreNotReprepared(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// The pulled accounts' part of a home timeline seeks: from the few marked
+// accounts into the viewer's follows and into each one's statuses within
+// the page (a bounded sort of what that finds), or, for a page home_feed did
+// not fill, a walk of each one's statuses in order that stops at the page.
+// The statement read on every page is prepared once.
+func TestPulledHomeStatementsSeek(t *testing.T) {
+	f := newCounterFixture(t, 3)
+	seedTimelines(t, f, 50)
+	viewer := f.accounts[1]
+	for _, p := range planPages {
+		q, args := pulledWithinSQL(viewer, 1<<40, p)
+		plan := explain(t, f.s, q, args)
+		lines := strings.Split(plan, "\n")
+		idRange := "id>?"
+		if p.MinID > 0 {
+			idRange = "id>? AND id<?"
+		}
+		if !strings.Contains(lines[0], "accounts_fanout_on_read") || len(lines) < 3 ||
+			!strings.Contains(lines[1], "sqlite_autoindex_follows_1 (account_id=? AND target_account_id=?)") ||
+			!strings.Contains(lines[2], "statuses_account (account_id=? AND "+idRange) {
+			t.Errorf("within home_feed's page %+v:\n%s", p, plan)
+		}
+		q, args = pulledPagesSQL(viewer, []int64{f.accounts[0], f.accounts[2]}, p)
+		plan = explainAll(t, f.s, q, args)
+		if strings.Contains(plan, "TEMP B-TREE") || strings.Count(plan, "statuses_account (account_id=?") != 2 {
+			t.Errorf("a page of each pulled followee %+v:\n%s", p, plan)
+		}
+	}
+	sqlText, _ := pulledWithinSQL(viewer, 1, Page{Limit: 20})
+	conn, err := f.s.read.db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		st, _, err := dc.(sqlitedriver.Conn).Raw().Prepare(sqlText)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for i, v := range []int64{f.accounts[1], f.accounts[2], f.accounts[1]} {
+			_, args := pulledWithinSQL(v, int64(1+i), Page{Limit: 10 + i})
+			if err := bindAll(st, args); err != nil {
+				return err
+			}
+			for st.Step() {
+			}
+			if err := st.Reset(); err != nil {
+				return err
+			}
+		}
+		if n := st.Status(sqlite3.STMTSTATUS_REPREPARE, false); n != 0 {
+			t.Errorf("prepared again %d times as its bindings changed", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -61,8 +61,18 @@ func (s *Store) Follow(ctx context.Context, id, account, target int64, o FollowO
 		return false, fmt.Errorf("follow: %w", err)
 	}
 	if created {
+		// The follow that brings a local account to fanOutOnReadFollowers
+		// turns its fan-out around for good.
+		if _, err := tx.ExecContext(ctx, `UPDATE accounts SET fanout_on_read = 1
+			WHERE id = ? AND domain = '' AND fanout_on_read = 0
+			AND (SELECT followers_count FROM account_stats WHERE account_id = ?) >= ?`, target, target, s.fanOutOnRead); err != nil {
+			return false, fmt.Errorf("follow: %w", err)
+		}
+		// A marked account's statuses are read at home time, all of them:
+		// nothing to copy.
 		q := `INSERT INTO home_feed (account_id, status_id, author_id)
-			SELECT ?, s.id, s.account_id FROM statuses s WHERE s.account_id = ? AND s.visibility IN (0, 1, 2)`
+			SELECT ?, s.id, s.account_id FROM statuses s WHERE s.account_id = ? AND s.visibility IN (0, 1, 2)
+			AND (SELECT fanout_on_read FROM accounts WHERE id = s.account_id) = 0`
 		if !o.ShowReblogs {
 			q += ` AND s.reblog_of_id IS NULL`
 		}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +34,7 @@ type Store struct {
 	dialect         string
 	path            string
 	walLimit        int64 // walTruncateBytes; tests lower it
+	fanOutOnRead    int64 // fanOutOnReadFollowers; tests lower it
 	log             *slog.Logger
 	stopCheckpoints func()
 	// allowList: federation.mode = "allowlist" (UseAllowList).
@@ -83,7 +85,7 @@ func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*Store, err
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	keepOpen(read, readConnections())
-	s := &Store{dialect: "sqlite", log: log, path: path, walLimit: walTruncateBytes}
+	s := &Store{dialect: "sqlite", log: log, path: path, walLimit: walTruncateBytes, fanOutOnRead: fanOutOnReadFollowers}
 	s.write, s.read = newPool(write, &s.statements, &s.writes), newPool(read, &s.statements)
 	if err := s.write.PingContext(ctx); err != nil {
 		s.Close()
@@ -153,7 +155,8 @@ const walTruncateWait = 250 * time.Millisecond
 // grown past s.walLimit, until Close.
 func (s *Store) startCheckpoints(every time.Duration) {
 	stop, done := make(chan struct{}), make(chan struct{})
-	s.stopCheckpoints = func() { close(stop); <-done }
+	// Once: a second Close (a test's cleanup after a failed reopen) is a no-op.
+	s.stopCheckpoints = sync.OnceFunc(func() { close(stop); <-done })
 	_ = safely.NewGroup(s.log).Go("WAL checkpoints", func() error {
 		defer close(done)
 		t := time.NewTicker(every)

@@ -1,18 +1,38 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
-// HomeTimeline lists status ids of viewer's home timeline, newest first: a
-// walk of home_feed's primary key from the page's bound.
+// HomeTimeline lists status ids of viewer's home timeline, newest first.
+// Its rows are home_feed's (a walk of its primary key from the page's
+// bound), merged with the statuses of the followed accounts whose posts are
+// read here rather than written to every follower (fanOutOnReadFollowers).
 func (s *Store) HomeTimeline(ctx context.Context, viewer int64, p Page) ([]int64, error) {
 	q, args := homeTimelineSQL(viewer, p)
 	ids, err := s.queryIDs(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("home timeline: %w", err)
+	}
+	var more []int64
+	if len(ids) == int(limitArg(p)) {
+		// home_feed filled the page, so nothing past its last row can be on
+		// it: the pulled accounts are read only up to there, which is
+		// usually one seek each that finds nothing.
+		q, args := pulledWithinSQL(viewer, ids[len(ids)-1], p)
+		more, err = s.queryIDs(ctx, q, args...)
+	} else {
+		more, err = s.pulledPages(ctx, viewer, p)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("home timeline: %w", err)
+	}
+	if len(more) > 0 {
+		ids = mergePage(ids, more, p)
 	}
 	return newestFirst(p, ids), nil
 }
@@ -24,6 +44,86 @@ func homeTimelineSQL(viewer int64, p Page) (string, []any) {
 	q := `SELECT h.status_id FROM home_feed h JOIN statuses s ON s.id = h.status_id
 		WHERE h.account_id = ? AND ` + where + ` AND ` + vis + ` AND ` + mute + ` ORDER BY ` + order + limitSQL
 	return q, append(append(append(append([]any{viewer}, args...), vargs...), margs...), limitArg(p))
+}
+
+// pulledFilterSQL is what keeps a pulled followee's status out of a
+// follower's home timeline, as the written rows would have: a direct status
+// (it reaches its mentioned accounts' home_feed), a reblog for a follower
+// who hides them, and whatever the visibility and mute rules hide.
+func pulledFilterSQL(viewer int64) (string, []any) {
+	vis, vargs := visibleSQL("s", viewer)
+	mute, margs := notMutedSQL("s", viewer)
+	return `s.visibility != 3 AND (s.reblog_of_id IS NULL OR f.show_reblogs = 1) AND ` + vis + ` AND ` + mute, append(vargs, margs...)
+}
+
+// pulledWithinSQL reads viewer's pulled followees' statuses on the page and
+// beyond bound (the last of home_feed's rows on it) in one statement of
+// fixed text: for each marked account (the partial index
+// accounts_fanout_on_read: an instance has few), a seek into viewer's
+// follows, and one into that account's statuses.
+func pulledWithinSQL(viewer, bound int64, p Page) (string, []any) {
+	where, pargs, order := pageSQL("s.id", p)
+	if p.MinID > 0 {
+		where += " AND s.id < ?"
+	} else {
+		where += " AND s.id > ?"
+	}
+	filter, fargs := pulledFilterSQL(viewer)
+	q := `SELECT s.id FROM accounts a INDEXED BY accounts_fanout_on_read
+		CROSS JOIN follows f CROSS JOIN statuses s INDEXED BY statuses_account
+		WHERE a.fanout_on_read = 1 AND f.account_id = ? AND f.target_account_id = a.id AND s.account_id = a.id
+		AND ` + where + ` AND ` + filter + ` ORDER BY ` + order + limitSQL
+	return q, append(append(append(append([]any{viewer}, pargs...), bound), fargs...), limitArg(p))
+}
+
+// pulledPages reads a page of each of viewer's pulled followees' statuses,
+// for a page home_feed did not fill: then nothing bounds how far back they
+// go, and each followee's walk stops at the page's size instead.
+func (s *Store) pulledPages(ctx context.Context, viewer int64, p Page) ([]int64, error) {
+	followees, err := s.queryIDs(ctx, `SELECT a.id FROM accounts a INDEXED BY accounts_fanout_on_read
+		CROSS JOIN follows f WHERE a.fanout_on_read = 1 AND f.account_id = ? AND f.target_account_id = a.id`, viewer)
+	if err != nil || len(followees) == 0 {
+		return nil, err
+	}
+	q, args := pulledPagesSQL(viewer, followees, p)
+	return s.queryIDs(ctx, q, args...)
+}
+
+func pulledPagesSQL(viewer int64, followees []int64, p Page) (string, []any) {
+	where, pargs, order := pageSQL("s.id", p)
+	filter, fargs := pulledFilterSQL(viewer)
+	var q strings.Builder
+	var args []any
+	for i, id := range followees {
+		if i > 0 {
+			q.WriteString(" UNION ALL ")
+		}
+		q.WriteString(`SELECT id FROM (SELECT s.id FROM follows f CROSS JOIN statuses s INDEXED BY statuses_account
+			WHERE f.account_id = ? AND f.target_account_id = ? AND s.account_id = f.target_account_id
+			AND ` + where + ` AND ` + filter + ` ORDER BY ` + order + limitSQL + `)`)
+		args = append(append(append(append(args, viewer, id), pargs...), fargs...), limitArg(p))
+	}
+	return q.String(), args
+}
+
+// mergePage merges two lists of a page, each in the page's order (newest
+// first, or oldest first for a min_id page), into one without duplicates
+// (home_feed may hold a pulled account's older statuses), cut to the page.
+func mergePage(a, b []int64, p Page) []int64 {
+	seen := make(map[int64]bool, len(a)+len(b))
+	out := make([]int64, 0, len(a)+len(b))
+	for _, id := range append(a, b...) {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	if p.MinID > 0 {
+		slices.Sort(out)
+	} else {
+		slices.SortFunc(out, func(x, y int64) int { return cmp.Compare(y, x) })
+	}
+	return out[:min(len(out), int(limitArg(p)))]
 }
 
 // hasMediaSQL keeps statuses with at least one attachment.
