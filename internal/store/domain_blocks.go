@@ -226,7 +226,7 @@ func strArgs(ss []string) []any {
 
 // removeAccounts deletes remote accounts and all they made (statuses,
 // favourites, follows: by cascade), correcting the counters on what stays.
-func removeAccounts(ctx context.Context, tx *sql.Tx, ids []int64) error {
+func removeAccounts(ctx context.Context, tx *writeTx, ids []int64) error {
 	if err := uncountAccounts(ctx, tx, ids); err != nil {
 		return err
 	}
@@ -242,7 +242,7 @@ func removeAccounts(ctx context.Context, tx *sql.Tx, ids []int64) error {
 // uncountAccounts brings down the reply, reblog and favourite counters of
 // the statuses that stay by what the given accounts' statuses and
 // favourites, about to go, added to them.
-func uncountAccounts(ctx context.Context, tx *sql.Tx, ids []int64) error {
+func uncountAccounts(ctx context.Context, tx *writeTx, ids []int64) error {
 	for chunk := range slices.Chunk(ids, blockChunk) {
 		in, args := inList(chunk)
 		twice := append(append([]any{}, args...), args...)
@@ -313,7 +313,7 @@ func (s *Store) LimitDomain(ctx context.Context, domain, reason string, silence,
 // applyLimits brings the stored accounts on domain d (and its subdomains)
 // in line with the limits that now cover each: silenced or not, images
 // dropped when media are rejected.
-func applyLimits(ctx context.Context, tx *sql.Tx, d string) (int, error) {
+func applyLimits(ctx context.Context, tx *writeTx, d string) (int, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, domain FROM accounts WHERE domain <> '' AND instr(domain, ?) > 0`, d)
 	if err != nil {
 		return 0, err

@@ -83,7 +83,7 @@ func NewPublish(p Publish) NewJob {
 }
 
 // enqueueAll writes jobs in tx.
-func enqueueAll(ctx context.Context, tx *sql.Tx, jobs []NewJob, now time.Time) error {
+func enqueueAll(ctx context.Context, tx *writeTx, jobs []NewJob, now time.Time) error {
 	for _, j := range jobs {
 		if err := enqueue(ctx, tx, j, now); err != nil {
 			return err
@@ -95,7 +95,7 @@ func enqueueAll(ctx context.Context, tx *sql.Tx, jobs []NewJob, now time.Time) e
 // enqueueIfRemoteAudience writes j in tx when st reaches another server: a
 // remote account is mentioned in it, or follows its author and it is not
 // direct. One statement: posting to local people only costs no job.
-func enqueueIfRemoteAudience(ctx context.Context, tx *sql.Tx, j NewJob, st *Status) error {
+func enqueueIfRemoteAudience(ctx context.Context, tx *writeTx, j NewJob, st *Status) error {
 	now := time.Now()
 	_, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, payload, host, run_at, created_at)
 		SELECT ?, ?, '', ?, ? WHERE EXISTS (SELECT 1 FROM mentions m JOIN accounts a ON a.id = m.account_id WHERE m.status_id = ? AND a.domain != '')

@@ -28,7 +28,7 @@ type NewJob struct {
 
 // enqueue writes j in tx: the job commits, or rolls back, with the change
 // that caused it.
-func enqueue(ctx context.Context, tx *sql.Tx, j NewJob, now time.Time) error {
+func enqueue(ctx context.Context, tx *writeTx, j NewJob, now time.Time) error {
 	runAt := j.RunAt
 	if runAt.IsZero() {
 		runAt = now

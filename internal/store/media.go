@@ -95,7 +95,7 @@ func (s *Store) DeleteUnusedUpload(ctx context.Context, id int64) (bool, error) 
 }
 
 // attachMedia ties the owner's unattached, ready uploads to a status, in order.
-func attachMedia(ctx context.Context, tx *sql.Tx, statusID, owner int64, ids []int64) error {
+func attachMedia(ctx context.Context, tx *writeTx, statusID, owner int64, ids []int64) error {
 	for i, mid := range ids {
 		res, err := tx.ExecContext(ctx, `UPDATE media_attachments SET status_id = ?, position = ? WHERE id = ? AND account_id = ?
 			AND (status_id IS NULL OR status_id = ?) AND state = 'ready'`, statusID, i, mid, owner, statusID)

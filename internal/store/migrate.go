@@ -73,7 +73,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return nil
 	}
 	for _, m := range all[current:] {
-		tx, err := s.write.BeginTx(ctx, nil)
+		tx, err := s.write.db.BeginTx(ctx, nil) // run once: not worth preparing
 		if err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}

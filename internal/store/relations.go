@@ -105,7 +105,7 @@ func (s *Store) Unfollow(ctx context.Context, account, target int64, jobs ...New
 	return tx.Commit()
 }
 
-func unlink(ctx context.Context, tx *sql.Tx, account, target int64) error {
+func unlink(ctx context.Context, tx *writeTx, account, target int64) error {
 	for _, q := range []string{
 		`DELETE FROM follows WHERE account_id = ? AND target_account_id = ?`,
 		`DELETE FROM follow_requests WHERE account_id = ? AND target_account_id = ?`,

@@ -218,7 +218,7 @@ const fanOutOnReadFollowers = 500
 
 // fannedOutOnRead reports whether st's followers read it at home time: it
 // is a local status, not direct, and its author is marked.
-func fannedOutOnRead(ctx context.Context, tx *sql.Tx, st *Status) (bool, error) {
+func fannedOutOnRead(ctx context.Context, tx *writeTx, st *Status) (bool, error) {
 	if !st.Local || st.Visibility == Direct {
 		return false, nil
 	}
@@ -310,7 +310,7 @@ func (s *Store) FanOutToFollowers(ctx context.Context, statusID int64) error {
 // fanOut puts a status into the home timelines it belongs to: the author's,
 // and — unless it is direct — its followers' (for reblogs, those who want
 // to see the author's reblogs); plus any extra accounts.
-func fanOut(ctx context.Context, tx *sql.Tx, st *Status, extra []int64) error {
+func fanOut(ctx context.Context, tx *writeTx, st *Status, extra []int64) error {
 	if err := fanOutSelf(ctx, tx, st, extra); err != nil {
 		return err
 	}
@@ -319,7 +319,7 @@ func fanOut(ctx context.Context, tx *sql.Tx, st *Status, extra []int64) error {
 
 // fanOutSelf is the part of fanOut a post's answer must already show: the
 // author's own home timeline and the extra accounts'.
-func fanOutSelf(ctx context.Context, tx *sql.Tx, st *Status, extra []int64) error {
+func fanOutSelf(ctx context.Context, tx *writeTx, st *Status, extra []int64) error {
 	// A remote author has no home timeline here.
 	if st.Local {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO home_feed (account_id, status_id, author_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -338,7 +338,7 @@ func fanOutSelf(ctx context.Context, tx *sql.Tx, st *Status, extra []int64) erro
 
 // fanOutFollowers is the part of fanOut that grows with the author's
 // followers: the local ones (a remote follower has no home timeline here).
-func fanOutFollowers(ctx context.Context, tx *sql.Tx, st *Status) error {
+func fanOutFollowers(ctx context.Context, tx *writeTx, st *Status) error {
 	if st.Visibility != Direct {
 		q := `INSERT INTO home_feed (account_id, status_id, author_id)
 			SELECT f.account_id, ?, ? FROM follows f WHERE f.target_account_id = ? AND f.remote = 0`
@@ -353,7 +353,7 @@ func fanOutFollowers(ctx context.Context, tx *sql.Tx, st *Status) error {
 	return nil
 }
 
-func writeStatusLinks(ctx context.Context, tx *sql.Tx, statusID int64, mentionIDs []int64, tags, words []string) error {
+func writeStatusLinks(ctx context.Context, tx *writeTx, statusID int64, mentionIDs []int64, tags, words []string) error {
 	for _, m := range mentionIDs {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO mentions (status_id, account_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, statusID, m); err != nil {
 			return fmt.Errorf("mention: %w", err)
