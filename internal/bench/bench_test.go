@@ -150,6 +150,10 @@ type env struct {
 	clients int
 
 	mostFollowed int // index in data.Users
+	// mostWritten is the user with the most followers whose posts are still
+	// written to each follower's home_feed (below the store's
+	// fanOutOnReadFollowers, 500): the largest written fan-out.
+	mostWritten  int
 	following150 int
 
 	// Start-up: from exec to the first 200 from /readyz, and the RSS then.
@@ -426,6 +430,9 @@ func (e *env) describe() {
 		followers[i], following[i], statuses[i], notifications[i] = u.Followers, u.Following, u.Statuses, u.Notifications
 		if u.Followers > d.Users[e.mostFollowed].Followers {
 			e.mostFollowed = i
+		}
+		if u.Followers < 500 && u.Followers > d.Users[e.mostWritten].Followers {
+			e.mostWritten = i
 		}
 		if u.Following == maxFollowing && d.Users[e.following150].Following != maxFollowing {
 			e.following150 = i
@@ -1124,7 +1131,15 @@ func BenchmarkPostStatus(b *testing.B) {
 		})
 		b.ReportMetric(float64(fan.Load())/float64(b.N), "fanout/op")
 	}
-	b.Run("random_users", func(b *testing.B) { random(b, e.clients) })
+	b.Run("random_users", func(b *testing.B) {
+		random(b, e.clients)
+		// The posts' fan-outs are jobs: how far behind the run left them.
+		lag, err := e.feedLag(users[e.mostWritten])
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(lag.Microseconds())/1000, "lag_ms")
+	})
 	b.Run("random_users_1_client", func(b *testing.B) { random(b, 1) })
 	b.Run("most_followed_user", func(b *testing.B) {
 		u := users[e.mostFollowed]

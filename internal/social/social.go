@@ -124,15 +124,15 @@ func (s *Service) usableAccount(ctx context.Context, id int64) (*store.Account, 
 	return a, nil
 }
 
-// FanOutJob is the job store.KindFanOut: an author's deferred posts'
-// followers' home timelines (or, as jobs were first written, one post's).
+// FanOutJob is the job store.KindFanOut: the deferred posts' followers'
+// home timelines (store.FanOutPending), or one status's (the first form).
 func (s *Service) FanOutJob(ctx context.Context, payload []byte) error {
 	var p store.FanOutPayload
-	if err := json.Unmarshal(payload, &p); err != nil || p.Author <= 0 && p.Status <= 0 {
+	if err := json.Unmarshal(payload, &p); err != nil || !p.Pending && p.Author <= 0 && p.Status <= 0 {
 		return jobs.Permanent(fmt.Errorf("fan-out payload %q", payload))
 	}
-	if p.Author > 0 {
-		return s.store.FanOutPending(ctx, p.Author)
+	if p.Pending || p.Author > 0 {
+		return s.store.FanOutPending(ctx)
 	}
 	return s.store.FanOutToFollowers(ctx, p.Status)
 }

@@ -6,11 +6,11 @@ import (
 	"time"
 )
 
-// Deferred fan-outs wait per author: posts while a job waits unclaimed add
-// no job, one run writes them all into the followers' home timelines (not
-// a reblog to a follower who hides reblogs), and running it again writes
-// nothing new.
-func TestDeferredFanOutsWaitPerAuthor(t *testing.T) {
+// Deferred fan-outs wait together: posts (of any author) while a job waits
+// unclaimed add no job, one run writes them all into the followers' home
+// timelines (not a reblog to a follower who hides reblogs), in batches, and
+// running it again writes nothing new.
+func TestDeferredFanOutsWaitTogether(t *testing.T) {
 	ctx := context.Background()
 	f := newCounterFixture(t, 3)
 	author, fan, quiet := f.accounts[0], f.accounts[1], f.accounts[2]
@@ -36,11 +36,24 @@ func TestDeferredFanOutsWaitPerAuthor(t *testing.T) {
 		}
 		posted = append(posted, st)
 	}
+	// Another author's, with enough of them that one batch cannot hold
+	// them all (fanOutBatch).
+	var others []*Status
+	for i := range fanOutBatch + 3 {
+		st := &Status{ID: f.id(), URI: "https://example.test/s/other" + string(rune('a'+i%26)) + string(rune('a'+i/26)), AccountID: fan, Local: true, Visibility: Public, CreatedAt: now}
+		if err := f.s.CreateStatus(ctx, NewStatus{Status: st, DeferFanOut: true}); err != nil {
+			t.Fatal(err)
+		}
+		others = append(others, st)
+	}
+	if _, err := f.s.Follow(ctx, f.id(), author, fan, FollowOptions{ShowReblogs: true}, now); err != nil {
+		t.Fatal(err)
+	}
 	if js, _ := f.s.JobStats(ctx); js.Pending != 1 {
-		t.Fatalf("%d jobs for three deferred posts of one author; want one", js.Pending)
+		t.Fatalf("%d jobs for %d deferred posts of two authors; want one", js.Pending, 3+len(others))
 	}
 	home := func(who int64) map[int64]bool {
-		ids, err := f.s.HomeTimeline(ctx, who, Page{Limit: 40})
+		ids, err := f.s.HomeTimeline(ctx, who, Page{Limit: 200})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,10 +63,16 @@ func TestDeferredFanOutsWaitPerAuthor(t *testing.T) {
 		}
 		return out
 	}
-	for range 2 {
-		if err := f.s.FanOutPending(ctx, author); err != nil {
-			t.Fatal(err)
-		}
+	// An author's follower count (by which batches are cut) larger than a
+	// batch may hold still gets its status written, alone.
+	if _, err := f.s.write.ExecContext(ctx, `UPDATE account_stats SET followers_count = ? WHERE account_id = ?`, fanOutRows+1, author); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.FanOutPending(ctx); err != nil { // one run: every batch
+		t.Fatal(err)
+	}
+	if err := f.s.FanOutPending(ctx); err != nil { // again: nothing new
+		t.Fatal(err)
 	}
 	h, q := home(fan), home(quiet)
 	if !h[posted[0].ID] || !h[posted[1].ID] || !h[posted[2].ID] {
@@ -61,6 +80,10 @@ func TestDeferredFanOutsWaitPerAuthor(t *testing.T) {
 	}
 	if !q[posted[0].ID] || !q[posted[1].ID] || q[posted[2].ID] {
 		t.Errorf("the home of the follower who hides reblogs: %v; want the posts, not the reblog", q)
+	}
+	var got int
+	if err := f.s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM home_feed WHERE account_id = ? AND author_id = ?`, author, fan).Scan(&got); err != nil || got != len(others) {
+		t.Errorf("the other author's follower has %d of their %d posts (%v)", got, len(others), err)
 	}
 	var pending int
 	if err := f.s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM fanout_pending`).Scan(&pending); err != nil || pending != 0 {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -62,16 +61,18 @@ type NewStatus struct {
 // home timelines (FanOutToFollowers); its payload is FanOutPayload.
 const KindFanOut = "home.fanout"
 
-// FanOutPayload names the author whose pending statuses a fan-out job
-// writes (Status: a job of the first form, one status).
+// FanOutPayload is a fan-out job's: Pending (or Author, in jobs queued
+// before they were pooled) drains every status waiting in fanout_pending;
+// Status, the first form, writes one status.
 type FanOutPayload struct {
-	Author int64 `json:"author,omitempty"`
-	Status int64 `json:"status,omitempty"`
+	Pending bool  `json:"pending,omitempty"`
+	Author  int64 `json:"author,omitempty"`
+	Status  int64 `json:"status,omitempty"`
 }
 
-// fanOutHost is the jobs.host of an author's fan-out job: how a post finds
+// fanOutHost is the jobs.host of the deferred fan-out job: how a post finds
 // that one is waiting already.
-func fanOutHost(author int64) string { return "fanout:" + strconv.FormatInt(author, 10) }
+const fanOutHost = "fanout"
 
 const statusCols = `s.id, s.uri, s.url, s.account_id, s.local, COALESCE(s.in_reply_to_id, 0), COALESCE(s.in_reply_to_account_id, 0),
 	COALESCE(s.reblog_of_id, 0), s.text, s.content, s.spoiler_text, s.sensitive, s.visibility, s.language, COALESCE(s.application_id, 0),
@@ -177,19 +178,19 @@ func (s *Store) CreateStatus(ctx context.Context, n NewStatus) error {
 		if err := fanOutSelf(ctx, tx, st, n.FeedAccounts); err != nil {
 			return err
 		}
-		// The status waits with the author's others; one job writes them
-		// all, and one is enqueued only when none is waiting unclaimed (one
-		// running may have read its list already).
+		// The status waits with every other deferred one; one job writes
+		// them all, and one is enqueued only when none is waiting unclaimed
+		// (one running may have read its batch already).
 		if _, err := tx.ExecContext(ctx, `INSERT INTO fanout_pending (author_id, status_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
 			st.AccountID, st.ID); err != nil {
 			return fmt.Errorf("fan-out: %w", err)
 		}
-		payload, _ := json.Marshal(FanOutPayload{Author: st.AccountID})
+		payload, _ := json.Marshal(FanOutPayload{Pending: true})
 		now := time.Now()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, payload, host, run_at, created_at)
 			SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_host
 				WHERE host = ? AND kind = ? AND state = 'pending' AND lease_until = 0)`,
-			KindFanOut, string(payload), fanOutHost(st.AccountID), ms(now.Add(fanOutDelay)), ms(now), fanOutHost(st.AccountID), KindFanOut); err != nil {
+			KindFanOut, string(payload), fanOutHost, ms(now.Add(fanOutDelay)), ms(now), fanOutHost, KindFanOut); err != nil {
 			return fmt.Errorf("enqueue fan-out: %w", err)
 		}
 	} else if err := fanOut(ctx, tx, st, n.FeedAccounts); err != nil {
@@ -229,59 +230,88 @@ func fannedOutOnRead(ctx context.Context, tx *writeTx, st *Status) (bool, error)
 	return onRead, nil
 }
 
-// fanOutBatch bounds the statuses, and fanOutChunk the followers, one
-// fan-out transaction writes: a transaction holds the one writer, and
-// posts wait behind it.
-// fanOutDelay is how long an author's fan-out job waits before it runs:
-// the author's posts meanwhile join it, and a burst of posts is written
-// to each follower's page once. Followers' timelines trail by about this.
+// fanOutBatch bounds the statuses, and fanOutRows the home_feed rows
+// (by the authors' follower counts), that one fan-out transaction writes:
+// a transaction holds the one writer, and posts wait behind it.
+// fanOutDelay is how long a fan-out job waits before it runs: the posts
+// meanwhile join it, and are written together. Followers' timelines trail
+// by about this.
 const (
 	fanOutBatch = 64
-	fanOutChunk = 256
+	fanOutRows  = 512
 	fanOutDelay = time.Second
 )
 
-// FanOutPending writes an author's pending statuses into their followers'
-// home timelines (the job KindFanOut), fanOutBatch statuses at a time, in
-// transactions of fanOutChunk followers each: a follower's rows for all of
-// them go into one page of home_feed, so a burst of posts costs about what
-// one does. A status is no longer pending once every chunk is written;
-// running it twice (a retried job) writes nothing new.
-func (s *Store) FanOutPending(ctx context.Context, author int64) error {
+// FanOutPending writes the pending statuses (fanout_pending) into their
+// authors' followers' home timelines (the job KindFanOut), oldest first, a
+// batch per transaction. The statuses of many authors go into one
+// transaction: a follower's rows share B-tree pages, and the commit and its
+// WAL frames are paid once per batch, not per post (a job per post cost
+// more than the rows themselves). A batch is taken and deleted in its own
+// write transaction, so two runs at once never write one twice; running it
+// again (a retried job) writes nothing new.
+func (s *Store) FanOutPending(ctx context.Context) error {
 	for {
-		ids, err := s.queryIDs(ctx, `SELECT status_id FROM fanout_pending WHERE author_id = ? ORDER BY status_id LIMIT ?`, author, fanOutBatch)
+		done, err := s.fanOutPendingBatch(ctx)
 		if err != nil {
-			return fmt.Errorf("fan out %d: %w", author, err)
+			return fmt.Errorf("fan out pending statuses: %w", err)
 		}
-		if len(ids) == 0 {
+		if done {
 			return nil
 		}
-		in, args := inList(ids)
-		var after int64
-		for {
-			followers, err := s.queryIDs(ctx, `SELECT id FROM follows WHERE target_account_id = ? AND id > ? ORDER BY id LIMIT ?`,
-				author, after, fanOutChunk)
-			if err != nil {
-				return fmt.Errorf("fan out %d: %w", author, err)
-			}
-			if len(followers) == 0 {
-				break
-			}
-			lo, hi := followers[0], followers[len(followers)-1]
-			if _, err := s.write.ExecContext(ctx, `INSERT INTO home_feed (account_id, status_id, author_id)
-				SELECT f.account_id, st.id, st.account_id FROM follows f JOIN statuses st ON st.account_id = f.target_account_id
-				WHERE f.target_account_id = ? AND f.id BETWEEN ? AND ? AND f.remote = 0 AND st.id IN `+in+`
-				AND st.visibility != 3 AND (st.reblog_of_id IS NULL OR f.show_reblogs = 1)
-				ON CONFLICT DO NOTHING`, append([]any{author, lo, hi}, args...)...); err != nil {
-				return fmt.Errorf("fan out %d: %w", author, err)
-			}
-			after = hi
+	}
+}
+
+func (s *Store) fanOutPendingBatch(ctx context.Context) (done bool, err error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT p.author_id, p.status_id, COALESCE(a.followers_count, 0) FROM fanout_pending p
+		LEFT JOIN account_stats a ON a.account_id = p.author_id ORDER BY p.status_id LIMIT ?`, fanOutBatch)
+	if err != nil {
+		return false, err
+	}
+	type pending struct{ author, status int64 }
+	var batch []pending
+	var ids []int64
+	var budget int64
+	for rows.Next() {
+		var p pending
+		var followers int64
+		if err := rows.Scan(&p.author, &p.status, &followers); err != nil {
+			rows.Close()
+			return false, err
 		}
-		if _, err := s.write.ExecContext(ctx, `DELETE FROM fanout_pending WHERE author_id = ? AND status_id IN `+in,
-			append([]any{author}, args...)...); err != nil {
-			return fmt.Errorf("fan out %d: %w", author, err)
+		// At least one status, whatever its following.
+		if len(batch) > 0 && budget+followers > fanOutRows {
+			break
+		}
+		budget += followers
+		batch = append(batch, p)
+		ids = append(ids, p.status)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, err
+	}
+	if len(batch) == 0 {
+		return true, nil
+	}
+	in, args := inList(ids)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO home_feed (account_id, status_id, author_id)
+		SELECT f.account_id, st.id, st.account_id FROM statuses st JOIN follows f ON f.target_account_id = st.account_id
+		WHERE st.id IN `+in+` AND f.remote = 0 AND st.visibility != 3 AND (st.reblog_of_id IS NULL OR f.show_reblogs = 1)
+		ON CONFLICT DO NOTHING`, args...); err != nil {
+		return false, err
+	}
+	for _, p := range batch {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM fanout_pending WHERE author_id = ? AND status_id = ?`, p.author, p.status); err != nil {
+			return false, err
 		}
 	}
+	return false, tx.Commit()
 }
 
 // FanOutToFollowers puts a status into its author's followers' home
