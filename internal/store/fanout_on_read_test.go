@@ -166,3 +166,38 @@ func TestLargeAccountsAreReadIntoHomeTimelines(t *testing.T) {
 		t.Errorf("after unfollowing:\n got %v\nwant %v", got, wantOthers)
 	}
 }
+
+// A follower of more marked accounts than one statement reads
+// (pulledPerStatement), whose home_feed does not fill a page, still sees
+// each one's statuses, newest first.
+func TestManyMarkedFolloweesAreAllRead(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t, 3)
+	f.s.fanOutOnRead = 3
+	viewer, a, b := f.accounts[0], f.accounts[1], f.accounts[2]
+	now := time.Now()
+	var want []int64
+	for i := range pulledPerStatement + 3 {
+		star := f.addUser(t, "star"+strconv.Itoa(i), true)
+		for _, who := range []int64{viewer, a, b} {
+			if _, err := f.s.Follow(ctx, f.id(), who, star, FollowOptions{ShowReblogs: true}, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st := &Status{ID: f.id(), URI: "https://example.test/s/star" + strconv.Itoa(i), AccountID: star, Local: true, Visibility: Public, CreatedAt: now}
+		if err := f.s.CreateStatus(ctx, NewStatus{Status: st}); err != nil {
+			t.Fatal(err)
+		}
+		want = append([]int64{st.ID}, want...)
+	}
+	got, err := f.s.HomeTimeline(ctx, viewer, Page{Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("home of a follower of %d marked accounts:\n got %v\nwant %v", len(want), got, want)
+	}
+	if got, _ := f.s.HomeTimeline(ctx, viewer, Page{Limit: 5}); !slices.Equal(got, want[:5]) {
+		t.Errorf("a page of 5: got %v, want %v", got, want[:5])
+	}
+}

@@ -149,7 +149,7 @@ const checkpointEvery = 100 * time.Millisecond
 // TRUNCATE checkpoint on the writer connection copies what the passive
 // rounds have not and empties the file; the writes queued meanwhile wait for
 // it. Small, so that what it copies is little.
-const walTruncateBytes = 16 << 20
+const walTruncateBytes = 4 << 20
 
 // walTruncateWait bounds how long that checkpoint may hold the writer: it
 // waits for readers still on older snapshots, and past this it gives up

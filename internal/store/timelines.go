@@ -85,8 +85,35 @@ func (s *Store) pulledPages(ctx context.Context, viewer int64, p Page) ([]int64,
 	if err != nil || len(followees) == 0 {
 		return nil, err
 	}
-	q, args := pulledPagesSQL(viewer, followees, p)
-	return s.queryIDs(ctx, q, args...)
+	var out []int64
+	for chunk := range slices.Chunk(followees, pulledPerStatement) {
+		q, args := pulledPagesSQL(viewer, padded(chunk), p)
+		ids, err := s.queryIDs(ctx, q, args...)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ids...)
+	}
+	return out, nil
+}
+
+// pulledPerStatement bounds the followees one statement of pulledPages
+// reads: SQLite allows 500 terms in a compound SELECT, and each count is
+// a statement text of its own to prepare and keep.
+const pulledPerStatement = 32
+
+// padded repeats ids' last element up to the next power of two, so that a
+// statement built on it comes in a few texts (the duplicates' rows are
+// merged away).
+func padded(ids []int64) []int64 {
+	n := 1
+	for n < len(ids) {
+		n *= 2
+	}
+	for len(ids) < n {
+		ids = append(ids, ids[len(ids)-1])
+	}
+	return ids
 }
 
 func pulledPagesSQL(viewer int64, followees []int64, p Page) (string, []any) {
