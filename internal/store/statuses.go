@@ -112,13 +112,13 @@ func (e *ErrDuplicateKey) Error() string { return "idempotency key already used"
 
 // CreateStatus writes a status with its mentions, tags, search words, counters
 // and home-timeline entries in one transaction.
+// Concurrent posts share a transaction (inWriteBatch).
 func (s *Store) CreateStatus(ctx context.Context, n NewStatus) error {
+	return s.inWriteBatch(ctx, func(ctx context.Context, tx *writeTx) error { return createStatus(ctx, tx, n) })
+}
+
+func createStatus(ctx context.Context, tx *writeTx, n NewStatus) error {
 	st := n.Status
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("create status: %w", err)
-	}
-	defer tx.Rollback()
 	if n.IdempotencyKey != "" {
 		var existing int64
 		err := tx.QueryRowContext(ctx, `SELECT status_id FROM idempotency_keys WHERE account_id = ? AND key = ? AND created_at > ?`,
@@ -130,7 +130,7 @@ func (s *Store) CreateStatus(ctx context.Context, n NewStatus) error {
 			return fmt.Errorf("idempotency key: %w", err)
 		}
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO statuses (id, uri, url, account_id, local, in_reply_to_id, in_reply_to_account_id, reblog_of_id,
+	_, err := tx.ExecContext(ctx, `INSERT INTO statuses (id, uri, url, account_id, local, in_reply_to_id, in_reply_to_account_id, reblog_of_id,
 		text, content, spoiler_text, sensitive, visibility, language, application_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		st.ID, st.URI, st.URL, st.AccountID, boolInt(st.Local), nullID(st.InReplyToID), nullID(st.InReplyToAccountID), nullID(st.ReblogOfID),
@@ -204,7 +204,7 @@ func (s *Store) CreateStatus(ctx context.Context, n NewStatus) error {
 	if err := enqueueAll(ctx, tx, n.Jobs, st.CreatedAt); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return nil
 }
 
 // fanOutOnReadFollowers is the following at which an account's statuses

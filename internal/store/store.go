@@ -36,6 +36,7 @@ type Store struct {
 	walLimit        int64     // walTruncateBytes; tests lower it
 	fanOutOnRead    int64     // fanOutOnReadFollowers; tests lower it
 	walSeen         time.Time // the WAL's mtime at the last passive round
+	batches         writeBatches
 	log             *slog.Logger
 	stopCheckpoints func()
 	// allowList: federation.mode = "allowlist" (UseAllowList).

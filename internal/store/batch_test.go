@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rampart-social/rampart/internal/safely"
+)
+
+// Writes that queue while the writer is busy share one transaction, and
+// each still commits or fails alone: an error or a panic in one rolls back
+// only its own changes, and the writes after it go on.
+func TestBatchedWritesCommitOrFailAlone(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, filepath.Join(t.TempDir(), "rampart.db"))
+	defer s.Close()
+	release := make(chan struct{})
+	var mu sync.Mutex
+	txs := map[*writeTx]int{}
+	write := func(key string, then func() error) func(context.Context, *writeTx) error {
+		return func(ctx context.Context, tx *writeTx) error {
+			mu.Lock()
+			txs[tx]++
+			mu.Unlock()
+			if _, err := tx.ExecContext(ctx, `INSERT INTO instance_settings (key, value, updated_at) VALUES (?, 'v', '')`, key); err != nil {
+				return err
+			}
+			return then()
+		}
+	}
+	errBad := errors.New("refused")
+	// The first holds the writer until the others have queued.
+	first, holding := make(chan error, 1), make(chan struct{})
+	go func() {
+		first <- s.inWriteBatch(ctx, write("first", func() error { close(holding); <-release; return nil }))
+	}()
+	<-holding
+	const n = 12
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.inWriteBatch(ctx, write("k"+strconv.Itoa(i), func() error {
+				switch i {
+				case 3:
+					return errBad
+				case 7:
+					panic("a bug")
+				}
+				return nil
+			}))
+		}()
+	}
+	for queued := 0; queued < n; {
+		time.Sleep(time.Millisecond)
+		s.batches.mu.Lock()
+		queued = len(s.batches.queue)
+		s.batches.mu.Unlock()
+	}
+	close(release)
+	wg.Wait()
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range errs {
+		var pe *safely.PanicError
+		switch {
+		case i == 3 && !errors.Is(err, errBad), i == 7 && !errors.As(err, &pe), i != 3 && i != 7 && err != nil:
+			t.Errorf("write %d: %v", i, err)
+		}
+		_, ok, rerr := s.Setting(ctx, "k"+strconv.Itoa(i))
+		if rerr != nil || ok != (i != 3 && i != 7) {
+			t.Errorf("write %d (error %v): stored %v (%v)", i, err, ok, rerr)
+		}
+	}
+	if len(txs) > 3 {
+		t.Errorf("%d writes ran in %d transactions; those queued together must share one", n+1, len(txs))
+	}
+	// The writer is free again: a write alone runs at once.
+	if err := s.inWriteBatch(ctx, write("after", func() error { return nil })); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.Setting(ctx, "after"); !ok {
+		t.Error("a write after the batches was not stored")
+	}
+}
