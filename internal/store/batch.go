@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -32,6 +33,10 @@ type batchOutcome struct {
 	err  error
 	lead bool // run the next batch instead
 }
+
+// errBatchAborted is the error of a batch whose leader stopped before its
+// outcome was known: its transaction was rolled back.
+var errBatchAborted = errors.New("write: the transaction was abandoned")
 
 // maxBatch bounds the writes one transaction combines: the batch holds the
 // writer for all of them.
@@ -66,17 +71,29 @@ func (s *Store) inWriteBatch(ctx context.Context, fn func(ctx context.Context, t
 	copy(batch, b.queue)
 	b.queue = append(b.queue[:0], b.queue[n:]...)
 	b.mu.Unlock()
-	errs := s.runWriteBatch(batch)
-	for i, o := range batch[1:] {
-		o.done <- batchOutcome{err: errs[i+1]}
-	}
-	b.mu.Lock()
-	if len(b.queue) > 0 {
-		b.queue[0].done <- batchOutcome{lead: true}
-	} else {
-		b.leading = false
-	}
-	b.mu.Unlock()
+	var errs []error
+	// Whatever ends the batch — its return, a panic, runtime.Goexit — the
+	// others hear how theirs went and the writer passes on: otherwise every
+	// later write would wait for ever.
+	defer func() {
+		if errs == nil {
+			errs = make([]error, len(batch))
+			for i := range errs {
+				errs[i] = errBatchAborted
+			}
+		}
+		for i, o := range batch[1:] {
+			o.done <- batchOutcome{err: errs[i+1]}
+		}
+		b.mu.Lock()
+		if len(b.queue) > 0 {
+			b.queue[0].done <- batchOutcome{lead: true}
+		} else {
+			b.leading = false
+		}
+		b.mu.Unlock()
+	}()
+	errs = s.runWriteBatch(batch)
 	return errs[0]
 }
 
@@ -85,11 +102,12 @@ func (s *Store) inWriteBatch(ctx context.Context, fn func(ctx context.Context, t
 // the writers queued behind them go on.
 func (s *Store) runWriteBatch(batch []*batchedWrite) []error {
 	errs := make([]error, len(batch))
+	// When the transaction fails, every write fails with it, whatever its
+	// own outcome was (an error may name what another write of the batch
+	// did, such as the status an idempotency key points to).
 	fail := func(err error) []error {
 		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
-			}
+			errs[i] = err
 		}
 		return errs
 	}

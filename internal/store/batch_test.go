@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -89,5 +90,64 @@ func TestBatchedWritesCommitOrFailAlone(t *testing.T) {
 	}
 	if _, ok, _ := s.Setting(ctx, "after"); !ok {
 		t.Error("a write after the batches was not stored")
+	}
+}
+
+// When a batch's commit fails, every write in it fails, including one whose
+// own outcome named another's work: a second post with the same
+// idempotency key must not be told the first one's status exists.
+func TestAFailedBatchFailsEveryWrite(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t, 1)
+	s, author := f.s, f.accounts[0]
+	release, holding, first := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		first <- s.inWriteBatch(ctx, func(context.Context, *writeTx) error { close(holding); <-release; return nil })
+	}()
+	<-holding
+	queued := func(n int) {
+		for {
+			s.batches.mu.Lock()
+			q := len(s.batches.queue)
+			s.batches.mu.Unlock()
+			if q >= n {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	post := func(id int64) *Status {
+		return &Status{ID: id, URI: "https://example.test/s/" + strconv.FormatInt(id, 10), AccountID: author, Local: true, Visibility: Public, CreatedAt: time.Now()}
+	}
+	errA, errB, errC := make(chan error, 1), make(chan error, 1), make(chan error, 1)
+	go func() { errA <- s.CreateStatus(ctx, NewStatus{Status: post(f.id()), IdempotencyKey: "same"}) }()
+	queued(1)
+	go func() { errB <- s.CreateStatus(ctx, NewStatus{Status: post(f.id()), IdempotencyKey: "same"}) }()
+	queued(2)
+	// A write that makes the COMMIT fail: a foreign key checked only then.
+	go func() {
+		errC <- s.inWriteBatch(ctx, func(ctx context.Context, tx *writeTx) error {
+			if _, err := tx.ExecContext(ctx, `PRAGMA defer_foreign_keys = ON`); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO mentions (status_id, account_id) VALUES (?, ?)`, 999999999, author)
+			return err
+		})
+	}()
+	queued(3)
+	close(release)
+	if err := <-first; err != nil { // its batch was its own
+		t.Fatal(err)
+	}
+	for name, ch := range map[string]chan error{"A": errA, "B": errB, "C": errC} {
+		err := <-ch
+		var dup *ErrDuplicateKey
+		if err == nil || errors.As(err, &dup) || !strings.Contains(err.Error(), "FOREIGN KEY") {
+			t.Errorf("write %s of a batch whose commit failed: %v; want the commit's error", name, err)
+		}
+	}
+	var n int
+	if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM statuses`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d statuses stored by a failed batch (%v)", n, err)
 	}
 }

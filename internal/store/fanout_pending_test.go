@@ -52,6 +52,19 @@ func TestDeferredFanOutsWaitTogether(t *testing.T) {
 	if js, _ := f.s.JobStats(ctx); js.Pending != 1 {
 		t.Fatalf("%d jobs for %d deferred posts of two authors; want one", js.Pending, 3+len(others))
 	}
+	// A job backing off after a failure holds no post back: the next
+	// post's fan-out gets a job of its own, due as soon as ever.
+	if _, err := f.s.write.ExecContext(ctx, `UPDATE jobs SET run_at = run_at + 3600000, attempts = 3 WHERE kind = ?`, KindFanOut); err != nil {
+		t.Fatal(err)
+	}
+	late := &Status{ID: f.id(), URI: "https://example.test/s/late", AccountID: fan, Local: true, Visibility: Public, CreatedAt: now}
+	if err := f.s.CreateStatus(ctx, NewStatus{Status: late, DeferFanOut: true}); err != nil {
+		t.Fatal(err)
+	}
+	others = append(others, late)
+	if js, _ := f.s.JobStats(ctx); js.Pending != 2 {
+		t.Fatalf("%d jobs after a post beside a job backing off for an hour; want a second one", js.Pending)
+	}
 	home := func(who int64) map[int64]bool {
 		ids, err := f.s.HomeTimeline(ctx, who, Page{Limit: 200})
 		if err != nil {

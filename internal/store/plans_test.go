@@ -497,3 +497,13 @@ func TestPulledHomeStatementsSeek(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The fan-out job's batch is the oldest pending statuses: a walk of
+// fanout_pending_status, never a sort of the whole backlog.
+func TestPendingFanOutBatchWalksItsIndex(t *testing.T) {
+	f := newCounterFixture(t, 1)
+	plan := explainAll(t, f.s, pendingBatchSQL, []any{fanOutBatch})
+	if strings.Contains(plan, "TEMP B-TREE") || !strings.Contains(plan, "fanout_pending_status") {
+		t.Errorf("the pending batch's plan:\n%s", plan)
+	}
+}

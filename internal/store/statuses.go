@@ -180,7 +180,8 @@ func createStatus(ctx context.Context, tx *writeTx, n NewStatus) error {
 		}
 		// The status waits with every other deferred one; one job writes
 		// them all, and one is enqueued only when none is waiting unclaimed
-		// (one running may have read its batch already).
+		// (one running may have read its batch already) and due as soon: a
+		// job backing off after a failure must not hold every post back.
 		if _, err := tx.ExecContext(ctx, `INSERT INTO fanout_pending (author_id, status_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
 			st.AccountID, st.ID); err != nil {
 			return fmt.Errorf("fan-out: %w", err)
@@ -189,8 +190,8 @@ func createStatus(ctx context.Context, tx *writeTx, n NewStatus) error {
 		now := time.Now()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, payload, host, run_at, created_at)
 			SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_host
-				WHERE host = ? AND kind = ? AND state = 'pending' AND lease_until = 0)`,
-			KindFanOut, string(payload), fanOutHost, ms(now.Add(fanOutDelay)), ms(now), fanOutHost, KindFanOut); err != nil {
+				WHERE host = ? AND kind = ? AND state = 'pending' AND lease_until = 0 AND run_at <= ?)`,
+			KindFanOut, string(payload), fanOutHost, ms(now.Add(fanOutDelay)), ms(now), fanOutHost, KindFanOut, ms(now.Add(fanOutDelay))); err != nil {
 			return fmt.Errorf("enqueue fan-out: %w", err)
 		}
 	} else if err := fanOut(ctx, tx, st, n.FeedAccounts); err != nil {
@@ -262,14 +263,18 @@ func (s *Store) FanOutPending(ctx context.Context) error {
 	}
 }
 
+// pendingBatchSQL reads the oldest pending statuses, with their authors'
+// follower counts, by which a batch is cut.
+const pendingBatchSQL = `SELECT p.author_id, p.status_id, COALESCE(a.followers_count, 0) FROM fanout_pending p INDEXED BY fanout_pending_status
+	LEFT JOIN account_stats a ON a.account_id = p.author_id ORDER BY p.status_id LIMIT ?`
+
 func (s *Store) fanOutPendingBatch(ctx context.Context) (done bool, err error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT p.author_id, p.status_id, COALESCE(a.followers_count, 0) FROM fanout_pending p
-		LEFT JOIN account_stats a ON a.account_id = p.author_id ORDER BY p.status_id LIMIT ?`, fanOutBatch)
+	rows, err := tx.QueryContext(ctx, pendingBatchSQL, fanOutBatch)
 	if err != nil {
 		return false, err
 	}

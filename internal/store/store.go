@@ -36,6 +36,7 @@ type Store struct {
 	walLimit        int64     // walTruncateBytes; tests lower it
 	fanOutOnRead    int64     // fanOutOnReadFollowers; tests lower it
 	walSeen         time.Time // the WAL's mtime at the last passive round
+	walRound        time.Time // when that round ran
 	batches         writeBatches
 	log             *slog.Logger
 	stopCheckpoints func()
@@ -195,11 +196,13 @@ func (s *Store) checkpoint() {
 		return
 	}
 	if err == nil {
-		// Nothing written since the last round: nothing to copy.
-		if fi.ModTime().Equal(s.walSeen) {
+		// Nothing written since the last round: nothing to copy. A round
+		// still runs each second, as a filesystem with coarse timestamps
+		// may not move the mtime for a write in the same tick.
+		if fi.ModTime().Equal(s.walSeen) && time.Since(s.walRound) < time.Second {
 			return
 		}
-		s.walSeen = fi.ModTime()
+		s.walSeen, s.walRound = fi.ModTime(), time.Now()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -49,7 +49,8 @@ func homeTimelineSQL(viewer int64, p Page) (string, []any) {
 // pulledFilterSQL is what keeps a pulled followee's status out of a
 // follower's home timeline, as the written rows would have: a direct status
 // (it reaches its mentioned accounts' home_feed), a reblog for a follower
-// who hides them, and whatever the visibility and mute rules hide.
+// who hides them, and whatever the visibility and mute rules hide. Read
+// now, show_reblogs also decides for reblogs made before it changed.
 func pulledFilterSQL(viewer int64) (string, []any) {
 	vis, vargs := visibleSQL("s", viewer)
 	mute, margs := notMutedSQL("s", viewer)
