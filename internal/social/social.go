@@ -33,11 +33,14 @@ type Service struct {
 }
 
 // inlineFanOut is the most followers whose home timelines a post fills in
-// its own transaction: a few dozen rows cost less than the job that would
-// carry them, and keep small accounts' followers' timelines current at
-// once. Past it, the followers' timelines are a job (store.KindFanOut),
-// and posting costs the same whatever the following.
-const inlineFanOut = 64
+// its own transaction: a few rows cost less than the job that would carry
+// them, and keep the smallest accounts' followers current at once. Past
+// it, the followers' timelines are the pooled fan-out job's
+// (store.KindFanOut), which writes many posts' rows in one transaction, so
+// that a follower's rows share a page and a commit: random users' posts
+// went from about 177 to 260-296 a second when this fell from 64 to 8
+// (docs/performance.md).
+const inlineFanOut = 8
 
 // WithJobs makes the service leave large fan-outs to the job runner, which
 // wake wakes after each commit. It returns s.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -12,8 +13,8 @@ import (
 // running it again writes nothing new.
 func TestDeferredFanOutsWaitTogether(t *testing.T) {
 	ctx := context.Background()
-	f := newCounterFixture(t, 3)
-	author, fan, quiet := f.accounts[0], f.accounts[1], f.accounts[2]
+	f := newCounterFixture(t, 4)
+	author, fan, quiet, third := f.accounts[0], f.accounts[1], f.accounts[2], f.accounts[3]
 	now := time.Now()
 	if _, err := f.s.Follow(ctx, f.id(), fan, author, FollowOptions{ShowReblogs: true}, now); err != nil {
 		t.Fatal(err)
@@ -40,14 +41,17 @@ func TestDeferredFanOutsWaitTogether(t *testing.T) {
 	// them all (fanOutBatch).
 	var others []*Status
 	for i := range fanOutBatch + 3 {
-		st := &Status{ID: f.id(), URI: "https://example.test/s/other" + string(rune('a'+i%26)) + string(rune('a'+i/26)), AccountID: fan, Local: true, Visibility: Public, CreatedAt: now}
+		st := &Status{ID: f.id(), URI: "https://example.test/s/other" + strconv.Itoa(i), AccountID: third, Local: true, Visibility: Public, CreatedAt: now}
 		if err := f.s.CreateStatus(ctx, NewStatus{Status: st, DeferFanOut: true}); err != nil {
 			t.Fatal(err)
 		}
 		others = append(others, st)
 	}
-	if _, err := f.s.Follow(ctx, f.id(), author, fan, FollowOptions{ShowReblogs: true}, now); err != nil {
+	if _, err := f.s.Follow(ctx, f.id(), author, third, FollowOptions{ShowReblogs: true}, now); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := f.s.write.ExecContext(ctx, `DELETE FROM home_feed WHERE account_id = ? AND author_id = ?`, author, third); err != nil {
+		t.Fatal(err) // the follow's backfill: the fan-out must write them
 	}
 	if js, _ := f.s.JobStats(ctx); js.Pending != 1 {
 		t.Fatalf("%d jobs for %d deferred posts of two authors; want one", js.Pending, 3+len(others))
@@ -57,7 +61,7 @@ func TestDeferredFanOutsWaitTogether(t *testing.T) {
 	if _, err := f.s.write.ExecContext(ctx, `UPDATE jobs SET run_at = run_at + 3600000, attempts = 3 WHERE kind = ?`, KindFanOut); err != nil {
 		t.Fatal(err)
 	}
-	late := &Status{ID: f.id(), URI: "https://example.test/s/late", AccountID: fan, Local: true, Visibility: Public, CreatedAt: now}
+	late := &Status{ID: f.id(), URI: "https://example.test/s/late", AccountID: third, Local: true, Visibility: Public, CreatedAt: now}
 	if err := f.s.CreateStatus(ctx, NewStatus{Status: late, DeferFanOut: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +99,7 @@ func TestDeferredFanOutsWaitTogether(t *testing.T) {
 		t.Errorf("the home of the follower who hides reblogs: %v; want the posts, not the reblog", q)
 	}
 	var got int
-	if err := f.s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM home_feed WHERE account_id = ? AND author_id = ?`, author, fan).Scan(&got); err != nil || got != len(others) {
+	if err := f.s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM home_feed WHERE account_id = ? AND author_id = ?`, author, third).Scan(&got); err != nil || got != len(others) {
 		t.Errorf("the other author's follower has %d of their %d posts (%v)", got, len(others), err)
 	}
 	var pending int

@@ -232,14 +232,17 @@ func fannedOutOnRead(ctx context.Context, tx *writeTx, st *Status) (bool, error)
 }
 
 // fanOutBatch bounds the statuses, and fanOutRows the home_feed rows
-// (by the authors' follower counts), that one fan-out transaction writes:
-// a transaction holds the one writer, and posts wait behind it.
+// (by the authors' follower counts), that one fan-out transaction writes.
+// Large, because rows written together share pages: a follower of several
+// of the batch's authors gets one page written, not one per post. Bounded,
+// because a transaction holds the one writer and posts wait behind it
+// (group commit then runs those that queued meanwhile together).
 // fanOutDelay is how long a fan-out job waits before it runs: the posts
 // meanwhile join it, and are written together. Followers' timelines trail
 // by about this.
 const (
-	fanOutBatch = 64
-	fanOutRows  = 512
+	fanOutBatch = 1024
+	fanOutRows  = 8192
 	fanOutDelay = time.Second
 )
 
