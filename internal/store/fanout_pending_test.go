@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -32,10 +33,36 @@ func TestDeferredFanOutsWaitTogether(t *testing.T) {
 		if i == 2 {
 			st.ReblogOfID = orig.ID
 		}
-		if err := f.s.CreateStatus(ctx, NewStatus{Status: st, DeferFanOut: true}); err != nil {
+		words := []string{"word" + strconv.Itoa(i), "shared"}
+		if err := f.s.CreateStatus(ctx, NewStatus{Status: st, DeferFanOut: true, Words: words}); err != nil {
 			t.Fatal(err)
 		}
 		posted = append(posted, st)
+	}
+	// Their search words wait with them; an edit meanwhile writes its own
+	// at once, and the waiting ones (the old text's) are dropped.
+	words := func(id int64) []string {
+		t.Helper()
+		rows, err := f.s.read.QueryContext(ctx, `SELECT word FROM status_words WHERE status_id = ? ORDER BY word`, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var w string
+			rows.Scan(&w)
+			out = append(out, w)
+		}
+		return out
+	}
+	if w := words(posted[0].ID); len(w) != 0 {
+		t.Errorf("a deferred post's words before its fan-out: %v", w)
+	}
+	edited := *posted[1]
+	edited.Text, edited.EditedAt = "edited", now
+	if err := f.s.EditStatus(ctx, &edited, f.id(), nil, nil, []string{"edited"}, nil, nil); err != nil {
+		t.Fatal(err)
 	}
 	// Another author's, with enough of them that one batch cannot hold
 	// them all (fanOutBatch).
@@ -90,6 +117,12 @@ func TestDeferredFanOutsWaitTogether(t *testing.T) {
 	}
 	if err := f.s.FanOutPending(ctx); err != nil { // again: nothing new
 		t.Fatal(err)
+	}
+	if w := words(posted[0].ID); !slices.Equal(w, []string{"shared", "word0"}) {
+		t.Errorf("a deferred post's words after its fan-out: %v", w)
+	}
+	if w := words(posted[1].ID); !slices.Equal(w, []string{"edited"}) {
+		t.Errorf("the words of a post edited before its fan-out: %v; want the edit's only", w)
 	}
 	h, q := home(fan), home(quiet)
 	if !h[posted[0].ID] || !h[posted[1].ID] || !h[posted[2].ID] {

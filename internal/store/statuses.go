@@ -141,7 +141,17 @@ func createStatus(ctx context.Context, tx *writeTx, n NewStatus) error {
 	if err != nil {
 		return fmt.Errorf("create status: %w", err)
 	}
-	if err := writeStatusLinks(ctx, tx, st.ID, n.MentionIDs, n.Tags, n.Words); err != nil {
+	onRead, err := fannedOutOnRead(ctx, tx, st)
+	if err != nil {
+		return err
+	}
+	// A deferred status's search words wait for its fan-out (pendingWords).
+	deferred := n.DeferFanOut && !onRead
+	words := n.Words
+	if deferred {
+		words = nil
+	}
+	if err := writeStatusLinks(ctx, tx, st.ID, n.MentionIDs, n.Tags, words); err != nil {
 		return err
 	}
 	if err := attachMedia(ctx, tx, st.ID, st.AccountID, n.MediaIDs); err != nil {
@@ -164,17 +174,13 @@ func createStatus(ctx context.Context, tx *writeTx, n NewStatus) error {
 			return fmt.Errorf("idempotency key: %w", err)
 		}
 	}
-	onRead, err := fannedOutOnRead(ctx, tx, st)
-	if err != nil {
-		return err
-	}
 	if onRead {
 		// Followers read it at home time (HomeTimeline): only the rows a
 		// follow does not give are written.
 		if err := fanOutSelf(ctx, tx, st, n.FeedAccounts); err != nil {
 			return err
 		}
-	} else if n.DeferFanOut {
+	} else if deferred {
 		if err := fanOutSelf(ctx, tx, st, n.FeedAccounts); err != nil {
 			return err
 		}
@@ -182,8 +188,8 @@ func createStatus(ctx context.Context, tx *writeTx, n NewStatus) error {
 		// them all, and one is enqueued only when none is waiting unclaimed
 		// (one running may have read its batch already) and due as soon: a
 		// job backing off after a failure must not hold every post back.
-		if _, err := tx.ExecContext(ctx, `INSERT INTO fanout_pending (author_id, status_id) VALUES (?, ?) ON CONFLICT DO NOTHING`,
-			st.AccountID, st.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO fanout_pending (author_id, status_id, words) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			st.AccountID, st.ID, pendingWords(n.Words)); err != nil {
 			return fmt.Errorf("fan-out: %w", err)
 		}
 		payload, _ := json.Marshal(FanOutPayload{Pending: true})
@@ -231,8 +237,19 @@ func fannedOutOnRead(ctx context.Context, tx *writeTx, st *Status) (bool, error)
 	return onRead, nil
 }
 
-// fanOutBatch bounds the statuses, and fanOutRows the home_feed rows
-// (by the authors' follower counts), that one fan-out transaction writes.
+// pendingWords is a deferred status's search words as fanout_pending
+// keeps them: a JSON array.
+func pendingWords(words []string) string {
+	if len(words) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(words)
+	return string(b)
+}
+
+// fanOutBatch bounds the statuses, and fanOutRows the rows (home_feed's,
+// by the authors' follower counts, and search words), that one fan-out
+// transaction writes.
 // Large, because rows written together share pages: a follower of several
 // of the batch's authors gets one page written, not one per post. Bounded,
 // because a transaction holds the one writer and posts wait behind it
@@ -266,9 +283,10 @@ func (s *Store) FanOutPending(ctx context.Context) error {
 	}
 }
 
-// pendingBatchSQL reads the oldest pending statuses, with their authors'
-// follower counts, by which a batch is cut.
-const pendingBatchSQL = `SELECT p.author_id, p.status_id, COALESCE(a.followers_count, 0) FROM fanout_pending p INDEXED BY fanout_pending_status
+// pendingBatchSQL reads the oldest pending statuses, with the rows each
+// will write (its author's followers and its search words), by which a
+// batch is cut.
+const pendingBatchSQL = `SELECT p.author_id, p.status_id, COALESCE(a.followers_count, 0) + json_array_length(p.words) FROM fanout_pending p INDEXED BY fanout_pending_status
 	LEFT JOIN account_stats a ON a.account_id = p.author_id ORDER BY p.status_id LIMIT ?`
 
 func (s *Store) fanOutPendingBatch(ctx context.Context) (done bool, err error) {
@@ -287,16 +305,16 @@ func (s *Store) fanOutPendingBatch(ctx context.Context) (done bool, err error) {
 	var budget int64
 	for rows.Next() {
 		var p pending
-		var followers int64
-		if err := rows.Scan(&p.author, &p.status, &followers); err != nil {
+		var cost int64
+		if err := rows.Scan(&p.author, &p.status, &cost); err != nil {
 			rows.Close()
 			return false, err
 		}
 		// At least one status, whatever its following.
-		if len(batch) > 0 && budget+followers > fanOutRows {
+		if len(batch) > 0 && budget+cost > fanOutRows {
 			break
 		}
-		budget += followers
+		budget += cost
 		batch = append(batch, p)
 		ids = append(ids, p.status)
 	}
@@ -312,6 +330,11 @@ func (s *Store) fanOutPendingBatch(ctx context.Context) (done bool, err error) {
 		SELECT f.account_id, st.id, st.account_id FROM statuses st JOIN follows f ON f.target_account_id = st.account_id
 		WHERE st.id IN `+in+` AND f.remote = 0 AND st.visibility != 3 AND (st.reblog_of_id IS NULL OR f.show_reblogs = 1)
 		ON CONFLICT DO NOTHING`, args...); err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO status_words (word, status_id)
+		SELECT w.value, p.status_id FROM fanout_pending p INDEXED BY fanout_pending_status JOIN statuses st ON st.id = p.status_id, json_each(p.words) w
+		WHERE p.status_id IN `+in+` ON CONFLICT DO NOTHING`, args...); err != nil {
 		return false, err
 	}
 	for _, p := range batch {
@@ -456,6 +479,10 @@ func (s *Store) EditStatus(ctx context.Context, st *Status, editID int64, mentio
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE status_id = ?`, st.ID); err != nil {
 			return fmt.Errorf("edit status: %w", err)
 		}
+	}
+	// Words still waiting for the fan-out are the old text's.
+	if _, err := tx.ExecContext(ctx, `UPDATE fanout_pending SET words = '[]' WHERE status_id = ?`, st.ID); err != nil {
+		return fmt.Errorf("edit status: %w", err)
 	}
 	if err := writeStatusLinks(ctx, tx, st.ID, mentionIDs, tags, words); err != nil {
 		return err
