@@ -214,7 +214,18 @@ func (i *Instance) recoverFromPreviousRun(ctx context.Context) error {
 	} else if n > 0 {
 		i.log.Warn("jobs a previous run had claimed are due again", "count", n)
 	}
-	return nil
+	return i.ensureFanOut(ctx)
+}
+
+// ensureFanOut gives pending fan-outs a job when none will run soon (at
+// start, and hourly from the janitor): posts wait for the job, and a
+// buried one with no post since would leave them waiting.
+func (i *Instance) ensureFanOut(ctx context.Context) error {
+	added, err := i.store.EnsureFanOutJob(ctx, time.Now())
+	if added {
+		i.log.Warn("pending fan-outs had no job to run them; one was enqueued")
+	}
+	return err
 }
 
 // stopMedia stops background uploads, giving those in flight
@@ -251,6 +262,9 @@ func (i *Instance) janitorRound(ctx context.Context) {
 	// Activity ids are remembered longer than any peer retries a delivery.
 	if _, err := i.store.PruneReceivedActivities(ctx, now.Add(-inbox.RememberIDs)); err != nil && ctx.Err() == nil {
 		i.log.Warn("forgetting received activity ids", "err", err)
+	}
+	if err := i.ensureFanOut(ctx); err != nil && ctx.Err() == nil {
+		i.log.Warn("janitor: pending fan-outs", "err", err)
 	}
 	// NodeInfo's active users, counted here so that serving them is one row.
 	if err := i.store.CountActiveUsers(ctx, now); err != nil && ctx.Err() == nil {

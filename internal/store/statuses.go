@@ -237,6 +237,22 @@ func fannedOutOnRead(ctx context.Context, tx *writeTx, st *Status) (bool, error)
 	return onRead, nil
 }
 
+// EnsureFanOutJob enqueues a fan-out job when statuses are pending and no
+// job will take them within a minute: after a job was buried, or backs off for hours,
+// with no post since to enqueue another. It reports whether it did.
+func (s *Store) EnsureFanOutJob(ctx context.Context, now time.Time) (bool, error) {
+	payload, _ := json.Marshal(FanOutPayload{Pending: true})
+	res, err := s.write.ExecContext(ctx, `INSERT INTO jobs (kind, payload, host, run_at, created_at)
+		SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM fanout_pending)
+		AND NOT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_host WHERE host = ? AND kind = ? AND state = 'pending' AND run_at <= ?)`,
+		KindFanOut, string(payload), fanOutHost, ms(now), ms(now), fanOutHost, KindFanOut, ms(now.Add(time.Minute)))
+	if err != nil {
+		return false, fmt.Errorf("enqueue fan-out: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
 // pendingWords is a deferred status's search words as fanout_pending
 // keeps them: a JSON array.
 func pendingWords(words []string) string {
@@ -286,7 +302,8 @@ func (s *Store) FanOutPending(ctx context.Context) error {
 // pendingBatchSQL reads the oldest pending statuses, with the rows each
 // will write (its author's followers and its search words), by which a
 // batch is cut.
-const pendingBatchSQL = `SELECT p.author_id, p.status_id, COALESCE(a.followers_count, 0) + json_array_length(p.words) FROM fanout_pending p INDEXED BY fanout_pending_status
+const pendingBatchSQL = `SELECT p.author_id, p.status_id, COALESCE(a.followers_count, 0) + CASE WHEN json_valid(p.words) THEN json_array_length(p.words) ELSE 0 END
+	FROM fanout_pending p INDEXED BY fanout_pending_status
 	LEFT JOIN account_stats a ON a.account_id = p.author_id ORDER BY p.status_id LIMIT ?`
 
 func (s *Store) fanOutPendingBatch(ctx context.Context) (done bool, err error) {
@@ -332,9 +349,13 @@ func (s *Store) fanOutPendingBatch(ctx context.Context) (done bool, err error) {
 		ON CONFLICT DO NOTHING`, args...); err != nil {
 		return false, err
 	}
+	// A row that is not what pendingWords writes is skipped, not fatal: one
+	// bad row must not stop every author's fan-out. A status deleted (and
+	// its id taken again) since is not the one whose words these are.
 	if _, err := tx.ExecContext(ctx, `INSERT INTO status_words (word, status_id)
-		SELECT w.value, p.status_id FROM fanout_pending p INDEXED BY fanout_pending_status JOIN statuses st ON st.id = p.status_id, json_each(p.words) w
-		WHERE p.status_id IN `+in+` ON CONFLICT DO NOTHING`, args...); err != nil {
+		SELECT w.value, p.status_id FROM fanout_pending p INDEXED BY fanout_pending_status JOIN statuses st ON st.id = p.status_id,
+			json_each(CASE WHEN json_valid(p.words) THEN p.words ELSE '[]' END) w
+		WHERE p.status_id IN `+in+` AND st.account_id = p.author_id AND w.type = 'text' ON CONFLICT DO NOTHING`, args...); err != nil {
 		return false, err
 	}
 	for _, p := range batch {
@@ -543,6 +564,10 @@ func (s *Store) DeleteStatus(ctx context.Context, st *Status, federate *NewJob) 
 		if err := enqueueIfRemoteAudience(ctx, tx, *federate, st); err != nil {
 			return err
 		}
+	}
+	// Its fan-out, and the search words waiting with it, go with it.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM fanout_pending WHERE author_id = ? AND status_id = ?`, st.AccountID, st.ID); err != nil {
+		return fmt.Errorf("delete status: %w", err)
 	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM statuses WHERE id = ?`, st.ID)
 	if err := expectOne(res, err, "delete status"); err != nil {
