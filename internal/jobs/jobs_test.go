@@ -292,6 +292,8 @@ func TestAFanOutCommittedBeforeAStopRunsAfterTheRestart(t *testing.T) {
 	})
 	start(t, r)
 	waitFor(t, "the fan-out after the restart", func() bool { return home(st, ids[1]) == 1 && home(st, ids[2]) == 1 })
+	// The rows are in before the handler returns and its job is done.
+	waitFor(t, "the fan-out job's end", func() bool { return stats(t, st).Pending == 0 })
 	if err := st.FanOutPending(ctx); err != nil || home(st, ids[1]) != 1 {
 		t.Fatalf("a second run of the fan-out: %v, %d rows", err, home(st, ids[1]))
 	}
