@@ -22,7 +22,7 @@ type counterFixture struct {
 	next     atomic.Int64
 }
 
-func newCounterFixture(t *testing.T, users int) *counterFixture {
+func newCounterFixture(t testing.TB, users int) *counterFixture {
 	t.Helper()
 	f := &counterFixture{path: filepath.Join(t.TempDir(), "rampart.db")}
 	f.s = open(t, f.path)
@@ -36,7 +36,7 @@ func newCounterFixture(t *testing.T, users int) *counterFixture {
 
 func (f *counterFixture) id() int64 { return f.next.Add(1) }
 
-func (f *counterFixture) addUser(t *testing.T, name string, approved bool) int64 {
+func (f *counterFixture) addUser(t testing.TB, name string, approved bool) int64 {
 	t.Helper()
 	now := time.Now()
 	a := &Account{ID: f.id(), Username: name, URI: "https://example.test/users/" + name, URL: "https://example.test/@" + name, Discoverable: true,

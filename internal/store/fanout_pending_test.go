@@ -41,21 +41,7 @@ func TestDeferredFanOutsWaitTogether(t *testing.T) {
 	}
 	// Their search words wait with them; an edit meanwhile writes its own
 	// at once, and the waiting ones (the old text's) are dropped.
-	words := func(id int64) []string {
-		t.Helper()
-		rows, err := f.s.read.QueryContext(ctx, `SELECT word FROM status_words WHERE status_id = ? ORDER BY word`, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var w string
-			rows.Scan(&w)
-			out = append(out, w)
-		}
-		return out
-	}
+	words := func(id int64) []string { t.Helper(); return pendingWordsOf(t, f, id) }
 	if w := words(posted[0].ID); len(w) != 0 {
 		t.Errorf("a deferred post's words before its fan-out: %v", w)
 	}

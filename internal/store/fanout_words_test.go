@@ -2,12 +2,13 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-func pendingWordsOf(t *testing.T, f *counterFixture, id int64) []string {
+func pendingWordsOf(t testing.TB, f *counterFixture, id int64) []string {
 	t.Helper()
 	rows, err := f.s.read.QueryContext(context.Background(), `SELECT word FROM status_words WHERE status_id = ? ORDER BY word`, id)
 	if err != nil {
@@ -113,4 +114,41 @@ func TestPendingFanOutsWithoutAJobGetOne(t *testing.T) {
 	if js, _ := f.s.JobStats(ctx); js.Pending != 1 {
 		t.Errorf("%d jobs pending; want the one added", js.Pending)
 	}
+}
+
+// Whatever a pending row's words hold (only pendingWords writes them, but a
+// database edited by hand or damaged may hold anything), the fan-out job
+// goes on: the other statuses are written, and only text becomes a word.
+func FuzzPendingWords(f *testing.F) {
+	for _, seed := range []string{`["hello","world"]`, `[`, `[null]`, `[1,{"a":2},["x"]]`, `"text"`, `{}`, ``, `[""]`} {
+		f.Add(seed)
+	}
+	fx := newCounterFixture(f, 2)
+	ctx := context.Background()
+	a, fan := fx.accounts[0], fx.accounts[1]
+	if _, err := fx.s.Follow(ctx, fx.id(), fan, a, FollowOptions{ShowReblogs: true}, time.Now()); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, words string) {
+		bad := &Status{ID: fx.id(), URI: "https://example.test/s/bad" + strconv.FormatInt(fx.next.Load(), 10), AccountID: a, Local: true, Visibility: Public, CreatedAt: time.Now()}
+		good := &Status{ID: fx.id(), URI: "https://example.test/s/good" + strconv.FormatInt(fx.next.Load(), 10), AccountID: a, Local: true, Visibility: Public, CreatedAt: time.Now()}
+		for _, st := range []*Status{bad, good} {
+			if err := fx.s.CreateStatus(ctx, NewStatus{Status: st, DeferFanOut: true, Words: []string{"kept"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := fx.s.write.ExecContext(ctx, `UPDATE fanout_pending SET words = ? WHERE status_id = ?`, words, bad.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := fx.s.FanOutPending(ctx); err != nil {
+			t.Fatalf("words %q stopped the fan-out: %v", words, err)
+		}
+		var home int
+		if err := fx.s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM home_feed WHERE account_id = ? AND status_id IN (?, ?)`, fan, bad.ID, good.ID).Scan(&home); err != nil || home != 2 {
+			t.Errorf("words %q: %d of 2 statuses reached the follower (%v)", words, home, err)
+		}
+		if w := pendingWordsOf(t, fx, good.ID); len(w) != 1 || w[0] != "kept" {
+			t.Errorf("words %q: the other status's words are %v", words, w)
+		}
+	})
 }

@@ -66,27 +66,16 @@ func TestTimelinePlansSeekAndNeverSort(t *testing.T) {
 // explain returns the plan's lines of the outer loop, outermost first.
 func explain(t *testing.T, s *Store, q string, args []any) string {
 	t.Helper()
-	rows, err := s.read.db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var lines []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		if parent == 0 {
-			lines = append(lines, detail)
-		}
-	}
-	return strings.Join(lines, "\n")
+	return planLines(t, s, q, args, true)
 }
 
 // explainAll returns every line of the plan, subqueries' included.
 func explainAll(t *testing.T, s *Store, q string, args []any) string {
+	t.Helper()
+	return planLines(t, s, q, args, false)
+}
+
+func planLines(t *testing.T, s *Store, q string, args []any, outerOnly bool) string {
 	t.Helper()
 	rows, err := s.read.db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
 	if err != nil {
@@ -100,7 +89,9 @@ func explainAll(t *testing.T, s *Store, q string, args []any) string {
 		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
 			t.Fatal(err)
 		}
-		lines = append(lines, detail)
+		if parent == 0 || !outerOnly {
+			lines = append(lines, detail)
+		}
 	}
 	return strings.Join(lines, "\n")
 }

@@ -174,34 +174,27 @@ func createStatus(ctx context.Context, tx *writeTx, n NewStatus) error {
 			return fmt.Errorf("idempotency key: %w", err)
 		}
 	}
-	if onRead {
-		// Followers read it at home time (HomeTimeline): only the rows a
-		// follow does not give are written.
+	if onRead || deferred {
+		// Only the rows the post's answer must show: followers read it at
+		// home time (onRead), or get it from the fan-out job (deferred).
 		if err := fanOutSelf(ctx, tx, st, n.FeedAccounts); err != nil {
 			return err
 		}
-	} else if deferred {
-		if err := fanOutSelf(ctx, tx, st, n.FeedAccounts); err != nil {
-			return err
-		}
+	} else if err := fanOut(ctx, tx, st, n.FeedAccounts); err != nil {
+		return err
+	}
+	if deferred {
 		// The status waits with every other deferred one; one job writes
-		// them all, and one is enqueued only when none is waiting unclaimed
-		// (one running may have read its batch already) and due as soon: a
-		// job backing off after a failure must not hold every post back.
+		// them all. A job backing off after a failure must not hold every
+		// post back, so one is enqueued unless one waits due as soon.
 		if _, err := tx.ExecContext(ctx, `INSERT INTO fanout_pending (author_id, status_id, words) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			st.AccountID, st.ID, pendingWords(n.Words)); err != nil {
 			return fmt.Errorf("fan-out: %w", err)
 		}
-		payload, _ := json.Marshal(FanOutPayload{Pending: true})
 		now := time.Now()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (kind, payload, host, run_at, created_at)
-			SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_host
-				WHERE host = ? AND kind = ? AND state = 'pending' AND lease_until = 0 AND run_at <= ?)`,
-			KindFanOut, string(payload), fanOutHost, ms(now.Add(fanOutDelay)), ms(now), fanOutHost, KindFanOut, ms(now.Add(fanOutDelay))); err != nil {
-			return fmt.Errorf("enqueue fan-out: %w", err)
+		if _, err := enqueueFanOut(ctx, tx, now.Add(fanOutDelay), now.Add(fanOutDelay)); err != nil {
+			return err
 		}
-	} else if err := fanOut(ctx, tx, st, n.FeedAccounts); err != nil {
-		return err
 	}
 	if n.Federate != nil {
 		if err := enqueueIfRemoteAudience(ctx, tx, *n.Federate, st); err != nil {
@@ -241,11 +234,19 @@ func fannedOutOnRead(ctx context.Context, tx *writeTx, st *Status) (bool, error)
 // job will take them within a minute: after a job was buried, or backs off for hours,
 // with no post since to enqueue another. It reports whether it did.
 func (s *Store) EnsureFanOutJob(ctx context.Context, now time.Time) (bool, error) {
+	return enqueueFanOut(ctx, s.write, now, now.Add(time.Minute))
+}
+
+// enqueueFanOut enqueues the fan-out job, due at runAt, when statuses are
+// pending and no job waits unclaimed due by dueBy (a running one may have
+// read its batch already). It reports whether it did.
+func enqueueFanOut(ctx context.Context, x execer, runAt, dueBy time.Time) (bool, error) {
 	payload, _ := json.Marshal(FanOutPayload{Pending: true})
-	res, err := s.write.ExecContext(ctx, `INSERT INTO jobs (kind, payload, host, run_at, created_at)
+	res, err := x.ExecContext(ctx, `INSERT INTO jobs (kind, payload, host, run_at, created_at)
 		SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM fanout_pending)
-		AND NOT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_host WHERE host = ? AND kind = ? AND state = 'pending' AND run_at <= ?)`,
-		KindFanOut, string(payload), fanOutHost, ms(now), ms(now), fanOutHost, KindFanOut, ms(now.Add(time.Minute)))
+		AND NOT EXISTS (SELECT 1 FROM jobs INDEXED BY jobs_host
+			WHERE host = ? AND kind = ? AND state = 'pending' AND lease_until = 0 AND run_at <= ?)`,
+		KindFanOut, string(payload), fanOutHost, ms(runAt), ms(time.Now()), fanOutHost, KindFanOut, ms(dueBy))
 	if err != nil {
 		return false, fmt.Errorf("enqueue fan-out: %w", err)
 	}
