@@ -179,6 +179,9 @@ var (
 // setShared sets a canonical header key to one of the shared values above.
 func setShared(h http.Header, canonicalKey string, v []string) { h[canonicalKey] = v[:len(v):len(v)] }
 
+// CORS is cors for routes mounted outside the API's mux (streaming).
+func CORS(next http.Handler) http.Handler { return cors(next) }
+
 func cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()

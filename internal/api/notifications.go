@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/rampart-social/rampart/internal/social"
@@ -17,7 +18,7 @@ type Notification struct {
 	Status    *Status `json:"status,omitempty"`
 }
 
-func (a *API) renderNotifications(r *http.Request, viewer int64, list []store.Notification) ([]Notification, error) {
+func (a *API) renderNotifications(ctx context.Context, viewer int64, list []store.Notification) ([]Notification, error) {
 	var statusIDs, accountIDs []int64
 	for _, n := range list {
 		accountIDs = append(accountIDs, n.FromAccountID)
@@ -25,7 +26,7 @@ func (a *API) renderNotifications(r *http.Request, viewer int64, list []store.No
 			statusIDs = append(statusIDs, n.StatusID)
 		}
 	}
-	b, err := a.load(r.Context(), viewer, statusIDs, accountIDs)
+	b, err := a.load(ctx, viewer, statusIDs, accountIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +90,7 @@ func (a *API) notifications(w http.ResponseWriter, r *http.Request, c *Caller) {
 		a.serviceError(w, r, err)
 		return
 	}
-	out, err := a.renderNotifications(r, viewerID(c), list)
+	out, err := a.renderNotifications(r.Context(), viewerID(c), list)
 	if err != nil {
 		a.serviceError(w, r, err)
 		return
@@ -113,7 +114,7 @@ func (a *API) notification(w http.ResponseWriter, r *http.Request, c *Caller) {
 		a.socialError(w, r, err)
 		return
 	}
-	out, err := a.renderNotifications(r, viewerID(c), []store.Notification{*n})
+	out, err := a.renderNotifications(r.Context(), viewerID(c), []store.Notification{*n})
 	if err != nil || len(out) == 0 {
 		writeError(w, http.StatusNotFound, "Record not found")
 		return

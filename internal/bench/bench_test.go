@@ -1561,7 +1561,7 @@ func seed(ctx context.Context, dbPath, base string, numStatuses int) (*dataset, 
 		if ev.to == ev.from {
 			continue
 		}
-		if err := st.CreateNotification(ctx, &store.Notification{ID: ids.Next(), AccountID: accounts[ev.to].ID,
+		if _, err := st.CreateNotification(ctx, &store.Notification{ID: ids.Next(), AccountID: accounts[ev.to].ID,
 			FromAccountID: accounts[ev.from].ID, Type: ev.typ, StatusID: ev.status, CreatedAt: ev.at}); err != nil {
 			return nil, err
 		}

@@ -49,6 +49,8 @@ type Config struct {
 	Debug     Debug    `toml:"debug"`
 	// Federation is ActivityPub with other servers.
 	Federation Federation `toml:"federation"`
+	// Streaming is the streaming API (WebSocket and server-sent events).
+	Streaming Streaming `toml:"streaming"`
 
 	instanceURL    *url.URL
 	mediaURL       *url.URL
@@ -160,6 +162,25 @@ type Federation struct {
 	TestHosts []string `toml:"test_hosts"`
 }
 
+// Streaming bounds the streaming API's connections.
+type Streaming struct {
+	// PublicWithoutToken lets anonymous clients read the public and hashtag
+	// streams. Off, as on Mastodon since 4.2: every stream needs a token.
+	PublicWithoutToken bool `toml:"public_without_token"`
+	// MaxPerToken and MaxPerAccount bound the open streams of one access
+	// token and of one account; MaxConnections the whole instance's.
+	MaxPerToken    int `toml:"max_per_token"`
+	MaxPerAccount  int `toml:"max_per_account"`
+	MaxConnections int `toml:"max_connections"`
+	// SendQueue is how many events wait for a slow client before its stream
+	// is closed.
+	SendQueue int `toml:"send_queue"`
+	// PingInterval is how often a WebSocket is pinged (and a server-sent
+	// events stream sent a comment); a socket that answers neither of two
+	// pings is closed.
+	PingInterval Duration `toml:"ping_interval"`
+}
+
 // Federation modes.
 const (
 	FederationBlocklist = "blocklist"
@@ -203,6 +224,8 @@ func Defaults() Config {
 		Database:   Database{Driver: "sqlite", Path: "rampart.db"},
 		Log:        Log{Level: "info"},
 		Federation: Federation{AuthorizedFetch: true, Mode: FederationBlocklist},
+		Streaming: Streaming{MaxPerToken: 8, MaxPerAccount: 16, MaxConnections: 10000, SendQueue: 64,
+			PingInterval: Duration(30 * time.Second)},
 	}
 }
 

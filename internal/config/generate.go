@@ -201,4 +201,18 @@ mode = "{{.D.Federation.Mode}}"
 # Hosts (host or host:port) reached over http and at any address: for tests
 # between instances on one machine only. Warned about in prod.
 test_hosts = []
+
+[streaming]
+# Let clients without a token read the public and hashtag streams (off, as
+# on Mastodon since 4.2).
+public_without_token = {{.D.Streaming.PublicWithoutToken}}
+# Open streams allowed per access token, per account and in all; one more
+# is closed at once with code 4029.
+max_per_token = {{.D.Streaming.MaxPerToken}}
+max_per_account = {{.D.Streaming.MaxPerAccount}}
+max_connections = {{.D.Streaming.MaxConnections}}
+# Events waiting for a slow client before its stream is closed (code 4008).
+send_queue = {{.D.Streaming.SendQueue}}
+# How often a WebSocket is pinged; one that misses two pongs is closed.
+ping_interval = "{{text .D.Streaming.PingInterval}}"
 `))

@@ -168,6 +168,7 @@ func (c *Config) validate() error {
 	}
 	c.validateDebug(dev, bad, warn)
 	c.validateFederation(dev, bad, warn)
+	c.validateStreaming(bad)
 	switch c.Log.Format {
 	case "", "json", "text":
 	default:
@@ -356,4 +357,28 @@ func parseOrigin(raw string, dev bool) (*url.URL, error) {
 		return nil, fmt.Errorf("%q: scheme must be https", raw)
 	}
 	return u, nil
+}
+
+// validateStreaming keeps the stream limits within what one process serves.
+func (c *Config) validateStreaming(bad func(string, string, ...any)) {
+	st := c.Streaming
+	for _, l := range []struct {
+		key      string
+		v, lo, hi int
+	}{
+		{"streaming.max_per_token", st.MaxPerToken, 1, 1000},
+		{"streaming.max_per_account", st.MaxPerAccount, 1, 10000},
+		{"streaming.max_connections", st.MaxConnections, 1, 1000000},
+		{"streaming.send_queue", st.SendQueue, 1, 4096},
+	} {
+		if l.v < l.lo || l.v > l.hi {
+			bad(l.key, "%d is outside %d-%d", l.v, l.lo, l.hi)
+		}
+	}
+	if st.MaxPerAccount < st.MaxPerToken {
+		bad("streaming.max_per_account", "%d is below streaming.max_per_token (%d)", st.MaxPerAccount, st.MaxPerToken)
+	}
+	if d := st.PingInterval.D(); d < time.Second || d > 5*time.Minute {
+		bad("streaming.ping_interval", "%s is outside 1s-5m", d)
+	}
 }

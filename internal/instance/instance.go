@@ -19,6 +19,7 @@ import (
 	"github.com/rampart-social/rampart/internal/buildinfo"
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/delivery"
+	"github.com/rampart-social/rampart/internal/events"
 	"github.com/rampart-social/rampart/internal/federation"
 	"github.com/rampart-social/rampart/internal/health"
 	"github.com/rampart-social/rampart/internal/httpsec"
@@ -37,6 +38,7 @@ import (
 	"github.com/rampart-social/rampart/internal/session"
 	"github.com/rampart-social/rampart/internal/social"
 	"github.com/rampart-social/rampart/internal/store"
+	"github.com/rampart-social/rampart/internal/streaming"
 	"github.com/rampart-social/rampart/internal/web"
 )
 
@@ -50,6 +52,7 @@ type Instance struct {
 	media    *media.Service
 	remote   *remote.Accounts
 	jobs     []*jobs.Runner // local work, deliveries, received activities
+	hub      *streaming.Hub
 	handler  http.Handler
 }
 
@@ -109,7 +112,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	// server holds none of the local work.
 	received := jobs.New(st, log, jobs.Options{Workers: inboxWorkers})
 	wake := func() { runner.Wake(); deliveries.Wake() }
-	so := social.New(cfg, st, ids, remoteAccounts).WithJobs(wake)
+	// Committed changes reach the live streams through one bus.
+	bus := events.NewBus(log)
+	so := social.New(cfg, st, ids, remoteAccounts).WithJobs(wake).WithEvents(bus)
 	acc.WithJobs(wake)
 	runner.Handle(store.KindFanOut, so.FanOutJob)
 	runner.Handle(store.KindPublish, outbox.New(st, so, acc, outbox.NewRenderer(cfg), log, deliveries.Wake).Job)
@@ -124,7 +129,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		return nil, err
 	}
 	ms := media.New(cfg, st, storage, ids, log)
-	api.New(api.Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: so, Media: ms}).Register(mux)
+	clientAPI := api.New(api.Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: so, Media: ms})
+	clientAPI.Register(mux)
+	hub := streaming.New(streaming.Deps{Config: cfg, Log: log, OAuth: oa, Social: so, Entities: clientAPI.Entities(), Bus: bus})
+	hub.Register(mux)
 	federation.New(federation.Deps{Config: cfg, Log: log, Accounts: so, Notes: so, Keys: acc, Blocks: so, Fetcher: fetcher,
 		Received: inbox.NewQueue(st, received.Wake)}).Register(mux)
 	healthz := health.Handler(st, log)
@@ -135,7 +143,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	}
 	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: ms.Handler(log, api.IsPath), Health: healthz,
 		ErrorPage: pages.ErrorPage, IsAPI: api.IsPath, APIError: api.WriteError})
-	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, remote: remoteAccounts, jobs: []*jobs.Runner{runner, deliveries, received}, handler: h}, nil
+	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, remote: remoteAccounts, jobs: []*jobs.Runner{runner, deliveries, received}, hub: hub, handler: h}, nil
 }
 
 // Accounts is the account service (the admin CLI uses it).
@@ -183,6 +191,8 @@ func (i *Instance) Serve(ctx context.Context, ln net.Listener) error {
 		})
 	}
 	_ = bg.Go("janitor", func() error { i.janitor(jctx); return nil })
+	// Streams end (1001) when serving stops.
+	_ = bg.Go("streaming hub", func() error { return i.hub.Run(jctx) })
 	// The job runner stops with serving; jobs in hand finish or are put
 	// back, and what is left runs at the next start.
 	for _, r := range i.jobs {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/events"
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/sanitize"
 	"github.com/rampart-social/rampart/internal/store"
@@ -134,6 +135,7 @@ func (s *Service) RemoteReblog(ctx context.Context, acc *store.Account, statusID
 		}
 		return err
 	}
+	s.emitCreated(rb, false)
 	return s.notify(ctx, orig.AccountID, acc.ID, "reblog", orig.ID)
 }
 
@@ -150,7 +152,15 @@ func (s *Service) RemoteDeleteStatus(ctx context.Context, acc *store.Account, ur
 	if st.AccountID != acc.ID || st.Local {
 		return ErrForbidden
 	}
-	return s.store.DeleteStatus(ctx, st, nil)
+	mentioned, err := s.store.MentionedAccounts(ctx, []int64{st.ID})
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteStatus(ctx, st, nil); err != nil {
+		return err
+	}
+	s.emitDeleted(st, mentioned[st.ID])
+	return nil
 }
 
 // RemoteBlock is a remote account's Block of a local one: follows both
@@ -167,6 +177,7 @@ func (s *Service) RemoteUnblock(ctx context.Context, acc, target *store.Account)
 // RemoteStatusArrived tells local people of a new remote status: those it
 // mentions, and the author's followers who asked to hear of its posts.
 func (s *Service) RemoteStatusArrived(ctx context.Context, st *store.Status, mentioned []int64) error {
+	s.emitCreated(st, false) // a remote status's home rows are written with it
 	for _, m := range mentioned {
 		if err := s.notify(ctx, m, st.AccountID, "mention", st.ID); err != nil {
 			return err
@@ -199,6 +210,7 @@ func (s *Service) RemoteAccountDeleted(ctx context.Context, acc *store.Account) 
 // RemoteStatusEdited tells the local people who favourited or boosted a
 // remote status that it was edited.
 func (s *Service) RemoteStatusEdited(ctx context.Context, st *store.Status) error {
+	s.emit(events.Event{Kind: events.StatusEdited, Status: st.ID, Account: st.AccountID})
 	who, err := s.store.AccountsWhoInteracted(ctx, st.ID)
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/events"
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/jobs"
 	"github.com/rampart-social/rampart/internal/remote"
@@ -30,6 +31,8 @@ type Service struct {
 	// wakeJobs tells the job runner a job was committed; nil: no runner,
 	// and every fan-out is done in the request.
 	wakeJobs func()
+	// events takes each committed change live streams show; nil: none.
+	events events.Publisher
 }
 
 // inlineFanOut is the most followers whose home timelines a post fills in
@@ -105,8 +108,12 @@ func (s *Service) notify(ctx context.Context, to, from int64, typ string, status
 	if to == from {
 		return nil
 	}
-	return s.store.CreateNotification(ctx, &store.Notification{ID: s.ids.Next(), AccountID: to, FromAccountID: from,
-		Type: typ, StatusID: status, CreatedAt: s.now().UTC()})
+	n := &store.Notification{ID: s.ids.Next(), AccountID: to, FromAccountID: from, Type: typ, StatusID: status, CreatedAt: s.now().UTC()}
+	stored, err := s.store.CreateNotification(ctx, n)
+	if stored {
+		s.emit(events.Event{Kind: events.NotificationCreated, Notification: n.ID, Account: to})
+	}
+	return err
 }
 
 // localAccount loads a usable account by id (pending and disabled ones do not exist to others).
@@ -135,7 +142,15 @@ func (s *Service) FanOutJob(ctx context.Context, payload []byte) error {
 		return jobs.Permanent(fmt.Errorf("fan-out payload %q", payload))
 	}
 	if p.Pending || p.Author > 0 {
-		return s.store.FanOutPending(ctx)
+		return s.store.FanOutPendingEach(ctx, func(status, author int64) {
+			s.emit(events.Event{Kind: events.StatusCreated, Status: status, Account: author, Reach: events.ReachFollowers})
+		})
 	}
-	return s.store.FanOutToFollowers(ctx, p.Status)
+	if err := s.store.FanOutToFollowers(ctx, p.Status); err != nil {
+		return err
+	}
+	if st, err := s.store.StatusByID(ctx, p.Status); err == nil {
+		s.emit(events.Event{Kind: events.StatusCreated, Status: st.ID, Account: st.AccountID, Reach: events.ReachFollowers})
+	}
+	return nil
 }

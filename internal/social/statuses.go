@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/events"
 	"github.com/rampart-social/rampart/internal/remote"
 	"github.com/rampart-social/rampart/internal/store"
 	"github.com/rampart-social/rampart/internal/text"
@@ -214,6 +215,7 @@ func (s *Service) Post(ctx context.Context, author *store.Account, user *store.U
 		return nil, err
 	}
 	s.published()
+	s.emitCreated(st, deferred)
 	for _, m := range r.local {
 		if err := s.notify(ctx, m, author.ID, "mention", st.ID); err != nil {
 			return nil, err
@@ -299,6 +301,7 @@ func (s *Service) Edit(ctx context.Context, author *store.Account, id int64, p E
 		return nil, err
 	}
 	s.published()
+	s.emit(events.Event{Kind: events.StatusEdited, Status: st.ID, Account: st.AccountID})
 	who, err := s.store.AccountsWhoInteracted(ctx, st.ID)
 	if err != nil {
 		return nil, err
@@ -335,14 +338,15 @@ func (s *Service) Delete(ctx context.Context, author *store.Account, id int64) (
 // a Delete for a post, an Undo of its Announce for a reblog.
 func (s *Service) deleteStatus(ctx context.Context, author *store.Account, st *store.Status) error {
 	p := store.Publish{Activity: "Delete", Actor: author.ID, Status: st.ID, URI: st.URI, Visibility: st.Visibility}
+	var mentioned map[int64][]int64
 	if st.ReblogOfID != 0 {
 		p.Activity = "UndoAnnounce"
 		if orig, err := s.store.StatusByID(ctx, st.ReblogOfID); err == nil {
 			p.Object, p.Target = orig.URI, orig.AccountID
 		}
 	} else {
-		mentioned, err := s.store.MentionedAccounts(ctx, []int64{st.ID})
-		if err != nil {
+		var err error
+		if mentioned, err = s.store.MentionedAccounts(ctx, []int64{st.ID}); err != nil {
 			return err
 		}
 		if p.Audience, err = s.remoteAudience(ctx, mentioned[st.ID]); err != nil {
@@ -353,6 +357,7 @@ func (s *Service) deleteStatus(ctx context.Context, author *store.Account, st *s
 		return err
 	}
 	s.published()
+	s.emitDeleted(st, mentioned[st.ID])
 	return nil
 }
 
@@ -504,6 +509,7 @@ func (s *Service) Reblog(ctx context.Context, viewer *store.Account, id int64, v
 		return nil, err
 	}
 	s.published()
+	s.emitCreated(rb, deferred)
 	if err := s.notify(ctx, orig.AccountID, viewer.ID, "reblog", orig.ID); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -292,4 +293,28 @@ func (s *Store) DeleteAccountSessions(ctx context.Context, accountID int64) erro
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) error {
 	_, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, ms(now))
 	return err
+}
+
+// LiveTokens lists those of ids that still grant access: not revoked, and
+// for a user's token, its user neither disabled nor pending. Streams ask
+// this once a second for all their tokens together.
+func (s *Store) LiveTokens(ctx context.Context, ids []int64) (map[int64]bool, error) {
+	live := make(map[int64]bool, len(ids))
+	if len(ids) == 0 {
+		return live, nil
+	}
+	all, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	got, err := s.queryIDs(ctx, `SELECT t.id FROM json_each(?) v JOIN oauth_tokens t ON t.id = v.value
+		LEFT JOIN users u ON u.account_id = t.account_id
+		WHERE t.account_id IS NULL OR (u.disabled = 0 AND u.approved = 1)`, string(all))
+	if err != nil {
+		return nil, fmt.Errorf("live tokens: %w", err)
+	}
+	for _, id := range got {
+		live[id] = true
+	}
+	return live, nil
 }

@@ -289,8 +289,14 @@ const (
 // write transaction, so two runs at once never write one twice; running it
 // again (a retried job) writes nothing new.
 func (s *Store) FanOutPending(ctx context.Context) error {
+	return s.FanOutPendingEach(ctx, nil)
+}
+
+// FanOutPendingEach is FanOutPending, calling written (when not nil) for
+// each status of a batch once the batch is committed.
+func (s *Store) FanOutPendingEach(ctx context.Context, written func(status, author int64)) error {
 	for {
-		done, err := s.fanOutPendingBatch(ctx)
+		done, err := s.fanOutPendingBatch(ctx, written)
 		if err != nil {
 			return fmt.Errorf("fan out pending statuses: %w", err)
 		}
@@ -307,7 +313,7 @@ const pendingBatchSQL = `SELECT p.author_id, p.status_id, COALESCE(a.followers_c
 	FROM fanout_pending p INDEXED BY fanout_pending_status
 	LEFT JOIN account_stats a ON a.account_id = p.author_id ORDER BY p.status_id LIMIT ?`
 
-func (s *Store) fanOutPendingBatch(ctx context.Context) (done bool, err error) {
+func (s *Store) fanOutPendingBatch(ctx context.Context, written func(status, author int64)) (done bool, err error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
@@ -364,7 +370,15 @@ func (s *Store) fanOutPendingBatch(ctx context.Context) (done bool, err error) {
 			return false, err
 		}
 	}
-	return false, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return false, err
+	}
+	if written != nil {
+		for _, p := range batch {
+			written(p.status, p.author)
+		}
+	}
+	return false, nil
 }
 
 // FanOutToFollowers puts a status into its author's followers' home

@@ -1,5 +1,12 @@
 package store
 
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
 // Visibility of a status.
 type Visibility int
 
@@ -21,18 +28,62 @@ const (
 // viewer is mentioned in it. A reblog is visible only when the reblogged
 // status is visible too.
 func visibleSQL(s string, viewer int64) (string, []any) {
+	q := visibleSQLFor(s, "?")
+	args := make([]any, strings.Count(q, "?"))
+	for i := range args {
+		args[i] = viewer
+	}
+	return q, args
+}
+
+// visibleSQLFor is the rule with the viewer as the SQL expression v (a
+// bound parameter, or a column when one statement asks for many viewers).
+func visibleSQLFor(s, v string) string {
+	unseen := strings.ReplaceAll(unseenAccountsSQL, "?", v)
 	one := `(` + s + `.visibility IN (0, 1)
-		OR ` + s + `.account_id = ?
-		OR (` + s + `.visibility = 2 AND EXISTS (SELECT 1 FROM follows vf WHERE vf.account_id = ? AND vf.target_account_id = ` + s + `.account_id))
-		OR EXISTS (SELECT 1 FROM mentions vm WHERE vm.status_id = ` + s + `.id AND vm.account_id = ?))
-		AND ` + s + `.account_id NOT IN ` + unseenAccountsSQL
-	args := []any{viewer, viewer, viewer, viewer, viewer}
+		OR ` + s + `.account_id = ` + v + `
+		OR (` + s + `.visibility = 2 AND EXISTS (SELECT 1 FROM follows vf WHERE vf.account_id = ` + v + ` AND vf.target_account_id = ` + s + `.account_id))
+		OR EXISTS (SELECT 1 FROM mentions vm WHERE vm.status_id = ` + s + `.id AND vm.account_id = ` + v + `))
+		AND ` + s + `.account_id NOT IN ` + unseen
 	// The reblogged status, when there is one, must pass the same rule.
 	orig := `(` + s + `.reblog_of_id IS NULL OR EXISTS (SELECT 1 FROM statuses vo WHERE vo.id = ` + s + `.reblog_of_id AND ` +
-		`(vo.visibility IN (0, 1) OR vo.account_id = ? OR (vo.visibility = 2 AND EXISTS (SELECT 1 FROM follows vf2 WHERE vf2.account_id = ? AND vf2.target_account_id = vo.account_id)))
-		AND vo.account_id NOT IN ` + unseenAccountsSQL + `))`
-	args = append(args, viewer, viewer, viewer, viewer)
-	return "(" + one + ") AND " + orig, args
+		`(vo.visibility IN (0, 1) OR vo.account_id = ` + v + ` OR (vo.visibility = 2 AND EXISTS (SELECT 1 FROM follows vf2 WHERE vf2.account_id = ` + v + ` AND vf2.target_account_id = vo.account_id)))
+		AND vo.account_id NOT IN ` + unseen + `))`
+	return "(" + one + ") AND " + orig
+}
+
+// GoneStatus is what the visibility rule needs of a deleted status, taken
+// before its row went.
+type GoneStatus struct {
+	Author     int64
+	Visibility Visibility
+	Mentioned  []int64
+	ReblogOf   int64
+}
+
+// MaySeeGone lists those of viewers who could see a status that is now
+// deleted: the same rule, applied to what the deletion kept of it (its
+// mentions stand in for the table's rows, which went with it).
+func (s *Store) MaySeeGone(ctx context.Context, g GoneStatus, viewers []int64) ([]int64, error) {
+	if len(viewers) == 0 {
+		return nil, nil
+	}
+	mentioned, err := json.Marshal(append([]int64{}, g.Mentioned...))
+	if err != nil {
+		return nil, err
+	}
+	who, err := json.Marshal(viewers)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.queryIDs(ctx, `WITH mentions(status_id, account_id) AS (SELECT 0, value FROM json_each(?))
+		SELECT v.value FROM json_each(?) v,
+			(SELECT 0 AS id, ? AS account_id, ? AS visibility, NULLIF(?, 0) AS reblog_of_id) g
+		WHERE `+visibleSQLFor("g", "v.value"), string(mentioned), string(who), g.Author, int(g.Visibility), g.ReblogOf)
+	if err != nil {
+		return nil, fmt.Errorf("who saw a deleted status: %w", err)
+	}
+	return ids, nil
 }
 
 // unseenAccountsSQL is the accounts whose statuses the viewer (both ? are

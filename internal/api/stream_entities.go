@@ -1,0 +1,85 @@
+package api
+
+import (
+	"bytes"
+	"context"
+
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// Entities renders what the streaming API sends: the very entities this
+// API returns, for each viewer, encoded as the REST responses are.
+type Entities struct{ a *API }
+
+// Entities returns the renderer streams use.
+func (a *API) Entities() Entities { return Entities{a: a} }
+
+// Statuses renders status id for each of viewers. Viewers who see it alike
+// (the same favourite, reblog, bookmark and pin flags, none its author)
+// share one encoding. A status gone meanwhile renders for nobody.
+func (e Entities) Statuses(ctx context.Context, id int64, viewers []int64) (map[int64][]byte, error) {
+	out := make(map[int64][]byte, len(viewers))
+	if len(viewers) == 0 {
+		return out, nil
+	}
+	b, err := e.a.load(ctx, viewers[0], []int64{id}, nil)
+	if err != nil {
+		return nil, err
+	}
+	st, ok := b.statuses[id]
+	if !ok {
+		return out, nil
+	}
+	all := make([]int64, 0, 2)
+	for sid := range b.statuses {
+		all = append(all, sid)
+	}
+	type look struct {
+		author bool
+		flags  [2]store.ViewerFlags // the status's, and the reblogged one's
+	}
+	shared := map[look][]byte{}
+	for _, v := range viewers {
+		if b.flags, err = e.a.store.ViewerFlagsFor(ctx, v, all); err != nil {
+			return nil, err
+		}
+		if st.ApplicationID != 0 && st.AccountID == v && b.apps[st.ApplicationID] == nil {
+			if b.apps, err = e.a.store.AppsByIDs(ctx, []int64{st.ApplicationID}); err != nil {
+				return nil, err
+			}
+		}
+		l := look{author: st.AccountID == v, flags: [2]store.ViewerFlags{b.flags[id], b.flags[st.ReblogOfID]}}
+		if enc, ok := shared[l]; ok && !l.author {
+			out[v] = enc
+			continue
+		}
+		entity, ok := e.a.statusFrom(b, st, v)
+		if !ok {
+			return out, nil
+		}
+		enc, err := compactJSON(entity)
+		if err != nil {
+			return nil, err
+		}
+		shared[l] = enc
+		out[v] = enc
+	}
+	return out, nil
+}
+
+// Notification renders one of viewer's notifications; nil when it (or its
+// status) is no longer viewer's to see.
+func (e Entities) Notification(ctx context.Context, viewer int64, n *store.Notification) ([]byte, error) {
+	list, err := e.a.renderNotifications(ctx, viewer, []store.Notification{*n})
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	return compactJSON(list[0])
+}
+
+// compactJSON is encodeJSON without its newline: a stream payload is one
+// line.
+func compactJSON(v any) ([]byte, error) {
+	b, err := encodeJSON(v)
+	return bytes.TrimSuffix(b, []byte("\n")), err
+}

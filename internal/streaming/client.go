@@ -1,0 +1,164 @@
+package streaming
+
+import (
+	"sync"
+)
+
+// Close codes a stream ends with (docs/streaming.md). 1001 and 1009 are
+// RFC 6455's; the 4000s are Rampart's own.
+const (
+	closeGoingAway    = 1001 // the server is shutting down
+	closeTooBig       = 1009 // a client frame over maxClientMessage
+	closeRevoked      = 4001 // the token was revoked, or its account disabled
+	closeMissedPongs  = 4002 // two pings went unanswered
+	closeSlowConsumer = 4008 // the send queue filled: the client does not read
+	closeTooMany      = 4029 // over a connection limit
+)
+
+// client is one open stream connection (a WebSocket, or a server-sent
+// events response) and its subscriptions.
+type client struct {
+	viewer int64 // the account; 0 for an anonymous client
+	token  int64 // the access token's id; 0 for an anonymous client
+	// notifications: the token may read notifications, which the user
+	// stream then carries too (as on Mastodon).
+	notifications bool
+	sse           bool
+
+	mu      sync.Mutex
+	streams map[stream]struct{}
+	queue   [][]byte // encoded frames waiting to be sent
+	limit   int      // the queue's bound
+	ping    bool     // a ping is due
+	writing bool     // a writer is draining the queue
+	closed  bool
+	code    int
+	reason  string
+	done    chan struct{} // closed when the client is
+	// wake starts (WebSocket) or wakes (server-sent events) the writer.
+	wake func()
+	// onClose, when set, ends the connection once the client is closed.
+	onClose func()
+}
+
+func newClient(limit int) *client {
+	return &client{streams: map[stream]struct{}{}, limit: limit, done: make(chan struct{})}
+}
+
+// maxStreams bounds the subscriptions of one WebSocket.
+const maxStreams = 32
+
+// subscribe adds s; false when the socket has maxStreams already.
+func (c *client) subscribe(s stream) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.streams[s]; !ok && len(c.streams) >= maxStreams {
+		return false
+	}
+	c.streams[s] = struct{}{}
+	return true
+}
+
+func (c *client) unsubscribe(s stream) {
+	c.mu.Lock()
+	delete(c.streams, s)
+	c.mu.Unlock()
+}
+
+// subscribed lists the client's streams now.
+func (c *client) subscribed() []stream {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]stream, 0, len(c.streams))
+	for s := range c.streams {
+		out = append(out, s)
+	}
+	return out
+}
+
+// send queues a frame without waiting. A client whose queue is full is not
+// reading: it is closed, so that it neither grows memory nor holds back the
+// events of anyone else.
+func (c *client) send(frame []byte) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if len(c.queue) >= c.limit {
+		c.mu.Unlock()
+		c.close(closeSlowConsumer, "too many events waiting: the client does not read")
+		return
+	}
+	c.queue = append(c.queue, frame)
+	c.startWriter()
+}
+
+// schedulePing asks the writer for a ping (a comment line for server-sent
+// events).
+func (c *client) schedulePing() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.ping = true
+	c.startWriter()
+}
+
+// startWriter is called with c.mu held, and releases it.
+func (c *client) startWriter() {
+	start := !c.writing
+	c.writing = true
+	c.mu.Unlock()
+	if start {
+		c.wake()
+	}
+}
+
+// next hands the writer what to send: a ping first, then the oldest frame.
+// When there is nothing, the writer is done until the next wake.
+func (c *client) next() (frame []byte, ping, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		c.writing = false
+		return nil, false, false
+	}
+	if c.ping {
+		c.ping = false
+		return nil, true, true
+	}
+	if len(c.queue) == 0 {
+		c.writing = false
+		c.queue = nil // an idle client holds no array
+		return nil, false, false
+	}
+	frame = c.queue[0]
+	c.queue[0] = nil
+	c.queue = c.queue[1:]
+	return frame, false, true
+}
+
+// close ends the client once, with a close code and reason for the peer.
+func (c *client) close(code int, reason string) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed, c.code, c.reason = true, code, reason
+	c.queue = nil
+	c.mu.Unlock()
+	close(c.done)
+	if c.onClose != nil {
+		c.onClose()
+	}
+}
+
+// closedWith is the code and reason close was given.
+func (c *client) closedWith() (int, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.code, c.reason
+}

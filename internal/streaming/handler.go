@@ -1,0 +1,251 @@
+package streaming
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/api"
+	"github.com/rampart-social/rampart/internal/oauth"
+)
+
+// maxClientMessage bounds a client's WebSocket frame: subscribe and
+// unsubscribe messages are a few dozen bytes.
+const maxClientMessage = 4096
+
+// writeWait bounds one write to a client; a client that takes longer is
+// not reading, and is closed.
+const writeWait = 10 * time.Second
+
+// Register mounts the streaming API on mux: the WebSocket, the
+// server-sent events paths and the health check, behind the API's CORS.
+func (h *Hub) Register(mux *http.ServeMux) {
+	mux.Handle("GET /api/v1/streaming/health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write([]byte("OK"))
+	}))
+	mux.Handle("GET /api/v1/streaming", api.CORS(http.HandlerFunc(h.serve)))
+	mux.Handle("GET /api/v1/streaming/{path...}", api.CORS(http.HandlerFunc(h.serve)))
+}
+
+// identity is who a stream reads as.
+type identity struct {
+	token   int64
+	account int64
+	scopes  oauth.Scopes
+	// protocol is the token as it came in Sec-WebSocket-Protocol (masto.js
+	// and browsers send it there), which the handshake must echo.
+	protocol string
+}
+
+var errUnauthorized = errors.New("The access token is invalid")
+
+// authenticate finds the access token (Authorization, the access_token
+// parameter, or for a WebSocket Sec-WebSocket-Protocol) and checks it.
+// No token is an anonymous identity; the session cookie is never read.
+func (h *Hub) authenticate(r *http.Request, ws bool) (*identity, error) {
+	id := &identity{}
+	raw := ""
+	if a := r.Header.Get("Authorization"); a != "" {
+		if len(a) <= 7 || !strings.EqualFold(a[:7], "Bearer ") {
+			return nil, errUnauthorized
+		}
+		raw = strings.TrimSpace(a[7:])
+	} else if q := r.URL.Query().Get("access_token"); q != "" {
+		raw = strings.TrimSpace(q)
+	} else if ws {
+		if p := websocket.Subprotocols(r); len(p) > 0 {
+			raw, id.protocol = p[0], p[0]
+		}
+	}
+	if raw == "" {
+		return id, nil
+	}
+	tok, _, lu, err := h.oauth.Bearer(r.Context(), raw)
+	if errors.Is(err, oauth.ErrInvalidToken) {
+		return nil, errUnauthorized
+	}
+	if err != nil {
+		return nil, err
+	}
+	if lu != nil {
+		if accounts.Usable(lu.User) != nil {
+			return nil, errUnauthorized
+		}
+		id.account = lu.Account.ID
+	}
+	id.token = tok.ID
+	id.scopes, _ = oauth.ParseScopes(tok.Scopes)
+	return id, nil
+}
+
+// allows reports whether the identity may read stream s.
+func (h *Hub) allows(id *identity, s stream) error {
+	if id.token == 0 {
+		if s.isPublic() && h.cfg.PublicWithoutToken {
+			return nil
+		}
+		return errMissingToken
+	}
+	if id.account == 0 && !s.isPublic() {
+		return errNeedsUser
+	}
+	if !id.scopes.AllowsAny(s.scopes()...) {
+		return errScopes
+	}
+	return nil
+}
+
+var (
+	errMissingToken = errors.New("Missing access token")
+	errNeedsUser    = errors.New("This stream requires an authenticated user")
+	errScopes       = errors.New("Access token does not have the required scopes")
+)
+
+func (h *Hub) newClient(id *identity, sse bool) *client {
+	c := newClient(h.cfg.SendQueue)
+	c.viewer, c.token, c.sse = id.account, id.token, sse
+	c.notifications = id.scopes.AllowsAny("read:notifications")
+	return c
+}
+
+// serve answers every streaming path: a WebSocket handshake on
+// /api/v1/streaming, server-sent events on the stream paths.
+func (h *Hub) serve(w http.ResponseWriter, r *http.Request) {
+	ws := websocket.IsWebSocketUpgrade(r)
+	path := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/v1/streaming"), "/")
+	if ws && path != "" {
+		api.WriteError(w, http.StatusNotFound, "A WebSocket connects to /api/v1/streaming")
+		return
+	}
+	id, err := h.authenticate(r, ws)
+	if errors.Is(err, errUnauthorized) {
+		unauthorized(w, err.Error())
+		return
+	}
+	if err != nil {
+		h.log.Error("streaming: checking a token", "err", err)
+		api.WriteError(w, http.StatusServiceUnavailable, "The server could not check the access token; try again")
+		return
+	}
+	if ws {
+		h.serveWebSocket(w, r, id)
+		return
+	}
+	if path == "" {
+		api.WriteError(w, http.StatusBadRequest, "This path is a WebSocket: send an Upgrade request, or read a stream's server-sent events path (/api/v1/streaming/user, …)")
+		return
+	}
+	h.serveEvents(w, r, id, path)
+}
+
+func unauthorized(w http.ResponseWriter, msg string) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="rampart", error="invalid_token"`)
+	api.WriteError(w, http.StatusUnauthorized, msg)
+}
+
+// originAllowed is the WebSocket Origin check. Browsers send Origin on
+// every WebSocket handshake. The instance's own pages are always allowed.
+// Another web origin is allowed only with an access token: streaming reads
+// no cookie, so a page elsewhere has nothing ambient to hijack, and
+// third-party web apps (which hold the user's token) work as on Mastodon.
+// An anonymous socket from another origin, and the opaque "null" origin
+// (sandboxed frames, files), are refused.
+func (h *Hub) originAllowed(r *http.Request, id *identity) bool {
+	o := r.Header.Get("Origin")
+	if o == "" || o == h.instance {
+		return true
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" || u.Path != "" {
+		return false
+	}
+	return id.token != 0
+}
+
+func (h *Hub) serveWebSocket(w http.ResponseWriter, r *http.Request, id *identity) {
+	if !h.originAllowed(r, id) {
+		api.WriteError(w, http.StatusForbidden, "This origin may not open an anonymous stream")
+		return
+	}
+	if id.token != 0 && !id.scopes.AllowsAny("read:statuses", "read:notifications") {
+		unauthorized(w, errScopes.Error())
+		return
+	}
+	var first *stream
+	if name := r.URL.Query().Get("stream"); name != "" {
+		s, err := parseStream(name, r.URL.Query().Get("tag"))
+		if err != nil {
+			api.WriteError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		if err := h.allows(id, s); err != nil {
+			unauthorized(w, err.Error())
+			return
+		}
+		first = &s
+	} else if id.token == 0 && !h.cfg.PublicWithoutToken {
+		unauthorized(w, errMissingToken.Error())
+		return
+	}
+	up := websocket.Upgrader{
+		HandshakeTimeout: writeWait,
+		WriteBufferPool:  &h.pool,
+		CheckOrigin:      func(*http.Request) bool { return true }, // originAllowed decided
+	}
+	if id.protocol != "" {
+		up.Subprotocols = []string{id.protocol}
+	}
+	// The 101 carries the security layer's headers like every response.
+	header := w.Header().Clone()
+	for _, k := range []string{"Content-Type", "Content-Length", "Sec-Websocket-Extensions"} {
+		header.Del(k)
+	}
+	conn, err := up.Upgrade(hijacker{w}, r, header)
+	if err != nil {
+		return // Upgrade answered the client itself
+	}
+	conn.SetReadLimit(maxClientMessage)
+	c := h.newClient(id, false)
+	if first != nil {
+		c.subscribe(*first)
+	}
+	c.wake = func() { h.writers.Go("streaming: writing to a WebSocket", func() error { h.writeSocket(c, conn); return nil }) }
+	c.onClose = func() {
+		// Off the closing goroutine (the hub's, for a slow consumer): the
+		// close frame may wait up to a second for a peer that does not read.
+		h.writers.Go("streaming: closing a WebSocket", func() error {
+			code, reason := c.closedWith()
+			_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+			return conn.Close()
+		})
+	}
+	if code, reason, ok := h.admit(c); !ok {
+		c.close(code, reason)
+		return
+	}
+	// The reading goroutine starts afresh rather than stay on this one,
+	// whose stack grew through the whole request path: an idle socket's
+	// memory is mostly that stack.
+	h.writers.Go("streaming: reading a WebSocket", func() error {
+		defer h.leave(c)
+		h.readSocket(c, conn, id)
+		return nil
+	})
+}
+
+// hijacker lets the WebSocket library take the connection through the
+// request path's writers (http.ResponseController unwraps them).
+type hijacker struct{ http.ResponseWriter }
+
+func (w hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}

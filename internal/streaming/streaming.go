@@ -1,0 +1,460 @@
+// Package streaming is Mastodon's streaming API: live timelines and
+// notifications over a WebSocket (GET /api/v1/streaming, several streams
+// on one socket) or server-sent events (GET /api/v1/streaming/user, …).
+//
+// Events come from one place, the events.Bus the services publish on after
+// each commit; the Hub routes each to the streams that would show it, by
+// asking the same reads the REST API makes (social.(*Service).Shows: the
+// timeline's own rule, bounded to the one status), and renders the same
+// entities (api.Entities) for each subscriber. Nothing here polls the
+// database per connection: the work is per event, plus one query a second
+// for all open streams' tokens (a revoked token or a disabled account ends
+// its streams within a second).
+//
+// Every connection is bounded: per token, per account and in all; the
+// events waiting for it (a client that does not read is closed, never
+// waited for); its frames' size; and its liveness (pings).
+package streaming
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/rampart-social/rampart/internal/api"
+	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/events"
+	"github.com/rampart-social/rampart/internal/oauth"
+	"github.com/rampart-social/rampart/internal/safely"
+	"github.com/rampart-social/rampart/internal/social"
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// Deps are what the streaming API is built from.
+type Deps struct {
+	Config   *config.Config
+	Log      *slog.Logger
+	OAuth    *oauth.Service
+	Social   *social.Service
+	Entities api.Entities
+	Bus      *events.Bus
+}
+
+// Hub holds the open streams and routes events to them.
+type Hub struct {
+	cfg      config.Streaming
+	instance string // the instance's origin, for the WebSocket Origin check
+	log      *slog.Logger
+	oauth    *oauth.Service
+	social   *social.Service
+	entities api.Entities
+	bus      *events.Bus
+	writers  *safely.Group
+	// pool lends WebSockets write buffers only while they write: an idle
+	// socket holds none.
+	pool sync.Pool
+
+	mu        sync.Mutex
+	clients   map[*client]struct{}
+	byToken   map[int64]int
+	byAccount map[int64]int
+	stopping  bool
+}
+
+// New builds the hub; Run starts it.
+func New(d Deps) *Hub {
+	return &Hub{cfg: d.Config.Streaming, instance: d.Config.InstanceURL().Scheme + "://" + d.Config.InstanceURL().Host,
+		log: d.Log, oauth: d.OAuth, social: d.Social, entities: d.Entities, bus: d.Bus, writers: safely.NewGroup(d.Log),
+		clients: map[*client]struct{}{}, byToken: map[int64]int{}, byAccount: map[int64]int{}}
+}
+
+// eventQueue is how many events may wait for the hub before the bus drops
+// them (and logs it).
+const eventQueue = 4096
+
+// Run routes events until ctx ends, then closes every stream (1001) and
+// waits for their writers.
+func (h *Hub) Run(ctx context.Context) error {
+	queue, unsubscribe := h.bus.Subscribe(eventQueue)
+	defer unsubscribe()
+	sweep := time.NewTicker(time.Second)
+	defer sweep.Stop()
+	ping := time.NewTicker(h.cfg.PingInterval.D())
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			h.closeAll(closeGoingAway, "the server is shutting down")
+			h.writers.Wait()
+			return nil
+		case e := <-queue:
+			// Each event's routing is work of its own: a failure or panic
+			// loses that event for the streams, nothing more.
+			if err := safely.Do(h.log, "routing a streaming event", func() error { return h.route(ctx, e) }); err != nil && ctx.Err() == nil {
+				h.log.Error("streaming event not delivered", "kind", string(e.Kind), "err", err)
+			}
+		case <-sweep.C:
+			if err := safely.Do(h.log, "checking streams' tokens", func() error { return h.sweep(ctx) }); err != nil && ctx.Err() == nil {
+				h.log.Error("checking streams' tokens", "err", err)
+			}
+		case <-ping.C:
+			for _, c := range h.snapshot() {
+				c.schedulePing()
+			}
+		}
+	}
+}
+
+// admit registers c unless a limit is reached; the code and reason say
+// which.
+func (h *Hub) admit(c *client) (int, string, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.stopping:
+		return closeGoingAway, "the server is shutting down", false
+	case len(h.clients) >= h.cfg.MaxConnections:
+		h.log.Warn("streaming connection refused: streaming.max_connections reached", "max", h.cfg.MaxConnections)
+		return closeTooMany, "too many streaming connections on this server", false
+	case c.token != 0 && h.byToken[c.token] >= h.cfg.MaxPerToken:
+		return closeTooMany, "too many streaming connections for this access token", false
+	case c.viewer != 0 && h.byAccount[c.viewer] >= h.cfg.MaxPerAccount:
+		return closeTooMany, "too many streaming connections for this account", false
+	}
+	h.clients[c] = struct{}{}
+	if c.token != 0 {
+		h.byToken[c.token]++
+	}
+	if c.viewer != 0 {
+		h.byAccount[c.viewer]++
+	}
+	return 0, "", true
+}
+
+// leave unregisters c.
+func (h *Hub) leave(c *client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.clients[c]; !ok {
+		return
+	}
+	delete(h.clients, c)
+	if c.token != 0 {
+		if h.byToken[c.token]--; h.byToken[c.token] <= 0 {
+			delete(h.byToken, c.token)
+		}
+	}
+	if c.viewer != 0 {
+		if h.byAccount[c.viewer]--; h.byAccount[c.viewer] <= 0 {
+			delete(h.byAccount, c.viewer)
+		}
+	}
+}
+
+func (h *Hub) snapshot() []*client {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*client, 0, len(h.clients))
+	for c := range h.clients {
+		out = append(out, c)
+	}
+	return out
+}
+
+// Open is the number of open streams.
+func (h *Hub) Open() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.clients)
+}
+
+func (h *Hub) closeAll(code int, reason string) {
+	h.mu.Lock()
+	h.stopping = true
+	h.mu.Unlock()
+	for _, c := range h.snapshot() {
+		c.close(code, reason)
+	}
+}
+
+// sweep closes the streams whose token no longer grants access: revoked,
+// or its account disabled or gone. One query for all of them.
+func (h *Hub) sweep(ctx context.Context) error {
+	clients := h.snapshot()
+	seen := map[int64]bool{}
+	var ids []int64
+	for _, c := range clients {
+		if c.token != 0 && !seen[c.token] {
+			seen[c.token] = true
+			ids = append(ids, c.token)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	live, err := h.social.LiveTokens(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, c := range clients {
+		if c.token != 0 && !live[c.token] {
+			c.close(closeRevoked, "the access token was revoked or its account disabled")
+		}
+	}
+	return nil
+}
+
+// target is one stream of one client that an event goes to.
+type target struct {
+	c *client
+	s stream
+}
+
+func (h *Hub) route(ctx context.Context, e events.Event) error {
+	switch e.Kind {
+	case events.StatusCreated:
+		return h.status(ctx, e, "update")
+	case events.StatusEdited:
+		e.Reach = events.ReachAll
+		return h.status(ctx, e, "status.update")
+	case events.StatusDeleted:
+		return h.deleted(ctx, e)
+	case events.NotificationCreated:
+		return h.notification(ctx, e)
+	}
+	return nil
+}
+
+// status sends a new or edited status to the streams that show it now.
+func (h *Hub) status(ctx context.Context, e events.Event, event string) error {
+	clients := h.snapshot()
+	if len(clients) == 0 {
+		return nil
+	}
+	st, tags, err := h.social.StatusFacts(ctx, e.Status)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // deleted since
+	}
+	if err != nil {
+		return err
+	}
+	publicOK := e.Reach&events.ReachPublic != 0 && st.Visibility == store.Public && st.ReblogOfID == 0
+	directOK := e.Reach&events.ReachPublic != 0 && st.Visibility == store.Direct
+	hasTag := map[string]bool{}
+	for _, t := range tags {
+		hasTag[t] = true
+	}
+	// Candidates first, from what the event says and the status is; each is
+	// then held to the REST timeline's own rule.
+	var candidates []target
+	homeViewers := map[int64]bool{}
+	for _, c := range clients {
+		for _, s := range c.subscribed() {
+			switch {
+			case s.kind == user && c.viewer != 0:
+				author := c.viewer == st.AccountID
+				if author && e.Reach&events.ReachAuthor != 0 || !author && e.Reach&events.ReachFollowers != 0 {
+					candidates = append(candidates, target{c, s})
+					if !author {
+						homeViewers[c.viewer] = true
+					}
+				}
+			case s.kind == direct && c.viewer != 0:
+				if directOK {
+					candidates = append(candidates, target{c, s})
+				}
+			case s.kind == hashtag || s.kind == hashtagLocal:
+				if publicOK && hasTag[s.tag] {
+					candidates = append(candidates, target{c, s})
+				}
+			case s.isPublic():
+				if publicOK {
+					candidates = append(candidates, target{c, s})
+				}
+			}
+		}
+	}
+	if len(candidates) == 0 {
+		return nil
+	}
+	// Only those who follow the author or are mentioned can have it at
+	// home: one query for all, instead of one timeline read each.
+	if len(homeViewers) > 0 {
+		ids := make([]int64, 0, len(homeViewers))
+		for v := range homeViewers {
+			ids = append(ids, v)
+		}
+		maybe, err := h.social.HomeCandidates(ctx, st.AccountID, st.ID, ids)
+		if err != nil {
+			return err
+		}
+		clear(homeViewers)
+		for _, v := range maybe {
+			homeViewers[v] = true
+		}
+	}
+	type check struct {
+		viewer int64
+		t      social.Timeline
+		direct bool
+	}
+	decided := map[check]bool{}
+	var chosen []target
+	var viewers []int64
+	seen := map[int64]bool{}
+	for _, t := range candidates {
+		if t.s.kind == user && t.c.viewer != st.AccountID && !homeViewers[t.c.viewer] {
+			continue
+		}
+		k := check{viewer: t.c.viewer, direct: t.s.kind == direct}
+		if !k.direct {
+			k.t = t.s.timeline()
+		}
+		ok, known := decided[k]
+		if !known {
+			if k.direct {
+				ok, err = h.social.SeesDirect(ctx, k.viewer, st.ID)
+			} else {
+				ok, err = h.social.Shows(ctx, k.viewer, k.t, st.ID)
+			}
+			if err != nil {
+				return err
+			}
+			decided[k] = ok
+		}
+		if ok {
+			chosen = append(chosen, t)
+			if !seen[t.c.viewer] {
+				seen[t.c.viewer] = true
+				viewers = append(viewers, t.c.viewer)
+			}
+		}
+	}
+	if len(chosen) == 0 {
+		return nil
+	}
+	payloads, err := h.entities.Statuses(ctx, st.ID, viewers)
+	if err != nil {
+		return err
+	}
+	frames := frameCache{}
+	for _, t := range chosen {
+		if p := payloads[t.c.viewer]; p != nil {
+			t.c.send(frames.frame(t.c.sse, t.s, event, p))
+		}
+	}
+	return nil
+}
+
+// deleted sends a deletion to the streams of those who could have seen the
+// status: the visibility rule, applied to what the deletion kept of it.
+func (h *Hub) deleted(ctx context.Context, e events.Event) error {
+	if e.Gone == nil {
+		return nil
+	}
+	clients := h.snapshot()
+	var viewers []int64
+	seen := map[int64]bool{}
+	for _, c := range clients {
+		if !seen[c.viewer] {
+			seen[c.viewer] = true
+			viewers = append(viewers, c.viewer)
+		}
+	}
+	if len(viewers) == 0 {
+		return nil
+	}
+	may, err := h.social.MaySeeGone(ctx, e.Account, e.Gone, viewers)
+	if err != nil {
+		return err
+	}
+	saw := map[int64]bool{}
+	for _, v := range may {
+		saw[v] = true
+	}
+	publicOK := e.Gone.Visibility == int(store.Public) && e.Gone.ReblogOf == 0
+	id := []byte(strconv.FormatInt(e.Status, 10))
+	frames := frameCache{}
+	for _, c := range clients {
+		if !saw[c.viewer] {
+			continue
+		}
+		for _, s := range c.subscribed() {
+			if s.kind == user && c.viewer != 0 || s.kind == direct && e.Gone.Visibility == int(store.Direct) && c.viewer != 0 || s.isPublic() && publicOK {
+				c.send(frames.frame(c.sse, s, "delete", id))
+			}
+		}
+	}
+	return nil
+}
+
+// notification sends a new notification to its recipient's user and
+// user:notification streams, if it is still theirs to see.
+func (h *Hub) notification(ctx context.Context, e events.Event) error {
+	var targets []target
+	for _, c := range h.snapshot() {
+		if c.viewer != e.Account {
+			continue
+		}
+		for _, s := range c.subscribed() {
+			if s.kind == userNotification || s.kind == user && c.notifications {
+				targets = append(targets, target{c, s})
+			}
+		}
+	}
+	if len(targets) == 0 {
+		return nil
+	}
+	n, err := h.social.Notification(ctx, e.Account, e.Notification)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	payload, err := h.entities.Notification(ctx, e.Account, n)
+	if err != nil || payload == nil {
+		return err
+	}
+	frames := frameCache{}
+	for _, t := range targets {
+		t.c.send(frames.frame(t.c.sse, t.s, "notification", payload))
+	}
+	return nil
+}
+
+// frameCache encodes each (form, stream, event, payload) once per event,
+// however many clients it goes to.
+type frameCache map[frameKey][]byte
+
+type frameKey struct {
+	sse     bool
+	stream  stream
+	event   string
+	payload *byte
+}
+
+func (f frameCache) frame(sse bool, s stream, event string, payload []byte) []byte {
+	k := frameKey{sse, s, event, &payload[0]}
+	if b, ok := f[k]; ok {
+		return b
+	}
+	var b []byte
+	if sse {
+		b = make([]byte, 0, len(event)+len(payload)+16)
+		b = append(append(append(append(b, "event: "...), event...), "\ndata: "...), payload...)
+		b = append(b, "\n\n"...)
+	} else {
+		b, _ = json.Marshal(struct {
+			Stream  []string `json:"stream"`
+			Event   string   `json:"event"`
+			Payload string   `json:"payload"`
+		}{s.name(), event, string(payload)})
+	}
+	f[k] = b
+	return b
+}

@@ -1,0 +1,140 @@
+package streaming
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/rampart-social/rampart/internal/social"
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// kind is a stream Mastodon defines.
+type kind uint8
+
+const (
+	user kind = iota + 1
+	userNotification
+	public
+	publicMedia
+	publicLocal
+	publicLocalMedia
+	publicRemote
+	publicRemoteMedia
+	hashtag
+	hashtagLocal
+	direct
+)
+
+var kindNames = map[string]kind{
+	"user": user, "user:notification": userNotification,
+	"public": public, "public:media": publicMedia,
+	"public:local": publicLocal, "public:local:media": publicLocalMedia,
+	"public:remote": publicRemote, "public:remote:media": publicRemoteMedia,
+	"hashtag": hashtag, "hashtag:local": hashtagLocal,
+	"direct": direct,
+}
+
+// stream is one subscription's stream: a kind, and the tag of a hashtag
+// stream.
+type stream struct {
+	kind kind
+	tag  string
+}
+
+// maxTagLength bounds a hashtag stream's tag (Mastodon's tags are shorter).
+const maxTagLength = 100
+
+var (
+	errUnknownStream = errors.New("Unknown stream type")
+	errNoTag         = errors.New("No tag for stream provided")
+	errBadMessage    = errors.New("Unsupported message")
+)
+
+// parseStream reads a stream name and, for a hashtag stream, its tag.
+func parseStream(name, tag string) (stream, error) {
+	k, ok := kindNames[name]
+	if !ok {
+		return stream{}, errUnknownStream
+	}
+	s := stream{kind: k}
+	if k == hashtag || k == hashtagLocal {
+		tag = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(tag), "#"))
+		if tag == "" || !utf8.ValidString(tag) || utf8.RuneCountInString(tag) > maxTagLength || strings.ContainsAny(tag, " \t\r\n#") {
+			return stream{}, errNoTag
+		}
+		s.tag = tag
+	}
+	return s, nil
+}
+
+// name is the stream array an event carries: ["user"], ["hashtag", "tag"].
+func (s stream) name() []string {
+	for n, k := range kindNames {
+		if k == s.kind {
+			if s.tag != "" {
+				return []string{n, s.tag}
+			}
+			return []string{n}
+		}
+	}
+	return nil
+}
+
+// isPublic reports whether the stream shows what public timelines show,
+// which an anonymous client may read when the instance allows it.
+func (s stream) isPublic() bool { return s.kind >= public && s.kind <= hashtagLocal }
+
+// scopes are the token scopes that may read the stream (any one).
+func (s stream) scopes() []string {
+	if s.kind == userNotification {
+		return []string{"read:notifications"}
+	}
+	return []string{"read:statuses"}
+}
+
+// timeline is the REST timeline whose rule decides what the stream shows.
+func (s stream) timeline() social.Timeline {
+	if s.kind == user {
+		return social.Timeline{Home: true}
+	}
+	f := store.PublicFilter{Tag: s.tag}
+	switch s.kind {
+	case publicMedia, publicLocalMedia, publicRemoteMedia:
+		f.OnlyMedia = true
+	}
+	switch s.kind {
+	case publicLocal, publicLocalMedia, hashtagLocal:
+		f.LocalOnly = true
+	case publicRemote, publicRemoteMedia:
+		f.RemoteOnly = true
+	}
+	return social.Timeline{Public: f}
+}
+
+// clientMessage is what a WebSocket client sends: Mastodon's subscribe and
+// unsubscribe.
+type clientMessage struct {
+	Type   string `json:"type"`
+	Stream string `json:"stream"`
+	Tag    string `json:"tag"`
+	List   string `json:"list"`
+}
+
+// parseClientMessage reads one client frame (already bounded in size).
+func parseClientMessage(b []byte) (subscribe bool, s stream, err error) {
+	var m clientMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return false, stream{}, errBadMessage
+	}
+	switch m.Type {
+	case "subscribe":
+		subscribe = true
+	case "unsubscribe":
+	default:
+		return false, stream{}, errBadMessage
+	}
+	s, err = parseStream(m.Stream, m.Tag)
+	return subscribe, s, err
+}
