@@ -363,7 +363,7 @@ func parseOrigin(raw string, dev bool) (*url.URL, error) {
 func (c *Config) validateStreaming(bad func(string, string, ...any)) {
 	st := c.Streaming
 	for _, l := range []struct {
-		key      string
+		key       string
 		v, lo, hi int
 	}{
 		{"streaming.max_per_token", st.MaxPerToken, 1, 1000},

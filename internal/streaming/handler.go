@@ -218,7 +218,9 @@ func (h *Hub) serveWebSocket(w http.ResponseWriter, r *http.Request, id *identit
 	if first != nil {
 		c.subscribe(*first)
 	}
-	c.wake = func() { h.writers.Go("streaming: writing to a WebSocket", func() error { h.writeSocket(c, conn); return nil }) }
+	c.wake = func() {
+		h.writers.Go("streaming: writing to a WebSocket", func() error { h.writeSocket(c, conn); return nil })
+	}
 	c.onClose = func() {
 		// Off the closing goroutine (the hub's, for a slow consumer): the
 		// close frame may wait up to a second for a peer that does not read.

@@ -107,4 +107,3 @@ func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request, id *identity, 
 		}
 	}
 }
-
