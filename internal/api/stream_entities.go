@@ -35,7 +35,7 @@ func (e Entities) Statuses(ctx context.Context, id int64, viewers []int64) (map[
 		all = append(all, sid)
 	}
 	type look struct {
-		author bool
+		anonymous, author bool
 		flags  [2]store.ViewerFlags // the status's, and the reblogged one's
 	}
 	shared := map[look][]byte{}
@@ -48,7 +48,7 @@ func (e Entities) Statuses(ctx context.Context, id int64, viewers []int64) (map[
 				return nil, err
 			}
 		}
-		l := look{author: st.AccountID == v, flags: [2]store.ViewerFlags{b.flags[id], b.flags[st.ReblogOfID]}}
+		l := look{anonymous: v == 0, author: st.AccountID == v, flags: [2]store.ViewerFlags{b.flags[id], b.flags[st.ReblogOfID]}}
 		if enc, ok := shared[l]; ok && !l.author {
 			out[v] = enc
 			continue

@@ -192,6 +192,17 @@ type framingConn struct {
 	served int // handlers started on this connection
 }
 
+// stopFramingWhenHijacked ends a connection's framing when a handler takes
+// it over (a WebSocket): what follows is not HTTP, and must neither cost
+// the parser's work nor fill its line buffer for the connection's life.
+func stopFramingWhenHijacked(c net.Conn, s http.ConnState) {
+	if fc, ok := c.(*framingConn); ok && s == http.StateHijacked {
+		fc.mu.Lock()
+		fc.f.stopped, fc.f.line = true, nil
+		fc.mu.Unlock()
+	}
+}
+
 func (c *framingConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	if n > 0 {

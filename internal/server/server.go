@@ -98,6 +98,7 @@ func NewHTTPServer(cfg *config.Config, log *slog.Logger, handler http.Handler) *
 		MaxHeaderBytes:    int(cfg.HTTP.MaxHeaderBytes),
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 		ConnContext:       withFraming,
+		ConnState:         stopFramingWhenHijacked,
 		// "OPTIONS *" goes to Rampart's handler like any request, so that its
 		// answer carries the security headers.
 		DisableGeneralOptionsHandler: true,

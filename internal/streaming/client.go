@@ -106,13 +106,37 @@ func (c *client) schedulePing() {
 	c.startWriter()
 }
 
-// startWriter is called with c.mu held, and releases it.
+// startWriter is called with c.mu held, and releases it. Before attach
+// there is no writer: what is due waits for the first wake.
 func (c *client) startWriter() {
-	start := !c.writing
-	c.writing = true
+	start := !c.writing && c.wake != nil
+	if start {
+		c.writing = true
+	}
+	wake := c.wake
 	c.mu.Unlock()
 	if start {
-		c.wake()
+		wake()
+	}
+}
+
+// attach gives the client its connection's writer and closer, once the
+// connection exists; a client closed before that is ended now.
+func (c *client) attach(wake, onClose func()) {
+	c.mu.Lock()
+	c.wake, c.onClose = wake, onClose
+	closed := c.closed
+	pending := c.ping || len(c.queue) > 0
+	c.mu.Unlock()
+	if closed {
+		if onClose != nil {
+			onClose()
+		}
+		return
+	}
+	if pending {
+		c.mu.Lock()
+		c.startWriter()
 	}
 }
 
@@ -149,10 +173,11 @@ func (c *client) close(code int, reason string) {
 	}
 	c.closed, c.code, c.reason = true, code, reason
 	c.queue = nil
+	onClose := c.onClose
 	c.mu.Unlock()
 	close(c.done)
-	if c.onClose != nil {
-		c.onClose()
+	if onClose != nil {
+		onClose()
 	}
 }
 

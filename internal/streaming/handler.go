@@ -209,29 +209,39 @@ func (h *Hub) serveWebSocket(w http.ResponseWriter, r *http.Request, id *identit
 	for _, k := range []string{"Content-Type", "Content-Length", "Sec-Websocket-Extensions"} {
 		header.Del(k)
 	}
-	conn, err := up.Upgrade(hijacker{w}, r, header)
-	if err != nil {
-		return // Upgrade answered the client itself
-	}
-	conn.SetReadLimit(maxClientMessage)
+	// Admitted before the handshake completes, so that a client whose
+	// earlier socket is open counts it; one over a limit still completes
+	// the handshake, to be told why in a close frame (a browser sees no
+	// HTTP status).
 	c := h.newClient(id, false)
+	// The stream the URL names is in place when the handshake ends: a
+	// client may count on seeing what happens after its 101. (Until the
+	// writer is attached, its events wait in the queue.)
 	if first != nil {
 		c.subscribe(*first)
 	}
-	c.wake = func() {
-		h.writers.Go("streaming: writing to a WebSocket", func() error { h.writeSocket(c, conn); return nil })
+	refused, refusal, admitted := h.admit(c)
+	conn, err := up.Upgrade(hijacker{w}, r, header)
+	if err != nil {
+		if admitted {
+			h.leave(c)
+		}
+		return // Upgrade answered the client itself
 	}
-	c.onClose = func() {
-		// Off the closing goroutine (the hub's, for a slow consumer): the
-		// close frame may wait up to a second for a peer that does not read.
-		h.writers.Go("streaming: closing a WebSocket", func() error {
-			code, reason := c.closedWith()
-			_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
-			return conn.Close()
+	conn.SetReadLimit(maxClientMessage)
+	c.attach(func() { h.writers.Go("streaming: writing to a WebSocket", func() error { h.writeSocket(c, conn); return nil }) },
+		func() {
+			// Off the closing goroutine (the hub's, for a slow consumer):
+			// the close frame may wait up to a second for a peer that does
+			// not read.
+			h.writers.Go("streaming: closing a WebSocket", func() error {
+				code, reason := c.closedWith()
+				_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+				return conn.Close()
+			})
 		})
-	}
-	if code, reason, ok := h.admit(c); !ok {
-		c.close(code, reason)
+	if refused != 0 {
+		c.close(refused, refusal)
 		return
 	}
 	// The reading goroutine starts afresh rather than stay on this one,

@@ -44,14 +44,14 @@ func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request, id *identity, 
 		return
 	}
 	c := h.newClient(id, true)
-	c.subscribe(s)
 	wake := make(chan struct{}, 1)
-	c.wake = func() {
+	c.attach(func() {
 		select {
 		case wake <- struct{}{}:
 		default:
 		}
-	}
+	}, nil)
+	c.subscribe(s)
 	if code, reason, ok := h.admit(c); !ok {
 		status := http.StatusTooManyRequests
 		if code == closeGoingAway {

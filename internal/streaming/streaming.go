@@ -135,8 +135,11 @@ func (h *Hub) admit(c *client) (int, string, bool) {
 	return 0, "", true
 }
 
-// leave unregisters c.
+// leave unregisters c. A stream the server ended for cause is logged.
 func (h *Hub) leave(c *client) {
+	if code, reason := c.closedWith(); code >= 4000 || code == closeTooBig {
+		h.log.Info("stream closed", "code", code, "reason", reason, "account", c.viewer)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.clients[c]; !ok {

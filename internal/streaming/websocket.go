@@ -11,9 +11,9 @@ import (
 
 // readSocket reads the client's subscribe and unsubscribe messages until
 // the socket ends. Any frame, pong included, proves the client alive; two
-// ping intervals without one close it.
+// pings without an answer (two and a half intervals) close it.
 func (h *Hub) readSocket(c *client, conn *websocket.Conn, id *identity) {
-	alive := 2*h.cfg.PingInterval.D() + writeWait
+	alive := 5 * h.cfg.PingInterval.D() / 2
 	_ = conn.SetReadDeadline(time.Now().Add(alive))
 	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(alive)) })
 	for {
