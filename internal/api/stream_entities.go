@@ -36,7 +36,7 @@ func (e Entities) Statuses(ctx context.Context, id int64, viewers []int64) (map[
 	}
 	type look struct {
 		anonymous, author bool
-		flags  [2]store.ViewerFlags // the status's, and the reblogged one's
+		flags             [2]store.ViewerFlags // the status's, and the reblogged one's
 	}
 	shared := map[look][]byte{}
 	for _, v := range viewers {

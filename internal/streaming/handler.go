@@ -229,7 +229,9 @@ func (h *Hub) serveWebSocket(w http.ResponseWriter, r *http.Request, id *identit
 		return // Upgrade answered the client itself
 	}
 	conn.SetReadLimit(maxClientMessage)
-	c.attach(func() { h.writers.Go("streaming: writing to a WebSocket", func() error { h.writeSocket(c, conn); return nil }) },
+	c.attach(func() {
+		h.writers.Go("streaming: writing to a WebSocket", func() error { h.writeSocket(c, conn); return nil })
+	},
 		func() {
 			// Off the closing goroutine (the hub's, for a slow consumer):
 			// the close frame may wait up to a second for a peer that does
