@@ -129,12 +129,12 @@ func TestDoctorAgainstRunningInstance(t *testing.T) {
 			t.Errorf("%s (%s): %s, saw %q, fix %q", c.ID, c.Name, c.Verdict, c.Saw, c.Fix)
 		}
 	}
-	if want := "CONFIG S1 S2 S3 S4 S5 S6 S7 S8 S9 USER TLS"; strings.Join(ids, " ") != want {
+	if want := "CONFIG S1 S2 S3 S4 S5 S6 S7 S8 S9 USER TLS STREAM"; strings.Join(ids, " ") != want {
 		t.Errorf("checks %q, want %q", ids, want)
 	}
 	wantStderr := ""
 	if userFails {
-		wantStderr = "rampart doctor: 1 of 12 checks failed\n"
+		wantStderr = "rampart doctor: 1 of 13 checks failed\n"
 	}
 	if code != rootFailures || rep.Failed != rootFailures || rep.Warned != 0 || stderr != wantStderr {
 		t.Errorf("exit %d, failed %d, warned %d, stderr %q", code, rep.Failed, rep.Warned, stderr)
@@ -149,7 +149,7 @@ func TestDoctorAgainstRunningInstance(t *testing.T) {
 	}
 	stdout, stderr, code = run(t, env, append(args, "--json")...)
 	rep = parseDoctorJSON(t, stdout)
-	if code != 1 || rep.Failed != 1+rootFailures || !strings.Contains(stderr, fmt.Sprintf("rampart doctor: %d of 12 checks failed", 1+rootFailures)) {
+	if code != 1 || rep.Failed != 1+rootFailures || !strings.Contains(stderr, fmt.Sprintf("rampart doctor: %d of 13 checks failed", 1+rootFailures)) {
 		t.Errorf("world-readable config: exit %d, failed %d, stderr %q", code, rep.Failed, stderr)
 	}
 	for _, c := range rep.Checks {
@@ -165,7 +165,7 @@ func TestDoctorAgainstRunningInstance(t *testing.T) {
 	}
 	stdout, _, code = run(t, env, args...)
 	if code != 1 || !strings.Contains(stdout, "S9      FAIL") || !strings.Contains(stdout, "fix: chmod 640 "+cfg) ||
-		!strings.Contains(stdout, fmt.Sprintf("%d passed, 0 warned, %d failed", 11-rootFailures, 1+rootFailures)) {
+		!strings.Contains(stdout, fmt.Sprintf("%d passed, 0 warned, %d failed", 12-rootFailures, 1+rootFailures)) {
 		t.Errorf("table (exit %d):\n%s", code, stdout)
 	}
 }

@@ -79,13 +79,28 @@
 //	TLS     the certificates of the instance host and the media host pass
 //	        normal verification (a bad one fails with the error) and do not
 //	        expire within 14 days (within 14 days warns).
+//	STREAM  the streaming API (Mastodon's WebSocket) through the proxy:
+//	        urls.streaming_api of /api/v1/instance is wss://<url's host>
+//	        (another host, a path, ws:// or no URL at all fails; ws:// with
+//	        the http url of a dev config warns); at that host (the instance
+//	        host when it names another), GET /api/v1/streaming/health answers
+//	        200 OK, and a WebSocket handshake without a token (Upgrade:
+//	        websocket, Sec-WebSocket-Key, Sec-WebSocket-Version: 13, over
+//	        HTTP/1.1) to /api/v1/streaming reaches Rampart as one: its 401
+//	        JSON error with WWW-Authenticate realm="rampart" and S4's headers
+//	        (or a 101 with the right Sec-WebSocket-Accept when
+//	        streaming.public_without_token is on). Rampart's 400 "This path
+//	        is a WebSocket…" means the proxy dropped Upgrade or Connection;
+//	        any other answer (nginx's 502, a 404) fails too. A 401 shows the
+//	        Upgrade reached Rampart, not that the proxy relays the 101 that
+//	        follows a token (proxy_http_version 1.1 is in the fix).
 //
 // A check that needed an answer which never came warns ("not checked"); the
 // TLS check carries the failure.
 //
 // Without --url only the local checks run: CONFIG, S1, S3's config part, S8,
 // S9 and USER as above, and S2, S4–S7 judged from the config alone (their "saw"
-// says so); TLS is left out.
+// says so); TLS and STREAM are left out.
 //
 // The config is read as `rampart serve` reads it, RAMPART_* variables of
 // doctor's environment included. A config that config.Load refuses is still
@@ -216,6 +231,7 @@ var order = []struct{ id, name string }{
 	{"S9", "env, secret, file modes"},
 	{"USER", "process user"},
 	{"TLS", "certificates"},
+	{"STREAM", "streaming API"},
 }
 
 // doctor holds one run's inputs and findings.
@@ -257,6 +273,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	d.checkMediaConfig()
 	if d.instURL != nil {
 		d.probeAll(ctx)
+		d.probeStreaming(ctx) // where /api/v1/instance says the streaming API is
 		d.checkCookie()
 		d.checkMediaRemote()
 		d.checkHeaders()
@@ -264,6 +281,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		d.checkCSP()
 		d.checkReferrer()
 		d.checkTLS()
+		d.checkStreaming()
 	} else {
 		d.configOnly()
 	}
@@ -275,7 +293,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	for _, c := range order {
 		ch := d.checks[c.id]
 		if len(ch.items) == 0 {
-			continue // TLS without --url
+			continue // TLS and STREAM without --url
 		}
 		res := ch.result()
 		switch res.Verdict {
@@ -490,7 +508,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	passed := len(r.Checks) - r.Failed - r.Warned
 	fmt.Fprintf(&b, "\n%d passed, %d warned, %d failed\n", passed, r.Warned, r.Failed)
 	if !r.Remote {
-		b.WriteString("No --url: S2 and S4–S7 were judged from the config only, and TLS was not checked. Pass --url https://<instance> to check over the wire.\n")
+		b.WriteString("No --url: S2 and S4–S7 were judged from the config only, and TLS and STREAM were not checked. Pass --url https://<instance> to check over the wire.\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -12,6 +12,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -28,7 +31,7 @@ import (
 )
 
 // allIDs are the checks a run with --url reports, in order.
-var allIDs = []string{"CONFIG", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "USER", "TLS"}
+var allIDs = []string{"CONFIG", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "USER", "TLS", "STREAM"}
 
 // rampartUID is the uid of the process the fake proc trees show serving:
 // an unprivileged one, as the shipped unit's User=rampart gives.
@@ -143,6 +146,14 @@ type setup struct {
 	// handler, as a reverse proxy would: it may answer itself or change
 	// what Rampart answers.
 	front func(rampart http.Handler) http.Handler
+	// proxy, when set, puts a real reverse proxy before Rampart instead:
+	// Rampart serves plain http on its loopback listener, as behind nginx,
+	// and an httptest TLS server running httputil.ReverseProxy (Host kept,
+	// X-Forwarded-* set, upgrades passed through) is what doctor reaches.
+	// The function may change the proxy (its Rewrite, ModifyResponse) as a
+	// misconfigured one would.
+	proxy     func(p *httputil.ReverseProxy)
+	streaming []string // lines of the instance's [streaming] section
 }
 
 type deployment struct {
@@ -176,6 +187,9 @@ func (s setup) deploy(t *testing.T) deployment {
 	if len(s.security) > 0 {
 		extra = append(append(extra, "[security]"), s.security...)
 	}
+	if len(s.streaming) > 0 {
+		extra = append(append(extra, "[streaming]"), s.streaming...)
+	}
 	text := testutil.ProdConfigText(dataDir, extra...)
 
 	// The instance serves the config as written; doctor may read an edited copy.
@@ -198,8 +212,12 @@ func (s setup) deploy(t *testing.T) deployment {
 	}
 	cert, pool := testutil.SelfSignedTLS(t, life, names...)
 	done := make(chan error, 1)
+	connect := net.JoinHostPort("127.0.0.1", port)
 	tlsLn := tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
-	if s.front == nil {
+	if s.proxy != nil {
+		go func() { done <- inst.Serve(ctx, ln) }()
+		connect = startProxy(t, "http://"+ln.Addr().String(), cert, s.proxy)
+	} else if s.front == nil {
 		go func() { done <- inst.Serve(ctx, tlsLn) }()
 	} else {
 		srv := &http.Server{Handler: s.front(inst.Handler()), ReadHeaderTimeout: 5 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
@@ -264,9 +282,40 @@ func (s setup) deploy(t *testing.T) deployment {
 	procDir := writeProc(t, fakeProcess{pid: 4242, name: "rampart", uids: [4]int{rampartUID, rampartUID, rampartUID, rampartUID}, listen: listen})
 	return deployment{opts: Options{
 		ConfigPath: cfgPath, URL: "https://example.test", UnitPath: unitPath,
-		Connect: net.JoinHostPort("127.0.0.1", port), ConnectHTTP: connectHTTP,
+		Connect: connect, ConnectHTTP: connectHTTP,
 		RootCAs: pool, Timeout: 5 * time.Second, ProcDir: procDir,
 	}}
+}
+
+// startProxy runs a reverse proxy over TLS (cert) to the Rampart at
+// backend, changed by edit, and returns its address. It keeps the Host, sets
+// X-Forwarded-For and -Proto, and passes a WebSocket upgrade through.
+func startProxy(t *testing.T, backend string, cert tls.Certificate, edit func(*httputil.ReverseProxy)) string {
+	t.Helper()
+	target, err := url.Parse(backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	// A connection to Rampart per request, as nginx's default: none is left
+	// idle for Rampart's shutdown to wait on (5s for one never used).
+	transport.DisableKeepAlives = true
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target)
+			r.Out.Host = r.In.Host
+			r.SetXForwarded()
+		},
+		Transport: transport,
+		ErrorLog:  log.New(io.Discard, "", 0),
+	}
+	edit(rp)
+	srv := httptest.NewUnstartedServer(rp)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
 }
 
 func run(t *testing.T, o Options) *Report {
@@ -330,6 +379,8 @@ func TestCorrectDeploymentPassesEveryCheck(t *testing.T) {
 		"S7":   {"Referrer-Policy same-origin"},
 		"USER": {"pid 4242 (rampart, owner of the socket listening on 127.0.0.1:", fmt.Sprintf("uid %d", rampartUID), "not root"},
 		"TLS":  {"example.test: TLS 1.3", "media.example.test: TLS 1.3"},
+		"STREAM": {"/api/v1/instance advertises urls.streaming_api wss://example.test", "https://example.test/api/v1/streaming/health answers OK",
+			`a WebSocket handshake without a token to https://example.test/api/v1/streaming reaches Rampart as one: its 401 "Missing access token"`},
 	} {
 		for _, w := range want {
 			if !strings.Contains(c[id].Saw, w) {

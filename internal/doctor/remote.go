@@ -82,6 +82,7 @@ type fetched struct {
 	body   []byte
 	tls    *tls.ConnectionState
 	err    error
+	wsKey  string // the Sec-WebSocket-Key a handshake probe sent
 }
 
 // label names an answer in what doctor saw.
@@ -161,6 +162,9 @@ func fetch(ctx context.Context, s probeSpec) *fetched {
 	}
 	defer resp.Body.Close()
 	f.status, f.header, f.tls = resp.StatusCode, resp.Header, resp.TLS
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		return f // the body is the upgraded connection: closed unread
+	}
 	f.body, _ = io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	return f
 }
