@@ -462,3 +462,72 @@ func equalJSON(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
 }
+
+// TestStreamingForms: server-sent events carry "event:" and "data:" lines
+// with the same payloads; a token that may read statuses but not
+// notifications gets no notification on its user stream, and may not
+// subscribe to user:notification; unknown streams get Mastodon's error
+// frame and leave the socket open; the health check answers OK.
+func TestStreamingForms(t *testing.T) {
+	s := newSocial(t)
+	alice, bob := s.user("alice"), s.user("bob")
+	s.follow(bob, alice)
+	statusesOnly, _, _ := s.tokenFor(bob, "read:statuses")
+	notesOnly, _, _ := s.tokenFor(bob, "read:notifications")
+
+	r := s.req(anon, "GET", "/api/v1/streaming/health", nil)
+	if r.status != 200 || r.body != "OK" || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
+		t.Errorf("health: %d %q %s", r.status, r.body, r.header.Get("Content-Type"))
+	}
+	for _, path := range []string{"/api/v1/streaming/list?list=1", "/api/v1/streaming/nope"} {
+		if r := s.req(bob, "GET", path, nil); r.status != 404 {
+			t.Errorf("GET %s: %d, want 404", path, r.status)
+		}
+	}
+	if r := s.req(bob, "GET", "/api/v1/streaming/hashtag", nil); r.status != 400 {
+		t.Errorf("a hashtag stream without a tag: %d, want 400", r.status)
+	}
+	if r := s.req(user{name: "bob", tok: statusesOnly}, "GET", "/api/v1/streaming/user/notification", nil); r.status != 401 {
+		t.Errorf("user:notification with read:statuses only: %d, want 401", r.status)
+	}
+
+	home := s.eventsStream(user{name: "bob", tok: statusesOnly}, "/api/v1/streaming/user")
+	notes := s.eventsStream(user{name: "bob", tok: notesOnly}, "/api/v1/streaming/user/notification")
+	sock := s.openStream(bob, "list", "hashtag", "user:notification", "public")
+	for _, want := range []string{"Unknown stream type", "No tag for stream provided"} {
+		got := sock.until(func(e streamEvent) bool { return e.Error != "" })
+		if e := got[len(got)-1]; e.Error != want || e.Status != 400 {
+			t.Errorf("error frame %+v, want %q 400", e, want)
+		}
+	}
+	sock.settle(func() string { return s.post(alice, "settling") }) // user:notification is in place
+
+	id := s.post(alice, "@bob hello")
+	lines := home.until(`"id":"` + id + `"`)
+	if len(lines) < 2 || lines[len(lines)-2] != "event: update" || !strings.HasPrefix(lines[len(lines)-1], "data: {") {
+		t.Errorf("server-sent event lines: %q", lines[max(0, len(lines)-2):])
+	}
+	var st map[string]any
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(lines[len(lines)-1], "data: ")), &st); err != nil || st["content"] == nil {
+		t.Errorf("the data line is not the Status: %v %v", err, st)
+	}
+	lines = notes.until(`"type":"mention"`)
+	if lines[len(lines)-2] != "event: notification" {
+		t.Errorf("notification lines: %q", lines[len(lines)-2:])
+	}
+	got := sock.until(func(e streamEvent) bool { return e.Event == "notification" })
+	if got[len(got)-1].streamName() != "user:notification" {
+		t.Errorf("the notification came on %v", got[len(got)-1].Stream)
+	}
+	s.must(alice, "DELETE", "/api/v1/statuses/"+id, nil)
+	lines = home.until("data: " + id)
+	if lines[len(lines)-2] != "event: delete" {
+		t.Errorf("delete lines: %q", lines[len(lines)-2:])
+	}
+	// The statuses-only user stream carried no notification.
+	for _, l := range lines {
+		if l == "event: notification" {
+			t.Error("a token without read:notifications got a notification on its user stream")
+		}
+	}
+}
