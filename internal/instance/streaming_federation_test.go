@@ -119,7 +119,9 @@ func TestRemotePostsStreamLive(t *testing.T) {
 	if s := apiCall(t, b, bobTok, "POST", "/api/v1/statuses/"+aliceOnB+"/favourite", nil); s != 200 {
 		t.Fatalf("bob favourites: %d", s)
 	}
-	alice.until(func(e streamEvent) bool { return e.Event == "notification" && strings.Contains(e.Payload, `"type":"favourite"`) })
+	alice.until(func(e streamEvent) bool {
+		return e.Event == "notification" && strings.Contains(e.Payload, `"type":"favourite"`)
+	})
 
 	// Public streams, alice's and carol's, never showed the followers-only
 	// post (alice's post came after it, in order).
