@@ -43,6 +43,11 @@ func (ti *tlsInstance) dialStream(query url.Values, header http.Header) (*socket
 // dialStreamWith is dialStream with prepare applied to the connection
 // before it is read.
 func (ti *tlsInstance) dialStreamWith(query url.Values, header http.Header, prepare func(*websocket.Conn)) (*socket, *http.Response, error) {
+	return ti.dialStreamAt("/api/v1/streaming", query, header, prepare)
+}
+
+// dialStreamAt is dialStreamWith on another path.
+func (ti *tlsInstance) dialStreamAt(path string, query url.Values, header http.Header, prepare func(*websocket.Conn)) (*socket, *http.Response, error) {
 	d := websocket.Dialer{
 		NetDialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "tcp", ti.addr)
@@ -50,7 +55,7 @@ func (ti *tlsInstance) dialStreamWith(query url.Values, header http.Header, prep
 		TLSClientConfig:  &tls.Config{RootCAs: ti.pool, ServerName: "example.test"},
 		HandshakeTimeout: 10 * time.Second,
 	}
-	u := "wss://example.test/api/v1/streaming"
+	u := "wss://example.test" + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
@@ -492,6 +497,14 @@ func TestStreamingForms(t *testing.T) {
 	}
 
 	home := s.eventsStream(user{name: "bob", tok: statusesOnly}, "/api/v1/streaming/user")
+	// A WebSocket may connect on a stream's path too, as on Mastodon.
+	local, resp, err := s.ti.dialStreamAt("/api/v1/streaming/public/local", url.Values{"access_token": {bob.tok}}, nil, nil)
+	if err != nil {
+		t.Fatalf("a WebSocket on /api/v1/streaming/public/local: %v %v", err, resp)
+	}
+	if _, resp, err := s.ti.dialStreamAt("/api/v1/streaming/nope", url.Values{"access_token": {bob.tok}}, nil, nil); err == nil || resp.StatusCode != 404 {
+		t.Errorf("a WebSocket on an unknown stream path: %v %v, want 404", err, resp)
+	}
 	notes := s.eventsStream(user{name: "bob", tok: notesOnly}, "/api/v1/streaming/user/notification")
 	sock := s.openStream(bob, "list", "hashtag", "user:notification", "public")
 	for _, want := range []string{"Unknown stream type", "No tag for stream provided"} {
@@ -510,6 +523,9 @@ func TestStreamingForms(t *testing.T) {
 	var st map[string]any
 	if err := json.Unmarshal([]byte(strings.TrimPrefix(lines[len(lines)-1], "data: ")), &st); err != nil || st["content"] == nil {
 		t.Errorf("the data line is not the Status: %v %v", err, st)
+	}
+	if e := local.until(isUpdateOf(id)); e[len(e)-1].streamName() != "public:local" {
+		t.Errorf("the path's stream is %v", e[len(e)-1].Stream)
 	}
 	lines = notes.until(`"type":"mention"`)
 	if lines[len(lines)-2] != "event: notification" {

@@ -122,8 +122,10 @@ func (h *Hub) newClient(id *identity, sse bool) *client {
 func (h *Hub) serve(w http.ResponseWriter, r *http.Request) {
 	ws := websocket.IsWebSocketUpgrade(r)
 	path := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/v1/streaming"), "/")
-	if ws && path != "" {
-		api.WriteError(w, http.StatusNotFound, "A WebSocket connects to /api/v1/streaming")
+	// Like Mastodon, a WebSocket may also connect on a stream's path
+	// (/api/v1/streaming/user): that stream is its first.
+	if _, known := eventPaths[path]; ws && path != "" && !known {
+		api.WriteError(w, http.StatusNotFound, "Unknown stream type")
 		return
 	}
 	id, err := h.authenticate(r, ws)
@@ -137,7 +139,7 @@ func (h *Hub) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ws {
-		h.serveWebSocket(w, r, id)
+		h.serveWebSocket(w, r, id, path)
 		return
 	}
 	if path == "" {
@@ -171,7 +173,7 @@ func (h *Hub) originAllowed(r *http.Request, id *identity) bool {
 	return id.token != 0
 }
 
-func (h *Hub) serveWebSocket(w http.ResponseWriter, r *http.Request, id *identity) {
+func (h *Hub) serveWebSocket(w http.ResponseWriter, r *http.Request, id *identity, path string) {
 	if !h.originAllowed(r, id) {
 		api.WriteError(w, http.StatusForbidden, "This origin may not open an anonymous stream")
 		return
@@ -181,7 +183,11 @@ func (h *Hub) serveWebSocket(w http.ResponseWriter, r *http.Request, id *identit
 		return
 	}
 	var first *stream
-	if name := r.URL.Query().Get("stream"); name != "" {
+	name := r.URL.Query().Get("stream")
+	if name == "" && path != "" {
+		name = streamOfPath(path, r.URL.Query())
+	}
+	if name != "" {
 		s, err := parseStream(name, r.URL.Query().Get("tag"))
 		if err != nil {
 			api.WriteError(w, http.StatusBadRequest, err.Error())

@@ -2,6 +2,7 @@ package streaming
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -22,19 +23,25 @@ var eventPaths = map[string]string{
 	"/direct":            "direct",
 }
 
+// streamOfPath is the stream a path of eventPaths reads, with
+// only_media for the public ones.
+func streamOfPath(path string, q url.Values) string {
+	name := eventPaths[path]
+	if strings.HasPrefix(name, "public") && (q.Get("only_media") == "true" || q.Get("only_media") == "1") {
+		name += ":media"
+	}
+	return name
+}
+
 // serveEvents is one stream as server-sent events: "event: NAME" and
 // "data: PAYLOAD" lines per event, a comment line every ping interval.
 func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request, id *identity, path string) {
-	name, ok := eventPaths[path]
-	if !ok {
+	if _, ok := eventPaths[path]; !ok {
 		api.WriteError(w, http.StatusNotFound, "Unknown stream type")
 		return
 	}
 	q := r.URL.Query()
-	if strings.HasPrefix(name, "public") && (q.Get("only_media") == "true" || q.Get("only_media") == "1") {
-		name += ":media"
-	}
-	s, err := parseStream(name, q.Get("tag"))
+	s, err := parseStream(streamOfPath(path, q), q.Get("tag"))
 	if err != nil {
 		api.WriteError(w, http.StatusBadRequest, err.Error())
 		return
