@@ -427,8 +427,8 @@ func TestNginxDeployment(t *testing.T) {
 	})
 
 	t.Run("streaming location reaches Rampart", func(t *testing.T) {
-		// Rampart has no streaming yet: the upgrade request reaches it (its
-		// request id and headers) and gets its 404, not nginx's.
+		// The upgrade request reaches Rampart (its request id and headers):
+		// without a token, its 401 (nginx_streaming_test.go streams).
 		req, _ := http.NewRequest("GET", d.app+"/api/v1/streaming", nil)
 		req.Header.Set("Upgrade", "websocket")
 		req.Header.Set("Connection", "Upgrade")
@@ -437,8 +437,8 @@ func TestNginxDeployment(t *testing.T) {
 			t.Fatal(err)
 		}
 		readAll(t, resp)
-		if resp.Header.Get("X-Request-Id") == "" || resp.Header.Get("X-Frame-Options") != "DENY" {
-			t.Errorf("streaming: %d %v, want Rampart's answer", resp.StatusCode, resp.Header)
+		if resp.StatusCode != 401 || resp.Header.Get("X-Request-Id") == "" || resp.Header.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("streaming: %d %v, want Rampart's 401", resp.StatusCode, resp.Header)
 		}
 	})
 
