@@ -22,7 +22,7 @@ func (e Entities) Statuses(ctx context.Context, id int64, viewers []int64) (map[
 	if len(viewers) == 0 {
 		return out, nil
 	}
-	b, err := e.a.load(ctx, viewers[0], []int64{id}, nil)
+	b, err := e.a.load(ctx, 0, []int64{id}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -39,10 +39,12 @@ func (e Entities) Statuses(ctx context.Context, id int64, viewers []int64) (map[
 		flags             [2]store.ViewerFlags // the status's, and the reblogged one's
 	}
 	shared := map[look][]byte{}
+	flags, err := e.a.store.ViewerFlagsForMany(ctx, viewers, all)
+	if err != nil {
+		return nil, err
+	}
 	for _, v := range viewers {
-		if b.flags, err = e.a.store.ViewerFlagsFor(ctx, v, all); err != nil {
-			return nil, err
-		}
+		b.flags = flags[v]
 		if st.ApplicationID != 0 && st.AccountID == v && b.apps[st.ApplicationID] == nil {
 			if b.apps, err = e.a.store.AppsByIDs(ctx, []int64{st.ApplicationID}); err != nil {
 				return nil, err

@@ -369,7 +369,10 @@ func TestStreamingVisibilityMatrix(t *testing.T) {
 		}
 	}
 
-	// Edits reach the streams that showed the status.
+	// Edits reach the streams that showed the status, as each viewer's
+	// entity: the follower's favourite and bookmark show in its copy only.
+	s.act(follower, "statuses/"+ids["public"]+"/favourite")
+	s.act(follower, "statuses/"+ids["public"]+"/bookmark")
 	for _, vis := range []string{"public", "private"} {
 		s.must(author, "PUT", "/api/v1/statuses/"+ids[vis], url.Values{"status": {"@mentioned @blocked @blocker edited #streamtag " + vis}})
 	}
@@ -381,6 +384,14 @@ func TestStreamingVisibilityMatrix(t *testing.T) {
 				edited[e.streamName()] = append(edited[e.streamName()], e.item(t))
 				if !strings.Contains(e.statusOf(t)["content"].(string), "edited") {
 					t.Errorf("%s: status.update without the edit: %s", v.name, e.Payload)
+				}
+				id, _, _ := strings.Cut(e.item(t), ">")
+				rest := s.req(v, "GET", "/api/v1/statuses/"+id, nil)
+				if !equalJSON(withoutCounters(t, e.Payload), withoutCounters(t, rest.body)) {
+					t.Errorf("%s on %s: the status.update payload differs from GET /api/v1/statuses/%s:\n stream %s\n rest   %s", v.name, e.streamName(), id, e.Payload, rest.body)
+				}
+				if v == follower && id == ids["public"] && (e.statusOf(t)["favourited"] != true || e.statusOf(t)["bookmarked"] != true) {
+					t.Errorf("the follower's copy lacks its favourite and bookmark: %s", e.Payload)
 				}
 			}
 		}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -257,6 +258,59 @@ func (s *Store) StatsFor(ctx context.Context, ids []int64) (map[int64]AccountSta
 			st.LastStatusAt = fromMs(last)
 		}
 		out[id] = st
+	}
+	return out, rows.Err()
+}
+
+// ViewerFlagsForMany is ViewerFlagsFor for many viewers at once (a
+// streamed status's subscribers): one statement, a seek per viewer and
+// table, viewer → status → flags. Viewers with no flag are absent.
+func (s *Store) ViewerFlagsForMany(ctx context.Context, viewers, ids []int64) (map[int64]map[int64]ViewerFlags, error) {
+	out := map[int64]map[int64]ViewerFlags{}
+	if len(viewers) == 0 || len(ids) == 0 {
+		return out, nil
+	}
+	who, err := json.Marshal(viewers)
+	if err != nil {
+		return nil, err
+	}
+	in, list := inList(ids)
+	q := `SELECT v.value, x.status_id, 'f' FROM json_each(?) v JOIN favourites x ON x.account_id = v.value AND x.status_id IN ` + in + `
+		UNION ALL SELECT v.value, x.status_id, 'b' FROM json_each(?) v JOIN bookmarks x ON x.account_id = v.value AND x.status_id IN ` + in + `
+		UNION ALL SELECT v.value, x.status_id, 'p' FROM json_each(?) v JOIN pins x ON x.account_id = v.value AND x.status_id IN ` + in + `
+		UNION ALL SELECT v.value, x.reblog_of_id, 'r' FROM json_each(?) v JOIN statuses x ON x.account_id = v.value AND x.reblog_of_id IN ` + in
+	var args []any
+	for range 4 {
+		args = append(append(args, string(who)), list...)
+	}
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("viewers' flags: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var viewer, id int64
+		var kind string
+		if err := rows.Scan(&viewer, &id, &kind); err != nil {
+			return nil, err
+		}
+		m := out[viewer]
+		if m == nil {
+			m = map[int64]ViewerFlags{}
+			out[viewer] = m
+		}
+		f := m[id]
+		switch kind {
+		case "f":
+			f.Favourited = true
+		case "b":
+			f.Bookmarked = true
+		case "p":
+			f.Pinned = true
+		case "r":
+			f.Reblogged = true
+		}
+		m[id] = f
 	}
 	return out, rows.Err()
 }
