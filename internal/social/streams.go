@@ -38,36 +38,27 @@ func (s *Service) emitDeleted(st *store.Status, mentioned []int64) {
 		Gone: &events.Gone{Visibility: int(st.Visibility), Mentioned: mentioned, ReblogOf: st.ReblogOfID}})
 }
 
-// Timeline names a timeline a stream follows, for Shows.
+// Timeline names the timeline a stream follows, for Audience.
 type Timeline struct {
 	Home   bool
-	Public store.PublicFilter // when not Home
+	Direct bool               // the direct statuses one may see
+	Public store.PublicFilter // when neither
 }
 
-// Shows reports whether status id is on viewer's timeline t now: the
-// timeline's own read, bounded to that one status, so a stream shows
-// exactly what the REST API would (visibility, blocks, mutes, silenced
-// domains, the home timeline's follows and show_reblogs).
-func (s *Service) Shows(ctx context.Context, viewer int64, t Timeline, id int64) (bool, error) {
-	p := store.Page{MaxID: id + 1, SinceID: id - 1, Limit: 1}
-	var ids []int64
-	var err error
-	if t.Home {
-		ids, err = s.Home(ctx, viewer, p)
-	} else {
-		ids, err = s.Public(ctx, viewer, t.Public, p)
+// Audience lists those of viewers whose timeline t has status id now. It is
+// the timeline's own rule (the store's HomeAudience, PublicAudience and
+// DirectAudience share their SQL with the REST reads), asked for all the
+// viewers in one statement, so a stream shows exactly what the REST API
+// would: visibility, blocks, mutes, silenced domains, the home timeline's
+// follows and show_reblogs.
+func (s *Service) Audience(ctx context.Context, id int64, t Timeline, viewers []int64) ([]int64, error) {
+	switch {
+	case t.Home:
+		return s.store.HomeAudience(ctx, id, viewers)
+	case t.Direct:
+		return s.store.DirectAudience(ctx, id, viewers)
 	}
-	return len(ids) == 1 && ids[0] == id, err
-}
-
-// SeesDirect reports whether viewer may see status id and it is direct:
-// the direct stream's rule.
-func (s *Service) SeesDirect(ctx context.Context, viewer, id int64) (bool, error) {
-	st, err := s.store.VisibleStatus(ctx, viewer, id)
-	if err == store.ErrNotFound {
-		return false, nil
-	}
-	return err == nil && st.Visibility == store.Direct, err
+	return s.store.PublicAudience(ctx, id, t.Public, viewers)
 }
 
 // MaySeeGone lists those of viewers who could have seen a deleted status.
@@ -81,14 +72,8 @@ func (s *Service) LiveTokens(ctx context.Context, ids []int64) (map[int64]bool, 
 	return s.store.LiveTokens(ctx, ids)
 }
 
-// HomeCandidates lists those of viewers whose home timeline status (by
-// author) may be on: they follow the author or are mentioned. Shows decides.
-func (s *Service) HomeCandidates(ctx context.Context, author, status int64, viewers []int64) ([]int64, error) {
-	return s.store.FollowingOrMentioned(ctx, author, status, viewers)
-}
-
 // StatusFacts loads what routing a status to streams needs: the status and
-// its tags (no visibility check: Shows and SeesDirect decide).
+// its tags (no visibility check: Audience decides).
 func (s *Service) StatusFacts(ctx context.Context, id int64) (*store.Status, []string, error) {
 	st, err := s.store.StatusByID(ctx, id)
 	if err != nil {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -345,24 +344,4 @@ const followersToNotifySQL = `SELECT account_id FROM follows INDEXED BY follows_
 
 func (s *Store) FollowersToNotify(ctx context.Context, target int64) ([]int64, error) {
 	return s.queryIDs(ctx, followersToNotifySQL, target)
-}
-
-// FollowingOrMentioned lists those of viewers who follow author or whom
-// status mentions: the accounts whose home timeline the status may be on
-// (the streaming API checks each with the timeline's own read).
-func (s *Store) FollowingOrMentioned(ctx context.Context, author, status int64, viewers []int64) ([]int64, error) {
-	if len(viewers) == 0 {
-		return nil, nil
-	}
-	who, err := json.Marshal(viewers)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := s.queryIDs(ctx, `SELECT v.value FROM json_each(?) v
-		WHERE EXISTS (SELECT 1 FROM follows f WHERE f.account_id = v.value AND f.target_account_id = ?)
-		OR EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = ? AND m.account_id = v.value)`, string(who), author, status)
-	if err != nil {
-		return nil, fmt.Errorf("home candidates: %w", err)
-	}
-	return ids, nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -54,7 +55,52 @@ func homeTimelineSQL(viewer int64, p Page) (string, []any) {
 func pulledFilterSQL(viewer int64) (string, []any) {
 	vis, vargs := visibleSQL("s", viewer)
 	mute, margs := notMutedSQL("s", viewer)
-	return `s.visibility != 3 AND (s.reblog_of_id IS NULL OR f.show_reblogs = 1) AND ` + vis + ` AND ` + mute, append(vargs, margs...)
+	return pulledOnlySQL + ` AND ` + vis + ` AND ` + mute, append(vargs, margs...)
+}
+
+// pulledOnlySQL is what keeps a pulled followee's status s (followed
+// through f) out of a home timeline beyond the visibility and mute rules.
+const pulledOnlySQL = `s.visibility != 3 AND (s.reblog_of_id IS NULL OR f.show_reblogs = 1)`
+
+// HomeAudience lists those of viewers whose home timeline has status id:
+// the streams' question, for all their subscribers in one statement. It is
+// HomeTimeline's rule: a written home_feed row, or a marked followee's
+// status as pulledFilterSQL lets it through; visible and not muted.
+func (s *Store) HomeAudience(ctx context.Context, id int64, viewers []int64) ([]int64, error) {
+	if len(viewers) == 0 {
+		return nil, nil
+	}
+	who, err := json.Marshal(viewers)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.queryIDs(ctx, `SELECT v.value FROM statuses s CROSS JOIN json_each(?) v WHERE s.id = ?
+		AND (EXISTS (SELECT 1 FROM home_feed h WHERE h.account_id = v.value AND h.status_id = s.id)
+			OR EXISTS (SELECT 1 FROM accounts a CROSS JOIN follows f WHERE a.id = s.account_id AND a.fanout_on_read = 1
+				AND f.account_id = v.value AND f.target_account_id = a.id AND `+pulledOnlySQL+`))
+		AND `+visibleSQLFor("s", "v.value")+` AND `+notMutedSQLFor("s", "v.value"), string(who), id)
+	if err != nil {
+		return nil, fmt.Errorf("home audience: %w", err)
+	}
+	return ids, nil
+}
+
+// DirectAudience lists those of viewers who may see status id when it is
+// direct (its author and the accounts it mentions, under the one rule).
+func (s *Store) DirectAudience(ctx context.Context, id int64, viewers []int64) ([]int64, error) {
+	if len(viewers) == 0 {
+		return nil, nil
+	}
+	who, err := json.Marshal(viewers)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.queryIDs(ctx, `SELECT v.value FROM statuses s CROSS JOIN json_each(?) v WHERE s.id = ? AND s.visibility = 3
+		AND `+visibleSQLFor("s", "v.value"), string(who), id)
+	if err != nil {
+		return nil, fmt.Errorf("direct audience: %w", err)
+	}
+	return ids, nil
 }
 
 // pulledWithinSQL reads viewer's pulled followees' statuses on the page and
@@ -195,14 +241,27 @@ func publicTimelineSQL(viewer int64, f PublicFilter, p Page) (string, []any) {
 		q = `SELECT st.status_id FROM status_tags st JOIN statuses s ON s.id = st.status_id`
 	}
 	where, pargs, order := pageSQL(col, p)
-	q += ` WHERE s.visibility = 0 AND s.reblog_of_id IS NULL AND ` + where
-	if f.Tag != "" {
-		q += ` AND st.tag_id = (SELECT t.id FROM tags t WHERE t.name = ?)`
-	}
+	q += ` WHERE ` + where
 	args = append(args, pargs...)
 	if f.Tag != "" {
+		q += ` AND st.tag_id = (SELECT t.id FROM tags t WHERE t.name = ?)`
 		args = append(args, f.Tag)
 	}
+	rules := publicRulesSQL(f, "?")
+	for range strings.Count(rules, "?") {
+		args = append(args, viewer)
+	}
+	q += ` AND ` + rules + ` ORDER BY ` + order + limitSQL
+	return q, append(args, limitArg(p))
+}
+
+// publicRulesSQL is what puts a status s on the viewer v's (an SQL
+// expression) public timeline f, but for its tag: a public original, with
+// media or of a kind of author when f asks, not by a silenced account,
+// and visible and not muted. PublicTimeline and PublicAudience both hold
+// statuses to it.
+func publicRulesSQL(f PublicFilter, v string) string {
+	q := `s.visibility = 0 AND s.reblog_of_id IS NULL`
 	if f.OnlyMedia {
 		q += ` AND ` + hasMediaSQL
 	}
@@ -215,10 +274,30 @@ func publicTimelineSQL(viewer int64, f PublicFilter, p Page) (string, []any) {
 	// A silenced domain's accounts stay out of the public timelines (the
 	// subquery is one walk of a partial index, made once per query).
 	q += ` AND s.account_id NOT IN (SELECT id FROM accounts WHERE silenced = 1)`
-	vis, vargs := visibleSQL("s", viewer)
-	mute, margs := notMutedSQL("s", viewer)
-	q += ` AND ` + vis + ` AND ` + mute + ` ORDER BY ` + order + limitSQL
-	return q, append(append(append(args, vargs...), margs...), limitArg(p))
+	return q + ` AND ` + visibleSQLFor("s", v) + ` AND ` + notMutedSQLFor("s", v)
+}
+
+// PublicAudience lists those of viewers whose public timeline f has status
+// id: the streams' question, for all their subscribers in one statement.
+func (s *Store) PublicAudience(ctx context.Context, id int64, f PublicFilter, viewers []int64) ([]int64, error) {
+	if len(viewers) == 0 {
+		return nil, nil
+	}
+	who, err := json.Marshal(viewers)
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT v.value FROM statuses s CROSS JOIN json_each(?) v WHERE s.id = ?`
+	args := []any{string(who), id}
+	if f.Tag != "" {
+		q += ` AND EXISTS (SELECT 1 FROM status_tags st WHERE st.status_id = s.id AND st.tag_id = (SELECT t.id FROM tags t WHERE t.name = ?))`
+		args = append(args, f.Tag)
+	}
+	ids, err := s.queryIDs(ctx, q+` AND `+publicRulesSQL(f, "v.value"), args...)
+	if err != nil {
+		return nil, fmt.Errorf("public audience: %w", err)
+	}
+	return ids, nil
 }
 
 // AccountFilter narrows an account's statuses.

@@ -101,7 +101,12 @@ const unseenAccountsSQL = `(SELECT vb.target_account_id FROM blocks vb WHERE vb.
 // reachable by its own URL. Like unseenAccountsSQL, the muted accounts are
 // read once per statement.
 func notMutedSQL(s string, viewer int64) (string, []any) {
-	muted := `(SELECT mm.target_account_id FROM mutes mm WHERE mm.account_id = ?)`
+	return notMutedSQLFor(s, "?"), []any{viewer, viewer}
+}
+
+// notMutedSQLFor is notMutedSQL with the viewer as the SQL expression v.
+func notMutedSQLFor(s, v string) string {
+	muted := `(SELECT mm.target_account_id FROM mutes mm WHERE mm.account_id = ` + v + `)`
 	return s + `.account_id NOT IN ` + muted + ` AND (` + s + `.reblog_of_id IS NULL
-		OR (SELECT mo.account_id FROM statuses mo WHERE mo.id = ` + s + `.reblog_of_id) NOT IN ` + muted + `)`, []any{viewer, viewer}
+		OR (SELECT mo.account_id FROM statuses mo WHERE mo.id = ` + s + `.reblog_of_id) NOT IN ` + muted + `)`
 }

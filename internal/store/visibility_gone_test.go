@@ -89,3 +89,175 @@ func TestMaySeeGoneIsTheVisibilityRule(t *testing.T) {
 		}
 	}
 }
+
+// TestPublicAudienceIsThePublicTimeline: for random statuses (every
+// visibility, reblogs, local and not, tagged or not) among accounts that
+// follow, block, mute and are silenced at random, PublicAudience names
+// exactly the viewers whose PublicTimeline, bounded to that status, has it,
+// for every filter the streams use.
+func TestPublicAudienceIsThePublicTimeline(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t, 10)
+	viewers := append([]int64{0}, f.accounts...)
+	rng := mrand.New(mrand.NewPCG(7, 7))
+	now := time.Now()
+	for range 30 {
+		a, b := f.accounts[rng.IntN(len(f.accounts))], f.accounts[rng.IntN(len(f.accounts))]
+		if a == b {
+			continue
+		}
+		var err error
+		switch rng.IntN(4) {
+		case 0:
+			_, err = f.s.Follow(ctx, f.id(), a, b, FollowOptions{ShowReblogs: true}, now)
+		case 1:
+			err = f.s.Block(ctx, f.id(), a, b, now)
+		case 2:
+			err = f.s.Mute(ctx, f.id(), a, b, true, now)
+		case 3:
+			_, err = f.s.write.ExecContext(ctx, `UPDATE accounts SET silenced = 1 WHERE id = ?`, b)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var made []*Status
+	for range 60 {
+		id := f.id()
+		st := &Status{ID: id, URI: "https://example.test/s/" + strconv.FormatInt(id, 10), AccountID: f.accounts[rng.IntN(len(f.accounts))],
+			Local: rng.IntN(3) != 0, Visibility: Visibility(rng.IntN(4)), Text: "hello", CreatedAt: now}
+		if len(made) > 0 && rng.IntN(5) == 0 {
+			st.ReblogOfID = made[rng.IntN(len(made))].ID
+		}
+		var tags []string
+		if rng.IntN(2) == 0 {
+			tags = []string{"streamed"}
+		}
+		if err := f.s.CreateStatus(ctx, NewStatus{Status: st, Tags: tags}); err != nil {
+			t.Fatal(err)
+		}
+		made = append(made, st)
+	}
+	filters := []PublicFilter{{}, {LocalOnly: true}, {RemoteOnly: true}, {Tag: "streamed"}, {Tag: "streamed", LocalOnly: true}, {OnlyMedia: true}}
+	shown := 0
+	for _, st := range made {
+		for _, pf := range filters {
+			var want []int64
+			for _, v := range viewers {
+				ids, err := f.s.PublicTimeline(ctx, v, pf, Page{MaxID: st.ID + 1, SinceID: st.ID - 1, Limit: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(ids) == 1 && ids[0] == st.ID {
+					want = append(want, v)
+				}
+			}
+			got, err := f.s.PublicAudience(ctx, st.ID, pf, viewers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("status %+v, filter %+v: PublicAudience %v, the timeline %v", *st, pf, got, want)
+			}
+			shown += len(want)
+		}
+	}
+	if shown == 0 {
+		t.Fatal("no status was on any timeline: the comparison proves nothing")
+	}
+}
+
+// TestHomeAudienceIsTheHomeTimeline: for random statuses, reblogs and
+// direct messages among accounts that follow (with and without reblogs),
+// block and mute at random, some of them followed enough to be read at
+// home time, HomeAudience and DirectAudience name exactly the viewers whose
+// home timeline (bounded to the status) has it, and who may see a direct
+// status.
+func TestHomeAudienceIsTheHomeTimeline(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t, 12)
+	f.s.fanOutOnRead = 3
+	viewers := append([]int64{0}, f.accounts...)
+	rng := mrand.New(mrand.NewPCG(11, 3))
+	now := time.Now()
+	for range 60 {
+		a, b := f.accounts[rng.IntN(len(f.accounts))], f.accounts[rng.IntN(len(f.accounts))]
+		if a == b {
+			continue
+		}
+		var err error
+		switch rng.IntN(6) {
+		case 0, 1, 2, 3:
+			_, err = f.s.Follow(ctx, f.id(), a, b, FollowOptions{ShowReblogs: rng.IntN(3) != 0}, now)
+		case 4:
+			err = f.s.Block(ctx, f.id(), a, b, now)
+		case 5:
+			err = f.s.Mute(ctx, f.id(), a, b, false, now)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var marked int
+	if err := f.s.read.QueryRowContext(ctx, `SELECT count(*) FROM accounts WHERE fanout_on_read = 1`).Scan(&marked); err != nil || marked == 0 {
+		t.Fatalf("no account is read at home time (%d, %v): the pulled branch goes untested", marked, err)
+	}
+	var made []*Status
+	for range 60 {
+		id := f.id()
+		st := &Status{ID: id, URI: "https://example.test/s/" + strconv.FormatInt(id, 10), AccountID: f.accounts[rng.IntN(len(f.accounts))],
+			Local: true, Visibility: Visibility(rng.IntN(4)), Text: "hello", CreatedAt: now}
+		n := NewStatus{Status: st}
+		if len(made) > 0 && rng.IntN(4) == 0 {
+			st.ReblogOfID, st.Visibility = made[rng.IntN(len(made))].ID, Visibility(rng.IntN(3))
+		} else if rng.IntN(2) == 0 {
+			n.MentionIDs = []int64{f.accounts[rng.IntN(len(f.accounts))]}
+			if st.Visibility == Direct {
+				n.FeedAccounts = n.MentionIDs
+			}
+		}
+		if err := f.s.CreateStatus(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+		made = append(made, st)
+	}
+	shown := 0
+	for _, st := range made {
+		var want, wantDirect []int64
+		for _, v := range viewers {
+			ids, err := f.s.HomeTimeline(ctx, v, Page{MaxID: st.ID + 1, SinceID: st.ID - 1, Limit: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ids) == 1 && ids[0] == st.ID {
+				want = append(want, v)
+			}
+			if _, err := f.s.VisibleStatus(ctx, v, st.ID); err == nil && st.Visibility == Direct {
+				wantDirect = append(wantDirect, v)
+			}
+		}
+		got, err := f.s.HomeAudience(ctx, st.ID, viewers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		direct, err := f.s.DirectAudience(ctx, st.ID, viewers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range [][]int64{got, want, direct, wantDirect} {
+			slices.Sort(l)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("status %+v: HomeAudience %v, the home timeline %v", *st, got, want)
+		}
+		if !slices.Equal(direct, wantDirect) {
+			t.Errorf("status %+v: DirectAudience %v, visible and direct to %v", *st, direct, wantDirect)
+		}
+		shown += len(want)
+	}
+	if shown == 0 {
+		t.Fatal("no status was on any home timeline: the comparison proves nothing")
+	}
+}

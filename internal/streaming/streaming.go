@@ -251,90 +251,65 @@ func (h *Hub) status(ctx context.Context, e events.Event, event string) error {
 	for _, t := range tags {
 		hasTag[t] = true
 	}
-	// Candidates first, from what the event says and the status is; each is
-	// then held to the REST timeline's own rule.
+	// The candidates, from what the event says and the status is, grouped
+	// by the timeline that decides: one audience query per timeline.
 	var candidates []target
-	homeViewers := map[int64]bool{}
+	asked := map[social.Timeline]map[int64]bool{}
 	for _, c := range clients {
 		for _, s := range c.subscribed() {
+			var ok bool
 			switch {
-			case s.kind == user && c.viewer != 0:
+			case s.kind == user:
 				author := c.viewer == st.AccountID
-				if author && e.Reach&events.ReachAuthor != 0 || !author && e.Reach&events.ReachFollowers != 0 {
-					candidates = append(candidates, target{c, s})
-					if !author {
-						homeViewers[c.viewer] = true
-					}
-				}
-			case s.kind == direct && c.viewer != 0:
-				if directOK {
-					candidates = append(candidates, target{c, s})
-				}
+				ok = c.viewer != 0 && (author && e.Reach&events.ReachAuthor != 0 || !author && e.Reach&events.ReachFollowers != 0)
+			case s.kind == userNotification:
+			case s.kind == direct:
+				ok = c.viewer != 0 && directOK
 			case s.kind == hashtag || s.kind == hashtagLocal:
-				if publicOK && hasTag[s.tag] {
-					candidates = append(candidates, target{c, s})
-				}
-			case s.isPublic():
-				if publicOK {
-					candidates = append(candidates, target{c, s})
-				}
+				ok = publicOK && hasTag[s.tag]
+			default:
+				ok = publicOK
 			}
+			if !ok {
+				continue
+			}
+			candidates = append(candidates, target{c, s})
+			tl := s.timeline()
+			if asked[tl] == nil {
+				asked[tl] = map[int64]bool{}
+			}
+			asked[tl][c.viewer] = true
 		}
 	}
 	if len(candidates) == 0 {
 		return nil
 	}
-	// Only those who follow the author or are mentioned can have it at
-	// home: one query for all, instead of one timeline read each.
-	if len(homeViewers) > 0 {
-		ids := make([]int64, 0, len(homeViewers))
-		for v := range homeViewers {
-			ids = append(ids, v)
+	shows := make(map[social.Timeline]map[int64]bool, len(asked))
+	for tl, who := range asked {
+		viewers := make([]int64, 0, len(who))
+		for v := range who {
+			viewers = append(viewers, v)
 		}
-		maybe, err := h.social.HomeCandidates(ctx, st.AccountID, st.ID, ids)
+		got, err := h.social.Audience(ctx, st.ID, tl, viewers)
 		if err != nil {
 			return err
 		}
-		clear(homeViewers)
-		for _, v := range maybe {
-			homeViewers[v] = true
+		shows[tl] = make(map[int64]bool, len(got))
+		for _, v := range got {
+			shows[tl][v] = true
 		}
 	}
-	type check struct {
-		viewer int64
-		t      social.Timeline
-		direct bool
-	}
-	decided := map[check]bool{}
 	var chosen []target
 	var viewers []int64
 	seen := map[int64]bool{}
 	for _, t := range candidates {
-		if t.s.kind == user && t.c.viewer != st.AccountID && !homeViewers[t.c.viewer] {
+		if !shows[t.s.timeline()][t.c.viewer] {
 			continue
 		}
-		k := check{viewer: t.c.viewer, direct: t.s.kind == direct}
-		if !k.direct {
-			k.t = t.s.timeline()
-		}
-		ok, known := decided[k]
-		if !known {
-			if k.direct {
-				ok, err = h.social.SeesDirect(ctx, k.viewer, st.ID)
-			} else {
-				ok, err = h.social.Shows(ctx, k.viewer, k.t, st.ID)
-			}
-			if err != nil {
-				return err
-			}
-			decided[k] = ok
-		}
-		if ok {
-			chosen = append(chosen, t)
-			if !seen[t.c.viewer] {
-				seen[t.c.viewer] = true
-				viewers = append(viewers, t.c.viewer)
-			}
+		chosen = append(chosen, t)
+		if !seen[t.c.viewer] {
+			seen[t.c.viewer] = true
+			viewers = append(viewers, t.c.viewer)
 		}
 	}
 	if len(chosen) == 0 {

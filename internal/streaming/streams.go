@@ -96,8 +96,11 @@ func (s stream) scopes() []string {
 
 // timeline is the REST timeline whose rule decides what the stream shows.
 func (s stream) timeline() social.Timeline {
-	if s.kind == user {
+	switch s.kind {
+	case user:
 		return social.Timeline{Home: true}
+	case direct:
+		return social.Timeline{Direct: true}
 	}
 	f := store.PublicFilter{Tag: s.tag}
 	switch s.kind {
