@@ -39,6 +39,8 @@ type client struct {
 	wake func()
 	// onClose, when set, ends the connection once the client is closed.
 	onClose func()
+	// pingNow, for a WebSocket, pings it from the calling goroutine.
+	pingNow func() error
 }
 
 func newClient(limit int) *client {
@@ -65,17 +67,6 @@ func (c *client) unsubscribe(s stream) {
 	c.mu.Unlock()
 }
 
-// subscribed lists the client's streams now.
-func (c *client) subscribed() []stream {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make([]stream, 0, len(c.streams))
-	for s := range c.streams {
-		out = append(out, s)
-	}
-	return out
-}
-
 // send queues a frame without waiting. A client whose queue is full is not
 // reading: it is closed, so that it neither grows memory nor holds back the
 // events of anyone else.
@@ -94,16 +85,37 @@ func (c *client) send(frame []byte) {
 	c.startWriter()
 }
 
-// schedulePing asks the writer for a ping (a comment line for server-sent
-// events).
+// schedulePing asks for a ping (a comment line for server-sent events).
+// An idle WebSocket is pinged at once, by the caller, through pingNow:
+// waking a writer goroutine for every socket each round cost each socket
+// a stack's worth of memory that stayed with the process. A busy one gets
+// it from its writer, between frames.
 func (c *client) schedulePing() {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return
 	}
+	if !c.writing && c.pingNow != nil {
+		ping := c.pingNow
+		c.mu.Unlock()
+		if ping() != nil {
+			c.close(closeSlowConsumer, "the client did not read in time")
+		}
+		return
+	}
 	c.ping = true
 	c.startWriter()
+}
+
+// eachStream calls f for each of the client's streams, under its lock
+// (f must not call back into the client).
+func (c *client) eachStream(f func(stream)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for s := range c.streams {
+		f(s)
+	}
 }
 
 // startWriter is called with c.mu held, and releases it. Before attach
@@ -122,9 +134,9 @@ func (c *client) startWriter() {
 
 // attach gives the client its connection's writer and closer, once the
 // connection exists; a client closed before that is ended now.
-func (c *client) attach(wake, onClose func()) {
+func (c *client) attach(wake, onClose func(), pingNow func() error) {
 	c.mu.Lock()
-	c.wake, c.onClose = wake, onClose
+	c.wake, c.onClose, c.pingNow = wake, onClose, pingNow
 	closed := c.closed
 	pending := c.ping || len(c.queue) > 0
 	c.mu.Unlock()

@@ -20,6 +20,9 @@ import (
 // unsubscribe messages are a few dozen bytes.
 const maxClientMessage = 4096
 
+// readBuffer is an idle WebSocket's read buffer.
+const readBuffer = 512
+
 // writeWait bounds one write to a client; a client that takes longer is
 // not reading, and is closed.
 const writeWait = 10 * time.Second
@@ -40,7 +43,9 @@ func (h *Hub) Register(mux *http.ServeMux) {
 type identity struct {
 	token   int64
 	account int64
-	scopes  oauth.Scopes
+	// What the token's scopes let it read (read covers both), kept as two
+	// bits rather than the scope set: a socket holds its identity for life.
+	statuses, notifications bool
 	// protocol is the token as it came in Sec-WebSocket-Protocol (masto.js
 	// and browsers send it there), which the handshake must echo.
 	protocol string
@@ -83,7 +88,8 @@ func (h *Hub) authenticate(r *http.Request, ws bool) (*identity, error) {
 		id.account = lu.Account.ID
 	}
 	id.token = tok.ID
-	id.scopes, _ = oauth.ParseScopes(tok.Scopes)
+	scopes, _ := oauth.ParseScopes(tok.Scopes)
+	id.statuses, id.notifications = scopes.Allows("read:statuses"), scopes.Allows("read:notifications")
 	return id, nil
 }
 
@@ -98,7 +104,7 @@ func (h *Hub) allows(id *identity, s stream) error {
 	if id.account == 0 && !s.isPublic() {
 		return errNeedsUser
 	}
-	if !id.scopes.AllowsAny(s.scopes()...) {
+	if s.kind == userNotification && !id.notifications || s.kind != userNotification && !id.statuses {
 		return errScopes
 	}
 	return nil
@@ -113,7 +119,7 @@ var (
 func (h *Hub) newClient(id *identity, sse bool) *client {
 	c := newClient(h.cfg.SendQueue)
 	c.viewer, c.token, c.sse = id.account, id.token, sse
-	c.notifications = id.scopes.AllowsAny("read:notifications")
+	c.notifications = id.notifications
 	return c
 }
 
@@ -178,7 +184,7 @@ func (h *Hub) serveWebSocket(w http.ResponseWriter, r *http.Request, id *identit
 		api.WriteError(w, http.StatusForbidden, "This origin may not open an anonymous stream")
 		return
 	}
-	if id.token != 0 && !id.scopes.AllowsAny("read:statuses", "read:notifications") {
+	if id.token != 0 && !id.statuses && !id.notifications {
 		unauthorized(w, errScopes.Error())
 		return
 	}
@@ -204,8 +210,12 @@ func (h *Hub) serveWebSocket(w http.ResponseWriter, r *http.Request, id *identit
 	}
 	up := websocket.Upgrader{
 		HandshakeTimeout: writeWait,
-		WriteBufferPool:  &h.pool,
-		CheckOrigin:      func(*http.Request) bool { return true }, // originAllowed decided
+		// A socket of its own that reads only subscribe messages and pongs
+		// needs no more; net/http's 4 KiB reader is dropped with the
+		// handshake. A longer frame is read in pieces.
+		ReadBufferSize:  readBuffer,
+		WriteBufferPool: &h.pool,
+		CheckOrigin:     func(*http.Request) bool { return true }, // originAllowed decided
 	}
 	if id.protocol != "" {
 		up.Subprotocols = []string{id.protocol}
@@ -247,7 +257,8 @@ func (h *Hub) serveWebSocket(w http.ResponseWriter, r *http.Request, id *identit
 				_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
 				return conn.Close()
 			})
-		})
+		},
+		func() error { return conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(pingWait)) })
 	if refused != 0 {
 		c.close(refused, refusal)
 		return

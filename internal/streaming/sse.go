@@ -57,7 +57,7 @@ func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request, id *identity, 
 		case wake <- struct{}{}:
 		default:
 		}
-	}, nil)
+	}, nil, nil)
 	c.subscribe(s)
 	if code, reason, ok := h.admit(c); !ok {
 		status := http.StatusTooManyRequests

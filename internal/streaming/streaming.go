@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rampart-social/rampart/internal/api"
@@ -60,6 +61,7 @@ type Hub struct {
 
 	mu        sync.Mutex
 	clients   map[*client]struct{}
+	pinging   atomic.Bool
 	byToken   map[int64]int
 	byAccount map[int64]int
 	stopping  bool
@@ -102,11 +104,40 @@ func (h *Hub) Run(ctx context.Context) error {
 				h.log.Error("checking streams' tokens", "err", err)
 			}
 		case <-ping.C:
-			for _, c := range h.snapshot() {
-				c.schedulePing()
-			}
+			h.pingAll()
 		}
 	}
+}
+
+// pingers ping the idle WebSockets of a round together, so that a few
+// whose buffers are full (each ping waits up to pingWait) hold up no one.
+const (
+	pingers  = 4
+	pingWait = time.Second
+)
+
+// pingAll pings every stream, unless the last round is still going.
+func (h *Hub) pingAll() {
+	if !h.pinging.CompareAndSwap(false, true) {
+		return
+	}
+	clients := h.snapshot()
+	var wg sync.WaitGroup
+	for i := range pingers {
+		wg.Add(1)
+		h.writers.Go("streaming: pinging", func() error {
+			defer wg.Done()
+			for j := i; j < len(clients); j += pingers {
+				clients[j].schedulePing()
+			}
+			return nil
+		})
+	}
+	h.writers.Go("streaming: ending a round of pings", func() error {
+		wg.Wait()
+		h.pinging.Store(false)
+		return nil
+	})
 }
 
 // admit registers c unless a limit is reached; the code and reason say
@@ -256,7 +287,7 @@ func (h *Hub) status(ctx context.Context, e events.Event, event string) error {
 	var candidates []target
 	asked := map[social.Timeline]map[int64]bool{}
 	for _, c := range clients {
-		for _, s := range c.subscribed() {
+		c.eachStream(func(s stream) {
 			var ok bool
 			switch {
 			case s.kind == user:
@@ -271,7 +302,7 @@ func (h *Hub) status(ctx context.Context, e events.Event, event string) error {
 				ok = publicOK
 			}
 			if !ok {
-				continue
+				return
 			}
 			candidates = append(candidates, target{c, s})
 			tl := s.timeline()
@@ -279,7 +310,7 @@ func (h *Hub) status(ctx context.Context, e events.Event, event string) error {
 				asked[tl] = map[int64]bool{}
 			}
 			asked[tl][c.viewer] = true
-		}
+		})
 	}
 	if len(candidates) == 0 {
 		return nil
@@ -361,10 +392,14 @@ func (h *Hub) deleted(ctx context.Context, e events.Event) error {
 		if !saw[c.viewer] {
 			continue
 		}
-		for _, s := range c.subscribed() {
+		var sends []stream
+		c.eachStream(func(s stream) {
 			if s.kind == user && c.viewer != 0 || s.kind == direct && e.Gone.Visibility == int(store.Direct) && c.viewer != 0 || s.isPublic() && publicOK {
-				c.send(frames.frame(c.sse, s, "delete", id))
+				sends = append(sends, s)
 			}
+		})
+		for _, s := range sends {
+			c.send(frames.frame(c.sse, s, "delete", id))
 		}
 	}
 	return nil
@@ -378,11 +413,11 @@ func (h *Hub) notification(ctx context.Context, e events.Event) error {
 		if c.viewer != e.Account {
 			continue
 		}
-		for _, s := range c.subscribed() {
+		c.eachStream(func(s stream) {
 			if s.kind == userNotification || s.kind == user && c.notifications {
 				targets = append(targets, target{c, s})
 			}
-		}
+		})
 	}
 	if len(targets) == 0 {
 		return nil

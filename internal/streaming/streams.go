@@ -86,14 +86,6 @@ func (s stream) name() []string {
 // which an anonymous client may read when the instance allows it.
 func (s stream) isPublic() bool { return s.kind >= public && s.kind <= hashtagLocal }
 
-// scopes are the token scopes that may read the stream (any one).
-func (s stream) scopes() []string {
-	if s.kind == userNotification {
-		return []string{"read:notifications"}
-	}
-	return []string{"read:statuses"}
-}
-
 // timeline is the REST timeline whose rule decides what the stream shows.
 func (s stream) timeline() social.Timeline {
 	switch s.kind {
