@@ -232,11 +232,11 @@ func (e *sseStream) until(want string) []string {
 	}
 }
 
-// TestStreamingLimits: a token's and an account's connection limits close
-// the next socket with 4029 (429 for server-sent events); a frame over
+// TestStreamingLimits: a token's, an account's and an anonymous address's
+// connection limits close the next socket with 4029 (429 for server-sent events); a frame over
 // 4 KiB closes with 1009; a client that answers no ping is closed (4002).
 func TestStreamingLimits(t *testing.T) {
-	s := newSocial(t, "[streaming]", "max_per_token = 2", "max_per_account = 3", `ping_interval = "1s"`)
+	s := newSocial(t, "[streaming]", "max_per_token = 2", "max_per_account = 3", `ping_interval = "1s"`, "public_without_token = true")
 	alice, bob := s.user("alice"), s.user("bob")
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -259,6 +259,18 @@ func TestStreamingLimits(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+bob.tok)
 	if resp, err := s.ti.client.Do(req); err != nil || resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("server-sent events over the token's limit: %v %v, want 429", err, resp)
+	}
+	// Anonymous streams count per client address, as an account's do.
+	var anons []*socket
+	for range 4 {
+		anons = append(anons, s.openStream(anon, "public"))
+	}
+	if code := anons[3].waitClosed(5 * time.Second); code != 4029 {
+		t.Errorf("a fourth anonymous socket from one address closed with %d, want 4029", code)
+	}
+	anons[0].assertOpen(100 * time.Millisecond)
+	for _, k := range anons {
+		k.conn.Close()
 	}
 	a1.assertOpen(100 * time.Millisecond)
 	a2.conn.Close()

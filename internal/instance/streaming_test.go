@@ -409,11 +409,14 @@ func TestStreamingVisibilityMatrix(t *testing.T) {
 	}
 
 	// Deletions reach exactly those who could see the status, on a stream
-	// that could have shown it (an anonymous client's show only public
-	// posts).
+	// that could have shown it: a home stream of the author, a mentioned
+	// account or a follower; a public stream for a public original; a
+	// direct stream for a direct status.
 	for _, v := range viewers {
 		for kind, id := range ids {
-			visible[v.name][id] = s.req(v, "GET", "/api/v1/statuses/"+id, nil).status == 200 && (v != anon || kind == "public")
+			atHome := v != anon && (v == author || v == follower || v == muter || v == mentioned && kind != "reblog")
+			visible[v.name][id] = s.req(v, "GET", "/api/v1/statuses/"+id, nil).status == 200 &&
+				(atHome || kind == "public" || kind == "direct" && v != anon)
 		}
 	}
 	for _, vis := range []string{"public", "unlisted", "private", "direct"} {

@@ -67,6 +67,13 @@ func (s *Service) MaySeeGone(ctx context.Context, author int64, g *events.Gone, 
 		Mentioned: g.Mentioned, ReblogOf: g.ReblogOf}, viewers)
 }
 
+// MayHaveHadGoneAtHome lists those of viewers whose home timeline a
+// deleted status could have been on, and who could see it.
+func (s *Service) MayHaveHadGoneAtHome(ctx context.Context, author int64, g *events.Gone, viewers []int64) ([]int64, error) {
+	return s.store.MayHaveHadGoneAtHome(ctx, store.GoneStatus{Author: author, Visibility: store.Visibility(g.Visibility),
+		Mentioned: g.Mentioned, ReblogOf: g.ReblogOf}, viewers)
+}
+
 // LiveTokens lists those of the token ids that still grant access.
 func (s *Service) LiveTokens(ctx context.Context, ids []int64) (map[int64]bool, error) {
 	return s.store.LiveTokens(ctx, ids)

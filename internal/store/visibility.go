@@ -65,6 +65,20 @@ type GoneStatus struct {
 // deleted: the same rule, applied to what the deletion kept of it (its
 // mentions stand in for the table's rows, which went with it).
 func (s *Store) MaySeeGone(ctx context.Context, g GoneStatus, viewers []int64) ([]int64, error) {
+	return s.maySeeGone(ctx, g, viewers, "")
+}
+
+// MayHaveHadGoneAtHome is MaySeeGone narrowed to the home timelines the
+// status could have been on: its author's, the accounts it mentioned, and
+// its author's followers' (a deletion on a home stream goes to those, not
+// to everyone who could have looked the status up).
+func (s *Store) MayHaveHadGoneAtHome(ctx context.Context, g GoneStatus, viewers []int64) ([]int64, error) {
+	return s.maySeeGone(ctx, g, viewers, ` AND (v.value = g.account_id
+		OR EXISTS (SELECT 1 FROM mentions m WHERE m.account_id = v.value)
+		OR EXISTS (SELECT 1 FROM follows f WHERE f.account_id = v.value AND f.target_account_id = g.account_id))`)
+}
+
+func (s *Store) maySeeGone(ctx context.Context, g GoneStatus, viewers []int64, and string) ([]int64, error) {
 	if len(viewers) == 0 {
 		return nil, nil
 	}
@@ -79,7 +93,7 @@ func (s *Store) MaySeeGone(ctx context.Context, g GoneStatus, viewers []int64) (
 	ids, err := s.queryIDs(ctx, `WITH mentions(status_id, account_id) AS (SELECT 0, value FROM json_each(?))
 		SELECT v.value FROM json_each(?) v,
 			(SELECT 0 AS id, ? AS account_id, ? AS visibility, NULLIF(?, 0) AS reblog_of_id) g
-		WHERE `+visibleSQLFor("g", "v.value"), string(mentioned), string(who), g.Author, int(g.Visibility), g.ReblogOf)
+		WHERE `+visibleSQLFor("g", "v.value")+and, string(mentioned), string(who), g.Author, int(g.Visibility), g.ReblogOf)
 	if err != nil {
 		return nil, fmt.Errorf("who saw a deleted status: %w", err)
 	}

@@ -20,6 +20,9 @@ const (
 type client struct {
 	viewer int64 // the account; 0 for an anonymous client
 	token  int64 // the access token's id; 0 for an anonymous client
+	// address keys an anonymous client's connection limit: its address's
+	// ratelimit.AddressKey.
+	address string
 	// notifications: the token may read notifications, which the user
 	// stream then carries too (as on Mastodon).
 	notifications bool

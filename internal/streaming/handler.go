@@ -13,7 +13,9 @@ import (
 
 	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/api"
+	"github.com/rampart-social/rampart/internal/clientip"
 	"github.com/rampart-social/rampart/internal/oauth"
+	"github.com/rampart-social/rampart/internal/ratelimit"
 )
 
 // maxClientMessage bounds a client's WebSocket frame: subscribe and
@@ -116,9 +118,12 @@ var (
 	errScopes       = errors.New("Access token does not have the required scopes")
 )
 
-func (h *Hub) newClient(id *identity, sse bool) *client {
+func (h *Hub) newClient(r *http.Request, id *identity, sse bool) *client {
 	c := newClient(h.cfg.SendQueue)
 	c.viewer, c.token, c.sse = id.account, id.token, sse
+	if id.token == 0 {
+		c.address = ratelimit.AddressKey(clientip.From(r.Context()))
+	}
 	c.notifications = id.notifications
 	return c
 }
@@ -229,7 +234,7 @@ func (h *Hub) serveWebSocket(w http.ResponseWriter, r *http.Request, id *identit
 	// earlier socket is open counts it; one over a limit still completes
 	// the handshake, to be told why in a close frame (a browser sees no
 	// HTTP status).
-	c := h.newClient(id, false)
+	c := h.newClient(r, id, false)
 	// The stream the URL names is in place when the handshake ends: a
 	// client may count on seeing what happens after its 101. (Until the
 	// writer is attached, its events wait in the queue.)

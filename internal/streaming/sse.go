@@ -50,7 +50,7 @@ func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request, id *identity, 
 		unauthorized(w, err.Error())
 		return
 	}
-	c := h.newClient(id, true)
+	c := h.newClient(r, id, true)
 	wake := make(chan struct{}, 1)
 	c.attach(func() {
 		select {

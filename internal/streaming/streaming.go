@@ -64,6 +64,9 @@ type Hub struct {
 	pinging   atomic.Bool
 	byToken   map[int64]int
 	byAccount map[int64]int
+	// byAddress counts anonymous streams (streaming.public_without_token)
+	// by client address (an IPv6 /64), each bounded like an account's.
+	byAddress map[string]int
 	stopping  bool
 }
 
@@ -71,7 +74,7 @@ type Hub struct {
 func New(d Deps) *Hub {
 	return &Hub{cfg: d.Config.Streaming, instance: d.Config.InstanceURL().Scheme + "://" + d.Config.InstanceURL().Host,
 		log: d.Log, oauth: d.OAuth, social: d.Social, entities: d.Entities, bus: d.Bus, writers: safely.NewGroup(d.Log),
-		clients: map[*client]struct{}{}, byToken: map[int64]int{}, byAccount: map[int64]int{}}
+		clients: map[*client]struct{}{}, byToken: map[int64]int{}, byAccount: map[int64]int{}, byAddress: map[string]int{}}
 }
 
 // eventQueue is how many events may wait for the hub before the bus drops
@@ -155,8 +158,13 @@ func (h *Hub) admit(c *client) (int, string, bool) {
 		return closeTooMany, "too many streaming connections for this access token", false
 	case c.viewer != 0 && h.byAccount[c.viewer] >= h.cfg.MaxPerAccount:
 		return closeTooMany, "too many streaming connections for this account", false
+	case c.token == 0 && h.byAddress[c.address] >= h.cfg.MaxPerAccount:
+		return closeTooMany, "too many anonymous streaming connections from this address", false
 	}
 	h.clients[c] = struct{}{}
+	if c.token == 0 {
+		h.byAddress[c.address]++
+	}
 	if c.token != 0 {
 		h.byToken[c.token]++
 	}
@@ -177,6 +185,11 @@ func (h *Hub) leave(c *client) {
 		return
 	}
 	delete(h.clients, c)
+	if c.token == 0 {
+		if h.byAddress[c.address]--; h.byAddress[c.address] <= 0 {
+			delete(h.byAddress, c.address)
+		}
+	}
 	if c.token != 0 {
 		if h.byToken[c.token]--; h.byToken[c.token] <= 0 {
 			delete(h.byToken, c.token)
@@ -359,43 +372,60 @@ func (h *Hub) status(ctx context.Context, e events.Event, event string) error {
 	return nil
 }
 
-// deleted sends a deletion to the streams of those who could have seen the
-// status: the visibility rule, applied to what the deletion kept of it.
+// deleted sends a deletion to the streams that could have shown the
+// status, of those who could see it: the visibility rule, applied to what
+// the deletion kept of it. A home stream hears of it only from a status
+// that could have been on that home timeline (its author's, a mentioned
+// account's, a follower's); a public or hashtag stream only of a public
+// original; a direct stream only of a direct status.
 func (h *Hub) deleted(ctx context.Context, e events.Event) error {
 	if e.Gone == nil {
 		return nil
 	}
+	publicOK := e.Gone.Visibility == int(store.Public) && e.Gone.ReblogOf == 0
+	directOK := e.Gone.Visibility == int(store.Direct)
 	clients := h.snapshot()
-	var viewers []int64
-	seen := map[int64]bool{}
+	home, other := map[int64]bool{}, map[int64]bool{}
 	for _, c := range clients {
-		if !seen[c.viewer] {
-			seen[c.viewer] = true
-			viewers = append(viewers, c.viewer)
-		}
+		c.eachStream(func(s stream) {
+			switch {
+			case s.kind == user && c.viewer != 0:
+				home[c.viewer] = true
+			case s.kind == direct && directOK && c.viewer != 0, s.isPublic() && publicOK:
+				other[c.viewer] = true
+			}
+		})
 	}
-	if len(viewers) == 0 {
-		return nil
-	}
-	may, err := h.social.MaySeeGone(ctx, e.Account, e.Gone, viewers)
+	atHome, err := h.social.MayHaveHadGoneAtHome(ctx, e.Account, e.Gone, keys(home))
 	if err != nil {
 		return err
 	}
-	saw := map[int64]bool{}
-	for _, v := range may {
-		saw[v] = true
+	saw, err := h.social.MaySeeGone(ctx, e.Account, e.Gone, keys(other))
+	if err != nil {
+		return err
 	}
-	publicOK := e.Gone.Visibility == int(store.Public) && e.Gone.ReblogOf == 0
+	clear(home)
+	clear(other)
+	for _, v := range atHome {
+		home[v] = true
+	}
+	for _, v := range saw {
+		other[v] = true
+	}
 	id := []byte(strconv.FormatInt(e.Status, 10))
 	frames := frameCache{}
 	for _, c := range clients {
-		if !saw[c.viewer] {
-			continue
-		}
 		var sends []stream
 		c.eachStream(func(s stream) {
-			if s.kind == user && c.viewer != 0 || s.kind == direct && e.Gone.Visibility == int(store.Direct) && c.viewer != 0 || s.isPublic() && publicOK {
-				sends = append(sends, s)
+			switch {
+			case s.kind == user && c.viewer != 0:
+				if home[c.viewer] {
+					sends = append(sends, s)
+				}
+			case s.kind == direct && directOK && c.viewer != 0, s.isPublic() && publicOK:
+				if other[c.viewer] {
+					sends = append(sends, s)
+				}
 			}
 		})
 		for _, s := range sends {
@@ -403,6 +433,14 @@ func (h *Hub) deleted(ctx context.Context, e events.Event) error {
 		}
 	}
 	return nil
+}
+
+func keys(m map[int64]bool) []int64 {
+	out := make([]int64, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }
 
 // notification sends a new notification to its recipient's user and
