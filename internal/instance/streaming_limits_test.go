@@ -37,6 +37,22 @@ func (s *socialT) tokenFor(u user, scopes string) (tok, clientID, secret string)
 	return issued.Token, app.ClientID, secret
 }
 
+// openStreamURL opens a socket on the stream named in its URL, sending
+// nothing after the handshake (a socket the server refuses at once is
+// closed before a message could be sent).
+func (s *socialT) openStreamURL(u user, stream string) *socket {
+	s.t.Helper()
+	q := url.Values{"stream": {stream}}
+	if u.tok != "" {
+		q.Set("access_token", u.tok)
+	}
+	sock, resp, err := s.ti.dialStream(q, nil)
+	if err != nil {
+		s.t.Fatalf("%s: streaming handshake: %v (%v)", u.name, err, resp)
+	}
+	return sock
+}
+
 // waitClosed waits for the server to close the socket and returns its code.
 func (k *socket) waitClosed(within time.Duration) int {
 	k.t.Helper()
@@ -245,13 +261,13 @@ func TestStreamingLimits(t *testing.T) {
 	})
 
 	a1, a2 := s.openStream(bob, "public"), s.openStream(bob, "public")
-	third := s.openStream(bob, "public")
+	third := s.openStreamURL(bob, "public")
 	if code := third.waitClosed(5 * time.Second); code != 4029 {
 		t.Errorf("a third socket of one token closed with %d, want 4029", code)
 	}
 	other, _, _ := s.tokenFor(bob, "read")
 	b1 := s.openStream(user{name: "bob", tok: other}, "public")
-	b2 := s.openStream(user{name: "bob", tok: other}, "public")
+	b2 := s.openStreamURL(user{name: "bob", tok: other}, "public")
 	if code := b2.waitClosed(5 * time.Second); code != 4029 {
 		t.Errorf("the account's fourth socket closed with %d, want 4029", code)
 	}
@@ -263,7 +279,7 @@ func TestStreamingLimits(t *testing.T) {
 	// Anonymous streams count per client address, as an account's do.
 	var anons []*socket
 	for range 4 {
-		anons = append(anons, s.openStream(anon, "public"))
+		anons = append(anons, s.openStreamURL(anon, "public"))
 	}
 	if code := anons[3].waitClosed(5 * time.Second); code != 4029 {
 		t.Errorf("a fourth anonymous socket from one address closed with %d, want 4029", code)
