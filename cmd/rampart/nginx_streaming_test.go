@@ -175,7 +175,7 @@ func TestNginxStreaming(t *testing.T) {
 				t.Errorf("update on %v: %+v", f.Stream, s)
 			}
 			seen[strings.Join(f.Stream, " ")] = true
-			return seen["public:local"] && seen["hashtag nginxlive"]
+			return seen["public:local"] && seen["hashtag NginxLive"] // the tag as subscribed, as Mastodon names it
 		})
 	})
 

@@ -31,8 +31,21 @@ func (e Entities) Statuses(ctx context.Context, id int64, viewers []int64) (map[
 		return out, nil
 	}
 	all := make([]int64, 0, 2)
-	for sid := range b.statuses {
+	var appIDs []int64
+	for sid, x := range b.statuses {
 		all = append(all, sid)
+		if x.ApplicationID != 0 {
+			appIDs = append(appIDs, x.ApplicationID)
+		}
+	}
+	// statusFrom shows an app only to its status's author: loading both
+	// statuses' apps up front shows nothing to anyone else.
+	if b.apps, err = e.a.store.AppsByIDs(ctx, appIDs); err != nil {
+		return nil, err
+	}
+	var origAuthor int64
+	if o := b.statuses[st.ReblogOfID]; o != nil {
+		origAuthor = o.AccountID
 	}
 	type look struct {
 		anonymous, author bool
@@ -45,12 +58,9 @@ func (e Entities) Statuses(ctx context.Context, id int64, viewers []int64) (map[
 	}
 	for _, v := range viewers {
 		b.flags = flags[v]
-		if st.ApplicationID != 0 && st.AccountID == v && b.apps[st.ApplicationID] == nil {
-			if b.apps, err = e.a.store.AppsByIDs(ctx, []int64{st.ApplicationID}); err != nil {
-				return nil, err
-			}
-		}
-		l := look{anonymous: v == 0, author: st.AccountID == v, flags: [2]store.ViewerFlags{b.flags[id], b.flags[st.ReblogOfID]}}
+		// The author of the status, or of the one it reblogs, sees fields
+		// (pinned, application) no one else does: never shared.
+		l := look{anonymous: v == 0, author: st.AccountID == v || origAuthor == v, flags: [2]store.ViewerFlags{b.flags[id], b.flags[st.ReblogOfID]}}
 		if enc, ok := shared[l]; ok && !l.author {
 			out[v] = enc
 			continue

@@ -51,7 +51,10 @@ const (
 type Gone struct {
 	Visibility int     `json:"v"`
 	Mentioned  []int64 `json:"m,omitempty"`
-	ReblogOf   int64   `json:"r,omitempty"`
+	// For a reblog: the reblogged status, its author and visibility.
+	ReblogOf       int64 `json:"r,omitempty"`
+	OrigAuthor     int64 `json:"ra,omitempty"`
+	OrigVisibility int   `json:"rv,omitempty"`
 }
 
 // Event is one committed change.

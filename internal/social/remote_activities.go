@@ -156,10 +156,23 @@ func (s *Service) RemoteDeleteStatus(ctx context.Context, acc *store.Account, ur
 	if err != nil {
 		return err
 	}
+	var orig *store.Status
+	if st.ReblogOfID != 0 {
+		if orig, err = s.store.StatusByID(ctx, st.ReblogOfID); errors.Is(err, store.ErrNotFound) {
+			orig = nil
+		} else if err != nil {
+			return err
+		}
+	}
+	reblogs, err := s.reblogsGoing(ctx, st)
+	if err != nil {
+		return err
+	}
 	if err := s.store.DeleteStatus(ctx, st, nil); err != nil {
 		return err
 	}
-	s.emitDeleted(st, mentioned[st.ID])
+	s.emitDeleted(st, mentioned[st.ID], orig)
+	s.emitReblogsGone(st, reblogs)
 	return nil
 }
 

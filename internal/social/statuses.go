@@ -339,9 +339,11 @@ func (s *Service) Delete(ctx context.Context, author *store.Account, id int64) (
 func (s *Service) deleteStatus(ctx context.Context, author *store.Account, st *store.Status) error {
 	p := store.Publish{Activity: "Delete", Actor: author.ID, Status: st.ID, URI: st.URI, Visibility: st.Visibility}
 	var mentioned map[int64][]int64
+	var orig *store.Status
 	if st.ReblogOfID != 0 {
 		p.Activity = "UndoAnnounce"
-		if orig, err := s.store.StatusByID(ctx, st.ReblogOfID); err == nil {
+		if o, err := s.store.StatusByID(ctx, st.ReblogOfID); err == nil {
+			orig = o
 			p.Object, p.Target = orig.URI, orig.AccountID
 		}
 	} else {
@@ -353,11 +355,16 @@ func (s *Service) deleteStatus(ctx context.Context, author *store.Account, st *s
 			return err
 		}
 	}
+	reblogs, err := s.reblogsGoing(ctx, st)
+	if err != nil {
+		return err
+	}
 	if err := s.store.DeleteStatus(ctx, st, s.publishStatus(p)); err != nil {
 		return err
 	}
 	s.published()
-	s.emitDeleted(st, mentioned[st.ID])
+	s.emitDeleted(st, mentioned[st.ID], orig)
+	s.emitReblogsGone(st, reblogs)
 	return nil
 }
 

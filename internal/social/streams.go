@@ -32,10 +32,37 @@ func (s *Service) emitCreated(st *store.Status, deferred bool) {
 }
 
 // emitDeleted publishes a deletion with what the visibility rule needs of
-// the status that is gone.
-func (s *Service) emitDeleted(st *store.Status, mentioned []int64) {
-	s.emit(events.Event{Kind: events.StatusDeleted, Status: st.ID, Account: st.AccountID,
-		Gone: &events.Gone{Visibility: int(st.Visibility), Mentioned: mentioned, ReblogOf: st.ReblogOfID}})
+// the status that is gone: its mentions, and for a reblog the reblogged
+// status (orig; it may be deleted too).
+func (s *Service) emitDeleted(st *store.Status, mentioned []int64, orig *store.Status) {
+	g := &events.Gone{Visibility: int(st.Visibility), Mentioned: mentioned, ReblogOf: st.ReblogOfID}
+	if orig != nil {
+		g.OrigAuthor, g.OrigVisibility = orig.AccountID, int(orig.Visibility)
+	}
+	s.emit(events.Event{Kind: events.StatusDeleted, Status: st.ID, Account: st.AccountID, Gone: g})
+}
+
+// maxStreamedReblogDeletes bounds the deletions a status's deletion
+// publishes for the reblogs it takes with it (the bus's queue holds 4,096
+// events): past it, the remaining reblogs leave streams at the clients'
+// next refresh.
+const maxStreamedReblogDeletes = 1000
+
+// reblogsGoing lists the reblogs a deletion of st will take with it, for
+// emitReblogsGone after the commit (none for a reblog, or without streams).
+func (s *Service) reblogsGoing(ctx context.Context, st *store.Status) ([]store.Status, error) {
+	if s.events == nil || st.ReblogOfID != 0 {
+		return nil, nil
+	}
+	return s.store.ReblogsOf(ctx, st.ID, maxStreamedReblogDeletes)
+}
+
+// emitReblogsGone publishes the deletion of the reblogs orig's deletion
+// took with it, as Mastodon does.
+func (s *Service) emitReblogsGone(orig *store.Status, reblogs []store.Status) {
+	for i := range reblogs {
+		s.emitDeleted(&reblogs[i], nil, orig)
+	}
 }
 
 // Timeline names the timeline a stream follows, for Audience.
@@ -63,15 +90,13 @@ func (s *Service) Audience(ctx context.Context, id int64, t Timeline, viewers []
 
 // MaySeeGone lists those of viewers who could have seen a deleted status.
 func (s *Service) MaySeeGone(ctx context.Context, author int64, g *events.Gone, viewers []int64) ([]int64, error) {
-	return s.store.MaySeeGone(ctx, store.GoneStatus{Author: author, Visibility: store.Visibility(g.Visibility),
-		Mentioned: g.Mentioned, ReblogOf: g.ReblogOf}, viewers)
+	return s.store.MaySeeGone(ctx, goneStatus(author, g), viewers)
 }
 
 // MayHaveHadGoneAtHome lists those of viewers whose home timeline a
 // deleted status could have been on, and who could see it.
 func (s *Service) MayHaveHadGoneAtHome(ctx context.Context, author int64, g *events.Gone, viewers []int64) ([]int64, error) {
-	return s.store.MayHaveHadGoneAtHome(ctx, store.GoneStatus{Author: author, Visibility: store.Visibility(g.Visibility),
-		Mentioned: g.Mentioned, ReblogOf: g.ReblogOf}, viewers)
+	return s.store.MayHaveHadGoneAtHome(ctx, goneStatus(author, g), viewers)
 }
 
 // LiveTokens lists those of the token ids that still grant access.
@@ -91,4 +116,9 @@ func (s *Service) StatusFacts(ctx context.Context, id int64) (*store.Status, []s
 		return nil, nil, err
 	}
 	return st, tags[id], nil
+}
+
+func goneStatus(author int64, g *events.Gone) store.GoneStatus {
+	return store.GoneStatus{Author: author, Visibility: store.Visibility(g.Visibility), Mentioned: g.Mentioned,
+		ReblogOf: g.ReblogOf, OrigAuthor: g.OrigAuthor, OrigVisibility: store.Visibility(g.OrigVisibility)}
 }

@@ -98,6 +98,27 @@ func (s *Store) ReblogBy(ctx context.Context, account, status int64) (*Status, e
 	return scanStatus(s.read.QueryRowContext(ctx, `SELECT `+statusCols+` FROM statuses s WHERE s.reblog_of_id = ? AND s.account_id = ?`, status, account))
 }
 
+// ReblogsOf lists up to limit reblogs of status (id, author, visibility),
+// which its deletion takes with it.
+func (s *Store) ReblogsOf(ctx context.Context, status int64, limit int) ([]Status, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, account_id, visibility FROM statuses INDEXED BY statuses_reblog
+		WHERE reblog_of_id = ? LIMIT ?`, status, limit)
+	if err != nil {
+		return nil, fmt.Errorf("reblogs of %d: %w", status, err)
+	}
+	defer rows.Close()
+	var out []Status
+	for rows.Next() {
+		var st Status
+		if err := rows.Scan(&st.ID, &st.AccountID, &st.Visibility); err != nil {
+			return nil, err
+		}
+		st.ReblogOfID = status
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
 // ViewerFlags are what one viewer has done to a status.
 type ViewerFlags struct {
 	Favourited, Reblogged, Bookmarked, Pinned, Muted bool

@@ -58,12 +58,17 @@ type GoneStatus struct {
 	Author     int64
 	Visibility Visibility
 	Mentioned  []int64
-	ReblogOf   int64
+	// For a reblog, the reblogged status's id, author and visibility: it
+	// may be gone too (its deletion takes its reblogs).
+	ReblogOf       int64
+	OrigAuthor     int64
+	OrigVisibility Visibility
 }
 
 // MaySeeGone lists those of viewers who could see a status that is now
 // deleted: the same rule, applied to what the deletion kept of it (its
-// mentions stand in for the table's rows, which went with it).
+// mentions, and for a reblog the reblogged status, stand in for the
+// tables' rows, which went with it).
 func (s *Store) MaySeeGone(ctx context.Context, g GoneStatus, viewers []int64) ([]int64, error) {
 	return s.maySeeGone(ctx, g, viewers, "")
 }
@@ -90,10 +95,13 @@ func (s *Store) maySeeGone(ctx context.Context, g GoneStatus, viewers []int64, a
 	if err != nil {
 		return nil, err
 	}
-	ids, err := s.queryIDs(ctx, `WITH mentions(status_id, account_id) AS (SELECT 0, value FROM json_each(?))
+	// The reblogged status stands in for its row too, which may be gone.
+	ids, err := s.queryIDs(ctx, `WITH mentions(status_id, account_id) AS (SELECT 0, value FROM json_each(?)),
+			statuses(id, account_id, visibility) AS (SELECT ?, ?, ?)
 		SELECT v.value FROM json_each(?) v,
 			(SELECT 0 AS id, ? AS account_id, ? AS visibility, NULLIF(?, 0) AS reblog_of_id) g
-		WHERE `+visibleSQLFor("g", "v.value")+and, string(mentioned), string(who), g.Author, int(g.Visibility), g.ReblogOf)
+		WHERE `+visibleSQLFor("g", "v.value")+and, string(mentioned), g.ReblogOf, g.OrigAuthor, int(g.OrigVisibility),
+		string(who), g.Author, int(g.Visibility), g.ReblogOf)
 	if err != nil {
 		return nil, fmt.Errorf("who saw a deleted status: %w", err)
 	}

@@ -64,27 +64,60 @@ func TestMaySeeGoneIsTheVisibilityRule(t *testing.T) {
 			}
 			made, mentions = append(made, st), append(mentions, mentioned)
 		}
-		// Newest first: a reblog goes before its original.
-		for i := len(made) - 1; i >= 0; i-- {
+		// Even seeds delete newest first (a reblog before its original);
+		// odd seeds oldest first, so that an original's deletion takes its
+		// reblogs, whose audience is then judged from what was kept alone.
+		type pending struct {
+			gone GoneStatus
+			saw  []int64
+			st   *Status
+		}
+		deleted := map[int64]bool{}
+		for k := range made {
+			i := len(made) - 1 - k
+			if seed%2 == 1 {
+				i = k
+			}
 			st := made[i]
-			var saw []int64
-			for _, v := range viewers {
-				if _, err := f.s.VisibleStatus(ctx, v, st.ID); err == nil {
-					saw = append(saw, v)
+			if deleted[st.ID] {
+				continue
+			}
+			goneOf := func(st *Status, mentioned []int64) pending {
+				p := pending{st: st, gone: GoneStatus{Author: st.AccountID, Visibility: st.Visibility, Mentioned: mentioned, ReblogOf: st.ReblogOfID}}
+				if st.ReblogOfID != 0 {
+					orig, err := f.s.StatusByID(ctx, st.ReblogOfID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					p.gone.OrigAuthor, p.gone.OrigVisibility = orig.AccountID, orig.Visibility
+				}
+				for _, v := range viewers {
+					if _, err := f.s.VisibleStatus(ctx, v, st.ID); err == nil {
+						p.saw = append(p.saw, v)
+					}
+				}
+				return p
+			}
+			going := []pending{goneOf(st, mentions[i])}
+			for j, rb := range made {
+				if rb.ReblogOfID == st.ID && !deleted[rb.ID] {
+					going = append(going, goneOf(rb, mentions[j]))
 				}
 			}
-			gone := GoneStatus{Author: st.AccountID, Visibility: st.Visibility, Mentioned: mentions[i], ReblogOf: st.ReblogOfID}
 			if err := f.s.DeleteStatus(ctx, st, nil); err != nil {
 				t.Fatal(err)
 			}
-			got, err := f.s.MaySeeGone(ctx, gone, viewers)
-			if err != nil {
-				t.Fatal(err)
-			}
-			slices.Sort(got)
-			slices.Sort(saw)
-			if !slices.Equal(got, saw) {
-				t.Errorf("seed %d: status %+v (mentions %v): MaySeeGone %v, VisibleStatus before %v", seed, *st, mentions[i], got, saw)
+			for _, p := range going {
+				deleted[p.st.ID] = true
+				got, err := f.s.MaySeeGone(ctx, p.gone, viewers)
+				if err != nil {
+					t.Fatal(err)
+				}
+				slices.Sort(got)
+				slices.Sort(p.saw)
+				if !slices.Equal(got, p.saw) {
+					t.Errorf("seed %d: status %+v (mentions %v): MaySeeGone %v, VisibleStatus before %v", seed, *p.st, p.gone.Mentioned, got, p.saw)
+				}
 			}
 		}
 	}

@@ -29,11 +29,11 @@ type client struct {
 	sse           bool
 
 	mu      sync.Mutex
-	streams map[stream]struct{}
-	queue   [][]byte // encoded frames waiting to be sent
-	limit   int      // the queue's bound
-	ping    bool     // a ping is due
-	writing bool     // a writer is draining the queue
+	streams map[stream]string // without label → the label
+	queue   [][]byte          // encoded frames waiting to be sent
+	limit   int               // the queue's bound
+	ping    bool              // a ping is due
+	writing bool              // a writer is draining the queue
 	closed  bool
 	code    int
 	reason  string
@@ -47,7 +47,7 @@ type client struct {
 }
 
 func newClient(limit int) *client {
-	return &client{streams: map[stream]struct{}{}, limit: limit, done: make(chan struct{})}
+	return &client{streams: map[stream]string{}, limit: limit, done: make(chan struct{})}
 }
 
 // maxStreams bounds the subscriptions of one WebSocket.
@@ -57,14 +57,20 @@ const maxStreams = 32
 func (c *client) subscribe(s stream) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.streams[s]; !ok && len(c.streams) >= maxStreams {
+	label := s.label
+	s.label = ""
+	if _, ok := c.streams[s]; ok {
+		return true // as on Mastodon, the first subscription stays
+	}
+	if len(c.streams) >= maxStreams {
 		return false
 	}
-	c.streams[s] = struct{}{}
+	c.streams[s] = label
 	return true
 }
 
 func (c *client) unsubscribe(s stream) {
+	s.label = ""
 	c.mu.Lock()
 	delete(c.streams, s)
 	c.mu.Unlock()
@@ -116,7 +122,8 @@ func (c *client) schedulePing() {
 func (c *client) eachStream(f func(stream)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for s := range c.streams {
+	for s, label := range c.streams {
+		s.label = label
 		f(s)
 	}
 }

@@ -48,9 +48,6 @@ type identity struct {
 	// What the token's scopes let it read (read covers both), kept as two
 	// bits rather than the scope set: a socket holds its identity for life.
 	statuses, notifications bool
-	// protocol is the token as it came in Sec-WebSocket-Protocol (masto.js
-	// and browsers send it there), which the handshake must echo.
-	protocol string
 }
 
 var errUnauthorized = errors.New("The access token is invalid")
@@ -70,7 +67,7 @@ func (h *Hub) authenticate(r *http.Request, ws bool) (*identity, error) {
 		raw = strings.TrimSpace(q)
 	} else if ws {
 		if p := websocket.Subprotocols(r); len(p) > 0 {
-			raw, id.protocol = p[0], p[0]
+			raw = p[0]
 		}
 	}
 	if raw == "" {
@@ -83,12 +80,16 @@ func (h *Hub) authenticate(r *http.Request, ws bool) (*identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	if lu != nil {
-		if accounts.Usable(lu.User) != nil {
-			return nil, errUnauthorized
-		}
-		id.account = lu.Account.ID
+	if lu == nil {
+		// An app's own token (client_credentials) has no user: anyone can
+		// mint one, so it would be an anonymous client that no account
+		// limit bounds. Mastodon's streaming server refuses it too.
+		return nil, errUnauthorized
 	}
+	if accounts.Usable(lu.User) != nil {
+		return nil, errUnauthorized
+	}
+	id.account = lu.Account.ID
 	id.token = tok.ID
 	scopes, _ := oauth.ParseScopes(tok.Scopes)
 	id.statuses, id.notifications = scopes.Allows("read:statuses"), scopes.Allows("read:notifications")
@@ -103,9 +104,6 @@ func (h *Hub) allows(id *identity, s stream) error {
 		}
 		return errMissingToken
 	}
-	if id.account == 0 && !s.isPublic() {
-		return errNeedsUser
-	}
 	if s.kind == userNotification && !id.notifications || s.kind != userNotification && !id.statuses {
 		return errScopes
 	}
@@ -114,7 +112,6 @@ func (h *Hub) allows(id *identity, s stream) error {
 
 var (
 	errMissingToken = errors.New("Missing access token")
-	errNeedsUser    = errors.New("This stream requires an authenticated user")
 	errScopes       = errors.New("Access token does not have the required scopes")
 )
 
@@ -222,8 +219,11 @@ func (h *Hub) serveWebSocket(w http.ResponseWriter, r *http.Request, id *identit
 		WriteBufferPool: &h.pool,
 		CheckOrigin:     func(*http.Request) bool { return true }, // originAllowed decided
 	}
-	if id.protocol != "" {
-		up.Subprotocols = []string{id.protocol}
+	// Whatever carried the token, a client that offers subprotocols gets
+	// the first selected, as Mastodon's server does: browsers and the ws
+	// library fail a handshake that selects none.
+	if p := websocket.Subprotocols(r); len(p) > 0 {
+		up.Subprotocols = p[:1]
 	}
 	// The 101 carries the security layer's headers like every response.
 	header := w.Header().Clone()

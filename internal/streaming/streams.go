@@ -41,6 +41,10 @@ var kindNames = map[string]kind{
 type stream struct {
 	kind kind
 	tag  string
+	// label is the tag as the client named it, which Mastodon's events
+	// name the stream with (and masto.js matches); not part of the
+	// subscription's identity (client.streams keys it out).
+	label string
 }
 
 // maxTagLength bounds a hashtag stream's tag (Mastodon's tags are shorter).
@@ -60,6 +64,7 @@ func parseStream(name, tag string) (stream, error) {
 	}
 	s := stream{kind: k}
 	if k == hashtag || k == hashtagLocal {
+		s.label = strings.TrimSpace(tag)
 		tag = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(tag), "#"))
 		if tag == "" || !utf8.ValidString(tag) || utf8.RuneCountInString(tag) > maxTagLength || strings.ContainsAny(tag, " \t\r\n#") {
 			return stream{}, errNoTag
@@ -73,6 +78,9 @@ func parseStream(name, tag string) (stream, error) {
 func (s stream) name() []string {
 	for n, k := range kindNames {
 		if k == s.kind {
+			if s.label != "" {
+				return []string{n, s.label}
+			}
 			if s.tag != "" {
 				return []string{n, s.tag}
 			}

@@ -53,7 +53,7 @@ var errTooManyStreams = errors.New("Too many streams on this connection")
 func errorFrame(err error) []byte {
 	status := 400
 	switch err {
-	case errMissingToken, errScopes, errNeedsUser:
+	case errMissingToken, errScopes:
 		status = 401
 	}
 	b, _ := json.Marshal(struct {
