@@ -251,17 +251,20 @@ func (h *Hub) serveWebSocket(w http.ResponseWriter, r *http.Request, id *identit
 	}
 	conn.SetReadLimit(maxClientMessage)
 	c.attach(func() {
-		h.writers.Go("streaming: writing to a WebSocket", func() error { h.writeSocket(c, conn); return nil })
+		h.spawn("streaming: writing to a WebSocket", func() error { h.writeSocket(c, conn); return nil })
 	},
 		func() {
 			// Off the closing goroutine (the hub's, for a slow consumer):
 			// the close frame may wait up to a second for a peer that does
 			// not read.
-			h.writers.Go("streaming: closing a WebSocket", func() error {
+			closing := func() error {
 				code, reason := c.closedWith()
 				_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
 				return conn.Close()
-			})
+			}
+			if !h.spawn("streaming: closing a WebSocket", closing) {
+				_ = closing() // the hub has stopped: here, then
+			}
 		},
 		func() error { return conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(pingWait)) })
 	if refused != 0 {
@@ -271,11 +274,14 @@ func (h *Hub) serveWebSocket(w http.ResponseWriter, r *http.Request, id *identit
 	// The reading goroutine starts afresh rather than stay on this one,
 	// whose stack grew through the whole request path: an idle socket's
 	// memory is mostly that stack.
-	h.writers.Go("streaming: reading a WebSocket", func() error {
+	if !h.spawn("streaming: reading a WebSocket", func() error {
 		defer h.leave(c)
 		h.readSocket(c, conn, id)
 		return nil
-	})
+	}) {
+		c.close(closeGoingAway, "the server is shutting down")
+		h.leave(c)
+	}
 }
 
 // hijacker lets the WebSocket library take the connection through the

@@ -68,6 +68,7 @@ type Hub struct {
 	// by client address (an IPv6 /64), each bounded like an account's.
 	byAddress map[string]int
 	stopping  bool
+	finished  bool // the hub waits for its goroutines: spawn starts no more
 }
 
 // New builds the hub; Run starts it.
@@ -94,6 +95,11 @@ func (h *Hub) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			h.closeAll(closeGoingAway, "the server is shutting down")
+			// No goroutine starts once the wait begins (spawn), so that a
+			// handshake still finishing cannot add to a group being waited on.
+			h.mu.Lock()
+			h.finished = true
+			h.mu.Unlock()
 			h.writers.Wait()
 			return nil
 		case e := <-queue:
@@ -128,19 +134,34 @@ func (h *Hub) pingAll() {
 	var wg sync.WaitGroup
 	for i := range pingers {
 		wg.Add(1)
-		h.writers.Go("streaming: pinging", func() error {
+		if !h.spawn("streaming: pinging", func() error {
 			defer wg.Done()
 			for j := i; j < len(clients); j += pingers {
 				clients[j].schedulePing()
 			}
 			return nil
-		})
+		}) {
+			wg.Done()
+		}
 	}
-	h.writers.Go("streaming: ending a round of pings", func() error {
+	if !h.spawn("streaming: ending a round of pings", func() error {
 		wg.Wait()
 		h.pinging.Store(false)
 		return nil
-	})
+	}) {
+		h.pinging.Store(false)
+	}
+}
+
+// spawn starts fn on the hub's group, unless the hub has stopped (false).
+func (h *Hub) spawn(work string, fn func() error) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.finished {
+		return false
+	}
+	h.writers.Go(work, fn)
+	return true
 }
 
 // admit registers c unless a limit is reached; the code and reason say
