@@ -28,12 +28,15 @@ type client struct {
 	notifications bool
 	sse           bool
 
-	mu      sync.Mutex
-	streams map[stream]string // without label → the label
-	queue   [][]byte          // encoded frames waiting to be sent
-	limit   int               // the queue's bound
-	ping    bool              // a ping is due
-	writing bool              // a writer is draining the queue
+	mu sync.Mutex
+	// streams are the subscriptions, each with the label it was asked
+	// with: a slice, as most sockets follow one stream (a map costs an idle
+	// socket half a KiB more).
+	streams []stream
+	queue   [][]byte // encoded frames waiting to be sent
+	limit   int      // the queue's bound
+	ping    bool     // a ping is due
+	writing bool     // a writer is draining the queue
 	closed  bool
 	code    int
 	reason  string
@@ -47,33 +50,45 @@ type client struct {
 }
 
 func newClient(limit int) *client {
-	return &client{streams: map[stream]string{}, limit: limit, done: make(chan struct{})}
+	return &client{limit: limit, done: make(chan struct{})}
 }
 
 // maxStreams bounds the subscriptions of one WebSocket.
 const maxStreams = 32
 
-// subscribe adds s; false when the socket has maxStreams already.
+// subscribe adds s; false when the socket has maxStreams already. A
+// stream is the same whatever its label: as on Mastodon, the first
+// subscription stays.
 func (c *client) subscribe(s stream) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	label := s.label
-	s.label = ""
-	if _, ok := c.streams[s]; ok {
-		return true // as on Mastodon, the first subscription stays
+	if c.find(s) >= 0 {
+		return true
 	}
 	if len(c.streams) >= maxStreams {
 		return false
 	}
-	c.streams[s] = label
+	c.streams = append(c.streams, s)
 	return true
 }
 
 func (c *client) unsubscribe(s stream) {
-	s.label = ""
 	c.mu.Lock()
-	delete(c.streams, s)
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	if i := c.find(s); i >= 0 {
+		c.streams = append(c.streams[:i], c.streams[i+1:]...)
+	}
+}
+
+// find is the index of s among the streams (labels aside), or -1; c.mu
+// is held.
+func (c *client) find(s stream) int {
+	for i, x := range c.streams {
+		if x.kind == s.kind && x.tag == s.tag {
+			return i
+		}
+	}
+	return -1
 }
 
 // send queues a frame without waiting. A client whose queue is full is not
@@ -122,8 +137,7 @@ func (c *client) schedulePing() {
 func (c *client) eachStream(f func(stream)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for s, label := range c.streams {
-		s.label = label
+	for _, s := range c.streams {
 		f(s)
 	}
 }
