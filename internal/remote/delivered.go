@@ -142,7 +142,11 @@ func (a *Accounts) DeliveredEdit(ctx context.Context, raw []byte, author *store.
 		return nil, false, err
 	}
 	words := text.SearchWords(sanitize.Text(st.SpoilerText + " " + st.Content))
-	if err := a.store.EditStatus(ctx, st, a.ids.Next(), mentionIDs, n.tags, words, nil, nil); err != nil {
+	err = a.store.EditRemoteStatus(ctx, st, a.ids.Next(), mentionIDs, n.tags, words)
+	if errors.Is(err, store.ErrUnchanged) {
+		return st, false, nil // the same edit, delivered again meanwhile
+	}
+	if err != nil {
 		return nil, false, err
 	}
 	return st, true, nil

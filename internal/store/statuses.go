@@ -497,11 +497,36 @@ func (s *Store) RefreshRemoteContent(ctx context.Context, id int64, content stri
 // federate is enqueued with the edit when the status reaches another server
 // (as NewStatus.Federate); nil: nothing is.
 func (s *Store) EditStatus(ctx context.Context, st *Status, editID int64, mentionIDs []int64, tags, words []string, mediaIDs []int64, federate *NewJob) error {
+	return s.editStatus(ctx, st, editID, mentionIDs, tags, words, mediaIDs, federate, false)
+}
+
+// ErrUnchanged: a remote edit would change nothing a reader sees.
+var ErrUnchanged = errors.New("the status already reads so")
+
+// EditRemoteStatus is EditStatus for an edit another server delivered: it
+// changes nothing, and returns ErrUnchanged, when the status already has
+// that text, spoiler and sensitivity. The check is made in the edit's own
+// transaction, so that the same edit delivered twice at once is one edit.
+func (s *Store) EditRemoteStatus(ctx context.Context, st *Status, editID int64, mentionIDs []int64, tags, words []string) error {
+	return s.editStatus(ctx, st, editID, mentionIDs, tags, words, nil, nil, true)
+}
+
+func (s *Store) editStatus(ctx context.Context, st *Status, editID int64, mentionIDs []int64, tags, words []string, mediaIDs []int64, federate *NewJob, onlyIfChanged bool) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("edit status: %w", err)
 	}
 	defer tx.Rollback()
+	if onlyIfChanged {
+		var same bool
+		if err := tx.QueryRowContext(ctx, `SELECT content = ? AND spoiler_text = ? AND sensitive = ? FROM statuses WHERE id = ?`,
+			st.Content, st.SpoilerText, boolInt(st.Sensitive), st.ID).Scan(&same); err != nil {
+			return fmt.Errorf("edit status: %w", err)
+		}
+		if same {
+			return ErrUnchanged
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO status_edits (id, status_id, text, content, spoiler_text, sensitive, created_at)
 		SELECT ?, id, text, content, spoiler_text, sensitive, COALESCE(edited_at, created_at) FROM statuses WHERE id = ?`, editID, st.ID); err != nil {
 		return fmt.Errorf("edit history: %w", err)
