@@ -107,9 +107,6 @@ func (b *Bus) Publish(e Event) {
 	}
 }
 
-// Dropped is how many events subscribers have lost since start.
-func (b *Bus) Dropped() int64 { return b.dropped.Load() }
-
 // Subscribe returns a queue of up to size events and the function that
 // ends the subscription (and closes the queue).
 func (b *Bus) Subscribe(size int) (<-chan Event, func()) {

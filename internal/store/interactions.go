@@ -124,6 +124,20 @@ type ViewerFlags struct {
 	Favourited, Reblogged, Bookmarked, Pinned, Muted bool
 }
 
+// mark sets the flag a flags query's kind column names ('f', 'b', 'p', 'r').
+func (f *ViewerFlags) mark(kind string) {
+	switch kind {
+	case "f":
+		f.Favourited = true
+	case "b":
+		f.Bookmarked = true
+	case "p":
+		f.Pinned = true
+	case "r":
+		f.Reblogged = true
+	}
+}
+
 // ViewerFlagsFor reports viewer's marks on each status id.
 func (s *Store) ViewerFlagsFor(ctx context.Context, viewer int64, ids []int64) (map[int64]ViewerFlags, error) {
 	out := map[int64]ViewerFlags{}
@@ -151,16 +165,7 @@ func (s *Store) ViewerFlagsFor(ctx context.Context, viewer int64, ids []int64) (
 			return nil, err
 		}
 		f := out[id]
-		switch kind {
-		case "f":
-			f.Favourited = true
-		case "b":
-			f.Bookmarked = true
-		case "p":
-			f.Pinned = true
-		case "r":
-			f.Reblogged = true
-		}
+		f.mark(kind)
 		out[id] = f
 	}
 	return out, rows.Err()
@@ -321,16 +326,7 @@ func (s *Store) ViewerFlagsForMany(ctx context.Context, viewers, ids []int64) (m
 			out[viewer] = m
 		}
 		f := m[id]
-		switch kind {
-		case "f":
-			f.Favourited = true
-		case "b":
-			f.Bookmarked = true
-		case "p":
-			f.Pinned = true
-		case "r":
-			f.Reblogged = true
-		}
+		f.mark(kind)
 		m[id] = f
 	}
 	return out, rows.Err()

@@ -6,12 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +18,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/rampart-social/rampart/internal/accounts"
-	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/instance"
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/session"
@@ -116,57 +112,6 @@ func streamRoutes(mux *http.ServeMux) {
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 		io.WriteString(w, streamScript)
 	})
-}
-
-// startStreamingInstance is startDevInstance (a dev instance on plain http,
-// app http://localhost:PORT, media http://127.0.0.1:PORT, alice approved)
-// with the streaming test page on the app host and extra config lines.
-func startStreamingInstance(t *testing.T, ctx context.Context, extra ...string) *devInstance {
-	t.Helper()
-	ln := listenLoopback(t, "127.0.0.1")
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	d := &devInstance{port: port, appHost: "localhost:" + port, base: "http://localhost:" + port,
-		mediaOrigin: "http://127.0.0.1:" + port, log: &testutil.SyncBuffer{}}
-	lines := append([]string{
-		`env = "dev"`,
-		`url = "` + d.base + `"`,
-		`media_url = "` + d.mediaOrigin + `"`,
-		`data_dir = "` + t.TempDir() + `"`,
-		`secret_key = "` + testutil.Secret + `"`,
-		`[http]`,
-		`listen = "127.0.0.1:` + port + `"`,
-	}, extra...)
-	cfg, err := config.Parse([]byte(strings.Join(lines, "\n")+"\n"), nil)
-	if err != nil {
-		ln.Close()
-		t.Fatalf("dev config: %v", err)
-	}
-	inst, err := instance.Open(ctx, cfg, slog.New(slog.NewJSONHandler(d.log, nil)), instance.Options{AppRoutes: streamRoutes})
-	if err != nil {
-		ln.Close()
-		t.Fatalf("Open: %v", err)
-	}
-	d.inst = inst
-	srvCtx, stopServer := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- inst.Serve(srvCtx, ln) }()
-	t.Cleanup(func() {
-		stopServer()
-		select {
-		case err := <-served:
-			if err != nil {
-				t.Errorf("Serve: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("server did not stop")
-		}
-		inst.Close()
-	})
-	if _, _, err := inst.Accounts().Create(ctx, accounts.NewParams{Username: "alice", Email: "alice@example.test",
-		Password: "correct horse battery", Approved: true}); err != nil {
-		t.Fatalf("create alice: %v", err)
-	}
-	return d
 }
 
 // streamingURL is the instance's WebSocket, as its CSP's connect-src names it.
@@ -574,7 +519,7 @@ func TestBrowserStreamingOnTheInstancePage(t *testing.T) {
 	browserPath := requireChromium(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	dev := startStreamingInstance(t, ctx)
+	dev := startDevInstanceWith(t, ctx, instance.Options{AppRoutes: streamRoutes})
 	poster := newSite(t, dev.inst, dev.appHost)
 	aliceToken := poster.token("alice")
 	token := readToken(t, ctx, dev.inst, "bob")
@@ -715,8 +660,8 @@ func TestBrowserStreamingFromAnotherOrigin(t *testing.T) {
 	defer cancel()
 
 	// The instances: A as configured by default, B with anonymous public streams.
-	a := startStreamingInstance(t, ctx)
-	b := startStreamingInstance(t, ctx, `[streaming]`, `public_without_token = true`)
+	a := startDevInstanceWith(t, ctx, instance.Options{AppRoutes: streamRoutes})
+	b := startDevInstanceWith(t, ctx, instance.Options{AppRoutes: streamRoutes}, `[streaming]`, `public_without_token = true`)
 
 	// The other origin.
 	app := &thirdPartyApp{}

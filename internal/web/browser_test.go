@@ -188,11 +188,18 @@ type devInstance struct {
 // startDevInstance serves a devInstance until the test's cleanup.
 func startDevInstance(t *testing.T, ctx context.Context) *devInstance {
 	t.Helper()
+	return startDevInstanceWith(t, ctx, instance.Options{})
+}
+
+// startDevInstanceWith is startDevInstance with instance options (test
+// routes) and extra config lines.
+func startDevInstanceWith(t *testing.T, ctx context.Context, opts instance.Options, extra ...string) *devInstance {
+	t.Helper()
 	ln := listenLoopback(t, "127.0.0.1")
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	d := &devInstance{port: port, appHost: "localhost:" + port, base: "http://localhost:" + port,
 		mediaOrigin: "http://127.0.0.1:" + port, log: &testutil.SyncBuffer{}}
-	cfg, err := config.Parse([]byte(strings.Join([]string{
+	lines := append([]string{
 		`env = "dev"`,
 		`url = "` + d.base + `"`,
 		`media_url = "` + d.mediaOrigin + `"`,
@@ -200,12 +207,13 @@ func startDevInstance(t *testing.T, ctx context.Context) *devInstance {
 		`secret_key = "` + testutil.Secret + `"`,
 		`[http]`,
 		`listen = "127.0.0.1:` + port + `"`,
-	}, "\n")+"\n"), nil)
+	}, extra...)
+	cfg, err := config.Parse([]byte(strings.Join(lines, "\n")+"\n"), nil)
 	if err != nil {
 		ln.Close()
 		t.Fatalf("dev config: %v", err)
 	}
-	inst, err := instance.Open(ctx, cfg, slog.New(slog.NewJSONHandler(d.log, nil)), instance.Options{})
+	inst, err := instance.Open(ctx, cfg, slog.New(slog.NewJSONHandler(d.log, nil)), opts)
 	if err != nil {
 		ln.Close()
 		t.Fatalf("Open: %v", err)
