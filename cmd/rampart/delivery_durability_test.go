@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/store/storetest"
+
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/store"
 )
@@ -90,7 +92,7 @@ func TestDeliveriesSurviveAKill(t *testing.T) {
 	}
 	// 1,000 remote followers of kim, each with an inbox of its own.
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(data, "rampart.db"), slog.New(slog.DiscardHandler))
+	st, err := storetest.OpenErr(t, filepath.Join(data, "rampart.db"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/store/storetest"
+
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -137,7 +139,7 @@ func TestAdminFederationStatus(t *testing.T) {
 	}
 	// Two jobs pending, one of them a minute old, and one buried.
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(dataDir, "rampart.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := storetest.OpenErr(t, filepath.Join(dataDir, "rampart.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

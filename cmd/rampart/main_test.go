@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/mattn/go-mastodon"
+	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/testdb"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
 
@@ -52,7 +54,7 @@ func run(t *testing.T, env []string, args ...string) (stdout, stderr string, cod
 func runStdin(t *testing.T, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(cleanEnv(), env...)
+	cmd.Env = append(append(cleanEnv(), databaseEnv(t, args)...), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
@@ -63,6 +65,39 @@ func runStdin(t *testing.T, env []string, stdin string, args ...string) (stdout,
 		t.Fatal(err)
 	}
 	return o.String(), e.String(), 0
+}
+
+// databaseEnv points a run of the binary at the run's engine: in a
+// PostgreSQL run, at the database of the instance whose data directory args
+// name (--data, or the data_dir of the --config file), the one the test's own
+// store opens for it; in a SQLite run, nothing.
+func databaseEnv(t *testing.T, args []string) []string {
+	t.Helper()
+	if !testdb.Postgres() {
+		return nil
+	}
+	dir := ""
+	for i, a := range args {
+		flag, value, inline := strings.Cut(a, "=")
+		if !inline && i+1 < len(args) {
+			value = args[i+1]
+		}
+		switch flag {
+		case "--data":
+			dir = value
+		case "--config":
+			dir = filepath.Dir(value)
+			if data, err := os.ReadFile(value); err == nil {
+				if cfg, err := config.Parse(data, []string{"RAMPART_SECURITY_ALLOW_ROOT=true"}); err == nil {
+					dir = cfg.DataDir
+				}
+			}
+		}
+	}
+	if dir == "" {
+		return nil
+	}
+	return testutil.TestDatabaseEnv(t, dir)
 }
 
 // cleanEnv drops RAMPART_* variables of the surrounding shell. Test
@@ -129,7 +164,7 @@ func startProc(t *testing.T, env []string, args ...string) *proc {
 func startCmd(t *testing.T, cmd *exec.Cmd, env, args []string) *proc {
 	t.Helper()
 	p := &proc{cmd: cmd, stdout: &testutil.SyncBuffer{}, stderr: &testutil.SyncBuffer{}, exited: make(chan struct{})}
-	p.cmd.Env = append(cleanEnv(), env...)
+	p.cmd.Env = append(append(cleanEnv(), databaseEnv(t, args)...), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

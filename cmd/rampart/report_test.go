@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/store/storetest"
+
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -22,7 +24,7 @@ func TestAdminReportCommands(t *testing.T) {
 	}
 	adminOK(t, env, socialPassword+"\n", "create", "--username", "kim", "--email", "kim@example.net", "--password-stdin")
 	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(dataDir, "rampart.db"), slog.New(slog.DiscardHandler))
+	st, err := storetest.OpenErr(t, filepath.Join(dataDir, "rampart.db"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,12 +2,10 @@ package accounts
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -15,9 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/testdb"
+
+	"github.com/rampart-social/rampart/internal/store/storetest"
+
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/password"
-	"github.com/rampart-social/rampart/internal/store"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
 
@@ -38,11 +39,7 @@ type fixture struct {
 // row from an older version could hold it.
 func (f *fixture) setEmail(accountID int64, email string) {
 	f.t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: f.dbPath}).EscapedPath()+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	defer db.Close()
+	db := testdb.Open(f.t, f.dbPath)
 	if _, err := db.Exec("UPDATE users SET email = ? WHERE account_id = ?", email, accountID); err != nil {
 		f.t.Fatal(err)
 	}
@@ -54,7 +51,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "rampart.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := storetest.OpenErr(t, filepath.Join(dir, "rampart.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

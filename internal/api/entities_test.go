@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/store/storetest"
+
 	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/buildinfo"
 	"github.com/rampart-social/rampart/internal/config"
@@ -82,9 +84,9 @@ func newEnv(t *testing.T) *env {
 		`registrations = "approval"`,
 	)
 	log := slog.New(slog.NewTextHandler(testLogWriter{t}, nil))
-	st, err := store.OpenSQLite(ctx, filepath.Join(dir, "rampart.db"), log)
+	st, err := storetest.OpenErr(t, filepath.Join(dir, "rampart.db"), log)
 	if err != nil {
-		t.Fatalf("OpenSQLite: %v", err)
+		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
 	ids := id.NewGenerator()

@@ -131,7 +131,21 @@ type Security struct {
 type Database struct {
 	Driver string `toml:"driver"`
 	Path   string `toml:"path"`
+	// DSN is PostgreSQL's connection string. It holds a password, so it
+	// never prints; DSNFile keeps it out of the config file altogether.
+	DSN     Secret `toml:"dsn"`
+	DSNFile string `toml:"dsn_file"`
+	// MaxConnections is each process's share of PostgreSQL's connections.
+	MaxConnections int64 `toml:"max_connections"`
+	// StatementTimeout ends a PostgreSQL statement that runs longer.
+	StatementTimeout Duration `toml:"statement_timeout"`
 }
+
+// Database drivers.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
 
 // Log configures log/slog output.
 type Log struct {
@@ -221,7 +235,8 @@ func Defaults() Config {
 			LoginAttempts:   5,
 			LoginWindow:     Duration(15 * time.Minute),
 		},
-		Database:   Database{Driver: "sqlite", Path: "rampart.db"},
+		Database: Database{Driver: DriverSQLite, Path: "rampart.db", MaxConnections: 16,
+			StatementTimeout: Duration(30 * time.Second)},
 		Log:        Log{Level: "info"},
 		Federation: Federation{AuthorizedFetch: true, Mode: FederationBlocklist},
 		Streaming: Streaming{MaxPerToken: 8, MaxPerAccount: 16, MaxConnections: 10000, SendQueue: 64,
@@ -364,6 +379,28 @@ func (c *Config) MediaDir() string {
 		return c.Media.Dir
 	}
 	return filepath.Join(c.DataDir, c.Media.Dir)
+}
+
+// DatabaseDSN is PostgreSQL's connection string: database.dsn (or its
+// override, RAMPART_DATABASE_DSN), or else the first line of
+// database.dsn_file. The file is read here, at start, so a rotated password
+// needs only a restart.
+func (c *Config) DatabaseDSN() (string, error) {
+	if c.Database.DSN.IsSet() {
+		return c.Database.DSN.raw, nil
+	}
+	if c.Database.DSNFile == "" {
+		return "", errors.New("database.dsn: not set (set it, RAMPART_DATABASE_DSN or database.dsn_file)")
+	}
+	data, err := os.ReadFile(c.Database.DSNFile)
+	if err != nil {
+		return "", fmt.Errorf("database.dsn_file: %w", err)
+	}
+	dsn, _, _ := strings.Cut(string(data), "\n")
+	if dsn = strings.TrimSpace(dsn); dsn == "" {
+		return "", fmt.Errorf("database.dsn_file: %s is empty", c.Database.DSNFile)
+	}
+	return dsn, nil
 }
 
 // DatabasePath is database.path, resolved against data_dir when relative.

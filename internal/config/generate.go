@@ -176,8 +176,19 @@ allow_root = {{.D.Security.AllowRoot}}
 
 [database]
 # "sqlite": an embedded database file, relative to data_dir unless absolute.
+# "postgres": a PostgreSQL server (13 or newer), for several processes or a
+# managed database; move an instance with "rampart admin db migrate".
 driver = "{{.D.Database.Driver}}"
 path = "{{.D.Database.Path}}"
+# PostgreSQL only. The connection string holds a password: prefer dsn_file (a
+# file only rampart can read, its first line the DSN) or RAMPART_DATABASE_DSN.
+# Use sslmode=verify-full for a server on another host.
+dsn = ""
+dsn_file = ""
+# Each process's share of the server's connections, and the longest a
+# statement may run.
+max_connections = {{.D.Database.MaxConnections}}
+statement_timeout = "{{text .D.Database.StatementTimeout}}"
 
 [log]
 # debug, info, warn or error.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -155,12 +156,7 @@ func (c *Config) validate() error {
 
 	c.validateSecurity(bad, warn)
 
-	if c.Database.Driver != "sqlite" {
-		bad("database.driver", "%q is not available; this version supports \"sqlite\"", c.Database.Driver)
-	}
-	if strings.TrimSpace(c.Database.Path) == "" {
-		bad("database.path", "must name the database file")
-	}
+	c.validateDatabase(bad)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -380,5 +376,33 @@ func (c *Config) validateStreaming(bad func(string, string, ...any)) {
 	}
 	if d := st.PingInterval.D(); d < time.Second || d > 5*time.Minute {
 		bad("streaming.ping_interval", "%s is outside 1s-5m", d)
+	}
+}
+
+func (c *Config) validateDatabase(bad func(key, format string, args ...any)) {
+	d := c.Database
+	switch d.Driver {
+	case DriverSQLite:
+		if strings.TrimSpace(d.Path) == "" {
+			bad("database.path", "must name the database file")
+		}
+	case DriverPostgres:
+		if d.DSN.IsSet() && d.DSNFile != "" {
+			bad("database.dsn_file", "set database.dsn or database.dsn_file, not both")
+		}
+		if !d.DSN.IsSet() && d.DSNFile == "" {
+			bad("database.dsn", "must be set for PostgreSQL (or database.dsn_file, or RAMPART_DATABASE_DSN)")
+		}
+		if d.DSNFile != "" && !filepath.IsAbs(d.DSNFile) {
+			bad("database.dsn_file", "%q must be an absolute path", d.DSNFile)
+		}
+	default:
+		bad("database.driver", "%q is not available; use \"sqlite\" or \"postgres\"", d.Driver)
+	}
+	if d.MaxConnections < 2 || d.MaxConnections > 1000 {
+		bad("database.max_connections", "must be between 2 and 1000")
+	}
+	if d.StatementTimeout < Duration(time.Second) {
+		bad("database.statement_timeout", "must be at least 1s")
 	}
 }

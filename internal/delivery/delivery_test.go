@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/store/storetest"
+
 	"github.com/rampart-social/rampart/internal/httpsig"
 	"github.com/rampart-social/rampart/internal/jobs"
 	"github.com/rampart-social/rampart/internal/outbound"
@@ -48,7 +50,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, o Options, hosts ...string) *fixture {
 	t.Helper()
-	st, err := store.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "db.sqlite"), slog.New(slog.DiscardHandler))
+	st, err := storetest.OpenErr(t, filepath.Join(t.TempDir(), "db.sqlite"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

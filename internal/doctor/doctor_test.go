@@ -197,6 +197,7 @@ func (s setup) deploy(t *testing.T) deployment {
 	if err != nil {
 		t.Fatalf("instance config: %v", err)
 	}
+	testutil.UseTestDatabase(t, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	inst, err := instance.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), instance.Options{})
 	if err != nil {

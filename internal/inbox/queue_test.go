@@ -9,12 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/store/storetest"
+
 	"github.com/rampart-social/rampart/internal/store"
 )
 
 func openStore(t *testing.T) *store.Store {
 	t.Helper()
-	st, err := store.OpenSQLite(t.Context(), filepath.Join(t.TempDir(), "db.sqlite"), slog.New(slog.DiscardHandler))
+	st, err := storetest.OpenErr(t, filepath.Join(t.TempDir(), "db.sqlite"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

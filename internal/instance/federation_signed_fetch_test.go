@@ -61,6 +61,7 @@ func startPeer(t *testing.T, ln net.Listener, appHost, mediaHost string, extra .
 	if err != nil {
 		t.Fatalf("peer config: %v", err)
 	}
+	testutil.UseTestDatabase(t, cfg)
 	p := &peer{base: "http://" + appHost + ":" + port, logs: &testutil.SyncBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	if p.inst, err = Open(ctx, cfg, slog.New(slog.NewJSONHandler(p.logs, nil)), Options{}); err != nil {

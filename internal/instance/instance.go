@@ -63,12 +63,28 @@ type Options struct {
 	AppRoutes func(mux *http.ServeMux)
 }
 
+// OpenStore opens the database that database.driver names and brings its
+// schema up to date.
+func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*store.Store, error) {
+	if cfg.Database.Driver != config.DriverPostgres {
+		return store.OpenSQLite(ctx, cfg.DatabasePath(), log)
+	}
+	dsn, err := cfg.DatabaseDSN()
+	if err != nil {
+		return nil, err
+	}
+	return store.OpenPostgres(ctx, dsn, store.PostgresOptions{
+		MaxConnections:   int(cfg.Database.MaxConnections),
+		StatementTimeout: cfg.Database.StatementTimeout.D(),
+	}, log)
+}
+
 // Open prepares the data directory and store and builds the request path.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*Instance, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
-	st, err := store.OpenSQLite(ctx, cfg.DatabasePath(), log)
+	st, err := OpenStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,7 @@ func start(t *testing.T, cfg *config.Config) *running {
 // startOn is start with the listener wrapped (e.g. in TLS, as the reverse proxy would).
 func startOn(t *testing.T, cfg *config.Config, wrap func(net.Listener) net.Listener) *running {
 	t.Helper()
+	testutil.UseTestDatabase(t, cfg)
 	r := &running{done: make(chan error, 1), release: make(chan struct{}), started: make(chan struct{}, 1), logs: &testutil.SyncBuffer{}}
 	log := slog.New(slog.NewJSONHandler(r.logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())

@@ -27,10 +27,11 @@ import (
 	"testing"
 	"time"
 
+	"strconv"
+
 	_ "github.com/ncruces/go-sqlite3/driver" // to inspect the database as an operator would
 	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/testutil"
-	"strconv"
 )
 
 const mediaOrigin = "https://media.example.test/"

@@ -1,13 +1,14 @@
 package instance
 
 import (
-	"database/sql"
 	"net/url"
 	"os"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rampart-social/rampart/internal/testdb"
 )
 
 // mediaSnapshot is what a failed profile change must leave as it was: the
@@ -17,7 +18,7 @@ type mediaSnapshot struct {
 	rows  []int64
 }
 
-func (ti *tlsInstance) mediaSnapshot(db *sql.DB) mediaSnapshot {
+func (ti *tlsInstance) mediaSnapshot(db *testdb.DB) mediaSnapshot {
 	ti.t.Helper()
 	entries, err := os.ReadDir(ti.mediaDir())
 	if err != nil {

@@ -3,7 +3,6 @@ package instance
 import (
 	"bytes"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"net/http"
 	"net/url"
@@ -12,18 +11,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rampart-social/rampart/internal/testdb"
 )
 
 // openDB opens the instance's database beside it, read-write, for tests that
 // look at or age rows directly.
-func (ti *tlsInstance) openDB() *sql.DB {
+func (ti *tlsInstance) openDB() *testdb.DB {
 	ti.t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: ti.inst.cfg.DatabasePath()}).EscapedPath()+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		ti.t.Fatal(err)
-	}
-	ti.t.Cleanup(func() { db.Close() })
-	return db
+	return testdb.Open(ti.t, ti.inst.cfg.DatabasePath())
 }
 
 type sessionRow struct {
@@ -31,7 +27,7 @@ type sessionRow struct {
 	created, expiresAt int64 // Unix milliseconds
 }
 
-func sessionRows(t *testing.T, db *sql.DB) []sessionRow {
+func sessionRows(t *testing.T, db *testdb.DB) []sessionRow {
 	t.Helper()
 	rows, err := db.Query(`SELECT id_hash, created_at, expires_at FROM sessions`)
 	if err != nil {

@@ -13,12 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/store/storetest"
+
 	"github.com/rampart-social/rampart/internal/store"
 )
 
 func openStore(t *testing.T) *store.Store {
 	t.Helper()
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "j.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := storetest.OpenErr(t, filepath.Join(t.TempDir(), "j.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +245,7 @@ func TestBackoffGrowsWithJitterAndIsCapped(t *testing.T) {
 func TestAFanOutCommittedBeforeAStopRunsAfterTheRestart(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "j.db")
-	st, err := store.OpenSQLite(ctx, path, quiet())
+	st, err := storetest.OpenErr(t, path, quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +280,7 @@ func TestAFanOutCommittedBeforeAStopRunsAfterTheRestart(t *testing.T) {
 	}
 	st.Close() // the process stops before any runner ran
 
-	st, err = store.OpenSQLite(ctx, path, quiet())
+	st, err = storetest.OpenErr(t, path, quiet())
 	if err != nil {
 		t.Fatal(err)
 	}

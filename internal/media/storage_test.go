@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/store/storetest"
+
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/store"
 	"github.com/rampart-social/rampart/internal/testutil"
@@ -254,7 +256,7 @@ func newTestService(t *testing.T, extra ...string) *testService {
 	ctx := context.Background()
 	cfg := testutil.ProdConfig(t, t.TempDir(), extra...)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.OpenSQLite(ctx, cfg.DatabasePath(), log)
+	st, err := storetest.OpenErr(t, cfg.DatabasePath(), log)
 	if err != nil {
 		t.Fatal(err)
 	}

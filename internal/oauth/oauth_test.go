@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/store/storetest"
+
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/store"
 )
@@ -31,10 +33,9 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rampart.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := storetest.OpenErr(t, filepath.Join(t.TempDir(), "rampart.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
-		t.Fatalf("OpenSQLite: %v", err)
+		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
 	ids := id.NewGenerator()

@@ -12,9 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/store/storetest"
+
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/outbound"
-	"github.com/rampart-social/rampart/internal/store"
 )
 
 // A host on a blocked domain is never asked anything: no WebFinger, no
@@ -28,7 +29,7 @@ func TestBlockedDomainsAreNeverFetched(t *testing.T) {
 	blockedHost, openHost := "localhost:"+port, "127.0.0.1:"+port
 	routes["/users/bob"] = serve("application/activity+json", actorJSON(t, "http://"+openHost+"/users/bob", "http://"+openHost+"/users/bob", &key.PublicKey))
 
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rampart.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := storetest.OpenErr(t, filepath.Join(t.TempDir(), "rampart.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/store/storetest"
+
 	"github.com/rampart-social/rampart/internal/activitypub"
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/outbound"
@@ -27,7 +29,7 @@ import (
 func newTestAccounts(t *testing.T, hosts ...string) (*Accounts, *store.Store) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "r.db"), log)
+	st, err := storetest.OpenErr(t, filepath.Join(t.TempDir(), "r.db"), log)
 	if err != nil {
 		t.Fatal(err)
 	}

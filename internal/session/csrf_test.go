@@ -1,11 +1,12 @@
 package session
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/rampart-social/rampart/internal/store/storetest"
 
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/id"
@@ -25,7 +26,8 @@ func newManager(t *testing.T, secret string, extra ...string) (*Manager, *store.
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.OpenSQLite(context.Background(), cfg.DatabasePath(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	testutil.UseTestDatabase(t, cfg)
+	st, err := storetest.OpenErr(t, cfg.DatabasePath(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/store/storetest"
+
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/store"
 	"github.com/rampart-social/rampart/internal/testutil"
@@ -20,7 +22,7 @@ import (
 func TestLargeFanOutsAreDeferredToAJob(t *testing.T) {
 	ctx := context.Background()
 	cfg := testutil.ProdConfig(t, t.TempDir())
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rampart.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := storetest.OpenErr(t, filepath.Join(t.TempDir(), "rampart.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

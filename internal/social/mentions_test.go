@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/store/storetest"
+
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/remote"
 	"github.com/rampart-social/rampart/internal/store"
@@ -44,7 +46,7 @@ func (k *knownRemote) ResolveURL(context.Context, int64, *url.URL) (int64, int64
 func TestRemoteMentionsResolveAndAreStored(t *testing.T) {
 	ctx := context.Background()
 	cfg := testutil.ProdConfig(t, t.TempDir())
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rampart.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st, err := storetest.OpenErr(t, filepath.Join(t.TempDir(), "rampart.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // ErrNotFound is returned when a row does not exist.
@@ -114,9 +116,24 @@ func decodeFields(s string) ([]Field, error) {
 	return out, err
 }
 
-// isUniqueViolation reports a UNIQUE constraint failure (both dialects word it so).
+// isForeignKeyViolation reports a FOREIGN KEY constraint failure: SQLite's
+// message, or PostgreSQL's foreign_key_violation (SQLSTATE 23503).
+func isForeignKeyViolation(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23503"
+	}
+	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
+}
+
+// isUniqueViolation reports a UNIQUE constraint failure: SQLite's message,
+// or PostgreSQL's unique_violation (SQLSTATE 23505).
 func isUniqueViolation(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "UNIQUE constraint failed") || strings.Contains(err.Error(), "duplicate key"))
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
 // CreateLocalAccount inserts an account and its user row in one transaction.

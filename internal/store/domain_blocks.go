@@ -246,15 +246,17 @@ func uncountAccounts(ctx context.Context, tx *writeTx, ids []int64) error {
 	for chunk := range slices.Chunk(ids, blockChunk) {
 		in, args := inList(chunk)
 		twice := append(append([]any{}, args...), args...)
+		// A count never goes below zero: CASE, since SQLite's MAX(a, b) is
+		// PostgreSQL's GREATEST.
 		for _, q := range []string{
-			`UPDATE statuses SET replies_count = MAX(0, replies_count - (SELECT COUNT(*) FROM statuses r
-				WHERE r.in_reply_to_id = statuses.id AND r.account_id IN ` + in + `))
+			`UPDATE statuses SET replies_count = (SELECT CASE WHEN d > replies_count THEN 0 ELSE replies_count - d END FROM (SELECT (SELECT COUNT(*) FROM statuses r
+				WHERE r.in_reply_to_id = statuses.id AND r.account_id IN ` + in + `) AS d) c)
 				WHERE id IN (SELECT in_reply_to_id FROM statuses WHERE account_id IN ` + in + `)`,
-			`UPDATE statuses SET reblogs_count = MAX(0, reblogs_count - (SELECT COUNT(*) FROM statuses r
-				WHERE r.reblog_of_id = statuses.id AND r.account_id IN ` + in + `))
+			`UPDATE statuses SET reblogs_count = (SELECT CASE WHEN d > reblogs_count THEN 0 ELSE reblogs_count - d END FROM (SELECT (SELECT COUNT(*) FROM statuses r
+				WHERE r.reblog_of_id = statuses.id AND r.account_id IN ` + in + `) AS d) c)
 				WHERE id IN (SELECT reblog_of_id FROM statuses WHERE account_id IN ` + in + `)`,
-			`UPDATE statuses SET favourites_count = MAX(0, favourites_count - (SELECT COUNT(*) FROM favourites f
-				WHERE f.status_id = statuses.id AND f.account_id IN ` + in + `))
+			`UPDATE statuses SET favourites_count = (SELECT CASE WHEN d > favourites_count THEN 0 ELSE favourites_count - d END FROM (SELECT (SELECT COUNT(*) FROM favourites f
+				WHERE f.status_id = statuses.id AND f.account_id IN ` + in + `) AS d) c)
 				WHERE id IN (SELECT status_id FROM favourites WHERE account_id IN ` + in + `)`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, twice...); err != nil {
@@ -360,7 +362,7 @@ func domainLimits(ctx context.Context, q rowQuerier, host string) (silence, reje
 	if len(names) == 0 {
 		return false, false, nil
 	}
-	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(severity = 'silence'), 0), COALESCE(MAX(reject_media), 0)
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(CASE WHEN severity = 'silence' THEN 1 ELSE 0 END), 0), COALESCE(MAX(reject_media), 0)
 		FROM domain_blocks WHERE domain IN (`+placeholders(len(names))+`)`, strArgs(names)...).Scan(&silence, &rejectMedia); err != nil {
 		return false, false, fmt.Errorf("domain limits of %s: %w", host, err)
 	}

@@ -296,9 +296,9 @@ func (s *Store) HostDelivered(ctx context.Context, host string, now time.Time) e
 func (s *Store) HostFailed(ctx context.Context, host string, now time.Time) (unavailable bool, err error) {
 	err = s.write.QueryRowContext(ctx, `INSERT INTO federation_hosts (host, failing_since, last_failure, failures) VALUES (?, ?, ?, 1)
 		ON CONFLICT (host) DO UPDATE SET
-			failing_since = CASE WHEN failing_since = 0 THEN excluded.failing_since ELSE failing_since END,
-			last_failure = excluded.last_failure, failures = failures + 1,
-			unavailable = CASE WHEN failing_since != 0 AND failing_since <= ? THEN 1 ELSE unavailable END
+			failing_since = CASE WHEN federation_hosts.failing_since = 0 THEN excluded.failing_since ELSE federation_hosts.failing_since END,
+			last_failure = excluded.last_failure, failures = federation_hosts.failures + 1,
+			unavailable = CASE WHEN federation_hosts.failing_since != 0 AND federation_hosts.failing_since <= ? THEN 1 ELSE federation_hosts.unavailable END
 		RETURNING unavailable`, host, ms(now), ms(now), ms(now.Add(-unavailableAfter))).Scan(&unavailable)
 	if err != nil {
 		return false, fmt.Errorf("host %s failed: %w", host, err)
@@ -400,7 +400,7 @@ func (s *Store) RelationID(ctx context.Context, table string, account, target in
 func (s *Store) PendingJobs(ctx context.Context, host, kind string, limit int) (int, error) {
 	var n int
 	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM jobs INDEXED BY jobs_host
-		WHERE host = ? AND kind = ? AND state = 'pending' LIMIT ?)`, host, kind, limit).Scan(&n)
+		WHERE host = ? AND kind = ? AND state = 'pending' LIMIT ?) j`, host, kind, limit).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("pending jobs of %s: %w", host, err)
 	}

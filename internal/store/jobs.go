@@ -163,7 +163,7 @@ func (s *Store) ReleaseJobLeases(ctx context.Context) (int64, error) {
 // DeferJob puts a job off until runAt without counting the attempt its
 // claim counted.
 func (s *Store) DeferJob(ctx context.Context, id int64, runAt time.Time, why string) error {
-	if _, err := s.write.ExecContext(ctx, `UPDATE jobs SET run_at = ?, lease_until = 0, attempts = MAX(attempts - 1, 0), last_error = ? WHERE id = ?`,
+	if _, err := s.write.ExecContext(ctx, `UPDATE jobs SET run_at = ?, lease_until = 0, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, last_error = ? WHERE id = ?`,
 		ms(runAt), truncateText(why, 1000), id); err != nil {
 		return fmt.Errorf("defer job %d: %w", id, err)
 	}

@@ -81,8 +81,9 @@ func (s *Store) migrate(ctx context.Context) error {
 			tx.Rollback()
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-			m.version, m.name, time.Now().UTC().Format(time.RFC3339)); err != nil {
+		record, args := s.write.dialect("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+			[]any{m.version, m.name, time.Now().UTC().Format(time.RFC3339)})
+		if _, err := tx.ExecContext(ctx, record, args...); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}

@@ -124,7 +124,7 @@ func TestActiveUsersAreCountedByLastActivity(t *testing.T) {
 	f := newCounterFixture(t, 5) // user4 is waiting for approval
 	now := time.Now()
 	set := func(i int, at time.Time) {
-		if _, err := f.s.write.db.ExecContext(ctx, `UPDATE users SET last_active_at = ? WHERE account_id = ?`, ms(at), f.accounts[i]); err != nil {
+		if _, err := f.s.write.ExecContext(ctx, `UPDATE users SET last_active_at = ? WHERE account_id = ?`, ms(at), f.accounts[i]); err != nil {
 			t.Fatal(err)
 		}
 	}

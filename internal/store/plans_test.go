@@ -42,6 +42,7 @@ var planPages = []Page{{Limit: 20}, {Limit: 20, MaxID: 1 << 60}, {Limit: 20, Min
 // Every timeline reads an index range in its own order: the plan walks the
 // index and never sorts (a sort means every matching row was read first).
 func TestTimelinePlansSeekAndNeverSort(t *testing.T) {
+	sqliteOnly(t, "the plans SQLite's query planner makes")
 	f := newCounterFixture(t, 3)
 	for _, q := range timelineQueries(f.accounts[0]) {
 		for _, p := range planPages {
@@ -186,6 +187,7 @@ func seedTimelines(t *testing.T, f *counterFixture, n int) {
 // steps of each timeline's first page, and of a page further back, stay
 // within a small factor when the instance grows tenfold.
 func TestTimelineCostIndependentOfInstanceSize(t *testing.T) {
+	sqliteOnly(t, "the plans SQLite's query planner makes")
 	f := newCounterFixture(t, 6)
 	ctx := context.Background()
 	viewer := f.accounts[1]
@@ -226,6 +228,7 @@ func TestTimelineCostIndependentOfInstanceSize(t *testing.T) {
 
 // The instance's figures are one row, whatever the size.
 func TestInstanceStatsCostIndependentOfInstanceSize(t *testing.T) {
+	sqliteOnly(t, "the plans SQLite's query planner makes")
 	f := newCounterFixture(t, 4)
 	const q = instanceStatsSQL
 	seedTimelines(t, f, 100)
@@ -244,6 +247,7 @@ func TestInstanceStatsCostIndependentOfInstanceSize(t *testing.T) {
 // The followers to tell of a post cost what they are, not what all the
 // author's followers are.
 func TestFollowersToNotifyCostsOnlyThoseWhoAsked(t *testing.T) {
+	sqliteOnly(t, "the plans SQLite's query planner makes")
 	ctx := context.Background()
 	f := newCounterFixture(t, 1)
 	star := f.accounts[0]
@@ -274,6 +278,7 @@ func TestFollowersToNotifyCostsOnlyThoseWhoAsked(t *testing.T) {
 // thread has, and is still the thread's first replies by id, nested ones
 // included.
 func TestContextCostBoundedByItsLimit(t *testing.T) {
+	sqliteOnly(t, "the plans SQLite's query planner makes")
 	f := newCounterFixture(t, 2)
 	ctx := context.Background()
 	root := &Status{ID: f.id(), URI: "https://example.test/s/root", AccountID: f.accounts[0], Local: true, Text: "root", CreatedAt: time.Now()}
@@ -336,6 +341,7 @@ func TestContextCostBoundedByItsLimit(t *testing.T) {
 // What an anonymous search may cost: a walk of the username or tag-name index
 // from the prefix, the same with 100 accounts and tags as with 1,100.
 func TestAnonymousSearchCostIndependentOfInstanceSize(t *testing.T) {
+	sqliteOnly(t, "the plans SQLite's query planner makes")
 	f := newCounterFixture(t, 1)
 	ctx := context.Background()
 	grow := func(n int) {
@@ -387,6 +393,7 @@ func TestAnonymousSearchCostIndependentOfInstanceSize(t *testing.T) {
 // pattern) each time that value is bound. Every timeline, run for two viewers
 // and pages, is prepared once.
 func TestTimelineStatementsAreNotReprepared(t *testing.T) {
+	sqliteOnly(t, "the plans SQLite's query planner makes")
 	f := newCounterFixture(t, 3)
 	seedTimelines(t, f, 50)
 	for _, q := range timelineQueries(f.accounts[0]) {
@@ -434,6 +441,7 @@ func TestTimelineStatementsAreNotReprepared(t *testing.T) {
 // not fill, a walk of each one's statuses in order that stops at the page.
 // The statement read on every page is prepared once.
 func TestPulledHomeStatementsSeek(t *testing.T) {
+	sqliteOnly(t, "the plans SQLite's query planner makes")
 	f := newCounterFixture(t, 3)
 	seedTimelines(t, f, 50)
 	viewer := f.accounts[1]
@@ -492,6 +500,7 @@ func TestPulledHomeStatementsSeek(t *testing.T) {
 // The fan-out job's batch is the oldest pending statuses: a walk of
 // fanout_pending_status, never a sort of the whole backlog.
 func TestPendingFanOutBatchWalksItsIndex(t *testing.T) {
+	sqliteOnly(t, "the plans SQLite's query planner makes")
 	f := newCounterFixture(t, 1)
 	plan := explainAll(t, f.s, pendingBatchSQL, []any{fanOutBatch})
 	if strings.Contains(plan, "TEMP B-TREE") || !strings.Contains(plan, "fanout_pending_status") {

@@ -44,7 +44,7 @@ func (s *Store) Follow(ctx context.Context, id, account, target int64, o FollowO
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `INSERT INTO follows (id, account_id, target_account_id, show_reblogs, notify, created_at, uri, remote)
-		VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT domain != '' FROM accounts WHERE id = ?))
+		VALUES (?, ?, ?, ?, ?, ?, ?, (SELECT CASE WHEN domain != '' THEN 1 ELSE 0 END FROM accounts WHERE id = ?))
 		ON CONFLICT (account_id, target_account_id) DO NOTHING`, id, account, target, boolInt(o.ShowReblogs), boolInt(o.Notify), ms(at), o.URI, account)
 	if err != nil {
 		return false, fmt.Errorf("follow: %w", err)

@@ -39,19 +39,26 @@ func (s *Store) CreateRemoteStatus(ctx context.Context, n NewStatus) (id int64, 
 	// The uri is known to be new (above, in this transaction): a unique
 	// violation is the id, made from the status's time (id.At), taken by
 	// another status of that millisecond. The next ids are tried.
+	// ON CONFLICT (id), not a caught error: PostgreSQL ends a transaction
+	// at its first failed statement.
 	for try := 0; ; try++ {
-		_, err = tx.ExecContext(ctx, `INSERT INTO statuses (id, uri, url, account_id, local, in_reply_to_id, in_reply_to_account_id,
+		res, err := tx.ExecContext(ctx, `INSERT INTO statuses (id, uri, url, account_id, local, in_reply_to_id, in_reply_to_account_id,
 			text, content, spoiler_text, sensitive, visibility, language, created_at)
-			VALUES (?, ?, ?, ?, 0, ?, ?, '', ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, 0, ?, ?, '', ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 			st.ID, st.URI, st.URL, st.AccountID, nullID(st.InReplyToID), nullID(st.InReplyToAccountID),
 			st.Content, st.SpoilerText, boolInt(st.Sensitive), int(st.Visibility), st.Language, ms(st.CreatedAt))
-		if !isUniqueViolation(err) || try == 8 {
+		if err != nil {
+			return 0, false, fmt.Errorf("remote status %s: %w", st.URI, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return 0, false, fmt.Errorf("remote status %s: %w", st.URI, err)
+		} else if n == 1 {
 			break
 		}
+		if try == 8 {
+			return 0, false, fmt.Errorf("remote status %s: no free id near %d", st.URI, st.ID)
+		}
 		st.ID++
-	}
-	if err != nil {
-		return 0, false, fmt.Errorf("remote status %s: %w", st.URI, err)
 	}
 	if err := writeStatusLinks(ctx, tx, st.ID, n.MentionIDs, n.Tags, n.Words); err != nil {
 		return 0, false, err

@@ -309,9 +309,27 @@ func (s *Store) FanOutPendingEach(ctx context.Context, written func(status, auth
 // pendingBatchSQL reads the oldest pending statuses, with the rows each
 // will write (its author's followers and its search words), by which a
 // batch is cut.
+//
+// A row's words are read as SQLite's JSON functions read them, or on
+// PostgreSQL by rampart_json_strings (its migration 0026), which yields the
+// strings of a JSON array and nothing for any other text, as json_each with
+// w.type = 'text' does.
 const pendingBatchSQL = `SELECT p.author_id, p.status_id, COALESCE(a.followers_count, 0) + CASE WHEN json_valid(p.words) THEN json_array_length(p.words) ELSE 0 END
 	FROM fanout_pending p INDEXED BY fanout_pending_status
 	LEFT JOIN account_stats a ON a.account_id = p.author_id ORDER BY p.status_id LIMIT ?`
+
+const pendingBatchPostgres = `SELECT p.author_id, p.status_id, COALESCE(a.followers_count, 0) + (SELECT COUNT(*) FROM rampart_json_strings(p.words))
+	FROM fanout_pending p
+	LEFT JOIN account_stats a ON a.account_id = p.author_id ORDER BY p.status_id LIMIT ?`
+
+// pendingWordsFrom is the FROM clause of the words of the batch's rows, w
+// with a column value: per engine, as pendingBatchSQL.
+const (
+	pendingWordsFrom = `fanout_pending p INDEXED BY fanout_pending_status JOIN statuses st ON st.id = p.status_id,
+			json_each(CASE WHEN json_valid(p.words) THEN p.words ELSE '[]' END) w`
+	pendingWordsWhere        = ` AND w.type = 'text'`
+	pendingWordsFromPostgres = `fanout_pending p JOIN statuses st ON st.id = p.status_id, rampart_json_strings(p.words) w(value)`
+)
 
 func (s *Store) fanOutPendingBatch(ctx context.Context, written func(status, author int64)) (done bool, err error) {
 	tx, err := s.write.BeginTx(ctx, nil)
@@ -319,7 +337,11 @@ func (s *Store) fanOutPendingBatch(ctx context.Context, written func(status, aut
 		return false, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, pendingBatchSQL, fanOutBatch)
+	batchSQL, wordsFrom, wordsWhere := pendingBatchSQL, pendingWordsFrom, pendingWordsWhere
+	if s.dialect == dialectPostgres {
+		batchSQL, wordsFrom, wordsWhere = pendingBatchPostgres, pendingWordsFromPostgres, ""
+	}
+	rows, err := tx.QueryContext(ctx, batchSQL, fanOutBatch)
 	if err != nil {
 		return false, err
 	}
@@ -360,9 +382,8 @@ func (s *Store) fanOutPendingBatch(ctx context.Context, written func(status, aut
 	// bad row must not stop every author's fan-out. A status deleted (and
 	// its id taken again) since is not the one whose words these are.
 	if _, err := tx.ExecContext(ctx, `INSERT INTO status_words (word, status_id)
-		SELECT w.value, p.status_id FROM fanout_pending p INDEXED BY fanout_pending_status JOIN statuses st ON st.id = p.status_id,
-			json_each(CASE WHEN json_valid(p.words) THEN p.words ELSE '[]' END) w
-		WHERE p.status_id IN `+in+` AND st.account_id = p.author_id AND w.type = 'text' ON CONFLICT DO NOTHING`, args...); err != nil {
+		SELECT w.value, p.status_id FROM `+wordsFrom+`
+		WHERE p.status_id IN `+in+` AND st.account_id = p.author_id`+wordsWhere+` ON CONFLICT DO NOTHING`, args...); err != nil {
 		return false, err
 	}
 	for _, p := range batch {

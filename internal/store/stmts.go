@@ -20,6 +20,13 @@ type pool struct {
 	db     *sql.DB
 	counts []*atomic.Int64 // statements run, for the fixed-cost tests
 
+	// pg is set on PostgreSQL: texts are translated (toPostgres), and pgx
+	// prepares and caches them per connection itself, so the pool keeps no
+	// statements of its own. writeLock is set on PostgreSQL's write pool:
+	// each transaction takes it first (see lockWrites).
+	pg        *translations
+	writeLock bool
+
 	mu    sync.RWMutex
 	stmts map[string]*sql.Stmt
 }
@@ -39,6 +46,9 @@ func (p *pool) counted() {
 // and reports the error that running it gives). Preparing happens outside
 // the lock, so a miss never holds up the pool's other statements.
 func (p *pool) stmt(ctx context.Context, q string) *sql.Stmt {
+	if p.pg != nil {
+		return nil
+	}
 	p.mu.RLock()
 	st, full := p.stmts[q], len(p.stmts) >= maxPreparedStatements
 	p.mu.RUnlock()
@@ -72,6 +82,7 @@ func (s *Store) Prepared() int {
 
 func (p *pool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	p.counted()
+	q, args = p.dialect(q, args)
 	if st := p.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -80,6 +91,7 @@ func (p *pool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Ro
 
 func (p *pool) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
 	p.counted()
+	q, args = p.dialect(q, args)
 	if st := p.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -88,6 +100,7 @@ func (p *pool) QueryRowContext(ctx context.Context, q string, args ...any) *sql.
 
 func (p *pool) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	p.counted()
+	q, args = p.dialect(q, args)
 	if st := p.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -101,7 +114,21 @@ func (p *pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*writeTx, erro
 	if err != nil {
 		return nil, err
 	}
+	if p.writeLock {
+		if err := lockWrites(ctx, tx); err != nil {
+			tx.Rollback()
+			return nil, err
+		}
+	}
 	return &writeTx{Tx: tx, p: p}, nil
+}
+
+// dialect returns q and args as the pool's engine takes them.
+func (p *pool) dialect(q string, args []any) (string, []any) {
+	if p.pg == nil {
+		return q, args
+	}
+	return p.pg.get(q), pgArgs(args)
 }
 
 // writeTx is a transaction whose statements run prepared, as the pool's
@@ -117,6 +144,9 @@ type writeTx struct {
 
 // prepared returns q's statement bound to the transaction, or nil.
 func (t *writeTx) prepared(ctx context.Context, q string) *sql.Stmt {
+	if t.p.pg != nil {
+		return nil
+	}
 	t.p.mu.RLock()
 	st := t.p.stmts[q]
 	t.p.mu.RUnlock()
@@ -128,6 +158,7 @@ func (t *writeTx) prepared(ctx context.Context, q string) *sql.Stmt {
 }
 
 func (t *writeTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	q, args = t.p.dialect(q, args)
 	if st := t.prepared(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -135,6 +166,7 @@ func (t *writeTx) ExecContext(ctx context.Context, q string, args ...any) (sql.R
 }
 
 func (t *writeTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	q, args = t.p.dialect(q, args)
 	if st := t.prepared(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -142,6 +174,7 @@ func (t *writeTx) QueryContext(ctx context.Context, q string, args ...any) (*sql
 }
 
 func (t *writeTx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	q, args = t.p.dialect(q, args)
 	if st := t.prepared(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

@@ -9,25 +9,51 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/rampart-social/rampart/internal/testdb"
 )
 
+// open opens the test's store at path: the SQLite file there, or, in a
+// PostgreSQL run, a database of the test's own that the path stands for, so
+// that opening the same path again finds the same data.
 func open(t testing.TB, path string) *Store {
 	t.Helper()
-	s, err := OpenSQLite(context.Background(), path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testdb.Postgres() {
+		s, err := OpenPostgres(context.Background(), testdb.For(t, path), testPostgresOptions, log)
+		if err != nil {
+			t.Fatalf("OpenPostgres: %v", err)
+		}
+		return s
+	}
+	s, err := OpenSQLite(context.Background(), path, log)
 	if err != nil {
 		t.Fatalf("OpenSQLite: %v", err)
 	}
 	return s
 }
 
+var testPostgresOptions = PostgresOptions{MaxConnections: 8, StatementTimeout: time.Minute}
+
+// sqliteOnly skips a test of SQLite's own behaviour (its file, its WAL, its
+// planner) in a PostgreSQL run, saying why.
+func sqliteOnly(t testing.TB, why string) {
+	t.Helper()
+	if testdb.Postgres() {
+		t.Skip("SQLite only: " + why)
+	}
+}
+
 func TestOpenMigratesOnceAndPersists(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sub", "rampart.db")
 	s := open(t, path)
-	if mode, err := s.JournalMode(ctx); err != nil || mode != "wal" {
+	sqlite := s.Engine() == dialectSQLite
+	if mode, err := s.JournalMode(ctx); sqlite && (err != nil || mode != "wal") {
 		t.Errorf("journal mode %q, %v; want wal", mode, err)
 	}
-	all, _ := migrations("sqlite")
+	all, _ := migrations(s.Engine())
 	if v, err := s.SchemaVersion(ctx); err != nil || v != len(all) {
 		t.Errorf("schema version %d, %v; want %d", v, err, len(all))
 	}
@@ -40,12 +66,14 @@ func TestOpenMigratesOnceAndPersists(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("database file mode %04o, want 0600", fi.Mode().Perm())
+	if sqlite {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("database file mode %04o, want 0600", fi.Mode().Perm())
+		}
 	}
 
 	s = open(t, path) // reopen: nothing to migrate, data kept
@@ -69,13 +97,19 @@ func TestRefusesNewerSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	_, err := OpenSQLite(ctx, path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var err error
+	if testdb.Postgres() {
+		_, err = OpenPostgres(ctx, testdb.For(t, path), testPostgresOptions, slog.New(slog.DiscardHandler))
+	} else {
+		_, err = OpenSQLite(ctx, path, slog.New(slog.DiscardHandler))
+	}
 	if err == nil || !strings.Contains(err.Error(), "schema version 999 is newer than this binary knows") {
 		t.Fatalf("err = %v", err)
 	}
 }
 
 func TestNotADatabase(t *testing.T) {
+	sqliteOnly(t, "a file that is not a database")
 	path := filepath.Join(t.TempDir(), "rampart.db")
 	os.WriteFile(path, []byte(strings.Repeat("this is not sqlite\n", 100)), 0o600)
 	_, err := OpenSQLite(context.Background(), path, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -85,6 +119,7 @@ func TestNotADatabase(t *testing.T) {
 }
 
 func TestCheckpointsLeaveTheWriterAndSurviveClose(t *testing.T) {
+	sqliteOnly(t, "WAL checkpoints")
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "rampart.db")
 	s := open(t, path)
@@ -117,6 +152,7 @@ func TestCheckpointsLeaveTheWriterAndSurviveClose(t *testing.T) {
 // never restarts it under writes that never pause, so the file only grew.
 // Below the limit a round leaves the file to the writer.
 func TestCheckpointPastTheLimitEmptiesTheWAL(t *testing.T) {
+	sqliteOnly(t, "WAL checkpoints")
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "rampart.db")
 	s := open(t, path)

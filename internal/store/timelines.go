@@ -174,7 +174,7 @@ func pulledPagesSQL(viewer int64, followees []int64, p Page) (string, []any) {
 		}
 		q.WriteString(`SELECT id FROM (SELECT s.id FROM follows f CROSS JOIN statuses s INDEXED BY statuses_account
 			WHERE f.account_id = ? AND f.target_account_id = ? AND s.account_id = f.target_account_id
-			AND ` + where + ` AND ` + filter + ` ORDER BY ` + order + limitSQL + `)`)
+			AND ` + where + ` AND ` + filter + ` ORDER BY ` + order + limitSQL + `) p`)
 		args = append(append(append(append(args, viewer, id), pargs...), fargs...), limitArg(p))
 	}
 	return q.String(), args
@@ -374,7 +374,7 @@ func ancestorsSQL(viewer, id int64, limit int) (string, []any) {
 			SELECT in_reply_to_id, 1 FROM statuses WHERE id = ? AND in_reply_to_id IS NOT NULL
 			UNION ALL
 			SELECT p.in_reply_to_id, up.depth + 1 FROM statuses p JOIN up ON p.id = up.id WHERE p.in_reply_to_id IS NOT NULL AND up.depth < ?)
-		SELECT s.id FROM up CROSS JOIN statuses s ON s.id = up.id WHERE ` + vis + ` AND ` + mute + ` ORDER BY up.depth DESC`
+		SELECT s.id FROM up CROSS JOIN statuses s WHERE s.id = up.id AND ` + vis + ` AND ` + mute + ` ORDER BY up.depth DESC`
 	return q, append(append([]any{id, int64(limit)}, vargs...), margs...)
 }
 
@@ -387,6 +387,9 @@ func ancestorsSQL(viewer, id int64, limit int) (string, []any) {
 // reply's fan-out.
 func (s *Store) Descendants(ctx context.Context, viewer, id int64, limit int) ([]int64, error) {
 	q, args := descendantsSQL(viewer, id, limit)
+	if s.dialect == dialectPostgres {
+		q, args = descendantsPostgres(viewer, id, limit)
+	}
 	ids, err := s.queryIDs(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("descendants: %w", err)
@@ -398,11 +401,30 @@ func descendantsSQL(viewer, id int64, limit int) (string, []any) {
 	vis, vargs := visibleSQL("s", viewer)
 	mute, margs := notMutedSQL("s", viewer)
 	q := `WITH RECURSIVE down(id, depth) AS (
-			SELECT id, 1 FROM (SELECT s.id FROM statuses s WHERE s.in_reply_to_id = ? AND ` + vis + ` AND ` + mute + ` ORDER BY s.id LIMIT ?)
+			SELECT id, 1 FROM (SELECT s.id FROM statuses s WHERE s.in_reply_to_id = ? AND ` + vis + ` AND ` + mute + ` ORDER BY s.id LIMIT ?) r
 			UNION ALL
 			SELECT s.id, down.depth + 1 FROM statuses s JOIN down ON s.in_reply_to_id = down.id WHERE down.depth < 100 AND ` + vis + ` AND ` + mute + `
 			ORDER BY 1 LIMIT ?)
 		SELECT id FROM down ORDER BY id ASC`
+	n := int64(limit)
+	args := append(append(append([]any{id}, vargs...), margs...), n)
+	return q, append(append(append(args, vargs...), margs...), n)
+}
+
+// descendantsPostgres is descendantsSQL for PostgreSQL, which allows no
+// ORDER BY or LIMIT in a recursive query. Its recursion runs level by level
+// and stops once the outer LIMIT has its rows (PostgreSQL reads a WITH query
+// only as far as its reader fetches), so the cost stays bounded by limit
+// the same way. Where a thread has more than limit replies, the replies kept
+// are the nearest levels' rather than the lowest ids.
+func descendantsPostgres(viewer, id int64, limit int) (string, []any) {
+	vis, vargs := visibleSQL("s", viewer)
+	mute, margs := notMutedSQL("s", viewer)
+	q := `WITH RECURSIVE down(id, depth) AS (
+			SELECT id, 1 FROM (SELECT s.id FROM statuses s WHERE s.in_reply_to_id = ? AND ` + vis + ` AND ` + mute + ` ORDER BY s.id LIMIT ?) r
+			UNION ALL
+			SELECT s.id, down.depth + 1 FROM statuses s JOIN down ON s.in_reply_to_id = down.id WHERE down.depth < 100 AND ` + vis + ` AND ` + mute + `)
+		SELECT id FROM (SELECT id FROM down LIMIT ?) d ORDER BY id ASC`
 	n := int64(limit)
 	args := append(append(append([]any{id}, vargs...), margs...), n)
 	return q, append(append(append(args, vargs...), margs...), n)

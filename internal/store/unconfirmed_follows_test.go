@@ -11,6 +11,7 @@ import (
 // were sent becomes a request with a Follow to send; follows between local
 // accounts, and remote follows made since, stay.
 func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
+	sqliteOnly(t, "it replays a migration older than PostgreSQL support: no PostgreSQL database was ever at that version")
 	ctx := context.Background()
 	f := newCounterFixture(t, 2)
 	local, other := f.accounts[0], f.accounts[1]

@@ -96,10 +96,10 @@ func (s *Store) maySeeGone(ctx context.Context, g GoneStatus, viewers []int64, a
 		return nil, err
 	}
 	// The reblogged status stands in for its row too, which may be gone.
-	ids, err := s.queryIDs(ctx, `WITH mentions(status_id, account_id) AS (SELECT 0, value FROM json_each(?)),
-			statuses(id, account_id, visibility) AS (SELECT ?, ?, ?)
+	ids, err := s.queryIDs(ctx, `WITH mentions(status_id, account_id) AS (SELECT 0, m.value FROM json_each(?) m),
+			statuses(id, account_id, visibility) AS (SELECT CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))
 		SELECT v.value FROM json_each(?) v,
-			(SELECT 0 AS id, ? AS account_id, ? AS visibility, NULLIF(?, 0) AS reblog_of_id) g
+			(SELECT 0 AS id, CAST(? AS BIGINT) AS account_id, CAST(? AS BIGINT) AS visibility, NULLIF(CAST(? AS BIGINT), 0) AS reblog_of_id) g
 		WHERE `+visibleSQLFor("g", "v.value")+and, string(mentioned), g.ReblogOf, g.OrigAuthor, int(g.OrigVisibility),
 		string(who), g.Author, int(g.Visibility), g.ReblogOf)
 	if err != nil {

@@ -1,16 +1,18 @@
 // Package testutil holds helpers shared by Rampart's tests: configs for the
 // test domains, parsing of security headers, self-signed certificates, nginx
 // and a test image. Only _test.go files import it; beyond the config package
-// it needs only the standard library.
+// it needs only the standard library and internal/testdb.
 package testutil
 
 import (
 	"bytes"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/testdb"
 )
 
 // Secret is a syntactically valid secret_key for test configs.
@@ -30,14 +32,44 @@ func ProdConfigText(dataDir string, extra ...string) string {
 	return strings.Join(append(lines, extra...), "\n") + "\n"
 }
 
-// ProdConfig parses ProdConfigText, failing the test on error.
+// ProdConfig parses ProdConfigText, failing the test on error. The
+// database is the run's engine's (UseTestDatabase).
 func ProdConfig(t testing.TB, dataDir string, extra ...string) *config.Config {
 	t.Helper()
 	cfg, err := config.Parse([]byte(ProdConfigText(dataDir, extra...)), nil)
 	if err != nil {
 		t.Fatalf("test config: %v", err)
 	}
+	UseTestDatabase(t, cfg)
 	return cfg
+}
+
+// UseTestDatabase points cfg at the run's engine: in a PostgreSQL run
+// (internal/testdb), at a database of the test's own for cfg's SQLite path,
+// the same one each time the same path is asked for; otherwise it leaves
+// cfg alone.
+func UseTestDatabase(t testing.TB, cfg *config.Config) {
+	t.Helper()
+	if !testdb.Postgres() || cfg.Database.Driver == config.DriverPostgres {
+		return
+	}
+	cfg.Database.Driver = config.DriverPostgres
+	cfg.Database.DSN = config.NewSecret(testdb.For(t, cfg.DatabasePath()))
+	cfg.Database.MaxConnections = 8
+}
+
+// TestDatabaseEnv is the environment that points the binary, run on the
+// data directory dataDir, at the run's engine: nothing in a SQLite run.
+func TestDatabaseEnv(t testing.TB, dataDir string) []string {
+	t.Helper()
+	if !testdb.Postgres() {
+		return nil
+	}
+	return []string{
+		config.EnvVarPrefix + "DATABASE_DRIVER=" + config.DriverPostgres,
+		config.EnvVarPrefix + "DATABASE_DSN=" + testdb.For(t, filepath.Join(dataDir, "rampart.db")),
+		config.EnvVarPrefix + "DATABASE_MAX_CONNECTIONS=8",
+	}
 }
 
 // ParseCSP splits a Content-Security-Policy into directive → sources.

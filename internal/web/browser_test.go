@@ -213,6 +213,7 @@ func startDevInstanceWith(t *testing.T, ctx context.Context, opts instance.Optio
 		ln.Close()
 		t.Fatalf("dev config: %v", err)
 	}
+	testutil.UseTestDatabase(t, cfg)
 	inst, err := instance.Open(ctx, cfg, slog.New(slog.NewJSONHandler(d.log, nil)), opts)
 	if err != nil {
 		ln.Close()

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"database/sql"
 	"html"
 	"log/slog"
 	"net/http"
@@ -11,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/rampart-social/rampart/internal/testdb"
 
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/instance"
@@ -40,11 +41,7 @@ func openSiteWithConfig(t *testing.T, extra ...string) (*site, *config.Config) {
 // countRows counts a table's rows, reading the database file directly.
 func countRows(t *testing.T, cfg *config.Config, table string) int {
 	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: cfg.DatabasePath()}).EscapedPath()+"?mode=ro&_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testdb.Open(t, cfg.DatabasePath())
 	var n int
 	if err := db.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
 		t.Fatal(err)

@@ -1,11 +1,11 @@
 package web_test
 
 import (
-	"database/sql"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/rampart-social/rampart/internal/testdb"
 )
 
 // TestNonLocalContentIsSanitizedAtRender: the pages insert a status's
@@ -22,11 +22,7 @@ func TestNonLocalContentIsSanitizedAtRender(t *testing.T) {
 	const markup = `<p>remote <b>bold</b><script>alert(1)</script><img src=x onerror=alert(2)>` +
 		`<a href="javascript:alert(3)">click</a><iframe src="https://evil.test/"></iframe></p>`
 
-	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: cfg.DatabasePath()}).EscapedPath()+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testdb.Open(t, cfg.DatabasePath())
 	if res, err := db.Exec(`UPDATE statuses SET local = 0, content = ? WHERE id = ?`, markup, remote); err != nil {
 		t.Fatal(err)
 	} else if n, _ := res.RowsAffected(); n != 1 {

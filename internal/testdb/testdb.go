@@ -1,0 +1,186 @@
+// Package testdb gives a test a database of its own on the engine the run is
+// for. A run is PostgreSQL's when TEST_POSTGRES names a server (scripts/test
+// starts a throwaway cluster and sets it; see scripts/postgres), SQLite's
+// otherwise. Only _test.go files import it; it needs only the standard
+// library and pgx.
+package testdb
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"       // registers "pgx"
+	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"
+)
+
+// EnvPostgres names the variable holding a superuser DSN to the cluster's
+// maintenance database.
+const EnvPostgres = "TEST_POSTGRES"
+
+// EnvPostgresCA names the file of the cluster's test CA (for sslmode=verify-full).
+const EnvPostgresCA = "TEST_POSTGRES_CA"
+
+// Postgres reports whether this run is PostgreSQL's.
+func Postgres() bool { return os.Getenv(EnvPostgres) != "" }
+
+// Engine is "postgres" or "sqlite", as database.driver names them.
+func Engine() string {
+	if Postgres() {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+var (
+	adminOnce sync.Once
+	admin     *sql.DB
+	adminErr  error
+)
+
+func adminDB() (*sql.DB, error) {
+	adminOnce.Do(func() {
+		admin, adminErr = sql.Open("pgx", os.Getenv(EnvPostgres))
+		if adminErr == nil {
+			admin.SetMaxOpenConns(4)
+		}
+	})
+	return admin, adminErr
+}
+
+// NewPostgres creates an empty database for the test and returns its DSN;
+// the database is dropped when the test ends (its connections with it).
+// It fails the test when this run is not PostgreSQL's.
+func NewPostgres(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(EnvPostgres)
+	if base == "" {
+		t.Fatalf("%s is not set: this run is SQLite's", EnvPostgres)
+	}
+	db, err := adminDB()
+	if err != nil {
+		t.Fatalf("%s: %v", EnvPostgres, err)
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	name := "rampart_test_" + hex.EncodeToString(b)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := db.ExecContext(ctx, `CREATE DATABASE `+name+` ENCODING 'UTF8' TEMPLATE template0`); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if _, err := db.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			t.Errorf("drop test database %s: %v", name, err)
+		}
+	})
+	return WithDatabase(base, name)
+}
+
+var byKey sync.Map // key → DSN
+
+// For is the PostgreSQL database that key (a test's data directory or
+// database path) stands for in this run: made on first use, dropped when the
+// test that made it ends. Opening the same key again finds the same data.
+func For(t testing.TB, key string) string {
+	t.Helper()
+	if dsn, ok := byKey.Load(key); ok {
+		return dsn.(string)
+	}
+	dsn, _ := byKey.LoadOrStore(key, NewPostgres(t))
+	return dsn.(string)
+}
+
+// WithDatabase is dsn (a URL) pointed at database name.
+func WithDatabase(dsn, name string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		// key=value words: the last dbname wins.
+		return strings.TrimSpace(dsn) + " dbname=" + name
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// DB is a test's direct handle on the database it shares with the code
+// under test, on either engine: statements are written with ? placeholders,
+// as the store's are.
+type DB struct {
+	*sql.DB
+	postgres bool
+}
+
+// Open opens the database at sqlitePath, or in a PostgreSQL run the
+// database that path stands for (For); it is closed when the test ends.
+func Open(t testing.TB, sqlitePath string) *DB {
+	t.Helper()
+	var db *sql.DB
+	var err error
+	if Postgres() {
+		db, err = sql.Open("pgx", For(t, sqlitePath))
+	} else {
+		db, err = sql.Open("sqlite3", "file:"+(&url.URL{Path: sqlitePath}).EscapedPath()+"?_pragma=busy_timeout(5000)")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &DB{DB: db, postgres: Postgres()}
+}
+
+// rebind numbers ? placeholders for PostgreSQL (test statements put none
+// inside quotes).
+func (d *DB) rebind(q string) string {
+	if !d.postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (d *DB) Exec(q string, args ...any) (sql.Result, error) { return d.DB.Exec(d.rebind(q), args...) }
+
+func (d *DB) Query(q string, args ...any) (*sql.Rows, error) { return d.DB.Query(d.rebind(q), args...) }
+
+func (d *DB) QueryRow(q string, args ...any) *sql.Row { return d.DB.QueryRow(d.rebind(q), args...) }
+
+// Tables lists the database's tables by name.
+func (d *DB) Tables() ([]string, error) {
+	q := `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`
+	if d.postgres {
+		q = `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename`
+	}
+	rows, err := d.DB.Query(q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	return names, rows.Err()
+}
