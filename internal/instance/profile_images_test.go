@@ -92,12 +92,20 @@ func TestFailedProfileUpdateLeavesNoImages(t *testing.T) {
 
 	// Two ways the store can fail a valid change, at its first statement
 	// (accounts) and at its second (users): a trigger aborts each.
-	for _, trigger := range []string{
+	triggers := []string{
 		`CREATE TRIGGER test_fail_accounts BEFORE UPDATE ON accounts WHEN NEW.display_name = 'the store fails'
 			BEGIN SELECT RAISE(ABORT, 'the store failed (test)'); END`,
 		`CREATE TRIGGER test_fail_users BEFORE UPDATE ON users WHEN NEW.default_language = 'zz'
 			BEGIN SELECT RAISE(ABORT, 'the store failed (test)'); END`,
-	} {
+	}
+	if testdb.Postgres() {
+		triggers = []string{
+			`CREATE FUNCTION test_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the store failed (test)'; END $$`,
+			`CREATE TRIGGER test_fail_accounts BEFORE UPDATE ON accounts FOR EACH ROW WHEN (NEW.display_name = 'the store fails') EXECUTE FUNCTION test_fail()`,
+			`CREATE TRIGGER test_fail_users BEFORE UPDATE ON users FOR EACH ROW WHEN (NEW.default_language = 'zz') EXECUTE FUNCTION test_fail()`,
+		}
+	}
+	for _, trigger := range triggers {
 		if _, err := db.Exec(trigger); err != nil {
 			t.Fatal(err)
 		}

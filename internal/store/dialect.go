@@ -13,7 +13,8 @@ import (
 // few forms that differ, each a form with one meaning the store uses in one
 // way only:
 //
-//   - "?" placeholders become "$1", "$2", … (outside quotes and comments);
+//   - "?" placeholders become "$1", "$2", … and "?NNN" becomes "$NNN"
+//     (outside quotes and comments);
 //   - "INDEXED BY name", a planner hint for SQLite, is dropped (PostgreSQL
 //     plans from its statistics);
 //   - "json_each(?)" is always a JSON array of ids in this store: it becomes
@@ -77,7 +78,7 @@ func toPostgres(q string) string {
 }
 
 // numberPlaceholders turns each ? outside string literals, quoted names and
-// comments into $1, $2, … in order.
+// comments into $1, $2, … in order, and ?NNN into $NNN.
 func numberPlaceholders(q string) string {
 	if !strings.Contains(q, "?") {
 		return q
@@ -112,6 +113,20 @@ func numberPlaceholders(q string) string {
 			b.WriteString(q[i : i+j])
 			i += j - 1
 		case c == '?':
+			// ?NNN names its parameter; a bare ? takes the next number
+			// after the largest so far, as SQLite numbers them.
+			j := i + 1
+			for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+				j++
+			}
+			if j > i+1 {
+				k, _ := strconv.Atoi(q[i+1 : j])
+				n = max(n, k)
+				b.WriteByte('$')
+				b.WriteString(q[i+1 : j])
+				i = j - 1
+				continue
+			}
 			n++
 			b.WriteByte('$')
 			b.WriteString(strconv.Itoa(n))
