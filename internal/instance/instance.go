@@ -227,9 +227,14 @@ func (i *Instance) Serve(ctx context.Context, ln net.Listener) error {
 // failed, and a job still leased is due again (each job runs at least once;
 // handlers are idempotent), rather than held for the rest of its lease.
 // Only Serve does it: an admin command opening the store beside a running
-// server must not touch that server's work. (Sharing a PostgreSQL
-// database, processes will rely on ages and leases alone.)
+// server must not touch that server's work. On PostgreSQL other processes
+// may be serving: their uploads and leases are theirs, and a dead
+// process's are taken back by age alone (the janitor fails uploads stuck
+// for 10 minutes; a lease ends after jobs.DefaultLease).
 func (i *Instance) recoverFromPreviousRun(ctx context.Context) error {
+	if i.store.Engine() == config.DriverPostgres {
+		return i.ensureFanOut(ctx)
+	}
 	if n, err := i.store.FailStaleUploads(ctx, time.Now(), store.FailureServerStopped); err != nil {
 		return err
 	} else if n > 0 {
@@ -269,7 +274,15 @@ func (i *Instance) janitor(ctx context.Context) {
 	defer t.Stop()
 	for {
 		// A panic in one round is logged and the next round still runs.
-		_ = safely.Do(i.log, "janitor round", func() error { i.janitorRound(ctx); return nil })
+		// Processes sharing a PostgreSQL database never run rounds at once:
+		// a process whose turn comes while another's round runs skips it.
+		_ = safely.Do(i.log, "janitor round", func() error {
+			ran, err := i.store.Exclusively(ctx, "janitor", func(ctx context.Context) error { i.janitorRound(ctx); return nil })
+			if err == nil && !ran {
+				i.log.Debug("janitor round left to another process")
+			}
+			return err
+		})
 		select {
 		case <-ctx.Done():
 			return

@@ -109,8 +109,16 @@ func (s *Store) ClaimJobs(ctx context.Context, now time.Time, lease time.Duratio
 // claimed and put off again and again).
 func (s *Store) ClaimJobsExcept(ctx context.Context, now time.Time, lease time.Duration, limit int, kinds, skipHosts []string) ([]Job, error) {
 	only, args := kindsSQL(kinds, skipHosts...)
+	// On PostgreSQL several processes claim at once, each in its own
+	// statement (claims take no write lock): the candidates are locked as
+	// they are chosen, and those another claim holds are passed over, so
+	// no job is leased twice. SQLite runs one statement at a time.
+	lock := ""
+	if s.dialect == dialectPostgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
 	rows, err := s.write.QueryContext(ctx, `UPDATE jobs SET lease_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_due WHERE state = 'pending' AND run_at <= ? AND lease_until <= ?`+only+` ORDER BY run_at LIMIT ?)
+		WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_due WHERE state = 'pending' AND run_at <= ? AND lease_until <= ?`+only+` ORDER BY run_at LIMIT ?`+lock+`)
 		RETURNING id, kind, payload, host, attempts, run_at`, append(append([]any{ms(now.Add(lease)), ms(now), ms(now)}, args...), limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("claim jobs: %w", err)

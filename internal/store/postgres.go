@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"strconv"
 	"time"
@@ -168,3 +169,41 @@ func pgError(err error) error {
 
 // Engine names the database engine: "sqlite" or "postgres".
 func (s *Store) Engine() string { return s.dialect }
+
+// lockKeyPrefix starts the keys of Exclusively's named locks.
+const lockKeyPrefix int64 = 0x52414d50 << 32
+
+// Exclusively runs fn unless another process sharing the database is
+// running work of the same name: periodic work (the janitor's round) runs
+// in one process at a time. On PostgreSQL it holds a session-level advisory
+// lock, tried without waiting, on a connection of its own for fn's
+// duration; ran is false when another process holds it. SQLite has one
+// serving process, so fn always runs.
+func (s *Store) Exclusively(ctx context.Context, name string, fn func(ctx context.Context) error) (ran bool, err error) {
+	if s.dialect != dialectPostgres {
+		return true, fn(ctx)
+	}
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	key := lockKeyPrefix | int64(h.Sum32())
+	conn, err := s.read.db.Conn(ctx)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", name, err)
+	}
+	defer conn.Close()
+	var got bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got); err != nil {
+		return false, fmt.Errorf("%s: lock: %w", name, err)
+	}
+	if !got {
+		return false, nil
+	}
+	defer func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key); err != nil {
+			// The lock is the session's: a connection that cannot unlock is
+			// closed, and the server lets go with it.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	return true, fn(ctx)
+}
