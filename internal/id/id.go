@@ -1,7 +1,8 @@
 // Package id makes the 64-bit, time-ordered ids every entity carries
 // (Snowflake-like, as Mastodon clients expect): milliseconds since the Unix
-// epoch in the high 48 bits, a sequence in the low 16. Rendered in the API as
-// decimal strings, they sort by (length, lexical) as clients assume.
+// epoch in the high 48 bits, then the process's worker number (5 bits),
+// then a sequence (11 bits). Rendered in the API as decimal strings, they
+// sort by (length, lexical) as clients assume.
 package id
 
 import (
@@ -12,18 +13,40 @@ import (
 	"time"
 )
 
-// Generator hands out increasing ids. Each process starts its sequence at a
-// random point, so processes sharing one database rarely collide, and the
-// store's primary keys catch the rare case.
+// Workers is how many processes can make ids at once: each holds a worker
+// number of its own (leased in the database, see store.ClaimIDWorker), so
+// two processes never make the same id.
+const Workers = 1 << workerBits
+
+const (
+	workerBits = 5
+	seqBits    = 11
+	seqMask    = 1<<seqBits - 1
+)
+
+// Generator hands out increasing ids for one worker number.
 type Generator struct {
 	mu     sync.Mutex
 	lastMs int64
 	seq    uint16
+	worker int64
 	now    func() time.Time
 }
 
-// NewGenerator returns a generator on the wall clock.
+// NewGenerator returns a generator on the wall clock, as worker 0 until
+// SetWorker says otherwise.
 func NewGenerator() *Generator { return &Generator{now: time.Now} }
+
+// SetWorker makes the ids from now on worker n's (0 ≤ n < Workers). The
+// next id is of a later millisecond, so ids stay increasing whatever the
+// numbers.
+func (g *Generator) SetWorker(n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.worker = int64(n) & (Workers - 1)
+	g.lastMs++
+	g.seq = seqMask // the next Next moves past lastMs
+}
 
 // Next returns a fresh id, strictly greater than the previous one.
 func (g *Generator) Next() int64 {
@@ -32,17 +55,21 @@ func (g *Generator) Next() int64 {
 	ms := g.now().UnixMilli()
 	if ms <= g.lastMs {
 		ms = g.lastMs
-		g.seq++
-		if g.seq == 0 { // 65536 ids in one millisecond: borrow the next one
+		if g.seq == seqMask { // 2048 ids in one millisecond: borrow the next one
 			ms++
+			g.seq = 0
+		} else {
+			g.seq++
 		}
 	} else {
+		// A random start within the millisecond: ids do not count how many
+		// were made before them in it.
 		var b [2]byte
 		_, _ = rand.Read(b[:])
-		g.seq = binary.BigEndian.Uint16(b[:]) & 0x7fff // room to count up within the ms
+		g.seq = binary.BigEndian.Uint16(b[:]) & (seqMask >> 1) // room to count up within the ms
 	}
 	g.lastMs = ms
-	return ms<<16 | int64(g.seq)
+	return ms<<16 | g.worker<<seqBits | int64(g.seq)
 }
 
 // Time is when an id was made.

@@ -38,3 +38,28 @@ func TestSameMillisecondOverflow(t *testing.T) {
 		t.Errorf("ids too short for clients: %d", prev)
 	}
 }
+
+// Two processes (two worker numbers) making ids in the same milliseconds
+// never make the same one, and a generator moved to another number goes on
+// increasing.
+func TestWorkersNeverCollide(t *testing.T) {
+	fixed := time.UnixMilli(1_700_000_000_000)
+	a := &Generator{now: func() time.Time { return fixed }}
+	b := &Generator{now: func() time.Time { return fixed }}
+	b.SetWorker(1)
+	seen := map[int64]bool{}
+	for i := 0; i < 5000; i++ {
+		for _, g := range []*Generator{a, b} {
+			n := g.Next()
+			if seen[n] {
+				t.Fatalf("id %d made twice", n)
+			}
+			seen[n] = true
+		}
+	}
+	prev := b.Next()
+	b.SetWorker(0)
+	if n := b.Next(); n <= prev || seen[n] {
+		t.Fatalf("after SetWorker: %d after %d", n, prev)
+	}
+}

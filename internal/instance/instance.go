@@ -53,6 +53,7 @@ type Instance struct {
 	remote   *remote.Accounts
 	jobs     []*jobs.Runner // local work, deliveries, received activities
 	hub      *streaming.Hub
+	idWorker *idWorker
 	handler  http.Handler
 }
 
@@ -90,8 +91,14 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	}
 	st.UseAllowList(cfg.Federation.Mode == config.FederationAllowlist)
 	ids := id.NewGenerator()
+	worker, err := leaseIDWorker(ctx, st, ids, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	acc := accounts.New(cfg, st, ids, password.NewHasher(password.Default, runtime.NumCPU()))
 	if n, err := acc.EnsureKeys(ctx); err != nil {
+		worker.release()
 		st.Close()
 		return nil, fmt.Errorf("actor keys: %w", err)
 	} else if n > 0 {
@@ -100,6 +107,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	oa := oauth.New(st, ids)
 	sessions, err := session.New(cfg, st)
 	if err != nil {
+		worker.release()
 		st.Close()
 		return nil, err
 	}
@@ -141,6 +149,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	pages.Register(mux)
 	storage, err := media.NewLocal(cfg.MediaDir())
 	if err != nil {
+		worker.release()
 		st.Close()
 		return nil, err
 	}
@@ -159,7 +168,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	}
 	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: ms.Handler(log, api.IsPath), Health: healthz,
 		ErrorPage: pages.ErrorPage, IsAPI: api.IsPath, APIError: api.WriteError})
-	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, remote: remoteAccounts, jobs: []*jobs.Runner{runner, deliveries, received}, hub: hub, handler: h}, nil
+	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, remote: remoteAccounts, jobs: []*jobs.Runner{runner, deliveries, received}, hub: hub, idWorker: worker, handler: h}, nil
 }
 
 // Accounts is the account service (the admin CLI uses it).
@@ -330,7 +339,7 @@ func (i *Instance) janitorRound(ctx context.Context) {
 // Serve), then releases the store: no work of the instance outlives it.
 func (i *Instance) Close() error {
 	i.stopMedia(context.Background())
-	return i.store.Close()
+	return errors.Join(i.idWorker.release(), i.store.Close())
 }
 
 // uidToCheck is the uid checkUser judges: 0 when the real, effective or saved

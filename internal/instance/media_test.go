@@ -3,7 +3,6 @@ package instance
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -26,6 +25,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rampart-social/rampart/internal/testdb"
 
 	"strconv"
 
@@ -842,12 +843,7 @@ func TestAvatarAndHeaderUpload(t *testing.T) {
 func (ti *tlsInstance) assertDBMatchesDisk() int {
 	t := ti.t
 	t.Helper()
-	dsn := "file:" + (&url.URL{Path: ti.inst.cfg.DatabasePath()}).EscapedPath() + "?mode=ro&_pragma=busy_timeout(5000)"
-	db, err := sql.Open("sqlite3", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testdb.Open(t, ti.inst.cfg.DatabasePath())
 	rows, err := db.Query(`SELECT id, state, file_key, preview_key, kind FROM media_attachments
 		UNION ALL SELECT id, 'profile', avatar_key, header_key, '' FROM accounts`)
 	if err != nil {

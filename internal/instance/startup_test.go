@@ -2,7 +2,6 @@ package instance
 
 import (
 	"context"
-	"database/sql"
 	"io"
 	"log/slog"
 	"net"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rampart-social/rampart/internal/testdb"
 
 	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/config"
@@ -97,10 +98,7 @@ func TestServeAndCloseLeaveNoWorkRunning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("sqlite3", "file:"+cfg.DatabasePath())
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := testdb.Open(t, cfg.DatabasePath())
 	if _, err := db.Exec("DROP TABLE sessions"); err != nil {
 		t.Fatal(err)
 	}

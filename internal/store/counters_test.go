@@ -326,6 +326,7 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	undo += ` CREATE INDEX home_feed_author ON home_feed (account_id, author_id); DROP INDEX follows_remote; ALTER TABLE follows DROP COLUMN remote;` // 0023
 	undo += ` DROP INDEX accounts_fanout_on_read; ALTER TABLE accounts DROP COLUMN fanout_on_read;`                                                   // 0024
 	// 0025's index and 0026's column go with 0022's table.
+	undo += ` DROP TABLE id_workers;` // 0027
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}
