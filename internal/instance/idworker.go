@@ -13,11 +13,12 @@ import (
 	"github.com/rampart-social/rampart/internal/store"
 )
 
-// The id worker lease: long enough that a busy database does not cost a
-// live process its number, short enough that a dead process's number is
-// soon free. It is renewed three times per lease.
+// The id worker lease: long enough that a slow moment of the database does
+// not cost a live process its number, short enough that a dead process's
+// number, and the jobs it had claimed (store.leaseEndedSQL), are soon
+// another's. It is renewed three times per lease.
 const (
-	idWorkerLease = time.Minute
+	idWorkerLease = 15 * time.Second
 	idWorkerRenew = idWorkerLease / 3
 )
 

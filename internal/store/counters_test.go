@@ -327,6 +327,7 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	undo += ` DROP INDEX accounts_fanout_on_read; ALTER TABLE accounts DROP COLUMN fanout_on_read;`                                                   // 0024
 	// 0025's index and 0026's column go with 0022's table.
 	undo += ` DROP TABLE id_workers;` // 0027
+	// 0028's column goes with 0012's table.
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

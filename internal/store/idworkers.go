@@ -39,7 +39,15 @@ func (s *Store) ClaimIDWorker(ctx context.Context, holder string, workers int, n
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("claim an id worker: %w", err)
 	}
+	s.process.Store(holder)
 	return n, nil
+}
+
+// Process is the identity of the process this store serves: the holder of
+// its id worker lease, recorded on the jobs it claims ("" before a lease).
+func (s *Store) Process() string {
+	p, _ := s.process.Load().(string)
+	return p
 }
 
 // RenewIDWorker extends holder's lease of worker n until now+ttl; held is

@@ -83,8 +83,8 @@ func (s *Store) JobsDue(ctx context.Context, now time.Time, kinds ...string) (bo
 func (s *Store) JobsDueExcept(ctx context.Context, now time.Time, kinds, skipHosts []string) (bool, error) {
 	var one int
 	only, args := kindsSQL(kinds, skipHosts...)
-	err := s.read.QueryRowContext(ctx, `SELECT 1 FROM jobs INDEXED BY jobs_due WHERE state = 'pending' AND run_at <= ? AND lease_until <= ?`+only+` LIMIT 1`,
-		append([]any{ms(now), ms(now)}, args...)...).Scan(&one)
+	err := s.read.QueryRowContext(ctx, `SELECT 1 FROM jobs INDEXED BY jobs_due WHERE state = 'pending' AND run_at <= ? AND `+leaseEndedSQL+only+` LIMIT 1`,
+		append([]any{ms(now), ms(now), ms(now)}, args...)...).Scan(&one)
 	if err == sql.ErrNoRows {
 		return false, nil
 	}
@@ -93,6 +93,12 @@ func (s *Store) JobsDueExcept(ctx context.Context, now time.Time, kinds, skipHos
 	}
 	return true, nil
 }
+
+// leaseEndedSQL holds a job whose lease has ended, or whose claiming
+// process is gone: its id worker lease (id_workers) has ended, so it will
+// renew nothing, and another process takes the job at once rather than
+// after the rest of the job's lease. Both ? are now.
+const leaseEndedSQL = `(lease_until <= ? OR (claimed_by <> '' AND NOT EXISTS (SELECT 1 FROM id_workers w WHERE w.holder = jobs.claimed_by AND w.expires_at > ?)))`
 
 // ClaimJobs leases up to limit due jobs, soonest first, until now+lease:
 // nobody else claims them meanwhile, and if their worker dies they are due
@@ -117,9 +123,9 @@ func (s *Store) ClaimJobsExcept(ctx context.Context, now time.Time, lease time.D
 	if s.dialect == dialectPostgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	rows, err := s.write.QueryContext(ctx, `UPDATE jobs SET lease_until = ?, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_due WHERE state = 'pending' AND run_at <= ? AND lease_until <= ?`+only+` ORDER BY run_at LIMIT ?`+lock+`)
-		RETURNING id, kind, payload, host, attempts, run_at`, append(append([]any{ms(now.Add(lease)), ms(now), ms(now)}, args...), limit)...)
+	rows, err := s.write.QueryContext(ctx, `UPDATE jobs SET lease_until = ?, claimed_by = ?, attempts = attempts + 1
+		WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_due WHERE state = 'pending' AND run_at <= ? AND `+leaseEndedSQL+only+` ORDER BY run_at LIMIT ?`+lock+`)
+		RETURNING id, kind, payload, host, attempts, run_at`, append(append([]any{ms(now.Add(lease)), s.Process(), ms(now), ms(now), ms(now)}, args...), limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("claim jobs: %w", err)
 	}

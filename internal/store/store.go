@@ -42,6 +42,8 @@ type Store struct {
 	stopCheckpoints func()
 	// allowList: federation.mode = "allowlist" (UseAllowList).
 	allowList atomic.Bool
+	// process: the holder of this process's id worker lease (Process).
+	process atomic.Value
 }
 
 // readConnections sizes the reader pool to the machine: SQLite readers in WAL
