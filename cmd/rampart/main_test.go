@@ -54,7 +54,7 @@ func run(t *testing.T, env []string, args ...string) (stdout, stderr string, cod
 func runStdin(t *testing.T, env []string, stdin string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(append(cleanEnv(), databaseEnv(t, args)...), env...)
+	cmd.Env = append(append(cleanEnv(), databaseEnv(t, env, args)...), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
@@ -69,9 +69,9 @@ func runStdin(t *testing.T, env []string, stdin string, args ...string) (stdout,
 
 // databaseEnv points a run of the binary at the run's engine: in a
 // PostgreSQL run, at the database of the instance whose data directory args
-// name (--data, or the data_dir of the --config file), the one the test's own
-// store opens for it; in a SQLite run, nothing.
-func databaseEnv(t *testing.T, args []string) []string {
+// name (--data, or the data_dir of the --config file with env's overrides),
+// the one the test's own store opens for it; in a SQLite run, nothing.
+func databaseEnv(t *testing.T, env, args []string) []string {
 	t.Helper()
 	if !testdb.Postgres() {
 		return nil
@@ -88,7 +88,7 @@ func databaseEnv(t *testing.T, args []string) []string {
 		case "--config":
 			dir = filepath.Dir(value)
 			if data, err := os.ReadFile(value); err == nil {
-				if cfg, err := config.Parse(data, []string{"RAMPART_SECURITY_ALLOW_ROOT=true"}); err == nil {
+				if cfg, err := config.Parse(data, append([]string{"RAMPART_SECURITY_ALLOW_ROOT=true"}, env...)); err == nil {
 					dir = cfg.DataDir
 				}
 			}
@@ -164,7 +164,7 @@ func startProc(t *testing.T, env []string, args ...string) *proc {
 func startCmd(t *testing.T, cmd *exec.Cmd, env, args []string) *proc {
 	t.Helper()
 	p := &proc{cmd: cmd, stdout: &testutil.SyncBuffer{}, stderr: &testutil.SyncBuffer{}, exited: make(chan struct{})}
-	p.cmd.Env = append(append(cleanEnv(), databaseEnv(t, args)...), env...)
+	p.cmd.Env = append(append(cleanEnv(), databaseEnv(t, env, args)...), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -216,6 +216,9 @@ func (i *Instance) Serve(ctx context.Context, ln net.Listener) error {
 		})
 	}
 	_ = bg.Go("janitor", func() error { i.janitor(jctx); return nil })
+	if i.store.Engine() == config.DriverPostgres {
+		_ = bg.Go("orphaned uploads", func() error { i.sweepOrphanedUploads(jctx); return nil })
+	}
 	// Streams end (1001) when serving stops.
 	_ = bg.Go("streaming hub", func() error { return i.hub.Run(jctx) })
 	// The job runner stops with serving; jobs in hand finish or are put
@@ -242,6 +245,9 @@ func (i *Instance) Serve(ctx context.Context, ln net.Listener) error {
 // for 10 minutes; a lease ends after jobs.DefaultLease).
 func (i *Instance) recoverFromPreviousRun(ctx context.Context) error {
 	if i.store.Engine() == config.DriverPostgres {
+		if err := i.failOrphanedUploads(ctx); err != nil {
+			return err
+		}
 		return i.ensureFanOut(ctx)
 	}
 	if n, err := i.store.FailStaleUploads(ctx, time.Now(), store.FailureServerStopped); err != nil {
@@ -266,6 +272,37 @@ func (i *Instance) ensureFanOut(ctx context.Context) error {
 		i.log.Warn("pending fan-outs had no job to run them; one was enqueued")
 	}
 	return err
+}
+
+// failOrphanedUploads fails the uploads whose process has gone (on
+// PostgreSQL, where other processes may be processing theirs).
+func (i *Instance) failOrphanedUploads(ctx context.Context) error {
+	n, err := i.store.FailOrphanedUploads(ctx, time.Now(), store.FailureServerStopped)
+	if n > 0 {
+		i.log.Warn("uploads left unprocessed by a process that stopped were marked failed", "count", n)
+	}
+	return err
+}
+
+// sweepOrphanedUploads runs failOrphanedUploads as often as id worker
+// leases are renewed: a process killed mid-upload has its uploads failed
+// within a lease or two, and the client knows to upload again.
+func (i *Instance) sweepOrphanedUploads(ctx context.Context) {
+	t := time.NewTicker(idWorkerRenew)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = safely.Do(i.log, "orphaned uploads", func() error {
+				if err := i.failOrphanedUploads(ctx); err != nil && ctx.Err() == nil {
+					i.log.Warn("failing orphaned uploads", "err", err)
+				}
+				return nil
+			})
+		}
+	}
 }
 
 // stopMedia stops background uploads, giving those in flight

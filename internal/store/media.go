@@ -49,9 +49,9 @@ func scanMedia(row scanner) (*Media, error) {
 // CreateMedia stores a new attachment row.
 func (s *Store) CreateMedia(ctx context.Context, m *Media) error {
 	_, err := s.write.ExecContext(ctx, `INSERT INTO media_attachments (id, account_id, kind, content_type, file_key, preview_key, file_size,
-		meta, blurhash, description, focus_x, focus_y, state, failure, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		meta, blurhash, description, focus_x, focus_y, state, failure, created_at, processed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.AccountID, m.Kind, m.ContentType, m.FileKey, m.PreviewKey, m.FileSize, m.Meta, m.Blurhash, m.Description,
-		m.FocusX, m.FocusY, m.State, m.Failure, ms(m.CreatedAt))
+		m.FocusX, m.FocusY, m.State, m.Failure, ms(m.CreatedAt), s.Process())
 	if err != nil {
 		return fmt.Errorf("create media: %w", err)
 	}
@@ -221,6 +221,20 @@ const FailureStuck = "processing did not finish; upload it again"
 // the cut-off as failed with reason: the process that was handling them is
 // gone (killed or restarted) or stuck, and a client polling
 // GET /api/v1/media/:id must get an answer rather than 206 forever.
+// FailOrphanedUploads fails the uploads in processing whose process is
+// gone: its id worker lease (id_workers) has ended, so nothing will finish
+// them. Other live processes' uploads, and this one's, are left alone.
+func (s *Store) FailOrphanedUploads(ctx context.Context, now time.Time, reason string) (int64, error) {
+	res, err := s.write.ExecContext(ctx, `UPDATE media_attachments SET state = 'failed', failure = ?
+		WHERE state = 'processing' AND processed_by <> ?
+		AND NOT EXISTS (SELECT 1 FROM id_workers w WHERE w.holder = media_attachments.processed_by AND w.expires_at > ?)`,
+		reason, s.Process(), ms(now))
+	if err != nil {
+		return 0, fmt.Errorf("fail orphaned uploads: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 func (s *Store) FailStaleUploads(ctx context.Context, before time.Time, reason string) (int64, error) {
 	res, err := s.write.ExecContext(ctx, `UPDATE media_attachments SET state = 'failed', failure = ?
 		WHERE state = 'processing' AND created_at < ?`, reason, ms(before))

@@ -93,17 +93,23 @@ func NewPostgres(t testing.TB) string {
 	return WithDatabase(base, name)
 }
 
-var byKey sync.Map // key → DSN
+var byKey sync.Map // top-level test and key → DSN
 
 // For is the PostgreSQL database that key (a test's data directory or
-// database path) stands for in this run: made on first use, dropped when the
-// test that made it ends. Opening the same key again finds the same data.
+// database path) stands for in this test (its subtests share it): made on
+// first use, dropped when the test that made it ends. Opening the same key
+// again finds the same data; another test's same key is another database.
 func For(t testing.TB, key string) string {
 	t.Helper()
-	if dsn, ok := byKey.Load(key); ok {
+	top, _, _ := strings.Cut(t.Name(), "/")
+	k := top + "\x00" + key
+	if dsn, ok := byKey.Load(k); ok {
 		return dsn.(string)
 	}
-	dsn, _ := byKey.LoadOrStore(key, NewPostgres(t))
+	dsn, loaded := byKey.LoadOrStore(k, NewPostgres(t))
+	if !loaded {
+		t.Cleanup(func() { byKey.Delete(k) })
+	}
 	return dsn.(string)
 }
 
