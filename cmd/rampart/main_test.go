@@ -69,7 +69,8 @@ func runStdin(t *testing.T, env []string, stdin string, args ...string) (stdout,
 
 // databaseEnv points a run of the binary at the run's engine: in a
 // PostgreSQL run, at the database of the instance whose data directory args
-// name (--data, or the data_dir of the --config file with env's overrides),
+// name (--data, or the data_dir of the --config or RAMPART_CONFIG file with
+// env's overrides),
 // the one the test's own store opens for it; in a SQLite run, nothing.
 func databaseEnv(t *testing.T, env, args []string) []string {
 	t.Helper()
@@ -77,6 +78,12 @@ func databaseEnv(t *testing.T, env, args []string) []string {
 		return nil
 	}
 	dir := ""
+	// RAMPART_CONFIG names the file as --config does.
+	for _, kv := range env {
+		if path, ok := strings.CutPrefix(kv, config.EnvVarConfig+"="); ok {
+			args = append([]string{"--config", path}, args...)
+		}
+	}
 	for i, a := range args {
 		flag, value, inline := strings.Cut(a, "=")
 		if !inline && i+1 < len(args) {
