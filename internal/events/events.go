@@ -2,9 +2,12 @@
 // live streams: the service that writes a change publishes an Event after
 // its commit, and whoever serves streams (internal/streaming) subscribes.
 // An Event names what changed by id and carries only what routing needs, so
-// that it can cross a process boundary as it is (a later PostgreSQL
-// deployment backs Publisher with LISTEN/NOTIFY); who may see it is decided
-// by the subscriber, from the store, under the one visibility rule.
+// that it can cross a process boundary as it is: with one process (SQLite)
+// the services publish on the Bus itself; on PostgreSQL, where several
+// processes may share the database, on a Relay, which carries each event
+// through the database's NOTIFY to every process's Bus (relay.go). Who may
+// see an event is decided by the subscriber, from the store, under the one
+// visibility rule.
 package events
 
 import (

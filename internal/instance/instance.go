@@ -54,6 +54,7 @@ type Instance struct {
 	jobs     []*jobs.Runner // local work, deliveries, received activities
 	hub      *streaming.Hub
 	idWorker *idWorker
+	relay    *events.Relay // PostgreSQL: events cross processes (relay.go)
 	handler  http.Handler
 }
 
@@ -136,9 +137,11 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	// server holds none of the local work.
 	received := jobs.New(st, log, jobs.Options{Workers: inboxWorkers})
 	wake := func() { runner.Wake(); deliveries.Wake() }
-	// Committed changes reach the live streams through one bus.
+	// Committed changes reach the live streams through one bus, on
+	// PostgreSQL by way of every process's relay (publisher).
 	bus := events.NewBus(log)
-	so := social.New(cfg, st, ids, remoteAccounts).WithJobs(wake).WithEvents(bus)
+	pub, relay := publisher(st, bus, log)
+	so := social.New(cfg, st, ids, remoteAccounts).WithJobs(wake).WithEvents(pub)
 	acc.WithJobs(wake)
 	runner.Handle(store.KindFanOut, so.FanOutJob)
 	runner.Handle(store.KindPublish, outbox.New(st, so, acc, outbox.NewRenderer(cfg), log, deliveries.Wake).Job)
@@ -168,7 +171,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	}
 	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: ms.Handler(log, api.IsPath), Health: healthz,
 		ErrorPage: pages.ErrorPage, IsAPI: api.IsPath, APIError: api.WriteError})
-	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, remote: remoteAccounts, jobs: []*jobs.Runner{runner, deliveries, received}, hub: hub, idWorker: worker, handler: h}, nil
+	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, remote: remoteAccounts,
+		jobs: []*jobs.Runner{runner, deliveries, received}, hub: hub, idWorker: worker, relay: relay, handler: h}, nil
 }
 
 // Accounts is the account service (the admin CLI uses it).
@@ -221,6 +225,7 @@ func (i *Instance) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	// Streams end (1001) when serving stops.
 	_ = bg.Go("streaming hub", func() error { return i.hub.Run(jctx) })
+	i.startRelay(jctx, bg)
 	// The job runner stops with serving; jobs in hand finish or are put
 	// back, and what is left runs at the next start.
 	for _, r := range i.jobs {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/session"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
@@ -37,8 +38,15 @@ type tlsInstance struct {
 
 func startTLS(t *testing.T, extra ...string) *tlsInstance {
 	t.Helper()
+	return startTLSWith(t, testutil.ProdConfig(t, t.TempDir(), extra...))
+}
+
+// startTLSWith is startTLS on cfg (two instances given one config are two
+// processes of one instance).
+func startTLSWith(t *testing.T, cfg *config.Config) *tlsInstance {
+	t.Helper()
 	cert, pool := testutil.SelfSignedTLS(t, time.Hour, "example.test", "media.example.test")
-	r := startOn(t, testutil.ProdConfig(t, t.TempDir(), extra...), func(ln net.Listener) net.Listener {
+	r := startOn(t, cfg, func(ln net.Listener) net.Listener {
 		return tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	})
 	ti := &tlsInstance{running: r, t: t, pool: pool}

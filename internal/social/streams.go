@@ -8,7 +8,7 @@ import (
 )
 
 // WithEvents makes the service publish each committed change that live
-// streams show (events.Bus). It returns s.
+// streams show (events.Bus, or on PostgreSQL events.Relay). It returns s.
 func (s *Service) WithEvents(p events.Publisher) *Service {
 	s.events = p
 	return s

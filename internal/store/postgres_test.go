@@ -14,18 +14,11 @@ import (
 	"github.com/rampart-social/rampart/internal/testdb"
 )
 
-func postgresOnly(t *testing.T) {
-	t.Helper()
-	if !testdb.Postgres() {
-		t.Skip("PostgreSQL only: scripts/test's PostgreSQL pass runs it")
-	}
-}
-
 // sslmode is honoured: verify-full against the cluster's test CA connects
 // over TLS; against another CA it refuses; and the password is in no
 // error.
 func TestPostgresTLSIsVerified(t *testing.T) {
-	postgresOnly(t)
+	postgresOnly(t, "TLS to the server")
 	ctx := context.Background()
 	ca := os.Getenv(testdb.EnvPostgresCA)
 	if ca == "" {
@@ -75,7 +68,7 @@ func TestPostgresTLSIsVerified(t *testing.T) {
 // Processes starting together on a new database take turns migrating:
 // exactly one applies each migration, and every one opens.
 func TestConcurrentOpensMigrateOnce(t *testing.T) {
-	postgresOnly(t)
+	postgresOnly(t, "the migration lock")
 	dsn := testdb.NewPostgres(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 4)

@@ -2,8 +2,8 @@
 // notifications over a WebSocket (GET /api/v1/streaming, several streams
 // on one socket) or server-sent events (GET /api/v1/streaming/user, …).
 //
-// Events come from one place, the events.Bus the services publish on after
-// each commit; the Hub routes each to the streams that would show it, by
+// Events come from one place, the process's events.Bus, which has every
+// committed change (on PostgreSQL every process's, through events.Relay); the Hub routes each to the streams that would show it, by
 // asking the same reads the REST API makes (social.(*Service).Shows: the
 // timeline's own rule, bounded to the one status), and renders the same
 // entities (api.Entities) for each subscriber. Nothing here polls the
