@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/instance"
@@ -75,17 +74,17 @@ func runAdminDBMigrate(ctx context.Context, args []string, io IO, _ instance.Opt
 	if rep.SourceVersion != rep.SchemaVersion {
 		fmt.Fprintf(io.Stdout, "the source was migrated from schema version %d to %d first\n", rep.SourceVersion, rep.SchemaVersion)
 	}
-	tw := tabwriter.NewWriter(io.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "table\tsqlite\tpostgres\t")
+	width := len("total")
 	var total int64
 	for _, t := range rep.Tables {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t\n", t.Table, t.Source, t.Target)
+		width = max(width, len(t.Table))
 		total += t.Target
 	}
-	fmt.Fprintf(tw, "total\t%d\t%d\t\n", total, total)
-	if err := tw.Flush(); err != nil {
-		return err
+	fmt.Fprintf(io.Stdout, "%-*s %10s %10s\n", width, "table", "sqlite", "postgres")
+	for _, t := range rep.Tables {
+		fmt.Fprintf(io.Stdout, "%-*s %10d %10d\n", width, t.Table, t.Source, t.Target)
 	}
+	fmt.Fprintf(io.Stdout, "%-*s %10d %10d\n", width, "total", total, total)
 	var seqs []string
 	for _, s := range rep.Sequences {
 		seqs = append(seqs, fmt.Sprintf("%s.%s next %d", s.Table, s.Column, s.Next))
