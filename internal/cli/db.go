@@ -61,15 +61,14 @@ func runAdminDBMigrate(ctx context.Context, args []string, io IO, _ instance.Opt
 	target := store.DescribeDSN(dsn)
 	fmt.Fprintf(io.Stdout, "moving sqlite:%s to postgres: %s\n", path, target)
 	rep, err := store.MoveToPostgres(ctx, path, dsn, log, func(p store.MoveProgress) {
-		if !p.Done && p.Rows%progressEvery == 0 {
+		if p.Warning != "" {
+			fmt.Fprintf(io.Stderr, "WARNING: %s\n", p.Warning)
+		} else if !p.Done && p.Rows%progressEvery == 0 {
 			fmt.Fprintf(io.Stderr, "copying %s: %d rows so far\n", p.Table, p.Rows)
 		}
 	})
 	if err != nil {
 		return err
-	}
-	for _, w := range rep.Warnings {
-		fmt.Fprintf(io.Stderr, "WARNING: %s\n", w)
 	}
 	if rep.SourceVersion != rep.SchemaVersion {
 		fmt.Fprintf(io.Stdout, "the source was migrated from schema version %d to %d first\n", rep.SourceVersion, rep.SchemaVersion)

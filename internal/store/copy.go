@@ -53,11 +53,13 @@ type SequenceNext struct {
 }
 
 // MoveProgress reports a move under way: Rows of Table copied so far, and
-// whether the table is done.
+// whether the table is done; or, before the copy, a Warning (as in
+// MoveReport.Warnings), so the admin reads it while there is time to stop.
 type MoveProgress struct {
-	Table string
-	Rows  int64
-	Done  bool
+	Table   string
+	Rows    int64
+	Done    bool
+	Warning string
 }
 
 // copyChunk is how many rows one COPY statement carries. The foreign-key
@@ -114,6 +116,9 @@ func MoveToPostgres(ctx context.Context, sqlitePath, dsn string, log *slog.Logge
 }
 
 func moveToPostgres(ctx context.Context, sqlitePath, dsn string, log *slog.Logger, progress func(MoveProgress), lim moveLimits) (*MoveReport, error) {
+	if progress == nil {
+		progress = func(MoveProgress) {}
+	}
 	all, err := migrations(dialectSQLite)
 	if err != nil {
 		return nil, err
@@ -124,8 +129,10 @@ func moveToPostgres(ctx context.Context, sqlitePath, dsn string, log *slog.Logge
 	// A clean stop removes it; a server that runs, or stopped uncleanly,
 	// leaves it. SQLite cannot tell those apart, so this only warns.
 	if _, err := os.Stat(sqlitePath + "-wal"); err == nil {
-		rep.Warnings = append(rep.Warnings, sqlitePath+"-wal exists: a server may still have the database open (or it stopped uncleanly). "+
-			"Stop the server before moving: what it writes after the copy is not moved")
+		w := sqlitePath + "-wal exists: a server may still have the database open (or it stopped uncleanly). " +
+			"Stop the server before moving: what it writes after the copy is not moved"
+		rep.Warnings = append(rep.Warnings, w)
+		progress(MoveProgress{Warning: w})
 	}
 	if rep.SourceVersion, err = inspectSQLite(ctx, sqlitePath, known); err != nil {
 		return nil, err

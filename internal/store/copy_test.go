@@ -422,9 +422,24 @@ func TestMoveAsTheTablesOwnerWithoutSuperuser(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.User = url.UserPassword(role, password)
-	rep, err := MoveToPostgres(ctx, path, u.String(), quietLog(), nil)
+	// The source held open meanwhile (as a running server would hold it):
+	// the move says so before it copies, and copies one snapshot.
+	held, err := OpenSQLite(ctx, path, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	var warned []string
+	rep, err := MoveToPostgres(ctx, path, u.String(), quietLog(), func(p MoveProgress) {
+		if p.Warning != "" {
+			warned = append(warned, p.Warning)
+		}
+	})
 	if err != nil {
 		t.Fatalf("move as a plain owner: %v", err)
+	}
+	if len(warned) != 1 || !slices.Equal(warned, rep.Warnings) || !strings.Contains(warned[0], "a server may still have the database open") {
+		t.Errorf("warnings %q, reported %q", warned, rep.Warnings)
 	}
 	var super bool
 	conn, err := pgx.Connect(ctx, u.String())
