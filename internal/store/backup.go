@@ -23,7 +23,7 @@ type BackupReport struct {
 // and writes a compact database of it. dest is created 0600 by this
 // process before SQLite writes into it (the copy holds password hashes,
 // token hashes and private keys), and an existing file is refused. The
-// source is opened read-only and not migrated: a backup taken before an
+// source is only read, and not migrated: a backup taken before an
 // upgrade is of the schema it had.
 func BackupSQLite(ctx context.Context, path, dest string) (*BackupReport, error) {
 	fi, err := os.Stat(path)
@@ -37,7 +37,9 @@ func BackupSQLite(ctx context.Context, path, dest string) (*BackupReport, error)
 	if err != nil {
 		return nil, fmt.Errorf("the backup %s: %w", dest, err)
 	}
-	src, err := openReadOnly(path)
+	// Not read-only: VACUUM INTO needs a connection that may write (to the
+	// new file; nothing here writes the source).
+	src, err := openExisting(path, false)
 	if err != nil {
 		return nil, err
 	}
@@ -69,9 +71,17 @@ func BackupSQLite(ctx context.Context, path, dest string) (*BackupReport, error)
 	return rep, nil
 }
 
-// openReadOnly opens the SQLite file at path for reading only.
-func openReadOnly(path string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&_pragma=busy_timeout(10000)")
+// openExisting opens the SQLite file at path, never creating it, and with
+// queryOnly refuses every write through the connection. Not mode=ro: a
+// read-only connection to a database in WAL mode makes the -wal and -shm
+// files and, unable to checkpoint, leaves them at close, where a
+// read-write one that is the last to close removes them as the server does.
+func openExisting(path string, queryOnly bool) (*sql.DB, error) {
+	q := "?mode=rw&_pragma=busy_timeout(10000)"
+	if queryOnly {
+		q += "&_pragma=query_only(1)"
+	}
+	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+q)
 	if err != nil {
 		return nil, fmt.Errorf("the database %s: %w", path, err)
 	}
@@ -96,7 +106,7 @@ func vacuumInto(ctx context.Context, src *sql.DB, dest string) error {
 
 // checkBackup opens the written copy and has SQLite check it.
 func checkBackup(ctx context.Context, path string) (int64, error) {
-	db, err := openReadOnly(path)
+	db, err := openExisting(path, true)
 	if err != nil {
 		return 0, err
 	}

@@ -22,7 +22,12 @@ func TestBackupSQLiteWhileWriting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	closed := false
+	defer func() {
+		if !closed {
+			s.Close()
+		}
+	}()
 	at := time.Now()
 	if err := s.CreateLocalAccount(ctx, &Account{ID: 1, Username: "alice", URI: "https://example.test/users/alice",
 		URL: "https://example.test/@alice", CreatedAt: at, UpdatedAt: at},
@@ -115,5 +120,19 @@ func TestBackupSQLiteWhileWriting(t *testing.T) {
 	}
 	if _, err := BackupSQLite(ctx, path, filepath.Join(dir, "no", "dir", "b.db")); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("a backup into a missing directory: %v", err)
+	}
+
+	// A backup of a stopped instance leaves no -wal or -shm beside it.
+	closed = true
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := BackupSQLite(ctx, path, filepath.Join(dir, "stopped.db")); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path + "-wal", path + "-shm"} {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("a backup left %s", f)
+		}
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -166,11 +165,11 @@ func inspectSQLite(ctx context.Context, path string, known int) (int, error) {
 	if !fi.Mode().IsRegular() {
 		return 0, fmt.Errorf("the source: %s is not a file", path)
 	}
-	// mode=ro: a file that is not Rampart's is left exactly as it was,
-	// where opening the store would give it Rampart's tables.
-	db, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro&_pragma=busy_timeout(10000)")
+	// Query only: a file that is not Rampart's is left as it was, where
+	// opening the store would give it Rampart's tables.
+	db, err := openExisting(path, true)
 	if err != nil {
-		return 0, fmt.Errorf("the source %s: %w", path, err)
+		return 0, fmt.Errorf("the source: %w", err)
 	}
 	defer db.Close()
 	var tables int

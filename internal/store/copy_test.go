@@ -275,7 +275,7 @@ func TestMoveCopiesEveryRowToPostgres(t *testing.T) {
 		}
 	}
 
-	src, err := openReadOnly(path)
+	src, err := openExisting(path, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -552,4 +552,11 @@ func TestMoveRefusesBadSourcesAndTargets(t *testing.T) {
 	conn.Close(ctx)
 	_, err = MoveToPostgres(ctx, good, dsn, quietLog(), nil)
 	oneLine(t, err, "the target database is not empty (rows in keepme)")
+	// The source's inspection leaves no -wal behind, which would make the
+	// next run warn of a server that is not there.
+	for _, f := range []string{good + "-wal", good + "-shm"} {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("a refused move left %s", f)
+		}
+	}
 }
