@@ -73,6 +73,8 @@ func commands() []command {
 		{"admin report resolve", "mark a report resolved (ID)", runReportResolve},
 		{"admin federation status", "the job queue (pending, running, retrying, dead, oldest pending), the blocked domains and the failing hosts (--json for JSON)", runAdminFederationStatus},
 		{"admin media prune", "remove uploads never attached within a day and files nothing refers to; report what was freed", runAdminMediaPrune},
+		{"admin db migrate", "copy the instance from its SQLite file into an empty PostgreSQL database, the server stopped (--from sqlite:PATH, --to postgres:DSN)", runAdminDBMigrate},
+		{"admin db backup", "write a consistent copy of the SQLite database, the server running or not (--to FILE); PostgreSQL: pg_dump", runAdminDBBackup},
 	}
 }
 

@@ -140,8 +140,10 @@ func (s *Store) checkPostgres(ctx context.Context) error {
 // migrateLocked runs migrate while holding a session-level advisory lock on
 // a connection of its own: processes starting together take turns, the
 // first applies what is missing and the others find the schema current.
+// The lock's connection is a reader's: with database.max_connections at 2
+// or 3 the write pool has one connection, which migrate needs.
 func (s *Store) migrateLocked(ctx context.Context) error {
-	conn, err := s.write.db.Conn(ctx)
+	conn, err := s.read.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
