@@ -25,8 +25,8 @@ import (
 // not answer within it is as good as down for Rampart's requests.
 const dbConnectTimeout = 5 * time.Second
 
-// minPostgresVersion is the oldest server Rampart supports (13), as
-// server_version_num counts.
+// minPostgresVersion is the oldest server store.OpenPostgres accepts (13),
+// as server_version_num counts.
 const minPostgresVersion = 130000
 
 // fixDSNFileMode is DB's fix for a DSN file others may read or its group may change.
@@ -254,21 +254,22 @@ func (d *doctor) connectDatabase(ctx context.Context, c *checker, pc *pgx.ConnCo
 	defer conn.Close(context.Background())
 
 	var (
-		role, database, version string
-		versionNum              int
-		superuser, encrypted    bool
-		maxConns, reserved      int
+		role, database, version, encoding string
+		versionNum                        int
+		superuser, encrypted              bool
+		maxConns, reserved                int
 	)
 	// pg_stat_ssl shows every backend's row to every role; reserved_connections
 	// is PostgreSQL 16's (missing_ok gives NULL before).
 	err = conn.QueryRow(ctx, `SELECT current_user, current_database(),
 		current_setting('server_version'), current_setting('server_version_num')::int,
+		(SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()),
 		COALESCE((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), false),
 		COALESCE((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false),
 		current_setting('max_connections')::int,
 		current_setting('superuser_reserved_connections')::int
 			+ COALESCE(current_setting('reserved_connections', true), '0')::int`).
-		Scan(&role, &database, &version, &versionNum, &superuser, &encrypted, &maxConns, &reserved)
+		Scan(&role, &database, &version, &versionNum, &encoding, &superuser, &encrypted, &maxConns, &reserved)
 	if err != nil {
 		c.fail(fmt.Sprintf("the database at %s answers, but a query of its settings failed: %s", where, redact(err.Error(), secrets)), fixConnect)
 		return
@@ -280,9 +281,14 @@ func (d *doctor) connectDatabase(ctx context.Context, c *checker, pc *pgx.ConnCo
 	at := conn.PgConn().Conn().RemoteAddr()
 	c.pass("PostgreSQL %s answers at %s %s (database %s, role %s, %s)", version, at.Network(), at, database, role, over)
 
+	// store.OpenPostgres refuses both, so serve would not start.
 	if versionNum < minPostgresVersion {
-		c.warn(fmt.Sprintf("PostgreSQL %s is older than 13, the oldest Rampart supports", version),
+		c.fail(fmt.Sprintf("PostgreSQL %s is older than 13, the oldest Rampart runs on", version),
 			"upgrade the server to PostgreSQL 13 or newer (Debian 12 ships 15).")
+	}
+	if encoding != "UTF8" {
+		c.fail(fmt.Sprintf("database %s has encoding %s, and Rampart needs UTF8", database, encoding),
+			fmt.Sprintf("create the database again with UTF8 (docs/deployment.md, PostgreSQL): `createdb --encoding=UTF8 --locale=C.UTF-8 --template=template0 --owner=rampart %s`.", database))
 	}
 	if superuser {
 		c.warn(fmt.Sprintf("role %s is a superuser: a flaw in Rampart or a leaked DSN could read any database of the server and run programs on its host (COPY … TO PROGRAM)", role),

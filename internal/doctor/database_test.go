@@ -486,6 +486,35 @@ func TestDatabaseWrongPassword(t *testing.T) {
 	noSecret(t, out, dsn, wrong, password)
 }
 
+// A database that is not UTF8: serve refuses it, so DB fails.
+func TestDatabaseNotUTF8(t *testing.T) {
+	role, password, database := pgRole(t)
+	ascii := database + "_ascii"
+	admin, err := sql.Open("pgx", os.Getenv(testdb.EnvPostgres))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	if _, err := admin.Exec(`CREATE DATABASE ` + ascii + ` OWNER ` + role + ` ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		// Before pgRole's cleanup drops the role (cleanups run last first).
+		if _, err := admin.Exec(`DROP DATABASE IF EXISTS ` + ascii + ` WITH (FORCE)`); err != nil {
+			t.Error(err)
+		}
+	})
+	host, port := serverAddr(t)
+	dsn := "postgres://" + role + ":" + password + "@" + net.JoinHostPort(host, port) + "/" + ascii + "?sslmode=disable"
+	rep, out := pgDoctor(t, pgConfig{dsn: dsn, fileMode: 0o600})
+	c := byID(rep)["DB"]
+	if c.Verdict != Fail || !strings.Contains(c.Saw, "database "+ascii+" has encoding SQL_ASCII, and Rampart needs UTF8") ||
+		!strings.Contains(c.Fix, "createdb --encoding=UTF8") {
+		t.Errorf("DB = %s %q fix %q", c.Verdict, c.Saw, c.Fix)
+	}
+	noSecret(t, out, dsn, password)
+}
+
 // The test server's own superuser, and a pool larger than the server
 // admits: both warn, with the fix.
 func TestDatabaseSuperuserAndPoolWarn(t *testing.T) {

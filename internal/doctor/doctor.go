@@ -78,9 +78,10 @@
 //	        any other host passes with verify-full and warns below it; then a
 //	        connection with the DSN (5s at most) passes with the server's
 //	        version, the database, the role and whether TLS is on, or fails
-//	        with pgx's reason. A superuser role, a server older than 13, and a
+//	        with pgx's reason. A server older than 13 or a database not in
+//	        UTF8 fails (serve refuses both); a superuser role, and a
 //	        database.max_connections above what the server admits besides its
-//	        reserved connections warn. Neither the DSN nor its password
+//	        reserved connections, warn. Neither the DSN nor its password
 //	        appears in anything DB reports: errors pass through redact.
 //	USER    the running Rampart's user (issue 9): the process that owns the
 //	        socket listening on http.listen (from /proc/net/tcp, tcp6 or
