@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/rampart-social/rampart/internal/testdb"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
 
@@ -116,27 +117,43 @@ func TestDoctorAgainstRunningInstance(t *testing.T) {
 	if userFails {
 		rootFailures = 1
 	}
+	// In a PostgreSQL run the binary's database is the test server's, which
+	// it reaches on loopback as that server's superuser: DB is reported
+	// (14 checks, not 13), and warns about that role only.
+	wantIDs, checks, dbWarned := "CONFIG S1 S2 S3 S4 S5 S6 S7 S8 S9 USER TLS STREAM", 13, 0
+	if testdb.Postgres() {
+		wantIDs, checks, dbWarned = "CONFIG S1 S2 S3 S4 S5 S6 S7 S8 S9 DB USER TLS STREAM", 14, 1
+	}
 	stdout, stderr, code := run(t, env, append(args, "--json")...)
 	rep := parseDoctorJSON(t, stdout)
 	var ids []string
 	for _, c := range rep.Checks {
 		ids = append(ids, c.ID)
-		if c.ID == "USER" {
+		switch {
+		case c.ID == "USER":
 			checkDoctorUser(t, p, userFails, c.Verdict, c.Saw)
-			continue
-		}
-		if c.Verdict != "pass" || c.Name == "" || c.Saw == "" || c.Fix != "" {
+		case c.ID == "DB":
+			if c.Verdict != "warn" || !strings.Contains(c.Saw, "is a superuser") || !strings.Contains(c.Saw, "answers at tcp 127.0.0.1:") ||
+				!strings.Contains(c.Fix, "CREATE ROLE") || strings.Contains(c.Fix, "max_connections") || strings.Contains(c.Fix, "sslmode") {
+				t.Errorf("DB (%s): %s, saw %q, fix %q; want only the superuser's warning", c.Name, c.Verdict, c.Saw, c.Fix)
+			}
+		case c.Verdict != "pass" || c.Name == "" || c.Saw == "" || c.Fix != "":
 			t.Errorf("%s (%s): %s, saw %q, fix %q", c.ID, c.Name, c.Verdict, c.Saw, c.Fix)
 		}
 	}
-	if want := "CONFIG S1 S2 S3 S4 S5 S6 S7 S8 S9 USER TLS STREAM"; strings.Join(ids, " ") != want {
-		t.Errorf("checks %q, want %q", ids, want)
+	if strings.Join(ids, " ") != wantIDs {
+		t.Errorf("checks %q, want %q", ids, wantIDs)
+	}
+	if u, err := url.Parse(os.Getenv(testdb.EnvPostgres)); err == nil {
+		if pw, ok := u.User.Password(); ok && pw != "" && strings.Contains(stdout, pw) {
+			t.Errorf("doctor printed the database password:\n%s", stdout)
+		}
 	}
 	wantStderr := ""
 	if userFails {
-		wantStderr = "rampart doctor: 1 of 13 checks failed\n"
+		wantStderr = fmt.Sprintf("rampart doctor: 1 of %d checks failed\n", checks)
 	}
-	if code != rootFailures || rep.Failed != rootFailures || rep.Warned != 0 || stderr != wantStderr {
+	if code != rootFailures || rep.Failed != rootFailures || rep.Warned != dbWarned || stderr != wantStderr {
 		t.Errorf("exit %d, failed %d, warned %d, stderr %q", code, rep.Failed, rep.Warned, stderr)
 	}
 	if !strings.Contains(stdout, `"saw": "/auth/sign_in sets __Host-rampart_session; Secure; HttpOnly; SameSite=Lax; Path=/; no Domain"`) {
@@ -149,11 +166,11 @@ func TestDoctorAgainstRunningInstance(t *testing.T) {
 	}
 	stdout, stderr, code = run(t, env, append(args, "--json")...)
 	rep = parseDoctorJSON(t, stdout)
-	if code != 1 || rep.Failed != 1+rootFailures || !strings.Contains(stderr, fmt.Sprintf("rampart doctor: %d of 13 checks failed", 1+rootFailures)) {
+	if code != 1 || rep.Failed != 1+rootFailures || !strings.Contains(stderr, fmt.Sprintf("rampart doctor: %d of %d checks failed", 1+rootFailures, checks)) {
 		t.Errorf("world-readable config: exit %d, failed %d, stderr %q", code, rep.Failed, stderr)
 	}
 	for _, c := range rep.Checks {
-		if c.ID == "USER" {
+		if c.ID == "USER" || c.ID == "DB" {
 			continue
 		}
 		if (c.ID == "S9") != (c.Verdict == "fail") {
@@ -165,7 +182,7 @@ func TestDoctorAgainstRunningInstance(t *testing.T) {
 	}
 	stdout, _, code = run(t, env, args...)
 	if code != 1 || !strings.Contains(stdout, "S9      FAIL") || !strings.Contains(stdout, "fix: chmod 640 "+cfg) ||
-		!strings.Contains(stdout, fmt.Sprintf("%d passed, 0 warned, %d failed", 12-rootFailures, 1+rootFailures)) {
+		!strings.Contains(stdout, fmt.Sprintf("%d passed, %d warned, %d failed", checks-1-rootFailures-dbWarned, dbWarned, 1+rootFailures)) {
 		t.Errorf("table (exit %d):\n%s", code, stdout)
 	}
 }

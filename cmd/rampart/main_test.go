@@ -17,6 +17,7 @@ import (
 
 	"github.com/mattn/go-mastodon"
 	"github.com/rampart-social/rampart/internal/config"
+	units "github.com/rampart-social/rampart/internal/deploy" // deploy is nginx_test.go's
 	"github.com/rampart-social/rampart/internal/testdb"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
@@ -547,6 +548,71 @@ func TestProfilingListener(t *testing.T) {
 	waitReady(t, p2, "127.0.0.1:"+port2, "example.test")
 	if strings.Contains(p2.stderr.String(), "pprof") || strings.Contains(p2.stderr.String(), "profil") {
 		t.Errorf("the profiler is mentioned with it off:\n%s", p2.stderr.String())
+	}
+}
+
+// gen systemd reads database.driver from the config it is given: a
+// PostgreSQL config orders the unit after postgresql.service; a SQLite one,
+// or a config not written yet, gives the shipped unit. The shell's RAMPART_*
+// variables do not count (a PostgreSQL run of these tests sets some): the
+// unit passes none to serve.
+func TestGenSystemdFollowsTheConfigsDatabase(t *testing.T) {
+	sqlite := prodConfig(t)
+	text, err := os.ReadFile(sqlite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg := filepath.Join(t.TempDir(), "rampart.toml")
+	pgText := strings.Replace(strings.Replace(string(text), `driver = "sqlite"`, `driver = "postgres"`, 1), "\ndsn = \"\"", "\ndsn = \"host=/run/postgresql dbname=rampart\"", 1)
+	if pgText == string(text) || !strings.Contains(pgText, `driver = "postgres"`) {
+		t.Fatal("the generated config changed: cannot make a PostgreSQL one from it")
+	}
+	if err := os.WriteFile(pg, []byte(pgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	shipped, err := os.ReadFile("../../installation/rampart.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withConfig := func(path string) string {
+		return strings.Replace(string(shipped), "--config /etc/rampart/rampart.toml", "--config "+path, 1)
+	}
+	o := units.DefaultUnitOptions()
+	o.Config, o.Postgres = pg, true
+	pgUnit, err := units.SystemdUnit(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		config   string
+		want     string
+		postgres bool
+	}{
+		"sqlite":   {sqlite, withConfig(sqlite), false},
+		"absent":   {"/nonexistent/rampart.toml", withConfig("/nonexistent/rampart.toml"), false},
+		"postgres": {pg, pgUnit, true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, errOut, code := run(t, nil, "gen", "systemd", "--config", tc.config)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			if tc.postgres != strings.Contains(out, "\nAfter=postgresql.service\n") {
+				t.Errorf("After=postgresql.service present: %v, want %v:\n%s", !tc.postgres, tc.postgres, out)
+			}
+			if out != tc.want {
+				t.Errorf("not the unit deploy.SystemdUnit renders for --config %s (Postgres %v):\n%s", tc.config, tc.postgres, out)
+			}
+		})
+	}
+
+	// A config serve would refuse is refused here too, with Load's reason.
+	if err := os.Chmod(pg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, nil, "gen", "systemd", "--config", pg)
+	if code == 0 || out != "" || !strings.Contains(errOut, "has mode 0644") {
+		t.Errorf("world-readable config: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
 

@@ -98,18 +98,43 @@ func runGenSystemd(_ context.Context, args []string, io IO, opts instance.Option
 	fs := newFlags("gen systemd", io)
 	o := deploy.DefaultUnitOptions()
 	fs.StringVar(&o.Binary, "binary", o.Binary, "path of the rampart binary")
-	fs.StringVar(&o.Config, "config", o.Config, "path of the config file")
+	fs.StringVar(&o.Config, "config", o.Config, "path of the config file; when it exists, its database.driver = \"postgres\" orders the unit after postgresql.service")
 	fs.StringVar(&o.User, "user", o.User, "unprivileged user (and group) to run as")
 	fs.StringVar(&o.DataDir, "data", o.DataDir, "data directory (data_dir)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	postgres, err := unitDatabase(o.Config)
+	if err != nil {
+		return err
+	}
+	o.Postgres = postgres
 	unit, err := deploy.SystemdUnit(o)
 	if err != nil {
 		return usageError{err.Error()}
 	}
 	_, err = fmt.Fprint(io.Stdout, unit)
 	return err
+}
+
+// unitDatabase reports whether the config at path runs on PostgreSQL, for
+// gen systemd. A file that does not exist (yet) gives the SQLite unit, so
+// the unit can be written before the config; one that exists must be read,
+// since guessing SQLite for a PostgreSQL config would leave the unit
+// unordered against the database. RAMPART_* variables of this shell are not
+// applied: the unit sets none, so the file alone is what serve reads.
+func unitDatabase(path string) (postgres bool, err error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	cfg, err := config.Load(path, nil)
+	if errors.Is(err, os.ErrPermission) {
+		return false, fmt.Errorf("--config: %w; run gen systemd with sudo (the unit depends on the config's database.driver)", err)
+	}
+	if err != nil {
+		return false, fmt.Errorf("--config: %w", err)
+	}
+	return cfg.Database.Driver == config.DriverPostgres, nil
 }
 
 // quickstartConfigName is the config quickstart writes into --data on first run.

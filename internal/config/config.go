@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -286,9 +287,9 @@ func Parse(data []byte, environ []string) (*Config, error) {
 	if err != nil {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
-			if lineMentionsSecret(data, perr.Position.Line) {
-				// The parser quotes the offending text, which here would be key material.
-				return nil, fmt.Errorf("line %d: the secret_key value is not valid TOML (write it in double quotes); value not shown", perr.Position.Line)
+			if key := secretOnLine(data, perr.Position.Line); key != "" {
+				// The parser quotes the offending text, which here would be key material or a database password.
+				return nil, fmt.Errorf("line %d: the %s value is not valid TOML (write it in double quotes); value not shown", perr.Position.Line, key)
 			}
 			return nil, fmt.Errorf("line %d: %s", perr.Position.Line, perr.Message)
 		}
@@ -310,16 +311,26 @@ func Parse(data []byte, environ []string) (*Config, error) {
 	return &cfg, nil
 }
 
-// lineMentionsSecret reports whether line n (1-based) or the one before it
-// (the parser may report the next line) assigns a secret.
-func lineMentionsSecret(data []byte, n int) bool {
+// dsnLine assigns database.dsn (not dsn_file, a path), which holds a password.
+var dsnLine = regexp.MustCompile(`(^|[\s.])dsn\s*=`)
+
+// secretOnLine names the secret that line n (1-based) or the one before it
+// (the parser may report the next line) assigns: "secret_key",
+// "database.dsn", or "" for none.
+func secretOnLine(data []byte, n int) string {
 	lines := strings.Split(string(data), "\n")
 	for _, i := range []int{n - 1, n - 2} {
-		if i >= 0 && i < len(lines) && strings.Contains(lines[i], "secret") {
-			return true
+		if i < 0 || i >= len(lines) {
+			continue
+		}
+		switch {
+		case strings.Contains(lines[i], "secret"):
+			return "secret_key"
+		case dsnLine.MatchString(lines[i]):
+			return "database.dsn"
 		}
 	}
-	return false
+	return ""
 }
 
 // prefixErrors puts the file path before each line of a joined error.

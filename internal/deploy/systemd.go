@@ -16,6 +16,9 @@ type UnitOptions struct {
 	Config  string
 	User    string
 	DataDir string
+	// Postgres orders the unit after postgresql.service: the config's
+	// database.driver is "postgres" (gen systemd reads it from Config).
+	Postgres bool
 }
 
 // DefaultUnitOptions are what installation/rampart.service is rendered with.
@@ -62,6 +65,12 @@ Description=Rampart fediverse server
 Documentation=https://github.com/rampart-social/rampart/blob/main/docs/hardening.md
 After=network-online.target
 Wants=network-online.target
+{{- if .Postgres}}
+# database.driver = "postgres": start after a PostgreSQL server on this machine
+# and stop before it, so that requests drain while the database still answers.
+# Ordering only: with the database on another machine it changes nothing.
+After=postgresql.service
+{{- end}}
 
 [Service]
 Type=simple

@@ -49,6 +49,14 @@ func TestGoldenUnit(t *testing.T) {
 		line+1, at(gl, line), at(wl, line))
 }
 
+// postgresUnitOptions are the defaults for a config whose database.driver
+// is "postgres".
+func postgresUnitOptions() UnitOptions {
+	o := DefaultUnitOptions()
+	o.Postgres = true
+	return o
+}
+
 func TestHardeningDirectives(t *testing.T) {
 	for name, o := range map[string]UnitOptions{
 		"defaults": DefaultUnitOptions(),
@@ -57,6 +65,7 @@ func TestHardeningDirectives(t *testing.T) {
 			o.DataDir = "/srv/rampart"
 			return o
 		}(),
+		"postgres": postgresUnitOptions(),
 	} {
 		t.Run(name, func(t *testing.T) {
 			text, err := SystemdUnit(o)
@@ -314,6 +323,50 @@ func TestSystemdUnitRejectsBadOptions(t *testing.T) {
 	}
 }
 
+// The PostgreSQL variant is the SQLite unit plus one ordering after
+// postgresql.service (and its comment): no sandboxing directive differs.
+func TestPostgresUnit(t *testing.T) {
+	sqlite, err := SystemdUnit(DefaultUnitOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg, err := SystemdUnit(postgresUnitOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var added []string
+	sl, pl := strings.Split(sqlite, "\n"), strings.Split(pg, "\n")
+	for i, j := 0, 0; j < len(pl); j++ {
+		if i < len(sl) && sl[i] == pl[j] {
+			i++
+			continue
+		}
+		added = append(added, pl[j])
+	}
+	var directives []string
+	for _, l := range added {
+		if !strings.HasPrefix(l, "#") {
+			directives = append(directives, l)
+		}
+	}
+	if len(sl)+len(added) != len(pl) || strings.Join(directives, "|") != "After=postgresql.service" {
+		t.Errorf("the PostgreSQL unit adds %q to the SQLite one, want only After=postgresql.service and its comment", added)
+	}
+	u, err := ParseUnit(pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(u["Unit"]["After"], " "); got != "network-online.target postgresql.service" {
+		t.Errorf("After=%q", got)
+	}
+	if got := u["Unit"]["Wants"]; len(got) != 1 || got[0] != "network-online.target" {
+		t.Errorf("Wants=%q: the database may be on another machine, where no postgresql.service exists", got)
+	}
+	if !strings.Contains(u["Service"]["RestrictAddressFamilies"][0], "AF_UNIX") {
+		t.Error("AF_UNIX is needed for host=/run/postgresql")
+	}
+}
+
 func TestSystemdUnitDataDir(t *testing.T) {
 	for _, c := range []struct {
 		dir, stateDirectory string // stateDirectory "" means ReadWritePaths=dir
@@ -493,10 +546,16 @@ func verifyParses(t *testing.T, tool string) {
 func TestSystemdAnalyzeVerify(t *testing.T) {
 	tool := requireTool(t, "systemd-analyze")
 	verifyParses(t, tool)
-	for name, dir := range map[string]string{"StateDirectory": "/var/lib/rampart", "ReadWritePaths": "/srv/rampart"} {
-		t.Run(name, func(t *testing.T) {
+	for name, o := range map[string]UnitOptions{
+		"StateDirectory": DefaultUnitOptions(),
+		"ReadWritePaths": func() UnitOptions {
 			o := DefaultUnitOptions()
-			o.DataDir = dir
+			o.DataDir = "/srv/rampart"
+			return o
+		}(),
+		"postgres": postgresUnitOptions(),
+	} {
+		t.Run(name, func(t *testing.T) {
 			path := writeUnit(t, o)
 			stdout, stderr, code, err := runTool(t, tool, "verify", path)
 			if err != nil {
@@ -528,27 +587,33 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 	}
 }
 
+// TestSystemdAnalyzeSecurity scores both units gen systemd writes: the
+// default (SQLite) and the one for a PostgreSQL config.
 func TestSystemdAnalyzeSecurity(t *testing.T) {
 	tool := requireTool(t, "systemd-analyze")
-	path := writeUnit(t, DefaultUnitOptions())
-	// --threshold is in tenths: 15 fails the run above an exposure of 1.5.
-	stdout, stderr, code, err := runTool(t, tool, "security", "--offline=true", "--threshold=15", "--no-pager", path)
-	if err != nil {
-		t.Fatalf("run %s security: %v", tool, err)
-	}
-	output := StripANSI(stdout + stderr)
-	for _, c := range parseComplaints(stderr, path) {
-		t.Errorf("systemd rejects a directive: %s", c)
-	}
-	unit, exposure, ok := ParseExposure(output)
-	if !ok {
-		t.Fatalf("no \"Overall exposure level\" line in systemd-analyze security output (exit %d):\n%s", code, output)
-	}
-	t.Logf("systemd-analyze security: overall exposure level for %s: %.1f (limit %.1f)", unit, exposure, maxExposure)
-	if exposure > maxExposure {
-		t.Errorf("exposure %.1f > %.1f; the unit got weaker. Full report:\n%s", exposure, maxExposure, output)
-	}
-	if code != 0 {
-		t.Errorf("systemd-analyze security --threshold=15 exited %d:\n%s", code, output)
+	for name, o := range map[string]UnitOptions{"sqlite": DefaultUnitOptions(), "postgres": postgresUnitOptions()} {
+		t.Run(name, func(t *testing.T) {
+			path := writeUnit(t, o)
+			// --threshold is in tenths: 15 fails the run above an exposure of 1.5.
+			stdout, stderr, code, err := runTool(t, tool, "security", "--offline=true", "--threshold=15", "--no-pager", path)
+			if err != nil {
+				t.Fatalf("run %s security: %v", tool, err)
+			}
+			output := StripANSI(stdout + stderr)
+			for _, c := range parseComplaints(stderr, path) {
+				t.Errorf("systemd rejects a directive: %s", c)
+			}
+			unit, exposure, ok := ParseExposure(output)
+			if !ok {
+				t.Fatalf("no \"Overall exposure level\" line in systemd-analyze security output (exit %d):\n%s", code, output)
+			}
+			t.Logf("systemd-analyze security: overall exposure level for %s (%s): %.1f (limit %.1f)", unit, name, exposure, maxExposure)
+			if exposure > maxExposure {
+				t.Errorf("exposure %.1f > %.1f; the unit got weaker. Full report:\n%s", exposure, maxExposure, output)
+			}
+			if code != 0 {
+				t.Errorf("systemd-analyze security --threshold=15 exited %d:\n%s", code, output)
+			}
+		})
 	}
 }

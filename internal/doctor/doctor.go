@@ -68,6 +68,21 @@
 //	        0027 == 0, the rule config.Load applies in prod); data_dir (and
 //	        media.dir when outside data_dir) is not accessible by others
 //	        (mode & 0007 == 0). A data_dir that does not exist yet warns.
+//	DB      PostgreSQL (database.driver = "postgres" only; a SQLite config
+//	        leaves it out of the report): config.Load's lines about
+//	        database.dsn and database.dsn_file; database.dsn_file, when set,
+//	        exists and has the config file's rule (mode & 0027 == 0, so a
+//	        systemd credential's 0440 passes); for each host of the DSN, the
+//	        sslmode pgx will apply (read back from its TLS settings): a unix
+//	        socket, localhost or a loopback address passes whatever the mode,
+//	        any other host passes with verify-full and warns below it; then a
+//	        connection with the DSN (5s at most) passes with the server's
+//	        version, the database, the role and whether TLS is on, or fails
+//	        with pgx's reason. A server older than 13 or a database not in
+//	        UTF8 fails (serve refuses both); a superuser role, and a
+//	        database.max_connections above what the server admits besides its
+//	        reserved connections, warn. Neither the DSN nor its password
+//	        appears in anything DB reports: errors pass through redact.
 //	USER    the running Rampart's user (issue 9): the process that owns the
 //	        socket listening on http.listen (from /proc/net/tcp, tcp6 or
 //	        unix, then each process's open files in /proc/PID/fd), else a
@@ -99,7 +114,7 @@
 // TLS check carries the failure.
 //
 // Without --url only the local checks run: CONFIG, S1, S3's config part, S8,
-// S9 and USER as above, and S2, S4–S7 judged from the config alone (their "saw"
+// S9, DB and USER as above, and S2, S4–S7 judged from the config alone (their "saw"
 // says so); TLS and STREAM are left out.
 //
 // The config is read as `rampart serve` reads it, RAMPART_* variables of
@@ -229,6 +244,7 @@ var order = []struct{ id, name string }{
 	{"S7", "Referrer-Policy"},
 	{"S8", "systemd unit"},
 	{"S9", "env, secret, file modes"},
+	{"DB", "PostgreSQL"},
 	{"USER", "process user"},
 	{"TLS", "certificates"},
 	{"STREAM", "streaming API"},
@@ -287,13 +303,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	d.checkUnit(ctx)
 	d.checkFiles()
+	d.checkDatabase(ctx)
 	d.checkUser()
 
 	rep := &Report{Checks: []Check{}, Remote: d.instURL != nil}
 	for _, c := range order {
 		ch := d.checks[c.id]
 		if len(ch.items) == 0 {
-			continue // TLS and STREAM without --url
+			continue // TLS and STREAM without --url, DB for SQLite
 		}
 		res := ch.result()
 		switch res.Verdict {
@@ -405,6 +422,8 @@ func classifyLoadLine(line string) string {
 		return "S9"
 	case strings.Contains(line, "http.listen:"):
 		return "S1"
+	case strings.Contains(line, "database.dsn"):
+		return "DB" // database.dsn and database.dsn_file
 	}
 	return "CONFIG"
 }

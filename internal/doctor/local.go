@@ -33,7 +33,7 @@ func (d *doctor) checkConfig() {
 		c.pass("config.Load accepts %s (env %s)", d.configName(), d.cfg.Env)
 	default:
 		var owners []string
-		for _, id := range []string{"S1", "S3", "S9"} {
+		for _, id := range []string{"S1", "S3", "S9", "DB"} {
 			if len(d.loadLines[id]) > 0 {
 				owners = append(owners, id)
 			}
