@@ -94,7 +94,7 @@ func (s *Store) RateLimitKeys(ctx context.Context, limiter string, now time.Time
 // pruneRateLimitBatch bounds one pruning statement, so that a table a flood
 // filled is emptied in short writes rather than one that holds SQLite's
 // writer for as long as it takes.
-const pruneRateLimitBatch = 5000
+const pruneRateLimitBatch = 1000
 
 // PruneRateLimits deletes the rows whose window ended at now or before,
 // through rate_limits_expires, and returns how many.

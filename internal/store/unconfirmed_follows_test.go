@@ -30,7 +30,7 @@ func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
 	// run again (those after it undone first).
 	if _, err := f.s.write.db.ExecContext(ctx, `DROP TABLE fanout_pending; CREATE INDEX home_feed_author ON home_feed (account_id, author_id);
 		DROP INDEX follows_remote; ALTER TABLE follows DROP COLUMN remote;
-		DROP INDEX accounts_fanout_on_read; ALTER TABLE accounts DROP COLUMN fanout_on_read; DROP TABLE id_workers;
+		DROP INDEX accounts_fanout_on_read; ALTER TABLE accounts DROP COLUMN fanout_on_read; DROP TABLE id_workers; DROP TABLE rate_limits;
 		DELETE FROM schema_migrations WHERE version >= 21`); err != nil {
 		t.Fatal(err)
 	}
