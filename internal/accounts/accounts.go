@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/mail"
 	"strings"
 	"sync"
@@ -66,20 +67,45 @@ type Service struct {
 	hasher    *password.Hasher
 	cfg       *config.Config
 	limits    signInLimits
-	signups   *ratelimit.Limiter // sign-ups per client address
-	deviceKey []byte             // signs device tokens (device.go)
+	signups   *ratelimit.Shared // sign-ups per client address
+	deviceKey []byte            // signs device tokens (device.go)
 	now       func() time.Time
+	log       *slog.Logger
 	// wakeJobs tells the job runner a job was committed (WithJobs).
 	wakeJobs func()
 }
 
 // New builds the service. The hasher decides argon2id's cost.
 func New(cfg *config.Config, st *store.Store, ids *id.Generator, hasher *password.Hasher) *Service {
-	s := &Service{store: st, ids: ids, hasher: hasher, cfg: cfg, deviceKey: deviceKey(cfg), now: time.Now}
+	s := &Service{store: st, ids: ids, hasher: hasher, cfg: cfg, deviceKey: deviceKey(cfg), now: time.Now,
+		log: slog.New(slog.DiscardHandler)}
 	// The limiters read the service's clock, so that a test can move it.
-	s.limits = newSignInLimits(int(cfg.Security.LoginAttempts), cfg.Security.LoginWindow.D(), func() time.Time { return s.now() })
-	s.signups = ratelimit.New(SignupsPerWindow, SignupWindow, limiterCapacity)
+	clock := func() time.Time { return s.now() }
+	key := LimiterKey(cfg)
+	s.limits = newSignInLimits(st, key, int(cfg.Security.LoginAttempts), cfg.Security.LoginWindow.D(), clock)
+	s.signups = ratelimit.NewShared(st, key, "signup.address", SignupsPerWindow, SignupWindow, clock)
 	return s
+}
+
+// WithLog makes the service log what it cannot do but need not fail for (a
+// rate-limit refund the database refused). It returns s.
+func (s *Service) WithLog(log *slog.Logger) *Service {
+	s.log = log
+	return s
+}
+
+// LimiterKey is the key the rate limits kept in the database digest their
+// keys under (ratelimit.Shared), derived from secret_key: the same in every
+// process of the instance.
+func LimiterKey(cfg *config.Config) []byte {
+	key, err := cfg.SecretKey.Derive(ratelimit.KeyLabel)
+	if err != nil || !cfg.SecretKey.IsSet() {
+		// Config validation refuses such a secret_key. A random key only
+		// means that this process counts under digests of its own.
+		key = make([]byte, 32)
+		rand.Read(key)
+	}
+	return key
 }
 
 // Sign-ups per client address per window, as Mastodon limits them.
@@ -107,7 +133,9 @@ func (s *Service) SignUp(ctx context.Context, p SignUpParams) (*store.Account, e
 	if mode == config.RegistrationsClosed {
 		return nil, ErrRegistrationsClosed
 	}
-	if wait := s.signups.Take(ratelimit.AddressKey(p.ClientIP)); wait > 0 {
+	if wait, err := s.signups.Take(ctx, ratelimit.AddressKey(p.ClientIP)); err != nil {
+		return nil, fmt.Errorf("sign-up limit: %w", err)
+	} else if wait > 0 {
 		return nil, &RateLimitedError{What: "sign-ups from this address", RetryAfter: wait}
 	}
 	if !p.Agreement {

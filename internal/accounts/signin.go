@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -35,33 +36,85 @@ func PlausibleLogin(login string) bool {
 const (
 	globalAttemptsFactor = 6
 	globalWindowFactor   = 4
-	limiterCapacity      = 100_000
 )
 
 // signInLimits are the counts Authenticate keeps. A browser that holds a
 // valid device token for the login typed (device.go) is counted by perDevice
-// alone; every other attempt by the other three.
+// alone; every other attempt by the other three. They live in the database
+// (ratelimit.Shared), so that every process serving it counts together.
 type signInLimits struct {
-	perAddress *ratelimit.Limiter // a client address (IPv6: its /64), whatever the login
-	perNetwork *ratelimit.Limiter // a login from one network (IPv4 /24, IPv6 /64)
-	perLogin   *ratelimit.Limiter // a login from every network together
-	perDevice  *ratelimit.Limiter // a device token, for its whole lifetime: over it, the token is revoked
+	perAddress *ratelimit.Shared // a client address (IPv6: its /64), whatever the login
+	perNetwork *ratelimit.Shared // a login from one network (IPv4 /24, IPv6 /64)
+	perLogin   *ratelimit.Shared // a login from every network together
+	perDevice  *ratelimit.Shared // a device token, for its whole lifetime: over it, the token is revoked
 }
 
-func newSignInLimits(attempts int, window time.Duration, now func() time.Time) signInLimits {
+func newSignInLimits(t ratelimit.Table, key []byte, attempts int, window time.Duration, now func() time.Time) signInLimits {
 	return signInLimits{
-		perAddress: ratelimit.NewWithClock(attempts, window, limiterCapacity, now),
-		perNetwork: ratelimit.NewWithClock(attempts, window, limiterCapacity, now),
-		perLogin:   ratelimit.NewWithClock(globalAttemptsFactor*attempts, globalWindowFactor*window, limiterCapacity, now),
-		perDevice:  ratelimit.NewWithClock(attempts, DeviceLifetime, limiterCapacity, now),
+		perAddress: ratelimit.NewShared(t, key, "signin.address", attempts, window, now),
+		perNetwork: ratelimit.NewShared(t, key, "signin.network", attempts, window, now),
+		perLogin:   ratelimit.NewShared(t, key, "signin.login", globalAttemptsFactor*attempts, globalWindowFactor*window, now),
+		perDevice:  ratelimit.NewShared(t, key, "signin.device", attempts, DeviceLifetime, now),
 	}
 }
 
-// SignInKeys is how many keys the sign-in limiters hold together: a bounded
-// number, whatever logins are tried.
-func (s *Service) SignInKeys() int {
+// SignInKeys is how many keys the sign-in limiters hold together, in every
+// process: keys in windows that have not ended.
+func (s *Service) SignInKeys(ctx context.Context) (int, error) {
 	l := s.limits
-	return l.perAddress.Len() + l.perNetwork.Len() + l.perLogin.Len() + l.perDevice.Len()
+	total := 0
+	for _, lim := range []*ratelimit.Shared{l.perAddress, l.perNetwork, l.perLogin, l.perDevice} {
+		n, err := lim.Len(ctx)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// limitKey is one limit an attempt counts against, with its key.
+type limitKey struct {
+	limit *ratelimit.Shared
+	key   []string
+}
+
+// take counts an attempt against each limit in turn. When one refuses it (or
+// the database fails), those that counted it are given it back, so a refused
+// attempt counts nowhere and a refusal does not outlast the limit that made
+// it; wait is the refusing limit's. An error refuses the attempt too: a limit
+// that cannot be checked lets nothing through.
+func (s *Service) take(ctx context.Context, limits ...limitKey) (wait time.Duration, err error) {
+	for i, lk := range limits {
+		wait, err = lk.limit.Take(ctx, lk.key...)
+		if err == nil && wait == 0 {
+			continue
+		}
+		for _, done := range limits[:i] {
+			s.refund(ctx, done)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("sign-in limits: %w", err)
+		}
+		return wait, nil
+	}
+	return 0, nil
+}
+
+// refund gives one attempt back. A failure is logged, not returned: the
+// attempt it belongs to is decided, and a count left too high only ends
+// with its window.
+func (s *Service) refund(ctx context.Context, lk limitKey) {
+	if err := lk.limit.Refund(ctx, lk.key...); err != nil {
+		s.log.Warn("giving back a rate-limited attempt", "err", err)
+	}
+}
+
+// reset forgets a key; a failure is logged, as refund's is.
+func (s *Service) reset(ctx context.Context, lk limitKey) {
+	if err := lk.limit.Reset(ctx, lk.key...); err != nil {
+		s.log.Warn("resetting a rate limit", "err", err)
+	}
 }
 
 // SignIn is one attempt to sign in through the form.
@@ -108,21 +161,26 @@ func (s *Service) Authenticate(ctx context.Context, in SignIn) (Outcome, error) 
 	if err != nil {
 		return out, err
 	}
-	if trusted && l.perDevice.Take(device) > 0 {
-		trusted, out.ForgetDevice = false, true // revoked: from now on it is any browser
+	perDevice := limitKey{l.perDevice, []string{device}}
+	if trusted {
+		wait, err := s.take(ctx, perDevice)
+		if err != nil {
+			return out, err
+		}
+		if wait > 0 {
+			trusted, out.ForgetDevice = false, true // revoked: from now on it is any browser
+		}
 	}
 	ipKey, netKey := ratelimit.AddressKey(in.ClientIP), ratelimit.NetworkKey(in.ClientIP)
+	perAddress := limitKey{l.perAddress, []string{ipKey}}
+	perNetwork := limitKey{l.perNetwork, []string{login, netKey}}
+	perLogin := limitKey{l.perLogin, []string{login}}
 	if !trusted {
-		if wait := l.perAddress.Take(ipKey); wait > 0 {
-			return out, &RateLimitedError{What: "failed sign-in attempts", RetryAfter: wait}
+		wait, err := s.take(ctx, perAddress, perNetwork, perLogin)
+		if err != nil {
+			return out, err
 		}
-		if wait := l.perNetwork.Take(login, netKey); wait > 0 {
-			l.perAddress.Refund(ipKey)
-			return out, &RateLimitedError{What: "failed sign-in attempts", RetryAfter: wait}
-		}
-		if wait := l.perLogin.Take(login); wait > 0 {
-			l.perAddress.Refund(ipKey)
-			l.perNetwork.Refund(login, netKey)
+		if wait > 0 {
 			return out, &RateLimitedError{What: "failed sign-in attempts", RetryAfter: wait}
 		}
 	}
@@ -131,11 +189,11 @@ func (s *Service) Authenticate(ctx context.Context, in SignIn) (Outcome, error) 
 		return out, err
 	}
 	if trusted {
-		l.perDevice.Refund(device)
+		s.refund(ctx, perDevice)
 	} else {
-		l.perAddress.Refund(ipKey) // one attempt back: never the whole address's count
-		l.perNetwork.Reset(login, netKey)
-		l.perLogin.Refund(login) // not a reset: the owner signing in gives a distributed guesser nothing
+		s.refund(ctx, perAddress) // one attempt back: never the whole address's count
+		s.reset(ctx, perNetwork)
+		s.refund(ctx, perLogin) // not a reset: the owner signing in gives a distributed guesser nothing
 	}
 	if u.needsRehash {
 		if h, err := s.hasher.Hash(ctx, in.Password); err == nil {

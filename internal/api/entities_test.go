@@ -91,7 +91,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { st.Close() })
 	ids := id.NewGenerator()
 	acc := accounts.New(cfg, st, ids, password.NewHasher(password.Params{MemoryKiB: 8 * 1024, Time: 1, Threads: 1}, 2))
-	oa := oauth.New(st, ids)
+	oa := oauth.New(st, ids, accounts.LimiterKey(cfg))
 	e := &env{cfg: cfg, st: st, acc: acc, oa: oa, api: New(Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: social.New(cfg, st, ids, nil), Media: testMedia(t, cfg, st, ids, log)}), mux: http.NewServeMux()}
 	e.api.Register(e.mux)
 

@@ -1572,7 +1572,7 @@ func seed(ctx context.Context, dbPath, base string, numStatuses int) (*dataset, 
 
 	// A token per user, as the OAuth service issues them.
 	t = time.Now()
-	oa := oauth.New(st, ids)
+	oa := oauth.New(st, ids, []byte("bench rate-limit key"))
 	app, _, err := oa.RegisterApp(ctx, oauth.AppParams{Name: "rampart-bench", RedirectURIs: []string{oauth.OOB}, Scopes: "read write follow"})
 	if err != nil {
 		return nil, err

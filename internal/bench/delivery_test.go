@@ -237,7 +237,7 @@ func seedFollowers(ctx context.Context, dbPath, base string, hosts []string, sha
 			}
 		}
 	}
-	oa := oauth.New(st, ids)
+	oa := oauth.New(st, ids, []byte("bench rate-limit key"))
 	app, _, err := oa.RegisterApp(ctx, oauth.AppParams{Name: "rampart-bench", RedirectURIs: []string{oauth.OOB}, Scopes: "read write"})
 	if err != nil {
 		return "", err

@@ -603,7 +603,7 @@ func seedStreamUsers(ctx context.Context, dbPath, base string, n int) (tokens []
 	if err != nil {
 		return nil, "", err
 	}
-	oa := oauth.New(st, ids)
+	oa := oauth.New(st, ids, []byte("bench rate-limit key"))
 	app, _, err := oa.RegisterApp(ctx, oauth.AppParams{Name: "rampart-bench", RedirectURIs: []string{oauth.OOB}, Scopes: "read write"})
 	if err != nil {
 		return nil, "", err

@@ -97,7 +97,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		st.Close()
 		return nil, err
 	}
-	acc := accounts.New(cfg, st, ids, password.NewHasher(password.Default, runtime.NumCPU()))
+	acc := accounts.New(cfg, st, ids, password.NewHasher(password.Default, runtime.NumCPU())).WithLog(log)
 	if n, err := acc.EnsureKeys(ctx); err != nil {
 		worker.release()
 		st.Close()
@@ -105,7 +105,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	} else if n > 0 {
 		log.Info("gave existing accounts their Ed25519 actor key", "count", n)
 	}
-	oa := oauth.New(st, ids)
+	oa := oauth.New(st, ids, accounts.LimiterKey(cfg))
 	sessions, err := session.New(cfg, st)
 	if err != nil {
 		worker.release()
@@ -352,6 +352,10 @@ func (i *Instance) janitorRound(ctx context.Context) {
 	// Activity ids are remembered longer than any peer retries a delivery.
 	if _, err := i.store.PruneReceivedActivities(ctx, now.Add(-inbox.RememberIDs)); err != nil && ctx.Err() == nil {
 		i.log.Warn("forgetting received activity ids", "err", err)
+	}
+	// Rate-limit windows that have ended count for nothing: their rows go.
+	if _, err := i.store.PruneRateLimits(ctx, now); err != nil && ctx.Err() == nil {
+		i.log.Warn("pruning rate limits", "err", err)
 	}
 	if err := i.ensureFanOut(ctx); err != nil && ctx.Err() == nil {
 		i.log.Warn("janitor: pending fan-outs", "err", err)

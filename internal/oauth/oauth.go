@@ -54,12 +54,16 @@ type Service struct {
 	store *store.Store
 	ids   *id.Generator
 	now   func() time.Time
-	apps  *ratelimit.Limiter // app registrations per client address
+	apps  *ratelimit.Shared // app registrations per client address, counted in the database
 }
 
-// New builds the service.
-func New(st *store.Store, ids *id.Generator) *Service {
-	return &Service{store: st, ids: ids, now: time.Now, apps: ratelimit.New(AppsPerWindow, AppsWindow, 100_000)}
+// New builds the service. limiterKey keys the digests of the app
+// registration limit (accounts.LimiterKey): the same in every process, so
+// that they count together.
+func New(st *store.Store, ids *id.Generator, limiterKey []byte) *Service {
+	s := &Service{store: st, ids: ids, now: time.Now}
+	s.apps = ratelimit.NewShared(st, limiterKey, "apps.address", AppsPerWindow, AppsWindow, func() time.Time { return s.now() })
+	return s
 }
 
 // App registrations per client address per window: they need no token, so
@@ -71,8 +75,11 @@ const (
 
 // RegisterAppFrom is POST /api/v1/apps from clientIP: RegisterApp, limited
 // per client address (an IPv6 address by its /64) with a *ratelimit.WaitError.
+// When the limit cannot be counted, the registration fails.
 func (s *Service) RegisterAppFrom(ctx context.Context, clientIP string, p AppParams) (*store.App, string, error) {
-	if wait := s.apps.Take(ratelimit.AddressKey(clientIP)); wait > 0 {
+	if wait, err := s.apps.Take(ctx, ratelimit.AddressKey(clientIP)); err != nil {
+		return nil, "", fmt.Errorf("app registration limit: %w", err)
+	} else if wait > 0 {
 		return nil, "", &ratelimit.WaitError{What: "app registrations from this address", RetryAfter: wait}
 	}
 	return s.RegisterApp(ctx, p)

@@ -39,7 +39,7 @@ func newFixture(t testing.TB) *fixture {
 	}
 	t.Cleanup(func() { st.Close() })
 	ids := id.NewGenerator()
-	f := &fixture{s: New(st, ids), st: st, ids: ids}
+	f := &fixture{s: New(st, ids, testLimiterKey), st: st, ids: ids}
 	f.app, f.secret = f.register(t, AppParams{Name: "App", RedirectURIs: []string{cb + "\n" + OOB}, Scopes: "read write"})
 	f.alice = f.user(t, "alice")
 	return f

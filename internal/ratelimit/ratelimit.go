@@ -1,6 +1,8 @@
 // Package ratelimit counts failures per key (a client address, a login, a
 // login on a network, a device) in a fixed window and says how long a key must
-// wait. Its memory is bounded by a constant whatever the keys are:
+// wait. Shared (shared.go) keeps the counts in the database, for limits every
+// process serving one database must count together; Limiter keeps them in
+// this process's memory, bounded by a constant whatever the keys are:
 //
 //   - A key is never stored. It is kept as a 16-byte keyed digest
 //     (HMAC-SHA256 under a random key of this limiter, truncated), so a
@@ -150,9 +152,12 @@ func (l *Limiter) sweep(now time.Duration) {
 
 func (l *Limiter) clock() time.Duration { return l.now().Sub(l.epoch) }
 
-// digest is HMAC-SHA256 of the key's parts, each preceded by its length.
-func (l *Limiter) digest(parts []string) digest {
-	m := hmac.New(sha256.New, l.secret[:])
+func (l *Limiter) digest(parts []string) digest { return keyDigest(l.secret[:], parts) }
+
+// keyDigest is HMAC-SHA256 under secret of a key's parts, each preceded by
+// its length (so ("a", "bc") and ("ab", "c") differ), truncated to 16 bytes.
+func keyDigest(secret []byte, parts []string) digest {
+	m := hmac.New(sha256.New, secret)
 	var n [8]byte
 	for _, p := range parts {
 		binary.BigEndian.PutUint64(n[:], uint64(len(p)))

@@ -51,9 +51,16 @@ type Accounts struct {
 	fetcher *Fetcher
 	store   *store.Store
 	ids     *id.Generator
-	limits  *ratelimit.Limiter
-	// fetchLimits bounds what activities make Rampart fetch, per origin
-	// (takeFetch).
+	// limits (lookups per person) and fetchLimits (what activities make
+	// Rampart fetch, per origin: takeFetch) are per process, in memory:
+	// with N processes on one database a person gets up to N times the
+	// lookups, an origin N times the fetches. They bound outbound work,
+	// which each process does and pays for itself, not guesses at a
+	// secret, so N times a small bound stays small; and kept in memory,
+	// a lookup or an inbox job never waits on, or fails with, a database
+	// write for its budget. The limits that must hold whatever the number
+	// of processes (sign-in, sign-up, app registration) are ratelimit.Shared.
+	limits      *ratelimit.Limiter
 	fetchLimits *ratelimit.Limiter
 	now         func() time.Time
 }

@@ -1,0 +1,108 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Table is where Shared limiters keep their windows: one row per limiter and
+// key digest in the database every process shares. store.(*Store)
+// implements it; this package declares it so as to stay below the store.
+type Table interface {
+	// TakeRateLimit checks and counts one attempt in one atomic step: 0 when
+	// counted, else the time left in the window (and nothing counted).
+	TakeRateLimit(ctx context.Context, limiter string, digest []byte, max int, window time.Duration, now time.Time) (time.Duration, error)
+	// RefundRateLimit takes back one counted attempt of a live window.
+	RefundRateLimit(ctx context.Context, limiter string, digest []byte, now time.Time) error
+	// ResetRateLimit forgets the key.
+	ResetRateLimit(ctx context.Context, limiter string, digest []byte) error
+	// RateLimitKeys counts the keys in windows that have not ended.
+	RateLimitKeys(ctx context.Context, limiter string, now time.Time) (int, error)
+}
+
+// KeyLabel derives, from the instance's secret_key, the key Shared limiters
+// digest their keys under: every process has the same, and the database
+// alone never tells which address or login a row counts.
+const KeyLabel = "rampart rate limit key v1"
+
+// Shared allows max attempts per key per window, counted in the database, so
+// that every process serving it counts together: Limiter's Take, Refund and
+// Reset, each a statement or two on the Table. A key is stored as its
+// 16-byte HMAC digest, never as itself.
+type Shared struct {
+	table  Table
+	name   string
+	max    int
+	window time.Duration
+	secret []byte
+	now    func() time.Time
+}
+
+// NewShared returns the limiter called name (unique among the limiters that
+// share table) allowing attempts per key per window. secret keys the digests
+// and must be the same in every process (derived with KeyLabel); now is the
+// clock (nil: time.Now).
+func NewShared(table Table, secret []byte, name string, attempts int, window time.Duration, now func() time.Time) *Shared {
+	if len(secret) == 0 {
+		// Digests without a secret could be reversed for short keys (an
+		// IPv4 address); callers derive one from secret_key.
+		panic("ratelimit: NewShared without a secret")
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Shared{table: table, name: name, max: attempts, window: window, secret: secret, now: now}
+}
+
+// ErrUnavailable wraps every error of the database behind a limit: the
+// attempt it was counting must fail, never pass unchecked.
+var ErrUnavailable = errors.New("rate limit unavailable")
+
+// Take checks and counts an attempt in one step, as Limiter.Take does: 0
+// when counted, else how long to wait. An error means the attempt was
+// neither checked nor counted; the caller refuses it.
+func (l *Shared) Take(ctx context.Context, key ...string) (time.Duration, error) {
+	d := keyDigest(l.secret, key)
+	wait, err := l.table.TakeRateLimit(ctx, l.name, d[:], l.max, l.window, l.now())
+	if err != nil {
+		return 0, l.fail(err)
+	}
+	return wait, nil
+}
+
+// Refund takes back one counted attempt (a Take that turned out fine).
+func (l *Shared) Refund(ctx context.Context, key ...string) error {
+	d := keyDigest(l.secret, key)
+	if err := l.table.RefundRateLimit(ctx, l.name, d[:], l.now()); err != nil {
+		return l.fail(err)
+	}
+	return nil
+}
+
+// Reset forgets a key.
+func (l *Shared) Reset(ctx context.Context, key ...string) error {
+	d := keyDigest(l.secret, key)
+	if err := l.table.ResetRateLimit(ctx, l.name, d[:]); err != nil {
+		return l.fail(err)
+	}
+	return nil
+}
+
+// Len is how many keys the limiter holds in windows that have not ended,
+// across every process.
+func (l *Shared) Len(ctx context.Context) (int, error) {
+	n, err := l.table.RateLimitKeys(ctx, l.name, l.now())
+	if err != nil {
+		return 0, l.fail(err)
+	}
+	return n, nil
+}
+
+// Name is the limiter's name in the table.
+func (l *Shared) Name() string { return l.name }
+
+func (l *Shared) fail(err error) error {
+	return fmt.Errorf("%w: %s: %w", ErrUnavailable, l.name, err)
+}
