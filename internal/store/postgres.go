@@ -63,8 +63,10 @@ const writeConnections = 4
 func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions, log *slog.Logger) (*Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		// pgx's message redacts the password; the DSN is not repeated here.
-		return nil, fmt.Errorf("database.dsn: %w", err)
+		// pgx quotes the string, masking the password only where it can
+		// find it; a string that does not parse may show it. Nothing of
+		// it is repeated here.
+		return nil, errors.New("database.dsn: not a PostgreSQL connection string (a URL, postgres://…, or key=value words); its text is not shown, as it may hold the password")
 	}
 	if cfg.RuntimeParams == nil {
 		cfg.RuntimeParams = map[string]string{}

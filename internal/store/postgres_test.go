@@ -96,3 +96,18 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 		t.Errorf("schema_migrations holds %d rows, %d versions; want each of %d once", n, distinct, len(all))
 	}
 }
+
+// A connection string that does not parse is refused without a word of it:
+// it may hold the password where no parser can tell.
+func TestABadDSNIsNotShown(t *testing.T) {
+	for _, dsn := range []string{
+		"host=db.example.net Sekr1t-PW_x9",
+		"postgres://rampart:Sekr1t-PW_x9@db.example.net:notaport/rampart",
+		"postgres://rampart:Sekr1t-PW_x9@[::1/rampart",
+	} {
+		_, err := OpenPostgres(context.Background(), dsn, testPostgresOptions, slog.New(slog.DiscardHandler))
+		if err == nil || strings.Contains(err.Error(), "Sekr1t") || !strings.Contains(err.Error(), "database.dsn") {
+			t.Errorf("%q: %v; want an error naming database.dsn and nothing of the string", dsn, err)
+		}
+	}
+}

@@ -29,6 +29,9 @@ const EnvPostgres = "TEST_POSTGRES"
 // EnvPostgresCA names the file of the cluster's test CA (for sslmode=verify-full).
 const EnvPostgresCA = "TEST_POSTGRES_CA"
 
+// EnvPostgresSocket names the directory of the cluster's unix socket.
+const EnvPostgresSocket = "TEST_POSTGRES_SOCKET"
+
 // Postgres reports whether this run is PostgreSQL's.
 func Postgres() bool { return os.Getenv(EnvPostgres) != "" }
 
@@ -111,6 +114,23 @@ func For(t testing.TB, key string) string {
 		t.Cleanup(func() { byKey.Delete(k) })
 	}
 	return dsn.(string)
+}
+
+// ViaSocket is dsn (a URL) over the cluster's unix socket rather than TCP,
+// for a process in a network namespace of its own, whose loopback is not
+// the cluster's; dsn as it is when the socket is not known.
+func ViaSocket(dsn string) string {
+	dir := os.Getenv(EnvPostgresSocket)
+	u, err := url.Parse(dsn)
+	if dir == "" || err != nil || u.Scheme == "" {
+		return dsn
+	}
+	q := u.Query()
+	q.Set("host", dir)
+	q.Set("port", u.Port())
+	u.RawQuery = q.Encode()
+	u.Host = ""
+	return u.String()
 }
 
 // WithDatabase is dsn (a URL) pointed at database name.

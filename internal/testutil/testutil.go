@@ -67,7 +67,8 @@ func TestDatabaseEnv(t testing.TB, dataDir string) []string {
 	}
 	return []string{
 		config.EnvVarPrefix + "DATABASE_DRIVER=" + config.DriverPostgres,
-		config.EnvVarPrefix + "DATABASE_DSN=" + testdb.For(t, filepath.Join(dataDir, "rampart.db")),
+		// The socket: the binary may run in a network namespace of its own.
+		config.EnvVarPrefix + "DATABASE_DSN=" + testdb.ViaSocket(testdb.For(t, filepath.Join(dataDir, "rampart.db"))),
 		config.EnvVarPrefix + "DATABASE_MAX_CONNECTIONS=8",
 	}
 }
