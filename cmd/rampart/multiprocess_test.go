@@ -302,3 +302,30 @@ func TestTwoProcessesBehindNginxAreOneInstance(t *testing.T) {
 		t.Logf("%d deliveries at the kill; the other process made the rest", atKill-before)
 	})
 }
+
+// Two processes started together on a new database: exactly one applies
+// the migrations, the other waits its turn and finds the schema current,
+// and both serve.
+func TestTwoProcessesStartingTogetherMigrateOnce(t *testing.T) {
+	if !testdb.Postgres() {
+		t.Skip("processes sharing a PostgreSQL database: scripts/test's PostgreSQL pass runs this")
+	}
+	cfg := prodConfig(t)
+	data := t.TempDir()
+	addrs := []string{"127.0.0.1:" + freePort(t), "127.0.0.1:" + freePort(t)}
+	var procs []*proc
+	for _, addr := range addrs {
+		procs = append(procs, startProc(t, []string{config.EnvVarPrefix + "HTTP_LISTEN=" + addr, config.EnvVarPrefix + "DATA_DIR=" + data}, "serve", "--config", cfg))
+	}
+	for i, p := range procs {
+		waitReady(t, p, addrs[i], "example.test")
+	}
+	migrated, current := 0, 0
+	for _, p := range procs {
+		migrated += strings.Count(p.stderr.String(), `"msg":"database migrated"`)
+		current += strings.Count(p.stderr.String(), `"msg":"database schema is current"`)
+	}
+	if migrated != 1 || current != 1 {
+		t.Errorf("%d processes migrated and %d found the schema current; want one each", migrated, current)
+	}
+}
