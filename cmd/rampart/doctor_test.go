@@ -118,11 +118,11 @@ func TestDoctorAgainstRunningInstance(t *testing.T) {
 		rootFailures = 1
 	}
 	// In a PostgreSQL run the binary's database is the test server's, which
-	// it reaches on loopback as that server's superuser: DB is reported
-	// (14 checks, not 13), and warns about that role only.
-	wantIDs, checks, dbWarned := "CONFIG S1 S2 S3 S4 S5 S6 S7 S8 S9 USER TLS STREAM", 13, 0
+	// it reaches over the local socket as a role without privileges that
+	// owns it: DB is reported (14 checks, not 13), and passes.
+	wantIDs, checks := "CONFIG S1 S2 S3 S4 S5 S6 S7 S8 S9 USER TLS STREAM", 13
 	if testdb.Postgres() {
-		wantIDs, checks, dbWarned = "CONFIG S1 S2 S3 S4 S5 S6 S7 S8 S9 DB USER TLS STREAM", 14, 1
+		wantIDs, checks = "CONFIG S1 S2 S3 S4 S5 S6 S7 S8 S9 DB USER TLS STREAM", 14
 	}
 	stdout, stderr, code := run(t, env, append(args, "--json")...)
 	rep := parseDoctorJSON(t, stdout)
@@ -132,11 +132,8 @@ func TestDoctorAgainstRunningInstance(t *testing.T) {
 		switch {
 		case c.ID == "USER":
 			checkDoctorUser(t, p, userFails, c.Verdict, c.Saw)
-		case c.ID == "DB":
-			if c.Verdict != "warn" || !strings.Contains(c.Saw, "is a superuser") || !strings.Contains(c.Saw, "answers at tcp 127.0.0.1:") ||
-				!strings.Contains(c.Fix, "CREATE ROLE") || strings.Contains(c.Fix, "max_connections") || strings.Contains(c.Fix, "sslmode") {
-				t.Errorf("DB (%s): %s, saw %q, fix %q; want only the superuser's warning", c.Name, c.Verdict, c.Saw, c.Fix)
-			}
+		case c.ID == "DB" && (c.Verdict != "pass" || !strings.Contains(c.Saw, "answers at unix ") || strings.Contains(c.Saw, "superuser")):
+			t.Errorf("DB (%s): %s, saw %q, fix %q; want it passed over the local socket", c.Name, c.Verdict, c.Saw, c.Fix)
 		case c.Verdict != "pass" || c.Name == "" || c.Saw == "" || c.Fix != "":
 			t.Errorf("%s (%s): %s, saw %q, fix %q", c.ID, c.Name, c.Verdict, c.Saw, c.Fix)
 		}
@@ -153,7 +150,7 @@ func TestDoctorAgainstRunningInstance(t *testing.T) {
 	if userFails {
 		wantStderr = fmt.Sprintf("rampart doctor: 1 of %d checks failed\n", checks)
 	}
-	if code != rootFailures || rep.Failed != rootFailures || rep.Warned != dbWarned || stderr != wantStderr {
+	if code != rootFailures || rep.Failed != rootFailures || rep.Warned != 0 || stderr != wantStderr {
 		t.Errorf("exit %d, failed %d, warned %d, stderr %q", code, rep.Failed, rep.Warned, stderr)
 	}
 	if !strings.Contains(stdout, `"saw": "/auth/sign_in sets __Host-rampart_session; Secure; HttpOnly; SameSite=Lax; Path=/; no Domain"`) {
@@ -182,7 +179,7 @@ func TestDoctorAgainstRunningInstance(t *testing.T) {
 	}
 	stdout, _, code = run(t, env, args...)
 	if code != 1 || !strings.Contains(stdout, "S9      FAIL") || !strings.Contains(stdout, "fix: chmod 640 "+cfg) ||
-		!strings.Contains(stdout, fmt.Sprintf("%d passed, %d warned, %d failed", checks-1-rootFailures-dbWarned, dbWarned, 1+rootFailures)) {
+		!strings.Contains(stdout, fmt.Sprintf("%d passed, %d warned, %d failed", checks-1-rootFailures, 0, 1+rootFailures)) {
 		t.Errorf("table (exit %d):\n%s", code, stdout)
 	}
 }

@@ -29,6 +29,10 @@ const EnvPostgres = "TEST_POSTGRES"
 // EnvPostgresCA names the file of the cluster's test CA (for sslmode=verify-full).
 const EnvPostgresCA = "TEST_POSTGRES_CA"
 
+// EnvPostgresApp names the variable holding the DSN of the role without
+// privileges that owns each test's database and that tests connect as.
+const EnvPostgresApp = "TEST_POSTGRES_APP"
+
 // EnvPostgresSocket names the directory of the cluster's unix socket.
 const EnvPostgresSocket = "TEST_POSTGRES_SOCKET"
 
@@ -77,7 +81,15 @@ func NewPostgres(t testing.TB) string {
 	name := "rampart_test_" + hex.EncodeToString(b)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if _, err := db.ExecContext(ctx, `CREATE DATABASE `+name+` ENCODING 'UTF8' TEMPLATE template0`); err != nil {
+	// Owned by the role the tests connect as, when the cluster has one: no
+	// superuser, as Rampart runs on a real server.
+	owner, dsn := "", base
+	if app := os.Getenv(EnvPostgresApp); app != "" {
+		if u, err := url.Parse(app); err == nil && u.User != nil {
+			owner, dsn = " OWNER "+u.User.Username(), app
+		}
+	}
+	if _, err := db.ExecContext(ctx, `CREATE DATABASE `+name+owner+` ENCODING 'UTF8' TEMPLATE template0`); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -93,7 +105,7 @@ func NewPostgres(t testing.TB) string {
 			t.Errorf("drop test database %s: %v", name, err)
 		}
 	})
-	return WithDatabase(base, name)
+	return WithDatabase(dsn, name)
 }
 
 var byKey sync.Map // top-level test and key → DSN
