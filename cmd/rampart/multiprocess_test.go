@@ -37,7 +37,7 @@ func servedPaths(p *proc, path *regexp.Regexp) int {
 }
 
 // Two `rampart serve` processes on one PostgreSQL database, behind the site
-// `rampart gen nginx` prints with its upstream made the two of them, are one
+// `rampart gen nginx --backend A --backend B` prints, are one
 // instance: a session and a token made through one work through the other,
 // an upload through one is served by either, the sign-in limit counts the
 // attempts made through both, a job enqueued through one is done exactly
@@ -61,18 +61,10 @@ func TestTwoProcessesBehindNginxAreOneInstance(t *testing.T) {
 	}
 
 	second := "127.0.0.1:" + freePort(t)
-	proxyPass := regexp.MustCompile(`proxy_pass http://(127\.0\.0\.1:[0-9]+);`)
-	d := deploy(t, deployOptions{appHost: nginxAppHost, mediaHost: nginxMediaHost,
-		config: map[string]string{"test_hosts = []": `test_hosts = ["` + strings.Join(hostPorts, `", "`) + `"]`},
-		edit: func(site string) string {
-			m := proxyPass.FindStringSubmatch(site)
-			if m == nil {
-				t.Fatalf("no proxy_pass to a loopback address in the site:\n%s", site)
-			}
-			// Round robin over both processes, request by request.
-			return "upstream rampart_both {\n    server " + m[1] + ";\n    server " + second + ";\n}\n" +
-				proxyPass.ReplaceAllString(site, "proxy_pass http://rampart_both;")
-		}})
+	// The site gen nginx prints for both processes: an upstream block, round
+	// robin, request by request.
+	d := deploy(t, deployOptions{appHost: nginxAppHost, mediaHost: nginxMediaHost, backends: []string{second},
+		config: map[string]string{"test_hosts = []": `test_hosts = ["` + strings.Join(hostPorts, `", "`) + `"]`}})
 	first := d.rampart
 	other := startProc(t, []string{config.EnvVarPrefix + "HTTP_LISTEN=" + second}, "serve", "--config", d.cfg)
 	waitReady(t, other, second, nginxAppHost)

@@ -227,6 +227,9 @@ type deployOptions struct {
 	config             map[string]string // more replacements in gen config's text
 	env                []string          // for the rampart process
 	edit               func(site string) string
+	// backends: more rampart serve addresses besides the deployment's own,
+	// for gen nginx's --backend (the test starts those processes).
+	backends []string
 	// ns runs Rampart and nginx in that network namespace, nginx on the
 	// standard ports, so the instance's URLs carry no port.
 	ns *netNS
@@ -304,6 +307,11 @@ func deploy(t *testing.T, o deployOptions) *deployment {
 		d.cert, key, d.pool = testutil.SelfSignedCert(t, dir, o.appHost, o.mediaHost)
 	}
 	args := []string{"gen", "nginx", "--config", d.cfg, "--cert", d.cert, "--key", key, "--https-port", d.httpsPort, "--http-port", d.httpPort}
+	if len(o.backends) > 0 {
+		for _, b := range append([]string{d.rampartAddr}, o.backends...) {
+			args = append(args, "--backend", b)
+		}
+	}
 	if !testutil.NginxPredatesHTTP2Directive(t, nginx) {
 		args = append(args, "--http2-directive")
 	}

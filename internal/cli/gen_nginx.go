@@ -21,6 +21,10 @@ func runGenNginx(_ context.Context, args []string, io IO, opts instance.Options)
 	fs.IntVar(&o.HTTPPort, "http-port", o.HTTPPort, "port nginx redirects from http to https on")
 	fs.StringVar(&o.ACMEWebroot, "acme-webroot", o.ACMEWebroot, "directory served at /.well-known/acme-challenge/ over http for certbot --webroot (empty: none)")
 	fs.BoolVar(&o.HTTP2Directive, "http2-directive", false, "for nginx 1.25.1 and later: enable HTTP/2 with `http2 on` instead of `listen … ssl http2` (which every nginx accepts; newer ones warn it is deprecated)")
+	fs.Func("backend", "address of a rampart serve process (host:port or unix:/path), repeated for each of several processes on one PostgreSQL database; default: http.listen alone", func(v string) error {
+		o.Backends = append(o.Backends, v)
+		return nil
+	})
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -35,7 +35,14 @@ type NginxOptions struct {
 	// ships 1.22, which does not know the directive — and newer ones only
 	// warn that it is deprecated.
 	HTTP2Directive bool
+	// Backends are the addresses of several `rampart serve` processes on one
+	// PostgreSQL database (host:port or unix:/path), proxied to in turn
+	// through an upstream block. Empty: http.listen alone.
+	Backends []string
 }
+
+// upstreamName names the upstream block of Backends.
+const upstreamName = "rampart_backends"
 
 // DefaultACMEWebroot is where `certbot certonly --webroot` writes challenges.
 const DefaultACMEWebroot = "/var/www/letsencrypt"
@@ -84,18 +91,18 @@ func checkServerName(key, host string) error {
 	return nil
 }
 
-// upstream is proxy_pass's target for http.listen: the TCP address, with a
+// upstream is proxy_pass's target for a listen address (key names it): the TCP address, with a
 // wildcard bind reached on loopback, or nginx's unix-socket form.
-func upstream(listen string) (string, error) {
+func upstream(key, listen string) (string, error) {
 	if path, ok := strings.CutPrefix(listen, config.UnixPrefix); ok {
-		if err := checkNginxPath("http.listen", path); err != nil {
+		if err := checkNginxPath(key, path); err != nil {
 			return "", err
 		}
 		return "http://unix:" + path + ":", nil
 	}
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
-		return "", fmt.Errorf("http.listen: %q is not host:port or unix:/path", listen)
+		return "", fmt.Errorf("%s: %q is not host:port or unix:/path", key, listen)
 	}
 	switch host {
 	case "", "0.0.0.0":
@@ -104,7 +111,10 @@ func upstream(listen string) (string, error) {
 		host = "::1"
 	}
 	if strings.ContainsAny(host, nginxUnsafe) {
-		return "", fmt.Errorf("http.listen: %q has a host nginx cannot name", listen)
+		return "", fmt.Errorf("%s: %q has a host nginx cannot name", key, listen)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("%s: %q has no port number", key, listen)
 	}
 	return "http://" + net.JoinHostPort(host, port), nil
 }
@@ -244,9 +254,22 @@ func NginxSite(cfg *config.Config, o NginxOptions) (string, error) {
 		}
 	}
 
-	up, err := upstream(cfg.HTTP.Listen)
+	up, err := upstream("http.listen", cfg.HTTP.Listen)
 	if err != nil {
 		return "", err
+	}
+	var servers []string
+	for _, b := range o.Backends {
+		u, err := upstream("--backend", b)
+		if err != nil {
+			return "", err
+		}
+		// proxy_pass's form less its scheme (and a socket's trailing colon)
+		// is the upstream server's.
+		servers = append(servers, strings.TrimSuffix(strings.TrimPrefix(u, "http://"), ":"))
+	}
+	if len(servers) > 0 {
+		up = "http://" + upstreamName
 	}
 
 	sec := httpsec.New(cfg)
@@ -266,7 +289,8 @@ func NginxSite(cfg *config.Config, o NginxOptions) (string, error) {
 	data := struct {
 		NginxOptions
 		Host, MediaHost, Upstream, Listen, UploadLimit string
-		HostHeader, RedirectHost                       string
+		HostHeader, RedirectHost, UpstreamName         string
+		Servers                                        []string
 		UploadBytes                                    int64
 		AppErrors, MediaErrors                         nginxErrorPage
 		AppProxy, MediaProxy                           nginxProxy
@@ -291,6 +315,10 @@ func NginxSite(cfg *config.Config, o NginxOptions) (string, error) {
 	}
 	data.AppProxy = nginxProxy{Upstream: up, HostHeader: data.HostHeader, Fallback: appHeaders}
 	data.MediaProxy = nginxProxy{Upstream: up, HostHeader: data.HostHeader, Fallback: mediaHeaders}
+	if len(servers) > 0 {
+		data.Listen = strings.Join(o.Backends, ", ")
+		data.UpstreamName, data.Servers = upstreamName, servers
+	}
 	var buf bytes.Buffer
 	if err := nginxTemplate.Execute(&buf, data); err != nil {
 		return "", fmt.Errorf("render nginx site: %w", err)
@@ -388,6 +416,17 @@ var nginxTemplate = template.Must(template.New("nginx").Parse(`{{define "listen"
 # browser. Only answers Rampart's handler never saw get headers from this
 # site: nginx's own error pages, and what Go's HTTP server refuses before any
 # handler runs. They get the same set, written from Rampart's own values.
+{{- if .Servers}}
+
+# The rampart serve processes sharing the instance's PostgreSQL database:
+# requests go to them in turn, and one that does not answer is passed over
+# for a while (nginx's max_fails and fail_timeout).
+upstream {{.UpstreamName}} {
+{{- range .Servers}}
+    server {{.}};
+{{- end}}
+}
+{{- end}}
 
 # Rampart's handler marks every answer it writes with X-Request-Id. For an
 # answer without one, each map holds one header of the host's set; for every

@@ -184,8 +184,9 @@ func render(t *testing.T, cfg *config.Config, o NginxOptions) site {
 	s := site{text: text, directives: ds, cfg: cfg}
 	servers := all(ds, "server")
 	s.maps = all(ds, "map")
-	if len(servers) != 3 || len(ds) != 3+len(s.maps) {
-		t.Fatalf("want exactly 3 server blocks and maps at top level, got %d directives, %d servers:\n%s", len(ds), len(servers), text)
+	upstreams := all(ds, "upstream")
+	if len(servers) != 3 || len(ds) != 3+len(s.maps)+len(upstreams) || len(upstreams) != min(len(o.Backends), 1) {
+		t.Fatalf("want exactly 3 server blocks, maps and an upstream block for --backend at top level, got %d directives, %d servers:\n%s", len(ds), len(servers), text)
 	}
 	s.app, s.media, s.plain = servers[0], servers[1], servers[2]
 	return s
@@ -492,6 +493,25 @@ func TestNginxSiteUnixSocketListener(t *testing.T) {
 	}
 }
 
+// Several processes on one PostgreSQL database: every proxy_pass of the
+// site goes to one upstream block naming them all, in the order given.
+func TestNginxSiteSeveralBackends(t *testing.T) {
+	cfg := testConfig(t)
+	s := render(t, cfg, opts(func(o *NginxOptions) {
+		o.Backends = []string{"127.0.0.1:8080", "0.0.0.0:8081", "unix:/run/rampart/2.sock"}
+	}))
+	checkSite(t, s, "http://rampart_backends", 443, 80, "$host")
+	if !strings.Contains(s.text, "upstream rampart_backends {\n    server 127.0.0.1:8080;\n    server 127.0.0.1:8081;\n    server unix:/run/rampart/2.sock;\n}\n") ||
+		!strings.Contains(s.text, "# 127.0.0.1:8080, 0.0.0.0:8081, unix:/run/rampart/2.sock:") {
+		t.Errorf("no upstream block of the three backends:\n%s", s.text)
+	}
+	for _, bad := range []string{"127.0.0.1", "unix:relative.sock", "127.0.0.1:80;evil"} {
+		if _, err := NginxSite(cfg, opts(func(o *NginxOptions) { o.Backends = []string{bad} })); err == nil || !strings.Contains(err.Error(), "--backend") {
+			t.Errorf("--backend %q: %v; want it refused", bad, err)
+		}
+	}
+}
+
 func TestNginxSiteOptions(t *testing.T) {
 	t.Run("ports and one certificate for both hosts", func(t *testing.T) {
 		cfg := testConfig(t)
@@ -598,6 +618,9 @@ func TestNginxAcceptsTheSite(t *testing.T) {
 		"unix socket":         {[]string{"RAMPART_HTTP_LISTEN=unix:/run/rampart/rampart.sock"}, opts(func(o *NginxOptions) { o.ACMEWebroot = "" })},
 		"other ports":         {nil, opts(func(o *NginxOptions) { o.HTTPSPort, o.HTTPPort = 8443, 8080 })},
 		"media cert separate": {nil, DefaultNginxOptions()},
+		"several backends": {nil, opts(func(o *NginxOptions) {
+			o.Backends = []string{"127.0.0.1:8080", "127.0.0.1:8081", "unix:/run/rampart/2.sock"}
+		})},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
