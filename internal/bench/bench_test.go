@@ -25,6 +25,11 @@ package bench
 //	BENCH_PROFILE          1: profile the server under each benchmark (its pprof listener)
 //	BENCH_PROFILE_SECONDS  length of each profile (default 10)
 //	BENCH_PROFILE_DIR      where profiles go (default: a new directory under /var/tmp)
+//	BENCH_DB               sqlite (default) or postgres: the seed moved into a fresh
+//	                       PostgreSQL database by `rampart admin db migrate` (postgres_test.go)
+//	BENCH_POSTGRES         postgres: a DSN of a role that may create databases there
+//	BENCH_PROCESSES        postgres: serve processes sharing the database (default 1);
+//	                       requests go to them in turn
 //	BENCH_HELLO_LISTEN     internal: makes this binary the hello-world server
 //
 // Each benchmark first runs the hello-world ceiling for BENCH_CEILING_TIME
@@ -149,6 +154,15 @@ type env struct {
 	client  *http.Client
 	clients int
 
+	// more are the serve processes after the first (BENCH_PROCESSES > 1,
+	// PostgreSQL only), on the same database and config; next turns the
+	// requests among all of them, one each in turn, as a proxy's
+	// round-robin would.
+	more []*serverProc
+	next atomic.Uint64
+	// pg is the run's PostgreSQL database (BENCH_DB=postgres), else nil.
+	pg *pgRun
+
 	mostFollowed int // index in data.Users
 	// mostWritten is the user with the most followers whose posts are still
 	// written to each follower's home_feed (below the store's
@@ -172,6 +186,14 @@ type env struct {
 	profileDir     string
 	profileSeconds int
 	profiled       map[string]bool
+}
+
+// serverProc is one more `rampart serve` process.
+type serverProc struct {
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	logPath string
+	base    string
 }
 
 var (
@@ -236,6 +258,20 @@ func setup() (*env, error) {
 	statuses, err := positiveInt("BENCH_STATUSES", defaultStatuses)
 	if err != nil {
 		return nil, err
+	}
+	engine, err := benchDB()
+	if err != nil {
+		return nil, err
+	}
+	processes, err := positiveInt("BENCH_PROCESSES", 1)
+	if err != nil {
+		return nil, err
+	}
+	if processes > 1 && engine != "postgres" {
+		// SQLite is one serving process's: its write lock and page cache
+		// are the process's, and the relay between processes' streams is
+		// PostgreSQL's NOTIFY.
+		return nil, fmt.Errorf("BENCH_PROCESSES=%d needs BENCH_DB=postgres", processes)
 	}
 	ceilingTime := 1500 * time.Millisecond
 	if v := os.Getenv("BENCH_CEILING_TIME"); v != "" {
@@ -302,15 +338,18 @@ func setup() (*env, error) {
 	}
 	dbPath := cfg.DatabasePath()
 	base := cfg.InstanceURL().String()
+	// The first process's own variables; the others get theirs below.
+	firstEnv := []string{}
 	if e.profileDir != "" {
 		// Only then: serve refuses a RAMPART_* key it does not know, and a
 		// tree without the pprof listener would not start at all. (Past
-		// config.Load above, which needs no part of it.)
+		// config.Load above, which needs no part of it.) With several
+		// processes, the first one's profiles only.
 		pprofAddr, err := freeAddr()
 		if err != nil {
 			return nil, err
 		}
-		serverEnv = append(serverEnv, "RAMPART_DEBUG_PPROF_LISTEN="+pprofAddr)
+		firstEnv = append(firstEnv, "RAMPART_DEBUG_PPROF_LISTEN="+pprofAddr)
 		e.pprofBase = "http://" + pprofAddr
 	}
 
@@ -348,17 +387,35 @@ func setup() (*env, error) {
 		}
 	}
 	e.describe()
-	// Apply any migration the tree under test has and the seed lacks now,
-	// so that the server's start-up (a measured target) does not include it.
 	t := time.Now()
-	st, err := store.OpenSQLite(ctx, dbPath, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return nil, err
+	if engine == "postgres" {
+		// The run's copy moves into a database of its own, as an operator
+		// moves an instance; the move migrates the copy to this tree's
+		// schema first, so start-up includes no migration here either.
+		if e.pg, err = newPostgres(ctx); err != nil {
+			return nil, err
+		}
+		if err := e.pg.move(ctx, binary, dbPath); err != nil {
+			return nil, err
+		}
+		// Gone, so that nothing can read the SQLite copy by mistake.
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(dbPath + suffix)
+		}
+		serverEnv = append(serverEnv, "RAMPART_DATABASE_DRIVER=postgres", "RAMPART_DATABASE_DSN="+e.pg.dsn)
+	} else {
+		// Apply any migration the tree under test has and the seed lacks
+		// now, so that the server's start-up (a measured target) does not
+		// include it.
+		st, err := store.OpenSQLite(ctx, dbPath, slog.New(slog.DiscardHandler))
+		if err != nil {
+			return nil, err
+		}
+		if err := st.Close(); err != nil {
+			return nil, err
+		}
+		logf("opened the database once (migrations) in %.2f s", time.Since(t).Seconds())
 	}
-	if err := st.Close(); err != nil {
-		return nil, err
-	}
-	logf("opened the database once (migrations) in %.2f s", time.Since(t).Seconds())
 
 	// Start the real server; start-up counts from the exec.
 	e.base = "http://" + addr
@@ -370,7 +427,7 @@ func setup() (*env, error) {
 		return nil, err
 	}
 	e.cmd = exec.Command(binary, "serve", "--config", cfgPath)
-	e.cmd.Env = append(cleanEnv(), serverEnv...)
+	e.cmd.Env = append(append(cleanEnv(), serverEnv...), firstEnv...)
 	e.cmd.Stdout, e.cmd.Stderr = logFile, logFile
 	// A benchmark that dies must not leave the server running.
 	e.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
@@ -381,13 +438,25 @@ func setup() (*env, error) {
 	}
 	e.exited = make(chan struct{})
 	go func() { e.cmd.Wait(); logFile.Close(); close(e.exited) }()
-	if err := e.waitReady(); err != nil {
+	if err := e.waitReady(e.base, e.exited); err != nil {
 		return nil, err
 	}
 	e.readyIn = time.Since(t)
 	e.idleRSS, _ = e.rss()
 	logf("server pid %d ready (/readyz) %.0f ms after exec; RSS then (idle) %.1f MiB", e.cmd.Process.Pid,
 		float64(e.readyIn.Microseconds())/1000, e.idleRSS)
+	// The others one after another, once the first is up: Startup's
+	// ready_ms stays one process's start, on either engine.
+	for i := 1; i < processes; i++ {
+		if err := e.startMore(binary, cfgPath, serverEnv, i); err != nil {
+			return nil, err
+		}
+	}
+	if processes > 1 {
+		// Startup's idle_rss_MiB stays the first process's, as ready_ms does.
+		all, _ := e.rss()
+		logf("%d serve processes on one database; requests go to each in turn; RSS (idle, all) %.1f MiB", processes, all)
+	}
 
 	if err := e.startHello(); err != nil {
 		return nil, err
@@ -417,6 +486,53 @@ func setup() (*env, error) {
 		len(lat), time.Since(t).Seconds(), percentileMs(lat, 0.50), percentileMs(lat, 0.99), e.rssString())
 	ok = true
 	return e, nil
+}
+
+// startMore starts the i-th serve process (i ≥ 1) on the same config and
+// database as the first, on a loopback port of its own.
+func (e *env) startMore(binary, cfgPath string, serverEnv []string, i int) error {
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	p := &serverProc{logPath: filepath.Join(e.runDir, fmt.Sprintf("server%d.log", i+1)), base: "http://" + addr}
+	logFile, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	p.cmd = exec.Command(binary, "serve", "--config", cfgPath)
+	env := append(cleanEnv(), "RAMPART_HTTP_LISTEN="+addr)
+	for _, kv := range serverEnv {
+		if !strings.HasPrefix(kv, "RAMPART_HTTP_LISTEN=") { // the first's
+			env = append(env, kv)
+		}
+	}
+	p.cmd.Env = env
+	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	t := time.Now()
+	if err := p.cmd.Start(); err != nil {
+		logFile.Close()
+		return err
+	}
+	p.exited = make(chan struct{})
+	go func() { p.cmd.Wait(); logFile.Close(); close(p.exited) }()
+	e.more = append(e.more, p)
+	if err := e.waitReady(p.base, p.exited); err != nil {
+		return err
+	}
+	logf("server %d pid %d on %s ready (/readyz) %.0f ms after exec", i+1, p.cmd.Process.Pid, addr,
+		float64(time.Since(t).Microseconds())/1000)
+	return nil
+}
+
+// pids are the serve processes' ids.
+func (e *env) pids() []int {
+	pids := []int{e.cmd.Process.Pid}
+	for _, p := range e.more {
+		pids = append(pids, p.cmd.Process.Pid)
+	}
+	return pids
 }
 
 // describe prints the dataset.
@@ -478,6 +594,10 @@ func (e *env) commonTag() string {
 
 func (e *env) stop() {
 	stopProcess(e.cmd, e.exited)
+	for _, p := range e.more {
+		stopProcess(p.cmd, p.exited)
+	}
+	e.pg.drop()
 	stopProcess(e.hello, e.helloExited)
 	if e.runDir != "" {
 		os.RemoveAll(e.runDir)
@@ -583,35 +703,50 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func (e *env) waitReady() error {
+// waitReady waits for the serve process at base to answer /readyz.
+func (e *env) waitReady(base string, exited chan struct{}) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		select {
-		case <-e.exited:
+		case <-exited:
 			return fmt.Errorf("rampart serve exited early:\n%s", e.serverLog())
 		default:
 		}
-		if status, _, err := e.request("GET", "/readyz", "", nil, ""); err == nil && status == 200 {
+		if status, _, err := e.requestTo(base, "GET", "/readyz", "", nil, ""); err == nil && status == 200 {
 			return nil
 		}
 		// Finely: start-up is a measured target of a few hundred ms.
 		time.Sleep(2 * time.Millisecond)
 	}
-	return fmt.Errorf("rampart serve did not answer on %s:\n%s", e.base, e.serverLog())
+	return fmt.Errorf("rampart serve did not answer on %s:\n%s", base, e.serverLog())
 }
 
+// serverLog is the end of each serve process's log.
 func (e *env) serverLog() string {
-	b, _ := os.ReadFile(e.logPath)
-	if len(b) > 4000 {
-		b = b[len(b)-4000:]
+	tail := func(path string) string {
+		b, _ := os.ReadFile(path)
+		if len(b) > 4000 {
+			b = b[len(b)-4000:]
+		}
+		return string(b)
 	}
-	return string(b)
+	out := tail(e.logPath)
+	for i, p := range e.more {
+		out += fmt.Sprintf("\n-- server %d (%s):\n%s", i+2, p.base, tail(p.logPath))
+	}
+	return out
 }
 
 // request makes one API call as the client of a real instance would: Host
 // example.test, a bearer token, a form body.
 func (e *env) request(method, path, token string, form url.Values, idempotencyKey string) (int, []byte, error) {
-	return e.requestTo(e.base, method, path, token, form, idempotencyKey)
+	base := e.base
+	if len(e.more) > 0 {
+		if i := int(e.next.Add(1) % uint64(len(e.more)+1)); i > 0 {
+			base = e.more[i-1].base
+		}
+	}
+	return e.requestTo(base, method, path, token, form, idempotencyKey)
 }
 
 // requestTo is request to another server (the ceiling's).
@@ -725,7 +860,13 @@ func (e *env) measure(b *testing.B, clients int, op func(rng *mrand.Rand) error)
 		e.profile(b, clients, op)
 	}
 	ceiling := e.ceiling(b, clients)
-	reqs := e.load(b, clients, e.cmd.Process.Pid, op)
+	db0 := e.pg.cpu()
+	reqs := e.load(b, clients, e.pids(), op)
+	if db := e.pg.cpu() - db0; e.pg != nil && e.pg.postmaster != 0 {
+		// PostgreSQL's share of the work, which SQLite does inside the
+		// server (and srv_cpu_ms/op counts there).
+		b.ReportMetric(float64(db.Microseconds())/1000/float64(b.N), "db_cpu_ms/op")
+	}
 	b.ReportMetric(ceiling, "ceiling_req/s")
 	b.ReportMetric(reqs/ceiling, "of_ceiling")
 	rss, hwm := e.rss()
@@ -734,18 +875,24 @@ func (e *env) measure(b *testing.B, clients int, op func(rng *mrand.Rand) error)
 }
 
 // load runs b.N calls of op on clients concurrent clients against the
-// process pid and reports throughput (which it returns), latency
-// percentiles and CPU time per request. ns/op is suppressed: with
-// concurrent clients it would only be the inverse of req/s.
-func (e *env) load(b *testing.B, clients, pid int, op func(rng *mrand.Rand) error) float64 {
-	srv0, cli0 := cpuTime(pid), selfCPU()
+// processes pids and reports throughput (which it returns), latency
+// percentiles and CPU time per request (theirs together). ns/op is
+// suppressed: with concurrent clients it would only be the inverse of req/s.
+func (e *env) load(b *testing.B, clients int, pids []int, op func(rng *mrand.Rand) error) float64 {
+	cpu := func() (d time.Duration) {
+		for _, pid := range pids {
+			d += cpuTime(pid)
+		}
+		return d
+	}
+	srv0, cli0 := cpu(), selfCPU()
 	b.ResetTimer()
 	lat, elapsed, err := runClients(clients, b.N, time.Time{}, op)
 	b.StopTimer()
 	if err != nil {
 		b.Fatalf("%v\nserver log:\n%s", err, e.serverLog())
 	}
-	srv, cli := cpuTime(pid)-srv0, selfCPU()-cli0
+	srv, cli := cpu()-srv0, selfCPU()-cli0
 	reqs := float64(b.N) / elapsed.Seconds()
 	b.ReportMetric(0, "ns/op")
 	b.ReportMetric(reqs, "req/s")
@@ -822,9 +969,21 @@ func percentileMs(lat []time.Duration, p float64) float64 {
 }
 
 // rss reads the server's resident memory now and at its peak (VmRSS and
-// VmHWM), in MiB.
+// VmHWM), in MiB; with several serve processes, the sum of theirs.
 func (e *env) rss() (rss, peak float64) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", e.cmd.Process.Pid))
+	if len(e.more) == 0 {
+		return procRSS(e.cmd.Process.Pid)
+	}
+	for _, pid := range e.pids() {
+		r, p := procRSS(pid)
+		rss, peak = rss+r, peak+p
+	}
+	return rss, peak
+}
+
+// procRSS is one process's VmRSS and VmHWM, in MiB.
+func procRSS(pid int) (rss, peak float64) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, 0
 	}
@@ -924,7 +1083,7 @@ func (e *env) both(b *testing.B, name string, op func(rng *mrand.Rand) error) {
 func BenchmarkCeiling(b *testing.B) {
 	e := getEnv(b)
 	for _, n := range []int{e.clients, 1} {
-		b.Run(clientsName(n), func(b *testing.B) { e.load(b, n, e.hello.Process.Pid, e.helloOp) })
+		b.Run(clientsName(n), func(b *testing.B) { e.load(b, n, []int{e.hello.Process.Pid}, e.helloOp) })
 	}
 }
 

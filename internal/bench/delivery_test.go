@@ -66,6 +66,7 @@ func BenchmarkDelivery(b *testing.B) {
 	if os.Getenv("BENCH_BINARY") == "" {
 		b.Skip("BENCH_BINARY is not set; run scripts/bench")
 	}
+	skipOnPostgres(b)
 	for _, shared := range []bool{true, false} {
 		name := "personal_inboxes"
 		if shared {
@@ -150,7 +151,7 @@ func runDelivery(b *testing.B, shared bool) {
 	e.exited = make(chan struct{})
 	go func() { e.cmd.Wait(); logFile.Close(); close(e.exited) }()
 	defer stopProcess(e.cmd, e.exited)
-	if err := e.waitReady(); err != nil {
+	if err := e.waitReady(e.base, e.exited); err != nil {
 		b.Fatal(err)
 	}
 	idle, _ := e.rss()

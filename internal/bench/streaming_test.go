@@ -194,6 +194,7 @@ func BenchmarkStreaming(b *testing.B) {
 	if os.Getenv("BENCH_BINARY") == "" {
 		b.Skip("BENCH_BINARY is not set; run scripts/bench")
 	}
+	skipOnPostgres(b)
 	s := &streamRun{}
 	defer s.stop()
 	run := func(b *testing.B, step func() error) *streamResult {
@@ -431,7 +432,7 @@ func (s *streamRun) openIdle() (err error) {
 	go func() { e.cmd.Wait(); logFile.Close(); close(e.exited) }()
 	s.e = e
 	s.cleanup = append(s.cleanup, func() { stopProcess(e.cmd, e.exited) })
-	if err := e.waitReady(); err != nil {
+	if err := e.waitReady(e.base, e.exited); err != nil {
 		return err
 	}
 	pid := e.cmd.Process.Pid
