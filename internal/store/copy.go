@@ -152,6 +152,12 @@ func moveToPostgres(ctx context.Context, sqlitePath, dsn string, log *slog.Logge
 	if err := src.copyToPostgres(ctx, dst, rep, progress, lim); err != nil {
 		return nil, err
 	}
+	// The planner has no statistics of rows that arrived by COPY until
+	// autovacuum comes round: without them the first requests' plans read
+	// whole tables. The move is committed; a failure here only says so.
+	if _, err := dst.write.db.ExecContext(ctx, `ANALYZE`); err != nil {
+		rep.Warnings = append(rep.Warnings, "ANALYZE after the move failed ("+err.Error()+"): run it by hand before serving")
+	}
 	return rep, nil
 }
 

@@ -263,6 +263,16 @@ func TestMoveCopiesEveryRowToPostgres(t *testing.T) {
 	if len(rep.Tables) != 37 {
 		t.Errorf("%d tables moved, want the 37 of the schema", len(rep.Tables))
 	}
+	// The planner has the moved rows' statistics before the first request.
+	stats, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stats.Close()
+	var analyzed bool
+	if err := stats.QueryRowContext(ctx, `SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'statuses'`).Scan(&analyzed); err != nil || !analyzed {
+		t.Errorf("statuses not analyzed after the move: %v, %v", analyzed, err)
+	}
 	seen := map[string]int{}
 	for i, tb := range rep.Tables {
 		seen[tb.Table] = i
