@@ -115,8 +115,13 @@ func TestA500IsRetriedOnTheSchedule(t *testing.T) {
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { r.Run(rctx); close(done) }()
+	// Stop the runner once the job is back in the queue, not at the hit:
+	// stopping it mid-job would end the handler's recording of the failure.
 	deadline := time.Now().Add(30 * time.Second)
-	for hits.Load() == 0 && time.Now().Before(deadline) {
+	for time.Now().Before(deadline) {
+		if st, err := f.st.JobStats(ctx); err == nil && hits.Load() > 0 && st.Running == 0 && st.Retrying == 1 {
+			break
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	cancel()
