@@ -311,7 +311,21 @@ func startProxy(t *testing.T, backend string, cert tls.Certificate, edit func(*h
 		ErrorLog:  log.New(io.Discard, "", 0),
 	}
 	edit(rp)
-	srv := httptest.NewUnstartedServer(rp)
+	// The whole request body is read before Rampart is called, as nginx
+	// does by default (proxy_request_buffering): streamed, a body Rampart
+	// refuses (413, and it closes the connection) could still be on its way,
+	// and the reset would make this proxy answer 502 instead.
+	buffered := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+		if err != nil {
+			http.Error(w, "reading the body", http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		rp.ServeHTTP(w, r)
+	})
+	srv := httptest.NewUnstartedServer(buffered)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
 	srv.StartTLS()
