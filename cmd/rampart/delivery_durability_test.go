@@ -50,6 +50,29 @@ func (ib *inboxes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
+// seedRemoteFollowers makes perHost remote accounts on each of hostPorts,
+// each with an inbox of its own, and has them follow account.
+func seedRemoteFollowers(t *testing.T, st *store.Store, ids *id.Generator, account int64, hostPorts []string, perHost int) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	for h, hp := range hostPorts {
+		for i := range perHost {
+			name := fmt.Sprintf("f%d", i)
+			ra := &store.RemoteAccount{Account: store.Account{Username: name, Domain: hp, URI: "http://" + hp + "/users/" + name,
+				URL: "http://" + hp + "/@" + name, CreatedAt: now, UpdatedAt: now},
+				InboxURL: "http://" + hp + "/users/" + name + "/inbox", FetchedAt: now}
+			fid, err := st.UpsertRemoteAccount(ctx, ra, ids.Next())
+			if err != nil {
+				t.Fatalf("host %d follower %d: %v", h, i, err)
+			}
+			if _, err := st.Follow(ctx, ids.Next(), fid, account, store.FollowOptions{ShowReblogs: true, URI: ra.Account.URI + "#follow"}, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
 func (ib *inboxes) counts() (inboxesReached, deliveries int) {
 	ib.mu.Lock()
 	defer ib.mu.Unlock()
@@ -100,23 +123,7 @@ func TestDeliveriesSurviveAKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := id.NewGenerator()
-	now := time.Now()
-	for h, hp := range hostPorts {
-		for i := range perHost {
-			name := fmt.Sprintf("f%d", i)
-			ra := &store.RemoteAccount{Account: store.Account{Username: name, Domain: hp, URI: "http://" + hp + "/users/" + name,
-				URL: "http://" + hp + "/@" + name, CreatedAt: now, UpdatedAt: now},
-				InboxURL: "http://" + hp + "/users/" + name + "/inbox", FetchedAt: now}
-			fid, err := st.UpsertRemoteAccount(ctx, ra, ids.Next())
-			if err != nil {
-				t.Fatalf("host %d follower %d: %v", h, i, err)
-			}
-			if _, err := st.Follow(ctx, ids.Next(), fid, kim.ID, store.FollowOptions{ShowReblogs: true, URI: ra.Account.URI + "#follow"}, now); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	seedRemoteFollowers(t, st, id.NewGenerator(), kim.ID, hostPorts, perHost)
 	st.Close()
 
 	p := startProc(t, nil, "quickstart", "--data", data, "--listen", q.addr)

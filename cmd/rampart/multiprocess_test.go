@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"mime/multipart"
 	"net"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/id"
-	"github.com/rampart-social/rampart/internal/store"
 	"github.com/rampart-social/rampart/internal/store/storetest"
 	"github.com/rampart-social/rampart/internal/testdb"
 )
@@ -70,19 +68,7 @@ func TestTwoProcessesBehindNginxAreOneInstance(t *testing.T) {
 	waitReady(t, other, second, nginxAppHost)
 	client := proxyClient(t, d.pool, "", nil)
 
-	var app struct {
-		ClientID     string `json:"client_id"`
-		ClientSecret string `json:"client_secret"`
-	}
-	resp, err := client.PostForm(d.app+"/api/v1/apps", url.Values{
-		"client_name": {"nginx test"}, "redirect_uris": {"urn:ietf:wg:oauth:2.0:oob"}, "scopes": {"read write"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body := readAll(t, resp); resp.StatusCode != 200 || json.Unmarshal(body, &app) != nil || app.ClientID == "" {
-		t.Fatalf("POST /api/v1/apps: %d %s", resp.StatusCode, body)
-	}
+	app := nginxRegisterApp(t, d, client)
 	if _, stderr, code := runStdin(t, nil, socialPassword+"\n", "admin", "user", "create", "--config", d.cfg,
 		"--username", "nina", "--email", "nina@example.test", "--password-stdin"); code != 0 {
 		t.Fatalf("admin user create: %d %s", code, stderr)
@@ -165,22 +151,7 @@ func TestTwoProcessesBehindNginxAreOneInstance(t *testing.T) {
 	}
 	ids := id.NewGenerator()
 	ids.SetWorker(id.Workers - 1) // the test's own ids stay clear of the processes'
-	now := time.Now()
-	for h, hp := range hostPorts {
-		for i := range 100 {
-			name := fmt.Sprintf("f%d", i)
-			ra := &store.RemoteAccount{Account: store.Account{Username: name, Domain: hp, URI: "http://" + hp + "/users/" + name,
-				URL: "http://" + hp + "/@" + name, CreatedAt: now, UpdatedAt: now},
-				InboxURL: "http://" + hp + "/users/" + name + "/inbox", FetchedAt: now}
-			fid, err := st.UpsertRemoteAccount(ctx, ra, ids.Next())
-			if err != nil {
-				t.Fatalf("host %d follower %d: %v", h, i, err)
-			}
-			if _, err := st.Follow(ctx, ids.Next(), fid, nina.ID, store.FollowOptions{ShowReblogs: true, URI: ra.Account.URI + "#follow"}, now); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	seedRemoteFollowers(t, st, ids, nina.ID, hostPorts, 100)
 	st.Close()
 	const followers = 400
 	token := nginxSignIn(t, d, app.ClientID, app.ClientSecret)

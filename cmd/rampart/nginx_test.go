@@ -452,19 +452,7 @@ func TestNginxDeployment(t *testing.T) {
 
 	// An app, a person signed in through the pages over https (the __Host-
 	// cookie needs it), and a token from the code.
-	var app struct {
-		ClientID     string `json:"client_id"`
-		ClientSecret string `json:"client_secret"`
-	}
-	resp, err := client.PostForm(d.app+"/api/v1/apps", url.Values{
-		"client_name": {"nginx test"}, "redirect_uris": {"urn:ietf:wg:oauth:2.0:oob"}, "scopes": {"read write"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body := readAll(t, resp); resp.StatusCode != 200 || json.Unmarshal(body, &app) != nil || app.ClientID == "" {
-		t.Fatalf("POST /api/v1/apps: %d %s", resp.StatusCode, body)
-	}
+	app := nginxRegisterApp(t, d, client)
 	if _, stderr, code := runStdin(t, nil, socialPassword+"\n", "admin", "user", "create", "--config", d.cfg,
 		"--username", "nina", "--email", "nina@example.test", "--password-stdin"); code != 0 {
 		t.Fatalf("admin user create: %d %s", code, stderr)
@@ -599,6 +587,29 @@ func nginxFailSignIn(t *testing.T, d *deployment, c *http.Client, login, claim s
 	}
 	readAll(t, resp)
 	return resp.StatusCode
+}
+
+// registeredApp is an app's credentials from POST /api/v1/apps.
+type registeredApp struct {
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+}
+
+// nginxRegisterApp registers the app "nginx test" (out-of-band redirect,
+// read and write) through nginx.
+func nginxRegisterApp(t *testing.T, d *deployment, client *http.Client) registeredApp {
+	t.Helper()
+	var app registeredApp
+	resp, err := client.PostForm(d.app+"/api/v1/apps", url.Values{
+		"client_name": {"nginx test"}, "redirect_uris": {"urn:ietf:wg:oauth:2.0:oob"}, "scopes": {"read write"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readAll(t, resp); resp.StatusCode != 200 || json.Unmarshal(body, &app) != nil || app.ClientID == "" {
+		t.Fatalf("POST /api/v1/apps: %d %s", resp.StatusCode, body)
+	}
+	return app
 }
 
 // nginxSignIn runs the authorization code flow the way a browser without

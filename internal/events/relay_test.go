@@ -1,7 +1,6 @@
 package events_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rampart-social/rampart/internal/testutil"
 
 	"github.com/rampart-social/rampart/internal/events"
 	"github.com/rampart-social/rampart/internal/store"
@@ -28,34 +29,17 @@ func postgresOnly(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // process is one process's store, relay and stream subscriber.
 type process struct {
 	store *store.Store
 	relay *events.Relay
 	sub   <-chan events.Event
-	log   *syncBuffer
+	log   *testutil.SyncBuffer
 }
 
 func startProcess(t *testing.T, path string) *process {
 	t.Helper()
-	p := &process{log: &syncBuffer{}}
+	p := &process{log: &testutil.SyncBuffer{}}
 	log := slog.New(slog.NewTextHandler(p.log, nil))
 	p.store = storetest.Open(t, path, log)
 	bus := events.NewBus(log)

@@ -1,14 +1,14 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/rampart-social/rampart/internal/testutil"
 
 	"github.com/rampart-social/rampart/internal/testdb"
 )
@@ -21,26 +21,8 @@ func postgresOnly(t testing.TB, what string) {
 	}
 }
 
-// syncBuffer is a log destination tests read while the store writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // openLogged opens the store for path (PostgreSQL) with its log in buf.
-func openLogged(t *testing.T, path string, buf *syncBuffer) *Store {
+func openLogged(t *testing.T, path string, buf *testutil.SyncBuffer) *Store {
 	t.Helper()
 	s, err := OpenPostgres(context.Background(), testdb.For(t, path), testPostgresOptions, slog.New(slog.NewTextHandler(buf, nil)))
 	if err != nil {
@@ -124,7 +106,7 @@ func TestListenHearsEveryProcessInOrder(t *testing.T) {
 	postgresOnly(t, "LISTEN/NOTIFY")
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "r.db")
-	var logA, logB syncBuffer
+	var logA, logB testutil.SyncBuffer
 	a, b := openLogged(t, path, &logA), openLogged(t, path, &logB)
 	la, lb := listen(t, a, "rampart_test"), listen(t, b, "rampart_test")
 	other := listen(t, a, "rampart_other")
@@ -171,7 +153,7 @@ func TestListenReconnectsAfterItsBackendIsTerminated(t *testing.T) {
 	postgresOnly(t, "LISTEN/NOTIFY")
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "r.db")
-	var logB syncBuffer
+	var logB testutil.SyncBuffer
 	a, b := open(t, path), openLogged(t, path, &logB)
 	defer a.Close()
 	lctx, stop := context.WithCancel(ctx)
