@@ -70,11 +70,13 @@ func (w testLogWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv builds the API over a fresh store; extra lines are appended to
+// its config file (after [accounts]: start them with a section).
+func newEnv(t *testing.T, extra ...string) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg := testutil.ProdConfig(t, dir,
+	cfg := testutil.ProdConfig(t, dir, append([]string{
 		`[instance]`,
 		`title = "Rampart Test"`,
 		`description = "An instance for tests."`,
@@ -82,7 +84,7 @@ func newEnv(t *testing.T) *env {
 		`contact_username = "alice"`,
 		`[accounts]`,
 		`registrations = "approval"`,
-	)
+	}, extra...)...)
 	log := slog.New(slog.NewTextHandler(testLogWriter{t}, nil))
 	st, err := storetest.OpenErr(t, filepath.Join(dir, "rampart.db"), log)
 	if err != nil {
@@ -92,7 +94,8 @@ func newEnv(t *testing.T) *env {
 	ids := id.NewGenerator()
 	acc := accounts.New(cfg, st, ids, password.NewHasher(password.Params{MemoryKiB: 8 * 1024, Time: 1, Threads: 1}, 2))
 	oa := oauth.New(st, ids, accounts.LimiterKey(cfg))
-	e := &env{cfg: cfg, st: st, acc: acc, oa: oa, api: New(Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: social.New(cfg, st, ids, nil), Media: testMedia(t, cfg, st, ids, log)}), mux: http.NewServeMux()}
+	e := &env{cfg: cfg, st: st, acc: acc, oa: oa, api: New(Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: social.New(cfg, st, ids, nil).WithLimits(accounts.LimiterKey(cfg)),
+		Media: testMedia(t, cfg, st, ids, log).WithUploadLimit(accounts.LimiterKey(cfg))}), mux: http.NewServeMux()}
 	e.api.Register(e.mux)
 
 	create := func(username, role string, approved bool) *store.Account {

@@ -233,7 +233,8 @@ func TestInstanceDocumentsCostNothingWhenServed(t *testing.T) {
 // (page sizes, cursors, filters, search words) must not make new texts:
 // hundreds of differently shaped requests leave a few dozen statements.
 func TestStatementTextsStayAFixedSet(t *testing.T) {
-	e := newEnv(t)
+	// About 1,200 requests with one token: more than limits.api_requests allows.
+	e := newEnv(t, `[limits]`, `api_requests = 0`)
 	bob := e.userToken(t, e.bob, "read write follow")
 	for i := range 5 {
 		e.post(t, bob, url.Values{"status": {fmt.Sprintf("hello #rampart %d", i)}, "visibility": {"public"}})

@@ -136,6 +136,10 @@ func (a *API) mediaError(w http.ResponseWriter, r *http.Request, err error) {
 
 func (a *API) upload(async bool) func(http.ResponseWriter, *http.Request, *Caller) {
 	return func(w http.ResponseWriter, r *http.Request, c *Caller) {
+		if err := a.media.TakeUpload(r.Context(), c.Account.ID); err != nil {
+			a.serviceError(w, r, err)
+			return
+		}
 		ctx, cancel := a.uploadContext(r)
 		defer cancel()
 		release, err := a.uploadSlot(ctx)

@@ -52,6 +52,8 @@ type Config struct {
 	Federation Federation `toml:"federation"`
 	// Streaming is the streaming API (WebSocket and server-sent events).
 	Streaming Streaming `toml:"streaming"`
+	// Limits bound what one client or account may do through the API.
+	Limits Limits `toml:"limits"`
 
 	instanceURL    *url.URL
 	mediaURL       *url.URL
@@ -196,6 +198,31 @@ type Streaming struct {
 	PingInterval Duration `toml:"ping_interval"`
 }
 
+// Limits are Mastodon's throttles: what one access token (or one client
+// address without a token) may ask of the API, and what one account may do.
+// 0 turns a limit off.
+type Limits struct {
+	// APIRequests per access token and APIRequestsAnonymous per client
+	// address (IPv6: per /64), each per 5 minutes, counted by each process
+	// in its memory (no database write per request).
+	APIRequests          int `toml:"api_requests"`
+	APIRequestsAnonymous int `toml:"api_requests_anonymous"`
+	// Per account, counted in the database so that every process counts
+	// together: statuses per 3 hours (reblogs have an allowance of their
+	// own, the same), uploads per 30 minutes and follows per 24 hours.
+	Posts   int `toml:"posts"`
+	Uploads int `toml:"uploads"`
+	Follows int `toml:"follows"`
+}
+
+// The windows of Limits, Mastodon's.
+const (
+	APIRequestsWindow = 5 * time.Minute
+	PostsWindow       = 3 * time.Hour
+	UploadsWindow     = 30 * time.Minute
+	FollowsWindow     = 24 * time.Hour
+)
+
 // Federation modes.
 const (
 	FederationBlocklist = "blocklist"
@@ -242,6 +269,7 @@ func Defaults() Config {
 		Federation: Federation{AuthorizedFetch: true, Mode: FederationBlocklist},
 		Streaming: Streaming{MaxPerToken: 8, MaxPerAccount: 16, MaxConnections: 10000, SendQueue: 64,
 			PingInterval: Duration(30 * time.Second)},
+		Limits: Limits{APIRequests: 300, APIRequestsAnonymous: 300, Posts: 300, Uploads: 30, Follows: 400},
 	}
 }
 

@@ -226,4 +226,15 @@ max_connections = {{.D.Streaming.MaxConnections}}
 send_queue = {{.D.Streaming.SendQueue}}
 # How often a WebSocket is pinged; one that misses two pongs is closed.
 ping_interval = "{{text .D.Streaming.PingInterval}}"
+
+[limits]
+# Mastodon's throttles (0 turns one off). API requests per access token, and
+# per client address without a token, per 5 minutes, counted by each process.
+api_requests = {{.D.Limits.APIRequests}}
+api_requests_anonymous = {{.D.Limits.APIRequestsAnonymous}}
+# Per account, counted by every process together: statuses per 3 hours (and
+# as many reblogs), uploads per 30 minutes, follows per 24 hours.
+posts = {{.D.Limits.Posts}}
+uploads = {{.D.Limits.Uploads}}
+follows = {{.D.Limits.Follows}}
 `))

@@ -165,6 +165,7 @@ func (c *Config) validate() error {
 	c.validateDebug(dev, bad, warn)
 	c.validateFederation(dev, bad, warn)
 	c.validateStreaming(bad)
+	c.validateLimits(bad)
 	switch c.Log.Format {
 	case "", "json", "text":
 	default:
@@ -376,6 +377,26 @@ func (c *Config) validateStreaming(bad func(string, string, ...any)) {
 	}
 	if d := st.PingInterval.D(); d < time.Second || d > 5*time.Minute {
 		bad("streaming.ping_interval", "%s is outside 1s-5m", d)
+	}
+}
+
+// validateLimits keeps each limit between off (0) and a bound that still
+// limits something.
+func (c *Config) validateLimits(bad func(string, string, ...any)) {
+	l := c.Limits
+	for _, v := range []struct {
+		key   string
+		v, hi int
+	}{
+		{"limits.api_requests", l.APIRequests, 1_000_000},
+		{"limits.api_requests_anonymous", l.APIRequestsAnonymous, 1_000_000},
+		{"limits.posts", l.Posts, 1_000_000},
+		{"limits.uploads", l.Uploads, 1_000_000},
+		{"limits.follows", l.Follows, 1_000_000},
+	} {
+		if v.v < 0 || v.v > v.hi {
+			bad(v.key, "%d is outside 0-%d (0 turns the limit off)", v.v, v.hi)
+		}
 	}
 }
 

@@ -141,7 +141,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	// PostgreSQL by way of every process's relay (publisher).
 	bus := events.NewBus(log)
 	pub, relay := publisher(st, bus, log)
-	so := social.New(cfg, st, ids, remoteAccounts).WithJobs(wake).WithEvents(pub)
+	so := social.New(cfg, st, ids, remoteAccounts).WithJobs(wake).WithEvents(pub).WithLimits(accounts.LimiterKey(cfg))
 	acc.WithJobs(wake)
 	runner.Handle(store.KindFanOut, so.FanOutJob)
 	runner.Handle(store.KindPublish, outbox.New(st, so, acc, outbox.NewRenderer(cfg), log, deliveries.Wake).Job)
@@ -156,7 +156,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		st.Close()
 		return nil, err
 	}
-	ms := media.New(cfg, st, storage, ids, log)
+	ms := media.New(cfg, st, storage, ids, log).WithUploadLimit(accounts.LimiterKey(cfg))
 	clientAPI := api.New(api.Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: so, Media: ms})
 	clientAPI.Register(mux)
 	hub := streaming.New(streaming.Deps{Config: cfg, Log: log, OAuth: oa, Social: so, Entities: clientAPI.Entities(), Bus: bus})

@@ -43,7 +43,8 @@ func dirCount(t *testing.T, dir string) int {
 // tags checkNoMarkup looks for) was stored and served verbatim. Every
 // container is now walked to its end.
 func TestAudioVideoPolyglotsAreRefused(t *testing.T) {
-	ti := startMedia(t)
+	// Some 30 uploads by one account: limits.uploads (30 per 30 minutes) off.
+	ti := startMedia(t, "[limits]", "uploads = 0")
 	tok, _ := ti.userToken("mallory", "write:media")
 	before := dirCount(t, ti.mediaDir())
 

@@ -22,7 +22,7 @@ func TestJanitorPrunesEndedRateLimitWindows(t *testing.T) {
 	defer inst.Close()
 	now := time.Now()
 	for key, window := range map[string]time.Duration{"ended": -time.Minute, "live": time.Hour} {
-		if _, err := inst.store.TakeRateLimit(ctx, "test", []byte(key+"           "), 5, window, now); err != nil {
+		if _, _, _, err := inst.store.TakeRateLimit(ctx, "test", []byte(key+"           "), 5, window, now); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/id"
+	"github.com/rampart-social/rampart/internal/ratelimit"
 	"github.com/rampart-social/rampart/internal/safely"
 	"github.com/rampart-social/rampart/internal/store"
 )
@@ -47,7 +48,9 @@ type Service struct {
 	// reading from its check of stopping to its Group.Go.
 	life     sync.RWMutex
 	stopping bool
-	waiters  *safely.Group // Stop's wait for bg, which it bounds by its grace
+	// uploads is limits.uploads per account (WithUploadLimit); nil allows all.
+	uploads *ratelimit.Shared
+	waiters *safely.Group // Stop's wait for bg, which it bounds by its grace
 }
 
 const (
@@ -69,6 +72,22 @@ func New(cfg *config.Config, st *store.Store, storage Storage, ids *id.Generator
 		held: newByteBudget(HeldBytes(cfg)), decode: newByteBudget(int64(cfg.Media.DecodeMemoryBytes)),
 		pending: make(chan struct{}, maxPending), bg: safely.NewGroup(log),
 		stopped: stopped, stop: stop, waiters: safely.NewGroup(log)}
+}
+
+// WithUploadLimit applies limits.uploads per account, digesting the keys
+// under key (accounts.LimiterKey). It returns s.
+func (s *Service) WithUploadLimit(key []byte) *Service {
+	s.uploads = ratelimit.Optional(s.store, key, "uploads.account", s.cfg.Limits.Uploads, config.UploadsWindow,
+		func() time.Time { return s.now() })
+	return s
+}
+
+// TakeUpload counts an upload of owner's against limits.uploads, or refuses
+// it with a *ratelimit.WaitError. The API calls it before it reads the
+// upload's body, so a refused upload costs no bytes; profile images are not
+// counted, as on Mastodon.
+func (s *Service) TakeUpload(ctx context.Context, owner int64) error {
+	return s.uploads.Allow(ctx, "uploads", strconv.FormatInt(owner, 10))
 }
 
 // HeldBytes is the most upload bytes held in memory at once: two of the

@@ -81,18 +81,26 @@ func NewWithClock(attempts int, window time.Duration, capacity int, now func() t
 // attempts all pass the check before any is counted. A key is the sequence of
 // its parts: ("a", "bc") and ("ab", "c") are different keys.
 func (l *Limiter) Take(key ...string) time.Duration {
+	_, wait := l.TakeQuota(key...)
+	return wait
+}
+
+// TakeQuota is Take that also returns what is left of the key's allowance.
+func (l *Limiter) TakeQuota(key ...string) (Quota, time.Duration) {
 	d := l.digest(key)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.clock()
 	l.sweep(now)
 	if e, ok := l.entries[d]; ok { // live: sweep has dropped every ended window
+		q := Quota{Limit: l.max, Reset: l.epoch.Add(e.start + l.window)}
 		if int(e.count) >= l.max {
-			return e.start + l.window - now
+			return q, e.start + l.window - now
 		}
 		e.count++
 		l.entries[d] = e
-		return 0
+		q.Remaining = l.max - int(e.count)
+		return q, 0
 	}
 	if l.order.n >= l.cap {
 		// Full: the oldest window goes (after sweep, the front item is live).
@@ -101,7 +109,7 @@ func (l *Limiter) Take(key ...string) time.Duration {
 	l.gen++
 	l.entries[d] = entry{start: now, count: 1, gen: l.gen}
 	l.order.push(item{key: d, gen: l.gen}, l.cap)
-	return 0
+	return Quota{Limit: l.max, Remaining: l.max - 1, Reset: l.epoch.Add(now + l.window)}, 0
 }
 
 // Refund takes back one counted attempt (a Take that turned out fine).

@@ -12,8 +12,9 @@ import (
 // implements it; this package declares it so as to stay below the store.
 type Table interface {
 	// TakeRateLimit checks and counts one attempt in one atomic step: 0 when
-	// counted, else the time left in the window (and nothing counted).
-	TakeRateLimit(ctx context.Context, limiter string, digest []byte, max int, window time.Duration, now time.Time) (time.Duration, error)
+	// counted, else the time left in the window (and nothing counted); with
+	// the attempts the window holds and when it ends.
+	TakeRateLimit(ctx context.Context, limiter string, digest []byte, max int, window time.Duration, now time.Time) (wait time.Duration, attempts int, ends time.Time, err error)
 	// RefundRateLimit takes back one counted attempt of a live window.
 	RefundRateLimit(ctx context.Context, limiter string, digest []byte, now time.Time) error
 	// ResetRateLimit forgets the key.
@@ -62,13 +63,15 @@ var ErrUnavailable = errors.New("rate limit unavailable")
 
 // Take checks and counts an attempt in one step, as Limiter.Take does: 0
 // when counted, else how long to wait. An error means the attempt was
-// neither checked nor counted; the caller refuses it.
+// neither checked nor counted; the caller refuses it. What is left of the
+// key's allowance goes to the request's Report, if its context has one.
 func (l *Shared) Take(ctx context.Context, key ...string) (time.Duration, error) {
 	d := keyDigest(l.secret, key)
-	wait, err := l.table.TakeRateLimit(ctx, l.name, d[:], l.max, l.window, l.now())
+	wait, attempts, ends, err := l.table.TakeRateLimit(ctx, l.name, d[:], l.max, l.window, l.now())
 	if err != nil {
 		return 0, l.fail(err)
 	}
+	reportQuota(ctx, Quota{Limit: l.max, Remaining: max(l.max-attempts, 0), Reset: ends})
 	return wait, nil
 }
 
@@ -105,4 +108,29 @@ func (l *Shared) Name() string { return l.name }
 
 func (l *Shared) fail(err error) error {
 	return fmt.Errorf("%w: %s: %w", ErrUnavailable, l.name, err)
+}
+
+// Allow takes an attempt and turns a refusal into a *WaitError naming what
+// was limited. A nil Shared is a limit turned off: it allows everything.
+func (l *Shared) Allow(ctx context.Context, what string, key ...string) error {
+	if l == nil {
+		return nil
+	}
+	wait, err := l.Take(ctx, key...)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return &WaitError{What: what, RetryAfter: wait}
+	}
+	return nil
+}
+
+// Optional is NewShared, or nil (a limit that allows everything, see Allow)
+// when attempts is 0.
+func Optional(table Table, secret []byte, name string, attempts int, window time.Duration, now func() time.Time) *Shared {
+	if attempts <= 0 {
+		return nil
+	}
+	return NewShared(table, secret, name, attempts, window, now)
 }

@@ -22,16 +22,16 @@ func (f *fakeTable) key(limiter string, digest []byte) string {
 	return limiter + "\x00" + string(digest)
 }
 
-func (f *fakeTable) TakeRateLimit(_ context.Context, limiter string, digest []byte, max int, window time.Duration, _ time.Time) (time.Duration, error) {
+func (f *fakeTable) TakeRateLimit(_ context.Context, limiter string, digest []byte, max int, window time.Duration, now time.Time) (time.Duration, int, time.Time, error) {
 	if f.err != nil {
-		return 0, f.err
+		return 0, 0, time.Time{}, f.err
 	}
 	k := f.key(limiter, digest)
 	if f.counts[k] >= max {
-		return window, nil
+		return window, f.counts[k], now.Add(window), nil
 	}
 	f.counts[k]++
-	return 0, nil
+	return 0, f.counts[k], now.Add(window), nil
 }
 
 func (f *fakeTable) RefundRateLimit(_ context.Context, limiter string, digest []byte, _ time.Time) error {

@@ -35,6 +35,16 @@ func (s *Service) Follow(ctx context.Context, viewer *store.Account, id int64, o
 	if err != nil {
 		return err
 	}
+	if !already && s.limits.follows != nil {
+		// A follow or a request already made changes options only: not counted.
+		_, err := s.store.FollowRequest(ctx, viewer.ID, t.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			err = s.limits.follows.Allow(ctx, "follows", accountKey(viewer.ID))
+		}
+		if err != nil {
+			return err
+		}
+	}
 	if t.Domain != "" && !already {
 		// Another server's account is followed once it accepts: until then
 		// it is a request, named by the Follow sent for it.

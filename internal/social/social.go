@@ -11,12 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/events"
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/jobs"
+	"github.com/rampart-social/rampart/internal/ratelimit"
 	"github.com/rampart-social/rampart/internal/remote"
 	"github.com/rampart-social/rampart/internal/store"
 )
@@ -33,7 +35,32 @@ type Service struct {
 	wakeJobs func()
 	// events takes each committed change live streams show; nil: none.
 	events events.Publisher
+	// limits are the accounts' allowances of limits.posts and
+	// limits.follows (WithLimits); nil ones allow everything.
+	limits actionLimits
 }
+
+// actionLimits count, per account and in the database (every process
+// together), what a runaway client could otherwise do without end.
+type actionLimits struct {
+	posts, reblogs, follows *ratelimit.Shared
+}
+
+// WithLimits applies limits.posts (statuses, and as many reblogs) and
+// limits.follows per account, digesting the keys under key
+// (accounts.LimiterKey). It returns s.
+func (s *Service) WithLimits(key []byte) *Service {
+	l, now := s.cfg.Limits, func() time.Time { return s.now() }
+	s.limits = actionLimits{
+		posts:   ratelimit.Optional(s.store, key, "posts.account", l.Posts, config.PostsWindow, now),
+		reblogs: ratelimit.Optional(s.store, key, "reblogs.account", l.Posts, config.PostsWindow, now),
+		follows: ratelimit.Optional(s.store, key, "follows.account", l.Follows, config.FollowsWindow, now),
+	}
+	return s
+}
+
+// accountKey is an account's key in its limits.
+func accountKey(id int64) string { return strconv.FormatInt(id, 10) }
 
 // inlineFanOut is the most followers whose home timelines a post fills in
 // its own transaction: a few rows cost less than the job that would carry

@@ -191,6 +191,9 @@ func (s *Service) Post(ctx context.Context, author *store.Account, user *store.U
 		}
 		st.InReplyToID, st.InReplyToAccountID = parent.ID, parent.AccountID
 	}
+	if err := s.limits.posts.Allow(ctx, "posts", accountKey(author.ID)); err != nil {
+		return nil, err
+	}
 	r := s.render(ctx, author.ID, p.Text)
 	st.Content = r.html
 	n := store.NewStatus{Status: st, MentionIDs: r.mentions, Tags: r.tags, Words: r.words, IdempotencyKey: p.IdempotencyKey, MediaIDs: p.MediaIDs}
@@ -482,6 +485,9 @@ func (s *Service) Reblog(ctx context.Context, viewer *store.Account, id int64, v
 	if existing, err := s.store.ReblogBy(ctx, viewer.ID, orig.ID); err == nil {
 		return existing, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if err := s.limits.reblogs.Allow(ctx, "reblogs", accountKey(viewer.ID)); err != nil {
 		return nil, err
 	}
 	vis := store.Public

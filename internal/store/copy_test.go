@@ -164,7 +164,7 @@ func seedForMove(t *testing.T, path string) {
 	must(s.CountActiveUsers(ctx, time.Now()))
 	_, err = s.ClaimIDWorker(ctx, "the seeding process", 32, time.Now(), time.Minute)
 	must(err)
-	_, err = s.TakeRateLimit(ctx, "sign-in per address", []byte("0123456789abcdef"), 5, time.Hour, time.Now())
+	_, _, _, err = s.TakeRateLimit(ctx, "sign-in per address", []byte("0123456789abcdef"), 5, time.Hour, time.Now())
 	must(err)
 
 	// Every table holds a row, so the move is shown to copy each; a table

@@ -28,21 +28,23 @@ ON CONFLICT (limiter, digest) DO UPDATE SET
 		ELSE rate_limits.attempts END,
 	refused = CASE WHEN rate_limits.expires_at > ?3 AND rate_limits.attempts >= ?5 THEN 1 ELSE 0 END,
 	expires_at = CASE WHEN rate_limits.expires_at <= ?3 THEN ?4 ELSE rate_limits.expires_at END
-RETURNING refused, expires_at`
+RETURNING refused, expires_at, attempts`
 
 // TakeRateLimit counts one attempt of digest in limiter's window when it is
 // under max, and returns 0; otherwise it counts nothing and returns how long
-// until the window ends.
-func (s *Store) TakeRateLimit(ctx context.Context, limiter string, digest []byte, max int, window time.Duration, now time.Time) (time.Duration, error) {
+// until the window ends. Either way it also returns the attempts counted in
+// the window (this one included) and when the window ends, which the API
+// repeats to clients in its X-RateLimit headers.
+func (s *Store) TakeRateLimit(ctx context.Context, limiter string, digest []byte, max int, window time.Duration, now time.Time) (wait time.Duration, attempts int, ends time.Time, err error) {
 	var refused, expires int64
 	if err := s.write.QueryRowContext(ctx, takeRateLimitSQL,
-		limiter, digest, ms(now), ms(now.Add(window)), max).Scan(&refused, &expires); err != nil {
-		return 0, fmt.Errorf("take rate limit %s: %w", limiter, err)
+		limiter, digest, ms(now), ms(now.Add(window)), max).Scan(&refused, &expires, &attempts); err != nil {
+		return 0, 0, time.Time{}, fmt.Errorf("take rate limit %s: %w", limiter, err)
 	}
 	if refused == 0 {
-		return 0, nil
+		return 0, attempts, fromMs(expires), nil
 	}
-	return time.Duration(expires-ms(now)) * time.Millisecond, nil
+	return time.Duration(expires-ms(now)) * time.Millisecond, attempts, fromMs(expires), nil
 }
 
 // RefundRateLimit takes back one counted attempt of digest in its live

@@ -19,7 +19,7 @@ func digestOf(s string) []byte {
 // take is TakeRateLimit that fails the test on an error.
 func take(t *testing.T, s *Store, limiter, key string, max int, window time.Duration, now time.Time) time.Duration {
 	t.Helper()
-	w, err := s.TakeRateLimit(context.Background(), limiter, digestOf(key), max, window, now)
+	w, _, _, err := s.TakeRateLimit(context.Background(), limiter, digestOf(key), max, window, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestRateLimitBurstThroughTwoProcesses(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w, err := st.TakeRateLimit(context.Background(), "burst", digestOf("k"), max, time.Minute, now)
+			w, _, _, err := st.TakeRateLimit(context.Background(), "burst", digestOf("k"), max, time.Minute, now)
 			if err != nil {
 				errs <- err
 				return
