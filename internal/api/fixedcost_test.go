@@ -69,7 +69,8 @@ const maxPageStatements = 11
 // read endpoint runs no more statements for 40 items than for 20, and never
 // more than maxPageStatements.
 func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
-	e := newEnv(t)
+	// Hundreds of requests with a few tokens: limits.api_requests off.
+	e := newEnv(t, `[limits]`, `api_requests = 0`)
 	alice := e.userToken(t, e.alice, "read write follow")
 	bob := e.userToken(t, e.bob, "read write follow")
 	e.call(t, bob, http.MethodPost, "/api/v1/accounts/"+idString(e.alice.ID)+"/follow")
@@ -163,6 +164,24 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		}
 		if n, _ := lookup(v, "statuses_count"); fmt.Sprint(n) != "36" {
 			t.Errorf("statuses_count %v, want alice's 36", n)
+		}
+	})
+
+	t.Run("statuses by id", func(t *testing.T) {
+		query := func(n int) string {
+			q := url.Values{}
+			for _, id := range ids[:n] {
+				q.Add("id[]", id)
+			}
+			return "/api/v1/statuses?" + q.Encode()
+		}
+		few, nFew := e.statements(t, bob, query(2))
+		many, nMany := e.statements(t, bob, query(24))
+		if nFew != 2 || nMany != 24 {
+			t.Fatalf("%d and %d statuses for 2 and 24 ids", nFew, nMany)
+		}
+		if few > many || many > maxPageStatements {
+			t.Errorf("%d and %d statements for 2 and 24 statuses; want no more for more, and at most %d", few, many, maxPageStatements)
 		}
 	})
 

@@ -562,6 +562,35 @@ func (s *Service) Status(ctx context.Context, viewer, id int64) (*store.Status, 
 	return s.store.VisibleStatus(ctx, viewer, id)
 }
 
+// MaxStatusesAtOnce is how many statuses one multiple fetch may name; the
+// rest are ignored.
+const MaxStatusesAtOnce = 40
+
+// Statuses returns, in the order asked, the statuses of ids the viewer may
+// see (GET /api/v1/statuses?id[]=): the first MaxStatusesAtOnce ids, each
+// once.
+func (s *Service) Statuses(ctx context.Context, viewer int64, ids []int64) ([]int64, error) {
+	if len(ids) > MaxStatusesAtOnce {
+		ids = ids[:MaxStatusesAtOnce]
+	}
+	visible, err := s.store.VisibleStatusIDs(ctx, viewer, ids)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[int64]bool, len(visible))
+	for _, id := range visible {
+		seen[id] = true
+	}
+	out := make([]int64, 0, len(visible))
+	for _, id := range ids {
+		if seen[id] {
+			out = append(out, id)
+			seen[id] = false
+		}
+	}
+	return out, nil
+}
+
 // Thread limits of a status's context.
 const (
 	maxAncestors   = 40

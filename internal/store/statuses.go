@@ -663,6 +663,29 @@ func (s *Store) VisibleStatus(ctx context.Context, viewer, id int64) (*Status, e
 	return scanStatus(s.read.QueryRowContext(ctx, `SELECT `+statusCols+` FROM statuses s WHERE s.id = ? AND `+vis, append([]any{id}, args...)...))
 }
 
+// VisibleStatusIDs returns those of ids the viewer may see, in no order.
+func (s *Store) VisibleStatusIDs(ctx context.Context, viewer int64, ids []int64) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	in, args := inList(ids)
+	vis, visArgs := visibleSQL("s", viewer)
+	rows, err := s.read.QueryContext(ctx, `SELECT s.id FROM statuses s WHERE s.id IN `+in+` AND `+vis, append(args, visArgs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("visible statuses: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("visible statuses: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
 // StatusesByIDs loads statuses by id (no visibility check), keyed by id.
 func (s *Store) StatusesByIDs(ctx context.Context, ids []int64) (map[int64]*Status, error) {
 	out := map[int64]*Status{}
