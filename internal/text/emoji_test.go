@@ -41,3 +41,15 @@ func TestShortcodes(t *testing.T) {
 		}
 	}
 }
+
+func TestIsEmoji(t *testing.T) {
+	for s, want := range map[string]bool{
+		"👍": true, "👍🏽": true, "❤️": true, "🏳️‍🌈": true, "👨‍👩‍👧‍👦": true, "🇫🇷": true, "🏴󠁧󠁢󠁥󠁮󠁧󠁿": true, "1️⃣": true, "#️⃣": true,
+		"©": true, "": false, "a": false, "blob": false, "👍 ": false, "<b>👍</b>": false, "1": false, "1👍": false,
+		"\u200D": false, "\uFE0F": false, strings.Repeat("👍", 20): false, "é": false, ":blob:": false,
+	} {
+		if got := IsEmoji(s); got != want {
+			t.Errorf("IsEmoji(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
