@@ -78,13 +78,22 @@ func (s *Store) CustomEmojis(ctx context.Context) ([]CustomEmoji, error) {
 }
 
 // CustomEmojisNamed loads the custom emojis of these shortcodes (exactly,
-// case and all), in one query; codes with none are absent.
+// case and all; repeats counted once), in one query; codes with none are
+// absent.
 func (s *Store) CustomEmojisNamed(ctx context.Context, codes []string) (map[string]CustomEmoji, error) {
 	out := map[string]CustomEmoji{}
-	if len(codes) == 0 {
+	seen := make(map[string]bool, len(codes))
+	unique := codes[:0:0]
+	for _, c := range codes {
+		if !seen[c] {
+			seen[c] = true
+			unique = append(unique, c)
+		}
+	}
+	if len(unique) == 0 {
 		return out, nil
 	}
-	in, args := inStrings(codes)
+	in, args := inStrings(unique)
 	rows, err := s.read.QueryContext(ctx, `SELECT `+emojiCols+` FROM custom_emojis WHERE shortcode IN `+in, args...)
 	if err != nil {
 		return nil, fmt.Errorf("custom emojis: %w", err)
