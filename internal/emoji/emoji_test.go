@@ -154,7 +154,7 @@ func TestAddRefuses(t *testing.T) {
 		{"no-dash", "", testutil.GradientPNG(t, 8, 8), ErrInvalid, "shortcode"},
 		{"ok", "bad\x00category", testutil.GradientPNG(t, 8, 8), ErrInvalid, "category"},
 		{"BLOB", "", testutil.GradientPNG(t, 8, 8), store.ErrConflict, "taken"},
-		{"text", "", []byte("<svg xmlns='http://www.w3.org/2000/svg'/>"), ErrInvalid, "not"},
+		{"text", "", []byte("<svg xmlns='http://www.w3.org/2000/svg'/>"), ErrInvalid, "none of them"},
 		{"photo", "", jpeg, ErrInvalid, "PNG, GIF or WebP"},
 		{"huge", "", big, ErrInvalid, "at most 256 KiB"},
 	} {

@@ -44,8 +44,11 @@ func (s *Service) StoreEmoji(ctx context.Context, r io.Reader) (*EmojiImage, err
 		return nil, reject("a custom emoji's image may be at most %s", byteString(MaxEmojiBytes))
 	}
 	f, err := Sniff(data)
+	if len(data) == 0 {
+		return nil, reject("the image file is empty")
+	}
 	if err != nil {
-		return nil, err
+		return nil, reject("a custom emoji must be a PNG, GIF or WebP image; this file is none of them")
 	}
 	if !emojiFormats[f] {
 		return nil, reject("a custom emoji must be a PNG, GIF or WebP image, not %s", f.MIME)
