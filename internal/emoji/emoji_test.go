@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/media"
@@ -109,11 +110,23 @@ func TestAddServeSweepRemove(t *testing.T) {
 			t.Errorf("GET %s: %d %s, want 200 %s", key, code, ctype, want)
 		}
 	}
-	if _, err := f.media.Sweep(ctx); err != nil {
+	// The sweep spares files younger than a minute: these are made older,
+	// beside a stray file nothing references, which must go.
+	if err := os.WriteFile(filepath.Join(f.dir, strings.Repeat("s", 43)+".png"), []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.files(t)); n != 3 {
-		t.Errorf("%d files after the sweep, want the 3 emoji files", n)
+	old := time.Now().Add(-2 * time.Hour)
+	for _, p := range f.files(t) {
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	swept, err := f.media.Sweep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.files(t)); n != 3 || swept.Files != 1 {
+		t.Errorf("%d files after the sweep (%d swept), want the 3 emoji files (the stray one swept): %v", n, swept.Files, f.files(t))
 	}
 	list, err := f.List(ctx)
 	if err != nil || len(list) != 2 || list[0].Shortcode != "blob_cat" {
