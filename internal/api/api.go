@@ -140,6 +140,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	api.HandleFunc("GET /nodeinfo/{version}", a.nodeinfo)
 
 	a.registerStatusesMulti(api)
+	a.registerEmojisAndAnnouncements(api)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Record not found")
 	})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/social"
 )
 
 // post makes a status over the API and returns its id.
@@ -62,8 +63,9 @@ func (e *env) statements(t *testing.T, token, path string) (stmts int64, items i
 // maxPageStatements bounds the statements of any read endpoint's page: the
 // token with its app, user, account and counters (1), the list (1 or 2),
 // and the render path's loaders (statuses, reblogged statuses, mentions,
-// tags, viewer flags, media, accounts with their counters, apps: 8).
-const maxPageStatements = 11
+// tags, viewer flags, media, custom emojis, accounts with their counters,
+// apps: 9).
+const maxPageStatements = 12
 
 // Rendering a page is a fixed number of queries, whatever its length: every
 // read endpoint runs no more statements for 40 items than for 20, and never
@@ -74,13 +76,15 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 	alice := e.userToken(t, e.alice, "read write follow")
 	bob := e.userToken(t, e.bob, "read write follow")
 	e.call(t, bob, http.MethodPost, "/api/v1/accounts/"+idString(e.alice.ID)+"/follow")
+	e.addEmoji(t, "rampart", "", false)
+	e.addEmoji(t, "blob", "", false)
 
 	// Alice posts a thread of replies to herself, mentioning bob and tagged;
 	// bob favourites, bookmarks and reblogs them, and mentions alice back.
 	var ids []string
 	parent := ""
 	for i := range 24 {
-		form := url.Values{"status": {fmt.Sprintf("post %d for @bob #rampart", i)}, "visibility": {"public"}}
+		form := url.Values{"status": {fmt.Sprintf("post %d for @bob #rampart :rampart:", i)}, "visibility": {"public"}}
 		if i%2 == 1 {
 			form.Set("in_reply_to_id", parent)
 		}
@@ -92,7 +96,7 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		e.call(t, bob, http.MethodPost, "/api/v1/statuses/"+id+"/favourite")
 		e.call(t, bob, http.MethodPost, "/api/v1/statuses/"+id+"/bookmark")
 		e.call(t, bob, http.MethodPost, "/api/v1/statuses/"+id+"/reblog")
-		e.post(t, bob, url.Values{"status": {fmt.Sprintf("@alice reply %d", i)}, "in_reply_to_id": {id}})
+		e.post(t, bob, url.Values{"status": {fmt.Sprintf("@alice reply %d :blob:", i)}, "in_reply_to_id": {id}})
 	}
 	deep := ids[0]
 	for range 12 { // a long thread under the first post
@@ -113,7 +117,7 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		tok := e.userToken(t, u, "read write follow")
 		e.call(t, tok, http.MethodPost, "/api/v1/accounts/"+idString(e.bob.ID)+"/follow")
 		e.call(t, tok, http.MethodPost, "/api/v1/statuses/"+bobFirst+"/favourite")
-		id := e.post(t, tok, url.Values{"status": {fmt.Sprintf("hi @alice #rampart %d", i)}, "visibility": {"public"}})
+		id := e.post(t, tok, url.Values{"status": {fmt.Sprintf("hi @alice #rampart %d :blob: :rampart:", i)}, "visibility": {"public"}})
 		e.call(t, bob, http.MethodPost, "/api/v1/accounts/"+idString(u.ID)+"/follow")
 		e.call(t, bob, http.MethodPost, "/api/v1/statuses/"+id+"/favourite")
 		e.call(t, bob, http.MethodPost, "/api/v1/statuses/"+id+"/bookmark")
@@ -285,5 +289,45 @@ func TestStatementTextsStayAFixedSet(t *testing.T) {
 		t.Errorf("%d requests of %d shapes left %d prepared statements; the texts should be a fixed set", len(paths), len(paths), n)
 	} else {
 		t.Logf("%d requests left %d prepared statements", len(paths), n)
+	}
+}
+
+// The custom emoji list and the announcements (with their reactions,
+// dismissals, mentions and emojis) are a fixed number of queries however
+// many there are, and write nothing.
+func TestEmojisAndAnnouncementsRunAFixedNumberOfStatements(t *testing.T) {
+	e := newEnv(t)
+	alice := e.userToken(t, e.alice, "read write follow")
+	bob := e.userToken(t, e.bob, "read write follow")
+	paths := []string{"/api/v1/custom_emojis", "/api/v1/announcements"}
+	stmts := map[string][]int64{}
+	made := 0
+	for _, n := range []int{3, 30} {
+		for ; made < n; made++ {
+			code := fmt.Sprintf("emoji%d", made)
+			e.addEmoji(t, code, "", false)
+			a, err := e.api.social.AddAnnouncement(t.Context(), social.NewAnnouncement{Text: fmt.Sprintf("news %d :%s: @bob #rampart", made, code)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := idString(a.ID)
+			e.call(t, bob, http.MethodPut, "/api/v1/announcements/"+id+"/reactions/"+code)
+			e.call(t, alice, http.MethodPut, "/api/v1/announcements/"+id+"/reactions/"+url.PathEscape("👍"))
+			e.call(t, alice, http.MethodPost, "/api/v1/announcements/"+id+"/dismiss")
+		}
+		for _, path := range paths {
+			n2, items := e.statements(t, alice, path)
+			if items != n {
+				t.Fatalf("GET %s: %d items, want %d", path, items, n)
+			}
+			stmts[path] = append(stmts[path], n2)
+		}
+	}
+	for _, path := range paths {
+		if c := stmts[path]; c[0] != c[1] || c[1] > 6 {
+			t.Errorf("GET %s: %d statements for 3 items, %d for 30; want the same, at most 6", path, c[0], c[1])
+		} else {
+			t.Logf("GET %s: %d statements", path, c[0])
+		}
 	}
 }

@@ -37,7 +37,7 @@ type Status struct {
 	MediaAttachments   []Attachment  `json:"media_attachments"`
 	Mentions           []Mention     `json:"mentions"`
 	Tags               []TagRef      `json:"tags"`
-	Emojis             []struct{}    `json:"emojis"`
+	Emojis             []CustomEmoji `json:"emojis"`
 	Card               *struct{}     `json:"card"`
 	Poll               *struct{}     `json:"poll"`
 	Application        *AppReference `json:"application,omitempty"`
@@ -84,6 +84,10 @@ type batch struct {
 	flags    map[int64]store.ViewerFlags
 	apps     map[int64]*store.App
 	media    map[int64][]store.Media
+	// codes are the :shortcode: uses of each local status's text, emojis
+	// the custom emojis they name (one query for the page).
+	codes  map[int64][]string
+	emojis map[string]store.CustomEmoji
 }
 
 func (a *API) load(ctx context.Context, viewer int64, statusIDs, accountIDs []int64) (*batch, error) {
@@ -119,6 +123,17 @@ func (a *API) load(ctx context.Context, viewer int64, statusIDs, accountIDs []in
 		return nil, err
 	}
 	if b.media, err = a.store.MediaForStatuses(ctx, all); err != nil {
+		return nil, err
+	}
+	b.codes = map[int64][]string{}
+	var codes []string
+	for id, st := range b.statuses {
+		if c := statusShortcodes(st); len(c) > 0 {
+			b.codes[id] = c
+			codes = append(codes, c...)
+		}
+	}
+	if b.emojis, err = a.store.CustomEmojisNamed(ctx, codes); err != nil {
 		return nil, err
 	}
 	accs := append([]int64(nil), accountIDs...)
@@ -164,7 +179,7 @@ func (a *API) statusFrom(b *batch, st *store.Status, viewer int64) (Status, bool
 		InReplyToID: optID(st.InReplyToID), InReplyToAccountID: optID(st.InReplyToAccountID),
 		Content: st.Content, SpoilerText: st.SpoilerText, Sensitive: st.Sensitive, Visibility: social.VisibilityName(st.Visibility),
 		RepliesCount: st.RepliesCount, ReblogsCount: st.ReblogsCount, FavouritesCount: st.FavouritesCount,
-		MediaAttachments: []Attachment{}, Mentions: []Mention{}, Tags: []TagRef{}, Emojis: []struct{}{},
+		MediaAttachments: []Attachment{}, Mentions: []Mention{}, Tags: []TagRef{}, Emojis: a.emojisIn(b.emojis, b.codes[st.ID]),
 	}
 	for i := range b.media[st.ID] {
 		out.MediaAttachments = append(out.MediaAttachments, a.attachment(&b.media[st.ID][i]))

@@ -19,6 +19,7 @@ import (
 	"github.com/rampart-social/rampart/internal/buildinfo"
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/delivery"
+	"github.com/rampart-social/rampart/internal/emoji"
 	"github.com/rampart-social/rampart/internal/events"
 	"github.com/rampart-social/rampart/internal/federation"
 	"github.com/rampart-social/rampart/internal/health"
@@ -50,6 +51,8 @@ type Instance struct {
 	accounts *accounts.Service
 	oauth    *oauth.Service
 	media    *media.Service
+	social   *social.Service
+	emoji    *emoji.Service
 	remote   *remote.Accounts
 	jobs     []*jobs.Runner // local work, deliveries, received activities
 	hub      *streaming.Hub
@@ -171,7 +174,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	}
 	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: ms.Handler(log, api.IsPath), Health: healthz,
 		ErrorPage: pages.ErrorPage, IsAPI: api.IsPath, APIError: api.WriteError})
-	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, remote: remoteAccounts,
+	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, social: so, emoji: emoji.New(st, ms, ids), remote: remoteAccounts,
 		jobs: []*jobs.Runner{runner, deliveries, received}, hub: hub, idWorker: worker, relay: relay, handler: h}, nil
 }
 
@@ -180,6 +183,12 @@ func (i *Instance) Accounts() *accounts.Service { return i.accounts }
 
 // Media is the upload service (the admin CLI prunes with it).
 func (i *Instance) Media() *media.Service { return i.media }
+
+// Social is the social core's service (the admin CLI writes announcements with it).
+func (i *Instance) Social() *social.Service { return i.social }
+
+// Emoji is the custom emoji service (the admin CLI adds and removes them with it).
+func (i *Instance) Emoji() *emoji.Service { return i.emoji }
 
 // OAuth is the authorization server's service.
 func (i *Instance) OAuth() *oauth.Service { return i.oauth }

@@ -142,15 +142,17 @@ type ServedFile struct {
 }
 
 // ServableKey reports whether a stored file is referenced by a live, ready
-// attachment (or a profile image) of a usable account, and what type it was
-// sniffed as. Files of deleted statuses and of disabled accounts stop being
+// attachment (or a profile image) of a usable account, or by a custom
+// emoji, and what type it was sniffed as. Files of deleted statuses and of disabled accounts stop being
 // served at once, before the cleaner runs.
 func (s *Store) ServableKey(ctx context.Context, key string) (*ServedFile, error) {
 	var f ServedFile
 	err := s.read.QueryRowContext(ctx, `SELECT CASE WHEN m.file_key = ? THEN m.content_type ELSE 'image/jpeg' END, m.kind
 		FROM media_attachments m WHERE (m.file_key = ? OR m.preview_key = ?) AND m.state = 'ready'
 		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = m.account_id AND (u.disabled = 1 OR u.approved = 0))
-		LIMIT 1`, key, key, key).Scan(&f.ContentType, &f.Kind)
+		UNION ALL SELECT CASE WHEN e.file_key = ? THEN e.content_type ELSE 'image/png' END, 'image'
+		FROM custom_emojis e WHERE e.file_key = ? OR e.static_key = ?
+		LIMIT 1`, key, key, key, key, key, key).Scan(&f.ContentType, &f.Kind)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -190,7 +192,8 @@ func (s *Store) ExpiredUploads(ctx context.Context, before time.Time) (keys []st
 // ReferencedKeys is every storage key some row still names.
 func (s *Store) ReferencedKeys(ctx context.Context) (map[string]bool, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT file_key FROM media_attachments UNION SELECT preview_key FROM media_attachments
-		UNION SELECT avatar_key FROM accounts UNION SELECT header_key FROM accounts`)
+		UNION SELECT avatar_key FROM accounts UNION SELECT header_key FROM accounts
+		UNION SELECT file_key FROM custom_emojis UNION SELECT static_key FROM custom_emojis`)
 	if err != nil {
 		return nil, fmt.Errorf("referenced media: %w", err)
 	}
