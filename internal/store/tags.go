@@ -19,19 +19,17 @@ import (
 // there. A read-time union with the tags' statuses would have cost every
 // home page one more statement and a walk per followed tag.
 
-// tagFanOutSQL writes the home_feed rows of the tag followers of the
+// tagFanOutSelect is the home_feed rows of the tag followers of the
 // statuses listed by %s: a public original (unlisted, private and direct
 // statuses and reblogs never reach a tag's followers), by an author not
 // silenced (as Mastodon keeps silenced accounts from tag feeds), for
 // everyone following one of its tags but the author. Blocks, mutes and the
 // visibility rule are the home timeline's, at read.
-const tagFanOutSQL = `INSERT INTO home_feed (account_id, status_id, author_id)
-	SELECT DISTINCT tf.account_id, s.id, s.account_id FROM statuses s
+const tagFanOutSelect = `SELECT DISTINCT tf.account_id, s.id, s.account_id FROM statuses s
 	CROSS JOIN status_tags st INDEXED BY status_tags_status CROSS JOIN tag_follows tf INDEXED BY tag_follows_tag
 	WHERE s.id IN %s AND st.status_id = s.id AND tf.tag_id = st.tag_id
 	AND s.visibility = 0 AND s.reblog_of_id IS NULL AND tf.account_id != s.account_id
-	AND s.account_id NOT IN (SELECT id FROM accounts WHERE silenced = 1)
-	ON CONFLICT DO NOTHING`
+	AND s.account_id NOT IN (SELECT id FROM accounts WHERE silenced = 1)`
 
 // fanOutTags writes the home_feed rows of ids' tag followers.
 func fanOutTags(ctx context.Context, tx *writeTx, ids []int64) error {
@@ -39,7 +37,8 @@ func fanOutTags(ctx context.Context, tx *writeTx, ids []int64) error {
 		return nil
 	}
 	in, args := inList(ids)
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(tagFanOutSQL, in), args...); err != nil {
+	q := `INSERT INTO home_feed (account_id, status_id, author_id) ` + fmt.Sprintf(tagFanOutSelect, in) + ` ON CONFLICT DO NOTHING`
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("tag followers' home feeds: %w", err)
 	}
 	return nil
@@ -109,10 +108,7 @@ func (s *Store) UnfollowTag(ctx context.Context, account int64, name string) err
 // FollowedTags lists the tags account follows, newest follow first; the
 // cursors are the follows' ids.
 func (s *Store) FollowedTags(ctx context.Context, account int64, p Page) ([]TagFollow, error) {
-	where, args, order := pageSQL("tf.id", p)
-	rows, err := s.read.QueryContext(ctx, `SELECT tf.id, t.id, t.name FROM tag_follows tf INDEXED BY tag_follows_account
-		JOIN tags t ON t.id = tf.tag_id WHERE tf.account_id = ? AND `+where+` ORDER BY `+order+limitSQL,
-		append(append([]any{account}, args...), limitArg(p))...)
+	rows, err := s.read.QueryContext(ctx, followedTagsSQL(p), append(append([]any{account}, pageArgs(p)...), limitArg(p))...)
 	if err != nil {
 		return nil, fmt.Errorf("followed tags: %w", err)
 	}
@@ -129,6 +125,18 @@ func (s *Store) FollowedTags(ctx context.Context, account int64, p Page) ([]TagF
 		return nil, err
 	}
 	return newestFirst(p, out), nil
+}
+
+func followedTagsSQL(p Page) string {
+	where, _, order := pageSQL("tf.id", p)
+	return `SELECT tf.id, t.id, t.name FROM tag_follows tf INDEXED BY tag_follows_account
+		CROSS JOIN tags t WHERE tf.account_id = ? AND ` + where + ` AND t.id = tf.tag_id ORDER BY ` + order + limitSQL
+}
+
+// pageArgs is the arguments of pageSQL's bounds.
+func pageArgs(p Page) []any {
+	_, args, _ := pageSQL("x", p)
+	return args
 }
 
 // TagInfo is a tag with what its entity shows a viewer.
@@ -161,6 +169,11 @@ type TagDay struct {
 	Accounts int64
 }
 
+const historySQL = `SELECT st.tag_id, s.created_at / 86400000, COUNT(*), COUNT(DISTINCT s.account_id)
+	FROM json_each(?) v CROSS JOIN status_tags st CROSS JOIN statuses s
+	WHERE st.tag_id = v.value AND st.status_id >= ? AND s.id = st.status_id AND s.visibility = 0
+	GROUP BY st.tag_id, s.created_at / 86400000`
+
 // TagHistory counts the public statuses carrying each of the tags, and
 // their authors, per UTC day, from the status id since on (ids are made
 // from their time: the walk is each tag's range of status_tags from
@@ -174,10 +187,7 @@ func (s *Store) TagHistory(ctx context.Context, tags []int64, since int64) (map[
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT st.tag_id, s.created_at / 86400000, COUNT(*), COUNT(DISTINCT s.account_id)
-		FROM json_each(?) v CROSS JOIN status_tags st CROSS JOIN statuses s
-		WHERE st.tag_id = v.value AND st.status_id >= ? AND s.id = st.status_id AND s.visibility = 0
-		GROUP BY st.tag_id, s.created_at / 86400000`, string(ids), since)
+	rows, err := s.read.QueryContext(ctx, historySQL, string(ids), since)
 	if err != nil {
 		return nil, fmt.Errorf("tag history: %w", err)
 	}
@@ -255,20 +265,22 @@ func (s *Store) UnfeatureTag(ctx context.Context, account, id int64) error {
 	return nil
 }
 
+const featuredTagsSQL = `SELECT ft.id, t.id, t.name, COALESCE(u.n, 0), COALESCE(u.last, 0)
+	FROM featured_tags ft JOIN tags t ON t.id = ft.tag_id
+	LEFT JOIN (SELECT st.tag_id AS tag_id, COUNT(*) AS n, MAX(s.created_at) AS last
+		FROM statuses s INDEXED BY statuses_account_stats CROSS JOIN status_tags st INDEXED BY status_tags_status
+		WHERE s.account_id = ? AND s.visibility IN (0, 1) AND st.status_id = s.id
+		AND st.tag_id IN (SELECT f.tag_id FROM featured_tags f WHERE f.account_id = ?)
+		GROUP BY st.tag_id) u ON u.tag_id = ft.tag_id
+	WHERE ft.account_id = ? ORDER BY 4 DESC, ft.id`
+
 // FeaturedTags lists account's featured tags, the most used first, in one
 // statement: one walk of the account's public and unlisted statuses
 // (statuses_account_stats), each checked for the featured tags (a seek of
 // status_tags_status), counts them all. Its cost is the account's
 // statuses, never a tag's uses across the instance.
 func (s *Store) FeaturedTags(ctx context.Context, account int64) ([]FeaturedTag, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT ft.id, t.id, t.name, COALESCE(u.n, 0), COALESCE(u.last, 0)
-		FROM featured_tags ft JOIN tags t ON t.id = ft.tag_id
-		LEFT JOIN (SELECT st.tag_id AS tag_id, COUNT(*) AS n, MAX(s.created_at) AS last
-			FROM statuses s INDEXED BY statuses_account_stats CROSS JOIN status_tags st INDEXED BY status_tags_status
-			WHERE s.account_id = ? AND s.visibility IN (0, 1) AND st.status_id = s.id
-			AND st.tag_id IN (SELECT f.tag_id FROM featured_tags f WHERE f.account_id = ?)
-			GROUP BY st.tag_id) u ON u.tag_id = ft.tag_id
-		WHERE ft.account_id = ? ORDER BY 4 DESC, ft.id`, account, account, account)
+	rows, err := s.read.QueryContext(ctx, featuredTagsSQL, account, account, account)
 	if err != nil {
 		return nil, fmt.Errorf("featured tags: %w", err)
 	}
@@ -292,15 +304,17 @@ func (s *Store) FeaturedTags(ctx context.Context, account int64) ([]FeaturedTag,
 // suggestions come from (Mastodon's RECENT_STATUS_LIMIT).
 const suggestionStatuses = 1000
 
+const suggestionsSQL = `SELECT t.id, t.name FROM (SELECT s.id FROM statuses s INDEXED BY statuses_account
+		WHERE s.account_id = ? ORDER BY s.id DESC LIMIT ?) r
+	CROSS JOIN status_tags st INDEXED BY status_tags_status CROSS JOIN tags t
+	WHERE st.status_id = r.id AND t.id = st.tag_id
+	AND st.tag_id NOT IN (SELECT f.tag_id FROM featured_tags f WHERE f.account_id = ?)
+	GROUP BY t.id, t.name ORDER BY COUNT(*) DESC, t.name LIMIT ?`
+
 // TagSuggestions lists the tags account used most in its latest
 // statuses, not featured yet, at most limit: what to feature next.
 func (s *Store) TagSuggestions(ctx context.Context, account int64, limit int) ([]Tag, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT t.id, t.name FROM (SELECT s.id FROM statuses s INDEXED BY statuses_account
-			WHERE s.account_id = ? ORDER BY s.id DESC LIMIT ?) r
-		CROSS JOIN status_tags st INDEXED BY status_tags_status CROSS JOIN tags t
-		WHERE st.status_id = r.id AND t.id = st.tag_id
-		AND st.tag_id NOT IN (SELECT f.tag_id FROM featured_tags f WHERE f.account_id = ?)
-		GROUP BY t.id, t.name ORDER BY COUNT(*) DESC, t.name LIMIT ?`, account, suggestionStatuses, account, limit)
+	rows, err := s.read.QueryContext(ctx, suggestionsSQL, account, suggestionStatuses, account, limit)
 	if err != nil {
 		return nil, fmt.Errorf("tag suggestions: %w", err)
 	}
