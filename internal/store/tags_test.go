@@ -218,6 +218,18 @@ func TestFeaturedTags(t *testing.T) {
 	if list, _ := f.s.FeaturedTags(ctx, me); len(list) != 1 {
 		t.Errorf("after removing one: %+v", list)
 	}
+	// A deleted account keeps neither its featured nor its followed tags.
+	if err := f.s.FollowTag(ctx, f.id(), me, "go", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.DeleteLocalAccount(ctx, me, now); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := f.s.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM featured_tags WHERE account_id = ?) + (SELECT COUNT(*) FROM tag_follows WHERE account_id = ?)`,
+		me, me).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d featured or followed tags left after the account's deletion (%v)", left, err)
+	}
 }
 
 // Familiar followers are the accounts viewer follows that follow each
