@@ -298,3 +298,49 @@ func TestFamiliarFollowersAndDirectory(t *testing.T) {
 		t.Errorf("anonymous directory: %v %v", anon, err)
 	}
 }
+
+// A tag's history counts its public statuses and their authors per UTC
+// day, from the bound on: the ids are made from the statuses' times.
+func TestTagHistory(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t, 3)
+	a, b := f.accounts[0], f.accounts[1]
+	day := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	n := 0
+	post := func(who int64, v Visibility, at time.Time, tags ...string) {
+		t.Helper()
+		n++
+		st := &Status{ID: at.UnixMilli()<<16 | int64(n), URI: "https://example.test/h/" + strconv.Itoa(n), AccountID: who, Local: true,
+			Visibility: v, CreatedAt: at}
+		if err := f.s.CreateStatus(ctx, NewStatus{Status: st, Tags: tags}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	post(a, Public, day.Add(-time.Hour), "go")       // before the bound
+	post(a, Public, day.Add(time.Hour), "go", "zig") // day 1
+	post(a, Public, day.Add(2*time.Hour), "go")
+	post(b, Public, day.Add(3*time.Hour), "go")
+	post(b, Unlisted, day.Add(4*time.Hour), "go") // not public
+	post(b, Public, day.Add(25*time.Hour), "go")  // day 2
+	var goID, zigID int64
+	for name, dst := range map[string]*int64{"go": &goID, "zig": &zigID} {
+		info, err := f.s.TagByName(ctx, 0, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*dst = info.ID
+	}
+	got, err := f.s.TagHistory(ctx, []int64{goID, zigID}, day.UnixMilli()<<16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []TagDay{{Day: day.UnixMilli(), Uses: 3, Accounts: 2}, {Day: day.AddDate(0, 0, 1).UnixMilli(), Uses: 1, Accounts: 1}}
+	hist := got[goID]
+	slices.SortFunc(hist, func(x, y TagDay) int { return int(x.Day - y.Day) / 1000 })
+	if !slices.Equal(hist, want) {
+		t.Errorf("go: %+v, want %+v", hist, want)
+	}
+	if z := got[zigID]; len(z) != 1 || z[0].Uses != 1 {
+		t.Errorf("zig: %+v", z)
+	}
+}
