@@ -336,7 +336,7 @@ func TestTagHistory(t *testing.T) {
 	}
 	want := []TagDay{{Day: day.UnixMilli(), Uses: 3, Accounts: 2}, {Day: day.AddDate(0, 0, 1).UnixMilli(), Uses: 1, Accounts: 1}}
 	hist := got[goID]
-	slices.SortFunc(hist, func(x, y TagDay) int { return int(x.Day - y.Day) / 1000 })
+	slices.SortFunc(hist, func(x, y TagDay) int { return int(x.Day-y.Day) / 1000 })
 	if !slices.Equal(hist, want) {
 		t.Errorf("go: %+v, want %+v", hist, want)
 	}
