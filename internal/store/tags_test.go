@@ -16,11 +16,11 @@ import (
 // author; and nothing after the unfollow.
 func TestFollowedTagsReachHomeTimelines(t *testing.T) {
 	ctx := context.Background()
-	f := newCounterFixture(t, 9)
+	f := newCounterFixture(t, 11)
 	f.s.fanOutOnRead = 2
-	// accounts[4] is pending.
-	viewer, stranger, followed, blocked, muted, big, other, silenced := f.accounts[0], f.accounts[1], f.accounts[2], f.accounts[3],
-		f.accounts[5], f.accounts[6], f.accounts[7], f.accounts[8]
+	// accounts[4] and [9] are pending.
+	viewer, stranger, followed, blocked, muted, big, other, silenced, bigStranger := f.accounts[0], f.accounts[1], f.accounts[2], f.accounts[3],
+		f.accounts[5], f.accounts[6], f.accounts[7], f.accounts[8], f.accounts[10]
 	now := time.Now()
 	n := 0
 	post := func(who int64, v Visibility, tags []string, o func(*NewStatus)) *Status {
@@ -42,12 +42,16 @@ func TestFollowedTagsReachHomeTimelines(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := f.s.Follow(ctx, f.id(), other, big, FollowOptions{ShowReblogs: true}, now); err != nil {
-		t.Fatal(err)
+	for _, fl := range [][2]int64{{other, big}, {other, bigStranger}, {stranger, bigStranger}} {
+		if _, err := f.s.Follow(ctx, f.id(), fl[0], fl[1], FollowOptions{ShowReblogs: true}, now); err != nil {
+			t.Fatal(err)
+		}
 	}
-	var marked bool
-	if err := f.s.read.QueryRowContext(ctx, `SELECT fanout_on_read FROM accounts WHERE id = ?`, big).Scan(&marked); err != nil || !marked {
-		t.Fatalf("big is not read at home time: %v %v", marked, err)
+	for _, who := range []int64{big, bigStranger} {
+		var marked bool
+		if err := f.s.read.QueryRowContext(ctx, `SELECT fanout_on_read FROM accounts WHERE id = ?`, who).Scan(&marked); err != nil || !marked {
+			t.Fatalf("%d is not read at home time: %v %v", who, marked, err)
+		}
 	}
 	if err := f.s.Block(ctx, f.id(), viewer, blocked, now); err != nil {
 		t.Fatal(err)
@@ -82,7 +86,9 @@ func TestFollowedTagsReachHomeTimelines(t *testing.T) {
 	post(blocked, Public, []string{"go"}, nil)
 	post(muted, Public, []string{"go"}, nil)
 	post(silenced, Public, []string{"go"}, nil)
-	want = append(want, post(big, Public, []string{"go"}, nil).ID) // followed and read at home time, and tagged: once
+	want = append(want, post(big, Public, []string{"go"}, nil).ID)         // followed and read at home time, and tagged: once
+	want = append(want, post(bigStranger, Public, []string{"go"}, nil).ID) // read at home time by its followers, not viewer
+	post(bigStranger, Public, nil, nil)
 	want = append(want, post(other, Public, []string{"go"}, func(ns *NewStatus) { ns.DeferFanOut = true }).ID)
 	want = append(want, post(viewer, Public, []string{"go"}, nil).ID)
 	remote, recent := f.remoteAt(t, "far", "far.example", nil)
