@@ -141,6 +141,7 @@ func (a *API) Register(mux *http.ServeMux) {
 
 	a.registerStatusesMulti(api)
 	a.registerEmojisAndAnnouncements(api)
+	a.registerTags(api)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Record not found")
 	})

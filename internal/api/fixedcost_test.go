@@ -121,6 +121,7 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		e.call(t, bob, http.MethodPost, "/api/v1/accounts/"+idString(u.ID)+"/follow")
 		e.call(t, bob, http.MethodPost, "/api/v1/statuses/"+id+"/favourite")
 		e.call(t, bob, http.MethodPost, "/api/v1/statuses/"+id+"/bookmark")
+		e.call(t, bob, http.MethodPost, fmt.Sprintf("/api/v1/tags/fan%d/follow", i))
 	}
 
 	for _, tc := range []struct{ name, token, path string }{
@@ -137,6 +138,9 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		{"notifications", alice, "/api/v1/notifications"},
 		{"favourited by", alice, "/api/v1/statuses/" + bobFirst + "/favourited_by"},
 		{"followers", alice, "/api/v1/accounts/" + idString(e.bob.ID) + "/followers"},
+		{"followed tags", bob, "/api/v1/followed_tags"},
+		{"directory", bob, "/api/v1/directory"},
+		{"directory, new, anonymous", "", "/api/v1/directory?order=new"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sep := "?"
@@ -186,6 +190,31 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		}
 		if few > many || many > maxPageStatements {
 			t.Errorf("%d and %d statements for 2 and 24 statuses; want no more for more, and at most %d", few, many, maxPageStatements)
+		}
+	})
+
+	// Lists bounded by a rule rather than paged: one item costs what many do.
+	t.Run("featured tags, familiar followers", func(t *testing.T) {
+		e.call(t, alice, http.MethodPost, "/api/v1/featured_tags?name=rampart")
+		one, _ := e.statements(t, "", "/api/v1/accounts/"+idString(e.alice.ID)+"/featured_tags")
+		for i := range 9 {
+			e.call(t, alice, http.MethodPost, fmt.Sprintf("/api/v1/featured_tags?name=more%d", i))
+		}
+		ten, n := e.statements(t, "", "/api/v1/accounts/"+idString(e.alice.ID)+"/featured_tags")
+		if n != 10 || one != ten {
+			t.Errorf("%d statements for 1 featured tag, %d for %d", one, ten, n)
+		}
+		few, _ := e.statements(t, alice, "/api/v1/accounts/familiar_followers?id[]="+idString(e.bob.ID))
+		path := "/api/v1/accounts/familiar_followers?"
+		for i := range 40 {
+			path += fmt.Sprintf("id[]=%d&", e.alice.ID+int64(i))
+		}
+		many, n := e.statements(t, alice, path)
+		if n != 40 || few != many || many > maxPageStatements {
+			t.Errorf("%d statements for 1 account, %d for %d", few, many, n)
+		}
+		if one, _ := e.statements(t, bob, "/api/v1/tags/fan1"); one > 3 {
+			t.Errorf("a tag took %d statements: the token, the tag, its history", one)
 		}
 	})
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // CreateRemoteStatus stores a status fetched from another server, keyed by
@@ -70,6 +71,11 @@ func (s *Store) CreateRemoteStatus(ctx context.Context, n NewStatus) (id int64, 
 	}
 	if err := fanOut(ctx, tx, st, n.FeedAccounts); err != nil {
 		return 0, false, err
+	}
+	if reachesTagFollowers(st, n.Tags, time.Now()) {
+		if err := fanOutTags(ctx, tx, []int64{st.ID}); err != nil {
+			return 0, false, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, false, fmt.Errorf("remote status %s: %w", st.URI, err)

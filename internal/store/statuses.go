@@ -174,6 +174,12 @@ func createStatus(ctx context.Context, tx *writeTx, n NewStatus) error {
 			return fmt.Errorf("idempotency key: %w", err)
 		}
 	}
+	if !deferred && reachesTagFollowers(st, n.Tags, st.CreatedAt) {
+		// A deferred status's tag followers are the fan-out job's.
+		if err := fanOutTags(ctx, tx, []int64{st.ID}); err != nil {
+			return err
+		}
+	}
 	if onRead || deferred {
 		// Only the rows the post's answer must show: followers read it at
 		// home time (onRead), or get it from the fan-out job (deferred).
@@ -378,6 +384,11 @@ func (s *Store) fanOutPendingBatch(ctx context.Context, written func(status, aut
 		ON CONFLICT DO NOTHING`, args...); err != nil {
 		return false, err
 	}
+	// Tag followers' rows are not in the batch's budget: a status has a
+	// few tags, each followed here by few accounts.
+	if err := fanOutTags(ctx, tx, ids); err != nil {
+		return false, err
+	}
 	// A row that is not what pendingWords writes is skipped, not fatal: one
 	// bad row must not stop every author's fan-out. A status deleted (and
 	// its id taken again) since is not the one whose words these are.
@@ -420,6 +431,9 @@ func (s *Store) FanOutToFollowers(ctx context.Context, statusID int64) error {
 		return fmt.Errorf("fan out %d: %w", statusID, err)
 	}
 	if err := fanOutFollowers(ctx, tx, st); err != nil {
+		return err
+	}
+	if err := fanOutTags(ctx, tx, []int64{st.ID}); err != nil {
 		return err
 	}
 	return tx.Commit()
