@@ -45,6 +45,7 @@ type API struct {
 	media    *media.Service
 	uploads  chan struct{} // uploads being read and processed at once
 	instance instanceDocs
+	startup  startupState
 }
 
 // concurrentUploads bounds the uploads read and processed at once.
@@ -53,7 +54,8 @@ const concurrentUploads = 4
 // New builds the API.
 func New(d Deps) *API {
 	return &API{cfg: d.Config, log: d.Log, store: d.Store, accounts: d.Accounts, oauth: d.OAuth, social: d.Social, media: d.Media,
-		uploads: make(chan struct{}, concurrentUploads), instance: instanceDocs{now: time.Now}}
+		uploads: make(chan struct{}, concurrentUploads), instance: instanceDocs{now: time.Now},
+		startup: startupState{loadedAt: time.Now()}}
 }
 
 // Register mounts the API on mux, every route behind CORS.
@@ -138,6 +140,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	api.HandleFunc("GET /.well-known/nodeinfo", a.nodeinfoLinks)
 	api.HandleFunc("GET /nodeinfo/{version}", a.nodeinfo)
 
+	a.registerStartup(api)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Record not found")
 	})

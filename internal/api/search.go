@@ -9,10 +9,10 @@ import (
 
 // Tag is Mastodon's Tag entity.
 type Tag struct {
-	Name      string     `json:"name"`
-	URL       string     `json:"url"`
-	History   []struct{} `json:"history"`
-	Following *bool      `json:"following,omitempty"`
+	Name      string       `json:"name"`
+	URL       string       `json:"url"`
+	History   []TagHistory `json:"history"`
+	Following *bool        `json:"following,omitempty"`
 }
 
 func (a *API) search(w http.ResponseWriter, r *http.Request, c *Caller) {
@@ -45,7 +45,7 @@ func (a *API) search(w http.ResponseWriter, r *http.Request, c *Caller) {
 	base := a.cfg.InstanceURL().String()
 	tags := make([]Tag, 0, len(res.Tags))
 	for _, t := range res.Tags {
-		tags = append(tags, Tag{Name: t.Name, URL: base + "/tags/" + t.Name, History: []struct{}{}})
+		tags = append(tags, Tag{Name: t.Name, URL: base + "/tags/" + t.Name, History: []TagHistory{}})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"accounts": accounts, "statuses": statuses, "hashtags": tags})
 }

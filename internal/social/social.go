@@ -33,6 +33,8 @@ type Service struct {
 	wakeJobs func()
 	// events takes each committed change live streams show; nil: none.
 	events events.Publisher
+	// trends holds the last computed trend rankings (startup.go).
+	trends trends
 }
 
 // inlineFanOut is the most followers whose home timelines a post fills in

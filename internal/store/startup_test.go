@@ -209,7 +209,7 @@ func TestActivity(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []WeekActivity{
-		{Week: start, Statuses: 2, Logins: 1, Registrations: 1},                // w0 signed up (and so was last active then)
+		{Week: start, Statuses: 2, Logins: 1, Registrations: 1},               // w0 signed up (and so was last active then)
 		{Week: start.Add(week), Statuses: 0, Logins: 1, Registrations: 0},     // old's last use
 		{Week: start.Add(2 * week), Statuses: 1, Logins: 1, Registrations: 1}, // w2
 	}
