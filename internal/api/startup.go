@@ -35,7 +35,8 @@ func (a *API) registerStartup(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/trends/links", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, []struct{}{}) // no link previews are fetched, so no links trend
 	})
-	mux.HandleFunc("GET /api/v2/suggestions", a.auth(userToken, a.suggestions, "read", "read:accounts"))
+	mux.HandleFunc("GET /api/v2/suggestions", a.auth(userToken, a.suggestions(true), "read", "read:accounts"))
+	mux.HandleFunc("GET /api/v1/suggestions", a.auth(userToken, a.suggestions(false), "read", "read:accounts")) // deprecated: accounts only
 	// Mastodon's documentation asks "read" for the removal; its code asks
 	// write:accounts. Either is accepted.
 	mux.HandleFunc("DELETE /api/v1/suggestions/{account_id}", a.auth(userToken, a.dismissSuggestion, "read", "write", "write:accounts"))
@@ -337,7 +338,12 @@ type Suggestion struct {
 // suggestionsLimit: Mastodon's v2 suggestions give 40 by default, at most 80.
 const suggestionsDefault, suggestionsMax = 40, 80
 
-func (a *API) suggestions(w http.ResponseWriter, r *http.Request, c *Caller) {
+// suggestions answers v2's Suggestion entities, or v1's bare accounts.
+func (a *API) suggestions(v2 bool) func(http.ResponseWriter, *http.Request, *Caller) {
+	return func(w http.ResponseWriter, r *http.Request, c *Caller) { a.writeSuggestions(w, r, c, v2) }
+}
+
+func (a *API) writeSuggestions(w http.ResponseWriter, r *http.Request, c *Caller, v2 bool) {
 	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 	if limit <= 0 {
 		limit = suggestionsDefault
@@ -354,6 +360,10 @@ func (a *API) suggestions(w http.ResponseWriter, r *http.Request, c *Caller) {
 	accs, err := a.renderAccounts(r.Context(), ids)
 	if err != nil {
 		a.serviceError(w, r, err)
+		return
+	}
+	if !v2 {
+		writeJSON(w, http.StatusOK, accs)
 		return
 	}
 	byID := make(map[string]Account, len(accs))

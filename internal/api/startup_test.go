@@ -310,8 +310,10 @@ func TestTrendsAndSuggestionsAreOptIn(t *testing.T) {
 			}
 		}
 	}
-	if l := asList(t, f.get(t, f.aliceTok, "/api/v2/suggestions")); len(l) != 0 {
-		t.Errorf("suggestions off: %v", l)
+	for _, path := range []string{"/api/v2/suggestions", "/api/v1/suggestions"} {
+		if l := asList(t, f.get(t, f.aliceTok, path)); len(l) != 0 {
+			t.Errorf("GET %s with suggestions off: %v", path, l)
+		}
 	}
 }
 
@@ -391,6 +393,10 @@ func TestSuggestions(t *testing.T) {
 		checkSocialAccount(t, fmt.Sprintf("suggestion %d", i), acc)
 	}
 	f.goldenStartup(t, "suggestions", sg)
+	// v1 (deprecated): the same accounts, bare.
+	if got := fmt.Sprint(ids(t, f.socialFixture, f.get(t, f.aliceTok, "/api/v1/suggestions"), "id")); got != "[<GINA_ID> <DAVE_ID>]" {
+		t.Errorf("v1 suggestions %s", got)
+	}
 	// bob is told of the most followed he does not follow yet.
 	bobs := f.get(t, f.bobTok, "/api/v2/suggestions?limit=1")
 	if l := asList(t, bobs); len(l) != 1 {
