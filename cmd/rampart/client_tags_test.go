@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,38 +11,6 @@ import (
 
 	"github.com/mattn/go-mastodon"
 )
-
-// rawAPI calls the API with c's token for what go-mastodon v0.0.13 has no
-// call for, decoding the answer into out (nil: none).
-func rawAPI(t *testing.T, ctx context.Context, c *mastodon.Client, method, path string, form url.Values, out any) int {
-	t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.Config.Server+path, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	if c.Config.AccessToken != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Config.AccessToken)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil && resp.StatusCode == http.StatusOK {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: %v\n%s", method, path, err, b)
-		}
-	}
-	return resp.StatusCode
-}
 
 // Followed hashtags through go-mastodon against the real binary: a post by
 // someone alice does not follow, carrying a tag she follows, reaches her

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"image"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,26 +17,6 @@ import (
 
 	"github.com/rampart-social/rampart/internal/testutil"
 )
-
-// rawAPI is a bearer-token request to the client API (token "" for none):
-// for the calls go-mastodon v0.0.13 lacks (custom emojis, announcements).
-func rawAPI(t *testing.T, method, server, token, path string) (int, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, server+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
-}
 
 // announcementSeen is the part of the Announcement entity the test reads.
 type announcementSeen struct {
@@ -119,7 +98,7 @@ func TestCustomEmojisAndAnnouncementsThroughTheBinary(t *testing.T) {
 	}
 
 	// Listed by the API, without a token; the image on the media origin.
-	code, body := rawAPI(t, http.MethodGet, server, "", "/api/v1/custom_emojis")
+	code, body := apiCall(t, http.MethodGet, server, "", "/api/v1/custom_emojis")
 	var emojis []struct {
 		mastodon.Emoji
 		Category string `json:"category"`
@@ -166,7 +145,7 @@ func TestCustomEmojisAndAnnouncementsThroughTheBinary(t *testing.T) {
 	tok := c.Config.AccessToken
 	announcements := func() []announcementSeen {
 		t.Helper()
-		code, body := rawAPI(t, http.MethodGet, server, tok, "/api/v1/announcements")
+		code, body := apiCall(t, http.MethodGet, server, tok, "/api/v1/announcements")
 		var list []announcementSeen
 		if err := json.Unmarshal(body, &list); code != http.StatusOK || err != nil {
 			t.Fatalf("GET /api/v1/announcements: %d %s", code, body)
@@ -184,11 +163,11 @@ func TestCustomEmojisAndAnnouncementsThroughTheBinary(t *testing.T) {
 		{http.MethodPut, "/api/v1/announcements/" + id + "/reactions/" + url.PathEscape("🎉")},
 		{http.MethodPut, "/api/v1/announcements/" + id + "/reactions/blob_cat"},
 	} {
-		if code, body := rawAPI(t, call.method, server, tok, call.path); code != http.StatusOK || string(bytes.TrimSpace(body)) != "{}" {
+		if code, body := apiCall(t, call.method, server, tok, call.path); code != http.StatusOK || string(bytes.TrimSpace(body)) != "{}" {
 			t.Errorf("%s %s: %d %s", call.method, call.path, code, body)
 		}
 	}
-	if code, body := rawAPI(t, http.MethodPut, server, tok, "/api/v1/announcements/"+id+"/reactions/nope"); code != http.StatusUnprocessableEntity {
+	if code, body := apiCall(t, http.MethodPut, server, tok, "/api/v1/announcements/"+id+"/reactions/nope"); code != http.StatusUnprocessableEntity {
 		t.Errorf("an unknown reaction: %d %s, want 422", code, body)
 	}
 	list = announcements()
@@ -214,7 +193,7 @@ func TestCustomEmojisAndAnnouncementsThroughTheBinary(t *testing.T) {
 	if code, _ := fetch(t, blob.URL); code != http.StatusNotFound {
 		t.Errorf("a removed emoji's file: %d, want 404", code)
 	}
-	if code, body := rawAPI(t, http.MethodGet, server, "", "/api/v1/custom_emojis"); code != http.StatusOK || string(bytes.TrimSpace(body)) != "[]" {
+	if code, body := apiCall(t, http.MethodGet, server, "", "/api/v1/custom_emojis"); code != http.StatusOK || string(bytes.TrimSpace(body)) != "[]" {
 		t.Errorf("custom emojis after the removal: %d %s", code, body)
 	}
 	adminRefused("no custom emoji :blob_cat:", "emoji", "remove", "blob_cat")

@@ -46,6 +46,7 @@ type API struct {
 	uploads  chan struct{} // uploads being read and processed at once
 	instance instanceDocs
 	requests requestLimits
+	startup  startupState
 }
 
 // concurrentUploads bounds the uploads read and processed at once.
@@ -54,7 +55,8 @@ const concurrentUploads = 4
 // New builds the API.
 func New(d Deps) *API {
 	return &API{cfg: d.Config, log: d.Log, store: d.Store, accounts: d.Accounts, oauth: d.OAuth, social: d.Social, media: d.Media,
-		uploads: make(chan struct{}, concurrentUploads), instance: instanceDocs{now: time.Now}, requests: newRequestLimits(d.Config)}
+		uploads: make(chan struct{}, concurrentUploads), instance: instanceDocs{now: time.Now}, requests: newRequestLimits(d.Config),
+		startup: startupState{loadedAt: time.Now()}}
 }
 
 // Register mounts the API on mux, every route behind CORS.
@@ -142,6 +144,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerStatusesMulti(api)
 	a.registerEmojisAndAnnouncements(api)
 	a.registerTags(api)
+	a.registerStartup(api)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Record not found")
 	})

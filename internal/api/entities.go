@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"html"
 	"strconv"
 	"strings"
 	"time"
@@ -91,10 +90,11 @@ func (a *API) account(acc *store.Account) Account {
 	remote := acc.Domain != ""
 	fields := make([]Field, 0, len(acc.Fields))
 	for _, f := range acc.Fields {
-		// Like Mastodon: the name is plain text (clients escape it), the value is HTML.
+		// Like Mastodon: the name is plain text (clients escape it), the
+		// value is HTML; a local one's URLs are links (rel "me").
 		v := f.Value
 		if !remote {
-			v = html.EscapeString(v)
+			v = text.FieldHTML(v)
 		}
 		fields = append(fields, Field{Name: f.Name, Value: v})
 	}

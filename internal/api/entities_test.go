@@ -507,12 +507,16 @@ func TestAccountEntity(t *testing.T) {
 	if len(fields) != 1 {
 		t.Fatalf("fields = %#v", a["fields"])
 	}
+	// The author's markup is escaped; the URL in it is a link of Rampart's
+	// own making (rel "me", as Mastodon's), and nothing else is markup.
 	value, _ := lookup(fields[0], "value")
-	if value != "&lt;a href=&#34;https://evil.example&#34;&gt;x&lt;/a&gt; &amp; co" {
-		t.Errorf("field value = %#v, want escaped HTML", value)
+	const link = `<a href="https://evil.example" target="_blank" rel="nofollow noopener noreferrer me" translate="no">` +
+		`<span class="invisible">https://</span><span class="">evil.example</span><span class="invisible"></span></a>`
+	if value != "&lt;a href=&#34;"+link+"&#34;&gt;x&lt;/a&gt; &amp; co" {
+		t.Errorf("field value = %#v, want escaped HTML with the URL linked", value)
 	}
-	if s, _ := value.(string); strings.Contains(s, "<a") {
-		t.Errorf("field value carries raw markup: %q", s)
+	if s, _ := value.(string); strings.Count(s, "<a") != 1 || strings.Contains(s, "<script") {
+		t.Errorf("field value carries markup beyond the one link: %q", s)
 	}
 	wantNull(t, "account", fields[0], "verified_at")
 	golden(t, "account", a)
@@ -568,6 +572,21 @@ func TestCredentialAccountEntity(t *testing.T) {
 		t.Errorf("source.fields is null, want []")
 	}
 	golden(t, "credential_account_user", b)
+
+	// An app reads the posting defaults again from /preferences at
+	// start-up: they are source's, for both.
+	for _, who := range []struct {
+		acc  *store.Account
+		cred map[string]any
+	}{{e.alice, a}, {e.bob, b}} {
+		p := e.getJSON(t, "/api/v1/preferences", bearerHeader(e.userToken(t, who.acc, "read"))...)
+		privacy, _ := lookup(who.cred, "source", "privacy")
+		sensitive, _ := lookup(who.cred, "source", "sensitive")
+		lang, _ := lookup(who.cred, "source", "language")
+		if p["posting:default:visibility"] != privacy || p["posting:default:sensitive"] != sensitive || p["posting:default:language"] != lang {
+			t.Errorf("%s: preferences %v disagree with source (%v, %v, %v)", who.acc.Username, p, privacy, sensitive, lang)
+		}
+	}
 }
 
 func TestApplicationEntity(t *testing.T) {

@@ -124,8 +124,15 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		e.call(t, bob, http.MethodPost, fmt.Sprintf("/api/v1/tags/fan%d/follow", i))
 	}
 
+	// The trends' ranking is computed at most every few minutes, not per
+	// request: the first call builds it, the pages below read it.
+	e.cfg.Discovery.Trends = true
+	e.statements(t, bob, "/api/v1/trends/statuses")
+
 	for _, tc := range []struct{ name, token, path string }{
 		{"home", bob, "/api/v1/timelines/home"},
+		{"trending statuses", bob, "/api/v1/trends/statuses"},
+		{"trending statuses, anonymous", "", "/api/v1/trends/statuses"},
 		{"home of the author", alice, "/api/v1/timelines/home"},
 		{"public", bob, "/api/v1/timelines/public"},
 		{"public, anonymous", "", "/api/v1/timelines/public"},

@@ -183,7 +183,7 @@ func (a *API) instanceV1Doc(f instanceFacts) any {
 			"accounts": map[string]int{"max_featured_tags": 10}, "statuses": a.statusLimits(),
 			"media_attachments": a.mediaLimits(), "polls": pollLimits,
 		},
-		"contact_account": f.contact, "rules": []any{},
+		"contact_account": f.contact, "rules": a.rules(),
 	}
 }
 
@@ -213,7 +213,7 @@ func (a *API) instanceV2Doc(f instanceFacts) any {
 		},
 		"api_versions": map[string]int{"mastodon": APIVersion},
 		"contact":      map[string]any{"email": i.ContactEmail, "account": f.contact},
-		"rules":        []any{},
+		"rules":        a.rules(),
 	}
 }
 

@@ -54,6 +54,8 @@ type Config struct {
 	Streaming Streaming `toml:"streaming"`
 	// Limits bound what one client or account may do through the API.
 	Limits Limits `toml:"limits"`
+	// Discovery is trends and follow suggestions (opt-in).
+	Discovery Discovery `toml:"discovery"`
 
 	instanceURL    *url.URL
 	mediaURL       *url.URL
@@ -80,6 +82,21 @@ type Instance struct {
 	Description     string `toml:"description"`
 	ContactEmail    string `toml:"contact_email"`
 	ContactUsername string `toml:"contact_username"`
+	// Rules are the server rules (/api/v1/instance/rules and the instance
+	// entities' rules), plain text, in order.
+	Rules []string `toml:"rules"`
+	// ExtendedDescription is /api/v1/instance/extended_description, plain
+	// text (escaped, paragraphs and line breaks kept).
+	ExtendedDescription string `toml:"extended_description"`
+}
+
+// Discovery turns on what Rampart computes for people to find others:
+// both off by default, when their endpoints answer empty lists.
+type Discovery struct {
+	// Trends fills /api/v1/trends/tags and /api/v1/trends/statuses.
+	Trends bool `toml:"trends"`
+	// Suggestions fills /api/v2/suggestions.
+	Suggestions bool `toml:"suggestions"`
 }
 
 // Accounts configures sign-up and passwords.

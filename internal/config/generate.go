@@ -119,6 +119,11 @@ description = ""
 contact_email = ""
 # Username of the local account people should contact (after it exists).
 contact_username = ""
+# Server rules, plain text, in order (/api/v1/instance/rules), e.g.
+# rules = ["Be kind.", "No spam."]
+rules = []
+# A longer description, plain text (/api/v1/instance/extended_description).
+extended_description = ""
 
 [accounts]
 # "closed" (default: only the admin creates accounts), "approval" (sign-ups
@@ -237,4 +242,12 @@ api_requests_anonymous = {{.D.Limits.APIRequestsAnonymous}}
 posts = {{.D.Limits.Posts}}
 uploads = {{.D.Limits.Uploads}}
 follows = {{.D.Limits.Follows}}
+
+[discovery]
+# Trending hashtags and statuses (/api/v1/trends/*), computed from public
+# statuses of the last days. Off: the trends are empty lists.
+trends = {{.D.Discovery.Trends}}
+# Follow suggestions (/api/v2/suggestions) from local discoverable accounts.
+# Off: an empty list.
+suggestions = {{.D.Discovery.Suggestions}}
 `))

@@ -153,6 +153,19 @@ func (c *Config) validate() error {
 	if strings.TrimSpace(c.Instance.Title) == "" {
 		bad("instance.title", "must not be empty")
 	}
+	if n := len(c.Instance.Rules); n > MaxRules {
+		bad("instance.rules", "has %d rules; at most %d", n, MaxRules)
+	}
+	for i, r := range c.Instance.Rules {
+		if strings.TrimSpace(r) == "" {
+			bad("instance.rules", "rule %d is blank", i+1)
+		} else if len(r) > MaxRuleBytes {
+			bad("instance.rules", "rule %d is longer than %d bytes", i+1, MaxRuleBytes)
+		}
+	}
+	if len(c.Instance.ExtendedDescription) > MaxExtendedDescriptionBytes {
+		bad("instance.extended_description", "is longer than %d bytes", MaxExtendedDescriptionBytes)
+	}
 
 	c.validateSecurity(bad, warn)
 
@@ -427,3 +440,11 @@ func (c *Config) validateDatabase(bad func(key, format string, args ...any)) {
 		bad("database.statement_timeout", "must be at least 1s")
 	}
 }
+
+// Bounds of the instance's texts: they are served to anyone, in every
+// instance document for the rules.
+const (
+	MaxRules                    = 100
+	MaxRuleBytes                = 1000
+	MaxExtendedDescriptionBytes = 64 << 10
+)

@@ -2,7 +2,6 @@ package outbox
 
 import (
 	"crypto/ed25519"
-	"html"
 	"strconv"
 	"strings"
 	"time"
@@ -103,7 +102,7 @@ func (r Renderer) Actor(acc *store.Account, publicKeyPEM string, ed ed25519.Publ
 	}
 	for _, field := range acc.Fields {
 		a.Attachment = append(a.Attachment, activitypub.PropertyValue{Type: "PropertyValue", Name: field.Name,
-			Value: html.EscapeString(field.Value)})
+			Value: text.FieldHTML(field.Value)})
 	}
 	a.PublicKey = activitypub.PublicKey{ID: acc.URI + "#main-key", Owner: acc.URI, PublicKeyPEM: publicKeyPEM}
 	if ed != nil {

@@ -38,6 +38,8 @@ type Service struct {
 	// limits are the accounts' allowances of limits.posts and
 	// limits.follows (WithLimits); nil ones allow everything.
 	limits actionLimits
+	// trends holds the last computed trend rankings (startup.go).
+	trends trends
 }
 
 // actionLimits count, per account and in the database (every process

@@ -100,7 +100,7 @@ func Render(s string, tagURL func(tag string) string, resolve Resolver) (htmlOut
 	emit := func(t token) {
 		switch t.kind {
 		case kURL:
-			writeLink(&b, t)
+			writeLink(&b, t, relLink)
 		case kMention:
 			k := mentionKey(t.ref)
 			l, done := cache[k]
@@ -355,7 +355,7 @@ func isHTTPURL(u string) bool {
 
 // writeLink writes a URL as Mastodon does: the scheme hidden, the first
 // urlVisible runes shown, the rest hidden behind an ellipsis.
-func writeLink(b *strings.Builder, t token) {
+func writeLink(b *strings.Builder, t token, rel string) {
 	rest := t.href[len(t.scheme):]
 	shown, hidden := rest, ""
 	n := 0
@@ -372,7 +372,9 @@ func writeLink(b *strings.Builder, t token) {
 	}
 	b.WriteString(`<a href="`)
 	b.WriteString(html.EscapeString(t.href))
-	b.WriteString(`" target="_blank" rel="nofollow noopener noreferrer" translate="no"><span class="invisible">`)
+	b.WriteString(`" target="_blank" rel="`)
+	b.WriteString(rel)
+	b.WriteString(`" translate="no"><span class="invisible">`)
 	b.WriteString(t.scheme)
 	b.WriteString(`</span><span class="`)
 	b.WriteString(class)
@@ -490,6 +492,32 @@ func scanTag(s string, i int) (token, int) {
 		return token{}, -1
 	}
 	return token{kind: kTag, raw: s[i:k], tag: s[i+1 : k]}, k
+}
+
+// The rel of a link in a status, and of one in a profile field: Mastodon
+// marks the field's with "me", for the profile link verification that
+// reads it (the verification itself is not done: verified_at stays null).
+const (
+	relLink  = "nofollow noopener noreferrer"
+	relField = "nofollow noopener noreferrer me"
+)
+
+// FieldHTML turns a plain-text profile field value into HTML as Mastodon
+// renders a local account's: escaped, with http(s) URLs as links (rel
+// "me"). Mentions and hashtags stay text; line breaks are not kept (a
+// field is one line).
+func FieldHTML(s string) string {
+	s = normalize(s)
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/4)
+	scan(s, func(t token) {
+		if t.kind == kURL {
+			writeLink(&b, t, relField)
+			return
+		}
+		b.WriteString(html.EscapeString(t.raw))
+	})
+	return b.String()
 }
 
 // NoteHTML turns a plain-text bio into escaped paragraphs and line breaks:

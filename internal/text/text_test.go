@@ -353,3 +353,22 @@ func TestNoteHTML(t *testing.T) {
 		}
 	}
 }
+
+// A profile field value: escaped text, its http(s) URLs linked with rel
+// "me"; mentions, hashtags and other schemes stay text.
+func TestFieldHTML(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"https://example.org/me", `<a href="https://example.org/me" target="_blank" rel="nofollow noopener noreferrer me" translate="no">` +
+			`<span class="invisible">https://</span><span class="">example.org/me</span><span class="invisible"></span></a>`},
+		{"see http://x.example. & <b>", `see <a href="http://x.example" target="_blank" rel="nofollow noopener noreferrer me" translate="no">` +
+			`<span class="invisible">http://</span><span class="">x.example</span><span class="invisible"></span></a>. &amp; &lt;b&gt;`},
+		{`javascript:alert(1) "q" @bob #tag`, `javascript:alert(1) &#34;q&#34; @bob #tag`},
+		{`https://a.example/"onmouseover="x`, `<a href="https://a.example/" target="_blank" rel="nofollow noopener noreferrer me" translate="no">` +
+			`<span class="invisible">https://</span><span class="">a.example/</span><span class="invisible"></span></a>&#34;onmouseover=&#34;x`},
+		{"", ""},
+	} {
+		if got := FieldHTML(tc.in); got != tc.want {
+			t.Errorf("FieldHTML(%q)\n = %s\nwant %s", tc.in, got, tc.want)
+		}
+	}
+}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"html"
+	"github.com/rampart-social/rampart/internal/text"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -337,7 +337,7 @@ func (p *Pages) profile(w http.ResponseWriter, r *http.Request, name string) {
 	prof := &profileView{Author: p.author(acc), Bot: acc.Bot, Locked: acc.Locked,
 		Joined: acc.CreatedAt.UTC().Format("January 2006"), JoinedDatetime: acc.CreatedAt.UTC().Format("2006-01-02")}
 	for _, f := range acc.Fields {
-		v := fieldView{Name: f.Name, Value: template.HTML(html.EscapeString(f.Value))}
+		v := fieldView{Name: f.Name, Value: template.HTML(text.FieldHTML(f.Value))} // escaped, URLs linked
 		if acc.Domain != "" {
 			v.Value = remoteHTML(f.Value)
 		}

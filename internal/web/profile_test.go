@@ -218,7 +218,9 @@ func TestProfileShowsPublicAndUnlistedPostsOnly(t *testing.T) {
 		"<title>Alice &lt;A&gt; (@alice@example.test) · example.test</title>",
 		"<h1>Alice &lt;A&gt;</h1>",
 		`<p class="note">Hello &lt;b&gt;world&lt;/b&gt; &amp; friends` + "\nsecond line</p>",
-		"<dt>Site &lt;i&gt;</dt><dd>https://alice.example/&lt;x&gt;</dd>",
+		// A field's URL is a link (rel "me", as in the API), the rest escaped.
+		`<dt>Site &lt;i&gt;</dt><dd><a href="https://alice.example/" target="_blank" rel="nofollow noopener noreferrer me" translate="no">` +
+			`<span class="invisible">https://</span><span class="">alice.example/</span><span class="invisible"></span></a>&lt;x&gt;</dd>`,
 		"&lt;script&gt;alert(1)&lt;/script&gt;",
 		`<details class="cw">` + "\n<summary>CW &lt;here&gt;</summary>",
 		`<span class="invisible">https://</span>`,
