@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/rampart-social/rampart/internal/social"
 	"github.com/rampart-social/rampart/internal/store"
@@ -39,7 +40,7 @@ type Status struct {
 	Tags               []TagRef      `json:"tags"`
 	Emojis             []struct{}    `json:"emojis"`
 	Card               *struct{}     `json:"card"`
-	Poll               *struct{}     `json:"poll"`
+	Poll               *Poll         `json:"poll"`
 	Application        *AppReference `json:"application,omitempty"`
 }
 
@@ -84,6 +85,8 @@ type batch struct {
 	flags    map[int64]store.ViewerFlags
 	apps     map[int64]*store.App
 	media    map[int64][]store.Media
+	polls    map[int64]*store.Poll // by status id, with the viewer's choices
+	now      time.Time             // polls' expired, as of loading
 }
 
 func (a *API) load(ctx context.Context, viewer int64, statusIDs, accountIDs []int64) (*batch, error) {
@@ -121,6 +124,10 @@ func (a *API) load(ctx context.Context, viewer int64, statusIDs, accountIDs []in
 	if b.media, err = a.store.MediaForStatuses(ctx, all); err != nil {
 		return nil, err
 	}
+	if b.polls, err = a.store.PollsForStatuses(ctx, viewer, all); err != nil {
+		return nil, err
+	}
+	b.now = time.Now()
 	accs := append([]int64(nil), accountIDs...)
 	for _, st := range b.statuses {
 		accs = append(accs, st.AccountID)
@@ -168,6 +175,9 @@ func (a *API) statusFrom(b *batch, st *store.Status, viewer int64) (Status, bool
 	}
 	for i := range b.media[st.ID] {
 		out.MediaAttachments = append(out.MediaAttachments, a.attachment(&b.media[st.ID][i]))
+	}
+	if p := b.polls[st.ID]; p != nil {
+		out.Poll = pollEntity(p, viewer, b.now)
 	}
 	if st.URL != "" {
 		u := st.URL

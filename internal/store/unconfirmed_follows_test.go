@@ -31,7 +31,7 @@ func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
 	if _, err := f.s.write.db.ExecContext(ctx, `DROP TABLE fanout_pending; CREATE INDEX home_feed_author ON home_feed (account_id, author_id);
 		DROP INDEX follows_remote; ALTER TABLE follows DROP COLUMN remote;
 		DROP INDEX accounts_fanout_on_read; ALTER TABLE accounts DROP COLUMN fanout_on_read; DROP TABLE id_workers; ALTER TABLE jobs DROP COLUMN claimed_by;
-		DROP INDEX media_attachments_processing; ALTER TABLE media_attachments DROP COLUMN processed_by; DROP TABLE rate_limits;
+		DROP INDEX media_attachments_processing; ALTER TABLE media_attachments DROP COLUMN processed_by; DROP TABLE rate_limits; DROP TABLE poll_votes; DROP TABLE poll_options; DROP TABLE polls;
 		DELETE FROM schema_migrations WHERE version >= 21`); err != nil {
 		t.Fatal(err)
 	}
