@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -363,4 +364,57 @@ func mustID(t *testing.T, s string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// The stream renders a status once for many viewers, without any viewer's
+// votes: its poll carries no voted or own_votes (as Mastodon's stream).
+func TestStreamedPollHasNoViewerVotes(t *testing.T) {
+	f := newSocialPair(t)
+	status := f.postStatus(t, f.aliceTok, "STATUS_POLL", pollForm("q", []string{"a", "b"}))
+	pollID, _ := lookup(f.get(t, f.aliceTok, "/api/v1/statuses/"+status), "poll", "id")
+	f.okJSON(t, f.bobTok, http.MethodPost, "/api/v1/polls/"+fmt.Sprint(pollID)+"/votes", url.Values{"choices[]": {"1"}})
+	out, err := f.api.Entities().Statuses(t.Context(), mustID(t, status), []int64{f.alice.ID, f.bob.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v, enc := range out {
+		dec := json.NewDecoder(bytes.NewReader(enc))
+		dec.UseNumber()
+		var s map[string]any
+		if err := dec.Decode(&s); err != nil {
+			t.Fatal(err)
+		}
+		p, _ := lookup(s, "poll")
+		checkPoll(t, "streamed poll", p, "")
+		if c := fmt.Sprint(optionCounts(p)); c != "[0 1]" {
+			t.Errorf("streamed to %d: tallies %s", v, c)
+		}
+	}
+}
+
+// PUT /api/v1/statuses/:id sends the poll again, as Mastodon's clients do:
+// the same options keep the votes, other options reset them, no poll
+// removes it.
+func TestEditStatusPollOverTheAPI(t *testing.T) {
+	f := newSocialPair(t)
+	status := f.postStatus(t, f.aliceTok, "STATUS_POLL", pollForm("q", []string{"a", "b"}))
+	pollID, _ := lookup(f.get(t, f.aliceTok, "/api/v1/statuses/"+status), "poll", "id")
+	f.okJSON(t, f.bobTok, http.MethodPost, "/api/v1/polls/"+fmt.Sprint(pollID)+"/votes", url.Values{"choices[]": {"1"}})
+	put := func(form url.Values) any {
+		t.Helper()
+		f.okJSON(t, f.aliceTok, http.MethodPut, "/api/v1/statuses/"+status, form)
+		p, _ := lookup(f.get(t, f.bobTok, "/api/v1/statuses/"+status), "poll")
+		return p
+	}
+	p := put(pollForm("q, edited", []string{"a", "b"}, "poll[expires_in]", "7200"))
+	if id, _ := lookup(p, "id"); id != pollID || fmt.Sprint(optionCounts(p)) != "[0 1]" || mustLookup(p, "voted") != true {
+		t.Errorf("same options: %v", p)
+	}
+	p = put(pollForm("q, edited again", []string{"a", "b", "c"}))
+	if id, _ := lookup(p, "id"); id == pollID || fmt.Sprint(optionCounts(p)) != "[0 0 0]" || mustLookup(p, "voted") != false {
+		t.Errorf("new options: %v", p)
+	}
+	if p := put(url.Values{"status": {"no poll now"}}); p != nil {
+		t.Errorf("an edit without a poll: %v", p)
+	}
 }

@@ -87,6 +87,9 @@ type batch struct {
 	media    map[int64][]store.Media
 	polls    map[int64]*store.Poll // by status id, with the viewer's choices
 	now      time.Time             // polls' expired, as of loading
+	// pollsAnonymous renders polls without voted and own_votes: the
+	// stream's one rendering for many viewers, as Mastodon's has none.
+	pollsAnonymous bool
 }
 
 func (a *API) load(ctx context.Context, viewer int64, statusIDs, accountIDs []int64) (*batch, error) {
@@ -177,7 +180,11 @@ func (a *API) statusFrom(b *batch, st *store.Status, viewer int64) (Status, bool
 		out.MediaAttachments = append(out.MediaAttachments, a.attachment(&b.media[st.ID][i]))
 	}
 	if p := b.polls[st.ID]; p != nil {
-		out.Poll = pollEntity(p, viewer, b.now)
+		pv := viewer
+		if b.pollsAnonymous {
+			pv = 0
+		}
+		out.Poll = pollEntity(p, pv, b.now)
 	}
 	if st.URL != "" {
 		u := st.URL
