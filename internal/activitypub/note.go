@@ -126,3 +126,7 @@ func Addressing(visibility, followers string, mentioned []string) (to, cc []stri
 // NoteContext is the JSON-LD context of a Note, for an activity that
 // embeds one.
 func NoteContext() any { return noteContext }
+
+// QuestionContext is a Question's context (NoteContext and votersCount),
+// for an activity carrying one.
+func QuestionContext() any { return questionContext }

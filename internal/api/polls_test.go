@@ -338,7 +338,7 @@ func TestPollNotificationEntity(t *testing.T) {
 	f.okJSON(t, f.bobTok, http.MethodPost, "/api/v1/polls/"+fmt.Sprint(pollID)+"/votes", url.Values{"choices[]": {"0"}})
 	var n int64 = 1
 	// The job's store call, as it runs at the end (the service test runs the job itself).
-	stored, _, err := f.st.EndPoll(t.Context(), mustID(t, fmt.Sprint(pollID)), time.Now().Add(2*time.Hour), func() int64 { n++; return 1_000_000_000_000 + n })
+	stored, _, err := f.st.EndPoll(t.Context(), mustID(t, fmt.Sprint(pollID)), time.Now().Add(2*time.Hour), func() int64 { n++; return 1_000_000_000_000 + n }, nil)
 	if err != nil || len(stored) != 2 {
 		t.Fatalf("EndPoll: %v %v", stored, err)
 	}

@@ -171,13 +171,18 @@ func (s *Service) PollExpireJob(ctx context.Context, payload []byte) error {
 	if err := json.Unmarshal(payload, &p); err != nil || p.Poll <= 0 {
 		return jobs.Permanent(fmt.Errorf("poll.expire payload %q", payload))
 	}
-	stored, open, err := s.store.EndPoll(ctx, p.Poll, s.now().UTC(), s.ids.Next)
+	// Other servers hear of the final results, as from Mastodon: an Update.
+	update := func(status, author int64) *store.NewJob {
+		return s.publishStatus(store.Publish{Activity: "Update", Actor: author, Status: status})
+	}
+	stored, open, err := s.store.EndPoll(ctx, p.Poll, s.now().UTC(), s.ids.Next, update)
 	if err != nil {
 		return err
 	}
 	if !open.IsZero() {
 		return jobs.Defer(open, "the poll is still open")
 	}
+	s.published()
 	for _, n := range stored {
 		s.emit(events.Event{Kind: events.NotificationCreated, Notification: n.ID, Account: n.AccountID})
 	}

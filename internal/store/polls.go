@@ -221,8 +221,11 @@ func (s *Store) Vote(ctx context.Context, pollID, account int64, choices []int, 
 // marks the poll told, so a job run again tells nobody twice. It returns
 // the notifications stored; when the poll has not ended yet (its end was
 // moved), nothing is done and open is its end. A poll that is gone, or
-// told already, is nothing to do.
-func (s *Store) EndPoll(ctx context.Context, pollID int64, now time.Time, nextID func() int64) (stored []Notification, open time.Time, err error) {
+// told already, is nothing to do. federate, when not nil, gives the job
+// that tells other servers of the final results (an Update of the
+// status), enqueued in the same transaction when the status reaches one.
+func (s *Store) EndPoll(ctx context.Context, pollID int64, now time.Time, nextID func() int64,
+	federate func(status, author int64) *NewJob) (stored []Notification, open time.Time, err error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("end poll: %w", err)
@@ -276,6 +279,17 @@ func (s *Store) EndPoll(ctx context.Context, pollID int64, now time.Time, nextID
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE polls SET notified = 1 WHERE id = ?`, pollID); err != nil {
 		return nil, time.Time{}, fmt.Errorf("end poll: %w", err)
+	}
+	if federate != nil {
+		st := &Status{ID: statusID, AccountID: author}
+		if err := tx.QueryRowContext(ctx, `SELECT visibility FROM statuses WHERE id = ?`, statusID).Scan(&st.Visibility); err != nil {
+			return nil, time.Time{}, fmt.Errorf("end poll: %w", err)
+		}
+		if j := federate(statusID, author); j != nil {
+			if err := enqueueIfRemoteAudience(ctx, tx, *j, st); err != nil {
+				return nil, time.Time{}, err
+			}
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, time.Time{}, fmt.Errorf("end poll: %w", err)

@@ -114,7 +114,7 @@ func TestPollVotesAndEnd(t *testing.T) {
 	}
 
 	// Before its end the job finds it open, and says until when.
-	stored, open, err := f.s.EndPoll(ctx, p.ID, now, f.id)
+	stored, open, err := f.s.EndPoll(ctx, p.ID, now, f.id, nil)
 	if err != nil || len(stored) != 0 || !open.Equal(p.ExpiresAt) {
 		t.Fatalf("EndPoll before the end: %v, open until %v, %v", stored, open, err)
 	}
@@ -125,7 +125,7 @@ func TestPollVotesAndEnd(t *testing.T) {
 	if err := f.s.Vote(ctx, p.ID, f.accounts[0], []int{0}, after); !errors.Is(err, ErrPollExpired) {
 		t.Errorf("a vote after the end: %v, want ErrPollExpired", err)
 	}
-	stored, open, err = f.s.EndPoll(ctx, p.ID, after, f.id)
+	stored, open, err = f.s.EndPoll(ctx, p.ID, after, f.id, nil)
 	if err != nil || !open.IsZero() {
 		t.Fatalf("EndPoll: %v, open %v", err, open)
 	}
@@ -141,7 +141,7 @@ func TestPollVotesAndEnd(t *testing.T) {
 		t.Errorf("told %v, want the author and the voters who do not block it %v", told, want)
 	}
 	// Run again (a retried job): nobody is told twice.
-	if again, _, err := f.s.EndPoll(ctx, p.ID, after, f.id); err != nil || len(again) != 0 {
+	if again, _, err := f.s.EndPoll(ctx, p.ID, after, f.id, nil); err != nil || len(again) != 0 {
 		t.Errorf("EndPoll again: %v %v", again, err)
 	}
 	var n int
@@ -162,7 +162,7 @@ func TestPollVotesAndEnd(t *testing.T) {
 			t.Errorf("%d rows left in %s (%v)", n, table, err)
 		}
 	}
-	if stored, open, err := f.s.EndPoll(ctx, p.ID, after, f.id); err != nil || len(stored) != 0 || !open.IsZero() {
+	if stored, open, err := f.s.EndPoll(ctx, p.ID, after, f.id, nil); err != nil || len(stored) != 0 || !open.IsZero() {
 		t.Errorf("EndPoll of a deleted poll: %v %v %v", stored, open, err)
 	}
 }
@@ -196,7 +196,7 @@ func TestEditStatusPoll(t *testing.T) {
 	if err := f.s.Vote(ctx, p.ID, voter, []int{1}, now); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := f.s.EndPoll(ctx, p.ID, now.Add(2*time.Hour), f.id); err != nil {
+	if _, _, err := f.s.EndPoll(ctx, p.ID, now.Add(2*time.Hour), f.id, nil); err != nil {
 		t.Fatal(err)
 	}
 	edit := func(c *PollChange) {
@@ -217,10 +217,10 @@ func TestEditStatusPoll(t *testing.T) {
 	if due := pollJobsDue(t, f, p.ID); len(due) != 2 || !due[1].Equal(later) {
 		t.Errorf("jobs due %v: want one more at the new end %v", due, later)
 	}
-	if _, open, _ := f.s.EndPoll(ctx, p.ID, now.Add(2*time.Hour), f.id); !open.Equal(later) {
+	if _, open, _ := f.s.EndPoll(ctx, p.ID, now.Add(2*time.Hour), f.id, nil); !open.Equal(later) {
 		t.Errorf("the moved poll is open until %v, want %v", open, later)
 	}
-	if stored, _, _ := f.s.EndPoll(ctx, p.ID, later, f.id); len(stored) != 2 {
+	if stored, _, _ := f.s.EndPoll(ctx, p.ID, later, f.id, nil); len(stored) != 2 {
 		t.Errorf("told %d at the new end, want the author and the voter", len(stored))
 	}
 
@@ -258,5 +258,49 @@ func TestPollStatusFollowsVisibility(t *testing.T) {
 		if _, err := f.s.PollStatus(ctx, who, p.ID); !errors.Is(err, ErrNotFound) {
 			t.Errorf("account %d sees a followers-only poll: %v", who, err)
 		}
+	}
+}
+
+// The end enqueues, with the notifications, the job that tells other
+// servers of the results, when the status reaches one (a remote follower
+// of its author): none otherwise, and none when run again.
+func TestEndPollTellsOtherServers(t *testing.T) {
+	ctx := context.Background()
+	f := newCounterFixture(t, 2)
+	now := time.Now()
+	update := func(status, author int64) *NewJob {
+		return &NewJob{Kind: "ap.publish", Payload: []byte(`{"activity":"Update","status":` + strconv.FormatInt(status, 10) + `}`)}
+	}
+	published := func() int {
+		t.Helper()
+		var n int
+		if err := f.s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM jobs WHERE kind = 'ap.publish'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	_, lonely := f.pollStatus(t, f.accounts[0], Public, false, now.Add(time.Minute), "a", "b")
+	if _, _, err := f.s.EndPoll(ctx, lonely.ID, now.Add(time.Hour), f.id, update); err != nil {
+		t.Fatal(err)
+	}
+	if n := published(); n != 0 {
+		t.Errorf("%d publish jobs for a poll no other server saw", n)
+	}
+	remote, err := f.s.UpsertRemoteAccount(ctx, &RemoteAccount{Account: Account{Username: "far", Domain: "remote.example",
+		URI: "https://remote.example/users/far", CreatedAt: now}, InboxURL: "https://remote.example/inbox", FetchedAt: now}, f.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.Follow(ctx, f.id(), remote, f.accounts[1], FollowOptions{ShowReblogs: true}, now); err != nil {
+		t.Fatal(err)
+	}
+	_, seen := f.pollStatus(t, f.accounts[1], Public, false, now.Add(time.Minute), "a", "b")
+	for range 2 {
+		if _, _, err := f.s.EndPoll(ctx, seen.ID, now.Add(time.Hour), f.id, update); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := published(); n != 1 {
+		t.Errorf("%d publish jobs for a poll a remote follower saw, ended twice; want 1", n)
 	}
 }
