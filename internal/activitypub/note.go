@@ -32,6 +32,54 @@ type Note struct {
 	Cc           []string   `json:"cc"`
 	Tag          []Tag      `json:"tag"`
 	Attachment   []Document `json:"attachment"`
+	// A status with a poll is a Question (AsQuestion): its options as
+	// oneOf (one choice) or anyOf (several), its end and its voters.
+	OneOf       []QuestionOption `json:"oneOf,omitempty"`
+	AnyOf       []QuestionOption `json:"anyOf,omitempty"`
+	EndTime     string           `json:"endTime,omitempty"`
+	Closed      string           `json:"closed,omitempty"`
+	VotersCount *int64           `json:"votersCount,omitempty"`
+}
+
+// QuestionOption is one of a Question's options, its votes as the total
+// of its replies (null while the poll hides its totals), as Mastodon
+// writes them.
+type QuestionOption struct {
+	Type    string              `json:"type"`
+	Name    string              `json:"name"`
+	Replies QuestionOptionTally `json:"replies"`
+}
+
+// QuestionOptionTally is QuestionOption.replies.
+type QuestionOptionTally struct {
+	Type       string `json:"type"`
+	TotalItems *int64 `json:"totalItems"`
+}
+
+// questionContext is noteContext with the term a Question adds.
+var questionContext = []any{
+	"https://www.w3.org/ns/activitystreams",
+	map[string]any{
+		"sensitive":   "as:sensitive",
+		"Hashtag":     "as:Hashtag",
+		"toot":        "http://joinmastodon.org/ns#",
+		"blurhash":    "toot:blurhash",
+		"votersCount": "toot:votersCount",
+	},
+}
+
+// AsQuestion makes n a Question with options (oneOf, or anyOf when
+// multiple), ending at end (RFC 3339), closed at end when closed.
+func (n *Note) AsQuestion(options []QuestionOption, multiple bool, end string, closed bool, voters int64) {
+	n.Type, n.Context, n.EndTime, n.VotersCount = "Question", questionContext, end, &voters
+	if multiple {
+		n.AnyOf = options
+	} else {
+		n.OneOf = options
+	}
+	if closed {
+		n.Closed = end
+	}
 }
 
 // Tag is a Mention or a Hashtag.
@@ -78,3 +126,7 @@ func Addressing(visibility, followers string, mentioned []string) (to, cc []stri
 // NoteContext is the JSON-LD context of a Note, for an activity that
 // embeds one.
 func NoteContext() any { return noteContext }
+
+// QuestionContext is a Question's context (NoteContext and votersCount),
+// for an activity carrying one.
+func QuestionContext() any { return questionContext }

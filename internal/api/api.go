@@ -145,6 +145,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerEmojisAndAnnouncements(api)
 	a.registerTags(api)
 	a.registerStartup(api)
+	a.registerPolls(api)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Record not found")
 	})
@@ -251,8 +252,12 @@ func writeRateLimited(w http.ResponseWriter, limited *ratelimit.WaitError) {
 
 // writeValidation answers 422 with Mastodon's per-field details.
 func writeValidation(w http.ResponseWriter, field, code, desc string) {
+	msg := "Validation failed: " + humanField(field) + " " + desc
+	if field == "base" { // the record as a whole: Mastodon names no field
+		msg = "Validation failed: " + desc
+	}
 	writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
-		"error": "Validation failed: " + humanField(field) + " " + desc,
+		"error": msg,
 		"details": map[string]any{
 			field: []map[string]string{{"error": code, "description": desc}},
 		},

@@ -175,7 +175,7 @@ func (f *socialFixture) norm(v any, key string) any {
 			return ph
 		}
 		switch key {
-		case "created_at", "edited_at":
+		case "created_at", "edited_at", "expires_at":
 			return "<DATE>"
 		case "last_status_at":
 			return "<DAY>"
@@ -297,7 +297,9 @@ func checkStatus(t *testing.T, what string, s any, viewer string) {
 			t.Errorf("%s: %s = %#v, want a string or null", what, k, x)
 		}
 	}
-	wantNull(t, what, s, "poll")
+	if p, _ := lookup(s, "poll"); p != nil {
+		checkPoll(t, what+" poll", p, viewer)
+	}
 	wantNull(t, what, s, "card")
 	if x := wantPresent(t, what, s, "sensitive"); !isBool(x) {
 		t.Errorf("%s: sensitive = %#v", what, x)

@@ -138,8 +138,6 @@ func (a *API) mediaLimits() map[string]any {
 		"description_limit": m.DescriptionLimit}
 }
 
-var pollLimits = map[string]any{"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2629746}
-
 func (a *API) instanceV1(w http.ResponseWriter, r *http.Request) {
 	a.serveInstanceDoc(w, r, docInstanceV1, "")
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/rampart-social/rampart/internal/social"
 	"github.com/rampart-social/rampart/internal/store"
@@ -39,7 +40,7 @@ type Status struct {
 	Tags               []TagRef      `json:"tags"`
 	Emojis             []CustomEmoji `json:"emojis"`
 	Card               *struct{}     `json:"card"`
-	Poll               *struct{}     `json:"poll"`
+	Poll               *Poll         `json:"poll"`
 	Application        *AppReference `json:"application,omitempty"`
 }
 
@@ -88,6 +89,11 @@ type batch struct {
 	// the custom emojis they name (one query for the page).
 	codes  map[int64][]string
 	emojis map[string]store.CustomEmoji
+	polls  map[int64]*store.Poll // by status id, with the viewer's choices
+	now    time.Time             // polls' expired, as of loading
+	// pollsAnonymous renders polls without voted and own_votes: the
+	// stream's one rendering for many viewers, as Mastodon's has none.
+	pollsAnonymous bool
 }
 
 func (a *API) load(ctx context.Context, viewer int64, statusIDs, accountIDs []int64) (*batch, error) {
@@ -136,6 +142,10 @@ func (a *API) load(ctx context.Context, viewer int64, statusIDs, accountIDs []in
 	if b.emojis, err = a.store.CustomEmojisNamed(ctx, codes); err != nil {
 		return nil, err
 	}
+	if b.polls, err = a.store.PollsForStatuses(ctx, viewer, all); err != nil {
+		return nil, err
+	}
+	b.now = time.Now()
 	accs := append([]int64(nil), accountIDs...)
 	for _, st := range b.statuses {
 		accs = append(accs, st.AccountID)
@@ -183,6 +193,13 @@ func (a *API) statusFrom(b *batch, st *store.Status, viewer int64) (Status, bool
 	}
 	for i := range b.media[st.ID] {
 		out.MediaAttachments = append(out.MediaAttachments, a.attachment(&b.media[st.ID][i]))
+	}
+	if p := b.polls[st.ID]; p != nil {
+		pv := viewer
+		if b.pollsAnonymous {
+			pv = 0
+		}
+		out.Poll = pollEntity(p, pv, b.now)
 	}
 	if st.URL != "" {
 		u := st.URL

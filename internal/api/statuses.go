@@ -68,8 +68,8 @@ func (a *API) postStatus(w http.ResponseWriter, r *http.Request, c *Caller) {
 		return
 	}
 	var err error
-	if p.Get("poll[options][]") != "" || len(list(p, "poll[options]")) > 0 {
-		writeValidation(w, "poll", "ERR_INVALID", "polls are not supported yet")
+	poll, ok := pollParams(w, p)
+	if !ok {
 		return
 	}
 	if p.Get("scheduled_at") != "" {
@@ -86,7 +86,7 @@ func (a *API) postStatus(w http.ResponseWriter, r *http.Request, c *Caller) {
 	st, err := a.social.Post(r.Context(), c.Account, c.User, social.PostParams{
 		Text: p.Get("status"), SpoilerText: p.Get("spoiler_text"), InReplyToID: reply, Sensitive: optBool(p, "sensitive"),
 		Visibility: p.Get("visibility"), Language: p.Get("language"), IdempotencyKey: r.Header.Get("Idempotency-Key"),
-		ApplicationID: c.App.ID, MediaIDs: mediaIDs,
+		ApplicationID: c.App.ID, MediaIDs: mediaIDs, Poll: poll,
 	})
 	a.writeStatus(w, r, c, st, err)
 }
@@ -101,8 +101,12 @@ func (a *API) editStatus(w http.ResponseWriter, r *http.Request, c *Caller) {
 	if !ok {
 		return
 	}
+	poll, ok := pollParams(w, p)
+	if !ok {
+		return
+	}
 	edit := social.EditParams{Text: p.Get("status"), SpoilerText: p.Get("spoiler_text"),
-		Sensitive: truthy(p.Get("sensitive")), Language: p.Get("language")}
+		Sensitive: truthy(p.Get("sensitive")), Language: p.Get("language"), Poll: poll}
 	if _, sent := p["media_ids[]"]; sent || p.Has("media_ids") {
 		edit.MediaIDs = append([]int64{}, mediaIDs...) // sent, maybe empty: replace
 	}

@@ -26,6 +26,7 @@ func (e Entities) Statuses(ctx context.Context, id int64, viewers []int64) (map[
 	if err != nil {
 		return nil, err
 	}
+	b.pollsAnonymous = true // loaded without a viewer's votes
 	st, ok := b.statuses[id]
 	if !ok {
 		return out, nil

@@ -130,6 +130,9 @@ func (o *Outbox) build(ctx context.Context, p store.Publish, actor *store.Accoun
 		note := o.render.Note(n)
 		note.Context = nil
 		a.Context, a.To, a.Cc, a.Object = activitypub.NoteContext(), note.To, note.Cc, note
+		if note.Type == "Question" {
+			a.Context = activitypub.QuestionContext()
+		}
 		if p.Activity == "Create" {
 			a.ID, a.Published = note.ID+"/activity", note.Published
 		} else {

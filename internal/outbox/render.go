@@ -72,6 +72,19 @@ func (r Renderer) Note(n *social.Note) *activitypub.Note {
 		out.Attachment = append(out.Attachment, activitypub.Document{Type: "Document", MediaType: m.ContentType,
 			URL: r.media + "/" + m.FileKey, Name: m.Description, Blurhash: m.Blurhash})
 	}
+	if p := n.Poll; p != nil {
+		open := time.Now().Before(p.ExpiresAt)
+		var opts []activitypub.QuestionOption
+		for _, o := range p.Options {
+			tally := activitypub.QuestionOptionTally{Type: "Collection"}
+			if !open || !p.HideTotals {
+				v := o.VotesCount
+				tally.TotalItems = &v
+			}
+			opts = append(opts, activitypub.QuestionOption{Type: "Note", Name: o.Title, Replies: tally})
+		}
+		out.AsQuestion(opts, p.Multiple, p.ExpiresAt.UTC().Truncate(time.Second).Format(time.RFC3339), !open, p.VotersCount)
+	}
 	return out
 }
 

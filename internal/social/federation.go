@@ -16,7 +16,8 @@ type Note struct {
 	Mentions  []*store.Account
 	Tags      []string
 	Media     []store.Media
-	InReplyTo string // the parent's id (uri), "" for none
+	InReplyTo string      // the parent's id (uri), "" for none
+	Poll      *store.Poll // nil for none: the Note is then a Question
 }
 
 // ViewerByActor is the account a remote signer speaks for, as a viewer of
@@ -127,6 +128,11 @@ func (s *Service) noteOf(ctx context.Context, st *store.Status, author *store.Ac
 		return nil, err
 	}
 	n.Media = media[st.ID]
+	polls, err := s.store.PollsForStatuses(ctx, 0, []int64{st.ID})
+	if err != nil {
+		return nil, err
+	}
+	n.Poll = polls[st.ID]
 	if st.InReplyToID != 0 {
 		if parent, err := s.store.StatusByID(ctx, st.InReplyToID); err == nil {
 			n.InReplyTo = parent.URI

@@ -41,6 +41,7 @@ type PostParams struct {
 	IdempotencyKey string
 	ApplicationID  int64
 	MediaIDs       []int64
+	Poll           *PollParams // nil: no poll
 }
 
 // MaxMedia is how many attachments a status may carry.
@@ -151,6 +152,9 @@ func (s *Service) Post(ctx context.Context, author *store.Account, user *store.U
 	if err := checkMedia(p.MediaIDs); err != nil {
 		return nil, err
 	}
+	if p.Poll != nil && len(p.MediaIDs) > 0 {
+		return nil, errPollWithMedia
+	}
 	if err := s.checkText(p.Text, p.SpoilerText, len(p.MediaIDs) > 0); err != nil {
 		return nil, err
 	}
@@ -197,6 +201,12 @@ func (s *Service) Post(ctx context.Context, author *store.Account, user *store.U
 	r := s.render(ctx, author.ID, p.Text)
 	st.Content = r.html
 	n := store.NewStatus{Status: st, MentionIDs: r.mentions, Tags: r.tags, Words: r.words, IdempotencyKey: p.IdempotencyKey, MediaIDs: p.MediaIDs}
+	if p.Poll != nil {
+		var err error
+		if n.Poll, err = s.newPoll(p.Poll, st.ID, author.ID, st.CreatedAt); err != nil {
+			return nil, err
+		}
+	}
 	if visibility == store.Direct {
 		n.FeedAccounts = r.local
 	}
@@ -246,6 +256,9 @@ type EditParams struct {
 	Sensitive   bool
 	Language    string
 	MediaIDs    []int64 // nil keeps the attachments
+	// Poll is the status's poll after the edit: nil removes it, as
+	// Mastodon's edit does (clients send the poll again with every edit).
+	Poll *PollParams
 }
 
 // Own loads a status the account wrote — even a reblog whose original has
@@ -278,6 +291,9 @@ func (s *Service) Edit(ctx context.Context, author *store.Account, id int64, p E
 	if err := checkMedia(p.MediaIDs); err != nil {
 		return nil, err
 	}
+	if p.Poll != nil && len(p.MediaIDs) > 0 {
+		return nil, errPollWithMedia
+	}
 	if err := s.checkText(p.Text, p.SpoilerText, len(p.MediaIDs) > 0); err != nil {
 		return nil, err
 	}
@@ -295,8 +311,20 @@ func (s *Service) Edit(ctx context.Context, author *store.Account, id int64, p E
 	st.Text, st.Content, st.SpoilerText, st.Language = p.Text, r.html, p.SpoilerText, p.Language
 	st.Sensitive = p.Sensitive || p.SpoilerText != ""
 	st.EditedAt = s.now().UTC()
-	err = s.store.EditStatus(ctx, st, s.ids.Next(), r.mentions, r.tags, r.words, p.MediaIDs,
-		s.publishStatus(store.Publish{Activity: "Update", Actor: author.ID, Status: st.ID}))
+	poll, err := s.pollChange(ctx, st, p.Poll, st.EditedAt)
+	if err != nil {
+		return nil, err
+	}
+	if poll != nil && poll.Poll != nil && p.MediaIDs == nil {
+		// Attachments kept from before count as much as new ones.
+		if m, err := s.store.MediaForStatuses(ctx, []int64{st.ID}); err != nil {
+			return nil, err
+		} else if len(m[st.ID]) > 0 {
+			return nil, errPollWithMedia
+		}
+	}
+	err = s.store.EditStatusPoll(ctx, st, s.ids.Next(), r.mentions, r.tags, r.words, p.MediaIDs,
+		s.publishStatus(store.Publish{Activity: "Update", Actor: author.ID, Status: st.ID}), poll)
 	if errors.Is(err, store.ErrMediaUnavailable) {
 		return nil, invalid("media_ids", "%v", err)
 	}

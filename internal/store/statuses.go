@@ -55,6 +55,8 @@ type NewStatus struct {
 	Federate *NewJob
 	// Jobs are enqueued with the status whatever its audience.
 	Jobs []NewJob
+	// Poll, when set, is written with the status, with the job that ends it.
+	Poll *Poll
 }
 
 // KindFanOut is the job that puts a status into its author's followers'
@@ -156,6 +158,11 @@ func createStatus(ctx context.Context, tx *writeTx, n NewStatus) error {
 	}
 	if err := attachMedia(ctx, tx, st.ID, st.AccountID, n.MediaIDs); err != nil {
 		return err
+	}
+	if n.Poll != nil {
+		if err := createPoll(ctx, tx, n.Poll, st.CreatedAt); err != nil {
+			return err
+		}
 	}
 	if st.InReplyToID != 0 {
 		if _, err := tx.ExecContext(ctx, `UPDATE statuses SET replies_count = replies_count + 1 WHERE id = ?`, st.InReplyToID); err != nil {
@@ -532,7 +539,13 @@ func (s *Store) RefreshRemoteContent(ctx context.Context, id int64, content stri
 // federate is enqueued with the edit when the status reaches another server
 // (as NewStatus.Federate); nil: nothing is.
 func (s *Store) EditStatus(ctx context.Context, st *Status, editID int64, mentionIDs []int64, tags, words []string, mediaIDs []int64, federate *NewJob) error {
-	return s.editStatus(ctx, st, editID, mentionIDs, tags, words, mediaIDs, federate, false)
+	return s.editStatus(ctx, st, editID, mentionIDs, tags, words, mediaIDs, federate, nil, false)
+}
+
+// EditStatusPoll is EditStatus that also changes the status's poll (poll
+// nil: as EditStatus, the poll is left as it is).
+func (s *Store) EditStatusPoll(ctx context.Context, st *Status, editID int64, mentionIDs []int64, tags, words []string, mediaIDs []int64, federate *NewJob, poll *PollChange) error {
+	return s.editStatus(ctx, st, editID, mentionIDs, tags, words, mediaIDs, federate, poll, false)
 }
 
 // ErrUnchanged: a remote edit would change nothing a reader sees.
@@ -543,10 +556,10 @@ var ErrUnchanged = errors.New("the status already reads so")
 // that text, spoiler and sensitivity. The check is made in the edit's own
 // transaction, so that the same edit delivered twice at once is one edit.
 func (s *Store) EditRemoteStatus(ctx context.Context, st *Status, editID int64, mentionIDs []int64, tags, words []string) error {
-	return s.editStatus(ctx, st, editID, mentionIDs, tags, words, nil, nil, true)
+	return s.editStatus(ctx, st, editID, mentionIDs, tags, words, nil, nil, nil, true)
 }
 
-func (s *Store) editStatus(ctx context.Context, st *Status, editID int64, mentionIDs []int64, tags, words []string, mediaIDs []int64, federate *NewJob, onlyIfChanged bool) error {
+func (s *Store) editStatus(ctx context.Context, st *Status, editID int64, mentionIDs []int64, tags, words []string, mediaIDs []int64, federate *NewJob, poll *PollChange, onlyIfChanged bool) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("edit status: %w", err)
@@ -593,6 +606,11 @@ func (s *Store) editStatus(ctx context.Context, st *Status, editID int64, mentio
 			return fmt.Errorf("edit media: %w", err)
 		}
 		if err := attachMedia(ctx, tx, st.ID, st.AccountID, mediaIDs); err != nil {
+			return err
+		}
+	}
+	if poll != nil {
+		if err := changePoll(ctx, tx, st.ID, poll, st.EditedAt); err != nil {
 			return err
 		}
 	}

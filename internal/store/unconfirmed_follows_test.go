@@ -35,6 +35,7 @@ func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
 		DROP TABLE announcement_reactions; DROP TABLE announcement_dismissals; DROP TABLE announcements; DROP TABLE custom_emojis;
 		DROP TABLE tag_follows; DROP TABLE featured_tags; DROP INDEX account_stats_last_status;
 		DROP TABLE markers; DROP TABLE suggestion_dismissals;
+		DROP TABLE poll_votes; DROP TABLE poll_options; DROP TABLE polls;
 		DELETE FROM schema_migrations WHERE version >= 21`); err != nil {
 		t.Fatal(err)
 	}
