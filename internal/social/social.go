@@ -33,6 +33,8 @@ type Service struct {
 	wakeJobs func()
 	// events takes each committed change live streams show; nil: none.
 	events events.Publisher
+	// markers tells the notifications read marker; nil: none is kept.
+	markers NotificationMarkers
 }
 
 // inlineFanOut is the most followers whose home timelines a post fills in
@@ -100,20 +102,6 @@ func (e *ValidationError) Error() string { return e.Field + ": " + e.Msg }
 
 func invalid(field, format string, args ...any) error {
 	return &ValidationError{Field: field, Msg: fmt.Sprintf(format, args...)}
-}
-
-// notify stores a notification; a failure is not the caller's failure, but
-// it is not hidden either.
-func (s *Service) notify(ctx context.Context, to, from int64, typ string, status int64) error {
-	if to == from {
-		return nil
-	}
-	n := &store.Notification{ID: s.ids.Next(), AccountID: to, FromAccountID: from, Type: typ, StatusID: status, CreatedAt: s.now().UTC()}
-	stored, err := s.store.CreateNotification(ctx, n)
-	if stored {
-		s.emit(events.Event{Kind: events.NotificationCreated, Notification: n.ID, Account: to})
-	}
-	return err
 }
 
 // localAccount loads a usable account by id (pending and disabled ones do not exist to others).

@@ -330,6 +330,9 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	// 0028's column goes with 0012's table.
 	undo += ` DROP INDEX media_attachments_processing; ALTER TABLE media_attachments DROP COLUMN processed_by;` // 0029
 	undo += ` DROP TABLE rate_limits;`                                                                          // 0030
+	undo += ` DROP TABLE notification_permissions; DROP TABLE notification_requests; DROP TABLE notification_policies;
+		DROP INDEX notifications_filtered; DROP INDEX notifications_group;
+		ALTER TABLE notifications DROP COLUMN filtered; ALTER TABLE notifications DROP COLUMN group_key;` // 0031
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,9 @@ func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
 		DROP INDEX follows_remote; ALTER TABLE follows DROP COLUMN remote;
 		DROP INDEX accounts_fanout_on_read; ALTER TABLE accounts DROP COLUMN fanout_on_read; DROP TABLE id_workers; ALTER TABLE jobs DROP COLUMN claimed_by;
 		DROP INDEX media_attachments_processing; ALTER TABLE media_attachments DROP COLUMN processed_by; DROP TABLE rate_limits;
+		DROP TABLE notification_permissions; DROP TABLE notification_requests; DROP TABLE notification_policies;
+		DROP INDEX notifications_filtered; DROP INDEX notifications_group;
+		ALTER TABLE notifications DROP COLUMN filtered; ALTER TABLE notifications DROP COLUMN group_key;
 		DELETE FROM schema_migrations WHERE version >= 21`); err != nil {
 		t.Fatal(err)
 	}
