@@ -355,3 +355,23 @@ func TestGroupedNotificationsPaging(t *testing.T) {
 		t.Errorf("min_id page: %v, want %v", ups, []string{posts[1], posts[0]})
 	}
 }
+
+// api_versions.mastodon 2 promises the grouped notifications: each of their
+// routes answers (none is a 404).
+func TestAPIVersionPromisesGroupedNotifications(t *testing.T) {
+	f := newSocialPair(t)
+	v, _ := lookup(f.get(t, "", "/api/v2/instance"), "api_versions", "mastodon")
+	if fmt.Sprint(v) != "2" {
+		t.Fatalf("api_versions.mastodon = %v, want 2", v)
+	}
+	f.okJSON(t, f.aliceTok, http.MethodPost, "/api/v1/accounts/"+f.bobID+"/follow", nil)
+	g := f.get(t, f.bobTok, "/api/v2/notifications")
+	key := mustLookup(asList(t, mustLookup(g, "notification_groups"))[0], "group_key").(string)
+	for _, c := range [][2]string{{http.MethodGet, "/api/v2/notifications"}, {http.MethodGet, "/api/v2/notifications/unread_count"},
+		{http.MethodGet, "/api/v2/notifications/" + key}, {http.MethodGet, "/api/v2/notifications/" + key + "/accounts"},
+		{http.MethodPost, "/api/v2/notifications/" + key + "/dismiss"}} {
+		if rec := f.call(t, f.bobTok, c[0], c[1], nil); rec.Code != http.StatusOK {
+			t.Errorf("%s %s: %d %s", c[0], c[1], rec.Code, rec.Body)
+		}
+	}
+}
