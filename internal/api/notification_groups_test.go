@@ -375,3 +375,36 @@ func TestAPIVersionPromisesGroupedNotifications(t *testing.T) {
 		}
 	}
 }
+
+// Notification requests page through Link, newest first; the last page has
+// no next.
+func TestNotificationRequestsPaging(t *testing.T) {
+	f := newSocialPair(t)
+	var senders []string
+	for _, name := range []string{"ann", "ben", "cat"} {
+		u, tok := f.user(t, name)
+		senders = append(senders, idString(u.ID))
+		f.postStatus(t, tok, "STATUS_"+strings.ToUpper(name), url.Values{"status": {"@bob psst"}, "visibility": {"direct"}})
+	}
+	var got []string
+	next := "/api/v1/notifications/requests?limit=2"
+	for pages := 0; next != ""; pages++ {
+		if pages > 2 {
+			t.Fatal("paging does not end")
+		}
+		rec := f.call(t, f.bobTok, http.MethodGet, next, nil)
+		for _, r := range asList(t, decodeAny(t, rec, http.StatusOK)) {
+			got = append(got, mustLookup(r, "account", "id").(string))
+		}
+		next = ""
+		for _, part := range strings.Split(rec.Header().Get("Link"), ", ") {
+			if strings.HasSuffix(part, `rel="next"`) {
+				u, _ := url.Parse(strings.Trim(strings.SplitN(part, ";", 2)[0], "<>"))
+				next = u.RequestURI()
+			}
+		}
+	}
+	if want := []string{senders[2], senders[1], senders[0]}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("requests paged: %v, want %v", got, want)
+	}
+}
