@@ -18,8 +18,9 @@ import (
 
 // MastodonVersion is the Mastodon API level Rampart claims: only what it
 // implements, so clients do not call endpoints that are not there. Not yet
-// 4.3.0: of 4.3's client API, the statuses multi-fetch
-// (GET /api/v1/statuses?id[]=) is missing.
+// 4.3.0: that promises 4.2's client API whole (markers, preferences, lists,
+// filters… of issue 15) and 4.3's statuses multi-fetch
+// (GET /api/v1/statuses?id[]=) besides the notification API of 4.3.
 const MastodonVersion = "4.2.0"
 
 // APIVersion is api_versions.mastodon: 2 is the level of the grouped
