@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/events"
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/store"
 	"github.com/rampart-social/rampart/internal/store/storetest"
@@ -61,15 +62,15 @@ func TestPolicyDecision(t *testing.T) {
 	}
 }
 
-// A group takes the notifications of its type and status for twelve hours
-// from its first one's hour; then the next group begins.
-func TestGroupKeysSpanTwelveHours(t *testing.T) {
+// pair is a service over a store with two local accounts, alice and bob.
+func pair(t *testing.T) (*Service, *store.Store, int64, int64) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := storetest.OpenErr(t, filepath.Join(t.TempDir(), "rampart.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	ids := id.NewGenerator()
 	now := time.Now()
 	var accs []int64
@@ -81,16 +82,23 @@ func TestGroupKeysSpanTwelveHours(t *testing.T) {
 		}
 		accs = append(accs, a.ID)
 	}
-	s := New(testutil.ProdConfig(t, t.TempDir()), st, ids, nil)
+	return New(testutil.ProdConfig(t, t.TempDir()), st, ids, nil), st, accs[0], accs[1]
+}
+
+// A group takes the notifications of its type and status for twelve hours
+// from its first one's hour; then the next group begins.
+func TestGroupKeysSpanTwelveHours(t *testing.T) {
+	ctx := context.Background()
+	s, st, alice, bob := pair(t)
 	start := time.Date(2026, 12, 8, 0, 30, 0, 0, time.UTC)
 	hour := start.Unix() / 3600
 	var keys []string
 	for _, after := range []time.Duration{0, 5 * time.Hour, 11 * time.Hour, 12 * time.Hour, 13 * time.Hour} {
 		s.now = func() time.Time { return start.Add(after) }
-		if err := s.notify(ctx, accs[0], accs[1], "follow", 0); err != nil {
+		if err := s.notify(ctx, alice, bob, "follow", 0); err != nil {
 			t.Fatal(err)
 		}
-		l, err := st.Notifications(ctx, accs[0], store.NotificationFilter{}, store.Page{Limit: 1})
+		l, err := st.Notifications(ctx, alice, store.NotificationFilter{}, store.Page{Limit: 1})
 		if err != nil || len(l) != 1 {
 			t.Fatal(l, err)
 		}
@@ -102,6 +110,39 @@ func TestGroupKeysSpanTwelveHours(t *testing.T) {
 		if keys[i] != want[i] {
 			t.Errorf("group keys %v, want %v", keys, want)
 			break
+		}
+	}
+}
+
+type recorded struct{ events []events.Event }
+
+func (r *recorded) Publish(e events.Event) { r.events = append(r.events, e) }
+
+// Only a notification the policy lets through is streamed: a held-back
+// one is stored without a word, a dropped one not at all.
+func TestOnlyAcceptedNotificationsAreStreamed(t *testing.T) {
+	ctx := context.Background()
+	s, st, alice, bob := pair(t)
+	rec := &recorded{}
+	s.WithEvents(rec)
+	for _, c := range []struct {
+		policy        string
+		stored, heard int
+	}{{PolicyFilter, 1, 0}, {PolicyDrop, 1, 0}, {PolicyAccept, 2, 1}} {
+		p := DefaultNotificationPolicy
+		p.ForNotFollowing = c.policy
+		if err := st.SetNotificationPolicy(ctx, alice, p, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.notify(ctx, alice, bob, "follow", 0); err != nil {
+			t.Fatal(err)
+		}
+		all, err := st.Notifications(ctx, alice, store.NotificationFilter{IncludeFiltered: true}, store.Page{Limit: 40})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != c.stored || len(rec.events) != c.heard {
+			t.Errorf("after a follow under %s: %d stored, %d streamed; want %d and %d", c.policy, len(all), len(rec.events), c.stored, c.heard)
 		}
 	}
 }
