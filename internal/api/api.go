@@ -146,6 +146,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerTags(api)
 	a.registerStartup(api)
 	a.registerPolls(api)
+	a.registerNotificationGroups(api)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Record not found")
 	})

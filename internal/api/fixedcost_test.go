@@ -52,10 +52,11 @@ func (e *env) statements(t *testing.T, token, path string) (stmts int64, items i
 		if err := json.Unmarshal(rec.Body.Bytes(), &obj); err != nil {
 			t.Fatalf("GET %s: %v", path, err)
 		}
-		var a, d []json.RawMessage
+		var a, d, g []json.RawMessage
 		json.Unmarshal(obj["ancestors"], &a)
 		json.Unmarshal(obj["descendants"], &d)
-		return stmts, len(a) + len(d)
+		json.Unmarshal(obj["notification_groups"], &g)
+		return stmts, len(a) + len(d) + len(g)
 	}
 	return stmts, len(list)
 }
@@ -133,6 +134,26 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		e.call(t, bob, http.MethodPost, "/api/v1/statuses/"+id+"/bookmark")
 		e.call(t, bob, http.MethodPost, fmt.Sprintf("/api/v1/tags/fan%d/follow", i))
 	}
+	// Forty-five strangers' private mentions of bob: as many notification
+	// requests, held back by his default policy.
+	for i := range 45 {
+		u, _, err := e.acc.Create(t.Context(), accounts.NewParams{Username: fmt.Sprintf("stranger%d", i), Email: fmt.Sprintf("stranger%d@example.test", i),
+			Password: fixturePassword, Role: accounts.RoleUser, Approved: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.post(t, e.userToken(t, u, "write"), url.Values{"status": {"@bob psst"}, "visibility": {"direct"}})
+	}
+	// The group of the fans' favourites of bob's first post.
+	var favs struct {
+		Groups []struct {
+			Key string `json:"group_key"`
+		} `json:"notification_groups"`
+	}
+	rec := e.do(t, http.MethodGet, "/api/v2/notifications?types[]=favourite&limit=1", nil, bearerHeader(bob)...)
+	if err := json.Unmarshal(rec.Body.Bytes(), &favs); err != nil || len(favs.Groups) != 1 {
+		t.Fatalf("bob's favourites group: %v %s", err, rec.Body)
+	}
 
 	// The trends' ranking is computed at most every few minutes, not per
 	// request: the first call builds it, the pages below read it.
@@ -153,12 +174,18 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		{"favourites", bob, "/api/v1/favourites"},
 		{"bookmarks", bob, "/api/v1/bookmarks"},
 		{"notifications", alice, "/api/v1/notifications"},
+		{"grouped notifications", alice, "/api/v2/notifications"},
+		{"grouped notifications, partial avatars", alice, "/api/v2/notifications?expand_accounts=partial_avatars"},
+		{"grouped notifications, favourites", alice, "/api/v2/notifications?types[]=favourite&grouped_types[]=favourite"},
+		{"notification group accounts", bob, "/api/v2/notifications/<FAVS>/accounts"},
+		{"notification requests", bob, "/api/v1/notifications/requests"},
 		{"favourited by", alice, "/api/v1/statuses/" + bobFirst + "/favourited_by"},
 		{"followers", alice, "/api/v1/accounts/" + idString(e.bob.ID) + "/followers"},
 		{"followed tags", bob, "/api/v1/followed_tags"},
 		{"directory", bob, "/api/v1/directory"},
 		{"directory, new, anonymous", "", "/api/v1/directory?order=new"},
 	} {
+		tc.path = strings.Replace(tc.path, "<FAVS>", favs.Groups[0].Key, 1)
 		t.Run(tc.name, func(t *testing.T) {
 			sep := "?"
 			if strings.Contains(tc.path, "?") {
@@ -322,7 +349,13 @@ func TestStatementTextsStayAFixedSet(t *testing.T) {
 			q.Add("types[]", types[(j*7+limit)%len(types)])
 			q.Add("exclude_types[]", types[(j*5+limit)%len(types)])
 		}
-		paths = append(paths, "/api/v1/notifications?"+q.Encode())
+		paths = append(paths, "/api/v1/notifications?"+q.Encode(), "/api/v2/notifications?"+q.Encode(),
+			"/api/v1/notifications/unread_count?"+q.Encode(), "/api/v2/notifications/unread_count?"+q.Encode())
+		g := url.Values{"limit": {l}}
+		for j := range limit % 4 {
+			g.Add("grouped_types[]", []string{"favourite", "reblog", "follow", "mention"}[(j+limit)%4])
+		}
+		paths = append(paths, "/api/v2/notifications?"+g.Encode(), "/api/v2/notifications/unread_count?"+g.Encode())
 		words := strings.Repeat("hello ", limit)
 		paths = append(paths, "/api/v2/search?type=statuses&q="+url.QueryEscape(words), "/api/v2/search?q="+url.QueryEscape(words[:limit]))
 	}

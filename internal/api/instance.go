@@ -17,11 +17,17 @@ import (
 )
 
 // MastodonVersion is the Mastodon API level Rampart claims: only what it
-// implements, so clients do not call endpoints that are not there.
+// implements, so clients do not call endpoints that are not there. Not yet
+// 4.3.0: that promises 4.2's client API whole (markers, preferences, lists,
+// filters… of issue 15) and 4.3's statuses multi-fetch
+// (GET /api/v1/statuses?id[]=) besides the notification API of 4.3.
 const MastodonVersion = "4.2.0"
 
-// APIVersion is api_versions.mastodon (the 4.3 grouped-notification level is not implemented).
-const APIVersion = 1
+// APIVersion is api_versions.mastodon: 2 is the level of the grouped
+// notifications (/api/v2/notifications and its companions, Mastodon 4.3),
+// which Rampart implements; clients that gate on it check the version
+// string too.
+const APIVersion = 2
 
 func versionString() string {
 	return MastodonVersion + " (compatible; Rampart " + buildinfo.Version + ")"

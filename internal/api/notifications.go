@@ -36,7 +36,11 @@ func (a *API) renderNotifications(ctx context.Context, viewer int64, list []stor
 		if !ok {
 			continue
 		}
-		e := Notification{ID: idString(n.ID), Type: n.Type, GroupKey: "ungrouped-" + idString(n.ID), CreatedAt: timestamp(n.CreatedAt), Account: a.accountFrom(b, acc)}
+		key := n.GroupKey
+		if key == "" {
+			key = social.UngroupedKey(n.ID)
+		}
+		e := Notification{ID: idString(n.ID), Type: n.Type, GroupKey: key, CreatedAt: timestamp(n.CreatedAt), Account: a.accountFrom(b, acc)}
 		if n.StatusID != 0 {
 			st, ok := b.statuses[n.StatusID]
 			if !ok {
@@ -67,22 +71,10 @@ func knownTypes(in []string) []string {
 }
 
 func (a *API) notifications(w http.ResponseWriter, r *http.Request, c *Caller) {
-	q := r.URL.Query()
-	f := store.NotificationFilter{ExcludeTypes: knownTypes(list(q, "exclude_types"))}
-	if types := list(q, "types"); len(types) > 0 {
-		f.Types = knownTypes(types)
-		if len(f.Types) == 0 {
-			writeJSON(w, http.StatusOK, []Notification{})
-			return
-		}
-	}
-	if v := q.Get("account_id"); v != "" {
-		ids := idList(r, "account_id")
-		if len(ids) == 0 {
-			writeJSON(w, http.StatusOK, []Notification{})
-			return
-		}
-		f.FromAccount = ids[0]
+	f, ok := notificationFilter(r)
+	if !ok {
+		writeJSON(w, http.StatusOK, []Notification{})
+		return
 	}
 	p := pageFrom(r, accountsLimit)
 	list, err := a.social.Notifications(r.Context(), viewerID(c), f, p)

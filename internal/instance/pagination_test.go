@@ -267,6 +267,8 @@ func TestMalformedInputIsRefusedCleanly(t *testing.T) {
 	s := newSocial(t)
 	a, b, st := s.user("alice"), s.user("bob"), s.user("stranger")
 	m := s.user("mentioned")
+	// m takes strangers' private mentions (the default policy holds them back).
+	s.must(m, "PATCH", "/api/v2/notifications/policy", url.Values{"for_private_mentions": {"accept"}})
 	pub := s.post(a, "public", "visibility", "public")
 	priv := s.post(a, "private", "visibility", "private")
 	dm := s.post(a, "@mentioned direct", "visibility", "direct")

@@ -233,6 +233,9 @@ func TestStreamingVisibilityMatrix(t *testing.T) {
 	s.act(author, "accounts/"+blocked.id+"/block")
 	s.act(blocker, "accounts/"+author.id+"/block")
 	s.act(muter, "accounts/"+author.id+"/mute")
+	// The mentioned account takes private mentions from strangers (the
+	// default notification policy holds them back, as Mastodon 4.3's does).
+	s.must(mentioned, "PATCH", "/api/v2/notifications/policy", url.Values{"for_private_mentions": {"accept"}})
 	root := s.post(op, "a root #streamtag", "visibility", "public")
 
 	streams := []string{"user", "public:local", "hashtag#streamtag", "direct", "public"}

@@ -206,6 +206,9 @@ func TestVisibilityMatrix(t *testing.T) {
 	s.follow(blocker, author)
 	s.act(author, "accounts/"+blocked.id+"/block") // the author blocks the viewer
 	s.act(blocker, "accounts/"+author.id+"/block") // the viewer blocks the author
+	// The mentioned account takes private mentions from strangers (the
+	// default notification policy holds them back, as Mastodon 4.3's does).
+	s.must(mentioned, "PATCH", "/api/v2/notifications/policy", url.Values{"for_private_mentions": {"accept"}})
 
 	root := s.post(op, "A thread root", "visibility", "public")
 	visibilities := []string{"public", "unlisted", "private", "direct"}

@@ -131,20 +131,6 @@ func invalid(field, format string, args ...any) error {
 	return &ValidationError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-// notify stores a notification; a failure is not the caller's failure, but
-// it is not hidden either.
-func (s *Service) notify(ctx context.Context, to, from int64, typ string, status int64) error {
-	if to == from {
-		return nil
-	}
-	n := &store.Notification{ID: s.ids.Next(), AccountID: to, FromAccountID: from, Type: typ, StatusID: status, CreatedAt: s.now().UTC()}
-	stored, err := s.store.CreateNotification(ctx, n)
-	if stored {
-		s.emit(events.Event{Kind: events.NotificationCreated, Notification: n.ID, Account: to})
-	}
-	return err
-}
-
 // localAccount loads a usable account by id (pending and disabled ones do not exist to others).
 func (s *Service) usableAccount(ctx context.Context, id int64) (*store.Account, error) {
 	a, err := s.store.AccountByID(ctx, id)

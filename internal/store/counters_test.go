@@ -334,6 +334,9 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	undo += ` DROP TABLE tag_follows; DROP TABLE featured_tags; DROP INDEX IF EXISTS account_stats_last_status;`                          // 0032 (the index went with 0006)
 	undo += ` DROP TABLE markers; DROP TABLE suggestion_dismissals;`                                                                      // 0033
 	undo += ` DROP TABLE poll_votes; DROP TABLE poll_options; DROP TABLE polls;`                                                          // 0034
+	undo += ` DROP TABLE notification_permissions; DROP TABLE notification_requests; DROP TABLE notification_policies;
+		DROP INDEX notifications_filtered; DROP INDEX notifications_group;
+		ALTER TABLE notifications DROP COLUMN filtered; ALTER TABLE notifications DROP COLUMN group_key;` // 0035
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

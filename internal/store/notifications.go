@@ -15,14 +15,35 @@ type Notification struct {
 	Type          string
 	StatusID      int64 // 0 when none
 	CreatedAt     time.Time
+	// GroupKey is the group a favourite, reblog or follow joins ("" for
+	// the other types, and for filtered ones); Filtered: held back by the
+	// recipient's notification policy.
+	GroupKey string
+	Filtered bool
 }
 
 // CreateNotification stores one, unless the recipient blocks the sender or
-// mutes the sender's notifications, or the sender is silenced (its domain
-// is) and the recipient does not follow it. It reports whether it was
-// stored.
+// mutes the sender's notifications. (Whom the recipient's notification
+// policy holds back or drops is the social service's decision, made
+// before.) It reports whether it was stored.
 func (s *Store) CreateNotification(ctx context.Context, n *Notification) (bool, error) {
-	res, err := s.write.ExecContext(ctx, insertNotificationSQL, insertNotificationArgs(n)...)
+	return s.createNotification(ctx, s.write, n)
+}
+
+// notificationInsert inserts a notification unless either side blocks the
+// other or the recipient mutes the sender's notifications.
+const notificationInsert = `INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at, group_key, filtered)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = ? AND b.target_account_id = ?) OR (b.account_id = ? AND b.target_account_id = ?))
+		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = ? AND m.target_account_id = ? AND m.notifications = 1)`
+
+func (s *Store) createNotification(ctx context.Context, x execer, n *Notification) (bool, error) {
+	var key any
+	if n.GroupKey != "" {
+		key = n.GroupKey
+	}
+	res, err := x.ExecContext(ctx, notificationInsert,
+		n.ID, n.AccountID, n.FromAccountID, n.Type, nullID(n.StatusID), ms(n.CreatedAt), key, boolInt(n.Filtered),
+		n.AccountID, n.FromAccountID, n.FromAccountID, n.AccountID, n.AccountID, n.FromAccountID)
 	if err != nil {
 		return false, fmt.Errorf("notification: %w", err)
 	}
@@ -33,42 +54,40 @@ func (s *Store) CreateNotification(ctx context.Context, n *Notification) (bool, 
 	return stored == 1, nil
 }
 
-// insertNotificationSQL stores a notification unless the rule of
-// CreateNotification refuses it; its arguments are insertNotificationArgs.
-const insertNotificationSQL = `INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at)
-		SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = ? AND b.target_account_id = ?) OR (b.account_id = ? AND b.target_account_id = ?))
-		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = ? AND m.target_account_id = ? AND m.notifications = 1)
-		AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = ? AND a.silenced = 1
-			AND NOT EXISTS (SELECT 1 FROM follows f WHERE f.account_id = ? AND f.target_account_id = a.id))`
-
-func insertNotificationArgs(n *Notification) []any {
-	return []any{n.ID, n.AccountID, n.FromAccountID, n.Type, nullID(n.StatusID), ms(n.CreatedAt),
-		n.AccountID, n.FromAccountID, n.FromAccountID, n.AccountID, n.AccountID, n.FromAccountID, n.FromAccountID, n.AccountID}
-}
-
 // NotificationFilter selects notification types.
 type NotificationFilter struct {
 	Types        []string
 	ExcludeTypes []string
 	FromAccount  int64
 	ID           int64 // a single notification
+	// IncludeFiltered lists those the notification policy held back too.
+	IncludeFiltered bool
+	GroupKey        string // one group's
 }
 
-const notificationCols = `n.id, n.account_id, n.from_account_id, n.type, COALESCE(n.status_id, 0), n.created_at`
+const notificationCols = `n.id, n.account_id, n.from_account_id, n.type, COALESCE(n.status_id, 0), n.created_at, COALESCE(n.group_key, ''), n.filtered`
 
-// Notifications lists viewer's notifications, newest first, hiding those
-// from accounts viewer now blocks or mutes, from disabled or pending
-// accounts, and those whose status viewer can no longer see.
-func (s *Store) Notifications(ctx context.Context, viewer int64, f NotificationFilter, p Page) ([]Notification, error) {
-	where, args, order := pageSQL("n.id", p)
+// notificationShownSQL is the rule for which of viewer's notifications
+// (n, with its status s LEFT JOINed) are shown: not from accounts viewer
+// now blocks, is blocked by, or mutes the notifications of, nor from
+// disabled or pending accounts, nor about a status viewer can no longer
+// see. Every read of notifications — the list, groups, counts, requests —
+// filters with it.
+func notificationShownSQL(viewer int64) (string, []any) {
 	vis, vargs := visibleSQL("s", viewer)
-	q := `SELECT ` + notificationCols + ` FROM notifications n LEFT JOIN statuses s ON s.id = n.status_id
-		WHERE n.account_id = ? AND ` + where + `
-		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = n.account_id AND b.target_account_id = n.from_account_id) OR (b.account_id = n.from_account_id AND b.target_account_id = n.account_id))
+	return `NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = n.account_id AND b.target_account_id = n.from_account_id) OR (b.account_id = n.from_account_id AND b.target_account_id = n.account_id))
 		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = n.account_id AND m.target_account_id = n.from_account_id AND m.notifications = 1)
 		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = n.from_account_id AND (u.disabled = 1 OR u.approved = 0))
-		AND (n.status_id IS NULL OR (` + vis + `))`
-	all := append(append([]any{viewer}, args...), vargs...)
+		AND (n.status_id IS NULL OR (` + vis + `))`, vargs
+}
+
+// notificationFilterSQL renders f's conditions on n.
+func notificationFilterSQL(f NotificationFilter) (string, []any) {
+	var q string
+	var all []any
+	if !f.IncludeFiltered && f.ID == 0 {
+		q += ` AND n.filtered = 0`
+	}
 	if len(f.Types) > 0 {
 		in, targs := stringList(f.Types)
 		q += ` AND n.type IN ` + in
@@ -87,6 +106,33 @@ func (s *Store) Notifications(ctx context.Context, viewer int64, f NotificationF
 		q += ` AND n.id = ?`
 		all = append(all, f.ID)
 	}
+	if f.GroupKey != "" {
+		q += ` AND n.group_key = ?`
+		all = append(all, f.GroupKey)
+	}
+	return q, all
+}
+
+func scanNotification(rows interface{ Scan(...any) error }) (Notification, error) {
+	var n Notification
+	var created, filtered int64
+	if err := rows.Scan(&n.ID, &n.AccountID, &n.FromAccountID, &n.Type, &n.StatusID, &created, &n.GroupKey, &filtered); err != nil {
+		return n, err
+	}
+	n.CreatedAt, n.Filtered = fromMs(created), filtered == 1
+	return n, nil
+}
+
+// Notifications lists viewer's notifications, newest first, as
+// notificationShownSQL shows them, and without those the notification
+// policy held back unless f asks for them.
+func (s *Store) Notifications(ctx context.Context, viewer int64, f NotificationFilter, p Page) ([]Notification, error) {
+	where, args, order := pageSQL("n.id", p)
+	shown, sargs := notificationShownSQL(viewer)
+	fq, fargs := notificationFilterSQL(f)
+	q := `SELECT ` + notificationCols + ` FROM notifications n LEFT JOIN statuses s ON s.id = n.status_id
+		WHERE n.account_id = ? AND ` + where + ` AND ` + shown + fq
+	all := append(append(append([]any{viewer}, args...), sargs...), fargs...)
 	rows, err := s.read.QueryContext(ctx, q+` ORDER BY `+order+limitSQL, append(all, limitArg(p))...)
 	if err != nil {
 		return nil, fmt.Errorf("notifications: %w", err)
@@ -94,12 +140,10 @@ func (s *Store) Notifications(ctx context.Context, viewer int64, f NotificationF
 	defer rows.Close()
 	var out []Notification
 	for rows.Next() {
-		var n Notification
-		var created int64
-		if err := rows.Scan(&n.ID, &n.AccountID, &n.FromAccountID, &n.Type, &n.StatusID, &created); err != nil {
+		n, err := scanNotification(rows)
+		if err != nil {
 			return nil, err
 		}
-		n.CreatedAt = fromMs(created)
 		out = append(out, n)
 	}
 	return newestFirst(p, out), rows.Err()

@@ -269,11 +269,11 @@ func (s *Store) EndPoll(ctx context.Context, pollID int64, now time.Time, nextID
 	}
 	for _, to := range recipients {
 		n := Notification{ID: nextID(), AccountID: to, FromAccountID: author, Type: "poll", StatusID: statusID, CreatedAt: now.UTC()}
-		res, err := tx.ExecContext(ctx, insertNotificationSQL, insertNotificationArgs(&n)...)
+		ok, err := s.createNotification(ctx, tx, &n)
 		if err != nil {
 			return nil, time.Time{}, fmt.Errorf("end poll: %w", err)
 		}
-		if k, _ := res.RowsAffected(); k == 1 {
+		if ok {
 			stored = append(stored, n)
 		}
 	}

@@ -36,6 +36,9 @@ func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
 		DROP TABLE tag_follows; DROP TABLE featured_tags; DROP INDEX account_stats_last_status;
 		DROP TABLE markers; DROP TABLE suggestion_dismissals;
 		DROP TABLE poll_votes; DROP TABLE poll_options; DROP TABLE polls;
+		DROP TABLE notification_permissions; DROP TABLE notification_requests; DROP TABLE notification_policies;
+		DROP INDEX notifications_filtered; DROP INDEX notifications_group;
+		ALTER TABLE notifications DROP COLUMN filtered; ALTER TABLE notifications DROP COLUMN group_key;
 		DELETE FROM schema_migrations WHERE version >= 21`); err != nil {
 		t.Fatal(err)
 	}
