@@ -138,6 +138,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	api.HandleFunc("GET /.well-known/nodeinfo", a.nodeinfoLinks)
 	api.HandleFunc("GET /nodeinfo/{version}", a.nodeinfo)
 
+	a.registerScheduled(api)
+	a.registerConversations(api)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Record not found")
 	})

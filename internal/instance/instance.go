@@ -144,6 +144,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	so := social.New(cfg, st, ids, remoteAccounts).WithJobs(wake).WithEvents(pub)
 	acc.WithJobs(wake)
 	runner.Handle(store.KindFanOut, so.FanOutJob)
+	runner.Handle(store.KindPublishScheduled, so.PublishScheduledJob)
 	runner.Handle(store.KindPublish, outbox.New(st, so, acc, outbox.NewRenderer(cfg), log, deliveries.Wake).Job)
 	received.Handle(store.KindInbox, inbox.New(st, so, remoteAccounts, log).Job)
 	deliveries.Handle(store.KindDeliver, deliverer.Job)

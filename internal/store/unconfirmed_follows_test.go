@@ -32,6 +32,8 @@ func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
 		DROP INDEX follows_remote; ALTER TABLE follows DROP COLUMN remote;
 		DROP INDEX accounts_fanout_on_read; ALTER TABLE accounts DROP COLUMN fanout_on_read; DROP TABLE id_workers; ALTER TABLE jobs DROP COLUMN claimed_by;
 		DROP INDEX media_attachments_processing; ALTER TABLE media_attachments DROP COLUMN processed_by; DROP TABLE rate_limits;
+		DROP TABLE account_conversations; DROP TABLE conversation_statuses; DROP INDEX media_scheduled; ALTER TABLE media_attachments DROP COLUMN scheduled_status_id;
+		ALTER TABLE media_attachments DROP COLUMN detached_at; DROP TABLE scheduled_statuses;
 		DELETE FROM schema_migrations WHERE version >= 21`); err != nil {
 		t.Fatal(err)
 	}
