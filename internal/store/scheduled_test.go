@@ -147,7 +147,7 @@ func TestScheduledStatusLimits(t *testing.T) {
 	s := scheduledFixture(t, filepath.Join(t.TempDir(), "db.sqlite"))
 	defer s.Close()
 	lim := ScheduledLimits{Total: 3, Daily: 2}
-	day := time.Now().UTC().Truncate(24*time.Hour).Add(72 * time.Hour)
+	day := time.Now().UTC().Truncate(24 * time.Hour).Add(72 * time.Hour)
 	schedule := func(id int64, at time.Time) error {
 		return s.CreateScheduledStatus(ctx, &ScheduledStatus{ID: id, AccountID: 1, ScheduledAt: at, Params: `{}`, CreatedAt: time.Now()}, lim)
 	}
