@@ -44,8 +44,8 @@ type ScheduledParams struct {
 	Visibility    *string        `json:"visibility"`
 	InReplyToID   *string        `json:"in_reply_to_id"`
 	Language      *string        `json:"language"`
-	ApplicationID int64          `json:"application_id"`
-	ScheduledAt   *string        `json:"scheduled_at"` // always null, as on Mastodon
+	ApplicationID int64          `json:"application_id,string"` // a string, as every id the API gives
+	ScheduledAt   *string        `json:"scheduled_at"`          // always null, as on Mastodon
 	Idempotency   *string        `json:"idempotency"`
 	WithRateLimit bool           `json:"with_rate_limit"`
 }
