@@ -116,6 +116,11 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		e.call(t, bob, http.MethodPost, "/api/v1/accounts/"+idString(u.ID)+"/follow")
 		e.call(t, bob, http.MethodPost, "/api/v1/statuses/"+id+"/favourite")
 		e.call(t, bob, http.MethodPost, "/api/v1/statuses/"+id+"/bookmark")
+		// A direct thread with bob each: his conversations.
+		e.post(t, tok, url.Values{"status": {fmt.Sprintf("@bob psst %d", i)}, "visibility": {"direct"}})
+		// Alice's scheduled statuses, at most 25 for a day.
+		at := time.Now().UTC().Truncate(24*time.Hour).Add(time.Duration(2+i/20) * 24 * time.Hour).Add(time.Duration(i) * time.Minute)
+		e.post(t, alice, url.Values{"status": {"later"}, "scheduled_at": {at.Format(time.RFC3339)}})
 	}
 
 	for _, tc := range []struct{ name, token, path string }{
@@ -132,6 +137,8 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		{"notifications", alice, "/api/v1/notifications"},
 		{"favourited by", alice, "/api/v1/statuses/" + bobFirst + "/favourited_by"},
 		{"followers", alice, "/api/v1/accounts/" + idString(e.bob.ID) + "/followers"},
+		{"conversations", bob, "/api/v1/conversations"},
+		{"scheduled statuses", alice, "/api/v1/scheduled_statuses"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sep := "?"
