@@ -119,7 +119,7 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		// A direct thread with bob each: his conversations.
 		e.post(t, tok, url.Values{"status": {fmt.Sprintf("@bob psst %d", i)}, "visibility": {"direct"}})
 		// Alice's scheduled statuses, at most 25 for a day.
-		at := time.Now().UTC().Truncate(24*time.Hour).Add(time.Duration(2+i/20) * 24 * time.Hour).Add(time.Duration(i) * time.Minute)
+		at := time.Now().UTC().Truncate(24 * time.Hour).Add(time.Duration(2+i/20) * 24 * time.Hour).Add(time.Duration(i) * time.Minute)
 		e.post(t, alice, url.Values{"status": {"later"}, "scheduled_at": {at.Format(time.RFC3339)}})
 	}
 
