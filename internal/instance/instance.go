@@ -63,6 +63,10 @@ type Options struct {
 	// AppRoutes, when set, may add routes to the instance host. Only tests
 	// use it (e.g. a route that panics, to prove 500s carry the headers).
 	AppRoutes func(mux *http.ServeMux)
+	// StoreRoutes, when set, may add routes that reach the instance's
+	// store. Only test binaries set it (e.g. a route that makes a
+	// scheduled status due now, for the job path to publish).
+	StoreRoutes func(mux *http.ServeMux, st *store.Store)
 }
 
 // OpenStore opens the database that database.driver names and brings its
@@ -169,6 +173,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	mux.Handle("GET /readyz", healthz)
 	if opts.AppRoutes != nil {
 		opts.AppRoutes(mux)
+	}
+	if opts.StoreRoutes != nil {
+		opts.StoreRoutes(mux, st)
 	}
 	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: ms.Handler(log, api.IsPath), Health: healthz,
 		ErrorPage: pages.ErrorPage, IsAPI: api.IsPath, APIError: api.WriteError})
