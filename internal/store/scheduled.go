@@ -177,8 +177,11 @@ func scanScheduled(row scanner) (*ScheduledStatus, error) {
 // ScheduledStatusByID loads a scheduled status of account's (account 0:
 // anyone's, for the job that publishes it), with its uploads' ids.
 func (s *Store) ScheduledStatusByID(ctx context.Context, account, id int64) (*ScheduledStatus, error) {
-	sc, err := scanScheduled(s.read.QueryRowContext(ctx, `SELECT `+scheduledCols+` FROM scheduled_statuses WHERE id = ? AND (? = 0 OR account_id = ?)`,
-		id, account, account))
+	q, args := `SELECT `+scheduledCols+` FROM scheduled_statuses WHERE id = ?`, []any{id}
+	if account != 0 {
+		q, args = q+` AND account_id = ?`, append(args, account)
+	}
+	sc, err := scanScheduled(s.read.QueryRowContext(ctx, q, args...))
 	if err != nil {
 		return nil, err
 	}
