@@ -239,3 +239,31 @@ func TestDeletedStatusLetsItsUploadsGoForARedraft(t *testing.T) {
 		t.Error("the redraft's upload was swept")
 	}
 }
+
+// A deleted account's scheduled statuses and conversations go with it: no
+// job publishes for an account that is gone.
+func TestDeletedAccountLeavesNoScheduledStatusesOrConversations(t *testing.T) {
+	ctx := context.Background()
+	s := scheduledFixture(t, filepath.Join(t.TempDir(), "db.sqlite"))
+	defer s.Close()
+	if err := s.CreateScheduledStatus(ctx, &ScheduledStatus{ID: 100, AccountID: 1, ScheduledAt: time.Now().Add(time.Hour), Params: `{}`,
+		MediaIDs: []int64{10}, CreatedAt: time.Now()}, ScheduledLimits{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateStatus(ctx, NewStatus{Status: localStatus(500, 2, Direct), MentionIDs: []int64{1}}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Conversations(ctx, 1, Page{Limit: 5}); len(c) != 1 {
+		t.Fatalf("alice's conversations before: %+v", c)
+	}
+	if err := s.DeleteLocalAccount(ctx, 1, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := s.ScheduledStatuses(ctx, 1, Page{Limit: 5}); err != nil || len(l) != 0 {
+		t.Errorf("scheduled statuses after the delete: %+v %v", l, err)
+	}
+	var n int
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM account_conversations WHERE account_id = 1`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("conversation rows after the delete: %d %v", n, err)
+	}
+}
