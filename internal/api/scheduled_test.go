@@ -160,10 +160,26 @@ func TestScheduledStatusesPageAndScopes(t *testing.T) {
 	}
 }
 
-// Mastodon's limits: 25 for one day.
+// Mastodon's limits: 25 for one day. A repeated request (its
+// Idempotency-Key) answers what it scheduled, and counts once.
 func TestScheduledStatusesDailyLimit(t *testing.T) {
 	f := newSocialPair(t)
 	day := time.Now().UTC().Truncate(24 * time.Hour).Add(48 * time.Hour)
+	form := url.Values{"status": {"once"}, "scheduled_at": {day.Format(time.RFC3339)}}
+	var first string
+	for range 2 {
+		rec := f.do(t, http.MethodPost, "/api/v1/statuses", strings.NewReader(form.Encode()),
+			append(bearerHeader(f.aliceTok), "Content-Type", "application/x-www-form-urlencoded", "Idempotency-Key", "k1")...)
+		id := mustLookup(decodeAny(t, rec, 200), "id").(string)
+		if first != "" && id != first {
+			t.Errorf("the repeated request scheduled %s, then %s", first, id)
+		}
+		first = id
+	}
+	if l := asList(t, f.get(t, f.aliceTok, "/api/v1/scheduled_statuses")); len(l) != 1 {
+		t.Fatalf("after a repeated request: %d scheduled", len(l))
+	}
+	f.okJSON(t, f.aliceTok, http.MethodDelete, "/api/v1/scheduled_statuses/"+first, nil)
 	for i := range 25 {
 		f.okJSON(t, f.aliceTok, http.MethodPost, "/api/v1/statuses", url.Values{"status": {"s"},
 			"scheduled_at": {day.Add(time.Duration(i) * time.Minute).Format(time.RFC3339)}})

@@ -155,8 +155,13 @@ func (s *Service) Schedule(ctx context.Context, author *store.Account, user *sto
 		return nil, err
 	}
 	sc := &store.ScheduledStatus{ID: s.ids.Next(), AccountID: author.ID, ScheduledAt: at.UTC(), Params: string(raw),
-		MediaIDs: p.MediaIDs, CreatedAt: s.now().UTC()}
-	if err := s.store.CreateScheduledStatus(ctx, sc, scheduledLimits); err != nil {
+		Idempotency: p.IdempotencyKey, MediaIDs: p.MediaIDs, CreatedAt: s.now().UTC()}
+	err = s.store.CreateScheduledStatus(ctx, sc, scheduledLimits)
+	var dup *store.ErrDuplicateScheduled
+	if errors.As(err, &dup) {
+		return s.ScheduledStatus(ctx, author, dup.ID) // the request repeated: what it scheduled
+	}
+	if err != nil {
 		return nil, scheduleError(err)
 	}
 	s.published()

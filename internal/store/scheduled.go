@@ -26,6 +26,7 @@ type ScheduledStatus struct {
 	AccountID   int64
 	ScheduledAt time.Time
 	Params      string  // JSON, the poster's parameters (social.ScheduledParams); opaque here
+	Idempotency string  // the request's Idempotency-Key, "" for none
 	MediaIDs    []int64 // the uploads held for it, in order
 	CreatedAt   time.Time
 }
@@ -66,21 +67,40 @@ func checkScheduledLimits(ctx context.Context, tx *writeTx, account, except int6
 	return nil
 }
 
+// ErrDuplicateScheduled is a scheduling request repeated (the same
+// Idempotency-Key within an hour): ID is the status it scheduled.
+type ErrDuplicateScheduled struct{ ID int64 }
+
+func (e *ErrDuplicateScheduled) Error() string {
+	return fmt.Sprintf("already scheduled as %d", e.ID)
+}
+
 // CreateScheduledStatus keeps sc within lim, holds its uploads for it
 // (the author's own, ready and not attached nor held elsewhere; else
 // ErrMediaUnavailable) and enqueues the job that publishes it at its time,
-// all in one transaction.
+// all in one transaction. A repeated request is *ErrDuplicateScheduled.
 func (s *Store) CreateScheduledStatus(ctx context.Context, sc *ScheduledStatus, lim ScheduledLimits) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("schedule status: %w", err)
 	}
 	defer tx.Rollback()
+	if sc.Idempotency != "" {
+		var existing int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM scheduled_statuses WHERE account_id = ? AND idempotency = ? AND created_at > ?`,
+			sc.AccountID, sc.Idempotency, ms(sc.CreatedAt.Add(-time.Hour))).Scan(&existing)
+		if err == nil {
+			return &ErrDuplicateScheduled{ID: existing}
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("schedule status: %w", err)
+		}
+	}
 	if err := checkScheduledLimits(ctx, tx, sc.AccountID, 0, sc.ScheduledAt, lim); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO scheduled_statuses (id, account_id, scheduled_at, params, created_at) VALUES (?, ?, ?, ?, ?)`,
-		sc.ID, sc.AccountID, ms(sc.ScheduledAt), sc.Params, ms(sc.CreatedAt)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO scheduled_statuses (id, account_id, scheduled_at, params, idempotency, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		sc.ID, sc.AccountID, ms(sc.ScheduledAt), sc.Params, sc.Idempotency, ms(sc.CreatedAt)); err != nil {
 		return fmt.Errorf("schedule status: %w", err)
 	}
 	for i, mid := range sc.MediaIDs {
@@ -158,12 +178,12 @@ func takeScheduled(ctx context.Context, tx *writeTx, id, account int64) error {
 	return nil
 }
 
-const scheduledCols = `id, account_id, scheduled_at, params, created_at`
+const scheduledCols = `id, account_id, scheduled_at, params, idempotency, created_at`
 
 func scanScheduled(row scanner) (*ScheduledStatus, error) {
 	var sc ScheduledStatus
 	var at, created int64
-	err := row.Scan(&sc.ID, &sc.AccountID, &at, &sc.Params, &created)
+	err := row.Scan(&sc.ID, &sc.AccountID, &at, &sc.Params, &sc.Idempotency, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

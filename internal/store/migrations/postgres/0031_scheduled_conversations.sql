@@ -2,16 +2,19 @@
 -- job store.KindPublishScheduled (run_at = scheduled_at) posts them through
 -- the ordinary posting rules and deletes the row in the same transaction.
 -- params is the API's params object as JSON, the poll's among them, opaque
--- to the store.
+-- to the store; idempotency is the request's Idempotency-Key, if any.
 CREATE TABLE scheduled_statuses (
     id           BIGINT PRIMARY KEY,
     account_id   BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     scheduled_at BIGINT NOT NULL,
     params       TEXT COLLATE "C" NOT NULL,
+    idempotency  TEXT COLLATE "C" NOT NULL DEFAULT '',
     created_at   BIGINT NOT NULL
 );
 CREATE INDEX scheduled_statuses_account ON scheduled_statuses (account_id, id);
 CREATE INDEX scheduled_statuses_day ON scheduled_statuses (account_id, scheduled_at);
+-- A repeated request (its Idempotency-Key) answers the status it scheduled.
+CREATE INDEX scheduled_statuses_idempotency ON scheduled_statuses (account_id, idempotency) WHERE idempotency <> '';
 -- An upload held for a scheduled status: the sweep leaves it, and no other
 -- post takes it. (No foreign key, so that the column can be dropped: the
 -- store clears it when the scheduled status goes.)
