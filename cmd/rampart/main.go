@@ -17,7 +17,7 @@ func main() {
 	// SIGTERM (systemd) and SIGINT (Ctrl-C) start a graceful shutdown.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	code := cli.Main(ctx, os.Args[1:], cli.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Environ: os.Environ()},
-		instance.Options{AppRoutes: testRoutes})
+		instance.Options{AppRoutes: testRoutes, StoreRoutes: testStoreRoutes})
 	stop()
 	os.Exit(code)
 }

@@ -2,7 +2,15 @@
 
 package main
 
-import "net/http"
+import (
+	"net/http"
 
-// testRoutes is nil in release builds: no test-only route exists.
-var testRoutes func(*http.ServeMux)
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// testRoutes and testStoreRoutes are nil in release builds: no test-only
+// route exists.
+var (
+	testRoutes      func(*http.ServeMux)
+	testStoreRoutes func(*http.ServeMux, *store.Store)
+)

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/rampart-social/rampart/internal/store"
 )
 
 // testRoutes exist only in binaries built with -tags rampart_testroutes, which
@@ -16,5 +18,24 @@ func testRoutes(mux *http.ServeMux) {
 		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
 		time.Sleep(time.Duration(min(ms, 10000)) * time.Millisecond)
 		w.Write([]byte("finished"))
+	})
+}
+
+// testStoreRoutes reach the store. POST /test/scheduled_statuses/{id}/due
+// moves a scheduled status's time (and its job's) to now, past the API's
+// five-minute minimum, so that a test sees the real job path publish it
+// without waiting.
+func testStoreRoutes(mux *http.ServeMux, st *store.Store) {
+	mux.HandleFunc("POST /test/scheduled_statuses/{id}/due", func(w http.ResponseWriter, r *http.Request) {
+		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		sc, err := st.ScheduledStatusByID(r.Context(), 0, id)
+		if err == nil {
+			err = st.RescheduleStatus(r.Context(), sc.AccountID, id, time.Now(), store.ScheduledLimits{})
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		w.Write([]byte("due"))
 	})
 }

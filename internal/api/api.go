@@ -147,6 +147,8 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerStartup(api)
 	a.registerPolls(api)
 	a.registerNotificationGroups(api)
+	a.registerScheduled(api)
+	a.registerConversations(api)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Record not found")
 	})

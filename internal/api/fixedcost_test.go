@@ -133,6 +133,11 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		e.call(t, bob, http.MethodPost, "/api/v1/statuses/"+id+"/favourite")
 		e.call(t, bob, http.MethodPost, "/api/v1/statuses/"+id+"/bookmark")
 		e.call(t, bob, http.MethodPost, fmt.Sprintf("/api/v1/tags/fan%d/follow", i))
+		// A direct thread with bob each: his conversations.
+		e.post(t, tok, url.Values{"status": {fmt.Sprintf("@bob psst %d", i)}, "visibility": {"direct"}})
+		// Alice's scheduled statuses, at most 25 for a day.
+		at := time.Now().UTC().Truncate(24 * time.Hour).Add(time.Duration(2+i/20) * 24 * time.Hour).Add(time.Duration(i) * time.Minute)
+		e.post(t, alice, url.Values{"status": {"later"}, "scheduled_at": {at.Format(time.RFC3339)}})
 	}
 	// Forty-five strangers' private mentions of bob: as many notification
 	// requests, held back by his default policy.
@@ -184,6 +189,8 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		{"followed tags", bob, "/api/v1/followed_tags"},
 		{"directory", bob, "/api/v1/directory"},
 		{"directory, new, anonymous", "", "/api/v1/directory?order=new"},
+		{"conversations", bob, "/api/v1/conversations"},
+		{"scheduled statuses", alice, "/api/v1/scheduled_statuses"},
 	} {
 		tc.path = strings.Replace(tc.path, "<FAVS>", favs.Groups[0].Key, 1)
 		t.Run(tc.name, func(t *testing.T) {

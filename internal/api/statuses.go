@@ -72,10 +72,6 @@ func (a *API) postStatus(w http.ResponseWriter, r *http.Request, c *Caller) {
 	if !ok {
 		return
 	}
-	if p.Get("scheduled_at") != "" {
-		writeValidation(w, "scheduled_at", "ERR_INVALID", "scheduled statuses are not supported yet")
-		return
-	}
 	var reply int64
 	if v := p.Get("in_reply_to_id"); v != "" {
 		if reply, err = strconv.ParseInt(v, 10, 64); err != nil {
@@ -83,11 +79,16 @@ func (a *API) postStatus(w http.ResponseWriter, r *http.Request, c *Caller) {
 			return
 		}
 	}
-	st, err := a.social.Post(r.Context(), c.Account, c.User, social.PostParams{
+	post := social.PostParams{
 		Text: p.Get("status"), SpoilerText: p.Get("spoiler_text"), InReplyToID: reply, Sensitive: optBool(p, "sensitive"),
 		Visibility: p.Get("visibility"), Language: p.Get("language"), IdempotencyKey: r.Header.Get("Idempotency-Key"),
 		ApplicationID: c.App.ID, MediaIDs: mediaIDs, Poll: poll,
-	})
+	}
+	if p.Get("scheduled_at") != "" {
+		a.schedulePost(w, r, c, p, post)
+		return
+	}
+	st, err := a.social.Post(r.Context(), c.Account, c.User, post)
 	a.writeStatus(w, r, c, st, err)
 }
 

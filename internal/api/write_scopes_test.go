@@ -62,6 +62,9 @@ func TestWriteRoutesRefuseTokensWithoutTheirWriteScope(t *testing.T) {
 	posted := wantJSON(t, e.do(t, "POST", "/api/v1/statuses", strings.NewReader("status=%40alice+hello"),
 		append(bearerHeader(e.userToken(t, e.bob, "write:statuses")), "Content-Type", "application/x-www-form-urlencoded")...), http.StatusOK)
 	bobID, statusID := fmt.Sprint(e.bob.ID), posted["id"].(string)
+	// And writes to her directly: a conversation to mark read.
+	direct := wantJSON(t, e.do(t, "POST", "/api/v1/statuses", strings.NewReader("status=%40alice+psst&visibility=direct"),
+		append(bearerHeader(e.userToken(t, e.bob, "write:statuses")), "Content-Type", "application/x-www-form-urlencoded")...), http.StatusOK)
 	form := func(kv ...string) func() (io.Reader, string) {
 		return func() (io.Reader, string) {
 			v := url.Values{}
@@ -91,6 +94,7 @@ func TestWriteRoutesRefuseTokensWithoutTheirWriteScope(t *testing.T) {
 		{"write:notifications", "POST", "/api/v1/notifications/clear", form()},
 		{"write:media", "POST", "/api/v1/media", upload},
 		{"write:mutes", "POST", "/api/v1/accounts/" + bobID + "/mute", form()},
+		{"write:conversations", "POST", "/api/v1/conversations/" + direct["id"].(string) + "/read", form()},
 		{"write:blocks", "POST", "/api/v1/accounts/" + bobID + "/block", form()}, // last: a block ends the rest
 	}
 	allWrite := map[string]bool{}

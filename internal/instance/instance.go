@@ -66,6 +66,10 @@ type Options struct {
 	// AppRoutes, when set, may add routes to the instance host. Only tests
 	// use it (e.g. a route that panics, to prove 500s carry the headers).
 	AppRoutes func(mux *http.ServeMux)
+	// StoreRoutes, when set, may add routes that reach the instance's
+	// store. Only test binaries set it (e.g. a route that makes a
+	// scheduled status due now, for the job path to publish).
+	StoreRoutes func(mux *http.ServeMux, st *store.Store)
 }
 
 // OpenStore opens the database that database.driver names and brings its
@@ -148,6 +152,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	acc.WithJobs(wake)
 	runner.Handle(store.KindFanOut, so.FanOutJob)
 	runner.Handle(store.KindPollExpire, so.PollExpireJob)
+	runner.Handle(store.KindPublishScheduled, so.PublishScheduledJob)
 	runner.Handle(store.KindPublish, outbox.New(st, so, acc, outbox.NewRenderer(cfg), log, deliveries.Wake).Job)
 	received.Handle(store.KindInbox, inbox.New(st, so, remoteAccounts, log).Job)
 	deliveries.Handle(store.KindDeliver, deliverer.Job)
@@ -172,6 +177,9 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	mux.Handle("GET /readyz", healthz)
 	if opts.AppRoutes != nil {
 		opts.AppRoutes(mux)
+	}
+	if opts.StoreRoutes != nil {
+		opts.StoreRoutes(mux, st)
 	}
 	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: ms.Handler(log, api.IsPath), Health: healthz,
 		ErrorPage: pages.ErrorPage, IsAPI: api.IsPath, APIError: api.WriteError})

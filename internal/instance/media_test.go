@@ -32,6 +32,7 @@ import (
 
 	_ "github.com/ncruces/go-sqlite3/driver" // to inspect the database as an operator would
 	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
 
@@ -767,13 +768,24 @@ func TestStatusWithMediaAndCleanup(t *testing.T) {
 			t.Errorf("%s was removed before the sweep", k)
 		}
 	}
-	// The sweep removes the files (once they are older than the minute it
-	// leaves uploads in flight).
+	// The sweep keeps them for a day, for a re-draft (once they are older
+	// than the minute it leaves uploads in flight)...
 	old := time.Now().Add(-2 * time.Minute)
 	for _, k := range []string{key, previewKey} {
 		os.Chtimes(filepath.Join(ti.mediaDir(), k), old, old)
 	}
 	sw, err := ti.inst.Media().Sweep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sw.Files != 0 || sw.Rows != 0 || !ti.onDisk(key) {
+		t.Errorf("sweep right after the delete: %+v", sw)
+	}
+	// ... and a day later, the row is swept, and then the files.
+	if _, rows, err := ti.inst.store.ExpiredUploads(ctx, time.Now().Add(media.UnattachedTTL+time.Minute)); err != nil || rows != 1 {
+		t.Fatalf("a day later: %d rows, %v", rows, err)
+	}
+	sw, err = ti.inst.Media().Sweep(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,9 @@ type PostParams struct {
 	ApplicationID  int64
 	MediaIDs       []int64
 	Poll           *PollParams // nil: no poll
+	// ScheduledID is the scheduled status this post publishes (its job's):
+	// removed with the post, its held uploads the post's.
+	ScheduledID int64
 }
 
 // MaxMedia is how many attachments a status may carry.
@@ -147,16 +150,27 @@ func checkLanguage(l string) error {
 	return nil
 }
 
-// Post creates a status.
-func (s *Service) Post(ctx context.Context, author *store.Account, user *store.User, p PostParams) (*store.Status, error) {
+// postPlan is what the posting rules make of a post's parameters: the
+// author's defaults filled in, the replied-to status loaded.
+type postPlan struct {
+	visibility store.Visibility
+	language   string
+	sensitive  bool
+	parent     *store.Status // nil: not a reply
+}
+
+// checkPost holds p to the posting rules (a scheduled post is held to them
+// when it is scheduled and again when it is published).
+func (s *Service) checkPost(ctx context.Context, author *store.Account, user *store.User, p PostParams) (postPlan, error) {
+	var plan postPlan
 	if err := checkMedia(p.MediaIDs); err != nil {
-		return nil, err
+		return plan, err
 	}
 	if p.Poll != nil && len(p.MediaIDs) > 0 {
-		return nil, errPollWithMedia
+		return plan, errPollWithMedia
 	}
 	if err := s.checkText(p.Text, p.SpoilerText, len(p.MediaIDs) > 0); err != nil {
-		return nil, err
+		return plan, err
 	}
 	vis := user.DefaultPrivacy
 	if p.Visibility != "" {
@@ -164,43 +178,58 @@ func (s *Service) Post(ctx context.Context, author *store.Account, user *store.U
 	}
 	visibility, ok := visibilityNames[vis]
 	if !ok {
-		return nil, invalid("visibility", "must be public, unlisted, private or direct")
+		return plan, invalid("visibility", "must be public, unlisted, private or direct")
 	}
 	lang := p.Language
 	if lang == "" {
 		lang = user.DefaultLanguage
 	}
 	if err := checkLanguage(lang); err != nil {
-		return nil, err
+		return plan, err
 	}
 	if len(p.IdempotencyKey) > 200 {
-		return nil, invalid("Idempotency-Key", "is too long")
+		return plan, invalid("Idempotency-Key", "is too long")
 	}
 	sensitive := user.DefaultSensitive
 	if p.Sensitive != nil {
 		sensitive = *p.Sensitive
 	}
-	st := &store.Status{ID: s.ids.Next(), AccountID: author.ID, Local: true, Text: p.Text, SpoilerText: p.SpoilerText,
-		Sensitive: sensitive || p.SpoilerText != "", Visibility: visibility, Language: lang, ApplicationID: p.ApplicationID,
-		CreatedAt: s.now().UTC()}
-	st.URI = author.URI + "/statuses/" + strconv.FormatInt(st.ID, 10)
-	st.URL = author.URL + "/" + strconv.FormatInt(st.ID, 10)
+	plan = postPlan{visibility: visibility, language: lang, sensitive: sensitive || p.SpoilerText != ""}
 	if p.InReplyToID != 0 {
 		parent, err := s.store.VisibleStatus(ctx, author.ID, p.InReplyToID)
 		if err != nil {
-			return nil, err
+			return plan, err
 		}
 		if parent.ReblogOfID != 0 {
-			return nil, invalid("in_reply_to_id", "is a reblog; reply to the original status")
+			return plan, invalid("in_reply_to_id", "is a reblog; reply to the original status")
 		}
-		st.InReplyToID, st.InReplyToAccountID = parent.ID, parent.AccountID
+		plan.parent = parent
+	}
+	return plan, nil
+}
+
+// Post creates a status.
+func (s *Service) Post(ctx context.Context, author *store.Account, user *store.User, p PostParams) (*store.Status, error) {
+	plan, err := s.checkPost(ctx, author, user, p)
+	if err != nil {
+		return nil, err
+	}
+	visibility := plan.visibility
+	st := &store.Status{ID: s.ids.Next(), AccountID: author.ID, Local: true, Text: p.Text, SpoilerText: p.SpoilerText,
+		Sensitive: plan.sensitive, Visibility: visibility, Language: plan.language, ApplicationID: p.ApplicationID,
+		CreatedAt: s.now().UTC()}
+	st.URI = author.URI + "/statuses/" + strconv.FormatInt(st.ID, 10)
+	st.URL = author.URL + "/" + strconv.FormatInt(st.ID, 10)
+	if plan.parent != nil {
+		st.InReplyToID, st.InReplyToAccountID = plan.parent.ID, plan.parent.AccountID
 	}
 	if err := s.limits.posts.Allow(ctx, "posts", accountKey(author.ID)); err != nil {
 		return nil, err
 	}
 	r := s.render(ctx, author.ID, p.Text)
 	st.Content = r.html
-	n := store.NewStatus{Status: st, MentionIDs: r.mentions, Tags: r.tags, Words: r.words, IdempotencyKey: p.IdempotencyKey, MediaIDs: p.MediaIDs}
+	n := store.NewStatus{Status: st, MentionIDs: r.mentions, Tags: r.tags, Words: r.words, IdempotencyKey: p.IdempotencyKey, MediaIDs: p.MediaIDs,
+		ScheduledID: p.ScheduledID}
 	if p.Poll != nil {
 		var err error
 		if n.Poll, err = s.newPoll(p.Poll, st.ID, author.ID, st.CreatedAt); err != nil {

@@ -337,6 +337,7 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	undo += ` DROP TABLE notification_permissions; DROP TABLE notification_requests; DROP TABLE notification_policies;
 		DROP INDEX notifications_filtered; DROP INDEX notifications_group;
 		ALTER TABLE notifications DROP COLUMN filtered; ALTER TABLE notifications DROP COLUMN group_key;` // 0035
+	undo += ` DROP TABLE account_conversations; DROP TABLE conversation_statuses; DROP INDEX media_scheduled; ALTER TABLE media_attachments DROP COLUMN scheduled_status_id; ALTER TABLE media_attachments DROP COLUMN detached_at; DROP TABLE scheduled_statuses;` // 0036
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

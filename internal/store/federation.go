@@ -456,6 +456,8 @@ func (s *Store) DeleteLocalAccount(ctx context.Context, id int64, at time.Time, 
 		`DELETE FROM oauth_codes WHERE account_id = ?1`,
 		`DELETE FROM sessions WHERE account_id = ?1`,
 		`DELETE FROM idempotency_keys WHERE account_id = ?1`,
+		`DELETE FROM scheduled_statuses WHERE account_id = ?1`,
+		`DELETE FROM account_conversations WHERE account_id = ?1`,
 		`UPDATE users SET disabled = 1 WHERE account_id = ?1`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {

@@ -81,7 +81,7 @@ func (s *Store) DescribeMedia(ctx context.Context, id int64, description string,
 // did. Its caller then deletes the files: an upload that turned out to be in
 // use keeps both.
 func (s *Store) DeleteUnusedUpload(ctx context.Context, id int64) (bool, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM media_attachments WHERE id = ? AND status_id IS NULL
+	res, err := s.write.ExecContext(ctx, `DELETE FROM media_attachments WHERE id = ? AND status_id IS NULL AND scheduled_status_id IS NULL
 		AND NOT EXISTS (SELECT 1 FROM accounts a WHERE (a.avatar_key != '' AND a.avatar_key IN (media_attachments.file_key, media_attachments.preview_key))
 			OR (a.header_key != '' AND a.header_key IN (media_attachments.file_key, media_attachments.preview_key)))`, id)
 	if err != nil {
@@ -94,11 +94,14 @@ func (s *Store) DeleteUnusedUpload(ctx context.Context, id int64) (bool, error) 
 	return n == 1, nil
 }
 
-// attachMedia ties the owner's unattached, ready uploads to a status, in order.
-func attachMedia(ctx context.Context, tx *writeTx, statusID, owner int64, ids []int64) error {
+// attachMedia ties the owner's unattached, ready uploads to a status, in
+// order: not those held for a scheduled status, but the one (scheduled,
+// else 0) it publishes.
+func attachMedia(ctx context.Context, tx *writeTx, statusID, owner, scheduled int64, ids []int64) error {
 	for i, mid := range ids {
-		res, err := tx.ExecContext(ctx, `UPDATE media_attachments SET status_id = ?, position = ? WHERE id = ? AND account_id = ?
-			AND (status_id IS NULL OR status_id = ?) AND state = 'ready'`, statusID, i, mid, owner, statusID)
+		res, err := tx.ExecContext(ctx, `UPDATE media_attachments SET status_id = ?, position = ?, scheduled_status_id = NULL, detached_at = 0
+			WHERE id = ? AND account_id = ? AND (status_id IS NULL OR status_id = ?) AND state = 'ready'
+			AND (scheduled_status_id IS NULL OR scheduled_status_id = ?)`, statusID, i, mid, owner, statusID, scheduled)
 		if err != nil {
 			return fmt.Errorf("attach media: %w", err)
 		}
@@ -148,7 +151,7 @@ type ServedFile struct {
 func (s *Store) ServableKey(ctx context.Context, key string) (*ServedFile, error) {
 	var f ServedFile
 	err := s.read.QueryRowContext(ctx, `SELECT CASE WHEN m.file_key = ? THEN m.content_type ELSE 'image/jpeg' END, m.kind
-		FROM media_attachments m WHERE (m.file_key = ? OR m.preview_key = ?) AND m.state = 'ready'
+		FROM media_attachments m WHERE (m.file_key = ? OR m.preview_key = ?) AND m.state = 'ready' AND (m.status_id IS NOT NULL OR m.detached_at = 0)
 		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = m.account_id AND (u.disabled = 1 OR u.approved = 0))
 		UNION ALL SELECT CASE WHEN e.file_key = ? THEN e.content_type ELSE 'image/png' END, 'image'
 		FROM custom_emojis e WHERE e.file_key = ? OR e.static_key = ?
@@ -163,13 +166,16 @@ func (s *Store) ServableKey(ctx context.Context, key string) (*ServedFile, error
 }
 
 // ExpiredUploads deletes unattached uploads older than before (that are not
-// a profile image) and stuck processing rows, returning the keys they used.
+// a profile image, nor held for a scheduled status, nor let go by a status
+// deleted since before) and stuck processing rows, returning the keys they
+// used.
 func (s *Store) ExpiredUploads(ctx context.Context, before time.Time) (keys []string, rows int64, err error) {
 	q := `DELETE FROM media_attachments WHERE created_at < ? AND (state != 'ready' OR (status_id IS NULL
+		AND scheduled_status_id IS NULL AND detached_at < ?
 		AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.avatar_key IN (media_attachments.file_key, media_attachments.preview_key)
 			OR a.header_key IN (media_attachments.file_key, media_attachments.preview_key))))
 		RETURNING file_key, preview_key`
-	r, err := s.write.QueryContext(ctx, q, ms(before))
+	r, err := s.write.QueryContext(ctx, q, ms(before), ms(before))
 	if err != nil {
 		return nil, 0, fmt.Errorf("expire uploads: %w", err)
 	}

@@ -64,6 +64,9 @@ func (s *Store) CreateRemoteStatus(ctx context.Context, n NewStatus) (id int64, 
 	if err := writeStatusLinks(ctx, tx, st.ID, n.MentionIDs, n.Tags, n.Words); err != nil {
 		return 0, false, err
 	}
+	if err := recordConversation(ctx, tx, st, n.MentionIDs); err != nil {
+		return 0, false, err
+	}
 	if st.InReplyToID != 0 {
 		if _, err := tx.ExecContext(ctx, `UPDATE statuses SET replies_count = replies_count + 1 WHERE id = ?`, st.InReplyToID); err != nil {
 			return 0, false, fmt.Errorf("count reply: %w", err)

@@ -57,6 +57,10 @@ type NewStatus struct {
 	Jobs []NewJob
 	// Poll, when set, is written with the status, with the job that ends it.
 	Poll *Poll
+	// ScheduledID is the scheduled status this post publishes: it is
+	// removed in the post's transaction (ErrNotFound when it is gone), and
+	// the uploads held for it are the post's to attach.
+	ScheduledID int64
 }
 
 // KindFanOut is the job that puts a status into its author's followers'
@@ -156,7 +160,15 @@ func createStatus(ctx context.Context, tx *writeTx, n NewStatus) error {
 	if err := writeStatusLinks(ctx, tx, st.ID, n.MentionIDs, n.Tags, words); err != nil {
 		return err
 	}
-	if err := attachMedia(ctx, tx, st.ID, st.AccountID, n.MediaIDs); err != nil {
+	if err := recordConversation(ctx, tx, st, n.MentionIDs); err != nil {
+		return err
+	}
+	if n.ScheduledID != 0 {
+		if err := takeScheduled(ctx, tx, n.ScheduledID, st.AccountID); err != nil {
+			return err
+		}
+	}
+	if err := attachMedia(ctx, tx, st.ID, st.AccountID, n.ScheduledID, n.MediaIDs); err != nil {
 		return err
 	}
 	if n.Poll != nil {
@@ -605,7 +617,7 @@ func (s *Store) editStatus(ctx context.Context, st *Status, editID int64, mentio
 		if _, err := tx.ExecContext(ctx, q, keep...); err != nil {
 			return fmt.Errorf("edit media: %w", err)
 		}
-		if err := attachMedia(ctx, tx, st.ID, st.AccountID, mediaIDs); err != nil {
+		if err := attachMedia(ctx, tx, st.ID, st.AccountID, 0, mediaIDs); err != nil {
 			return err
 		}
 	}
@@ -661,6 +673,15 @@ func (s *Store) DeleteStatus(ctx context.Context, st *Status, federate *NewJob) 
 	// Its fan-out, and the search words waiting with it, go with it.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM fanout_pending WHERE author_id = ? AND status_id = ?`, st.AccountID, st.ID); err != nil {
 		return fmt.Errorf("delete status: %w", err)
+	}
+	if st.Local {
+		// Delete and re-draft: the uploads are let go, not deleted, so that
+		// the author can attach them to a new post; the sweep takes them a
+		// day after (media.UnattachedTTL). Until then nobody is served them.
+		if _, err := tx.ExecContext(ctx, `UPDATE media_attachments SET status_id = NULL, detached_at = ? WHERE status_id = ?`,
+			ms(time.Now()), st.ID); err != nil {
+			return fmt.Errorf("delete status: %w", err)
+		}
 	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM statuses WHERE id = ?`, st.ID)
 	if err := expectOne(res, err, "delete status"); err != nil {

@@ -39,6 +39,8 @@ func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
 		DROP TABLE notification_permissions; DROP TABLE notification_requests; DROP TABLE notification_policies;
 		DROP INDEX notifications_filtered; DROP INDEX notifications_group;
 		ALTER TABLE notifications DROP COLUMN filtered; ALTER TABLE notifications DROP COLUMN group_key;
+		DROP TABLE account_conversations; DROP TABLE conversation_statuses; DROP INDEX media_scheduled; ALTER TABLE media_attachments DROP COLUMN scheduled_status_id;
+		ALTER TABLE media_attachments DROP COLUMN detached_at; DROP TABLE scheduled_statuses;
 		DELETE FROM schema_migrations WHERE version >= 21`); err != nil {
 		t.Fatal(err)
 	}
