@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -32,8 +33,7 @@ func TestScheduledStatusEntity(t *testing.T) {
 	media := f.readyUpload(t, f.alice.ID, 7_000_000_000_001, "MEDIA")
 	at := time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)
 	form := url.Values{"status": {"Later, @bob"}, "scheduled_at": {at.Format(time.RFC3339Nano)}, "visibility": {"unlisted"},
-		"spoiler_text": {"soon"}, "language": {"fr"}, "in_reply_to_id": {f.parent}, "media_ids[]": {media},
-		"poll[options][]": {"yes", "no"}, "poll[expires_in]": {"3600"}}
+		"spoiler_text": {"soon"}, "language": {"fr"}, "in_reply_to_id": {f.parent}, "media_ids[]": {media}}
 	rec := f.call(t, f.aliceTok, http.MethodPost, "/api/v1/statuses", form)
 	sc := decodeAny(t, rec, http.StatusOK)
 	id := mustLookup(sc, "id").(string)
@@ -212,5 +212,26 @@ func TestDeleteAndRedraftKeepsTheAttachments(t *testing.T) {
 	again := f.okJSON(t, f.aliceTok, http.MethodPost, "/api/v1/statuses", url.Values{"status": {"a *picture*"}, "media_ids[]": {media}})
 	if atts := asList(t, mustLookup(again, "media_attachments")); len(atts) != 1 || mustLookup(atts[0], "id") != media {
 		t.Errorf("the redraft's attachments: %v", atts)
+	}
+}
+
+// A scheduled post keeps its poll in its params, and is held to the poll
+// rules when it is scheduled, not only when it is published.
+func TestScheduledStatusKeepsItsPoll(t *testing.T) {
+	f := newSocialFixture(t)
+	at := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	sc := f.okJSON(t, f.aliceTok, http.MethodPost, "/api/v1/statuses", url.Values{"status": {"Which?"}, "scheduled_at": {at},
+		"poll[options][]": {"yes", "no"}, "poll[expires_in]": {"3600"}, "poll[multiple]": {"true"}})
+	poll := mustLookup(sc, "params", "poll")
+	if got := fmt.Sprintf("%v %v %v", mustLookup(poll, "options"), mustLookup(poll, "expires_in"), mustLookup(poll, "multiple")); got != "[yes no] 3600 true" {
+		t.Errorf("params.poll %v", poll)
+	}
+	for what, form := range map[string]url.Values{
+		"one option":       {"status": {"?"}, "scheduled_at": {at}, "poll[options][]": {"only"}, "poll[expires_in]": {"3600"}},
+		"a poll and media": {"status": {"?"}, "scheduled_at": {at}, "poll[options][]": {"a", "b"}, "poll[expires_in]": {"3600"}, "media_ids[]": {f.readyUpload(t, f.alice.ID, 7_000_000_000_002, "MEDIA2")}},
+	} {
+		if rec := f.call(t, f.aliceTok, http.MethodPost, "/api/v1/statuses", form); rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("%s: %d %s, want 422", what, rec.Code, rec.Body)
+		}
 	}
 }
