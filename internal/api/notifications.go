@@ -39,7 +39,7 @@ func (a *API) renderNotifications(ctx context.Context, viewer int64, list []stor
 		e := Notification{ID: idString(n.ID), Type: n.Type, GroupKey: "ungrouped-" + idString(n.ID), CreatedAt: timestamp(n.CreatedAt), Account: a.accountFrom(b, acc)}
 		if n.StatusID != 0 {
 			st, ok := b.statuses[n.StatusID]
-			if !ok {
+			if !ok || a.hidden(b, st, social.FilterNotifications) {
 				continue
 			}
 			se, ok := a.statusFrom(b, st, viewer)

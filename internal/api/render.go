@@ -10,37 +10,37 @@ import (
 
 // Status is Mastodon's Status entity.
 type Status struct {
-	ID                 string        `json:"id"`
-	URI                string        `json:"uri"`
-	URL                *string       `json:"url"`
-	CreatedAt          string        `json:"created_at"`
-	EditedAt           *string       `json:"edited_at"`
-	Account            Account       `json:"account"`
-	InReplyToID        *string       `json:"in_reply_to_id"`
-	InReplyToAccountID *string       `json:"in_reply_to_account_id"`
-	Reblog             *Status       `json:"reblog"`
-	Content            string        `json:"content"`
-	Text               *string       `json:"text,omitempty"`
-	SpoilerText        string        `json:"spoiler_text"`
-	Sensitive          bool          `json:"sensitive"`
-	Visibility         string        `json:"visibility"`
-	Language           *string       `json:"language"`
-	RepliesCount       int64         `json:"replies_count"`
-	ReblogsCount       int64         `json:"reblogs_count"`
-	FavouritesCount    int64         `json:"favourites_count"`
-	Favourited         *bool         `json:"favourited,omitempty"`
-	Reblogged          *bool         `json:"reblogged,omitempty"`
-	Muted              *bool         `json:"muted,omitempty"`
-	Bookmarked         *bool         `json:"bookmarked,omitempty"`
-	Pinned             *bool         `json:"pinned,omitempty"`
-	Filtered           []struct{}    `json:"filtered,omitzero"`
-	MediaAttachments   []Attachment  `json:"media_attachments"`
-	Mentions           []Mention     `json:"mentions"`
-	Tags               []TagRef      `json:"tags"`
-	Emojis             []struct{}    `json:"emojis"`
-	Card               *struct{}     `json:"card"`
-	Poll               *struct{}     `json:"poll"`
-	Application        *AppReference `json:"application,omitempty"`
+	ID                 string         `json:"id"`
+	URI                string         `json:"uri"`
+	URL                *string        `json:"url"`
+	CreatedAt          string         `json:"created_at"`
+	EditedAt           *string        `json:"edited_at"`
+	Account            Account        `json:"account"`
+	InReplyToID        *string        `json:"in_reply_to_id"`
+	InReplyToAccountID *string        `json:"in_reply_to_account_id"`
+	Reblog             *Status        `json:"reblog"`
+	Content            string         `json:"content"`
+	Text               *string        `json:"text,omitempty"`
+	SpoilerText        string         `json:"spoiler_text"`
+	Sensitive          bool           `json:"sensitive"`
+	Visibility         string         `json:"visibility"`
+	Language           *string        `json:"language"`
+	RepliesCount       int64          `json:"replies_count"`
+	ReblogsCount       int64          `json:"reblogs_count"`
+	FavouritesCount    int64          `json:"favourites_count"`
+	Favourited         *bool          `json:"favourited,omitempty"`
+	Reblogged          *bool          `json:"reblogged,omitempty"`
+	Muted              *bool          `json:"muted,omitempty"`
+	Bookmarked         *bool          `json:"bookmarked,omitempty"`
+	Pinned             *bool          `json:"pinned,omitempty"`
+	Filtered           []FilterResult `json:"filtered,omitzero"`
+	MediaAttachments   []Attachment   `json:"media_attachments"`
+	Mentions           []Mention      `json:"mentions"`
+	Tags               []TagRef       `json:"tags"`
+	Emojis             []struct{}     `json:"emojis"`
+	Card               *struct{}      `json:"card"`
+	Poll               *struct{}      `json:"poll"`
+	Application        *AppReference  `json:"application,omitempty"`
 }
 
 // Mention is Status.mentions[].
@@ -84,6 +84,10 @@ type batch struct {
 	flags    map[int64]store.ViewerFlags
 	apps     map[int64]*store.App
 	media    map[int64][]store.Media
+	// filters are the viewer's active filters (nil: none, or anonymous);
+	// matched memoizes what they match, by status id.
+	filters *social.FilterSet
+	matched map[int64][]social.FilterMatch
 }
 
 func (a *API) load(ctx context.Context, viewer int64, statusIDs, accountIDs []int64) (*batch, error) {
@@ -120,6 +124,11 @@ func (a *API) load(ctx context.Context, viewer int64, statusIDs, accountIDs []in
 	}
 	if b.media, err = a.store.MediaForStatuses(ctx, all); err != nil {
 		return nil, err
+	}
+	if viewer != 0 && len(all) > 0 {
+		if b.filters, err = a.social.ViewerFilters(ctx, viewer); err != nil {
+			return nil, err
+		}
 	}
 	accs := append([]int64(nil), accountIDs...)
 	for _, st := range b.statuses {
@@ -207,7 +216,7 @@ func (a *API) statusFrom(b *batch, st *store.Status, viewer int64) (Status, bool
 		f := b.flags[st.ID]
 		no := false
 		out.Favourited, out.Reblogged, out.Bookmarked, out.Muted = &f.Favourited, &f.Reblogged, &f.Bookmarked, &no
-		out.Filtered = []struct{}{}
+		out.Filtered = filterResults(a.filterMatches(b, st))
 		if st.AccountID == viewer && st.ReblogOfID == 0 && st.Visibility != store.Direct {
 			out.Pinned = &f.Pinned
 		}
@@ -224,15 +233,57 @@ func (a *API) statusFrom(b *batch, st *store.Status, viewer int64) (Status, bool
 	return out, true
 }
 
+// filterMatches is what the batch's filters match of st: for a reblog,
+// the reblogged status's text and both ids (social.Filterable).
+func (a *API) filterMatches(b *batch, st *store.Status) []social.FilterMatch {
+	if b.filters.Empty() {
+		return nil
+	}
+	if m, ok := b.matched[st.ID]; ok {
+		return m
+	}
+	proper, reblog := st, int64(0)
+	if st.ReblogOfID != 0 {
+		if orig, ok := b.statuses[st.ReblogOfID]; ok {
+			proper, reblog = orig, st.ID
+		}
+	}
+	f := social.Filterable{ID: proper.ID, ReblogID: reblog, AccountID: proper.AccountID, Local: proper.Local, Text: proper.Text,
+		Content: proper.Content, SpoilerText: proper.SpoilerText}
+	for _, m := range b.media[proper.ID] {
+		if m.Description != "" {
+			f.MediaDescriptions = append(f.MediaDescriptions, m.Description)
+		}
+	}
+	m := b.filters.Match(f)
+	if b.matched == nil {
+		b.matched = map[int64][]social.FilterMatch{}
+	}
+	b.matched[st.ID] = m
+	return m
+}
+
+// hidden reports whether the viewer's filters hide st where it is read
+// (fctx; 0 hides nothing).
+func (a *API) hidden(b *batch, st *store.Status, fctx social.FilterContext) bool {
+	return fctx != 0 && social.Hides(a.filterMatches(b, st), fctx)
+}
+
 // renderStatuses renders ids in order, dropping any that vanished meanwhile.
 func (a *API) renderStatuses(ctx context.Context, viewer int64, ids []int64) ([]Status, error) {
+	return a.renderStatusesIn(ctx, viewer, ids, 0)
+}
+
+// renderStatusesIn is renderStatuses where the viewer's filters of
+// context fctx apply: the statuses they hide are left out.
+func (a *API) renderStatusesIn(ctx context.Context, viewer int64, ids []int64, fctx social.FilterContext) ([]Status, error) {
 	b, err := a.load(ctx, viewer, ids, nil)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Status, 0, len(ids))
 	for _, id := range ids {
-		if st, ok := b.statuses[id]; ok {
+		if st, ok := b.statuses[id]; ok && !a.hidden(b, st, fctx) {
 			if e, ok := a.statusFrom(b, st, viewer); ok {
 				out = append(out, e)
 			}

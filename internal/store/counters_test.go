@@ -330,6 +330,7 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	// 0028's column goes with 0012's table.
 	undo += ` DROP INDEX media_attachments_processing; ALTER TABLE media_attachments DROP COLUMN processed_by;` // 0029
 	undo += ` DROP TABLE rate_limits;`                                                                          // 0030
+	undo += ` DROP TABLE filter_statuses; DROP TABLE filter_keywords; DROP TABLE filters;`                      // 0031
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}
