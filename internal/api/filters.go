@@ -48,6 +48,10 @@ type FilterResult struct {
 	StatusMatches  []string  `json:"status_matches"`
 }
 
+// filterList is Status.filtered (a name as short as the Status fields'
+// other types).
+type filterList = []FilterResult
+
 // V1Filter is Mastodon's V1::Filter entity: one keyword of a v2 filter.
 type V1Filter struct {
 	ID           string   `json:"id"`

@@ -53,8 +53,8 @@ func compileFilters(viewer int64, filters []store.Filter) *FilterSet {
 	for i := range filters {
 		for _, k := range filters[i].Keywords {
 			p := newPattern(k.Keyword, k.WholeWord)
-			if p.text == "" {
-				continue
+			if strings.TrimSpace(p.text) == "" {
+				continue // matches nothing, as the API refuses it
 			}
 			kk := key{p.text, p.wholeStart, p.wholeEnd}
 			if j, ok := seen[kk]; ok {
