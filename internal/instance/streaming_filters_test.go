@@ -30,7 +30,9 @@ func TestStreamingAppliesFilters(t *testing.T) {
 
 	var home, public []streamEvent
 	var notified []string
-	for _, e := range sock.until(func(e streamEvent) bool { return e.Event == "notification" && e.statusOf(t)["status"].(map[string]any)["id"] == after }) {
+	for _, e := range sock.until(func(e streamEvent) bool {
+		return e.Event == "notification" && e.statusOf(t)["status"].(map[string]any)["id"] == after
+	}) {
 		switch {
 		case e.Event == "notification":
 			notified = append(notified, e.statusOf(t)["status"].(map[string]any)["id"].(string))
