@@ -167,17 +167,8 @@ func (s *Store) ActiveFilters(ctx context.Context, accounts []int64, now time.Ti
 	if len(accounts) == 0 {
 		return out, nil
 	}
-	in, ids := inList(accounts)
-	at := ms(now)
-	args := append(append(append(append([]any{}, ids...), at), ids...), at)
-	rows, err := s.read.QueryContext(ctx, `SELECT `+filterCols+`, k.id, k.keyword, k.whole_word, 0 FROM filters f
-		JOIN filter_keywords k ON k.filter_id = f.id
-		WHERE f.account_id IN `+in+` AND (f.expires_at = 0 OR f.expires_at > ?)
-		UNION ALL
-		SELECT `+filterCols+`, fs.id, '', 0, fs.status_id FROM filters f
-		JOIN filter_statuses fs ON fs.filter_id = f.id
-		WHERE f.account_id IN `+in+` AND (f.expires_at = 0 OR f.expires_at > ?)
-		ORDER BY 1, 8`, args...)
+	q, args := activeFiltersSQL(accounts, now)
+	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("active filters: %w", err)
 	}
@@ -209,6 +200,22 @@ func (s *Store) ActiveFilters(ctx context.Context, accounts []int64, now time.Ti
 		}
 	}
 	return out, rows.Err()
+}
+
+// activeFiltersSQL is ActiveFilters' statement: the keywords, then the
+// statuses, of the accounts' unexpired filters, by filter.
+func activeFiltersSQL(accounts []int64, now time.Time) (string, []any) {
+	in, ids := inList(accounts)
+	at := ms(now)
+	args := append(append(append(append([]any{}, ids...), at), ids...), at)
+	return `SELECT ` + filterCols + `, k.id, k.keyword, k.whole_word, 0 FROM filters f
+		JOIN filter_keywords k ON k.filter_id = f.id
+		WHERE f.account_id IN ` + in + ` AND (f.expires_at = 0 OR f.expires_at > ?)
+		UNION ALL
+		SELECT ` + filterCols + `, fs.id, '', 0, fs.status_id FROM filters f
+		JOIN filter_statuses fs ON fs.filter_id = f.id
+		WHERE f.account_id IN ` + in + ` AND (f.expires_at = 0 OR f.expires_at > ?)
+		ORDER BY 1, 8`, args
 }
 
 // CreateFilter stores f with its keywords (ids set by the caller) unless

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -173,5 +174,26 @@ func TestActiveFiltersLeaveOutTheExpired(t *testing.T) {
 	got, err = f.s.ActiveFilters(ctx, []int64{alice}, now.Add(time.Minute))
 	if err != nil || len(got[alice]) != 2 {
 		t.Errorf("a minute later: %v, %v", titles(got[alice]), err)
+	}
+}
+
+// Loading the active filters, on every signed-in read, walks indexes only:
+// the account's filters, then each one's keywords and statuses.
+func TestActiveFiltersPlanUsesIndexes(t *testing.T) {
+	sqliteOnly(t, "the plans SQLite's query planner makes")
+	f := newCounterFixture(t, 2)
+	for _, viewers := range [][]int64{{f.accounts[0]}, f.accounts} {
+		q, args := activeFiltersSQL(viewers, time.Now())
+		plan := explainAll(t, f.s, q, args)
+		for _, line := range strings.Split(plan, "\n") {
+			if strings.Contains(line, "SCAN") && !strings.Contains(line, "USING") && !strings.Contains(line, "LIST SUBQUERY") {
+				t.Errorf("a full scan: %s\n%s", line, plan)
+			}
+		}
+		for _, index := range []string{"filters_account", "filter_keywords_filter", "sqlite_autoindex_filter_statuses_1"} {
+			if !strings.Contains(plan, index) {
+				t.Errorf("the plan does not use %s:\n%s", index, plan)
+			}
+		}
 	}
 }
