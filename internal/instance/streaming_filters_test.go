@@ -1,6 +1,7 @@
 package instance
 
 import (
+	"encoding/json"
 	"net/url"
 	"testing"
 )
@@ -11,7 +12,8 @@ import (
 // filtered[]; a warning filter's match comes with filtered[]; a hiding
 // filter of the notifications context keeps the mention's notification
 // off the stream. Events reach a stream in order, so a later plain post's
-// arrival shows the earlier ones were left out, not late.
+// arrival shows the earlier ones were left out, not late. A change of the
+// filters is told to the user stream (filters_changed, as Mastodon's).
 func TestStreamingAppliesFilters(t *testing.T) {
 	s := newSocial(t)
 	alice, bob := s.user("alice"), s.user("bob")
@@ -76,5 +78,17 @@ func TestStreamingAppliesFilters(t *testing.T) {
 	}
 	if st, ok := p[hidden]; !ok || len(st["filtered"].([]any)) != 1 {
 		t.Errorf("the status hidden at home, on the public stream: %v", st)
+	}
+
+	// Deleting a filter: filters_changed on the user stream, not the public one.
+	list := s.must(alice, "GET", "/api/v2/filters", nil)
+	var filters []map[string]any
+	if err := json.Unmarshal([]byte(list.body), &filters); err != nil || len(filters) != 2 {
+		t.Fatalf("filters: %v %s", err, list.body)
+	}
+	s.must(alice, "DELETE", "/api/v2/filters/"+filters[0]["id"].(string), nil)
+	got := sock.until(func(e streamEvent) bool { return e.Event == "filters_changed" })
+	if e := got[len(got)-1]; e.streamName() != "user" || e.Payload != "" {
+		t.Errorf("filters_changed: %+v", e)
 	}
 }

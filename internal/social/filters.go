@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rampart-social/rampart/internal/events"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -215,6 +216,7 @@ func (s *Service) CreateFilter(ctx context.Context, viewer int64, p FilterParams
 	if err := s.store.CreateFilter(ctx, f, filterLimits); err != nil {
 		return nil, filterError(err)
 	}
+	s.filtersChanged(viewer)
 	return f, nil
 }
 
@@ -277,6 +279,7 @@ func (s *Service) UpdateFilter(ctx context.Context, viewer, id int64, p FilterPa
 	if err := s.store.UpdateFilter(ctx, viewer, id, ch, filterLimits, s.now().UTC()); err != nil {
 		return nil, filterError(err)
 	}
+	s.filtersChanged(viewer)
 	return s.store.FilterByID(ctx, viewer, id)
 }
 
@@ -316,7 +319,7 @@ func (s *Service) filterChange(p FilterParams) (store.FilterChange, error) {
 
 // DeleteFilter deletes one of the viewer's filters.
 func (s *Service) DeleteFilter(ctx context.Context, viewer, id int64) error {
-	return s.store.DeleteFilter(ctx, viewer, id)
+	return s.changed(viewer, s.store.DeleteFilter(ctx, viewer, id))
 }
 
 // AddFilterKeyword adds a keyword to one of the viewer's filters.
@@ -337,6 +340,7 @@ func (s *Service) AddFilterKeyword(ctx context.Context, viewer, filter int64, k 
 	if err := s.store.AddFilterKeyword(ctx, viewer, &nk, filterLimits, s.now().UTC()); err != nil {
 		return nil, filterError(err)
 	}
+	s.filtersChanged(viewer)
 	return &nk, nil
 }
 
@@ -362,13 +366,14 @@ func (s *Service) UpdateFilterKeyword(ctx context.Context, viewer, id int64, k K
 	if err := s.store.UpdateFilterKeyword(ctx, viewer, cur); err != nil {
 		return nil, err
 	}
+	s.filtersChanged(viewer)
 	return cur, nil
 }
 
 // DeleteFilterKeyword deletes one of the viewer's keywords (and so a v1
 // filter: the v2 filter it belonged to stays, as on Mastodon).
 func (s *Service) DeleteFilterKeyword(ctx context.Context, viewer, id int64) error {
-	return s.store.DeleteFilterKeyword(ctx, viewer, id)
+	return s.changed(viewer, s.store.DeleteFilterKeyword(ctx, viewer, id))
 }
 
 // AddFilterStatus names a status the viewer may see in one of its filters.
@@ -386,6 +391,7 @@ func (s *Service) AddFilterStatus(ctx context.Context, viewer, filter, status in
 	if err := s.store.AddFilterStatus(ctx, viewer, fs, filterLimits, s.now().UTC()); err != nil {
 		return nil, filterError(err)
 	}
+	s.filtersChanged(viewer)
 	return fs, nil
 }
 
@@ -396,7 +402,7 @@ func (s *Service) FilterStatus(ctx context.Context, viewer, id int64) (*store.Fi
 
 // DeleteFilterStatus deletes one of the viewer's filtered statuses.
 func (s *Service) DeleteFilterStatus(ctx context.Context, viewer, id int64) error {
-	return s.store.DeleteFilterStatus(ctx, viewer, id)
+	return s.changed(viewer, s.store.DeleteFilterStatus(ctx, viewer, id))
 }
 
 // V1Filter is a filter of the v1 API: one keyword of a v2 filter, with
@@ -503,7 +509,21 @@ func (s *Service) UpdateV1Filter(ctx context.Context, viewer, id int64, p V1Filt
 	if err := s.store.UpdateFilter(ctx, viewer, cur.Filter.ID, ch, filterLimits, s.now().UTC()); err != nil {
 		return nil, filterError(err)
 	}
+	s.filtersChanged(viewer)
 	return s.V1Filter(ctx, viewer, id)
+}
+
+// filtersChanged tells the viewer's streams its filters changed.
+func (s *Service) filtersChanged(viewer int64) {
+	s.emit(events.Event{Kind: events.FiltersChanged, Account: viewer})
+}
+
+// changed is filtersChanged after a write that returned err, if it did not fail.
+func (s *Service) changed(viewer int64, err error) error {
+	if err == nil {
+		s.filtersChanged(viewer)
+	}
+	return err
 }
 
 // ActiveFilters compiles the active filters of each viewer (0, anonymous,

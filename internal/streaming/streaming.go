@@ -293,6 +293,8 @@ func (h *Hub) route(ctx context.Context, e events.Event) error {
 		return h.deleted(ctx, e)
 	case events.NotificationCreated:
 		return h.notification(ctx, e)
+	case events.FiltersChanged:
+		h.filtersChanged(e.Account)
 	}
 	return nil
 }
