@@ -242,7 +242,9 @@ func TestFilterUpdatesAndTheV1Mapping(t *testing.T) {
 	if rec := f.call(t, f.aliceTok, http.MethodPut, "/api/v1/filters/"+uno, url.Values{"phrase": {"uno"}, "context[]": {"public"}}); rec.Code != http.StatusUnprocessableEntity {
 		t.Errorf("a v1 change of a two-keyword filter's context: %d, want 422", rec.Code)
 	}
-	v = f.okJSON(t, f.aliceTok, http.MethodPut, "/api/v1/filters/"+uno, url.Values{"phrase": {"T"}, "context[]": {"home"}, "whole_word": {"false"}})
+	// (go-mastodon's UpdateFilter sends every field, unchanged ones too, and expires_in "" for none.)
+	v = f.okJSON(t, f.aliceTok, http.MethodPut, "/api/v1/filters/"+uno, url.Values{"phrase": {"T"}, "context[]": {"home"}, "whole_word": {"false"},
+		"irreversible": {"true"}, "expires_in": {""}})
 	if v.(map[string]any)["phrase"] != "T" || v.(map[string]any)["whole_word"] != false {
 		t.Errorf("the v1 keyword change: %v", v)
 	}

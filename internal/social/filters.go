@@ -50,7 +50,7 @@ func filterContexts(names []string) (int, error) {
 		if n == "" {
 			continue
 		}
-		i := slicesIndex(n)
+		i := contextIndex(n)
 		if i < 0 {
 			return 0, invalid("context", "is invalid")
 		}
@@ -62,7 +62,7 @@ func filterContexts(names []string) (int, error) {
 	return set, nil
 }
 
-func slicesIndex(name string) int {
+func contextIndex(name string) int {
 	for i, c := range filterContextNames {
 		if c.name == name {
 			return i
@@ -150,15 +150,15 @@ func (s *Service) expiry(in string) (time.Time, error) {
 
 // filterError turns the store's limit and conflict errors into 422s.
 func filterError(err error) error {
+	var limit *store.FilterLimitError
 	switch {
-	case errors.Is(err, store.ErrFilterLimit):
-		msg := err.Error()
-		switch {
-		case strings.HasSuffix(msg, "several keywords"):
+	case errors.As(err, &limit):
+		switch limit.What {
+		case "several keywords":
 			return invalid("base", "this filter has several keywords: change it through /api/v2/filters")
-		case strings.HasSuffix(msg, "statuses"):
+		case "statuses":
 			return invalid("statuses", "are too many (a filter names at most %d)", maxFilterStatuses)
-		case strings.HasSuffix(msg, "keywords"):
+		case "keywords":
 			return invalid("keywords", "are too many (a filter holds at most %d)", maxFilterKeywords)
 		}
 		return invalid("base", "you have too many filters (at most %d)", maxFilters)
@@ -492,8 +492,13 @@ func (s *Service) UpdateV1Filter(ctx context.Context, viewer, id int64, p V1Filt
 	if err != nil {
 		return nil, err
 	}
+	// What a v1 client sends again unchanged is no change (go-mastodon
+	// sends every field, expires_in "" for none).
 	if p.Context != nil && *ch.Contexts == cur.Filter.Contexts {
 		ch.Contexts = nil
+	}
+	if ch.ExpiresAt != nil && ch.ExpiresAt.IsZero() && cur.Filter.ExpiresAt.IsZero() {
+		ch.ExpiresAt = nil
 	}
 	ch.OnlyKeyword = true
 	k := cur.Keyword

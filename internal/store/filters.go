@@ -38,9 +38,20 @@ type FilterStatus struct {
 	StatusID int64
 }
 
-// ErrFilterLimit is returned when a write would pass one of the bounds
-// its caller gave (FilterLimits); the error names which.
+// ErrFilterLimit is returned (as a *FilterLimitError) when a write would
+// pass one of the bounds its caller gave (FilterLimits).
 var ErrFilterLimit = errors.New("filter limit reached")
+
+// FilterLimitError names the bound a write would pass: "filters",
+// "keywords", "statuses", or "several keywords" (FilterChange.OnlyKeyword).
+type FilterLimitError struct{ What string }
+
+func (e *FilterLimitError) Error() string        { return "filter limit reached: " + e.What }
+func (e *FilterLimitError) Is(target error) bool { return target == ErrFilterLimit }
+
+func limitErr(what, bound string) error {
+	return fmt.Errorf("%s: %w", what, &FilterLimitError{What: bound})
+}
 
 // FilterLimits bound an account's filters: how many filters, and how many
 // keywords and statuses each.
@@ -223,7 +234,7 @@ func activeFiltersSQL(accounts []int64, now time.Time) (string, []any) {
 // lim.Keywords keywords (ErrFilterLimit).
 func (s *Store) CreateFilter(ctx context.Context, f *Filter, lim FilterLimits) error {
 	if len(f.Keywords) > lim.Keywords {
-		return fmt.Errorf("create filter: %w: keywords", ErrFilterLimit)
+		return limitErr("create filter", "keywords")
 	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -235,7 +246,7 @@ func (s *Store) CreateFilter(ctx context.Context, f *Filter, lim FilterLimits) e
 		return fmt.Errorf("create filter: %w", err)
 	}
 	if n >= lim.Filters {
-		return fmt.Errorf("create filter: %w: filters", ErrFilterLimit)
+		return limitErr("create filter", "filters")
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO filters (id, account_id, title, contexts, action, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		f.ID, f.AccountID, f.Title, f.Contexts, actionInt(f.Hide), expiresMs(f.ExpiresAt), ms(f.CreatedAt)); err != nil {
@@ -292,7 +303,7 @@ func (s *Store) UpdateFilter(ctx context.Context, account, id int64, ch FilterCh
 	}
 	own := ch.Title != nil || ch.Contexts != nil || ch.Hide != nil || ch.ExpiresAt != nil
 	if ch.OnlyKeyword && own && keywords > 1 {
-		return fmt.Errorf("update filter: %w: several keywords", ErrFilterLimit)
+		return limitErr("update filter", "several keywords")
 	}
 	if ch.Title != nil {
 		if _, err := tx.ExecContext(ctx, `UPDATE filters SET title = ? WHERE id = ?`, *ch.Title, id); err != nil {
@@ -328,7 +339,7 @@ func (s *Store) UpdateFilter(ctx context.Context, account, id int64, ch FilterCh
 		}
 	}
 	if keywords-len(ch.Destroy)+len(ch.Add) > lim.Keywords && len(ch.Add) > 0 {
-		return fmt.Errorf("update filter: %w: keywords", ErrFilterLimit)
+		return limitErr("update filter", "keywords")
 	}
 	for i := range ch.Add {
 		k := &ch.Add[i]
@@ -380,7 +391,7 @@ func (s *Store) AddFilterKeyword(ctx context.Context, account int64, k *FilterKe
 		return fmt.Errorf("add filter keyword: %w", notFound(err))
 	}
 	if n >= lim.Keywords {
-		return fmt.Errorf("add filter keyword: %w: keywords", ErrFilterLimit)
+		return limitErr("add filter keyword", "keywords")
 	}
 	if err := insertKeyword(ctx, tx, k, at); err != nil {
 		return err
@@ -428,7 +439,7 @@ func (s *Store) AddFilterStatus(ctx context.Context, account int64, fs *FilterSt
 		return fmt.Errorf("add filter status: %w", notFound(err))
 	}
 	if n >= lim.Statuses {
-		return fmt.Errorf("add filter status: %w: statuses", ErrFilterLimit)
+		return limitErr("add filter status", "statuses")
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO filter_statuses (id, filter_id, status_id, created_at) VALUES (?, ?, ?, ?)`,
 		fs.ID, fs.FilterID, fs.StatusID, ms(at)); err != nil {
