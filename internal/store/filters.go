@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -216,17 +217,19 @@ func (s *Store) ActiveFilters(ctx context.Context, accounts []int64, now time.Ti
 // activeFiltersSQL is ActiveFilters' statement: the keywords, then the
 // statuses, of the accounts' unexpired filters, by filter.
 func activeFiltersSQL(accounts []int64, now time.Time) (string, []any) {
-	in, ids := inList(accounts)
+	// One JSON parameter, however many accounts (a streamed status's
+	// subscribers may be thousands: a list of placeholders could pass
+	// SQLite's bound on parameters).
+	who, _ := json.Marshal(accounts)
 	at := ms(now)
-	args := append(append(append(append([]any{}, ids...), at), ids...), at)
 	return `SELECT ` + filterCols + `, k.id, k.keyword, k.whole_word, 0 FROM filters f
 		JOIN filter_keywords k ON k.filter_id = f.id
-		WHERE f.account_id IN ` + in + ` AND (f.expires_at = 0 OR f.expires_at > ?)
+		WHERE f.account_id IN (SELECT v.value FROM json_each(?) v) AND (f.expires_at = 0 OR f.expires_at > ?)
 		UNION ALL
 		SELECT ` + filterCols + `, fs.id, '', 0, fs.status_id FROM filters f
 		JOIN filter_statuses fs ON fs.filter_id = f.id
-		WHERE f.account_id IN ` + in + ` AND (f.expires_at = 0 OR f.expires_at > ?)
-		ORDER BY 1, 8`, args
+		WHERE f.account_id IN (SELECT v.value FROM json_each(?) v) AND (f.expires_at = 0 OR f.expires_at > ?)
+		ORDER BY 1, 8`, []any{string(who), at, string(who), at}
 }
 
 // CreateFilter stores f with its keywords (ids set by the caller) unless
