@@ -90,6 +90,7 @@ func TestWriteRoutesRefuseTokensWithoutTheirWriteScope(t *testing.T) {
 		{"write:bookmarks", "POST", "/api/v1/statuses/" + statusID + "/bookmark", form()},
 		{"write:notifications", "POST", "/api/v1/notifications/clear", form()},
 		{"write:media", "POST", "/api/v1/media", upload},
+		{"write:filters", "POST", "/api/v2/filters", form("title", "t", "context[]", "home", "keywords_attributes[][keyword]", "k")},
 		{"write:mutes", "POST", "/api/v1/accounts/" + bobID + "/mute", form()},
 		{"write:blocks", "POST", "/api/v1/accounts/" + bobID + "/block", form()}, // last: a block ends the rest
 	}
