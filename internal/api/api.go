@@ -149,6 +149,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerNotificationGroups(api)
 	a.registerScheduled(api)
 	a.registerConversations(api)
+	a.registerFilters(api)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Record not found")
 	})

@@ -328,7 +328,7 @@ func (a *API) renderGroups(r *http.Request, viewer int64, groups []social.Notifi
 			MostRecentNotificationID: idString(g.MostRecentID), SampleAccountIDs: []string{}}
 		if g.StatusID != 0 {
 			st, ok := b.statuses[g.StatusID]
-			if !ok {
+			if !ok || a.hidden(b, st, social.FilterNotifications) {
 				continue
 			}
 			se, ok := a.statusFrom(b, st, viewer)

@@ -43,7 +43,7 @@ func (a *API) renderNotifications(ctx context.Context, viewer int64, list []stor
 		e := Notification{ID: idString(n.ID), Type: n.Type, GroupKey: key, CreatedAt: timestamp(n.CreatedAt), Account: a.accountFrom(b, acc)}
 		if n.StatusID != 0 {
 			st, ok := b.statuses[n.StatusID]
-			if !ok {
+			if !ok || a.hidden(b, st, social.FilterNotifications) {
 				continue
 			}
 			se, ok := a.statusFrom(b, st, viewer)

@@ -373,7 +373,7 @@ func TestStreamedPollHasNoViewerVotes(t *testing.T) {
 	status := f.postStatus(t, f.aliceTok, "STATUS_POLL", pollForm("q", []string{"a", "b"}))
 	pollID, _ := lookup(f.get(t, f.aliceTok, "/api/v1/statuses/"+status), "poll", "id")
 	f.okJSON(t, f.bobTok, http.MethodPost, "/api/v1/polls/"+fmt.Sprint(pollID)+"/votes", url.Values{"choices[]": {"1"}})
-	out, err := f.api.Entities().Statuses(t.Context(), mustID(t, status), []int64{f.alice.ID, f.bob.ID})
+	out, _, err := f.api.Entities().Statuses(t.Context(), mustID(t, status), []int64{f.alice.ID, f.bob.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ type Status struct {
 	Muted              *bool         `json:"muted,omitempty"`
 	Bookmarked         *bool         `json:"bookmarked,omitempty"`
 	Pinned             *bool         `json:"pinned,omitempty"`
-	Filtered           []struct{}    `json:"filtered,omitzero"`
+	Filtered           filterList    `json:"filtered,omitzero"`
 	MediaAttachments   []Attachment  `json:"media_attachments"`
 	Mentions           []Mention     `json:"mentions"`
 	Tags               []TagRef      `json:"tags"`
@@ -94,6 +94,10 @@ type batch struct {
 	// pollsAnonymous renders polls without voted and own_votes: the
 	// stream's one rendering for many viewers, as Mastodon's has none.
 	pollsAnonymous bool
+	// filters are the viewer's active filters (nil: none, or anonymous);
+	// matched memoizes what they match, by status id.
+	filters *social.FilterSet
+	matched map[int64][]social.FilterMatch
 }
 
 func (a *API) load(ctx context.Context, viewer int64, statusIDs, accountIDs []int64) (*batch, error) {
@@ -146,6 +150,11 @@ func (a *API) load(ctx context.Context, viewer int64, statusIDs, accountIDs []in
 		return nil, err
 	}
 	b.now = time.Now()
+	if viewer != 0 && len(all) > 0 {
+		if b.filters, err = a.social.ViewerFilters(ctx, viewer); err != nil {
+			return nil, err
+		}
+	}
 	accs := append([]int64(nil), accountIDs...)
 	for _, st := range b.statuses {
 		accs = append(accs, st.AccountID)
@@ -239,7 +248,7 @@ func (a *API) statusFrom(b *batch, st *store.Status, viewer int64) (Status, bool
 		f := b.flags[st.ID]
 		no := false
 		out.Favourited, out.Reblogged, out.Bookmarked, out.Muted = &f.Favourited, &f.Reblogged, &f.Bookmarked, &no
-		out.Filtered = []struct{}{}
+		out.Filtered = filterResults(a.filterMatches(b, st))
 		if st.AccountID == viewer && st.ReblogOfID == 0 && st.Visibility != store.Direct {
 			out.Pinned = &f.Pinned
 		}
@@ -256,15 +265,62 @@ func (a *API) statusFrom(b *batch, st *store.Status, viewer int64) (Status, bool
 	return out, true
 }
 
+// filterMatches is what the batch's filters match of st: for a reblog,
+// the reblogged status's text and both ids (social.Filterable).
+func (a *API) filterMatches(b *batch, st *store.Status) []social.FilterMatch {
+	if b.filters.Empty() {
+		return nil
+	}
+	if m, ok := b.matched[st.ID]; ok {
+		return m
+	}
+	proper, reblog := st, int64(0)
+	if st.ReblogOfID != 0 {
+		if orig, ok := b.statuses[st.ReblogOfID]; ok {
+			proper, reblog = orig, st.ID
+		}
+	}
+	f := social.Filterable{ID: proper.ID, ReblogID: reblog, AccountID: proper.AccountID, Local: proper.Local, Text: proper.Text,
+		Content: proper.Content, SpoilerText: proper.SpoilerText}
+	for _, m := range b.media[proper.ID] {
+		if m.Description != "" {
+			f.MediaDescriptions = append(f.MediaDescriptions, m.Description)
+		}
+	}
+	if p := b.polls[proper.ID]; p != nil {
+		for _, o := range p.Options {
+			f.PollOptions = append(f.PollOptions, o.Title)
+		}
+	}
+	m := b.filters.Match(f)
+	if b.matched == nil {
+		b.matched = map[int64][]social.FilterMatch{}
+	}
+	b.matched[st.ID] = m
+	return m
+}
+
+// hidden reports whether the viewer's filters hide st where it is read
+// (fctx; 0 hides nothing).
+func (a *API) hidden(b *batch, st *store.Status, fctx social.FilterContext) bool {
+	return fctx != 0 && social.Hides(a.filterMatches(b, st), fctx)
+}
+
 // renderStatuses renders ids in order, dropping any that vanished meanwhile.
 func (a *API) renderStatuses(ctx context.Context, viewer int64, ids []int64) ([]Status, error) {
+	return a.renderStatusesIn(ctx, viewer, ids, 0)
+}
+
+// renderStatusesIn is renderStatuses where the viewer's filters of
+// context fctx apply: the statuses they hide are left out.
+func (a *API) renderStatusesIn(ctx context.Context, viewer int64, ids []int64, fctx social.FilterContext) ([]Status, error) {
 	b, err := a.load(ctx, viewer, ids, nil)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Status, 0, len(ids))
 	for _, id := range ids {
-		if st, ok := b.statuses[id]; ok {
+		if st, ok := b.statuses[id]; ok && !a.hidden(b, st, fctx) {
 			if e, ok := a.statusFrom(b, st, viewer); ok {
 				out = append(out, e)
 			}

@@ -244,17 +244,27 @@ func (a *API) statusContext(w http.ResponseWriter, r *http.Request, c *Caller) {
 		a.socialError(w, r, err)
 		return
 	}
-	anc, err := a.renderStatuses(ctx, viewerID(c), up)
+	// One render for both sides, so the viewer's filters load once; the
+	// thread's filters hide what they match (the status asked for stays).
+	all, err := a.renderStatusesIn(ctx, viewerID(c), append(append([]int64{}, up...), down...), social.FilterThread)
 	if err != nil {
 		a.serviceError(w, r, err)
 		return
 	}
-	desc, err := a.renderStatuses(ctx, viewerID(c), down)
-	if err != nil {
-		a.serviceError(w, r, err)
-		return
+	byID := make(map[string]Status, len(all))
+	for _, e := range all {
+		byID[e.ID] = e
 	}
-	writeJSON(w, http.StatusOK, map[string][]Status{"ancestors": anc, "descendants": desc})
+	side := func(ids []int64) []Status {
+		out := make([]Status, 0, len(ids))
+		for _, id := range ids {
+			if e, ok := byID[idString(id)]; ok {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	writeJSON(w, http.StatusOK, map[string][]Status{"ancestors": side(up), "descendants": side(down)})
 }
 
 // statusActions are the POST /api/v1/statuses/:id/<action> endpoints.
@@ -338,11 +348,19 @@ func (a *API) writeAccountList(w http.ResponseWriter, r *http.Request, p store.P
 }
 
 func (a *API) writeStatusList(w http.ResponseWriter, r *http.Request, c *Caller, p store.Page, ids, cursors []int64, err error) {
+	a.writeTimeline(w, r, c, 0, p, ids, cursors, err)
+}
+
+// writeTimeline is writeStatusList for a timeline where the viewer's
+// filters of context fctx apply (social.FilterHome for home and list
+// timelines): what they hide is left out, and the Link header still pages
+// from the underlying page's cursors, so a page hidden whole still leads on.
+func (a *API) writeTimeline(w http.ResponseWriter, r *http.Request, c *Caller, fctx social.FilterContext, p store.Page, ids, cursors []int64, err error) {
 	if err != nil {
 		a.socialError(w, r, err)
 		return
 	}
-	out, err := a.renderStatuses(r.Context(), viewerID(c), ids)
+	out, err := a.renderStatusesIn(r.Context(), viewerID(c), ids, fctx)
 	if err != nil {
 		a.serviceError(w, r, err)
 		return

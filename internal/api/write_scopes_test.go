@@ -93,6 +93,7 @@ func TestWriteRoutesRefuseTokensWithoutTheirWriteScope(t *testing.T) {
 		{"write:bookmarks", "POST", "/api/v1/statuses/" + statusID + "/bookmark", form()},
 		{"write:notifications", "POST", "/api/v1/notifications/clear", form()},
 		{"write:media", "POST", "/api/v1/media", upload},
+		{"write:filters", "POST", "/api/v2/filters", form("title", "t", "context[]", "home", "keywords_attributes[][keyword]", "k")},
 		{"write:mutes", "POST", "/api/v1/accounts/" + bobID + "/mute", form()},
 		{"write:conversations", "POST", "/api/v1/conversations/" + direct["id"].(string) + "/read", form()},
 		{"write:blocks", "POST", "/api/v1/accounts/" + bobID + "/block", form()}, // last: a block ends the rest

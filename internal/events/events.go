@@ -30,6 +30,9 @@ const (
 	StatusDeleted Kind = "status.deleted"
 	// NotificationCreated: Notification was stored for Account.
 	NotificationCreated Kind = "notification.created"
+	// FiltersChanged: Account's filters changed (its streams say so, for
+	// clients to reload them).
+	FiltersChanged Kind = "filters.changed"
 )
 
 // Reach is where a new status has arrived so far. A post whose followers'

@@ -212,6 +212,10 @@ func (e Event) check() error {
 		if e.Account == 0 || e.Notification == 0 {
 			return fmt.Errorf("%s without its recipient or notification", e.Kind)
 		}
+	case FiltersChanged:
+		if e.Account == 0 {
+			return fmt.Errorf("%s without its account", e.Kind)
+		}
 	default:
 		return fmt.Errorf("unknown kind %q", e.Kind)
 	}

@@ -20,6 +20,7 @@ func TestEncodeFitsAndRoundTrips(t *testing.T) {
 	for _, e := range []Event{
 		{Kind: StatusCreated, Status: 1, Account: 2, Reach: ReachAll},
 		{Kind: NotificationCreated, Account: 2, Notification: 9},
+		{Kind: FiltersChanged, Account: 2},
 		bigDeletion(10),
 		bigDeletion(400),   // just past one payload
 		bigDeletion(20000), // many parts

@@ -41,6 +41,7 @@ func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
 		ALTER TABLE notifications DROP COLUMN filtered; ALTER TABLE notifications DROP COLUMN group_key;
 		DROP TABLE account_conversations; DROP TABLE conversation_statuses; DROP INDEX media_scheduled; ALTER TABLE media_attachments DROP COLUMN scheduled_status_id;
 		ALTER TABLE media_attachments DROP COLUMN detached_at; DROP TABLE scheduled_statuses;
+		DROP TABLE filter_statuses; DROP TABLE filter_keywords; DROP TABLE filters;
 		DELETE FROM schema_migrations WHERE version >= 21`); err != nil {
 		t.Fatal(err)
 	}

@@ -293,6 +293,8 @@ func (h *Hub) route(ctx context.Context, e events.Event) error {
 		return h.deleted(ctx, e)
 	case events.NotificationCreated:
 		return h.notification(ctx, e)
+	case events.FiltersChanged:
+		h.filtersChanged(e.Account)
 	}
 	return nil
 }
@@ -380,12 +382,15 @@ func (h *Hub) status(ctx context.Context, e events.Event, event string) error {
 	if len(chosen) == 0 {
 		return nil
 	}
-	payloads, err := h.entities.Statuses(ctx, st.ID, viewers)
+	payloads, hidden, err := h.entities.Statuses(ctx, st.ID, viewers)
 	if err != nil {
 		return err
 	}
 	frames := frameCache{}
 	for _, t := range chosen {
+		if hidden[t.c.viewer]&int(t.s.filterContext()) != 0 {
+			continue // the subscriber's filters hide it here, as the REST timeline does
+		}
 		if p := payloads[t.c.viewer]; p != nil {
 			t.c.send(frames.frame(t.c.sse, t.s, event, p))
 		}

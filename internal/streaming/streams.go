@@ -94,6 +94,20 @@ func (s stream) name() []string {
 // which an anonymous client may read when the instance allows it.
 func (s stream) isPublic() bool { return s.kind >= public && s.kind <= hashtagLocal }
 
+// filterContext is where the subscriber's filters apply to the stream, as
+// to the REST timeline it follows: home for the user stream, public for
+// the public and hashtag streams, none for direct messages (Mastodon has
+// no such context).
+func (s stream) filterContext() social.FilterContext {
+	switch {
+	case s.kind == user:
+		return social.FilterHome
+	case s.isPublic():
+		return social.FilterPublic
+	}
+	return 0
+}
+
 // timeline is the REST timeline whose rule decides what the stream shows.
 func (s stream) timeline() social.Timeline {
 	switch s.kind {
