@@ -178,6 +178,8 @@ func seedForMove(t *testing.T, path string) {
 	_, err = s.SaveMarkers(ctx, 1000, map[string]int64{"home": 2000}, at)
 	must(err)
 	must(s.DismissSuggestion(ctx, 1000, 1001, at))
+	must(s.SetAccountNote(ctx, 1000, 1001, "met at the meetup", at))
+	must(s.MuteConversation(ctx, 1001, 2000, at))
 
 	// Every table holds a row, so the move is shown to copy each; a table
 	// a later migration adds fails here until the seed writes it.
@@ -272,8 +274,8 @@ func TestMoveCopiesEveryRowToPostgres(t *testing.T) {
 	if rep.SchemaVersion != len(all) || rep.SourceVersion != len(all) || len(rep.Warnings) != 0 {
 		t.Errorf("report: versions %d/%d (want %d), warnings %q", rep.SourceVersion, rep.SchemaVersion, len(all), rep.Warnings)
 	}
-	if len(rep.Tables) != 45 {
-		t.Errorf("%d tables moved, want the 45 of the schema", len(rep.Tables))
+	if len(rep.Tables) != 47 {
+		t.Errorf("%d tables moved, want the 47 of the schema", len(rep.Tables))
 	}
 	// The planner has the moved rows' statistics before the first request.
 	stats, err := sql.Open("pgx", dsn)

@@ -333,6 +333,7 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	undo += ` DROP TABLE announcement_reactions; DROP TABLE announcement_dismissals; DROP TABLE announcements; DROP TABLE custom_emojis;` // 0031
 	undo += ` DROP TABLE tag_follows; DROP TABLE featured_tags; DROP INDEX IF EXISTS account_stats_last_status;`                          // 0032 (the index went with 0006)
 	undo += ` DROP TABLE markers; DROP TABLE suggestion_dismissals;`                                                                      // 0033
+	undo += ` DROP TABLE account_notes; DROP TABLE conversation_mutes;`                                                                   // 0034
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

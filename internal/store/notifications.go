@@ -19,16 +19,18 @@ type Notification struct {
 
 // CreateNotification stores one, unless the recipient blocks the sender or
 // mutes the sender's notifications, or the sender is silenced (its domain
-// is) and the recipient does not follow it. It reports whether it was
-// stored.
+// is) and the recipient does not follow it, or its status is in a thread
+// the recipient muted. It reports whether it was stored.
 func (s *Store) CreateNotification(ctx context.Context, n *Notification) (bool, error) {
 	res, err := s.write.ExecContext(ctx, `INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at)
 		SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = ? AND b.target_account_id = ?) OR (b.account_id = ? AND b.target_account_id = ?))
 		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = ? AND m.target_account_id = ? AND m.notifications = 1)
 		AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = ? AND a.silenced = 1
-			AND NOT EXISTS (SELECT 1 FROM follows f WHERE f.account_id = ? AND f.target_account_id = a.id))`,
-		n.ID, n.AccountID, n.FromAccountID, n.Type, nullID(n.StatusID), ms(n.CreatedAt),
-		n.AccountID, n.FromAccountID, n.FromAccountID, n.AccountID, n.AccountID, n.FromAccountID, n.FromAccountID, n.AccountID)
+			AND NOT EXISTS (SELECT 1 FROM follows f WHERE f.account_id = ? AND f.target_account_id = a.id))
+		AND NOT `+threadMutedSQL,
+		append([]any{n.ID, n.AccountID, n.FromAccountID, n.Type, nullID(n.StatusID), ms(n.CreatedAt),
+			n.AccountID, n.FromAccountID, n.FromAccountID, n.AccountID, n.AccountID, n.FromAccountID, n.FromAccountID, n.AccountID},
+			threadMutedArgs(n.StatusID, n.AccountID)...)...)
 	if err != nil {
 		return false, fmt.Errorf("notification: %w", err)
 	}

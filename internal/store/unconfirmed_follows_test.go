@@ -34,7 +34,7 @@ func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
 		DROP INDEX media_attachments_processing; ALTER TABLE media_attachments DROP COLUMN processed_by; DROP TABLE rate_limits;
 		DROP TABLE announcement_reactions; DROP TABLE announcement_dismissals; DROP TABLE announcements; DROP TABLE custom_emojis;
 		DROP TABLE tag_follows; DROP TABLE featured_tags; DROP INDEX account_stats_last_status;
-		DROP TABLE markers; DROP TABLE suggestion_dismissals;
+		DROP TABLE markers; DROP TABLE suggestion_dismissals; DROP TABLE account_notes; DROP TABLE conversation_mutes;
 		DELETE FROM schema_migrations WHERE version >= 21`); err != nil {
 		t.Fatal(err)
 	}
