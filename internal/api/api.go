@@ -145,6 +145,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerEmojisAndAnnouncements(api)
 	a.registerTags(api)
 	a.registerStartup(api)
+	a.registerExtras(api)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Record not found")
 	})
