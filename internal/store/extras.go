@@ -79,6 +79,17 @@ func mutedThreadsCTE(in string, list []any) (string, []any) {
 			WHERE p.id = up.id AND p.in_reply_to_id IS NOT NULL AND up.depth < ?) `, append(append([]any(nil), list...), ThreadDepth)
 }
 
+// mutedFlagSQL is the viewer flags' 'm' rows after mutedThreadsCTE: the
+// statuses in a thread the viewer (its one argument) muted. Each status of
+// a chain seeks the mute by its primary key.
+const mutedFlagSQL = `SELECT up.start, 'm' FROM up CROSS JOIN conversation_mutes cm WHERE cm.status_id = up.id AND cm.account_id = ?`
+
+// mutedFlagsManySQL is mutedFlagSQL for many viewers (a JSON array of
+// ids), with the viewer first: each status of a chain reads the mutes of
+// that status (conversation_mutes_status), not each viewer's mutes.
+const mutedFlagsManySQL = `SELECT cm.account_id, up.start, 'm' FROM up CROSS JOIN conversation_mutes cm
+	WHERE cm.status_id = up.id AND cm.account_id IN (SELECT v.value FROM json_each(?) v)`
+
 // threadMutedSQL is true when status (a bound parameter) is in a thread
 // account (another) muted. Its arguments are status, ThreadDepth and
 // account, in that order (threadMutedArgs).

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -185,5 +186,33 @@ func TestVisibleAccountIDs(t *testing.T) {
 	}
 	if want := []int64{6, 4, 1}; !reflect.DeepEqual(got, want) {
 		t.Errorf("visible accounts: %v, want %v", got, want)
+	}
+}
+
+// The thread walks seek statuses by primary key, and each status of a
+// chain finds its mutes by an index: no statement scans statuses or
+// conversation_mutes.
+func TestConversationMutePlans(t *testing.T) {
+	sqliteOnly(t, "the plans SQLite's query planner makes")
+	f := newCounterFixture(t, 2)
+	in, list := inList([]int64{1, 2})
+	with, args := mutedThreadsCTE(in, list)
+	for _, q := range []struct {
+		name, sql string
+		args      []any
+	}{
+		{"muted flag", with + mutedFlagSQL, append(args, 1)},
+		{"muted flags of many", with + mutedFlagsManySQL, append(args, "[1,2]")},
+		{"thread muted", `SELECT ` + threadMutedSQL, threadMutedArgs(1, 1)},
+	} {
+		plan := explainAll(t, f.s, q.sql, q.args)
+		for _, line := range strings.Split(plan, "\n") {
+			if strings.HasPrefix(line, "SCAN ") && line != "SCAN up" && line != "SCAN CONSTANT ROW" && !strings.HasPrefix(line, "SCAN v VIRTUAL TABLE") {
+				t.Errorf("%s: a scan (%s):\n%s", q.name, line, plan)
+			}
+		}
+		if !strings.Contains(plan, "cm USING") {
+			t.Errorf("%s: conversation_mutes is not sought by an index:\n%s", q.name, plan)
+		}
 	}
 }

@@ -154,7 +154,7 @@ func (s *Store) ViewerFlagsFor(ctx context.Context, viewer int64, ids []int64) (
 		UNION ALL SELECT status_id, 'b' FROM bookmarks WHERE account_id = ? AND status_id IN ` + in + `
 		UNION ALL SELECT status_id, 'p' FROM pins WHERE account_id = ? AND status_id IN ` + in + `
 		UNION ALL SELECT reblog_of_id, 'r' FROM statuses WHERE account_id = ? AND reblog_of_id IN ` + in + `
-		UNION ALL SELECT up.start, 'm' FROM up CROSS JOIN conversation_mutes cm WHERE cm.status_id = up.id AND cm.account_id = ?`
+		UNION ALL ` + mutedFlagSQL
 	for range 4 {
 		args = append(append(args, viewer), list...)
 	}
@@ -312,7 +312,7 @@ func (s *Store) ViewerFlagsForMany(ctx context.Context, viewers, ids []int64) (m
 		UNION ALL SELECT v.value, x.status_id, 'b' FROM json_each(?) v JOIN bookmarks x ON x.account_id = v.value AND x.status_id IN ` + in + `
 		UNION ALL SELECT v.value, x.status_id, 'p' FROM json_each(?) v JOIN pins x ON x.account_id = v.value AND x.status_id IN ` + in + `
 		UNION ALL SELECT v.value, x.reblog_of_id, 'r' FROM json_each(?) v JOIN statuses x ON x.account_id = v.value AND x.reblog_of_id IN ` + in + `
-		UNION ALL SELECT v.value, up.start, 'm' FROM json_each(?) v JOIN conversation_mutes cm ON cm.account_id = v.value JOIN up ON up.id = cm.status_id`
+		UNION ALL ` + mutedFlagsManySQL
 	for range 4 {
 		args = append(append(args, string(who)), list...)
 	}
