@@ -150,6 +150,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerScheduled(api)
 	a.registerConversations(api)
 	a.registerFilters(api)
+	a.registerExtras(api)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Record not found")
 	})

@@ -119,12 +119,14 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 	// status mentioning alice, which bob favourites and bookmarks; bob
 	// follows each of them.
 	bobFirst := e.post(t, bob, url.Values{"status": {"bob's first"}, "visibility": {"public"}})
+	var fans []int64
 	for i := range 45 {
 		u, _, err := e.acc.Create(t.Context(), accounts.NewParams{Username: fmt.Sprintf("fan%d", i), Email: fmt.Sprintf("fan%d@example.test", i),
 			Password: fixturePassword, Role: accounts.RoleUser, Approved: true})
 		if err != nil {
 			t.Fatal(err)
 		}
+		fans = append(fans, u.ID)
 		tok := e.userToken(t, u, "read write follow")
 		e.call(t, tok, http.MethodPost, "/api/v1/accounts/"+idString(e.bob.ID)+"/follow")
 		e.call(t, tok, http.MethodPost, "/api/v1/statuses/"+bobFirst+"/favourite")
@@ -159,6 +161,10 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &favs); err != nil || len(favs.Groups) != 1 {
 		t.Fatalf("bob's favourites group: %v %s", err, rec.Body)
 	}
+
+	// Muted threads: the viewer flags find them in the same statement.
+	e.call(t, alice, http.MethodPost, "/api/v1/statuses/"+ids[0]+"/mute")
+	e.call(t, bob, http.MethodPost, "/api/v1/statuses/"+ids[2]+"/mute")
 
 	// The trends' ranking is computed at most every few minutes, not per
 	// request: the first call builds it, the pages below read it.
@@ -241,6 +247,24 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		}
 		if few > many || many > maxPageStatements {
 			t.Errorf("%d and %d statements for 2 and 24 statuses; want no more for more, and at most %d", few, many, maxPageStatements)
+		}
+	})
+
+	t.Run("accounts by id", func(t *testing.T) {
+		query := func(n int) string {
+			q := url.Values{}
+			for i := range n {
+				q.Add("id[]", idString(fans[i]))
+			}
+			return "/api/v1/accounts?" + q.Encode()
+		}
+		few, nFew := e.statements(t, bob, query(2))
+		many, nMany := e.statements(t, "", query(40))
+		if nFew != 2 || nMany != 40 {
+			t.Fatalf("%d and %d accounts for 2 and 40 ids", nFew, nMany)
+		}
+		if few != many+1 || many > maxPageStatements {
+			t.Errorf("%d statements for 2 accounts with a token, %d for 40 without; want one more (the token), and at most %d", few, many, maxPageStatements)
 		}
 	})
 

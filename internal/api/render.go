@@ -246,8 +246,7 @@ func (a *API) statusFrom(b *batch, st *store.Status, viewer int64) (Status, bool
 	}
 	if viewer != 0 {
 		f := b.flags[st.ID]
-		no := false
-		out.Favourited, out.Reblogged, out.Bookmarked, out.Muted = &f.Favourited, &f.Reblogged, &f.Bookmarked, &no
+		out.Favourited, out.Reblogged, out.Bookmarked, out.Muted = &f.Favourited, &f.Reblogged, &f.Bookmarked, &f.Muted
 		out.Filtered = filterResults(a.filterMatches(b, st))
 		if st.AccountID == viewer && st.ReblogOfID == 0 && st.Visibility != store.Direct {
 			out.Pinned = &f.Pinned

@@ -194,6 +194,10 @@ type Federation struct {
 	// host:port): for tests between instances on one machine. Empty in
 	// production; prod warns at every start while it is not.
 	TestHosts []string `toml:"test_hosts"`
+	// PublicDomainBlocks lists the silenced and suspended domains, with
+	// their reasons, at GET /api/v1/instance/domain_blocks for anyone
+	// (Mastodon's "show domain blocks"). Off: that answers 404.
+	PublicDomainBlocks bool `toml:"public_domain_blocks"`
 }
 
 // Streaming bounds the streaming API's connections.

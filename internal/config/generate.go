@@ -217,6 +217,9 @@ mode = "{{.D.Federation.Mode}}"
 # Hosts (host or host:port) reached over http and at any address: for tests
 # between instances on one machine only. Warned about in prod.
 test_hosts = []
+# List the silenced and suspended domains, with their reasons, to anyone at
+# GET /api/v1/instance/domain_blocks (off: 404).
+public_domain_blocks = {{.D.Federation.PublicDomainBlocks}}
 
 [streaming]
 # Let clients without a token read the public and hashtag streams (off, as

@@ -124,7 +124,8 @@ type ViewerFlags struct {
 	Favourited, Reblogged, Bookmarked, Pinned, Muted bool
 }
 
-// mark sets the flag a flags query's kind column names ('f', 'b', 'p', 'r').
+// mark sets the flag a flags query's kind column names ('f', 'b', 'p', 'r',
+// 'm').
 func (f *ViewerFlags) mark(kind string) {
 	switch kind {
 	case "f":
@@ -135,6 +136,8 @@ func (f *ViewerFlags) mark(kind string) {
 		f.Pinned = true
 	case "r":
 		f.Reblogged = true
+	case "m":
+		f.Muted = true
 	}
 }
 
@@ -145,14 +148,17 @@ func (s *Store) ViewerFlagsFor(ctx context.Context, viewer int64, ids []int64) (
 		return out, nil
 	}
 	in, list := inList(ids)
-	q := `SELECT status_id, 'f' FROM favourites WHERE account_id = ? AND status_id IN ` + in + `
+	// Muted: a status in a thread viewer muted (mutedThreadsCTE).
+	with, args := mutedThreadsCTE(in, list)
+	q := with + `SELECT status_id, 'f' FROM favourites WHERE account_id = ? AND status_id IN ` + in + `
 		UNION ALL SELECT status_id, 'b' FROM bookmarks WHERE account_id = ? AND status_id IN ` + in + `
 		UNION ALL SELECT status_id, 'p' FROM pins WHERE account_id = ? AND status_id IN ` + in + `
-		UNION ALL SELECT reblog_of_id, 'r' FROM statuses WHERE account_id = ? AND reblog_of_id IN ` + in
-	var args []any
+		UNION ALL SELECT reblog_of_id, 'r' FROM statuses WHERE account_id = ? AND reblog_of_id IN ` + in + `
+		UNION ALL ` + mutedFlagSQL
 	for range 4 {
 		args = append(append(args, viewer), list...)
 	}
+	args = append(args, viewer)
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("viewer flags: %w", err)
@@ -301,14 +307,16 @@ func (s *Store) ViewerFlagsForMany(ctx context.Context, viewers, ids []int64) (m
 		return nil, err
 	}
 	in, list := inList(ids)
-	q := `SELECT v.value, x.status_id, 'f' FROM json_each(?) v JOIN favourites x ON x.account_id = v.value AND x.status_id IN ` + in + `
+	with, args := mutedThreadsCTE(in, list)
+	q := with + `SELECT v.value, x.status_id, 'f' FROM json_each(?) v JOIN favourites x ON x.account_id = v.value AND x.status_id IN ` + in + `
 		UNION ALL SELECT v.value, x.status_id, 'b' FROM json_each(?) v JOIN bookmarks x ON x.account_id = v.value AND x.status_id IN ` + in + `
 		UNION ALL SELECT v.value, x.status_id, 'p' FROM json_each(?) v JOIN pins x ON x.account_id = v.value AND x.status_id IN ` + in + `
-		UNION ALL SELECT v.value, x.reblog_of_id, 'r' FROM json_each(?) v JOIN statuses x ON x.account_id = v.value AND x.reblog_of_id IN ` + in
-	var args []any
+		UNION ALL SELECT v.value, x.reblog_of_id, 'r' FROM json_each(?) v JOIN statuses x ON x.account_id = v.value AND x.reblog_of_id IN ` + in + `
+		UNION ALL ` + mutedFlagsManySQL
 	for range 4 {
 		args = append(append(args, string(who)), list...)
 	}
+	args = append(args, string(who))
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("viewers' flags: %w", err)

@@ -23,7 +23,8 @@ type Notification struct {
 }
 
 // CreateNotification stores one, unless the recipient blocks the sender or
-// mutes the sender's notifications. (Whom the recipient's notification
+// mutes the sender's notifications, or its status is in a thread the
+// recipient muted. (Whom the recipient's notification
 // policy holds back or drops is the social service's decision, made
 // before.) It reports whether it was stored.
 func (s *Store) CreateNotification(ctx context.Context, n *Notification) (bool, error) {
@@ -31,19 +32,22 @@ func (s *Store) CreateNotification(ctx context.Context, n *Notification) (bool, 
 }
 
 // notificationInsert inserts a notification unless either side blocks the
-// other or the recipient mutes the sender's notifications.
+// other, the recipient mutes the sender's notifications, or the status is in
+// a thread the recipient muted.
 const notificationInsert = `INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at, group_key, filtered)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = ? AND b.target_account_id = ?) OR (b.account_id = ? AND b.target_account_id = ?))
-		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = ? AND m.target_account_id = ? AND m.notifications = 1)`
+		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = ? AND m.target_account_id = ? AND m.notifications = 1)
+		AND NOT ` + threadMutedSQL
 
 func (s *Store) createNotification(ctx context.Context, x execer, n *Notification) (bool, error) {
 	var key any
 	if n.GroupKey != "" {
 		key = n.GroupKey
 	}
-	res, err := x.ExecContext(ctx, notificationInsert,
+	res, err := x.ExecContext(ctx, notificationInsert, append([]any{
 		n.ID, n.AccountID, n.FromAccountID, n.Type, nullID(n.StatusID), ms(n.CreatedAt), key, boolInt(n.Filtered),
-		n.AccountID, n.FromAccountID, n.FromAccountID, n.AccountID, n.AccountID, n.FromAccountID)
+		n.AccountID, n.FromAccountID, n.FromAccountID, n.AccountID, n.AccountID, n.FromAccountID},
+		threadMutedArgs(n.StatusID, n.AccountID)...)...)
 	if err != nil {
 		return false, fmt.Errorf("notification: %w", err)
 	}

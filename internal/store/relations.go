@@ -233,6 +233,8 @@ func (s *Store) Unrelate(ctx context.Context, r Relation, account, target int64,
 type Relationship struct {
 	Following, ShowingReblogs, Notifying, FollowedBy, Blocking, BlockedBy bool
 	Muting, MutingNotifications, Requested, RequestedBy                   bool
+	// Note is viewer's private note on the account ("" for none).
+	Note string
 }
 
 // Relationships reports viewer's relationship to each target.
@@ -242,15 +244,16 @@ func (s *Store) Relationships(ctx context.Context, viewer int64, targets []int64
 		return out, nil
 	}
 	in, list := inList(targets)
-	q := `SELECT target_account_id, 'following', show_reblogs, notify FROM follows WHERE account_id = ? AND target_account_id IN ` + in + `
-		UNION ALL SELECT account_id, 'followed_by', 0, 0 FROM follows WHERE target_account_id = ? AND account_id IN ` + in + `
-		UNION ALL SELECT target_account_id, 'blocking', 0, 0 FROM blocks WHERE account_id = ? AND target_account_id IN ` + in + `
-		UNION ALL SELECT account_id, 'blocked_by', 0, 0 FROM blocks WHERE target_account_id = ? AND account_id IN ` + in + `
-		UNION ALL SELECT target_account_id, 'muting', notifications, 0 FROM mutes WHERE account_id = ? AND target_account_id IN ` + in + `
-		UNION ALL SELECT target_account_id, 'requested', 0, 0 FROM follow_requests WHERE account_id = ? AND target_account_id IN ` + in + `
-		UNION ALL SELECT account_id, 'requested_by', 0, 0 FROM follow_requests WHERE target_account_id = ? AND account_id IN ` + in
+	q := `SELECT target_account_id, 'following', show_reblogs, notify, '' FROM follows WHERE account_id = ? AND target_account_id IN ` + in + `
+		UNION ALL SELECT account_id, 'followed_by', 0, 0, '' FROM follows WHERE target_account_id = ? AND account_id IN ` + in + `
+		UNION ALL SELECT target_account_id, 'blocking', 0, 0, '' FROM blocks WHERE account_id = ? AND target_account_id IN ` + in + `
+		UNION ALL SELECT account_id, 'blocked_by', 0, 0, '' FROM blocks WHERE target_account_id = ? AND account_id IN ` + in + `
+		UNION ALL SELECT target_account_id, 'muting', notifications, 0, '' FROM mutes WHERE account_id = ? AND target_account_id IN ` + in + `
+		UNION ALL SELECT target_account_id, 'requested', 0, 0, '' FROM follow_requests WHERE account_id = ? AND target_account_id IN ` + in + `
+		UNION ALL SELECT account_id, 'requested_by', 0, 0, '' FROM follow_requests WHERE target_account_id = ? AND account_id IN ` + in + `
+		UNION ALL SELECT target_account_id, 'note', 0, 0, comment FROM account_notes WHERE account_id = ? AND target_account_id IN ` + in
 	var args []any
-	for range 7 {
+	for range 8 {
 		args = append(append(args, viewer), list...)
 	}
 	rows, err := s.read.QueryContext(ctx, q, args...)
@@ -262,7 +265,8 @@ func (s *Store) Relationships(ctx context.Context, viewer int64, targets []int64
 		var id int64
 		var kind string
 		var a, b bool
-		if err := rows.Scan(&id, &kind, &a, &b); err != nil {
+		var note string
+		if err := rows.Scan(&id, &kind, &a, &b, &note); err != nil {
 			return nil, err
 		}
 		r := out[id]
@@ -281,6 +285,8 @@ func (s *Store) Relationships(ctx context.Context, viewer int64, targets []int64
 			r.Requested = true
 		case "requested_by":
 			r.RequestedBy = true
+		case "note":
+			r.Note = note
 		}
 		out[id] = r
 	}

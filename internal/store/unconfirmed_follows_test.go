@@ -42,6 +42,7 @@ func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
 		DROP TABLE account_conversations; DROP TABLE conversation_statuses; DROP INDEX media_scheduled; ALTER TABLE media_attachments DROP COLUMN scheduled_status_id;
 		ALTER TABLE media_attachments DROP COLUMN detached_at; DROP TABLE scheduled_statuses;
 		DROP TABLE filter_statuses; DROP TABLE filter_keywords; DROP TABLE filters;
+		DROP TABLE markers; DROP TABLE suggestion_dismissals; DROP TABLE account_notes; DROP TABLE conversation_mutes;
 		DELETE FROM schema_migrations WHERE version >= 21`); err != nil {
 		t.Fatal(err)
 	}
