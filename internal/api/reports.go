@@ -197,11 +197,9 @@ func adminPage(r *http.Request) store.Page {
 
 func (a *API) adminReports(w http.ResponseWriter, r *http.Request, _ *Caller, m moderation.Moderator) {
 	q := r.URL.Query()
-	var f store.ReportFilter
-	if v := q.Get("resolved"); v != "" {
-		b := truthy(v)
-		f.Resolved = &b
-	}
+	// Open reports unless resolved is true, as Mastodon's ReportFilter.
+	resolved := truthy(q.Get("resolved"))
+	f := store.ReportFilter{Resolved: &resolved}
 	f.AccountID, _ = strconv.ParseInt(q.Get("account_id"), 10, 64)
 	f.TargetID, _ = strconv.ParseInt(q.Get("target_account_id"), 10, 64)
 	p := adminPage(r)

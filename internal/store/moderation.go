@@ -202,7 +202,6 @@ func (s *Store) AdminAccounts(ctx context.Context, f AdminAccountFilter, p Page)
 	return newestFirst(p, out), nil
 }
 
-
 // AdminAccountsByIDs loads accounts as the staff sees them, keyed by id
 // (deleted ones too: a report outlives its reporter's deletion).
 func (s *Store) AdminAccountsByIDs(ctx context.Context, ids []int64) (map[int64]*AdminAccount, error) {

@@ -33,6 +33,9 @@ func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
 		DROP INDEX accounts_fanout_on_read; ALTER TABLE accounts DROP COLUMN fanout_on_read; DROP TABLE id_workers; ALTER TABLE jobs DROP COLUMN claimed_by;
 		DROP INDEX media_attachments_processing; ALTER TABLE media_attachments DROP COLUMN processed_by; DROP TABLE rate_limits;
 		DROP TABLE announcement_reactions; DROP TABLE announcement_dismissals; DROP TABLE announcements; DROP TABLE custom_emojis;
+		DROP INDEX reports_account; DROP INDEX reports_target; ALTER TABLE reports DROP COLUMN category; ALTER TABLE reports DROP COLUMN rule_ids;
+		ALTER TABLE reports DROP COLUMN forwarded; ALTER TABLE reports DROP COLUMN assigned_account_id;
+		ALTER TABLE reports DROP COLUMN action_taken_by_account_id; ALTER TABLE reports DROP COLUMN updated_at;
 		DELETE FROM schema_migrations WHERE version >= 21`); err != nil {
 		t.Fatal(err)
 	}
