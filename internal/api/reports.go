@@ -141,9 +141,14 @@ func (a *API) createReport(w http.ResponseWriter, r *http.Request, c *Caller) {
 		a.serviceError(w, r, errors.Join(err, store.ErrNotFound))
 		return
 	}
-	writeJSON(w, http.StatusOK, Report{ID: idString(rep.ID), ActionTaken: !rep.ResolvedAt.IsZero(), ActionTakenAt: actionTakenAt(rep),
+	writeJSON(w, http.StatusOK, reportEntity(rep, accs[0]))
+}
+
+// reportEntity renders a Report with its target account rendered.
+func reportEntity(rep *store.Report, target Account) *Report {
+	return &Report{ID: idString(rep.ID), ActionTaken: !rep.ResolvedAt.IsZero(), ActionTakenAt: actionTakenAt(rep),
 		Category: rep.Category, Comment: rep.Comment, Forwarded: rep.Forwarded, CreatedAt: timestamp(rep.CreatedAt),
-		StatusIDs: idStrings(rep.StatusIDs), RuleIDs: idStrings(rep.RuleIDs), TargetAccount: accs[0]})
+		StatusIDs: idStrings(rep.StatusIDs), RuleIDs: idStrings(rep.RuleIDs), TargetAccount: target}
 }
 
 // numbers reads key[] (or key) as ids; one that is not an id is an error.

@@ -353,3 +353,32 @@ func TestAdminListsRunAFixedNumberOfStatements(t *testing.T) {
 		}
 	}
 }
+
+// Every moderator and admin but the reporter gets an admin.report
+// notification naming the report (Mastodon 4.x); nobody else does.
+func TestAdminReportNotification(t *testing.T) {
+	f := newReportFixture(t)
+	daveID := idString(f.dave.ID)
+	rep := decodeAny(t, f.report(t, f.bobTok, url.Values{"account_id": {daveID}, "comment": {"spam"}, "category": {"spam"}}), http.StatusOK)
+	f.name(mustLookup(rep, "id").(string), "REPORT_ID")
+	list := asList(t, f.okJSON(t, f.aliceTok, http.MethodGet, "/api/v1/notifications?types[]=admin.report", nil))
+	if len(list) != 1 {
+		t.Fatalf("alice's admin.report notifications: %v", list)
+	}
+	checkSocialContract(t, "admin.report notification", list[0])
+	f.golden(t, "notification_admin_report", reportDates(list[0]))
+	id := mustLookup(list[0], "id").(string)
+	if one := f.okJSON(t, f.aliceTok, http.MethodGet, "/api/v1/notifications/"+id, nil); f.diff(one, list[0]) != "" {
+		t.Errorf("one notification differs from the list's: %s", f.diff(one, list[0]))
+	}
+	for _, tok := range []string{f.bobTok, f.daveTok} {
+		if got := asList(t, f.okJSON(t, tok, http.MethodGet, "/api/v1/notifications", nil)); len(got) != 0 {
+			t.Errorf("a user who is not staff was told: %v", got)
+		}
+	}
+	// A report by the only admin tells nobody.
+	decodeAny(t, f.report(t, f.aliceTok, url.Values{"account_id": {daveID}}), http.StatusOK)
+	if got := asList(t, f.okJSON(t, f.aliceTok, http.MethodGet, "/api/v1/notifications?types[]=admin.report", nil)); len(got) != 1 {
+		t.Errorf("alice was told of her own report: %d", len(got))
+	}
+}

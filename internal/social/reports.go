@@ -5,6 +5,7 @@ import (
 	"slices"
 	"unicode/utf8"
 
+	"github.com/rampart-social/rampart/internal/events"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -85,5 +86,26 @@ func (s *Service) Report(ctx context.Context, reporter *store.Account, p ReportP
 	if err := s.store.CreateReport(ctx, r); err != nil {
 		return nil, err
 	}
-	return r, nil
+	return r, s.notifyStaff(ctx, r)
+}
+
+// notifyStaff gives every moderator and admin but the reporter an
+// admin.report notification, as Mastodon does.
+func (s *Service) notifyStaff(ctx context.Context, r *store.Report) error {
+	staff, err := s.store.StaffAccountIDs(ctx)
+	if err != nil {
+		return err
+	}
+	staff = slices.DeleteFunc(staff, func(id int64) bool { return id == r.AccountID })
+	ids := make([]int64, len(staff))
+	for i := range ids {
+		ids[i] = s.ids.Next()
+	}
+	if err := s.store.CreateReportNotifications(ctx, r.ID, r.AccountID, staff, ids, r.CreatedAt); err != nil {
+		return err
+	}
+	for i, to := range staff {
+		s.emit(events.Event{Kind: events.NotificationCreated, Notification: ids[i], Account: to})
+	}
+	return nil
 }

@@ -331,7 +331,7 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	undo += ` DROP INDEX media_attachments_processing; ALTER TABLE media_attachments DROP COLUMN processed_by;`                           // 0029
 	undo += ` DROP TABLE rate_limits;`                                                                                                    // 0030
 	undo += ` DROP TABLE announcement_reactions; DROP TABLE announcement_dismissals; DROP TABLE announcements; DROP TABLE custom_emojis;` // 0031
-	// 0032's columns and indexes go with 0018's table.
+	undo += ` ALTER TABLE notifications DROP COLUMN report_id;`                                                                           // 0032 (its reports columns and indexes go with 0018's table)
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

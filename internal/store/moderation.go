@@ -225,3 +225,49 @@ func (s *Store) AdminAccountsByIDs(ctx context.Context, ids []int64) (map[int64]
 	}
 	return out, rows.Err()
 }
+
+// CreateReportNotifications tells each of staff of a report with an
+// admin.report notification from the reporter, ids[i] being staff[i]'s.
+// No block or mute holds it back: the staff must see every report.
+func (s *Store) CreateReportNotifications(ctx context.Context, report, reporter int64, staff, ids []int64, at time.Time) error {
+	for i, to := range staff {
+		if _, err := s.write.ExecContext(ctx, `INSERT INTO notifications (id, account_id, from_account_id, type, created_at, report_id)
+			VALUES (?, ?, ?, 'admin.report', ?, ?)`, ids[i], to, reporter, ms(at), report); err != nil {
+			return fmt.Errorf("report notification: %w", err)
+		}
+	}
+	return nil
+}
+
+// NotificationReports loads the reports the given notifications name,
+// keyed by notification id, in one statement.
+func (s *Store) NotificationReports(ctx context.Context, notifications []int64) (map[int64]*Report, error) {
+	out := map[int64]*Report{}
+	if len(notifications) == 0 {
+		return out, nil
+	}
+	in, args := inList(notifications)
+	rows, err := s.read.QueryContext(ctx, `SELECT n.id, `+reportCols+` FROM notifications n JOIN reports r ON r.id = n.report_id
+		WHERE n.id IN `+in, args...)
+	if err != nil {
+		return nil, fmt.Errorf("notification reports: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var nid int64
+		r, err := scanReport(prefixed{rows, &nid})
+		if err != nil {
+			return nil, err
+		}
+		out[nid] = r
+	}
+	return out, rows.Err()
+}
+
+// prefixed scans one leading column into first, the rest as asked.
+type prefixed struct {
+	row   scanner
+	first any
+}
+
+func (p prefixed) Scan(dest ...any) error { return p.row.Scan(append([]any{p.first}, dest...)...) }

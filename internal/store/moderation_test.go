@@ -106,6 +106,19 @@ func TestAdminReportsLifecycle(t *testing.T) {
 		t.Errorf("assigning no report: %v", err)
 	}
 
+	// admin.report notifications name their report.
+	if err := s.CreateReportNotifications(ctx, ids[1], reporter, []int64{mod}, []int64{7001}, at); err != nil {
+		t.Fatal(err)
+	}
+	byNote, err := s.NotificationReports(ctx, []int64{7001, 7002})
+	if err != nil || len(byNote) != 1 || byNote[7001].ID != ids[1] || byNote[7001].TargetID != target {
+		t.Errorf("notification reports: %+v %v", byNote, err)
+	}
+	notes, err := s.Notifications(ctx, mod, NotificationFilter{}, Page{Limit: 10})
+	if err != nil || len(notes) != 1 || notes[0].Type != "admin.report" || notes[0].FromAccountID != reporter {
+		t.Errorf("the moderator's notifications: %+v %v", notes, err)
+	}
+
 	staff, err := s.StaffAccountIDs(ctx)
 	if err != nil || fmt.Sprint(staff) != fmt.Sprint([]int64{mod}) {
 		t.Errorf("staff: %v %v", staff, err)

@@ -35,7 +35,7 @@ func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
 		DROP TABLE announcement_reactions; DROP TABLE announcement_dismissals; DROP TABLE announcements; DROP TABLE custom_emojis;
 		DROP INDEX reports_account; DROP INDEX reports_target; ALTER TABLE reports DROP COLUMN category; ALTER TABLE reports DROP COLUMN rule_ids;
 		ALTER TABLE reports DROP COLUMN forwarded; ALTER TABLE reports DROP COLUMN assigned_account_id;
-		ALTER TABLE reports DROP COLUMN action_taken_by_account_id; ALTER TABLE reports DROP COLUMN updated_at;
+		ALTER TABLE reports DROP COLUMN action_taken_by_account_id; ALTER TABLE reports DROP COLUMN updated_at; ALTER TABLE notifications DROP COLUMN report_id;
 		DELETE FROM schema_migrations WHERE version >= 21`); err != nil {
 		t.Fatal(err)
 	}

@@ -14,3 +14,5 @@ UPDATE reports SET updated_at = MAX(created_at, resolved_at);
 -- The admin list's filters: by reporter and by target.
 CREATE INDEX reports_account ON reports (account_id, id);
 CREATE INDEX reports_target ON reports (target_account_id, id);
+-- A staff member's admin.report notification names its report.
+ALTER TABLE notifications ADD COLUMN report_id INTEGER;
