@@ -249,18 +249,27 @@ func (s *Service) Enable(ctx context.Context, m Moderator, id int64) (*store.Adm
 }
 
 // Undo lifts a mark: unsilence, unsuspend or unsensitive. No account is
-// suspended or sensitized here, so those change nothing; a remote account
-// silenced by its domain's limit stays silenced until the limit is lifted.
+// suspended or sensitized here, so those change nothing. A local account's
+// silence is lifted; a remote account silenced by its domain's limit stays
+// silenced until the limit is lifted.
 func (s *Service) Undo(ctx context.Context, m Moderator, id int64, what string) (*store.AdminAccount, error) {
 	x, err := s.Account(ctx, m, id)
 	if err != nil {
 		return nil, err
 	}
 	if what == "unsilence" && x.Silenced {
-		return nil, &UnsupportedError{"lifting a silence set by a domain limit here (use rampart admin domain unblock)"}
+		if x.User == nil {
+			return nil, &UnsupportedError{"lifting a silence set by a domain limit here (use rampart admin domain unblock)"}
+		}
+		if _, err := s.localTarget(ctx, m, id); err != nil {
+			return nil, err
+		}
+		if err := s.store.SetLocalSilenced(ctx, id, false); err != nil {
+			return nil, err
+		}
 	}
 	s.logAction(m, "account."+what, "target", acct(x.Account), "target_id", id)
-	return x, nil
+	return s.store.AdminAccountByID(ctx, id)
 }
 
 // ActionParams is Mastodon's POST /api/v1/admin/accounts/:id/action.
@@ -271,8 +280,11 @@ type ActionParams struct {
 }
 
 // Action takes an action against an account, resolving the report named.
-// disable is done (Modify: sessions and tokens end); sensitive, silence and
-// suspend are not supported yet and are refused before anything changes.
+// disable is done (Modify: sessions and tokens end), and silence of a local
+// account (the silenced mark: out of the public timelines, noticed only by
+// its followers); a remote account is silenced by its domain's limit, and
+// sensitive and suspend are not supported yet: those are refused before
+// anything changes.
 func (s *Service) Action(ctx context.Context, m Moderator, id int64, p ActionParams) error {
 	x, err := s.Account(ctx, m, id)
 	if err != nil {
@@ -280,7 +292,11 @@ func (s *Service) Action(ctx context.Context, m Moderator, id int64, p ActionPar
 	}
 	switch p.Type {
 	case "none", "disable":
-	case "sensitive", "silence", "suspend":
+	case "silence":
+		if x.User == nil {
+			return &UnsupportedError{"silencing one remote account (limit its domain: rampart admin domain block --severity silence)"}
+		}
+	case "sensitive", "suspend":
 		return &UnsupportedError{"the " + p.Type + " action"}
 	default:
 		return &ValidationError{"type", "is not one of none, sensitive, disable, silence, suspend"}
@@ -294,13 +310,21 @@ func (s *Service) Action(ctx context.Context, m Moderator, id int64, p ActionPar
 			return err
 		}
 	}
-	if p.Type == "disable" {
+	switch p.Type {
+	case "disable":
 		if _, err := s.localTarget(ctx, m, id); err != nil {
 			return err
 		}
 		yes := true
 		if _, err := s.accounts.Modify(ctx, id, accounts.Change{Disabled: &yes}); err != nil {
 			return fmt.Errorf("disable: %w", err)
+		}
+	case "silence":
+		if _, err := s.localTarget(ctx, m, id); err != nil {
+			return err
+		}
+		if err := s.store.SetLocalSilenced(ctx, id, true); err != nil {
+			return fmt.Errorf("silence: %w", err)
 		}
 	}
 	if p.ReportID != 0 {

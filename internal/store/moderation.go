@@ -271,3 +271,14 @@ type prefixed struct {
 }
 
 func (p prefixed) Scan(dest ...any) error { return p.row.Scan(append([]any{p.first}, dest...)...) }
+
+// SetLocalSilenced limits a local account (Mastodon's silence) or lifts
+// the limit: the mark remote accounts carry from their domain's limit
+// (domain_blocks.go), so the public timelines, their streams and the
+// notification rules that hold silenced accounts back hold it back too.
+// A remote account's mark follows its domain, so only local ones are set
+// here (ErrNotFound for any other).
+func (s *Store) SetLocalSilenced(ctx context.Context, id int64, silenced bool) error {
+	res, err := s.write.ExecContext(ctx, `UPDATE accounts SET silenced = ? WHERE id = ? AND domain = '' AND deleted_at = 0`, boolInt(silenced), id)
+	return expectOne(res, err, "silence")
+}

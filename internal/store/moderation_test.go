@@ -178,6 +178,16 @@ func TestAdminAccountsFilters(t *testing.T) {
 			t.Errorf("%+v: %s, want %s", c.f, got, c.want)
 		}
 	}
+	// A local account is silenced here; a remote one only by its domain.
+	if err := s.SetLocalSilenced(ctx, f.accounts[2], true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetLocalSilenced(ctx, remote, true); !errors.Is(err, ErrNotFound) {
+		t.Errorf("silencing a remote account: %v", err)
+	}
+	if got := names(AdminAccountFilter{Status: "silenced"}); got != "[user2]" {
+		t.Errorf("silenced: %s", got)
+	}
 	x, err := s.AdminAccountByID(ctx, remote)
 	if err != nil || x.User != nil || x.Account.Domain != "remote.example" {
 		t.Errorf("remote admin account: %+v %v", x, err)
