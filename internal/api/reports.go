@@ -23,7 +23,7 @@ type Report struct {
 	Forwarded     bool     `json:"forwarded"`
 	CreatedAt     string   `json:"created_at"`
 	StatusIDs     []string `json:"status_ids"`
-	RuleIDs       []string `json:"rule_ids"`
+	RuleIDs       []string `json:"rule_ids"` // null without rules, as Mastodon
 	TargetAccount Account  `json:"target_account"`
 }
 
@@ -128,7 +128,7 @@ func (a *API) createReport(w http.ResponseWriter, r *http.Request, c *Caller) {
 		return
 	}
 	if rp.RuleIDs, err = numbers(p, "rule_ids"); err != nil {
-		writeValidation(w, "rule_ids", "ERR_INVALID", "names no rule of this instance")
+		writeValidation(w, "rule_ids", "ERR_INVALID", "does not reference valid rules")
 		return
 	}
 	rep, err := a.social.Report(r.Context(), c.Account, rp)
@@ -146,9 +146,13 @@ func (a *API) createReport(w http.ResponseWriter, r *http.Request, c *Caller) {
 
 // reportEntity renders a Report with its target account rendered.
 func reportEntity(rep *store.Report, target Account) *Report {
-	return &Report{ID: idString(rep.ID), ActionTaken: !rep.ResolvedAt.IsZero(), ActionTakenAt: actionTakenAt(rep),
+	e := &Report{ID: idString(rep.ID), ActionTaken: !rep.ResolvedAt.IsZero(), ActionTakenAt: actionTakenAt(rep),
 		Category: rep.Category, Comment: rep.Comment, Forwarded: rep.Forwarded, CreatedAt: timestamp(rep.CreatedAt),
-		StatusIDs: idStrings(rep.StatusIDs), RuleIDs: idStrings(rep.RuleIDs), TargetAccount: target}
+		StatusIDs: idStrings(rep.StatusIDs), TargetAccount: target}
+	if len(rep.RuleIDs) > 0 {
+		e.RuleIDs = idStrings(rep.RuleIDs)
+	}
+	return e
 }
 
 // numbers reads key[] (or key) as ids; one that is not an id is an error.
@@ -262,7 +266,7 @@ func (a *API) updateAdminReport(w http.ResponseWriter, r *http.Request, _ *Calle
 	}
 	rules, err := numbers(p, "rule_ids")
 	if err != nil {
-		writeValidation(w, "rule_ids", "ERR_INVALID", "names no rule of this instance")
+		writeValidation(w, "rule_ids", "ERR_INVALID", "does not reference valid rules")
 		return
 	}
 	rep, err := a.moderation.UpdateReport(r.Context(), m, id, optString(p, "category"), rules)

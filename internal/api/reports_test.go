@@ -97,6 +97,10 @@ func TestReportEntityAndRules(t *testing.T) {
 			}
 		})
 	}
+	rec = f.report(t, f.bobTok, url.Values{"account_id": {daveID}, "category": {"violation"}, "rule_ids[]": {"1"}})
+	if v := wantJSON(t, rec, http.StatusUnprocessableEntity); v["error"] != "Validation failed: Rule ids does not reference valid rules" {
+		t.Errorf("Mastodon's message for rules: %v", v["error"])
+	}
 	// A comment of exactly 1000 characters, default category other.
 	rec = f.report(t, f.bobTok, url.Values{"account_id": {daveID}, "comment": {strings.Repeat("é", 1000)}})
 	if v := wantJSON(t, rec, http.StatusOK); v["category"] != "other" || v["forwarded"] != false {

@@ -107,11 +107,8 @@ func (s *Service) UpdateReport(ctx context.Context, m Moderator, id int64, categ
 		}
 		r.Category = *category
 	}
-	if len(ruleIDs) > 0 {
-		return nil, &ValidationError{"rule_ids", "names no rule of this instance"}
-	}
-	if r.Category == "violation" {
-		return nil, &ValidationError{"rule_ids", "are required for a violation"}
+	if len(ruleIDs) > 0 || r.Category == "violation" {
+		return nil, &ValidationError{"rule_ids", "does not reference valid rules"}
 	}
 	if err := s.store.UpdateReport(ctx, id, r.Category, r.RuleIDs, s.now()); err != nil {
 		return nil, err

@@ -41,15 +41,13 @@ func (s *Service) Report(ctx context.Context, reporter *store.Account, p ReportP
 	}
 	switch {
 	case p.TargetID == reporter.ID:
-		return nil, invalid("account_id", "you cannot report yourself")
+		return nil, invalid("account_id", "cannot be yourself")
 	case !slices.Contains(ReportCategories, p.Category):
 		return nil, invalid("category", "is not one of spam, legal, violation, other")
 	case utf8.RuneCountInString(p.Comment) > MaxReportComment:
 		return nil, invalid("comment", "is too long (maximum is %d characters)", MaxReportComment)
-	case len(p.RuleIDs) > 0:
-		return nil, invalid("rule_ids", "names no rule of this instance")
-	case p.Category == "violation":
-		return nil, invalid("rule_ids", "are required for a violation")
+	case len(p.RuleIDs) > 0 || p.Category == "violation":
+		return nil, invalid("rule_ids", "does not reference valid rules")
 	case len(p.StatusIDs) > MaxReportStatuses:
 		return nil, invalid("status_ids", "are too many (maximum is %d)", MaxReportStatuses)
 	}
