@@ -44,12 +44,12 @@ type API struct {
 	oauth    *oauth.Service
 	social   *social.Service
 	media    *media.Service
-	// moderation is the staff's actions (the admin API), built here from
+	// mod is the staff's actions (the admin API), built here from
 	// the store and accounts: it needs nothing else.
-	moderation *moderation.Service
-	uploads    chan struct{} // uploads being read and processed at once
-	instance   instanceDocs
-	requests   requestLimits
+	mod      *moderation.Service
+	uploads  chan struct{} // uploads being read and processed at once
+	instance instanceDocs
+	requests requestLimits
 }
 
 // concurrentUploads bounds the uploads read and processed at once.
@@ -58,8 +58,8 @@ const concurrentUploads = 4
 // New builds the API.
 func New(d Deps) *API {
 	return &API{cfg: d.Config, log: d.Log, store: d.Store, accounts: d.Accounts, oauth: d.OAuth, social: d.Social, media: d.Media,
-		moderation: moderation.New(d.Store, d.Accounts, d.Log),
-		uploads:    make(chan struct{}, concurrentUploads), instance: instanceDocs{now: time.Now}, requests: newRequestLimits(d.Config)}
+		mod:     moderation.New(d.Store, d.Accounts, d.Log),
+		uploads: make(chan struct{}, concurrentUploads), instance: instanceDocs{now: time.Now}, requests: newRequestLimits(d.Config)}
 }
 
 // Register mounts the API on mux, every route behind CORS.

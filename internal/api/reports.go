@@ -212,7 +212,7 @@ func (a *API) adminReports(w http.ResponseWriter, r *http.Request, _ *Caller, m 
 	f.AccountID, _ = strconv.ParseInt(q.Get("account_id"), 10, 64)
 	f.TargetID, _ = strconv.ParseInt(q.Get("target_account_id"), 10, 64)
 	p := adminPage(r)
-	list, err := a.moderation.Reports(r.Context(), m, f, p)
+	list, err := a.mod.Reports(r.Context(), m, f, p)
 	if err != nil {
 		a.moderationError(w, r, err)
 		return
@@ -249,7 +249,7 @@ func (a *API) adminReport(w http.ResponseWriter, r *http.Request, _ *Caller, m m
 		writeError(w, http.StatusNotFound, "Record not found")
 		return
 	}
-	rep, err := a.moderation.Report(r.Context(), m, id)
+	rep, err := a.mod.Report(r.Context(), m, id)
 	a.writeAdminReport(w, r, m, rep, err)
 }
 
@@ -269,7 +269,7 @@ func (a *API) updateAdminReport(w http.ResponseWriter, r *http.Request, _ *Calle
 		writeValidation(w, "rule_ids", "ERR_INVALID", "does not reference valid rules")
 		return
 	}
-	rep, err := a.moderation.UpdateReport(r.Context(), m, id, optString(p, "category"), rules)
+	rep, err := a.mod.UpdateReport(r.Context(), m, id, optString(p, "category"), rules)
 	a.writeAdminReport(w, r, m, rep, err)
 }
 
@@ -284,13 +284,13 @@ func (a *API) adminReportAction(action string) func(http.ResponseWriter, *http.R
 		var err error
 		switch action {
 		case "assign_to_self":
-			rep, err = a.moderation.AssignReport(r.Context(), m, id, true)
+			rep, err = a.mod.AssignReport(r.Context(), m, id, true)
 		case "unassign":
-			rep, err = a.moderation.AssignReport(r.Context(), m, id, false)
+			rep, err = a.mod.AssignReport(r.Context(), m, id, false)
 		case "resolve":
-			rep, err = a.moderation.ResolveReport(r.Context(), m, id)
+			rep, err = a.mod.ResolveReport(r.Context(), m, id)
 		case "reopen":
-			rep, err = a.moderation.ReopenReport(r.Context(), m, id)
+			rep, err = a.mod.ReopenReport(r.Context(), m, id)
 		}
 		a.writeAdminReport(w, r, m, rep, err)
 	}
@@ -408,7 +408,7 @@ func (a *API) adminAccounts(v2 bool) func(http.ResponseWriter, *http.Request, *C
 			f.Domain, f.Staff = q.Get("by_domain"), truthy(q.Get("staff"))
 		}
 		p := adminPage(r)
-		list, err := a.moderation.Accounts(r.Context(), m, f, p)
+		list, err := a.mod.Accounts(r.Context(), m, f, p)
 		if err != nil {
 			a.moderationError(w, r, err)
 			return
@@ -450,7 +450,7 @@ func (a *API) adminAccount(w http.ResponseWriter, r *http.Request, _ *Caller, m 
 		writeError(w, http.StatusNotFound, "Record not found")
 		return
 	}
-	x, err := a.moderation.Account(r.Context(), m, id)
+	x, err := a.mod.Account(r.Context(), m, id)
 	a.writeAdminAccount(w, r, x, err)
 }
 
@@ -465,13 +465,13 @@ func (a *API) adminAccountAction(action string) func(http.ResponseWriter, *http.
 		var err error
 		switch action {
 		case "approve":
-			x, err = a.moderation.Approve(r.Context(), m, id)
+			x, err = a.mod.Approve(r.Context(), m, id)
 		case "reject":
-			x, err = a.moderation.Reject(r.Context(), m, id)
+			x, err = a.mod.Reject(r.Context(), m, id)
 		case "enable":
-			x, err = a.moderation.Enable(r.Context(), m, id)
+			x, err = a.mod.Enable(r.Context(), m, id)
 		default:
-			x, err = a.moderation.Undo(r.Context(), m, id, action)
+			x, err = a.mod.Undo(r.Context(), m, id, action)
 		}
 		a.writeAdminAccount(w, r, x, err)
 	}
@@ -500,7 +500,7 @@ func (a *API) adminAccountTakeAction(w http.ResponseWriter, r *http.Request, _ *
 			return
 		}
 	}
-	if err := a.moderation.Action(r.Context(), m, id, ap); err != nil {
+	if err := a.mod.Action(r.Context(), m, id, ap); err != nil {
 		a.moderationError(w, r, err)
 		return
 	}
@@ -513,5 +513,5 @@ func (a *API) adminDeleteAccount(w http.ResponseWriter, r *http.Request, _ *Call
 		writeError(w, http.StatusNotFound, "Record not found")
 		return
 	}
-	a.moderationError(w, r, a.moderation.Delete(r.Context(), m, id))
+	a.moderationError(w, r, a.mod.Delete(r.Context(), m, id))
 }
