@@ -17,6 +17,7 @@ import (
 	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/media"
+	"github.com/rampart-social/rampart/internal/moderation"
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/ratelimit"
 	"github.com/rampart-social/rampart/internal/social"
@@ -43,6 +44,9 @@ type API struct {
 	oauth    *oauth.Service
 	social   *social.Service
 	media    *media.Service
+	// mod is the staff's actions (the admin API), built here from
+	// the store and accounts: it needs nothing else.
+	mod      *moderation.Service
 	uploads  chan struct{} // uploads being read and processed at once
 	instance instanceDocs
 	requests requestLimits
@@ -55,6 +59,7 @@ const concurrentUploads = 4
 // New builds the API.
 func New(d Deps) *API {
 	return &API{cfg: d.Config, log: d.Log, store: d.Store, accounts: d.Accounts, oauth: d.OAuth, social: d.Social, media: d.Media,
+		mod:     moderation.New(d.Store, d.Accounts, d.Log),
 		uploads: make(chan struct{}, concurrentUploads), instance: instanceDocs{now: time.Now}, requests: newRequestLimits(d.Config),
 		startup: startupState{loadedAt: time.Now()}}
 }
@@ -151,6 +156,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerConversations(api)
 	a.registerFilters(api)
 	a.registerExtras(api)
+	a.registerReports(api)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Record not found")
 	})

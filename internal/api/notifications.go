@@ -16,15 +16,26 @@ type Notification struct {
 	CreatedAt string  `json:"created_at"`
 	Account   Account `json:"account"`
 	Status    *Status `json:"status,omitempty"`
+	Report    *Report `json:"report,omitempty"` // admin.report's
 }
 
 func (a *API) renderNotifications(ctx context.Context, viewer int64, list []store.Notification) ([]Notification, error) {
-	var statusIDs, accountIDs []int64
+	var statusIDs, accountIDs, reportNotes []int64
 	for _, n := range list {
 		accountIDs = append(accountIDs, n.FromAccountID)
 		if n.StatusID != 0 {
 			statusIDs = append(statusIDs, n.StatusID)
 		}
+		if n.Type == "admin.report" {
+			reportNotes = append(reportNotes, n.ID)
+		}
+	}
+	reports, err := a.store.NotificationReports(ctx, reportNotes)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range reports {
+		accountIDs = append(accountIDs, r.TargetID)
 	}
 	b, err := a.load(ctx, viewer, statusIDs, accountIDs)
 	if err != nil {
@@ -51,6 +62,17 @@ func (a *API) renderNotifications(ctx context.Context, viewer int64, list []stor
 				continue
 			}
 			e.Status = &se
+		}
+		if n.Type == "admin.report" {
+			r, ok := reports[n.ID]
+			if !ok {
+				continue // the report went with its account
+			}
+			target, ok := b.accounts[r.TargetID]
+			if !ok {
+				continue
+			}
+			e.Report = reportEntity(r, a.accountFrom(b, target))
 		}
 		out = append(out, e)
 	}

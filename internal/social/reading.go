@@ -12,7 +12,7 @@ import (
 )
 
 // Notification types Rampart emits (Mastodon's names).
-var NotificationTypes = []string{"mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update"}
+var NotificationTypes = []string{"mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update", "admin.report"}
 
 // Home is the viewer's home timeline.
 func (s *Service) Home(ctx context.Context, viewer int64, p store.Page) ([]int64, error) {

@@ -340,6 +340,7 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	undo += ` DROP TABLE account_conversations; DROP TABLE conversation_statuses; DROP INDEX media_scheduled; ALTER TABLE media_attachments DROP COLUMN scheduled_status_id; ALTER TABLE media_attachments DROP COLUMN detached_at; DROP TABLE scheduled_statuses;` // 0036
 	undo += ` DROP TABLE filter_statuses; DROP TABLE filter_keywords; DROP TABLE filters;`                                                                                                                                                                          // 0037
 	undo += ` DROP TABLE account_notes; DROP TABLE conversation_mutes;`                                                                                                                                                                                             // 0038
+	undo += ` ALTER TABLE notifications DROP COLUMN report_id;`                                                                                                                                                                                                     // 0039 (its reports columns and indexes go with 0018's table)
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}
