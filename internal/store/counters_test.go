@@ -328,8 +328,9 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	// 0025's index and 0026's column go with 0022's table.
 	undo += ` DROP TABLE id_workers;` // 0027
 	// 0028's column goes with 0012's table.
-	undo += ` DROP INDEX media_attachments_processing; ALTER TABLE media_attachments DROP COLUMN processed_by;` // 0029
-	undo += ` DROP TABLE rate_limits;`                                                                          // 0030
+	undo += ` DROP INDEX media_attachments_processing; ALTER TABLE media_attachments DROP COLUMN processed_by;`       // 0029
+	undo += ` DROP TABLE rate_limits;`                                                                                // 0030
+	undo += ` DROP TABLE list_accounts; DROP TABLE lists; DROP TABLE account_pins; DROP TABLE account_domain_blocks;` // 0031
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

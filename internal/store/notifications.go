@@ -51,7 +51,9 @@ const notificationCols = `n.id, n.account_id, n.from_account_id, n.type, COALESC
 
 // Notifications lists viewer's notifications, newest first, hiding those
 // from accounts viewer now blocks or mutes, from disabled or pending
-// accounts, and those whose status viewer can no longer see.
+// accounts, from the accounts of a domain viewer blocks unless viewer
+// follows them (as Mastodon), and those whose status viewer can no longer
+// see.
 func (s *Store) Notifications(ctx context.Context, viewer int64, f NotificationFilter, p Page) ([]Notification, error) {
 	where, args, order := pageSQL("n.id", p)
 	vis, vargs := visibleSQL("s", viewer)
@@ -60,8 +62,10 @@ func (s *Store) Notifications(ctx context.Context, viewer int64, f NotificationF
 		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = n.account_id AND b.target_account_id = n.from_account_id) OR (b.account_id = n.from_account_id AND b.target_account_id = n.account_id))
 		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = n.account_id AND m.target_account_id = n.from_account_id AND m.notifications = 1)
 		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = n.from_account_id AND (u.disabled = 1 OR u.approved = 0))
+		AND (n.from_account_id NOT IN ` + domainBlockedAccountsSQL("?") + `
+			OR EXISTS (SELECT 1 FROM follows df WHERE df.account_id = n.account_id AND df.target_account_id = n.from_account_id))
 		AND (n.status_id IS NULL OR (` + vis + `))`
-	all := append(append([]any{viewer}, args...), vargs...)
+	all := append(append(append([]any{viewer}, args...), viewer), vargs...)
 	if len(f.Types) > 0 {
 		in, targs := stringList(f.Types)
 		q += ` AND n.type IN ` + in

@@ -110,6 +110,10 @@ func unlink(ctx context.Context, tx *writeTx, account, target int64) error {
 		`DELETE FROM follows WHERE account_id = ? AND target_account_id = ?`,
 		`DELETE FROM follow_requests WHERE account_id = ? AND target_account_id = ?`,
 		`DELETE FROM home_feed WHERE account_id = ? AND author_id = ?`,
+		// Lists and endorsements hold only followed accounts (Mastodon's
+		// Follow takes them with it).
+		`DELETE FROM list_accounts WHERE list_id IN (SELECT id FROM lists WHERE account_id = ?) AND account_id = ?`,
+		`DELETE FROM account_pins WHERE account_id = ? AND target_account_id = ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, account, target); err != nil {
 			return fmt.Errorf("unfollow: %w", err)
@@ -233,6 +237,7 @@ func (s *Store) Unrelate(ctx context.Context, r Relation, account, target int64,
 type Relationship struct {
 	Following, ShowingReblogs, Notifying, FollowedBy, Blocking, BlockedBy bool
 	Muting, MutingNotifications, Requested, RequestedBy                   bool
+	Endorsed, DomainBlocking                                              bool
 }
 
 // Relationships reports viewer's relationship to each target.
@@ -248,9 +253,11 @@ func (s *Store) Relationships(ctx context.Context, viewer int64, targets []int64
 		UNION ALL SELECT account_id, 'blocked_by', 0, 0 FROM blocks WHERE target_account_id = ? AND account_id IN ` + in + `
 		UNION ALL SELECT target_account_id, 'muting', notifications, 0 FROM mutes WHERE account_id = ? AND target_account_id IN ` + in + `
 		UNION ALL SELECT target_account_id, 'requested', 0, 0 FROM follow_requests WHERE account_id = ? AND target_account_id IN ` + in + `
-		UNION ALL SELECT account_id, 'requested_by', 0, 0 FROM follow_requests WHERE target_account_id = ? AND account_id IN ` + in
+		UNION ALL SELECT account_id, 'requested_by', 0, 0 FROM follow_requests WHERE target_account_id = ? AND account_id IN ` + in + `
+		UNION ALL SELECT target_account_id, 'endorsed', 0, 0 FROM account_pins WHERE account_id = ? AND target_account_id IN ` + in + `
+		UNION ALL SELECT a.id, 'domain_blocking', 0, 0 FROM account_domain_blocks d JOIN accounts a ON a.domain = d.domain WHERE d.account_id = ? AND a.id IN ` + in
 	var args []any
-	for range 7 {
+	for range 9 {
 		args = append(append(args, viewer), list...)
 	}
 	rows, err := s.read.QueryContext(ctx, q, args...)
@@ -281,6 +288,10 @@ func (s *Store) Relationships(ctx context.Context, viewer int64, targets []int64
 			r.Requested = true
 		case "requested_by":
 			r.RequestedBy = true
+		case "endorsed":
+			r.Endorsed = true
+		case "domain_blocking":
+			r.DomainBlocking = true
 		}
 		out[id] = r
 	}

@@ -32,6 +32,7 @@ func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
 		DROP INDEX follows_remote; ALTER TABLE follows DROP COLUMN remote;
 		DROP INDEX accounts_fanout_on_read; ALTER TABLE accounts DROP COLUMN fanout_on_read; DROP TABLE id_workers; ALTER TABLE jobs DROP COLUMN claimed_by;
 		DROP INDEX media_attachments_processing; ALTER TABLE media_attachments DROP COLUMN processed_by; DROP TABLE rate_limits;
+		DROP TABLE list_accounts; DROP TABLE lists; DROP TABLE account_pins; DROP TABLE account_domain_blocks;
 		DELETE FROM schema_migrations WHERE version >= 21`); err != nil {
 		t.Fatal(err)
 	}
