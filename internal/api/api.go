@@ -138,6 +138,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	api.HandleFunc("GET /.well-known/nodeinfo", a.nodeinfoLinks)
 	api.HandleFunc("GET /nodeinfo/{version}", a.nodeinfo)
 
+	a.registerLists(api)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Record not found")
 	})
