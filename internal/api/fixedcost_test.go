@@ -103,6 +103,7 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 	// status mentioning alice, which bob favourites and bookmarks; bob
 	// follows each of them.
 	bobFirst := e.post(t, bob, url.Values{"status": {"bob's first"}, "visibility": {"public"}})
+	var fans []string
 	for i := range 45 {
 		u, _, err := e.acc.Create(t.Context(), accounts.NewParams{Username: fmt.Sprintf("fan%d", i), Email: fmt.Sprintf("fan%d@example.test", i),
 			Password: fixturePassword, Role: accounts.RoleUser, Approved: true})
@@ -116,7 +117,19 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		e.call(t, bob, http.MethodPost, "/api/v1/accounts/"+idString(u.ID)+"/follow")
 		e.call(t, bob, http.MethodPost, "/api/v1/statuses/"+id+"/favourite")
 		e.call(t, bob, http.MethodPost, "/api/v1/statuses/"+id+"/bookmark")
+		// bob endorses each, puts the first 32 on a list (one statement
+		// of the list timeline's reads), and blocks a domain for each.
+		e.call(t, bob, http.MethodPost, "/api/v1/accounts/"+idString(u.ID)+"/pin")
+		fans = append(fans, idString(u.ID))
+		rec := e.do(t, http.MethodPost, "/api/v1/domain_blocks", strings.NewReader(url.Values{"domain": {fmt.Sprintf("fan%d.example", i)}}.Encode()),
+			append(bearerHeader(bob), "Content-Type", "application/x-www-form-urlencoded")...)
+		wantJSON(t, rec, http.StatusOK)
 	}
+	rec := e.do(t, http.MethodPost, "/api/v1/lists", strings.NewReader("title=fans"), append(bearerHeader(bob), "Content-Type", "application/x-www-form-urlencoded")...)
+	listID := wantJSON(t, rec, http.StatusOK)["id"].(string)
+	rec = e.do(t, http.MethodPost, "/api/v1/lists/"+listID+"/accounts", strings.NewReader(url.Values{"account_ids[]": fans[:32]}.Encode()),
+		append(bearerHeader(bob), "Content-Type", "application/x-www-form-urlencoded")...)
+	wantJSON(t, rec, http.StatusOK)
 
 	for _, tc := range []struct{ name, token, path string }{
 		{"home", bob, "/api/v1/timelines/home"},
@@ -132,6 +145,10 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		{"notifications", alice, "/api/v1/notifications"},
 		{"favourited by", alice, "/api/v1/statuses/" + bobFirst + "/favourited_by"},
 		{"followers", alice, "/api/v1/accounts/" + idString(e.bob.ID) + "/followers"},
+		{"list timeline", bob, "/api/v1/timelines/list/" + listID},
+		{"list accounts", bob, "/api/v1/lists/" + listID + "/accounts"},
+		{"endorsements", bob, "/api/v1/endorsements"},
+		{"domain blocks", bob, "/api/v1/domain_blocks"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sep := "?"

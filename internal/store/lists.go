@@ -212,17 +212,16 @@ func (s *Store) AccountLists(ctx context.Context, owner, account int64) ([]List,
 func (s *Store) ListTimeline(ctx context.Context, viewer, list int64, p Page) ([]int64, error) {
 	// The list and its members, in one statement: a list without members
 	// is one row with member 0.
-	rows, err := s.read.QueryContext(ctx, `SELECT l.replies_policy, COALESCE(la.account_id, 0) FROM lists l
+	rows, err := s.read.QueryContext(ctx, `SELECT COALESCE(la.account_id, 0) FROM lists l
 		LEFT JOIN list_accounts la ON la.list_id = l.id WHERE l.id = ? AND l.account_id = ?`, list, viewer)
 	if err != nil {
 		return nil, fmt.Errorf("list timeline: %w", err)
 	}
-	var policy string
 	var members []int64
 	found := false
 	for rows.Next() {
 		var m int64
-		if err := rows.Scan(&policy, &m); err != nil {
+		if err := rows.Scan(&m); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("list timeline: %w", err)
 		}
@@ -240,7 +239,7 @@ func (s *Store) ListTimeline(ctx context.Context, viewer, list int64, p Page) ([
 	}
 	var out []int64
 	for chunk := range slices.Chunk(members, pulledPerStatement) {
-		q, args := listTimelineSQL(viewer, list, repliesPolicyCode(policy), padded(chunk), p)
+		q, args := listTimelineSQL(viewer, list, padded(chunk), p)
 		ids, err := s.queryIDs(ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("list timeline: %w", err)
@@ -250,31 +249,22 @@ func (s *Store) ListTimeline(ctx context.Context, viewer, list int64, p Page) ([
 	return newestFirst(p, out), nil
 }
 
-// repliesPolicyCode is a replies policy as the bound parameter
-// listRepliesSQL compares, so the statement's text is one for every
-// policy.
-func repliesPolicyCode(p string) int64 {
-	switch p {
-	case "followed":
-		return 2
-	case "list":
-		return 1
-	}
-	return 0
-}
-
-// listRepliesSQL is the replies policy of list (the second ?) for a status
-// s on viewer's (the first and third ?) list timeline, as Mastodon's
-// FeedManager applies it: a status that is no reply, a reply to its own
-// author (a thread) or to the list's owner always passes; otherwise a
-// reply passes under "followed" when the owner follows whom it answers,
-// under "list" when that account is on the list, and never under "none".
-// The policy's code is the fourth ?, in both places.
+// listRepliesSQL is the replies policy of list (the second and third ?)
+// for a status s on viewer's (the first and fourth ?) list timeline, as
+// Mastodon's FeedManager applies it: a status that is no reply, a reply to
+// its own author (a thread) or to the list's owner always passes;
+// otherwise a reply passes under "followed" when the owner follows whom it
+// answers, under "list" when that account is on the list, and never under
+// "none". The policy is read from the list's row, not bound: a bound value
+// compared with a constant would make SQLite prepare the statement again
+// whenever it changed.
 const listRepliesSQL = `(s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id OR s.in_reply_to_account_id = ?
-		OR (? = 1 AND EXISTS (SELECT 1 FROM list_accounts rl WHERE rl.list_id = ? AND rl.account_id = s.in_reply_to_account_id))
-		OR (? = 2 AND EXISTS (SELECT 1 FROM follows rf WHERE rf.account_id = ? AND rf.target_account_id = s.in_reply_to_account_id)))`
+		OR EXISTS (SELECT 1 FROM lists rp CROSS JOIN list_accounts rl WHERE rp.id = ? AND rp.replies_policy = 'list'
+			AND rl.list_id = rp.id AND rl.account_id = s.in_reply_to_account_id)
+		OR EXISTS (SELECT 1 FROM lists rp CROSS JOIN follows rf WHERE rp.id = ? AND rp.replies_policy = 'followed'
+			AND rf.account_id = ? AND rf.target_account_id = s.in_reply_to_account_id))`
 
-func listTimelineSQL(viewer, list, policy int64, members []int64, p Page) (string, []any) {
+func listTimelineSQL(viewer, list int64, members []int64, p Page) (string, []any) {
 	where, pargs, order := pageSQL("s.id", p)
 	vis, vargs := visibleSQL("s", viewer)
 	mute, margs := notMutedSQL("s", viewer)
@@ -288,7 +278,7 @@ func listTimelineSQL(viewer, list, policy int64, members []int64, p Page) (strin
 			WHERE f.account_id = ? AND f.target_account_id = ? AND s.account_id = f.target_account_id
 			AND ` + where + ` AND ` + pulledOnlySQL + ` AND ` + listRepliesSQL + ` AND ` + vis + ` AND ` + mute + ` ORDER BY ` + order + limitSQL + `) p`)
 		args = append(append(args, viewer, id), pargs...)
-		args = append(args, viewer, policy, list, policy, viewer)
+		args = append(args, viewer, list, list, viewer)
 		args = append(append(append(args, vargs...), margs...), limitArg(p))
 	}
 	return q.String(), args
