@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -249,8 +250,8 @@ func (s *Store) ListTimeline(ctx context.Context, viewer, list int64, p Page) ([
 	return newestFirst(p, out), nil
 }
 
-// listRepliesSQL is the replies policy of list (the second and third ?)
-// for a status s on viewer's (the first and fourth ?) list timeline, as
+// listRepliesSQLFor is the replies policy of list l (an SQL expression)
+// for a status s on viewer v's (an SQL expression) list timeline, as
 // Mastodon's FeedManager applies it: a status that is no reply, a reply to
 // its own author (a thread) or to the list's owner always passes;
 // otherwise a reply passes under "followed" when the owner follows whom it
@@ -258,11 +259,13 @@ func (s *Store) ListTimeline(ctx context.Context, viewer, list int64, p Page) ([
 // "none". The policy is read from the list's row, not bound: a bound value
 // compared with a constant would make SQLite prepare the statement again
 // whenever it changed.
-const listRepliesSQL = `(s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id OR s.in_reply_to_account_id = ?
-		OR EXISTS (SELECT 1 FROM lists rp CROSS JOIN list_accounts rl WHERE rp.id = ? AND rp.replies_policy = 'list'
+func listRepliesSQLFor(v, l string) string {
+	return `(s.in_reply_to_id IS NULL OR s.in_reply_to_account_id = s.account_id OR s.in_reply_to_account_id = ` + v + `
+		OR EXISTS (SELECT 1 FROM lists rp CROSS JOIN list_accounts rl WHERE rp.id = ` + l + ` AND rp.replies_policy = 'list'
 			AND rl.list_id = rp.id AND rl.account_id = s.in_reply_to_account_id)
-		OR EXISTS (SELECT 1 FROM lists rp CROSS JOIN follows rf WHERE rp.id = ? AND rp.replies_policy = 'followed'
-			AND rf.account_id = ? AND rf.target_account_id = s.in_reply_to_account_id))`
+		OR EXISTS (SELECT 1 FROM lists rp CROSS JOIN follows rf WHERE rp.id = ` + l + ` AND rp.replies_policy = 'followed'
+			AND rf.account_id = ` + v + ` AND rf.target_account_id = s.in_reply_to_account_id))`
+}
 
 func listTimelineSQL(viewer, list int64, members []int64, p Page) (string, []any) {
 	where, pargs, order := pageSQL("s.id", p)
@@ -276,12 +279,34 @@ func listTimelineSQL(viewer, list int64, members []int64, p Page) (string, []any
 		}
 		q.WriteString(`SELECT id FROM (SELECT s.id FROM follows f CROSS JOIN statuses s INDEXED BY statuses_account
 			WHERE f.account_id = ? AND f.target_account_id = ? AND s.account_id = f.target_account_id
-			AND ` + where + ` AND ` + pulledOnlySQL + ` AND ` + listRepliesSQL + ` AND ` + vis + ` AND ` + mute + ` ORDER BY ` + order + limitSQL + `) p`)
+			AND ` + where + ` AND ` + pulledOnlySQL + ` AND ` + listRepliesSQLFor("?", "?") + ` AND ` + vis + ` AND ` + mute + ` ORDER BY ` + order + limitSQL + `) p`)
 		args = append(append(args, viewer, id), pargs...)
 		args = append(args, viewer, list, list, viewer)
 		args = append(append(append(args, vargs...), margs...), limitArg(p))
 	}
 	return q.String(), args
+}
+
+// ListAudience lists those of viewers whose list timeline list has status
+// id: the list stream's question, ListTimeline's rule (a member's status
+// as a followee's, the replies policy, visibility and mutes) for all its
+// subscribers in one statement (only the list's owner can pass).
+func (s *Store) ListAudience(ctx context.Context, id, list int64, viewers []int64) ([]int64, error) {
+	if len(viewers) == 0 {
+		return nil, nil
+	}
+	who, err := json.Marshal(viewers)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.queryIDs(ctx, `SELECT v.value FROM statuses s CROSS JOIN json_each(?) v CROSS JOIN lists l WHERE s.id = ? AND l.id = ?
+		AND l.account_id = v.value AND EXISTS (SELECT 1 FROM list_accounts la WHERE la.list_id = l.id AND la.account_id = s.account_id)
+		AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = v.value AND f.target_account_id = s.account_id AND `+pulledOnlySQL+`)
+		AND `+listRepliesSQLFor("v.value", "l.id")+` AND `+visibleSQLFor("s", "v.value")+` AND `+notMutedSQLFor("s", "v.value"), string(who), id, list)
+	if err != nil {
+		return nil, fmt.Errorf("list audience: %w", err)
+	}
+	return ids, nil
 }
 
 // notExclusiveSQLFor keeps a status s out of viewer v's (an SQL

@@ -160,6 +160,20 @@ func TestListTimeline(t *testing.T) {
 		if up := f.listTimeline(owner, l, Page{Limit: 2, MinID: got[3]}); !slices.Equal(up, got[1:3]) {
 			t.Errorf("%s: min_id page %v, want %v", tc.policy, up, got[1:3])
 		}
+		// The stream's rule is the same one, for every status there is.
+		every, err := f.s.queryIDs(ctx, `SELECT id FROM statuses`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range every {
+			aud, err := f.s.ListAudience(ctx, id, l, []int64{owner, third})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := slices.Contains(got, id); want != slices.Equal(aud, []int64{owner}) || len(aud) > 1 {
+				t.Errorf("%s: list audience of %d is %v; on the timeline: %v", tc.policy, id, aud, want)
+			}
+		}
 		if _, err := f.s.ListTimeline(ctx, third, l, Page{Limit: 40}); !errors.Is(err, ErrNotFound) {
 			t.Errorf("another's list: %v, want ErrNotFound", err)
 		}
