@@ -157,6 +157,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerFilters(api)
 	a.registerExtras(api)
 	a.registerReports(api)
+	a.registerLists(api)
 	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Record not found")
 	})

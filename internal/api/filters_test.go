@@ -544,3 +544,22 @@ func TestFiltersMatchPollOptions(t *testing.T) {
 		t.Errorf("a hide filter on a poll option left the status in home")
 	}
 }
+
+// A list timeline is of the home context, as on Mastodon: a home filter
+// hides there too.
+func TestFiltersApplyToListTimelines(t *testing.T) {
+	f := newFilterFixture(t)
+	cats := f.postStatus(t, f.bobTok, "CATS", url.Values{"status": {"I love my cat"}, "visibility": {"public"}})
+	plain := f.postStatus(t, f.bobTok, "PLAIN", url.Values{"status": {"nothing to see"}, "visibility": {"public"}})
+	list := fmt.Sprint(lookupMust(f.okJSON(t, f.aliceTok, http.MethodPost, "/api/v1/lists", url.Values{"title": {"bob"}}), "id"))
+	f.okJSON(t, f.aliceTok, http.MethodPost, "/api/v1/lists/"+list+"/accounts", url.Values{"account_ids[]": {f.bobID}})
+	timeline := func() []string { return statusIDs(t, f.get(t, f.aliceTok, "/api/v1/timelines/list/"+list)) }
+	if l := timeline(); !has(l, cats) || !has(l, plain) {
+		t.Fatalf("the list before any filter: %v", l)
+	}
+	f.okJSON(t, f.aliceTok, http.MethodPost, "/api/v2/filters", url.Values{"title": {"cats"}, "context[]": {"home"},
+		"filter_action": {"hide"}, "keywords_attributes[][keyword]": {"cat"}})
+	if l := timeline(); has(l, cats) || !has(l, plain) {
+		t.Errorf("the list with a home hide filter: %v", l)
+	}
+}

@@ -140,7 +140,19 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		// Alice's scheduled statuses, at most 25 for a day.
 		at := time.Now().UTC().Truncate(24 * time.Hour).Add(time.Duration(2+i/20) * 24 * time.Hour).Add(time.Duration(i) * time.Minute)
 		e.post(t, alice, url.Values{"status": {"later"}, "scheduled_at": {at.Format(time.RFC3339)}})
+		// bob endorses each, puts the first 32 on a list (one statement
+		// of the list timeline's reads), and blocks a domain for each.
+		e.call(t, bob, http.MethodPost, "/api/v1/accounts/"+idString(u.ID)+"/pin")
+		fans = append(fans, u.ID)
+		rec := e.do(t, http.MethodPost, "/api/v1/domain_blocks", strings.NewReader(url.Values{"domain": {fmt.Sprintf("fan%d.example", i)}}.Encode()),
+			append(bearerHeader(bob), "Content-Type", "application/x-www-form-urlencoded")...)
+		wantJSON(t, rec, http.StatusOK)
 	}
+	rec := e.do(t, http.MethodPost, "/api/v1/lists", strings.NewReader("title=fans"), append(bearerHeader(bob), "Content-Type", "application/x-www-form-urlencoded")...)
+	listID := wantJSON(t, rec, http.StatusOK)["id"].(string)
+	rec = e.do(t, http.MethodPost, "/api/v1/lists/"+listID+"/accounts", strings.NewReader(url.Values{"account_ids[]": idStrings(fans[:32])}.Encode()),
+		append(bearerHeader(bob), "Content-Type", "application/x-www-form-urlencoded")...)
+	wantJSON(t, rec, http.StatusOK)
 	// Forty-five strangers' private mentions of bob: as many notification
 	// requests, held back by his default policy.
 	for i := range 45 {
@@ -157,7 +169,7 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 			Key string `json:"group_key"`
 		} `json:"notification_groups"`
 	}
-	rec := e.do(t, http.MethodGet, "/api/v2/notifications?types[]=favourite&limit=1", nil, bearerHeader(bob)...)
+	rec = e.do(t, http.MethodGet, "/api/v2/notifications?types[]=favourite&limit=1", nil, bearerHeader(bob)...)
 	if err := json.Unmarshal(rec.Body.Bytes(), &favs); err != nil || len(favs.Groups) != 1 {
 		t.Fatalf("bob's favourites group: %v %s", err, rec.Body)
 	}
@@ -197,6 +209,10 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 		{"directory, new, anonymous", "", "/api/v1/directory?order=new"},
 		{"conversations", bob, "/api/v1/conversations"},
 		{"scheduled statuses", alice, "/api/v1/scheduled_statuses"},
+		{"list timeline", bob, "/api/v1/timelines/list/" + listID},
+		{"list accounts", bob, "/api/v1/lists/" + listID + "/accounts"},
+		{"endorsements", bob, "/api/v1/endorsements"},
+		{"domain blocks", bob, "/api/v1/domain_blocks"},
 	} {
 		tc.path = strings.Replace(tc.path, "<FAVS>", favs.Groups[0].Key, 1)
 		t.Run(tc.name, func(t *testing.T) {

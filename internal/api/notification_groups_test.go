@@ -7,21 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/store"
 )
-
-// user makes an approved user and a token for it with every read and write scope.
-func (f *socialFixture) user(t *testing.T, name string) (*store.Account, string) {
-	t.Helper()
-	u, _, err := f.acc.Create(t.Context(), accounts.NewParams{Username: name, Email: name + "@example.test",
-		Password: fixturePassword, Role: accounts.RoleUser, Approved: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.name(idString(u.ID), strings.ToUpper(name)+"_ID")
-	return u, f.userToken(t, u, "read write follow")
-}
 
 // types lists the types of the notifications a list holds, newest first.
 func types(t *testing.T, v any) []string {
@@ -95,8 +82,8 @@ func TestNotificationPolicyEntity(t *testing.T) {
 // stored at all.
 func TestNotificationPolicyFiltersAcceptsAndDrops(t *testing.T) {
 	f := newSocialPair(t)
-	carol, carolTok := f.user(t, "carola")
-	_, daveTok := f.user(t, "dave")
+	carol, carolTok := f.newUser(t, "carola")
+	_, daveTok := f.newUser(t, "dave")
 	dm := f.postStatus(t, carolTok, "STATUS_DM", url.Values{"status": {"@bob psst"}, "visibility": {"direct"}})
 	if l := asList(t, f.get(t, f.bobTok, "/api/v1/notifications")); len(l) != 0 {
 		t.Fatalf("bob's notifications show a stranger's private mention: %v", types(t, l))
@@ -196,7 +183,7 @@ func TestGroupedNotifications(t *testing.T) {
 	var toks []string
 	var ids []string
 	for _, name := range []string{"fan", "fanb", "fanc", "muted", "blocked"} {
-		u, tok := f.user(t, name)
+		u, tok := f.newUser(t, name)
 		toks, ids = append(toks, tok), append(ids, idString(u.ID))
 		// bob follows them all, so that no policy holds them back.
 		f.okJSON(t, f.bobTok, http.MethodPost, "/api/v1/accounts/"+idString(u.ID)+"/follow", nil)
@@ -303,8 +290,8 @@ func TestGroupedNotificationsPaging(t *testing.T) {
 	for i := range 5 {
 		posts = append(posts, f.postStatus(t, f.bobTok, fmt.Sprintf("STATUS_%d", i), url.Values{"status": {fmt.Sprintf("post %d", i)}}))
 	}
-	_, fanTok := f.user(t, "fan")
-	_, fanbTok := f.user(t, "fanb")
+	_, fanTok := f.newUser(t, "fan")
+	_, fanbTok := f.newUser(t, "fanb")
 	for _, p := range posts {
 		for _, tok := range []string{fanTok, fanbTok} {
 			f.okJSON(t, tok, http.MethodPost, "/api/v1/statuses/"+p+"/favourite", nil)
@@ -387,7 +374,7 @@ func TestNotificationRequestsPaging(t *testing.T) {
 	f := newSocialPair(t)
 	var senders []string
 	for _, name := range []string{"ann", "ben", "cat"} {
-		u, tok := f.user(t, name)
+		u, tok := f.newUser(t, name)
 		senders = append(senders, idString(u.ID))
 		f.postStatus(t, tok, "STATUS_"+strings.ToUpper(name), url.Values{"status": {"@bob psst"}, "visibility": {"direct"}})
 	}

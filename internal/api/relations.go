@@ -30,7 +30,8 @@ type Relationship struct {
 func relationship(id int64, r store.Relationship) Relationship {
 	return Relationship{ID: idString(id), Following: r.Following, ShowingReblogs: r.Following && r.ShowingReblogs, Notifying: r.Notifying,
 		Languages: nil, FollowedBy: r.FollowedBy, Blocking: r.Blocking, BlockedBy: r.BlockedBy, Muting: r.Muting,
-		MutingNotifications: r.Muting && r.MutingNotifications, Requested: r.Requested, RequestedBy: r.RequestedBy, Note: r.Note}
+		MutingNotifications: r.Muting && r.MutingNotifications, Requested: r.Requested, RequestedBy: r.RequestedBy, Note: r.Note,
+		DomainBlocking: r.DomainBlocking, Endorsed: r.Endorsed}
 }
 
 func (a *API) writeRelationship(w http.ResponseWriter, r *http.Request, c *Caller, target int64, err error) {

@@ -501,10 +501,11 @@ func TestStreamingForms(t *testing.T) {
 	if r.status != 200 || r.body != "OK" || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
 		t.Errorf("health: %d %q %s", r.status, r.body, r.header.Get("Content-Type"))
 	}
-	for _, path := range []string{"/api/v1/streaming/list?list=1", "/api/v1/streaming/nope"} {
-		if r := s.req(bob, "GET", path, nil); r.status != 404 {
-			t.Errorf("GET %s: %d, want 404", path, r.status)
-		}
+	if r := s.req(bob, "GET", "/api/v1/streaming/nope", nil); r.status != 404 {
+		t.Errorf("GET /api/v1/streaming/nope: %d, want 404", r.status)
+	}
+	if r := s.req(bob, "GET", "/api/v1/streaming/list?list=1", nil); r.status != 401 {
+		t.Errorf("a list stream of a list that is not bob's: %d, want 401", r.status)
 	}
 	if r := s.req(bob, "GET", "/api/v1/streaming/hashtag", nil); r.status != 400 {
 		t.Errorf("a hashtag stream without a tag: %d, want 400", r.status)
@@ -523,8 +524,8 @@ func TestStreamingForms(t *testing.T) {
 		t.Errorf("a WebSocket on an unknown stream path: %v %v, want 404", err, resp)
 	}
 	notes := s.eventsStream(user{name: "bob", tok: notesOnly}, "/api/v1/streaming/user/notification")
-	sock := s.openStream(bob, "list", "hashtag", "user:notification", "public")
-	for _, want := range []string{"Unknown stream type", "No tag for stream provided"} {
+	sock := s.openStream(bob, "list", "hashtag", "nope", "user:notification", "public")
+	for _, want := range []string{"No list for stream provided", "No tag for stream provided", "Unknown stream type"} {
 		got := sock.until(func(e streamEvent) bool { return e.Error != "" })
 		if e := got[len(got)-1]; e.Error != want || e.Status != 400 {
 			t.Errorf("error frame %+v, want %q 400", e, want)

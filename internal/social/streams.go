@@ -69,7 +69,8 @@ func (s *Service) emitReblogsGone(orig *store.Status, reblogs []store.Status) {
 type Timeline struct {
 	Home   bool
 	Direct bool               // the direct statuses one may see
-	Public store.PublicFilter // when neither
+	List   int64              // a list's timeline (its owner's)
+	Public store.PublicFilter // when none of these
 }
 
 // Audience lists those of viewers whose timeline t has status id now. It is
@@ -84,6 +85,8 @@ func (s *Service) Audience(ctx context.Context, id int64, t Timeline, viewers []
 		return s.store.HomeAudience(ctx, id, viewers)
 	case t.Direct:
 		return s.store.DirectAudience(ctx, id, viewers)
+	case t.List != 0:
+		return s.store.ListAudience(ctx, id, t.List, viewers)
 	}
 	return s.store.PublicAudience(ctx, id, t.Public, viewers)
 }

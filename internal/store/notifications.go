@@ -74,15 +74,18 @@ const notificationCols = `n.id, n.account_id, n.from_account_id, n.type, COALESC
 // notificationShownSQL is the rule for which of viewer's notifications
 // (n, with its status s LEFT JOINed) are shown: not from accounts viewer
 // now blocks, is blocked by, or mutes the notifications of, nor from
-// disabled or pending accounts, nor about a status viewer can no longer
-// see. Every read of notifications — the list, groups, counts, requests —
-// filters with it.
+// disabled or pending accounts, nor from the accounts of a domain viewer
+// blocks unless viewer follows them (as Mastodon), nor about a status
+// viewer can no longer see. Every read of notifications (the list, groups,
+// counts, requests) filters with it.
 func notificationShownSQL(viewer int64) (string, []any) {
 	vis, vargs := visibleSQL("s", viewer)
 	return `NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = n.account_id AND b.target_account_id = n.from_account_id) OR (b.account_id = n.from_account_id AND b.target_account_id = n.account_id))
 		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = n.account_id AND m.target_account_id = n.from_account_id AND m.notifications = 1)
 		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = n.from_account_id AND (u.disabled = 1 OR u.approved = 0))
-		AND (n.status_id IS NULL OR (` + vis + `))`, vargs
+		AND (n.from_account_id NOT IN ` + domainBlockedAccountsSQL("?") + `
+			OR EXISTS (SELECT 1 FROM follows df WHERE df.account_id = n.account_id AND df.target_account_id = n.from_account_id))
+		AND (n.status_id IS NULL OR (` + vis + `))`, append([]any{viewer}, vargs...)
 }
 
 // notificationFilterSQL renders f's conditions on n.

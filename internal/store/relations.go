@@ -110,6 +110,10 @@ func unlink(ctx context.Context, tx *writeTx, account, target int64) error {
 		`DELETE FROM follows WHERE account_id = ? AND target_account_id = ?`,
 		`DELETE FROM follow_requests WHERE account_id = ? AND target_account_id = ?`,
 		`DELETE FROM home_feed WHERE account_id = ? AND author_id = ?`,
+		// Lists and endorsements hold only followed accounts (Mastodon's
+		// Follow takes them with it).
+		`DELETE FROM list_accounts WHERE list_id IN (SELECT id FROM lists WHERE account_id = ?) AND account_id = ?`,
+		`DELETE FROM account_pins WHERE account_id = ? AND target_account_id = ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, account, target); err != nil {
 			return fmt.Errorf("unfollow: %w", err)
@@ -234,7 +238,8 @@ type Relationship struct {
 	Following, ShowingReblogs, Notifying, FollowedBy, Blocking, BlockedBy bool
 	Muting, MutingNotifications, Requested, RequestedBy                   bool
 	// Note is viewer's private note on the account ("" for none).
-	Note string
+	Note                     string
+	Endorsed, DomainBlocking bool
 }
 
 // Relationships reports viewer's relationship to each target.
@@ -251,9 +256,11 @@ func (s *Store) Relationships(ctx context.Context, viewer int64, targets []int64
 		UNION ALL SELECT target_account_id, 'muting', notifications, 0, '' FROM mutes WHERE account_id = ? AND target_account_id IN ` + in + `
 		UNION ALL SELECT target_account_id, 'requested', 0, 0, '' FROM follow_requests WHERE account_id = ? AND target_account_id IN ` + in + `
 		UNION ALL SELECT account_id, 'requested_by', 0, 0, '' FROM follow_requests WHERE target_account_id = ? AND account_id IN ` + in + `
-		UNION ALL SELECT target_account_id, 'note', 0, 0, comment FROM account_notes WHERE account_id = ? AND target_account_id IN ` + in
+		UNION ALL SELECT target_account_id, 'note', 0, 0, comment FROM account_notes WHERE account_id = ? AND target_account_id IN ` + in + `
+		UNION ALL SELECT target_account_id, 'endorsed', 0, 0, '' FROM account_pins WHERE account_id = ? AND target_account_id IN ` + in + `
+		UNION ALL SELECT a.id, 'domain_blocking', 0, 0, '' FROM account_domain_blocks d JOIN accounts a ON a.domain = d.domain WHERE d.account_id = ? AND a.id IN ` + in
 	var args []any
-	for range 8 {
+	for range 10 {
 		args = append(append(args, viewer), list...)
 	}
 	rows, err := s.read.QueryContext(ctx, q, args...)
@@ -287,6 +294,10 @@ func (s *Store) Relationships(ctx context.Context, viewer int64, targets []int64
 			r.RequestedBy = true
 		case "note":
 			r.Note = note
+		case "endorsed":
+			r.Endorsed = true
+		case "domain_blocking":
+			r.DomainBlocking = true
 		}
 		out[id] = r
 	}

@@ -43,19 +43,20 @@ func homeTimelineSQL(viewer int64, p Page) (string, []any) {
 	vis, vargs := visibleSQL("s", viewer)
 	mute, margs := notMutedSQL("s", viewer)
 	q := `SELECT h.status_id FROM home_feed h JOIN statuses s ON s.id = h.status_id
-		WHERE h.account_id = ? AND ` + where + ` AND ` + vis + ` AND ` + mute + ` ORDER BY ` + order + limitSQL
-	return q, append(append(append(append([]any{viewer}, args...), vargs...), margs...), limitArg(p))
+		WHERE h.account_id = ? AND ` + where + ` AND ` + vis + ` AND ` + mute + ` AND ` + notExclusiveSQLFor("s", "?") + ` ORDER BY ` + order + limitSQL
+	return q, append(append(append(append(append([]any{viewer}, args...), vargs...), margs...), viewer), limitArg(p))
 }
 
 // pulledFilterSQL is what keeps a pulled followee's status out of a
 // follower's home timeline, as the written rows would have: a direct status
 // (it reaches its mentioned accounts' home_feed), a reblog for a follower
-// who hides them, and whatever the visibility and mute rules hide. Read
-// now, show_reblogs also decides for reblogs made before it changed.
+// who hides them, and whatever the visibility, mute and exclusive-list
+// rules hide. Read now, show_reblogs also decides for reblogs made before
+// it changed.
 func pulledFilterSQL(viewer int64) (string, []any) {
 	vis, vargs := visibleSQL("s", viewer)
 	mute, margs := notMutedSQL("s", viewer)
-	return pulledOnlySQL + ` AND ` + vis + ` AND ` + mute, append(vargs, margs...)
+	return pulledOnlySQL + ` AND ` + vis + ` AND ` + mute + ` AND ` + notExclusiveSQLFor("s", "?"), append(append(vargs, margs...), viewer)
 }
 
 // pulledOnlySQL is what keeps a pulled followee's status s (followed
@@ -65,7 +66,8 @@ const pulledOnlySQL = `s.visibility != 3 AND (s.reblog_of_id IS NULL OR f.show_r
 // HomeAudience lists those of viewers whose home timeline has status id:
 // the streams' question, for all their subscribers in one statement. It is
 // HomeTimeline's rule: a written home_feed row, or a marked followee's
-// status as pulledFilterSQL lets it through; visible and not muted.
+// status as pulledFilterSQL lets it through; visible, not muted, not by a
+// member of an exclusive list.
 func (s *Store) HomeAudience(ctx context.Context, id int64, viewers []int64) ([]int64, error) {
 	if len(viewers) == 0 {
 		return nil, nil
@@ -78,7 +80,7 @@ func (s *Store) HomeAudience(ctx context.Context, id int64, viewers []int64) ([]
 		AND (EXISTS (SELECT 1 FROM home_feed h WHERE h.account_id = v.value AND h.status_id = s.id)
 			OR EXISTS (SELECT 1 FROM accounts a CROSS JOIN follows f WHERE a.id = s.account_id AND a.fanout_on_read = 1
 				AND f.account_id = v.value AND f.target_account_id = a.id AND `+pulledOnlySQL+`))
-		AND `+visibleSQLFor("s", "v.value")+` AND `+notMutedSQLFor("s", "v.value"), string(who), id)
+		AND `+visibleSQLFor("s", "v.value")+` AND `+notMutedSQLFor("s", "v.value")+` AND `+notExclusiveSQLFor("s", "v.value"), string(who), id)
 	if err != nil {
 		return nil, fmt.Errorf("home audience: %w", err)
 	}

@@ -84,7 +84,7 @@ func (c *client) unsubscribe(s stream) {
 // is held.
 func (c *client) find(s stream) int {
 	for i, x := range c.streams {
-		if x.kind == s.kind && x.tag == s.tag {
+		if x.kind == s.kind && x.tag == s.tag && x.listID == s.listID {
 			return i
 		}
 	}

@@ -2,6 +2,7 @@ package streaming
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"github.com/rampart-social/rampart/internal/clientip"
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/ratelimit"
+	"github.com/rampart-social/rampart/internal/store"
 )
 
 // maxClientMessage bounds a client's WebSocket frame: subscribe and
@@ -47,7 +49,7 @@ type identity struct {
 	account int64
 	// What the token's scopes let it read (read covers both), kept as two
 	// bits rather than the scope set: a socket holds its identity for life.
-	statuses, notifications bool
+	statuses, notifications, lists bool
 }
 
 var errUnauthorized = errors.New("The access token is invalid")
@@ -92,20 +94,30 @@ func (h *Hub) authenticate(r *http.Request, ws bool) (*identity, error) {
 	id.account = lu.Account.ID
 	id.token = tok.ID
 	scopes, _ := oauth.ParseScopes(tok.Scopes)
-	id.statuses, id.notifications = scopes.Allows("read:statuses"), scopes.Allows("read:notifications")
+	id.statuses, id.notifications, id.lists = scopes.Allows("read:statuses"), scopes.Allows("read:notifications"), scopes.Allows("read:lists")
 	return id, nil
 }
 
-// allows reports whether the identity may read stream s.
-func (h *Hub) allows(id *identity, s stream) error {
+// allows reports whether the identity may read stream s: a list stream
+// needs read:lists and the list its own, as on Mastodon.
+func (h *Hub) allows(ctx context.Context, id *identity, s stream) error {
 	if id.token == 0 {
 		if s.isPublic() && h.cfg.PublicWithoutToken {
 			return nil
 		}
 		return errMissingToken
 	}
-	if s.kind == userNotification && !id.notifications || s.kind != userNotification && !id.statuses {
+	switch {
+	case s.kind == userNotification && !id.notifications, s.kind == list && !id.lists,
+		s.kind != userNotification && s.kind != list && !id.statuses:
 		return errScopes
+	}
+	if s.kind == list {
+		if _, err := h.social.List(ctx, id.account, s.listID); errors.Is(err, store.ErrNotFound) {
+			return errNotYourList
+		} else if err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -196,12 +208,12 @@ func (h *Hub) serveWebSocket(w http.ResponseWriter, r *http.Request, id *identit
 		name = streamOfPath(path, r.URL.Query())
 	}
 	if name != "" {
-		s, err := parseStream(name, r.URL.Query().Get("tag"))
+		s, err := parseStream(name, r.URL.Query().Get("tag"), r.URL.Query().Get("list"))
 		if err != nil {
 			api.WriteError(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		if err := h.allows(id, s); err != nil {
+		if err := h.allows(r.Context(), id, s); err != nil {
 			unauthorized(w, err.Error())
 			return
 		}

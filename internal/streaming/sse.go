@@ -21,6 +21,7 @@ var eventPaths = map[string]string{
 	"/hashtag":           "hashtag",
 	"/hashtag/local":     "hashtag:local",
 	"/direct":            "direct",
+	"/list":              "list",
 }
 
 // streamOfPath is the stream a path of eventPaths reads, with
@@ -41,12 +42,12 @@ func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request, id *identity, 
 		return
 	}
 	q := r.URL.Query()
-	s, err := parseStream(streamOfPath(path, q), q.Get("tag"))
+	s, err := parseStream(streamOfPath(path, q), q.Get("tag"), q.Get("list"))
 	if err != nil {
 		api.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if err := h.allows(id, s); err != nil {
+	if err := h.allows(r.Context(), id, s); err != nil {
 		unauthorized(w, err.Error())
 		return
 	}

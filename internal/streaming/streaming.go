@@ -332,6 +332,9 @@ func (h *Hub) status(ctx context.Context, e events.Event, event string) error {
 			case s.kind == userNotification:
 			case s.kind == direct:
 				ok = c.viewer != 0 && directOK
+			case s.kind == list:
+				// A member's status reaches the owner as a follower.
+				ok = c.viewer != 0 && c.viewer != st.AccountID && e.Reach&events.ReachFollowers != 0
 			case s.kind == hashtag || s.kind == hashtagLocal:
 				ok = publicOK && hasTag[s.tag]
 			default:
@@ -402,8 +405,9 @@ func (h *Hub) status(ctx context.Context, e events.Event, event string) error {
 // status, of those who could see it: the visibility rule, applied to what
 // the deletion kept of it. A home stream hears of it only from a status
 // that could have been on that home timeline (its author's, a mentioned
-// account's, a follower's); a public or hashtag stream only of a public
-// original; a direct stream only of a direct status.
+// account's, a follower's), and so does a list stream (its members are
+// followed); a public or hashtag stream only of a public original; a
+// direct stream only of a direct status.
 func (h *Hub) deleted(ctx context.Context, e events.Event) error {
 	if e.Gone == nil {
 		return nil
@@ -415,7 +419,7 @@ func (h *Hub) deleted(ctx context.Context, e events.Event) error {
 	for _, c := range clients {
 		c.eachStream(func(s stream) {
 			switch {
-			case s.kind == user && c.viewer != 0:
+			case (s.kind == user || s.kind == list) && c.viewer != 0:
 				home[c.viewer] = true
 			case s.kind == direct && directOK && c.viewer != 0, s.isPublic() && publicOK:
 				other[c.viewer] = true
@@ -444,7 +448,7 @@ func (h *Hub) deleted(ctx context.Context, e events.Event) error {
 		var sends []stream
 		c.eachStream(func(s stream) {
 			switch {
-			case s.kind == user && c.viewer != 0:
+			case (s.kind == user || s.kind == list) && c.viewer != 0:
 				if home[c.viewer] {
 					sends = append(sends, s)
 				}

@@ -3,6 +3,7 @@ package streaming
 import (
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -25,6 +26,7 @@ const (
 	hashtag
 	hashtagLocal
 	direct
+	list
 )
 
 var kindNames = map[string]kind{
@@ -34,6 +36,7 @@ var kindNames = map[string]kind{
 	"public:remote": publicRemote, "public:remote:media": publicRemoteMedia,
 	"hashtag": hashtag, "hashtag:local": hashtagLocal,
 	"direct": direct,
+	"list":   list,
 }
 
 // stream is one subscription's stream: a kind, and the tag of a hashtag
@@ -43,8 +46,11 @@ type stream struct {
 	tag  string
 	// label is the tag as the client named it, which Mastodon's events
 	// name the stream with (and masto.js matches); not part of the
-	// subscription's identity (client.streams keys it out).
+	// subscription's identity (client.streams keys it out). A list
+	// stream's is its list's id.
 	label string
+	// listID is a list stream's list.
+	listID int64
 }
 
 // maxTagLength bounds a hashtag stream's tag (Mastodon's tags are shorter).
@@ -53,16 +59,27 @@ const maxTagLength = 100
 var (
 	errUnknownStream = errors.New("Unknown stream type")
 	errNoTag         = errors.New("No tag for stream provided")
+	errNoList        = errors.New("No list for stream provided")
+	errNotYourList   = errors.New("Not authorized to stream this list")
 	errBadMessage    = errors.New("Unsupported message")
 )
 
-// parseStream reads a stream name and, for a hashtag stream, its tag.
-func parseStream(name, tag string) (stream, error) {
+// parseStream reads a stream name and, for a hashtag stream, its tag, for
+// a list stream, its list id.
+func parseStream(name, tag, listID string) (stream, error) {
 	k, ok := kindNames[name]
 	if !ok {
 		return stream{}, errUnknownStream
 	}
 	s := stream{kind: k}
+	if k == list {
+		n, err := strconv.ParseInt(strings.TrimSpace(listID), 10, 64)
+		if err != nil || n <= 0 {
+			return stream{}, errNoList
+		}
+		s.listID, s.label = n, strconv.FormatInt(n, 10)
+		return s, nil
+	}
 	if k == hashtag || k == hashtagLocal {
 		s.label = strings.TrimSpace(tag)
 		tag = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(tag), "#"))
@@ -100,7 +117,7 @@ func (s stream) isPublic() bool { return s.kind >= public && s.kind <= hashtagLo
 // no such context).
 func (s stream) filterContext() social.FilterContext {
 	switch {
-	case s.kind == user:
+	case s.kind == user, s.kind == list:
 		return social.FilterHome
 	case s.isPublic():
 		return social.FilterPublic
@@ -115,6 +132,8 @@ func (s stream) timeline() social.Timeline {
 		return social.Timeline{Home: true}
 	case direct:
 		return social.Timeline{Direct: true}
+	case list:
+		return social.Timeline{List: s.listID}
 	}
 	f := store.PublicFilter{Tag: s.tag}
 	switch s.kind {
@@ -152,6 +171,6 @@ func parseClientMessage(b []byte) (subscribe bool, s stream, err error) {
 	default:
 		return false, stream{}, errBadMessage
 	}
-	s, err = parseStream(m.Stream, m.Tag)
+	s, err = parseStream(m.Stream, m.Tag, m.List)
 	return subscribe, s, err
 }

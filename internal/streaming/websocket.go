@@ -1,6 +1,7 @@
 package streaming
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net"
@@ -34,7 +35,12 @@ func (h *Hub) readSocket(c *client, conn *websocket.Conn, id *identity) {
 		subscribe, s, err := parseClientMessage(msg)
 		if err == nil {
 			if subscribe {
-				if err = h.allows(id, s); err == nil && !c.subscribe(s) {
+				// The socket outlives its request: a list stream's check
+				// gets a context of its own, bounded.
+				ctx, cancel := context.WithTimeout(context.Background(), writeWait)
+				err = h.allows(ctx, id, s)
+				cancel()
+				if err == nil && !c.subscribe(s) {
 					err = errTooManyStreams
 				}
 			} else {
