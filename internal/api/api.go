@@ -66,6 +66,18 @@ func New(d Deps) *API {
 
 // Register mounts the API on mux, every route behind CORS.
 func (a *API) Register(mux *http.ServeMux) {
+	h := cors(a.limitRequests(a.routes()))
+	for _, prefix := range paths {
+		mux.Handle(prefix, h)
+	}
+}
+
+// unrouted is the pattern of the API's answer to a path it does not serve.
+const unrouted = "/api/"
+
+// routes is the API's own mux: every route of the client API, and
+// Mastodon's 404 for any other path under /api/.
+func (a *API) routes() *http.ServeMux {
 	api := http.NewServeMux()
 	api.HandleFunc("POST /api/v1/apps", a.createApp)
 	api.HandleFunc("GET /api/v1/apps/verify_credentials", a.auth(anyToken, a.verifyApp, "read", "write", "follow", "push", "profile"))
@@ -158,13 +170,10 @@ func (a *API) Register(mux *http.ServeMux) {
 	a.registerExtras(api)
 	a.registerReports(api)
 	a.registerLists(api)
-	api.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+	api.HandleFunc(unrouted, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Record not found")
 	})
-	h := cors(a.limitRequests(api))
-	for _, prefix := range paths {
-		mux.Handle(prefix, h)
-	}
+	return api
 }
 
 // paths are the mux patterns the API answers: a pattern ending in "/" is a
