@@ -109,7 +109,7 @@ func (s *Store) FilterByID(ctx context.Context, account, id int64) (*Filter, err
 }
 
 func (s *Store) filters(ctx context.Context, account, id int64) ([]Filter, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT `+filterCols+` FROM filters f WHERE f.account_id = ? AND (? = 0 OR f.id = ?) ORDER BY f.id`,
+	rows, err := s.read.QueryContext(ctx, `SELECT `+filterCols+` FROM filters f WHERE f.account_id = ? AND (CAST(? AS BIGINT) = 0 OR f.id = ?) ORDER BY f.id`,
 		account, id, id)
 	if err != nil {
 		return nil, fmt.Errorf("filters: %w", err)
@@ -133,7 +133,7 @@ func (s *Store) filters(ctx context.Context, account, id int64) ([]Filter, error
 		return out, nil
 	}
 	krows, err := s.read.QueryContext(ctx, `SELECT k.id, k.filter_id, k.keyword, k.whole_word FROM filter_keywords k
-		JOIN filters f ON f.id = k.filter_id WHERE f.account_id = ? AND (? = 0 OR f.id = ?) ORDER BY k.id`, account, id, id)
+		JOIN filters f ON f.id = k.filter_id WHERE f.account_id = ? AND (CAST(? AS BIGINT) = 0 OR f.id = ?) ORDER BY k.id`, account, id, id)
 	if err != nil {
 		return nil, fmt.Errorf("filter keywords: %w", err)
 	}
@@ -153,7 +153,7 @@ func (s *Store) filters(ctx context.Context, account, id int64) ([]Filter, error
 		return nil, fmt.Errorf("filter keywords: %w", err)
 	}
 	srows, err := s.read.QueryContext(ctx, `SELECT fs.id, fs.filter_id, fs.status_id FROM filter_statuses fs
-		JOIN filters f ON f.id = fs.filter_id WHERE f.account_id = ? AND (? = 0 OR f.id = ?) ORDER BY fs.id`, account, id, id)
+		JOIN filters f ON f.id = fs.filter_id WHERE f.account_id = ? AND (CAST(? AS BIGINT) = 0 OR f.id = ?) ORDER BY fs.id`, account, id, id)
 	if err != nil {
 		return nil, fmt.Errorf("filter statuses: %w", err)
 	}
