@@ -14,7 +14,7 @@ import (
 // (at zero). Suspending an account suspended already keeps its first time.
 // ErrNotFound for no such account, or a deleted one.
 func (s *Store) SetSuspended(ctx context.Context, id int64, at time.Time) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE accounts SET suspended_at = CASE WHEN ? = 0 THEN 0 WHEN suspended_at <> 0 THEN suspended_at ELSE ? END
+	res, err := s.write.ExecContext(ctx, `UPDATE accounts SET suspended_at = CASE WHEN suspended_at <> 0 AND CAST(? AS BIGINT) <> 0 THEN suspended_at ELSE CAST(? AS BIGINT) END
 		WHERE id = ? AND deleted_at = 0`, markArg(at), markArg(at), id)
 	return expectOne(res, err, "suspend")
 }
@@ -22,7 +22,7 @@ func (s *Store) SetSuspended(ctx context.Context, id int64, at time.Time) error 
 // SetSensitized marks an account's media sensitive (at non-zero) or lifts
 // the mark (at zero), as SetSuspended.
 func (s *Store) SetSensitized(ctx context.Context, id int64, at time.Time) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE accounts SET sensitized_at = CASE WHEN ? = 0 THEN 0 WHEN sensitized_at <> 0 THEN sensitized_at ELSE ? END
+	res, err := s.write.ExecContext(ctx, `UPDATE accounts SET sensitized_at = CASE WHEN sensitized_at <> 0 AND CAST(? AS BIGINT) <> 0 THEN sensitized_at ELSE CAST(? AS BIGINT) END
 		WHERE id = ? AND deleted_at = 0`, markArg(at), markArg(at), id)
 	return expectOne(res, err, "sensitize")
 }
