@@ -412,19 +412,22 @@ func (s *Service) Delete(ctx context.Context, m Moderator, id int64) (*store.Adm
 // SuspendByUsername suspends (on) or unsuspends a local account by its
 // username: the command line's rampart admin user suspend, which acts as
 // the instance itself (no moderator account), by the same rule as the
-// admin API's action.
-func (s *Service) SuspendByUsername(ctx context.Context, username string, on bool) error {
+// admin API's action. It returns the account and whether it was in that
+// state already (then nothing changes but its sessions and tokens, which
+// suspending ends again). ErrNotFound: no such local user.
+func (s *Service) SuspendByUsername(ctx context.Context, username string, on bool) (*store.Account, bool, error) {
 	a, err := s.store.AccountByUsername(ctx, username, "")
 	if err != nil {
-		return err
+		return nil, false, err
 	}
+	already := a.SuspendedAt.IsZero() != on
 	if _, err := s.accounts.Modify(ctx, a.ID, accounts.Change{Suspended: &on}); err != nil {
-		return err
+		return nil, false, err
 	}
 	action := "account.unsuspend"
 	if on {
 		action = "account.action.suspend"
 	}
 	s.log.Info("admin action", "moderator", "(command line)", "action", action, "target", a.Username, "target_id", a.ID)
-	return nil
+	return a, already, nil
 }

@@ -213,16 +213,19 @@ func TestSuspendRemoteAndSensitive(t *testing.T) {
 	if a, _ := f.st.AccountByID(ctx, rid); !a.SuspendedAt.IsZero() || !a.SensitizedAt.IsZero() {
 		t.Errorf("marks left: %+v", a)
 	}
-	if err := f.s.SuspendByUsername(ctx, "other", true); err != nil {
+	if _, already, err := f.s.SuspendByUsername(ctx, "other", true); err != nil || already {
 		t.Fatal(err)
 	}
 	if u, _ := f.st.UserByAccountID(ctx, f.other.ID); !u.Suspended {
 		t.Error("the command line did not suspend")
 	}
-	if err := f.s.SuspendByUsername(ctx, "other", false); err != nil {
+	if _, already, err := f.s.SuspendByUsername(ctx, "other", false); err != nil || already {
 		t.Fatal(err)
 	}
 	if u, _ := f.st.UserByAccountID(ctx, f.other.ID); u.Suspended {
 		t.Error("the command line did not unsuspend")
+	}
+	if _, _, err := f.s.SuspendByUsername(ctx, "nobody", true); !errors.Is(err, ErrNotFound) {
+		t.Errorf("suspending nobody: %v", err)
 	}
 }

@@ -42,7 +42,7 @@ func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
 		DROP TABLE account_conversations; DROP TABLE conversation_statuses; DROP INDEX media_scheduled; ALTER TABLE media_attachments DROP COLUMN scheduled_status_id;
 		ALTER TABLE media_attachments DROP COLUMN detached_at; DROP TABLE scheduled_statuses;
 		DROP TABLE filter_statuses; DROP TABLE filter_keywords; DROP TABLE filters;
-		DROP TABLE markers; DROP TABLE suggestion_dismissals; DROP TABLE account_notes; DROP TABLE conversation_mutes;
+		DROP TABLE account_notes; DROP TABLE conversation_mutes;
 		DROP INDEX reports_account; DROP INDEX reports_target; ALTER TABLE reports DROP COLUMN category; ALTER TABLE reports DROP COLUMN rule_ids;
 		ALTER TABLE reports DROP COLUMN forwarded; ALTER TABLE reports DROP COLUMN assigned_account_id;
 		ALTER TABLE reports DROP COLUMN action_taken_by_account_id; ALTER TABLE reports DROP COLUMN updated_at; ALTER TABLE notifications DROP COLUMN report_id;
