@@ -314,8 +314,7 @@ func runAdminUserEnable(ctx context.Context, args []string, io IO, _ instance.Op
 
 // runAdminUserSuspend is rampart admin user suspend and unsuspend: the
 // moderation rule the admin API's suspend action follows (hidden from
-// everyone, sessions and tokens ended, no sign-in; nothing deleted), its
-// INFO line on stderr.
+// everyone, sessions and tokens ended, no sign-in; nothing deleted).
 func runAdminUserSuspend(on bool) func(ctx context.Context, args []string, io IO, _ instance.Options) error {
 	name := "admin user unsuspend"
 	if on {
@@ -323,18 +322,27 @@ func runAdminUserSuspend(on bool) func(ctx context.Context, args []string, io IO
 	}
 	return func(ctx context.Context, args []string, io IO, _ instance.Options) error {
 		fs, cfgPath := adminFlags(name, io)
-		username := fs.String("username", "", "the local user (required)")
+		username := fs.String("username", "", "the local user (required; or USERNAME first)")
+		var first string
+		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			first, args = args[0], args[1:]
+		}
 		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
-		if *username == "" && fs.NArg() == 1 {
-			*username = fs.Arg(0)
+		if first != "" && *username != "" {
+			return usageError{"USERNAME and --username exclude each other"}
 		}
-		if *username == "" || fs.NArg() > 1 {
-			return usageError{"--username (or one USERNAME) is required"}
+		if first != "" {
+			*username = first
+		}
+		if *username == "" {
+			return usageError{"--username is required"}
 		}
 		return withInstance(ctx, *cfgPath, io, func(_ *config.Config, inst *instance.Instance) error {
-			mod := moderation.New(inst.Store(), inst.Accounts(), slog.New(slog.NewTextHandler(io.Stderr, nil)))
+			// The command line's stderr carries warnings only (withInstance):
+			// what was done is the line on stdout.
+			mod := moderation.New(inst.Store(), inst.Accounts(), slog.New(slog.NewTextHandler(io.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 			a, already, err := mod.SuspendByUsername(ctx, *username, on)
 			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("no local user named %q", *username)
