@@ -189,6 +189,10 @@ func TestAdminUserRolesAndStates(t *testing.T) {
 		{[]string{"disable", "--username", "dave"}, "disabled @dave; every session and token of the account was ended", "user", "disabled"},
 		{[]string{"enable", "--username", "dave"}, "enabled @dave", "user", "active"},
 		{[]string{"approve", "--username", "dave"}, "@dave was already approved", "user", "active"},
+		{[]string{"suspend", "--username", "dave"}, "suspended @dave: hidden from everyone, every session and token ended; `rampart admin user unsuspend` restores it", "user", "suspended"},
+		{[]string{"suspend", "dave"}, "@dave was already suspended; every session and token of the account was ended", "user", "suspended"},
+		{[]string{"unsuspend", "--username", "dave"}, "unsuspended @dave", "user", "active"},
+		{[]string{"unsuspend", "dave"}, "@dave was not suspended", "user", "active"},
 	} {
 		if out := adminOK(t, env, "", step.args...); strings.TrimSpace(out) != step.out {
 			t.Errorf("%v: %q, want %q", step.args, out, step.out)
@@ -202,6 +206,10 @@ func TestAdminUserRolesAndStates(t *testing.T) {
 	}
 	adminFails(t, env, "", 2, `--role: "user" is not a role to promote to`, "promote", "--username", "dave", "--role", "user")
 	adminFails(t, env, "", 2, `unexpected argument "dave"`, "disable", "dave")
+	for _, cmd := range []string{"suspend", "unsuspend"} {
+		adminFails(t, env, "", 1, `rampart admin user `+cmd+`: no local user named "nobody"`, cmd, "nobody")
+		adminFails(t, env, "", 2, "--username is required", cmd)
+	}
 }
 
 // signInPage gets the sign-in form: the anonymous session cookie and the form's CSRF token.
@@ -341,6 +349,16 @@ func TestAdminUsersSignInToRunningServer(t *testing.T) {
 	}
 	wantSignIn(t, addr, "erin", "a new long password", http.StatusForbidden, "This account is disabled.")
 	adminOK(t, env, "", "enable", "--username", "erin")
+	wantSignIn(t, addr, "erin", "a new long password", http.StatusSeeOther, "")
+
+	// So does suspending, until unsuspended.
+	session = wantSignIn(t, addr, "erin", "a new long password", http.StatusSeeOther, "")
+	adminOK(t, env, "", "suspend", "--username", "erin")
+	if who := signedInAs(t, addr, session); who != "" {
+		t.Errorf("the session survived suspend (%q)", who)
+	}
+	wantSignIn(t, addr, "erin", "a new long password", http.StatusForbidden, "This account is suspended.")
+	adminOK(t, env, "", "unsuspend", "--username", "erin")
 	wantSignIn(t, addr, "erin", "a new long password", http.StatusSeeOther, "")
 
 	// A registration waits for approval, which the CLI gives.

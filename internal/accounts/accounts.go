@@ -42,6 +42,7 @@ var (
 	ErrBadCredentials = errors.New("wrong username or password")
 	ErrPending        = errors.New("this account is waiting for approval by an administrator")
 	ErrDisabled       = errors.New("this account is disabled")
+	ErrSuspended      = errors.New("this account is suspended")
 )
 
 // RateLimitedError says how long to wait before trying again.
@@ -384,6 +385,8 @@ func NewKeyPair() (pub, priv string, err error) {
 // Usable reports whether a user may act (used for tokens and sessions).
 func Usable(u *store.User) error {
 	switch {
+	case u.Suspended:
+		return ErrSuspended
 	case u.Disabled:
 		return ErrDisabled
 	case !u.Approved:
@@ -419,13 +422,16 @@ type Change struct {
 	Role     *string
 	Approved *bool
 	Disabled *bool
+	// Suspended suspends the account (hidden from everyone, see
+	// store.SetSuspended) or lifts its suspension.
+	Suspended *bool
 }
 
 // ErrDeleted: the account was deleted; nothing brings it back.
 var ErrDeleted = errors.New("the account was deleted")
 
-// Modify applies an admin change. Disabling ends every session and token.
-// A deleted account cannot be changed.
+// Modify applies an admin change. Disabling or suspending ends every
+// session and token. A deleted account cannot be changed.
 func (s *Service) Modify(ctx context.Context, accountID int64, c Change) (*store.User, error) {
 	u, err := s.store.UserByAccountID(ctx, accountID)
 	if err != nil {
@@ -448,7 +454,17 @@ func (s *Service) Modify(ctx context.Context, accountID int64, c Change) (*store
 	if err := s.store.SetUserFlags(ctx, accountID, u.Role, u.Approved, u.Disabled); err != nil {
 		return nil, err
 	}
-	if u.Disabled {
+	if c.Suspended != nil {
+		var at time.Time
+		if *c.Suspended {
+			at = s.now().UTC()
+		}
+		if err := s.store.SetSuspended(ctx, accountID, at); err != nil {
+			return nil, err
+		}
+		u.Suspended = *c.Suspended
+	}
+	if u.Disabled || u.Suspended {
 		if err := s.endAccess(ctx, accountID); err != nil {
 			return nil, err
 		}

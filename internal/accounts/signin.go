@@ -202,11 +202,8 @@ func (s *Service) Authenticate(ctx context.Context, in SignIn) (Outcome, error) 
 			}
 		}
 	}
-	if u.Disabled {
-		return out, ErrDisabled
-	}
-	if !u.Approved {
-		return out, ErrPending
+	if err := Usable(u.User); err != nil {
+		return out, err
 	}
 	a, err := s.store.AccountByID(ctx, u.AccountID)
 	if err != nil {

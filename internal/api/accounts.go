@@ -190,8 +190,12 @@ func (a *API) writeCredentialAccount(w http.ResponseWriter, r *http.Request, acc
 	writeJSON(w, http.StatusOK, out)
 }
 
-// visible hides local accounts that are pending or disabled.
+// visible hides suspended accounts, and local accounts that are pending
+// or disabled.
 func (a *API) visible(r *http.Request, acc *store.Account) (bool, error) {
+	if !acc.SuspendedAt.IsZero() {
+		return false, nil
+	}
 	if acc.Domain != "" {
 		return true, nil
 	}

@@ -44,6 +44,9 @@ type Account struct {
 	Following      int64          `json:"following_count"`
 	Source         *AccountSource `json:"source,omitempty"`
 	Role           *Role          `json:"role,omitempty"`
+	// Suspended is there, true, only for a suspended account (as on
+	// Mastodon); only the staff see one (Admin::Account).
+	Suspended bool `json:"suspended,omitempty"`
 }
 
 // Field is a profile metadata pair, HTML in value.
@@ -118,7 +121,7 @@ func (a *API) account(acc *store.Account) Account {
 		Avatar: avatar, AvatarStatic: avatar, Header: header, HeaderStatic: header,
 		Locked: acc.Locked, Fields: fields, Emojis: []struct{}{}, Bot: acc.Bot, Discoverable: &disc,
 		HideCollection: &f, Noindex: &f, Roles: []struct{}{},
-		CreatedAt: timestamp(acc.CreatedAt),
+		CreatedAt: timestamp(acc.CreatedAt), Suspended: !acc.SuspendedAt.IsZero(),
 	}
 }
 

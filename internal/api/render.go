@@ -188,6 +188,13 @@ func (a *API) accountFrom(b *batch, acc *store.Account) Account {
 	return out
 }
 
+// sensitive is the status's mark, or its author's: the staff's sensitive
+// action shows all of an account's media as sensitive to others (as
+// Mastodon, the author sees their own statuses as written).
+func sensitive(st *store.Status, author *store.Account, viewer int64) bool {
+	return st.Sensitive || !author.SensitizedAt.IsZero() && viewer != st.AccountID
+}
+
 func (a *API) statusFrom(b *batch, st *store.Status, viewer int64) (Status, bool) {
 	author, ok := b.accounts[st.AccountID]
 	if !ok {
@@ -196,7 +203,7 @@ func (a *API) statusFrom(b *batch, st *store.Status, viewer int64) (Status, bool
 	out := Status{
 		ID: idString(st.ID), URI: st.URI, CreatedAt: timestamp(st.CreatedAt), Account: a.accountFrom(b, author),
 		InReplyToID: optID(st.InReplyToID), InReplyToAccountID: optID(st.InReplyToAccountID),
-		Content: st.Content, SpoilerText: st.SpoilerText, Sensitive: st.Sensitive, Visibility: social.VisibilityName(st.Visibility),
+		Content: st.Content, SpoilerText: st.SpoilerText, Sensitive: sensitive(st, author, viewer), Visibility: social.VisibilityName(st.Visibility),
 		RepliesCount: st.RepliesCount, ReblogsCount: st.ReblogsCount, FavouritesCount: st.FavouritesCount,
 		MediaAttachments: []Attachment{}, Mentions: []Mention{}, Tags: []TagRef{}, Emojis: a.emojisIn(b.emojis, b.codes[st.ID]),
 	}

@@ -356,7 +356,7 @@ func (a *API) renderAdminReports(ctx context.Context, m moderation.Moderator, li
 func (a *API) adminAccountFrom(b *batch, x *store.AdminAccount) AdminAccount {
 	acc := x.Account
 	e := AdminAccount{ID: idString(acc.ID), Username: acc.Username, CreatedAt: timestamp(acc.CreatedAt), IPs: []any{},
-		Silenced: x.Silenced}
+		Silenced: x.Silenced, Suspended: !acc.SuspendedAt.IsZero(), Sensitized: !acc.SensitizedAt.IsZero()}
 	if full, ok := b.accounts[acc.ID]; ok {
 		e.Account = a.accountFrom(b, full)
 	} else {
@@ -513,5 +513,6 @@ func (a *API) adminDeleteAccount(w http.ResponseWriter, r *http.Request, _ *Call
 		writeError(w, http.StatusNotFound, "Record not found")
 		return
 	}
-	a.moderationError(w, r, a.mod.Delete(r.Context(), m, id))
+	x, err := a.mod.Delete(r.Context(), m, id)
+	a.writeAdminAccount(w, r, x, err)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/instance"
+	"github.com/rampart-social/rampart/internal/moderation"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -125,6 +126,8 @@ func localUser(ctx context.Context, st *store.Store, name string) (*store.Accoun
 
 func userState(u *store.User) string {
 	switch {
+	case u.Suspended:
+		return "suspended"
 	case u.Disabled:
 		return "disabled"
 	case !u.Approved:
@@ -307,6 +310,59 @@ func runAdminUserEnable(ctx context.Context, args []string, io IO, _ instance.Op
 		}
 		return accounts.Change{Disabled: &f}, msg
 	})
+}
+
+// runAdminUserSuspend is rampart admin user suspend and unsuspend: the
+// moderation rule the admin API's suspend action follows (hidden from
+// everyone, sessions and tokens ended, no sign-in; nothing deleted).
+func runAdminUserSuspend(on bool) func(ctx context.Context, args []string, io IO, _ instance.Options) error {
+	name := "admin user unsuspend"
+	if on {
+		name = "admin user suspend"
+	}
+	return func(ctx context.Context, args []string, io IO, _ instance.Options) error {
+		fs, cfgPath := adminFlags(name, io)
+		username := fs.String("username", "", "the local user (required; or USERNAME first)")
+		var first string
+		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			first, args = args[0], args[1:]
+		}
+		if err := parseFlags(fs, args); err != nil {
+			return err
+		}
+		if first != "" && *username != "" {
+			return usageError{"USERNAME and --username exclude each other"}
+		}
+		if first != "" {
+			*username = first
+		}
+		if *username == "" {
+			return usageError{"--username is required"}
+		}
+		return withInstance(ctx, *cfgPath, io, func(_ *config.Config, inst *instance.Instance) error {
+			// The command line's stderr carries warnings only (withInstance):
+			// what was done is the line on stdout.
+			mod := moderation.New(inst.Store(), inst.Accounts(), slog.New(slog.NewTextHandler(io.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+			a, already, err := mod.SuspendByUsername(ctx, *username, on)
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no local user named %q", *username)
+			}
+			if err != nil {
+				return err
+			}
+			switch {
+			case on && already:
+				fmt.Fprintf(io.Stdout, "@%s was already suspended; every session and token of the account was ended\n", a.Username)
+			case on:
+				fmt.Fprintf(io.Stdout, "suspended @%s: hidden from everyone, every session and token ended; `rampart admin user unsuspend` restores it\n", a.Username)
+			case already:
+				fmt.Fprintf(io.Stdout, "@%s was not suspended\n", a.Username)
+			default:
+				fmt.Fprintf(io.Stdout, "unsuspended @%s\n", a.Username)
+			}
+			return nil
+		})
+	}
 }
 
 func runAdminUserApprove(ctx context.Context, args []string, io IO, _ instance.Options) error {

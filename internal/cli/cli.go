@@ -59,6 +59,8 @@ func commands() []command {
 		{"admin user reset-password", "set a new password (generated, or --password-stdin) and end every session", runAdminUserResetPassword},
 		{"admin user disable", "disable an account and end its sessions and tokens (--username)", runAdminUserDisable},
 		{"admin user enable", "enable a disabled account (--username)", runAdminUserEnable},
+		{"admin user suspend", "suspend an account: hidden from everyone, sessions and tokens ended, nothing deleted (--username)", runAdminUserSuspend(true)},
+		{"admin user unsuspend", "lift an account's suspension (--username)", runAdminUserSuspend(false)},
 		{"admin user delete", "delete a local account for good, telling the servers that knew it (--username, --yes)", runAdminUserDelete},
 		{"admin user approve", "approve a pending registration (--username)", runAdminUserApprove},
 		{"admin user promote", "give an account the admin role (--username; --role moderator for moderator)", runAdminUserPromote},

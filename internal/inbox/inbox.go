@@ -77,6 +77,13 @@ func (p *Processor) Job(ctx context.Context, payload []byte) error {
 	if actor.Domain == "" {
 		return jobs.Permanent(errors.New("an activity of a local actor came from outside"))
 	}
+	if !actor.SuspendedAt.IsZero() {
+		// The staff suspended the actor: nothing it does reaches anyone
+		// here until it is unsuspended (its own deletion, above, still
+		// goes through).
+		p.log.Info("activity dropped: its actor is suspended", "id", a.ID, "type", a.Type, "actor", a.Actor)
+		return nil
+	}
 	// An activity (or a Create's object) that its Undo (or Delete)
 	// overtook is dropped: it was taken back before it was processed.
 	for _, id := range []string{a.ID, a.ObjectID} {

@@ -35,7 +35,7 @@ func makeUser(t *testing.T, r *running, name string, approved bool, profile acco
 }
 
 // WebFinger finds a visible local account by acct or by URL, and answers a
-// pending, disabled or unknown one with the same 404.
+// pending, disabled, suspended or unknown one with the same 404.
 func TestWebFingerFindsVisibleAccountsOnly(t *testing.T) {
 	r := start(t, testutil.ProdConfig(t, t.TempDir()))
 	makeUser(t, r, "alice", true, accounts.ProfileUpdate{})
@@ -43,6 +43,10 @@ func TestWebFingerFindsVisibleAccountsOnly(t *testing.T) {
 	gone := makeUser(t, r, "gone", true, accounts.ProfileUpdate{})
 	disabled := true
 	if _, err := r.inst.Accounts().Modify(context.Background(), gone, accounts.Change{Disabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	suspended := makeUser(t, r, "suspended", true, accounts.ProfileUpdate{})
+	if _, err := r.inst.Accounts().Modify(context.Background(), suspended, accounts.Change{Suspended: &disabled}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -93,6 +97,7 @@ func TestWebFingerFindsVisibleAccountsOnly(t *testing.T) {
 		"acct:alice@other.test", "https://other.test/users/alice", "https://example.test/users/alice/x",
 		"acct:alice", "acct:al ice@example.test", "acct:alice@exa_mple.test",
 		"http://example.test/users/alice", // not the instance's scheme
+		"acct:suspended@example.test", "https://example.test/users/suspended",
 	} {
 		resp, body := r.fetch(t, "GET", host, "/.well-known/webfinger?resource="+url.QueryEscape(resource), nil)
 		if resp.StatusCode != http.StatusNotFound {
@@ -100,8 +105,9 @@ func TestWebFingerFindsVisibleAccountsOnly(t *testing.T) {
 		}
 		notFound = append(notFound, body)
 	}
-	// No hint: a pending, a disabled and an unknown account read the same.
-	if notFound[0] != notFound[2] || notFound[1] != notFound[2] {
+	// No hint: a pending, a disabled, a suspended and an unknown account
+	// read the same.
+	if notFound[0] != notFound[2] || notFound[1] != notFound[2] || notFound[len(notFound)-2] != notFound[2] {
 		t.Errorf("pending, disabled and unknown answered differently: %q %q %q", notFound[0], notFound[1], notFound[2])
 	}
 	if resp, _ := r.fetch(t, "GET", host, "/.well-known/webfinger", nil); resp.StatusCode != http.StatusBadRequest {

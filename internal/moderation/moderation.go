@@ -245,16 +245,18 @@ func (s *Service) Enable(ctx context.Context, m Moderator, id int64) (*store.Adm
 	return s.store.AdminAccountByID(ctx, id)
 }
 
-// Undo lifts a mark: unsilence, unsuspend or unsensitive. No account is
-// suspended or sensitized here, so those change nothing. A local account's
-// silence is lifted; a remote account silenced by its domain's limit stays
-// silenced until the limit is lifted.
+// Undo lifts a mark: unsilence, unsuspend or unsensitive. A local
+// account's silence is lifted; a remote account silenced by its domain's
+// limit stays silenced until the limit is lifted. Unsuspending restores the
+// account as it was (suspension deletes nothing); its user signs in again
+// (its sessions and tokens ended with the suspension).
 func (s *Service) Undo(ctx context.Context, m Moderator, id int64, what string) (*store.AdminAccount, error) {
 	x, err := s.Account(ctx, m, id)
 	if err != nil {
 		return nil, err
 	}
-	if what == "unsilence" && x.Silenced {
+	switch {
+	case what == "unsilence" && x.Silenced:
 		if x.User == nil {
 			return nil, &UnsupportedError{"lifting a silence set by a domain limit here (use rampart admin domain unblock)"}
 		}
@@ -264,9 +266,52 @@ func (s *Service) Undo(ctx context.Context, m Moderator, id int64, what string) 
 		if err := s.store.SetLocalSilenced(ctx, id, false); err != nil {
 			return nil, err
 		}
+	case what == "unsuspend" && !x.Account.SuspendedAt.IsZero():
+		if err := s.suspend(ctx, m, x, false); err != nil {
+			return nil, err
+		}
+	case what == "unsensitive" && !x.Account.SensitizedAt.IsZero():
+		if err := s.target(ctx, m, x); err != nil {
+			return nil, err
+		}
+		if err := s.store.SetSensitized(ctx, id, time.Time{}); err != nil {
+			return nil, err
+		}
 	}
 	s.logAction(m, "account."+what, "target", acct(x.Account), "target_id", id)
 	return s.store.AdminAccountByID(ctx, id)
+}
+
+// target checks that the moderator may act on an account: a local one as
+// localTarget says; any remote one.
+func (s *Service) target(ctx context.Context, m Moderator, x *store.AdminAccount) error {
+	if x.User == nil && x.Account.Domain != "" {
+		return nil
+	}
+	_, err := s.localTarget(ctx, m, x.Account.ID)
+	return err
+}
+
+// suspend suspends an account or lifts its suspension. A local account
+// changes through accounts.(*Service).Modify, which ends its sessions and
+// tokens at once (its user cannot sign in while suspended: accounts.Usable);
+// a remote one is marked, and its activities are dropped at the inbox.
+// Either way the visibility rule hides it and all of it from everyone.
+func (s *Service) suspend(ctx context.Context, m Moderator, x *store.AdminAccount, on bool) error {
+	if err := s.target(ctx, m, x); err != nil {
+		return err
+	}
+	if x.User != nil {
+		if _, err := s.accounts.Modify(ctx, x.Account.ID, accounts.Change{Suspended: &on}); err != nil {
+			return err
+		}
+		return nil
+	}
+	var at time.Time
+	if on {
+		at = s.now().UTC()
+	}
+	return s.store.SetSuspended(ctx, x.Account.ID, at)
 }
 
 // ActionParams is Mastodon's POST /api/v1/admin/accounts/:id/action.
@@ -277,24 +322,22 @@ type ActionParams struct {
 }
 
 // Action takes an action against an account, resolving the report named.
-// disable is done (Modify: sessions and tokens end), and silence of a local
-// account (the silenced mark: out of the public timelines, noticed only by
-// its followers); a remote account is silenced by its domain's limit, and
-// sensitive and suspend are not supported yet: those are refused before
-// anything changes.
+// disable (Modify: sessions and tokens end), silence of a local account
+// (the silenced mark: out of the public timelines, noticed only by its
+// followers; a remote account is silenced by its domain's limit), suspend
+// (hidden from everyone, see suspend) and sensitive (all its media shown as
+// sensitive) of any account. A refused action changes nothing.
 func (s *Service) Action(ctx context.Context, m Moderator, id int64, p ActionParams) error {
 	x, err := s.Account(ctx, m, id)
 	if err != nil {
 		return err
 	}
 	switch p.Type {
-	case "none", "disable":
+	case "none", "disable", "sensitive", "suspend":
 	case "silence":
 		if x.User == nil {
 			return &UnsupportedError{"silencing one remote account (limit its domain: rampart admin domain block --severity silence)"}
 		}
-	case "sensitive", "suspend":
-		return &UnsupportedError{"the " + p.Type + " action"}
 	default:
 		return &ValidationError{"type", "is not one of none, sensitive, disable, silence, suspend"}
 	}
@@ -323,6 +366,17 @@ func (s *Service) Action(ctx context.Context, m Moderator, id int64, p ActionPar
 		if err := s.store.SetLocalSilenced(ctx, id, true); err != nil {
 			return fmt.Errorf("silence: %w", err)
 		}
+	case "suspend":
+		if err := s.suspend(ctx, m, x, true); err != nil {
+			return fmt.Errorf("suspend: %w", err)
+		}
+	case "sensitive":
+		if err := s.target(ctx, m, x); err != nil {
+			return err
+		}
+		if err := s.store.SetSensitized(ctx, id, s.now().UTC()); err != nil {
+			return fmt.Errorf("sensitive: %w", err)
+		}
 	}
 	if p.ReportID != 0 {
 		if err := s.store.ResolveReportBy(ctx, p.ReportID, m.Account.ID, s.now()); err != nil {
@@ -333,11 +387,47 @@ func (s *Service) Action(ctx context.Context, m Moderator, id int64, p ActionPar
 	return nil
 }
 
-// Delete deletes an account's data. Mastodon allows it only for a
-// suspended account, and none is suspended here.
-func (s *Service) Delete(ctx context.Context, m Moderator, id int64) error {
-	if _, err := s.Account(ctx, m, id); err != nil {
-		return err
+// Delete deletes a suspended local account's data for good, through
+// accounts.(*Service).Delete (Mastodon allows it only for a suspended
+// account). A remote account's data is not deleted here: ErrForbidden, as
+// for an account not suspended.
+func (s *Service) Delete(ctx context.Context, m Moderator, id int64) (*store.AdminAccount, error) {
+	x, err := s.Account(ctx, m, id)
+	if err != nil {
+		return nil, err
 	}
-	return ErrForbidden
+	if x.Account.SuspendedAt.IsZero() || x.User == nil {
+		return nil, ErrForbidden
+	}
+	if _, err := s.localTarget(ctx, m, id); err != nil {
+		return nil, err
+	}
+	if err := s.accounts.Delete(ctx, id); err != nil {
+		return nil, err
+	}
+	s.logAction(m, "account.delete", "target", acct(x.Account), "target_id", id)
+	return x, nil
+}
+
+// SuspendByUsername suspends (on) or unsuspends a local account by its
+// username: the command line's rampart admin user suspend, which acts as
+// the instance itself (no moderator account), by the same rule as the
+// admin API's action. It returns the account and whether it was in that
+// state already (then nothing changes but its sessions and tokens, which
+// suspending ends again). ErrNotFound: no such local user.
+func (s *Service) SuspendByUsername(ctx context.Context, username string, on bool) (*store.Account, bool, error) {
+	a, err := s.store.AccountByUsername(ctx, username, "")
+	if err != nil {
+		return nil, false, err
+	}
+	already := a.SuspendedAt.IsZero() != on
+	if _, err := s.accounts.Modify(ctx, a.ID, accounts.Change{Suspended: &on}); err != nil {
+		return nil, false, err
+	}
+	action := "account.unsuspend"
+	if on {
+		action = "account.action.suspend"
+	}
+	s.log.Info("admin action", "moderator", "(command line)", "action", action, "target", a.Username, "target_id", a.ID)
+	return a, already, nil
 }

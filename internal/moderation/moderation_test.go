@@ -60,8 +60,8 @@ func newFixture(t *testing.T) *fixture {
 func TestActionsLogOneLineEach(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if err := f.s.Action(ctx, f.mod, f.user.ID, ActionParams{Type: "suspend", ReportID: f.report}); !errors.As(err, new(*UnsupportedError)) {
-		t.Fatalf("suspend: %v", err)
+	if err := f.s.Action(ctx, f.mod, f.admin.Account.ID, ActionParams{Type: "suspend"}); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("a moderator suspended an admin: %v", err)
 	}
 	if f.log.Len() != 0 {
 		t.Errorf("a refused action logged: %s", f.log)
@@ -112,12 +112,120 @@ func TestWhoMayModerate(t *testing.T) {
 	if err := f.s.Action(ctx, f.admin, f.mod.Account.ID, ActionParams{Type: "disable"}); err != nil {
 		t.Errorf("an admin disabling a moderator: %v", err)
 	}
-	if f.s.Delete(ctx, f.admin, f.user.ID) == nil {
+	if _, err := f.s.Delete(ctx, f.admin, f.user.ID); err == nil {
 		t.Error("deleted an account that is not suspended")
 	}
 	disabled := *f.mod.User
 	disabled.Disabled = true
 	if Staff(&disabled) || Staff(nil) || !Staff(f.admin.User) {
 		t.Error("Staff")
+	}
+}
+
+// Suspending a local account ends its tokens and sessions at once and
+// keeps its user from signing in; unsuspending lets it in again with all
+// its data; only a suspended account may be deleted. Each change logs one
+// line.
+func TestSuspendLocal(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := time.Now()
+	if err := f.st.CreateSession(ctx, &store.Session{IDHash: "s1", AccountID: f.user.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.Action(ctx, f.mod, f.user.ID, ActionParams{Type: "suspend", ReportID: f.report}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.SessionByHash(ctx, "s1", now); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a session outlived the suspension: %v", err)
+	}
+	u, err := f.st.UserByAccountID(ctx, f.user.ID)
+	if err != nil || !u.Suspended || !errors.Is(accounts.Usable(u), accounts.ErrSuspended) {
+		t.Fatalf("suspended user: %+v %v", u, err)
+	}
+	if _, err := f.acc.Authenticate(ctx, accounts.SignIn{Login: "user", Password: "a long test password", ClientIP: "192.0.2.1"}); !errors.Is(err, accounts.ErrSuspended) {
+		t.Errorf("a suspended user signed in: %v", err)
+	}
+	x, err := f.s.Account(ctx, f.mod, f.user.ID)
+	if err != nil || x.Account.SuspendedAt.IsZero() {
+		t.Fatalf("admin account: %+v %v", x, err)
+	}
+	if _, err := f.s.Undo(ctx, f.mod, f.user.ID, "unsuspend"); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := f.st.UserByAccountID(ctx, f.user.ID); u.Suspended || accounts.Usable(u) != nil {
+		t.Errorf("unsuspended user still refused: %+v", u)
+	}
+	if _, err := f.acc.Authenticate(ctx, accounts.SignIn{Login: "user", Password: "a long test password", ClientIP: "192.0.2.1"}); err != nil {
+		t.Errorf("an unsuspended user cannot sign in: %v", err)
+	}
+	if _, err := f.s.Delete(ctx, f.mod, f.user.ID); !errors.Is(err, ErrForbidden) {
+		t.Errorf("deleted an unsuspended account: %v", err)
+	}
+	if err := f.s.Action(ctx, f.mod, f.user.ID, ActionParams{Type: "suspend"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.Delete(ctx, f.mod, f.user.ID); err != nil {
+		t.Fatal(err)
+	}
+	if deleted, err := f.st.AccountDeleted(ctx, f.user.ID); err != nil || !deleted {
+		t.Errorf("not deleted: %v %v", deleted, err)
+	}
+	lines := strings.Split(strings.TrimSpace(f.log.String()), "\n")
+	want := []string{"action=account.action.suspend", "action=account.unsuspend", "action=account.action.suspend", "action=account.delete"}
+	if len(lines) != len(want) {
+		t.Fatalf("%d log lines, want %d: %s", len(lines), len(want), f.log)
+	}
+	for i, w := range want {
+		if !strings.Contains(lines[i], w) || !strings.Contains(lines[i], "level=INFO") {
+			t.Errorf("line %d %q lacks %q", i, lines[i], w)
+		}
+	}
+}
+
+// A remote account is suspended and sensitized by its mark alone; the
+// marks come off again. The command line suspends a local one by name.
+func TestSuspendRemoteAndSensitive(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	rid, err := f.st.UpsertRemoteAccount(ctx, &store.RemoteAccount{Account: store.Account{Username: "far", Domain: "far.example",
+		URI: "https://far.example/users/far", CreatedAt: time.Now()}, InboxURL: "https://far.example/inbox"}, 7777)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"suspend", "sensitive"} {
+		if err := f.s.Action(ctx, f.mod, rid, ActionParams{Type: typ}); err != nil {
+			t.Fatalf("%s: %v", typ, err)
+		}
+	}
+	x, err := f.s.Account(ctx, f.mod, rid)
+	if err != nil || x.Account.SuspendedAt.IsZero() || x.Account.SensitizedAt.IsZero() {
+		t.Fatalf("marks: %+v %v", x.Account, err)
+	}
+	if _, err := f.s.Delete(ctx, f.mod, rid); !errors.Is(err, ErrForbidden) {
+		t.Errorf("deleted a remote account: %v", err)
+	}
+	for _, what := range []string{"unsuspend", "unsensitive"} {
+		if _, err := f.s.Undo(ctx, f.mod, rid, what); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a, _ := f.st.AccountByID(ctx, rid); !a.SuspendedAt.IsZero() || !a.SensitizedAt.IsZero() {
+		t.Errorf("marks left: %+v", a)
+	}
+	if _, already, err := f.s.SuspendByUsername(ctx, "other", true); err != nil || already {
+		t.Fatal(err)
+	}
+	if u, _ := f.st.UserByAccountID(ctx, f.other.ID); !u.Suspended {
+		t.Error("the command line did not suspend")
+	}
+	if _, already, err := f.s.SuspendByUsername(ctx, "other", false); err != nil || already {
+		t.Fatal(err)
+	}
+	if u, _ := f.st.UserByAccountID(ctx, f.other.ID); u.Suspended {
+		t.Error("the command line did not unsuspend")
+	}
+	if _, _, err := f.s.SuspendByUsername(ctx, "nobody", true); !errors.Is(err, ErrNotFound) {
+		t.Errorf("suspending nobody: %v", err)
 	}
 }

@@ -131,11 +131,15 @@ func invalid(field, format string, args ...any) error {
 	return &ValidationError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-// localAccount loads a usable account by id (pending and disabled ones do not exist to others).
+// usableAccount loads a usable account by id (pending, disabled and
+// suspended ones do not exist to others).
 func (s *Service) usableAccount(ctx context.Context, id int64) (*store.Account, error) {
 	a, err := s.store.AccountByID(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if !a.SuspendedAt.IsZero() {
+		return nil, ErrNotFound
 	}
 	if a.Domain == "" {
 		u, err := s.store.UserByAccountID(ctx, id)

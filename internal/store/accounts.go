@@ -50,16 +50,22 @@ type Account struct {
 	HeaderRemoteURL string
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+	// The staff's marks (zero: none): a suspended account is hidden from
+	// everyone (visibility.go); a sensitized one's media show as sensitive.
+	SuspendedAt  time.Time
+	SensitizedAt time.Time
 }
 
 // User is a local account's credentials, role and preferences.
 type User struct {
-	AccountID        int64
-	Email            string
-	PasswordHash     string
-	Role             string // user, moderator, admin
-	Approved         bool
-	Disabled         bool
+	AccountID    int64
+	Email        string
+	PasswordHash string
+	Role         string // user, moderator, admin
+	Approved     bool
+	Disabled     bool
+	// Suspended: the account is suspended by the staff (read from it).
+	Suspended        bool
 	Locale           string
 	DefaultPrivacy   string
 	DefaultSensitive bool
@@ -73,6 +79,14 @@ type User struct {
 
 func ms(t time.Time) int64     { return t.UnixMilli() }
 func fromMs(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// markMs is a mark's time: 0 (not marked) is the zero time.
+func markMs(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return fromMs(v)
+}
 func boolInt(b bool) int {
 	if b {
 		return 1
@@ -81,7 +95,8 @@ func boolInt(b bool) int {
 }
 
 const accountCols = `a.id, a.username, a.domain, a.uri, a.url, a.display_name, a.note, a.fields, a.locked, a.bot,
-	a.discoverable, a.avatar_key, a.header_key, a.avatar_remote_url, a.header_remote_url, a.created_at, a.updated_at`
+	a.discoverable, a.avatar_key, a.header_key, a.avatar_remote_url, a.header_remote_url, a.created_at, a.updated_at,
+	a.suspended_at, a.sensitized_at`
 
 type scanner interface{ Scan(...any) error }
 
@@ -89,9 +104,10 @@ type scanner interface{ Scan(...any) error }
 func scanAccount(row scanner, after ...any) (*Account, error) {
 	var a Account
 	var fields string
-	var created, updated int64
+	var created, updated, suspended, sensitized int64
 	err := row.Scan(append([]any{&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &fields,
-		&a.Locked, &a.Bot, &a.Discoverable, &a.AvatarKey, &a.HeaderKey, &a.AvatarRemoteURL, &a.HeaderRemoteURL, &created, &updated}, after...)...)
+		&a.Locked, &a.Bot, &a.Discoverable, &a.AvatarKey, &a.HeaderKey, &a.AvatarRemoteURL, &a.HeaderRemoteURL, &created, &updated,
+		&suspended, &sensitized}, after...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -102,6 +118,7 @@ func scanAccount(row scanner, after ...any) (*Account, error) {
 		return nil, fmt.Errorf("account %d fields: %w", a.ID, err)
 	}
 	a.CreatedAt, a.UpdatedAt = fromMs(created), fromMs(updated)
+	a.SuspendedAt, a.SensitizedAt = markMs(suspended), markMs(sensitized)
 	return &a, nil
 }
 
@@ -408,16 +425,21 @@ func expectOne(res sql.Result, err error, what string) error {
 // tokenUserCols are userCols without the password hash: a request
 // authenticated by a token never needs it, so the API's path never holds it.
 const tokenUserCols = `u.account_id, u.email, '', u.role, u.approved, u.disabled, u.locale, u.default_privacy,
-	u.default_sensitive, u.default_language, u.signup_reason, u.created_at, u.last_active_at`
+	u.default_sensitive, u.default_language, u.signup_reason, u.created_at, u.last_active_at, ` + userSuspendedCol
 
 const userCols = `u.account_id, u.email, u.password_hash, u.role, u.approved, u.disabled, u.locale, u.default_privacy,
-	u.default_sensitive, u.default_language, u.signup_reason, u.created_at, u.last_active_at`
+	u.default_sensitive, u.default_language, u.signup_reason, u.created_at, u.last_active_at, ` + userSuspendedCol
+
+// userSuspendedCol is whether the user's account is suspended (a mark on
+// the account, local or remote), read with the user so that
+// accounts.Usable refuses it wherever a user is loaded.
+const userSuspendedCol = `(SELECT CASE WHEN us.suspended_at <> 0 THEN 1 ELSE 0 END FROM accounts us WHERE us.id = u.account_id)`
 
 func scanUser(row scanner, extra ...any) (*User, error) {
 	var u User
 	var created, active int64
 	dest := append([]any{&u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Approved, &u.Disabled, &u.Locale,
-		&u.DefaultPrivacy, &u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &created, &active}, extra...)
+		&u.DefaultPrivacy, &u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &created, &active, &u.Suspended}, extra...)
 	err := row.Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -448,6 +470,7 @@ type localUserScan struct {
 	st                         AccountStats
 	fields                     string
 	created, updated, ucreated int64
+	suspended, sensitized      int64
 	last, active               int64
 }
 
@@ -455,8 +478,9 @@ func (x *localUserScan) dest() []any {
 	a, u, st := &x.a, &x.u, &x.st
 	return []any{&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &x.fields, &a.Locked, &a.Bot,
 		&a.Discoverable, &a.AvatarKey, &a.HeaderKey, &a.AvatarRemoteURL, &a.HeaderRemoteURL, &x.created, &x.updated,
+		&x.suspended, &x.sensitized,
 		&u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Approved, &u.Disabled, &u.Locale, &u.DefaultPrivacy,
-		&u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &x.ucreated, &x.active,
+		&u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &x.ucreated, &x.active, &u.Suspended,
 		&st.Statuses, &st.Followers, &st.Following, &x.last, &st.FollowRequests}
 }
 
@@ -466,6 +490,7 @@ func (x *localUserScan) localUser() (*LocalUser, error) {
 		return nil, fmt.Errorf("account %d fields: %w", x.a.ID, err)
 	}
 	x.a.CreatedAt, x.a.UpdatedAt, x.u.CreatedAt = fromMs(x.created), fromMs(x.updated), fromMs(x.ucreated)
+	x.a.SuspendedAt, x.a.SensitizedAt = markMs(x.suspended), markMs(x.sensitized)
 	x.u.LastActiveAt = fromMs(x.active)
 	if x.last > 0 {
 		x.st.LastStatusAt = fromMs(x.last)
@@ -542,15 +567,16 @@ func (s *Store) InstanceStats(ctx context.Context) (InstanceStats, error) {
 	return st, nil
 }
 
-// HiddenAccounts reports which of ids are local accounts others must not see
-// (disabled or waiting for approval).
+// HiddenAccounts reports which of ids are accounts others must not see
+// (disabled or waiting for approval, or suspended).
 func (s *Store) HiddenAccounts(ctx context.Context, ids []int64) (map[int64]bool, error) {
 	out := map[int64]bool{}
 	if len(ids) == 0 {
 		return out, nil
 	}
 	in, args := inList(ids)
-	hidden, err := s.queryIDs(ctx, `SELECT account_id FROM users WHERE (disabled = 1 OR approved = 0) AND account_id IN `+in, args...)
+	hidden, err := s.queryIDs(ctx, `SELECT account_id FROM users WHERE (disabled = 1 OR approved = 0) AND account_id IN `+in+`
+		UNION SELECT id FROM accounts WHERE suspended_at <> 0 AND id IN `+in, append(args, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("hidden accounts: %w", err)
 	}

@@ -42,7 +42,7 @@ func (s *Store) Unendorse(ctx context.Context, account, target int64) error {
 func (s *Store) Endorsements(ctx context.Context, account int64, p Page) (accounts, cursors []int64, err error) {
 	where, args, order := pageSQL("x.id", p)
 	rows, err := s.read.QueryContext(ctx, `SELECT x.id, x.target_account_id FROM account_pins x WHERE x.account_id = ? AND `+where+`
-		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = x.target_account_id AND (u.disabled = 1 OR u.approved = 0))
+		AND `+accountShownSQL("x.target_account_id")+`
 		ORDER BY `+order+limitSQL, append(append([]any{account}, args...), limitArg(p))...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("endorsements: %w", err)

@@ -120,7 +120,7 @@ func (s *Store) VisibleAccountIDs(ctx context.Context, ids []int64) ([]int64, er
 	}
 	in, list := inList(ids)
 	found, err := s.queryIDs(ctx, `SELECT a.id FROM accounts a WHERE a.id IN `+in+` AND a.deleted_at = 0
-		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = a.id AND (u.disabled = 1 OR u.approved = 0))`, list...)
+		AND `+accountShownSQL("a.id"), list...)
 	if err != nil {
 		return nil, fmt.Errorf("visible accounts: %w", err)
 	}

@@ -188,7 +188,7 @@ func (s *Store) StatusAccounts(ctx context.Context, viewer, status int64, reblog
 	where, args, order := pageSQL("x.id", p)
 	q := `SELECT x.id, x.account_id FROM ` + table + ` x WHERE x.` + statusCol + ` = ? AND ` + where + `
 		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = x.account_id AND b.target_account_id = ?) OR (b.account_id = ? AND b.target_account_id = x.account_id))
-		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = x.account_id AND (u.disabled = 1 OR u.approved = 0))`
+		AND ` + accountShownSQL("x.account_id")
 	all := append(append([]any{status}, args...), viewer, viewer)
 	if reblogs {
 		// A reblog is a status of its own: a followers-only reblog is listed only to whom it is visible.

@@ -176,7 +176,7 @@ func (s *Store) ListAccounts(ctx context.Context, owner, list int64, p Page, all
 	}
 	q := `SELECT la.id, la.account_id FROM lists l CROSS JOIN list_accounts la INDEXED BY list_accounts_page
 		WHERE l.id = ? AND l.account_id = ? AND la.list_id = l.id AND ` + where + `
-		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = la.account_id AND (u.disabled = 1 OR u.approved = 0))
+		AND ` + accountShownSQL("la.account_id") + `
 		ORDER BY ` + order + limitSQL
 	rows, err := s.read.QueryContext(ctx, q, append(append([]any{list, owner}, args...), limit)...)
 	if err != nil {

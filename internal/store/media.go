@@ -152,7 +152,7 @@ func (s *Store) ServableKey(ctx context.Context, key string) (*ServedFile, error
 	var f ServedFile
 	err := s.read.QueryRowContext(ctx, `SELECT CASE WHEN m.file_key = ? THEN m.content_type ELSE 'image/jpeg' END, m.kind
 		FROM media_attachments m WHERE (m.file_key = ? OR m.preview_key = ?) AND m.state = 'ready' AND (m.status_id IS NOT NULL OR m.detached_at = 0)
-		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = m.account_id AND (u.disabled = 1 OR u.approved = 0))
+		AND `+accountShownSQL("m.account_id")+`
 		UNION ALL SELECT CASE WHEN e.file_key = ? THEN e.content_type ELSE 'image/png' END, 'image'
 		FROM custom_emojis e WHERE e.file_key = ? OR e.static_key = ?
 		LIMIT 1`, key, key, key, key, key, key).Scan(&f.ContentType, &f.Kind)

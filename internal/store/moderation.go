@@ -83,7 +83,8 @@ func (s *Store) ReopenReport(ctx context.Context, id int64, at time.Time) error 
 // moderator.
 func (s *Store) StaffAccountIDs(ctx context.Context) ([]int64, error) {
 	ids, err := s.queryIDs(ctx, `SELECT u.account_id FROM users u JOIN accounts a ON a.id = u.account_id
-		WHERE u.role IN ('admin', 'moderator') AND u.approved = 1 AND u.disabled = 0 AND a.deleted_at = 0 ORDER BY u.account_id`)
+		WHERE u.role IN ('admin', 'moderator') AND u.approved = 1 AND u.disabled = 0 AND a.deleted_at = 0 AND a.suspended_at = 0
+		ORDER BY u.account_id`)
 	if err != nil {
 		return nil, fmt.Errorf("staff: %w", err)
 	}
@@ -153,7 +154,7 @@ func (s *Store) AdminAccounts(ctx context.Context, f AdminAccountFilter, p Page)
 	}
 	switch f.Status {
 	case "active":
-		where += ` AND (u.account_id IS NULL OR (u.approved = 1 AND u.disabled = 0))`
+		where += ` AND a.suspended_at = 0 AND (u.account_id IS NULL OR (u.approved = 1 AND u.disabled = 0))`
 	case "pending":
 		where += ` AND u.approved = 0`
 	case "disabled":
@@ -161,7 +162,7 @@ func (s *Store) AdminAccounts(ctx context.Context, f AdminAccountFilter, p Page)
 	case "silenced":
 		where += ` AND a.silenced = 1`
 	case "suspended":
-		where += ` AND 1 = 0` // no account is suspended yet: see moderation
+		where += ` AND a.suspended_at <> 0`
 	}
 	if f.Staff {
 		where += ` AND u.role IN ('admin', 'moderator')`

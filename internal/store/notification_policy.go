@@ -150,9 +150,9 @@ type NotificationRequest struct {
 // requestShownSQL hides requests from senders the account blocks, is
 // blocked by or mutes the notifications of, and from disabled or pending
 // accounts, as notificationShownSQL hides their notifications.
-const requestShownSQL = `NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = r.account_id AND b.target_account_id = r.from_account_id) OR (b.account_id = r.from_account_id AND b.target_account_id = r.account_id))
+var requestShownSQL = `NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = r.account_id AND b.target_account_id = r.from_account_id) OR (b.account_id = r.from_account_id AND b.target_account_id = r.account_id))
 		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = r.account_id AND m.target_account_id = r.from_account_id AND m.notifications = 1)
-		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = r.from_account_id AND (u.disabled = 1 OR u.approved = 0))`
+		AND ` + accountShownSQL("r.from_account_id")
 
 // NotificationRequests lists the account's requests, newest first (id == 0),
 // or the one with that id.

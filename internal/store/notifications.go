@@ -82,7 +82,7 @@ func notificationShownSQL(viewer int64) (string, []any) {
 	vis, vargs := visibleSQL("s", viewer)
 	return `NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = n.account_id AND b.target_account_id = n.from_account_id) OR (b.account_id = n.from_account_id AND b.target_account_id = n.account_id))
 		AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = n.account_id AND m.target_account_id = n.from_account_id AND m.notifications = 1)
-		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = n.from_account_id AND (u.disabled = 1 OR u.approved = 0))
+		AND ` + accountShownSQL("n.from_account_id") + `
 		AND (n.from_account_id NOT IN ` + domainBlockedAccountsSQL("?") + `
 			OR EXISTS (SELECT 1 FROM follows df WHERE df.account_id = n.account_id AND df.target_account_id = n.from_account_id))
 		AND (n.status_id IS NULL OR (` + vis + `))`, append([]any{viewer}, vargs...)

@@ -316,7 +316,7 @@ func (s *Store) RelatedAccounts(ctx context.Context, r Relation, account int64, 
 	where, args, order := pageSQL("x.id", p)
 	q := `SELECT x.id, x.` + other + ` FROM ` + string(r) + ` x WHERE x.` + mine + ` = ? AND ` + where + `
 		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = x.` + other + ` AND b.target_account_id = ?) OR (b.account_id = ? AND b.target_account_id = x.` + other + `))
-		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = x.` + other + ` AND (u.disabled = 1 OR u.approved = 0))
+		AND ` + accountShownSQL("x."+other) + `
 		ORDER BY ` + order + limitSQL
 	all := append(append([]any{account}, args...), viewer, viewer)
 	if r == Blocks || r == Mutes {

@@ -59,7 +59,7 @@ func searchAccountsSQL(viewer int64, p AccountSearch) (string, []any) {
 		table = `accounts a INDEXED BY accounts_domain_username`
 	}
 	sqlq := `SELECT a.id FROM ` + table + ` WHERE ` + match + `
-		AND NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = a.id AND (u.disabled = 1 OR u.approved = 0))
+		AND ` + accountShownSQL("a.id") + `
 		AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = a.id AND b.target_account_id = ?) OR (b.account_id = ? AND b.target_account_id = a.id))`
 	args = append(args, viewer, viewer)
 	if p.Domain != "" {

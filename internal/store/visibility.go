@@ -22,9 +22,9 @@ const (
 // notifications, favourites, bookmarks — filters with it. viewer 0 is an
 // anonymous visitor.
 //
-// A status is visible when its author is usable (not disabled or pending),
-// neither side blocks the other, and: it is public or unlisted, or the
-// viewer wrote it, or it is private and the viewer follows the author, or the
+// A status is visible when its author is usable (not disabled, pending or
+// suspended), neither side blocks the other, and: it is public or unlisted,
+// or the viewer wrote it, or it is private and the viewer follows the author, or the
 // viewer is mentioned in it. A reblog is visible only when the reblogged
 // status is visible too.
 func visibleSQL(s string, viewer int64) (string, []any) {
@@ -110,13 +110,27 @@ func (s *Store) maySeeGone(ctx context.Context, g GoneStatus, viewers []int64, a
 
 // unseenAccountsSQL is the accounts whose statuses the viewer (both ? are
 // the viewer) never sees: those the viewer blocks or is blocked by, and
-// disabled or pending ones. It is not correlated with the row, so SQLite
+// disabled, pending or suspended ones. It is not correlated with the row, so SQLite
 // builds it once per statement (a few index seeks, usually empty) and checks
 // each row against it, rather than seeking blocks and users again for every
 // status a timeline walks.
 const unseenAccountsSQL = `(SELECT vb.target_account_id FROM blocks vb WHERE vb.account_id = ?
 		UNION ALL SELECT vb.account_id FROM blocks vb WHERE vb.target_account_id = ?
-		UNION ALL SELECT vu.account_id FROM users vu INDEXED BY users_hidden WHERE vu.disabled = 1 OR vu.approved = 0)`
+		UNION ALL SELECT vu.account_id FROM users vu INDEXED BY users_hidden WHERE vu.disabled = 1 OR vu.approved = 0
+		UNION ALL ` + suspendedAccountsSelect + `)`
+
+// suspendedAccountsSelect is the accounts the staff suspended, local or
+// remote: hidden from everyone, with all they wrote and did, until
+// unsuspended (a seek of the partial index accounts_suspended).
+const suspendedAccountsSelect = `SELECT vs.id FROM accounts vs INDEXED BY accounts_suspended WHERE vs.suspended_at <> 0`
+
+// accountShownSQL is the same rule for one account (the SQL expression
+// col) where a list shows accounts or what they did (followers, favourites,
+// notifications, search...): not disabled, pending or suspended.
+func accountShownSQL(col string) string {
+	return `NOT EXISTS (SELECT 1 FROM users u WHERE u.account_id = ` + col + ` AND (u.disabled = 1 OR u.approved = 0))
+		AND NOT EXISTS (SELECT 1 FROM accounts su WHERE su.id = ` + col + ` AND su.suspended_at <> 0)`
+}
 
 // notMutedSQL hides statuses (and reblogs) by accounts the viewer mutes,
 // and by the accounts of domains the viewer blocks (Mastodon's user-level

@@ -73,7 +73,7 @@ func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 		data.Error = "Wrong username or password."
 		p.render(w, r, http.StatusUnauthorized, "signin.html", data)
 		return
-	case errors.Is(err, accounts.ErrPending), errors.Is(err, accounts.ErrDisabled):
+	case errors.Is(err, accounts.ErrPending), errors.Is(err, accounts.ErrDisabled), errors.Is(err, accounts.ErrSuspended):
 		data.Error = strings.ToUpper(err.Error()[:1]) + err.Error()[1:] + "."
 		p.render(w, r, http.StatusForbidden, "signin.html", data)
 		return
