@@ -2,39 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/mattn/go-mastodon"
 )
-
-// rawCall sends an authenticated request go-mastodon v0.0.13 has no call
-// for (pin, unpin, domain blocks), and decodes its JSON answer into out.
-func rawCall(t *testing.T, ctx context.Context, c *mastodon.Client, server, method, path string, form url.Values, out any) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, method, server+path, strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.Config.AccessToken)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s %s: HTTP %d", method, path, resp.StatusCode)
-	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-}
 
 // Lists through a third-party client library against the real binary:
 // create, add a followed account (not one that is not followed), read the
@@ -132,7 +107,7 @@ func TestMastodonClientLibraryLists(t *testing.T) {
 
 	// Endorsements: pinned with a raw request, read by the library.
 	var rel mastodon.Relationship
-	rawCall(t, ctx, alice, server, http.MethodPost, "/api/v1/accounts/"+string(bobID)+"/pin", nil, &rel)
+	mustRaw(t, ctx, alice, http.MethodPost, "/api/v1/accounts/"+string(bobID)+"/pin", nil, &rel)
 	if !rel.Endorsed {
 		t.Errorf("pin: %+v", rel)
 	}
@@ -141,10 +116,27 @@ func TestMastodonClientLibraryLists(t *testing.T) {
 	}
 	// A domain block, listed as strings.
 	var empty map[string]any
-	rawCall(t, ctx, alice, server, http.MethodPost, "/api/v1/domain_blocks", url.Values{"domain": {"spam.example"}}, &empty)
+	mustRaw(t, ctx, alice, http.MethodPost, "/api/v1/domain_blocks", url.Values{"domain": {"spam.example"}}, &empty)
 	var domains []string
-	rawCall(t, ctx, alice, server, http.MethodGet, "/api/v1/domain_blocks", nil, &domains)
+	mustRaw(t, ctx, alice, http.MethodGet, "/api/v1/domain_blocks", nil, &domains)
 	if !slices.Equal(domains, []string{"spam.example"}) {
 		t.Errorf("domain blocks %v", domains)
+	}
+
+	// Markers (no call in the library): where alice stopped reading home is
+	// kept and read back, and moving it counts a version.
+	type marker struct {
+		LastReadID string `json:"last_read_id"`
+		Version    int    `json:"version"`
+	}
+	var saved, moved, read map[string]marker
+	mustRaw(t, ctx, alice, http.MethodPost, "/api/v1/markers", url.Values{"home[last_read_id]": {string(other.ID)}}, &saved)
+	mustRaw(t, ctx, alice, http.MethodPost, "/api/v1/markers", url.Values{"home[last_read_id]": {string(member.ID)}}, &moved)
+	mustRaw(t, ctx, alice, http.MethodGet, "/api/v1/markers?timeline[]=home&timeline[]=notifications", nil, &read)
+	if h, ok := read["home"]; !ok || h.LastReadID != string(member.ID) || h.Version != saved["home"].Version+1 || moved["home"] != h {
+		t.Errorf("markers: saved %+v, moved %+v, read %+v", saved, moved, read)
+	}
+	if _, ok := read["notifications"]; ok {
+		t.Errorf("a notifications marker alice never saved: %+v", read)
 	}
 }

@@ -59,3 +59,11 @@ func rawAPI(t *testing.T, ctx context.Context, c *mastodon.Client, method, path 
 	}
 	return code
 }
+
+// mustRaw is rawAPI that fails the test unless the answer is 200.
+func mustRaw(t *testing.T, ctx context.Context, c *mastodon.Client, method, path string, form url.Values, out any) {
+	t.Helper()
+	if code := rawAPI(t, ctx, c, method, path, form, out); code != http.StatusOK {
+		t.Fatalf("%s %s: HTTP %d", method, path, code)
+	}
+}
