@@ -1,0 +1,37 @@
+package api
+
+import (
+	"net/url"
+	"testing"
+
+	"github.com/rampart-social/rampart/internal/accounts"
+)
+
+// Review: a conversation's accounts are held to the rule every other
+// account list keeps (ListAccounts, Endorsements, GET /api/v1/accounts?id[]):
+// a disabled or deleted participant is not shown, as GET /api/v1/accounts/:id
+// answers 404 for it.
+func TestReviewConversationHidesDisabledParticipants(t *testing.T) {
+	f := newSocialPair(t)
+	dave, _ := f.newUser(t, "dave")
+	erin, _ := f.newUser(t, "erin")
+	f.postStatus(t, f.aliceTok, "STATUS_DM", url.Values{"status": {"@bob @dave @erin just between us"}, "visibility": {"direct"}})
+	if _, err := f.acc.Modify(t.Context(), dave.ID, accounts.Change{Disabled: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.acc.Delete(t.Context(), erin.ID); err != nil {
+		t.Fatal(err)
+	}
+	if rec := f.call(t, f.aliceTok, "GET", "/api/v1/accounts/"+idString(dave.ID), nil); rec.Code != 404 {
+		t.Fatalf("the disabled account itself: %d, want 404", rec.Code)
+	}
+	l := asList(t, f.get(t, f.aliceTok, "/api/v1/conversations"))
+	if len(l) != 1 {
+		t.Fatalf("alice's conversations: %v", l)
+	}
+	for _, a := range asList(t, mustLookup(l[0], "accounts")) {
+		if id := mustLookup(a, "id"); id == idString(dave.ID) || id == idString(erin.ID) {
+			t.Errorf("a disabled or deleted participant is shown: %v (%v)", id, mustLookup(a, "username"))
+		}
+	}
+}
