@@ -3,8 +3,10 @@ package api
 import (
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/store"
 )
 
 // Review: a conversation's accounts are held to the rule every other
@@ -33,5 +35,35 @@ func TestReviewConversationHidesDisabledParticipants(t *testing.T) {
 		if id := mustLookup(a, "id"); id == idString(dave.ID) || id == idString(erin.ID) {
 			t.Errorf("a disabled or deleted participant is shown: %v (%v)", id, mustLookup(a, "username"))
 		}
+	}
+}
+
+// Review: the directory leaves out the accounts of the domains the viewer
+// blocks (Mastodon's account_domain_block_scope), as timelines, search and
+// notifications already do here.
+func TestReviewDirectoryHidesTheViewersBlockedDomains(t *testing.T) {
+	f := newSocialPair(t)
+	domain := "evil.example"
+	id, err := f.st.UpsertRemoteAccount(t.Context(), &store.RemoteAccount{Account: store.Account{Username: "spammer", Domain: domain,
+		URI: "https://" + domain + "/users/spammer", URL: "https://" + domain + "/@spammer", Discoverable: true, CreatedAt: time.Now()},
+		InboxURL: "https://" + domain + "/users/spammer/inbox", FetchedAt: time.Now()}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := &store.Account{ID: id}
+	has := func(tok string) bool {
+		for _, a := range asList(t, f.get(t, tok, "/api/v1/directory?order=new")) {
+			if mustLookup(a, "id") == idString(acc.ID) {
+				return true
+			}
+		}
+		return false
+	}
+	if !has(f.aliceTok) {
+		t.Fatal("the remote account is not in the directory to begin with")
+	}
+	f.okJSON(t, f.aliceTok, "POST", "/api/v1/domain_blocks", url.Values{"domain": {"evil.example"}})
+	if has(f.aliceTok) {
+		t.Error("the directory shows alice an account of a domain she blocks")
 	}
 }
