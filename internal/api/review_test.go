@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/url"
 	"testing"
 	"time"
@@ -65,5 +66,24 @@ func TestReviewDirectoryHidesTheViewersBlockedDomains(t *testing.T) {
 	f.okJSON(t, f.aliceTok, "POST", "/api/v1/domain_blocks", url.Values{"domain": {"evil.example"}})
 	if has(f.aliceTok) {
 		t.Error("the directory shows alice an account of a domain she blocks")
+	}
+}
+
+// Review: limits.api_requests_anonymous cannot be dodged by sending a new
+// made-up bearer value with each request: a value that is no token is no
+// token's allowance. The routes that need no token (the instance, custom
+// emojis, trends, the instance's domain blocks…) answer whatever it says,
+// so each request would be served under a fresh allowance of its own.
+func TestReviewMadeUpBearersDoNotDodgeTheAnonymousLimit(t *testing.T) {
+	e := newEnv(t, `[limits]`, `api_requests = 300`, `api_requests_anonymous = 2`)
+	served := 0
+	for i := range 10 {
+		rec := e.do(t, "GET", "/api/v1/custom_emojis", nil, bearerHeader(fmt.Sprintf("made-up-%d", i))...)
+		if rec.Code == 200 {
+			served++
+		}
+	}
+	if served > 2 {
+		t.Errorf("one address without a token was served %d requests, past its limit of 2, by naming a new made-up token each time", served)
 	}
 }
