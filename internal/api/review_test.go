@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/social"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -85,5 +86,35 @@ func TestReviewMadeUpBearersDoNotDodgeTheAnonymousLimit(t *testing.T) {
 	}
 	if served > 2 {
 		t.Errorf("one address without a token was served %d requests, past its limit of 2, by naming a new made-up token each time", served)
+	}
+}
+
+// Review: deleting an account takes what it did through issue 15's
+// endpoints with it, as it takes its favourites and relations: its
+// reaction no longer counts on an announcement everyone sees, and its
+// private filters (their keywords) and markers are not kept.
+func TestReviewDeletedAccountLeavesNoReactionsFiltersOrMarkers(t *testing.T) {
+	f := newSocialPair(t)
+	dave, daveTok := f.newUser(t, "dave")
+	id := f.newAnnouncement(t, "ANN", social.NewAnnouncement{Text: "hello"})
+	f.okJSON(t, daveTok, "PUT", "/api/v1/announcements/"+id+"/reactions/"+url.PathEscape("👍"), nil)
+	f.okJSON(t, daveTok, "POST", "/api/v2/filters", url.Values{"title": {"secret"}, "context[]": {"home"},
+		"keywords_attributes[][keyword]": {"my ex's name"}})
+	f.okJSON(t, daveTok, "POST", "/api/v1/markers", url.Values{"home[last_read_id]": {"12345"}})
+	if err := f.acc.Delete(t.Context(), dave.ID); err != nil {
+		t.Fatal(err)
+	}
+	anns := asList(t, f.get(t, f.aliceTok, "/api/v1/announcements"))
+	if len(anns) != 1 {
+		t.Fatalf("announcements: %v", anns)
+	}
+	if r := asList(t, mustLookup(anns[0], "reactions")); len(r) != 0 {
+		t.Errorf("a deleted account's reaction still counts: %v", r)
+	}
+	if l, err := f.st.Filters(t.Context(), dave.ID); err != nil || len(l) != 0 {
+		t.Errorf("a deleted account's filters are kept: %d (%v)", len(l), err)
+	}
+	if m, err := f.st.Markers(t.Context(), dave.ID, []string{"home", "notifications"}); err != nil || len(m) != 0 {
+		t.Errorf("a deleted account's markers are kept: %v (%v)", m, err)
 	}
 }
