@@ -58,7 +58,7 @@ func (a *API) auth(kind tokenKind, h func(http.ResponseWriter, *http.Request, *C
 			unauthorized(w, "The access token is invalid")
 			return
 		}
-		tok, app, lu, err := a.oauth.Bearer(r.Context(), raw)
+		tok, app, lu, err := a.lookUpBearer(r, raw)
 		if errors.Is(err, oauth.ErrInvalidToken) {
 			unauthorized(w, "The access token is invalid")
 			return

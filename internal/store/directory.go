@@ -54,12 +54,13 @@ type DirectoryFilter struct {
 
 // Directory lists the discoverable accounts a viewer may see, as
 // Mastodon's profile directory does: not silenced, moved or deleted, no
-// account viewer blocks, is blocked by or mutes, no disabled or pending
+// account viewer blocks, is blocked by or mutes, none of a domain viewer
+// blocks (Mastodon's account_domain_block_scope), no disabled or pending
 // one; local ones only when f asks. Ordered by their latest status
 // (account_stats_last_status, newest first) or by id (newest first): a walk
 // of one index, offset rows and a page long.
 func (s *Store) Directory(ctx context.Context, viewer int64, f DirectoryFilter) ([]int64, error) {
-	ids, err := s.queryIDs(ctx, directorySQL(f), viewer, viewer, viewer, f.Limit, f.Offset)
+	ids, err := s.queryIDs(ctx, directorySQL(f), viewer, viewer, viewer, viewer, f.Limit, f.Offset)
 	if err != nil {
 		return nil, fmt.Errorf("directory: %w", err)
 	}
@@ -74,7 +75,8 @@ func directorySQL(f DirectoryFilter) string {
 		order = `a.id DESC`
 	}
 	q += ` AND a.discoverable = 1 AND a.silenced = 0 AND a.moved_at = 0 AND a.deleted_at = 0
-		AND a.id NOT IN ` + unseenAccountsSQL + ` AND a.id NOT IN (SELECT mm.target_account_id FROM mutes mm WHERE mm.account_id = ?)`
+		AND a.id NOT IN ` + unseenAccountsSQL + ` AND a.id NOT IN (SELECT mm.target_account_id FROM mutes mm WHERE mm.account_id = ?)
+		AND a.id NOT IN ` + domainBlockedAccountsSQL("?")
 	if f.LocalOnly {
 		// Not a seek of accounts_domain_username: every local account would
 		// be read and sorted. As an expression, the walk stays the order's.

@@ -26,10 +26,10 @@ func TestTagAndDirectoryPlans(t *testing.T) {
 		{"tag suggestions", "CO-ROUTINE r", suggestionsSQL, []any{1, 1000, 1, 10}, false},
 		{"tag history", "SCAN v VIRTUAL TABLE", historySQL, []any{"[1,2]", 0}, false},
 		{"familiar followers", "CO-ROUTINE r", familiarSQL, []any{"[1,2]", 1, 1, 1, 1, 1, 10}, false},
-		{"directory", "SCAN ast USING COVERING INDEX account_stats_last_status", directorySQL(DirectoryFilter{}), []any{1, 1, 1, 20, 0}, true},
-		{"local directory", "SCAN ast USING COVERING INDEX account_stats_last_status", directorySQL(DirectoryFilter{LocalOnly: true}), []any{1, 1, 1, 20, 0}, true},
-		{"directory, new", "SCAN a", directorySQL(DirectoryFilter{New: true}), []any{1, 1, 1, 20, 0}, true},
-		{"local directory, new", "SCAN a", directorySQL(DirectoryFilter{New: true, LocalOnly: true}), []any{1, 1, 1, 20, 0}, true},
+		{"directory", "SCAN ast USING COVERING INDEX account_stats_last_status", directorySQL(DirectoryFilter{}), []any{1, 1, 1, 1, 20, 0}, true},
+		{"local directory", "SCAN ast USING COVERING INDEX account_stats_last_status", directorySQL(DirectoryFilter{LocalOnly: true}), []any{1, 1, 1, 1, 20, 0}, true},
+		{"directory, new", "SCAN a", directorySQL(DirectoryFilter{New: true}), []any{1, 1, 1, 1, 20, 0}, true},
+		{"local directory, new", "SCAN a", directorySQL(DirectoryFilter{New: true, LocalOnly: true}), []any{1, 1, 1, 1, 20, 0}, true},
 	} {
 		plan := explainAll(t, f.s, q.sql, q.args)
 		if first := strings.SplitN(plan, "\n", 2)[0]; !strings.HasPrefix(first, q.first) {
