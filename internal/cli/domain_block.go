@@ -83,7 +83,7 @@ func findBlock(ctx context.Context, st *store.Store, d string) (exact, parent *s
 
 func runDomainBlockAdd(ctx context.Context, args []string, io IO, _ instance.Options) error {
 	fs, cfgPath := adminFlags("admin domain block", io)
-	reason := fs.String("reason", "", "why, for the admins (never shown to the blocked domain)")
+	reason := fs.String("reason", "", "why, for the admins (public in GET /api/v1/instance/domain_blocks when federation.public_domain_blocks is on)")
 	severity := fs.String("severity", store.SeveritySuspend, "suspend (nothing federates; its accounts are removed), "+
 		"silence (its accounts stay out of the public timelines, their follows need approval) or noop (with --reject-media alone)")
 	rejectMedia := fs.Bool("reject-media", false, "show no image or attachment of the domain (with silence or noop)")

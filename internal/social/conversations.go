@@ -18,12 +18,21 @@ func (s *Service) Conversations(ctx context.Context, viewer *store.Account, page
 	return list, s.visibleParticipants(ctx, list)
 }
 
-// visibleParticipants keeps, in each conversation, the participants
-// store.VisibleAccountIDs keeps: one statement for the whole page.
+// MaxConversationParticipants is how many of a conversation's other
+// participants are shown: a thread that grows with every reply cannot grow
+// a page (or its one statement's parameters) with it.
+const MaxConversationParticipants = 40
+
+// visibleParticipants keeps, in each conversation, the first
+// MaxConversationParticipants participants store.VisibleAccountIDs keeps:
+// one statement for the whole page.
 func (s *Service) visibleParticipants(ctx context.Context, list []store.Conversation) error {
 	var all []int64
-	for _, c := range list {
-		all = append(all, c.Participants...)
+	for i, c := range list {
+		if len(c.Participants) > MaxConversationParticipants {
+			list[i].Participants = c.Participants[:MaxConversationParticipants]
+		}
+		all = append(all, list[i].Participants...)
 	}
 	if len(all) == 0 {
 		return nil
