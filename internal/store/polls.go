@@ -255,12 +255,21 @@ func (s *Store) EndPoll(ctx context.Context, pollID int64, now time.Time, nextID
 	if end := fromMs(expires); now.Before(end) {
 		return nil, end, nil
 	}
+	var authorDomain string
+	if err := tx.QueryRowContext(ctx, `SELECT domain FROM accounts WHERE id = ?`, author).Scan(&authorDomain); err != nil {
+		return nil, time.Time{}, fmt.Errorf("end poll: %w", err)
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT v.account_id FROM poll_votes v JOIN accounts a ON a.id = v.account_id
 		WHERE v.poll_id = ? AND a.domain = '' ORDER BY v.account_id`, pollID)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("end poll: %w", err)
 	}
-	recipients := []int64{author}
+	// The author is told of their own poll's end; a remote author, by
+	// their own server.
+	var recipients []int64
+	if authorDomain == "" {
+		recipients = append(recipients, author)
+	}
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
