@@ -45,10 +45,14 @@ func (a *API) registerPolls(mux *http.ServeMux) {
 
 // pollEntity renders p for viewer (0: anonymous) at now.
 func pollEntity(p *store.Poll, viewer int64, now time.Time) *Poll {
-	expired := !now.Before(p.ExpiresAt)
-	exp := timestamp(p.ExpiresAt)
+	expired := p.Ended(now)
+	var expires *string
+	if !p.ExpiresAt.IsZero() {
+		exp := timestamp(p.ExpiresAt)
+		expires = &exp
+	}
 	voters := p.VotersCount
-	out := &Poll{ID: idString(p.ID), ExpiresAt: &exp, Expired: expired, Multiple: p.Multiple, VotesCount: p.VotesCount,
+	out := &Poll{ID: idString(p.ID), ExpiresAt: expires, Expired: expired, Multiple: p.Multiple, VotesCount: p.VotesCount,
 		VotersCount: &voters, Options: make([]PollOption, 0, len(p.Options)), Emojis: []struct{}{}}
 	for _, o := range p.Options {
 		e := PollOption{Title: o.Title}

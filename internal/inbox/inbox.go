@@ -105,6 +105,48 @@ func (p *Processor) Job(ctx context.Context, payload []byte) error {
 	return err
 }
 
+// vote counts a Create that is a vote in a local poll, as Mastodon sends
+// one: a Note of the actor's with a name (the option's title) in reply to
+// the poll's status. It is never stored as a status. voted is false for
+// any other Note (a reply to a status without a poll is a reply).
+func (p *Processor) vote(ctx context.Context, a *Activity, actor *store.Account) (voted bool, err error) {
+	if a.Embedded.Type != "Note" {
+		return false, nil
+	}
+	var doc struct {
+		Name         json.RawMessage `json:"name"`
+		InReplyTo    json.RawMessage `json:"inReplyTo"`
+		AttributedTo json.RawMessage `json:"attributedTo"`
+	}
+	if json.Unmarshal(a.Object, &doc) != nil {
+		return false, nil
+	}
+	var name string
+	_ = json.Unmarshal(doc.Name, &name)
+	parent := activitypub.IDs(doc.InReplyTo)
+	if name == "" || len(parent) != 1 {
+		return false, nil
+	}
+	if by := activitypub.IDs(doc.AttributedTo); len(by) != 1 || by[0] != actor.URI {
+		return false, nil // held to the Note's rules, which refuse it
+	}
+	st, err := p.store.StatusByURI(ctx, parent[0])
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !st.Local {
+		return false, nil
+	}
+	err = p.social.RemoteVote(ctx, actor, st, name)
+	if errors.Is(err, social.ErrNotFound) {
+		return false, nil // no poll: a reply
+	}
+	return err == nil, err
+}
+
 // fail is a failure to fetch what the activity needs: a refusal by the
 // rules buries the job; anything else (the network) retries it.
 func (p *Processor) fail(a *Activity, what string, err error) error {
@@ -152,6 +194,9 @@ func (p *Processor) process(ctx context.Context, a *Activity, actor *store.Accou
 	case "Create":
 		if !noteTypes[a.Embedded.Type] {
 			return nil
+		}
+		if voted, err := p.vote(ctx, a, actor); voted || err != nil {
+			return err
 		}
 		origin, _ := url.Parse(a.Actor)
 		id, created, mentioned, err := p.remote.DeliveredNote(ctx, a.Object, actor, origin)

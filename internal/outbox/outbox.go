@@ -201,6 +201,8 @@ func (o *Outbox) build(ctx context.Context, p store.Publish, actor *store.Accoun
 		a.To = []string{activitypub.Public}
 		inboxes, err := o.store.FollowerInboxes(ctx, actor.ID)
 		return a, inboxes, err
+	case "Vote":
+		return o.vote(ctx, p, actor)
 	case "Like", "UndoLike":
 		like := &activity{ID: actor.URI + "#likes/" + strconv.FormatInt(p.ID, 10), Type: "Like", Actor: actor.URI, Object: p.Object}
 		if p.Activity == "Like" {
@@ -275,4 +277,46 @@ func (o *Outbox) audience(ctx context.Context, author int64, v store.Visibility,
 		}
 	}
 	return inboxes, nil
+}
+
+// voteNote is a vote in a remote poll as Mastodon sends it: a Note named
+// after the option, in reply to the Question, to its author alone.
+type voteNote struct {
+	ID           string   `json:"id"`
+	Type         string   `json:"type"`
+	Name         string   `json:"name"`
+	AttributedTo string   `json:"attributedTo"`
+	InReplyTo    string   `json:"inReplyTo"`
+	To           []string `json:"to"`
+}
+
+// vote renders a local account's choice (p.Choice) in the poll (p.ID) of
+// a remote status (p.Status) by p.Target, and sends it to that author's
+// inbox only.
+func (o *Outbox) vote(ctx context.Context, p store.Publish, actor *store.Account) (*activity, []string, error) {
+	st, err := o.store.StatusByID(ctx, p.Status)
+	if err != nil {
+		return nil, nil, err
+	}
+	author, err := o.store.AccountByID(ctx, st.AccountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if st.Local || author.Domain == "" || author.ID != p.Target {
+		return nil, nil, jobs.Permanent(fmt.Errorf("publish: vote in status %d, not a remote poll of %d", p.Status, p.Target))
+	}
+	polls, err := o.store.PollsForStatuses(ctx, 0, []int64{st.ID})
+	if err != nil {
+		return nil, nil, err
+	}
+	poll := polls[st.ID]
+	if poll == nil || poll.ID != p.ID || p.Choice < 0 || p.Choice >= len(poll.Options) {
+		return nil, nil, store.ErrNotFound // the poll was replaced by an Update: the vote went with it
+	}
+	id := actor.URI + "#votes/" + strconv.FormatInt(p.ID, 10) + "/" + strconv.Itoa(p.Choice)
+	note := &voteNote{ID: id, Type: "Note", Name: poll.Options[p.Choice].Title, AttributedTo: actor.URI,
+		InReplyTo: st.URI, To: []string{author.URI}}
+	a := &activity{Context: activityContext, ID: id + "/activity", Type: "Create", Actor: actor.URI, To: note.To, Object: note}
+	inboxes, err := o.store.AccountInboxes(ctx, []int64{author.ID})
+	return a, inboxes, err
 }

@@ -119,6 +119,16 @@ func (a *Accounts) DeliveredEdit(ctx context.Context, raw []byte, author *store.
 	if err != nil {
 		return nil, false, err
 	}
+	if n.poll != nil {
+		// A poll's Update carries its tallies as they move (Mastodon sends
+		// one as votes come in): they replace the old ones, with no
+		// history and nobody told.
+		p := *n.poll
+		p.ID = a.ids.Next()
+		if err := a.store.RefreshRemotePoll(ctx, st.ID, &p, a.now().UTC()); err != nil {
+			return nil, false, err
+		}
+	}
 	if st.Content == content && st.SpoilerText == n.status.SpoilerText && st.Sensitive == n.status.Sensitive {
 		return st, false, nil // nothing a reader would see changed
 	}

@@ -59,6 +59,9 @@ type noteDoc struct {
 	Attachment   json.RawMessage   `json:"attachment"`
 	OneOf        json.RawMessage   `json:"oneOf"`
 	AnyOf        json.RawMessage   `json:"anyOf"`
+	EndTime      string            `json:"endTime"`
+	Closed       json.RawMessage   `json:"closed"`
+	VotersCount  json.RawMessage   `json:"votersCount"`
 }
 
 // NoteError says why a remote Note was not stored.
@@ -95,7 +98,9 @@ type parsedNote struct {
 	// question: a poll, whose results (in its content) move without
 	// being edits.
 	question bool
-	domain   string // the author's
+	// poll is a Question's poll (no ids yet), nil when it has no options.
+	poll   *store.Poll
+	domain string // the author's
 }
 
 // parseNote reads a Note of author that came from origin (the document it
@@ -167,10 +172,13 @@ func parseNote(raw []byte, author *store.Account, origin *url.URL, now time.Time
 		}
 	}
 	question := typ == "Question"
+	var poll *store.Poll
 	if question {
-		// A poll is kept read-only: its choices and their votes below its
-		// text.
-		content += questionResults(doc.OneOf, doc.AnyOf)
+		// A poll is kept as a poll (Mastodon's entity); one whose options
+		// do not read shows them as text below its content.
+		if poll = questionPoll(&doc, now); poll == nil {
+			content += questionResults(doc.OneOf, doc.AnyOf)
+		}
 	}
 	// A time in the future, or before there was a fediverse, is not
 	// believed: it would sort the status (its id is made from it) where it
@@ -180,7 +188,7 @@ func parseNote(raw []byte, author *store.Account, origin *url.URL, now time.Time
 		created = t.UTC()
 	}
 	links := attachmentLinks(doc.Attachment, idURL)
-	n := &parsedNote{domain: author.Domain, question: question, status: store.Status{
+	n := &parsedNote{domain: author.Domain, question: question, poll: poll, status: store.Status{
 		URI: doc.ID, URL: sameOriginURL(doc.URL, idURL, doc.ID), AccountID: author.ID,
 		Content:     sanitize.HTML(content + links),
 		SpoilerText: truncate(sanitize.Text(str(doc.Summary)), maxSpoiler),
@@ -318,6 +326,11 @@ func (a *Accounts) storeNoteFor(ctx context.Context, n *parsedNote) (sid int64, 
 	}
 	ns := store.NewStatus{Status: &st, MentionIDs: mentionIDs, Tags: n.tags,
 		Words: text.SearchWords(sanitize.Text(st.SpoilerText + " " + st.Content))}
+	if n.poll != nil {
+		p := *n.poll
+		p.ID = a.ids.Next()
+		ns.Poll = &p
+	}
 	if st.Visibility == store.Direct {
 		ns.FeedAccounts = local
 		// A silenced domain's direct messages reach only the home
@@ -671,6 +684,61 @@ func (a *Accounts) contentFor(ctx context.Context, n *parsedNote) (string, error
 
 // maxChoices bounds the choices of a poll kept.
 const maxChoices = 20
+
+// maxVotes bounds a remote option's or poll's tally believed.
+const maxVotes = 1 << 40
+
+// questionPoll reads a Question's poll: its options (oneOf, or anyOf for
+// several choices) with their tallies (replies.totalItems), its end
+// (closed, else endTime; none: open until an Update closes it) and its
+// voters (votersCount). nil when no option reads.
+func questionPoll(doc *noteDoc, now time.Time) *store.Poll {
+	raw, multiple := doc.OneOf, false
+	if len(raw) == 0 || string(raw) == "null" {
+		raw, multiple = doc.AnyOf, true
+	}
+	var choices []struct {
+		Name    json.RawMessage `json:"name"`
+		Replies struct {
+			TotalItems json.RawMessage `json:"totalItems"`
+		} `json:"replies"`
+	}
+	if json.Unmarshal(raw, &choices) != nil || len(choices) == 0 {
+		return nil
+	}
+	p := &store.Poll{Multiple: multiple}
+	for _, c := range choices[:min(len(choices), maxChoices)] {
+		title := truncate(sanitize.Text(str(c.Name)), 200)
+		if title == "" {
+			return nil // a vote names its option by title: each needs one
+		}
+		p.Options = append(p.Options, store.PollOption{Title: title, VotesCount: count(c.Replies.TotalItems)})
+	}
+	p.VotersCount = count(doc.VotersCount)
+	if t, err := time.Parse(time.RFC3339, doc.EndTime); err == nil && t.After(earliestPublished) {
+		p.ExpiresAt = t.UTC().Truncate(time.Millisecond)
+	}
+	if closed := str(doc.Closed); closed != "" {
+		if t, err := time.Parse(time.RFC3339, closed); err == nil && t.After(earliestPublished) {
+			p.ExpiresAt = t.UTC().Truncate(time.Millisecond)
+		}
+	} else if isTrue(doc.Closed) {
+		p.ExpiresAt = now.UTC().Truncate(time.Millisecond)
+	}
+	if !p.ExpiresAt.IsZero() && p.ExpiresAt.Year() >= 9999 {
+		p.ExpiresAt = time.Time{} // the store's "no end"
+	}
+	return p
+}
+
+// count reads a non-negative tally (a number, or junk: 0), bounded.
+func count(raw json.RawMessage) int64 {
+	var f float64
+	if json.Unmarshal(raw, &f) != nil || f < 0 {
+		return 0
+	}
+	return int64(min(f, maxVotes))
+}
 
 // questionResults renders a Question's choices (oneOf, or anyOf for a
 // poll of several answers) with their vote counts, as plain text in a

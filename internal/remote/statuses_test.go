@@ -253,6 +253,10 @@ func FuzzParseNote(f *testing.F) {
 	f.Add([]byte(`{"id":"https://b.example/n","type":["Note"],"attributedTo":[{"id":"https://b.example/users/bob"}],"to":"as:Public",` +
 		`"contentMap":{"de":"<p>Hallo</p>"},"attachment":[{"url":[{"href":"https://b.example/a.png"}],"name":"<b>x</b>"}],"tag":{"type":"Mention"}}`))
 	f.Add([]byte(`{"type":"Article","name":"<i>T</i>","id":"https://b.example/a","attributedTo":"https://b.example/users/bob","cc":["https://www.w3.org/ns/activitystreams#Public"]}`))
+	f.Add([]byte(`{"type":"Question","id":"https://b.example/q","attributedTo":"https://b.example/users/bob","to":"as:Public","endTime":"2030-01-01T00:00:00Z",` +
+		`"votersCount":1e300,"anyOf":[{"name":"<b>A</b>","replies":{"totalItems":-3}},{"name":{"x":1}}],"closed":true}`))
+	f.Add([]byte(`{"type":"Question","id":"https://b.example/q","attributedTo":"https://b.example/users/bob","to":"as:Public",` +
+		`"oneOf":[{"name":"A","replies":{"totalItems":3}},{"name":"B","replies":{"totalItems":"9"}}],"closed":"2020-01-01T00:00:00Z"}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		delivered := len(raw)%2 == 0
 		n, err := parseNote(raw, author, origin, time.Now(), delivered)
@@ -271,6 +275,18 @@ func FuzzParseNote(f *testing.F) {
 		}
 		if u := mustParse(n.status.URI); !activitypub.SameOrigin(u, origin) {
 			t.Fatalf("id %q off the origin", n.status.URI)
+		}
+		if p := n.poll; p != nil {
+			// A poll: from a Question only, within bounds, its titles
+			// plain text, its tallies never negative.
+			if !n.question || len(p.Options) == 0 || len(p.Options) > maxChoices || p.VotersCount < 0 || p.VotersCount > maxVotes {
+				t.Fatalf("poll %+v", p)
+			}
+			for _, o := range p.Options {
+				if o.Title == "" || o.Title != sanitize.Text(o.Title) || o.VotesCount < 0 || o.VotesCount > maxVotes {
+					t.Fatalf("option %+v", o)
+				}
+			}
 		}
 	})
 }
@@ -492,27 +508,61 @@ func TestAMoveTargetMustNameTheOldAccount(t *testing.T) {
 	}
 }
 
-// A poll is kept read-only: its text, then its choices with their votes
-// as plain text, whatever markup the choices carry.
-func TestAQuestionKeepsItsChoicesAndVotes(t *testing.T) {
+// A Question is kept as a status with its poll: its options (titles as
+// plain text, whatever markup they carry) with their tallies, single or
+// multiple choice, its end and its voters; its text alone is its content.
+func TestAQuestionKeepsItsPoll(t *testing.T) {
 	author := &store.Account{ID: 7, URI: "https://b.example/users/bob", Domain: "b.example"}
 	origin := mustParse("https://b.example/users/bob/statuses/9")
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	raw := []byte(`{"id":"https://b.example/users/bob/statuses/9","type":"Question","attributedTo":"https://b.example/users/bob",
-		"content":"<p>Tea or coffee?</p>","to":["https://www.w3.org/ns/activitystreams#Public"],
-		"oneOf":[{"type":"Note","name":"Tea <script>x</script>","replies":{"type":"Collection","totalItems":3}},
+		"content":"<p>Tea or coffee?</p>","to":["https://www.w3.org/ns/activitystreams#Public"],"endTime":"2026-12-02T10:00:00Z",
+		"votersCount":4,"oneOf":[{"type":"Note","name":"Tea <script>x</script>","replies":{"type":"Collection","totalItems":3}},
 		{"type":"Note","name":"Coffee","replies":{"type":"Collection","totalItems":1}}]}`)
-	n, err := parseNote(raw, author, origin, time.Now(), true)
+	n, err := parseNote(raw, author, origin, now, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "<p>Tea or coffee?</p><ul><li>Tea: 3 votes</li><li>Coffee: 1 vote</li></ul>"
-	if n.status.Content != want {
-		t.Errorf("content %q; want %q", n.status.Content, want)
+	if n.status.Content != "<p>Tea or coffee?</p>" {
+		t.Errorf("content %q; want the text alone", n.status.Content)
+	}
+	p := n.poll
+	if p == nil || p.Multiple || len(p.Options) != 2 || p.Options[0] != (store.PollOption{Title: "Tea", VotesCount: 3}) ||
+		p.Options[1] != (store.PollOption{Title: "Coffee", VotesCount: 1}) || p.VotersCount != 4 ||
+		!p.ExpiresAt.Equal(time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)) {
+		t.Fatalf("poll %+v", p)
+	}
+	// anyOf is several choices; closed ends it (now, when it says true);
+	// no end at all is an open poll.
+	for _, tc := range []struct {
+		extra string
+		end   time.Time
+	}{
+		{`"closed":"2026-11-30T00:00:00Z"`, time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)},
+		{`"closed":true`, now},
+		{`"votersCount":-5`, time.Time{}},
+	} {
+		raw := []byte(`{"id":"https://b.example/q","type":"Question","attributedTo":"https://b.example/users/bob","content":"x",
+			"to":["https://www.w3.org/ns/activitystreams#Public"],` + tc.extra + `,"anyOf":[{"name":"A","replies":{"totalItems":"junk"}},{"name":"B"}]}`)
+		n, err := parseNote(raw, author, origin, now, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := n.poll; p == nil || !p.Multiple || !p.ExpiresAt.Equal(tc.end) || p.VotersCount != 0 || p.Options[0].VotesCount != 0 {
+			t.Errorf("%s: poll %+v", tc.extra, p)
+		}
+	}
+	// Options without titles cannot be voted in (a vote names its option):
+	// they are shown as text, as before.
+	raw = []byte(`{"id":"https://b.example/q2","type":"Question","attributedTo":"https://b.example/users/bob","content":"<p>Q</p>",
+		"to":["https://www.w3.org/ns/activitystreams#Public"],"oneOf":[{"name":"","replies":{"totalItems":2}}]}`)
+	if n, err := parseNote(raw, author, origin, now, true); err != nil || n.poll != nil || n.status.Content != "<p>Q</p><ul><li>: 2 votes</li></ul>" {
+		t.Errorf("untitled options: %+v %v", n, err)
 	}
 }
 
-// A poll's Update with new results replaces them in place: no edit in its
-// history, nobody to tell.
+// A poll's Update with new results replaces its tallies in place: no edit
+// in its history, nobody to tell; its poll is a poll (PollsForStatuses).
 func TestAPollsResultsMoveWithoutEdits(t *testing.T) {
 	srv, routes, _ := hostile(t)
 	host := strings.TrimPrefix(srv.URL, "http://")
@@ -539,7 +589,12 @@ func TestAPollsResultsMoveWithoutEdits(t *testing.T) {
 	}
 	got, _ := st.StatusByID(ctx, id)
 	edits, _ := st.StatusEdits(ctx, id)
-	if !strings.Contains(got.Content, "Yes: 5 votes") || !got.EditedAt.IsZero() || len(edits) != 0 {
+	if got.Content != "<p>Tea?</p>" || !got.EditedAt.IsZero() || len(edits) != 0 {
 		t.Errorf("after the results' Update: %q, edited %v, %d edits", got.Content, got.EditedAt, len(edits))
+	}
+	polls, err := st.PollsForStatuses(ctx, 0, []int64{id})
+	if p := polls[id]; err != nil || p == nil || len(p.Options) != 1 || p.Options[0].VotesCount != 5 || p.VotesCount != 5 ||
+		p.AccountID != author.ID || !p.ExpiresAt.IsZero() {
+		t.Errorf("the poll after the Update: %+v %v", p, err)
 	}
 }

@@ -126,7 +126,7 @@ func (s *Service) Poll(ctx context.Context, viewer, pollID int64) (*store.Status
 // a multiple-choice poll: Mastodon's VoteValidator. It returns the poll as
 // the voter now sees it.
 func (s *Service) Vote(ctx context.Context, voter *store.Account, pollID int64, choices []int) (*store.Poll, error) {
-	_, p, err := s.Poll(ctx, voter.ID, pollID)
+	st, p, err := s.Poll(ctx, voter.ID, pollID)
 	if err != nil {
 		return nil, err
 	}
@@ -145,13 +145,22 @@ func (s *Service) Vote(ctx context.Context, voter *store.Account, pollID int64, 
 		}
 	}
 	now := s.now().UTC()
-	if !now.Before(p.ExpiresAt) {
+	if p.Ended(now) {
 		return nil, invalid("base", "The poll has already ended")
 	}
 	if len(p.OwnVotes) > 0 || (!p.Multiple && len(choices) > 1) {
 		return nil, invalid("base", "You have already voted on this poll")
 	}
-	switch err := s.store.Vote(ctx, pollID, voter.ID, choices, now); {
+	var send []store.NewJob
+	if !st.Local {
+		// A vote in a remote poll goes to its author, as Mastodon sends it:
+		// a Note per choice naming the option, in reply to the Question.
+		for _, c := range choices {
+			send = append(send, s.publish(store.Publish{Activity: "Vote", Actor: voter.ID, Status: st.ID,
+				Target: p.AccountID, ID: p.ID, Choice: c}))
+		}
+	}
+	switch err := s.store.Vote(ctx, pollID, voter.ID, choices, now, send...); {
 	case errors.Is(err, store.ErrAlreadyVoted):
 		return nil, invalid("base", "You have already voted on this poll")
 	case errors.Is(err, store.ErrPollExpired):
@@ -159,8 +168,52 @@ func (s *Service) Vote(ctx context.Context, voter *store.Account, pollID int64, 
 	case err != nil:
 		return nil, err
 	}
+	if len(send) > 0 {
+		s.published()
+	}
 	_, p, err = s.Poll(ctx, voter.ID, pollID)
 	return p, err
+}
+
+// RemoteVote counts a vote that came from another server: a Note naming
+// one option of the poll of a local status (inReplyTo) by its title, from
+// an actor who may see the status. One vote per actor, several only in a
+// multiple-choice poll, none after the end, none from the author; a title
+// that is no option is nothing. ErrNotFound when the status has no poll
+// (the Note is then an ordinary reply).
+func (s *Service) RemoteVote(ctx context.Context, voter *store.Account, st *store.Status, title string) error {
+	if !st.Local || voter.Domain == "" {
+		return ErrNotFound
+	}
+	polls, err := s.store.PollsForStatuses(ctx, 0, []int64{st.ID})
+	if err != nil {
+		return err
+	}
+	p := polls[st.ID]
+	if p == nil {
+		return ErrNotFound
+	}
+	if _, err := s.store.VisibleStatus(ctx, voter.ID, st.ID); errors.Is(err, store.ErrNotFound) {
+		return nil // a vote in a poll the voter may not see is nothing
+	} else if err != nil {
+		return err
+	}
+	choice := -1
+	for i, o := range p.Options {
+		if o.Title == title {
+			choice = i
+			break
+		}
+	}
+	if choice < 0 || p.AccountID == voter.ID {
+		return nil
+	}
+	switch err := s.store.AddRemoteVote(ctx, p.ID, voter.ID, choice, s.now().UTC()); {
+	case errors.Is(err, store.ErrAlreadyVoted), errors.Is(err, store.ErrPollExpired), errors.Is(err, store.ErrNotFound):
+		return nil // counted once, and never after the end
+	default:
+		return err
+	}
 }
 
 // PollExpireJob is the job store.KindPollExpire, due at a poll's end: its

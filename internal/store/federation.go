@@ -29,7 +29,7 @@ const (
 // Publish is a local action that peers must hear of. What the activity
 // says is read when the job runs, except what will be gone by then.
 type Publish struct {
-	// Activity is what happened: Create, Update, Delete, Announce, Like,
+	// Activity is what happened: Create, Update, Delete, Announce, Like, Vote,
 	// Follow, Accept, Reject, Block, UpdateActor, DeleteActor, or Undo
 	// followed by what is undone (UndoFollow, UndoLike, UndoAnnounce,
 	// UndoBlock).
@@ -55,6 +55,9 @@ type Publish struct {
 	// Inboxes are where a deleted account's Delete goes: the servers that
 	// knew it, read before its follows went.
 	Inboxes []string `json:"inboxes,omitempty"`
+	// Choice is the option a Vote (in a remote poll: Status, its author
+	// Target, its poll ID) names.
+	Choice int `json:"choice,omitempty"`
 	// At is when it happened (ms), which activity ids are made from.
 	At int64 `json:"at"`
 }

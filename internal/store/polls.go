@@ -127,7 +127,7 @@ func (s *Store) PollsForStatuses(ctx context.Context, viewer int64, statusIDs []
 		}
 		have := out[p.StatusID]
 		if have == nil {
-			p.ExpiresAt = fromMs(expires)
+			p.ExpiresAt = pollEnd(expires)
 			p.OwnVotes = parseChoices(choices)
 			have = &p
 			out[p.StatusID] = have
@@ -163,7 +163,10 @@ func parseChoices(s string) []int {
 // poll is gone. The caller checks the choices against the poll's options
 // and multiple; the store checks them again against its options, in the
 // vote's transaction.
-func (s *Store) Vote(ctx context.Context, pollID, account int64, choices []int, now time.Time) error {
+//
+// jobs are enqueued with the vote (a vote in a remote poll is sent to its
+// author).
+func (s *Store) Vote(ctx context.Context, pollID, account int64, choices []int, now time.Time, jobs ...NewJob) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("vote: %w", err)
@@ -212,6 +215,11 @@ func (s *Store) Vote(ctx context.Context, pollID, account int64, choices []int, 
 		len(sorted), pollID); err != nil {
 		return fmt.Errorf("vote: %w", err)
 	}
+	for _, j := range jobs {
+		if err := enqueue(ctx, tx, j, now); err != nil {
+			return err
+		}
+	}
 	return tx.Commit()
 }
 
@@ -247,12 +255,21 @@ func (s *Store) EndPoll(ctx context.Context, pollID int64, now time.Time, nextID
 	if end := fromMs(expires); now.Before(end) {
 		return nil, end, nil
 	}
+	var authorDomain string
+	if err := tx.QueryRowContext(ctx, `SELECT domain FROM accounts WHERE id = ?`, author).Scan(&authorDomain); err != nil {
+		return nil, time.Time{}, fmt.Errorf("end poll: %w", err)
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT v.account_id FROM poll_votes v JOIN accounts a ON a.id = v.account_id
 		WHERE v.poll_id = ? AND a.domain = '' ORDER BY v.account_id`, pollID)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("end poll: %w", err)
 	}
-	recipients := []int64{author}
+	// The author is told of their own poll's end; a remote author, by
+	// their own server.
+	var recipients []int64
+	if authorDomain == "" {
+		recipients = append(recipients, author)
+	}
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
@@ -282,10 +299,11 @@ func (s *Store) EndPoll(ctx context.Context, pollID int64, now time.Time, nextID
 	}
 	if federate != nil {
 		st := &Status{ID: statusID, AccountID: author}
-		if err := tx.QueryRowContext(ctx, `SELECT visibility FROM statuses WHERE id = ?`, statusID).Scan(&st.Visibility); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT visibility, local FROM statuses WHERE id = ?`, statusID).Scan(&st.Visibility, &st.Local); err != nil {
 			return nil, time.Time{}, fmt.Errorf("end poll: %w", err)
 		}
-		if j := federate(statusID, author); j != nil {
+		// A remote poll's end is its own server's to tell.
+		if j := federate(statusID, author); j != nil && st.Local {
 			if err := enqueueIfRemoteAudience(ctx, tx, *j, st); err != nil {
 				return nil, time.Time{}, err
 			}

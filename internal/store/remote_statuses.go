@@ -64,6 +64,12 @@ func (s *Store) CreateRemoteStatus(ctx context.Context, n NewStatus) (id int64, 
 	if err := writeStatusLinks(ctx, tx, st.ID, n.MentionIDs, n.Tags, n.Words); err != nil {
 		return 0, false, err
 	}
+	if n.Poll != nil {
+		n.Poll.StatusID, n.Poll.AccountID = st.ID, st.AccountID
+		if err := createRemotePoll(ctx, tx, n.Poll, time.Now()); err != nil {
+			return 0, false, err
+		}
+	}
 	if err := recordConversation(ctx, tx, st, n.MentionIDs); err != nil {
 		return 0, false, err
 	}
