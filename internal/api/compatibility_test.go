@@ -70,6 +70,7 @@ var queries = map[string]string{
 // parameters answers a token with every scope without 404, 405 or a server
 // error. A route removed, or a row claimed without its route, fails here.
 func TestCompatibilityTableEndpointsAnswer(t *testing.T) {
+	t.Parallel()
 	endpoints := tableEndpoints(t)
 	if len(endpoints) < 150 {
 		t.Fatalf("only %d endpoints read from %s", len(endpoints), compatibilityTable)

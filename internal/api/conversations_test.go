@@ -12,6 +12,7 @@ import (
 // entity, unread for the recipient, the others as accounts; read and
 // removed per person; a blocked author's statuses never shown.
 func TestConversationEntity(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	dm := f.postStatus(t, f.aliceTok, "STATUS_DM", url.Values{"status": {"@bob just between us"}, "visibility": {"direct"}})
 
@@ -77,6 +78,7 @@ func TestConversationEntity(t *testing.T) {
 // Conversations page with Link headers by their newest status; listing
 // needs read:statuses, reading and removing write:conversations.
 func TestConversationsPageAndScopes(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	var ids []string
 	for i := range 5 {

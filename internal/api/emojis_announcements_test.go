@@ -30,6 +30,7 @@ func (e *env) addEmoji(t *testing.T, code, category string, animated bool) {
 // ones not), its reblog's wrapper does not, and neither does a timeline
 // render differ from the status's own.
 func TestCustomEmojiEntities(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	f.addEmoji(t, "blob_cat", "Blobs", false)
 	f.addEmoji(t, "party", "", true)
@@ -79,6 +80,7 @@ func (f *socialFixture) newAnnouncement(t *testing.T, placeholder string, p soci
 // tallied with me, a custom emoji reaction with its URLs, mentions, tags
 // and the emojis of the text.
 func TestAnnouncementEntity(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	f.addEmoji(t, "blob_cat", "Blobs", false)
 	starts := time.Date(2099, 1, 1, 20, 0, 0, 0, time.UTC)
@@ -124,6 +126,7 @@ func TestAnnouncementEntity(t *testing.T) {
 // refuse anything else with Mastodon's 422; unknown and ended
 // announcements are 404 and not listed.
 func TestAnnouncementReactionsAndRefusals(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	f.addEmoji(t, "blob_cat", "", false)
 	id := f.newAnnouncement(t, "ANNOUNCEMENT", social.NewAnnouncement{Text: "hi"})
@@ -171,6 +174,7 @@ func TestAnnouncementReactionsAndRefusals(t *testing.T) {
 // Scopes as Mastodon's: the list needs "read" and a user, dismissing
 // write:accounts, reacting write:favourites; custom emojis need nothing.
 func TestAnnouncementScopes(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	id := f.newAnnouncement(t, "ANNOUNCEMENT", social.NewAnnouncement{Text: "hi"})
 	react := "/api/v1/announcements/" + id + "/reactions/" + url.PathEscape("👍")

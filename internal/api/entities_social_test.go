@@ -427,6 +427,7 @@ func checkNotification(t *testing.T, what string, n any, recipient string) {
 // Entities.
 
 func TestStatusEntity(t *testing.T) {
+	t.Parallel()
 	f := newSocialFixture(t)
 	target := "/api/v1/statuses/" + f.reply
 
@@ -564,6 +565,7 @@ func mustLookup(v any, keys ...string) any {
 }
 
 func TestAccountEntityWithCounters(t *testing.T) {
+	t.Parallel()
 	f := newSocialFixture(t)
 	a := f.get(t, "", "/api/v1/accounts/"+f.bobID)
 	checkSocialContract(t, "account", a)
@@ -597,6 +599,7 @@ func TestAccountEntityWithCounters(t *testing.T) {
 }
 
 func TestRelationshipEntity(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 
 	check := func(t *testing.T, what string, r any, want map[string]bool) {
@@ -655,6 +658,7 @@ func TestRelationshipEntity(t *testing.T) {
 }
 
 func TestNotificationEntities(t *testing.T) {
+	t.Parallel()
 	f := newSocialFixture(t)
 	lists := map[string][]any{
 		"alice": asList(t, f.get(t, f.aliceTok, "/api/v1/notifications")),
@@ -733,6 +737,7 @@ func TestNotificationEntities(t *testing.T) {
 }
 
 func TestContextEntity(t *testing.T) {
+	t.Parallel()
 	f := newSocialFixture(t)
 	c := f.get(t, "", "/api/v1/statuses/"+f.reply+"/context")
 	checkSocialContract(t, "context", c)
@@ -762,6 +767,7 @@ func TestContextEntity(t *testing.T) {
 }
 
 func TestSearchAndTagEntities(t *testing.T) {
+	t.Parallel()
 	f := newSocialFixture(t)
 	res := f.get(t, f.aliceTok, "/api/v2/search?q=bob")
 	checkSocialContract(t, "search", res)
@@ -826,6 +832,7 @@ func checkTag(t *testing.T, what string, tag any, name string) {
 
 // Every list endpoint answers entities that keep the contract.
 func TestSocialListsKeepTheContract(t *testing.T) {
+	t.Parallel()
 	f := newSocialFixture(t)
 	for _, c := range []struct{ tok, viewer, target string }{
 		{f.aliceTok, f.aliceID, "/api/v1/timelines/home"},

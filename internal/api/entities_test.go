@@ -484,6 +484,7 @@ func checkAccountListsAndCounters(t *testing.T, what string, a any) {
 // Entities.
 
 func TestAccountEntity(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.getJSON(t, "/api/v1/accounts/"+strconv.FormatInt(e.alice.ID, 10))
 	checkContract(t, "account", a, false)
@@ -529,6 +530,7 @@ func TestAccountEntity(t *testing.T) {
 }
 
 func TestAccountNotFound(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, target := range []string{
 		"/api/v1/accounts/" + strconv.FormatInt(e.carol.ID, 10), // pending approval
@@ -542,6 +544,7 @@ func TestAccountNotFound(t *testing.T) {
 }
 
 func TestCredentialAccountEntity(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.getJSON(t, "/api/v1/accounts/verify_credentials", bearerHeader(e.userToken(t, e.alice, "read"))...)
 	checkContract(t, "credential account", a, false)
@@ -590,6 +593,7 @@ func TestCredentialAccountEntity(t *testing.T) {
 }
 
 func TestApplicationEntity(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	created := e.createApp(t, `{"client_name":"Test App","redirect_uris":["https://app.example/cb","urn:ietf:wg:oauth:2.0:oob"],
 		"scopes":"read write:accounts profile"}`)
@@ -628,6 +632,7 @@ func TestApplicationEntity(t *testing.T) {
 }
 
 func TestTokenEntity(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	app := e.createApp(t, `{"client_name":"Token App","redirect_uris":"urn:ietf:wg:oauth:2.0:oob","scopes":"read write"}`)
 	tok := e.clientToken(t, app["client_id"].(string), app["client_secret"].(string), "read")
@@ -646,6 +651,7 @@ func TestTokenEntity(t *testing.T) {
 }
 
 func TestInstanceV1(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	v := e.getJSON(t, "/api/v1/instance")
 	checkContract(t, "instance v1", v, false)
@@ -667,6 +673,7 @@ func TestInstanceV1(t *testing.T) {
 }
 
 func TestInstanceV2(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// The hourly janitor's count: both users signed up just now.
 	if err := e.st.CountActiveUsers(t.Context(), time.Now()); err != nil {
@@ -695,6 +702,7 @@ func TestInstanceV2(t *testing.T) {
 }
 
 func TestNodeInfo(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if err := e.st.CountActiveUsers(t.Context(), time.Now()); err != nil {
 		t.Fatal(err)
@@ -744,6 +752,7 @@ func TestNodeInfo(t *testing.T) {
 }
 
 func TestOAuthMetadata(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	v := e.getJSON(t, "/.well-known/oauth-authorization-server")
 	checkContract(t, "oauth metadata", v, false)
@@ -765,6 +774,7 @@ func TestOAuthMetadata(t *testing.T) {
 // CORS.
 
 func TestCORS(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "page") })
@@ -848,6 +858,7 @@ func TestCORS(t *testing.T) {
 // Bearer tokens and scopes.
 
 func TestAuth(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const verify = "/api/v1/accounts/verify_credentials"
 
@@ -948,6 +959,7 @@ func TestAuth(t *testing.T) {
 }
 
 func TestTokenEndpointErrors(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	app := e.createApp(t, `{"client_name":"App","redirect_uris":"urn:ietf:wg:oauth:2.0:oob","scopes":"read"}`)
 	id, secret := app["client_id"].(string), app["client_secret"].(string)
@@ -989,6 +1001,7 @@ func basic(user, pass string) string {
 
 // The authorization-code flow through the token endpoint, with PKCE.
 func TestTokenEndpointAuthorizationCode(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	created := e.createApp(t, `{"client_name":"Code App","redirect_uris":"https://app.example/cb","scopes":"read write"}`)

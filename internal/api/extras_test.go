@@ -63,6 +63,7 @@ func (e *env) remoteAccount(t *testing.T, id int64, user, domain string) *store.
 // the answer and in relationships, never to anyone else; empty removes it;
 // over 2000 characters is refused.
 func TestAccountNote(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	r := f.okJSON(t, f.aliceTok, http.MethodPost, "/api/v1/accounts/"+f.bobID+"/note", url.Values{"comment": {"Met at the meetup"}})
 	checkSocialContract(t, "note", r)
@@ -99,6 +100,7 @@ func TestAccountNote(t *testing.T) {
 // Removing a follower ends its follow as its unfollow would (its home loses
 // the posts); a remote follower's server is sent a Reject of its Follow.
 func TestRemoveFromFollowers(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	dave, daveTok := f.newUser(t, "dave")
 	daveID := idString(dave.ID)
@@ -169,6 +171,7 @@ func (f *socialFixture) notificationTypes(t *testing.T, tok string) []string {
 // mentions, favourites, reblogs); unmuting brings them back. A status the
 // caller may not see cannot be muted.
 func TestConversationMute(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	_, daveTok := f.newUser(t, "dave")
 	parent := f.postStatus(t, f.bobTok, "STATUS_PARENT", url.Values{"status": {"A thread"}, "visibility": {"public"}})
@@ -240,6 +243,7 @@ func TestConversationMute(t *testing.T) {
 // (waiting for approval, disabled, deleted, unknown) left out; anonymous
 // callers too; at most 40.
 func TestAccountsByID(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	dave, _ := f.newUser(t, "dave")
 	erin, _ := f.newUser(t, "erin")
@@ -286,6 +290,7 @@ func ptr[T any](v T) *T { return &v }
 // the CredentialAccount, and followers' servers get the new profile once;
 // removing what is not there sends nothing.
 func TestRemoveProfileImages(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	// A follower on another server, who is to hear of the change.
 	rem := f.remoteAccount(t, 7000, "zed", "remote.test")
@@ -332,6 +337,7 @@ func TestRemoveProfileImages(t *testing.T) {
 
 // identity_proofs: always empty for an account that exists; a user's token.
 func TestIdentityProofs(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	if l := asList(t, f.get(t, f.aliceTok, "/api/v1/accounts/"+f.bobID+"/identity_proofs")); len(l) != 0 {
 		t.Errorf("identity proofs: %v", l)
@@ -344,6 +350,7 @@ func TestIdentityProofs(t *testing.T) {
 // then the silenced and suspended ones (not those only rejecting media),
 // silenced first, each with its digest and reason.
 func TestInstanceDomainBlocks(t *testing.T) {
+	t.Parallel()
 	block := func(e *env) {
 		ctx := t.Context()
 		if _, err := e.st.BlockDomain(ctx, "bad.example", "spam", time.Now()); err != nil {
@@ -383,6 +390,7 @@ func TestInstanceDomainBlocks(t *testing.T) {
 // Each new write route refuses a token without its scope (403, nothing
 // changed) and serves one with it.
 func TestExtrasWriteScopes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	bobTok := e.userToken(t, e.bob, "read write follow")
 	e.call(t, bobTok, http.MethodPost, "/api/v1/accounts/"+idString(e.alice.ID)+"/follow") // a request: alice is locked

@@ -71,6 +71,7 @@ func statusIn(t *testing.T, v any, id string) map[string]any {
 // statuses), FilterKeyword, FilterStatus, the v1 filter, and a Status's
 // filtered[] of FilterResult (whose filter has no keywords or statuses).
 func TestFilterEntities(t *testing.T) {
+	t.Parallel()
 	f := newFilterFixture(t)
 	post := f.postStatus(t, f.bobTok, "STATUS_BOB", url.Values{"status": {"The Finale was great"}, "visibility": {"public"}})
 	v := f.jsonCall(t, f.aliceTok, http.MethodPost, "/api/v2/filters",
@@ -106,6 +107,7 @@ func TestFilterEntities(t *testing.T) {
 // Filters need read:filters to read and write:filters to change, with a
 // user's token; without the scope 403, without a token 401.
 func TestFilterScopes(t *testing.T) {
+	t.Parallel()
 	f := newFilterFixture(t)
 	readOnly := f.userToken(t, f.alice, "read:filters")
 	writeOnly := f.userToken(t, f.alice, "write:filters")
@@ -158,6 +160,7 @@ func TestFilterScopes(t *testing.T) {
 // Bad input is 422 with Mastodon's shape; the bounds (filters per
 // account, keywords per filter) are refused, not truncated.
 func TestFilterValidationAndLimits(t *testing.T) {
+	t.Parallel()
 	f := newFilterFixture(t)
 	for _, form := range []url.Values{
 		{"context[]": {"home"}}, // no title
@@ -208,6 +211,7 @@ func TestFilterValidationAndLimits(t *testing.T) {
 // _destroy, and new ones without an id; a v1 filter is one keyword of a
 // v2 filter, irreversible its hide action.
 func TestFilterUpdatesAndTheV1Mapping(t *testing.T) {
+	t.Parallel()
 	f := newFilterFixture(t)
 	v := f.jsonCall(t, f.aliceTok, http.MethodPost, "/api/v2/filters",
 		`{"title":"T","context":["home"],"keywords_attributes":[{"keyword":"one"},{"keyword":"two","whole_word":false}]}`)
@@ -279,6 +283,7 @@ func TestFilterUpdatesAndTheV1Mapping(t *testing.T) {
 // timelines of its contexts, warn keeps it with filtered[]; whole words
 // need boundaries, substrings do not; the viewer's own posts never hide.
 func TestFiltersApplyToTimelines(t *testing.T) {
+	t.Parallel()
 	f := newFilterFixture(t)
 	cats := f.postStatus(t, f.bobTok, "CATS", url.Values{"status": {"I love my Cat"}, "visibility": {"public"}})
 	concat := f.postStatus(t, f.bobTok, "CONCAT", url.Values{"status": {"concatenate strings"}, "visibility": {"public"}})
@@ -359,6 +364,7 @@ func lookupMust(v any, keys ...string) any {
 // A filter stops applying the moment it expires (the service's clock, no
 // sweep); expires_in "" makes it last again.
 func TestFilterExpiry(t *testing.T) {
+	t.Parallel()
 	f := newFilterFixture(t)
 	post := f.postStatus(t, f.bobTok, "POST", url.Values{"status": {"big spoiler"}, "visibility": {"public"}})
 	v := f.okJSON(t, f.aliceTok, http.MethodPost, "/api/v2/filters", url.Values{"title": {"s"}, "context[]": {"home"}, "filter_action": {"hide"},
@@ -386,6 +392,7 @@ func TestFilterExpiry(t *testing.T) {
 // matches are left out (the page's Link still leads on); a filter of
 // another context leaves them, flagged.
 func TestFiltersApplyToNotifications(t *testing.T) {
+	t.Parallel()
 	f := newFilterFixture(t)
 	other := f.postStatus(t, f.bobTok, "OTHER", url.Values{"status": {"@alice hello"}})
 	mention := f.postStatus(t, f.bobTok, "MENTION", url.Values{"status": {"@alice spoiler alert"}})
@@ -426,6 +433,7 @@ func TestFiltersApplyToNotifications(t *testing.T) {
 // A reblog is matched on the status it reblogs: hidden with it, or
 // flagged on both the reblog and the reblogged status.
 func TestFiltersApplyToReblogs(t *testing.T) {
+	t.Parallel()
 	f := newFilterFixture(t)
 	approved := true
 	if _, err := f.acc.Modify(t.Context(), f.carol.ID, accounts.Change{Approved: &approved}); err != nil {
@@ -455,6 +463,7 @@ func TestFiltersApplyToReblogs(t *testing.T) {
 // header still leads to the next, older page, built from the underlying
 // page's ids.
 func TestFilteredPagesKeepTheirLinks(t *testing.T) {
+	t.Parallel()
 	f := newFilterFixture(t)
 	older := f.postStatus(t, f.bobTok, "OLDER", url.Values{"status": {"plain and old"}, "visibility": {"public"}})
 	for i := range 3 {
@@ -487,6 +496,7 @@ func TestFilteredPagesKeepTheirLinks(t *testing.T) {
 // A thread's filters hide ancestors and descendants they match; the
 // status asked for stays.
 func TestFiltersApplyToThreads(t *testing.T) {
+	t.Parallel()
 	f := newFilterFixture(t)
 	root := f.postStatus(t, f.bobTok, "ROOT", url.Values{"status": {"a plot twist"}, "visibility": {"public"}})
 	mid := f.postStatus(t, f.bobTok, "MID", url.Values{"status": {"fine"}, "visibility": {"public"}, "in_reply_to_id": {root}})
@@ -509,6 +519,7 @@ func TestFiltersApplyToThreads(t *testing.T) {
 
 // Reading filters is a fixed number of statements whatever their number.
 func TestFilterListsRunAFixedNumberOfStatements(t *testing.T) {
+	t.Parallel()
 	f := newFilterFixture(t)
 	var counts []int64
 	for _, n := range []int{2, 20} {
@@ -531,6 +542,7 @@ func TestFilterListsRunAFixedNumberOfStatements(t *testing.T) {
 
 // A keyword matches a poll's options too, as on Mastodon.
 func TestFiltersMatchPollOptions(t *testing.T) {
+	t.Parallel()
 	f := newFilterFixture(t)
 	poll := f.postStatus(t, f.bobTok, "POLL", url.Values{"status": {"Lunch?"}, "visibility": {"public"},
 		"poll[options][]": {"pizza", "pineapple pizza"}, "poll[expires_in]": {"3600"}})
@@ -548,6 +560,7 @@ func TestFiltersMatchPollOptions(t *testing.T) {
 // A list timeline is of the home context, as on Mastodon: a home filter
 // hides there too.
 func TestFiltersApplyToListTimelines(t *testing.T) {
+	t.Parallel()
 	f := newFilterFixture(t)
 	cats := f.postStatus(t, f.bobTok, "CATS", url.Values{"status": {"I love my cat"}, "visibility": {"public"}})
 	plain := f.postStatus(t, f.bobTok, "PLAIN", url.Values{"status": {"nothing to see"}, "visibility": {"public"}})

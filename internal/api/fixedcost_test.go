@@ -72,6 +72,7 @@ const maxPageStatements = 14
 // read endpoint runs no more statements for 40 items than for 20, and never
 // more than maxPageStatements.
 func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
+	t.Parallel()
 	// Hundreds of requests with a few tokens: limits.api_requests off.
 	e := newEnv(t, `[limits]`, `api_requests = 0`)
 	alice := e.userToken(t, e.alice, "read write follow")
@@ -324,6 +325,7 @@ func TestReadEndpointsRunAFixedNumberOfStatements(t *testing.T) {
 // for them costs no database work at all until they are rebuilt, and a
 // rebuild reads a fixed number of rows.
 func TestInstanceDocumentsCostNothingWhenServed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	e.api.instance.now = func() time.Time { return now }
@@ -375,6 +377,7 @@ func TestInstanceDocumentsCostNothingWhenServed(t *testing.T) {
 // (page sizes, cursors, filters, search words) must not make new texts:
 // hundreds of differently shaped requests leave a few dozen statements.
 func TestStatementTextsStayAFixedSet(t *testing.T) {
+	t.Parallel()
 	// About 1,200 requests with one token: more than limits.api_requests allows.
 	e := newEnv(t, `[limits]`, `api_requests = 0`)
 	bob := e.userToken(t, e.bob, "read write follow")
@@ -421,6 +424,7 @@ func TestStatementTextsStayAFixedSet(t *testing.T) {
 // dismissals, mentions and emojis) are a fixed number of queries however
 // many there are, and write nothing.
 func TestEmojisAndAnnouncementsRunAFixedNumberOfStatements(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	alice := e.userToken(t, e.alice, "read write follow")
 	bob := e.userToken(t, e.bob, "read write follow")

@@ -17,6 +17,7 @@ import (
 // members (only followed accounts, 422 otherwise; paged with Link, limit=0
 // for all), the lists holding an account, and the list timeline.
 func TestListEntitiesAndEndpoints(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	danAcc, danTok := f.newUser(t, "dan")
 	danID := idString(danAcc.ID)
@@ -148,6 +149,7 @@ func lookup0(v any, k string) any { x, _ := lookup(v, k); return x }
 // A list timeline never shows what its owner may not see: a member's post
 // for someone else only (direct), a muted or blocked member's posts.
 func TestListTimelineVisibility(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	danAcc, danTok := f.newUser(t, "dan")
 	danID := idString(danAcc.ID)
@@ -177,6 +179,7 @@ func TestListTimelineVisibility(t *testing.T) {
 // Every lists, endorsements and domain blocks route refuses a token
 // without its scope (403), and takes one with it.
 func TestListRoutesNeedTheirScopes(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	f.okJSON(t, f.aliceTok, http.MethodPost, "/api/v1/accounts/"+f.bobID+"/follow", nil)
 	list := f.okJSON(t, f.aliceTok, http.MethodPost, "/api/v1/lists", url.Values{"title": {"l"}})
@@ -227,6 +230,7 @@ func TestListRoutesNeedTheirScopes(t *testing.T) {
 // Endorsements: only a followed account (422 otherwise), endorsed in the
 // Relationship, paged with Link; unpinning and unfollowing end them.
 func TestEndorsementEndpoints(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	danAcc, _ := f.newUser(t, "dan")
 	danID := idString(danAcc.ID)
@@ -262,6 +266,7 @@ func TestEndorsementEndpoints(t *testing.T) {
 // with the domain's accounts ended both ways (with the activities that
 // tell their server), 422 for no domain.
 func TestUserDomainBlocks(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	ctx := context.Background()
 	now := time.Now()

@@ -23,6 +23,7 @@ func types(t *testing.T, v any) []string {
 // The 4.3 endpoints answer only to tokens with their scope: read:notifications
 // for reads, write:notifications for writes; 403 otherwise.
 func TestNotificationPolicyAndGroupScopes(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	reads := []string{"/api/v1/notifications/unread_count", "/api/v2/notifications/policy", "/api/v1/notifications/requests",
 		"/api/v1/notifications/requests/merged", "/api/v1/notifications/requests/1", "/api/v2/notifications",
@@ -57,6 +58,7 @@ func TestNotificationPolicyAndGroupScopes(t *testing.T) {
 // keeps the rules not named; a value other than accept, filter or drop is
 // refused with 422.
 func TestNotificationPolicyEntity(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	p := f.get(t, f.aliceTok, "/api/v2/notifications/policy")
 	f.golden(t, "notification_policy", p)
@@ -81,6 +83,7 @@ func TestNotificationPolicyEntity(t *testing.T) {
 // dismissing one deletes what it held; a dropped notification is never
 // stored at all.
 func TestNotificationPolicyFiltersAcceptsAndDrops(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	carol, carolTok := f.newUser(t, "carola")
 	_, daveTok := f.newUser(t, "dave")
@@ -178,6 +181,7 @@ func wantNumber(t *testing.T, what string, v any, want string, keys ...string) {
 // notifications are in no group; the group reads alone, lists its
 // accounts, and is dismissed whole.
 func TestGroupedNotifications(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	post := f.postStatus(t, f.bobTok, "STATUS_POST", url.Values{"status": {"bob's post"}, "visibility": {"public"}})
 	var toks []string
@@ -285,6 +289,7 @@ func TestGroupedNotifications(t *testing.T) {
 // Grouped notifications page by their notifications' ids through Link:
 // next holds the older groups, prev the newer; the last page has no next.
 func TestGroupedNotificationsPaging(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	var posts []string
 	for i := range 5 {
@@ -351,6 +356,7 @@ func TestGroupedNotificationsPaging(t *testing.T) {
 // api_versions.mastodon 2 promises the grouped notifications: each of their
 // routes answers (none is a 404).
 func TestAPIVersionPromisesGroupedNotifications(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	v, _ := lookup(f.get(t, "", "/api/v2/instance"), "api_versions", "mastodon")
 	if fmt.Sprint(v) != "2" {
@@ -371,6 +377,7 @@ func TestAPIVersionPromisesGroupedNotifications(t *testing.T) {
 // Notification requests page through Link, newest first; the last page has
 // no next.
 func TestNotificationRequestsPaging(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	var senders []string
 	for _, name := range []string{"ann", "ben", "cat"} {

@@ -11,6 +11,7 @@ import (
 // consent page would otherwise widen its CSP form-action to https://*), and
 // keeps the URIs Mastodon apps use.
 func TestAppRegistrationRedirectURIs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	register := func(uris ...string) *http.Response {
 		form := url.Values{"client_name": {"App"}, "redirect_uris": {strings.Join(uris, "\n")}, "scopes": {"read"}}

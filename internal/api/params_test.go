@@ -42,6 +42,7 @@ func wantValues(t *testing.T, got, want url.Values) {
 }
 
 func TestParamsFlattensJSON(t *testing.T) {
+	t.Parallel()
 	body := `{"source":{"privacy":"private"},"fields_attributes":[{"name":"a","value":"b"}],"redirect_uris":["x","y"],"locked":true}`
 	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON"} {
 		got := mustParams(t, http.MethodPost, "/", ct, strings.NewReader(body))
@@ -56,6 +57,7 @@ func TestParamsFlattensJSON(t *testing.T) {
 }
 
 func TestParamsJSONScalars(t *testing.T) {
+	t.Parallel()
 	got := mustParams(t, http.MethodPost, "/", "application/json",
 		strings.NewReader(`{"n":1.50,"big":12345678901234567890,"f":false,"null":null,"s":"ü <b>","deep":{"a":{"b":["c"]}},
 			"objs":[{"k":1},{"k":2}],"empty":[],"emptyobj":{}}`))
@@ -74,6 +76,7 @@ func TestParamsJSONScalars(t *testing.T) {
 // Clients send fields_attributes as an array or as an object keyed by index;
 // both reach profileFields in order.
 func TestParamsProfileFields(t *testing.T) {
+	t.Parallel()
 	for name, body := range map[string]string{
 		"array":  `{"fields_attributes":[{"name":"a","value":"b"},{"name":"c","value":"d"}]}`,
 		"object": `{"fields_attributes":{"1":{"name":"c","value":"d"},"0":{"name":"a","value":"b"}}}`,
@@ -98,6 +101,7 @@ func TestParamsProfileFields(t *testing.T) {
 }
 
 func TestParamsForm(t *testing.T) {
+	t.Parallel()
 	got := mustParams(t, http.MethodPost, "/?q=1&a=query", "application/x-www-form-urlencoded",
 		strings.NewReader("a=form&redirect_uris[]=x&redirect_uris[]=y&scopes=read+write"))
 	wantValues(t, got, url.Values{
@@ -118,6 +122,7 @@ func TestParamsForm(t *testing.T) {
 }
 
 func TestParamsMultipart(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	mw.WriteField("display_name", "Alice")
@@ -143,6 +148,7 @@ func TestParamsMultipart(t *testing.T) {
 }
 
 func TestParamsQueryOnly(t *testing.T) {
+	t.Parallel()
 	got := mustParams(t, http.MethodGet, "/?acct=alice&ids[]=1&ids[]=2", "", nil)
 	wantValues(t, got, url.Values{"acct": {"alice"}, "ids[]": {"1", "2"}})
 
@@ -155,6 +161,7 @@ func TestParamsQueryOnly(t *testing.T) {
 // bracketed forms: list() prefers key[], so a query's key[] must not slip in
 // beside a body's key; and a query's source[privacy] must not join a body's source.
 func TestParamsBodyWins(t *testing.T) {
+	t.Parallel()
 	var mp bytes.Buffer
 	mw := multipart.NewWriter(&mp)
 	mw.WriteField("redirect_uris", "https://good.example/cb")
@@ -188,6 +195,7 @@ func TestParamsBodyWins(t *testing.T) {
 // and the body takes the body's; a token request whose query names another
 // grant type is decided by its body.
 func TestBodyWinsOverQueryThroughTheAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	rec := e.do(t, http.MethodPost, "/api/v1/apps?client_name=FromQuery&redirect_uris=https%3A%2F%2Fevil.example%2Fcb",
 		strings.NewReader(`{"client_name":"FromBody","redirect_uris":"urn:ietf:wg:oauth:2.0:oob"}`), "Content-Type", "application/json")
@@ -228,6 +236,7 @@ func TestBodyWinsOverQueryThroughTheAPI(t *testing.T) {
 // Each bound holds exactly: at the bound a request is read, one past it is
 // refused with a message that names the bound.
 func TestParamsBounds(t *testing.T) {
+	t.Parallel()
 	jsonNested := func(levels int) string { // levels containers below the top-level object
 		return `{"a":` + strings.Repeat(`{"b":`, levels) + `1` + strings.Repeat("}", levels) + `}`
 	}
@@ -287,6 +296,7 @@ func TestParamsBounds(t *testing.T) {
 // A body cut off by the server's cap (a chunked body, so no Content-Length
 // to refuse it early) is named as too large, not as malformed.
 func TestParamsBodyOverTheCap(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ ct, body string }{
 		{"application/json", `{"a":"` + strings.Repeat("v", 2000) + `"}`},
 		{"application/x-www-form-urlencoded", "a=" + strings.Repeat("v", 2000)},
@@ -320,6 +330,7 @@ func checkParamBounds(t testing.TB, v url.Values) {
 }
 
 func TestParamsErrors(t *testing.T) {
+	t.Parallel()
 	for name, c := range map[string]struct{ ct, body, want string }{
 		"text/plain":    {"text/plain", "a=1", "unsupported Content-Type"},
 		"xml":           {"application/xml", "<a/>", "unsupported Content-Type"},
@@ -342,6 +353,7 @@ func TestParamsErrors(t *testing.T) {
 
 // Handlers answer a bad body with 400 and Mastodon's error shape.
 func TestParamsErrorResponses(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, c := range []struct{ ct, body string }{
 		{"text/plain", "client_name=x"},
@@ -377,6 +389,7 @@ func TestParamsErrorResponses(t *testing.T) {
 }
 
 func TestTruthyAndOptionals(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"true", "1", "on", "yes", " TRUE "} {
 		if !truthy(s) {
 			t.Errorf("truthy(%q) = false", s)
@@ -409,6 +422,7 @@ func TestTruthyAndOptionals(t *testing.T) {
 }
 
 func TestParamsWithoutContentTypeAndTrailingJSON(t *testing.T) {
+	t.Parallel()
 	r := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader("a=1&b=2"))
 	v, err := params(r)
 	if err != nil || v.Get("a") != "1" || v.Get("b") != "2" {

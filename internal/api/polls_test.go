@@ -90,6 +90,7 @@ func optionCounts(p any) []any {
 // A status with a poll, as its author and as a voter sees it (the goldens
 // status_with_poll and poll), and GET /api/v1/polls/:id.
 func TestPollEntities(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	status := f.postStatus(t, f.aliceTok, "STATUS_POLL", pollForm("Tea or coffee?", []string{"Tea", "Coffee", "Neither"}, "visibility", "public"))
 	s := f.get(t, f.aliceTok, "/api/v1/statuses/"+status)
@@ -157,6 +158,7 @@ func TestPollEntities(t *testing.T) {
 
 // Creating a poll: the limits (422), a poll with media (422), JSON bodies.
 func TestPollCreation(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	for what, form := range map[string]url.Values{
 		"one option":      pollForm("q", []string{"only"}),
@@ -187,6 +189,7 @@ func TestPollCreation(t *testing.T) {
 // Multiple choice and hidden totals: several choices count each; hidden
 // totals are null until the end, for every viewer, then shown.
 func TestPollMultipleAndHiddenTotals(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	multi := f.postStatus(t, f.aliceTok, "STATUS_MULTI", pollForm("pick", []string{"a", "b", "c"}, "poll[multiple]", "true"))
 	single := f.postStatus(t, f.aliceTok, "STATUS_SINGLE", pollForm("pick one", []string{"a", "b"}))
@@ -231,6 +234,7 @@ func TestPollMultipleAndHiddenTotals(t *testing.T) {
 // The routes' scopes: reading takes read:statuses, voting write:statuses;
 // voting needs a user.
 func TestPollScopes(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	status := f.postStatus(t, f.aliceTok, "STATUS_POLL", pollForm("q", []string{"a", "b"}))
 	pollID, _ := lookup(f.get(t, f.aliceTok, "/api/v1/statuses/"+status), "poll", "id")
@@ -263,6 +267,7 @@ func TestPollScopes(t *testing.T) {
 // followers-only status's poll is 404 to a stranger and to anonymous, and
 // a poll of an author who blocks the viewer is 404 too.
 func TestPollVisibility(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	dan, _, err := f.acc.Create(t.Context(), accounts.NewParams{Username: "dan", Email: "dan@example.test", Password: fixturePassword,
 		Role: accounts.RoleUser, Approved: true})
@@ -301,6 +306,7 @@ func TestPollVisibility(t *testing.T) {
 // status under the visibility rule, the poll with the viewer's votes) and
 // writes nothing.
 func TestPollReadIsFixedCost(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	status := f.postStatus(t, f.aliceTok, "STATUS_POLL", pollForm("q", []string{"a", "b", "c", "d"}))
 	pollID, _ := lookup(f.get(t, f.aliceTok, "/api/v1/statuses/"+status), "poll", "id")
@@ -317,6 +323,7 @@ func TestPollReadIsFixedCost(t *testing.T) {
 
 // The instance documents advertise the limits the service enforces.
 func TestInstanceAdvertisesPollLimits(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	v2 := e.getJSON(t, "/api/v2/instance")
 	v1 := e.getJSON(t, "/api/v1/instance")
@@ -331,6 +338,7 @@ func TestInstanceAdvertisesPollLimits(t *testing.T) {
 // A poll's end is a "poll" notification from its author, to each voter and
 // to the author (the golden notification_poll), readable through types[].
 func TestPollNotificationEntity(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	status := f.postStatus(t, f.aliceTok, "STATUS_POLL", pollForm("Tea or coffee?", []string{"Tea", "Coffee"}))
 	pollID, _ := lookup(f.get(t, f.aliceTok, "/api/v1/statuses/"+status), "poll", "id")
@@ -369,6 +377,7 @@ func mustID(t *testing.T, s string) int64 {
 // The stream renders a status once for many viewers, without any viewer's
 // votes: its poll carries no voted or own_votes (as Mastodon's stream).
 func TestStreamedPollHasNoViewerVotes(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	status := f.postStatus(t, f.aliceTok, "STATUS_POLL", pollForm("q", []string{"a", "b"}))
 	pollID, _ := lookup(f.get(t, f.aliceTok, "/api/v1/statuses/"+status), "poll", "id")
@@ -396,6 +405,7 @@ func TestStreamedPollHasNoViewerVotes(t *testing.T) {
 // the same options keep the votes, other options reset them, no poll
 // removes it.
 func TestEditStatusPollOverTheAPI(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	status := f.postStatus(t, f.aliceTok, "STATUS_POLL", pollForm("q", []string{"a", "b"}))
 	pollID, _ := lookup(f.get(t, f.aliceTok, "/api/v1/statuses/"+status), "poll", "id")

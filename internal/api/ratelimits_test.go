@@ -34,6 +34,7 @@ func quotaOf(t *testing.T, rec *httptest.ResponseRecorder) (limit, remaining int
 // Every API answer says what is left of the caller's allowance, errors
 // included, counted per token and, without one, per address.
 func TestEveryAnswerCarriesRateLimitHeaders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tok := e.userToken(t, e.bob, "read write")
 	start := time.Now()
@@ -68,6 +69,7 @@ func TestEveryAnswerCarriesRateLimitHeaders(t *testing.T) {
 // Past limits.api_requests a token is refused with 429 and Retry-After, and
 // another token (or a client without one) is not.
 func TestRequestLimitRefusesARunawayToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, `[limits]`, `api_requests = 3`, `api_requests_anonymous = 2`)
 	runaway, other := e.userToken(t, e.bob, "read"), e.userToken(t, e.bob, "read")
 	for i := range 3 {
@@ -96,6 +98,7 @@ func TestRequestLimitRefusesARunawayToken(t *testing.T) {
 // An account's posts, reblogs, follows and uploads have allowances of their
 // own, in the database; their answers carry those allowances' headers.
 func TestAccountLimitsOnPostingFollowingAndUploading(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, `[limits]`, `posts = 2`, `follows = 1`, `uploads = 1`)
 	tok := e.userToken(t, e.bob, "read write follow")
 	form := func(v url.Values) (string, []string) {

@@ -62,6 +62,7 @@ func (f *reportFixture) report(t *testing.T, tok string, form url.Values) *httpt
 }
 
 func TestReportEntityAndRules(t *testing.T) {
+	t.Parallel()
 	f := newReportFixture(t)
 	daveID := idString(f.dave.ID)
 	public := f.postStatus(t, f.daveTok, "STATUS_DAVE", url.Values{"status": {"buy now"}, "visibility": {"public"}})
@@ -119,6 +120,7 @@ func TestReportEntityAndRules(t *testing.T) {
 }
 
 func TestAdminAPIScopesAndRole(t *testing.T) {
+	t.Parallel()
 	f := newReportFixture(t)
 	bobAdminScoped := f.userToken(t, f.bob, "admin:read admin:write")
 	aliceNoAdmin := f.userToken(t, f.alice, "read write")
@@ -156,6 +158,7 @@ func TestAdminAPIScopesAndRole(t *testing.T) {
 // The admin flow: a report, listed, assigned, acted on with the report
 // named (disable): the report is resolved and the account's token is dead.
 func TestAdminReportFlow(t *testing.T) {
+	t.Parallel()
 	f := newReportFixture(t)
 	daveID := idString(f.dave.ID)
 	st := f.postStatus(t, f.daveTok, "STATUS_DAVE", url.Values{"status": {"buy now #deals"}, "visibility": {"public"}})
@@ -229,6 +232,7 @@ func TestAdminReportFlow(t *testing.T) {
 }
 
 func TestAdminReportsPaging(t *testing.T) {
+	t.Parallel()
 	f := newReportFixture(t)
 	for range 3 {
 		decodeAny(t, f.report(t, f.bobTok, url.Values{"account_id": {idString(f.dave.ID)}}), http.StatusOK)
@@ -256,6 +260,7 @@ func TestAdminReportsPaging(t *testing.T) {
 }
 
 func TestAdminAccounts(t *testing.T) {
+	t.Parallel()
 	f := newReportFixture(t)
 	carolID := idString(f.carol.ID)
 	v := f.okJSON(t, f.adminTok, http.MethodGet, "/api/v1/admin/accounts/"+carolID, nil)
@@ -319,6 +324,7 @@ func TestAdminAccounts(t *testing.T) {
 
 // The admin lists render in a fixed number of statements, and write nothing.
 func TestAdminListsRunAFixedNumberOfStatements(t *testing.T) {
+	t.Parallel()
 	f := newReportFixture(t)
 	bobTok := f.bobTok
 	stmts := map[string][]int64{}
@@ -356,6 +362,7 @@ func TestAdminListsRunAFixedNumberOfStatements(t *testing.T) {
 // Every moderator and admin but the reporter gets an admin.report
 // notification naming the report (Mastodon 4.x); nobody else does.
 func TestAdminReportNotification(t *testing.T) {
+	t.Parallel()
 	f := newReportFixture(t)
 	daveID := idString(f.dave.ID)
 	rep := decodeAny(t, f.report(t, f.bobTok, url.Values{"account_id": {daveID}, "comment": {"spam"}, "category": {"spam"}}), http.StatusOK)
@@ -385,6 +392,7 @@ func TestAdminReportNotification(t *testing.T) {
 // Silencing a local account (Mastodon's limit) keeps its posts out of the
 // public timelines; unsilence brings them back.
 func TestAdminSilenceLocalAccount(t *testing.T) {
+	t.Parallel()
 	f := newReportFixture(t)
 	daveID := idString(f.dave.ID)
 	st := f.postStatus(t, f.daveTok, "STATUS_DAVE", url.Values{"status": {"loud #deals"}, "visibility": {"public"}})

@@ -16,6 +16,7 @@ import (
 // a disabled or deleted participant is not shown, as GET /api/v1/accounts/:id
 // answers 404 for it.
 func TestReviewConversationHidesDisabledParticipants(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	dave, _ := f.newUser(t, "dave")
 	erin, _ := f.newUser(t, "erin")
@@ -44,6 +45,7 @@ func TestReviewConversationHidesDisabledParticipants(t *testing.T) {
 // blocks (Mastodon's account_domain_block_scope), as timelines, search and
 // notifications already do here.
 func TestReviewDirectoryHidesTheViewersBlockedDomains(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	domain := "evil.example"
 	id, err := f.st.UpsertRemoteAccount(t.Context(), &store.RemoteAccount{Account: store.Account{Username: "spammer", Domain: domain,
@@ -76,6 +78,7 @@ func TestReviewDirectoryHidesTheViewersBlockedDomains(t *testing.T) {
 // emojis, trends, the instance's domain blocks…) answer whatever it says,
 // so each request would be served under a fresh allowance of its own.
 func TestReviewMadeUpBearersDoNotDodgeTheAnonymousLimit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, `[limits]`, `api_requests = 300`, `api_requests_anonymous = 2`)
 	served := 0
 	for i := range 10 {
@@ -94,6 +97,7 @@ func TestReviewMadeUpBearersDoNotDodgeTheAnonymousLimit(t *testing.T) {
 // reaction no longer counts on an announcement everyone sees, and its
 // private filters (their keywords) and markers are not kept.
 func TestReviewDeletedAccountLeavesNoReactionsFiltersOrMarkers(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	dave, daveTok := f.newUser(t, "dave")
 	id := f.newAnnouncement(t, "ANN", social.NewAnnouncement{Text: "hello"})

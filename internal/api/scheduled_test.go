@@ -29,6 +29,7 @@ func (f *socialFixture) readyUpload(t *testing.T, account int64, id int64, place
 // holds its uploads, and is listed, read, moved and cancelled by its author
 // alone; a time less than five minutes ahead, or not a time, is 422.
 func TestScheduledStatusEntity(t *testing.T) {
+	t.Parallel()
 	f := newSocialFixture(t)
 	media := f.readyUpload(t, f.alice.ID, 7_000_000_000_001, "MEDIA")
 	at := time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)
@@ -115,6 +116,7 @@ func TestScheduledStatusEntity(t *testing.T) {
 // Scheduled statuses page with Link headers, newest first; reading needs
 // read:statuses and changing write:statuses.
 func TestScheduledStatusesPageAndScopes(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	base := time.Now().UTC().Truncate(24 * time.Hour).Add(48 * time.Hour)
 	var ids []string
@@ -163,6 +165,7 @@ func TestScheduledStatusesPageAndScopes(t *testing.T) {
 // Mastodon's limits: 25 for one day. A repeated request (its
 // Idempotency-Key) answers what it scheduled, and counts once.
 func TestScheduledStatusesDailyLimit(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	day := time.Now().UTC().Truncate(24 * time.Hour).Add(48 * time.Hour)
 	form := url.Values{"status": {"once"}, "scheduled_at": {day.Format(time.RFC3339)}}
@@ -195,6 +198,7 @@ func TestScheduledStatusesDailyLimit(t *testing.T) {
 // upload can go into its author's new post (not another's), and is served
 // again only then.
 func TestDeleteAndRedraftKeepsTheAttachments(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	media := f.readyUpload(t, f.alice.ID, 7_000_000_000_002, "MEDIA")
 	id := f.postStatus(t, f.aliceTok, "STATUS", url.Values{"status": {"a *picture*"}, "media_ids[]": {media}, "visibility": {"public"}})
@@ -218,6 +222,7 @@ func TestDeleteAndRedraftKeepsTheAttachments(t *testing.T) {
 // A scheduled post keeps its poll in its params, and is held to the poll
 // rules when it is scheduled, not only when it is published.
 func TestScheduledStatusKeepsItsPoll(t *testing.T) {
+	t.Parallel()
 	f := newSocialFixture(t)
 	at := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	sc := f.okJSON(t, f.aliceTok, http.MethodPost, "/api/v1/statuses", url.Values{"status": {"Which?"}, "scheduled_at": {at},

@@ -14,6 +14,7 @@ import (
 // cannot page and find only discoverable accounts, or the one they name
 // exactly; signed-in users find every usable account by name and may page.
 func TestSearchAccountsAnonymousAndSignedIn(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	no, hidden := false, "Quiet Person"

@@ -63,6 +63,7 @@ func (f *socialFixture) wantStatus(t *testing.T, tok, method, target string, for
 }
 
 func TestPreferencesEntity(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	p := f.get(t, f.aliceTok, "/api/v1/preferences")
 	for k, want := range map[string]any{"posting:default:visibility": "private", "posting:default:sensitive": true,
@@ -85,6 +86,7 @@ func TestPreferencesEntity(t *testing.T) {
 // Markers: {} before any save; a save answers what it stored; each move
 // of a marker is a new version; a form and a JSON body alike; the scopes.
 func TestMarkers(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	both := "/api/v1/markers?timeline[]=home&timeline[]=notifications"
 	if m := f.get(t, f.aliceTok, both); fmt.Sprint(m) != "map[]" {
@@ -139,6 +141,7 @@ func TestMarkers(t *testing.T) {
 // The rules are config's, the same list in /instance/rules and both
 // instance documents.
 func TestInstanceRules(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	if r := asList(t, f.get(t, "", "/api/v1/instance/rules")); len(r) != 0 {
 		t.Errorf("rules without config: %v", r)
@@ -158,6 +161,7 @@ func TestInstanceRules(t *testing.T) {
 }
 
 func TestInstancePeers(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	now := time.Now()
 	f.api.instance.now = func() time.Time { return now }
@@ -192,6 +196,7 @@ func TestInstancePeers(t *testing.T) {
 }
 
 func TestInstanceActivity(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	f.postStatus(t, f.aliceTok, "STATUS_A", url.Values{"status": {"one"}})
 	f.postStatus(t, f.bobTok, "STATUS_B", url.Values{"status": {"two"}, "visibility": {"private"}})
@@ -224,6 +229,7 @@ func TestInstanceActivity(t *testing.T) {
 
 // The extended description is plain text from config, escaped.
 func TestExtendedDescription(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	d := f.get(t, "", "/api/v1/instance/extended_description")
 	wantNull(t, "empty", d, "updated_at")
@@ -302,6 +308,7 @@ func ids(t *testing.T, f *socialFixture, v any, key ...string) []string {
 
 // Off by default: every discovery list is empty, whoever asks.
 func TestTrendsAndSuggestionsAreOptIn(t *testing.T) {
+	t.Parallel()
 	f := newTrendsFixture(t)
 	for _, path := range []string{"/api/v1/trends/tags", "/api/v1/trends", "/api/v1/trends/statuses", "/api/v1/trends/links"} {
 		for _, tok := range []string{"", f.aliceTok} {
@@ -318,6 +325,7 @@ func TestTrendsAndSuggestionsAreOptIn(t *testing.T) {
 }
 
 func TestTrends(t *testing.T) {
+	t.Parallel()
 	f := newTrendsFixture(t)
 	f.cfg.Discovery.Trends = true
 
@@ -378,6 +386,7 @@ func TestTrends(t *testing.T) {
 }
 
 func TestSuggestions(t *testing.T) {
+	t.Parallel()
 	f := newTrendsFixture(t)
 	f.cfg.Discovery.Suggestions = true
 	// dave and gina are followed by bob, whom alice follows; gina has more

@@ -10,6 +10,7 @@ import (
 // GET /api/v1/statuses?id[]= answers the statuses the caller may see, in
 // the order asked, each once; hidden and unknown ones are left out.
 func TestStatusesByIDKeepTheVisibilityRule(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	bob := e.userToken(t, e.bob, "read write")
 	public := e.post(t, bob, url.Values{"status": {"for everyone"}, "visibility": {"public"}})

@@ -9,6 +9,7 @@ import (
 // The staff's sensitive action shows all of an account's statuses as
 // sensitive to others (not to the author) until unsensitive.
 func TestAdminSensitive(t *testing.T) {
+	t.Parallel()
 	f := newReportFixture(t)
 	daveID := idString(f.dave.ID)
 	st := f.postStatus(t, f.daveTok, "STATUS_DAVE", url.Values{"status": {"a picture, say"}, "visibility": {"public"}})
@@ -39,6 +40,7 @@ func TestAdminSensitive(t *testing.T) {
 // ends its token at once; unsuspending restores what it had; a suspended
 // local account may then be deleted (200), an unsuspended one not (403).
 func TestAdminSuspend(t *testing.T) {
+	t.Parallel()
 	f := newReportFixture(t)
 	daveID := idString(f.dave.ID)
 	st := f.postStatus(t, f.daveTok, "STATUS_DAVE", url.Values{"status": {"hello #suspendable"}, "visibility": {"public"}})

@@ -66,6 +66,7 @@ func checkHistory(t *testing.T, what string, tag any) string {
 // posts by people the follower does not follow in the home timeline, once,
 // under the visibility, block and mute rules; nothing after the unfollow.
 func TestFollowedTags(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	dave, daveTok := f.newUser(t, "dave")
 	erin, erinTok := f.newUser(t, "erin")
@@ -194,6 +195,7 @@ func linkURL(t *testing.T, link, rel string) string {
 // the account uses, the public list of another account (empty for one it
 // blocks), and removal of one's own only.
 func TestFeaturedTags(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	_, daveTok := f.newUser(t, "dave")
 	post := func(tok, status, vis string) {
@@ -274,6 +276,7 @@ func TestFeaturedTags(t *testing.T) {
 // Familiar followers: for each id, the accounts the viewer follows that
 // follow it, never one the viewer may not see; the order of the ids kept.
 func TestFamiliarFollowers(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	dave, daveTok := f.newUser(t, "dave")
 	erin, erinTok := f.newUser(t, "erin")
@@ -310,6 +313,7 @@ func TestFamiliarFollowers(t *testing.T) {
 // The directory: discoverable accounts the viewer may see, by activity or
 // age, local or all, with limit and offset.
 func TestDirectory(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	dave, daveTok := f.newUser(t, "dave")
 	_, erinTok := f.newUser(t, "erin")
@@ -349,6 +353,7 @@ func TestDirectory(t *testing.T) {
 // Each route answers 403 to a token without its scope, and 401 (or, for
 // the public ones, an answer) without a token.
 func TestTagRoutesScopes(t *testing.T) {
+	t.Parallel()
 	f := newSocialPair(t)
 	readOnly := f.userToken(t, f.alice, "read")
 	writeOnly := f.userToken(t, f.alice, "write")

@@ -57,6 +57,7 @@ func dbFingerprint(t *testing.T, path string) string {
 // scope but the route's own, gets 403 insufficient_scope and changes nothing
 // in the database; a token with exactly the route's scope succeeds.
 func TestWriteRoutesRefuseTokensWithoutTheirWriteScope(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// Bob mentions alice: a status to favourite and bookmark, a notification to clear.
 	posted := wantJSON(t, e.do(t, "POST", "/api/v1/statuses", strings.NewReader("status=%40alice+hello"),
