@@ -7,6 +7,7 @@
 package push
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ecdh"
@@ -245,4 +246,92 @@ func VerifyVAPIDToken(token string, public []byte) (map[string]any, error) {
 		return nil, err
 	}
 	return claims, nil
+}
+
+// Decrypt128GCM is the receiver's side of RFC 8291 (one record): what a
+// browser does with a push. Rampart only sends; tests receive with it.
+func Decrypt128GCM(body []byte, ua *ecdh.PrivateKey, auth []byte) ([]byte, error) {
+	if len(body) < 21 {
+		return nil, errors.New("short body")
+	}
+	salt, idlen := body[:16], int(body[20])
+	if binary.BigEndian.Uint32(body[16:20]) < 18 || len(body) < 21+idlen {
+		return nil, errors.New("bad header")
+	}
+	asPub, err := ecdh.P256().NewPublicKey(body[21 : 21+idlen])
+	if err != nil {
+		return nil, err
+	}
+	secret, err := ua.ECDH(asPub)
+	if err != nil {
+		return nil, err
+	}
+	info := append(append([]byte("WebPush: info\x00"), ua.PublicKey().Bytes()...), asPub.Bytes()...)
+	ikm, err := hkdf.Key(sha256.New, secret, auth, string(info), 32)
+	if err != nil {
+		return nil, err
+	}
+	cek, err := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: aes128gcm\x00", 16)
+	if err != nil {
+		return nil, err
+	}
+	nonce, err := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: nonce\x00", 12)
+	if err != nil {
+		return nil, err
+	}
+	gcm, err := newGCM(cek)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := gcm.Open(nil, nonce, body[21+idlen:], nil)
+	if err != nil {
+		return nil, err
+	}
+	rec = bytes.TrimRight(rec, "\x00")
+	if len(rec) == 0 || rec[len(rec)-1] != 2 {
+		return nil, errors.New("no last-record delimiter")
+	}
+	return rec[:len(rec)-1], nil
+}
+
+// DecryptAESGCM is the receiver's side of the legacy aesgcm encoding
+// (for tests, as Decrypt128GCM).
+func DecryptAESGCM(body []byte, ua *ecdh.PrivateKey, auth, senderPub, salt []byte) ([]byte, error) {
+	asPub, err := ecdh.P256().NewPublicKey(senderPub)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := ua.ECDH(asPub)
+	if err != nil {
+		return nil, err
+	}
+	ikm, err := hkdf.Key(sha256.New, secret, auth, "Content-Encoding: auth\x00", 32)
+	if err != nil {
+		return nil, err
+	}
+	ctx := aesgcmContext(ua.PublicKey().Bytes(), senderPub)
+	cek, err := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: aesgcm\x00"+ctx, 16)
+	if err != nil {
+		return nil, err
+	}
+	nonce, err := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: nonce\x00"+ctx, 12)
+	if err != nil {
+		return nil, err
+	}
+	gcm, err := newGCM(cek)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := gcm.Open(nil, nonce, body, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(rec) < 2 {
+		return nil, errors.New("short record")
+	}
+	pad := int(binary.BigEndian.Uint16(rec))
+	if len(rec) < 2+pad {
+		return nil, errors.New("bad padding")
+	}
+	return rec[2+pad:], nil
 }
