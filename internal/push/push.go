@@ -36,9 +36,9 @@ var Alerts = []string{"mention", "status", "reblog", "follow", "follow_request",
 // Policies are whose notifications a subscription takes (data[policy]).
 var Policies = []string{"all", "followed", "follower", "none"}
 
-// vapidSetting is the instance setting holding the VAPID private key
+// VAPIDSetting is the instance setting holding the VAPID private key
 // (base64url of the raw P-256 scalar): made once, shared by every process.
-const vapidSetting = "push_vapid_private_key"
+const VAPIDSetting = "push_vapid_private_key"
 
 // maxEndpoint bounds a subscription's endpoint URL.
 const maxEndpoint = 2048
@@ -73,7 +73,7 @@ func New(ctx context.Context, cfg *config.Config, st *store.Store, ids *id.Gener
 	if err != nil {
 		return nil, err
 	}
-	stored, err := st.SettingOnce(ctx, vapidSetting, b64.EncodeToString(fresh.Bytes()))
+	stored, err := st.SettingOnce(ctx, VAPIDSetting, b64.EncodeToString(fresh.Bytes()))
 	if err != nil {
 		return nil, fmt.Errorf("vapid key: %w", err)
 	}
