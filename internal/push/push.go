@@ -273,6 +273,9 @@ func (s *Service) Job(ctx context.Context, payload []byte) error {
 		return err
 	}
 	body, err := s.payload(ctx, sub, n)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // its sender is gone: so is the notification's point
+	}
 	if err != nil {
 		return err
 	}
