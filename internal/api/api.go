@@ -19,6 +19,7 @@ import (
 	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/moderation"
 	"github.com/rampart-social/rampart/internal/oauth"
+	"github.com/rampart-social/rampart/internal/push"
 	"github.com/rampart-social/rampart/internal/ratelimit"
 	"github.com/rampart-social/rampart/internal/social"
 	"github.com/rampart-social/rampart/internal/store"
@@ -33,6 +34,7 @@ type Deps struct {
 	OAuth    *oauth.Service
 	Social   *social.Service
 	Media    *media.Service
+	Push     *push.Service // nil: no Web Push
 }
 
 // API serves the client API.
@@ -44,6 +46,7 @@ type API struct {
 	oauth    *oauth.Service
 	social   *social.Service
 	media    *media.Service
+	push     *push.Service
 	// mod is the staff's actions (the admin API), built here from
 	// the store and accounts: it needs nothing else.
 	mod      *moderation.Service
@@ -58,7 +61,7 @@ const concurrentUploads = 4
 
 // New builds the API.
 func New(d Deps) *API {
-	return &API{cfg: d.Config, log: d.Log, store: d.Store, accounts: d.Accounts, oauth: d.OAuth, social: d.Social, media: d.Media,
+	return &API{cfg: d.Config, log: d.Log, store: d.Store, accounts: d.Accounts, oauth: d.OAuth, social: d.Social, media: d.Media, push: d.Push,
 		mod:     moderation.New(d.Store, d.Accounts, d.Log),
 		uploads: make(chan struct{}, concurrentUploads), instance: instanceDocs{now: time.Now}, requests: newRequestLimits(d.Config),
 		startup: startupState{loadedAt: time.Now()}}
@@ -170,6 +173,7 @@ func (a *API) routes() *http.ServeMux {
 	a.registerExtras(api)
 	a.registerReports(api)
 	a.registerLists(api)
+	a.registerPush(api)
 	api.HandleFunc(unrouted, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Record not found")
 	})

@@ -93,6 +93,9 @@ func TestCompatibilityTableEndpointsAnswer(t *testing.T) {
 			continue
 		}
 		rec := e.do(t, method, path+queries[path], nil, bearerHeader(admin)...)
+		if rec.Code == http.StatusNotFound && documented == "/api/v1/push/subscription" {
+			continue // the token has no subscription: Mastodon's 404 (the route was checked above)
+		}
 		if rec.Code == http.StatusNotFound || rec.Code == http.StatusMethodNotAllowed || rec.Code >= 500 {
 			t.Errorf("%s %s: %d %s", method, path, rec.Code, rec.Body)
 		}

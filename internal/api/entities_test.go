@@ -28,7 +28,9 @@ import (
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/oauth"
+	"github.com/rampart-social/rampart/internal/outbound"
 	"github.com/rampart-social/rampart/internal/password"
+	"github.com/rampart-social/rampart/internal/push"
 	"github.com/rampart-social/rampart/internal/social"
 	"github.com/rampart-social/rampart/internal/store"
 	"github.com/rampart-social/rampart/internal/testutil"
@@ -94,8 +96,17 @@ func newEnv(t *testing.T, extra ...string) *env {
 	ids := id.NewGenerator()
 	acc := accounts.New(cfg, st, ids, password.NewHasher(password.Params{MemoryKiB: 8 * 1024, Time: 1, Threads: 1}, 2))
 	oa := oauth.New(st, ids, accounts.LimiterKey(cfg))
+	// A fixed VAPID key (RFC 8291's example sender key), so that goldens
+	// showing it stay put.
+	if err := st.SetSetting(ctx, push.VAPIDSetting, "yfWPiYE-n46HLnH0KqZOF1fJJU3MYrct3AELtAQ-oRw"); err != nil {
+		t.Fatal(err)
+	}
+	pushes, err := push.New(ctx, cfg, st, ids, outbound.New(outbound.Config{}), log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	e := &env{cfg: cfg, st: st, acc: acc, oa: oa, api: New(Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: social.New(cfg, st, ids, nil).WithLimits(accounts.LimiterKey(cfg)),
-		Media: testMedia(t, cfg, st, ids, log).WithUploadLimit(accounts.LimiterKey(cfg))}), mux: http.NewServeMux()}
+		Media: testMedia(t, cfg, st, ids, log).WithUploadLimit(accounts.LimiterKey(cfg)), Push: pushes}), mux: http.NewServeMux()}
 	e.api.Register(e.mux)
 
 	create := func(username, role string, approved bool) *store.Account {

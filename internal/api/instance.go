@@ -205,7 +205,7 @@ func (a *API) instanceV2Doc(f instanceFacts) any {
 		"languages": []string{"en"},
 		"configuration": map[string]any{
 			"urls":              map[string]any{"streaming": a.streamingURL(), "status": nil},
-			"vapid":             map[string]string{"public_key": ""},
+			"vapid":             map[string]string{"public_key": a.vapidKey()},
 			"accounts":          map[string]int{"max_featured_tags": 10, "max_pinned_statuses": 5},
 			"statuses":          a.statusLimits(),
 			"media_attachments": a.mediaLimits(),

@@ -33,6 +33,7 @@ import (
 	"github.com/rampart-social/rampart/internal/outbox"
 	"github.com/rampart-social/rampart/internal/password"
 	"github.com/rampart-social/rampart/internal/profiling"
+	"github.com/rampart-social/rampart/internal/push"
 	"github.com/rampart-social/rampart/internal/remote"
 	"github.com/rampart-social/rampart/internal/safely"
 	"github.com/rampart-social/rampart/internal/server"
@@ -150,12 +151,21 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	pub, relay := publisher(st, bus, log)
 	so := social.New(cfg, st, ids, remoteAccounts).WithJobs(wake).WithEvents(pub).WithLimits(accounts.LimiterKey(cfg))
 	acc.WithJobs(wake)
+	pushes, err := push.New(ctx, cfg, st, ids, client, log)
+	if err != nil {
+		worker.release()
+		st.Close()
+		return nil, err
+	}
+	so.WithPush(pushes.Notified)
 	runner.Handle(store.KindFanOut, so.FanOutJob)
 	runner.Handle(store.KindPollExpire, so.PollExpireJob)
 	runner.Handle(store.KindPublishScheduled, so.PublishScheduledJob)
 	runner.Handle(store.KindPublish, outbox.New(st, so, acc, outbox.NewRenderer(cfg), log, deliveries.Wake).Job)
 	received.Handle(store.KindInbox, inbox.New(st, so, remoteAccounts, log).Job)
 	deliveries.Handle(store.KindDeliver, deliverer.Job)
+	// A push waits on a push service, as a delivery on another server.
+	deliveries.Handle(store.KindPushDeliver, pushes.Job)
 	mux := http.NewServeMux()
 	pages := web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so})
 	pages.Register(mux)
@@ -166,7 +176,8 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		return nil, err
 	}
 	ms := media.New(cfg, st, storage, ids, log).WithUploadLimit(accounts.LimiterKey(cfg))
-	clientAPI := api.New(api.Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: so, Media: ms})
+	clientAPI := api.New(api.Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: so, Media: ms, Push: pushes})
+	pushes.WithIcon(clientAPI.Entities().Avatar)
 	clientAPI.Register(mux)
 	hub := streaming.New(streaming.Deps{Config: cfg, Log: log, OAuth: oa, Social: so, Entities: clientAPI.Entities(), Bus: bus})
 	hub.Register(mux)

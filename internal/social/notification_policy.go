@@ -106,6 +106,7 @@ func (s *Service) notify(ctx context.Context, to, from int64, typ string, status
 	stored, err := s.store.CreateNotification(ctx, n)
 	if stored {
 		s.emit(events.Event{Kind: events.NotificationCreated, Notification: n.ID, Account: to})
+		s.push(ctx, n)
 	}
 	return err
 }

@@ -238,6 +238,7 @@ func (s *Service) PollExpireJob(ctx context.Context, payload []byte) error {
 	s.published()
 	for _, n := range stored {
 		s.emit(events.Event{Kind: events.NotificationCreated, Notification: n.ID, Account: n.AccountID})
+		s.push(ctx, &n)
 	}
 	return nil
 }

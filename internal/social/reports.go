@@ -104,6 +104,7 @@ func (s *Service) notifyStaff(ctx context.Context, r *store.Report) error {
 	}
 	for i, to := range staff {
 		s.emit(events.Event{Kind: events.NotificationCreated, Notification: ids[i], Account: to})
+		s.push(ctx, &store.Notification{ID: ids[i], AccountID: to, FromAccountID: r.AccountID, Type: "admin.report"})
 	}
 	return nil
 }

@@ -33,6 +33,8 @@ type Service struct {
 	// wakeJobs tells the job runner a job was committed; nil: no runner,
 	// and every fan-out is done in the request.
 	wakeJobs func()
+	// pushed enqueues the Web Push of each notification shown; nil: none.
+	pushed func(context.Context, *store.Notification)
 	// events takes each committed change live streams show; nil: none.
 	events events.Publisher
 	// limits are the accounts' allowances of limits.posts and

@@ -343,6 +343,7 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	undo += ` ALTER TABLE notifications DROP COLUMN report_id;`                                                                                                                                                                                                     // 0039 (its reports columns and indexes go with 0018's table)
 	undo += ` DROP TABLE list_accounts; DROP TABLE lists; DROP TABLE account_pins; DROP TABLE account_domain_blocks;`                                                                                                                                               // 0040
 	undo += ` DROP INDEX accounts_suspended; ALTER TABLE accounts DROP COLUMN suspended_at; ALTER TABLE accounts DROP COLUMN sensitized_at;`                                                                                                                        // 0041
+	undo += ` DROP TABLE push_subscriptions;`                                                                                                                                                                                                                       // 0042
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

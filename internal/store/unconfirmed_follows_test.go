@@ -48,6 +48,7 @@ func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
 		ALTER TABLE reports DROP COLUMN action_taken_by_account_id; ALTER TABLE reports DROP COLUMN updated_at; ALTER TABLE notifications DROP COLUMN report_id;
 		DROP TABLE list_accounts; DROP TABLE lists; DROP TABLE account_pins; DROP TABLE account_domain_blocks;
 		DROP INDEX accounts_suspended; ALTER TABLE accounts DROP COLUMN suspended_at; ALTER TABLE accounts DROP COLUMN sensitized_at;
+		DROP TABLE push_subscriptions;
 		DELETE FROM schema_migrations WHERE version >= 21`); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,19 @@
+-- Web Push subscriptions: one per access token (Mastodon's rule), gone
+-- with the token when it is revoked (ON DELETE CASCADE). sealed_token is
+-- the access token Mastodon sends back in every push, sealed with a key
+-- derived from secret_key: the database alone does not reveal it.
+-- alerts: the enabled notification types, space-separated.
+CREATE TABLE push_subscriptions (
+    id           INTEGER PRIMARY KEY,
+    token_id     INTEGER NOT NULL UNIQUE REFERENCES oauth_tokens (id) ON DELETE CASCADE,
+    account_id   INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    endpoint     TEXT NOT NULL,
+    p256dh       TEXT NOT NULL,
+    auth         TEXT NOT NULL,
+    standard     INTEGER NOT NULL DEFAULT 0,
+    alerts       TEXT NOT NULL,
+    policy       TEXT NOT NULL,
+    sealed_token TEXT NOT NULL,
+    created_at   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX push_subscriptions_account ON push_subscriptions (account_id);
