@@ -8,8 +8,8 @@ import (
 
 // FuzzClientMessage: whatever a client sends, parseClientMessage answers
 // with a known stream or an error Mastodon's clients understand, never a
-// stream it did not name, and a hashtag stream's tag is short, lower
-// case and without '#' or spaces.
+// stream it did not name, a hashtag stream's tag is short, lower case and
+// without '#' or spaces, and a list stream names a list.
 func FuzzClientMessage(f *testing.F) {
 	for _, seed := range []string{
 		`{"type":"subscribe","stream":"user"}`,
@@ -24,7 +24,7 @@ func FuzzClientMessage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, s, err := parseClientMessage(b)
 		if err != nil {
-			if err != errBadMessage && err != errUnknownStream && err != errNoTag {
+			if err != errBadMessage && err != errUnknownStream && err != errNoTag && err != errNoList {
 				t.Fatalf("unexpected error %v", err)
 			}
 			return
@@ -35,6 +35,9 @@ func FuzzClientMessage(f *testing.F) {
 		}
 		if !strings.Contains(string(b), name[0][:4]) && !strings.Contains(string(b), `\u`) {
 			t.Fatalf("%q parsed as the stream %q it does not name", b, name[0])
+		}
+		if (s.kind == list) != (s.listID > 0) {
+			t.Fatalf("stream %+v: a list where none belongs, or none where one does", s)
 		}
 		hashtagged := s.kind == hashtag || s.kind == hashtagLocal
 		if hashtagged != (s.tag != "") {
