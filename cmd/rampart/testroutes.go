@@ -24,8 +24,17 @@ func testRoutes(mux *http.ServeMux) {
 // testStoreRoutes reach the store. POST /test/scheduled_statuses/{id}/due
 // moves a scheduled status's time (and its job's) to now, past the API's
 // five-minute minimum, so that a test sees the real job path publish it
-// without waiting.
+// without waiting; POST /test/polls/{id}/end does the same for a poll's end
+// (and its poll.expire job), on whichever database the server runs.
 func testStoreRoutes(mux *http.ServeMux, st *store.Store) {
+	mux.HandleFunc("POST /test/polls/{id}/end", func(w http.ResponseWriter, r *http.Request) {
+		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err := st.MovePollEnd(r.Context(), id, time.Now().Add(-time.Second)); err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		w.Write([]byte("ended"))
+	})
 	mux.HandleFunc("POST /test/scheduled_statuses/{id}/due", func(w http.ResponseWriter, r *http.Request) {
 		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
 		sc, err := st.ScheduledStatusByID(r.Context(), 0, id)
