@@ -88,20 +88,7 @@ func Encrypt128GCM(plaintext []byte, sub Subscriber, as *ecdh.PrivateKey, salt [
 		return nil, fmt.Errorf("ecdh: %w", err)
 	}
 	asPub := as.PublicKey().Bytes()
-	keyInfo := append(append([]byte("WebPush: info\x00"), sub.Public.Bytes()...), asPub...)
-	ikm, err := hkdf.Key(sha256.New, secret, sub.Auth, string(keyInfo), 32)
-	if err != nil {
-		return nil, err
-	}
-	cek, err := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: aes128gcm\x00", 16)
-	if err != nil {
-		return nil, err
-	}
-	nonce, err := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: nonce\x00", 12)
-	if err != nil {
-		return nil, err
-	}
-	gcm, err := newGCM(cek)
+	gcm, nonce, err := aes128gcmRecord(secret, sub.Auth, sub.Public.Bytes(), asPub, salt)
 	if err != nil {
 		return nil, err
 	}
@@ -158,6 +145,31 @@ func aesgcmContext(receiver, sender []byte) string {
 	b = binary.BigEndian.AppendUint16(b, uint16(len(sender)))
 	b = append(b, sender...)
 	return string(b)
+}
+
+// aes128gcmRecord derives, as RFC 8291 section 3.4 says, the cipher and
+// nonce of an aes128gcm record from the ECDH secret, the subscriber's auth
+// secret, both public keys (the user agent's, then the sender's) and the
+// salt: the sender's side and the receiver's alike.
+func aes128gcmRecord(secret, auth, uaPub, asPub, salt []byte) (cipher.AEAD, []byte, error) {
+	info := append(append([]byte("WebPush: info\x00"), uaPub...), asPub...)
+	ikm, err := hkdf.Key(sha256.New, secret, auth, string(info), 32)
+	if err != nil {
+		return nil, nil, err
+	}
+	cek, err := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: aes128gcm\x00", 16)
+	if err != nil {
+		return nil, nil, err
+	}
+	nonce, err := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: nonce\x00", 12)
+	if err != nil {
+		return nil, nil, err
+	}
+	gcm, err := newGCM(cek)
+	if err != nil {
+		return nil, nil, err
+	}
+	return gcm, nonce, nil
 }
 
 func newGCM(key []byte) (cipher.AEAD, error) {
@@ -266,20 +278,7 @@ func Decrypt128GCM(body []byte, ua *ecdh.PrivateKey, auth []byte) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	info := append(append([]byte("WebPush: info\x00"), ua.PublicKey().Bytes()...), asPub.Bytes()...)
-	ikm, err := hkdf.Key(sha256.New, secret, auth, string(info), 32)
-	if err != nil {
-		return nil, err
-	}
-	cek, err := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: aes128gcm\x00", 16)
-	if err != nil {
-		return nil, err
-	}
-	nonce, err := hkdf.Key(sha256.New, ikm, salt, "Content-Encoding: nonce\x00", 12)
-	if err != nil {
-		return nil, err
-	}
-	gcm, err := newGCM(cek)
+	gcm, nonce, err := aes128gcmRecord(secret, auth, ua.PublicKey().Bytes(), asPub.Bytes(), salt)
 	if err != nil {
 		return nil, err
 	}
