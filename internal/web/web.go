@@ -151,6 +151,9 @@ type page struct {
 	NoIndex   bool // <meta name="robots" content="noindex">
 	Public    *publicView
 	Home      string // the instance's home page, absolute (error pages)
+	// Settings names the settings page shown ("profile", "two_factor", …),
+	// for the settings navigation (templates/settings_nav.html).
+	Settings string
 }
 
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name string, data page) {
