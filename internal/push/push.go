@@ -26,6 +26,7 @@ import (
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/jobs"
 	"github.com/rampart-social/rampart/internal/outbound"
+	"github.com/rampart-social/rampart/internal/sealed"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
@@ -59,8 +60,8 @@ type Service struct {
 	client  *outbound.Client
 	log     *slog.Logger
 	vapid   *ecdsa.PrivateKey
-	public  []byte // the VAPID public key, uncompressed point
-	sealKey []byte
+	public  []byte      // the VAPID public key, uncompressed point
+	sealer  *sealed.Box // seals the access token each subscription keeps
 	subject string
 	icon    func(*store.Account) string
 	now     func() time.Time
@@ -93,7 +94,11 @@ func New(ctx context.Context, cfg *config.Config, st *store.Store, ids *id.Gener
 	if err != nil {
 		return nil, fmt.Errorf("secret_key: %w", err)
 	}
-	return &Service{store: st, ids: ids, client: client, log: log, vapid: key, public: public, sealKey: seal[:16],
+	sealer, err := sealed.New(seal[:16])
+	if err != nil {
+		return nil, err
+	}
+	return &Service{store: st, ids: ids, client: client, log: log, vapid: key, public: public, sealer: sealer,
 		subject: cfg.InstanceURL().String(), icon: func(*store.Account) string { return "" }, now: time.Now}, nil
 }
 
@@ -208,29 +213,16 @@ func alertList(m map[string]bool) []string {
 	return out
 }
 
-// seal encrypts the access token under a key derived from secret_key.
+// seal encrypts the access token under a key derived from secret_key
+// (internal/sealed).
 func (s *Service) seal(token string) (string, error) {
-	gcm, err := newGCM(s.sealKey)
-	if err != nil {
-		return "", err
-	}
-	nonce := make([]byte, gcm.NonceSize())
-	_, _ = rand.Read(nonce)
-	return b64.EncodeToString(gcm.Seal(nonce, nonce, []byte(token), nil)), nil
+	return s.sealer.Seal([]byte(token), nil), nil
 }
 
-func (s *Service) unseal(sealed string) (string, error) {
-	gcm, err := newGCM(s.sealKey)
+func (s *Service) unseal(v string) (string, error) {
+	plain, err := s.sealer.Open(v, nil)
 	if err != nil {
-		return "", err
-	}
-	b, err := b64.DecodeString(sealed)
-	if err != nil || len(b) < gcm.NonceSize() {
-		return "", errors.New("sealed token is malformed")
-	}
-	plain, err := gcm.Open(nil, b[:gcm.NonceSize()], b[gcm.NonceSize():], nil)
-	if err != nil {
-		return "", errors.New("sealed token does not open (secret_key changed?)")
+		return "", fmt.Errorf("sealed token: %w", err)
 	}
 	return string(plain), nil
 }
