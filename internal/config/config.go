@@ -145,6 +145,10 @@ type Security struct {
 	LoginAttempts   int64    `toml:"login_attempts"`
 	LoginWindow     Duration `toml:"login_window"`
 	AllowRoot       bool     `toml:"allow_root"`
+	// RequireStaffSecondFactor: admins and moderators without a second
+	// factor are named in a warning at every start and sent to add one
+	// when they sign in. Default: on in prod, off in dev (applyEnvDefaults).
+	RequireStaffSecondFactor bool `toml:"require_staff_second_factor"`
 }
 
 // Database selects and locates the store.
@@ -283,6 +287,8 @@ func Defaults() Config {
 			SessionLifetime: Duration(30 * 24 * time.Hour),
 			LoginAttempts:   5,
 			LoginWindow:     Duration(15 * time.Minute),
+			// prod's default; dev's is false (applyEnvDefaults).
+			RequireStaffSecondFactor: true,
 		},
 		Database: Database{Driver: DriverSQLite, Path: "rampart.db", MaxConnections: 16,
 			StatementTimeout: Duration(30 * time.Second)},
@@ -351,6 +357,7 @@ func Parse(data []byte, environ []string) (*Config, error) {
 	if err := applyEnv(&cfg, environ); err != nil {
 		errs = append(errs, err)
 	}
+	applyEnvDefaults(&cfg, md, environ)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -358,6 +365,29 @@ func Parse(data []byte, environ []string) (*Config, error) {
 		return nil, err
 	}
 	return &cfg, nil
+}
+
+// applyEnvDefaults gives the keys whose default depends on env their dev
+// default when neither the file nor the environment set them.
+func applyEnvDefaults(cfg *Config, md toml.MetaData, environ []string) {
+	if cfg.Env != EnvDev {
+		return
+	}
+	set := func(key ...string) bool {
+		if md.IsDefined(key...) {
+			return true
+		}
+		name := envVarName(strings.Join(key, ".")) + "="
+		for _, kv := range environ {
+			if strings.HasPrefix(kv, name) {
+				return true
+			}
+		}
+		return false
+	}
+	if !set("security", "require_staff_second_factor") {
+		cfg.Security.RequireStaffSecondFactor = false
+	}
 }
 
 // dsnLine assigns database.dsn (not dsn_file, a path), which holds a password.

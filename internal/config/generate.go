@@ -178,6 +178,9 @@ login_window = "{{text .D.Security.LoginWindow}}"
 # would own the machine. Run it as its own user (rampart gen systemd does).
 # true lets it start as root anyway, with a warning at every start.
 allow_root = {{.D.Security.AllowRoot}}
+# Admins and moderators without a second factor (TOTP) are named in a warning
+# at every start and sent to add one when they sign in (not locked out).
+require_staff_second_factor = {{if eq .Env "dev"}}false{{else}}true{{end}}
 
 [database]
 # "sqlite": an embedded database file, relative to data_dir unless absolute.
