@@ -168,24 +168,29 @@ func (s *Store) DeleteSecondFactors(ctx context.Context, accountID int64) (Remov
 	return out, tx.Commit()
 }
 
-// StaffWithoutSecondFactor lists the usernames of the admins and moderators
-// (not disabled) that have no confirmed second factor, by username.
-func (s *Store) StaffWithoutSecondFactor(ctx context.Context) ([]string, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT a.username FROM users u JOIN accounts a ON a.id = u.account_id
-		WHERE u.role IN ('admin', 'moderator') AND u.disabled = 0
-		AND NOT EXISTS (SELECT 1 FROM totp_factors t WHERE t.account_id = u.account_id AND t.confirmed_at <> 0)
-		ORDER BY a.username`)
+// StaffMember is an admin or moderator account.
+type StaffMember struct {
+	AccountID int64
+	Username  string
+	Role      string
+}
+
+// Staff lists the admins and moderators that are not disabled, by
+// username (the start-up check of security.require_staff_second_factor).
+func (s *Store) Staff(ctx context.Context) ([]StaffMember, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT a.id, a.username, u.role FROM users u JOIN accounts a ON a.id = u.account_id
+		WHERE u.role IN ('admin', 'moderator') AND u.disabled = 0 ORDER BY a.username`)
 	if err != nil {
-		return nil, fmt.Errorf("staff without second factor: %w", err)
+		return nil, fmt.Errorf("staff: %w", err)
 	}
 	defer rows.Close()
-	var out []string
+	var out []StaffMember
 	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, fmt.Errorf("staff without second factor: %w", err)
+		var m StaffMember
+		if err := rows.Scan(&m.AccountID, &m.Username, &m.Role); err != nil {
+			return nil, fmt.Errorf("staff: %w", err)
 		}
-		out = append(out, name)
+		out = append(out, m)
 	}
 	return out, rows.Err()
 }

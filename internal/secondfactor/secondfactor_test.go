@@ -1,0 +1,276 @@
+package secondfactor
+
+import (
+	"context"
+	"encoding/base32"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/id"
+	"github.com/rampart-social/rampart/internal/password"
+	"github.com/rampart-social/rampart/internal/store"
+	"github.com/rampart-social/rampart/internal/store/storetest"
+	"github.com/rampart-social/rampart/internal/testutil"
+	"github.com/rampart-social/rampart/internal/totp"
+)
+
+const ownerPassword = "correct horse battery staple"
+
+type fixture struct {
+	t     *testing.T
+	s     *Service
+	st    *store.Store
+	alice *store.Account
+	clock time.Time
+}
+
+// newFixture: the service over a real store with login_attempts = 5, and
+// an approved account alice whose clock the test moves.
+func newFixture(t *testing.T, extra ...string) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := storetest.OpenErr(t, filepath.Join(dir, "rampart.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := testutil.ProdConfig(t, dir, append([]string{"[security]", "login_attempts = 5", `login_window = "10m"`}, extra...)...)
+	acc := accounts.New(cfg, st, id.NewGenerator(), password.NewHasher(password.Params{MemoryKiB: 8 * 1024, Time: 1, Threads: 1}, 2))
+	alice, _, err := acc.Create(context.Background(), accounts.NewParams{Username: "alice", Email: "alice@example.test",
+		Password: ownerPassword, Approved: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(cfg, st, acc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, s: s, st: st, alice: alice, clock: time.Unix(1_800_000_000, 0)}
+	s.now = func() time.Time { return f.clock }
+	return f
+}
+
+// enable enrols and confirms TOTP for alice, returning the secret and the
+// recovery codes.
+func (f *fixture) enable() ([]byte, []string) {
+	f.t.Helper()
+	ctx := context.Background()
+	e, err := f.s.BeginTOTP(ctx, f.alice)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ReplaceAll(e.Secret, " ", ""))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	codes, err := f.s.ConfirmTOTP(ctx, f.alice.ID, f.code(secret), "192.0.2.1")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return secret, codes
+}
+
+// code is the TOTP code of the next step: the clock moves 30 s first, so
+// that every code the test uses is a fresh one.
+func (f *fixture) code(secret []byte) string {
+	f.clock = f.clock.Add(30 * time.Second)
+	c, err := totp.Default.Now(secret, f.clock)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return c
+}
+
+func TestEnrolmentConfirmationAndTheSecondStep(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if has, _ := f.s.HasSecondFactor(ctx, f.alice.ID); has {
+		t.Fatal("a second factor before enrolment")
+	}
+	e, err := f.s.BeginTOTP(ctx, f.alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(e.URI, "otpauth://totp/example.test:alice?") {
+		t.Errorf("uri %s", e.URI)
+	}
+	if has, _ := f.s.HasSecondFactor(ctx, f.alice.ID); has {
+		t.Error("an unconfirmed secret counts as a second factor")
+	}
+	if _, err := f.s.ConfirmTOTP(ctx, f.alice.ID, "000000", "192.0.2.1"); !errors.Is(err, ErrWrongCode) {
+		t.Errorf("confirming with a wrong code: %v", err)
+	}
+	secret, codes := f.enable()
+	if len(codes) != RecoveryCodes {
+		t.Fatalf("%d recovery codes", len(codes))
+	}
+	// The secret is sealed at rest: the row holds neither it nor its base32.
+	row, _ := f.st.TOTPOf(ctx, f.alice.ID)
+	if strings.Contains(row.SealedSecret, totp.EncodeSecret(secret)) || strings.Contains(row.SealedSecret, string(secret)) {
+		t.Error("the stored secret is not sealed")
+	}
+	if _, err := f.s.BeginTOTP(ctx, f.alice); !errors.Is(err, ErrAlreadyEnabled) {
+		t.Errorf("enrolling again while on: %v", err)
+	}
+
+	// The second step: a right code completes the pending sign-in once.
+	if err := f.s.Begin(ctx, "visitor", f.alice.ID, "device", "/oauth/authorize?x=1"); err != nil {
+		t.Fatal(err)
+	}
+	code := f.code(secret)
+	p, err := f.s.SubmitCode(ctx, "visitor", code, "192.0.2.1")
+	if err != nil || p.AccountID != f.alice.ID || p.ReturnTo != "/oauth/authorize?x=1" || p.Device != "device" {
+		t.Fatalf("submit: %+v %v", p, err)
+	}
+	if _, err := f.s.Pending(ctx, "visitor"); !errors.Is(err, ErrNoPending) {
+		t.Errorf("the pending sign-in outlived its completion: %v", err)
+	}
+	// The same code again, within its window, on a new pending sign-in: refused.
+	if err := f.s.Begin(ctx, "visitor", f.alice.ID, "device", "/"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.SubmitCode(ctx, "visitor", code, "192.0.2.1"); !errors.Is(err, ErrWrongCode) {
+		t.Errorf("a code reused within its window: %v", err)
+	}
+	// Another browser cannot complete it.
+	if _, err := f.s.SubmitCode(ctx, "another visitor", f.code(secret), "192.0.2.1"); !errors.Is(err, ErrNoPending) {
+		t.Errorf("another browser: %v", err)
+	}
+	// It expires.
+	f.clock = f.clock.Add(PendingLifetime)
+	if _, err := f.s.SubmitCode(ctx, "visitor", f.code(secret), "192.0.2.1"); !errors.Is(err, ErrNoPending) {
+		t.Errorf("after expiry: %v", err)
+	}
+}
+
+// A recovery code completes a sign-in once; typed in any case, with or
+// without its hyphens.
+func TestRecoveryCodeSingleUse(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, codes := f.enable()
+	typed := strings.ToUpper(strings.ReplaceAll(codes[3], "-", " "))
+	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.SubmitCode(ctx, "v", typed, "192.0.2.1"); err != nil {
+		t.Fatalf("recovery code: %v", err)
+	}
+	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.SubmitCode(ctx, "v", codes[3], "192.0.2.1"); !errors.Is(err, ErrWrongCode) {
+		t.Errorf("the recovery code a second time: %v", err)
+	}
+	if st, _ := f.s.StatusOf(ctx, f.alice.ID); st.RecoveryCodesLeft != RecoveryCodes-1 || !st.TOTP {
+		t.Errorf("status %+v", st)
+	}
+}
+
+// Wrong codes end a pending sign-in after MaxAttempts; the account's limit
+// then refuses every code, a right one included, with a wait.
+func TestSecondStepBruteForceIsLimited(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	secret, _ := f.enable()
+	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= MaxAttempts; i++ {
+		_, err := f.s.SubmitCode(ctx, "v", "000000", "192.0.2.1")
+		want := ErrWrongCode
+		if i == MaxAttempts {
+			want = ErrEnded
+		}
+		if !errors.Is(err, want) {
+			t.Fatalf("wrong code %d: %v, want %v", i, err, want)
+		}
+	}
+	if _, err := f.s.Pending(ctx, "v"); !errors.Is(err, ErrNoPending) {
+		t.Fatalf("the pending sign-in outlived %d wrong codes", MaxAttempts)
+	}
+	// From other addresses (the per-address limit does not apply), the
+	// account's count of 5 per window runs out.
+	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/"); err != nil {
+		t.Fatal(err)
+	}
+	for i := MaxAttempts + 1; i <= 5; i++ {
+		if _, err := f.s.SubmitCode(ctx, "v", "000000", "198.51.100."+string(rune('0'+i))); !errors.Is(err, ErrWrongCode) {
+			t.Fatalf("wrong code %d: %v", i, err)
+		}
+	}
+	_, err := f.s.SubmitCode(ctx, "v", f.code(secret), "203.0.113.9")
+	var limited *accounts.RateLimitedError
+	if !errors.As(err, &limited) || limited.RetryAfter <= 0 {
+		t.Fatalf("a right code over the limit: %v, want a wait", err)
+	}
+	// The window ends: the right code passes.
+	f.clock = f.clock.Add(10 * time.Minute)
+	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.SubmitCode(ctx, "v", f.code(secret), "203.0.113.9"); err != nil {
+		t.Errorf("after the window: %v", err)
+	}
+}
+
+// Disabling takes the password and a code; either alone is refused.
+func TestDisableNeedsPasswordAndCode(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	secret, codes := f.enable()
+	if _, err := f.s.Disable(ctx, f.alice.ID, "wrong password", f.code(secret), "192.0.2.1"); !errors.Is(err, accounts.ErrBadCredentials) {
+		t.Errorf("a wrong password: %v", err)
+	}
+	if _, err := f.s.Disable(ctx, f.alice.ID, ownerPassword, "000000", "192.0.2.1"); !errors.Is(err, ErrWrongCode) {
+		t.Errorf("a wrong code: %v", err)
+	}
+	if has, _ := f.s.HasSecondFactor(ctx, f.alice.ID); !has {
+		t.Fatal("refused attempts disabled it")
+	}
+	// Renewing the codes makes the old ones useless.
+	fresh, err := f.s.RegenerateRecoveryCodes(ctx, f.alice.ID, ownerPassword, f.code(secret), "192.0.2.1")
+	if err != nil || len(fresh) != RecoveryCodes {
+		t.Fatalf("regenerate: %d %v", len(fresh), err)
+	}
+	if _, err := f.s.Disable(ctx, f.alice.ID, ownerPassword, codes[0], "192.0.2.1"); !errors.Is(err, ErrWrongCode) {
+		t.Errorf("an old recovery code after renewal: %v", err)
+	}
+	removed, err := f.s.Disable(ctx, f.alice.ID, ownerPassword, fresh[0], "192.0.2.1")
+	if err != nil || !removed.TOTP || removed.RecoveryCodes != RecoveryCodes-1 {
+		t.Fatalf("disable: %+v %v", removed, err)
+	}
+	if has, _ := f.s.HasSecondFactor(ctx, f.alice.ID); has {
+		t.Error("still on after disabling")
+	}
+}
+
+// The staff requirement names admins and moderators without a factor.
+func TestStaffMustAdd(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	u, _ := f.st.UserByAccountID(ctx, f.alice.ID)
+	if must, _ := f.s.StaffMustAdd(ctx, u); must {
+		t.Error("a user is asked for a factor")
+	}
+	u.Role = accounts.RoleModerator
+	if must, _ := f.s.StaffMustAdd(ctx, u); !must {
+		t.Error("a moderator without a factor is not asked for one")
+	}
+	f.enable()
+	if must, _ := f.s.StaffMustAdd(ctx, u); must {
+		t.Error("a moderator with TOTP is asked for a factor")
+	}
+	off := newFixture(t, "require_staff_second_factor = false")
+	u, _ = off.st.UserByAccountID(ctx, off.alice.ID)
+	u.Role = accounts.RoleAdmin
+	if must, _ := off.s.StaffMustAdd(ctx, u); must {
+		t.Error("asked while the switch is off")
+	}
+}
