@@ -164,7 +164,9 @@ type Enrolment struct {
 }
 
 // aad binds a sealed secret to its account's row.
-func aad(accountID int64) []byte { return binary.BigEndian.AppendUint64([]byte("totp "), uint64(accountID)) }
+func aad(accountID int64) []byte {
+	return binary.BigEndian.AppendUint64([]byte("totp "), uint64(accountID))
+}
 
 // BeginTOTP starts an enrolment with a fresh secret (replacing an
 // unconfirmed one). Refused while TOTP is on.
