@@ -36,6 +36,7 @@ import (
 	"github.com/rampart-social/rampart/internal/push"
 	"github.com/rampart-social/rampart/internal/remote"
 	"github.com/rampart-social/rampart/internal/safely"
+	"github.com/rampart-social/rampart/internal/secondfactor"
 	"github.com/rampart-social/rampart/internal/server"
 	"github.com/rampart-social/rampart/internal/session"
 	"github.com/rampart-social/rampart/internal/social"
@@ -60,6 +61,7 @@ type Instance struct {
 	idWorker *idWorker
 	relay    *events.Relay // PostgreSQL: events cross processes (relay.go)
 	handler  http.Handler
+	factors  *secondfactor.Service
 }
 
 // Options adjust how an instance is assembled.
@@ -166,8 +168,15 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	deliveries.Handle(store.KindDeliver, deliverer.Job)
 	// A push waits on a push service, as a delivery on another server.
 	deliveries.Handle(store.KindPushDeliver, pushes.Job)
+	factors, err := secondfactor.New(cfg, st, acc)
+	if err != nil {
+		worker.release()
+		st.Close()
+		return nil, err
+	}
 	mux := http.NewServeMux()
-	pages := web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so})
+	pages := web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so,
+		SecondFactor: factors})
 	pages.Register(mux)
 	storage, err := media.NewLocal(cfg.MediaDir())
 	if err != nil {
@@ -195,11 +204,15 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	h := server.Handler(cfg, log, sec, server.Handlers{App: mux, Media: ms.Handler(log, api.IsPath), Health: healthz,
 		ErrorPage: pages.ErrorPage, IsAPI: api.IsPath, APIError: api.WriteError})
 	return &Instance{cfg: cfg, log: log, store: st, accounts: acc, oauth: oa, media: ms, social: so, emoji: emoji.New(st, ms, ids), remote: remoteAccounts,
-		jobs: []*jobs.Runner{runner, deliveries, received}, hub: hub, idWorker: worker, relay: relay, handler: h}, nil
+		factors: factors,
+		jobs:    []*jobs.Runner{runner, deliveries, received}, hub: hub, idWorker: worker, relay: relay, handler: h}, nil
 }
 
 // Accounts is the account service (the admin CLI uses it).
 func (i *Instance) Accounts() *accounts.Service { return i.accounts }
+
+// SecondFactor is the second-factor service (the admin CLI resets with it).
+func (i *Instance) SecondFactor() *secondfactor.Service { return i.factors }
 
 // Media is the upload service (the admin CLI prunes with it).
 func (i *Instance) Media() *media.Service { return i.media }
@@ -229,6 +242,7 @@ func (i *Instance) Serve(ctx context.Context, ln net.Listener) error {
 	if err := i.recoverFromPreviousRun(ctx); err != nil {
 		return err
 	}
+	i.warnStaffWithoutSecondFactor(ctx)
 	var prof *profiling.Listener
 	if addr := i.cfg.Debug.PprofListen; addr != "" {
 		var err error

@@ -81,12 +81,7 @@ func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	if err := p.Sessions.Start(r.Context(), w, v.state, out.Account.ID, r.UserAgent(), clientip.From(r.Context())); err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	p.Sessions.SetDevice(w, out.Device, accounts.DeviceLifetime)
-	http.Redirect(w, r, data.ReturnTo, http.StatusSeeOther)
+	p.afterPassword(w, r, v, out, data.ReturnTo) // the second step, or signed in (two_factor.go)
 }
 
 func (p *Pages) signOut(w http.ResponseWriter, r *http.Request) {

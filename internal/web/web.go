@@ -21,6 +21,7 @@ import (
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/httpsec"
 	"github.com/rampart-social/rampart/internal/oauth"
+	"github.com/rampart-social/rampart/internal/secondfactor"
 	"github.com/rampart-social/rampart/internal/session"
 	"github.com/rampart-social/rampart/internal/social"
 	"github.com/rampart-social/rampart/internal/store"
@@ -42,6 +43,8 @@ type Deps struct {
 	OAuth    *oauth.Service
 	Security *httpsec.Layer
 	Social   *social.Service
+	// SecondFactor is TOTP, recovery codes and the second sign-in step.
+	SecondFactor *secondfactor.Service
 }
 
 // Pages renders the instance's pages.
@@ -69,6 +72,14 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /auth/sign_in", p.signInForm)
 	mux.HandleFunc("POST /auth/sign_in", p.signIn)
 	mux.HandleFunc("POST /auth/sign_out", p.signOut)
+	mux.HandleFunc("GET /auth/second_factor", p.secondFactorForm)
+	mux.HandleFunc("POST /auth/second_factor", p.secondFactor)
+	mux.HandleFunc("GET /settings/two_factor", p.twoFactorPage)
+	mux.HandleFunc("GET /settings/two_factor/qr.png", p.twoFactorQR)
+	mux.HandleFunc("POST /settings/two_factor/enrol", p.twoFactorEnrol)
+	mux.HandleFunc("POST /settings/two_factor/confirm", p.twoFactorConfirm)
+	mux.HandleFunc("POST /settings/two_factor/recovery_codes", p.twoFactorRecoveryCodes)
+	mux.HandleFunc("POST /settings/two_factor/disable", p.twoFactorDisable)
 	mux.HandleFunc("GET /oauth/authorize", p.authorizeForm)
 	mux.HandleFunc("POST /oauth/authorize", p.authorize)
 	mux.HandleFunc("GET /tags/{tag}", p.tagPage)
@@ -154,6 +165,8 @@ type page struct {
 	// Settings names the settings page shown ("profile", "two_factor", …),
 	// for the settings navigation (templates/settings_nav.html).
 	Settings string
+	// TwoFactor is the two-factor settings page's (two_factor.go).
+	TwoFactor *twoFactorView
 }
 
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name string, data page) {

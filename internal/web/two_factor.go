@@ -1,0 +1,315 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"rsc.io/qr"
+
+	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/clientip"
+	"github.com/rampart-social/rampart/internal/secondfactor"
+	"github.com/rampart-social/rampart/internal/session"
+	"github.com/rampart-social/rampart/internal/store"
+)
+
+// The second sign-in step (/auth/second_factor) and the two-factor settings
+// page (/settings/two_factor). The rules are internal/secondfactor's; these
+// handlers read forms, call it and render.
+
+// twoFactorView is what the two-factor templates show.
+type twoFactorView struct {
+	Status        secondfactor.Status
+	Enrolment     *secondfactor.Enrolment
+	RecoveryCodes []string // shown once, right after they are made
+}
+
+// afterPassword finishes a right password: an account with a second factor
+// gets a pending sign-in and the second step; any other is signed in.
+func (p *Pages) afterPassword(w http.ResponseWriter, r *http.Request, v *visitor, out accounts.Outcome, returnTo string) {
+	has, err := p.SecondFactor.HasSecondFactor(r.Context(), out.Account.ID)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if !has {
+		p.completeSignIn(w, r, v, out.User, out.Device, returnTo)
+		return
+	}
+	if err := p.SecondFactor.Begin(r.Context(), v.state.Raw, out.Account.ID, out.Device, returnTo); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/auth/second_factor", http.StatusSeeOther)
+}
+
+// completeSignIn starts the session and keeps the device token, then goes
+// to returnTo, or sends staff without a second factor to add one while
+// security.require_staff_second_factor is on.
+func (p *Pages) completeSignIn(w http.ResponseWriter, r *http.Request, v *visitor, u *store.User, device, returnTo string) {
+	if err := p.Sessions.Start(r.Context(), w, v.state, u.AccountID, r.UserAgent(), clientip.From(r.Context())); err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if device != "" {
+		p.Sessions.SetDevice(w, device, accounts.DeviceLifetime)
+	}
+	must, err := p.SecondFactor.StaffMustAdd(r.Context(), u)
+	if err != nil {
+		p.Log.Warn("checking the staff second-factor requirement", "err", err)
+	}
+	if must {
+		returnTo = "/settings/two_factor?required=1"
+	}
+	http.Redirect(w, r, returnTo, http.StatusSeeOther)
+}
+
+func (p *Pages) secondFactorForm(w http.ResponseWriter, r *http.Request) {
+	v, err := p.load(r.Context(), w, r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if _, err := p.SecondFactor.Pending(r.Context(), v.state.Raw); err != nil {
+		if errors.Is(err, secondfactor.ErrNoPending) {
+			http.Redirect(w, r, "/auth/sign_in", http.StatusSeeOther)
+			return
+		}
+		p.fail(w, r, err)
+		return
+	}
+	p.render(w, r, http.StatusOK, "second_factor.html", page{Title: "Two-factor authentication", CSRF: v.csrf, NoIndex: true})
+}
+
+func (p *Pages) secondFactor(w http.ResponseWriter, r *http.Request) {
+	v, err := p.load(r.Context(), w, r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if !p.readForm(w, r) {
+		return
+	}
+	data := page{Title: "Two-factor authentication", CSRF: v.csrf, NoIndex: true}
+	if !p.Sessions.CheckCSRF(v.state, r.PostForm.Get(session.CSRFField)) {
+		data.Error = "Your form expired. Please try again."
+		p.render(w, r, http.StatusForbidden, "second_factor.html", data)
+		return
+	}
+	pending, err := p.SecondFactor.Pending(r.Context(), v.state.Raw)
+	if err == nil {
+		pending, err = p.SecondFactor.SubmitCode(r.Context(), v.state.Raw, r.PostForm.Get("code"), clientip.From(r.Context()))
+	}
+	var limited *accounts.RateLimitedError
+	switch {
+	case errors.As(err, &limited):
+		w.Header().Set("Retry-After", strconv.Itoa(limited.Seconds()))
+		data.Error = "Too many wrong codes. Try again in " + strconv.Itoa(limited.Seconds()) + " s."
+		p.render(w, r, http.StatusTooManyRequests, "second_factor.html", data)
+		return
+	case errors.Is(err, secondfactor.ErrWrongCode):
+		data.Error = "That code is not valid. Enter the current code from your app, or a recovery code."
+		p.render(w, r, http.StatusUnauthorized, "second_factor.html", data)
+		return
+	case errors.Is(err, secondfactor.ErrEnded), errors.Is(err, secondfactor.ErrNoPending):
+		p.render(w, r, http.StatusUnauthorized, "signin.html", page{Title: "Sign in", CSRF: v.csrf, ReturnTo: "/",
+			Error: "Your sign-in ended (too many wrong codes, or it took too long). Please sign in again."})
+		return
+	case errors.Is(err, accounts.ErrPending), errors.Is(err, accounts.ErrDisabled), errors.Is(err, accounts.ErrSuspended):
+		p.render(w, r, http.StatusForbidden, "signin.html", page{Title: "Sign in", CSRF: v.csrf, ReturnTo: "/", Error: err.Error()})
+		return
+	case err != nil:
+		p.fail(w, r, err)
+		return
+	}
+	u, err := p.Store.UserByAccountID(r.Context(), pending.AccountID)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	p.completeSignIn(w, r, v, u, pending.Device, safeReturn(pending.ReturnTo))
+}
+
+// owner is the signed-in visitor of a settings page; a visitor who is not
+// signed in is sent to sign in and back (and nil is returned).
+func (p *Pages) owner(w http.ResponseWriter, r *http.Request) *visitor {
+	v, err := p.load(r.Context(), w, r)
+	if err != nil {
+		p.fail(w, r, err)
+		return nil
+	}
+	if v.account == nil {
+		http.Redirect(w, r, "/auth/sign_in?"+url.Values{"return_to": {"/settings/two_factor"}}.Encode(), http.StatusSeeOther)
+		return nil
+	}
+	return v
+}
+
+// twoFactorNotices are the notices a redirect to the page may ask for.
+var twoFactorNotices = map[string]string{
+	"required": "Your role on this instance requires a second factor. Please set up two-factor authentication now.",
+	"disabled": "Two-factor authentication is off. Your recovery codes no longer work.",
+}
+
+func (p *Pages) twoFactorPage(w http.ResponseWriter, r *http.Request) {
+	v := p.owner(w, r)
+	if v == nil {
+		return
+	}
+	data := page{}
+	for key, text := range twoFactorNotices {
+		if r.URL.Query().Has(key) {
+			data.Notice = text
+		}
+	}
+	p.renderTwoFactor(w, r, v, http.StatusOK, data, nil)
+}
+
+// renderTwoFactor shows the page with the account's status, its enrolment
+// if one is under way, and codes when they were just made.
+func (p *Pages) renderTwoFactor(w http.ResponseWriter, r *http.Request, v *visitor, status int, data page, codes []string) {
+	st, err := p.SecondFactor.StatusOf(r.Context(), v.account.ID)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	view := &twoFactorView{Status: st, RecoveryCodes: codes}
+	if st.Enrolling {
+		if view.Enrolment, err = p.SecondFactor.CurrentEnrolment(r.Context(), v.account); err != nil {
+			p.fail(w, r, err)
+			return
+		}
+	}
+	data.Title, data.CSRF, data.Account, data.Settings, data.TwoFactor, data.NoIndex = "Two-factor authentication", v.csrf, v.account, "two_factor", view, true
+	p.render(w, r, status, "two_factor.html", data)
+}
+
+// twoFactorPost reads a settings form and checks its CSRF token; on failure
+// it has answered and returns nil.
+func (p *Pages) twoFactorPost(w http.ResponseWriter, r *http.Request) *visitor {
+	v := p.owner(w, r)
+	if v == nil || !p.readForm(w, r) {
+		return nil
+	}
+	if !p.Sessions.CheckCSRF(v.state, r.PostForm.Get(session.CSRFField)) {
+		p.renderTwoFactor(w, r, v, http.StatusForbidden, page{Error: "Your form expired. Please try again."}, nil)
+		return nil
+	}
+	return v
+}
+
+// twoFactorFailure answers a refused settings action.
+func (p *Pages) twoFactorFailure(w http.ResponseWriter, r *http.Request, v *visitor, err error) {
+	var limited *accounts.RateLimitedError
+	switch {
+	case errors.As(err, &limited):
+		w.Header().Set("Retry-After", strconv.Itoa(limited.Seconds()))
+		p.renderTwoFactor(w, r, v, http.StatusTooManyRequests, page{Error: "Too many wrong attempts. Try again in " +
+			strconv.Itoa(limited.Seconds()) + " s."}, nil)
+	case errors.Is(err, accounts.ErrBadCredentials):
+		p.renderTwoFactor(w, r, v, http.StatusUnauthorized, page{Error: "Wrong password."}, nil)
+	case errors.Is(err, secondfactor.ErrWrongCode):
+		p.renderTwoFactor(w, r, v, http.StatusUnauthorized, page{Error: "That code is not valid. Enter the current code from your app" +
+			" (each code works once), or a recovery code."}, nil)
+	case errors.Is(err, secondfactor.ErrAlreadyEnabled), errors.Is(err, secondfactor.ErrNotEnrolling), errors.Is(err, secondfactor.ErrNotEnabled):
+		p.renderTwoFactor(w, r, v, http.StatusConflict, page{Error: "This page was out of date: " + err.Error() + "."}, nil)
+	default:
+		p.fail(w, r, err)
+	}
+}
+
+func (p *Pages) twoFactorEnrol(w http.ResponseWriter, r *http.Request) {
+	v := p.twoFactorPost(w, r)
+	if v == nil {
+		return
+	}
+	if _, err := p.SecondFactor.BeginTOTP(r.Context(), v.account); err != nil {
+		p.twoFactorFailure(w, r, v, err)
+		return
+	}
+	http.Redirect(w, r, "/settings/two_factor", http.StatusSeeOther)
+}
+
+func (p *Pages) twoFactorConfirm(w http.ResponseWriter, r *http.Request) {
+	v := p.twoFactorPost(w, r)
+	if v == nil {
+		return
+	}
+	codes, err := p.SecondFactor.ConfirmTOTP(r.Context(), v.account.ID, r.PostForm.Get("code"), clientip.From(r.Context()))
+	if err != nil {
+		p.twoFactorFailure(w, r, v, err)
+		return
+	}
+	p.renderTwoFactor(w, r, v, http.StatusOK, page{Notice: "Two-factor authentication is on."}, codes)
+}
+
+func (p *Pages) twoFactorRecoveryCodes(w http.ResponseWriter, r *http.Request) {
+	v := p.twoFactorPost(w, r)
+	if v == nil {
+		return
+	}
+	codes, err := p.SecondFactor.RegenerateRecoveryCodes(r.Context(), v.account.ID, r.PostForm.Get("password"),
+		r.PostForm.Get("code"), clientip.From(r.Context()))
+	if err != nil {
+		p.twoFactorFailure(w, r, v, err)
+		return
+	}
+	p.renderTwoFactor(w, r, v, http.StatusOK, page{Notice: "New recovery codes are made; the old ones no longer work."}, codes)
+}
+
+func (p *Pages) twoFactorDisable(w http.ResponseWriter, r *http.Request) {
+	v := p.twoFactorPost(w, r)
+	if v == nil {
+		return
+	}
+	if _, err := p.SecondFactor.Disable(r.Context(), v.account.ID, r.PostForm.Get("password"), r.PostForm.Get("code"),
+		clientip.From(r.Context())); err != nil {
+		p.twoFactorFailure(w, r, v, err)
+		return
+	}
+	http.Redirect(w, r, "/settings/two_factor?disabled=1", http.StatusSeeOther)
+}
+
+// twoFactorQR is the enrolment's otpauth:// URI as a QR code, drawn here
+// (no third-party service sees the secret), for the signed-in owner only
+// and only while enrolling; never cached.
+func (p *Pages) twoFactorQR(w http.ResponseWriter, r *http.Request) {
+	v, err := p.load(r.Context(), w, r)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	if v.account == nil {
+		http.Error(w, "Sign in first.", http.StatusUnauthorized)
+		return
+	}
+	e, err := p.SecondFactor.CurrentEnrolment(r.Context(), v.account)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	if e == nil {
+		http.NotFound(w, r)
+		return
+	}
+	png, err := qrPNG(e.URI)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	_, _ = w.Write(png)
+}
+
+// qrPNG draws text as a QR code (error correction M, 8 pixels a module,
+// the standard quiet zone of 4 modules).
+func qrPNG(text string) ([]byte, error) {
+	c, err := qr.Encode(text, qr.M)
+	if err != nil {
+		return nil, err
+	}
+	return c.PNG(), nil
+}
