@@ -65,6 +65,7 @@ func commands() []command {
 		{"admin user approve", "approve a pending registration (--username)", runAdminUserApprove},
 		{"admin user promote", "give an account the admin role (--username; --role moderator for moderator)", runAdminUserPromote},
 		{"admin user demote", "make an account a plain user again (--username)", runAdminUserDemote},
+		{"admin user 2fa-reset", "remove an account's second factors (TOTP, recovery codes) for an owner who lost them (USERNAME or --username)", runAdminUser2FAReset},
 		{"admin domain block", "block a domain and its subdomains, removing their stored accounts (DOMAIN; --reason)", runDomainBlockAdd},
 		{"admin domain unblock", "lift a domain block (DOMAIN)", runDomainBlockRemove},
 		{"admin domain list", "list the blocked domains (--json for JSON)", runDomainBlockList},

@@ -21,6 +21,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -261,10 +262,22 @@ func (s *Service) Disable(ctx context.Context, accountID int64, password, code, 
 	return s.store.DeleteSecondFactors(ctx, accountID)
 }
 
-// Reset removes the account's second factors without proof: an admin's
-// `rampart admin user 2fa-reset`, for an owner who lost them.
-func (s *Service) Reset(ctx context.Context, accountID int64) (store.RemovedFactors, error) {
-	return s.store.DeleteSecondFactors(ctx, accountID)
+// ResetByUsername removes a local account's second factors without proof:
+// an admin's `rampart admin user 2fa-reset`, for an owner who lost them.
+// It logs one INFO "admin action" line to log, as the moderation actions
+// do. store.ErrNotFound: no such local user.
+func (s *Service) ResetByUsername(ctx context.Context, log *slog.Logger, username string) (*store.Account, store.RemovedFactors, error) {
+	a, err := s.store.AccountByUsername(ctx, username, "")
+	if err != nil {
+		return nil, store.RemovedFactors{}, err
+	}
+	removed, err := s.store.DeleteSecondFactors(ctx, a.ID)
+	if err != nil {
+		return nil, removed, err
+	}
+	log.Info("admin action", "moderator", "(command line)", "action", "account.second_factor_reset", "target", a.Username,
+		"target_id", a.ID, "totp", removed.TOTP, "recovery_codes", removed.RecoveryCodes)
+	return a, removed, nil
 }
 
 // confirmOwner checks the password, then the code, under the second step's
