@@ -39,6 +39,11 @@ const PendingLifetime = 5 * time.Minute
 // MaxAttempts wrong codes end a pending sign-in.
 const MaxAttempts = 3
 
+// DailyFactor × security.login_attempts wrong codes per account per day
+// (20 by default): with the per-window limit alone, someone who has the
+// password could try 480 codes a day.
+const DailyFactor = 4
+
 // RecoveryCodes is how many recovery codes an account gets at a time.
 const RecoveryCodes = 10
 
@@ -62,15 +67,16 @@ var (
 
 // Service applies the rules.
 type Service struct {
-	cfg        *config.Config
-	store      *store.Store
-	accounts   *accounts.Service
-	box        *sealed.Box // seals TOTP secrets
-	codeKey    []byte      // keys the recovery codes' digests
-	params     totp.Params
-	perAccount *ratelimit.Shared
-	perAddress *ratelimit.Shared
-	now        func() time.Time
+	cfg           *config.Config
+	store         *store.Store
+	accounts      *accounts.Service
+	box           *sealed.Box // seals TOTP secrets
+	codeKey       []byte      // keys the recovery codes' digests
+	params        totp.Params
+	perAccount    *ratelimit.Shared
+	perAccountDay *ratelimit.Shared // bounds a guesser who has the password over days
+	perAddress    *ratelimit.Shared
+	now           func() time.Time
 }
 
 // New builds the service. Keys are derived from secret_key, one per use.
@@ -92,6 +98,7 @@ func New(cfg *config.Config, st *store.Store, acc *accounts.Service) (*Service, 
 	key := accounts.LimiterKey(cfg)
 	attempts, window := int(cfg.Security.LoginAttempts), cfg.Security.LoginWindow.D()
 	s.perAccount = ratelimit.NewShared(st, key, "second_factor.account", attempts, window, clock)
+	s.perAccountDay = ratelimit.NewShared(st, key, "second_factor.account_day", DailyFactor*attempts, 24*time.Hour, clock)
 	s.perAddress = ratelimit.NewShared(st, key, "second_factor.address", attempts, window, clock)
 	return s, nil
 }
@@ -306,29 +313,34 @@ func (s *Service) confirmOwner(ctx context.Context, accountID int64, password, c
 	return nil
 }
 
-// limit counts one attempt against the account and the client address,
-// each refused attempt counting nowhere; done gives a successful attempt
-// back, as a right password is given back.
+// limit counts one attempt against the account (per window and per day)
+// and the client address; a refused attempt counts nowhere (those that
+// counted it are given it back). done gives a successful attempt back, as a
+// right password is given back.
 func (s *Service) limit(ctx context.Context, accountID int64, clientIP string) (done func(), err error) {
-	acct, addr := fmt.Sprint(accountID), ratelimit.AddressKey(clientIP)
-	wait, err := s.perAccount.Take(ctx, acct)
-	if err != nil {
-		return nil, fmt.Errorf("second-factor limits: %w", err)
+	acct := fmt.Sprint(accountID)
+	type taken struct {
+		l   *ratelimit.Shared
+		key string
 	}
-	if wait == 0 {
-		if wait, err = s.perAddress.Take(ctx, addr); err != nil || wait > 0 {
-			_ = s.perAccount.Refund(ctx, acct)
+	all := []taken{{s.perAccount, acct}, {s.perAccountDay, acct}, {s.perAddress, ratelimit.AddressKey(clientIP)}}
+	for i, t := range all {
+		wait, err := t.l.Take(ctx, t.key)
+		if err == nil && wait == 0 {
+			continue
+		}
+		for _, back := range all[:i] {
+			_ = back.l.Refund(ctx, back.key)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("second-factor limits: %w", err)
 		}
-	}
-	if wait > 0 {
 		return nil, &accounts.RateLimitedError{What: "wrong codes", RetryAfter: wait}
 	}
 	return func() {
-		_ = s.perAccount.Refund(ctx, acct)
-		_ = s.perAddress.Refund(ctx, addr)
+		for _, t := range all {
+			_ = t.l.Refund(ctx, t.key)
+		}
 	}, nil
 }
 

@@ -274,3 +274,40 @@ func TestStaffMustAdd(t *testing.T) {
 		t.Error("asked while the switch is off")
 	}
 }
+
+// Over days: DailyFactor windows' worth of wrong codes refuse every code
+// for the rest of the day, though each window has ended.
+func TestSecondStepDailyLimit(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	secret, _ := f.enable()
+	wrong := 0
+	for w := 0; w < DailyFactor; w++ {
+		for i := 0; i < 5; i++ {
+			if _, err := f.s.Pending(ctx, "v"); err != nil {
+				if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := f.s.SubmitCode(ctx, "v", "000000", "192.0.2.1"); !errors.Is(err, ErrWrongCode) && !errors.Is(err, ErrEnded) {
+				t.Fatalf("wrong code %d: %v", wrong+1, err)
+			}
+			wrong++
+		}
+		f.clock = f.clock.Add(11 * time.Minute)
+	}
+	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/"); err != nil {
+		t.Fatal(err)
+	}
+	var limited *accounts.RateLimitedError
+	if _, err := f.s.SubmitCode(ctx, "v", f.code(secret), "192.0.2.1"); !errors.As(err, &limited) || limited.RetryAfter < time.Hour {
+		t.Fatalf("after %d wrong codes in a day: %v, want hours of waiting", wrong, err)
+	}
+	f.clock = f.clock.Add(24 * time.Hour)
+	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.SubmitCode(ctx, "v", f.code(secret), "192.0.2.1"); err != nil {
+		t.Errorf("the next day: %v", err)
+	}
+}
