@@ -98,8 +98,12 @@ func (p *Pages) secondFactor(w http.ResponseWriter, r *http.Request) {
 		p.render(w, r, http.StatusForbidden, "second_factor.html", data)
 		return
 	}
+	// Where the sign-in was going, kept for the sign-in form should this
+	// code end it.
+	returnTo := "/"
 	pending, err := p.SecondFactor.Pending(r.Context(), v.state.Raw)
 	if err == nil {
+		returnTo = safeReturn(pending.ReturnTo)
 		pending, err = p.SecondFactor.SubmitCode(r.Context(), v.state.Raw, r.PostForm.Get("code"), clientip.From(r.Context()))
 	}
 	var limited *accounts.RateLimitedError
@@ -114,11 +118,11 @@ func (p *Pages) secondFactor(w http.ResponseWriter, r *http.Request) {
 		p.render(w, r, http.StatusUnauthorized, "second_factor.html", data)
 		return
 	case errors.Is(err, secondfactor.ErrEnded), errors.Is(err, secondfactor.ErrNoPending):
-		p.render(w, r, http.StatusUnauthorized, "signin.html", page{Title: "Sign in", CSRF: v.csrf, ReturnTo: "/",
+		p.render(w, r, http.StatusUnauthorized, "signin.html", page{Title: "Sign in", CSRF: v.csrf, ReturnTo: returnTo,
 			Error: "Your sign-in ended (too many wrong codes, or it took too long). Please sign in again."})
 		return
 	case errors.Is(err, accounts.ErrPending), errors.Is(err, accounts.ErrDisabled), errors.Is(err, accounts.ErrSuspended):
-		p.render(w, r, http.StatusForbidden, "signin.html", page{Title: "Sign in", CSRF: v.csrf, ReturnTo: "/", Error: err.Error()})
+		p.render(w, r, http.StatusForbidden, "signin.html", page{Title: "Sign in", CSRF: v.csrf, ReturnTo: returnTo, Error: err.Error()})
 		return
 	case err != nil:
 		p.fail(w, r, err)

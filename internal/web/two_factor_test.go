@@ -192,14 +192,15 @@ func TestSecondStepBruteForceGets429(t *testing.T) {
 	secret, _ := owner.enableTOTP("bob")
 
 	x := s.newFormClient()
-	x.passwordStep("bob", "/")
+	x.passwordStep("bob", "/tags/kept")
 	for i := 1; i <= 3; i++ {
 		r := x.submitCode("000000")
 		if i < 3 && r.Code != http.StatusUnauthorized {
 			t.Fatalf("wrong code %d: %d", i, r.Code)
 		}
-		if i == 3 && (r.Code != http.StatusUnauthorized || !strings.Contains(r.Body.String(), "sign in again")) {
-			t.Fatalf("the third wrong code: %d, want the sign-in page\n%s", r.Code, r.Body)
+		if i == 3 && (r.Code != http.StatusUnauthorized || !strings.Contains(r.Body.String(), "sign in again") ||
+			!strings.Contains(r.Body.String(), `name="return_to" value="/tags/kept"`)) {
+			t.Fatalf("the third wrong code: %d, want the sign-in page keeping return_to\n%s", r.Code, r.Body)
 		}
 	}
 	if r := x.do(http.MethodGet, "/auth/second_factor", nil); r.Code != http.StatusSeeOther {
