@@ -58,7 +58,7 @@ func TestBrowserTwoFactorPagesKeepTheCSP(t *testing.T) {
 		if err != nil {
 			b.fatal("width %d: key %q: %v", width, key, err)
 		}
-		run("type the code", chromedp.SendKeys(chromedp.ID("confirm-code"), totpCode(t, secret, -1)))
+		run("type the code", chromedp.SendKeys(chromedp.ID("confirm-code"), totpCode(t, secret, 0)))
 		b.load("confirm", chromedp.Click(chromedp.CSS(`form[action="/settings/two_factor/confirm"] button`)))
 		if n := eval(`String(document.querySelectorAll("ol.recovery-codes li").length)`); n != "10" {
 			b.fatal("width %d: %s recovery codes shown", width, n)
@@ -72,7 +72,7 @@ func TestBrowserTwoFactorPagesKeepTheCSP(t *testing.T) {
 		if loc := eval(`location.pathname`); loc != "/auth/second_factor" {
 			b.fatal("width %d: after the password: %s", width, loc)
 		}
-		run("type the code", chromedp.SendKeys(chromedp.ID("code"), totpCode(t, secret, 0)))
+		run("type the code", chromedp.SendKeys(chromedp.ID("code"), totpCode(t, secret, 1)))
 		b.load("second step", chromedp.Click(chromedp.CSS(`form[action="/auth/second_factor"] button`)))
 		if main := eval(`document.querySelector("main").textContent`); !strings.Contains(main, "Signed in as") {
 			b.fatal("width %d: not signed in after the second step: %q", width, main)

@@ -39,7 +39,7 @@ func totpCode(t *testing.T, secret []byte, offset int64) string {
 }
 
 // enableTOTP drives the settings page as the signed-in client: set up, read
-// the key, check the QR code, confirm with the previous step's code. It
+// the key, check the QR code, confirm with the current step's code. It
 // returns the secret and the recovery codes the page showed.
 func (c *formClient) enableTOTP(username string) ([]byte, []string) {
 	t := c.s.t
@@ -82,7 +82,7 @@ func (c *formClient) enableTOTP(username string) ([]byte, []string) {
 		t.Fatalf("the QR code reads %q, want %q", res.GetText(), want)
 	}
 	done := c.do(http.MethodPost, "/settings/two_factor/confirm", url.Values{"csrf_token": {csrfIn(t, page.Body.String())},
-		"code": {totpCode(t, secret, -1)}})
+		"code": {totpCode(t, secret, 0)}})
 	if done.Code != http.StatusOK || !strings.Contains(done.Body.String(), "<strong>on</strong>") {
 		t.Fatalf("confirm: %d\n%s", done.Code, done.Body)
 	}
@@ -150,7 +150,7 @@ func TestSignInWithTOTPOverHTTP(t *testing.T) {
 	if r := b.submitCode("000000"); r.Code != http.StatusUnauthorized || !strings.Contains(r.Body.String(), "That code is not valid") {
 		t.Fatalf("wrong code: %d", r.Code)
 	}
-	code := totpCode(t, secret, 0)
+	code := totpCode(t, secret, 1)
 	r := b.submitCode(code)
 	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != back {
 		t.Fatalf("right code: %d %q, want a redirect to %s", r.Code, r.Header().Get("Location"), back)
