@@ -224,8 +224,8 @@ func TestSecondStepBruteForceGets429(t *testing.T) {
 	}
 }
 
-// Turning it off takes the password and a code; then the password alone
-// signs in again.
+// Turning it off takes the password and a code, and so do new recovery
+// codes; then the password alone signs in again.
 func TestDisableNeedsPasswordAndCodeOverHTTP(t *testing.T) {
 	s, _ := openSiteWithConfig(t)
 	s.user("carol")
@@ -243,7 +243,21 @@ func TestDisableNeedsPasswordAndCodeOverHTTP(t *testing.T) {
 	if code := disable("correct horse battery", ""); code != http.StatusUnauthorized {
 		t.Errorf("no code: %d", code)
 	}
-	if code := disable("correct horse battery", codes[1]); code != http.StatusSeeOther {
+	// New recovery codes (password and a code again) make the old ones useless.
+	page := owner.do(http.MethodGet, "/settings/two_factor", nil)
+	fresh := owner.do(http.MethodPost, "/settings/two_factor/recovery_codes", url.Values{"csrf_token": {csrfIn(t, page.Body.String())},
+		"password": {"correct horse battery"}, "code": {codes[2]}})
+	var renewed []string
+	for _, m := range codeOnPage.FindAllStringSubmatch(fresh.Body.String(), -1) {
+		renewed = append(renewed, m[1])
+	}
+	if fresh.Code != http.StatusOK || len(renewed) != 10 {
+		t.Fatalf("new recovery codes: %d, %d shown", fresh.Code, len(renewed))
+	}
+	if code := disable("correct horse battery", codes[1]); code != http.StatusUnauthorized {
+		t.Errorf("an old recovery code after renewal: %d", code)
+	}
+	if code := disable("correct horse battery", renewed[1]); code != http.StatusSeeOther {
 		t.Fatalf("password and recovery code: %d", code)
 	}
 	if page := owner.do(http.MethodGet, "/settings/two_factor?disabled=1", nil); !strings.Contains(page.Body.String(), "<strong>off</strong>") {
