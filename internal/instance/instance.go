@@ -31,6 +31,7 @@ import (
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/outbound"
 	"github.com/rampart-social/rampart/internal/outbox"
+	"github.com/rampart-social/rampart/internal/passkeys"
 	"github.com/rampart-social/rampart/internal/password"
 	"github.com/rampart-social/rampart/internal/profiling"
 	"github.com/rampart-social/rampart/internal/push"
@@ -166,8 +167,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	deliveries.Handle(store.KindDeliver, deliverer.Job)
 	// A push waits on a push service, as a delivery on another server.
 	deliveries.Handle(store.KindPushDeliver, pushes.Job)
+	keys := passkeys.New(cfg, st, ids, acc).WithLog(log)
 	mux := http.NewServeMux()
-	pages := web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so})
+	pages := web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so,
+		Passkeys: keys})
 	pages.Register(mux)
 	storage, err := media.NewLocal(cfg.MediaDir())
 	if err != nil {

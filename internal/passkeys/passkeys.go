@@ -109,10 +109,19 @@ type Service struct {
 	begins   *ratelimit.Shared // passwordless sign-ins begun per client address
 	log      *slog.Logger
 	now      func() time.Time
+	// unavailable is set (and wa nil) when the instance URL gives no
+	// valid RP id.
+	unavailable error
 }
 
-// New builds the service for the instance cfg describes.
-func New(cfg *config.Config, st *store.Store, ids *id.Generator, acc *accounts.Service) (*Service, error) {
+// ErrUnavailable: the instance's URL names an IP address, which cannot be a
+// WebAuthn relying party id; passkeys are off.
+var ErrUnavailable = errors.New("passkeys need the instance URL to name a host, not an IP address")
+
+// New builds the service for the instance cfg describes. When the instance
+// URL's host cannot be an RP id, the service is built anyway and every
+// ceremony fails with ErrUnavailable (Available says so).
+func New(cfg *config.Config, st *store.Store, ids *id.Generator, acc *accounts.Service) *Service {
 	u := cfg.InstanceURL()
 	title := cfg.Instance.Title
 	if title == "" {
@@ -130,13 +139,15 @@ func New(cfg *config.Config, st *store.Store, ids *id.Generator, acc *accounts.S
 			Registration: webauthn.TimeoutConfig{Enforce: true, Timeout: ceremonyLifetime, TimeoutUVD: ceremonyLifetime},
 		},
 	})
-	if err != nil {
-		return nil, fmt.Errorf("passkeys: the relying party %q: %w", u.Hostname(), err)
-	}
 	s := &Service{wa: wa, store: st, ids: ids, accounts: acc, log: slog.New(slog.DiscardHandler), now: time.Now}
+	if err != nil {
+		// An instance URL that names an IP address (a test, a dev
+		// instance) has no RP id: the instance runs, without passkeys.
+		s.wa, s.unavailable = nil, fmt.Errorf("%w (%s: %v)", ErrUnavailable, u.Hostname(), err)
+	}
 	s.begins = ratelimit.NewShared(st, accounts.LimiterKey(cfg), "passkey.signin.address", signInBegins, signInBeginWindow,
 		func() time.Time { return s.now() })
-	return s, nil
+	return s
 }
 
 // WithLog makes the service log what a person is not told (a refused
@@ -146,8 +157,8 @@ func (s *Service) WithLog(log *slog.Logger) *Service {
 	return s
 }
 
-// RPID is the relying party id (the instance's host name).
-func (s *Service) RPID() string { return s.wa.Config.RPID }
+// Available is nil when passkeys can be used here, else why not.
+func (s *Service) Available() error { return s.unavailable }
 
 // user is an account as the library sees it.
 type user struct {
@@ -319,6 +330,9 @@ func CheckName(name string) (string, error) {
 // so that a plain security key serves as a second factor; the
 // authenticators already registered are excluded.
 func (s *Service) BeginRegistration(ctx context.Context, accountID int64, binding, name string) (json.RawMessage, error) {
+	if s.unavailable != nil {
+		return nil, s.unavailable
+	}
 	name, err := CheckName(name)
 	if err != nil {
 		return nil, err
@@ -350,6 +364,9 @@ func (s *Service) BeginRegistration(ctx context.Context, accountID int64, bindin
 // PublicKeyCredential navigator.credentials.create gave) against the
 // ceremony begun for this browser and account, and stores the passkey.
 func (s *Service) FinishRegistration(ctx context.Context, accountID int64, binding string, response []byte) (*store.Passkey, error) {
+	if s.unavailable != nil {
+		return nil, s.unavailable
+	}
 	c, sd, err := s.take(ctx, binding, kindRegister, accountID)
 	if err != nil {
 		return nil, err
@@ -393,6 +410,9 @@ func (s *Service) FinishRegistration(ctx context.Context, accountID int64, bindi
 // the passkey is the whole proof. At most signInBegins per client address
 // per signInBeginWindow (a *ratelimit.WaitError beyond).
 func (s *Service) BeginSignIn(ctx context.Context, binding, clientIP string) (json.RawMessage, error) {
+	if s.unavailable != nil {
+		return nil, s.unavailable
+	}
 	if err := s.begins.Allow(ctx, "passkey sign-ins", ratelimit.AddressKey(clientIP)); err != nil {
 		return nil, err
 	}
@@ -411,6 +431,9 @@ func (s *Service) BeginSignIn(ctx context.Context, binding, clientIP string) (js
 // (accounts.(*Service).SignInWithPasskey: a suspended, disabled or
 // unapproved account is refused with the same errors).
 func (s *Service) FinishSignIn(ctx context.Context, binding string, response []byte) (accounts.Outcome, error) {
+	if s.unavailable != nil {
+		return accounts.Outcome{}, s.unavailable
+	}
 	_, sd, err := s.take(ctx, binding, kindSignIn, 0)
 	if err != nil {
 		return accounts.Outcome{}, err
@@ -479,6 +502,9 @@ func (s *Service) used(ctx context.Context, u *user, cred *webauthn.Credential) 
 // verification is preferred (the password was the first factor). ErrNone
 // when the account has no passkey.
 func (s *Service) BeginSecondFactor(ctx context.Context, accountID int64, binding string) (json.RawMessage, error) {
+	if s.unavailable != nil {
+		return nil, s.unavailable
+	}
 	u, err := s.loadUser(ctx, accountID, false)
 	if err != nil {
 		return nil, err
@@ -500,6 +526,9 @@ func (s *Service) BeginSecondFactor(ctx context.Context, accountID int64, bindin
 // options: nil when one of accountID's passkeys signed this browser's
 // challenge. It does not sign anyone in; the second step does.
 func (s *Service) FinishSecondFactor(ctx context.Context, accountID int64, binding string, response []byte) error {
+	if s.unavailable != nil {
+		return s.unavailable
+	}
 	_, sd, err := s.take(ctx, binding, kindSecond, accountID)
 	if err != nil {
 		return err

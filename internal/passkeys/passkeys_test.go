@@ -51,8 +51,8 @@ func newFixture(t *testing.T) *fixture {
 	cfg := testutil.ProdConfig(t, dir)
 	ids := id.NewGenerator()
 	acc := accounts.New(cfg, st, ids, password.NewHasher(password.Params{MemoryKiB: 8 * 1024, Time: 1, Threads: 1}, 2))
-	s, err := New(cfg, st, ids, acc)
-	if err != nil {
+	s := New(cfg, st, ids, acc)
+	if err := s.Available(); err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, s: s, acc: acc, st: st}
