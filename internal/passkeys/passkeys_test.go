@@ -13,13 +13,16 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/go-webauthn/webauthn/protocol/webauthncbor"
 
 	"github.com/rampart-social/rampart/internal/accounts"
+	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/password"
+	"github.com/rampart-social/rampart/internal/ratelimit"
 	"github.com/rampart-social/rampart/internal/store"
 	"github.com/rampart-social/rampart/internal/store/storetest"
 	"github.com/rampart-social/rampart/internal/testutil"
@@ -486,5 +489,53 @@ func TestNames(t *testing.T) {
 	}
 	if n, err := CheckName(" Clé USB "); err != nil || n != "Clé USB" {
 		t.Errorf("CheckName: %q %v", n, err)
+	}
+}
+
+// TestIPInstanceHasNoPasskeys: an instance whose URL names an IP address
+// (no domain, so no RP id) runs without passkeys: every ceremony says why.
+func TestIPInstanceHasNoPasskeys(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := config.Parse([]byte(strings.Join([]string{`env = "dev"`, `url = "http://127.0.0.1:8080"`,
+		`media_url = "http://127.0.0.2:8080"`, `data_dir = "` + dir + `"`, `secret_key = "` + testutil.Secret + `"`}, "\n")+"\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.UseTestDatabase(t, cfg)
+	st := storetest.Open(t, filepath.Join(dir, "rampart.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ids := id.NewGenerator()
+	s := New(cfg, st, ids, accounts.New(cfg, st, ids, password.NewHasher(password.Params{MemoryKiB: 8 * 1024, Time: 1, Threads: 1}, 1)))
+	if err := s.Available(); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Available: %v, want ErrUnavailable", err)
+	}
+	ctx := context.Background()
+	if _, err := s.BeginSignIn(ctx, "b", "192.0.2.1"); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("BeginSignIn: %v", err)
+	}
+	if _, err := s.BeginRegistration(ctx, 1, "b", "key"); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("BeginRegistration: %v", err)
+	}
+	if err := s.FinishSecondFactor(ctx, 1, "b", []byte(`{}`)); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("FinishSecondFactor: %v", err)
+	}
+}
+
+// TestSignInBeginsAreLimitedPerAddress: each passwordless begin writes a
+// row without an account, so one address gets signInBegins per window;
+// another address is not held back by it.
+func TestSignInBeginsAreLimitedPerAddress(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for i := range signInBegins {
+		if _, err := f.s.BeginSignIn(ctx, "b", "192.0.2.1"); err != nil {
+			t.Fatalf("begin %d: %v", i+1, err)
+		}
+	}
+	var limited *ratelimit.WaitError
+	if _, err := f.s.BeginSignIn(ctx, "b", "192.0.2.1"); !errors.As(err, &limited) {
+		t.Errorf("begin %d from one address: %v, want a *ratelimit.WaitError", signInBegins+1, err)
+	}
+	if _, err := f.s.BeginSignIn(ctx, "b", "198.51.100.7"); err != nil {
+		t.Errorf("another address: %v", err)
 	}
 }
