@@ -604,3 +604,15 @@ func (s *Service) Remove(ctx context.Context, r Removal) (forget bool, err error
 	}
 	return out.ForgetDevice, nil
 }
+
+// RemoveAll removes every passkey of an account without a password: for an
+// administrator's reset of its second factors (rampart admin user
+// 2fa-reset), never for a request of the account itself. It returns how
+// many were removed.
+func (s *Service) RemoveAll(ctx context.Context, accountID int64) (int, error) {
+	n, err := s.store.DeleteAccountPasskeys(ctx, accountID)
+	if err != nil {
+		return 0, fmt.Errorf("passkeys: %w", err)
+	}
+	return n, nil
+}

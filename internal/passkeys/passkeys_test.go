@@ -473,6 +473,16 @@ func TestRemoveNeedsThePassword(t *testing.T) {
 	if has, _ := f.s.Has(ctx, f.alice); has {
 		t.Error("still there after removal")
 	}
+	// An administrator's reset removes them all, only the account's.
+	f.registerKey(f.alice, "b", "one")
+	f.registerKey(f.alice, "b", "two")
+	f.registerKey(f.bob, "b", "bob's")
+	if n, err := f.s.RemoveAll(ctx, f.alice); err != nil || n != 2 {
+		t.Errorf("RemoveAll: %d %v, want 2", n, err)
+	}
+	if has, _ := f.s.Has(ctx, f.bob); !has {
+		t.Error("RemoveAll of alice removed bob's")
+	}
 	raw, _ := f.s.BeginSignIn(ctx, "b", "192.0.2.1")
 	if _, err := f.s.FinishSignIn(ctx, "b", k.assert(t, raw, origin, rpID)); !errors.Is(err, ErrRefused) {
 		t.Errorf("a removed passkey signing in: %v, want ErrRefused", err)

@@ -158,6 +158,20 @@ func (s *Store) DeletePasskey(ctx context.Context, accountID, id int64) (bool, e
 	return n > 0, nil
 }
 
+// DeleteAccountPasskeys removes every passkey of an account (an
+// administrator's reset of its second factors); it returns how many.
+func (s *Store) DeleteAccountPasskeys(ctx context.Context, accountID int64) (int, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM passkeys WHERE account_id = ?`, accountID)
+	if err != nil {
+		return 0, fmt.Errorf("delete passkeys: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete passkeys: %w", err)
+	}
+	return int(n), nil
+}
+
 // PasskeyHandle returns the account's WebAuthn user handle, storing fresh
 // as the handle when the account has none yet (the first of concurrent
 // callers wins; every caller gets the stored one).

@@ -156,3 +156,32 @@ func TestPasskeyCeremonies(t *testing.T) {
 		t.Errorf("%d ceremonies left (%v), want only the fresh one", n, err)
 	}
 }
+
+// TestDeletedAccountLosesItsPasskeys: deleting a local account removes its
+// passkeys and its user handle; another account's stay.
+func TestDeletedAccountLosesItsPasskeys(t *testing.T) {
+	f := newCounterFixture(t, 2)
+	ctx := context.Background()
+	alice, bob := f.accounts[0], f.accounts[1]
+	for i, account := range []int64{alice, bob} {
+		if err := f.s.CreatePasskey(ctx, &Passkey{ID: f.id(), AccountID: account, CredentialID: []byte{byte(i)}, PublicKey: []byte("k"),
+			Name: "key", CreatedAt: time.Now()}, 10); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.PasskeyHandle(ctx, account, []byte{byte(i), 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.s.DeleteLocalAccount(ctx, alice, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if keys, err := f.s.PasskeysOf(ctx, alice); err != nil || len(keys) != 0 {
+		t.Errorf("the deleted account's passkeys: %d, %v", len(keys), err)
+	}
+	if _, err := f.s.PasskeyHandleOf(ctx, alice); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the deleted account's handle: %v", err)
+	}
+	if keys, _ := f.s.PasskeysOf(ctx, bob); len(keys) != 1 {
+		t.Errorf("bob's passkeys went too")
+	}
+}
