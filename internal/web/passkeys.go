@@ -103,7 +103,12 @@ func (p *Pages) readPasskeyForm(w http.ResponseWriter, r *http.Request, v *visit
 	r.Body = http.MaxBytesReader(w, r.Body, passkeyBodyLimit)
 	if asJSON {
 		if err := r.ParseForm(); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "The request could not be read."})
+			var tooLarge *http.MaxBytesError
+			if errors.As(err, &tooLarge) {
+				writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "The request is larger than this server accepts."})
+			} else {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "The request could not be read."})
+			}
 			return false
 		}
 	} else if !p.readForm(w, r) {

@@ -97,6 +97,10 @@ func TestPasskeyEndpointsNeedTheirToken(t *testing.T) {
 	if r := anon.do(http.MethodPost, "/auth/passkey", url.Values{"csrf_token": {anonToken}, "credential": {big}}); r.Code != http.StatusRequestEntityTooLarge {
 		t.Errorf("a 300 KiB answer: %d", r.Code)
 	}
+	if r := anon.do(http.MethodPost, "/auth/passkey/options", url.Values{"csrf_token": {anonToken}, "pad": {big}}); r.Code != http.StatusRequestEntityTooLarge ||
+		!strings.HasPrefix(r.Header().Get("Content-Type"), "application/json") {
+		t.Errorf("300 KiB of options request: %d %s", r.Code, r.Header().Get("Content-Type"))
+	}
 }
 
 // TestRemovePasskeyTakesThePassword: the remove form with a wrong password
