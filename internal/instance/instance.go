@@ -31,6 +31,7 @@ import (
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/outbound"
 	"github.com/rampart-social/rampart/internal/outbox"
+	"github.com/rampart-social/rampart/internal/passkeys"
 	"github.com/rampart-social/rampart/internal/password"
 	"github.com/rampart-social/rampart/internal/profiling"
 	"github.com/rampart-social/rampart/internal/push"
@@ -174,9 +175,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		st.Close()
 		return nil, err
 	}
+	keys := passkeys.New(cfg, st, ids, acc).WithLog(log)
 	mux := http.NewServeMux()
 	pages := web.New(web.Deps{Config: cfg, Log: log, Store: st, Sessions: sessions, Accounts: acc, OAuth: oa, Security: sec, Social: so,
-		SecondFactor: factors})
+		SecondFactor: factors, Passkeys: keys})
 	pages.Register(mux)
 	storage, err := media.NewLocal(cfg.MediaDir())
 	if err != nil {

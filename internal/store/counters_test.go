@@ -345,6 +345,7 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	undo += ` DROP INDEX accounts_suspended; ALTER TABLE accounts DROP COLUMN suspended_at; ALTER TABLE accounts DROP COLUMN sensitized_at;`                                                                                                                        // 0041
 	undo += ` DROP TABLE push_subscriptions;`                                                                                                                                                                                                                       // 0042
 	undo += ` DROP TABLE pending_sign_ins; DROP TABLE recovery_codes; DROP TABLE totp_factors;`                                                                                                                                                                     // 0043
+	undo += ` DROP TABLE passkey_ceremonies; DROP TABLE passkey_handles; DROP TABLE passkeys;`                                                                                                                                                                      // 0044
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

@@ -475,6 +475,8 @@ func (s *Store) DeleteLocalAccount(ctx context.Context, id int64, at time.Time, 
 		`DELETE FROM notification_requests WHERE account_id = ?1 OR from_account_id = ?1`,
 		`DELETE FROM notification_permissions WHERE account_id = ?1 OR from_account_id = ?1`,
 		`DELETE FROM suggestion_dismissals WHERE account_id = ?1 OR target_account_id = ?1`,
+		`DELETE FROM passkeys WHERE account_id = ?1`,
+		`DELETE FROM passkey_handles WHERE account_id = ?1`,
 		`UPDATE users SET disabled = 1 WHERE account_id = ?1`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {

@@ -34,6 +34,7 @@ func (p *Pages) signInForm(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
+	p.Security.AllowPasskeys(w) // the page's "Sign in with a passkey" (passkeys.go)
 	p.render(w, r, http.StatusOK, "signin.html", page{Title: "Sign in", CSRF: v.csrf, Account: v.account,
 		ReturnTo: safeReturn(r.URL.Query().Get("return_to"))})
 }
@@ -44,6 +45,7 @@ func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
+	p.Security.AllowPasskeys(w) // the page shown again has the passkey button
 	if !p.readForm(w, r) {
 		return
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/httpsec"
 	"github.com/rampart-social/rampart/internal/oauth"
+	"github.com/rampart-social/rampart/internal/passkeys"
 	"github.com/rampart-social/rampart/internal/secondfactor"
 	"github.com/rampart-social/rampart/internal/session"
 	"github.com/rampart-social/rampart/internal/social"
@@ -45,6 +46,7 @@ type Deps struct {
 	Social   *social.Service
 	// SecondFactor is TOTP, recovery codes and the second sign-in step.
 	SecondFactor *secondfactor.Service
+	Passkeys     *passkeys.Service
 }
 
 // Pages renders the instance's pages.
@@ -83,6 +85,7 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /oauth/authorize", p.authorizeForm)
 	mux.HandleFunc("POST /oauth/authorize", p.authorize)
 	mux.HandleFunc("GET /tags/{tag}", p.tagPage)
+	p.registerPasskeys(mux) // /settings/passkeys and /auth/passkey (passkeys.go)
 	// /@username and /@username/:id: patterns that every other route is more
 	// specific than (see profile.go for why they have this shape).
 	mux.HandleFunc(oneSegment, p.profileRoute)
