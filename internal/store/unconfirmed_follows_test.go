@@ -49,6 +49,7 @@ func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
 		DROP TABLE list_accounts; DROP TABLE lists; DROP TABLE account_pins; DROP TABLE account_domain_blocks;
 		DROP INDEX accounts_suspended; ALTER TABLE accounts DROP COLUMN suspended_at; ALTER TABLE accounts DROP COLUMN sensitized_at;
 		DROP TABLE push_subscriptions;
+		DROP TABLE security_events; ALTER TABLE sessions DROP COLUMN last_seen_at; ALTER TABLE oauth_tokens DROP COLUMN last_used_at; ALTER TABLE oauth_tokens DROP COLUMN expires_at;
 		DELETE FROM schema_migrations WHERE version >= 21`); err != nil {
 		t.Fatal(err)
 	}
