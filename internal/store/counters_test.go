@@ -344,7 +344,7 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	undo += ` DROP TABLE list_accounts; DROP TABLE lists; DROP TABLE account_pins; DROP TABLE account_domain_blocks;`                                                                                                                                               // 0040
 	undo += ` DROP INDEX accounts_suspended; ALTER TABLE accounts DROP COLUMN suspended_at; ALTER TABLE accounts DROP COLUMN sensitized_at;`                                                                                                                        // 0041
 	undo += ` DROP TABLE push_subscriptions;`                                                                                                                                                                                                                       // 0042
-	undo += ` DROP TABLE security_events; ALTER TABLE sessions DROP COLUMN last_seen_at; ALTER TABLE oauth_tokens DROP COLUMN last_used_at; ALTER TABLE oauth_tokens DROP COLUMN expires_at;` // 0045
+	undo += ` DROP TABLE security_events; ALTER TABLE sessions DROP COLUMN last_seen_at; ALTER TABLE oauth_tokens DROP COLUMN last_used_at; ALTER TABLE oauth_tokens DROP COLUMN expires_at;`                                                                       // 0045
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}
