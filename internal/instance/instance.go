@@ -113,7 +113,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	} else if n > 0 {
 		log.Info("gave existing accounts their Ed25519 actor key", "count", n)
 	}
-	oa := oauth.New(st, ids, accounts.LimiterKey(cfg))
+	oa := oauth.New(st, ids, accounts.LimiterKey(cfg)).WithTokenLifetime(cfg.Security.AccessTokenLifetime.D())
 	sessions, err := session.New(cfg, st)
 	if err != nil {
 		worker.release()
