@@ -150,7 +150,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	bus := events.NewBus(log)
 	pub, relay := publisher(st, bus, log)
 	so := social.New(cfg, st, ids, remoteAccounts).WithJobs(wake).WithEvents(pub).WithLimits(accounts.LimiterKey(cfg))
-	acc.WithJobs(wake)
+	acc.WithJobs(wake).WithEvents(pub)
 	pushes, err := push.New(ctx, cfg, st, ids, client, log)
 	if err != nil {
 		worker.release()

@@ -86,6 +86,14 @@ func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.Sessions.SetDevice(w, out.Device, accounts.DeviceLifetime)
+	if out.NewBrowser {
+		// The history tells the owner; failing to write it must not undo a
+		// sign-in that succeeded.
+		if err := p.Accounts.RecordSecurityEvent(r.Context(), out.Account.ID, accounts.EventNewBrowserSignIn,
+			clientip.From(r.Context()), r.UserAgent(), ""); err != nil {
+			p.Log.Warn("recording a new browser's sign-in", "account", out.Account.ID, "err", err)
+		}
+	}
 	http.Redirect(w, r, data.ReturnTo, http.StatusSeeOther)
 }
 
