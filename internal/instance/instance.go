@@ -382,6 +382,10 @@ func (i *Instance) janitorRound(ctx context.Context) {
 	if _, err := i.store.PruneReceivedActivities(ctx, now.Add(-inbox.RememberIDs)); err != nil && ctx.Err() == nil {
 		i.log.Warn("forgetting received activity ids", "err", err)
 	}
+	// The security history keeps a year (and 100 per account, kept as each is written).
+	if _, err := i.store.PruneSecurityEvents(ctx, now.Add(-store.SecurityEventsAge)); err != nil && ctx.Err() == nil {
+		i.log.Warn("pruning security events", "err", err)
+	}
 	// Rate-limit windows that have ended count for nothing: their rows go.
 	if _, err := i.store.PruneRateLimits(ctx, now); err != nil && ctx.Err() == nil {
 		i.log.Warn("pruning rate limits", "err", err)
