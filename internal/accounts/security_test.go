@@ -1,9 +1,16 @@
 package accounts
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"github.com/rampart-social/rampart/internal/events"
+	"github.com/rampart-social/rampart/internal/store"
 )
 
 func TestNetworkTruncatesAddresses(t *testing.T) {
@@ -75,4 +82,73 @@ func FuzzNetwork(f *testing.F) {
 			t.Fatalf("Network(%q) = %q: not a network", ip, got)
 		}
 	})
+}
+
+// Authenticate says a browser is new unless it holds a device token of the
+// account signing in.
+func TestAuthenticateReportsANewBrowser(t *testing.T) {
+	f := newFixture(t)
+	if _, _, err := f.s.Create(context.Background(), NewParams{Username: "bob", Email: "bob@example.test", Password: ownerPassword, Approved: true}); err != nil {
+		t.Fatal(err)
+	}
+	first := f.wantErr("no device token", nil, "alice", ownerPassword, "192.0.2.1", "")
+	if !first.NewBrowser {
+		t.Fatal("a browser without a device token is not new")
+	}
+	if again := f.wantErr("alice's device token", nil, "alice", ownerPassword, "192.0.2.1", first.Device); again.NewBrowser {
+		t.Fatal("a browser with the account's device token is new")
+	}
+	if bob := f.wantErr("alice's device token, bob signing in", nil, "bob", ownerPassword, "192.0.2.1", first.Device); !bob.NewBrowser {
+		t.Fatal("another account's device token makes a browser known")
+	}
+	if forged := f.wantErr("a forged token", nil, "alice", ownerPassword, "192.0.2.1", first.Device[:len(first.Device)-2]+"AA"); !forged.NewBrowser {
+		t.Fatal("a forged device token makes a browser known")
+	}
+}
+
+// Revoking an app tells the streams (so its sockets close at once) and
+// writes the history; an app without the account's tokens is ErrNotYours
+// and tells nobody.
+func TestRevokeAppTellsTheStreams(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	bus := events.NewBus(slog.New(slog.DiscardHandler))
+	queue, stop := bus.Subscribe(4)
+	defer stop()
+	f.s.WithEvents(bus)
+	alice, err := f.s.store.UserByLogin(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	app := &store.App{ID: f.s.ids.Next(), Name: "Tusky", RedirectURIs: []string{"urn:ietf:wg:oauth:2.0:oob"}, Scopes: "read", ClientID: "c", ClientSecretHash: "h", CreatedAt: now}
+	if err := f.s.store.CreateApp(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.RevokeApp(ctx, alice.AccountID, app.ID, Actor{}); !errors.Is(err, ErrNotYours) {
+		t.Fatalf("revoking an app holding nothing: %v; want ErrNotYours", err)
+	}
+	if err := f.s.store.CreateToken(ctx, &store.Token{ID: f.s.ids.Next(), TokenHash: "x", AppID: app.ID, AccountID: alice.AccountID, Scopes: "read", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.RevokeApp(ctx, alice.AccountID, app.ID, Actor{ClientIP: "192.0.2.9", UserAgent: "ua"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-queue:
+		if e.Kind != events.TokensRevoked || e.Account != alice.AccountID {
+			t.Fatalf("published %+v; want tokens revoked for alice", e)
+		}
+	default:
+		t.Fatal("revoking an app published nothing")
+	}
+	select {
+	case e := <-queue:
+		t.Fatalf("published a second event %+v", e)
+	default:
+	}
+	h, err := f.s.SecurityHistory(ctx, alice.AccountID)
+	if err != nil || len(h) != 1 || h[0].Kind != EventAppRevoked || h[0].Detail != "Tusky" || h[0].Network != "192.0.2.0/24" {
+		t.Fatalf("history %+v (%v)", h, err)
+	}
 }
