@@ -145,9 +145,9 @@ type Security struct {
 	// AccessTokenLifetime is how long an OAuth access token grants access
 	// from its issue; 0: until revoked (Mastodon's default).
 	AccessTokenLifetime Duration `toml:"access_token_lifetime"`
-	LoginAttempts   int64    `toml:"login_attempts"`
-	LoginWindow     Duration `toml:"login_window"`
-	AllowRoot       bool     `toml:"allow_root"`
+	LoginAttempts       int64    `toml:"login_attempts"`
+	LoginWindow         Duration `toml:"login_window"`
+	AllowRoot           bool     `toml:"allow_root"`
 }
 
 // Database selects and locates the store.
