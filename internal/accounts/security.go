@@ -150,17 +150,22 @@ type BrowserSession struct {
 	Current    bool // the browser asking
 }
 
-// Sessions lists accountID's live browser sessions, the most recently seen
-// first; currentID (the asking session's store id) is marked.
+// Sessions lists accountID's live browser sessions: currentID (the asking
+// session's store id), marked, then the others, the most recently seen first.
 func (s *Service) Sessions(ctx context.Context, accountID int64, currentID string) ([]BrowserSession, error) {
 	rows, err := s.store.AccountSessions(ctx, accountID, s.now())
 	if err != nil {
 		return nil, err
 	}
-	out := make([]BrowserSession, len(rows))
-	for i, r := range rows {
-		out[i] = BrowserSession{ID: r.IDHash, CreatedAt: r.CreatedAt, LastSeenAt: r.LastSeenAt, Network: Network(r.IP),
+	out := make([]BrowserSession, 0, len(rows))
+	for _, r := range rows {
+		se := BrowserSession{ID: r.IDHash, CreatedAt: r.CreatedAt, LastSeenAt: r.LastSeenAt, Network: Network(r.IP),
 			Browser: Browser(r.UserAgent), Current: r.IDHash == currentID}
+		if se.Current {
+			out = append([]BrowserSession{se}, out...)
+		} else {
+			out = append(out, se)
+		}
 	}
 	return out, nil
 }

@@ -41,7 +41,7 @@ type eventRow struct {
 // when is how the pages write a time: UTC, to the minute.
 func when(t time.Time) string {
 	if t.IsZero() {
-		return "—"
+		return "never"
 	}
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
