@@ -23,6 +23,7 @@ import (
 	"github.com/rampart-social/rampart/internal/httpsig"
 
 	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/events"
 	"github.com/rampart-social/rampart/internal/id"
 	"github.com/rampart-social/rampart/internal/password"
 	"github.com/rampart-social/rampart/internal/ratelimit"
@@ -74,6 +75,7 @@ type Service struct {
 	log       *slog.Logger
 	// wakeJobs tells the job runner a job was committed (WithJobs).
 	wakeJobs func()
+	events   events.Publisher // revocations reach the streams (WithEvents, security.go)
 }
 
 // New builds the service. The hasher decides argon2id's cost.

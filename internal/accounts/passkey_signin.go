@@ -25,3 +25,12 @@ func (s *Service) SignInWithPasskey(ctx context.Context, accountID int64) (Outco
 	out.Account, out.User, out.Device = a, u, s.issueDevice(a)
 	return out, nil
 }
+
+// KnowsBrowser reports whether deviceToken is a valid device token of
+// accountID: a browser that signed in to the account before. A sign-in that
+// did not pass through Authenticate (a passkey) asks it for the security
+// history's "new browser".
+func (s *Service) KnowsBrowser(deviceToken string, accountID int64) bool {
+	_, account, ok := s.readDevice(deviceToken)
+	return ok && account == accountID
+}

@@ -135,6 +135,10 @@ type Outcome struct {
 	// ForgetDevice is set, with or without an error, when the device token
 	// sent has been revoked for too many failures: the browser should drop it.
 	ForgetDevice bool
+	// NewBrowser is set on success when the browser held no valid device
+	// token of this account: a sign-in from a new browser, for the
+	// security history (EventNewBrowserSignIn).
+	NewBrowser bool
 }
 
 // Authenticate checks a sign-in. Every attempt is counted before the (slow)
@@ -161,6 +165,7 @@ func (s *Service) Authenticate(ctx context.Context, in SignIn) (Outcome, error) 
 	if err != nil {
 		return out, err
 	}
+	known := trusted
 	perDevice := limitKey{l.perDevice, []string{device}}
 	if trusted {
 		wait, err := s.take(ctx, perDevice)
@@ -209,7 +214,7 @@ func (s *Service) Authenticate(ctx context.Context, in SignIn) (Outcome, error) 
 	if err != nil {
 		return out, err
 	}
-	out.Account, out.User, out.Device = a, u.User, s.issueDevice(a)
+	out.Account, out.User, out.Device, out.NewBrowser = a, u.User, s.issueDevice(a), !known
 	return out, nil
 }
 

@@ -43,6 +43,13 @@ func dbFingerprint(t *testing.T, path string) string {
 			if err := rows.Scan(ptrs...); err != nil {
 				t.Fatal(err)
 			}
+			for i, c := range cols {
+				// Using a token marks its last use (once an hour): the
+				// authentication's bookkeeping, not a change the route made.
+				if table == "oauth_tokens" && c == "last_used_at" {
+					vals[i] = nil
+				}
+			}
 			lines = append(lines, fmt.Sprintf("%q", vals))
 		}
 		rows.Close()

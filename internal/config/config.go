@@ -142,9 +142,12 @@ type Security struct {
 	CSPReportURI    string   `toml:"csp_report_uri"`
 	SecureCookies   bool     `toml:"secure_cookies"`
 	SessionLifetime Duration `toml:"session_lifetime"`
-	LoginAttempts   int64    `toml:"login_attempts"`
-	LoginWindow     Duration `toml:"login_window"`
-	AllowRoot       bool     `toml:"allow_root"`
+	// AccessTokenLifetime is how long an OAuth access token grants access
+	// from its issue; 0: until revoked (Mastodon's default).
+	AccessTokenLifetime Duration `toml:"access_token_lifetime"`
+	LoginAttempts       int64    `toml:"login_attempts"`
+	LoginWindow         Duration `toml:"login_window"`
+	AllowRoot           bool     `toml:"allow_root"`
 	// RequireStaffSecondFactor: admins and moderators without a second
 	// factor are named in a warning at every start and sent to add one
 	// when they sign in. Default: on in prod, off in dev (applyEnvDefaults).

@@ -88,6 +88,7 @@ func TestRejections(t *testing.T) {
 		{"contact username", valid(`[instance]`, `contact_username = "no such name!"`), `instance.contact_username: "no such name!" is not a username`},
 		{"empty title", valid(`[instance]`, `title = " "`), "instance.title: must not be empty"},
 		{"short session", valid(`[security]`, `session_lifetime = "1m"`), "security.session_lifetime: must be at least 5m"},
+		{"short token lifetime", valid(`[security]`, `access_token_lifetime = "1m"`), "security.access_token_lifetime: must be 0 (no expiry) or at least 5m"},
 		{"login attempts", valid(`[security]`, `login_attempts = 0`), "security.login_attempts: must be between 1 and 1000"},
 		{"login window", valid(`[security]`, `login_window = "10ms"`), "security.login_window: must be at least 1s"},
 		{"status length", valid(`[statuses]`, `max_characters = 10`), "statuses.max_characters: must be between 500 and 100000"},

@@ -171,6 +171,9 @@ csp_report_uri = ""
 secure_cookies = {{.D.Security.SecureCookies}}
 # A sign-in lasts this long (sign-out and password reset end it sooner).
 session_lifetime = "{{text .D.Security.SessionLifetime}}"
+# An app's access token lasts this long from its issue; "0s": until revoked
+# (as Mastodon). Apps then have to send the person through sign-in again.
+access_token_lifetime = "{{text .D.Security.AccessTokenLifetime}}"
 # Failed sign-ins allowed per client address and per account within login_window.
 login_attempts = {{.D.Security.LoginAttempts}}
 login_window = "{{text .D.Security.LoginWindow}}"

@@ -321,6 +321,9 @@ func (c *Config) validateSecurity(bad func(string, string, ...any), warn func(st
 	if s.SessionLifetime < Duration(5*time.Minute) {
 		bad("security.session_lifetime", "must be at least 5m")
 	}
+	if l := s.AccessTokenLifetime; l != 0 && l < Duration(5*time.Minute) {
+		bad("security.access_token_lifetime", "must be 0 (no expiry) or at least 5m")
+	}
 	if s.LoginAttempts < 1 || s.LoginAttempts > 1000 {
 		bad("security.login_attempts", "must be between 1 and 1000")
 	}

@@ -33,6 +33,10 @@ const (
 	// FiltersChanged: Account's filters changed (its streams say so, for
 	// clients to reload them).
 	FiltersChanged Kind = "filters.changed"
+	// TokensRevoked: some of Account's access tokens were revoked (its
+	// owner revoked an app): the streams check their tokens now rather than
+	// at the next sweep.
+	TokensRevoked Kind = "tokens.revoked"
 )
 
 // Reach is where a new status has arrived so far. A post whose followers'

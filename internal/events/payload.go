@@ -212,7 +212,7 @@ func (e Event) check() error {
 		if e.Account == 0 || e.Notification == 0 {
 			return fmt.Errorf("%s without its recipient or notification", e.Kind)
 		}
-	case FiltersChanged:
+	case FiltersChanged, TokensRevoked:
 		if e.Account == 0 {
 			return fmt.Errorf("%s without its account", e.Kind)
 		}

@@ -21,6 +21,7 @@ func TestEncodeFitsAndRoundTrips(t *testing.T) {
 		{Kind: StatusCreated, Status: 1, Account: 2, Reach: ReachAll},
 		{Kind: NotificationCreated, Account: 2, Notification: 9},
 		{Kind: FiltersChanged, Account: 2},
+		{Kind: TokensRevoked, Account: 3},
 		bigDeletion(10),
 		bigDeletion(400),   // just past one payload
 		bigDeletion(20000), // many parts

@@ -116,7 +116,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	} else if n > 0 {
 		log.Info("gave existing accounts their Ed25519 actor key", "count", n)
 	}
-	oa := oauth.New(st, ids, accounts.LimiterKey(cfg))
+	oa := oauth.New(st, ids, accounts.LimiterKey(cfg)).WithTokenLifetime(cfg.Security.AccessTokenLifetime.D())
 	sessions, err := session.New(cfg, st)
 	if err != nil {
 		worker.release()
@@ -153,7 +153,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 	bus := events.NewBus(log)
 	pub, relay := publisher(st, bus, log)
 	so := social.New(cfg, st, ids, remoteAccounts).WithJobs(wake).WithEvents(pub).WithLimits(accounts.LimiterKey(cfg))
-	acc.WithJobs(wake)
+	acc.WithJobs(wake).WithEvents(pub)
 	pushes, err := push.New(ctx, cfg, st, ids, client, log)
 	if err != nil {
 		worker.release()
@@ -397,6 +397,10 @@ func (i *Instance) janitorRound(ctx context.Context) {
 	// Activity ids are remembered longer than any peer retries a delivery.
 	if _, err := i.store.PruneReceivedActivities(ctx, now.Add(-inbox.RememberIDs)); err != nil && ctx.Err() == nil {
 		i.log.Warn("forgetting received activity ids", "err", err)
+	}
+	// The security history keeps a year (and 100 per account, kept as each is written).
+	if _, err := i.store.PruneSecurityEvents(ctx, now.Add(-store.SecurityEventsAge)); err != nil && ctx.Err() == nil {
+		i.log.Warn("pruning security events", "err", err)
 	}
 	// Rate-limit windows that have ended count for nothing: their rows go.
 	if _, err := i.store.PruneRateLimits(ctx, now); err != nil && ctx.Err() == nil {

@@ -46,7 +46,7 @@ func oerr(code, format string, args ...any) *Error {
 	return &Error{Code: code, Description: fmt.Sprintf(format, args...)}
 }
 
-// ErrInvalidToken means a bearer token is unknown or revoked.
+// ErrInvalidToken means a bearer token is unknown, revoked or expired.
 var ErrInvalidToken = errors.New("the access token is invalid")
 
 // Service runs the authorization server.
@@ -55,6 +55,16 @@ type Service struct {
 	ids   *id.Generator
 	now   func() time.Time
 	apps  *ratelimit.Shared // app registrations per client address, counted in the database
+	// lifetime is how long a token grants access from its issue; 0: until
+	// revoked (security.access_token_lifetime).
+	lifetime time.Duration
+}
+
+// WithTokenLifetime makes the tokens issued from now on expire lifetime
+// after their issue (0: never). It returns s.
+func (s *Service) WithTokenLifetime(lifetime time.Duration) *Service {
+	s.lifetime = lifetime
+	return s
 }
 
 // New builds the service. limiterKey keys the digests of the app
@@ -333,8 +343,11 @@ func (s *Service) exchangeCode(ctx context.Context, app *store.App, p TokenParam
 func (s *Service) issue(ctx context.Context, appID, accountID int64, scopes Scopes) (*Issued, error) {
 	raw := id.Secret()
 	now := s.now().UTC()
-	if err := s.store.CreateToken(ctx, &store.Token{ID: s.ids.Next(), TokenHash: Hash(raw), AppID: appID,
-		AccountID: accountID, Scopes: scopes.String(), CreatedAt: now}); err != nil {
+	t := &store.Token{ID: s.ids.Next(), TokenHash: Hash(raw), AppID: appID, AccountID: accountID, Scopes: scopes.String(), CreatedAt: now}
+	if s.lifetime > 0 {
+		t.ExpiresAt = now.Add(s.lifetime)
+	}
+	if err := s.store.CreateToken(ctx, t); err != nil {
 		return nil, err
 	}
 	return &Issued{Token: raw, Scopes: scopes, At: now}, nil
@@ -377,28 +390,52 @@ func (s *Service) Revoke(ctx context.Context, clientID, secret, token string) er
 }
 
 // Bearer resolves an access token to the token, its client and, for a
-// user's token, the user (nil for an app-only token).
+// user's token, the user (nil for an app-only token). It is the one place
+// a token is accepted: an unknown, revoked or expired one is
+// ErrInvalidToken. A use is recorded on the token at most once per
+// store.LastUseEvery (the loaded time says whether to write at all).
 func (s *Service) Bearer(ctx context.Context, raw string) (*store.Token, *store.App, *store.LocalUser, error) {
 	if raw == "" || len(raw) > 200 {
 		return nil, nil, nil, ErrInvalidToken
 	}
 	hash := Hash(raw)
+	now := s.now()
 	t, app, user, err := s.store.UserToken(ctx, hash)
-	if err == nil && store.ActiveStale(user.User, s.now()) {
-		// Using a token is using the instance (NodeInfo's active users);
-		// recorded at most once a day. A failure to record it is a lost
-		// statistic, not a reason to refuse the request.
-		_ = s.store.TouchUserActive(ctx, user.Account.ID, s.now())
+	if err == nil {
+		if t.Expired(now) {
+			return nil, nil, nil, ErrInvalidToken
+		}
+		if store.ActiveStale(user.User, now) {
+			// Using a token is using the instance (NodeInfo's active users);
+			// recorded at most once a day. A failure to record it is a lost
+			// statistic, not a reason to refuse the request.
+			_ = s.store.TouchUserActive(ctx, user.Account.ID, now)
+		}
+		s.touch(ctx, t, now)
+		return t, app, user, nil
 	}
-	if err == nil || !errors.Is(err, store.ErrNotFound) {
-		return t, app, user, err
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, nil, nil, err
 	}
 	// Not a user's token: an app's own (client_credentials), or none.
 	t, app, err = s.store.TokenWithApp(ctx, hash)
-	if errors.Is(err, store.ErrNotFound) || err == nil && t.AccountID != 0 {
-		return nil, nil, nil, ErrInvalidToken // none, or a user's whose user is gone
+	if errors.Is(err, store.ErrNotFound) || err == nil && (t.AccountID != 0 || t.Expired(now)) {
+		return nil, nil, nil, ErrInvalidToken // none, a user's whose user is gone, or expired
 	}
-	return t, app, nil, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s.touch(ctx, t, now)
+	return t, app, nil, nil
+}
+
+// touch records a use of t when the one recorded is older than
+// store.LastUseEvery. Like the active-user mark, a failure loses a
+// statistic and refuses nothing.
+func (s *Service) touch(ctx context.Context, t *store.Token, now time.Time) {
+	if store.UseStale(t.LastUsedAt, now) {
+		_, _ = s.store.TouchToken(ctx, t.ID, now)
+	}
 }
 
 // Hash is how secrets, codes and tokens are stored.

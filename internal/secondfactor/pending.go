@@ -27,13 +27,13 @@ func visitorHash(visitorRaw string) string {
 
 // Begin starts the visitor's pending sign-in for accountID (replacing an
 // earlier one of that browser). returnTo must already be a safe local path.
-func (s *Service) Begin(ctx context.Context, visitorRaw string, accountID int64, device, returnTo string) error {
+func (s *Service) Begin(ctx context.Context, visitorRaw string, accountID int64, device, returnTo string, newBrowser bool) error {
 	if visitorRaw == "" {
 		return errors.New("pending sign-in without a visitor cookie")
 	}
 	now := s.now()
 	return s.store.PutPendingSignIn(ctx, &store.PendingSignIn{VisitorHash: visitorHash(visitorRaw), AccountID: accountID,
-		ReturnTo: returnTo, Device: device, ExpiresAt: now.Add(PendingLifetime)}, now)
+		ReturnTo: returnTo, Device: device, NewBrowser: newBrowser, ExpiresAt: now.Add(PendingLifetime)}, now)
 }
 
 // Pending is the visitor's pending sign-in: ErrNoPending when there is none

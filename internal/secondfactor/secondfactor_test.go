@@ -120,7 +120,7 @@ func TestEnrolmentConfirmationAndTheSecondStep(t *testing.T) {
 	}
 
 	// The second step: a right code completes the pending sign-in once.
-	if err := f.s.Begin(ctx, "visitor", f.alice.ID, "device", "/oauth/authorize?x=1"); err != nil {
+	if err := f.s.Begin(ctx, "visitor", f.alice.ID, "device", "/oauth/authorize?x=1", false); err != nil {
 		t.Fatal(err)
 	}
 	code := f.code(secret)
@@ -132,7 +132,7 @@ func TestEnrolmentConfirmationAndTheSecondStep(t *testing.T) {
 		t.Errorf("the pending sign-in outlived its completion: %v", err)
 	}
 	// The same code again, within its window, on a new pending sign-in: refused.
-	if err := f.s.Begin(ctx, "visitor", f.alice.ID, "device", "/"); err != nil {
+	if err := f.s.Begin(ctx, "visitor", f.alice.ID, "device", "/", false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.s.SubmitCode(ctx, "visitor", code, "192.0.2.1"); !errors.Is(err, ErrWrongCode) {
@@ -156,13 +156,13 @@ func TestRecoveryCodeSingleUse(t *testing.T) {
 	ctx := context.Background()
 	_, codes := f.enable()
 	typed := strings.ToUpper(strings.ReplaceAll(codes[3], "-", " "))
-	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/"); err != nil {
+	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/", false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.s.SubmitCode(ctx, "v", typed, "192.0.2.1"); err != nil {
 		t.Fatalf("recovery code: %v", err)
 	}
-	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/"); err != nil {
+	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/", false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.s.SubmitCode(ctx, "v", codes[3], "192.0.2.1"); !errors.Is(err, ErrWrongCode) {
@@ -179,7 +179,7 @@ func TestSecondStepBruteForceIsLimited(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	secret, _ := f.enable()
-	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/"); err != nil {
+	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/", false); err != nil {
 		t.Fatal(err)
 	}
 	for i := 1; i <= MaxAttempts; i++ {
@@ -197,7 +197,7 @@ func TestSecondStepBruteForceIsLimited(t *testing.T) {
 	}
 	// From other addresses (the per-address limit does not apply), the
 	// account's count of 5 per window runs out.
-	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/"); err != nil {
+	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/", false); err != nil {
 		t.Fatal(err)
 	}
 	for i := MaxAttempts + 1; i <= 5; i++ {
@@ -212,7 +212,7 @@ func TestSecondStepBruteForceIsLimited(t *testing.T) {
 	}
 	// The window ends: the right code passes.
 	f.clock = f.clock.Add(10 * time.Minute)
-	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/"); err != nil {
+	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/", false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.s.SubmitCode(ctx, "v", f.code(secret), "203.0.113.9"); err != nil {
@@ -285,7 +285,7 @@ func TestSecondStepDailyLimit(t *testing.T) {
 	for w := 0; w < DailyFactor; w++ {
 		for i := 0; i < 5; i++ {
 			if _, err := f.s.Pending(ctx, "v"); err != nil {
-				if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/"); err != nil {
+				if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/", false); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -296,7 +296,7 @@ func TestSecondStepDailyLimit(t *testing.T) {
 		}
 		f.clock = f.clock.Add(11 * time.Minute)
 	}
-	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/"); err != nil {
+	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/", false); err != nil {
 		t.Fatal(err)
 	}
 	var limited *accounts.RateLimitedError
@@ -304,7 +304,7 @@ func TestSecondStepDailyLimit(t *testing.T) {
 		t.Fatalf("after %d wrong codes in a day: %v, want hours of waiting", wrong, err)
 	}
 	f.clock = f.clock.Add(24 * time.Hour)
-	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/"); err != nil {
+	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/", false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.s.SubmitCode(ctx, "v", f.code(secret), "192.0.2.1"); err != nil {

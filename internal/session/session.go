@@ -96,6 +96,13 @@ func (m *Manager) Load(ctx context.Context, r *http.Request) (State, error) {
 	if err != nil {
 		return State{}, err
 	}
+	if now := m.now(); store.UseStale(se.LastSeenAt, now) {
+		// Last seen, for the sessions page: at most one write an hour per
+		// session. A failure loses that mark, not the request.
+		if _, err := m.store.TouchSession(ctx, se.IDHash, now); err == nil {
+			se.LastSeenAt = now
+		}
+	}
 	st.Session = se
 	return st, nil
 }

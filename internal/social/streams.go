@@ -102,9 +102,10 @@ func (s *Service) MayHaveHadGoneAtHome(ctx context.Context, author int64, g *eve
 	return s.store.MayHaveHadGoneAtHome(ctx, goneStatus(author, g), viewers)
 }
 
-// LiveTokens lists those of the token ids that still grant access.
+// LiveTokens lists those of the token ids that still grant access (not
+// revoked, not expired, their account usable).
 func (s *Service) LiveTokens(ctx context.Context, ids []int64) (map[int64]bool, error) {
-	return s.store.LiveTokens(ctx, ids)
+	return s.store.LiveTokens(ctx, ids, s.now())
 }
 
 // StatusFacts loads what routing a status to streams needs: the status and

@@ -41,6 +41,17 @@ type Token struct {
 	AccountID int64 // 0 for client_credentials tokens
 	Scopes    string
 	CreatedAt time.Time
+	// LastUsedAt is when the token was last used, to within LastUseEvery
+	// (zero: not since it was made, or before this was recorded).
+	LastUsedAt time.Time
+	// ExpiresAt is when the token stops granting access; zero: never
+	// (security.access_token_lifetime = 0).
+	ExpiresAt time.Time
+}
+
+// Expired reports whether t no longer grants access at now.
+func (t *Token) Expired(now time.Time) bool {
+	return !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt)
 }
 
 // CreateApp stores a client.
@@ -114,11 +125,12 @@ func (s *Store) AppsByIDs(ctx context.Context, ids []int64) (map[int64]*App, err
 // token has that hash (an app-only token among them: TokenWithApp).
 func (s *Store) UserToken(ctx context.Context, hash string) (*Token, *App, *LocalUser, error) {
 	var t Token
-	var created int64
+	var created, used int64
+	var expires sql.NullInt64
 	var app appScan
 	var lu localUserScan
-	dest := append(append([]any{&t.ID, &t.TokenHash, &t.AppID, &t.AccountID, &t.Scopes, &created}, app.dest()...), lu.dest()...)
-	err := s.read.QueryRowContext(ctx, `SELECT t.id, t.token_hash, t.app_id, t.account_id, t.scopes, t.created_at,
+	dest := append(append([]any{&t.ID, &t.TokenHash, &t.AppID, &t.AccountID, &t.Scopes, &created, &used, &expires}, app.dest()...), lu.dest()...)
+	err := s.read.QueryRowContext(ctx, `SELECT t.id, t.token_hash, t.app_id, t.account_id, t.scopes, t.created_at, t.last_used_at, t.expires_at,
 		ap.id, ap.name, ap.website, ap.redirect_uris, ap.scopes, ap.client_id, ap.client_secret_hash, ap.created_at,
 		`+accountCols+`, `+tokenUserCols+`, `+statsCols+`
 		FROM oauth_tokens t JOIN oauth_apps ap ON ap.id = t.app_id JOIN accounts a ON a.id = t.account_id
@@ -134,19 +146,19 @@ func (s *Store) UserToken(ctx context.Context, hash string) (*Token, *App, *Loca
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("load token: %w", err)
 	}
-	t.CreatedAt = fromMs(created)
+	t.CreatedAt, t.LastUsedAt, t.ExpiresAt = fromMs(created), markMs(used), markMs(expires.Int64)
 	return &t, app.app(), user, nil
 }
 
 // TokenWithApp loads a token and its client in one query.
 func (s *Store) TokenWithApp(ctx context.Context, hash string) (*Token, *App, error) {
 	var t Token
-	var account sql.NullInt64
-	var created int64
+	var account, expires sql.NullInt64
+	var created, used int64
 	app, err := scanApp(s.read.QueryRowContext(ctx, `SELECT t.id, t.token_hash, t.app_id, t.account_id, t.scopes, t.created_at,
-		ap.id, ap.name, ap.website, ap.redirect_uris, ap.scopes, ap.client_id, ap.client_secret_hash, ap.created_at
+		t.last_used_at, t.expires_at, ap.id, ap.name, ap.website, ap.redirect_uris, ap.scopes, ap.client_id, ap.client_secret_hash, ap.created_at
 		FROM oauth_tokens t JOIN oauth_apps ap ON ap.id = t.app_id WHERE t.token_hash = ?`, hash),
-		&t.ID, &t.TokenHash, &t.AppID, &account, &t.Scopes, &created)
+		&t.ID, &t.TokenHash, &t.AppID, &account, &t.Scopes, &created, &used, &expires)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil, ErrNotFound
 	}
@@ -154,7 +166,7 @@ func (s *Store) TokenWithApp(ctx context.Context, hash string) (*Token, *App, er
 		return nil, nil, fmt.Errorf("load token: %w", err)
 	}
 	t.AccountID = account.Int64
-	t.CreatedAt = fromMs(created)
+	t.CreatedAt, t.LastUsedAt, t.ExpiresAt = fromMs(created), markMs(used), markMs(expires.Int64)
 	return &t, app, nil
 }
 
@@ -204,12 +216,15 @@ func (s *Store) DeleteExpiredCodes(ctx context.Context, now time.Time) error {
 
 // CreateToken stores an access token.
 func (s *Store) CreateToken(ctx context.Context, t *Token) error {
-	var account any
+	var account, expires any
 	if t.AccountID != 0 {
 		account = t.AccountID
 	}
-	_, err := s.write.ExecContext(ctx, `INSERT INTO oauth_tokens (id, token_hash, app_id, account_id, scopes, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		t.ID, t.TokenHash, t.AppID, account, t.Scopes, ms(t.CreatedAt))
+	if !t.ExpiresAt.IsZero() {
+		expires = ms(t.ExpiresAt)
+	}
+	_, err := s.write.ExecContext(ctx, `INSERT INTO oauth_tokens (id, token_hash, app_id, account_id, scopes, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, t.ID, t.TokenHash, t.AppID, account, t.Scopes, ms(t.CreatedAt), expires)
 	if err != nil {
 		return fmt.Errorf("create token: %w", err)
 	}
@@ -243,12 +258,15 @@ type Session struct {
 	ExpiresAt time.Time
 	UserAgent string
 	IP        string
+	// LastSeenAt is when the browser last used the session, to within
+	// LastUseEvery.
+	LastSeenAt time.Time
 }
 
 // CreateSession stores a session.
 func (s *Store) CreateSession(ctx context.Context, se *Session) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO sessions (id_hash, account_id, created_at, expires_at, user_agent, ip) VALUES (?, ?, ?, ?, ?, ?)`,
-		se.IDHash, se.AccountID, ms(se.CreatedAt), ms(se.ExpiresAt), se.UserAgent, se.IP)
+	_, err := s.write.ExecContext(ctx, `INSERT INTO sessions (id_hash, account_id, created_at, expires_at, user_agent, ip, last_seen_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, se.IDHash, se.AccountID, ms(se.CreatedAt), ms(se.ExpiresAt), se.UserAgent, se.IP, ms(se.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
@@ -258,16 +276,16 @@ func (s *Store) CreateSession(ctx context.Context, se *Session) error {
 // SessionByHash loads a live session (expired ones are not found).
 func (s *Store) SessionByHash(ctx context.Context, hash string, now time.Time) (*Session, error) {
 	var se Session
-	var created, exp int64
-	err := s.read.QueryRowContext(ctx, `SELECT id_hash, account_id, created_at, expires_at, user_agent, ip FROM sessions
-		WHERE id_hash = ? AND expires_at > ?`, hash, ms(now)).Scan(&se.IDHash, &se.AccountID, &created, &exp, &se.UserAgent, &se.IP)
+	var created, exp, seen int64
+	err := s.read.QueryRowContext(ctx, `SELECT id_hash, account_id, created_at, expires_at, user_agent, ip, last_seen_at FROM sessions
+		WHERE id_hash = ? AND expires_at > ?`, hash, ms(now)).Scan(&se.IDHash, &se.AccountID, &created, &exp, &se.UserAgent, &se.IP, &seen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load session: %w", err)
 	}
-	se.CreatedAt, se.ExpiresAt = fromMs(created), fromMs(exp)
+	se.CreatedAt, se.ExpiresAt, se.LastSeenAt = fromMs(created), fromMs(exp), markMs(seen)
 	return &se, nil
 }
 
@@ -295,10 +313,11 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) error 
 	return err
 }
 
-// LiveTokens lists those of ids that still grant access: not revoked, and
+// LiveTokens lists those of ids that still grant access: not revoked nor
+// expired at now, and
 // for a user's token, its user neither disabled nor pending. Streams ask
 // this once a second for all their tokens together.
-func (s *Store) LiveTokens(ctx context.Context, ids []int64) (map[int64]bool, error) {
+func (s *Store) LiveTokens(ctx context.Context, ids []int64, now time.Time) (map[int64]bool, error) {
 	live := make(map[int64]bool, len(ids))
 	if len(ids) == 0 {
 		return live, nil
@@ -309,7 +328,8 @@ func (s *Store) LiveTokens(ctx context.Context, ids []int64) (map[int64]bool, er
 	}
 	got, err := s.queryIDs(ctx, `SELECT t.id FROM json_each(?) v JOIN oauth_tokens t ON t.id = v.value
 		LEFT JOIN users u ON u.account_id = t.account_id
-		WHERE t.account_id IS NULL OR (u.disabled = 0 AND u.approved = 1)`, string(all))
+		WHERE (t.expires_at IS NULL OR t.expires_at > ?) AND (t.account_id IS NULL OR (u.disabled = 0 AND u.approved = 1))`,
+		string(all), ms(now))
 	if err != nil {
 		return nil, fmt.Errorf("live tokens: %w", err)
 	}

@@ -203,6 +203,7 @@ type PendingSignIn struct {
 	ReturnTo    string // where to go once signed in (a local path)
 	Device      string // the device token the password step issued
 	Attempts    int    // wrong second factors so far
+	NewBrowser  bool   // the password step saw no device token of the account
 	ExpiresAt   time.Time
 }
 
@@ -217,8 +218,8 @@ func (s *Store) PutPendingSignIn(ctx context.Context, p *PendingSignIn, now time
 	if _, err := tx.ExecContext(ctx, `DELETE FROM pending_sign_ins WHERE visitor_hash = ? OR expires_at <= ?`, p.VisitorHash, ms(now)); err != nil {
 		return fmt.Errorf("pending sign-in: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO pending_sign_ins (visitor_hash, account_id, return_to, device, attempts, expires_at)
-		VALUES (?, ?, ?, ?, 0, ?)`, p.VisitorHash, p.AccountID, p.ReturnTo, p.Device, ms(p.ExpiresAt)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO pending_sign_ins (visitor_hash, account_id, return_to, device, attempts, new_browser, expires_at)
+		VALUES (?, ?, ?, ?, 0, ?, ?)`, p.VisitorHash, p.AccountID, p.ReturnTo, p.Device, boolInt(p.NewBrowser), ms(p.ExpiresAt)); err != nil {
 		return fmt.Errorf("pending sign-in: %w", err)
 	}
 	return tx.Commit()
@@ -228,16 +229,16 @@ func (s *Store) PutPendingSignIn(ctx context.Context, p *PendingSignIn, now time
 // expired (ErrNotFound otherwise).
 func (s *Store) PendingSignInByHash(ctx context.Context, visitorHash string, now time.Time) (*PendingSignIn, error) {
 	var p PendingSignIn
-	var exp int64
-	err := s.read.QueryRowContext(ctx, `SELECT visitor_hash, account_id, return_to, device, attempts, expires_at FROM pending_sign_ins
-		WHERE visitor_hash = ? AND expires_at > ?`, visitorHash, ms(now)).Scan(&p.VisitorHash, &p.AccountID, &p.ReturnTo, &p.Device, &p.Attempts, &exp)
+	var exp, newBrowser int64
+	err := s.read.QueryRowContext(ctx, `SELECT visitor_hash, account_id, return_to, device, attempts, new_browser, expires_at FROM pending_sign_ins
+		WHERE visitor_hash = ? AND expires_at > ?`, visitorHash, ms(now)).Scan(&p.VisitorHash, &p.AccountID, &p.ReturnTo, &p.Device, &p.Attempts, &newBrowser, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("pending sign-in: %w", err)
 	}
-	p.ExpiresAt = fromMs(exp)
+	p.ExpiresAt, p.NewBrowser = fromMs(exp), newBrowser == 1
 	return &p, nil
 }
 

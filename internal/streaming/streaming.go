@@ -9,7 +9,8 @@
 // entities (api.Entities) for each subscriber. Nothing here polls the
 // database per connection: the work is per event, plus one query a second
 // for all open streams' tokens (a revoked token or a disabled account ends
-// its streams within a second).
+// its streams within a second; a revocation from the sessions page, which
+// publishes events.TokensRevoked, at once).
 //
 // Every connection is bounded: per token, per account and in all; the
 // events waiting for it (a client that does not read is closed, never
@@ -295,6 +296,9 @@ func (h *Hub) route(ctx context.Context, e events.Event) error {
 		return h.notification(ctx, e)
 	case events.FiltersChanged:
 		h.filtersChanged(e.Account)
+	case events.TokensRevoked:
+		// The sweep's one query, at once: a revoked app's sockets close now.
+		return h.sweep(ctx)
 	}
 	return nil
 }

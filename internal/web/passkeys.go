@@ -314,10 +314,7 @@ func (p *Pages) passkeySignIn(w http.ResponseWriter, r *http.Request) {
 		p.render(w, r, status, "signin.html", data)
 		return
 	}
-	if err := p.Sessions.Start(r.Context(), w, v.state, out.Account.ID, r.UserAgent(), clientip.From(r.Context())); err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	p.Sessions.SetDevice(w, out.Device, accounts.DeviceLifetime)
-	http.Redirect(w, r, data.ReturnTo, http.StatusSeeOther)
+	// A passkey with user verification is both factors: no second step.
+	newBrowser := !p.Accounts.KnowsBrowser(p.Sessions.DeviceToken(r), out.Account.ID)
+	p.completeSignIn(w, r, v, out.User, out.Device, newBrowser, data.ReturnTo)
 }

@@ -35,26 +35,36 @@ func (p *Pages) afterPassword(w http.ResponseWriter, r *http.Request, v *visitor
 		return
 	}
 	if !has {
-		p.completeSignIn(w, r, v, out.User, out.Device, returnTo)
+		p.completeSignIn(w, r, v, out.User, out.Device, out.NewBrowser, returnTo)
 		return
 	}
-	if err := p.SecondFactor.Begin(r.Context(), v.state.Raw, out.Account.ID, out.Device, returnTo); err != nil {
+	if err := p.SecondFactor.Begin(r.Context(), v.state.Raw, out.Account.ID, out.Device, returnTo, out.NewBrowser); err != nil {
 		p.fail(w, r, err)
 		return
 	}
 	http.Redirect(w, r, "/auth/second_factor", http.StatusSeeOther)
 }
 
-// completeSignIn starts the session and keeps the device token, then goes
-// to returnTo, or sends staff without a second factor to add one while
-// security.require_staff_second_factor is on.
-func (p *Pages) completeSignIn(w http.ResponseWriter, r *http.Request, v *visitor, u *store.User, device, returnTo string) {
+// completeSignIn starts the session and keeps the device token, records a
+// sign-in from a new browser in the security history, then goes to
+// returnTo, or sends staff without a second factor to add one while
+// security.require_staff_second_factor is on. Every way of signing in ends
+// here: the password alone, the second step, a passkey.
+func (p *Pages) completeSignIn(w http.ResponseWriter, r *http.Request, v *visitor, u *store.User, device string, newBrowser bool, returnTo string) {
 	if err := p.Sessions.Start(r.Context(), w, v.state, u.AccountID, r.UserAgent(), clientip.From(r.Context())); err != nil {
 		p.fail(w, r, err)
 		return
 	}
 	if device != "" {
 		p.Sessions.SetDevice(w, device, accounts.DeviceLifetime)
+	}
+	if newBrowser {
+		// The history tells the owner; failing to write it must not undo a
+		// sign-in that succeeded.
+		if err := p.Accounts.RecordSecurityEvent(r.Context(), u.AccountID, accounts.EventNewBrowserSignIn,
+			clientip.From(r.Context()), r.UserAgent(), ""); err != nil {
+			p.Log.Warn("recording a new browser's sign-in", "account", u.AccountID, "err", err)
+		}
 	}
 	must, err := p.SecondFactor.StaffMustAdd(r.Context(), u)
 	if err != nil {
@@ -133,7 +143,7 @@ func (p *Pages) secondFactor(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	p.completeSignIn(w, r, v, u, pending.Device, safeReturn(pending.ReturnTo))
+	p.completeSignIn(w, r, v, u, pending.Device, pending.NewBrowser, safeReturn(pending.ReturnTo))
 }
 
 // owner is the signed-in visitor of a settings page; a visitor who is not

@@ -86,6 +86,11 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /oauth/authorize", p.authorize)
 	mux.HandleFunc("GET /tags/{tag}", p.tagPage)
 	p.registerPasskeys(mux) // /settings/passkeys and /auth/passkey (passkeys.go)
+	mux.HandleFunc("GET /settings/sessions", p.sessionsPage)
+	mux.HandleFunc("POST /settings/sessions/revoke", p.revokeSession)
+	mux.HandleFunc("POST /settings/sessions/others", p.revokeOtherSessions)
+	mux.HandleFunc("POST /settings/apps/revoke", p.revokeApp)
+	mux.HandleFunc("GET /settings/history", p.historyPage)
 	// /@username and /@username/:id: patterns that every other route is more
 	// specific than (see profile.go for why they have this shape).
 	mux.HandleFunc(oneSegment, p.profileRoute)
@@ -170,6 +175,7 @@ type page struct {
 	Settings string
 	// TwoFactor is the two-factor settings page's (two_factor.go).
 	TwoFactor *twoFactorView
+	Security  *securityView // /settings/sessions and /settings/history (security_settings.go)
 }
 
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name string, data page) {

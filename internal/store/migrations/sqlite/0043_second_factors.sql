@@ -5,7 +5,8 @@
 -- never accepted twice. recovery_codes: the SHA-256 of each unused code;
 -- a code is deleted when used. pending_sign_ins: a sign-in whose password
 -- was right and which waits for a second factor, keyed by the SHA-256 of
--- the visitor's anonymous session cookie value.
+-- the visitor's anonymous session cookie value; new_browser (0/1): the
+-- password step saw no device token of the account (the security history).
 CREATE TABLE totp_factors (
     account_id    INTEGER PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
     sealed_secret TEXT NOT NULL,
@@ -25,6 +26,7 @@ CREATE TABLE pending_sign_ins (
     return_to    TEXT NOT NULL,
     device       TEXT NOT NULL,
     attempts     INTEGER NOT NULL DEFAULT 0,
+    new_browser  INTEGER NOT NULL DEFAULT 0,
     expires_at   INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX pending_sign_ins_expires ON pending_sign_ins (expires_at);
