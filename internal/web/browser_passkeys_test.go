@@ -176,6 +176,12 @@ func TestBrowserPasskeys(t *testing.T) {
 		b.fatal("the passkey's last use is not shown: %q", main)
 	}
 	collect()
+	// The security history tells of the passkey added.
+	b.load("security history", chromedp.Navigate(base+"/settings/history"))
+	if main := text("main"); !strings.Contains(main, "Passkey added") {
+		b.fatal("the security history does not show the passkey added: %q", main)
+	}
+	collect()
 
 	// 5. A page on another origin cannot use the instance's RP id.
 	other := listenLoopback(t, "127.0.0.2")

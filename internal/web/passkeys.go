@@ -217,7 +217,7 @@ func (p *Pages) passkeyRegister(w http.ResponseWriter, r *http.Request) {
 	}) {
 		return
 	}
-	_, err := p.Passkeys.FinishRegistration(r.Context(), v.account.ID, v.state.Raw, []byte(r.PostForm.Get("credential")))
+	added, err := p.Passkeys.FinishRegistration(r.Context(), v.account.ID, v.state.Raw, []byte(r.PostForm.Get("credential")))
 	if err != nil {
 		msg, status, ok := passkeyMessage(err)
 		if !ok {
@@ -227,6 +227,7 @@ func (p *Pages) passkeyRegister(w http.ResponseWriter, r *http.Request) {
 		p.renderPasskeys(w, r, v, status, msg, "")
 		return
 	}
+	p.recordSecurityEvent(r, v.account.ID, accounts.EventPasskeyAdded, added.Name)
 	http.Redirect(w, r, "/settings/passkeys?done=added", http.StatusSeeOther)
 }
 
@@ -264,6 +265,7 @@ func (p *Pages) passkeyRemove(w http.ResponseWriter, r *http.Request) {
 		p.renderPasskeys(w, r, v, status, msg, "")
 		return
 	}
+	p.recordSecurityEvent(r, v.account.ID, accounts.EventPasskeyRemoved, "")
 	http.Redirect(w, r, "/settings/passkeys?done=removed", http.StatusSeeOther)
 }
 

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/rampart-social/rampart/internal/accounts"
 	"net/http"
 	"net/url"
 	"strings"
@@ -145,6 +146,20 @@ func TestRemovePasskeyTakesThePassword(t *testing.T) {
 	}
 	if keys, _ := st.PasskeysOf(ctx, aliceID); len(keys) != 0 {
 		t.Error("the passkey is still there")
+	}
+	// The history has the removal, and nothing of the refused attempts.
+	history, err := s.inst.Accounts().SecurityHistory(ctx, aliceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	removed := 0
+	for _, e := range history {
+		if e.Kind == accounts.EventPasskeyRemoved {
+			removed++
+		}
+	}
+	if removed != 1 {
+		t.Errorf("%d passkey removals in alice's history, want 1", removed)
 	}
 	if body := alice.do(http.MethodGet, "/settings/passkeys?done=removed", nil).Body.String(); !strings.Contains(body, "Passkey removed.") ||
 		!strings.Contains(body, "You have no passkey yet") {

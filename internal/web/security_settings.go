@@ -173,3 +173,12 @@ func (p *Pages) historyPage(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, "settings_history.html", page{Title: "Security history", CSRF: v.csrf, Account: v.account,
 		Settings: "history", NoIndex: true, Security: view})
 }
+
+// recordSecurityEvent adds kind to the signed-in person's security history
+// after a change they made on a settings page. The change has happened:
+// failing to write the history is logged, never shown as the change failing.
+func (p *Pages) recordSecurityEvent(r *http.Request, accountID int64, kind accounts.SecurityEventKind, detail string) {
+	if err := p.Accounts.RecordSecurityEvent(r.Context(), accountID, kind, clientip.From(r.Context()), r.UserAgent(), detail); err != nil {
+		p.Log.Warn("recording a security event", "account", accountID, "kind", string(kind), "err", err)
+	}
+}

@@ -256,6 +256,7 @@ func (p *Pages) twoFactorConfirm(w http.ResponseWriter, r *http.Request) {
 		p.twoFactorFailure(w, r, v, err)
 		return
 	}
+	p.recordSecurityEvent(r, v.account.ID, accounts.EventSecondFactorAdded, "authenticator app")
 	p.renderTwoFactor(w, r, v, http.StatusOK, page{Notice: "Two-factor authentication is on."}, codes)
 }
 
@@ -270,6 +271,7 @@ func (p *Pages) twoFactorRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 		p.twoFactorFailure(w, r, v, err)
 		return
 	}
+	p.recordSecurityEvent(r, v.account.ID, accounts.EventSecondFactorAdded, "new recovery codes; the old ones no longer work")
 	p.renderTwoFactor(w, r, v, http.StatusOK, page{Notice: "New recovery codes are made; the old ones no longer work."}, codes)
 }
 
@@ -283,6 +285,7 @@ func (p *Pages) twoFactorDisable(w http.ResponseWriter, r *http.Request) {
 		p.twoFactorFailure(w, r, v, err)
 		return
 	}
+	p.recordSecurityEvent(r, v.account.ID, accounts.EventSecondFactorRemoved, "authenticator app")
 	http.Redirect(w, r, "/settings/two_factor?disabled=1", http.StatusSeeOther)
 }
 
