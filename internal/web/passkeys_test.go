@@ -3,13 +3,13 @@ package web_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/rampart-social/rampart/internal/accounts"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/store"
 )
 
