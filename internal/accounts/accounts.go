@@ -24,6 +24,7 @@ import (
 
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/id"
+	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/password"
 	"github.com/rampart-social/rampart/internal/ratelimit"
 	"github.com/rampart-social/rampart/internal/store"
@@ -74,6 +75,8 @@ type Service struct {
 	log       *slog.Logger
 	// wakeJobs tells the job runner a job was committed (WithJobs).
 	wakeJobs func()
+	// media stores avatars and headers (WithMedia).
+	media *media.Service
 }
 
 // New builds the service. The hasher decides argon2id's cost.
