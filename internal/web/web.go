@@ -53,6 +53,8 @@ type Pages struct {
 	tmpl   *template.Template
 	static fs.FS          // the embedded static/ directory
 	mux    *http.ServeMux // the mux Register added the pages to (see unclaimed)
+	// uploads are the slots of profile forms being parsed (settings.go).
+	uploads chan struct{}
 }
 
 // New parses the embedded templates.
@@ -61,7 +63,8 @@ func New(d Deps) *Pages {
 	if err != nil {
 		panic(err) // the embedded directory is there at build time
 	}
-	return &Pages{Deps: d, tmpl: template.Must(template.ParseFS(templateFiles, "templates/*.html")), static: static}
+	return &Pages{Deps: d, tmpl: template.Must(template.ParseFS(templateFiles, "templates/*.html")), static: static,
+		uploads: make(chan struct{}, concurrentProfileUploads)}
 }
 
 // Register adds the pages and /static/ to mux.
@@ -83,6 +86,7 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /oauth/authorize", p.authorizeForm)
 	mux.HandleFunc("POST /oauth/authorize", p.authorize)
 	mux.HandleFunc("GET /tags/{tag}", p.tagPage)
+	p.registerSettings(mux)
 	// /@username and /@username/:id: patterns that every other route is more
 	// specific than (see profile.go for why they have this shape).
 	mux.HandleFunc(oneSegment, p.profileRoute)
@@ -167,6 +171,8 @@ type page struct {
 	Settings string
 	// TwoFactor is the two-factor settings page's (two_factor.go).
 	TwoFactor *twoFactorView
+	// SettingsForm is what the profile, preferences and password pages show.
+	SettingsForm *settingsView
 }
 
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name string, data page) {
