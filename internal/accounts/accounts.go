@@ -202,7 +202,7 @@ func (s *Service) Create(ctx context.Context, p NewParams) (*store.Account, *sto
 	a := &store.Account{
 		ID: s.ids.Next(), Username: p.Username,
 		URI: base + "/users/" + p.Username, URL: base + "/@" + p.Username,
-		Discoverable: true, PublicKeyPEM: pub, PrivateKeyPEM: priv, Ed25519PrivateKeyPEM: edPriv, CreatedAt: now, UpdatedAt: now,
+		Discoverable: true, Indexable: true, PublicKeyPEM: pub, PrivateKeyPEM: priv, Ed25519PrivateKeyPEM: edPriv, CreatedAt: now, UpdatedAt: now,
 	}
 	u := &store.User{Email: email, PasswordHash: hash, Role: p.Role, Approved: p.Approved, Locale: p.Locale,
 		DefaultPrivacy: "public", SignupReason: p.Reason, CreatedAt: now}
@@ -491,6 +491,7 @@ type ProfileUpdate struct {
 	Locked       *bool
 	Bot          *bool
 	Discoverable *bool
+	Indexable    *bool
 	Fields       *[]store.Field
 	Privacy      *string
 	Sensitive    *bool
@@ -577,6 +578,7 @@ func (s *Service) UpdateProfile(ctx context.Context, accountID int64, p ProfileU
 	setBool(&a.Locked, p.Locked)
 	setBool(&a.Bot, p.Bot)
 	setBool(&a.Discoverable, p.Discoverable)
+	setBool(&a.Indexable, p.Indexable)
 	setString(&u.DefaultPrivacy, p.Privacy)
 	setBool(&u.DefaultSensitive, p.Sensitive)
 	setString(&u.DefaultLanguage, p.Language)

@@ -39,7 +39,7 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Calle
 	}
 	upd := accounts.ProfileUpdate{
 		DisplayName: optString(p, "display_name"), Note: optString(p, "note"),
-		Locked: optBool(p, "locked"), Bot: optBool(p, "bot"), Discoverable: optBool(p, "discoverable"),
+		Locked: optBool(p, "locked"), Bot: optBool(p, "bot"), Discoverable: optBool(p, "discoverable"), Indexable: optBool(p, "indexable"),
 		Privacy: optString(p, "source[privacy]"), Sensitive: optBool(p, "source[sensitive]"), Language: optString(p, "source[language]"),
 	}
 	if fields, ok := profileFields(p); ok {

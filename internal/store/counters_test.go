@@ -345,6 +345,7 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	undo += ` DROP INDEX accounts_suspended; ALTER TABLE accounts DROP COLUMN suspended_at; ALTER TABLE accounts DROP COLUMN sensitized_at;`                                                                                                                        // 0041
 	undo += ` DROP TABLE push_subscriptions;`                                                                                                                                                                                                                       // 0042
 	undo += ` DROP TABLE pending_sign_ins; DROP TABLE recovery_codes; DROP TABLE totp_factors;`                                                                                                                                                                     // 0043
+	undo += ` ALTER TABLE accounts DROP COLUMN indexable;`                                                                                                                                                                                                          // 0046
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

@@ -50,6 +50,7 @@ func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
 		DROP INDEX accounts_suspended; ALTER TABLE accounts DROP COLUMN suspended_at; ALTER TABLE accounts DROP COLUMN sensitized_at;
 		DROP TABLE push_subscriptions;
 		DROP TABLE pending_sign_ins; DROP TABLE recovery_codes; DROP TABLE totp_factors;
+		ALTER TABLE accounts DROP COLUMN indexable;
 		DELETE FROM schema_migrations WHERE version >= 21`); err != nil {
 		t.Fatal(err)
 	}

@@ -32,6 +32,7 @@ type settingsView struct {
 	Locked       bool
 	Bot          bool
 	Discoverable bool
+	Indexable    bool
 	Avatar       string // the image shown now: on the media origin, or the default
 	Header       string
 	HasAvatar    bool // an uploaded avatar, which can be removed
@@ -114,7 +115,7 @@ func (p *Pages) accountView(ctx context.Context, a *store.Account) (*settingsVie
 		return nil, err
 	}
 	f := &settingsView{DisplayName: a.DisplayName, Note: a.Note, Fields: append([]store.Field(nil), a.Fields...),
-		Locked: a.Locked, Bot: a.Bot, Discoverable: a.Discoverable,
+		Locked: a.Locked, Bot: a.Bot, Discoverable: a.Discoverable, Indexable: a.Indexable,
 		Privacy: u.DefaultPrivacy, Sensitive: u.DefaultSensitive, Language: u.DefaultLanguage, Email: u.Email, Keep: true}
 	p.showImages(f, a)
 	p.limits(f)
@@ -218,14 +219,15 @@ func (p *Pages) uploadContext(r *http.Request) (context.Context, context.CancelF
 // the change to make.
 func profileFromForm(form url.Values) (*settingsView, accounts.ProfileUpdate) {
 	f := &settingsView{DisplayName: form.Get("display_name"), Note: form.Get("note"),
-		Locked: form.Get("locked") != "", Bot: form.Get("bot") != "", Discoverable: form.Get("discoverable") != ""}
+		Locked: form.Get("locked") != "", Bot: form.Get("bot") != "", Discoverable: form.Get("discoverable") != "",
+		Indexable: form.Get("indexable") != ""}
 	for i := 0; i < accounts.MaxFields; i++ {
 		n := strconv.Itoa(i)
 		f.Fields = append(f.Fields, store.Field{Name: form.Get("field_name_" + n), Value: form.Get("field_value_" + n)})
 	}
 	fields := append([]store.Field(nil), f.Fields...)
 	upd := accounts.ProfileUpdate{DisplayName: &f.DisplayName, Note: &f.Note, Fields: &fields,
-		Locked: &f.Locked, Bot: &f.Bot, Discoverable: &f.Discoverable}
+		Locked: &f.Locked, Bot: &f.Bot, Discoverable: &f.Discoverable, Indexable: &f.Indexable}
 	return f, upd
 }
 

@@ -181,15 +181,15 @@ func TestSettingsProfileThroughThePage(t *testing.T) {
 	c.signIn("alice")
 	form := url.Values{"csrf_token": {c.pageCSRF("/settings/profile")}, "display_name": {"Alice A."}, "note": {"Gardener & coder"},
 		"field_name_0": {"Site"}, "field_value_0": {"https://alice.test"}, "field_name_2": {"Pronouns"}, "field_value_2": {"she/her"},
-		"locked": {"1"}, "bot": {"1"}}
+		"locked": {"1"}, "bot": {"1"}, "indexable": {"1"}}
 	r := c.postMultipart("/settings/profile", form, upload{"avatar", "me.png", pngImage(t)})
 	if r.Code != http.StatusSeeOther || r.Header().Get("Location") != "/settings/profile?saved" {
 		t.Fatalf("save the profile: %d → %q\n%s", r.Code, r.Header().Get("Location"), r.Body)
 	}
 	me := s.apiJSON("/api/v1/accounts/verify_credentials", tok)
-	if me["display_name"] != "Alice A." || me["locked"] != true || me["bot"] != true || me["discoverable"] != false {
-		t.Errorf("verify_credentials after the page: display_name %v locked %v bot %v discoverable %v",
-			me["display_name"], me["locked"], me["bot"], me["discoverable"])
+	if me["display_name"] != "Alice A." || me["locked"] != true || me["bot"] != true || me["discoverable"] != false || me["indexable"] != true {
+		t.Errorf("verify_credentials after the page: display_name %v locked %v bot %v discoverable %v indexable %v",
+			me["display_name"], me["locked"], me["bot"], me["discoverable"], me["indexable"])
 	}
 	if src, _ := me["source"].(map[string]any); src["note"] != "Gardener & coder" {
 		t.Errorf("source note: %v", src["note"])
@@ -233,14 +233,18 @@ func TestSettingsProfileThroughThePage(t *testing.T) {
 		t.Errorf("over-long display name: %d\n%s", r.Code, r.Body)
 	}
 
-	// Removing the avatar brings back the default.
+	// Removing the avatar brings back the default; unticked, indexable is off.
 	form.Set("display_name", "Alice A.")
 	form.Set("avatar_remove", "1")
+	form.Del("indexable")
 	if r := c.postMultipart("/settings/profile", form); r.Code != http.StatusSeeOther {
 		t.Fatalf("remove the avatar: %d\n%s", r.Code, r.Body)
 	}
 	if me = s.apiJSON("/api/v1/accounts/verify_credentials", tok); me["avatar"] == avatar || strings.HasPrefix(me["avatar"].(string), "https://media.example.test/") {
 		t.Errorf("avatar after removing it: %v", me["avatar"])
+	}
+	if me["indexable"] != false || me["locked"] != true {
+		t.Errorf("after unticking indexable: indexable %v locked %v", me["indexable"], me["locked"])
 	}
 }
 
