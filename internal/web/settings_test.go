@@ -27,6 +27,13 @@ type upload struct {
 // sent, with the client's cookie.
 func (c *formClient) postMultipart(target string, form url.Values, files ...upload) *httptest.ResponseRecorder {
 	c.s.t.Helper()
+	return c.postMultipartLength(target, true, form, files...)
+}
+
+// postMultipartLength is postMultipart that may leave the body's length
+// undeclared (as a chunked upload does), so that only reading finds it too long.
+func (c *formClient) postMultipartLength(target string, declared bool, form url.Values, files ...upload) *httptest.ResponseRecorder {
+	c.s.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	for k, vs := range form {
@@ -43,6 +50,9 @@ func (c *formClient) postMultipart(target string, form url.Values, files ...uplo
 	}
 	mw.Close()
 	req := httptest.NewRequest(http.MethodPost, target, &body)
+	if !declared {
+		req.ContentLength = -1
+	}
 	req.Host = c.s.host
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	if c.cookie != "" {
@@ -369,5 +379,35 @@ func TestSettingsPasswordGuessesAreRateLimited(t *testing.T) {
 	}
 	if r := s.signInAttempt("alice", "correct horse battery"); r.Code != http.StatusTooManyRequests {
 		t.Errorf("sign-in from the same address after the guesses on the page: %d, want 429 (one count)", r.Code)
+	}
+}
+
+// The profile form's bounds are the API's: an image over
+// media.max_image_bytes is refused by the media pipeline with the form as
+// typed, and a body over media.MaxBytes (the upload routes' cap) gets 413
+// with the stored profile; neither saves anything.
+func TestSettingsProfileFormBounds(t *testing.T) {
+	s, _ := openSiteWithConfig(t, "[media]", `max_image_bytes = "16KiB"`, `max_video_bytes = "32KiB"`, `max_audio_bytes = "32KiB"`)
+	tok := s.user("alice")
+	c := s.newFormClient()
+	c.signIn("alice")
+	form := url.Values{"csrf_token": {c.pageCSRF("/settings/profile")}, "display_name": {"Typed Name"}}
+	big := append(pngImage(t), make([]byte, 20<<10)...) // a PNG, then padding: over 16 KiB
+	r := c.postMultipart("/settings/profile", form, upload{"avatar", "big.png", big})
+	if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body.String(), "The avatar could not be used") ||
+		!strings.Contains(r.Body.String(), `value="Typed Name"`) {
+		t.Errorf("an avatar over max_image_bytes: %d\n%s", r.Code, r.Body)
+	}
+	huge := append(pngImage(t), make([]byte, 200<<10)...) // over the body cap, 32 KiB + 64 KiB
+	r = c.postMultipart("/settings/profile", form, upload{"avatar", "huge.png", huge})
+	if r.Code != http.StatusRequestEntityTooLarge {
+		t.Errorf("a form over the body cap: %d, want 413\n%s", r.Code, r.Body)
+	}
+	r = c.postMultipartLength("/settings/profile", false, form, upload{"avatar", "huge.png", huge})
+	if r.Code != http.StatusRequestEntityTooLarge || !strings.Contains(r.Body.String(), "The form is too large") {
+		t.Errorf("a form over the body cap, its length undeclared: %d, want 413 from the page\n%s", r.Code, r.Body)
+	}
+	if me := s.apiJSON("/api/v1/accounts/verify_credentials", tok); me["display_name"] != "" || strings.HasPrefix(me["avatar"].(string), "https://media.example.test/") {
+		t.Errorf("after the refused forms: display_name %v avatar %v", me["display_name"], me["avatar"])
 	}
 }
