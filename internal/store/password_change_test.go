@@ -8,7 +8,8 @@ import (
 )
 
 // ChangePassword replaces the hash and ends, together, the account's other
-// sessions, its tokens up to the given time and its unexchanged codes;
+// sessions, its tokens up to the given time, its unexchanged codes and its
+// sign-ins waiting for a second factor;
 // the kept session, a later token and another account's rows stay.
 func TestChangePasswordEndsWhatTheOldPasswordStarted(t *testing.T) {
 	ctx := context.Background()
@@ -41,6 +42,12 @@ func TestChangePasswordEndsWhatTheOldPasswordStarted(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	for _, p := range []*PendingSignIn{{VisitorHash: "mine", AccountID: me}, {VisitorHash: "theirs", AccountID: other}} {
+		p.ReturnTo, p.ExpiresAt = "/", now.Add(time.Minute)
+		if err := f.s.PutPendingSignIn(ctx, p, now); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	if err := f.s.ChangePassword(ctx, me, "new hash", "keep", now); err != nil {
 		t.Fatal(err)
@@ -64,6 +71,12 @@ func TestChangePasswordEndsWhatTheOldPasswordStarted(t *testing.T) {
 		_, err := f.s.TakeCode(ctx, hash)
 		if got := err == nil; got != want {
 			t.Errorf("code %s: there %v (%v), want %v", hash, got, err, want)
+		}
+	}
+	for hash, want := range map[string]bool{"mine": false, "theirs": true} {
+		_, err := f.s.PendingSignInByHash(ctx, hash, now)
+		if got := err == nil; got != want {
+			t.Errorf("pending sign-in %s: there %v (%v), want %v", hash, got, err, want)
 		}
 	}
 	// No session kept: this one ends too.
