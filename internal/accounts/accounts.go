@@ -25,6 +25,7 @@ import (
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/events"
 	"github.com/rampart-social/rampart/internal/id"
+	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/password"
 	"github.com/rampart-social/rampart/internal/ratelimit"
 	"github.com/rampart-social/rampart/internal/store"
@@ -76,6 +77,8 @@ type Service struct {
 	// wakeJobs tells the job runner a job was committed (WithJobs).
 	wakeJobs func()
 	events   events.Publisher // revocations reach the streams (WithEvents, security.go)
+	// media stores avatars and headers (WithMedia).
+	media *media.Service
 }
 
 // New builds the service. The hasher decides argon2id's cost.
@@ -201,7 +204,7 @@ func (s *Service) Create(ctx context.Context, p NewParams) (*store.Account, *sto
 	a := &store.Account{
 		ID: s.ids.Next(), Username: p.Username,
 		URI: base + "/users/" + p.Username, URL: base + "/@" + p.Username,
-		Discoverable: true, PublicKeyPEM: pub, PrivateKeyPEM: priv, Ed25519PrivateKeyPEM: edPriv, CreatedAt: now, UpdatedAt: now,
+		Discoverable: true, Indexable: true, PublicKeyPEM: pub, PrivateKeyPEM: priv, Ed25519PrivateKeyPEM: edPriv, CreatedAt: now, UpdatedAt: now,
 	}
 	u := &store.User{Email: email, PasswordHash: hash, Role: p.Role, Approved: p.Approved, Locale: p.Locale,
 		DefaultPrivacy: "public", SignupReason: p.Reason, CreatedAt: now}
@@ -490,6 +493,7 @@ type ProfileUpdate struct {
 	Locked       *bool
 	Bot          *bool
 	Discoverable *bool
+	Indexable    *bool
 	Fields       *[]store.Field
 	Privacy      *string
 	Sensitive    *bool
@@ -576,6 +580,7 @@ func (s *Service) UpdateProfile(ctx context.Context, accountID int64, p ProfileU
 	setBool(&a.Locked, p.Locked)
 	setBool(&a.Bot, p.Bot)
 	setBool(&a.Discoverable, p.Discoverable)
+	setBool(&a.Indexable, p.Indexable)
 	setString(&u.DefaultPrivacy, p.Privacy)
 	setBool(&u.DefaultSensitive, p.Sensitive)
 	setString(&u.DefaultLanguage, p.Language)

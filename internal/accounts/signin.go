@@ -155,25 +155,47 @@ type Outcome struct {
 // login over every network.
 func (s *Service) Authenticate(ctx context.Context, in SignIn) (Outcome, error) {
 	var out Outcome
+	u, known, forget, err := s.passwordStep(ctx, in)
+	out.ForgetDevice = forget
+	if err != nil {
+		return out, err
+	}
+	if err := Usable(u.User); err != nil {
+		return out, err
+	}
+	a, err := s.store.AccountByID(ctx, u.AccountID)
+	if err != nil {
+		return out, err
+	}
+	out.Account, out.User, out.Device, out.NewBrowser = a, u.User, s.issueDevice(a), !known
+	return out, nil
+}
+
+// passwordStep is the password check of a sign-in with its limits (see
+// Authenticate), on its own so that whatever else checks a password — the
+// settings' password change — is the same oracle under the same counts.
+// known reports a browser that held a device token of the account; forget,
+// a device token revoked for too many failures.
+func (s *Service) passwordStep(ctx context.Context, in SignIn) (u checkedUser, known, forget bool, err error) {
 	login := strings.TrimSpace(in.Login)
 	if !PlausibleLogin(login) {
-		return out, ErrBadCredentials // no work, nothing kept: no account has such a login
+		return u, false, false, ErrBadCredentials // no work, nothing kept: no account has such a login
 	}
 	login = strings.ToLower(login)
 	l := s.limits
 	device, trusted, err := s.knownBrowser(ctx, in.Device, login)
 	if err != nil {
-		return out, err
+		return u, false, false, err
 	}
-	known := trusted
+	known = trusted
 	perDevice := limitKey{l.perDevice, []string{device}}
 	if trusted {
 		wait, err := s.take(ctx, perDevice)
 		if err != nil {
-			return out, err
+			return u, false, false, err
 		}
 		if wait > 0 {
-			trusted, out.ForgetDevice = false, true // revoked: from now on it is any browser
+			trusted, forget = false, true // revoked: from now on it is any browser
 		}
 	}
 	ipKey, netKey := ratelimit.AddressKey(in.ClientIP), ratelimit.NetworkKey(in.ClientIP)
@@ -183,15 +205,15 @@ func (s *Service) Authenticate(ctx context.Context, in SignIn) (Outcome, error) 
 	if !trusted {
 		wait, err := s.take(ctx, perAddress, perNetwork, perLogin)
 		if err != nil {
-			return out, err
+			return u, known, forget, err
 		}
 		if wait > 0 {
-			return out, &RateLimitedError{What: "failed sign-in attempts", RetryAfter: wait}
+			return u, known, forget, &RateLimitedError{What: "failed sign-in attempts", RetryAfter: wait}
 		}
 	}
-	u, err := s.checkLogin(ctx, login, in.Password)
+	u, err = s.checkLogin(ctx, login, in.Password)
 	if err != nil {
-		return out, err
+		return u, known, forget, err
 	}
 	if trusted {
 		s.refund(ctx, perDevice)
@@ -203,19 +225,11 @@ func (s *Service) Authenticate(ctx context.Context, in SignIn) (Outcome, error) 
 	if u.needsRehash {
 		if h, err := s.hasher.Hash(ctx, in.Password); err == nil {
 			if err := s.store.SetPasswordHash(ctx, u.AccountID, h); err != nil {
-				return out, err
+				return u, known, forget, err
 			}
 		}
 	}
-	if err := Usable(u.User); err != nil {
-		return out, err
-	}
-	a, err := s.store.AccountByID(ctx, u.AccountID)
-	if err != nil {
-		return out, err
-	}
-	out.Account, out.User, out.Device, out.NewBrowser = a, u.User, s.issueDevice(a), !known
-	return out, nil
+	return u, known, forget, nil
 }
 
 type checkedUser struct {

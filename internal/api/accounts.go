@@ -10,7 +10,6 @@ import (
 
 	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/clientip"
-	"github.com/rampart-social/rampart/internal/media"
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/store"
 )
@@ -40,36 +39,26 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Calle
 	}
 	upd := accounts.ProfileUpdate{
 		DisplayName: optString(p, "display_name"), Note: optString(p, "note"),
-		Locked: optBool(p, "locked"), Bot: optBool(p, "bot"), Discoverable: optBool(p, "discoverable"),
+		Locked: optBool(p, "locked"), Bot: optBool(p, "bot"), Discoverable: optBool(p, "discoverable"), Indexable: optBool(p, "indexable"),
 		Privacy: optString(p, "source[privacy]"), Sensitive: optBool(p, "source[sensitive]"), Language: optString(p, "source[language]"),
 	}
 	if fields, ok := profileFields(p); ok {
 		upd.Fields = &fields
 	}
-	// The text fields first: a change that will be refused stores no image.
+	// The text fields first, before any file is even opened, so that their
+	// error is the one reported. Each file is then opened (its size and kind
+	// checked from its first bytes); the rules of the change and the images'
+	// way through the media pipeline are the account service's (ChangeProfile).
 	if err := accounts.CheckProfile(upd); err != nil {
 		a.serviceError(w, r, err)
 		return
 	}
-	// Each image is stored as it is read; if a later step fails (the next
-	// image, the profile's write), the ones stored go again.
-	var stored []*media.ProfileImage
-	changed := false
-	defer func() {
-		if !changed {
-			for _, img := range stored {
-				a.media.DiscardProfileImage(ctx, img)
-			}
-		}
-	}()
-	for _, img := range []struct {
-		field string
-		dst   **string
-	}{{"avatar", &upd.AvatarKey}, {"header", &upd.HeaderKey}} {
-		if r.MultipartForm == nil || len(r.MultipartForm.File[img.field]) == 0 {
+	var images []accounts.ImageUpload
+	for _, field := range []string{"avatar", "header"} {
+		if r.MultipartForm == nil || len(r.MultipartForm.File[field]) == 0 {
 			continue
 		}
-		file, size, ok, err := a.openUpload(r, img.field)
+		file, size, ok, err := a.openUpload(r, field)
 		if err != nil {
 			a.mediaError(w, r, err)
 			return
@@ -77,21 +66,19 @@ func (a *API) updateCredentials(w http.ResponseWriter, r *http.Request, c *Calle
 		if !ok {
 			continue
 		}
-		pi, err := a.media.ProfileImage(ctx, c.Account.ID, file, size, img.field == "avatar")
-		file.Close()
-		if err != nil {
-			a.mediaError(w, r, err)
-			return
-		}
-		stored = append(stored, pi)
-		*img.dst = &pi.Key
+		defer file.Close()
+		images = append(images, accounts.ImageUpload{Avatar: field == "avatar", File: file, Size: size})
 	}
-	acc, u, err := a.accounts.UpdateProfile(r.Context(), c.Account.ID, upd)
+	acc, u, err := a.accounts.ChangeProfile(ctx, c.Account.ID, upd, images)
+	var imgErr *accounts.ImageError
+	if errors.As(err, &imgErr) {
+		a.mediaError(w, r, imgErr.Err)
+		return
+	}
 	if err != nil {
 		a.serviceError(w, r, err)
 		return
 	}
-	changed = true
 	a.writeCredentialAccount(w, r, acc, u, nil)
 }
 

@@ -119,7 +119,7 @@ func (a *API) account(acc *store.Account) Account {
 		ID: strconv.FormatInt(acc.ID, 10), Username: acc.Username, Acct: acct, URL: acc.URL, URI: acc.URI,
 		DisplayName: acc.DisplayName, Note: note,
 		Avatar: avatar, AvatarStatic: avatar, Header: header, HeaderStatic: header,
-		Locked: acc.Locked, Fields: fields, Emojis: []struct{}{}, Bot: acc.Bot, Discoverable: &disc,
+		Locked: acc.Locked, Fields: fields, Emojis: []struct{}{}, Bot: acc.Bot, Discoverable: &disc, Indexable: acc.Indexable,
 		HideCollection: &f, Noindex: &f, Roles: []struct{}{},
 		CreatedAt: timestamp(acc.CreatedAt), Suspended: !acc.SuspendedAt.IsZero(),
 	}
@@ -168,7 +168,7 @@ func (a *API) credentialAccount(ctx context.Context, acc *store.Account, u *stor
 		fields = []store.Field{}
 	}
 	out.Source = &AccountSource{Privacy: u.DefaultPrivacy, Sensitive: u.DefaultSensitive, Language: lang, Note: acc.Note,
-		Fields: fields, Discoverable: acc.Discoverable, AttributionDomains: []string{}, FollowRequestsCount: b.stats[acc.ID].FollowRequests}
+		Fields: fields, Discoverable: acc.Discoverable, Indexable: acc.Indexable, AttributionDomains: []string{}, FollowRequestsCount: b.stats[acc.ID].FollowRequests}
 	r := roles[u.Role]
 	out.Role = &r
 	return out, nil

@@ -105,8 +105,10 @@ func newEnv(t *testing.T, extra ...string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ms := testMedia(t, cfg, st, ids, log).WithUploadLimit(accounts.LimiterKey(cfg))
+	acc.WithMedia(ms)
 	e := &env{cfg: cfg, st: st, acc: acc, oa: oa, api: New(Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: social.New(cfg, st, ids, nil).WithLimits(accounts.LimiterKey(cfg)),
-		Media: testMedia(t, cfg, st, ids, log).WithUploadLimit(accounts.LimiterKey(cfg)), Push: pushes}), mux: http.NewServeMux()}
+		Media: ms, Push: pushes}), mux: http.NewServeMux()}
 	e.api.Register(e.mux)
 
 	create := func(username, role string, approved bool) *store.Account {

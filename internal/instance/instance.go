@@ -187,6 +187,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		return nil, err
 	}
 	ms := media.New(cfg, st, storage, ids, log).WithUploadLimit(accounts.LimiterKey(cfg))
+	acc.WithMedia(ms) // avatars and headers, for the API and the settings pages alike
 	clientAPI := api.New(api.Deps{Config: cfg, Log: log, Store: st, Accounts: acc, OAuth: oa, Social: so, Media: ms, Push: pushes})
 	pushes.WithIcon(clientAPI.Entities().Avatar)
 	clientAPI.Register(mux)

@@ -104,8 +104,8 @@ func (r Renderer) Actor(acc *store.Account, publicKeyPEM string, ed ed25519.Publ
 	a.Followers, a.Following = acc.URI+"/followers", acc.URI+"/following"
 	a.Featured = acc.URI + "/collections/featured"
 	a.Endpoints.SharedInbox = r.base + "/inbox"
-	locked, disc := acc.Locked, acc.Discoverable
-	a.ManuallyApprovesFollowers, a.Discoverable, a.Indexable = &locked, &disc, &disc
+	locked, disc, indexable := acc.Locked, acc.Discoverable, acc.Indexable
+	a.ManuallyApprovesFollowers, a.Discoverable, a.Indexable = &locked, &disc, &indexable
 	a.Published = acc.CreatedAt.UTC().Truncate(time.Second).Format(time.RFC3339)
 	if acc.AvatarKey != "" {
 		a.Icon = &activitypub.Image{Type: "Image", URL: r.media + "/" + acc.AvatarKey}

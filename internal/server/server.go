@@ -69,6 +69,7 @@ var uploadRoutes = map[string]bool{
 	"POST /api/v1/media":                        true,
 	"POST /api/v2/media":                        true,
 	"PATCH /api/v1/accounts/update_credentials": true,
+	"POST /settings/profile":                    true, // the settings page's avatar and header (internal/web/settings.go)
 }
 
 // bodyLimit is the one table of request body caps per route class.

@@ -37,6 +37,9 @@ type Account struct {
 	Locked       bool
 	Bot          bool
 	Discoverable bool
+	// Indexable: its public posts may be found by full-text search on other
+	// servers (published on the actor; kept for local accounts only).
+	Indexable bool
 	// The key pair is written with the account and read only by
 	// AccountKeys: rendering an account never copies 2 KiB of PEM.
 	PublicKeyPEM  string
@@ -96,7 +99,7 @@ func boolInt(b bool) int {
 
 const accountCols = `a.id, a.username, a.domain, a.uri, a.url, a.display_name, a.note, a.fields, a.locked, a.bot,
 	a.discoverable, a.avatar_key, a.header_key, a.avatar_remote_url, a.header_remote_url, a.created_at, a.updated_at,
-	a.suspended_at, a.sensitized_at`
+	a.suspended_at, a.sensitized_at, a.indexable`
 
 type scanner interface{ Scan(...any) error }
 
@@ -107,7 +110,7 @@ func scanAccount(row scanner, after ...any) (*Account, error) {
 	var created, updated, suspended, sensitized int64
 	err := row.Scan(append([]any{&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &fields,
 		&a.Locked, &a.Bot, &a.Discoverable, &a.AvatarKey, &a.HeaderKey, &a.AvatarRemoteURL, &a.HeaderRemoteURL, &created, &updated,
-		&suspended, &sensitized}, after...)...)
+		&suspended, &sensitized, &a.Indexable}, after...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -163,10 +166,10 @@ func (s *Store) CreateLocalAccount(ctx context.Context, a *Account, u *User) err
 	defer tx.Rollback()
 	fields, _ := json.Marshal(nonNilFields(a.Fields))
 	_, err = tx.ExecContext(ctx, `INSERT INTO accounts (id, username, domain, uri, url, display_name, note, fields, locked, bot,
-		discoverable, public_key_pem, private_key_pem, ed25519_private_key_pem, created_at, updated_at)
-		VALUES (?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		discoverable, indexable, public_key_pem, private_key_pem, ed25519_private_key_pem, created_at, updated_at)
+		VALUES (?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.ID, a.Username, a.URI, a.URL, a.DisplayName, a.Note, string(fields), boolInt(a.Locked), boolInt(a.Bot),
-		boolInt(a.Discoverable), a.PublicKeyPEM, a.PrivateKeyPEM, a.Ed25519PrivateKeyPEM, ms(a.CreatedAt), ms(a.UpdatedAt))
+		boolInt(a.Discoverable), boolInt(a.Indexable), a.PublicKeyPEM, a.PrivateKeyPEM, a.Ed25519PrivateKeyPEM, ms(a.CreatedAt), ms(a.UpdatedAt))
 	if isUniqueViolation(err) {
 		return fmt.Errorf("username %q: %w", a.Username, ErrConflict)
 	}
@@ -406,8 +409,8 @@ func (s *Store) SaveProfile(ctx context.Context, a *Account, u *User, federate *
 func updateProfile(ctx context.Context, ex execer, a *Account) error {
 	fields, _ := json.Marshal(nonNilFields(a.Fields))
 	res, err := ex.ExecContext(ctx, `UPDATE accounts SET display_name = ?, note = ?, fields = ?, locked = ?, bot = ?,
-		discoverable = ?, avatar_key = ?, header_key = ?, updated_at = ? WHERE id = ?`,
-		a.DisplayName, a.Note, string(fields), boolInt(a.Locked), boolInt(a.Bot), boolInt(a.Discoverable), a.AvatarKey, a.HeaderKey,
+		discoverable = ?, indexable = ?, avatar_key = ?, header_key = ?, updated_at = ? WHERE id = ?`,
+		a.DisplayName, a.Note, string(fields), boolInt(a.Locked), boolInt(a.Bot), boolInt(a.Discoverable), boolInt(a.Indexable), a.AvatarKey, a.HeaderKey,
 		ms(a.UpdatedAt), a.ID)
 	return expectOne(res, err, "update profile")
 }
@@ -478,7 +481,7 @@ func (x *localUserScan) dest() []any {
 	a, u, st := &x.a, &x.u, &x.st
 	return []any{&a.ID, &a.Username, &a.Domain, &a.URI, &a.URL, &a.DisplayName, &a.Note, &x.fields, &a.Locked, &a.Bot,
 		&a.Discoverable, &a.AvatarKey, &a.HeaderKey, &a.AvatarRemoteURL, &a.HeaderRemoteURL, &x.created, &x.updated,
-		&x.suspended, &x.sensitized,
+		&x.suspended, &x.sensitized, &a.Indexable,
 		&u.AccountID, &u.Email, &u.PasswordHash, &u.Role, &u.Approved, &u.Disabled, &u.Locale, &u.DefaultPrivacy,
 		&u.DefaultSensitive, &u.DefaultLanguage, &u.SignupReason, &x.ucreated, &x.active, &u.Suspended,
 		&st.Statuses, &st.Followers, &st.Following, &x.last, &st.FollowRequests}

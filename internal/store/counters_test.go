@@ -347,6 +347,7 @@ func TestCounterMigrationBackfills(t *testing.T) {
 	undo += ` DROP TABLE pending_sign_ins; DROP TABLE recovery_codes; DROP TABLE totp_factors;`                                                                                                                                                                     // 0043
 	undo += ` DROP TABLE passkey_ceremonies; DROP TABLE passkey_handles; DROP TABLE passkeys;`                                                                                                                                                                      // 0044
 	undo += ` DROP TABLE security_events; ALTER TABLE sessions DROP COLUMN last_seen_at; ALTER TABLE oauth_tokens DROP COLUMN last_used_at; ALTER TABLE oauth_tokens DROP COLUMN expires_at;`                                                                       // 0045
+	undo += ` ALTER TABLE accounts DROP COLUMN indexable;`                                                                                                                                                                                                          // 0046
 	if _, err := f.s.write.db.ExecContext(ctx, undo); err != nil {
 		t.Fatal(err)
 	}

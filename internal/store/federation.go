@@ -434,7 +434,7 @@ func (s *Store) DeleteLocalAccount(ctx context.Context, id int64, at time.Time, 
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `UPDATE accounts SET display_name = '', note = '', fields = '[]', avatar_key = '', header_key = '',
-		locked = 0, discoverable = 0, deleted_at = ?, updated_at = ? WHERE id = ? AND domain = '' AND deleted_at = 0`, ms(at), ms(at), id)
+		locked = 0, discoverable = 0, indexable = 0, deleted_at = ?, updated_at = ? WHERE id = ? AND domain = '' AND deleted_at = 0`, ms(at), ms(at), id)
 	if err := expectOne(res, err, "delete account"); err != nil {
 		return err
 	}

@@ -52,6 +52,7 @@ func TestUnconfirmedRemoteFollowsBecomeRequests(t *testing.T) {
 		DROP TABLE pending_sign_ins; DROP TABLE recovery_codes; DROP TABLE totp_factors;
 		DROP TABLE passkey_ceremonies; DROP TABLE passkey_handles; DROP TABLE passkeys;
 		DROP TABLE security_events; ALTER TABLE sessions DROP COLUMN last_seen_at; ALTER TABLE oauth_tokens DROP COLUMN last_used_at; ALTER TABLE oauth_tokens DROP COLUMN expires_at;
+		ALTER TABLE accounts DROP COLUMN indexable;
 		DELETE FROM schema_migrations WHERE version >= 21`); err != nil {
 		t.Fatal(err)
 	}

@@ -55,6 +55,8 @@ type Pages struct {
 	tmpl   *template.Template
 	static fs.FS          // the embedded static/ directory
 	mux    *http.ServeMux // the mux Register added the pages to (see unclaimed)
+	// uploads are the slots of profile forms being parsed (settings.go).
+	uploads chan struct{}
 }
 
 // New parses the embedded templates.
@@ -63,7 +65,8 @@ func New(d Deps) *Pages {
 	if err != nil {
 		panic(err) // the embedded directory is there at build time
 	}
-	return &Pages{Deps: d, tmpl: template.Must(template.ParseFS(templateFiles, "templates/*.html")), static: static}
+	return &Pages{Deps: d, tmpl: template.Must(template.ParseFS(templateFiles, "templates/*.html")), static: static,
+		uploads: make(chan struct{}, concurrentProfileUploads)}
 }
 
 // Register adds the pages and /static/ to mux.
@@ -91,6 +94,7 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /settings/sessions/others", p.revokeOtherSessions)
 	mux.HandleFunc("POST /settings/apps/revoke", p.revokeApp)
 	mux.HandleFunc("GET /settings/history", p.historyPage)
+	p.registerSettings(mux)
 	// /@username and /@username/:id: patterns that every other route is more
 	// specific than (see profile.go for why they have this shape).
 	mux.HandleFunc(oneSegment, p.profileRoute)
@@ -176,6 +180,8 @@ type page struct {
 	// TwoFactor is the two-factor settings page's (two_factor.go).
 	TwoFactor *twoFactorView
 	Security  *securityView // /settings/sessions and /settings/history (security_settings.go)
+	// SettingsForm is what the profile, preferences and password pages show.
+	SettingsForm *settingsView
 }
 
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name string, data page) {
