@@ -167,7 +167,7 @@ func TestMastodonClientOAuthWithTOTPAndAdminReset(t *testing.T) {
 
 	// The admin reset.
 	out, stderr, code := runStdin(t, nil, "", "admin", "user", "2fa-reset", "--config", cfg, "tess")
-	if code != 0 || strings.TrimSpace(out) != "removed the second factors of @tess: the authenticator app (TOTP) and 10 unused recovery codes; the password alone signs in now" {
+	if code != 0 || strings.TrimSpace(out) != "removed the second factors of @tess: the authenticator app (TOTP), 10 unused recovery codes and 0 passkeys; the password alone signs in now" {
 		t.Fatalf("2fa-reset: exit %d\n%s\n%s", code, out, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")

@@ -14,7 +14,7 @@ import (
 )
 
 // runAdminUser2FAReset is rampart admin user 2fa-reset: an account's second
-// factors removed, for an owner who lost them (the password still guards
+// factors (TOTP, recovery codes, passkeys) removed, for an owner who lost them (the password still guards
 // it). What it removed is the line on stdout; the INFO "admin action" line
 // goes to stderr with the log, as the audit trail of a change that weakens
 // an account.
@@ -57,7 +57,7 @@ func runAdminUser2FAReset(ctx context.Context, args []string, io IO, _ instance.
 		if err != nil {
 			return err
 		}
-		if !removed.TOTP && removed.RecoveryCodes == 0 {
+		if !removed.TOTP && removed.RecoveryCodes == 0 && removed.Passkeys == 0 {
 			fmt.Fprintf(io.Stdout, "@%s had no second factor; nothing removed\n", a.Username)
 			return nil
 		}
@@ -65,8 +65,8 @@ func runAdminUser2FAReset(ctx context.Context, args []string, io IO, _ instance.
 		if removed.TOTP {
 			what = "the authenticator app (TOTP)"
 		}
-		fmt.Fprintf(io.Stdout, "removed the second factors of @%s: %s and %d unused recovery codes; the password alone signs in now\n",
-			a.Username, what, removed.RecoveryCodes)
+		fmt.Fprintf(io.Stdout, "removed the second factors of @%s: %s, %d unused recovery codes and %d passkeys; the password alone signs in now\n",
+			a.Username, what, removed.RecoveryCodes, removed.Passkeys)
 		return nil
 	})
 }

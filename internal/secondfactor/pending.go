@@ -17,7 +17,8 @@ import (
 // holding the account, the device token the password step issued and where
 // to go after. Any second factor completes it through Complete: a code
 // through SubmitCode here; a passkey assertion, once verified for
-// Pending's account by its own package, by calling Complete directly.
+// Pending's account by its own package, through Attempt (which counts it
+// under the same limits as a code).
 
 // visitorHash is the key of a visitor's pending sign-in.
 func visitorHash(visitorRaw string) string {
@@ -66,17 +67,51 @@ func (s *Service) SubmitCode(ctx context.Context, visitorRaw, code, clientIP str
 		if !errors.Is(err, ErrWrongCode) {
 			return nil, err
 		}
-		n, ferr := s.store.FailPendingSignIn(ctx, p.VisitorHash, MaxAttempts)
-		if ferr != nil {
-			return nil, ferr
-		}
-		if n >= MaxAttempts {
-			return nil, ErrEnded
-		}
-		return nil, ErrWrongCode
+		return nil, s.failPending(ctx, p)
 	}
 	done()
 	return s.Complete(ctx, visitorRaw)
+}
+
+// Attempt counts one answer of another kind of second factor (a passkey's
+// assertion, checked by its own package) for the visitor's pending sign-in
+// under the same limits as a code. check is called only within the limits,
+// with the pending sign-in's account; a refusal it reports (refused true)
+// counts as a wrong code against the pending sign-in (the MaxAttempts-th
+// ends it, ErrEnded; before, ErrWrongCode) and its own error is returned
+// alongside for the caller to tell. Accepted, the pending sign-in is
+// completed (see Complete) and its attempt given back.
+func (s *Service) Attempt(ctx context.Context, visitorRaw, clientIP string, check func(accountID int64) (refused bool, err error)) (*store.PendingSignIn, error) {
+	p, err := s.Pending(ctx, visitorRaw)
+	if err != nil {
+		return nil, err
+	}
+	done, err := s.limit(ctx, p.AccountID, clientIP)
+	if err != nil {
+		return nil, err
+	}
+	refused, err := check(p.AccountID)
+	if refused {
+		return nil, errors.Join(s.failPending(ctx, p), err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	done()
+	return s.Complete(ctx, visitorRaw)
+}
+
+// failPending counts a wrong answer against the pending sign-in: ErrEnded
+// when it was the last one allowed, ErrWrongCode before.
+func (s *Service) failPending(ctx context.Context, p *store.PendingSignIn) error {
+	n, err := s.store.FailPendingSignIn(ctx, p.VisitorHash, MaxAttempts)
+	if err != nil {
+		return err
+	}
+	if n >= MaxAttempts {
+		return ErrEnded
+	}
+	return ErrWrongCode
 }
 
 // Complete ends the visitor's pending sign-in as passed, once: the caller

@@ -105,8 +105,19 @@ func New(cfg *config.Config, st *store.Store, acc *accounts.Service) (*Service, 
 
 // HasSecondFactor reports whether signing in to the account needs a second
 // step: the one place that says which factors count (a confirmed TOTP
-// secret today; passkeys join it here).
+// secret, or a passkey).
 func (s *Service) HasSecondFactor(ctx context.Context, accountID int64) (bool, error) {
+	if has, err := s.hasTOTP(ctx, accountID); has || err != nil {
+		return has, err
+	}
+	n, err := s.store.CountPasskeys(ctx, accountID)
+	return n > 0, err
+}
+
+// hasTOTP reports whether the account has a confirmed TOTP secret (and so
+// the recovery codes that come with it): what the owner's disabling and
+// renewing of codes act on.
+func (s *Service) hasTOTP(ctx context.Context, accountID int64) (bool, error) {
 	f, err := s.store.TOTPOf(ctx, accountID)
 	if err != nil {
 		return false, err
@@ -144,11 +155,12 @@ func (s *Service) StaffWithout(ctx context.Context) ([]store.StaffMember, error)
 	return out, nil
 }
 
-// Status is what the settings page shows.
+// Status is what the settings page and the second step show.
 type Status struct {
 	TOTP              bool // on
 	Enrolling         bool // a secret waits for its first code
 	RecoveryCodesLeft int
+	Passkeys          int // registered passkeys (the second step offers them)
 }
 
 // StatusOf is the account's status.
@@ -160,6 +172,9 @@ func (s *Service) StatusOf(ctx context.Context, accountID int64) (Status, error)
 	}
 	st.TOTP, st.Enrolling = f != nil && !f.Confirmed.IsZero(), f != nil && f.Confirmed.IsZero()
 	if st.RecoveryCodesLeft, err = s.store.RecoveryCodesLeft(ctx, accountID); err != nil {
+		return st, err
+	}
+	if st.Passkeys, err = s.store.CountPasskeys(ctx, accountID); err != nil {
 		return st, err
 	}
 	return st, nil
@@ -260,16 +275,18 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, accountID int64, 
 	return codes, nil
 }
 
-// Disable removes the account's second factors, with its password and a
-// code (TOTP or recovery) as proof.
+// Disable turns the account's TOTP off (its secret and recovery codes go),
+// with its password and a code (TOTP or recovery) as proof. Its passkeys
+// stay: they are removed one by one on their own page.
 func (s *Service) Disable(ctx context.Context, accountID int64, password, code, clientIP string) (store.RemovedFactors, error) {
 	if err := s.confirmOwner(ctx, accountID, password, code, clientIP); err != nil {
 		return store.RemovedFactors{}, err
 	}
-	return s.store.DeleteSecondFactors(ctx, accountID)
+	return s.store.DeleteTOTPFactors(ctx, accountID)
 }
 
-// ResetByUsername removes a local account's second factors without proof:
+// ResetByUsername removes a local account's second factors (TOTP, recovery
+// codes and passkeys) without proof:
 // an admin's `rampart admin user 2fa-reset`, for an owner who lost them.
 // It logs one INFO "admin action" line to log, as the moderation actions
 // do. store.ErrNotFound: no such local user.
@@ -283,14 +300,14 @@ func (s *Service) ResetByUsername(ctx context.Context, log *slog.Logger, usernam
 		return nil, removed, err
 	}
 	log.Info("admin action", "moderator", "(command line)", "action", "account.second_factor_reset", "target", a.Username,
-		"target_id", a.ID, "totp", removed.TOTP, "recovery_codes", removed.RecoveryCodes)
+		"target_id", a.ID, "totp", removed.TOTP, "recovery_codes", removed.RecoveryCodes, "passkeys", removed.Passkeys)
 	return a, removed, nil
 }
 
 // confirmOwner checks the password, then the code, under the second step's
 // limits: accounts.ErrBadCredentials or ErrWrongCode.
 func (s *Service) confirmOwner(ctx context.Context, accountID int64, password, code, clientIP string) error {
-	has, err := s.HasSecondFactor(ctx, accountID)
+	has, err := s.hasTOTP(ctx, accountID)
 	if err != nil {
 		return err
 	}

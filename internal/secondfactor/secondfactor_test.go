@@ -311,3 +311,106 @@ func TestSecondStepDailyLimit(t *testing.T) {
 		t.Errorf("the next day: %v", err)
 	}
 }
+
+// addPasskey stores a passkey for alice, as internal/passkeys would.
+func (f *fixture) addPasskey(id int64) {
+	f.t.Helper()
+	if err := f.st.CreatePasskey(context.Background(), &store.Passkey{ID: id, AccountID: f.alice.ID, CredentialID: []byte{byte(id)},
+		PublicKey: []byte("k"), AAGUID: make([]byte, 16), Name: "key", CreatedAt: f.clock}, 10); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// A passkey alone is a second factor: the sign-in needs the second step
+// and staff are not asked for another; but the TOTP-only actions (turning
+// TOTP off, renewing recovery codes) say TOTP is off, and turning TOTP off
+// leaves the passkeys.
+func TestPasskeyCountsAsSecondFactor(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.addPasskey(1)
+	if has, err := f.s.HasSecondFactor(ctx, f.alice.ID); !has || err != nil {
+		t.Fatalf("an account with a passkey has no second factor: %v", err)
+	}
+	u, _ := f.st.UserByAccountID(ctx, f.alice.ID)
+	u.Role = accounts.RoleAdmin
+	if must, _ := f.s.StaffMustAdd(ctx, u); must {
+		t.Error("an admin with a passkey is asked for a factor")
+	}
+	if missing, _ := f.s.StaffWithout(ctx); len(missing) != 0 {
+		t.Errorf("staff without a factor: %+v", missing)
+	}
+	if _, err := f.s.Disable(ctx, f.alice.ID, ownerPassword, "000000", "192.0.2.1"); !errors.Is(err, ErrNotEnabled) {
+		t.Errorf("turning TOTP off with only a passkey: %v, want ErrNotEnabled", err)
+	}
+	if _, err := f.s.RegenerateRecoveryCodes(ctx, f.alice.ID, ownerPassword, "000000", "192.0.2.1"); !errors.Is(err, ErrNotEnabled) {
+		t.Errorf("new recovery codes with only a passkey: %v, want ErrNotEnabled", err)
+	}
+	if st, _ := f.s.StatusOf(ctx, f.alice.ID); st.TOTP || st.Passkeys != 1 {
+		t.Errorf("status %+v, want TOTP off and one passkey", st)
+	}
+	secret, _ := f.enable()
+	removed, err := f.s.Disable(ctx, f.alice.ID, ownerPassword, f.code(secret), "192.0.2.1")
+	if err != nil || !removed.TOTP || removed.Passkeys != 0 {
+		t.Fatalf("disable: %+v %v", removed, err)
+	}
+	if has, _ := f.s.HasSecondFactor(ctx, f.alice.ID); !has {
+		t.Error("turning TOTP off removed the passkey too")
+	}
+}
+
+// A refused passkey answer counts against the pending sign-in and the
+// account as a wrong code does; an accepted one completes the sign-in.
+func TestAttemptCountsRefusals(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.addPasskey(1)
+	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/x", false); err != nil {
+		t.Fatal(err)
+	}
+	refusal := errors.New("the assertion is not valid")
+	var saw int64
+	refuse := func(accountID int64) (bool, error) { saw = accountID; return true, refusal }
+	for i := 1; i <= MaxAttempts; i++ {
+		_, err := f.s.Attempt(ctx, "v", "192.0.2.1", refuse)
+		want := ErrWrongCode
+		if i == MaxAttempts {
+			want = ErrEnded
+		}
+		if !errors.Is(err, want) || !errors.Is(err, refusal) {
+			t.Fatalf("refusal %d: %v, want %v and the refusal", i, err, want)
+		}
+	}
+	if saw != f.alice.ID {
+		t.Errorf("check saw account %d, want alice's %d", saw, f.alice.ID)
+	}
+	if _, err := f.s.Pending(ctx, "v"); !errors.Is(err, ErrNoPending) {
+		t.Fatalf("the pending sign-in outlived %d refused passkeys", MaxAttempts)
+	}
+	// The account's limit (5 per window) counts them with wrong codes.
+	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/x", false); err != nil {
+		t.Fatal(err)
+	}
+	for i := MaxAttempts + 1; i <= 5; i++ {
+		if _, err := f.s.SubmitCode(ctx, "v", "000000", "198.51.100."+string(rune('0'+i))); !errors.Is(err, ErrWrongCode) {
+			t.Fatalf("wrong code %d: %v", i, err)
+		}
+	}
+	called := false
+	accept := func(int64) (bool, error) { called = true; return false, nil }
+	var limited *accounts.RateLimitedError
+	if _, err := f.s.Attempt(ctx, "v", "203.0.113.9", accept); !errors.As(err, &limited) || called {
+		t.Fatalf("a passkey over the limit: %v (checked: %v), want a wait before any check", err, called)
+	}
+	f.clock = f.clock.Add(10 * time.Minute)
+	if err := f.s.Begin(ctx, "v", f.alice.ID, "d", "/x", false); err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.s.Attempt(ctx, "v", "203.0.113.9", accept)
+	if err != nil || p.AccountID != f.alice.ID || p.ReturnTo != "/x" {
+		t.Fatalf("an accepted passkey: %+v %v", p, err)
+	}
+	if _, err := f.s.Pending(ctx, "v"); !errors.Is(err, ErrNoPending) {
+		t.Error("the pending sign-in outlived its completion")
+	}
+}

@@ -111,6 +111,16 @@ func (s *Store) PasskeysOf(ctx context.Context, accountID int64) ([]*Passkey, er
 	return out, nil
 }
 
+// CountPasskeys counts an account's passkeys (whether it has a second
+// factor, for internal/secondfactor).
+func (s *Store) CountPasskeys(ctx context.Context, accountID int64) (int, error) {
+	var n int
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM passkeys WHERE account_id = ?`, accountID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("passkeys: %w", err)
+	}
+	return n, nil
+}
+
 // PasskeyByCredentialID finds a passkey by the id its authenticator gave it
 // (ErrNotFound: none).
 func (s *Store) PasskeyByCredentialID(ctx context.Context, credentialID []byte) (*Passkey, error) {

@@ -135,37 +135,67 @@ func (s *Store) RecoveryCodesLeft(ctx context.Context, accountID int64) (int, er
 type RemovedFactors struct {
 	TOTP          bool // a confirmed TOTP secret (an unconfirmed one goes too, uncounted)
 	RecoveryCodes int
+	Passkeys      int // DeleteSecondFactors only; DeleteTOTPFactors leaves them
 }
 
 // DeleteSecondFactors removes every second factor of the account (its TOTP
-// secret and recovery codes) and its pending sign-ins, in one transaction:
-// an admin's reset or the owner's disabling. Passkeys, when they count as a
-// second factor, belong here too.
+// secret, recovery codes and passkeys, with their ceremonies in progress)
+// and its pending sign-ins, in one transaction: an admin's reset.
 func (s *Store) DeleteSecondFactors(ctx context.Context, accountID int64) (RemovedFactors, error) {
+	return s.deleteFactors(ctx, accountID, true)
+}
+
+// DeleteTOTPFactors removes the account's TOTP secret and recovery codes
+// and its pending sign-ins, in one transaction, leaving its passkeys: the
+// owner's turning TOTP off, which speaks for TOTP alone (passkeys are
+// removed one by one on their own page).
+func (s *Store) DeleteTOTPFactors(ctx context.Context, accountID int64) (RemovedFactors, error) {
+	return s.deleteFactors(ctx, accountID, false)
+}
+
+func (s *Store) deleteFactors(ctx context.Context, accountID int64, passkeys bool) (RemovedFactors, error) {
 	var out RemovedFactors
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return out, fmt.Errorf("delete second factors: %w", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `DELETE FROM totp_factors WHERE account_id = ? AND confirmed_at <> 0`, accountID)
-	if err != nil {
-		return out, fmt.Errorf("delete second factors: %w", err)
+	count := func(q string) (int, error) {
+		res, err := tx.ExecContext(ctx, q, accountID)
+		if err != nil {
+			return 0, fmt.Errorf("delete second factors: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("delete second factors: %w", err)
+		}
+		return int(n), nil
 	}
-	n, _ := res.RowsAffected()
+	n, err := count(`DELETE FROM totp_factors WHERE account_id = ? AND confirmed_at <> 0`)
+	if err != nil {
+		return out, err
+	}
 	out.TOTP = n == 1
 	for _, q := range []string{`DELETE FROM totp_factors WHERE account_id = ?`, `DELETE FROM pending_sign_ins WHERE account_id = ?`} {
-		if _, err := tx.ExecContext(ctx, q, accountID); err != nil {
-			return out, fmt.Errorf("delete second factors: %w", err)
+		if _, err := count(q); err != nil {
+			return out, err
 		}
 	}
-	res, err = tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE account_id = ?`, accountID)
-	if err != nil {
+	if out.RecoveryCodes, err = count(`DELETE FROM recovery_codes WHERE account_id = ?`); err != nil {
+		return out, err
+	}
+	if passkeys {
+		if out.Passkeys, err = count(`DELETE FROM passkeys WHERE account_id = ?`); err != nil {
+			return out, err
+		}
+		if _, err := count(`DELETE FROM passkey_ceremonies WHERE account_id = ?`); err != nil {
+			return out, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
 		return out, fmt.Errorf("delete second factors: %w", err)
 	}
-	n, _ = res.RowsAffected()
-	out.RecoveryCodes = int(n)
-	return out, tx.Commit()
+	return out, nil
 }
 
 // StaffMember is an admin or moderator account.

@@ -100,9 +100,48 @@ func TestSecondFactors(t *testing.T) {
 	if err := f.s.PutPendingSignIn(ctx, p, now); err != nil {
 		t.Fatal(err)
 	}
+	// Passkeys count as a second factor: bob has one and no TOTP.
+	if n, err := f.s.CountPasskeys(ctx, alice); n != 0 || err != nil {
+		t.Fatalf("alice's passkeys before any: %d %v", n, err)
+	}
+	for i, owner := range []int64{alice, alice, bob} {
+		if err := f.s.CreatePasskey(ctx, &Passkey{ID: f.id(), AccountID: owner, CredentialID: []byte{byte(i)}, PublicKey: []byte("k"),
+			AAGUID: make([]byte, 16), Name: "key", CreatedAt: now}, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := f.s.CountPasskeys(ctx, alice); n != 2 || err != nil {
+		t.Fatalf("alice's passkeys: %d %v, want 2", n, err)
+	}
+	if err := f.s.PutPasskeyCeremony(ctx, &PasskeyCeremony{Binding: "b", Kind: "second", AccountID: alice, Data: []byte("{}"),
+		ExpiresAt: now.Add(time.Minute)}, now); err != nil {
+		t.Fatal(err)
+	}
+	// The owner's turning TOTP off leaves the passkeys.
+	if ok, err := f.s.PutUnconfirmedTOTP(ctx, bob, "bob's", now); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if ok, err := f.s.ConfirmTOTP(ctx, bob, 10, []string{"c"}, now); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if removed, err := f.s.DeleteTOTPFactors(ctx, bob); err != nil || !removed.TOTP || removed.RecoveryCodes != 1 || removed.Passkeys != 0 {
+		t.Errorf("turning bob's TOTP off: %+v %v", removed, err)
+	}
+	if n, _ := f.s.CountPasskeys(ctx, bob); n != 1 {
+		t.Errorf("bob has %d passkeys after turning TOTP off, want 1", n)
+	}
 	removed, err := f.s.DeleteSecondFactors(ctx, alice)
-	if err != nil || !removed.TOTP || removed.RecoveryCodes != 1 {
+	if err != nil || !removed.TOTP || removed.RecoveryCodes != 1 || removed.Passkeys != 2 {
 		t.Errorf("reset: %+v %v", removed, err)
+	}
+	if n, _ := f.s.CountPasskeys(ctx, alice); n != 0 {
+		t.Errorf("%d passkeys outlived the reset", n)
+	}
+	if _, err := f.s.TakePasskeyCeremony(ctx, "b", "second", now); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a passkey ceremony outlived the reset: %v", err)
+	}
+	if n, _ := f.s.CountPasskeys(ctx, bob); n != 1 {
+		t.Errorf("alice's reset removed bob's passkey")
 	}
 	if tf, _ := f.s.TOTPOf(ctx, alice); tf != nil {
 		t.Error("the secret outlived the reset")
