@@ -116,12 +116,12 @@ func TestRemovePasskeyTakesThePassword(t *testing.T) {
 	aliceID := s.account("alice").ID
 	key := &store.Passkey{ID: 42, AccountID: aliceID, CredentialID: []byte("cred"), PublicKey: []byte("key"), AAGUID: make([]byte, 16),
 		Name: "Blue key", CreatedAt: time.Now()}
+	alice, bob := s.newFormClient(), s.newFormClient()
+	alice.signIn("alice") // before the passkey, which would make the password ask for it
+	bob.signIn("bob")
 	if err := st.CreatePasskey(ctx, key, 20); err != nil {
 		t.Fatal(err)
 	}
-	alice, bob := s.newFormClient(), s.newFormClient()
-	alice.signIn("alice")
-	bob.signIn("bob")
 
 	// Bob, with his own password, cannot remove alice's.
 	bobToken := csrfIn(t, bob.do(http.MethodGet, "/settings/passkeys", nil).Body.String())

@@ -90,7 +90,7 @@ func (p *Pages) secondFactorForm(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	p.render(w, r, http.StatusOK, "second_factor.html", page{Title: "Two-factor authentication", CSRF: v.csrf, NoIndex: true})
+	p.renderSecondStep(w, r, v, http.StatusOK, page{})
 }
 
 func (p *Pages) secondFactor(w http.ResponseWriter, r *http.Request) {
@@ -102,10 +102,8 @@ func (p *Pages) secondFactor(w http.ResponseWriter, r *http.Request) {
 	if !p.readForm(w, r) {
 		return
 	}
-	data := page{Title: "Two-factor authentication", CSRF: v.csrf, NoIndex: true}
 	if !p.Sessions.CheckCSRF(v.state, r.PostForm.Get(session.CSRFField)) {
-		data.Error = "Your form expired. Please try again."
-		p.render(w, r, http.StatusForbidden, "second_factor.html", data)
+		p.renderSecondStep(w, r, v, http.StatusForbidden, page{Error: "Your form expired. Please try again."})
 		return
 	}
 	// Where the sign-in was going, kept for the sign-in form should this
@@ -120,18 +118,19 @@ func (p *Pages) secondFactor(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &limited):
 		w.Header().Set("Retry-After", strconv.Itoa(limited.Seconds()))
-		data.Error = "Too many wrong codes. Try again in " + strconv.Itoa(limited.Seconds()) + " s."
-		p.render(w, r, http.StatusTooManyRequests, "second_factor.html", data)
+		p.renderSecondStep(w, r, v, http.StatusTooManyRequests, page{Error: "Too many wrong codes. Try again in " +
+			strconv.Itoa(limited.Seconds()) + " s."})
 		return
 	case errors.Is(err, secondfactor.ErrWrongCode):
-		data.Error = "That code is not valid. Enter the current code from your app, or a recovery code."
-		p.render(w, r, http.StatusUnauthorized, "second_factor.html", data)
+		p.renderSecondStep(w, r, v, http.StatusUnauthorized, page{Error: "That code is not valid. Enter the current code from your app, or a recovery code."})
 		return
 	case errors.Is(err, secondfactor.ErrEnded), errors.Is(err, secondfactor.ErrNoPending):
+		p.Security.AllowPasskeys(w) // the sign-in page offers a passkey
 		p.render(w, r, http.StatusUnauthorized, "signin.html", page{Title: "Sign in", CSRF: v.csrf, ReturnTo: returnTo,
 			Error: "Your sign-in ended (too many wrong codes, or it took too long). Please sign in again."})
 		return
 	case errors.Is(err, accounts.ErrPending), errors.Is(err, accounts.ErrDisabled), errors.Is(err, accounts.ErrSuspended):
+		p.Security.AllowPasskeys(w)
 		p.render(w, r, http.StatusForbidden, "signin.html", page{Title: "Sign in", CSRF: v.csrf, ReturnTo: returnTo, Error: err.Error()})
 		return
 	case err != nil:

@@ -89,6 +89,7 @@ func (p *Pages) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /oauth/authorize", p.authorize)
 	mux.HandleFunc("GET /tags/{tag}", p.tagPage)
 	p.registerPasskeys(mux) // /settings/passkeys and /auth/passkey (passkeys.go)
+	p.registerPasskeySecondFactor(mux)
 	mux.HandleFunc("GET /settings/sessions", p.sessionsPage)
 	mux.HandleFunc("POST /settings/sessions/revoke", p.revokeSession)
 	mux.HandleFunc("POST /settings/sessions/others", p.revokeOtherSessions)
