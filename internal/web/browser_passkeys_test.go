@@ -18,7 +18,9 @@ import (
 // keys, user verification that succeeds): alice signs in with her password,
 // adds a passkey on /settings/passkeys, signs out, and signs in again with
 // the passkey alone through the sign-in page's button, landing where
-// return_to said. No CSP violation, console error or exception on the way.
+// return_to said; then, signed out again, her password leads to the second
+// step, where the passkey completes the sign-in (a second factor). No CSP
+// violation, console error or exception on the way.
 // Then a page on another origin asks the authenticator for a credential of
 // the instance's RP id, and the browser refuses.
 //
@@ -183,7 +185,38 @@ func TestBrowserPasskeys(t *testing.T) {
 	}
 	collect()
 
-	// 5. A page on another origin cannot use the instance's RP id.
+	// 5. Sign out; the password alone no longer signs in: the second step
+	// asks for the passkey (and no code, alice has no TOTP), and the passkey
+	// completes the sign-in, back to where return_to said.
+	b.load("home", chromedp.Navigate(base+"/"))
+	b.load("sign out", chromedp.Click(chromedp.CSS(`form[action="/auth/sign_out"] button[type="submit"]`)))
+	b.load("sign-in page", chromedp.Navigate(base+"/auth/sign_in?return_to=%2Fsettings%2Fpasskeys"))
+	b.fillSignIn("alice", "correct horse battery")
+	if r := b.load("password step", chromedp.Click(chromedp.CSS(`form[action="/auth/sign_in"] button[type="submit"]`))); r.Status != http.StatusOK {
+		b.fatal("after the password: status %d at %s", r.Status, location())
+	}
+	if loc := location(); loc != base+"/auth/second_factor" {
+		b.fatal("after the password the browser is at %s, want the second step: %q", loc, text("main"))
+	}
+	if !evalBool("second-step passkey button shown", `!document.querySelector('form[action="/auth/second_factor/passkey"]').hidden`) {
+		b.fatal("the script did not show the second step's passkey button")
+	}
+	if evalBool("code form", `document.querySelector('input[name="code"]') !== null`) {
+		b.fatal("the second step asks a passkey-only account for a code: %q", text("main"))
+	}
+	collect()
+	if r := b.load("second step with a passkey", chromedp.Click(chromedp.ID("passkey-second-factor"))); r.Status != http.StatusOK {
+		b.fatal("after the second step: status %d at %s: %q", r.Status, location(), text("main"))
+	}
+	if loc := location(); loc != base+"/settings/passkeys" {
+		b.fatal("after the second step the browser is at %s: %q", loc, text("main"))
+	}
+	if who := text("header .who"); who != "@alice" {
+		b.fatal("signed in as %q after the second step, want @alice", who)
+	}
+	collect()
+
+	// 6. A page on another origin cannot use the instance's RP id.
 	other := listenLoopback(t, "127.0.0.2")
 	otherSrv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
