@@ -15,6 +15,7 @@ import (
 
 	"github.com/mattn/go-mastodon"
 
+	"github.com/rampart-social/rampart/internal/testdb"
 	"github.com/rampart-social/rampart/internal/totp"
 )
 
@@ -108,8 +109,8 @@ func stepCode(t *testing.T, secret []byte, offset int64) string {
 // sign in, the password leads to the second step, the code back to the
 // consent page (return_to kept through both steps), and go-mastodon ends
 // with a working token. Then `rampart admin user 2fa-reset` removes the
-// factor: it says what it removed, logs the admin action, and the password
-// alone leads to the consent page again.
+// factors (TOTP and a passkey): it says what it removed, logs the admin
+// action, and the password alone leads to the consent page again.
 func TestMastodonClientOAuthWithTOTPAndAdminReset(t *testing.T) {
 	data := t.TempDir()
 	port := freePort(t)
@@ -165,14 +166,21 @@ func TestMastodonClientOAuthWithTOTPAndAdminReset(t *testing.T) {
 		t.Fatalf("verify_credentials: %+v %v", me, err)
 	}
 
-	// The admin reset.
+	// The admin reset, of TOTP and of a passkey tess also holds (stored
+	// here as the passkey pages would store it; its own ceremony is tested
+	// in Chromium by internal/web).
+	db := testdb.Open(t, filepath.Join(data, "rampart.db"))
+	if _, err := db.Exec(`INSERT INTO passkeys (id, account_id, credential_id, public_key, aaguid, name, created_at)
+		SELECT 4242, id, ?, ?, ?, 'Blue key', 1 FROM accounts WHERE username = 'tess'`, []byte("cred"), []byte("key"), make([]byte, 16)); err != nil {
+		t.Fatal(err)
+	}
 	out, stderr, code := runStdin(t, nil, "", "admin", "user", "2fa-reset", "--config", cfg, "tess")
-	if code != 0 || strings.TrimSpace(out) != "removed the second factors of @tess: the authenticator app (TOTP), 10 unused recovery codes and 0 passkeys; the password alone signs in now" {
+	if code != 0 || strings.TrimSpace(out) != "removed the second factors of @tess: the authenticator app (TOTP), 10 unused recovery codes and 1 passkey; the password alone signs in now" {
 		t.Fatalf("2fa-reset: exit %d\n%s\n%s", code, out, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")
 	if len(lines) != 1 || !strings.Contains(lines[0], `level=INFO msg="admin action"`) ||
-		!strings.Contains(lines[0], "action=account.second_factor_reset target=tess") {
+		!strings.Contains(lines[0], "action=account.second_factor_reset target=tess") || !strings.Contains(lines[0], "passkeys=1") {
 		t.Errorf("2fa-reset logged:\n%s\nwant one INFO admin action line", stderr)
 	}
 	if again := signInThroughBrowser(t, ctx, server, app, clientName, "tess"); again == nil {

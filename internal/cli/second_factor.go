@@ -65,8 +65,12 @@ func runAdminUser2FAReset(ctx context.Context, args []string, io IO, _ instance.
 		if removed.TOTP {
 			what = "the authenticator app (TOTP)"
 		}
-		fmt.Fprintf(io.Stdout, "removed the second factors of @%s: %s, %d unused recovery codes and %d passkeys; the password alone signs in now\n",
-			a.Username, what, removed.RecoveryCodes, removed.Passkeys)
+		keys := fmt.Sprintf("%d passkeys", removed.Passkeys)
+		if removed.Passkeys == 1 {
+			keys = "1 passkey"
+		}
+		fmt.Fprintf(io.Stdout, "removed the second factors of @%s: %s, %d unused recovery codes and %s; the password alone signs in now\n",
+			a.Username, what, removed.RecoveryCodes, keys)
 		return nil
 	})
 }
