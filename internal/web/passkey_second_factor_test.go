@@ -108,3 +108,27 @@ func TestPasskeyOnlyAccountGetsTheSecondStep(t *testing.T) {
 		t.Errorf("the second step after it ended: %d %s", r.Code, r.Header().Get("Location"))
 	}
 }
+
+// TestSecondStepOffersBothFactors: an account with TOTP and a passkey is
+// offered both at the second step, and its code still signs it in.
+func TestSecondStepOffersBothFactors(t *testing.T) {
+	s := openSite(t)
+	s.user("bob")
+	c := s.newFormClient()
+	c.signIn("bob")
+	secret, _ := c.enableTOTP("bob")
+	key := &store.Passkey{ID: 7, AccountID: s.account("bob").ID, CredentialID: []byte("bob's"), PublicKey: []byte("key"),
+		AAGUID: make([]byte, 16), Name: "Key", CreatedAt: time.Now()}
+	if err := s.inst.Store().CreatePasskey(context.Background(), key, 20); err != nil {
+		t.Fatal(err)
+	}
+	other := s.newFormClient()
+	other.passwordStep("bob", "/")
+	body := other.do(http.MethodGet, "/auth/second_factor", nil).Body.String()
+	if !strings.Contains(body, `name="code"`) || !strings.Contains(body, `action="/auth/second_factor/passkey"`) {
+		t.Fatalf("the second step of an account with TOTP and a passkey:\n%s", body)
+	}
+	if r := other.submitCode(totpCode(t, secret, 1)); r.Code != http.StatusSeeOther || other.signedInAs() != "bob" {
+		t.Fatalf("the code at a step that also offers a passkey: %d", r.Code)
+	}
+}
