@@ -183,6 +183,12 @@ func TestMastodonClientOAuthWithTOTPAndAdminReset(t *testing.T) {
 		!strings.Contains(lines[0], "action=account.second_factor_reset target=tess") || !strings.Contains(lines[0], "passkeys=1") {
 		t.Errorf("2fa-reset logged:\n%s\nwant one INFO admin action line", stderr)
 	}
+	// tess learns of it in her security history.
+	var resets int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM security_events e JOIN accounts a ON a.id = e.account_id
+		WHERE a.username = 'tess' AND e.kind = 'second_factor_removed' AND e.detail = 'reset by an administrator'`).Scan(&resets); err != nil || resets != 1 {
+		t.Errorf("%d resets in tess's security history (%v), want 1", resets, err)
+	}
 	if again := signInThroughBrowser(t, ctx, server, app, clientName, "tess"); again == nil {
 		t.Fatal("no client after the reset")
 	}

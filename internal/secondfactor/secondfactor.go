@@ -301,6 +301,12 @@ func (s *Service) ResetByUsername(ctx context.Context, log *slog.Logger, usernam
 	}
 	log.Info("admin action", "moderator", "(command line)", "action", "account.second_factor_reset", "target", a.Username,
 		"target_id", a.ID, "totp", removed.TOTP, "recovery_codes", removed.RecoveryCodes, "passkeys", removed.Passkeys)
+	if removed.TOTP || removed.RecoveryCodes > 0 || removed.Passkeys > 0 {
+		// The owner should learn of it where they look for such changes.
+		if err := s.accounts.RecordSecurityEvent(ctx, a.ID, accounts.EventSecondFactorRemoved, "", "", "reset by an administrator"); err != nil {
+			log.Warn("recording the reset in the security history", "account", a.ID, "err", err)
+		}
+	}
 	return a, removed, nil
 }
 

@@ -163,7 +163,7 @@ func (p *Pages) owner(w http.ResponseWriter, r *http.Request) *visitor {
 // twoFactorNotices are the notices a redirect to the page may ask for.
 var twoFactorNotices = map[string]string{
 	"required": "Your role on this instance requires a second factor. Please set up two-factor authentication now.",
-	"disabled": "Two-factor authentication is off. Your recovery codes no longer work.",
+	"disabled": "The authenticator app is turned off and your recovery codes no longer work. Passkeys you added stay until you remove them.",
 }
 
 func (p *Pages) twoFactorPage(w http.ResponseWriter, r *http.Request) {
