@@ -81,20 +81,20 @@ func (p *Pages) renderPasskeys(w http.ResponseWriter, r *http.Request, v *visito
 // signedInVisitor loads the visitor; a visitor not signed in is sent to the
 // sign-in page (a page) or refused (JSON), and nil returned.
 func (p *Pages) signedInVisitor(w http.ResponseWriter, r *http.Request, asJSON bool) *visitor {
+	if !asJSON {
+		v, _ := p.requireAccount(w, r, "/settings/passkeys")
+		return v
+	}
 	v, err := p.load(r.Context(), w, r)
 	if err != nil {
 		p.fail(w, r, err)
 		return nil
 	}
-	if v.account != nil {
-		return v
-	}
-	if asJSON {
+	if v.account == nil {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "You are signed out. Sign in again."})
-	} else {
-		http.Redirect(w, r, "/auth/sign_in?return_to=%2Fsettings%2Fpasskeys", http.StatusSeeOther)
+		return nil
 	}
-	return nil
+	return v
 }
 
 // readPasskeyForm reads a passkey request's form within passkeyBodyLimit

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -46,23 +45,9 @@ func when(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-// signedIn loads the visitor; one not signed in is sent to sign in and
-// back, and ok is false.
-func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request, back string) (*visitor, bool) {
-	v, err := p.load(r.Context(), w, r)
-	if err != nil {
-		p.fail(w, r, err)
-		return nil, false
-	}
-	if v.account == nil {
-		http.Redirect(w, r, "/auth/sign_in?return_to="+url.QueryEscape(back), http.StatusSeeOther)
-		return nil, false
-	}
-	return v, true
-}
 
 func (p *Pages) sessionsPage(w http.ResponseWriter, r *http.Request) {
-	v, ok := p.signedIn(w, r, "/settings/sessions")
+	v, ok := p.requireAccount(w, r, "/settings/sessions")
 	if !ok {
 		return
 	}
@@ -97,7 +82,7 @@ func (p *Pages) renderSessions(w http.ResponseWriter, r *http.Request, v *visito
 // revokeForm reads a POSTed revoke form: ok is false when it answered
 // already (not signed in, unreadable form, bad CSRF token).
 func (p *Pages) revokeForm(w http.ResponseWriter, r *http.Request) (*visitor, bool) {
-	v, ok := p.signedIn(w, r, "/settings/sessions")
+	v, ok := p.requireAccount(w, r, "/settings/sessions")
 	if !ok || !p.readForm(w, r) {
 		return nil, false
 	}
@@ -156,7 +141,7 @@ func (p *Pages) revokeApp(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) historyPage(w http.ResponseWriter, r *http.Request) {
-	v, ok := p.signedIn(w, r, "/settings/history")
+	v, ok := p.requireAccount(w, r, "/settings/history")
 	if !ok {
 		return
 	}

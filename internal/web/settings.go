@@ -80,24 +80,24 @@ func (p *Pages) registerSettings(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+settingsPassword, p.changePassword)
 }
 
-// requireAccount is the settings pages' signed-in guard: it loads the
-// visitor, and when no usable account is signed in sends the browser to
-// sign in first (back to this page afterwards) and reports false.
-func (p *Pages) requireAccount(w http.ResponseWriter, r *http.Request) (*visitor, bool) {
+// requireAccount is every settings page's guard: the signed-in visitor, or
+// a redirect to sign in and back to the page back (a GET page: a form's
+// POST route is not one to come back to) and false.
+func (p *Pages) requireAccount(w http.ResponseWriter, r *http.Request, back string) (*visitor, bool) {
 	v, err := p.load(r.Context(), w, r)
 	if err != nil {
 		p.fail(w, r, err)
 		return nil, false
 	}
 	if v.account == nil {
-		http.Redirect(w, r, "/auth/sign_in?"+url.Values{"return_to": {safeReturn(r.URL.Path)}}.Encode(), http.StatusSeeOther)
+		http.Redirect(w, r, "/auth/sign_in?"+url.Values{"return_to": {safeReturn(back)}}.Encode(), http.StatusSeeOther)
 		return nil, false
 	}
 	return v, true
 }
 
 func (p *Pages) settingsIndex(w http.ResponseWriter, r *http.Request) {
-	if _, ok := p.requireAccount(w, r); !ok {
+	if _, ok := p.requireAccount(w, r, r.URL.Path); !ok {
 		return
 	}
 	http.Redirect(w, r, settingsProfile, http.StatusSeeOther)
@@ -151,7 +151,7 @@ func (p *Pages) limits(f *settingsView) {
 // showSettings renders a settings page with the account's values and a
 // notice when the page was reached after a save.
 func (p *Pages) showSettings(w http.ResponseWriter, r *http.Request, name, title, saved string) {
-	v, ok := p.requireAccount(w, r)
+	v, ok := p.requireAccount(w, r, r.URL.Path)
 	if !ok {
 		return
 	}
@@ -232,7 +232,7 @@ func profileFromForm(form url.Values) (*settingsView, accounts.ProfileUpdate) {
 }
 
 func (p *Pages) saveProfileSettings(w http.ResponseWriter, r *http.Request) {
-	v, ok := p.requireAccount(w, r)
+	v, ok := p.requireAccount(w, r, r.URL.Path)
 	if !ok {
 		return
 	}
@@ -325,7 +325,7 @@ func (p *Pages) saveProfileSettings(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) savePreferenceSettings(w http.ResponseWriter, r *http.Request) {
-	v, ok := p.requireAccount(w, r)
+	v, ok := p.requireAccount(w, r, r.URL.Path)
 	if !ok || !p.readForm(w, r) {
 		return
 	}
@@ -354,7 +354,7 @@ func (p *Pages) savePreferenceSettings(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) changePassword(w http.ResponseWriter, r *http.Request) {
-	v, ok := p.requireAccount(w, r)
+	v, ok := p.requireAccount(w, r, r.URL.Path)
 	if !ok || !p.readForm(w, r) {
 		return
 	}

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"rsc.io/qr"
@@ -145,20 +144,6 @@ func (p *Pages) secondFactor(w http.ResponseWriter, r *http.Request) {
 	p.completeSignIn(w, r, v, u, pending.Device, pending.NewBrowser, safeReturn(pending.ReturnTo))
 }
 
-// owner is the signed-in visitor of a settings page; a visitor who is not
-// signed in is sent to sign in and back (and nil is returned).
-func (p *Pages) owner(w http.ResponseWriter, r *http.Request) *visitor {
-	v, err := p.load(r.Context(), w, r)
-	if err != nil {
-		p.fail(w, r, err)
-		return nil
-	}
-	if v.account == nil {
-		http.Redirect(w, r, "/auth/sign_in?"+url.Values{"return_to": {"/settings/two_factor"}}.Encode(), http.StatusSeeOther)
-		return nil
-	}
-	return v
-}
 
 // twoFactorNotices are the notices a redirect to the page may ask for.
 var twoFactorNotices = map[string]string{
@@ -167,8 +152,8 @@ var twoFactorNotices = map[string]string{
 }
 
 func (p *Pages) twoFactorPage(w http.ResponseWriter, r *http.Request) {
-	v := p.owner(w, r)
-	if v == nil {
+	v, ok := p.requireAccount(w, r, "/settings/two_factor")
+	if !ok {
 		return
 	}
 	data := page{}
@@ -202,8 +187,8 @@ func (p *Pages) renderTwoFactor(w http.ResponseWriter, r *http.Request, v *visit
 // twoFactorPost reads a settings form and checks its CSRF token; on failure
 // it has answered and returns nil.
 func (p *Pages) twoFactorPost(w http.ResponseWriter, r *http.Request) *visitor {
-	v := p.owner(w, r)
-	if v == nil || !p.readForm(w, r) {
+	v, ok := p.requireAccount(w, r, "/settings/two_factor")
+	if !ok || !p.readForm(w, r) {
 		return nil
 	}
 	if !p.Sessions.CheckCSRF(v.state, r.PostForm.Get(session.CSRFField)) {
