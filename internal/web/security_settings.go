@@ -45,7 +45,6 @@ func when(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-
 func (p *Pages) sessionsPage(w http.ResponseWriter, r *http.Request) {
 	v, ok := p.requireAccount(w, r, "/settings/sessions")
 	if !ok {

@@ -144,7 +144,6 @@ func (p *Pages) secondFactor(w http.ResponseWriter, r *http.Request) {
 	p.completeSignIn(w, r, v, u, pending.Device, pending.NewBrowser, safeReturn(pending.ReturnTo))
 }
 
-
 // twoFactorNotices are the notices a redirect to the page may ask for.
 var twoFactorNotices = map[string]string{
 	"required": "Your role on this instance requires a second factor. Please set up two-factor authentication now.",
