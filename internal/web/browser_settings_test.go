@@ -29,6 +29,28 @@ var settingsPagePaths = []struct{ path, must string }{
 	{"/settings/history", `ul.security-list`}, // the sign-in from this new browser is in it
 }
 
+// screenshot saves the page as DIR/name.png when TEST_SCREENSHOTS=DIR is
+// set (for people to look at the pages; nothing compares them).
+func (b *headless) screenshot(name string) {
+	b.t.Helper()
+	dir := os.Getenv("TEST_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	sctx, done := b.step()
+	png, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
+	done()
+	if err != nil {
+		b.fatal("%s: screenshot: %v", name, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
 func allSettingsPaths() string {
 	var paths []string
 	for _, pg := range settingsPagePaths {
@@ -53,7 +75,6 @@ var settingsWidths = []struct {
 // TEST_SCREENSHOTS=DIR it saves a screenshot of each page at each width.
 func TestBrowserSettingsPagesKeepTheCSP(t *testing.T) {
 	browserPath := requireChromium(t)
-	shots := os.Getenv("TEST_SCREENSHOTS")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	dev := startDevInstance(t, ctx)
@@ -148,21 +169,7 @@ func TestBrowserSettingsPagesKeepTheCSP(t *testing.T) {
 				done()
 				t.Errorf("%s: the page is wider than the screen (%s)", what, widths)
 			}
-			if shots != "" {
-				sctx, done := b.step()
-				png, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
-				done()
-				if err != nil {
-					b.fatal("%s: screenshot: %v", what, err)
-				}
-				name := strings.ReplaceAll(strings.TrimPrefix(pg.path, "/"), "/", "-") + "-" + w.name + ".png"
-				if err := os.MkdirAll(shots, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(filepath.Join(shots, name), png, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
+			b.screenshot(strings.ReplaceAll(strings.TrimPrefix(pg.path, "/"), "/", "-") + "-" + w.name)
 			collect()
 		}
 	}

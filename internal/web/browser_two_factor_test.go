@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/base32"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -53,6 +54,7 @@ func TestBrowserTwoFactorPagesKeepTheCSP(t *testing.T) {
 		if w := eval(`String(document.querySelector("img.tf-qr").complete && document.querySelector("img.tf-qr").naturalWidth)`); w == "0" || w == "false" {
 			b.fatal("width %d: the QR image did not load (%s)", width, w)
 		}
+		b.screenshot(fmt.Sprintf("two_factor-enrol-%d", width))
 		key := strings.ReplaceAll(eval(`document.querySelector("code.tf-secret").textContent`), " ", "")
 		secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(key)
 		if err != nil {
@@ -63,6 +65,7 @@ func TestBrowserTwoFactorPagesKeepTheCSP(t *testing.T) {
 		if n := eval(`String(document.querySelectorAll("ol.recovery-codes li").length)`); n != "10" {
 			b.fatal("width %d: %s recovery codes shown", width, n)
 		}
+		b.screenshot(fmt.Sprintf("two_factor-recovery_codes-%d", width))
 		// Sign out, and in again through the second step.
 		b.load("home", chromedp.Navigate(dev.base+"/"))
 		b.load("sign out", chromedp.Click(chromedp.CSS(`form[action="/auth/sign_out"] button`)))
@@ -72,6 +75,7 @@ func TestBrowserTwoFactorPagesKeepTheCSP(t *testing.T) {
 		if loc := eval(`location.pathname`); loc != "/auth/second_factor" {
 			b.fatal("width %d: after the password: %s", width, loc)
 		}
+		b.screenshot(fmt.Sprintf("second_factor-%d", width))
 		run("type the code", chromedp.SendKeys(chromedp.ID("code"), totpCode(t, secret, 1)))
 		b.load("second step", chromedp.Click(chromedp.CSS(`form[action="/auth/second_factor"] button`)))
 		if main := eval(`document.querySelector("main").textContent`); !strings.Contains(main, "Signed in as") {
