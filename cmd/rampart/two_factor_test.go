@@ -88,6 +88,7 @@ func (b *twoFactorBrowser) enableTOTP(username string) []byte {
 	}
 	f = formFields(enrolment)
 	f.Set("code", stepCode(b.t, secret, 0))
+	f.Set("password", socialPassword)
 	if done, _ := b.post("/settings/two_factor/confirm", f); !strings.Contains(done, "<strong>on</strong>") {
 		b.t.Fatalf("confirm:\n%s", done)
 	}

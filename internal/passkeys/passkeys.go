@@ -323,26 +323,43 @@ func CheckName(name string) (string, error) {
 	return name, nil
 }
 
+// Proof is the account's current password, given to add a passkey: a
+// passkey signs in without the password and outlives a password change, so
+// a session alone (a browser left open, a stolen cookie) must not be able
+// to plant one. It is checked as a sign-in checks it, under the same
+// limits (accounts.(*Service).Authenticate).
+type Proof struct {
+	Password string
+	ClientIP string
+	Device   string // the browser's device token
+}
+
 // BeginRegistration starts adding a passkey called name to a signed-in
-// account, for the browser whose session cookie value is binding. It
-// returns the options for navigator.credentials.create (JSON). Resident
-// (discoverable) keys and user verification are preferred, not required,
-// so that a plain security key serves as a second factor; the
-// authenticators already registered are excluded.
-func (s *Service) BeginRegistration(ctx context.Context, accountID int64, binding, name string) (json.RawMessage, error) {
+// account whose password proof gives, for the browser whose session cookie
+// value is binding. It returns the options for navigator.credentials.create
+// (JSON). Resident (discoverable) keys and user verification are preferred,
+// not required, so that a plain security key serves as a second factor;
+// the authenticators already registered are excluded. A wrong password is
+// the sign-in's error (accounts.ErrBadCredentials, a
+// *accounts.RateLimitedError…); forget reports that the browser's device
+// token was revoked for too many failures.
+func (s *Service) BeginRegistration(ctx context.Context, accountID int64, binding, name string, proof Proof) (opts json.RawMessage, forget bool, err error) {
 	if s.unavailable != nil {
-		return nil, s.unavailable
+		return nil, false, s.unavailable
 	}
-	name, err := CheckName(name)
+	name, err = CheckName(name)
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	if forget, err = s.confirmPassword(ctx, accountID, proof); err != nil {
+		return nil, forget, err
 	}
 	u, err := s.loadUser(ctx, accountID, true)
 	if err != nil {
-		return nil, err
+		return nil, forget, err
 	}
 	if len(u.keys) >= MaxPerAccount {
-		return nil, ErrTooMany
+		return nil, forget, ErrTooMany
 	}
 	creation, sd, err := s.wa.BeginRegistration(u,
 		webauthn.WithExclusions(webauthn.Credentials(u.creds).CredentialDescriptors()),
@@ -352,12 +369,13 @@ func (s *Service) BeginRegistration(ctx context.Context, accountID int64, bindin
 		}),
 		webauthn.WithConveyancePreference(protocol.PreferNoAttestation))
 	if err != nil {
-		return nil, fmt.Errorf("passkeys: begin registration: %w", err)
+		return nil, forget, fmt.Errorf("passkeys: begin registration: %w", err)
 	}
 	if err := s.keep(ctx, binding, kindRegister, accountID, name, sd); err != nil {
-		return nil, err
+		return nil, forget, err
 	}
-	return json.Marshal(creation)
+	opts, err = json.Marshal(creation)
+	return opts, forget, err
 }
 
 // FinishRegistration checks the browser's answer (the JSON of the
@@ -583,24 +601,34 @@ type Removal struct {
 // *accounts.RateLimitedError…) or ErrNotFound. forget reports that the
 // browser's device token was revoked for too many failures.
 func (s *Service) Remove(ctx context.Context, r Removal) (forget bool, err error) {
-	a, err := s.store.AccountByID(ctx, r.AccountID)
+	forget, err = s.confirmPassword(ctx, r.AccountID, Proof{Password: r.Password, ClientIP: r.ClientIP, Device: r.Device})
 	if err != nil {
-		return false, fmt.Errorf("passkeys: account %d: %w", r.AccountID, err)
-	}
-	out, err := s.accounts.Authenticate(ctx, accounts.SignIn{Login: a.Username, Password: r.Password, ClientIP: r.ClientIP,
-		Device: r.Device})
-	if err != nil {
-		return out.ForgetDevice, err
-	}
-	if out.Account == nil || out.Account.ID != r.AccountID {
-		return out.ForgetDevice, accounts.ErrBadCredentials
+		return forget, err
 	}
 	ok, err := s.store.DeletePasskey(ctx, r.AccountID, r.PasskeyID)
 	if err != nil {
-		return out.ForgetDevice, fmt.Errorf("passkeys: %w", err)
+		return forget, fmt.Errorf("passkeys: %w", err)
 	}
 	if !ok {
-		return out.ForgetDevice, ErrNotFound
+		return forget, ErrNotFound
+	}
+	return forget, nil
+}
+
+// confirmPassword checks accountID's password as a sign-in checks it, under
+// the same limits: what adding and removing a passkey ask for.
+func (s *Service) confirmPassword(ctx context.Context, accountID int64, p Proof) (forget bool, err error) {
+	a, err := s.store.AccountByID(ctx, accountID)
+	if err != nil {
+		return false, fmt.Errorf("passkeys: account %d: %w", accountID, err)
+	}
+	out, err := s.accounts.Authenticate(ctx, accounts.SignIn{Login: a.Username, Password: p.Password, ClientIP: p.ClientIP,
+		Device: p.Device})
+	if err != nil {
+		return out.ForgetDevice, err
+	}
+	if out.Account == nil || out.Account.ID != accountID {
+		return out.ForgetDevice, accounts.ErrBadCredentials
 	}
 	return out.ForgetDevice, nil
 }

@@ -209,7 +209,7 @@ func (f *fixture) registerKey(account int64, binding, name string) *softKey {
 	f.t.Helper()
 	ctx := context.Background()
 	k := newSoftKey(f.t)
-	opts, err := f.s.BeginRegistration(ctx, account, binding, name)
+	opts, _, err := f.s.BeginRegistration(ctx, account, binding, name, Proof{Password: pw, ClientIP: "192.0.2.1"})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestRegisterThenSignIn(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	k := newSoftKey(t)
-	raw, err := f.s.BeginRegistration(ctx, f.alice, "browser-1", "  Laptop  ")
+	raw, _, err := f.s.BeginRegistration(ctx, f.alice, "browser-1", "  Laptop  ", Proof{Password: pw, ClientIP: "192.0.2.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestRegisterThenSignIn(t *testing.T) {
 		t.Errorf("stored passkey: %+v", p)
 	}
 	// A second registration excludes the first authenticator.
-	raw, err = f.s.BeginRegistration(ctx, f.alice, "browser-1", "Phone")
+	raw, _, err = f.s.BeginRegistration(ctx, f.alice, "browser-1", "Phone", Proof{Password: pw, ClientIP: "192.0.2.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +311,7 @@ func TestWrongOriginOrRelyingPartyIsRefused(t *testing.T) {
 		{"another RP id", origin, "evil.example"},
 		{"the parent domain as RP id", origin, "test"},
 	} {
-		raw, err := f.s.BeginRegistration(ctx, f.alice, "b", "key")
+		raw, _, err := f.s.BeginRegistration(ctx, f.alice, "b", "key", Proof{Password: pw, ClientIP: "192.0.2.1"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -493,7 +493,7 @@ func TestRemoveNeedsThePassword(t *testing.T) {
 func TestNames(t *testing.T) {
 	f := newFixture(t)
 	for _, bad := range []string{"", "   ", "tab\there", string(make([]rune, MaxNameLength+1))} {
-		if _, err := f.s.BeginRegistration(context.Background(), f.alice, "b", bad); !errors.Is(err, ErrBadName) {
+		if _, _, err := f.s.BeginRegistration(context.Background(), f.alice, "b", bad, Proof{Password: pw}); !errors.Is(err, ErrBadName) {
 			t.Errorf("name %q: %v, want ErrBadName", bad, err)
 		}
 	}
@@ -522,7 +522,7 @@ func TestIPInstanceHasNoPasskeys(t *testing.T) {
 	if _, err := s.BeginSignIn(ctx, "b", "192.0.2.1"); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("BeginSignIn: %v", err)
 	}
-	if _, err := s.BeginRegistration(ctx, 1, "b", "key"); !errors.Is(err, ErrUnavailable) {
+	if _, _, err := s.BeginRegistration(ctx, 1, "b", "key", Proof{}); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("BeginRegistration: %v", err)
 	}
 	if err := s.FinishSecondFactor(ctx, 1, "b", []byte(`{}`)); !errors.Is(err, ErrUnavailable) {

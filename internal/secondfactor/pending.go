@@ -15,10 +15,10 @@ import (
 // server, keyed by the digest of the browser's anonymous session cookie
 // value (so only that browser can finish it, and the row reveals no cookie),
 // holding the account, the device token the password step issued and where
-// to go after. Any second factor completes it through Complete: a code
+// to go after. Any second factor completes it: a code
 // through SubmitCode here; a passkey assertion, once verified for
 // Pending's account by its own package, through Attempt (which counts it
-// under the same limits as a code).
+// under the same limits as a code); both complete it through complete.
 
 // visitorHash is the key of a visitor's pending sign-in.
 func visitorHash(visitorRaw string) string {
@@ -52,7 +52,7 @@ func (s *Service) Pending(ctx context.Context, visitorRaw string) (*store.Pendin
 
 // SubmitCode tries a TOTP or recovery code for the visitor's pending
 // sign-in, under the second step's limits: a right one completes it (see
-// Complete); a wrong one is counted against it, and the MaxAttempts-th
+// complete); a wrong one is counted against it, and the MaxAttempts-th
 // ends it (ErrEnded).
 func (s *Service) SubmitCode(ctx context.Context, visitorRaw, code, clientIP string) (*store.PendingSignIn, error) {
 	p, err := s.Pending(ctx, visitorRaw)
@@ -70,7 +70,7 @@ func (s *Service) SubmitCode(ctx context.Context, visitorRaw, code, clientIP str
 		return nil, s.failPending(ctx, p)
 	}
 	done()
-	return s.Complete(ctx, visitorRaw)
+	return s.complete(ctx, p)
 }
 
 // Attempt counts one answer of another kind of second factor (a passkey's
@@ -80,7 +80,7 @@ func (s *Service) SubmitCode(ctx context.Context, visitorRaw, code, clientIP str
 // counts as a wrong code against the pending sign-in (the MaxAttempts-th
 // ends it, ErrEnded; before, ErrWrongCode) and its own error is returned
 // alongside for the caller to tell. Accepted, the pending sign-in is
-// completed (see Complete) and its attempt given back.
+// completed (see complete) and its attempt given back.
 func (s *Service) Attempt(ctx context.Context, visitorRaw, clientIP string, check func(accountID int64) (refused bool, err error)) (*store.PendingSignIn, error) {
 	p, err := s.Pending(ctx, visitorRaw)
 	if err != nil {
@@ -98,7 +98,7 @@ func (s *Service) Attempt(ctx context.Context, visitorRaw, clientIP string, chec
 		return nil, err
 	}
 	done()
-	return s.Complete(ctx, visitorRaw)
+	return s.complete(ctx, p)
 }
 
 // failPending counts a wrong answer against the pending sign-in: ErrEnded
@@ -114,22 +114,22 @@ func (s *Service) failPending(ctx context.Context, p *store.PendingSignIn) error
 	return ErrWrongCode
 }
 
-// Complete ends the visitor's pending sign-in as passed, once: the caller
-// has verified a second factor of the pending sign-in's account, and now
-// starts the session (with the pending sign-in's device token) and goes
-// to its ReturnTo. An account that became unusable meanwhile (suspended,
-// disabled) gets that error, as the password step would give it.
-func (s *Service) Complete(ctx context.Context, visitorRaw string) (*store.PendingSignIn, error) {
-	p, err := s.Pending(ctx, visitorRaw)
-	if err != nil {
-		return nil, err
-	}
-	taken, err := s.store.TakePendingSignIn(ctx, p.VisitorHash)
+// complete ends the pending sign-in p as passed, once: a second factor of
+// p's account has been verified, and the caller now starts the session
+// (with p's device token) and goes to its ReturnTo. Only p's account is
+// taken: should the browser's pending sign-in have been replaced by
+// another account's while the factor was checked (a second password typed
+// in the same browser), that one stays waiting for its own second factor
+// and this answer completes nothing (ErrNoPending). An account that became
+// unusable meanwhile (suspended, disabled) gets that error, as the password
+// step would give it.
+func (s *Service) complete(ctx context.Context, p *store.PendingSignIn) (*store.PendingSignIn, error) {
+	taken, err := s.store.TakePendingSignIn(ctx, p.VisitorHash, p.AccountID)
 	if err != nil {
 		return nil, err
 	}
 	if !taken {
-		return nil, ErrNoPending // completed by a concurrent request
+		return nil, ErrNoPending // completed by a concurrent request, or replaced by another account's
 	}
 	u, err := s.store.UserByAccountID(ctx, p.AccountID)
 	if err != nil {

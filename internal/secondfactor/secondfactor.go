@@ -228,9 +228,12 @@ func (s *Service) enrolment(a *store.Account, secret []byte) *Enrolment {
 	return &Enrolment{Secret: strings.Join(append(groups, text), " "), URI: s.params.URI(host, a.Username, secret)}
 }
 
-// ConfirmTOTP turns TOTP on with the first code from the app, and returns
-// the account's new recovery codes, to be shown once.
-func (s *Service) ConfirmTOTP(ctx context.Context, accountID int64, code, clientIP string) ([]string, error) {
+// ConfirmTOTP turns TOTP on with the account's password and the first code
+// from the app, and returns the account's new recovery codes, to be shown
+// once. The password is asked, as to turn it off: else a signed-in session
+// alone (a browser left open, a stolen cookie) could put a second factor
+// only its holder knows on the account and lock the owner out.
+func (s *Service) ConfirmTOTP(ctx context.Context, accountID int64, password, code, clientIP string) ([]string, error) {
 	f, err := s.store.TOTPOf(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -240,6 +243,9 @@ func (s *Service) ConfirmTOTP(ctx context.Context, accountID int64, code, client
 	}
 	done, err := s.limit(ctx, accountID, clientIP)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.accounts.ConfirmPassword(ctx, accountID, password); err != nil {
 		return nil, err
 	}
 	secret, err := s.box.Open(f.SealedSecret, aad(accountID))

@@ -69,7 +69,7 @@ func (f *fixture) enable() ([]byte, []string) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	codes, err := f.s.ConfirmTOTP(ctx, f.alice.ID, f.code(secret), "192.0.2.1")
+	codes, err := f.s.ConfirmTOTP(ctx, f.alice.ID, ownerPassword, f.code(secret), "192.0.2.1")
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -103,8 +103,20 @@ func TestEnrolmentConfirmationAndTheSecondStep(t *testing.T) {
 	if has, _ := f.s.HasSecondFactor(ctx, f.alice.ID); has {
 		t.Error("an unconfirmed secret counts as a second factor")
 	}
-	if _, err := f.s.ConfirmTOTP(ctx, f.alice.ID, "000000", "192.0.2.1"); !errors.Is(err, ErrWrongCode) {
+	if _, err := f.s.ConfirmTOTP(ctx, f.alice.ID, ownerPassword, "000000", "192.0.2.1"); !errors.Is(err, ErrWrongCode) {
 		t.Errorf("confirming with a wrong code: %v", err)
+	}
+	// A session alone cannot turn it on: the password is asked, as to
+	// turn it off, even with the right code.
+	pending, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ReplaceAll(e.Secret, " ", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.ConfirmTOTP(ctx, f.alice.ID, "not her password", f.code(pending), "192.0.2.1"); !errors.Is(err, accounts.ErrBadCredentials) {
+		t.Errorf("confirming without the password: %v", err)
+	}
+	if has, _ := f.s.HasSecondFactor(ctx, f.alice.ID); has {
+		t.Error("TOTP turned on without the password")
 	}
 	secret, codes := f.enable()
 	if len(codes) != RecoveryCodes {

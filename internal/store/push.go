@@ -135,10 +135,13 @@ const pushPolicySQL = `(p.policy = 'all'
 
 // EnqueuePushes writes a push.deliver job for each subscription of the
 // notification's recipient whose alerts take its type and whose policy
-// takes its sender, in one transaction. It returns how many.
+// takes its sender, and whose token has not expired (a revoked one took
+// its subscription with it), in one transaction. It returns how many.
 func (s *Store) EnqueuePushes(ctx context.Context, n *Notification) (int, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, endpoint, alerts FROM push_subscriptions p WHERE p.account_id = ? AND `+pushPolicySQL,
-		n.AccountID, n.FromAccountID, n.FromAccountID)
+	now := time.Now()
+	rows, err := s.read.QueryContext(ctx, `SELECT p.id, p.endpoint, p.alerts FROM push_subscriptions p JOIN oauth_tokens t ON t.id = p.token_id
+		WHERE p.account_id = ? AND (t.expires_at IS NULL OR t.expires_at > ?) AND `+pushPolicySQL,
+		n.AccountID, ms(now), n.FromAccountID, n.FromAccountID)
 	if err != nil {
 		return 0, fmt.Errorf("push subscriptions: %w", err)
 	}
@@ -172,7 +175,6 @@ func (s *Store) EnqueuePushes(ctx context.Context, n *Notification) (int, error)
 		return 0, fmt.Errorf("enqueue pushes: %w", err)
 	}
 	defer tx.Rollback()
-	now := time.Now()
 	for _, j := range jobs {
 		if err := enqueue(ctx, tx, j, now); err != nil {
 			return 0, err

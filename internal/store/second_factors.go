@@ -297,10 +297,12 @@ func (s *Store) FailPendingSignIn(ctx context.Context, visitorHash string, max i
 	return n, tx.Commit()
 }
 
-// TakePendingSignIn deletes the visitor's pending sign-in, reporting whether
-// it was there: the one step that completes it, so it completes once.
-func (s *Store) TakePendingSignIn(ctx context.Context, visitorHash string) (bool, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM pending_sign_ins WHERE visitor_hash = ?`, visitorHash)
+// TakePendingSignIn deletes the visitor's pending sign-in if it is
+// accountID's, reporting whether it was there: the one step that completes
+// it, so it completes once, and only for the account whose second factor
+// was checked (not one that replaced it meanwhile).
+func (s *Store) TakePendingSignIn(ctx context.Context, visitorHash string, accountID int64) (bool, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM pending_sign_ins WHERE visitor_hash = ? AND account_id = ?`, visitorHash, accountID)
 	if err != nil {
 		return false, fmt.Errorf("pending sign-in: %w", err)
 	}

@@ -90,10 +90,13 @@ func TestSecondFactors(t *testing.T) {
 	if err := f.s.PutPendingSignIn(ctx, p, now); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := f.s.TakePendingSignIn(ctx, "v"); !ok {
+	if ok, _ := f.s.TakePendingSignIn(ctx, "v", p.AccountID+1); ok {
+		t.Error("taken for another account than its own")
+	}
+	if ok, _ := f.s.TakePendingSignIn(ctx, "v", p.AccountID); !ok {
 		t.Error("take refused")
 	}
-	if ok, _ := f.s.TakePendingSignIn(ctx, "v"); ok {
+	if ok, _ := f.s.TakePendingSignIn(ctx, "v", p.AccountID); ok {
 		t.Error("taken twice")
 	}
 

@@ -171,22 +171,41 @@ func containsString(list []string, v string) bool {
 }
 
 // DeleteAccountAppTokens revokes every token that client appID holds for
-// accountID; it returns the ids of those it removed.
+// accountID, and in the same transaction drops the authorization codes it
+// was given for accountID and has not exchanged (else it would buy a fresh
+// token with one right after the revocation); it returns the ids of the
+// tokens it removed.
 func (s *Store) DeleteAccountAppTokens(ctx context.Context, accountID, appID int64) ([]int64, error) {
-	rows, err := s.write.QueryContext(ctx, `DELETE FROM oauth_tokens WHERE account_id = ? AND app_id = ? RETURNING id`, accountID, appID)
+	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("revoke app tokens: %w", err)
 	}
-	defer rows.Close()
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM oauth_codes WHERE account_id = ? AND app_id = ?`, accountID, appID); err != nil {
+		return nil, fmt.Errorf("revoke app tokens: drop codes: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `DELETE FROM oauth_tokens WHERE account_id = ? AND app_id = ? RETURNING id`, accountID, appID)
+	if err != nil {
+		return nil, fmt.Errorf("revoke app tokens: %w", err)
+	}
 	var ids []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("revoke app tokens: %w", err)
 		}
 		ids = append(ids, id)
 	}
-	return ids, rows.Err()
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return nil, fmt.Errorf("revoke app tokens: %w", err)
+	}
+	rows.Close()
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("revoke app tokens: %w", err)
+	}
+	return ids, nil
 }
 
 // SecurityEvent is one entry of an account's security history.

@@ -126,7 +126,8 @@ func TestBrowserPasskeys(t *testing.T) {
 		b.fatal("the script did not show the add form")
 	}
 	sctx, done := b.step()
-	if err := chromedp.Do(sctx, chromedp.SendKeys(chromedp.ID("passkey-name"), "Test laptop")); err != nil {
+	if err := chromedp.Do(sctx, chromedp.SendKeys(chromedp.ID("passkey-name"), "Test laptop"),
+		chromedp.SendKeys(chromedp.ID("passkey-password"), "correct horse battery")); err != nil {
 		done()
 		b.fatal("name the passkey: %v", err)
 	}

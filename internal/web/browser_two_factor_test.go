@@ -61,6 +61,7 @@ func TestBrowserTwoFactorPagesKeepTheCSP(t *testing.T) {
 			b.fatal("width %d: key %q: %v", width, key, err)
 		}
 		run("type the code", chromedp.SendKeys(chromedp.ID("confirm-code"), totpCode(t, secret, 0)))
+		run("type the password", chromedp.SendKeys(chromedp.ID("confirm-password"), "correct horse battery"))
 		b.load("confirm", chromedp.Click(chromedp.CSS(`form[action="/settings/two_factor/confirm"] button`)))
 		if n := eval(`String(document.querySelectorAll("ol.recovery-codes li").length)`); n != "10" {
 			b.fatal("width %d: %s recovery codes shown", width, n)

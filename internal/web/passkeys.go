@@ -178,14 +178,19 @@ func (p *Pages) passkeysPage(w http.ResponseWriter, r *http.Request) {
 	p.renderPasskeys(w, r, v, http.StatusOK, "", notice)
 }
 
-// passkeyRegisterOptions begins adding a passkey: the form's name, and
-// the options for navigator.credentials.create.
+// passkeyRegisterOptions begins adding a passkey: the form's name and the
+// account's password (a session alone cannot add one), and the options for
+// navigator.credentials.create.
 func (p *Pages) passkeyRegisterOptions(w http.ResponseWriter, r *http.Request) {
 	v := p.signedInVisitor(w, r, true)
 	if v == nil || !p.readPasskeyForm(w, r, v, true, nil) {
 		return
 	}
-	opts, err := p.Passkeys.BeginRegistration(r.Context(), v.account.ID, v.state.Raw, r.PostForm.Get("name"))
+	opts, forget, err := p.Passkeys.BeginRegistration(r.Context(), v.account.ID, v.state.Raw, r.PostForm.Get("name"),
+		passkeys.Proof{Password: r.PostForm.Get("password"), ClientIP: clientip.From(r.Context()), Device: p.Sessions.DeviceToken(r)})
+	if forget {
+		p.Sessions.ForgetDevice(w)
+	}
 	p.writeOptions(w, r, opts, err)
 }
 

@@ -61,7 +61,19 @@ func TestPasskeyEndpointsNeedTheirToken(t *testing.T) {
 		t.Errorf("the home page's Permissions-Policy %q opens publickey-credentials-get", pp)
 	}
 	token := csrfIn(t, page.Body.String())
-	r := alice.do(http.MethodPost, "/settings/passkeys/options", url.Values{"csrf_token": {token}, "name": {"Laptop"}})
+	// Without the password, or with a wrong one, nothing is begun: a
+	// session alone cannot plant a passkey.
+	for _, pw := range []string{"", "not my password"} {
+		if r := alice.do(http.MethodPost, "/settings/passkeys/options", url.Values{"csrf_token": {token}, "name": {"Laptop"},
+			"password": {pw}}); r.Code != http.StatusUnauthorized || !strings.Contains(r.Body.String(), "Wrong password.") {
+			t.Errorf("the registration options with the password %q: %d %s", pw, r.Code, r.Body)
+		}
+	}
+	if n := countRows(t, cfg, "passkey_ceremonies"); n != 0 {
+		t.Errorf("%d ceremonies begun without the password", n)
+	}
+	r := alice.do(http.MethodPost, "/settings/passkeys/options", url.Values{"csrf_token": {token}, "name": {"Laptop"},
+		"password": {"correct horse battery"}})
 	var opts struct {
 		PublicKey struct {
 			RP struct{ ID string } `json:"rp"`
@@ -70,7 +82,8 @@ func TestPasskeyEndpointsNeedTheirToken(t *testing.T) {
 	if r.Code != http.StatusOK || json.Unmarshal(r.Body.Bytes(), &opts) != nil || opts.PublicKey.RP.ID != "example.test" {
 		t.Errorf("the registration options: %d %s", r.Code, r.Body)
 	}
-	if r := alice.do(http.MethodPost, "/settings/passkeys/options", url.Values{"csrf_token": {token}, "name": {""}}); r.Code != http.StatusBadRequest ||
+	if r := alice.do(http.MethodPost, "/settings/passkeys/options", url.Values{"csrf_token": {token}, "name": {""},
+		"password": {"correct horse battery"}}); r.Code != http.StatusBadRequest ||
 		!strings.Contains(r.Body.String(), "name") {
 		t.Errorf("options for a nameless passkey: %d %s", r.Code, r.Body)
 	}

@@ -234,7 +234,8 @@ func (p *Pages) twoFactorConfirm(w http.ResponseWriter, r *http.Request) {
 	if v == nil {
 		return
 	}
-	codes, err := p.SecondFactor.ConfirmTOTP(r.Context(), v.account.ID, r.PostForm.Get("code"), clientip.From(r.Context()))
+	codes, err := p.SecondFactor.ConfirmTOTP(r.Context(), v.account.ID, r.PostForm.Get("password"), r.PostForm.Get("code"),
+		clientip.From(r.Context()))
 	if err != nil {
 		p.twoFactorFailure(w, r, v, err)
 		return

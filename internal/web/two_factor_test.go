@@ -82,7 +82,7 @@ func (c *formClient) enableTOTP(username string) ([]byte, []string) {
 		t.Fatalf("the QR code reads %q, want %q", res.GetText(), want)
 	}
 	done := c.do(http.MethodPost, "/settings/two_factor/confirm", url.Values{"csrf_token": {csrfIn(t, page.Body.String())},
-		"code": {totpCode(t, secret, 0)}})
+		"code": {totpCode(t, secret, 0)}, "password": {"correct horse battery"}})
 	if done.Code != http.StatusOK || !strings.Contains(done.Body.String(), "<strong>on</strong>") {
 		t.Fatalf("confirm: %d\n%s", done.Code, done.Body)
 	}
