@@ -105,7 +105,7 @@ func (s *Service) WithLog(log *slog.Logger) *Service {
 // WithKeyPairs makes the service take its RSA key pairs (each account's,
 // the instance actor's) from next instead of generating them: for tests,
 // whose fixtures make hundreds of accounts, and generating a 2048-bit key
-// under the race detector is a quarter of a second of CPU. next must hand
+// under the race detector takes about 0.2 s of CPU. next must hand
 // out keys in NewKeyPair's encoding and never the same key twice
 // (testutil.RSAKeyPair). Rampart itself never calls it, and no
 // configuration reaches it. It returns s.

@@ -18,8 +18,9 @@ import (
 // rsaKeys holds RSA-2048 keys made ahead of time by
 // `go test ./internal/testutil -run TestRSAKeys -rsa-keys=N`, one a line:
 // its two primes, base64. Every local account has an RSA key pair, and
-// generating one under the race detector costs about a quarter of a second
-// of CPU: the API tests alone make hundreds of accounts.
+// generating one under the race detector costs about 0.2 s of CPU (178 ms
+// measured; 2.5 ms to rebuild one from its primes): the API tests alone
+// make hundreds of accounts.
 //
 //go:embed testdata/rsa2048.txt
 var rsaKeys []byte
