@@ -79,12 +79,14 @@ type Service struct {
 	events   events.Publisher // revocations reach the streams (WithEvents, security.go)
 	// media stores avatars and headers (WithMedia).
 	media *media.Service
+	// keyPair makes an RSA key pair: NewKeyPair, unless WithKeyPairs.
+	keyPair func() (pub, priv string, err error)
 }
 
 // New builds the service. The hasher decides argon2id's cost.
 func New(cfg *config.Config, st *store.Store, ids *id.Generator, hasher *password.Hasher) *Service {
 	s := &Service{store: st, ids: ids, hasher: hasher, cfg: cfg, deviceKey: deviceKey(cfg), now: time.Now,
-		log: slog.New(slog.DiscardHandler)}
+		log: slog.New(slog.DiscardHandler), keyPair: NewKeyPair}
 	// The limiters read the service's clock, so that a test can move it.
 	clock := func() time.Time { return s.now() }
 	key := LimiterKey(cfg)
@@ -97,6 +99,20 @@ func New(cfg *config.Config, st *store.Store, ids *id.Generator, hasher *passwor
 // rate-limit refund the database refused). It returns s.
 func (s *Service) WithLog(log *slog.Logger) *Service {
 	s.log = log
+	return s
+}
+
+// WithKeyPairs makes the service take its RSA key pairs (each account's,
+// the instance actor's) from next instead of generating them: for tests,
+// whose fixtures make hundreds of accounts, and generating a 2048-bit key
+// under the race detector takes about 0.2 s of CPU. next must hand
+// out keys in NewKeyPair's encoding and never the same key twice
+// (testutil.RSAKeyPair). Rampart itself never calls it, and no
+// configuration reaches it. It returns s.
+func (s *Service) WithKeyPairs(next func() (pub, priv string, err error)) *Service {
+	if next != nil {
+		s.keyPair = next
+	}
 	return s
 }
 
@@ -191,7 +207,7 @@ func (s *Service) Create(ctx context.Context, p NewParams) (*store.Account, *sto
 	if err != nil {
 		return nil, nil, err
 	}
-	pub, priv, err := NewKeyPair()
+	pub, priv, err := s.keyPair()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -341,7 +357,7 @@ func (s *Service) loadInstanceKey(ctx context.Context) (*rsa.PrivateKey, string,
 		return nil, "", err
 	}
 	if !ok {
-		_, fresh, err := NewKeyPair()
+		_, fresh, err := s.keyPair()
 		if err != nil {
 			return nil, "", err
 		}

@@ -52,3 +52,32 @@ func TestCreateStoresAKeyPair(t *testing.T) {
 		t.Errorf("AccountKeys of no account: %v", err)
 	}
 }
+
+// WithKeyPairs (the tests' keys made ahead of time) is where Create and the
+// instance actor take their keys from; without it each is generated, as
+// TestCreateStoresAKeyPair's are.
+func TestKeyPairsComeFromTheGivenSource(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	handed := 0
+	f.s.WithKeyPairs(func() (string, string, error) {
+		handed++
+		return NewKeyPair()
+	})
+	a, _, err := f.s.Create(ctx, NewParams{Username: "sourced", Email: "sourced@example.test", Password: ownerPassword, Approved: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if handed != 1 {
+		t.Fatalf("Create took %d keys from the source, want 1", handed)
+	}
+	if pub, _, err := f.s.store.AccountKeys(ctx, a.ID); err != nil || pub == "" {
+		t.Fatalf("the account's key: %q, %v", pub, err)
+	}
+	if _, _, err := f.s.InstanceKey(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if handed != 2 {
+		t.Fatalf("the instance key did not come from the source (%d keys taken)", handed)
+	}
+}

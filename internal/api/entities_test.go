@@ -94,7 +94,8 @@ func newEnv(t *testing.T, extra ...string) *env {
 	}
 	t.Cleanup(func() { st.Close() })
 	ids := id.NewGenerator()
-	acc := accounts.New(cfg, st, ids, password.NewHasher(password.Params{MemoryKiB: 8 * 1024, Time: 1, Threads: 1}, 2))
+	acc := accounts.New(cfg, st, ids, password.NewHasher(password.Params{MemoryKiB: 8 * 1024, Time: 1, Threads: 1}, 2)).
+		WithKeyPairs(testutil.RSAKeyPair)
 	oa := oauth.New(st, ids, accounts.LimiterKey(cfg))
 	// A fixed VAPID key (RFC 8291's example sender key), so that goldens
 	// showing it stay put.

@@ -27,6 +27,7 @@ import (
 	"github.com/rampart-social/rampart/internal/deploy"
 	"github.com/rampart-social/rampart/internal/httpsec"
 	"github.com/rampart-social/rampart/internal/instance"
+	"github.com/rampart-social/rampart/internal/store/storetest"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
 
@@ -198,8 +199,9 @@ func (s setup) deploy(t *testing.T) deployment {
 		t.Fatalf("instance config: %v", err)
 	}
 	testutil.UseTestDatabase(t, cfg)
+	storetest.Seed(cfg.DatabasePath())
 	ctx, cancel := context.WithCancel(context.Background())
-	inst, err := instance.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), instance.Options{})
+	inst, err := instance.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), instance.Options{KeyPairs: testutil.RSAKeyPair})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/httpsig"
 	"github.com/rampart-social/rampart/internal/oauth"
+	"github.com/rampart-social/rampart/internal/store/storetest"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
 
@@ -62,9 +63,10 @@ func startPeer(t *testing.T, ln net.Listener, appHost, mediaHost string, extra .
 		t.Fatalf("peer config: %v", err)
 	}
 	testutil.UseTestDatabase(t, cfg)
+	storetest.Seed(cfg.DatabasePath())
 	p := &peer{base: "http://" + appHost + ":" + port, logs: &testutil.SyncBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
-	if p.inst, err = Open(ctx, cfg, slog.New(slog.NewJSONHandler(p.logs, nil)), Options{}); err != nil {
+	if p.inst, err = Open(ctx, cfg, slog.New(slog.NewJSONHandler(p.logs, nil)), Options{KeyPairs: testutil.RSAKeyPair}); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)

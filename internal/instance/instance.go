@@ -74,6 +74,10 @@ type Options struct {
 	// store. Only test binaries set it (e.g. a route that makes a
 	// scheduled status due now, for the job path to publish).
 	StoreRoutes func(mux *http.ServeMux, st *store.Store)
+	// KeyPairs, when set, hands out the RSA key pairs accounts get
+	// (accounts.(*Service).WithKeyPairs). Only tests set it, with keys made
+	// ahead of time (testutil.RSAKeyPair); unset, each is generated.
+	KeyPairs func() (pub, priv string, err error)
 }
 
 // OpenStore opens the database that database.driver names and brings its
@@ -108,7 +112,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Option
 		st.Close()
 		return nil, err
 	}
-	acc := accounts.New(cfg, st, ids, password.NewHasher(password.Default, runtime.NumCPU())).WithLog(log)
+	acc := accounts.New(cfg, st, ids, password.NewHasher(password.Default, runtime.NumCPU())).WithLog(log).WithKeyPairs(opts.KeyPairs)
 	if n, err := acc.EnsureKeys(ctx); err != nil {
 		worker.release()
 		st.Close()

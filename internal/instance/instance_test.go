@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rampart-social/rampart/internal/config"
+	"github.com/rampart-social/rampart/internal/store/storetest"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
 
@@ -42,7 +43,8 @@ func startOn(t *testing.T, cfg *config.Config, wrap func(net.Listener) net.Liste
 	log := slog.New(slog.NewJSONHandler(r.logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	inst, err := Open(ctx, cfg, log, Options{AppRoutes: func(mux *http.ServeMux) {
+	storetest.Seed(cfg.DatabasePath())
+	inst, err := Open(ctx, cfg, log, Options{KeyPairs: testutil.RSAKeyPair, AppRoutes: func(mux *http.ServeMux) {
 		mux.HandleFunc("GET /test/panic", func(http.ResponseWriter, *http.Request) { panic("test panic") })
 		mux.HandleFunc("GET /test/redirect", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/", http.StatusFound)

@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"strconv"
@@ -68,6 +69,54 @@ func adminDB() (*sql.DB, error) {
 // It fails the test when this run is not PostgreSQL's.
 func NewPostgres(t testing.TB) string {
 	t.Helper()
+	return newPostgres(t, "template0")
+}
+
+// appOwner is the OWNER clause and DSN for a new database: the role
+// without privileges that tests connect as, when the cluster has one (no
+// superuser, as Rampart runs on a real server), else the admin DSN.
+func appOwner(base string) (owner, dsn string) {
+	owner, dsn = "", base
+	if app := os.Getenv(EnvPostgresApp); app != "" {
+		if u, err := url.Parse(app); err == nil && u.User != nil {
+			owner, dsn = " OWNER "+u.User.Username(), app
+		}
+	}
+	return owner, dsn
+}
+
+// NewTemplate creates an empty database to be made a template of (by
+// storetest, which migrates it once per test process) and returns its name
+// and DSN. It stays until the cluster is thrown away.
+func NewTemplate() (name, dsn string, err error) {
+	base := os.Getenv(EnvPostgres)
+	if base == "" {
+		return "", "", fmt.Errorf("%s is not set: this run is SQLite's", EnvPostgres)
+	}
+	db, err := adminDB()
+	if err != nil {
+		return "", "", fmt.Errorf("%s: %w", EnvPostgres, err)
+	}
+	name = "rampart_template_" + randomHex()
+	owner, dsn := appOwner(base)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := db.ExecContext(ctx, `CREATE DATABASE `+name+owner+` ENCODING 'UTF8' TEMPLATE template0`); err != nil {
+		return "", "", fmt.Errorf("create template database: %w", err)
+	}
+	return name, WithDatabase(dsn, name), nil
+}
+
+func randomHex() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// newPostgres is NewPostgres with the database copied from template (whose
+// name comes from this package: no quoting needed).
+func newPostgres(t testing.TB, template string) string {
+	t.Helper()
 	base := os.Getenv(EnvPostgres)
 	if base == "" {
 		t.Fatalf("%s is not set: this run is SQLite's", EnvPostgres)
@@ -76,20 +125,20 @@ func NewPostgres(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("%s: %v", EnvPostgres, err)
 	}
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	name := "rampart_test_" + hex.EncodeToString(b)
+	name := "rampart_test_" + randomHex()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	// Owned by the role the tests connect as, when the cluster has one: no
-	// superuser, as Rampart runs on a real server.
-	owner, dsn := "", base
-	if app := os.Getenv(EnvPostgresApp); app != "" {
-		if u, err := url.Parse(app); err == nil && u.User != nil {
-			owner, dsn = " OWNER "+u.User.Username(), app
-		}
+	owner, dsn := appOwner(base)
+	create := `CREATE DATABASE ` + name + owner + ` ENCODING 'UTF8' TEMPLATE ` + template
+	_, err = db.ExecContext(ctx, create)
+	// A template's last connection may still be closing on the server side
+	// ("source database is being accessed by other users"): a moment later
+	// it is gone.
+	for i := 0; err != nil && template != "template0" && strings.Contains(err.Error(), "55006") && i < 50; i++ {
+		time.Sleep(100 * time.Millisecond)
+		_, err = db.ExecContext(ctx, create)
 	}
-	if _, err := db.ExecContext(ctx, `CREATE DATABASE `+name+owner+` ENCODING 'UTF8' TEMPLATE template0`); err != nil {
+	if err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -116,12 +165,19 @@ var byKey sync.Map // top-level test and key → DSN
 // again finds the same data; another test's same key is another database.
 func For(t testing.TB, key string) string {
 	t.Helper()
+	return ForFrom(t, key, "template0")
+}
+
+// ForFrom is For, with a database made on first use as a copy of the
+// database named template (NewTemplate's) rather than an empty one.
+func ForFrom(t testing.TB, key, template string) string {
+	t.Helper()
 	top, _, _ := strings.Cut(t.Name(), "/")
 	k := top + "\x00" + key
 	if dsn, ok := byKey.Load(k); ok {
 		return dsn.(string)
 	}
-	dsn, loaded := byKey.LoadOrStore(k, NewPostgres(t))
+	dsn, loaded := byKey.LoadOrStore(k, newPostgres(t, template))
 	if !loaded && !strings.Contains(t.Name(), "/") { // a subtest's stays (NewPostgres)
 		t.Cleanup(func() { byKey.Delete(k) })
 	}

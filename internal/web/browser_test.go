@@ -30,6 +30,7 @@ import (
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/instance"
 	"github.com/rampart-social/rampart/internal/session"
+	"github.com/rampart-social/rampart/internal/store/storetest"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
 
@@ -214,6 +215,10 @@ func startDevInstanceWith(t *testing.T, ctx context.Context, opts instance.Optio
 		t.Fatalf("dev config: %v", err)
 	}
 	testutil.UseTestDatabase(t, cfg)
+	storetest.Seed(cfg.DatabasePath())
+	if opts.KeyPairs == nil {
+		opts.KeyPairs = testutil.RSAKeyPair
+	}
 	inst, err := instance.Open(ctx, cfg, slog.New(slog.NewJSONHandler(d.log, nil)), opts)
 	if err != nil {
 		ln.Close()

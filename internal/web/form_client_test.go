@@ -16,6 +16,7 @@ import (
 	"github.com/rampart-social/rampart/internal/config"
 	"github.com/rampart-social/rampart/internal/instance"
 	"github.com/rampart-social/rampart/internal/session"
+	"github.com/rampart-social/rampart/internal/store/storetest"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
 
@@ -25,7 +26,8 @@ func openSiteWithConfig(t *testing.T, extra ...string) (*site, *config.Config) {
 	t.Helper()
 	cfg := testutil.ProdConfig(t, t.TempDir(), extra...)
 	logs := &testutil.SyncBuffer{}
-	inst, err := instance.Open(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, nil)), instance.Options{})
+	storetest.Seed(cfg.DatabasePath())
+	inst, err := instance.Open(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, nil)), instance.Options{KeyPairs: testutil.RSAKeyPair})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/rampart-social/rampart/internal/instance"
 	"github.com/rampart-social/rampart/internal/oauth"
 	"github.com/rampart-social/rampart/internal/store"
+	"github.com/rampart-social/rampart/internal/store/storetest"
 	"github.com/rampart-social/rampart/internal/testutil"
 )
 
@@ -43,7 +44,9 @@ func newSite(t *testing.T, inst *instance.Instance, host string) *site {
 func openSite(t *testing.T) *site {
 	t.Helper()
 	logs := &testutil.SyncBuffer{}
-	inst, err := instance.Open(context.Background(), testutil.ProdConfig(t, t.TempDir()), slog.New(slog.NewJSONHandler(logs, nil)), instance.Options{})
+	cfg := testutil.ProdConfig(t, t.TempDir())
+	storetest.Seed(cfg.DatabasePath())
+	inst, err := instance.Open(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, nil)), instance.Options{KeyPairs: testutil.RSAKeyPair})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

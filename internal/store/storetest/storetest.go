@@ -3,6 +3,10 @@
 // PostgreSQL database of the test's own that path stands for, so that
 // opening the same path again finds the same data. Only _test.go files
 // import it.
+//
+// A new database starts as a copy of one migrated once per test process
+// (template.go): the migrations run once, not in every test, and every
+// opening still runs the store's own check of the schema's version.
 package storetest
 
 import (
@@ -28,14 +32,16 @@ func Open(t testing.TB, path string, log *slog.Logger) *store.Store {
 	return st
 }
 
-// OpenErr opens the store for path and returns the error as it is.
+// OpenErr opens the store for path and returns the error as it is. A
+// database that does not exist yet is made from the migrated template.
 func OpenErr(t testing.TB, path string, log *slog.Logger) (*store.Store, error) {
 	t.Helper()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	if !testdb.Postgres() {
+		seedSQLite(path)
 		return store.OpenSQLite(context.Background(), path, log)
 	}
-	return store.OpenPostgres(context.Background(), testdb.For(t, path), Options, log)
+	return store.OpenPostgres(context.Background(), postgresFor(t, path), Options, log)
 }
