@@ -154,7 +154,12 @@ func TestPanicsFailTheJobAndPermanentErrorsBury(t *testing.T) {
 		}
 	}
 	start(t, r)
-	waitFor(t, "the panic and the burial", func() bool { return tries.Load() == 1 && stats(t, st).Dead == 1 })
+	// Running == 0: the panicked job's failure is written (with its backoff
+	// from the clock as it is now) before the clock moves past that backoff.
+	waitFor(t, "the panic and the burial", func() bool {
+		s := stats(t, st)
+		return tries.Load() == 1 && s.Dead == 1 && s.Running == 0
+	})
 	c.add(time.Hour)
 	r.Wake()
 	waitFor(t, "the retry after the panic", func() bool { s := stats(t, st); return tries.Load() == 2 && s.Pending == 1 })
