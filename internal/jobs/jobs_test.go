@@ -48,7 +48,8 @@ func start(t *testing.T, r *Runner) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	// A bound for a hang, not a speed target: the machine may be loaded.
+	deadline := time.Now().Add(time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
@@ -115,15 +116,20 @@ func TestFailingJobsAreRetriedThenBuried(t *testing.T) {
 	if always.Load() != 1 {
 		t.Fatalf("retried before its backoff: %d attempts", always.Load())
 	}
-	for range 3 {
+	for attempt := int64(2); attempt <= 3; attempt++ {
 		// Only between runs: a clock moved past a running job's lease
-		// would rightly hand that job to a second worker.
+		// would rightly hand that job to a second worker. And only once
+		// the last failure is written, its backoff counted from the clock
+		// as it was: moved earlier, the retry would be due after it.
 		waitFor(t, "no job in hand", func() bool { return stats(t, st).Running == 0 })
 		c.add(8 * time.Hour) // past any backoff
 		r.Wake()
-		time.Sleep(30 * time.Millisecond)
+		waitFor(t, fmt.Sprintf("attempt %d", attempt), func() bool { return always.Load() >= attempt })
 	}
-	waitFor(t, "the failing job to be buried", func() bool { s := stats(t, st); return s.Dead == 1 && s.Pending == 0 })
+	waitFor(t, "the failing job to be buried", func() bool {
+		s := stats(t, st)
+		return s.Dead == 1 && s.Pending == 0 && s.Running == 0
+	})
 	if always.Load() != 3 || once.Load() != 2 {
 		t.Fatalf("attempts: always %d (want 3), once %d (want 2)", always.Load(), once.Load())
 	}
