@@ -3,9 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
-	"github.com/rampart-social/rampart/internal/accounts"
 	"github.com/rampart-social/rampart/internal/clientip"
 	"github.com/rampart-social/rampart/internal/passkeys"
 	"github.com/rampart-social/rampart/internal/secondfactor"
@@ -109,41 +107,19 @@ func (p *Pages) passkeySecondFactor(w http.ResponseWriter, r *http.Request) {
 			return passkeyRefusal(err), err
 		})
 	}
-	var limited *accounts.RateLimitedError
-	switch {
-	case errors.As(err, &limited):
-		w.Header().Set("Retry-After", strconv.Itoa(limited.Seconds()))
-		p.renderSecondStep(w, r, v, http.StatusTooManyRequests, page{Error: "Too many wrong attempts. Try again in " +
-			strconv.Itoa(limited.Seconds()) + " s."})
-		return
-	case errors.Is(err, secondfactor.ErrEnded), errors.Is(err, secondfactor.ErrNoPending):
-		p.Security.AllowPasskeys(w) // the sign-in page offers a passkey
-		p.render(w, r, http.StatusUnauthorized, "signin.html", page{Title: "Sign in", CSRF: v.csrf, ReturnTo: returnTo,
-			Error: "Your sign-in ended (too many wrong attempts, or it took too long). Please sign in again."})
-		return
-	case errors.Is(err, secondfactor.ErrWrongCode):
-		msg, _, ok := passkeyMessage(err) // the passkey's own reason, joined to the count's
-		if !ok {
-			msg = sentence(passkeys.ErrRefused)
+	p.secondStepOutcome(w, r, v, pending, returnTo, err, "attempts", func(err error) bool {
+		if errors.Is(err, secondfactor.ErrWrongCode) {
+			msg, _, ok := passkeyMessage(err) // the passkey's own reason, joined to the count's
+			if !ok {
+				msg = sentence(passkeys.ErrRefused)
+			}
+			p.renderSecondStep(w, r, v, http.StatusUnauthorized, page{Error: msg}) // a wrong answer, as a wrong code
+			return true
 		}
-		p.renderSecondStep(w, r, v, http.StatusUnauthorized, page{Error: msg}) // a wrong answer, as a wrong code
-		return
-	case errors.Is(err, accounts.ErrPending), errors.Is(err, accounts.ErrDisabled), errors.Is(err, accounts.ErrSuspended):
-		p.Security.AllowPasskeys(w)
-		p.render(w, r, http.StatusForbidden, "signin.html", page{Title: "Sign in", CSRF: v.csrf, ReturnTo: returnTo, Error: err.Error()})
-		return
-	case err != nil:
 		if msg, status, ok := passkeyMessage(err); ok {
 			p.renderSecondStep(w, r, v, status, page{Error: msg})
-			return
+			return true
 		}
-		p.fail(w, r, err)
-		return
-	}
-	u, err := p.Store.UserByAccountID(r.Context(), pending.AccountID)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	p.completeSignIn(w, r, v, u, pending.Device, pending.NewBrowser, safeReturn(pending.ReturnTo))
+		return false
+	})
 }

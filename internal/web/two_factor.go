@@ -113,35 +113,45 @@ func (p *Pages) secondFactor(w http.ResponseWriter, r *http.Request) {
 		returnTo = safeReturn(pending.ReturnTo)
 		pending, err = p.SecondFactor.SubmitCode(r.Context(), v.state.Raw, r.PostForm.Get("code"), clientip.From(r.Context()))
 	}
+	p.secondStepOutcome(w, r, v, pending, returnTo, err, "codes", func(err error) bool {
+		if !errors.Is(err, secondfactor.ErrWrongCode) {
+			return false
+		}
+		p.renderSecondStep(w, r, v, http.StatusUnauthorized, page{Error: "That code is not valid. Enter the current code from your app, or a recovery code."})
+		return true
+	})
+}
+
+// secondStepOutcome answers what an answer at the second step came to, for
+// every kind of answer (a code, a passkey; noun names them in the
+// messages): signed in, limited, ended, an unusable account, or the
+// factor's own refusal, which refused answers and reports it did.
+func (p *Pages) secondStepOutcome(w http.ResponseWriter, r *http.Request, v *visitor, pending *store.PendingSignIn, returnTo string,
+	err error, noun string, refused func(error) bool) {
 	var limited *accounts.RateLimitedError
 	switch {
+	case err == nil:
+		u, err := p.Store.UserByAccountID(r.Context(), pending.AccountID)
+		if err != nil {
+			p.fail(w, r, err)
+			return
+		}
+		p.completeSignIn(w, r, v, u, pending.Device, pending.NewBrowser, safeReturn(pending.ReturnTo))
 	case errors.As(err, &limited):
 		w.Header().Set("Retry-After", strconv.Itoa(limited.Seconds()))
-		p.renderSecondStep(w, r, v, http.StatusTooManyRequests, page{Error: "Too many wrong codes. Try again in " +
+		p.renderSecondStep(w, r, v, http.StatusTooManyRequests, page{Error: "Too many wrong " + noun + ". Try again in " +
 			strconv.Itoa(limited.Seconds()) + " s."})
-		return
-	case errors.Is(err, secondfactor.ErrWrongCode):
-		p.renderSecondStep(w, r, v, http.StatusUnauthorized, page{Error: "That code is not valid. Enter the current code from your app, or a recovery code."})
-		return
 	case errors.Is(err, secondfactor.ErrEnded), errors.Is(err, secondfactor.ErrNoPending):
 		p.Security.AllowPasskeys(w) // the sign-in page offers a passkey
 		p.render(w, r, http.StatusUnauthorized, "signin.html", page{Title: "Sign in", CSRF: v.csrf, ReturnTo: returnTo,
-			Error: "Your sign-in ended (too many wrong codes, or it took too long). Please sign in again."})
-		return
+			Error: "Your sign-in ended (too many wrong " + noun + ", or it took too long). Please sign in again."})
 	case errors.Is(err, accounts.ErrPending), errors.Is(err, accounts.ErrDisabled), errors.Is(err, accounts.ErrSuspended):
 		p.Security.AllowPasskeys(w)
 		p.render(w, r, http.StatusForbidden, "signin.html", page{Title: "Sign in", CSRF: v.csrf, ReturnTo: returnTo, Error: err.Error()})
-		return
-	case err != nil:
+	case refused(err):
+	default:
 		p.fail(w, r, err)
-		return
 	}
-	u, err := p.Store.UserByAccountID(r.Context(), pending.AccountID)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	p.completeSignIn(w, r, v, u, pending.Device, pending.NewBrowser, safeReturn(pending.ReturnTo))
 }
 
 // twoFactorNotices are the notices a redirect to the page may ask for.
