@@ -52,15 +52,25 @@ func countRows(t *testing.T, cfg *config.Config, table string) int {
 }
 
 // formClient is one browser on the in-process site: it keeps the session
-// cookie it is given and sends it back, as a browser would.
+// cookie it is given and sends it back, as a browser would. A jar client
+// (newJar) keeps every cookie it is given — the device cookie too — and
+// names its browser, as the sessions page and the security history need.
 type formClient struct {
-	s      *site
-	cookie string // the session cookie's value; "" when it has none
+	s           *site
+	cookies     map[string]string // name → value of the cookies it keeps
+	everyCookie bool              // keep every cookie, not only the session's
 }
 
-func (s *site) newFormClient() *formClient { return &formClient{s: s} }
+// jarClient is a formClient from newJar.
+type jarClient = formClient
 
-// do sends a request with the client's cookie and keeps what the answer sets.
+func (s *site) newFormClient() *formClient { return &formClient{s: s, cookies: map[string]string{}} }
+
+func (s *site) newJar() *jarClient {
+	return &formClient{s: s, cookies: map[string]string{}, everyCookie: true}
+}
+
+// do sends a request with the client's cookies and keeps what the answer sets.
 func (c *formClient) do(method, target string, form url.Values) *httptest.ResponseRecorder {
 	c.s.t.Helper()
 	var req *http.Request
@@ -70,20 +80,32 @@ func (c *formClient) do(method, target string, form url.Values) *httptest.Respon
 	} else {
 		req = httptest.NewRequest(method, target, nil)
 	}
+	rec := c.send(req)
+	for _, sc := range rec.Result().Cookies() {
+		if !c.everyCookie && sc.Name != session.CookieName {
+			continue
+		}
+		if sc.MaxAge < 0 || sc.Value == "" {
+			delete(c.cookies, sc.Name)
+		} else {
+			c.cookies[sc.Name] = sc.Value
+		}
+	}
+	return rec
+}
+
+// send serves req as the client's: its host, its cookies and, for a jar
+// client, its browser.
+func (c *formClient) send(req *http.Request) *httptest.ResponseRecorder {
 	req.Host = c.s.host
-	if c.cookie != "" {
-		req.AddCookie(&http.Cookie{Name: session.CookieName, Value: c.cookie})
+	if c.everyCookie {
+		req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")
+	}
+	for name, v := range c.cookies {
+		req.AddCookie(&http.Cookie{Name: name, Value: v})
 	}
 	rec := httptest.NewRecorder()
 	c.s.inst.Handler().ServeHTTP(rec, req)
-	for _, sc := range rec.Result().Cookies() {
-		if sc.Name != session.CookieName {
-			continue
-		}
-		if c.cookie = sc.Value; sc.MaxAge < 0 {
-			c.cookie = ""
-		}
-	}
 	return rec
 }
 

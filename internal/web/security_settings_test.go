@@ -16,66 +16,12 @@ import (
 	"github.com/rampart-social/rampart/internal/testdb"
 )
 
-// jarClient is a browser that keeps every cookie it is given (the session
-// cookie and the device cookie), as a real one does.
-type jarClient struct {
-	s       *site
-	cookies map[string]string
-}
-
-func (s *site) newJar() *jarClient { return &jarClient{s: s, cookies: map[string]string{}} }
-
-func (c *jarClient) do(method, target string, form url.Values) *httptest.ResponseRecorder {
-	c.s.t.Helper()
-	var req *http.Request
-	if form != nil {
-		req = httptest.NewRequest(method, target, strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	} else {
-		req = httptest.NewRequest(method, target, nil)
-	}
-	req.Host = c.s.host
-	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")
-	for name, v := range c.cookies {
-		req.AddCookie(&http.Cookie{Name: name, Value: v})
-	}
-	rec := httptest.NewRecorder()
-	c.s.inst.Handler().ServeHTTP(rec, req)
-	for _, sc := range rec.Result().Cookies() {
-		if sc.MaxAge < 0 || sc.Value == "" {
-			delete(c.cookies, sc.Name)
-		} else {
-			c.cookies[sc.Name] = sc.Value
-		}
-	}
-	return rec
-}
-
-func (c *jarClient) signIn(login string) {
-	c.s.t.Helper()
-	form := c.do(http.MethodGet, "/auth/sign_in", nil)
-	r := c.do(http.MethodPost, "/auth/sign_in", url.Values{"csrf_token": {csrfIn(c.s.t, form.Body.String())},
-		"username": {login}, "password": {"correct horse battery"}})
-	if r.Code != http.StatusSeeOther {
-		c.s.t.Fatalf("sign in as %s: %d\n%s", login, r.Code, r.Body)
-	}
-}
-
 func (c *jarClient) signOut() {
 	c.s.t.Helper()
 	home := c.do(http.MethodGet, "/", nil)
 	if r := c.do(http.MethodPost, "/auth/sign_out", url.Values{"csrf_token": {csrfIn(c.s.t, home.Body.String())}}); r.Code != http.StatusSeeOther {
 		c.s.t.Fatalf("sign out: %d", r.Code)
 	}
-}
-
-func (c *jarClient) signedInAs() string {
-	c.s.t.Helper()
-	m := regexp.MustCompile(`Signed in as <strong>@([^<]+)</strong>`).FindStringSubmatch(c.do(http.MethodGet, "/", nil).Body.String())
-	if m == nil {
-		return ""
-	}
-	return m[1]
 }
 
 // post sends a form from the page at from, with that page's CSRF token.

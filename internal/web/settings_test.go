@@ -13,8 +13,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/rampart-social/rampart/internal/session"
 )
 
 // upload is one file part of a multipart form.
@@ -53,14 +51,8 @@ func (c *formClient) postMultipartLength(target string, declared bool, form url.
 	if !declared {
 		req.ContentLength = -1
 	}
-	req.Host = c.s.host
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	if c.cookie != "" {
-		req.AddCookie(&http.Cookie{Name: session.CookieName, Value: c.cookie})
-	}
-	rec := httptest.NewRecorder()
-	c.s.inst.Handler().ServeHTTP(rec, req)
-	return rec
+	return c.send(req)
 }
 
 // pageCSRF loads a page and returns its form's CSRF token.
